@@ -1,0 +1,322 @@
+// Package db gives Madina one database handle over two engines: embedded
+// SQLite (pure Go, modernc.org/sqlite) and PostgreSQL (pgx). Stores write SQL
+// with PostgreSQL's $1 placeholders; for SQLite they are rewritten to ?1.
+// Times are stored in UTC with microsecond precision on both engines.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// sqliteTime is how SQLite stores times: fixed width, so text comparison is
+// time order, and in a layout the driver parses back into time.Time.
+const sqliteTime = "2006-01-02 15:04:05.000000-07:00"
+
+// DB is a handle on one database. For SQLite it keeps two pools, one writer
+// connection (SQLite allows one writer at a time; queuing writes in Go beats
+// busy-waiting in the engine) and several readers.
+type DB struct {
+	Engine Engine
+	read   *sql.DB
+	write  *sql.DB
+	url    string
+}
+
+// Open connects to the database named by rawURL: "postgres://…" or
+// "postgresql://…" for PostgreSQL, "sqlite:PATH" or a bare file path for SQLite.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
+		return openPostgres(ctx, rawURL)
+	}
+	return openSQLite(ctx, strings.TrimPrefix(rawURL, "sqlite:"))
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	pool, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("db: open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(20)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("db: connect postgres %s: %w", Redact(rawURL), err)
+	}
+	return &DB{Engine: Postgres, read: pool, write: pool, url: rawURL}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("db: empty SQLite path")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("db: create data directory: %w", err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{Engine: SQLite, read: r, write: w, url: path}, nil
+}
+
+// Close closes every pool.
+func (d *DB) Close() error {
+	err := d.read.Close()
+	if d.write != d.read {
+		err = errors.Join(err, d.write.Close())
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.read.PingContext(ctx) }
+
+// Stats returns the read pool's statistics.
+func (d *DB) Stats() sql.DBStats { return d.read.Stats() }
+
+// Querier runs statements; *DB and *Tx both are one. Store helpers take a
+// Querier so that they run inside or outside a transaction alike.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Engine
+}
+
+var _ Querier = (*DB)(nil)
+var _ Querier = (*Tx)(nil)
+
+func (d *DB) Dialect() Engine { return d.Engine }
+
+// ExecContext runs a statement outside any transaction (on the writer).
+func (d *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.write.ExecContext(ctx, d.rebind(q), d.args(args)...)
+}
+
+// QueryContext reads.
+func (d *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.read.QueryContext(ctx, d.rebind(q), d.args(args)...)
+}
+
+// QueryRowContext reads one row.
+func (d *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.read.QueryRowContext(ctx, d.rebind(q), d.args(args)...)
+}
+
+// Tx is a transaction with callbacks run after it commits.
+type Tx struct {
+	tx          *sql.Tx
+	d           *DB
+	afterCommit []func()
+}
+
+func (t *Tx) Dialect() Engine { return t.d.Engine }
+
+func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(q), t.d.args(args)...)
+}
+
+func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(q), t.d.args(args)...)
+}
+
+func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(q), t.d.args(args)...)
+}
+
+// AfterCommit registers f to run once the transaction has committed (to wake
+// workers, for example). It does not run if the transaction rolls back.
+func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
+
+// Transact runs fn in a transaction, committing if it returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried; on SQLite a busy
+// database is retried. fn must therefore be safe to run again.
+func (d *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = d.transactOnce(ctx, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(10*(i+1)) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (d *DB) transactOnce(ctx context.Context, fn func(*Tx) error) (err error) {
+	stx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	tx := &Tx{tx: stx, d: d}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsConstraintViolation reports whether err is any integrity-constraint
+// violation (unique, foreign key, check, not null) on either engine.
+func IsConstraintViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "23")
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+	}
+	return false
+}
+
+// rebind rewrites $N placeholders to SQLite's ?N, leaving string literals
+// and quoted identifiers alone.
+func (d *DB) rebind(q string) string {
+	if d.Engine != SQLite || !strings.Contains(q, "$") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q))
+	var quote byte
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '$' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9':
+			c = '?'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// args normalises arguments: times become UTC with microsecond precision on
+// both engines, and fixed-width text on SQLite.
+func (d *DB) args(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = d.timeArg(v)
+		case *time.Time:
+			if v == nil {
+				args[i] = nil
+			} else {
+				args[i] = d.timeArg(*v)
+			}
+		}
+	}
+	return args
+}
+
+func (d *DB) timeArg(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if d.Engine == SQLite {
+		return t.Format(sqliteTime)
+	}
+	return t
+}
+
+// Redact hides the password of a database URL for logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,187 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/migrations"
+)
+
+func TestMigrateIsIdempotentAndCurrent(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		ms, err := migrations.For(d.Engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := d.Migrate(ctx, ms)
+		if err != nil || n != 0 {
+			t.Fatalf("second Migrate applied %d, err %v; want 0, nil", n, err)
+		}
+		p, err := d.Pending(ctx, ms)
+		if err != nil || p != 0 {
+			t.Fatalf("Pending = %d, %v; want 0", p, err)
+		}
+	})
+}
+
+func TestMigrationFailureLeavesNothingHalfApplied(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			d := dbtest.OpenEmpty(t, e)
+			ctx := context.Background()
+			bad := []db.Migration{
+				{Version: 1, Name: "ok", SQL: "CREATE TABLE a (x INTEGER)"},
+				{Version: 2, Name: "broken", SQL: "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1)"},
+			}
+			n, err := d.Migrate(ctx, bad)
+			if err == nil || n != 1 {
+				t.Fatalf("Migrate = %d, %v; want 1 and an error", n, err)
+			}
+			var c int
+			if err := d.QueryRowContext(ctx, `SELECT count(*) FROM a`).Scan(&c); err != nil {
+				t.Fatalf("migration 1 should have stayed: %v", err)
+			}
+			if _, err := d.ExecContext(ctx, `SELECT count(*) FROM b`); err == nil {
+				t.Fatal("table b exists: the failed migration was half applied")
+			}
+			if p, _ := d.Pending(ctx, bad); p != 1 {
+				t.Fatalf("Pending = %d, want 1", p)
+			}
+		})
+	}
+}
+
+func TestTimesRoundTripInUTCAndOrder(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		casa, _ := time.LoadLocation("Africa/Casablanca")
+		base := time.Date(2026, 3, 1, 10, 0, 0, 123456789, casa)
+		times := []time.Time{base.Add(time.Second), base, base.Add(500 * time.Microsecond), base.Add(-time.Hour)}
+		for i, at := range times {
+			if _, err := d.ExecContext(ctx, `INSERT INTO ev (id, at) VALUES ($1, $2)`, i, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := d.QueryContext(ctx, `SELECT id, at FROM ev WHERE at >= $1 ORDER BY at`, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []int
+		for rows.Next() {
+			var id int
+			var at time.Time
+			if err := rows.Scan(&id, &at); err != nil {
+				t.Fatal(err)
+			}
+			if want := times[id].Truncate(time.Microsecond); !at.Equal(want) {
+				t.Errorf("row %d: at = %v, want %v", id, at, want)
+			}
+			got = append(got, id)
+		}
+		if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 0 {
+			t.Fatalf("order = %v, want [1 2 0]", got)
+		}
+	})
+}
+
+func TestTransactRollsBackOnErrorAndRunsAfterCommit(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE k (v TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		ran := false
+		err := d.Transact(ctx, func(tx *db.Tx) error {
+			tx.AfterCommit(func() { ran = true })
+			if _, err := tx.ExecContext(ctx, `INSERT INTO k VALUES ($1)`, "a"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) || ran {
+			t.Fatalf("err = %v, afterCommit ran = %v", err, ran)
+		}
+		err = d.Transact(ctx, func(tx *db.Tx) error {
+			tx.AfterCommit(func() { ran = true })
+			_, err := tx.ExecContext(ctx, `INSERT INTO k VALUES ($1)`, "b")
+			return err
+		})
+		if err != nil || !ran {
+			t.Fatalf("err = %v, afterCommit ran = %v", err, ran)
+		}
+		_, err = d.ExecContext(ctx, `INSERT INTO k VALUES ($1)`, "b")
+		if !db.IsUniqueViolation(err) {
+			t.Fatalf("duplicate insert: %v, want unique violation", err)
+		}
+		var n int
+		_ = d.QueryRowContext(ctx, `SELECT count(*) FROM k`).Scan(&n)
+		if n != 1 {
+			t.Fatalf("rows = %d, want 1", n)
+		}
+	})
+}
+
+// Concurrent read-modify-write transactions must not lose updates on either
+// engine when they lock what they read.
+func TestConcurrentTransactionsDoNotLoseUpdates(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO c VALUES (1, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		lock := ""
+		if d.Engine == db.Postgres {
+			lock = " FOR UPDATE"
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := d.Transact(ctx, func(tx *db.Tx) error {
+					var n int
+					if err := tx.QueryRowContext(ctx, `SELECT n FROM c WHERE id = 1`+lock).Scan(&n); err != nil {
+						return err
+					}
+					_, err := tx.ExecContext(ctx, `UPDATE c SET n = $1 WHERE id = 1`, n+1)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		var n int
+		_ = d.QueryRowContext(ctx, `SELECT n FROM c WHERE id = 1`).Scan(&n)
+		if n != 20 {
+			t.Fatalf("n = %d, want 20", n)
+		}
+	})
+}
+
+func TestRebindLeavesLiteralsAlone(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	var s string
+	var n int
+	if err := d.QueryRowContext(context.Background(), `SELECT '$1 costs', $1 + $2`, 2, 3).Scan(&s, &n); err != nil {
+		t.Fatal(err)
+	}
+	if s != "$1 costs" || n != 5 {
+		t.Fatalf("got %q %d", s, n)
+	}
+}
