@@ -99,3 +99,7 @@ func Wrap(err error, op string) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// MethodNotAllowed is the kind of a request whose route exists but not for
+// its method.
+const MethodNotAllowed Kind = "method-not-allowed"

@@ -1,0 +1,221 @@
+// Package app wires Madina together: it is the only package that knows
+// every capability. cmd/madina calls Main; tests call it too, starting the
+// real server on port 0.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"madina/internal/district"
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+	"madina/internal/portal"
+	"madina/migrations"
+)
+
+// Version is set at build time with -ldflags "-X madina/internal/app.Version=…".
+var Version = "dev"
+
+// App is a running Madina: its database, services and HTTP handler.
+type App struct {
+	Cfg     config.Config
+	Log     *slog.Logger
+	DB      *db.DB
+	Cat     *i18n.Catalog
+	Web     *web.Renderer
+	Resp    *httpx.Responder
+	Router  *httpx.Router
+	Reg     *prometheus.Registry
+	Handler http.Handler
+
+	Districts *district.Store
+
+	migrations []db.Migration
+	closers    []func() error
+}
+
+// MessageSources lists every capability's message catalogue.
+func MessageSources() []fs.FS {
+	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages}
+}
+
+// NewLogger makes the process logger.
+func NewLogger(w io.Writer, format, level string) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// OpenDB opens and migrates the configured database.
+func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, []db.Migration, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURLOrDefault())
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := migrations.For(d.Engine)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	n, err := d.Migrate(ctx, ms)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	if n > 0 {
+		log.Info("database migrated", "engine", string(d.Engine), "applied", n)
+	}
+	return d, ms, nil
+}
+
+// New builds the application on cfg: opens and migrates the database, loads
+// the reference data if it is missing, and builds the HTTP handler.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
+	a = &App{Cfg: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.DB, a.migrations, err = OpenDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.DB.Close)
+	a.Cat, err = i18n.Load(MessageSources()...)
+	if err != nil {
+		return nil, err
+	}
+	a.Districts = district.NewStore(a.DB)
+	if err := a.seedReference(ctx); err != nil {
+		return nil, err
+	}
+	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.arrondissements", Href: "/arrondissements"}}
+	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages)
+	if err != nil {
+		return nil, err
+	}
+	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}
+	a.Reg = prometheus.NewRegistry()
+	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Router = httpx.NewRouter(a.Resp)
+	a.routes()
+	a.Handler = httpx.Chain(a.Router, httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
+	return a, nil
+}
+
+func (a *App) seedReference(ctx context.Context) error {
+	empty, err := a.Districts.Empty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	return a.LoadReference(ctx, district.Casablanca())
+}
+
+// LoadReference saves a city's territorial reference.
+func (a *App) LoadReference(ctx context.Context, ref district.Reference) error {
+	return a.DB.Transact(ctx, func(tx *db.Tx) error {
+		_, err := a.Districts.Save(ctx, tx, ref)
+		return err
+	})
+}
+
+func (a *App) routes() {
+	rt := a.Router
+	(&portal.Handlers{Web: a.Web}).Routes(rt)
+	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
+	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
+	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	rt.HandleFunc("GET /readyz", a.ready)
+	rt.Handle("GET /static/", a.Web.StaticHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+	})))
+	if a.Cfg.MetricsAddr == "" {
+		rt.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+	}
+}
+
+// ready answers 200 when the database answers and its schema is current.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"database": "ok", "migrations": "current"}
+	code := http.StatusOK
+	if err := a.DB.Ping(ctx); err != nil {
+		status["database"], code = "unreachable", http.StatusServiceUnavailable
+	} else if n, err := a.DB.Pending(ctx, a.migrations); err != nil || n > 0 {
+		status["migrations"], code = "pending", http.StatusServiceUnavailable
+	}
+	a.Resp.JSON(w, r, code, status)
+}
+
+// Close releases everything New opened, in reverse order.
+func (a *App) Close() error {
+	var err error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, a.closers[i]())
+	}
+	a.closers = nil
+	return err
+}
+
+// Serve serves HTTP on ln and runs the background workers until ctx ends,
+// then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := httpx.NewServer(a.Handler)
+	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
+	errc := make(chan error, 2)
+	if a.Cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.Cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := httpx.NewServer(promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+		go func() { errc <- httpx.Serve(ctx, msrv, mln, a.Cfg.Grace) }()
+	}
+	go func() { errc <- httpx.Serve(ctx, srv, ln, a.Cfg.Grace) }()
+	err := <-errc
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// URLFor is the address people use to reach ln.
+func URLFor(ln net.Listener) string {
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("http://%s:%d", host, addr.Port)
+}

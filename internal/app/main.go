@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+
+	"madina/internal/district"
+	"madina/internal/platform/config"
+)
+
+const usage = `Madina — the digital city hall.
+
+Usage: madina <command> [flags]
+
+Commands:
+  serve          run the web site, the API and the background workers
+  migrate        apply database migrations and exit
+  demo           load the demonstration data (running it twice changes nothing)
+  admin          administration tasks (run "madina admin" for the list)
+  audit verify   check the audit log's hash chain
+  version        print the version
+
+Run "madina <command> --help" for a command's flags. Every flag has a
+MADINA_* environment twin, e.g. --database-url and MADINA_DATABASE_URL.
+`
+
+// Main runs the command line args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "admin":
+		err = cmdAdmin(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "madina", versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "madina: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "madina:", err)
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func versionString() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
+
+// parse parses a subcommand's flags; register picks which.
+func parse(name string, args []string, stderr io.Writer, register func(*config.Flags)) (config.Config, *flag.FlagSet, error) {
+	var cfg config.Config
+	fs := flag.NewFlagSet("madina "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := config.New(fs, &cfg)
+	register(f)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, fs, err
+		}
+		return cfg, fs, errUsage
+	}
+	if err := f.Finish(); err != nil {
+		fmt.Fprintln(stderr, "madina "+name+":", err)
+		return cfg, fs, errUsage
+	}
+	return cfg, fs, nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parse("serve", args, stderr, (*config.Flags).Server)
+	if err != nil {
+		return err
+	}
+	log := NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	url := URLFor(ln)
+	log.Info("madina serving", "url", url, "engine", string(a.DB.Engine), "version", Version)
+	fmt.Fprintf(stdout, "Madina is running at %s\n", url)
+	return a.Serve(ctx, ln)
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parse("migrate", args, stderr, (*config.Flags).Database)
+	if err != nil {
+		return err
+	}
+	d, ms, err := OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintf(stdout, "database schema is current (%d migrations, %s)\n", len(ms), d.Engine)
+	return nil
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parse("demo", args, stderr, (*config.Flags).Server)
+	if err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.LoadDemo(ctx, stdout)
+}
+
+func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const adminUsage = `Usage: madina admin <task> [flags]
+
+Tasks:
+  import-districts FILE   load or update a city's prefectures, arrondissements and windows from a JSON file
+`
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "import-districts":
+		cfg, fs, err := parse("admin import-districts", args[1:], stderr, (*config.Flags).Server)
+		if err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			fmt.Fprint(stderr, adminUsage)
+			return errUsage
+		}
+		b, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		ref, err := district.ParseReference(b)
+		if err != nil {
+			return err
+		}
+		a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if err := a.LoadReference(ctx, ref); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "loaded %d prefectures and %d windows\n", len(ref.Prefectures), len(ref.Windows))
+		return nil
+	}
+	fmt.Fprintf(stderr, "madina admin: unknown task %q\n\n%s", args[0], adminUsage)
+	return errUsage
+}
+
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprint(stderr, "Usage: madina audit verify [flags]\n")
+		return errUsage
+	}
+	return errors.New("audit verify: not wired yet")
+}

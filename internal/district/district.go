@@ -1,0 +1,183 @@
+// Package district holds the city's territorial reference: prefectures of
+// arrondissements, arrondissements and the single windows (one for the city,
+// one per arrondissement). The reference is data — Casablanca's is embedded
+// as the default — so another city loads its own file, not new code.
+package district
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/textnorm"
+)
+
+//go:embed casablanca.json
+var casablancaJSON []byte
+
+// Name is a name in the three languages.
+type Name struct {
+	AR string `json:"ar"`
+	FR string `json:"fr"`
+	EN string `json:"en"`
+}
+
+// Pick returns the name in language l.
+func (n Name) Pick(l i18n.Lang) string {
+	switch l {
+	case i18n.FR:
+		return n.FR
+	case i18n.EN:
+		return n.EN
+	}
+	return n.AR
+}
+
+// Matches reports whether q occurs in one of the names, after folding.
+func (n Name) Matches(q string) bool {
+	f := textnorm.Fold(q)
+	return f == "" || strings.Contains(textnorm.Fold(n.AR), f) ||
+		strings.Contains(textnorm.Fold(n.FR), f) || strings.Contains(textnorm.Fold(n.EN), f)
+}
+
+// Prefecture is a prefecture of arrondissements.
+type Prefecture struct {
+	Code            string           `json:"code"`
+	Name            Name             `json:"name"`
+	Arrondissements []Arrondissement `json:"arrondissements,omitempty"`
+}
+
+// Arrondissement is one of the city's arrondissements.
+type Arrondissement struct {
+	Code       string `json:"code"`
+	Prefecture string `json:"prefecture,omitempty"`
+	Name       Name   `json:"name"`
+	Window     string `json:"window,omitempty"`
+}
+
+// Window kinds.
+const (
+	CityWindow           = "city"
+	ArrondissementWindow = "arrondissement"
+)
+
+// Window is a single window: the sole contact of applicants for permits.
+type Window struct {
+	Code           string `json:"code"`
+	Kind           string `json:"kind"`
+	Arrondissement string `json:"arrondissement,omitempty"`
+	Name           Name   `json:"name"`
+}
+
+// Reference is a city's whole territorial reference.
+type Reference struct {
+	City struct {
+		Code string `json:"code"`
+		Name Name   `json:"name"`
+	} `json:"city"`
+	Source      string       `json:"source"`
+	Prefectures []Prefecture `json:"prefectures"`
+	Windows     []Window     `json:"windows"`
+}
+
+// Casablanca returns the embedded reference of Casablanca.
+func Casablanca() Reference {
+	ref, err := ParseReference(casablancaJSON)
+	if err != nil {
+		panic("district: embedded reference is invalid: " + err.Error())
+	}
+	return ref
+}
+
+// ParseReference reads and validates a reference file.
+func ParseReference(b []byte) (Reference, error) {
+	var ref Reference
+	if err := json.Unmarshal(b, &ref); err != nil {
+		return ref, errs.E(errs.Invalid, "district.error.file").Cause(err)
+	}
+	return ref, ref.Validate()
+}
+
+var codeRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Validate checks codes are unique slugs, every name is given in the three
+// languages, and every arrondissement has exactly one window beside the one
+// city window.
+func (ref Reference) Validate() error {
+	bad := func(format string, a ...any) error {
+		return errs.E(errs.Invalid, "district.error.file").Cause(fmt.Errorf(format, a...))
+	}
+	named := func(what, code string, n Name) error {
+		if !codeRE.MatchString(code) || len(code) > 64 {
+			return bad("%s code %q is not a lower-case slug", what, code)
+		}
+		if strings.TrimSpace(n.AR) == "" || strings.TrimSpace(n.FR) == "" || strings.TrimSpace(n.EN) == "" {
+			return bad("%s %q lacks a name in ar, fr or en", what, code)
+		}
+		return nil
+	}
+	pcodes, acodes := map[string]bool{}, map[string]bool{}
+	for _, p := range ref.Prefectures {
+		if err := named("prefecture", p.Code, p.Name); err != nil {
+			return err
+		}
+		if pcodes[p.Code] {
+			return bad("prefecture %q twice", p.Code)
+		}
+		pcodes[p.Code] = true
+		if len(p.Arrondissements) == 0 {
+			return bad("prefecture %q has no arrondissement", p.Code)
+		}
+		for _, a := range p.Arrondissements {
+			if err := named("arrondissement", a.Code, a.Name); err != nil {
+				return err
+			}
+			if acodes[a.Code] {
+				return bad("arrondissement %q twice", a.Code)
+			}
+			acodes[a.Code] = true
+		}
+	}
+	if len(acodes) == 0 {
+		return bad("no arrondissement")
+	}
+	wcodes, served := map[string]bool{}, map[string]bool{}
+	city := 0
+	for _, w := range ref.Windows {
+		if err := named("window", w.Code, w.Name); err != nil {
+			return err
+		}
+		if wcodes[w.Code] {
+			return bad("window %q twice", w.Code)
+		}
+		wcodes[w.Code] = true
+		switch w.Kind {
+		case CityWindow:
+			if w.Arrondissement != "" {
+				return bad("city window %q names an arrondissement", w.Code)
+			}
+			city++
+		case ArrondissementWindow:
+			if !acodes[w.Arrondissement] {
+				return bad("window %q: unknown arrondissement %q", w.Code, w.Arrondissement)
+			}
+			if served[w.Arrondissement] {
+				return bad("arrondissement %q has two windows", w.Arrondissement)
+			}
+			served[w.Arrondissement] = true
+		default:
+			return bad("window %q: kind %q", w.Code, w.Kind)
+		}
+	}
+	if city != 1 {
+		return bad("%d city windows, want 1", city)
+	}
+	if len(served) != len(acodes) {
+		return bad("%d arrondissements but %d arrondissement windows", len(acodes), len(served))
+	}
+	return nil
+}

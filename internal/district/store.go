@@ -1,0 +1,165 @@
+package district
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+)
+
+// Store reads and writes the reference in the database.
+type Store struct {
+	db *db.DB
+}
+
+// NewStore returns a store on d.
+func NewStore(d *db.DB) *Store { return &Store{db: d} }
+
+// Empty reports whether no reference has been loaded yet.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM prefectures`).Scan(&n); err != nil {
+		return false, fmt.Errorf("district: count prefectures: %w", err)
+	}
+	return n == 0, nil
+}
+
+// Save writes ref in tx, inserting new rows and updating names of existing
+// ones; loading the same reference twice changes nothing. It reports
+// whether anything changed.
+func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error) {
+	if err := ref.Validate(); err != nil {
+		return false, err
+	}
+	changed := false
+	upsert := func(q string, args ...any) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			changed = true
+		}
+		return nil
+	}
+	const names = `name_ar = excluded.name_ar, name_fr = excluded.name_fr, name_en = excluded.name_en`
+	const differ = `(t.name_ar <> excluded.name_ar OR t.name_fr <> excluded.name_fr OR t.name_en <> excluded.name_en)`
+	for i, p := range ref.Prefectures {
+		err := upsert(`INSERT INTO prefectures AS t (code, name_ar, name_fr, name_en, position) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (code) DO UPDATE SET `+names+`, position = excluded.position
+			WHERE `+differ+` OR t.position <> excluded.position`, p.Code, p.Name.AR, p.Name.FR, p.Name.EN, i+1)
+		if err != nil {
+			return false, fmt.Errorf("district: save prefecture %s: %w", p.Code, err)
+		}
+		for j, a := range p.Arrondissements {
+			err := upsert(`INSERT INTO arrondissements AS t (code, prefecture_code, name_ar, name_fr, name_en, position) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (code) DO UPDATE SET `+names+`, prefecture_code = excluded.prefecture_code, position = excluded.position
+				WHERE `+differ+` OR t.prefecture_code <> excluded.prefecture_code OR t.position <> excluded.position`,
+				a.Code, p.Code, a.Name.AR, a.Name.FR, a.Name.EN, (i+1)*100+j+1)
+			if err != nil {
+				return false, fmt.Errorf("district: save arrondissement %s: %w", a.Code, err)
+			}
+		}
+	}
+	for _, w := range ref.Windows {
+		var arr any
+		if w.Arrondissement != "" {
+			arr = w.Arrondissement
+		}
+		err := upsert(`INSERT INTO windows AS t (code, kind, arrondissement_code, name_ar, name_fr, name_en) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (code) DO UPDATE SET `+names+`
+			WHERE `+differ, w.Code, w.Kind, arr, w.Name.AR, w.Name.FR, w.Name.EN)
+		if err != nil {
+			return false, fmt.Errorf("district: save window %s: %w", w.Code, err)
+		}
+	}
+	return changed, nil
+}
+
+// Prefectures lists the prefectures in order, each with its arrondissements
+// (and their window codes).
+func (s *Store) Prefectures(ctx context.Context) ([]Prefecture, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.code, p.name_ar, p.name_fr, p.name_en,
+			a.code, a.name_ar, a.name_fr, a.name_en, COALESCE(w.code, '')
+		FROM prefectures p
+		JOIN arrondissements a ON a.prefecture_code = p.code
+		LEFT JOIN windows w ON w.arrondissement_code = a.code
+		ORDER BY p.position, a.position`)
+	if err != nil {
+		return nil, fmt.Errorf("district: list prefectures: %w", err)
+	}
+	defer rows.Close()
+	var out []Prefecture
+	for rows.Next() {
+		var p Prefecture
+		var a Arrondissement
+		if err := rows.Scan(&p.Code, &p.Name.AR, &p.Name.FR, &p.Name.EN, &a.Code, &a.Name.AR, &a.Name.FR, &a.Name.EN, &a.Window); err != nil {
+			return nil, fmt.Errorf("district: scan: %w", err)
+		}
+		a.Prefecture = p.Code
+		if n := len(out); n == 0 || out[n-1].Code != p.Code {
+			out = append(out, p)
+		}
+		last := &out[len(out)-1]
+		last.Arrondissements = append(last.Arrondissements, a)
+	}
+	return out, rows.Err()
+}
+
+// Arrondissements lists every arrondissement in order.
+func (s *Store) Arrondissements(ctx context.Context) ([]Arrondissement, error) {
+	ps, err := s.Prefectures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Arrondissement
+	for _, p := range ps {
+		out = append(out, p.Arrondissements...)
+	}
+	return out, nil
+}
+
+// Arrondissement returns one arrondissement with its prefecture and window.
+func (s *Store) Arrondissement(ctx context.Context, code string) (Arrondissement, Prefecture, Window, error) {
+	var a Arrondissement
+	var p Prefecture
+	var w Window
+	err := s.db.QueryRowContext(ctx, `SELECT a.code, a.name_ar, a.name_fr, a.name_en,
+			p.code, p.name_ar, p.name_fr, p.name_en, w.code, w.kind, w.name_ar, w.name_fr, w.name_en
+		FROM arrondissements a
+		JOIN prefectures p ON p.code = a.prefecture_code
+		JOIN windows w ON w.arrondissement_code = a.code
+		WHERE a.code = $1`, code).Scan(&a.Code, &a.Name.AR, &a.Name.FR, &a.Name.EN,
+		&p.Code, &p.Name.AR, &p.Name.FR, &p.Name.EN, &w.Code, &w.Kind, &w.Name.AR, &w.Name.FR, &w.Name.EN)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, p, w, errs.E(errs.NotFound, "district.error.not_found")
+	}
+	if err != nil {
+		return a, p, w, fmt.Errorf("district: get arrondissement: %w", err)
+	}
+	a.Prefecture, a.Window, w.Arrondissement = p.Code, w.Code, a.Code
+	return a, p, w, nil
+}
+
+// Windows lists the windows, the city's first.
+func (s *Store) Windows(ctx context.Context) ([]Window, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT w.code, w.kind, COALESCE(w.arrondissement_code, ''), w.name_ar, w.name_fr, w.name_en
+		FROM windows w LEFT JOIN arrondissements a ON a.code = w.arrondissement_code
+		ORDER BY CASE w.kind WHEN 'city' THEN 0 ELSE 1 END, a.position`)
+	if err != nil {
+		return nil, fmt.Errorf("district: list windows: %w", err)
+	}
+	defer rows.Close()
+	var out []Window
+	for rows.Next() {
+		var w Window
+		if err := rows.Scan(&w.Code, &w.Kind, &w.Arrondissement, &w.Name.AR, &w.Name.FR, &w.Name.EN); err != nil {
+			return nil, fmt.Errorf("district: scan window: %w", err)
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,144 @@
+package district
+
+import (
+	"embed"
+	"net/http"
+
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages are this capability's page templates.
+var Pages = web.Pages{Prefix: "district", FS: templates}
+
+// Messages are this capability's texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Handlers serve the district pages and API.
+type Handlers struct {
+	Store *Store
+	Web   *web.Renderer
+	Resp  *httpx.Responder
+}
+
+// Routes registers the HTML and JSON routes.
+func (h *Handlers) Routes(rt *httpx.Router) {
+	rt.HandleFunc("GET /arrondissements", h.listPage)
+	rt.HandleFunc("GET /arrondissements/{code}", h.showPage)
+	rt.HandleFunc("GET /api/v1/prefectures", h.apiPrefectures)
+	rt.HandleFunc("GET /api/v1/arrondissements", h.apiArrondissements)
+	rt.HandleFunc("GET /api/v1/arrondissements/{code}", h.apiArrondissement)
+	rt.HandleFunc("GET /api/v1/windows", h.apiWindows)
+}
+
+type listData struct {
+	Prefectures []Prefecture
+	Windows     []Window
+}
+
+func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.Store.Prefectures(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	ws, err := h.Store.Windows(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	var city []Window
+	for _, win := range ws {
+		if win.Kind == CityWindow {
+			city = append(city, win)
+		}
+	}
+	h.Web.Render(w, r, http.StatusOK, "district/list", web.Msg("district.list.title"), listData{Prefectures: ps, Windows: city})
+}
+
+type showData struct {
+	Arrondissement Arrondissement
+	Prefecture     Prefecture
+	Window         Window
+	CityWindow     Window
+}
+
+func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) {
+	a, p, win, err := h.Store.Arrondissement(r.Context(), r.PathValue("code"))
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	ws, err := h.Store.Windows(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	d := showData{Arrondissement: a, Prefecture: p, Window: win}
+	if len(ws) > 0 && ws[0].Kind == CityWindow {
+		d.CityWindow = ws[0]
+	}
+	h.Web.Render(w, r, http.StatusOK, "district/show", web.Msg("district.show.heading", "name", a.Name.Pick(i18n.FromContext(r.Context()))), d)
+}
+
+type list[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+func (h *Handlers) apiPrefectures(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.Store.Prefectures(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Resp.JSON(w, r, http.StatusOK, list[Prefecture]{Items: ps, Total: len(ps)})
+}
+
+// apiArrondissements lists arrondissements, optionally those of one
+// prefecture or whose name (in any language, Arabic folded) contains q.
+func (h *Handlers) apiArrondissements(w http.ResponseWriter, r *http.Request) {
+	as, err := h.Store.Arrondissements(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	pref, q := r.URL.Query().Get("prefecture"), r.URL.Query().Get("q")
+	out := make([]Arrondissement, 0, len(as))
+	for _, a := range as {
+		if (pref == "" || a.Prefecture == pref) && a.Name.Matches(q) {
+			out = append(out, a)
+		}
+	}
+	h.Resp.JSON(w, r, http.StatusOK, list[Arrondissement]{Items: out, Total: len(out)})
+}
+
+type arrondissementDetail struct {
+	Arrondissement
+	PrefectureDetail Prefecture `json:"prefecture_detail"`
+	WindowDetail     Window     `json:"window_detail"`
+}
+
+func (h *Handlers) apiArrondissement(w http.ResponseWriter, r *http.Request) {
+	a, p, win, err := h.Store.Arrondissement(r.Context(), r.PathValue("code"))
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Resp.JSON(w, r, http.StatusOK, arrondissementDetail{Arrondissement: a, PrefectureDetail: p, WindowDetail: win})
+}
+
+func (h *Handlers) apiWindows(w http.ResponseWriter, r *http.Request) {
+	ws, err := h.Store.Windows(r.Context())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Resp.JSON(w, r, http.StatusOK, list[Window]{Items: ws, Total: len(ws)})
+}

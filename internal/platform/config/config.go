@@ -1,0 +1,196 @@
+// Package config reads Madina's settings from command-line flags, each with
+// a MADINA_* environment twin (the flag wins). Secrets — passwords, tokens —
+// are read only from the environment or from files, never from flags, which
+// other users can see in the process list.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the binary. A subcommand registers the ones it
+// uses.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	BlobURL     string
+	BaseURL     string
+	LogLevel    string
+	LogFormat   string
+	TrustProxy  bool
+	Workers     int
+	Grace       time.Duration
+	MetricsAddr string
+
+	SMTP SMTP
+	SMS  SMS
+}
+
+// SMTP are the outgoing mail settings; Host empty means mail goes to the log.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string // MADINA_SMTP_PASSWORD or --smtp-password-file
+	From     string
+	TLS      string // none, starttls, tls
+}
+
+// SMS are the SMS gateway settings; URL empty means SMS go to the log.
+type SMS struct {
+	URL    string
+	Token  string // MADINA_SMS_TOKEN or --sms-token-file
+	Sender string
+}
+
+// Flags binds flags to c. It returns a function to call after parsing,
+// which reads secret files and checks values.
+type Flags struct {
+	fs      *flag.FlagSet
+	c       *Config
+	errs    []error
+	secrets []secret
+}
+
+type secret struct {
+	dst      *string
+	env      string
+	fileFlag *string
+}
+
+// New prepares flag registration on fs for c.
+func New(fs *flag.FlagSet, c *Config) *Flags { return &Flags{fs: fs, c: c} }
+
+func envName(flagName string) string {
+	return "MADINA_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *Flags) str(p *string, name, def, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	f.fs.StringVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (f *Flags) boolean(p *bool, name string, def bool, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a boolean", env, v))
+		}
+		def = b
+	}
+	f.fs.BoolVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (f *Flags) integer(p *int, name string, def int, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a number", env, v))
+		}
+		def = n
+	}
+	f.fs.IntVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (f *Flags) duration(p *time.Duration, name string, def time.Duration, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a duration", env, v))
+		}
+		def = d
+	}
+	f.fs.DurationVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (f *Flags) secretFile(dst *string, name, usage string) {
+	s := secret{dst: dst, env: envName(strings.TrimSuffix(name, "-file")), fileFlag: new(string)}
+	f.str(s.fileFlag, name, "", usage+"; or set "+s.env+" itself")
+	f.secrets = append(f.secrets, s)
+}
+
+// Database registers the settings every subcommand touching data needs.
+func (f *Flags) Database() {
+	f.str(&f.c.DataDir, "data-dir", "./madina-data", "directory of the embedded database and files")
+	f.str(&f.c.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty: embedded SQLite in the data directory")
+	f.str(&f.c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.str(&f.c.LogFormat, "log-format", "json", "log format: json or text")
+}
+
+// Server registers the settings of `serve`.
+func (f *Flags) Server() {
+	f.Database()
+	f.str(&f.c.Addr, "addr", ":8080", "address to listen on")
+	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
+	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
+	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto from a TLS-terminating proxy in front")
+	f.integer(&f.c.Workers, "workers", 4, "background job workers")
+	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
+	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
+	f.Notify()
+}
+
+// Notify registers the e-mail and SMS settings.
+func (f *Flags) Notify() {
+	f.str(&f.c.SMTP.Host, "smtp-host", "", "SMTP server; empty: e-mails are written to the log")
+	f.integer(&f.c.SMTP.Port, "smtp-port", 587, "SMTP port")
+	f.str(&f.c.SMTP.Username, "smtp-username", "", "SMTP user name")
+	f.secretFile(&f.c.SMTP.Password, "smtp-password-file", "file holding the SMTP password")
+	f.str(&f.c.SMTP.From, "smtp-from", "Madina <no-reply@localhost>", "sender of e-mails")
+	f.str(&f.c.SMTP.TLS, "smtp-tls", "starttls", "SMTP security: none, starttls or tls")
+	f.str(&f.c.SMS.URL, "sms-url", "", "SMS gateway URL (HTTP POST JSON); empty: SMS are written to the log")
+	f.secretFile(&f.c.SMS.Token, "sms-token-file", "file holding the SMS gateway bearer token")
+	f.str(&f.c.SMS.Sender, "sms-sender", "Casablanca", "SMS sender name")
+}
+
+// Finish reads secrets and checks values; call it after parsing.
+func (f *Flags) Finish() error {
+	for _, s := range f.secrets {
+		if *s.fileFlag != "" {
+			b, err := os.ReadFile(*s.fileFlag)
+			if err != nil {
+				f.errs = append(f.errs, fmt.Errorf("read secret file: %w", err))
+				continue
+			}
+			*s.dst = strings.TrimSpace(string(b))
+		} else {
+			*s.dst = os.Getenv(s.env)
+		}
+	}
+	c := f.c
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		f.errs = append(f.errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
+	}
+	switch c.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		f.errs = append(f.errs, fmt.Errorf("smtp-tls %q: want none, starttls or tls", c.SMTP.TLS))
+	}
+	if c.Workers < 0 {
+		f.errs = append(f.errs, errors.New("workers must be 0 or more"))
+	}
+	return errors.Join(f.errs...)
+}
+
+// DatabaseURLOrDefault is the database to open: the URL, or the embedded
+// SQLite file in the data directory.
+func (c *Config) DatabaseURLOrDefault() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return "sqlite:" + filepath.Join(c.DataDir, "madina.db")
+}

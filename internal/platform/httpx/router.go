@@ -1,0 +1,129 @@
+package httpx
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"madina/internal/platform/errs"
+)
+
+// DefaultBodyLimit bounds request bodies on routes that declare no larger
+// limit.
+const DefaultBodyLimit = 1 << 20
+
+// Router is a net/http ServeMux that answers unknown routes, wrong methods,
+// invalid UTF-8 and oversized bodies with Madina's own errors, and records
+// the routes it serves (the OpenAPI test compares them to the document).
+type Router struct {
+	mux    *http.ServeMux
+	rs     *Responder
+	limits map[string]int64
+	routes []string
+}
+
+// NewRouter returns an empty router answering errors through rs.
+func NewRouter(rs *Responder) *Router {
+	return &Router{mux: http.NewServeMux(), rs: rs, limits: map[string]int64{}}
+}
+
+// Handle registers h for a method-and-path pattern ("GET /arrondissements").
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, h)
+	rt.routes = append(rt.routes, pattern)
+}
+
+// HandleFunc registers a handler function.
+func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	rt.Handle(pattern, http.HandlerFunc(h))
+}
+
+// HandleLarge registers h with a body limit other than the default (uploads).
+func (rt *Router) HandleLarge(pattern string, limit int64, h http.Handler) {
+	rt.Handle(pattern, h)
+	rt.limits[pattern] = limit
+}
+
+// Routes lists the registered patterns in registration order.
+func (rt *Router) Routes() []string { return append([]string(nil), rt.routes...) }
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !validUTF8Request(r) {
+		rt.rs.Error(w, r, errs.E(errs.Invalid, "error.utf8"))
+		return
+	}
+	h, pattern := rt.mux.Handler(r)
+	if pattern == "" {
+		// No route: let the mux say why (404, 405 with Allow, or a redirect
+		// to the clean path) and answer in our own words.
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusNotFound:
+			rt.rs.Error(w, r, errs.E(errs.NotFound, "error.route"))
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			rt.rs.Error(w, r, errs.E(errs.MethodNotAllowed, ""))
+		default:
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+		}
+		return
+	}
+	setRoute(r, pattern)
+	limit, ok := rt.limits[pattern]
+	if !ok {
+		limit = DefaultBodyLimit
+	}
+	if r.ContentLength > limit {
+		rt.rs.Error(w, r, errs.E(errs.TooLarge, "error.body.too_large").With("max", humanBytes(limit)))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	rt.mux.ServeHTTP(w, r)
+}
+
+func validUTF8Request(r *http.Request) bool {
+	if !utf8.ValidString(r.URL.Path) {
+		return false
+	}
+	if r.URL.RawQuery == "" {
+		return true
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return false
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (s *statusRecorder) WriteHeader(c int) {
+	if s.status == 0 {
+		s.status = c
+	}
+}

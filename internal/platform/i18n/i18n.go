@@ -1,0 +1,275 @@
+// Package i18n holds Madina's message catalogues (Arabic first, then French
+// and English), picks the language of each request, and formats dates in
+// Africa/Casablanca time for people. Every capability ships its messages as
+// messages/{ar,fr,en}.json and hands them to Load; a test fails when a key is
+// missing in one language.
+package i18n
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// Lang is a supported language code.
+type Lang string
+
+const (
+	AR Lang = "ar"
+	FR Lang = "fr"
+	EN Lang = "en"
+)
+
+// Langs lists the supported languages, the default first.
+var Langs = []Lang{AR, FR, EN}
+
+// Default is the language used when nothing else decides.
+const Default = AR
+
+// Parse returns the supported language named by s.
+func Parse(s string) (Lang, bool) {
+	switch Lang(strings.ToLower(strings.TrimSpace(s))) {
+	case AR:
+		return AR, true
+	case FR:
+		return FR, true
+	case EN:
+		return EN, true
+	}
+	return "", false
+}
+
+// Dir is the writing direction of l: "rtl" or "ltr".
+func (l Lang) Dir() string {
+	if l == AR {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// Name is the language's own name, for the switcher.
+func (l Lang) Name() string {
+	switch l {
+	case AR:
+		return "العربية"
+	case FR:
+		return "Français"
+	}
+	return "English"
+}
+
+// Catalog maps each language's keys to message templates.
+type Catalog struct {
+	msgs map[Lang]map[string]string
+}
+
+var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_]+)\}`)
+
+// Load reads messages/{ar,fr,en}.json from every source. A key defined twice
+// is an error, so capabilities cannot silently override each other.
+func Load(sources ...fs.FS) (*Catalog, error) {
+	c := &Catalog{msgs: map[Lang]map[string]string{}}
+	for _, l := range Langs {
+		c.msgs[l] = map[string]string{}
+	}
+	for _, src := range sources {
+		for _, l := range Langs {
+			b, err := fs.ReadFile(src, path.Join("messages", string(l)+".json"))
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("i18n: messages/%s.json: %w", l, err)
+			}
+			for k, v := range m {
+				if _, dup := c.msgs[l][k]; dup {
+					return nil, fmt.Errorf("i18n: key %q defined twice for %s", k, l)
+				}
+				c.msgs[l][k] = v
+			}
+		}
+	}
+	return c, nil
+}
+
+// Check reports every key missing in a language, and every key whose
+// placeholders differ between languages.
+func (c *Catalog) Check() []string {
+	var probs []string
+	all := map[string]bool{}
+	for _, l := range Langs {
+		for k := range c.msgs[l] {
+			all[k] = true
+		}
+	}
+	for k := range all {
+		var ref []string
+		for i, l := range Langs {
+			v, ok := c.msgs[l][k]
+			if !ok || strings.TrimSpace(v) == "" {
+				probs = append(probs, fmt.Sprintf("%s: missing in %s", k, l))
+				continue
+			}
+			ps := placeholders(v)
+			if i == 0 || ref == nil {
+				ref = ps
+			} else if strings.Join(ps, ",") != strings.Join(ref, ",") {
+				probs = append(probs, fmt.Sprintf("%s: placeholders %v in %s differ from %v", k, ps, l, ref))
+			}
+		}
+	}
+	sort.Strings(probs)
+	return probs
+}
+
+func placeholders(s string) []string {
+	var out []string
+	for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether key exists in language l.
+func (c *Catalog) Has(l Lang, key string) bool { _, ok := c.msgs[l][key]; return ok }
+
+// Keys returns every key of language l, sorted.
+func (c *Catalog) Keys(l Lang) []string {
+	ks := make([]string, 0, len(c.msgs[l]))
+	for k := range c.msgs[l] {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// T translates key into l, filling {name} placeholders from params given as
+// name, value pairs. A missing key shows as the key itself, which the
+// catalogue test prevents from reaching users.
+func (c *Catalog) T(l Lang, key string, params ...any) string {
+	s, ok := c.msgs[l][key]
+	if !ok {
+		s, ok = c.msgs[Default][key]
+		if !ok {
+			return key
+		}
+	}
+	if len(params) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	vals := map[string]string{}
+	for i := 0; i+1 < len(params); i += 2 {
+		vals[fmt.Sprint(params[i])] = fmt.Sprint(params[i+1])
+	}
+	return placeholder.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := vals[m[1:len(m)-1]]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+// TMap is T with parameters in a map.
+func (c *Catalog) TMap(l Lang, key string, params map[string]any) string {
+	ps := make([]any, 0, 2*len(params))
+	for k, v := range params {
+		ps = append(ps, k, v)
+	}
+	return c.T(l, key, ps...)
+}
+
+type ctxKey struct{}
+
+// WithLang returns ctx carrying l.
+func WithLang(ctx context.Context, l Lang) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// FromContext returns the request's language, Default if none was set.
+func FromContext(ctx context.Context) Lang {
+	if l, ok := ctx.Value(ctxKey{}).(Lang); ok {
+		return l
+	}
+	return Default
+}
+
+var matcher = language.NewMatcher([]language.Tag{language.Arabic, language.French, language.English})
+
+// CookieName is the cookie remembering a person's chosen language.
+const CookieName = "lang"
+
+// Negotiate picks the language of r: the lang cookie, then Accept-Language,
+// then Default. (An explicit ?lang= is handled by the HTTP middleware, which
+// must answer a bad code with an error.)
+func Negotiate(r *http.Request) Lang {
+	if ck, err := r.Cookie(CookieName); err == nil {
+		if l, ok := Parse(ck.Value); ok {
+			return l
+		}
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		tags, _, err := language.ParseAcceptLanguage(al)
+		if err == nil && len(tags) > 0 {
+			_, idx, conf := matcher.Match(tags...)
+			if conf != language.No {
+				return Langs[idx]
+			}
+		}
+	}
+	return Default
+}
+
+// Casablanca is the city's time zone, from the tz database (its offset
+// changes around Ramadan: never use a fixed offset).
+var Casablanca = mustZone("Africa/Casablanca")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic("i18n: time zone " + name + " missing: import time/tzdata in main: " + err.Error())
+	}
+	return loc
+}
+
+var months = map[Lang][12]string{
+	// Moroccan Arabic month names, as used by the administration.
+	AR: {"يناير", "فبراير", "مارس", "أبريل", "ماي", "يونيو", "يوليوز", "غشت", "شتنبر", "أكتوبر", "نونبر", "دجنبر"},
+	FR: {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+	EN: {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+}
+
+// FormatDate writes t's day in Casablanca time, e.g. "22 نونبر 2026".
+func FormatDate(l Lang, t time.Time) string {
+	t = t.In(Casablanca)
+	ms, ok := months[l]
+	if !ok {
+		ms = months[Default]
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), ms[t.Month()-1], t.Year())
+}
+
+// FormatDateTime writes t with the time of day (24-hour) in Casablanca time.
+func FormatDateTime(l Lang, t time.Time) string {
+	lt := t.In(Casablanca)
+	sep := " "
+	switch l {
+	case FR:
+		sep = " à "
+	case EN:
+		sep = ", "
+	case AR:
+		sep = "، "
+	}
+	return FormatDate(l, t) + sep + lt.Format("15:04")
+}

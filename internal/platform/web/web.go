@@ -1,0 +1,316 @@
+// Package web renders Madina's server-side pages: one layout (header,
+// navigation, language switcher, footer) around each capability's page
+// templates, in the request's language and direction, with static assets
+// served under content-hashed URLs. Every template is parsed at start-up.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+)
+
+//go:embed layout/*.html
+var layoutFS embed.FS
+
+// pagesFS holds the platform's own pages (the error page).
+//
+//go:embed templates/*.html
+var pagesFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Messages holds the layout's and error pages' texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Pages is one capability's page templates: files templates/NAME.html in FS,
+// each defining "title" and "content", known as Prefix/NAME.
+type Pages struct {
+	Prefix string
+	FS     fs.FS
+}
+
+// NavItem is an entry of the main navigation.
+type NavItem struct {
+	Key  string // message key of its label
+	Href string
+}
+
+// Renderer renders pages.
+type Renderer struct {
+	cat    *i18n.Catalog
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	assets *Assets
+	nav    []NavItem
+}
+
+// New parses the layout and every page.
+func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Renderer, error) {
+	assets, err := newAssets()
+	if err != nil {
+		return nil, err
+	}
+	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav}
+	funcs := template.FuncMap{"asset": assets.URL}
+	base, err := template.New("layout").Funcs(funcs).ParseFS(layoutFS, "layout/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layout: %w", err)
+	}
+	sets = append(sets, Pages{Prefix: "web", FS: pagesFS})
+	for _, s := range sets {
+		names, err := fs.Glob(s.FS, "templates/*.html")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			t, err := base.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := t.ParseFS(s.FS, n); err != nil {
+				return nil, fmt.Errorf("web: parse %s/%s: %w", s.Prefix, n, err)
+			}
+			rd.pages[s.Prefix+"/"+strings.TrimSuffix(path.Base(n), ".html")] = t
+		}
+	}
+	return rd, nil
+}
+
+// View is what every page template sees as ".".
+type View struct {
+	Lang      i18n.Lang
+	Title     string
+	Path      string
+	RequestID string
+	Data      any
+	cat       *i18n.Catalog
+	nav       []NavItem
+	query     url.Values
+}
+
+// Dir is "rtl" or "ltr".
+func (v *View) Dir() string { return v.Lang.Dir() }
+
+// T translates a key with optional name, value pairs.
+func (v *View) T(key string, params ...any) string { return v.cat.T(v.Lang, key, params...) }
+
+// Date formats a time as a date in Casablanca.
+func (v *View) Date(t time.Time) string { return i18n.FormatDate(v.Lang, t) }
+
+// DateTime formats a time with its hour in Casablanca.
+func (v *View) DateTime(t time.Time) string { return i18n.FormatDateTime(v.Lang, t) }
+
+// Pick chooses among per-language variants, e.g. a name in ar, fr and en.
+func (v *View) Pick(ar, fr, en string) string {
+	switch v.Lang {
+	case i18n.FR:
+		return fr
+	case i18n.EN:
+		return en
+	}
+	return ar
+}
+
+// LangLink is an entry of the language switcher.
+type LangLink struct {
+	Code    i18n.Lang
+	Name    string
+	Href    string
+	Current bool
+}
+
+// LangLinks are links to this same page in every language.
+func (v *View) LangLinks() []LangLink {
+	out := make([]LangLink, 0, len(i18n.Langs))
+	for _, l := range i18n.Langs {
+		q := url.Values{}
+		for k, vs := range v.query {
+			q[k] = vs
+		}
+		q.Set("lang", string(l))
+		out = append(out, LangLink{Code: l, Name: l.Name(), Href: v.Path + "?" + q.Encode(), Current: l == v.Lang})
+	}
+	return out
+}
+
+// NavLink is a navigation entry with its state for this page.
+type NavLink struct {
+	Label   string
+	Href    string
+	Current bool
+}
+
+// Nav is the main navigation for this page.
+func (v *View) Nav() []NavLink {
+	out := make([]NavLink, 0, len(v.nav))
+	for _, n := range v.nav {
+		cur := v.Path == n.Href || n.Href != "/" && strings.HasPrefix(v.Path, n.Href+"/")
+		out = append(out, NavLink{Label: v.T(n.Key), Href: n.Href, Current: cur})
+	}
+	return out
+}
+
+// Year is the current year in Casablanca, for the footer.
+func (v *View) Year() int { return time.Now().In(i18n.Casablanca).Year() }
+
+// Message is a message key with its parameters, translated at rendering.
+type Message struct {
+	Key    string
+	Params []any
+}
+
+// Msg builds a Message.
+func Msg(key string, params ...any) Message { return Message{Key: key, Params: params} }
+
+// Render writes page name with status and the page title.
+func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, title Message, data any) {
+	t, ok := rd.pages[name]
+	if !ok {
+		rd.log.Error("web: unknown page", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	lang := i18n.FromContext(r.Context())
+	v := &View{Lang: lang, Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()), Data: data,
+		cat: rd.cat, nav: rd.nav, query: r.URL.Query()}
+	v.Title = v.T(title.Key, title.Params...)
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		rd.log.Error("web: render", "page", name, "err", err.Error())
+		if name != "web/error" {
+			rd.ErrorPage(w, r, http.StatusInternalServerError, rd.cat.T(lang, "error.internal.title"), rd.cat.T(lang, "error.internal.message"))
+			return
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// ErrorData is the error page's data.
+type ErrorData struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+// ErrorPage renders the error page; it implements httpx.ErrorPages.
+func (rd *Renderer) ErrorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	t := rd.pages["web/error"]
+	lang := i18n.FromContext(r.Context())
+	v := &View{Lang: lang, Title: title, Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()),
+		Data: ErrorData{Status: status, Title: title, Message: message}, cat: rd.cat, nav: rd.nav, query: url.Values{}}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		rd.log.Error("web: render error page", "err", err.Error())
+		http.Error(w, title, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+var _ httpx.ErrorPages = (*Renderer)(nil)
+
+// Assets serves the embedded static files under content-hashed names, so
+// they can be cached for a year and still change with each release.
+type Assets struct {
+	byURL  map[string]asset
+	byName map[string]string
+}
+
+type asset struct {
+	body  []byte
+	ctype string
+	etag  string
+}
+
+func newAssets() (*Assets, error) {
+	a := &Assets{byURL: map[string]asset{}, byName: map[string]string{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		h := hex.EncodeToString(sum[:])[:12]
+		name := strings.TrimPrefix(p, "static/")
+		ext := path.Ext(name)
+		u := "/static/" + strings.TrimSuffix(name, ext) + "." + h + ext
+		a.byName[name] = u
+		a.byURL[u] = asset{body: b, ctype: contentType(ext), etag: `"` + h + `"`}
+		return nil
+	})
+	return a, err
+}
+
+func contentType(ext string) string {
+	switch ext {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".woff2":
+		return "font/woff2"
+	}
+	return "application/octet-stream"
+}
+
+// URL is the hashed URL of a static file; templates call it as asset.
+func (a *Assets) URL(name string) (string, error) {
+	u, ok := a.byName[name]
+	if !ok {
+		return "", fmt.Errorf("web: no static file %q", name)
+	}
+	return u, nil
+}
+
+// Handler serves hashed static files; unknown names fall to notFound.
+func (rd *Renderer) StaticHandler(notFound http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := rd.assets.byURL[r.URL.Path]
+		if !ok {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.ctype)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("ETag", f.etag)
+		if r.Header.Get("If-None-Match") == f.etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(f.body)
+	})
+}

@@ -1,0 +1,56 @@
+// Package portal is the Casablanca-City portal's front door: the home page
+// that presents the city's services and says which are open online today.
+package portal
+
+import (
+	"embed"
+	"net/http"
+
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages are this capability's page templates.
+var Pages = web.Pages{Prefix: "portal", FS: templates}
+
+// Messages are this capability's texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Service is a service the city offers on the platform. Href is empty
+// while the service is not open online yet.
+type Service struct {
+	Key  string // portal.service.KEY.title / .text
+	Href string
+}
+
+// Services lists the city's services in the order of the home page. Each
+// capability gets its link here when it opens.
+var Services = []Service{
+	{Key: "urban_permits"},
+	{Key: "economic_permits"},
+	{Key: "booking"},
+	{Key: "complaints"},
+	{Key: "map"},
+	{Key: "arrondissements", Href: "/arrondissements"},
+	{Key: "apps"},
+	{Key: "opendata"},
+}
+
+// Handlers serve the portal pages.
+type Handlers struct {
+	Web *web.Renderer
+}
+
+// Routes registers the home page.
+func (h *Handlers) Routes(rt *httpx.Router) {
+	rt.HandleFunc("GET /{$}", h.home)
+}
+
+func (h *Handlers) home(w http.ResponseWriter, r *http.Request) {
+	h.Web.Render(w, r, http.StatusOK, "portal/home", web.Msg("portal.home.title"), Services)
+}
