@@ -19,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"madina/internal/audit"
 	"madina/internal/district"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
@@ -45,6 +47,7 @@ type App struct {
 	Reg     *prometheus.Registry
 	Handler http.Handler
 
+	Blobs     blob.Store
 	Districts *district.Store
 
 	migrations []db.Migration
@@ -53,7 +56,7 @@ type App struct {
 
 // MessageSources lists every capability's message catalogue.
 func MessageSources() []fs.FS {
-	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages}
+	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages}
 }
 
 // NewLogger makes the process logger.
@@ -109,6 +112,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err != nil {
 		return nil, err
 	}
+	a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	a.Districts = district.NewStore(a.DB)
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
@@ -132,15 +139,8 @@ func (a *App) seedReference(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
-	return a.LoadReference(ctx, district.Casablanca())
-}
-
-// LoadReference saves a city's territorial reference.
-func (a *App) LoadReference(ctx context.Context, ref district.Reference) error {
-	return a.DB.Transact(ctx, func(tx *db.Tx) error {
-		_, err := a.Districts.Save(ctx, tx, ref)
-		return err
-	})
+	_, err = a.Districts.Load(ctx, district.Casablanca(), "system")
+	return err
 }
 
 func (a *App) routes() {
@@ -171,6 +171,10 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		status["database"], code = "unreachable", http.StatusServiceUnavailable
 	} else if n, err := a.DB.Pending(ctx, a.migrations); err != nil || n > 0 {
 		status["migrations"], code = "pending", http.StatusServiceUnavailable
+	}
+	status["files"] = "ok"
+	if err := a.Blobs.Ping(ctx); err != nil {
+		status["files"], code = "unreachable", http.StatusServiceUnavailable
 	}
 	a.Resp.JSON(w, r, code, status)
 }

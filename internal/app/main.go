@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"madina/internal/audit"
 	"madina/internal/district"
 	"madina/internal/platform/config"
 )
@@ -186,8 +187,13 @@ Tasks:
 			return err
 		}
 		defer a.Close()
-		if err := a.LoadReference(ctx, ref); err != nil {
+		changed, err := a.Districts.Load(ctx, ref, "cli:admin")
+		if err != nil {
 			return err
+		}
+		if !changed {
+			fmt.Fprintln(stdout, "reference unchanged")
+			return nil
 		}
 		fmt.Fprintf(stdout, "loaded %d prefectures and %d windows\n", len(ref.Prefectures), len(ref.Windows))
 		return nil
@@ -201,5 +207,14 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, "Usage: madina audit verify [flags]\n")
 		return errUsage
 	}
-	return errors.New("audit verify: not wired yet")
+	cfg, _, err := parse("audit verify", args[1:], stderr, (*config.Flags).Database)
+	if err != nil {
+		return err
+	}
+	d, _, err := OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return audit.RunVerify(ctx, d, stdout)
 }

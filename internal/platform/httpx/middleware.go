@@ -171,6 +171,12 @@ func recoverMiddleware(next http.Handler, o Options) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
+				// The panic may come from before the language was set.
+				lang := i18n.Negotiate(r)
+				if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+					lang = l
+				}
+				r = r.WithContext(i18n.WithLang(r.Context(), lang))
 				o.Responder.Error(w, r, errs.E(errs.Internal, "").Cause(panicError{p}))
 			}
 		}()

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"madina/internal/platform/db"
+)
+
+type openapiDoc struct {
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components map[string]map[string]json.RawMessage `json:"components"`
+}
+
+// TestOpenAPIMatchesRoutes fails when a route under /api/v1 is missing from
+// the document or the document lists an operation no handler serves.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	a := newTestApp(t, db.SQLite)
+	r := do(t, a.Handler, "GET", "/api/v1/openapi.json", nil)
+	if r.code != 200 {
+		t.Fatalf("openapi.json: %d", r.code)
+	}
+	var doc openapiDoc
+	if err := json.Unmarshal([]byte(r.body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	var documented, served []string
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			if m == "parameters" {
+				continue
+			}
+			documented = append(documented, strings.ToUpper(m)+" "+p)
+		}
+	}
+	for _, rt := range a.Router.Routes() {
+		if method, path, ok := strings.Cut(rt, " "); ok && strings.HasPrefix(path, "/api/") {
+			served = append(served, method+" "+path)
+		}
+	}
+	sort.Strings(documented)
+	sort.Strings(served)
+	if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+		t.Fatalf("document and routes differ\ndocumented:\n%s\nserved:\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
+	}
+	// Every $ref resolves and every operation is complete.
+	refs := map[string]bool{}
+	collectRefs([]byte(r.body), refs)
+	for ref := range refs {
+		parts := strings.Split(strings.TrimPrefix(ref, "#/components/"), "/")
+		if len(parts) != 2 || doc.Components[parts[0]][parts[1]] == nil {
+			t.Errorf("unresolved $ref %s", ref)
+		}
+	}
+	ids := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m, raw := range ops {
+			var op struct {
+				OperationID string                     `json:"operationId"`
+				Responses   map[string]json.RawMessage `json:"responses"`
+				Parameters  []struct{ Name, In string }
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			if op.OperationID == "" || ids[op.OperationID] || len(op.Responses) == 0 {
+				t.Errorf("%s %s: operationId %q missing or repeated, or no responses", m, p, op.OperationID)
+			}
+			ids[op.OperationID] = true
+		}
+	}
+	// Every documented GET without path parameters answers 200 with JSON.
+	for _, d := range documented {
+		m, p, _ := strings.Cut(d, " ")
+		if m != "GET" || strings.Contains(p, "{") {
+			continue
+		}
+		if r := do(t, a.Handler, "GET", p, nil); r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %s", p, r.code, r.h.Get("Content-Type"))
+		}
+	}
+}
+
+func collectRefs(b []byte, refs map[string]bool) {
+	var v any
+	_ = json.Unmarshal(b, &v)
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "$ref" {
+					refs[s] = true
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+}
