@@ -20,7 +20,7 @@ import (
 )
 
 // newTestApp builds the real application on a fresh database of engine e.
-func newTestApp(t *testing.T, e db.Engine) *App {
+func newTestApp(t testing.TB, e db.Engine) *App {
 	t.Helper()
 	cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, e), Workers: 1}
 	if e == db.SQLite {
@@ -261,11 +261,11 @@ func TestAPIArrondissements(t *testing.T) {
 		}
 		// Arabic search is normalised: presentation forms and diacritics match.
 		search := map[string][]string{
-			"عُثمان":       {"sidi-othmane"},
+			"عُثمان":   {"sidi-othmane"},
 			"ﺍﻟﻤﻌﺎﺭﻳﻒ": {"maarif"},
-			"maarif":      {"maarif"},
-			"Aïn":         {"ain-sebaa", "ain-chock"},
-			"سيدي":        {"sidi-belyout", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"},
+			"maarif":   {"maarif"},
+			"Aïn":      {"ain-sebaa", "ain-chock"},
+			"سيدي":     {"sidi-belyout", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"},
 		}
 		for q, want := range search {
 			r := do(t, a.Handler, "GET", "/api/v1/arrondissements?q="+urlQuery(q), nil)

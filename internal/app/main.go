@@ -25,6 +25,7 @@ Commands:
   demo           load the demonstration data (running it twice changes nothing)
   admin          administration tasks (run "madina admin" for the list)
   audit verify   check the audit log's hash chain
+  bench          measure Madina's pages against a bare net/http handler
   version        print the version
 
 Run "madina <command> --help" for a command's flags. Every flag has a
@@ -49,6 +50,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdAdmin(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = cmdAudit(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "madina", versionString())
 		return 0

@@ -5,9 +5,9 @@
 package audit
 
 import (
-	"embed"
 	"bytes"
 	"crypto/sha256"
+	"embed"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"

@@ -11,6 +11,7 @@ import (
 // recorded in the audit log, and loading the same reference again changes
 // nothing.
 func (s *Store) Load(ctx context.Context, ref Reference, actor string) (changed bool, err error) {
+	defer s.snap.Store(nil) // read the new reference on next use
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		changed, err = s.Save(ctx, tx, ref)
 		if err != nil || !changed {

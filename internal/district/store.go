@@ -2,21 +2,52 @@ package district
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 )
 
-// Store reads and writes the reference in the database.
+// Store reads and writes the reference in the database. Reads are served
+// from an in-memory snapshot refreshed every snapshotTTL: the reference
+// changes a few times a decade, is read on every page that names a place,
+// and a change made on another node may take that long to show here.
 type Store struct {
-	db *db.DB
+	db   *db.DB
+	snap atomic.Pointer[snapshot]
 }
+
+type snapshot struct {
+	prefectures []Prefecture
+	windows     []Window
+	taken       time.Time
+}
+
+const snapshotTTL = 30 * time.Second
 
 // NewStore returns a store on d.
 func NewStore(d *db.DB) *Store { return &Store{db: d} }
+
+// current returns a fresh snapshot, reading the database when the last one
+// is too old. Callers must not modify what it returns.
+func (s *Store) current(ctx context.Context) (*snapshot, error) {
+	if sn := s.snap.Load(); sn != nil && time.Since(sn.taken) < snapshotTTL {
+		return sn, nil
+	}
+	ps, err := s.readPrefectures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := s.readWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sn := &snapshot{prefectures: ps, windows: ws, taken: time.Now()}
+	s.snap.Store(sn)
+	return sn, nil
+}
 
 // Empty reports whether no reference has been loaded yet.
 func (s *Store) Empty(ctx context.Context) (bool, error) {
@@ -80,8 +111,16 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 }
 
 // Prefectures lists the prefectures in order, each with its arrondissements
-// (and their window codes).
+// (and their window codes). The result is shared: do not modify it.
 func (s *Store) Prefectures(ctx context.Context) ([]Prefecture, error) {
+	sn, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sn.prefectures, nil
+}
+
+func (s *Store) readPrefectures(ctx context.Context) ([]Prefecture, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT p.code, p.name_ar, p.name_fr, p.name_en,
 			a.code, a.name_ar, a.name_fr, a.name_en, COALESCE(w.code, '')
 		FROM prefectures p
@@ -124,28 +163,37 @@ func (s *Store) Arrondissements(ctx context.Context) ([]Arrondissement, error) {
 
 // Arrondissement returns one arrondissement with its prefecture and window.
 func (s *Store) Arrondissement(ctx context.Context, code string) (Arrondissement, Prefecture, Window, error) {
-	var a Arrondissement
-	var p Prefecture
-	var w Window
-	err := s.db.QueryRowContext(ctx, `SELECT a.code, a.name_ar, a.name_fr, a.name_en,
-			p.code, p.name_ar, p.name_fr, p.name_en, w.code, w.kind, w.name_ar, w.name_fr, w.name_en
-		FROM arrondissements a
-		JOIN prefectures p ON p.code = a.prefecture_code
-		JOIN windows w ON w.arrondissement_code = a.code
-		WHERE a.code = $1`, code).Scan(&a.Code, &a.Name.AR, &a.Name.FR, &a.Name.EN,
-		&p.Code, &p.Name.AR, &p.Name.FR, &p.Name.EN, &w.Code, &w.Kind, &w.Name.AR, &w.Name.FR, &w.Name.EN)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, p, w, errs.E(errs.NotFound, "district.error.not_found")
-	}
+	sn, err := s.current(ctx)
 	if err != nil {
-		return a, p, w, fmt.Errorf("district: get arrondissement: %w", err)
+		return Arrondissement{}, Prefecture{}, Window{}, err
 	}
-	a.Prefecture, a.Window, w.Arrondissement = p.Code, w.Code, a.Code
-	return a, p, w, nil
+	for _, p := range sn.prefectures {
+		for _, a := range p.Arrondissements {
+			if a.Code != code {
+				continue
+			}
+			for _, w := range sn.windows {
+				if w.Arrondissement == code {
+					p.Arrondissements = nil
+					return a, p, w, nil
+				}
+			}
+		}
+	}
+	return Arrondissement{}, Prefecture{}, Window{}, errs.E(errs.NotFound, "district.error.not_found")
 }
 
-// Windows lists the windows, the city's first.
+// Windows lists the windows, the city's first. The result is shared: do
+// not modify it.
 func (s *Store) Windows(ctx context.Context) ([]Window, error) {
+	sn, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sn.windows, nil
+}
+
+func (s *Store) readWindows(ctx context.Context) ([]Window, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT w.code, w.kind, COALESCE(w.arrondissement_code, ''), w.name_ar, w.name_fr, w.name_en
 		FROM windows w LEFT JOIN arrondissements a ON a.code = w.arrondissement_code
 		ORDER BY CASE w.kind WHEN 'city' THEN 0 ELSE 1 END, a.position`)

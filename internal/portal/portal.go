@@ -52,5 +52,5 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 }
 
 func (h *Handlers) home(w http.ResponseWriter, r *http.Request) {
-	h.Web.Render(w, r, http.StatusOK, "portal/home", web.Msg("portal.home.title"), Services)
+	h.Web.RenderStatic(w, r, "portal/home", web.Msg("portal.home.title"), Services)
 }

@@ -175,10 +175,12 @@ func (f *Flags) Finish() error {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		f.errs = append(f.errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
 	}
-	switch c.SMTP.TLS {
-	case "none", "starttls", "tls":
-	default:
-		f.errs = append(f.errs, fmt.Errorf("smtp-tls %q: want none, starttls or tls", c.SMTP.TLS))
+	if f.fs.Lookup("smtp-tls") != nil {
+		switch c.SMTP.TLS {
+		case "none", "starttls", "tls":
+		default:
+			f.errs = append(f.errs, fmt.Errorf("smtp-tls %q: want none, starttls or tls", c.SMTP.TLS))
+		}
 	}
 	if c.Workers < 0 {
 		f.errs = append(f.errs, errors.New("workers must be 0 or more"))

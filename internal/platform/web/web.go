@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"madina/internal/platform/httpx"
@@ -59,7 +60,22 @@ type Renderer struct {
 	pages  map[string]*template.Template
 	assets *Assets
 	nav    []NavItem
+
+	mu     sync.RWMutex
+	static map[string]cachedPage
 }
+
+// cachedPage is a rendered page whose content depends only on its
+// language and address.
+type cachedPage struct {
+	body    []byte
+	etag    string
+	expires time.Time
+}
+
+// staticTTL bounds how long a static page is served from memory (the
+// footer's year, a new release's asset URLs).
+const staticTTL = time.Minute
 
 // New parses the layout and every page.
 func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Renderer, error) {
@@ -67,7 +83,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Re
 	if err != nil {
 		return nil, err
 	}
-	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav}
+	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav, static: map[string]cachedPage{}}
 	funcs := template.FuncMap{"asset": assets.URL}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(layoutFS, "layout/*.html")
 	if err != nil {
@@ -181,31 +197,74 @@ func Msg(key string, params ...any) Message { return Message{Key: key, Params: p
 
 // Render writes page name with status and the page title.
 func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, title Message, data any) {
-	t, ok := rd.pages[name]
-	if !ok {
-		rd.log.Error("web: unknown page", "page", name)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	b, ok := rd.execute(w, r, name, title, data)
+	if ok {
+		rd.write(w, r, status, b, "")
+	}
+}
+
+// RenderStatic renders a page whose content depends only on the language
+// and the address (no per-person or per-request data), serving it from
+// memory for up to a minute. Pages showing anything personal must use
+// Render.
+func (rd *Renderer) RenderStatic(w http.ResponseWriter, r *http.Request, name string, title Message, data any) {
+	key := name + "|" + string(i18n.FromContext(r.Context())) + "|" + r.URL.RequestURI()
+	now := time.Now()
+	rd.mu.RLock()
+	c, ok := rd.static[key]
+	rd.mu.RUnlock()
+	if !ok || now.After(c.expires) {
+		b, ok := rd.execute(w, r, name, title, data)
+		if !ok {
+			return
+		}
+		sum := sha256.Sum256(b)
+		c = cachedPage{body: b, etag: `W/"` + hex.EncodeToString(sum[:8]) + `"`, expires: now.Add(staticTTL)}
+		rd.mu.Lock()
+		if len(rd.static) > 1000 { // bounded: addresses with query strings vary
+			clear(rd.static)
+		}
+		rd.static[key] = c
+		rd.mu.Unlock()
+	}
+	if r.Header.Get("If-None-Match") == c.etag {
+		w.Header().Set("ETag", c.etag)
+		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	rd.write(w, r, http.StatusOK, c.body, c.etag)
+}
+
+func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, name string, title Message, data any) ([]byte, bool) {
+	t, ok := rd.pages[name]
 	lang := i18n.FromContext(r.Context())
+	if !ok {
+		rd.log.Error("web: unknown page", "page", name)
+		rd.ErrorPage(w, r, http.StatusInternalServerError, rd.cat.T(lang, "error.internal.title"), rd.cat.T(lang, "error.internal.message"))
+		return nil, false
+	}
 	v := &View{Lang: lang, Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()), Data: data,
 		cat: rd.cat, nav: rd.nav, query: r.URL.Query()}
 	v.Title = v.T(title.Key, title.Params...)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		rd.log.Error("web: render", "page", name, "err", err.Error())
-		if name != "web/error" {
-			rd.ErrorPage(w, r, http.StatusInternalServerError, rd.cat.T(lang, "error.internal.title"), rd.cat.T(lang, "error.internal.message"))
-			return
-		}
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		rd.ErrorPage(w, r, http.StatusInternalServerError, rd.cat.T(lang, "error.internal.title"), rd.cat.T(lang, "error.internal.message"))
+		return nil, false
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	return buf.Bytes(), true
+}
+
+func (rd *Renderer) write(w http.ResponseWriter, r *http.Request, status int, b []byte, etag string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
+		_, _ = w.Write(b)
 	}
 }
 

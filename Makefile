@@ -1,0 +1,29 @@
+# Madina — the two commands of the README, and their parts.
+#   make run    build, load the demonstration data, serve on http://localhost:8080
+#   make test   install the test tools, then run every test
+.PHONY: run build test test-deps bench vet
+
+GO ?= go
+BIN := $(CURDIR)/bin
+VERSITYGW_VERSION := v1.8.0
+
+build:
+	$(GO) build -o $(BIN)/madina ./cmd/madina
+
+run: build
+	$(BIN)/madina demo
+	$(BIN)/madina serve
+
+# Test tools: Debian's chromium and aiosmtpd (installed when missing and we
+# are root), axe-core from the npm lockfile, versitygw from the Go proxy.
+test-deps:
+	@scripts/test-deps $(VERSITYGW_VERSION)
+
+test: test-deps
+	MADINA_VERSITYGW=$(BIN)/versitygw $(GO) test -count=1 -timeout 15m $(TESTFLAGS) ./...
+
+vet:
+	gofmt -l . | (! grep .) && $(GO) vet ./...
+
+bench: build
+	$(BIN)/madina bench --out docs/PERFORMANCE.md

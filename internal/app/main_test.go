@@ -1,0 +1,121 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+)
+
+// TestServeDemoAuditOnBothEngines runs the command line as an operator
+// would: demo twice, serve on port 0, read a page, shut down, verify the
+// audit chain.
+func TestServeDemoAuditOnBothEngines(t *testing.T) {
+	for _, e := range dbtest.Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"--data-dir", dir, "--log-format", "text"}
+			if e == db.Postgres {
+				args = append(args, "--database-url", dbtest.URL(t, e))
+			}
+			ctx := context.Background()
+			run := func(cmd ...string) (int, string, string) {
+				var out, errb bytes.Buffer
+				code := Main(ctx, append(cmd, args...), &out, &errb)
+				return code, out.String(), errb.String()
+			}
+			if code, out, errs := run("migrate"); code != 0 || !strings.Contains(out, "schema is current") {
+				t.Fatalf("migrate: %d %s %s", code, out, errs)
+			}
+			for i := 0; i < 2; i++ {
+				if code, out, errs := run("demo"); code != 0 || !strings.Contains(out, "16 arrondissements") {
+					t.Fatalf("demo #%d: %d %s %s", i+1, code, out, errs)
+				}
+			}
+			code, out, _ := run("audit", "verify")
+			if code != 0 || out != "audit chain intact: 1 record\n" {
+				t.Fatalf("audit verify after two demos: %d %q (loading twice must audit once)", code, out)
+			}
+
+			sctx, cancel := context.WithCancel(ctx)
+			pr, pw := io.Pipe()
+			done := make(chan int, 1)
+			go func() {
+				done <- Main(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+				pw.Close()
+			}()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "Madina is running at http://127.0.0.1:") {
+				t.Fatalf("serve printed %q, %v", line, err)
+			}
+			go io.Copy(io.Discard, pr)
+			url := strings.TrimSpace(strings.TrimPrefix(line, "Madina is running at "))
+			res, err := http.Get(url + "/arrondissements")
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("GET: %v %v", res, err)
+			}
+			res.Body.Close()
+			cancel()
+			select {
+			case c := <-done:
+				if c != 0 {
+					t.Fatalf("serve exited %d after shutdown", c)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not shut down")
+			}
+		})
+	}
+}
+
+func TestAuditVerifyCatchesTampering(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	if c := Main(ctx, []string{"demo", "--data-dir", dir}, io.Discard, io.Discard); c != 0 {
+		t.Fatal("demo failed")
+	}
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "madina.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	var out bytes.Buffer
+	if c := Main(ctx, []string{"audit", "verify", "--data-dir", dir}, &out, io.Discard); c == 0 || !strings.Contains(out.String(), "broken at record #1") {
+		t.Fatalf("tampered chain: exit %d, %q", c, out.String())
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if c := Main(ctx, []string{"frobnicate"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("unknown command: %d %q", c, errb.String())
+	}
+	errb.Reset()
+	if c := Main(ctx, []string{"serve", "--help"}, &out, &errb); c != 0 || !strings.Contains(errb.String(), "MADINA_DATABASE_URL") || !strings.Contains(errb.String(), "MADINA_ADDR") {
+		t.Fatalf("serve --help: %d %q", c, errb.String())
+	}
+	t.Setenv("MADINA_WORKERS", "many")
+	errb.Reset()
+	if c := Main(ctx, []string{"serve"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "MADINA_WORKERS") {
+		t.Fatalf("bad env: %d %q", c, errb.String())
+	}
+	// Secrets are never flags.
+	if strings.Contains(errb.String(), "-smtp-password ") {
+		t.Fatal("a password flag exists")
+	}
+}
