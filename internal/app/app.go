@@ -21,12 +21,14 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/district"
+	"madina/internal/notify"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
 	"madina/migrations"
@@ -48,6 +50,8 @@ type App struct {
 	Handler http.Handler
 
 	Blobs     blob.Store
+	Jobs      *jobs.Queue
+	Notify    *notify.Service
 	Districts *district.Store
 
 	migrations []db.Migration
@@ -56,7 +60,7 @@ type App struct {
 
 // MessageSources lists every capability's message catalogue.
 func MessageSources() []fs.FS {
-	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages}
+	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages, notify.Messages}
 }
 
 // NewLogger makes the process logger.
@@ -116,6 +120,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err != nil {
 		return nil, err
 	}
+	a.Jobs = jobs.New(a.DB, log, jobs.Options{Workers: max(cfg.Workers, 1)})
+	a.Notify, err = a.newNotify()
+	if err != nil {
+		return nil, err
+	}
 	a.Districts = district.NewStore(a.DB)
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
@@ -127,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	}
 	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}
 	a.Reg = prometheus.NewRegistry()
-	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
 	a.Router = httpx.NewRouter(a.Resp)
 	a.routes()
 	a.Handler = httpx.Chain(a.Router, httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
@@ -190,8 +199,23 @@ func (a *App) Close() error {
 }
 
 // Serve serves HTTP on ln and runs the background workers until ctx ends,
-// then shuts down gracefully.
+// then shuts down gracefully: the HTTP server finishes in-flight requests,
+// then the workers finish in-flight jobs, each within the grace period.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	qctx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	if a.Cfg.Workers > 0 {
+		if err := a.Jobs.Start(qctx); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.Grace)
+			defer cancel()
+			if err := a.Jobs.Shutdown(sctx); err != nil {
+				a.Log.Warn("jobs shutdown", "err", err.Error())
+			}
+		}()
+	}
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 2)

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"madina/internal/notify"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -348,4 +351,49 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A notification sent inside a transaction is delivered by the workers of a
+// running server, and the queue's depth is in the metrics.
+func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		a.Cfg.Grace = 5 * time.Second
+		ctx, cancel := context.WithCancel(context.Background())
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- a.Serve(ctx, ln) }()
+		err = a.DB.Transact(ctx, func(tx *db.Tx) error {
+			return a.Notify.Send(ctx, tx, notify.Message{Template: "platform.test", Data: map[string]any{},
+				To: notify.Recipient{UserID: "u1", Lang: "fr"}, Channels: []notify.Channel{notify.Inbox}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := a.Notify.Unread(ctx, "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("notification not delivered to the inbox")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		m := do(t, a.Handler, "GET", "/metrics", nil).body
+		if !strings.Contains(m, `madina_jobs{state="succeeded"} 1`) || !strings.Contains(m, "madina_outbox_undispatched 0") {
+			t.Fatalf("queue metrics:\n%s", grep(m, "madina_"))
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	})
 }

@@ -1,0 +1,296 @@
+// Package notify tells people what happened, in Arabic, French or English,
+// by e-mail, SMS and the in-app inbox. A notification is recorded in the
+// transaction of the change that causes it, one delivery per channel, each
+// sent by its own job: it is neither lost nor sent twice when a transaction
+// or a job is retried. Without an SMTP server or SMS gateway, deliveries
+// are written to the log with the recipient masked.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/jobs"
+)
+
+// Messages holds the user-visible messages of this package, one flat
+// key→text catalogue per language.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Channel is a way to reach someone.
+type Channel string
+
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+	Inbox Channel = "inbox" // the in-app notification inbox
+)
+
+// Delivery statuses, as stored.
+const (
+	StatusQueued = "queued"
+	StatusSent   = "sent"
+	StatusLogged = "logged" // no SMTP server or SMS gateway: written to the log
+	StatusFailed = "failed"
+)
+
+// Langs are the languages templates must exist in, the default first.
+var Langs = []string{"ar", "fr", "en"}
+
+// JobKind is the kind of the jobs that send deliveries.
+const JobKind = "notify.deliver"
+
+// Recipient is who a message goes to; each channel needs its own field.
+type Recipient struct {
+	UserID string // for the in-app inbox; may be empty otherwise
+	Email  string
+	Phone  string
+	Lang   string // ar, fr or en; ar when empty or unknown
+}
+
+// Message is a notification to send.
+type Message struct {
+	Template string         // e.g. "platform.welcome"
+	Data     map[string]any // the template's data; strings and numbers (format dates beforehand)
+	To       Recipient
+	Channels []Channel
+}
+
+// SMTPConfig reaches an SMTP server. An empty Host means e-mails are
+// written to the log instead.
+type SMTPConfig struct {
+	Host     string
+	Port     int    // default 587 (starttls), 465 (tls) or 25 (none)
+	Username string // empty: no authentication
+	Password string
+	From     string // "Name <address>" or an address; the name defaults to "Madina"
+	TLS      string // "starttls" (default), "tls" or "none"
+	Timeout  time.Duration
+}
+
+// LogValue keeps the password out of logs.
+func (c SMTPConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("host", c.Host), slog.Int("port", c.Port), slog.String("tls", c.TLS),
+		slog.String("from", c.From), slog.Bool("auth", c.Username != ""))
+}
+
+// SMSConfig reaches an HTTP SMS gateway that takes a JSON POST of
+// {"to", "text", "sender"}. An empty URL means SMS are written to the log.
+type SMSConfig struct {
+	URL     string
+	Token   string // sent as "Authorization: Bearer …" when set
+	Sender  string
+	Timeout time.Duration // default 15s
+}
+
+// LogValue keeps the token out of logs.
+func (c SMSConfig) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", c.URL), slog.String("sender", c.Sender), slog.Bool("token", c.Token != ""))
+}
+
+// Config configures a Service.
+type Config struct {
+	SMTP        SMTPConfig
+	SMS         SMSConfig
+	HTTPClient  *http.Client // for the SMS gateway; default a client with SMS.Timeout
+	MaxAttempts int          // per delivery; default jobs.DefaultMaxAttempts
+	Now         func() time.Time
+}
+
+// Service sends notifications and serves the inbox.
+type Service struct {
+	d           *db.DB
+	q           *jobs.Queue
+	log         *slog.Logger
+	now         func() time.Time
+	tmpl        *templates
+	mail        *mailer  // nil: log e-mails
+	sms         *gateway // nil: log SMS
+	maxAttempts int
+}
+
+// New returns a service on d, registering its job handler on q.
+func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	t, err := loadTemplates(templateFS)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{d: d, q: q, log: logger, now: cfg.Now, tmpl: t, maxAttempts: cfg.MaxAttempts}
+	if cfg.SMTP.Host != "" {
+		if s.mail, err = newMailer(cfg.SMTP, cfg.Now); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SMS.URL != "" {
+		if s.sms, err = newGateway(cfg.SMS, cfg.HTTPClient); err != nil {
+			return nil, err
+		}
+	}
+	q.Handle(JobKind, s.deliver)
+	return s, nil
+}
+
+// Render renders a template in a language (the default for an unknown one).
+func (s *Service) Render(template, lang string, data map[string]any) (Rendered, error) {
+	return s.tmpl.render(template, normLang(lang), data)
+}
+
+func normLang(l string) string {
+	l = strings.ToLower(strings.TrimSpace(l))
+	for _, x := range Langs {
+		if l == x {
+			return l
+		}
+	}
+	return Langs[0]
+}
+
+var (
+	errTemplate = errs.E(errs.Invalid, "error.notify.template")
+	errChannel  = errs.E(errs.Invalid, "error.notify.channel")
+	errEmail    = errs.E(errs.Invalid, "error.notify.email").OnField("email")
+	errPhone    = errs.E(errs.Invalid, "error.notify.phone").OnField("phone")
+	errUser     = errs.E(errs.Invalid, "error.notify.user")
+	errNotFound = errs.E(errs.NotFound, "error.notify.not_found")
+)
+
+// phoneRE accepts an international (+212…) or national number once
+// spaces, dots, dashes and brackets are removed.
+var phoneRE = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
+
+func normPhone(p string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '.', '-', '(', ')', '\u00a0':
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(p))
+}
+
+// Send records m in tx, one delivery per channel, each with the job that
+// will send it; nothing is sent unless tx commits.
+func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
+	if tx == nil {
+		return fmt.Errorf("notify: Send needs a transaction")
+	}
+	if !s.tmpl.has(m.Template) {
+		return errTemplate.With("template", m.Template)
+	}
+	if len(m.Channels) == 0 {
+		return errChannel
+	}
+	lang := normLang(m.To.Lang)
+	data, err := encodeData(m.Data)
+	if err != nil {
+		return fmt.Errorf("notify: %s data: %w", m.Template, err)
+	}
+	// Render now, from the data as the job will see it, so that a mistake
+	// shows in the caller's transaction rather than in a failed job.
+	dm, err := decodeData(data)
+	if err != nil {
+		return fmt.Errorf("notify: %s data: %w", m.Template, err)
+	}
+	if _, err := s.tmpl.render(m.Template, lang, dm); err != nil {
+		return err
+	}
+	seen := map[Channel]bool{}
+	for _, c := range m.Channels {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		var addr string
+		switch c {
+		case Email:
+			a, err := mail.ParseAddress(strings.TrimSpace(m.To.Email))
+			if err != nil || a.Name != "" {
+				return errEmail
+			}
+			addr = a.Address
+		case SMS:
+			addr = normPhone(m.To.Phone)
+			if !phoneRE.MatchString(addr) {
+				return errPhone
+			}
+		case Inbox:
+			if strings.TrimSpace(m.To.UserID) == "" {
+				return errUser
+			}
+		default:
+			return errChannel
+		}
+		if err := s.record(ctx, tx, m, c, lang, addr, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, lang, addr, data string) error {
+	var user any
+	if u := strings.TrimSpace(m.To.UserID); u != "" {
+		user = u
+	}
+	now := s.now()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries
+		(template, channel, lang, user_id, address, data, status, attempts, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8) RETURNING id`,
+		m.Template, string(c), lang, user, addr, data, now, now).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("notify: record %s delivery: %w", c, err)
+	}
+	job, err := s.q.Enqueue(ctx, tx, JobKind, jobPayload{Delivery: id},
+		jobs.EnqueueOptions{UniqueKey: fmt.Sprint(id), MaxAttempts: s.maxAttempts})
+	if err != nil {
+		return fmt.Errorf("notify: enqueue delivery %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET job_id = $1 WHERE id = $2`, job, id); err != nil {
+		return fmt.Errorf("notify: record delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+type jobPayload struct {
+	Delivery int64 `json:"delivery"`
+}
+
+func encodeData(d map[string]any) (string, error) {
+	if d == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// decodeData reads stored data, numbers as json.Number so that they print
+// as written (1000000, not 1e+06).
+func decodeData(s string) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	m := map[string]any{}
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
