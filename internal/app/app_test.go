@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,8 @@ import (
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 )
 
@@ -396,4 +399,27 @@ func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 			t.Fatalf("Serve: %v", err)
 		}
 	})
+}
+
+// The HTML error pages exist for every status in every language.
+func TestHTMLErrorPages(t *testing.T) {
+	a := newTestApp(t, db.SQLite)
+	want := map[errs.Kind]map[i18n.Lang]string{
+		errs.Forbidden: {i18n.AR: "غير مسموح", i18n.FR: "Accès refusé", i18n.EN: "Not allowed"},
+		errs.Internal:  {i18n.AR: "خطأ في الخادم", i18n.FR: "Erreur du serveur", i18n.EN: "Server error"},
+		errs.NotFound:  {i18n.AR: "الصفحة غير موجودة", i18n.FR: "Page introuvable", i18n.EN: "Page not found"},
+	}
+	for kind, titles := range want {
+		for l, title := range titles {
+			r := httptest.NewRequest("GET", "/somewhere", nil)
+			r = r.WithContext(i18n.WithLang(r.Context(), l))
+			w := httptest.NewRecorder()
+			a.Resp.Error(w, r, errs.E(kind, "").Cause(errors.New("secret cause")))
+			body := w.Body.String()
+			if w.Code != httpx.Status(kind) || !strings.Contains(body, "<h1 id=\"error-title\">"+title+"</h1>") ||
+				!strings.Contains(body, `lang="`+string(l)+`" dir="`+l.Dir()+`"`) || strings.Contains(body, "secret cause") {
+				t.Errorf("%s in %s: %d\n%s", kind, l, w.Code, body)
+			}
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"madina/internal/audit"
 	"madina/internal/district"
 	"madina/internal/platform/config"
+	"madina/internal/platform/db"
 )
 
 const usage = `Madina — the digital city hall.
@@ -130,12 +131,18 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return a.Serve(ctx, ln)
 }
 
-func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parse("migrate", args, stderr, (*config.Flags).Database)
+// openDBCommand parses a database-only command's flags and opens (and
+// migrates) its database.
+func openDBCommand(ctx context.Context, name string, args []string, stderr io.Writer) (*db.DB, []db.Migration, error) {
+	cfg, _, err := parse(name, args, stderr, (*config.Flags).Database)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	d, ms, err := OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	return OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	d, ms, err := openDBCommand(ctx, "migrate", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -210,11 +217,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, "Usage: madina audit verify [flags]\n")
 		return errUsage
 	}
-	cfg, _, err := parse("audit verify", args[1:], stderr, (*config.Flags).Database)
-	if err != nil {
-		return err
-	}
-	d, _, err := OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	d, _, err := openDBCommand(ctx, "audit verify", args[1:], stderr)
 	if err != nil {
 		return err
 	}
