@@ -6,6 +6,7 @@
 GO ?= go
 BIN := $(CURDIR)/bin
 VERSITYGW_VERSION := v1.8.0
+OIDC_PROVIDER_VERSION := v3.51.17
 
 build:
 	$(GO) build -o $(BIN)/madina ./cmd/madina
@@ -17,10 +18,10 @@ run: build
 # Test tools: Debian's chromium and aiosmtpd (installed when missing and we
 # are root), axe-core from the npm lockfile, versitygw from the Go proxy.
 test-deps:
-	@scripts/test-deps $(VERSITYGW_VERSION)
+	@scripts/test-deps $(VERSITYGW_VERSION) $(OIDC_PROVIDER_VERSION)
 
 test: test-deps
-	MADINA_VERSITYGW=$(BIN)/versitygw $(GO) test -count=1 -timeout 15m $(TESTFLAGS) ./...
+	MADINA_VERSITYGW=$(BIN)/versitygw MADINA_OIDC_PROVIDER_BIN=$(BIN)/oidc-provider $(GO) test -count=1 -timeout 15m $(TESTFLAGS) ./...
 
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet ./...

@@ -31,6 +31,11 @@ var pages = []struct {
 	{"arrondissement", "/arrondissements/sidi-othmane", 200},
 	{"not found", "/no-such-page", 404},
 	{"unknown language", "/?lang=xx", 400},
+	{"sign up", "/signup", 200},
+	{"sign in", "/signin", 200},
+	{"forgotten password", "/reset", 200},
+	{"check your e-mail", "/signup/sent", 200},
+	{"bad e-mail link", "/verify-email?token=nope", 400},
 }
 
 // TestSite drives one server, on a fresh SQLite database, with one

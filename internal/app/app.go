@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,8 +22,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"madina/internal/audit"
+	"madina/internal/authz"
 	"madina/internal/district"
+	"madina/internal/identity"
 	"madina/internal/notify"
+	"madina/internal/oidclogin"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
@@ -29,6 +34,8 @@ import (
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/jobs"
+	"madina/internal/platform/password"
+	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
 	"madina/migrations"
@@ -50,6 +57,8 @@ type App struct {
 	Handler http.Handler
 
 	Blobs     blob.Store
+	Box       *secretbox.Box
+	Identity  *identity.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Service
 	Districts *district.Store
@@ -60,7 +69,8 @@ type App struct {
 
 // MessageSources lists every capability's message catalogue.
 func MessageSources() []fs.FS {
-	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages, notify.Messages}
+	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages,
+		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages}
 }
 
 // NewLogger makes the process logger.
@@ -120,8 +130,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err != nil {
 		return nil, err
 	}
+	if a.Box, err = openBox(cfg); err != nil {
+		return nil, err
+	}
 	a.Jobs = jobs.New(a.DB, log, jobs.Options{Workers: max(cfg.Workers, 1)})
 	a.Notify, err = a.newNotify()
+	if err != nil {
+		return nil, err
+	}
+	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
+		identity.Config{BaseURL: cfg.BaseURL})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 		return nil, err
 	}
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.arrondissements", Href: "/arrondissements"}}
-	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages)
+	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +156,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	a.Reg = prometheus.NewRegistry()
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
 	a.Router = httpx.NewRouter(a.Resp)
-	a.routes()
-	a.Handler = httpx.Chain(a.Router, httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
+	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
+	a.routes(mw)
+	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
 	return a, nil
 }
 
@@ -152,8 +171,9 @@ func (a *App) seedReference(ctx context.Context) error {
 	return err
 }
 
-func (a *App) routes() {
+func (a *App) routes(mw *identity.Middleware) {
 	rt := a.Router
+	identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp, a.Cfg.TrustProxy).Routes(rt)
 	(&portal.Handlers{Web: a.Web}).Routes(rt)
 	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
@@ -168,6 +188,22 @@ func (a *App) routes() {
 	if a.Cfg.MetricsAddr == "" {
 		rt.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
 	}
+}
+
+// openBox returns the server's secret box: from the configured key, else
+// from a key file in the data directory, created on first start.
+func openBox(cfg config.Config) (*secretbox.Box, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = secretbox.ParseKey(cfg.SecretKey)
+	} else {
+		key, err = secretbox.LoadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return secretbox.New(key)
 }
 
 // ready answers 200 when the database answers and its schema is current.

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"io/fs"
+
 	"context"
+	"madina/internal/identity"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +20,8 @@ func (a *App) newNotify() (*notify.Service, error) {
 	return notify.New(a.DB, a.Jobs, a.Log, notify.Config{
 		SMTP: notify.SMTPConfig{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username,
 			Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS},
-		SMS: notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
+		SMS:       notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
+		Templates: []fs.FS{identity.Notices()},
 	})
 }
 

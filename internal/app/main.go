@@ -116,16 +116,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := NewLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	a, err := New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	url := URLFor(ln)
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = url
+	}
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.Close()
 	log.Info("madina serving", "url", url, "engine", string(a.DB.Engine), "version", Version)
 	fmt.Fprintf(stdout, "Madina is running at %s\n", url)
 	return a.Serve(ctx, ln)

@@ -12,6 +12,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/mail"
@@ -107,6 +108,7 @@ type Config struct {
 	SMS         SMSConfig
 	HTTPClient  *http.Client // for the SMS gateway; default a client with SMS.Timeout
 	MaxAttempts int          // per delivery; default jobs.DefaultMaxAttempts
+	Templates   []fs.FS      // capabilities' own templates/{lang}/{name}.tmpl
 	Now         func() time.Time
 }
 
@@ -130,7 +132,7 @@ func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, er
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	t, err := loadTemplates(templateFS)
+	t, err := loadTemplates(append([]fs.FS{templateFS}, cfg.Templates...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -31,36 +31,15 @@ type templates struct {
 	names []string
 }
 
-// loadTemplates parses every template and checks that each exists in every
-// language with every part.
-func loadTemplates(fsys fs.FS) (*templates, error) {
+// loadTemplates parses every template of every source and checks that each
+// exists in every language with every part. A name defined by two sources
+// is an error.
+func loadTemplates(sources ...fs.FS) (*templates, error) {
 	ts := &templates{byKey: map[string]*template.Template{}}
 	names := map[string]map[string]bool{}
-	for _, lang := range Langs {
-		dir := path.Join("templates", lang)
-		entries, err := fs.ReadDir(fsys, dir)
-		if err != nil {
-			return nil, fmt.Errorf("notify: templates for %s: %w", lang, err)
-		}
-		for _, e := range entries {
-			if e.IsDir() || !strings.HasSuffix(e.Name(), ".tmpl") {
-				continue
-			}
-			name := strings.TrimSuffix(e.Name(), ".tmpl")
-			t, err := template.New(e.Name()).Option("missingkey=error").ParseFS(fsys, path.Join(dir, e.Name()))
-			if err != nil {
-				return nil, fmt.Errorf("notify: template %s/%s: %w", lang, name, err)
-			}
-			for _, p := range Parts {
-				if t.Lookup(p) == nil {
-					return nil, fmt.Errorf("notify: template %s/%s has no %q part", lang, name, p)
-				}
-			}
-			ts.byKey[name+"/"+lang] = t
-			if names[name] == nil {
-				names[name] = map[string]bool{}
-			}
-			names[name][lang] = true
+	for _, fsys := range sources {
+		if err := ts.load(fsys, names); err != nil {
+			return nil, err
 		}
 	}
 	for name, langs := range names {
@@ -73,6 +52,40 @@ func loadTemplates(fsys fs.FS) (*templates, error) {
 	}
 	sort.Strings(ts.names)
 	return ts, nil
+}
+
+func (ts *templates) load(fsys fs.FS, names map[string]map[string]bool) error {
+	for _, lang := range Langs {
+		dir := path.Join("templates", lang)
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			return fmt.Errorf("notify: templates for %s: %w", lang, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".tmpl") {
+				continue
+			}
+			name := strings.TrimSuffix(e.Name(), ".tmpl")
+			t, err := template.New(e.Name()).Option("missingkey=error").ParseFS(fsys, path.Join(dir, e.Name()))
+			if err != nil {
+				return fmt.Errorf("notify: template %s/%s: %w", lang, name, err)
+			}
+			for _, p := range Parts {
+				if t.Lookup(p) == nil {
+					return fmt.Errorf("notify: template %s/%s has no %q part", lang, name, p)
+				}
+			}
+			if _, dup := ts.byKey[name+"/"+lang]; dup {
+				return fmt.Errorf("notify: template %s/%s defined twice", lang, name)
+			}
+			ts.byKey[name+"/"+lang] = t
+			if names[name] == nil {
+				names[name] = map[string]bool{}
+			}
+			names[name][lang] = true
+		}
+	}
+	return nil
 }
 
 func (ts *templates) has(name string) bool {

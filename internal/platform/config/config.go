@@ -30,6 +30,8 @@ type Config struct {
 	Grace       time.Duration
 	MetricsAddr string
 
+	SecretKey string // base64 of 32 bytes: MADINA_SECRET_KEY or --secret-key-file; default a file in the data directory
+
 	SMTP SMTP
 	SMS  SMS
 }
@@ -141,6 +143,7 @@ func (f *Flags) Server() {
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
+	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()
 }
 

@@ -81,3 +81,18 @@ func foldRune(r rune) rune {
 func Contains(haystack, needle string) bool {
 	return strings.Contains(Fold(haystack), Fold(needle))
 }
+
+// Digits replaces Arabic-Indic and Eastern Arabic-Indic digits with ASCII
+// digits and leaves everything else as it is (for numbers people type:
+// phone numbers, ID card numbers, codes).
+func Digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '٠' && r <= '٩':
+			return '0' + (r - '٠')
+		case r >= '۰' && r <= '۹':
+			return '0' + (r - '۰')
+		}
+		return r
+	}, s)
+}

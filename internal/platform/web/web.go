@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -84,7 +85,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Re
 		return nil, err
 	}
 	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav, static: map[string]cachedPage{}}
-	funcs := template.FuncMap{"asset": assets.URL}
+	funcs := template.FuncMap{"asset": assets.URL, "field": field}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(layoutFS, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
@@ -109,6 +110,26 @@ func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Re
 	return rd, nil
 }
 
+type userKey struct{}
+type csrfKey struct{}
+
+// User is the signed-in person as the layout shows them.
+type User struct {
+	Name    string
+	Staff   bool
+	Pending bool // signed in but waiting for the second factor
+}
+
+// WithUser records the signed-in person for the layout.
+func WithUser(ctx context.Context, u User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
+
+// WithCSRF records the request's anti-forgery token for forms.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
 // View is what every page template sees as ".".
 type View struct {
 	Lang      i18n.Lang
@@ -116,9 +137,21 @@ type View struct {
 	Path      string
 	RequestID string
 	Data      any
+	User      *User
+	CSRF      string // the anti-forgery token every form posts back
 	cat       *i18n.Catalog
 	nav       []NavItem
 	query     url.Values
+}
+
+func (rd *Renderer) view(r *http.Request, data any) *View {
+	v := &View{Lang: i18n.FromContext(r.Context()), Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()), Data: data,
+		cat: rd.cat, nav: rd.nav, query: r.URL.Query()}
+	if u, ok := r.Context().Value(userKey{}).(User); ok {
+		v.User = &u
+	}
+	v.CSRF, _ = r.Context().Value(csrfKey{}).(string)
+	return v
 }
 
 // Dir is "rtl" or "ltr".
@@ -186,6 +219,37 @@ func (v *View) Nav() []NavLink {
 // Year is the current year in Casablanca, for the footer.
 func (v *View) Year() int { return time.Now().In(i18n.Casablanca).Year() }
 
+// Form is a submitted form as pages see it: its values (to fill the form
+// again) and its errors, on a field or above the form.
+type Form struct {
+	Values url.Values
+	Errors map[string]string
+	Error  string
+}
+
+// Get returns a submitted value.
+func (f Form) Get(k string) string { return f.Values.Get(k) }
+
+// FieldView is one labelled input with its hint and error, for the "field"
+// template.
+type FieldView struct {
+	View                                 *View
+	Name, Type, Label, Autocomplete, Dir string
+	Value, Hint, Error                   string
+}
+
+// field builds a FieldView; templates call it as
+// (field . $form "email" "email" "label.key" "email" "ltr"). A hint is the
+// message "<label key>.hint" when the catalogue has one.
+func field(v *View, f Form, name, typ, label, autocomplete, dir string) FieldView {
+	fv := FieldView{View: v, Name: name, Type: typ, Label: label, Autocomplete: autocomplete, Dir: dir,
+		Value: f.Get(name), Error: f.Errors[name]}
+	if v.cat.Has(v.Lang, label+".hint") {
+		fv.Hint = v.T(label + ".hint")
+	}
+	return fv
+}
+
 // Message is a message key with its parameters, translated at rendering.
 type Message struct {
 	Key    string
@@ -208,6 +272,10 @@ func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, n
 // memory for up to a minute. Pages showing anything personal must use
 // Render.
 func (rd *Renderer) RenderStatic(w http.ResponseWriter, r *http.Request, name string, title Message, data any) {
+	if _, signedIn := r.Context().Value(userKey{}).(User); signedIn {
+		rd.Render(w, r, http.StatusOK, name, title, data)
+		return
+	}
 	key := name + "|" + string(i18n.FromContext(r.Context())) + "|" + r.URL.RequestURI()
 	now := time.Now()
 	rd.mu.RLock()
@@ -243,8 +311,7 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, name string,
 		rd.ErrorPage(w, r, http.StatusInternalServerError, rd.cat.T(lang, "error.internal.title"), rd.cat.T(lang, "error.internal.message"))
 		return nil, false
 	}
-	v := &View{Lang: lang, Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()), Data: data,
-		cat: rd.cat, nav: rd.nav, query: r.URL.Query()}
+	v := rd.view(r, data)
 	v.Title = v.T(title.Key, title.Params...)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -279,8 +346,8 @@ type ErrorData struct {
 func (rd *Renderer) ErrorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
 	t := rd.pages["web/error"]
 	lang := i18n.FromContext(r.Context())
-	v := &View{Lang: lang, Title: title, Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()),
-		Data: ErrorData{Status: status, Title: title, Message: message}, cat: rd.cat, nav: rd.nav, query: url.Values{}}
+	v := rd.view(r, ErrorData{Status: status, Title: title, Message: message})
+	v.Lang, v.Title, v.query = lang, title, url.Values{}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		rd.log.Error("web: render error page", "err", err.Error())

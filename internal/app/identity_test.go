@@ -1,0 +1,246 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// browser is a client with its own cookies against a test server.
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	url string
+}
+
+func newBrowser(t *testing.T, srv *httptest.Server) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) get(path string) (int, string, http.Header) {
+	b.t.Helper()
+	res, err := b.c.Get(b.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body), res.Header
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// post submits a form the way the page at from would: with its CSRF token.
+func (b *browser) post(from, path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	_, page, _ := b.get(from)
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s", from)
+	}
+	form.Set("csrf_token", m[1])
+	return b.postRaw(path, form)
+}
+
+func (b *browser) postRaw(path string, form url.Values) (int, string, http.Header) {
+	b.t.Helper()
+	res, err := b.c.PostForm(b.url+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body), res.Header
+}
+
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.url)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// lastNotice reads the data of the last notification of a template, as the
+// notification service stored it for delivery.
+func lastNotice(t *testing.T, d *db.DB, template, field string) string {
+	t.Helper()
+	var data string
+	err := d.QueryRowContext(context.Background(), `SELECT data FROM notify_deliveries WHERE template = $1 ORDER BY id DESC LIMIT 1`, template).Scan(&data)
+	if err != nil {
+		t.Fatalf("no %s notification: %v", template, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m[field].(string)
+}
+
+var citizenForm = url.Values{
+	"given_name_ar": {"يوسف"}, "family_name_ar": {"بناني"}, "given_name_latin": {"Youssef"}, "family_name_latin": {"Bennani"},
+	"cin": {"BK654321"}, "email": {"youssef.bennani@example.ma"}, "phone": {"0661234567"}, "lang": {"fr"},
+	"password": {"Derb-Sultan-1956"}, "password_confirm": {"Derb-Sultan-1956"}, "accept": {"yes"},
+}
+
+func TestSignUpSignInOverHTTP(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		logs := &syncBuffer{}
+		cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, d.Engine), Workers: 1}
+		if d.Engine == db.SQLite {
+			cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
+		}
+		a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := newBrowser(t, srv)
+
+		// A form posted without its token is refused, and nothing is created.
+		if code, body, _ := b.postRaw("/signup?lang=fr", citizenForm); code != http.StatusForbidden || !strings.Contains(body, "formulaire a expiré") {
+			t.Fatalf("sign-up without CSRF token: %d", code)
+		}
+		// Bad input: the form comes back with the error on its field, in the visitor's language.
+		bad := cloneForm(citizenForm)
+		bad.Set("cin", "123")
+		code, body, _ := b.post("/signup", "/signup", bad)
+		if code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) || !strings.Contains(body, "رقم البطاقة الوطنية غير صحيح") {
+			t.Fatalf("bad CIN: %d", code)
+		}
+		if !strings.Contains(body, `value="youssef.bennani@example.ma"`) {
+			t.Fatal("the form lost what the person typed")
+		}
+		if code, _, h := b.post("/signup", "/signup", cloneForm(citizenForm)); code != http.StatusSeeOther || h.Get("Location") != "/signup/sent" {
+			t.Fatalf("sign-up: %d %s", code, h.Get("Location"))
+		}
+		// Signing in before the e-mail is confirmed says so.
+		if _, body, _ := b.post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}}); !strings.Contains(body, "لم يتم تأكيد بريدك") {
+			t.Fatal("unverified sign-in not explained")
+		}
+
+		// An attacker plants a session cookie; the link must not promote it.
+		u, _ := url.Parse(srv.URL)
+		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "madina_session", Value: "planted-by-attacker", Path: "/"}})
+		link := lastNotice(t, a.DB, "identity.verify_email", "URL")
+		verify := strings.Replace(link, a.Cfg.BaseURL, "", 1)
+		if !strings.HasPrefix(verify, "/verify-email?token=") {
+			t.Fatalf("link %q", link)
+		}
+		if code, _, h := b.get(verify); code != http.StatusSeeOther || h.Get("Location") != "/me/phone" {
+			t.Fatalf("verify: %d %s", code, h.Get("Location"))
+		}
+		if s := b.cookie("madina_session"); s == "" || s == "planted-by-attacker" {
+			t.Fatal("session not rotated at sign-in")
+		}
+		code, body, _ = b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a.DB, "identity.phone_code", "Code")}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("phone code: %d %s", code, body)
+		}
+		if code, body, _ := b.get("/me"); code != 200 || !strings.Contains(body, "BK654321") || !strings.Contains(body, "212661234567") {
+			t.Fatalf("my space: %d", code)
+		}
+
+		// Another person cannot end this person's sessions by guessing.
+		other := newBrowser(t, srv)
+		o := cloneForm(citizenForm)
+		o.Set("email", "amina@example.ma")
+		o.Set("cin", "C778899")
+		other.post("/signup", "/signup", o)
+		other.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		var victim string
+		_ = a.DB.QueryRowContext(context.Background(), `SELECT s.token_hash FROM sessions s JOIN persons p ON p.id = s.person_id
+			WHERE p.email_key = 'youssef.bennani@example.ma' AND s.revoked_at IS NULL`).Scan(&victim)
+		if code, _, _ := other.post("/me/security", "/me/security/sessions/end", url.Values{"session": {victim}}); code != http.StatusNotFound {
+			t.Fatalf("ending someone else's session: %d, want 404", code)
+		}
+		if code, _, _ := b.get("/me"); code != 200 {
+			t.Fatal("the victim's session was ended")
+		}
+		if !strings.Contains(logs.String(), "ended no session of theirs") {
+			t.Fatal("the probe was not logged")
+		}
+
+		// Sign out everywhere ends this browser's session too.
+		if code, _, _ := b.post("/me/security", "/me/security/signout-everywhere", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("sign out everywhere: %d", code)
+		}
+		if code, _, h := b.get("/me"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/signin") {
+			t.Fatalf("after sign out everywhere /me: %d %s", code, h.Get("Location"))
+		}
+		// Sign in again with the password.
+		code, _, h := b.post("/signin", "/signin", url.Values{"email": {"Youssef.Bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"/me/security"}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/me/security" {
+			t.Fatalf("sign-in: %d %s", code, h.Get("Location"))
+		}
+		// An open redirect is refused.
+		b2 := newBrowser(t, srv)
+		_, _, h = b2.post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"//evil.example/"}})
+		if h.Get("Location") != "/me" {
+			t.Fatalf("open redirect to %q", h.Get("Location"))
+		}
+
+		// Personal data never reaches the logs.
+		for _, pii := range []string{"youssef.bennani", "BK654321", "661234567", "Bennani", "بناني", "Derb-Sultan"} {
+			if strings.Contains(logs.String(), pii) {
+				t.Errorf("log contains %q", pii)
+			}
+		}
+	})
+}
+
+func TestSignInIsRateLimited(t *testing.T) {
+	a := newTestApp(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := newBrowser(t, srv)
+	var last int
+	var h http.Header
+	for i := 0; i < 12; i++ {
+		last, _, h = b.post("/signin", "/signin", url.Values{"email": {"x@example.ma"}, "password": {"nope-nope-nope"}})
+	}
+	if last != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Fatalf("12 sign-ins in a row: %d, Retry-After %q", last, h.Get("Retry-After"))
+	}
+}
+
+func cloneForm(v url.Values) url.Values {
+	c := url.Values{}
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}

@@ -1,0 +1,341 @@
+// Package authz is Madina's one authorization policy. Every handler and job
+// asks Decide (or Check) before acting; nothing else decides who may do
+// what. It denies by default, and hides other people's objects: asking for
+// someone else's profile, session or mandate answers "not found", never
+// "forbidden", so IDs cannot be probed.
+package authz
+
+import (
+	"embed"
+	"fmt"
+	"time"
+
+	"madina/internal/platform/errs"
+)
+
+// Role is a staff role, always held in an organisation.
+type Role string
+
+const (
+	Admin            Role = "admin"             // organisations, roles, scopes; verifies professionals
+	WindowAgent      Role = "window_agent"      // a single window's agent
+	CommitteeMember  Role = "committee_member"  // member of permit committees for an organisation
+	ComplaintOfficer Role = "complaint_officer" // handles complaints in a department
+	FacilityManager  Role = "facility_manager"  // Casa In facilities
+	Dispatcher       Role = "dispatcher"        // Casa In ambulances
+	Editor           Role = "editor"            // news and open data
+	Moderator        Role = "moderator"         // Casastore
+	Auditor          Role = "auditor"           // reads the audit log
+)
+
+// Roles lists every staff role.
+var Roles = []Role{Admin, WindowAgent, CommitteeMember, ComplaintOfficer, FacilityManager, Dispatcher, Editor, Moderator, Auditor}
+
+// Grant is a role held in an organisation, limited to an arrondissement or
+// a window where it applies.
+type Grant struct {
+	Role           Role
+	Org            string
+	Arrondissement string // "" = the whole organisation
+	Window         string // window agents: their window
+}
+
+// Mandate lets a professional act for an owner, for one file or for every
+// file of a permit kind, until Ends.
+type Mandate struct {
+	ID           int64
+	OwnerPerson  int64 // exactly one of OwnerPerson, OwnerLegal
+	OwnerLegal   int64
+	FileRef      string // "" = every file of PermitKind
+	PermitKind   string
+	Starts, Ends time.Time
+}
+
+// covers reports whether m lets its professional act on r at now.
+func (m Mandate) covers(r Resource, now time.Time) bool {
+	if now.Before(m.Starts) || !now.Before(m.Ends) {
+		return false
+	}
+	if r.OwnerLegal != 0 {
+		if m.OwnerLegal != r.OwnerLegal {
+			return false
+		}
+	} else if r.OwnerPerson == 0 || m.OwnerPerson != r.OwnerPerson {
+		return false
+	}
+	if m.FileRef != "" {
+		return r.FileRef != "" && m.FileRef == r.FileRef
+	}
+	return m.PermitKind != "" && m.PermitKind == r.PermitKind
+}
+
+// Professions.
+const (
+	Architect = "architect"
+	Engineer  = "engineer"
+	Surveyor  = "surveyor"
+)
+
+// Actor is who asks: built once per request from the session or API token.
+type Actor struct {
+	Person               int64   // 0: anonymous
+	EmailVerified        bool    // may create things in their name
+	ActingFor            int64   // the legal person they act for now; 0: themselves
+	Represents           []int64 // legal persons they may act for
+	Profession           string  // architect, engineer, surveyor or ""
+	ProfessionalVerified bool    // staff verified the registration
+	Grants               []Grant
+	MFA                  bool      // the session passed a second factor
+	Token                bool      // authenticated by API token rather than a browser session
+	Scopes               []Scope   // the token's scopes
+	Mandates             []Mandate // mandates received, active or not
+	Now                  time.Time // the decision's time (mandate dates)
+}
+
+// Anonymous reports whether nobody is signed in.
+func (a Actor) Anonymous() bool { return a.Person == 0 }
+
+// HasRole reports whether a holds role r in any organisation.
+func (a Actor) HasRole(r Role) bool {
+	for _, g := range a.Grants {
+		if g.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Staff reports whether a holds any staff role.
+func (a Actor) Staff() bool { return len(a.Grants) > 0 }
+
+func (a Actor) represents(legal int64) bool {
+	for _, id := range a.Represents {
+		if id == legal {
+			return true
+		}
+	}
+	return false
+}
+
+// Scope is a permission an API token carries.
+type Scope string
+
+const (
+	ScopeProfileRead Scope = "profile:read"
+	ScopeInboxRead   Scope = "inbox:read"
+	ScopeFilesRead   Scope = "files:read"
+	ScopeFilesWrite  Scope = "files:write"
+)
+
+// Scopes a person may give a token.
+var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite}
+
+// Action is something an actor wants to do.
+type Action string
+
+const (
+	ReadProfile        Action = "profile.read"       // own profile, legal persons, mandates list
+	UpdateProfile      Action = "profile.update"     // names, phone, preferences
+	ExportData         Action = "profile.export"     // download my data
+	ManageSecurity     Action = "security.manage"    // sessions, second factor, password
+	ManageTokens       Action = "tokens.manage"      // personal API tokens
+	ReadInbox          Action = "inbox.read"         // notification inbox
+	CreateLegalPerson  Action = "legal.create"       // register a company or association they represent
+	ActFor             Action = "legal.act_for"      // switch to acting for a legal person
+	GrantMandate       Action = "mandate.grant"      // as owner, give a professional a mandate
+	RevokeMandate      Action = "mandate.revoke"     // as owner
+	ReadMandate        Action = "mandate.read"       // owner or professional
+	DeclareProfession  Action = "profession.declare" // ask to be verified as a professional
+	PrepareFile        Action = "file.prepare"       // act on an owner's permit file (owner, or professional under mandate)
+	SignPlans          Action = "plans.sign"         // sign plans of an owner's file: the architect under mandate
+	VerifyProfessional Action = "professional.verify"
+	ManageStaff        Action = "staff.manage"
+	ManageOrgs         Action = "orgs.manage"
+	ReadAudit          Action = "audit.read"
+)
+
+// Actions lists every action, for the policy's table test.
+var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
+	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
+	VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit}
+
+// Resource is what the action is on. Zero fields do not apply.
+type Resource struct {
+	OwnerPerson       int64  // the person it belongs to
+	OwnerLegal        int64  // the legal person it belongs to
+	Professional      int64  // for a mandate: the professional it names
+	PermitKind        string // for files
+	FileRef           string
+	RequiresArchitect bool // the permit kind legally requires an architect
+}
+
+// Decision is the policy's answer.
+type Decision struct {
+	Allow  bool
+	Hide   bool   // deny as "not found": the object is someone else's
+	Reason string // for logs and tests
+}
+
+func allow(reason string) Decision { return Decision{Allow: true, Reason: reason} }
+func deny(reason string) Decision  { return Decision{Reason: reason} }
+func hide(reason string) Decision  { return Decision{Hide: true, Reason: reason} }
+
+// tokenScope is the scope an API token needs for an action; actions not
+// listed are never allowed to tokens (security settings, tokens themselves,
+// mandates, staff work stay with signed-in people).
+var tokenScope = map[Action]Scope{
+	ReadProfile: ScopeProfileRead,
+	ReadInbox:   ScopeInboxRead,
+	PrepareFile: ScopeFilesWrite,
+}
+
+// Decide is the policy.
+func Decide(a Actor, act Action, r Resource) Decision {
+	if a.Anonymous() {
+		return deny("anonymous")
+	}
+	if a.Token {
+		need, ok := tokenScope[act]
+		if !ok {
+			return deny("not allowed to API tokens")
+		}
+		if !hasScope(a.Scopes, need) {
+			return deny("token lacks scope " + string(need))
+		}
+	}
+	switch act {
+	case ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox:
+		if r.OwnerPerson != a.Person {
+			return hide("not their own")
+		}
+		return allow("own")
+	case CreateLegalPerson, DeclareProfession:
+		if !a.EmailVerified {
+			return deny("e-mail not verified")
+		}
+		return allow("verified person")
+	case ActFor:
+		if !a.represents(r.OwnerLegal) {
+			return hide("not a representative")
+		}
+		return allow("representative")
+	case GrantMandate, RevokeMandate:
+		if !a.owns(r) {
+			return hide("not the owner")
+		}
+		return allow("owner")
+	case ReadMandate:
+		if a.owns(r) {
+			return allow("owner")
+		}
+		if r.Professional != 0 && r.Professional == a.Person && a.ActingFor == 0 {
+			return allow("mandated professional")
+		}
+		return hide("neither owner nor professional")
+	case PrepareFile, SignPlans:
+		return a.decideFile(act, r)
+	case VerifyProfessional, ManageStaff, ManageOrgs:
+		return a.staff(Admin)
+	case ReadAudit:
+		if d := a.staff(Auditor); d.Allow {
+			return d
+		}
+		return a.staff(Admin)
+	}
+	return deny("unknown action")
+}
+
+// owns reports whether a acts as r's owner right now: the person themselves
+// (not acting for a legal person), or the legal person they act for.
+func (a Actor) owns(r Resource) bool {
+	if r.OwnerLegal != 0 {
+		return a.ActingFor == r.OwnerLegal && a.represents(r.OwnerLegal)
+	}
+	return r.OwnerPerson != 0 && r.OwnerPerson == a.Person && a.ActingFor == 0
+}
+
+// decideFile: the owner prepares their own file unless an architect is
+// required; a professional acts under a mandate covering the file; where
+// an architect is required, only a verified architect under mandate may
+// prepare the file and sign its plans.
+func (a Actor) decideFile(act Action, r Resource) Decision {
+	mandated := false
+	for _, m := range a.Mandates {
+		if a.ActingFor == 0 && m.covers(r, a.Now) {
+			mandated = true
+			break
+		}
+	}
+	architect := a.Profession == Architect && a.ProfessionalVerified
+	if a.owns(r) {
+		if act == SignPlans || r.RequiresArchitect {
+			return deny("an architect is required")
+		}
+		return allow("owner")
+	}
+	if !mandated {
+		return hide("no mandate")
+	}
+	if !a.ProfessionalVerified {
+		return deny("professional not verified")
+	}
+	if act == SignPlans || r.RequiresArchitect {
+		if !architect {
+			return deny("an architect is required")
+		}
+		return allow("architect under mandate")
+	}
+	return allow("professional under mandate")
+}
+
+// staff allows holders of role, once the session passed the second factor
+// (mandatory for staff).
+func (a Actor) staff(role Role) Decision {
+	if !a.HasRole(role) {
+		return deny("needs role " + string(role))
+	}
+	if !a.MFA {
+		return deny("second factor required")
+	}
+	return allow(string(role))
+}
+
+func hasScope(ss []Scope, s Scope) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Check is Decide as an error: nil when allowed; errs.NotFound when the
+// object must stay hidden; errs.Unauthenticated for anonymous callers;
+// errs.Forbidden otherwise.
+// The decision and its reason travel as the cause, so that the refusal is
+// logged (a hidden object is still a logged probe).
+func Check(a Actor, act Action, r Resource) error {
+	d := Decide(a, act, r)
+	if d.Allow {
+		return nil
+	}
+	cause := fmt.Errorf("authz: person %d denied %s: %s", a.Person, act, d.Reason)
+	switch {
+	case a.Anonymous():
+		return errs.E(errs.Unauthenticated, "error.authz.signin").Cause(cause)
+	case d.Hide:
+		return errs.E(errs.NotFound, "").Cause(cause)
+	case d.Reason == "second factor required":
+		return errs.E(errs.Forbidden, "error.authz.mfa").Cause(cause)
+	case d.Reason == "an architect is required":
+		return errs.E(errs.Forbidden, "error.authz.architect").Cause(cause)
+	case d.Reason == "professional not verified":
+		return errs.E(errs.Forbidden, "error.authz.unverified_professional").Cause(cause)
+	}
+	return errs.E(errs.Forbidden, "").Cause(cause)
+}
+
+// Messages are the policy's refusal texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS

@@ -1,0 +1,107 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"madina/internal/authz"
+	"madina/internal/platform/db"
+)
+
+// actorDetails loads what the policy needs to know of a person beyond the
+// session: staff grants, legal persons represented, profession, mandates.
+func (s *Store) actorDetails(ctx context.Context, q db.Querier, a *authz.Actor) error {
+	rows, err := q.QueryContext(ctx, `SELECT role, organisation_code, COALESCE(arrondissement_code, ''), COALESCE(window_code, '')
+		FROM staff_grants WHERE person_id = $1 AND revoked_at IS NULL`, a.Person)
+	if err != nil {
+		return fmt.Errorf("identity: grants: %w", err)
+	}
+	for rows.Next() {
+		var g authz.Grant
+		var role string
+		if err := rows.Scan(&role, &g.Org, &g.Arrondissement, &g.Window); err != nil {
+			rows.Close()
+			return err
+		}
+		g.Role = authz.Role(role)
+		a.Grants = append(a.Grants, g)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT legal_person_id FROM representatives WHERE person_id = $1 AND revoked_at IS NULL`, a.Person)
+	if err != nil {
+		return fmt.Errorf("identity: representatives: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		a.Represents = append(a.Represents, id)
+	}
+	rows.Close()
+	var verified sql.NullTime
+	err = q.QueryRowContext(ctx, `SELECT profession, verified_at FROM professionals WHERE person_id = $1`, a.Person).Scan(&a.Profession, &verified)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("identity: profession: %w", err)
+	}
+	a.ProfessionalVerified = verified.Valid
+	rows, err = q.QueryContext(ctx, `SELECT id, COALESCE(grantor_person_id, 0), COALESCE(grantor_legal_id, 0), COALESCE(file_ref, ''),
+			COALESCE(permit_kind, ''), starts_at, ends_at
+		FROM mandates WHERE professional_id = $1 AND revoked_at IS NULL AND ends_at > $2`, a.Person, a.Now)
+	if err != nil {
+		return fmt.Errorf("identity: mandates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m authz.Mandate
+		if err := rows.Scan(&m.ID, &m.OwnerPerson, &m.OwnerLegal, &m.FileRef, &m.PermitKind, &m.Starts, &m.Ends); err != nil {
+			return err
+		}
+		a.Mandates = append(a.Mandates, m)
+	}
+	return rows.Err()
+}
+
+// Visitor is who is on the other end of a request.
+type Visitor struct {
+	Actor   authz.Actor
+	Person  *Person  // nil when anonymous
+	Session *Session // nil when anonymous or by API token
+	token   string
+}
+
+// Pending reports whether the visitor signed in but still owes the second
+// factor: such a session can do nothing but complete it or sign out.
+func (v *Visitor) Pending() bool {
+	return v.Session != nil && v.Person != nil && v.Person.TOTPEnabledAt != nil && v.Session.MFAAt == nil
+}
+
+// SignedIn reports whether a complete session or token is behind the request.
+func (v *Visitor) SignedIn() bool { return v.Person != nil && !v.Pending() }
+
+// visitor builds the visitor of a session token.
+func (s *Service) visitor(ctx context.Context, token string) (*Visitor, error) {
+	now := s.now()
+	ss, err := s.store.session(ctx, s.db, hashToken(token), now, s.cfg.IdleTimeout)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.store.Person(ctx, s.db, ss.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	v := &Visitor{Person: &p, Session: &ss, token: token}
+	v.Actor = authz.Actor{Person: p.ID, EmailVerified: p.EmailVerifiedAt != nil, ActingFor: ss.ActingFor,
+		MFA: ss.MFAAt != nil && p.TOTPEnabledAt != nil, Now: now}
+	if v.Pending() {
+		v.Actor = authz.Actor{}
+		return v, nil
+	}
+	if err := s.store.actorDetails(ctx, s.db, &v.Actor); err != nil {
+		return nil, err
+	}
+	return v, nil
+}

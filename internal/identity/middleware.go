@@ -1,0 +1,154 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+)
+
+// Cookie names. The session cookie is host-only, HttpOnly, SameSite=Lax and
+// Secure whenever the site is reached over HTTPS.
+const (
+	SessionCookie = "madina_session"
+	CSRFCookie    = "madina_csrf"
+	CSRFField     = "csrf_token"
+)
+
+type visitorKey struct{}
+
+// FromContext returns the request's visitor (an anonymous one if nobody
+// signed in).
+func FromContext(ctx context.Context) *Visitor {
+	if v, ok := ctx.Value(visitorKey{}).(*Visitor); ok {
+		return v
+	}
+	return &Visitor{}
+}
+
+// WithVisitor returns ctx carrying v (for tests and jobs acting for someone).
+func WithVisitor(ctx context.Context, v *Visitor) context.Context {
+	return context.WithValue(ctx, visitorKey{}, v)
+}
+
+// Middleware identifies the visitor of every request from the session
+// cookie, and guards every state-changing form against forgery.
+type Middleware struct {
+	Service    *Service
+	Resp       *httpx.Responder
+	TrustProxy bool
+}
+
+// Wrap returns next behind the middleware.
+func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v := &Visitor{}
+		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
+			vv, err := m.Service.visitor(ctx, ck.Value)
+			switch {
+			case err == nil:
+				v = vv
+				m.touch(ctx, vv)
+			case errs.Is(err, errs.Unauthenticated):
+				m.clearSession(w, r)
+			default:
+				m.Resp.Error(w, r, err)
+				return
+			}
+		}
+		ctx = context.WithValue(ctx, visitorKey{}, v)
+		if v.Person != nil {
+			ctx = web.WithUser(ctx, web.User{Name: v.Person.DisplayName(string(i18n.FromContext(ctx))), Staff: v.Actor.Staff(), Pending: v.Pending()})
+		}
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			token := m.csrfToken(w, r, v)
+			ctx = web.WithCSRF(ctx, token)
+			if unsafe(r.Method) && !m.validCSRF(r, token) {
+				m.Resp.Error(w, r.WithContext(ctx), errs.E(errs.Forbidden, "identity.error.csrf"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func unsafe(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// touch records activity at most once a minute per session.
+func (m *Middleware) touch(ctx context.Context, v *Visitor) {
+	now := m.Service.now()
+	if v.Session != nil && now.Sub(v.Session.LastSeenAt) > time.Minute {
+		_ = m.Service.store.touchSession(ctx, v.Session.TokenHash, now)
+	}
+}
+
+// csrfToken is the token forms must post back: bound to a random
+// per-browser cookie and, once signed in, to the session, and signed with
+// the server's key (the "signed double-submit cookie" pattern). It sets the
+// cookie when the browser has none.
+func (m *Middleware) csrfToken(w http.ResponseWriter, r *http.Request, v *Visitor) string {
+	seed := ""
+	if ck, err := r.Cookie(CSRFCookie); err == nil && len(ck.Value) >= 32 {
+		seed = ck.Value
+	} else {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		seed = base64.RawURLEncoding.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: seed, Path: "/", HttpOnly: true,
+			Secure: httpx.IsHTTPS(r, m.TrustProxy), SameSite: http.SameSiteLaxMode})
+		// The form this request renders must match the cookie the browser
+		// will send back: make the new cookie visible to ourselves too.
+		r.AddCookie(&http.Cookie{Name: CSRFCookie, Value: seed})
+	}
+	bind := seed
+	if v.Session != nil {
+		bind += "|" + v.Session.TokenHash
+	}
+	return m.Service.csrf.Sign([]byte(bind))
+}
+
+func (m *Middleware) validCSRF(r *http.Request, want string) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		// Multipart forms (uploads) must not be read whole here; they carry
+		// the token in the query string or header, or as their first field
+		// parsed by the handler after this check. Plain forms are small.
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			got = r.PostFormValue(CSRFField)
+		} else {
+			got = r.URL.Query().Get(CSRFField)
+		}
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// SetSession starts the session cookie for a new sign-in (a new token every
+// time: a cookie planted before sign-in is never promoted).
+func (m *Middleware) SetSession(w http.ResponseWriter, r *http.Request, token string) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: httpx.IsHTTPS(r, m.TrustProxy), SameSite: http.SameSiteLaxMode,
+		MaxAge: int(m.Service.cfg.AbsoluteTimeout / time.Second)})
+}
+
+func (m *Middleware) clearSession(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true,
+		Secure: httpx.IsHTTPS(r, m.TrustProxy), SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}

@@ -1,0 +1,568 @@
+package identity
+
+import (
+	"embed"
+	"encoding/base64"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/notify"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/ratelimit"
+	"madina/internal/platform/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages are identity's page templates.
+var Pages = web.Pages{Prefix: "identity", FS: templates}
+
+// Messages are identity's texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+//go:embed notices
+var noticesFS embed.FS
+
+// Notices are identity's e-mail and SMS templates, as notify reads them
+// (templates/{lang}/{name}.tmpl).
+func Notices() fs.FS {
+	sub, err := fs.Sub(noticesFS, "notices")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Handlers serve sign-up, sign-in and the private space.
+type Handlers struct {
+	Service    *Service
+	Notify     *notify.Service
+	MW         *Middleware
+	Web        *web.Renderer
+	Resp       *httpx.Responder
+	TrustProxy bool
+
+	signinIP, signupIP, codes *ratelimit.Limiter
+}
+
+// NewHandlers builds the handlers with their rate limits: sign-in 10 a
+// minute per address, sign-up and reset 5 an hour per address, codes 10 a
+// minute per person.
+func NewHandlers(s *Service, n *notify.Service, mw *Middleware, rd *web.Renderer, rs *httpx.Responder, trustProxy bool) *Handlers {
+	return &Handlers{Service: s, Notify: n, MW: mw, Web: rd, Resp: rs, TrustProxy: trustProxy,
+		signinIP: ratelimit.New(10.0/60, 10, time.Hour),
+		signupIP: ratelimit.New(5.0/3600, 5, 2*time.Hour),
+		codes:    ratelimit.New(10.0/60, 10, time.Hour),
+	}
+}
+
+// Routes registers the pages.
+func (h *Handlers) Routes(rt *httpx.Router) {
+	rt.HandleFunc("GET /signup", h.signupForm)
+	rt.HandleFunc("POST /signup", h.signup)
+	rt.HandleFunc("GET /signup/sent", h.page("signup_sent", "identity.signup_sent.title"))
+	rt.HandleFunc("GET /verify-email", h.verifyEmail)
+	rt.HandleFunc("GET /signin", h.signinForm)
+	rt.HandleFunc("POST /signin", h.signin)
+	rt.HandleFunc("GET /signin/second-factor", h.secondFactorForm)
+	rt.HandleFunc("POST /signin/second-factor", h.secondFactor)
+	rt.HandleFunc("POST /signout", h.signout)
+	rt.HandleFunc("GET /reset", h.resetForm)
+	rt.HandleFunc("POST /reset", h.resetRequest)
+	rt.HandleFunc("GET /reset/new", h.resetNewForm)
+	rt.HandleFunc("POST /reset/new", h.resetNew)
+	rt.HandleFunc("GET /me", h.me)
+	rt.HandleFunc("GET /me/phone", h.phoneForm)
+	rt.HandleFunc("POST /me/phone", h.phoneVerify)
+	rt.HandleFunc("POST /me/phone/resend", h.phoneResend)
+	rt.HandleFunc("GET /me/security", h.security)
+	rt.HandleFunc("POST /me/security/signout-everywhere", h.signoutEverywhere)
+	rt.HandleFunc("POST /me/security/sessions/end", h.endSession)
+	rt.HandleFunc("POST /me/security/second-factor", h.totpBegin)
+	rt.HandleFunc("POST /me/security/second-factor/confirm", h.totpConfirm)
+	rt.HandleFunc("POST /me/security/second-factor/disable", h.totpDisable)
+	rt.HandleFunc("GET /me/inbox", h.inbox)
+	rt.HandleFunc("GET /me/export", h.export)
+}
+
+// Form is a submitted form.
+type Form = web.Form
+
+func (h *Handlers) page(name, title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.Web.Render(w, r, http.StatusOK, "identity/"+name, web.Msg(title), nil)
+	}
+}
+
+// formErr renders page with err explained: on its field when it names one,
+// above the form otherwise. Errors other than the user's own (internal) go
+// through the one error path.
+func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) {
+	e := errs.As(err)
+	if e == nil || e.Kind == errs.Internal {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	lang := i18n.FromContext(r.Context())
+	msg := h.Resp.Cat.T(lang, "error."+string(e.Kind)+".message")
+	if e.Key != "" && h.Resp.Cat.Has(lang, e.Key) {
+		msg = h.Resp.Cat.TMap(lang, e.Key, e.Params)
+	}
+	f.Errors = map[string]string{}
+	if e.Field != "" {
+		f.Errors[e.Field] = msg
+	} else {
+		f.Error = msg
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Form"] = f
+	status := httpx.Status(e.Kind)
+	if e.Kind == errs.TooMany {
+		if s, ok := e.Params["retry"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(s))
+		}
+	}
+	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
+}
+
+// clientIP is the address rate limits key on: the connection's, or the
+// first hop a trusted proxy reports.
+func (h *Handlers) clientIP(r *http.Request) string {
+	if h.TrustProxy {
+		if xf := r.Header.Get("X-Forwarded-For"); xf != "" {
+			ip, _, _ := strings.Cut(xf, ",")
+			return strings.TrimSpace(ip)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
+	if ok, after := l.Allow(key); !ok {
+		secs := int(after.Seconds())
+		if secs < 1 {
+			secs = 1
+		}
+		return errs.E(errs.TooMany, "identity.error.rate").With("minutes", (secs+59)/60).With("retry", secs)
+	}
+	return nil
+}
+
+// localPath accepts a return address only if it stays on this site.
+func localPath(p string) string {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/me"
+	}
+	return p
+}
+
+func (h *Handlers) signupForm(w http.ResponseWriter, r *http.Request) {
+	h.Web.Render(w, r, http.StatusOK, "identity/signup", web.Msg("identity.signup.title"),
+		map[string]any{"Form": Form{Values: url.Values{"lang": {string(i18n.FromContext(r.Context()))}}}})
+}
+
+func (h *Handlers) signup(w http.ResponseWriter, r *http.Request) {
+	f := Form{Values: r.PostForm}
+	if err := h.limited(h.signupIP, h.clientIP(r)); err != nil {
+		h.formErr(w, r, "signup", "identity.signup.title", f, nil, err)
+		return
+	}
+	p := Profile{GivenNameAR: r.PostFormValue("given_name_ar"), FamilyNameAR: r.PostFormValue("family_name_ar"),
+		GivenNameLatin: r.PostFormValue("given_name_latin"), FamilyNameLatin: r.PostFormValue("family_name_latin"),
+		CIN: r.PostFormValue("cin"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
+		Lang: r.PostFormValue("lang")}
+	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
+		h.formErr(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
+		return
+	}
+	if r.PostFormValue("accept") != "yes" {
+		h.formErr(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
+		return
+	}
+	if _, err := h.Service.SignUp(r.Context(), p, r.PostFormValue("password")); err != nil {
+		h.formErr(w, r, "signup", "identity.signup.title", f, nil, err)
+		return
+	}
+	http.Redirect(w, r, "/signup/sent", http.StatusSeeOther)
+}
+
+func (h *Handlers) verifyEmail(w http.ResponseWriter, r *http.Request) {
+	id, err := h.Service.VerifyEmail(r.Context(), r.URL.Query().Get("token"))
+	if err != nil {
+		h.formErr(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
+		return
+	}
+	res, err := h.Service.SessionFromEmailLink(r.Context(), id, r.UserAgent())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.MW.SetSession(w, r, res.Token)
+	if res.NeedsMFA {
+		http.Redirect(w, r, "/signin/second-factor", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
+}
+
+func (h *Handlers) signinForm(w http.ResponseWriter, r *http.Request) {
+	if FromContext(r.Context()).SignedIn() {
+		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/signin", web.Msg("identity.signin.title"),
+		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}})
+}
+
+func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) {
+	f := Form{Values: url.Values{"email": {r.PostFormValue("email")}, "next": {r.PostFormValue("next")}}}
+	if err := h.limited(h.signinIP, h.clientIP(r)); err != nil {
+		h.formErr(w, r, "signin", "identity.signin.title", f, nil, err)
+		return
+	}
+	res, err := h.Service.SignIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), r.UserAgent())
+	if err != nil {
+		h.formErr(w, r, "signin", "identity.signin.title", f, nil, err)
+		return
+	}
+	h.MW.SetSession(w, r, res.Token)
+	next := localPath(r.PostFormValue("next"))
+	if res.NeedsMFA {
+		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handlers) secondFactorForm(w http.ResponseWriter, r *http.Request) {
+	if !FromContext(r.Context()).Pending() {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/second_factor", web.Msg("identity.second_factor.title"),
+		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}})
+}
+
+func (h *Handlers) secondFactor(w http.ResponseWriter, r *http.Request) {
+	v := FromContext(r.Context())
+	f := Form{Values: url.Values{"next": {r.PostFormValue("next")}}}
+	if !v.Pending() {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	if err := h.limited(h.codes, "2fa:"+strconv.Itoa(int(v.Person.ID))); err != nil {
+		h.formErr(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
+		return
+	}
+	res, err := h.Service.SecondFactor(r.Context(), v.token, r.PostFormValue("code"))
+	if err != nil {
+		h.formErr(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
+		return
+	}
+	h.MW.SetSession(w, r, res.Token)
+	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (h *Handlers) signout(w http.ResponseWriter, r *http.Request) {
+	v := FromContext(r.Context())
+	if v.Session != nil {
+		if err := h.Service.SignOut(r.Context(), v.Person.ID, v.token); err != nil {
+			h.Resp.Error(w, r, err)
+			return
+		}
+	}
+	h.MW.clearSession(w, r)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (h *Handlers) resetForm(w http.ResponseWriter, r *http.Request) {
+	h.Web.Render(w, r, http.StatusOK, "identity/reset", web.Msg("identity.reset.title"), map[string]any{"Form": Form{}})
+}
+
+func (h *Handlers) resetRequest(w http.ResponseWriter, r *http.Request) {
+	f := Form{Values: url.Values{"email": {r.PostFormValue("email")}}}
+	if err := h.limited(h.signupIP, "reset:"+h.clientIP(r)); err != nil {
+		h.formErr(w, r, "reset", "identity.reset.title", f, nil, err)
+		return
+	}
+	if !ValidEmail(NormalizeEmail(r.PostFormValue("email"))) {
+		h.formErr(w, r, "reset", "identity.reset.title", f, nil, errs.E(errs.Invalid, "identity.error.email").OnField("email"))
+		return
+	}
+	if err := h.Service.RequestReset(r.Context(), r.PostFormValue("email")); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), nil)
+}
+
+func (h *Handlers) resetNewForm(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	f := Form{Values: url.Values{"token": {token}}}
+	if err := h.Service.CheckResetToken(r.Context(), token); err != nil {
+		h.formErr(w, r, "verify_failed", "identity.verify_failed.title", f, nil, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/reset_new", web.Msg("identity.reset_new.title"), map[string]any{"Form": f})
+}
+
+func (h *Handlers) resetNew(w http.ResponseWriter, r *http.Request) {
+	f := Form{Values: url.Values{"token": {r.PostFormValue("token")}}}
+	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
+		h.formErr(w, r, "reset_new", "identity.reset_new.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
+		return
+	}
+	if err := h.Service.ResetPassword(r.Context(), r.PostFormValue("token"), r.PostFormValue("password")); err != nil {
+		h.formErr(w, r, "reset_new", "identity.reset_new.title", f, nil, err)
+		return
+	}
+	h.MW.clearSession(w, r)
+	http.Redirect(w, r, "/signin?reset=done", http.StatusSeeOther)
+}
+
+// signedIn returns the visitor, or sends them to sign in (pages) and
+// returns nil.
+func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request) *Visitor {
+	v := FromContext(r.Context())
+	if v.Pending() {
+		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return nil
+	}
+	if !v.SignedIn() {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return nil
+	}
+	return v
+}
+
+// own checks the policy for an action on the visitor's own things.
+func (h *Handlers) own(w http.ResponseWriter, r *http.Request, act authz.Action) *Visitor {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	if err := authz.Check(v.Actor, act, authz.Resource{OwnerPerson: v.Person.ID}); err != nil {
+		h.Resp.Error(w, r, err)
+		return nil
+	}
+	return v
+}
+
+func (h *Handlers) me(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ReadProfile)
+	if v == nil {
+		return
+	}
+	unread, err := h.Notify.Unread(r.Context(), personKey(v.Person.ID))
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"),
+		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA})
+}
+
+// personKey is a person's key in the notification inbox.
+func personKey(id int64) string { return "person:" + strconv.Itoa(int(id)) }
+
+func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return
+	}
+	if v.Person.PhoneVerifiedAt != nil {
+		http.Redirect(w, r, "/me", http.StatusSeeOther)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
+		map[string]any{"Form": Form{}, "Phone": v.Person.Phone})
+}
+
+func (h *Handlers) phoneVerify(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return
+	}
+	data := map[string]any{"Phone": v.Person.Phone}
+	if err := h.limited(h.codes, "phone:"+strconv.Itoa(int(v.Person.ID))); err != nil {
+		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
+		return
+	}
+	if err := h.Service.VerifyPhone(r.Context(), v.Person.ID, r.PostFormValue("code")); err != nil {
+		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
+		return
+	}
+	http.Redirect(w, r, "/me?phone=verified", http.StatusSeeOther)
+}
+
+func (h *Handlers) phoneResend(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return
+	}
+	data := map[string]any{"Phone": v.Person.Phone}
+	if err := h.limited(h.signupIP, "resend:"+strconv.Itoa(int(v.Person.ID))); err != nil {
+		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
+		return
+	}
+	if err := h.Service.ResendPhoneCode(r.Context(), v.Person.ID); err != nil {
+		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
+		return
+	}
+	http.Redirect(w, r, "/me/phone?sent=1", http.StatusSeeOther)
+}
+
+func (h *Handlers) security(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	h.renderSecurity(w, r, v, http.StatusOK, nil)
+}
+
+func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Visitor, status int, extra map[string]any) {
+	sessions, err := h.Service.store.Sessions(r.Context(), v.Person.ID, h.Service.now())
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	data := map[string]any{"Person": v.Person, "Sessions": sessions, "Current": v.Session.TokenHash,
+		"Staff": v.Actor.Staff(), "Form": Form{}}
+	for k, x := range extra {
+		data[k] = x
+	}
+	h.Web.Render(w, r, status, "identity/security", web.Msg("identity.security.title"), data)
+}
+
+func (h *Handlers) signoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	if err := h.Service.SignOutEverywhere(r.Context(), v.Person.ID); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.MW.clearSession(w, r)
+	http.Redirect(w, r, "/signin?signedout=everywhere", http.StatusSeeOther)
+}
+
+func (h *Handlers) endSession(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	if err := h.Service.EndSession(r.Context(), v.Person.ID, r.PostFormValue("session")); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+}
+
+func (h *Handlers) totpBegin(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	e, err := h.Service.BeginTOTP(r.Context(), v.Person.ID)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/totp_setup", web.Msg("identity.totp.title"), map[string]any{
+		"Secret": e.Secret, "QR": "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG), "Form": Form{}})
+}
+
+func (h *Handlers) totpConfirm(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	codes, err := h.Service.ConfirmTOTP(r.Context(), v.Person.ID, v.token, r.PostFormValue("code"))
+	if err != nil {
+		h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"TOTPError": h.message(r, err)})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.Web.Render(w, r, http.StatusOK, "identity/recovery_codes", web.Msg("identity.recovery.title"), map[string]any{"Codes": codes})
+}
+
+func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	if v.Actor.Staff() {
+		h.Resp.Error(w, r, errs.E(errs.Forbidden, "identity.error.mfa_required_staff"))
+		return
+	}
+	if err := h.Service.DisableTOTP(r.Context(), v.Person.ID, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
+		h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"DisableError": h.message(r, err)})
+		return
+	}
+	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+}
+
+// message is err's text for the visitor.
+func (h *Handlers) message(r *http.Request, err error) string {
+	lang := i18n.FromContext(r.Context())
+	if e := errs.As(err); e != nil && e.Key != "" && h.Resp.Cat.Has(lang, e.Key) {
+		return h.Resp.Cat.TMap(lang, e.Key, e.Params)
+	}
+	return h.Resp.Cat.T(lang, "error."+string(errs.KindOf(err))+".message")
+}
+
+func (h *Handlers) inbox(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ReadInbox)
+	if v == nil {
+		return
+	}
+	items, err := h.Notify.Inbox(r.Context(), personKey(v.Person.ID), 100)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	if err := h.Notify.MarkAllRead(r.Context(), personKey(v.Person.ID)); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/inbox", web.Msg("identity.inbox.title"), map[string]any{"Items": items})
+}
+
+func (h *Handlers) export(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ExportData)
+	if v == nil {
+		return
+	}
+	data, err := h.Service.Export(r.Context(), v.Person.ID)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	items, err := h.Notify.Inbox(r.Context(), personKey(v.Person.ID), 1000)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	data["notifications"] = items
+	w.Header().Set("Content-Disposition", `attachment; filename="madina-my-data.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	h.Resp.JSON(w, r, http.StatusOK, data)
+}
