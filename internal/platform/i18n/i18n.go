@@ -74,22 +74,38 @@ type Catalog struct {
 
 var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_]+)\}`)
 
-// Load reads messages/{ar,fr,en}.json from every source. A key defined twice
-// is an error, so capabilities cannot silently override each other.
+// Load reads, from every source, messages/{ar,fr,en}.json and any
+// messages/NAME.{ar,fr,en}.json beside them (a capability may split its
+// texts by subject). A key defined twice is an error, so capabilities
+// cannot silently override each other.
 func Load(sources ...fs.FS) (*Catalog, error) {
 	c := &Catalog{msgs: map[Lang]map[string]string{}}
 	for _, l := range Langs {
 		c.msgs[l] = map[string]string{}
 	}
 	for _, src := range sources {
+		files, err := fs.Glob(src, "messages/*.json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
 		for _, l := range Langs {
-			b, err := fs.ReadFile(src, path.Join("messages", string(l)+".json"))
+			if !contains(files, "messages/"+string(l)+".json") {
+				return nil, fmt.Errorf("i18n: messages/%s.json missing", l)
+			}
+		}
+		for _, f := range files {
+			base := strings.TrimSuffix(path.Base(f), ".json")
+			l, ok := Parse(base[strings.LastIndex(base, ".")+1:])
+			if !ok {
+				return nil, fmt.Errorf("i18n: %s: name must end in .ar.json, .fr.json or .en.json", f)
+			}
+			b, err := fs.ReadFile(src, f)
 			if err != nil {
 				return nil, fmt.Errorf("i18n: %w", err)
 			}
 			var m map[string]string
 			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("i18n: messages/%s.json: %w", l, err)
+				return nil, fmt.Errorf("i18n: %s: %w", f, err)
 			}
 			for k, v := range m {
 				if _, dup := c.msgs[l][k]; dup {
@@ -100,6 +116,15 @@ func Load(sources ...fs.FS) (*Catalog, error) {
 		}
 	}
 	return c, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Check reports every key missing in a language, and every key whose
