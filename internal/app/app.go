@@ -173,7 +173,9 @@ func (a *App) seedReference(ctx context.Context) error {
 
 func (a *App) routes(mw *identity.Middleware) {
 	rt := a.Router
-	identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp, a.Cfg.TrustProxy).Routes(rt)
+	ih := identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp, a.Cfg.TrustProxy)
+	ih.Routes(rt)
+	ih.TokenRoutes(rt)
 	(&portal.Handlers{Web: a.Web}).Routes(rt)
 	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)

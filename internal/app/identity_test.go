@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -243,4 +244,74 @@ func cloneForm(v url.Values) url.Values {
 		c[k] = append([]string(nil), vs...)
 	}
 	return c
+}
+
+// Personal API tokens: created in my space, shown once, scoped, revocable,
+// and the only way into the API (a session cookie does not open it).
+func TestAPITokens(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := newBrowser(t, srv)
+		b.post("/signup", "/signup", cloneForm(citizenForm))
+		b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+
+		api := func(token string) (int, string, http.Header) {
+			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me?lang=en", nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			// The browser's cookies go along, and must not count.
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(body), res.Header
+		}
+		if code, _, h := api(""); code != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
+			t.Fatalf("API with a session cookie only: %d", code)
+		}
+		_, body, _ := b.post("/me/tokens", "/me/tokens", url.Values{"name": {"تطبيقي"}, "scopes": {"inbox:read"}, "days": {"30"}})
+		inboxOnly := regexp.MustCompile(`mdn_[A-Za-z0-9_-]{43}`).FindString(body)
+		_, body, _ = b.post("/me/tokens", "/me/tokens", url.Values{"name": {"CLI"}, "scopes": {"profile:read"}, "days": {"90"}})
+		profile := regexp.MustCompile(`mdn_[A-Za-z0-9_-]{43}`).FindString(body)
+		if inboxOnly == "" || profile == "" {
+			t.Fatal("new token not shown")
+		}
+		if _, page, _ := b.get("/me/tokens"); strings.Contains(page, profile) {
+			t.Fatal("the token is shown again")
+		}
+		if code, _, _ := api(inboxOnly); code != http.StatusForbidden {
+			t.Fatalf("token without profile:read: %d", code)
+		}
+		code, body, _ := api(profile)
+		if code != 200 || !strings.Contains(body, `"email":"youssef.bennani@example.ma"`) {
+			t.Fatalf("/api/v1/me: %d %s", code, body)
+		}
+		// Revoking someone else's token number is "not found"; revoking one's own works.
+		var id int64
+		_ = a.DB.QueryRowContext(context.Background(), `SELECT id FROM api_tokens WHERE name = 'CLI'`).Scan(&id)
+		other := newBrowser(t, srv)
+		o := cloneForm(citizenForm)
+		o.Set("email", "amina@example.ma")
+		o.Set("cin", "C778899")
+		other.post("/signup", "/signup", o)
+		other.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		if code, _, _ := other.post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}}); code != http.StatusNotFound {
+			t.Fatalf("revoking another's token: %d", code)
+		}
+		if code, _, _ := api(profile); code != 200 {
+			t.Fatal("the token died by another's hand")
+		}
+		b.post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}})
+		if code, body, _ := api(profile); code != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
+			t.Fatalf("revoked token: %d %s", code, body)
+		}
+		if code, _, _ := api("mdn_forged"); code != http.StatusUnauthorized {
+			t.Fatalf("forged token: %d", code)
+		}
+	})
 }

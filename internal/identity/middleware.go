@@ -53,6 +53,27 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		v := &Visitor{}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// The API knows only bearer tokens: cookies are ignored there, so
+			// a page elsewhere cannot make a browser act through the API.
+			if auth := r.Header.Get("Authorization"); auth != "" {
+				scheme, secret, _ := strings.Cut(auth, " ")
+				if !strings.EqualFold(scheme, "Bearer") {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="madina"`)
+					m.Resp.Error(w, r, errs.E(errs.Unauthenticated, "identity.error.token_invalid"))
+					return
+				}
+				vv, err := m.Service.tokenVisitor(ctx, strings.TrimSpace(secret))
+				if err != nil {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="madina", error="invalid_token"`)
+					m.Resp.Error(w, r, err)
+					return
+				}
+				v = vv
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, visitorKey{}, v)))
+			return
+		}
 		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
 			vv, err := m.Service.visitor(ctx, ck.Value)
 			switch {
@@ -70,13 +91,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if v.Person != nil {
 			ctx = web.WithUser(ctx, web.User{Name: v.Person.DisplayName(string(i18n.FromContext(ctx))), Staff: v.Actor.Staff(), Pending: v.Pending()})
 		}
-		if !strings.HasPrefix(r.URL.Path, "/api/") {
-			token := m.csrfToken(w, r, v)
-			ctx = web.WithCSRF(ctx, token)
-			if unsafe(r.Method) && !m.validCSRF(r, token) {
-				m.Resp.Error(w, r.WithContext(ctx), errs.E(errs.Forbidden, "identity.error.csrf"))
-				return
-			}
+		token := m.csrfToken(w, r, v)
+		ctx = web.WithCSRF(ctx, token)
+		if unsafe(r.Method) && !m.validCSRF(r, token) {
+			m.Resp.Error(w, r.WithContext(ctx), errs.E(errs.Forbidden, "identity.error.csrf"))
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
