@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
 
+	"madina/internal/oidclogin/oidctest"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 )
@@ -279,7 +280,7 @@ func TestProviderErrorReported(t *testing.T) {
 }
 
 func TestNewUnreachableProvider(t *testing.T) {
-	issuer := "http://127.0.0.1:" + freeLoopbackPort(t) + "/"
+	issuer := "http://127.0.0.1:" + oidctest.FreeLoopbackPort(t) + "/"
 	start := time.Now()
 	_, err := New(context.Background(), Config{Issuer: issuer, ClientID: "madina",
 		RedirectURL: "https://madina.example/auth/callback"}, newGCMBox(t))

@@ -1,65 +1,35 @@
 package oidclogin
 
 import (
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"debug/buildinfo"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"go/build"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
+	"madina/internal/oidclogin/oidctest"
 	"madina/internal/platform/errs"
-	"madina/internal/platform/testenv"
 )
 
-// The real OpenID provider the tests sign in with: the example provider of
-// the zitadel/oidc library, a certified OpenID Connect implementation,
-// serving discovery, a login form, the token and userinfo endpoints over
-// HTTP with in-memory storage. `go install` names its binary "server", so
-// candidates are recognised by their build information, not their name.
+// The provider, its client and users come from oidctest.
 const (
-	opPackage = "github.com/zitadel/oidc/v3/example/server"
-	opVersion = "v3.51.17"
-	opInstall = "go install " + opPackage + "@" + opVersion
+	opInstall      = oidctest.Install
+	opClientID     = oidctest.ClientID
+	opClientSecret = oidctest.ClientSecret
 )
 
-// The provider registers client "web" with secret "secret" for the
-// redirect URIs given in $REDIRECT_URI.
-const (
-	opClientID     = "web"
-	opClientSecret = "secret"
-)
-
-// testUser is a static account of the provider, in its users-file format.
-type testUser struct {
-	ID            string
-	Username      string
-	Password      string
-	FirstName     string
-	LastName      string
-	Email         string
-	EmailVerified bool
-}
+type testUser = oidctest.User
 
 var (
 	amina = testUser{ID: "u-amina", Username: "BK123456", Password: "Derb-Ghallef-2026",
@@ -68,155 +38,8 @@ var (
 		FirstName: "Youssef", LastName: "Bennani", Email: "youssef@example.ma", EmailVerified: false}
 )
 
-// findProvider returns the provider binary, or why there is none.
-func findProvider() (string, string) {
-	if p := os.Getenv("MADINA_OIDC_PROVIDER_BIN"); p != "" {
-		if why := checkProvider(p); why != "" {
-			return "", "$MADINA_OIDC_PROVIDER_BIN: " + why
-		}
-		return p, ""
-	}
-	var cands []string
-	if p, err := exec.LookPath("server"); err == nil {
-		cands = append(cands, p)
-	}
-	if gobin := os.Getenv("GOBIN"); gobin != "" {
-		cands = append(cands, filepath.Join(gobin, "server"))
-	}
-	cands = append(cands,
-		filepath.Join(build.Default.GOPATH, "bin", "server"),
-		"/tmp/gobin/server",
-		filepath.Join("..", "..", "bin", "server"), // the repository's bin/, where make puts test tools
-	)
-	for _, p := range cands {
-		if checkProvider(p) == "" {
-			return p, ""
-		}
-	}
-	return "", "no " + opPackage + " binary in $MADINA_OIDC_PROVIDER_BIN, PATH, $GOBIN, $GOPATH/bin, /tmp/gobin or bin/"
-}
-
-func checkProvider(p string) string {
-	info, err := buildinfo.ReadFile(p)
-	if err != nil {
-		return err.Error()
-	}
-	if info.Path != opPackage {
-		return fmt.Sprintf("%s is %s, not %s", p, info.Path, opPackage)
-	}
-	return ""
-}
-
-// startProvider runs the provider on a free port with the given users and
-// allowed redirect URI until the test ends, and returns its issuer URL.
 func startProvider(t *testing.T, redirectURI string, users ...testUser) string {
-	t.Helper()
-	bin, why := findProvider()
-	testenv.Need(t, "oidc", bin != "", why+"; install with: "+opInstall)
-
-	byID := map[string]testUser{}
-	for _, u := range users {
-		byID[u.ID] = u
-	}
-	usersFile := filepath.Join(t.TempDir(), "users.json")
-	data, err := json.Marshal(byID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(usersFile, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// The port is chosen before the provider binds it, so another process
-	// may take it in between: try a few.
-	var last string
-	for range 3 {
-		port := freeLoopbackPort(t)
-		issuer, out, ok := runProvider(t, bin, port, usersFile, redirectURI)
-		if ok {
-			return issuer
-		}
-		last = out
-	}
-	t.Fatalf("provider did not start:\n%s", last)
-	return ""
-}
-
-func runProvider(t *testing.T, bin, port, usersFile, redirectURI string) (issuer, output string, ok bool) {
-	t.Helper()
-	out := &lockedBuffer{}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT="+port, "USERS_FILE="+usersFile, "REDIRECT_URI="+redirectURI)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Kill()
-		<-exited
-	}
-
-	// The example provider's issuer is always http://localhost:PORT/.
-	issuer = "http://localhost:" + port + "/"
-	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := hc.Get(issuer + ".well-known/openid-configuration")
-		if err == nil {
-			var doc struct{ Issuer string }
-			err = json.NewDecoder(resp.Body).Decode(&doc)
-			resp.Body.Close()
-			if err == nil && doc.Issuer == issuer {
-				break
-			}
-		}
-		select {
-		case werr := <-exited:
-			return "", fmt.Sprintf("exited: %v\n%s", werr, out), false
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Sprintf("no discovery document at %s: %v\n%s", issuer, err, out), false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("provider output:\n%s", out)
-		}
-	})
-	return issuer, "", true
-}
-
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	return oidctest.Start(t, redirectURI, users...)
 }
 
 // gcmBox is the test's Sealer: AES-256-GCM, random nonce, base64url.
@@ -447,39 +270,7 @@ func (g *rig) forge(t *testing.T, change func(*flow)) {
 	g.setFlowCookie(g.box.Seal(plain, cookieAAD))
 }
 
-// parseForm returns the action and the named inputs of the first form.
-func parseForm(r io.Reader) (string, url.Values, error) {
-	doc, err := html.Parse(r)
-	if err != nil {
-		return "", nil, err
-	}
-	var form *html.Node
-	for n := range doc.Descendants() {
-		if n.Type == html.ElementNode && n.Data == "form" {
-			form = n
-			break
-		}
-	}
-	if form == nil {
-		return "", nil, errors.New("no form")
-	}
-	fields := url.Values{}
-	for n := range form.Descendants() {
-		if n.Type == html.ElementNode && n.Data == "input" && attr(n, "name") != "" {
-			fields.Set(attr(n, "name"), attr(n, "value"))
-		}
-	}
-	return attr(form, "action"), fields, nil
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
+func parseForm(r io.Reader) (string, url.Values, error) { return oidctest.ParseForm(r) }
 
 // wantErr fails t unless err is of kind with the message key.
 func wantErr(t *testing.T, err error, kind errs.Kind, key string) {
