@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"madina/internal/oidclogin/oidctest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -314,4 +316,77 @@ func TestAPITokens(t *testing.T) {
 			t.Fatalf("forged token: %d", code)
 		}
 	})
+}
+
+// Signing in with the national digital identity, against a real OpenID
+// provider on loopback: a new person gets an account; the same identity
+// signs in again into the same account.
+func TestSignInWithOIDCProvider(t *testing.T) {
+	// The provider must know the callback before it starts, and the
+	// callback's port before Madina starts: listen first.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	issuer := oidctest.Start(t, base+"/signin/oidc/callback", oidctest.User{ID: "u-karim", Username: "karim", Password: "Hay-Hassani-2026",
+		FirstName: "Karim", LastName: "Tazi", Email: "karim.tazi@example.ma", EmailVerified: true})
+	a := newTestAppWith(t, func(c *config.Config) {
+		c.BaseURL = base
+		c.OIDC = config.OIDC{Issuer: issuer, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret}
+	})
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler}}
+	srv.Start()
+	defer srv.Close()
+	b := newBrowser(t, srv)
+
+	signIn := func() {
+		t.Helper()
+		_, page, _ := b.get("/signin")
+		if !strings.Contains(page, `href="/signin/oidc?next=`) {
+			t.Fatal("no provider button on the sign-in page")
+		}
+		code, _, h := b.get("/signin/oidc?next=/me")
+		if code != http.StatusFound {
+			t.Fatalf("begin: %d", code)
+		}
+		res, err := b.c.Get(h.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Follow the provider's own redirects to its login form.
+		for res.StatusCode == http.StatusFound || res.StatusCode == http.StatusSeeOther {
+			loc, _ := res.Location()
+			res.Body.Close()
+			if res, err = b.c.Get(loc.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := oidctest.Login(t, b.c, res, "karim", "Hay-Hassani-2026")
+		res.Body.Close()
+		for done.StatusCode == http.StatusFound || done.StatusCode == http.StatusSeeOther {
+			loc, _ := done.Location()
+			done.Body.Close()
+			if strings.HasPrefix(loc.String(), base) && loc.Path == "/me" {
+				return
+			}
+			if done, err = b.c.Get(loc.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body, _ := io.ReadAll(done.Body)
+		t.Fatalf("provider sign-in ended at %s with %d:\n%s", done.Request.URL, done.StatusCode, body)
+	}
+	signIn()
+	code, body, _ := b.get("/me")
+	if code != 200 || !strings.Contains(body, "karim.tazi@example.ma") {
+		t.Fatalf("my space after provider sign-in: %d", code)
+	}
+	b.post("/me", "/signout", url.Values{})
+	signIn()
+	var n int
+	_ = a.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM persons`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d accounts after signing in twice with one identity", n)
+	}
 }

@@ -54,6 +54,7 @@ type Handlers struct {
 	TrustProxy bool
 
 	signinIP, signupIP, codes *ratelimit.Limiter
+	oidc                      *OIDC // nil: no provider sign-in
 }
 
 // NewHandlers builds the handlers with their rate limits: sign-in 10 a
@@ -228,7 +229,7 @@ func (h *Handlers) signinForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/signin", web.Msg("identity.signin.title"),
-		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}})
+		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}, "OIDC": h.oidc.Enabled()})
 }
 
 func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) {
@@ -239,7 +240,7 @@ func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.Service.SignIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), r.UserAgent())
 	if err != nil {
-		h.formErr(w, r, "signin", "identity.signin.title", f, nil, err)
+		h.formErr(w, r, "signin", "identity.signin.title", f, map[string]any{"OIDC": h.oidc.Enabled()}, err)
 		return
 	}
 	h.MW.SetSession(w, r, res.Token)

@@ -34,6 +34,16 @@ type Config struct {
 
 	SMTP SMTP
 	SMS  SMS
+	OIDC OIDC
+}
+
+// OIDC are the settings of sign-in with a national digital-identity
+// provider; Issuer empty means it is not offered.
+type OIDC struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string // MADINA_OIDC_CLIENT_SECRET or --oidc-client-secret-file
+	CINClaim     string
 }
 
 // SMTP are the outgoing mail settings; Host empty means mail goes to the log.
@@ -145,6 +155,10 @@ func (f *Flags) Server() {
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()
+	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
+	f.str(&f.c.OIDC.ClientID, "oidc-client-id", "", "client ID registered with the identity provider")
+	f.secretFile(&f.c.OIDC.ClientSecret, "oidc-client-secret-file", "file holding the client secret")
+	f.str(&f.c.OIDC.CINClaim, "oidc-cin-claim", "", "claim carrying the national ID card number, if the provider sends one")
 }
 
 // Notify registers the e-mail and SMS settings.
