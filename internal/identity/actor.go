@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"time"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -82,10 +83,24 @@ func (v *Visitor) Pending() bool {
 // SignedIn reports whether a complete session or token is behind the request.
 func (v *Visitor) SignedIn() bool { return v.Person != nil && !v.Pending() }
 
-// visitor builds the visitor of a session token.
+// visitor returns the visitor of a session token, from the cache when it
+// was seen in the last seconds.
 func (s *Service) visitor(ctx context.Context, token string) (*Visitor, error) {
 	now := s.now()
-	ss, err := s.store.session(ctx, s.db, hashToken(token), now, s.cfg.IdleTimeout)
+	hash := hashToken(token)
+	if v := s.cache.get(hash, now); v != nil {
+		return v, nil
+	}
+	v, err := s.loadVisitor(ctx, token, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(hash, v, now)
+	return v, nil
+}
+
+func (s *Service) loadVisitor(ctx context.Context, token, hash string, now time.Time) (*Visitor, error) {
+	ss, err := s.store.session(ctx, s.db, hash, now, s.cfg.IdleTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -323,6 +323,9 @@ func TestSessionsExpireAndEndEverywhere(t *testing.T) {
 			t.Fatalf("idle session: %v", err)
 		}
 		r3, _ := e.s.SignIn(ctx, "a@example.ma", goodPassword, "tablet")
+		if _, err := e.s.visitor(ctx, r3.Token); err != nil { // now in this node's cache
+			t.Fatal(err)
+		}
 		if err := e.s.SignOutEverywhere(ctx, id); err != nil {
 			t.Fatal(err)
 		}

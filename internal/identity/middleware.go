@@ -109,7 +109,9 @@ func unsafe(method string) bool {
 func (m *Middleware) touch(ctx context.Context, v *Visitor) {
 	now := m.Service.now()
 	if v.Session != nil && now.Sub(v.Session.LastSeenAt) > time.Minute {
-		_ = m.Service.store.touchSession(ctx, v.Session.TokenHash, now)
+		if m.Service.store.touchSession(ctx, v.Session.TokenHash, now) == nil {
+			m.Service.cache.forget(v.Person.ID) // reread with the new time
+		}
 	}
 }
 

@@ -70,6 +70,7 @@ func (s *Service) BeginTOTP(ctx context.Context, personID int64) (TOTPEnrolment,
 // marks the current session as having passed it, and returns the recovery
 // codes (shown once).
 func (s *Service) ConfirmTOTP(ctx context.Context, personID int64, sessionToken, code string) ([]string, error) {
+	defer s.Forget(personID)
 	var plain []string
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
@@ -125,6 +126,7 @@ func (s *Service) DisableTOTP(ctx context.Context, personID int64, pw, code stri
 	if ok, _, err := s.hasher.Verify(ctx, pw, c.PasswordHash); err != nil || !ok {
 		return errs.E(errs.Invalid, "identity.error.password_wrong").OnField("password")
 	}
+	defer s.Forget(personID)
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
 		c, err := s.store.credentialsByID(ctx, tx, personID)
@@ -214,6 +216,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 	if err != nil {
 		return err
 	}
+	defer s.Forget(p.ID)
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
 		c, err := s.store.codeByHash(ctx, tx, PurposeReset, hashToken(token))
@@ -259,6 +262,7 @@ func (s *Service) EndSession(ctx context.Context, personID int64, tokenHash stri
 }
 
 func (s *Service) endSessions(ctx context.Context, personID int64, tokenHash, action string) error {
+	defer s.Forget(personID)
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
 		n, err := s.store.revokeSessions(ctx, tx, personID, tokenHash, now)

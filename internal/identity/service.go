@@ -74,13 +74,14 @@ type Service struct {
 	dummy  string // a hash to verify against when the account does not exist
 	codes  *secretbox.Signer
 	csrf   *secretbox.Signer
+	cache  *visitorCache
 }
 
 // NewService builds the service.
 func NewService(d *db.DB, n Notifier, h *password.Hasher, box *secretbox.Box, log *slog.Logger, cfg Config) (*Service, error) {
 	cfg.defaults()
 	s := &Service{db: d, store: NewStore(d), notify: n, hasher: h, box: box, log: log, cfg: cfg,
-		codes: box.Signer("identity code"), csrf: box.Signer("csrf")}
+		codes: box.Signer("identity code"), csrf: box.Signer("csrf"), cache: newVisitorCache()}
 	dummy, err := h.Hash(context.Background(), "not a password of anyone")
 	if err != nil {
 		return nil, err
@@ -88,6 +89,10 @@ func NewService(d *db.DB, n Notifier, h *password.Hasher, box *secretbox.Box, lo
 	s.dummy = dummy
 	return s, nil
 }
+
+// Forget drops what this node remembers of a person's sessions, so that a
+// change to what they may do takes effect at once here.
+func (s *Service) Forget(personID int64) { s.cache.forget(personID) }
 
 // Store returns the service's store.
 func (s *Service) Store() *Store { return s.store }
@@ -234,6 +239,7 @@ const maxCodeAttempts = 5
 // VerifyPhone checks the SMS code. After five wrong tries the code is
 // spent and a new one must be asked for.
 func (s *Service) VerifyPhone(ctx context.Context, personID int64, input string) error {
+	defer s.Forget(personID)
 	input = textnorm.Digits(input)
 	var wrong bool
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -431,6 +437,9 @@ func (s *Service) SecondFactor(ctx context.Context, token, code string) (SignInR
 	})
 	if err == nil && res.Token == "" {
 		return res, errs.E(errs.Unauthenticated, "identity.error.code_wrong").OnField("code")
+	}
+	if err == nil {
+		s.Forget(res.PersonID) // the pending session is gone
 	}
 	return res, err
 }
