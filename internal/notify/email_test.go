@@ -1,127 +1,22 @@
 package notify
 
 import (
-	"encoding/base64"
-	"io"
 	"mime"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
-	"madina/internal/platform/testenv"
+	"madina/internal/platform/testenv/smtptest"
 )
-
-// aiosmtpdPython finds a python3 that has aiosmtpd (Debian's
-// python3-aiosmtpd installs it for /usr/bin/python3).
-func aiosmtpdPython() (string, bool) {
-	cands := []string{"/usr/bin/python3"}
-	if p, err := exec.LookPath("python3"); err == nil {
-		cands = append(cands, p)
-	}
-	for _, p := range cands {
-		if exec.Command(p, "-c", "import aiosmtpd.handlers").Run() == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// startSMTP runs a real SMTP server on loopback that files every message
-// it accepts in a Maildir, and returns its port and the Maildir.
-func startSMTP(t *testing.T) (int, string) {
-	t.Helper()
-	py, ok := aiosmtpdPython()
-	testenv.Need(t, "smtp", ok, "no python3 with aiosmtpd (Debian: apt install python3-aiosmtpd)")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	maildir := filepath.Join(t.TempDir(), "Maildir")
-	cmd := exec.Command(py, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:"+strconv.Itoa(port), "-c", "aiosmtpd.handlers.Mailbox", maildir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			c.Close()
-			return port, maildir
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd did not listen on %d: %v", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// readMaildir parses the messages in maildir/new.
-func readMaildir(t *testing.T, maildir string) []*mail.Message {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(maildir, "new", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ms []*mail.Message
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := mail.ReadMessage(fh)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		b, err := io.ReadAll(m.Body)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Body = strings.NewReader(string(b))
-		ms = append(ms, m)
-	}
-	return ms
-}
-
-// decodeBody decodes a single-part text body by its transfer encoding.
-func decodeBody(t *testing.T, m *mail.Message) string {
-	t.Helper()
-	var r io.Reader = m.Body
-	switch cte := strings.ToLower(m.Header.Get("Content-Transfer-Encoding")); cte {
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, r) // ignores line breaks
-	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
-	default:
-		t.Fatalf("Content-Transfer-Encoding %q, want base64 or quoted-printable", cte)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimRight(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n")
-}
 
 func TestEmailOverRealSMTP(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		port, maildir := startSMTP(t)
+		port, maildir := smtptest.Start(t)
 		e := newEnv(t, d, Config{SMTP: SMTPConfig{
 			Host: "127.0.0.1", Port: port, TLS: "none",
 			From: "مدينة الدار البيضاء <no-reply@casablanca.ma>",
@@ -140,7 +35,7 @@ func TestEmailOverRealSMTP(t *testing.T) {
 		}
 
 		byTo := map[string]*mail.Message{}
-		for _, m := range readMaildir(t, maildir) {
+		for _, m := range smtptest.Read(t, maildir) {
 			to, err := m.Header.AddressList("To")
 			if err != nil || len(to) != 1 {
 				t.Fatalf("To = %v, %v", to, err)
@@ -181,7 +76,7 @@ func TestEmailOverRealSMTP(t *testing.T) {
 			if cte := strings.ToLower(m.Header.Get("Content-Transfer-Encoding")); cte != c.encoding {
 				t.Errorf("%s: Content-Transfer-Encoding %q, want %s", c.lang, cte, c.encoding)
 			}
-			if body := decodeBody(t, m); body != want.Text {
+			if body := smtptest.Body(t, m); body != want.Text {
 				t.Errorf("%s: body =\n%s\nwant\n%s", c.lang, body, want.Text)
 			}
 			if date, err := m.Header.Date(); err != nil || time.Since(date).Abs() > time.Hour {
