@@ -162,12 +162,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	return a, nil
 }
 
+// seedReference loads the city's reference on a new database, and the
+// organisations missing from it (one per arrondissement and prefecture).
 func (a *App) seedReference(ctx context.Context) error {
 	empty, err := a.Districts.Empty(ctx)
-	if err != nil || !empty {
+	if err != nil {
 		return err
 	}
-	_, err = a.Districts.Load(ctx, district.Casablanca(), "system")
+	if empty {
+		if _, err = a.Districts.Load(ctx, district.Casablanca(), "system"); err != nil {
+			return err
+		}
+	}
+	_, err = a.Identity.LoadOrganisations(ctx, "system")
 	return err
 }
 

@@ -173,12 +173,16 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 Tasks:
   import-districts FILE   load or update a city's prefectures, arrondissements and windows from a JSON file
+  create-staff            open a staff account, or give a role to an existing one (--help for its flags)
+  create-admin            open the first administrator's account
 `
 	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
 		return errUsage
 	}
 	switch args[0] {
+	case "create-staff", "create-admin":
+		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr)
 	case "import-districts":
 		cfg, fs, err := parse("admin import-districts", args[1:], stderr, (*config.Flags).Server)
 		if err != nil {

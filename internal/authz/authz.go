@@ -237,8 +237,8 @@ func Decide(a Actor, act Action, r Resource) Decision {
 	case VerifyProfessional, ManageStaff, ManageOrgs:
 		return a.staff(Admin)
 	case ReadAudit:
-		if d := a.staff(Auditor); d.Allow {
-			return d
+		if a.HasRole(Auditor) {
+			return a.staff(Auditor)
 		}
 		return a.staff(Admin)
 	}

@@ -2,10 +2,11 @@ package identity
 
 import (
 	"context"
-	"time"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"madina/internal/authz"
 	"madina/internal/platform/db"
@@ -43,6 +44,10 @@ func (s *Store) actorDetails(ctx context.Context, q db.Querier, a *authz.Actor) 
 		a.Represents = append(a.Represents, id)
 	}
 	rows.Close()
+	if a.ActingFor != 0 && !slices.Contains(a.Represents, a.ActingFor) {
+		// No longer its representative: the session acts for the person again.
+		a.ActingFor = 0
+	}
 	var verified sql.NullTime
 	err = q.QueryRowContext(ctx, `SELECT profession, verified_at FROM professionals WHERE person_id = $1`, a.Person).Scan(&a.Profession, &verified)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -416,6 +416,9 @@ func TestPasswordReset(t *testing.T) {
 		if err := e.s.RequestReset(ctx, "A@example.ma"); err != nil {
 			t.Fatal(err)
 		}
+		if u := e.rec.last("identity.reset").Data["URL"].(string); !strings.HasPrefix(u, "https://madina.test/reset/new?token=") {
+			t.Fatalf("reset link %q does not open the new-password form", u)
+		}
 		tok := tokenOf(t, e.rec.last("identity.reset"))
 		if err := e.s.ResetPassword(ctx, tok, "123"); errs.As(err) == nil || errs.As(err).Field != "password" {
 			t.Fatalf("weak new password: %v", err)

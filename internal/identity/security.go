@@ -177,7 +177,7 @@ func (s *Service) RequestReset(ctx context.Context, email string) error {
 			return err
 		}
 		return s.notify.Send(ctx, tx, notify.Message{Template: "identity.reset",
-			Data: map[string]any{"Name": p.DisplayName(p.Lang), "URL": s.cfg.BaseURL + "/reset?token=" + token},
+			Data: map[string]any{"Name": p.DisplayName(p.Lang), "URL": s.cfg.BaseURL + "/reset/new?token=" + token},
 			To:   notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
 	})
 }

@@ -95,6 +95,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleFunc("POST /me/security/second-factor/disable", h.totpDisable)
 	rt.HandleFunc("GET /me/inbox", h.inbox)
 	rt.HandleFunc("GET /me/export", h.export)
+	h.legalRoutes(rt)
+	h.adminRoutes(rt)
 }
 
 // Form is a submitted form.

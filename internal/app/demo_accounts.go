@@ -1,0 +1,178 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/identity"
+)
+
+// DemoPassword is the one password of every demonstration account. It is
+// published in docs/DEMO.md: never load the demonstration data on a
+// server that real people use.
+const DemoPassword = "Madina-Casa-2026"
+
+// DemoTOTPSecret is the second-factor secret shared by every demonstration
+// staff account (base32, for an authenticator app), published in
+// docs/DEMO.md with the accounts.
+const DemoTOTPSecret = "MADINACASABLANCADEMOSTAFFTOTPKEY"
+
+// demoAccount is one demonstration account and what it is for.
+type demoAccount struct {
+	identity.Enrolment
+	Grant        *identity.GrantSpec  // staff
+	Legal        *identity.LegalInput // a company or association they represent
+	Profession   string
+	Registration string
+	Verified     bool // the demo administrator verified the declaration
+}
+
+func staffAccount(email, givenAR, familyAR, given, family, lang string, grant identity.GrantSpec) demoAccount {
+	return demoAccount{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
+		GivenNameLatin: given, FamilyNameLatin: family, Lang: lang}, Grant: &grant}
+}
+
+func citizenAccount(email, givenAR, familyAR, given, family, cin, phone, lang string) demoAccount {
+	return demoAccount{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
+		GivenNameLatin: given, FamilyNameLatin: family, CIN: cin, Phone: phone, Lang: lang}}
+}
+
+// demoAccounts are the demonstration accounts, the administrator first (she
+// verifies the professionals). docs/DEMO.md lists them; a test keeps the
+// two in step.
+func demoAccounts() []demoAccount {
+	g := func(role authz.Role, org, window string) identity.GrantSpec {
+		return identity.GrantSpec{Role: role, Org: org, Window: window}
+	}
+	company := citizenAccount("mehdi.tazi@example.ma", "مهدي", "التازي", "Mehdi", "Tazi", "BJ445566", "0663 41 27 90", "fr")
+	company.Legal = &identity.LegalInput{Kind: identity.Company, Name: "Atlas Bâtiment SARL", NameAR: "أطلس للبناء",
+		ICE: "002345678000091", RC: "458921", Role: identity.RoleManager}
+	association := citizenAccount("naima.bennis@example.ma", "نعيمة", "بنيس", "Naima", "Bennis", "BE990011", "0664 18 52 33", "ar")
+	association.Legal = &identity.LegalInput{Kind: identity.Association, Name: "Association Sidi Othmane Sport et Culture",
+		NameAR: "جمعية سيدي عثمان للرياضة والثقافة", AssociationNumber: "2019/0456", Role: identity.RolePresident}
+	pro := func(a demoAccount, profession, registration string, verified bool) demoAccount {
+		a.Profession, a.Registration, a.Verified = profession, registration, verified
+		return a
+	}
+	return []demoAccount{
+		staffAccount("nadia.bensouda@example.ma", "نادية", "بنسودة", "Nadia", "Bensouda", "fr", g(authz.Admin, "commune", "")),
+		staffAccount("hassan.filali@example.ma", "حسن", "الفيلالي", "Hassan", "Filali", "ar", g(authz.Auditor, "commune", "")),
+		citizenAccount("fatima.benali@example.ma", "فاطمة الزهراء", "بنعلي", "Fatima Zahra", "Benali", "BE734512", "0661 23 45 67", "ar"),
+		citizenAccount("youssef.elamrani@example.ma", "يوسف", "العمراني", "Youssef", "El Amrani", "BK298765", "0662 98 76 54", "fr"),
+		citizenAccount("khadija.ouazzani@example.ma", "خديجة", "الوزاني", "Khadija", "Ouazzani", "BH556677", "0770 11 22 33", "en"),
+		company,
+		association,
+		pro(citizenAccount("omar.berrada@example.ma", "عمر", "برادة", "Omar", "Berrada", "BE201187", "0661 77 88 99", "fr"), authz.Architect, "CNOA-1187", true),
+		pro(citizenAccount("salma.alaoui@example.ma", "سلمى", "العلوي", "Salma", "Alaoui", "BK312311", "0665 23 11 40", "ar"), authz.Architect, "CNOA-2311", false),
+		pro(citizenAccount("hicham.naciri@example.ma", "هشام", "الناصري", "Hicham", "Naciri", "BJ160452", "0666 04 52 16", "fr"), authz.Engineer, "ING-2016-0452", true),
+		pro(citizenAccount("rachid.lahlou@example.ma", "رشيد", "لحلو", "Rachid", "Lahlou", "BH070734", "0667 07 34 70", "ar"), authz.Surveyor, "ONIGT-0734", true),
+		staffAccount("amina.idrissi@example.ma", "أمينة", "الإدريسي", "Amina", "Idrissi", "ar", g(authz.WindowAgent, "commune", "city")),
+		staffAccount("abdelkader.fassi@example.ma", "عبد القادر", "الفاسي", "Abdelkader", "Fassi", "ar", g(authz.WindowAgent, "sidi-othmane", "sidi-othmane")),
+		staffAccount("souad.chraibi@example.ma", "سعاد", "الشرايبي", "Souad", "Chraibi", "fr", g(authz.WindowAgent, "maarif", "maarif")),
+		staffAccount("karim.benjelloun@example.ma", "كريم", "بنجلون", "Karim", "Benjelloun", "fr", g(authz.CommitteeMember, "aucasa", "")),
+		staffAccount("said.mouline@example.ma", "سعيد", "مولين", "Said", "Mouline", "ar", g(authz.CommitteeMember, "protection-civile", "")),
+		staffAccount("laila.kettani@example.ma", "ليلى", "الكتاني", "Laila", "Kettani", "fr", g(authz.CommitteeMember, "lydec", "")),
+		staffAccount("driss.sqalli@example.ma", "إدريس", "الصقلي", "Driss", "Sqalli", "ar", g(authz.CommitteeMember, "commune", "")),
+	}
+}
+
+// loadDemoAccounts opens the demonstration accounts through the real
+// services: enrolment (e-mail and phone vouched for by the operator), the
+// password through a one-time reset link, staff roles and the fixed second
+// factor, legal persons and professional declarations in the person's own
+// name, and their verification by the demonstration administrator. What
+// exists already is left as it is, so that loading twice changes nothing.
+func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
+	if _, err := a.Identity.LoadOrganisations(ctx, "demo"); err != nil {
+		return fmt.Errorf("demo: organisations: %w", err)
+	}
+	op := identity.Operator{Label: "demo"}
+	var admin int64
+	created := 0
+	for _, d := range demoAccounts() {
+		var res identity.Enrolled
+		var err error
+		if d.Grant == nil {
+			res, err = a.Identity.Enrol(ctx, op, d.Enrolment)
+		} else {
+			var se identity.StaffEnrolment
+			se, err = a.Identity.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
+			res = se.Enrolled
+		}
+		if err != nil {
+			return fmt.Errorf("demo: account %s: %w", d.Email, err)
+		}
+		if res.Created {
+			created++
+		}
+		if res.ResetToken != "" {
+			if err := a.Identity.ResetPassword(ctx, res.ResetToken, DemoPassword); err != nil {
+				return fmt.Errorf("demo: password of %s: %w", d.Email, err)
+			}
+		}
+		if d.Grant != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, DemoTOTPSecret); err != nil {
+				return fmt.Errorf("demo: second factor of %s: %w", d.Email, err)
+			}
+		}
+		if d.Grant != nil && d.Grant.Role == authz.Admin && admin == 0 {
+			admin = res.PersonID
+		}
+		// The person acts in their own name, as they would once signed in.
+		self := authz.Actor{Person: res.PersonID, EmailVerified: true, Now: time.Now()}
+		if d.Legal != nil {
+			if err := a.demoLegalPerson(ctx, self, *d.Legal); err != nil {
+				return fmt.Errorf("demo: legal person of %s: %w", d.Email, err)
+			}
+		}
+		if d.Profession != "" {
+			if err := a.demoProfessional(ctx, self, d, identity.Operator{Person: admin}); err != nil {
+				return fmt.Errorf("demo: profession of %s: %w", d.Email, err)
+			}
+		}
+	}
+	if created == 0 {
+		fmt.Fprintln(out, "demo: the demonstration accounts are already there (docs/DEMO.md)")
+		return nil
+	}
+	fmt.Fprintf(out, "demo: %d demonstration accounts opened, password %s; staff second-factor secret %s (docs/DEMO.md)\n",
+		created, DemoPassword, DemoTOTPSecret)
+	return nil
+}
+
+// demoLegalPerson registers the company or association its representative
+// stands for, unless they represent it already.
+func (a *App) demoLegalPerson(ctx context.Context, self authz.Actor, in identity.LegalInput) error {
+	have, err := a.Identity.LegalPersons(ctx, self)
+	if err != nil {
+		return err
+	}
+	for _, l := range have {
+		if l.Kind == in.Kind && (in.ICE != "" && l.ICE == in.ICE || in.AssociationNumber != "" && l.AssociationNumber == in.AssociationNumber) {
+			return nil
+		}
+	}
+	_, err = a.Identity.RegisterLegalPerson(ctx, self, in)
+	return err
+}
+
+// demoProfessional declares the profession in the person's name and, for
+// the verified ones, has the administrator verify it.
+func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAccount, admin identity.Operator) error {
+	p, err := a.Identity.Profession(ctx, self)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		if err := a.Identity.DeclareProfession(ctx, self, identity.ProfessionInput{Profession: d.Profession, RegistrationNumber: d.Registration}); err != nil {
+			return err
+		}
+	}
+	if !d.Verified || p != nil && p.Verified() {
+		return nil
+	}
+	return a.Identity.VerifyProfessional(ctx, admin, self.Person)
+}

@@ -1,0 +1,224 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"madina/internal/audit"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/i18n"
+)
+
+// joinOverHTTP signs a person up through the pages, opens the e-mail link
+// (which signs them in) and sets the browser's language.
+func joinOverHTTP(t *testing.T, a *App, srv *httptest.Server, email, cin string, lang i18n.Lang) *browser {
+	t.Helper()
+	b := newBrowser(t, srv)
+	f := cloneForm(citizenForm)
+	f.Set("email", email)
+	f.Set("cin", cin)
+	if code, _, _ := b.post("/signup", "/signup", f); code != http.StatusSeeOther {
+		t.Fatalf("sign-up of %s: %d", email, code)
+	}
+	if code, _, _ := b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1)); code != http.StatusSeeOther {
+		t.Fatalf("e-mail link of %s: %d", email, code)
+	}
+	b.setLang(lang)
+	return b
+}
+
+func (b *browser) setLang(l i18n.Lang) {
+	u, _ := url.Parse(b.url)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: string(l), Path: "/"}})
+}
+
+// idOf reads one number from the database.
+func idOf(t *testing.T, d *db.DB, query string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	if err := d.QueryRowContext(context.Background(), query, args...).Scan(&id); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return id
+}
+
+func TestLegalPersonsAndMandatesOverHTTP(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		youssef := joinOverHTTP(t, a, srv, "youssef@example.ma", "BK7001", i18n.FR)
+		amina := joinOverHTTP(t, a, srv, "amina@example.ma", "BK7002", i18n.FR)
+		archi := joinOverHTTP(t, a, srv, "archi@example.ma", "BK7003", i18n.FR)
+
+		// Signed-out visitors are sent to sign in.
+		if code, _, h := newBrowser(t, srv).get("/me/mandates"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/signin?next=") {
+			t.Fatalf("anonymous: %d %s", code, h.Get("Location"))
+		}
+		if code, _, _ := youssef.get("/me/legal/new/cooperative"); code != http.StatusNotFound {
+			t.Fatalf("unknown kind: %d", code)
+		}
+
+		// Registering a company: forgery refused, mistakes explained on their field.
+		company := url.Values{"name": {"Atlas Bâtiment"}, "name_ar": {"أطلس للبناء"}, "ice": {"001234567000089"}, "rc": {"123456"}, "role": {"manager"}}
+		if code, _, _ := youssef.postRaw("/me/legal/new/company", cloneForm(company)); code != http.StatusForbidden {
+			t.Fatalf("without CSRF token: %d", code)
+		}
+		bad := cloneForm(company)
+		bad.Set("ice", "1234")
+		code, body, _ := youssef.post("/me/legal/new/company", "/me/legal/new/company", bad)
+		if code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) || !strings.Contains(body, "ICE invalide") || !strings.Contains(body, `value="Atlas Bâtiment"`) {
+			t.Fatalf("bad ICE: %d", code)
+		}
+		if code, _, h := youssef.post("/me/legal/new/company", "/me/legal/new/company", cloneForm(company)); code != http.StatusSeeOther || h.Get("Location") != "/me/legal?done=registered" {
+			t.Fatalf("register: %d %s", code, h.Get("Location"))
+		}
+		atlas := idOf(t, a.DB, `SELECT id FROM legal_persons WHERE ice = '001234567000089'`)
+		if code, body, _ := youssef.get("/me/legal?done=registered"); code != 200 || !strings.Contains(body, "Atlas Bâtiment") || !strings.Contains(body, "Gérant") ||
+			!strings.Contains(body, "Enregistrée") || !strings.Contains(body, "Vous agissez en votre nom propre") {
+			t.Fatalf("my companies: %d", code)
+		}
+		if code, body, _ := amina.post("/me/legal/new/company", "/me/legal/new/company", cloneForm(company)); code != http.StatusConflict || !strings.Contains(body, "déjà enregistrée") {
+			t.Fatalf("duplicate ICE: %d", code)
+		}
+		assoc := url.Values{"name": {"Jeunes de Derb Sultan"}, "association_number": {"12/2019"}, "role": {"president"}}
+		if code, _, _ := amina.post("/me/legal/new/association", "/me/legal/new/association", assoc); code != http.StatusSeeOther {
+			t.Fatalf("association: %d", code)
+		}
+
+		// Acting for the company: only its representative; others get 404.
+		if code, _, _ := amina.post("/me/legal", fmt.Sprintf("/me/acting/%d", atlas), url.Values{}); code != http.StatusNotFound {
+			t.Fatalf("a non-representative acting for it: %d", code)
+		}
+		if code, _, h := youssef.post("/me/legal", fmt.Sprintf("/me/acting/%d", atlas), url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/me/legal?done=acting" {
+			t.Fatalf("act for: %d", code)
+		}
+		if _, body, _ := youssef.get("/me/legal"); !strings.Contains(body, "Vous agissez pour Atlas Bâtiment") {
+			t.Fatal("acting for not shown")
+		}
+
+		// The architect declares their profession.
+		if code, _, _ := archi.post("/me/profession", "/me/profession", url.Values{"profession": {"architect"}, "registration_number": {"a-77"}}); code != http.StatusSeeOther {
+			t.Fatalf("declare: %d", code)
+		}
+		if _, body, _ := archi.get("/me/profession"); !strings.Contains(body, "En attente de vérification") || !strings.Contains(body, "A-77") {
+			t.Fatal("pending declaration not shown")
+		}
+
+		// The company, through Youssef, gives the architect a mandate.
+		if _, body, _ := youssef.get("/me/mandates/new"); !strings.Contains(body, "au nom de Atlas Bâtiment") {
+			t.Fatal("the grant form does not say in whose name")
+		}
+		grant := url.Values{"professional": {"amina@example.ma"}, "scope": {"kind"}, "permit_kind": {"building"}, "until": {""}}
+		if code, body, _ := youssef.post("/me/mandates/new", "/me/mandates", grant); code != http.StatusBadRequest || !strings.Contains(body, "Aucun professionnel") {
+			t.Fatalf("mandate to a non-professional: %d", code)
+		}
+		grant.Set("professional", "A-77")
+		if code, _, h := youssef.post("/me/mandates/new", "/me/mandates", grant); code != http.StatusSeeOther || h.Get("Location") != "/me/mandates?done=granted" {
+			t.Fatalf("grant: %d %s", code, h.Get("Location"))
+		}
+		if owner := lastNotice(t, a.DB, "identity.mandate_granted", "Owner"); owner != "Atlas Bâtiment" {
+			t.Fatalf("notice names %q", owner)
+		}
+		mandate := idOf(t, a.DB, `SELECT id FROM mandates WHERE grantor_legal_id = $1`, atlas)
+		if _, body, _ := youssef.get("/me/mandates"); !strings.Contains(body, "Mandats donnés par Atlas Bâtiment") || !strings.Contains(body, "Permis de construire") ||
+			!strings.Contains(body, "inscription pas encore vérifiée") {
+			t.Fatal("given mandates not listed")
+		}
+		if _, body, _ := archi.get("/me/mandates"); !strings.Contains(body, "pour Atlas Bâtiment") || !strings.Contains(body, "En cours") {
+			t.Fatal("received mandate not listed")
+		}
+
+		// Guessing the mandate's number does not let others revoke it.
+		for _, b := range []*browser{amina, archi} {
+			if code, _, _ := b.post("/me/mandates", fmt.Sprintf("/me/mandates/%d/revoke", mandate), url.Values{}); code != http.StatusNotFound {
+				t.Fatalf("revoked by another: %d", code)
+			}
+		}
+		if code, _, h := youssef.post("/me/mandates", fmt.Sprintf("/me/mandates/%d/revoke", mandate), url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/me/mandates?done=revoked" {
+			t.Fatalf("revoke: %d", code)
+		}
+		if _, body, _ := archi.get("/me/mandates"); !strings.Contains(body, "Révoqué") {
+			t.Fatal("revocation not shown to the professional")
+		}
+		if code, _, _ := youssef.post("/me/legal", "/me/acting/self", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("back to self: %d", code)
+		}
+		if _, body, _ := youssef.get("/me/mandates"); strings.Contains(body, "Atlas") {
+			t.Fatal("in his own name, Youssef sees the company's mandates")
+		}
+
+		// Every change is in the audit log, the mandate's under "person for legal person".
+		recs, err := audit.New(a.DB).List(context.Background(), audit.Filter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range recs {
+			if strings.HasPrefix(r.Action, "identity.") && r.Actor != "system" && !strings.Contains(r.Action, "sign") && !strings.Contains(r.Action, "verified") {
+				got = append([]string{r.Actor + " " + r.Action}, got...)
+			}
+		}
+		y := fmt.Sprintf("person:%d", idOf(t, a.DB, `SELECT id FROM persons WHERE email_key = 'youssef@example.ma'`))
+		yl := fmt.Sprintf("%s for legal:%d", y, atlas)
+		want := []string{y + " identity.legal_person_registered", "identity.legal_person_registered", y + " identity.act_for",
+			"identity.profession_declared", yl + " identity.mandate_granted", yl + " identity.mandate_revoked", y + " identity.act_as_self"}
+		if len(got) != len(want) {
+			t.Fatalf("audit %q", got)
+		}
+		for i := range want {
+			if !strings.HasSuffix(got[i], want[i]) || strings.HasPrefix(want[i], "person:") && got[i] != want[i] {
+				t.Fatalf("audit %d: %q, want %q (all: %q)", i, got[i], want[i], got)
+			}
+		}
+	})
+}
+
+// leakedKey finds message keys that reached a page untranslated.
+var leakedKey = regexp.MustCompile(`\b(site|layout|nav|portal|district|error|audit|identity|admin)\.[a-z_]+(\.[a-z_]+)*\b`)
+
+func TestLegalPagesInEveryLanguage(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := joinOverHTTP(t, a, srv, "youssef@example.ma", "BK7001", i18n.AR)
+		b.post("/me/legal/new/company", "/me/legal/new/company", url.Values{"name": {"Atlas Bâtiment"}, "ice": {"001234567000089"}, "rc": {"123456"}, "role": {"manager"}})
+		b.post("/me/profession", "/me/profession", url.Values{"profession": {"surveyor"}, "registration_number": {"G-1"}})
+		pages := []struct{ path, title string }{
+			{"/me", "identity.legal.card_text"},
+			{"/me/legal", "identity.legal.title"},
+			{"/me/legal/new/company", "identity.legal.field.ice"},
+			{"/me/legal/new/association", "identity.legal.field.association_number"},
+			{"/me/profession", "identity.profession.pending"},
+			{"/me/mandates", "identity.mandate.intro"},
+			{"/me/mandates/new", "identity.mandate.field.scope_file"},
+		}
+		for _, p := range pages {
+			for _, l := range i18n.Langs {
+				b.setLang(l)
+				code, body, _ := b.get(p.path)
+				if code != 200 {
+					t.Errorf("%s in %s: %d", p.path, l, code)
+					continue
+				}
+				if !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) {
+					t.Errorf("%s in %s: wrong lang/dir", p.path, l)
+				}
+				if want := a.Cat.T(l, p.title); !strings.Contains(body, want) {
+					t.Errorf("%s in %s: missing %q", p.path, l, want)
+				}
+				if k := leakedKey.FindString(body); k != "" {
+					t.Errorf("%s in %s: untranslated key %q", p.path, l, k)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,358 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"madina/internal/audit"
+	"madina/internal/authz"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/textnorm"
+)
+
+// Kinds of legal person.
+const (
+	Company     = "company"
+	Association = "association"
+)
+
+// Roles of a representative: a company's manager, an association's
+// president, or a legal representative of either.
+const (
+	RoleManager             = "manager"
+	RolePresident           = "president"
+	RoleLegalRepresentative = "legal_representative"
+)
+
+// RepresentativeRoles lists the roles a representative of a kind may hold.
+var RepresentativeRoles = map[string][]string{
+	Company:     {RoleManager, RoleLegalRepresentative},
+	Association: {RolePresident, RoleLegalRepresentative},
+}
+
+// LegalPerson is a company or an association, as one of its representatives
+// sees it.
+type LegalPerson struct {
+	ID                int64
+	Kind              string
+	Name              string // as registered, in Latin letters
+	NameAR            string // optional
+	ICE               string // companies
+	RC                string // companies: trade register number
+	AssociationNumber string // associations
+	Role              string // the viewer's role
+	CreatedAt         time.Time
+}
+
+// DisplayName is the legal person's name in language lang.
+func (l LegalPerson) DisplayName(lang string) string {
+	return Party{NameAR: l.NameAR, NameLatin: l.Name}.Name(lang)
+}
+
+// LegalInput is what a representative fills in to register a legal person.
+type LegalInput struct {
+	Kind              string
+	Name              string
+	NameAR            string
+	ICE               string
+	RC                string
+	AssociationNumber string
+	Role              string
+}
+
+const maxLegalName = 200
+
+var (
+	// Trade register and association numbers: letters, digits, and the
+	// separators registries print ("123456", "RC 12/2019", "CASA-1234").
+	registryNumberRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9 ./-]*$`)
+	iceSeparators    = strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "")
+)
+
+// Validate checks and normalises the input: a company needs its ICE and
+// trade register number, an association its registration number; the
+// Arabic name is optional.
+func (in *LegalInput) Validate() error {
+	var err error
+	if _, ok := RepresentativeRoles[in.Kind]; !ok {
+		return errs.E(errs.Invalid, "identity.error.legal_kind").OnField("kind")
+	}
+	if in.Name, err = cleanLegalName("name", in.Name, true); err != nil {
+		return err
+	}
+	if in.NameAR, err = cleanLegalName("name_ar", in.NameAR, false); err != nil {
+		return err
+	}
+	if in.NameAR != "" && !strings.ContainsFunc(in.NameAR, func(r rune) bool { return unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) }) {
+		return errs.E(errs.Invalid, "identity.error.legal_name_arabic").OnField("name_ar")
+	}
+	switch in.Kind {
+	case Company:
+		in.AssociationNumber = ""
+		in.ICE = iceSeparators.Replace(textnorm.Digits(strings.TrimSpace(in.ICE)))
+		if !ValidICE(in.ICE) {
+			return errs.E(errs.Invalid, "identity.error.ice").OnField("ice")
+		}
+		if in.RC, err = cleanRegistryNumber("rc", in.RC, 30, "identity.error.rc"); err != nil {
+			return err
+		}
+	case Association:
+		in.ICE, in.RC = "", ""
+		if in.AssociationNumber, err = cleanRegistryNumber("association_number", in.AssociationNumber, 40, "identity.error.association_number"); err != nil {
+			return err
+		}
+	}
+	valid := false
+	for _, r := range RepresentativeRoles[in.Kind] {
+		valid = valid || r == in.Role
+	}
+	if !valid {
+		return errs.E(errs.Invalid, "identity.error.legal_role").OnField("role")
+	}
+	return nil
+}
+
+// cleanLegalName trims a company or association name. Unlike a person's
+// name it may hold digits and the punctuation of trade names ("2M", "S.A.R.L",
+// "Fès & Co"), never markup or control characters.
+func cleanLegalName(field, s string, required bool) (string, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		if required {
+			return "", errs.E(errs.Invalid, "identity.error.required").OnField(field)
+		}
+		return "", nil
+	}
+	if utf8.RuneCountInString(s) > maxLegalName {
+		return "", errs.E(errs.Invalid, "identity.error.name_long").With("max", maxLegalName).OnField(field)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || strings.ContainsRune(`<>{}[]\"=;#$%^*_|~`+"`", r) {
+			return "", errs.E(errs.Invalid, "identity.error.name_chars").OnField(field)
+		}
+	}
+	if !strings.ContainsFunc(s, unicode.IsLetter) {
+		return "", errs.E(errs.Invalid, "identity.error.name_chars").OnField(field)
+	}
+	return s, nil
+}
+
+// cleanRegistryNumber normalises a registration number: upper case, ASCII
+// digits, single spaces; it must hold a digit.
+func cleanRegistryNumber(field, s string, max int, key string) (string, error) {
+	s = strings.ToUpper(strings.Join(strings.Fields(textnorm.Digits(s)), " "))
+	if s == "" {
+		return "", errs.E(errs.Invalid, "identity.error.required").OnField(field)
+	}
+	if len(s) > max || !registryNumberRE.MatchString(s) || !strings.ContainsAny(s, "0123456789") {
+		return "", errs.E(errs.Invalid, key).OnField(field)
+	}
+	return s, nil
+}
+
+func legalActor(id int64) string { return "legal:" + strconv.FormatInt(id, 10) }
+
+// Store: legal persons and their representatives.
+
+const legalColumns = `l.id, l.kind, l.name, l.name_ar, COALESCE(l.ice, ''), COALESCE(l.rc, ''), COALESCE(l.association_number, ''), l.created_at`
+
+func scanLegal(row interface{ Scan(...any) error }, extra ...any) (LegalPerson, error) {
+	var l LegalPerson
+	err := row.Scan(append([]any{&l.ID, &l.Kind, &l.Name, &l.NameAR, &l.ICE, &l.RC, &l.AssociationNumber, &l.CreatedAt}, extra...)...)
+	return l, err
+}
+
+// createLegalPerson records a legal person and its first representative.
+// A company's ICE is unique: a second registration is a conflict.
+func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput, personID int64, now time.Time) (int64, error) {
+	taken := errs.E(errs.Conflict, "identity.error.ice_taken").OnField("ice")
+	if in.Kind == Company {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM legal_persons WHERE ice = $1`, in.ICE).Scan(&n); err != nil {
+			return 0, fmt.Errorf("identity: check ICE: %w", err)
+		}
+		if n > 0 {
+			return 0, taken
+		}
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), personID, now).Scan(&id)
+	if db.IsUniqueViolation(err) {
+		// Registered by someone else between the check and the insert.
+		return 0, taken.Cause(err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("identity: create legal person: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO representatives (legal_person_id, person_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+		id, personID, in.Role, now); err != nil {
+		return 0, fmt.Errorf("identity: add representative: %w", err)
+	}
+	return id, nil
+}
+
+// LegalPersonsOf lists the legal persons a person currently represents, by
+// name, with the person's role in each.
+func (s *Store) LegalPersonsOf(ctx context.Context, q db.Querier, personID int64) ([]LegalPerson, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+legalColumns+`, r.role
+		FROM representatives r JOIN legal_persons l ON l.id = r.legal_person_id
+		WHERE r.person_id = $1 AND r.revoked_at IS NULL ORDER BY l.name, l.id`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("identity: legal persons: %w", err)
+	}
+	defer rows.Close()
+	var out []LegalPerson
+	for rows.Next() {
+		var role string
+		l, err := scanLegal(rows, &role)
+		if err != nil {
+			return nil, fmt.Errorf("identity: legal persons: %w", err)
+		}
+		l.Role = role
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LegalPerson returns a legal person by ID.
+func (s *Store) LegalPerson(ctx context.Context, q db.Querier, id int64) (LegalPerson, error) {
+	l, err := scanLegal(q.QueryRowContext(ctx, `SELECT `+legalColumns+` FROM legal_persons l WHERE l.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, errs.E(errs.NotFound, "")
+	}
+	if err != nil {
+		return l, fmt.Errorf("identity: legal person: %w", err)
+	}
+	return l, nil
+}
+
+// setActingFor records on a session whom its person acts for (0: themselves)
+// and returns whom they acted for before. A session that is not the
+// person's, or a legal person they no longer represent, is not found.
+func (s *Store) setActingFor(ctx context.Context, tx *db.Tx, personID int64, tokenHash string, legalID int64) (int64, error) {
+	var before sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT acting_for FROM sessions WHERE token_hash = $1 AND person_id = $2 AND revoked_at IS NULL`,
+		tokenHash, personID).Scan(&before)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errs.E(errs.NotFound, "").Cause(fmt.Errorf("identity: person %d has no such session", personID))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("identity: session: %w", err)
+	}
+	if legalID == 0 {
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET acting_for = NULL WHERE token_hash = $1`, tokenHash)
+		return before.Int64, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET acting_for = $1 WHERE token_hash = $2
+		AND EXISTS (SELECT 1 FROM representatives WHERE legal_person_id = $1 AND person_id = $3 AND revoked_at IS NULL)`,
+		legalID, tokenHash, personID)
+	if err != nil {
+		return 0, fmt.Errorf("identity: act for: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, errs.E(errs.NotFound, "").Cause(fmt.Errorf("identity: person %d does not represent legal person %d", personID, legalID))
+	}
+	return before.Int64, nil
+}
+
+// Service: legal persons and acting for them.
+
+// RegisterLegalPerson records a company or association that the actor
+// represents, and makes them its representative.
+func (s *Service) RegisterLegalPerson(ctx context.Context, a authz.Actor, in LegalInput) (int64, error) {
+	if err := authz.Check(a, authz.CreateLegalPerson, authz.Resource{}); err != nil {
+		return 0, err
+	}
+	if err := in.Validate(); err != nil {
+		return 0, err
+	}
+	defer s.Forget(a.Person) // they represent one more
+	var id int64
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		var err error
+		id, err = s.store.createLegalPerson(ctx, tx, in, a.Person, now)
+		if err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(a.Person), Action: "identity.legal_person_registered",
+			ObjectType: "legal_person", ObjectID: strconv.FormatInt(id, 10), Change: in, At: now})
+		return err
+	})
+	return id, err
+}
+
+// LegalPersons lists the legal persons the actor represents.
+func (s *Service) LegalPersons(ctx context.Context, a authz.Actor) ([]LegalPerson, error) {
+	if err := authz.Check(a, authz.ReadProfile, authz.Resource{OwnerPerson: a.Person}); err != nil {
+		return nil, err
+	}
+	return s.store.LegalPersonsOf(ctx, s.db, a.Person)
+}
+
+// ActingFor returns the legal person the actor acts for, nil when they act
+// for themselves.
+func (s *Service) ActingFor(ctx context.Context, a authz.Actor) (*LegalPerson, error) {
+	if a.ActingFor == 0 {
+		return nil, nil
+	}
+	if err := authz.Check(a, authz.ActFor, authz.Resource{OwnerLegal: a.ActingFor}); err != nil {
+		return nil, err
+	}
+	l, err := s.store.LegalPerson(ctx, s.db, a.ActingFor)
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// ActFor switches the session (by its stored hash) to act for a legal
+// person the actor represents. Anyone else's legal person is not found.
+func (s *Service) ActFor(ctx context.Context, a authz.Actor, tokenHash string, legalID int64) error {
+	if err := authz.Check(a, authz.ActFor, authz.Resource{OwnerLegal: legalID}); err != nil {
+		return err
+	}
+	defer s.Forget(a.Person)
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		before, err := s.store.setActingFor(ctx, tx, a.Person, tokenHash, legalID)
+		if err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(a.Person), Action: "identity.act_for",
+			ObjectType: "legal_person", ObjectID: strconv.FormatInt(legalID, 10),
+			Change: map[string]any{"acting_for": legalID, "before": before}, At: now})
+		return err
+	})
+}
+
+// ActAsSelf switches the session back to the person acting in their own
+// name. Switching is part of managing one's sessions.
+func (s *Service) ActAsSelf(ctx context.Context, a authz.Actor, tokenHash string) error {
+	if err := authz.Check(a, authz.ManageSecurity, authz.Resource{OwnerPerson: a.Person}); err != nil {
+		return err
+	}
+	defer s.Forget(a.Person)
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		before, err := s.store.setActingFor(ctx, tx, a.Person, tokenHash, 0)
+		if err != nil || before == 0 {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(a.Person), Action: "identity.act_as_self",
+			ObjectType: "person", ObjectID: strconv.FormatInt(a.Person, 10),
+			Change: map[string]any{"acting_for": 0, "before": before}, At: now})
+		return err
+	})
+}

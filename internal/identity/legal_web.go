@@ -1,0 +1,201 @@
+package identity
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"madina/internal/authz"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/web"
+)
+
+// legalRoutes registers the pages where a person says whom they represent
+// and acts for them, declares their profession, and gives mandates.
+func (h *Handlers) legalRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /me/legal", h.legalList)
+	rt.HandleFunc("GET /me/legal/new/{kind}", h.legalForm)
+	rt.HandleFunc("POST /me/legal/new/{kind}", h.legalCreate)
+	rt.HandleFunc("POST /me/acting/{id}", h.actFor)
+	rt.HandleFunc("POST /me/acting/self", h.actAsSelf)
+	rt.HandleFunc("GET /me/profession", h.professionPage)
+	rt.HandleFunc("POST /me/profession", h.professionDeclare)
+	h.mandateRoutes(rt)
+}
+
+// formFail shows the person's own mistakes (invalid input, a conflict) on
+// the form; a refusal of the policy or a failure takes the one error path.
+func (h *Handlers) formFail(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) {
+	switch errs.KindOf(err) {
+	case errs.Invalid, errs.Conflict, errs.TooMany:
+		h.formErr(w, r, page, title, f, data, err)
+	default:
+		h.Resp.Error(w, r, err)
+	}
+}
+
+// doneMessage is the confirmation to show after a redirect, from a fixed
+// list so that the address cannot put words in the page.
+func doneMessage(r *http.Request, prefix string, known ...string) string {
+	done := r.URL.Query().Get("done")
+	for _, k := range known {
+		if k == done {
+			return prefix + ".done_" + k
+		}
+	}
+	return ""
+}
+
+func (h *Handlers) legalList(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ReadProfile)
+	if v == nil {
+		return
+	}
+	ctx := r.Context()
+	list, err := h.Service.LegalPersons(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	acting, err := h.Service.ActingFor(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/legal", web.Msg("identity.legal.title"), map[string]any{
+		"Legal": list, "ActingFor": acting, "Done": doneMessage(r, "identity.legal", "registered", "acting", "self"),
+		"CanCreate": authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}) == nil,
+	})
+}
+
+// legalKind is the kind named in the address, or "" (answered not found).
+func (h *Handlers) legalKind(w http.ResponseWriter, r *http.Request) string {
+	kind := r.PathValue("kind")
+	if _, ok := RepresentativeRoles[kind]; !ok {
+		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+		return ""
+	}
+	return kind
+}
+
+func legalFormData(kind string) map[string]any {
+	return map[string]any{"Kind": kind, "Roles": RepresentativeRoles[kind]}
+}
+
+func (h *Handlers) legalForm(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	kind := h.legalKind(w, r)
+	if kind == "" {
+		return
+	}
+	if err := authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	data := legalFormData(kind)
+	data["Form"] = Form{Values: url.Values{"role": {RepresentativeRoles[kind][0]}}}
+	h.Web.Render(w, r, http.StatusOK, "identity/legal_new", web.Msg("identity.legal.new_"+kind), data)
+}
+
+func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	kind := h.legalKind(w, r)
+	if kind == "" {
+		return
+	}
+	in := LegalInput{Kind: kind, Name: r.PostFormValue("name"), NameAR: r.PostFormValue("name_ar"), ICE: r.PostFormValue("ice"),
+		RC: r.PostFormValue("rc"), AssociationNumber: r.PostFormValue("association_number"), Role: r.PostFormValue("role")}
+	if _, err := h.Service.RegisterLegalPerson(r.Context(), v.Actor, in); err != nil {
+		h.formFail(w, r, "legal_new", "identity.legal.new_"+kind, Form{Values: r.PostForm}, legalFormData(kind), err)
+		return
+	}
+	http.Redirect(w, r, "/me/legal?done=registered", http.StatusSeeOther)
+}
+
+// actFor switches the session to act for a legal person: a change to the
+// person's own session, then to acting for someone the policy must allow.
+func (h *Handlers) actFor(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 || v.Session == nil {
+		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+		return
+	}
+	if err := h.Service.ActFor(r.Context(), v.Actor, v.Session.TokenHash, id); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me/legal?done=acting", http.StatusSeeOther)
+}
+
+func (h *Handlers) actAsSelf(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return
+	}
+	if v.Session == nil {
+		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+		return
+	}
+	if err := h.Service.ActAsSelf(r.Context(), v.Actor, v.Session.TokenHash); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me/legal?done=self", http.StatusSeeOther)
+}
+
+func (h *Handlers) professionData(r *http.Request, v *Visitor) (map[string]any, error) {
+	p, err := h.Service.Profession(r.Context(), v.Actor)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Professional": p, "Professions": Professions,
+		"Done": doneMessage(r, "identity.profession", "declared")}, nil
+}
+
+func (h *Handlers) professionPage(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ReadProfile)
+	if v == nil {
+		return
+	}
+	data, err := h.professionData(r, v)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	f := Form{Values: url.Values{}}
+	if p, _ := data["Professional"].(*Professional); p != nil {
+		f.Values.Set("profession", p.Profession)
+		f.Values.Set("registration_number", p.RegistrationNumber)
+	}
+	data["Form"] = f
+	h.Web.Render(w, r, http.StatusOK, "identity/profession", web.Msg("identity.profession.title"), data)
+}
+
+func (h *Handlers) professionDeclare(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.ReadProfile)
+	if v == nil {
+		return
+	}
+	in := ProfessionInput{Profession: r.PostFormValue("profession"), RegistrationNumber: r.PostFormValue("registration_number")}
+	if err := h.Service.DeclareProfession(r.Context(), v.Actor, in); err != nil {
+		data, derr := h.professionData(r, v)
+		if derr != nil {
+			h.Resp.Error(w, r, derr)
+			return
+		}
+		h.formFail(w, r, "profession", "identity.profession.title", Form{Values: r.PostForm}, data, err)
+		return
+	}
+	http.Redirect(w, r, "/me/profession?done=declared", http.StatusSeeOther)
+}

@@ -1,0 +1,113 @@
+package identity
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"madina/internal/authz"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+)
+
+// mandateRoutes registers the mandate pages.
+func (h *Handlers) mandateRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /me/mandates", h.mandateList)
+	rt.HandleFunc("GET /me/mandates/new", h.mandateForm)
+	rt.HandleFunc("POST /me/mandates", h.mandateGrant)
+	rt.HandleFunc("POST /me/mandates/{id}/revoke", h.mandateRevoke)
+}
+
+func (h *Handlers) mandateList(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	ctx := r.Context()
+	given, received, err := h.Service.Mandates(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	acting, err := h.Service.ActingFor(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/mandates", web.Msg("identity.mandate.title"), map[string]any{
+		"Given": given, "Received": received, "ActingFor": acting, "Now": h.Service.now(),
+		"Professional": v.Actor.Profession != "" && v.Actor.ActingFor == 0,
+		"Done":         doneMessage(r, "identity.mandate", "granted", "revoked"),
+	})
+}
+
+// mandateFormData is what the grant form shows besides the form itself.
+func (h *Handlers) mandateFormData(r *http.Request, v *Visitor) (map[string]any, error) {
+	acting, err := h.Service.ActingFor(r.Context(), v.Actor)
+	if err != nil {
+		return nil, err
+	}
+	now := h.Service.now()
+	return map[string]any{"ActingFor": acting, "Kinds": PermitKinds,
+		"Min": now.In(i18n.Casablanca).Format("2006-01-02"),
+		"Max": MaxMandateEnd(now).Format("2006-01-02")}, nil
+}
+
+func (h *Handlers) mandateForm(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	if err := authz.Check(v.Actor, authz.GrantMandate, ownerOf(v.Actor)); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	data, err := h.mandateFormData(r, v)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	data["Form"] = Form{Values: url.Values{"scope": {ScopeKind}, "permit_kind": {PermitKinds[0].Code},
+		"until": {DefaultMandateEnd(h.Service.now()).Format("2006-01-02")}}}
+	h.Web.Render(w, r, http.StatusOK, "identity/mandate_new", web.Msg("identity.mandate.new"), data)
+}
+
+func (h *Handlers) mandateGrant(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	in := MandateInput{Professional: r.PostFormValue("professional"), Scope: r.PostFormValue("scope"),
+		PermitKind: r.PostFormValue("permit_kind"), FileRef: r.PostFormValue("file_ref"), Until: r.PostFormValue("until")}
+	if _, err := h.Service.GrantMandate(r.Context(), v.Actor, in); err != nil {
+		data, derr := h.mandateFormData(r, v)
+		if derr != nil {
+			h.Resp.Error(w, r, derr)
+			return
+		}
+		h.formFail(w, r, "mandate_new", "identity.mandate.new", Form{Values: r.PostForm}, data, err)
+		return
+	}
+	http.Redirect(w, r, "/me/mandates?done=granted", http.StatusSeeOther)
+}
+
+// mandateRevoke ends a mandate; the service asks the policy once it knows
+// whose mandate it is, and anyone else's is not found.
+func (h *Handlers) mandateRevoke(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+		return
+	}
+	if err := h.Service.RevokeMandate(r.Context(), v.Actor, id); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/me/mandates?done=revoked", http.StatusSeeOther)
+}
