@@ -183,6 +183,7 @@ func (a *App) routes(mw *identity.Middleware) {
 	ih := identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp, a.Cfg.TrustProxy)
 	ih.Routes(rt)
 	ih.TokenRoutes(rt)
+	ih.PreferenceRoutes(rt)
 	ih.OIDCRoutes(rt, identity.NewOIDC(oidclogin.Config{Issuer: a.Cfg.OIDC.Issuer, ClientID: a.Cfg.OIDC.ClientID,
 		ClientSecret: a.Cfg.OIDC.ClientSecret, CINClaim: a.Cfg.OIDC.CINClaim,
 		RedirectURL: a.Cfg.BaseURL + "/signin/oidc/callback"}, a.Box, a.Log))

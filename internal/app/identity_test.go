@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"madina/internal/identity"
 	"madina/internal/oidclogin/oidctest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
@@ -389,4 +391,47 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d accounts after signing in twice with one identity", n)
 	}
+}
+
+func TestPreferences(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := newBrowser(t, srv)
+		b.post("/signup", "/signup", cloneForm(citizenForm))
+		b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a.DB, "identity.phone_code", "Code")}})
+		for _, l := range []string{"ar", "fr", "en"} {
+			if code, body, _ := b.get("/me/preferences?lang=" + l); code != http.StatusSeeOther && (code != 200 || rawKey.MatchString(body)) {
+				t.Fatalf("preferences page in %s: %d", l, code)
+			}
+		}
+		// A bad number is refused and nothing changes.
+		if code, body, _ := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"12"}, "notify_email": {"yes"}}); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) {
+			t.Fatalf("bad phone: %d", code)
+		}
+		// E-mail off, developer on, English: saved; the same phone keeps its confirmation.
+		if code, _, h := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0661234567"}, "notify_sms": {"yes"}, "developer": {"yes"}}); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/me") || h.Get("Location") == "/me/phone" {
+			t.Fatalf("save: %d %s", code, h.Get("Location"))
+		}
+		var lang string
+		var email, sms, dev bool
+		var phoneOK sql.NullTime
+		_ = a.DB.QueryRowContext(context.Background(), `SELECT lang, notify_email, notify_sms, developer, phone_verified_at FROM persons`).Scan(&lang, &email, &sms, &dev, &phoneOK)
+		if lang != "en" || email || !sms || !dev || !phoneOK.Valid {
+			t.Fatalf("saved %s email=%v sms=%v developer=%v phone confirmed=%v", lang, email, sms, dev, phoneOK.Valid)
+		}
+		// A new number must be confirmed again.
+		if _, _, h := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0700112233"}}); h.Get("Location") != "/me/phone" {
+			t.Fatalf("new phone went to %s", h.Get("Location"))
+		}
+		p, _ := a.Identity.Store().Person(context.Background(), a.DB, 1)
+		if p.Phone != "+212700112233" || p.PhoneVerifiedAt != nil {
+			t.Fatalf("new phone %s confirmed=%v", p.Phone, p.PhoneVerifiedAt != nil)
+		}
+		if got := identity.Channels(p); len(got) != 1 {
+			t.Fatalf("channels with e-mail off and an unconfirmed phone: %v, want inbox only", got)
+		}
+	})
 }

@@ -1,0 +1,117 @@
+package identity
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"madina/internal/audit"
+	"madina/internal/authz"
+	"madina/internal/notify"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/web"
+)
+
+// Preferences are what a person chooses about how the city reaches them.
+type Preferences struct {
+	Lang        string
+	NotifyEmail bool
+	NotifySMS   bool
+	Developer   bool   // proposes apps in Casastore
+	Phone       string // a new number must be confirmed again by SMS
+}
+
+// Channels are the channels to reach p on: the in-app inbox always, e-mail
+// and SMS as they chose (and only to a confirmed phone).
+func Channels(p Person) []notify.Channel {
+	cs := []notify.Channel{notify.Inbox}
+	if p.NotifyEmail && p.EmailVerifiedAt != nil {
+		cs = append(cs, notify.Email)
+	}
+	if p.NotifySMS && p.PhoneVerifiedAt != nil {
+		cs = append(cs, notify.SMS)
+	}
+	return cs
+}
+
+// SavePreferences records a person's choices. A changed phone number is
+// unconfirmed until the code sent to it comes back.
+func (s *Service) SavePreferences(ctx context.Context, personID int64, pr Preferences) error {
+	switch pr.Lang {
+	case "ar", "fr", "en":
+	default:
+		return errs.E(errs.Invalid, "identity.error.lang").OnField("lang")
+	}
+	phone := NormalizePhone(pr.Phone)
+	if phone == "" || !MobilePhone(phone) {
+		return errs.E(errs.Invalid, "identity.error.phone").OnField("phone")
+	}
+	defer s.Forget(personID)
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		p, err := s.store.Person(ctx, tx, personID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE persons SET lang = $1, notify_email = $2, notify_sms = $3, developer = $4,
+			updated_at = $5, version = version + 1 WHERE id = $6`, pr.Lang, pr.NotifyEmail, pr.NotifySMS, pr.Developer, now, personID); err != nil {
+			return err
+		}
+		if phone != p.Phone {
+			if _, err := tx.ExecContext(ctx, `UPDATE persons SET phone = $1, phone_verified_at = NULL WHERE id = $2`, phone, personID); err != nil {
+				return err
+			}
+			if err := s.sendPhoneCode(ctx, tx, personID, phone, pr.Lang, now); err != nil {
+				return err
+			}
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(personID), Action: "identity.preferences",
+			ObjectType: "person", ObjectID: strconv.FormatInt(personID, 10), Change: pr, At: now})
+		return err
+	})
+}
+
+// PreferenceRoutes registers the preferences page.
+func (h *Handlers) PreferenceRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /me/preferences", h.preferences)
+	rt.HandleFunc("POST /me/preferences", h.savePreferences)
+}
+
+func (h *Handlers) preferences(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return
+	}
+	p := v.Person
+	f := Form{Values: map[string][]string{"lang": {p.Lang}, "phone": {p.Phone}}}
+	if p.NotifyEmail {
+		f.Values.Set("notify_email", "yes")
+	}
+	if p.NotifySMS {
+		f.Values.Set("notify_sms", "yes")
+	}
+	if p.Developer {
+		f.Values.Set("developer", "yes")
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/preferences", web.Msg("identity.preferences.title"), map[string]any{"Form": f})
+}
+
+func (h *Handlers) savePreferences(w http.ResponseWriter, r *http.Request) {
+	v := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return
+	}
+	pr := Preferences{Lang: r.PostFormValue("lang"), NotifyEmail: r.PostFormValue("notify_email") == "yes",
+		NotifySMS: r.PostFormValue("notify_sms") == "yes", Developer: r.PostFormValue("developer") == "yes", Phone: r.PostFormValue("phone")}
+	if err := h.Service.SavePreferences(r.Context(), v.Person.ID, pr); err != nil {
+		h.formErr(w, r, "preferences", "identity.preferences.title", Form{Values: r.PostForm}, nil, err)
+		return
+	}
+	if NormalizePhone(pr.Phone) != v.Person.Phone {
+		http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+}
