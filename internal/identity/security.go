@@ -185,17 +185,8 @@ func (s *Service) RequestReset(ctx context.Context, email string) error {
 // CheckResetToken tells whether a reset link is still good (to show the
 // form or an error).
 func (s *Service) CheckResetToken(ctx context.Context, token string) error {
-	c, err := s.store.codeByHash(ctx, s.db, PurposeReset, hashToken(token))
-	if err != nil {
-		return err
-	}
-	if c.Used {
-		return errs.E(errs.Invalid, "identity.error.code_used")
-	}
-	if s.now().After(c.Expires) {
-		return errs.E(errs.Invalid, "identity.error.code_expired")
-	}
-	return nil
+	_, err := s.store.linkCode(ctx, s.db, PurposeReset, token, s.now(), false)
+	return err
 }
 
 // ResetPassword sets a new password with a reset link, ends every session
@@ -219,17 +210,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 	defer s.Forget(p.ID)
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
-		c, err := s.store.codeByHash(ctx, tx, PurposeReset, hashToken(token))
+		c, err := s.store.linkCode(ctx, tx, PurposeReset, token, now, true)
 		if err != nil {
-			return err
-		}
-		if c.Used {
-			return errs.E(errs.Invalid, "identity.error.code_used")
-		}
-		if now.After(c.Expires) {
-			return errs.E(errs.Invalid, "identity.error.code_expired")
-		}
-		if err := s.store.useCode(ctx, tx, c.ID, now); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE persons SET password_hash = $1, failed_logins = 0, locked_until = NULL,

@@ -191,17 +191,8 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (int64, error) 
 	var id int64
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
-		c, err := s.store.codeByHash(ctx, tx, PurposeEmail, hashToken(token))
+		c, err := s.store.linkCode(ctx, tx, PurposeEmail, token, now, true)
 		if err != nil {
-			return err
-		}
-		if c.Used {
-			return errs.E(errs.Invalid, "identity.error.code_used")
-		}
-		if now.After(c.Expires) {
-			return errs.E(errs.Invalid, "identity.error.code_expired")
-		}
-		if err := s.store.useCode(ctx, tx, c.ID, now); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE persons SET email_verified_at = $1, updated_at = $1, version = version + 1

@@ -306,3 +306,22 @@ func (s *Store) codeAttempt(ctx context.Context, q db.Querier, id int64) error {
 	_, err := q.ExecContext(ctx, `UPDATE verification_codes SET attempts = attempts + 1 WHERE id = $1`, id)
 	return err
 }
+
+// linkCode finds a link code (e-mail verification, reset) by its token and
+// checks it is neither used nor expired; spend also uses it up.
+func (s *Store) linkCode(ctx context.Context, q db.Querier, purpose, token string, now time.Time, spend bool) (code, error) {
+	c, err := s.codeByHash(ctx, q, purpose, hashToken(token))
+	if err != nil {
+		return c, err
+	}
+	if c.Used {
+		return c, errs.E(errs.Invalid, "identity.error.code_used")
+	}
+	if now.After(c.Expires) {
+		return c, errs.E(errs.Invalid, "identity.error.code_expired")
+	}
+	if spend {
+		return c, s.useCode(ctx, q, c.ID, now)
+	}
+	return c, nil
+}
