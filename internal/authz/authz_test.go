@@ -191,3 +191,27 @@ func TestCheckErrorKinds(t *testing.T) {
 		t.Errorf("own profile: %v", err)
 	}
 }
+
+// TestEveryRoleIsInTheTable checks each staff role against every action:
+// roles without powers over identity (all but admin and auditor) decide
+// like a window agent, with the second factor and without.
+func TestEveryRoleIsInTheTable(t *testing.T) {
+	for _, role := range Roles {
+		for _, mfa := range []bool{true, false} {
+			a := Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: role, Org: "commune", Window: "city"}}}
+			for _, act := range Actions {
+				got := Decide(a, act, resources[act])
+				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}}, act, resources[act])
+				switch {
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit):
+					want = Decision{Allow: mfa}
+				case role == Auditor && act == ReadAudit:
+					want = Decision{Allow: mfa}
+				}
+				if got.Allow != want.Allow || got.Hide != want.Hide {
+					t.Errorf("%s (second factor %v) / %s: allow %v hide %v (%s), want allow %v hide %v", role, mfa, act, got.Allow, got.Hide, got.Reason, want.Allow, want.Hide)
+				}
+			}
+		}
+	}
+}
