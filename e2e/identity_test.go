@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -118,8 +119,24 @@ func TestCitizenAccount(t *testing.T) {
 	for id, v := range fields {
 		tb.do(chromedp.SendKeys(chromedp.CSS("#"+id), v))
 	}
+	// What the person typed is what the form holds (a dropped key under
+	// load would otherwise show up as a puzzling refusal).
+	for id, v := range fields {
+		if got := eval[string](tb, `document.getElementById("`+id+`").value`); got != v {
+			t.Fatalf("field %s holds %q after typing %q", id, got, v)
+		}
+	}
 	tb.do(chromedp.Click(chromedp.CSS("#accept")))
-	tb.follow("submit the sign-up form", 200, chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)))
+	if !eval[bool](tb, `document.getElementById("accept").checked`) {
+		t.Fatal("the consent box is not ticked after clicking it")
+	}
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`form[action="/signup"] button[type=submit]`)))
+	cancel()
+	if err != nil || resp == nil || resp.Status != 200 {
+		t.Fatalf("submit the sign-up form: %v %v; the page says: %s", err, resp != nil && resp.Status != 0,
+			eval[string](tb, `[...document.querySelectorAll(".error, .alert")].map(e => e.textContent).join(" | ")`))
+	}
 	if p := tb.path(); p != "/signup/sent" {
 		t.Fatalf("after sign-up at %s", p)
 	}

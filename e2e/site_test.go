@@ -36,6 +36,13 @@ var pages = []struct {
 	{"forgotten password", "/reset", 200},
 	{"check your e-mail", "/signup/sent", 200},
 	{"bad e-mail link", "/verify-email?token=nope", 400},
+	{"procedures", "/procedures", 200},
+	{"procedures searched", "/procedures?q=%D8%A7%D9%84%D8%A7%D8%B5%D9%84%D8%A7%D8%AD&family=urban", 200},
+	{"procedures, none found", "/procedures?q=xyzzy", 200},
+	{"building permit procedure", "/procedures/building", 200},
+	{"classified establishment procedure", "/procedures/classified_establishment", 200},
+	{"habitation permit procedure", "/procedures/habitation", 200},
+	{"unknown procedure", "/procedures/kiosk", 404},
 }
 
 // TestSite drives one server, on a fresh SQLite database, with one

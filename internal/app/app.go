@@ -27,7 +27,9 @@ import (
 	"madina/internal/identity"
 	"madina/internal/notify"
 	"madina/internal/oidclogin"
+	"madina/internal/permit"
 	"madina/internal/platform/blob"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
@@ -62,6 +64,7 @@ type App struct {
 	Jobs      *jobs.Queue
 	Notify    *notify.Service
 	Districts *district.Store
+	Permits   *permit.Catalogue
 
 	migrations []db.Migration
 	closers    []func() error
@@ -70,7 +73,8 @@ type App struct {
 // MessageSources lists every capability's message catalogue.
 func MessageSources() []fs.FS {
 	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages,
-		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages}
+		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages, permit.Messages,
+		calendar.Messages}
 }
 
 // NewLogger makes the process logger.
@@ -110,11 +114,15 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, [
 
 // New builds the application on cfg: opens and migrates the database, loads
 // the reference data if it is missing, and builds the HTTP handler.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{Cfg: cfg, Log: log}
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	permits, err := permit.Load(cfg.PermitCatalogueFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, Permits: permits}
 	defer func() {
 		if err != nil {
-			a.Close()
+			a.Close() // what was opened before the failure
 		}
 	}()
 	a.DB, a.migrations, err = OpenDB(ctx, cfg, log)
@@ -147,8 +155,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err 
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
 	}
-	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.arrondissements", Href: "/arrondissements"}}
-	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages)
+	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
+		{Key: "nav.arrondissements", Href: "/arrondissements"}}
+	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +198,7 @@ func (a *App) routes(mw *identity.Middleware) {
 		RedirectURL: a.Cfg.BaseURL + "/signin/oidc/callback"}, a.Box, a.Log))
 	(&portal.Handlers{Web: a.Web}).Routes(rt)
 	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
+	(&permit.Handlers{Catalogue: a.Permits, Cat: a.Cat, Web: a.Web, Resp: a.Resp}).Routes(rt)
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
 	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

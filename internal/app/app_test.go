@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"madina/internal/notify"
+	"madina/internal/permit"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -71,7 +75,7 @@ func TestMessageCataloguesAreComplete(t *testing.T) {
 }
 
 // rawKey finds message keys that leaked untranslated into a page.
-var rawKey = regexp.MustCompile(`\b(site|layout|nav|portal|district|error|audit)\.[a-z_.-]+\b`)
+var rawKey = regexp.MustCompile(`\b(site|layout|nav|portal|district|error|audit|permit)\.[a-z_.-]+\b`)
 
 func TestPagesInEveryLanguage(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
@@ -86,6 +90,14 @@ func TestPagesInEveryLanguage(t *testing.T) {
 			{"/arrondissements/maarif", 200, map[i18n.Lang]string{i18n.AR: "المعاريف", i18n.FR: "Maârif", i18n.EN: "Maarif"}},
 			{"/arrondissements/atlantis", 404, map[i18n.Lang]string{i18n.AR: "لا توجد مقاطعة", i18n.FR: "Aucun arrondissement", i18n.EN: "No arrondissement"}},
 			{"/no/such/page", 404, map[i18n.Lang]string{i18n.AR: "الصفحة غير موجودة", i18n.FR: "Page introuvable", i18n.EN: "Page not found"}},
+			{"/procedures", 200, map[i18n.Lang]string{i18n.AR: "رخصة تقسيم العقارات", i18n.FR: "Autorisation de morcellement", i18n.EN: "Land division permit"}},
+			{"/procedures?q=%EF%BA%8D%EF%BB%B9%EF%BA%BB%EF%BB%BC%EF%BA%A2&family=urban", 200, map[i18n.Lang]string{i18n.AR: "رخصة الإصلاح", i18n.FR: "Autorisation de réfection", i18n.EN: "Repair permit"}},
+			{"/procedures?q=xyzzy", 200, map[i18n.Lang]string{i18n.AR: "لا توجد مسطرة تطابق بحثك", i18n.FR: "Aucune procédure ne correspond", i18n.EN: "No procedure matches"}},
+			{"/procedures?family=agricultural", 400, map[i18n.Lang]string{i18n.AR: "يجب أن يكون الصنف", i18n.FR: "La famille doit être", i18n.EN: "The family must be"}},
+			{"/procedures/building", 200, map[i18n.Lang]string{i18n.AR: "15 يوم عمل", i18n.FR: "15 jours ouvrables", i18n.EN: "15 working days"}},
+			{"/procedures/habitation", 200, map[i18n.Lang]string{i18n.AR: "شهر واحد ابتداء من التصريح بانتهاء الأشغال", i18n.FR: "1 mois à compter de la déclaration d’achèvement", i18n.EN: "1 month from the completion declaration"}},
+			{"/procedures/classified_establishment", 200, map[i18n.Lang]string{i18n.AR: "الصنف الأول (أخطار أو مضار كبيرة) أو الصنف الثاني", i18n.FR: "1re classe (dangers ou nuisances importants) ou 2e classe", i18n.EN: "class 1 (major hazards or nuisances) or class 2"}},
+			{"/procedures/kiosk", 404, map[i18n.Lang]string{i18n.AR: "لا توجد مسطرة بهذا الرمز", i18n.FR: "Aucune procédure ne porte ce code", i18n.EN: "No procedure has this code"}},
 		}
 		for _, p := range pages {
 			for _, l := range i18n.Langs {
@@ -421,5 +433,217 @@ func TestHTMLErrorPages(t *testing.T) {
 				t.Errorf("%s in %s: %d\n%s", kind, l, w.Code, body)
 			}
 		}
+	}
+}
+
+func TestAPIPermitKinds(t *testing.T) {
+	a := newTestApp(t, db.SQLite)
+	type summary struct {
+		Code, Family      string
+		Name              struct{ AR, FR, EN string }
+		Filers, Windows   []string
+		ArchitectRequired bool `json:"architect_required"`
+	}
+	var list struct {
+		CatalogueVersion string `json:"catalogue_version"`
+		Items            []summary
+		Total            int
+	}
+	get := func(target string, v any) resp {
+		t.Helper()
+		r := do(t, a.Handler, "GET", target, nil)
+		if r.code == 200 {
+			if err := json.Unmarshal([]byte(r.body), v); err != nil {
+				t.Fatalf("%s: %v", target, err)
+			}
+		}
+		return r
+	}
+	if r := get("/api/v1/permit-kinds", &list); r.code != 200 || list.Total != 13 || len(list.Items) != 13 || list.CatalogueVersion != "2023.1" {
+		t.Fatalf("list: %d, %d kinds, version %q", r.code, list.Total, list.CatalogueVersion)
+	}
+	for _, it := range list.Items {
+		if it.Name.AR == "" || it.Name.FR == "" || it.Name.EN == "" || len(it.Filers) == 0 || len(it.Windows) == 0 {
+			t.Errorf("incomplete %+v", it)
+		}
+	}
+	codes := func() string {
+		var cs []string
+		for _, it := range list.Items {
+			cs = append(cs, it.Code)
+		}
+		return strings.Join(cs, ",")
+	}
+	for q, want := range map[string]string{
+		"family=economic":                       "auto_entrepreneur,classified_establishment,telecom_equipment,billboard",
+		"q=" + urlQuery("ﺍﻹﺻﻼﺡ"):                "repair",   // presentation forms
+		"q=" + urlQuery("رُخْصَةُ البِنَاء"):    "building", // diacritics
+		"q=" + urlQuery("التجزئه") + "&lang=fr": "subdivision",
+		"q=lotir&family=economic":               "",
+	} {
+		list.Items = nil
+		if r := get("/api/v1/permit-kinds?"+q, &list); r.code != 200 || codes() != want {
+			t.Errorf("?%s: %d %q, want %q", q, r.code, codes(), want)
+		}
+	}
+	if r := do(t, a.Handler, "GET", "/api/v1/permit-kinds?family=agricultural&lang=en", nil); r.code != 400 || !strings.Contains(r.body, "The family must be urban or economic") {
+		t.Errorf("bad family: %d %s", r.code, r.body)
+	}
+
+	var k struct {
+		CatalogueVersion  string `json:"catalogue_version"`
+		Code              string
+		ArchitectRequired bool `json:"architect_required"`
+		Documents         []struct {
+			Code     string
+			Types    []string
+			Required bool
+			When     *struct {
+				All []struct {
+					Field, Op string
+					Value     any
+				}
+			}
+		}
+		Fields []struct {
+			Code, Type, Unit string
+			Required         bool
+		}
+		Routing []struct {
+			Code, Window string
+			Explanation  struct{ AR, FR, EN string }
+		}
+		Handling []struct {
+			Window   string
+			Schedule struct {
+				Code    string
+				Overall struct {
+					Value  int
+					Unit   string
+					Source struct{ Code string }
+				}
+				Steps []struct {
+					Code     string
+					Actor    struct{ Code string }
+					Deadline *struct {
+						Value   int
+						Silence string
+					}
+				}
+			}
+			Committee struct {
+				Code    string
+				Members []struct{ Code string }
+			}
+		}
+		Fees    []struct{ Source struct{ Code string } }
+		Sources []struct{ Code string }
+	}
+	if r := get("/api/v1/permit-kinds/building", &k); r.code != 200 {
+		t.Fatalf("building: %d %s", r.code, r.body)
+	}
+	if k.Code != "building" || !k.ArchitectRequired || k.CatalogueVersion != "2023.1" || len(k.Fees) == 0 || len(k.Sources) < 2 {
+		t.Fatalf("building: %+v", k)
+	}
+	var seismic string
+	for _, d := range k.Documents {
+		if d.Code == "seismic_study" && d.Required && d.When != nil && len(d.When.All) == 1 {
+			seismic = fmt.Sprintf("%s %s %v", d.When.All[0].Field, d.When.All[0].Op, d.When.All[0].Value)
+		}
+	}
+	if seismic != "upper_floors gte 2" {
+		t.Errorf("seismic study condition %q", seismic)
+	}
+	var rules []string
+	for _, r := range k.Routing {
+		rules = append(rules, r.Code+"→"+r.Window)
+		if r.Explanation.AR == "" {
+			t.Errorf("rule %s without explanation", r.Code)
+		}
+	}
+	if got := strings.Join(rules, " "); got != "public_buildings→city r3_and_above→city small_projects→arrondissement" {
+		t.Errorf("routing %s", got)
+	}
+	if len(k.Handling) != 2 || k.Handling[0].Window != "city" || k.Handling[0].Schedule.Overall.Value != 30 ||
+		k.Handling[0].Schedule.Overall.Source.Code != "order_1839_23" || k.Handling[1].Schedule.Overall.Value != 15 ||
+		k.Handling[0].Committee.Code != "urban_large" || len(k.Handling[0].Committee.Members) == 0 {
+		t.Errorf("handling %+v", k.Handling)
+	}
+	if st := k.Handling[0].Schedule.Steps[2]; st.Code != "study" || st.Actor.Code != "members" || st.Deadline == nil || st.Deadline.Value != 15 || st.Deadline.Silence != "approval" {
+		t.Errorf("members' study %+v", st)
+	}
+	if r := do(t, a.Handler, "GET", "/api/v1/permit-kinds/kiosk?lang=fr", nil); r.code != 404 || !strings.Contains(r.body, "Aucune procédure ne porte ce code") {
+		t.Errorf("unknown kind: %d %s", r.code, r.body)
+	}
+	// The home page links the permit services to the procedures.
+	if r := do(t, a.Handler, "GET", "/", nil); !strings.Contains(r.body, `href="/procedures?family=urban"`) || !strings.Contains(r.body, `href="/procedures?family=economic"`) {
+		t.Error("home page does not link the procedures")
+	}
+}
+
+// TestPermitCatalogueFile runs "madina admin import-catalogue" on good and
+// bad files, and serves a checked file with --permit-catalogue-file.
+func TestPermitCatalogueFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, spec any) string {
+		t.Helper()
+		var b []byte
+		switch s := spec.(type) {
+		case string:
+			b = []byte(s)
+		default:
+			b, _ = json.MarshalIndent(s, "", "  ")
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), append([]string{"admin", "import-catalogue"}, args...), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+
+	good := permit.CasablancaSpec()
+	good.Version = "2024.2"
+	good.Kinds[0].Name.EN = "Permit to build"
+	goodPath := write("good.json", good)
+	if code, out, errOut := run(goodPath); code != 0 || !strings.Contains(out, "permit catalogue 2024.2 of casablanca, in force from 2023-07-13, is valid") ||
+		!strings.Contains(out, "9 urban kinds: building, repair,") || !strings.Contains(out, "4 economic kinds") || !strings.Contains(out, "--permit-catalogue-file "+goodPath) {
+		t.Fatalf("good file: exit %d\n%s%s", code, out, errOut)
+	}
+
+	bad := permit.CasablancaSpec()
+	bad.Routing[2].Kinds = append(bad.Routing[2].Kinds, "buildng")
+	bad.Kinds[3].Description.AR = ""
+	bad.Schedules[0].Steps[0].Deadline.Source = ""
+	badPath := write("bad.json", bad)
+	code, out, errOut := run(badPath)
+	if code != 1 || out != "" || !strings.Contains(errOut, badPath+" is refused, 3 problem(s):") ||
+		!strings.Contains(errOut, `  - routing rule "r3_and_above": unknown kind "buildng"`) ||
+		!strings.Contains(errOut, `  - kind "regularisation": description lacks a translation (ar)`) ||
+		!strings.Contains(errOut, `  - schedule "large_project" step #1 (receipt): deadline without a source`) {
+		t.Fatalf("bad file: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if code, _, errOut := run(write("broken.json", "{\n  \"format\": 1,\n  \"kinds\": [\n}")); code != 1 || !strings.Contains(errOut, "line 4, column 1") {
+		t.Fatalf("malformed file: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := run(); code != 2 {
+		t.Fatalf("no file: exit %d, want 2", code)
+	}
+	if code, _, errOut := run(filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Fatalf("missing file: exit %d, %s", code, errOut)
+	}
+
+	// The server serves the file it is given, and refuses to start on a bad one.
+	a := newTestAppWith(t, func(c *config.Config) { c.PermitCatalogueFile = goodPath })
+	if r := do(t, a.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.body, "Permit to build") || !strings.Contains(r.body, "version 2024.2") {
+		t.Fatalf("served catalogue: %d %s", r.code, grep(r.body, "<h1"))
+	}
+	cfg := config.Config{DataDir: t.TempDir(), Workers: 1, PermitCatalogueFile: badPath}
+	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), badPath) || !strings.Contains(err.Error(), "buildng") {
+		t.Fatalf("New with a bad catalogue: %v", err)
 	}
 }

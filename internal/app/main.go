@@ -9,9 +9,11 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"madina/internal/audit"
 	"madina/internal/district"
+	"madina/internal/permit"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 )
@@ -173,6 +175,7 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 Tasks:
   import-districts FILE   load or update a city's prefectures, arrondissements and windows from a JSON file
+  import-catalogue FILE   check a permit catalogue file and summarise it; serve it with --permit-catalogue-file
   create-staff            open a staff account, or give a role to an existing one (--help for its flags)
   create-admin            open the first administrator's account
 `
@@ -183,6 +186,8 @@ Tasks:
 	switch args[0] {
 	case "create-staff", "create-admin":
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr)
+	case "import-catalogue":
+		return cmdImportCatalogue(args[1:], stdout, stderr)
 	case "import-districts":
 		cfg, fs, err := parse("admin import-districts", args[1:], stderr, (*config.Flags).Server)
 		if err != nil {
@@ -218,6 +223,55 @@ Tasks:
 	}
 	fmt.Fprintf(stderr, "madina admin: unknown task %q\n\n%s", args[0], adminUsage)
 	return errUsage
+}
+
+// cmdImportCatalogue checks a permit catalogue file as the server would
+// load it, lists every problem of a refused one, and summarises a good one.
+// The server reads the catalogue at start-up (--permit-catalogue-file), so
+// a file checked here is one that will not stop it from starting.
+func cmdImportCatalogue(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("madina admin import-catalogue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: madina admin import-catalogue FILE\n\nChecks a permit catalogue file (JSON) and summarises it. To serve it:\n  madina serve --permit-catalogue-file FILE   (or MADINA_PERMIT_CATALOGUE_FILE=FILE)\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	path := fs.Arg(0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	cat, err := permit.Parse(b)
+	if probs := permit.Problems(err); probs != nil {
+		fmt.Fprintf(stderr, "%s is refused, %d problem(s):\n", path, len(probs))
+		for _, p := range probs {
+			fmt.Fprintln(stderr, "  -", p)
+		}
+		return fmt.Errorf("permit catalogue %s refused", path)
+	}
+	if err != nil {
+		return err
+	}
+	byFamily := map[string][]string{}
+	for _, k := range cat.Kinds {
+		byFamily[k.Family] = append(byFamily[k.Family], k.Code)
+	}
+	fmt.Fprintf(stdout, "%s: permit catalogue %s of %s, in force from %s, is valid\n", path, cat.Version, cat.City, cat.Effective)
+	for _, f := range []string{permit.Urban, permit.Economic} {
+		fmt.Fprintf(stdout, "  %d %s kinds: %s\n", len(byFamily[f]), f, strings.Join(byFamily[f], ", "))
+	}
+	fmt.Fprintf(stdout, "  %d routing rules, %d deadline schedules\n", cat.Rules, cat.Schedules)
+	fmt.Fprintf(stdout, "Serve it with: madina serve --permit-catalogue-file %s\n", path)
+	return nil
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {

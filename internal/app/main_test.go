@@ -121,3 +121,18 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Fatal("a password flag exists")
 	}
 }
+
+// A failure while starting (here the database) is an error, not a panic,
+// and leaves nothing open.
+func TestNewFailsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	var errb bytes.Buffer
+	code := Main(context.Background(), []string{"migrate", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "madina:") {
+		t.Fatalf("exit %d, %q", code, errb.String())
+	}
+	code = Main(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
+	if code != 1 {
+		t.Fatalf("serve on an unreachable database: exit %d", code)
+	}
+}

@@ -31,8 +31,8 @@ type Service struct {
 // Services lists the city's services in the order of the home page. Each
 // capability gets its link here when it opens.
 var Services = []Service{
-	{Key: "urban_permits"},
-	{Key: "economic_permits"},
+	{Key: "urban_permits", Href: "/procedures?family=urban"},
+	{Key: "economic_permits", Href: "/procedures?family=economic"},
 	{Key: "booking"},
 	{Key: "complaints"},
 	{Key: "map"},

@@ -30,6 +30,8 @@ type Config struct {
 	Grace       time.Duration
 	MetricsAddr string
 
+	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
+
 	SecretKey string // base64 of 32 bytes: MADINA_SECRET_KEY or --secret-key-file; default a file in the data directory
 
 	SMTP SMTP
@@ -153,6 +155,7 @@ func (f *Flags) Server() {
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
+	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()
 	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
