@@ -20,25 +20,11 @@ import (
 var casablancaJSON []byte
 
 // Name is a name in the three languages.
-type Name struct {
-	AR string `json:"ar"`
-	FR string `json:"fr"`
-	EN string `json:"en"`
-}
+type Name = i18n.Text
 
-// Pick returns the name in language l.
-func (n Name) Pick(l i18n.Lang) string {
-	switch l {
-	case i18n.FR:
-		return n.FR
-	case i18n.EN:
-		return n.EN
-	}
-	return n.AR
-}
-
-// Matches reports whether q occurs in one of the names, after folding.
-func (n Name) Matches(q string) bool {
+// nameMatches reports whether q occurs in one of n's languages, after
+// folding.
+func nameMatches(n Name, q string) bool {
 	f := textnorm.Fold(q)
 	return f == "" || strings.Contains(textnorm.Fold(n.AR), f) ||
 		strings.Contains(textnorm.Fold(n.FR), f) || strings.Contains(textnorm.Fold(n.EN), f)

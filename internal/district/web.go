@@ -112,7 +112,7 @@ func (h *Handlers) apiArrondissements(w http.ResponseWriter, r *http.Request) {
 	pref, q := r.URL.Query().Get("prefecture"), r.URL.Query().Get("q")
 	out := make([]Arrondissement, 0, len(as))
 	for _, a := range as {
-		if (pref == "" || a.Prefecture == pref) && a.Name.Matches(q) {
+		if (pref == "" || a.Prefecture == pref) && nameMatches(a.Name, q) {
 			out = append(out, a)
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 )
 
 // Organisation kinds, as the schema knows them.
@@ -48,28 +49,13 @@ var OrgKinds = []string{OrgCommune, OrgArrondissement, OrgPrefecture, OrgUrbanAg
 	OrgUtility, OrgElectricity, OrgTelecom, OrgLandRegistry, OrgOther}
 
 // Names is a name in the three languages.
-type Names struct {
-	AR string `json:"ar"`
-	FR string `json:"fr"`
-	EN string `json:"en"`
-}
-
-// Pick returns the name in language lang (Arabic by default).
-func (n Names) Pick(lang string) string {
-	switch lang {
-	case "fr":
-		return n.FR
-	case "en":
-		return n.EN
-	}
-	return n.AR
-}
+type Names = i18n.Text
 
 const maxOrgName = 200
 
 // clean trims each name and checks it is there, not too long and free of
 // control characters.
-func (n *Names) clean() error {
+func cleanNames(n *Names) error {
 	for _, f := range []struct {
 		field string
 		v     *string
@@ -113,7 +99,7 @@ func (o *Organisation) validate() error {
 	if (o.Kind == OrgArrondissement) != (o.Arrondissement != "") {
 		return errs.E(errs.Invalid, "admin.error.org_arrondissement").OnField("arrondissement")
 	}
-	return o.Name.clean()
+	return cleanNames(&o.Name)
 }
 
 // Operator is who performs an administrative act: a signed-in
@@ -371,7 +357,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, op Operator, o Organis
 // RenameOrganisation changes an organisation's names; its code and kind
 // stay (grants refer to the code).
 func (s *Service) RenameOrganisation(ctx context.Context, op Operator, code string, n Names) error {
-	if err := n.clean(); err != nil {
+	if err := cleanNames(&n); err != nil {
 		return err
 	}
 	return s.db.Transact(ctx, func(tx *db.Tx) error {

@@ -34,33 +34,7 @@ var casablancaJSON []byte
 const Format = 1
 
 // Text is a text in the three languages.
-type Text struct {
-	AR string `json:"ar"`
-	FR string `json:"fr"`
-	EN string `json:"en"`
-}
-
-// Pick returns the text in language l.
-func (t Text) Pick(l i18n.Lang) string {
-	switch l {
-	case i18n.FR:
-		return t.FR
-	case i18n.EN:
-		return t.EN
-	}
-	return t.AR
-}
-
-// missing lists the languages t lacks, e.g. "fr, en".
-func (t Text) missing() string {
-	var m []string
-	for _, p := range []struct{ l, s string }{{"ar", t.AR}, {"fr", t.FR}, {"en", t.EN}} {
-		if strings.TrimSpace(p.s) == "" {
-			m = append(m, p.l)
-		}
-	}
-	return strings.Join(m, ", ")
-}
+type Text = i18n.Text
 
 // The catalogue's closed vocabularies: the code knows what each means.
 const (
@@ -486,7 +460,7 @@ type checker struct{ probs []string }
 func (c *checker) addf(format string, a ...any) { c.probs = append(c.probs, fmt.Sprintf(format, a...)) }
 
 func (c *checker) text(what, name string, t Text) {
-	if m := t.missing(); m != "" {
+	if m := t.Missing(); m != "" {
 		c.addf("%s: %s lacks a translation (%s)", what, name, m)
 	}
 }

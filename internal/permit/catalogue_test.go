@@ -279,7 +279,7 @@ func TestRoute(t *testing.T) {
 			if d.Window != c.window || d.Rule != c.rule || d.Handling.Schedule.Code != c.schedule {
 				t.Fatalf("%s by %s with %s, want %s by %s with %s", d.Window, d.Rule, d.Handling.Schedule.Code, c.window, c.rule, c.schedule)
 			}
-			if d.Explanation.missing() != "" {
+			if d.Explanation.Missing() != "" {
 				t.Fatalf("explanation %+v", d.Explanation)
 			}
 		})

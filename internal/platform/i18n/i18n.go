@@ -298,3 +298,33 @@ func FormatDateTime(l Lang, t time.Time) string {
 	}
 	return FormatDate(l, t) + sep + lt.Format("15:04")
 }
+
+// Text is a text given in the three languages, as reference data and
+// catalogues carry names and descriptions.
+type Text struct {
+	AR string `json:"ar"`
+	FR string `json:"fr"`
+	EN string `json:"en"`
+}
+
+// Pick returns the text in language l (Arabic for anything else).
+func (t Text) Pick(l Lang) string {
+	switch l {
+	case FR:
+		return t.FR
+	case EN:
+		return t.EN
+	}
+	return t.AR
+}
+
+// Missing lists the languages t lacks, e.g. "fr, en"; "" when complete.
+func (t Text) Missing() string {
+	var m []string
+	for _, p := range []struct{ l, s string }{{"ar", t.AR}, {"fr", t.FR}, {"en", t.EN}} {
+		if strings.TrimSpace(p.s) == "" {
+			m = append(m, p.l)
+		}
+	}
+	return strings.Join(m, ", ")
+}
