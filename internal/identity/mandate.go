@@ -46,7 +46,7 @@ var PermitKinds = []PermitKind{
 	{"subdivision", "رخصة التجزئة", "Autorisation de lotir", "Subdivision permit"},
 	{"land_division", "رخصة التقسيم", "Autorisation de morcellement", "Land division permit"},
 	{"housing_group", "رخصة إحداث مجموعة سكنية", "Autorisation de groupe d’habitations", "Housing group permit"},
-	{"habitation", "رخصة السكن", "Permis d’habiter", "Occupancy permit"},
+	{"habitation", "رخصة السكن", "Permis d’habiter", "Habitation permit"},
 	{"conformity", "شهادة المطابقة", "Certificat de conformité", "Certificate of conformity"},
 }
 

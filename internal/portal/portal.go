@@ -22,17 +22,19 @@ var Pages = web.Pages{Prefix: "portal", FS: templates}
 var Messages embed.FS
 
 // Service is a service the city offers on the platform. Href is empty
-// while the service is not open online yet.
+// while nothing of it is online yet; InfoOnly marks a service whose
+// information is online but not yet the service itself.
 type Service struct {
-	Key  string // portal.service.KEY.title / .text
-	Href string
+	Key      string // portal.service.KEY.title / .text
+	Href     string
+	InfoOnly bool
 }
 
 // Services lists the city's services in the order of the home page. Each
 // capability gets its link here when it opens.
 var Services = []Service{
-	{Key: "urban_permits", Href: "/procedures?family=urban"},
-	{Key: "economic_permits", Href: "/procedures?family=economic"},
+	{Key: "urban_permits", Href: "/procedures?family=urban", InfoOnly: true},
+	{Key: "economic_permits", Href: "/procedures?family=economic", InfoOnly: true},
 	{Key: "booking"},
 	{Key: "complaints"},
 	{Key: "map"},
