@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
-		identity.Config{BaseURL: cfg.BaseURL})
+		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits)})
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +211,15 @@ func (a *App) routes(mw *identity.Middleware) {
 	if a.Cfg.MetricsAddr == "" {
 		rt.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
 	}
+}
+
+// mandateKinds are the catalogue's permit kinds, as mandates name them.
+func mandateKinds(c *permit.Catalogue) []identity.PermitKind {
+	out := make([]identity.PermitKind, 0, len(c.Kinds))
+	for _, k := range c.Kinds {
+		out = append(out, identity.PermitKind{Code: k.Code, Name: k.Name})
+	}
+	return out
 }
 
 // openBox returns the server's secret box: from the configured key, else

@@ -402,9 +402,17 @@ func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		m := do(t, a.Handler, "GET", "/metrics", nil).body
-		if !strings.Contains(m, `madina_jobs{state="succeeded"} 1`) || !strings.Contains(m, "madina_outbox_undispatched 0") {
-			t.Fatalf("queue metrics:\n%s", grep(m, "madina_"))
+		// The inbox entry is written by the job, which is marked succeeded
+		// just after: wait for the metrics to say so.
+		for {
+			m := do(t, a.Handler, "GET", "/metrics", nil).body
+			if strings.Contains(m, `madina_jobs{state="succeeded"} 1`) && strings.Contains(m, "madina_outbox_undispatched 0") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue metrics:\n%s", grep(m, "madina_"))
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()
 		if err := <-done; err != nil {

@@ -17,6 +17,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/jobs"
 	"madina/internal/platform/password"
 	"madina/internal/platform/secretbox"
@@ -100,11 +101,24 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	}
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	rec := &recorder{real: n}
-	s, err := NewService(d, rec, fastHasher, box, log, Config{BaseURL: "https://madina.test", Now: c.now})
+	s, err := NewService(d, rec, fastHasher, box, log, Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &env{s: s, rec: rec, clock: c, d: d}
+}
+
+// testKinds are permit kinds as the catalogue gives them to identity.
+var testKinds = []PermitKind{
+	{Code: "building", Name: i18n.Text{AR: "رخصة البناء", FR: "Permis de construire", EN: "Building permit"}},
+	{Code: "repair", Name: i18n.Text{AR: "رخصة الإصلاح", FR: "Autorisation de réfection", EN: "Repair permit"}},
+	{Code: "demolition", Name: i18n.Text{AR: "رخصة الهدم", FR: "Permis de démolir", EN: "Demolition permit"}},
+	{Code: "regularisation", Name: i18n.Text{AR: "رخصة التسوية", FR: "Autorisation de régularisation", EN: "Regularisation permit"}},
+	{Code: "subdivision", Name: i18n.Text{AR: "رخصة التجزئة العقارية", FR: "Autorisation de lotir", EN: "Subdivision permit"}},
+	{Code: "land_division", Name: i18n.Text{AR: "رخصة تقسيم العقارات", FR: "Autorisation de morcellement", EN: "Land division permit"}},
+	{Code: "housing_group", Name: i18n.Text{AR: "رخصة إحداث مجموعة سكنية", FR: "Autorisation de groupe d’habitations", EN: "Housing group permit"}},
+	{Code: "habitation", Name: i18n.Text{AR: "رخصة السكن", FR: "Permis d’habiter", EN: "Habitation permit"}},
+	{Code: "conformity", Name: i18n.Text{AR: "شهادة المطابقة", FR: "Certificat de conformité", EN: "Conformity certificate"}},
 }
 
 const goodPassword = "Casablanca-ذهب-2026"

@@ -19,40 +19,18 @@ import (
 	"madina/internal/platform/textnorm"
 )
 
-// PermitKind is a kind of urban permit a mandate may cover.
+// PermitKind is a kind of permit a mandate may cover, as the permit
+// catalogue names it (identity.Config.PermitKinds).
 type PermitKind struct {
-	Code       string
-	AR, FR, EN string
+	Code string
+	Name i18n.Text
 }
 
 // Label is the kind's name in language lang.
-func (k PermitKind) Label(lang string) string {
-	switch lang {
-	case "fr":
-		return k.FR
-	case "en":
-		return k.EN
-	}
-	return k.AR
-}
+func (k PermitKind) Label(lang string) string { return k.Name.Pick(i18n.Lang(lang)) }
 
-// PermitKinds are the permit kinds a mandate may name. A fixed list until
-// the permits capability owns it.
-var PermitKinds = []PermitKind{
-	{"building", "رخصة البناء", "Permis de construire", "Building permit"},
-	{"repair", "رخصة الإصلاح", "Autorisation de réfection", "Repair permit"},
-	{"demolition", "رخصة الهدم", "Permis de démolir", "Demolition permit"},
-	{"regularisation", "تسوية وضعية البنايات", "Régularisation de construction", "Regularisation"},
-	{"subdivision", "رخصة التجزئة", "Autorisation de lotir", "Subdivision permit"},
-	{"land_division", "رخصة التقسيم", "Autorisation de morcellement", "Land division permit"},
-	{"housing_group", "رخصة إحداث مجموعة سكنية", "Autorisation de groupe d’habitations", "Housing group permit"},
-	{"habitation", "رخصة السكن", "Permis d’habiter", "Habitation permit"},
-	{"conformity", "شهادة المطابقة", "Certificat de conformité", "Certificate of conformity"},
-}
-
-// PermitKindByCode finds a permit kind.
-func PermitKindByCode(code string) (PermitKind, bool) {
-	for _, k := range PermitKinds {
+func findKind(kinds []PermitKind, code string) (PermitKind, bool) {
+	for _, k := range kinds {
 		if k.Code == code {
 			return k, true
 		}
@@ -138,6 +116,7 @@ type Mandate struct {
 	ProfessionalVerified bool
 	FileRef              string // "" = every file of PermitKind
 	PermitKind           string
+	KindName             i18n.Text // the kind's name, from the catalogue
 	Starts, Ends         time.Time
 	RevokedAt            *time.Time
 	CreatedAt            time.Time
@@ -164,8 +143,8 @@ func (m Mandate) Status(now time.Time) string {
 // KindLabel is the name of the mandate's permit kind in lang ("" for a
 // mandate on one file).
 func (m Mandate) KindLabel(lang string) string {
-	if k, ok := PermitKindByCode(m.PermitKind); ok {
-		return k.Label(lang)
+	if m.KindName.Missing() == "" {
+		return m.KindName.Pick(i18n.Lang(lang))
 	}
 	return m.PermitKind
 }
@@ -211,7 +190,7 @@ func MaxMandateEnd(now time.Time) time.Time {
 // Validate checks and normalises the input and returns when the mandate
 // ends if granted at now: at the midnight (Casablanca time) after its last
 // day, which must be between today and three years from today.
-func (in *MandateInput) Validate(now time.Time) (time.Time, error) {
+func (in *MandateInput) Validate(now time.Time, kinds []PermitKind) (time.Time, error) {
 	in.Professional = strings.TrimSpace(in.Professional)
 	if in.Professional == "" {
 		return time.Time{}, errs.E(errs.Invalid, "identity.error.required").OnField("professional")
@@ -219,7 +198,7 @@ func (in *MandateInput) Validate(now time.Time) (time.Time, error) {
 	switch in.Scope {
 	case ScopeKind:
 		in.FileRef = ""
-		if _, ok := PermitKindByCode(in.PermitKind); !ok {
+		if _, ok := findKind(kinds, in.PermitKind); !ok {
 			return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_kind").OnField("permit_kind")
 		}
 	case ScopeFile:
@@ -561,6 +540,11 @@ func (s *Service) Mandates(ctx context.Context, a authz.Actor) (given, received 
 			return nil, nil, err
 		}
 	}
+	for _, ms := range [][]Mandate{given, received} {
+		for i := range ms {
+			s.nameKind(&ms[i])
+		}
+	}
 	return given, received, nil
 }
 
@@ -580,7 +564,7 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 	}()
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
-		ends, err := in.Validate(now)
+		ends, err := in.Validate(now, s.cfg.PermitKinds)
 		if err != nil {
 			return err
 		}
@@ -674,6 +658,7 @@ func (s *Service) RevokeMandate(ctx context.Context, a authz.Actor, id int64) er
 func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string, m Mandate, pro proTarget) error {
 	lang := pro.Lang
 	kind := ""
+	s.nameKind(&m)
 	if m.FileRef == "" {
 		kind = m.KindLabel(lang)
 	}
@@ -686,4 +671,14 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string,
 			"Until": i18n.FormatDate(i18n.Lang(lang), m.LastDay()), "URL": s.cfg.BaseURL + "/me/mandates"},
 		To:       notify.Recipient{UserID: personKey(pro.Person), Email: pro.Email, Lang: lang},
 		Channels: channels})
+}
+
+// PermitKinds are the permit kinds a mandate may name.
+func (s *Service) PermitKinds() []PermitKind { return s.cfg.PermitKinds }
+
+// nameKind gives m its permit kind's name from the catalogue.
+func (s *Service) nameKind(m *Mandate) {
+	if k, ok := findKind(s.cfg.PermitKinds, m.PermitKind); ok {
+		m.KindName = k.Name
+	}
 }

@@ -39,7 +39,7 @@ func TestMandateInputValidate(t *testing.T) {
 	}
 	for _, c := range good {
 		in := c.in
-		ends, err := in.Validate(now)
+		ends, err := in.Validate(now, testKinds)
 		if err != nil || !ends.Equal(c.ends) {
 			t.Errorf("%s: ends %v, %v; want %v", c.name, ends, err, c.ends)
 		}
@@ -66,7 +66,7 @@ func TestMandateInputValidate(t *testing.T) {
 	}
 	for _, c := range bad {
 		in := c.in
-		if _, err := in.Validate(now); errs.As(err) == nil || errs.As(err).Key != c.key {
+		if _, err := in.Validate(now, testKinds); errs.As(err) == nil || errs.As(err).Key != c.key {
 			t.Errorf("%s: %v, want %s", c.name, err, c.key)
 		}
 	}

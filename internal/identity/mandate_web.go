@@ -50,7 +50,7 @@ func (h *Handlers) mandateFormData(r *http.Request, v *Visitor) (map[string]any,
 		return nil, err
 	}
 	now := h.Service.now()
-	return map[string]any{"ActingFor": acting, "Kinds": PermitKinds,
+	return map[string]any{"ActingFor": acting, "Kinds": h.Service.PermitKinds(),
 		"Min": now.In(i18n.Casablanca).Format("2006-01-02"),
 		"Max": MaxMandateEnd(now).Format("2006-01-02")}, nil
 }
@@ -69,7 +69,11 @@ func (h *Handlers) mandateForm(w http.ResponseWriter, r *http.Request) {
 		h.Resp.Error(w, r, err)
 		return
 	}
-	data["Form"] = Form{Values: url.Values{"scope": {ScopeKind}, "permit_kind": {PermitKinds[0].Code},
+	first := ""
+	if ks := h.Service.PermitKinds(); len(ks) > 0 {
+		first = ks[0].Code
+	}
+	data["Form"] = Form{Values: url.Values{"scope": {ScopeKind}, "permit_kind": {first},
 		"until": {DefaultMandateEnd(h.Service.now()).Format("2006-01-02")}}}
 	h.Web.Render(w, r, http.StatusOK, "identity/mandate_new", web.Msg("identity.mandate.new"), data)
 }
