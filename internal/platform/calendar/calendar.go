@@ -58,22 +58,7 @@ const (
 )
 
 // Names is a name in the three languages of Madina.
-type Names struct {
-	AR string `json:"ar"`
-	FR string `json:"fr"`
-	EN string `json:"en"`
-}
-
-// In returns the name in l (Arabic for an unknown language).
-func (n Names) In(l i18n.Lang) string {
-	switch l {
-	case i18n.FR:
-		return n.FR
-	case i18n.EN:
-		return n.EN
-	}
-	return n.AR
-}
+type Names = i18n.Text
 
 // Holiday is one day of a public holiday.
 type Holiday struct {
@@ -91,7 +76,7 @@ type Holiday struct {
 
 // Name returns the holiday's name in l; a page showing day 2 of an Eid
 // has Day and Days for that.
-func (h Holiday) Name(l i18n.Lang) string { return h.Names.In(l) }
+func (h Holiday) Name(l i18n.Lang) string { return h.Names.Pick(l) }
 
 // IsEstimate reports whether the date is an estimate, not yet announced.
 func (h Holiday) IsEstimate() bool { return h.Status == Estimated }
