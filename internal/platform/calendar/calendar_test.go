@@ -233,7 +233,7 @@ func TestParseAcceptsTheDefaultAndRoundTrips(t *testing.T) {
 	}
 	// 29 February is a legitimate fixed date.
 	data := editDefault(t, func(f *file) {
-		f.Fixed = append(f.Fixed, fixedDef{"leap-day", time.February, 29, 2024, 2030, Names{"يوم", "jour", "day"}})
+		f.Fixed = append(f.Fixed, fixedDef{"leap-day", time.February, 29, 2024, 2030, Names{AR: "يوم", FR: "jour", EN: "day"}})
 	})
 	c, err = Parse(data)
 	if err != nil {
