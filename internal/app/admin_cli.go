@@ -118,9 +118,6 @@ func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stde
 	}
 	defer a.Close()
 	const actor = "cli:admin"
-	if _, err := a.Identity.LoadOrganisations(ctx, actor); err != nil {
-		return err
-	}
 	res, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: actor}, sf.Enrolment, sf.GrantSpec)
 	if err != nil {
 		return a.explain(err)

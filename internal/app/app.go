@@ -171,20 +171,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	return a, nil
 }
 
-// seedReference loads the city's reference on a new database, and the
-// organisations missing from it (one per arrondissement and prefecture).
+// seedReference loads Casablanca's reference on a new database, and the
+// organisations missing from the one there.
 func (a *App) seedReference(ctx context.Context) error {
 	empty, err := a.Districts.Empty(ctx)
 	if err != nil {
 		return err
 	}
 	if empty {
-		if _, err = a.Districts.Load(ctx, district.Casablanca(), "system"); err != nil {
-			return err
-		}
+		_, err = a.LoadReference(ctx, district.Casablanca(), "system")
+		return err
 	}
 	_, err = a.Identity.LoadOrganisations(ctx, "system")
 	return err
+}
+
+// LoadReference saves a city's territorial reference and adds the
+// organisations its arrondissements and prefectures need (staff belong to
+// them). It reports whether the reference changed.
+func (a *App) LoadReference(ctx context.Context, ref district.Reference, actor string) (bool, error) {
+	changed, err := a.Districts.Load(ctx, ref, actor)
+	if err != nil {
+		return false, err
+	}
+	_, err = a.Identity.LoadOrganisations(ctx, actor)
+	return changed, err
 }
 
 func (a *App) routes(mw *identity.Middleware) {

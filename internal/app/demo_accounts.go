@@ -86,9 +86,6 @@ func demoAccounts() []demoAccount {
 // name, and their verification by the demonstration administrator. What
 // exists already is left as it is, so that loading twice changes nothing.
 func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
-	if _, err := a.Identity.LoadOrganisations(ctx, "demo"); err != nil {
-		return fmt.Errorf("demo: organisations: %w", err)
-	}
 	op := identity.Operator{Label: "demo"}
 	var admin int64
 	created := 0

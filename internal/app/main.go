@@ -210,7 +210,7 @@ Tasks:
 			return err
 		}
 		defer a.Close()
-		changed, err := a.Districts.Load(ctx, ref, "cli:admin")
+		changed, err := a.LoadReference(ctx, ref, "cli:admin")
 		if err != nil {
 			return err
 		}

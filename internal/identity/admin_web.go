@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -68,13 +67,6 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visito
 
 func operator(v *Visitor) Operator { return Operator{Person: v.Person.ID} }
 
-// ensureOrganisations adds the default organisations if some are missing
-// (one read when none is).
-func (h *Handlers) ensureOrganisations(ctx context.Context) error {
-	_, err := h.Service.LoadOrganisations(ctx, "system")
-	return err
-}
-
 // adminForm turns a refusal of the user's input into a form to show again
 // with the message on its field; ok is false for other errors.
 func (h *Handlers) adminForm(r *http.Request, f Form, err error) (Form, int, bool) {
@@ -112,10 +104,6 @@ func (h *Handlers) adminHome(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Manage": errStaff == nil, "Audit": errAudit == nil}
 	if errStaff == nil {
-		if err := h.ensureOrganisations(r.Context()); err != nil {
-			h.Resp.Error(w, r, err)
-			return
-		}
 		c, err := h.Service.Counts(r.Context())
 		if err != nil {
 			h.Resp.Error(w, r, err)
@@ -129,10 +117,6 @@ func (h *Handlers) adminHome(w http.ResponseWriter, r *http.Request) {
 // staffPage renders the staff list with the grant form.
 func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, status int, f Form) {
 	ctx := r.Context()
-	if err := h.ensureOrganisations(ctx); err != nil {
-		h.Resp.Error(w, r, err)
-		return
-	}
 	staff, err := h.Service.Staff(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
@@ -186,17 +170,13 @@ func (h *Handlers) adminGrant(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"email", "role", "org", "arrondissement", "window"} {
 		f.Values.Set(k, r.PostFormValue(k))
 	}
-	err := h.ensureOrganisations(ctx)
+	p, err := h.Service.PersonByEmail(ctx, r.PostFormValue("email"))
+	if errs.Is(err, errs.NotFound) {
+		err = errs.E(errs.Invalid, "admin.error.person_unknown").OnField("email")
+	}
 	if err == nil {
-		var p Person
-		p, err = h.Service.PersonByEmail(ctx, r.PostFormValue("email"))
-		if errs.Is(err, errs.NotFound) {
-			err = errs.E(errs.Invalid, "admin.error.person_unknown").OnField("email")
-		}
-		if err == nil {
-			_, err = h.Service.Grant(ctx, operator(v), p.ID, GrantSpec{Role: authz.Role(r.PostFormValue("role")),
-				Org: r.PostFormValue("org"), Arrondissement: r.PostFormValue("arrondissement"), Window: r.PostFormValue("window")})
-		}
+		_, err = h.Service.Grant(ctx, operator(v), p.ID, GrantSpec{Role: authz.Role(r.PostFormValue("role")),
+			Org: r.PostFormValue("org"), Arrondissement: r.PostFormValue("arrondissement"), Window: r.PostFormValue("window")})
 	}
 	if err != nil {
 		if ff, status, ok := h.adminForm(r, f, err); ok {
@@ -234,10 +214,6 @@ func (h *Handlers) adminRevoke(w http.ResponseWriter, r *http.Request) {
 // orgsPage renders the organisations with the creation form.
 func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, status int, f Form) {
 	ctx := r.Context()
-	if err := h.ensureOrganisations(ctx); err != nil {
-		h.Resp.Error(w, r, err)
-		return
-	}
 	orgs, err := h.Service.Organisations(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
