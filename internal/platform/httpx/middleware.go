@@ -172,10 +172,7 @@ func recoverMiddleware(next http.Handler, o Options) http.Handler {
 					panic(p)
 				}
 				// The panic may come from before the language was set.
-				lang := i18n.Negotiate(r)
-				if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
-					lang = l
-				}
+				lang, _ := requestLang(r)
 				r = r.WithContext(i18n.WithLang(r.Context(), lang))
 				o.Responder.Error(w, r, errs.E(errs.Internal, "").Cause(panicError{p}))
 			}
@@ -224,24 +221,31 @@ func securityHeaders(next http.Handler, o Options) http.Handler {
 	})
 }
 
+// requestLang is the request's language: a valid ?lang=, else the cookie,
+// Accept-Language or the default. explicit reports a valid ?lang=.
+func requestLang(r *http.Request) (lang i18n.Lang, explicit bool) {
+	if l, ok := i18n.Parse(r.URL.Query().Get("lang")); ok {
+		return l, true
+	}
+	return i18n.Negotiate(r), false
+}
+
 // languageMiddleware sets the request's language. An explicit ?lang= wins:
 // on a page it is remembered in a cookie and the browser is sent back to the
 // same address without it; an unsupported code is a 400 in the language the
 // request would otherwise have had.
 func languageMiddleware(next http.Handler, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lang := i18n.Negotiate(r)
+		lang, explicit := requestLang(r)
 		q := r.URL.Query()
 		if q.Has("lang") {
-			l, ok := i18n.Parse(q.Get("lang"))
-			if !ok {
+			if !explicit {
 				r = r.WithContext(i18n.WithLang(r.Context(), lang))
 				o.Responder.Error(w, r, errs.E(errs.Invalid, "error.lang").With("langs", "ar, fr, en"))
 				return
 			}
-			lang = l
 			if !strings.HasPrefix(r.URL.Path, "/api/") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-				http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/",
+				http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(lang), Path: "/",
 					MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: IsHTTPS(r, o.TrustProxy), SameSite: http.SameSiteLaxMode})
 				q.Del("lang")
 				u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
