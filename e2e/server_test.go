@@ -1,15 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"madina/internal/platform/testenv"
 )
 
 const (
@@ -23,7 +23,7 @@ type server struct {
 
 	cmd    *exec.Cmd
 	stdout *lineWatcher
-	stderr syncBuffer // the JSON log
+	stderr testenv.Buffer // the JSON log
 	exited chan struct{}
 	err    error // from cmd.Wait, set before exited closes
 }
@@ -120,7 +120,7 @@ func childEnv() []string {
 // lineWatcher keeps what a process writes and sends, once, the rest of the
 // first line that starts with prefix.
 type lineWatcher struct {
-	syncBuffer
+	testenv.Buffer
 	prefix string
 	found  chan string
 	sent   bool
@@ -131,7 +131,7 @@ func newLineWatcher(prefix string) *lineWatcher {
 }
 
 func (w *lineWatcher) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
+	n, err := w.Buffer.Write(p)
 	if !w.sent {
 		// Only whole lines: the address may arrive in two writes.
 		out := w.String()
@@ -145,24 +145,6 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 		}
 	}
 	return n, err
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // tail is the last n lines of s.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"madina/internal/identity"
@@ -23,19 +21,8 @@ import (
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/testenv"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // browser is a client with its own cookies against a test server.
 type browser struct {
@@ -121,7 +108,7 @@ var citizenForm = url.Values{
 
 func TestSignUpSignInOverHTTP(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		logs := &syncBuffer{}
+		logs := &testenv.Buffer{}
 		cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, d.Engine), Workers: 1}
 		if d.Engine == db.SQLite {
 			cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -26,38 +24,21 @@ import (
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/jobs"
+	"madina/internal/platform/testenv"
 )
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type env struct {
 	d    *db.DB
 	q    *jobs.Queue
 	s    *Service
-	logs *syncBuffer
+	logs *testenv.Buffer
 }
 
 // newEnv starts a queue and a service on d; every log line, the queue's
 // included, is captured at debug level.
 func newEnv(t *testing.T, d *db.DB, cfg Config) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	q := jobs.New(d, logger, jobs.Options{Workers: 4, Poll: 20 * time.Millisecond, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond})
 	s, err := New(d, q, logger, cfg)

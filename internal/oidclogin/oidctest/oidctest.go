@@ -4,7 +4,6 @@
 package oidctest
 
 import (
-	"bytes"
 	"debug/buildinfo"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -163,7 +161,7 @@ func Start(t testing.TB, redirectURI string, users ...User) string {
 
 func runProvider(t testing.TB, bin, port, usersFile, redirectURI string) (issuer, output string, ok bool) {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+port, "USERS_FILE="+usersFile, "REDIRECT_URI="+redirectURI)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -220,23 +218,6 @@ func FreeLoopbackPort(t testing.TB) string {
 	defer l.Close()
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // ParseForm returns the action and the named inputs of the first form.

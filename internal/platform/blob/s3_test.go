@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"go/build"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,7 +124,7 @@ func startVersityGW(t *testing.T) *versityGW {
 			"go install github.com/versity/versitygw/cmd/versitygw@"+versityGWVersion)
 
 	gw := &versityGW{addr: freeLoopbackAddr(t), root: t.TempDir()}
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	cmd := exec.Command(bin, "--port", gw.addr, "--access", gwAccess, "--secret", gwSecret, "--quiet",
 		"posix", gw.root)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -177,21 +175,4 @@ func freeLoopbackAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
