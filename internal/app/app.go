@@ -146,12 +146,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err != nil {
 		return nil, err
 	}
+	a.Districts = district.NewStore(a.DB)
 	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
-		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits)})
+		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts}})
 	if err != nil {
 		return nil, err
 	}
-	a.Districts = district.NewStore(a.DB)
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
 	}
@@ -231,6 +231,29 @@ func mandateKinds(c *permit.Catalogue) []identity.PermitKind {
 		out = append(out, identity.PermitKind{Code: k.Code, Name: k.Name})
 	}
 	return out
+}
+
+// districtPlaces gives identity's back office the territorial reference.
+type districtPlaces struct{ s *district.Store }
+
+var _ identity.Places = districtPlaces{}
+
+func (p districtPlaces) Arrondissements(ctx context.Context) ([]identity.Place, error) {
+	as, err := p.s.Arrondissements(ctx)
+	out := make([]identity.Place, len(as))
+	for i, a := range as {
+		out[i] = identity.Place{Code: a.Code, Arrondissement: a.Code, Name: a.Name}
+	}
+	return out, err
+}
+
+func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
+	ws, err := p.s.Windows(ctx)
+	out := make([]identity.Place, len(ws))
+	for i, w := range ws {
+		out[i] = identity.Place{Code: w.Code, Kind: w.Kind, Arrondissement: w.Arrondissement, Name: w.Name}
+	}
+	return out, err
 }
 
 // openBox returns the server's secret box: from the configured key, else

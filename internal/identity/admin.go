@@ -388,33 +388,11 @@ type Place struct {
 	Name           Names
 }
 
-// Arrondissements lists the reference's arrondissements in order.
-func (s *Service) Arrondissements(ctx context.Context) ([]Place, error) {
-	return s.store.places(ctx, `SELECT code, '', code, name_ar, name_fr, name_en FROM arrondissements ORDER BY position`)
-}
-
-// Windows lists the single windows: the city's first.
-func (s *Service) Windows(ctx context.Context) ([]Place, error) {
-	return s.store.places(ctx, `SELECT w.code, w.kind, COALESCE(w.arrondissement_code, ''), w.name_ar, w.name_fr, w.name_en
-		FROM windows w LEFT JOIN arrondissements a ON a.code = w.arrondissement_code
-		ORDER BY CASE w.kind WHEN 'city' THEN 0 ELSE 1 END, COALESCE(a.position, 0), w.code`)
-}
-
-func (s *Store) places(ctx context.Context, query string) ([]Place, error) {
-	rows, err := s.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("identity: places: %w", err)
-	}
-	defer rows.Close()
-	var out []Place
-	for rows.Next() {
-		var p Place
-		if err := rows.Scan(&p.Code, &p.Kind, &p.Arrondissement, &p.Name.AR, &p.Name.FR, &p.Name.EN); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+// Places lists the territorial reference for the back office's forms;
+// the district capability provides it (wired in app).
+type Places interface {
+	Arrondissements(ctx context.Context) ([]Place, error)
+	Windows(ctx context.Context) ([]Place, error) // the city's first
 }
 
 // place reads one arrondissement or window by code.

@@ -127,12 +127,12 @@ func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, status int,
 		h.Resp.Error(w, r, err)
 		return
 	}
-	arrs, err := h.Service.Arrondissements(ctx)
+	arrs, err := h.Service.cfg.Places.Arrondissements(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return
 	}
-	wins, err := h.Service.Windows(ctx)
+	wins, err := h.Service.cfg.Places.Windows(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return
@@ -219,7 +219,7 @@ func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, status int, 
 		h.Resp.Error(w, r, err)
 		return
 	}
-	arrs, err := h.Service.Arrondissements(ctx)
+	arrs, err := h.Service.cfg.Places.Arrondissements(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return
