@@ -53,13 +53,23 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 	case Inbox:
 		return s.file(ctx, dl, j, r)
 	case Email:
+		atts, aerr := s.attachments(ctx, dl.ID)
+		if aerr != nil {
+			return s.failed(ctx, dl, j, aerr)
+		}
 		if s.mail == nil {
 			status = StatusLogged
+			size := 0
+			for _, a := range atts {
+				size += len(a.Data)
+			}
+			// Attachment names may name the person: only count and size.
 			s.log.Info("notify: e-mail written to the log, no SMTP server configured",
-				"delivery", dl.ID, "template", dl.Template, "lang", dl.Lang, "to", MaskEmail(dl.Address))
+				"delivery", dl.ID, "template", dl.Template, "lang", dl.Lang, "to", MaskEmail(dl.Address),
+				"attachments", len(atts), "attachments_size", size)
 			break
 		}
-		err = s.mail.send(ctx, dl.Address, dl.Lang, r, s.mail.messageID(dl.ID, dl.CreatedAt))
+		err = s.mail.send(ctx, dl.Address, dl.Lang, r, s.mail.messageID(dl.ID, dl.CreatedAt), atts)
 	case SMS:
 		if s.sms == nil {
 			status = StatusLogged

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +52,27 @@ func newMailer(cfg SMTPConfig, now func() time.Time) (*mailer, error) {
 // than quoted-printable for it), Latin scripts in quoted-printable; the
 // subject is an RFC 2047 encoded word either way. messageID is stable per
 // delivery, so that a message sent twice after a crash can be recognised.
-func (m *mailer) send(ctx context.Context, to, lang string, r Rendered, messageID string) error {
+//
+// Attachments follow as multipart/mixed parts, in base64, each with its
+// content type, name and "Content-Disposition: attachment", so that they
+// arrive byte for byte. The first calendar attachment with an iTIP method
+// (text/calendar; method=REQUEST or CANCEL, as ical writes) is, besides,
+// put inline as the text's alternative, which is how Google Calendar sends
+// its own invitations:
+//
+//	multipart/mixed
+//	├─ multipart/alternative
+//	│  ├─ text/plain; charset=UTF-8                      the message
+//	│  └─ text/calendar; method=REQUEST; charset=UTF-8   the invitation
+//	└─ text/calendar; method=REQUEST; charset=UTF-8; name="rendez-vous.ics"  (attachment)
+//
+// Outlook turns a message into a meeting request (accept, decline, added
+// to the calendar, updated or removed by a later SEQUENCE or CANCEL) only
+// from the inline alternative: an attached .ics alone stays a file to
+// open. Gmail shows its invitation card from either. Apple Mail and
+// Thunderbird offer the attachment. Mail programs that do not know
+// text/calendar show the text/plain alternative, which comes first.
+func (m *mailer) send(ctx context.Context, to, lang string, r Rendered, messageID string, atts []Attachment) error {
 	enc := gomail.EncodingQP
 	if lang == "ar" {
 		enc = gomail.EncodingB64
@@ -67,6 +88,16 @@ func (m *mailer) send(ctx context.Context, to, lang string, r Rendered, messageI
 	msg.SetGenHeader(gomail.HeaderContentLang, lang)
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
+	if inv, method, ok := invitation(atts); ok {
+		msg.AddAlternativeString(gomail.ContentType("text/calendar; method="+method), string(inv.Data),
+			gomail.WithPartCharset(gomail.CharsetUTF8), gomail.WithPartEncoding(gomail.EncodingB64))
+	}
+	for _, a := range atts {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data),
+			gomail.WithFileContentType(gomail.ContentType(a.ContentType)), gomail.WithFileEncoding(gomail.EncodingB64)); err != nil {
+			return jobs.Permanent(fmt.Errorf("attachment: %w", err))
+		}
+	}
 
 	opts := []gomail.Option{gomail.WithPort(m.cfg.Port), gomail.WithTimeout(m.cfg.Timeout)}
 	switch m.cfg.TLS {

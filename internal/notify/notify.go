@@ -2,8 +2,10 @@
 // by e-mail, SMS and the in-app inbox. A notification is recorded in the
 // transaction of the change that causes it, one delivery per channel, each
 // sent by its own job: it is neither lost nor sent twice when a transaction
-// or a job is retried. Without an SMTP server or SMS gateway, deliveries
-// are written to the log with the recipient masked.
+// or a job is retried. An e-mail may carry attachments (an appointment's
+// invitation, a receipt), stored with its delivery in the same transaction
+// and sent by every attempt. Without an SMTP server or SMS gateway,
+// deliveries are written to the log with the recipient masked.
 package notify
 
 import (
@@ -68,6 +70,10 @@ type Message struct {
 	Data     map[string]any // the template's data; strings and numbers (format dates beforehand)
 	To       Recipient
 	Channels []Channel
+	// Attachments go with the e-mail only (MaxAttachmentsSize together);
+	// the SMS and the inbox entry have none. They are stored with the
+	// e-mail delivery and sent again by every retry.
+	Attachments []Attachment
 }
 
 // SMTPConfig reaches an SMTP server. An empty Host means e-mails are
@@ -190,7 +196,9 @@ func normPhone(p string) string {
 }
 
 // Send records m in tx, one delivery per channel, each with the job that
-// will send it; nothing is sent unless tx commits.
+// will send it, and the attachments with the e-mail delivery; nothing is
+// sent unless tx commits. An invalid message records nothing and returns
+// an errs.Invalid error: the caller must not commit tx then.
 func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 	if tx == nil {
 		return fmt.Errorf("notify: Send needs a transaction")
@@ -213,6 +221,10 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 		return fmt.Errorf("notify: %s data: %w", m.Template, err)
 	}
 	if _, err := s.tmpl.render(m.Template, lang, dm); err != nil {
+		return err
+	}
+	atts, err := checkAttachments(m.Attachments)
+	if err != nil {
 		return err
 	}
 	seen := map[Channel]bool{}
@@ -241,14 +253,18 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 		default:
 			return errChannel
 		}
-		if err := s.record(ctx, tx, m, c, lang, addr, data); err != nil {
+		var carried []Attachment
+		if c == Email {
+			carried = atts
+		}
+		if err := s.record(ctx, tx, m, c, lang, addr, data, carried); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, lang, addr, data string) error {
+func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, lang, addr, data string, atts []Attachment) error {
 	var user any
 	if u := strings.TrimSpace(m.To.UserID); u != "" {
 		user = u
@@ -261,6 +277,9 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, l
 		m.Template, string(c), lang, user, addr, data, now, now).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("notify: record %s delivery: %w", c, err)
+	}
+	if err := storeAttachments(ctx, tx, id, atts); err != nil {
+		return err
 	}
 	job, err := s.q.Enqueue(ctx, tx, JobKind, jobPayload{Delivery: id},
 		jobs.EnqueueOptions{UniqueKey: fmt.Sprint(id), MaxAttempts: s.maxAttempts})

@@ -235,7 +235,8 @@ func TestMessageCataloguesAgree(t *testing.T) {
 			t.Errorf("keys of ar and %s differ (-ar +%s):\n%s", lang, lang, d)
 		}
 	}
-	for _, e := range []*errs.Error{errTemplate, errChannel, errEmail, errPhone, errUser, errNotFound} {
+	for _, e := range []*errs.Error{errTemplate, errChannel, errEmail, errPhone, errUser, errNotFound,
+		errAttachmentName, errAttachmentType, errAttachmentEmpty, errAttachmentSize} {
 		for _, lang := range Langs {
 			if cats[lang][e.Key] == "" {
 				t.Errorf("%s.json lacks %s", lang, e.Key)
