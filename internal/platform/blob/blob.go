@@ -54,6 +54,11 @@ type PutOptions struct {
 	// "text/plain" accepts HTML and SVG. "application/octet-stream" only
 	// matches content whose type could not be identified.
 	Allowed []string
+	// Check, when set, inspects the complete content before it becomes
+	// visible in the store (a PDF's structure, say); its error refuses the
+	// upload and nothing is kept. It gets the detected type and must not
+	// keep r.
+	Check func(r io.ReaderAt, size int64, contentType string) error
 }
 
 // Store keeps blobs. Implementations are safe for concurrent use.

@@ -113,6 +113,11 @@ func spool(ctx context.Context, dir string, r io.Reader, opts PutOptions) (_ *sp
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("blob: put: %w", err)
 	}
+	if opts.Check != nil {
+		if err := opts.Check(f, size, m.String()); err != nil {
+			return nil, err
+		}
+	}
 	return &spooled{f: f, blob: Blob{
 		SHA256:      hex.EncodeToString(h.Sum(nil)),
 		Size:        size,

@@ -174,6 +174,34 @@ func testStore(t *testing.T, h harness) {
 		checkKind(t, err, errs.Invalid, keyEmpty, nil)
 		assertNothingLeft(t, in)
 	})
+	t.Run("CheckRefusesBeforeStoring", func(t *testing.T) {
+		s, in := h.newStore(t)
+		content := randomBytes(200<<10, 4)
+		refusal := errs.E(errs.Invalid, "error.test.refused")
+		var seen []byte
+		_, err := s.Put(ctx, bytes.NewReader(content), PutOptions{MaxSize: 1 << 20,
+			Check: func(r io.ReaderAt, size int64, ct string) error {
+				seen = make([]byte, size)
+				if _, err := r.ReadAt(seen, 0); err != nil {
+					t.Errorf("ReadAt in Check: %v", err)
+				}
+				return refusal
+			}})
+		if !errors.Is(err, refusal) {
+			t.Fatalf("Put = %v, want the check's refusal", err)
+		}
+		if !bytes.Equal(seen, content) {
+			t.Error("Check did not see the whole content")
+		}
+		assertNothingLeft(t, in)
+		// Accepted by the check: stored.
+		b, err := s.Put(ctx, bytes.NewReader(content), PutOptions{MaxSize: 1 << 20,
+			Check: func(io.ReaderAt, int64, string) error { return nil }})
+		if err != nil || b.Size != int64(len(content)) {
+			t.Fatalf("Put with a passing check = %+v, %v", b, err)
+		}
+	})
+
 
 	t.Run("TypeFromContent", func(t *testing.T) {
 		pdfOnly := []string{"application/pdf"}
