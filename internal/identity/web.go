@@ -4,7 +4,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -143,19 +142,7 @@ func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title s
 
 // clientIP is the address rate limits key on: the connection's, or the
 // first hop a trusted proxy reports.
-func (h *Handlers) clientIP(r *http.Request) string {
-	if h.TrustProxy {
-		if xf := r.Header.Get("X-Forwarded-For"); xf != "" {
-			ip, _, _ := strings.Cut(xf, ",")
-			return strings.TrimSpace(ip)
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (h *Handlers) clientIP(r *http.Request) string { return httpx.ClientIP(r, h.TrustProxy) }
 
 func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 	if ok, after := l.Allow(key); !ok {

@@ -180,8 +180,8 @@ func (c *Catalog) Keys(l Lang) []string {
 }
 
 // T translates key into l, filling {name} placeholders from params given as
-// name, value pairs. A missing key shows as the key itself, which the
-// catalogue test prevents from reaching users.
+// name, value pairs; a Text value gives its l version. A missing key shows
+// as the key itself, which the catalogue test prevents from reaching users.
 func (c *Catalog) T(l Lang, key string, params ...any) string {
 	s, ok := c.msgs[l][key]
 	if !ok {
@@ -195,6 +195,10 @@ func (c *Catalog) T(l Lang, key string, params ...any) string {
 	}
 	vals := map[string]string{}
 	for i := 0; i+1 < len(params); i += 2 {
+		if t, ok := params[i+1].(Text); ok {
+			vals[fmt.Sprint(params[i])] = t.Pick(l)
+			continue
+		}
 		vals[fmt.Sprint(params[i])] = fmt.Sprint(params[i+1])
 	}
 	return placeholder.ReplaceAllStringFunc(s, func(m string) string {

@@ -69,6 +69,10 @@ func TestCatalogCheckFindsGaps(t *testing.T) {
 	if got := c.T(EN, "a", "n", 3); got != "a 3" {
 		t.Errorf("T = %q", got)
 	}
+	city := Text{AR: "الدار البيضاء", FR: "Casablanca", EN: "Casablanca"}
+	if got := c.T(AR, "a", "n", city); got != "أ الدار البيضاء" {
+		t.Errorf("T with a Text parameter = %q, want its Arabic version", got)
+	}
 	if _, err := Load(fsys, fsys); err == nil {
 		t.Error("a key defined twice was accepted")
 	}
