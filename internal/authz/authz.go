@@ -148,6 +148,8 @@ const (
 	DeclareProfession  Action = "profession.declare" // ask to be verified as a professional
 	PrepareFile        Action = "file.prepare"       // act on an owner's permit file (owner, or professional under mandate)
 	SignPlans          Action = "plans.sign"         // sign plans of an owner's file: the architect under mandate
+	ReadFile           Action = "file.read"          // see a permit file: owner, professional under mandate, agent of its window
+	ReviewFile         Action = "file.review"        // window work on a file: accept, return, decide, extend; agents of its window
 	VerifyProfessional Action = "professional.verify"
 	ManageStaff        Action = "staff.manage"
 	ManageOrgs         Action = "orgs.manage"
@@ -157,7 +159,7 @@ const (
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
-	VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit}
+	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -166,7 +168,8 @@ type Resource struct {
 	Professional      int64  // for a mandate: the professional it names
 	PermitKind        string // for files
 	FileRef           string
-	RequiresArchitect bool // the permit kind legally requires an architect
+	RequiresArchitect bool   // the permit kind legally requires an architect
+	Window            string // for files: the single window handling it ("" before routing)
 }
 
 // Decision is the policy's answer.
@@ -187,6 +190,7 @@ var tokenScope = map[Action]Scope{
 	ReadProfile: ScopeProfileRead,
 	ReadInbox:   ScopeInboxRead,
 	PrepareFile: ScopeFilesWrite,
+	ReadFile:    ScopeFilesRead,
 }
 
 // Decide is the policy.
@@ -234,6 +238,25 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return hide("neither owner nor professional")
 	case PrepareFile, SignPlans:
 		return a.decideFile(act, r)
+	case ReadFile:
+		if a.owns(r) {
+			return allow("owner")
+		}
+		if a.mandated(r) {
+			if !a.ProfessionalVerified {
+				return deny("professional not verified")
+			}
+			return allow("professional under mandate")
+		}
+		if a.agentOf(r.Window) {
+			return a.staff(WindowAgent)
+		}
+		return hide("neither owner, mandated professional nor agent of the window")
+	case ReviewFile:
+		if !a.agentOf(r.Window) {
+			return hide("not an agent of the file's window")
+		}
+		return a.staff(WindowAgent)
 	case VerifyProfessional, ManageStaff, ManageOrgs:
 		return a.staff(Admin)
 	case ReadAudit:
@@ -259,13 +282,7 @@ func (a Actor) owns(r Resource) bool {
 // an architect is required, only a verified architect under mandate may
 // prepare the file and sign its plans.
 func (a Actor) decideFile(act Action, r Resource) Decision {
-	mandated := false
-	for _, m := range a.Mandates {
-		if a.ActingFor == 0 && m.covers(r, a.Now) {
-			mandated = true
-			break
-		}
-	}
+	mandated := a.mandated(r)
 	architect := a.Profession == Architect && a.ProfessionalVerified
 	if a.owns(r) {
 		if act == SignPlans || r.RequiresArchitect {
@@ -286,6 +303,27 @@ func (a Actor) decideFile(act Action, r Resource) Decision {
 		return allow("architect under mandate")
 	}
 	return allow("professional under mandate")
+}
+
+// mandated reports whether a, acting in their own name, holds a mandate
+// covering r now.
+func (a Actor) mandated(r Resource) bool {
+	for _, m := range a.Mandates {
+		if a.ActingFor == 0 && m.covers(r, a.Now) {
+			return true
+		}
+	}
+	return false
+}
+
+// agentOf reports whether a is an agent of window w.
+func (a Actor) agentOf(w string) bool {
+	for _, g := range a.Grants {
+		if w != "" && g.Role == WindowAgent && g.Window == w {
+			return true
+		}
+	}
+	return false
 }
 
 // staff allows holders of role, once the session passed the second factor

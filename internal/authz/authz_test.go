@@ -59,6 +59,8 @@ var resources = map[Action]Resource{
 	DeclareProfession:  {},
 	PrepareFile:        {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
 	SignPlans:          {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
+	ReadFile:           {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa"},
+	ReviewFile:         {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa"},
 	VerifyProfessional: {},
 	ManageStaff:        {},
 	ManageOrgs:         {},
@@ -68,22 +70,22 @@ var resources = map[Action]Resource{
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
 // profile.read profile.update profile.export security tokens inbox
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
-// profession.declare file.prepare plans.sign professional.verify staff orgs audit
+// profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DDDD",
-	"citizen":          "AAAAAA AH AAA A DD DDDD",
-	"unverified":       "HHHHHH DH HHH D HH DDDD",
-	"other citizen":    "HHHHHH AH HHH A HH DDDD",
-	"manager for co.":  "HHHHHH AA HHH A HH DDDD",
-	"architect":        "HHHHHH AH HHA A AA DDDD",
-	"architect unver.": "HHHHHH AH HHH A DD DDDD",
-	"architect no mnd": "HHHHHH AH HHH A HH DDDD",
-	"engineer":         "HHHHHH AH HHH A DD DDDD",
-	"window agent":     "HHHHHH AH HHH A HH DDDD",
-	"admin":            "HHHHHH AH HHH A HH AAAA",
-	"admin no 2FA":     "HHHHHH AH HHH A HH DDDD",
-	"auditor":          "HHHHHH AH HHH A HH DDDA",
-	"citizen token":    "ADDDDD DD DDD D DD DDDD",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD",
+	"window agent":     "HHHHHH AH HHH A HH AA DDDD",
+	"admin":            "HHHHHH AH HHH A HH HH AAAA",
+	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD",
+	"auditor":          "HHHHHH AH HHH A HH HH DDDA",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -194,14 +196,15 @@ func TestCheckErrorKinds(t *testing.T) {
 
 // TestEveryRoleIsInTheTable checks each staff role against every action:
 // roles without powers over identity (all but admin and auditor) decide
-// like a window agent, with the second factor and without.
+// like an agent of another window than the file's, with the second factor
+// and without.
 func TestEveryRoleIsInTheTable(t *testing.T) {
 	for _, role := range Roles {
 		for _, mfa := range []bool{true, false} {
 			a := Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: role, Org: "commune", Window: "city"}}}
 			for _, act := range Actions {
 				got := Decide(a, act, resources[act])
-				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}}, act, resources[act])
+				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
 				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit):
 					want = Decision{Allow: mfa}
