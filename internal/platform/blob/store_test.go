@@ -202,7 +202,6 @@ func testStore(t *testing.T, h harness) {
 		}
 	})
 
-
 	t.Run("TypeFromContent", func(t *testing.T) {
 		pdfOnly := []string{"application/pdf"}
 		images := []string{"image/png", "image/jpeg"}
