@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/textnorm"
 )
@@ -68,6 +69,50 @@ type Reference struct {
 	Source      string       `json:"source"`
 	Prefectures []Prefecture `json:"prefectures"`
 	Windows     []Window     `json:"windows"`
+	// BoundarySource says where Boundary comes from.
+	BoundarySource string `json:"boundary_source,omitempty"`
+	// Boundary is the city's territory, a GeoJSON Polygon or MultiPolygon
+	// (WGS 84): the locations of permit applications must lie within it.
+	// The database does not keep it (Store.Save writes prefectures,
+	// arrondissements and windows): a server takes it from the reference
+	// file, the embedded one being Casablanca().
+	Boundary geo.Geometry `json:"boundary"`
+}
+
+// UnmarshalJSON reads a reference file, its boundary with the rules of a
+// territory (geo.ParseBoundary: a Polygon or MultiPolygon of up to
+// geo.MaxBoundaryVertices vertices) rather than an applicant's location.
+func (ref *Reference) UnmarshalJSON(b []byte) error {
+	type plain Reference
+	aux := struct {
+		*plain
+		Boundary json.RawMessage `json:"boundary"`
+	}{plain: (*plain)(ref)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	if len(aux.Boundary) > 0 && string(aux.Boundary) != "null" {
+		g, err := geo.ParseBoundary(aux.Boundary)
+		if err != nil {
+			return fmt.Errorf("boundary: %w", err)
+		}
+		ref.Boundary = g
+	}
+	return nil
+}
+
+// Contains reports whether g — a point, or the outline of a parcel — lies
+// within the city's territory (its boundary line included).
+func (ref Reference) Contains(g geo.Geometry) bool { return g.Within(ref.Boundary) }
+
+// CheckLocation returns nil when g lies within the city's territory, and
+// otherwise an invalid error (key geo.KeyOutside, param "place": the
+// city's name, shown in the reader's language).
+func (ref Reference) CheckLocation(g geo.Geometry) error {
+	if ref.Contains(g) {
+		return nil
+	}
+	return geo.ErrOutside(ref.City.Name)
 }
 
 // Casablanca returns the embedded reference of Casablanca.
@@ -91,8 +136,8 @@ func ParseReference(b []byte) (Reference, error) {
 var codeRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // Validate checks codes are unique slugs, every name is given in the three
-// languages, and every arrondissement has exactly one window beside the one
-// city window.
+// languages, every arrondissement has exactly one window beside the one
+// city window, and the boundary is a valid Polygon or MultiPolygon.
 func (ref Reference) Validate() error {
 	bad := func(format string, a ...any) error {
 		return errs.E(errs.Invalid, "district.error.file").Cause(fmt.Errorf(format, a...))
@@ -164,6 +209,15 @@ func (ref Reference) Validate() error {
 	}
 	if len(served) != len(acodes) {
 		return bad("%d arrondissements but %d arrondissement windows", len(acodes), len(served))
+	}
+	if !ref.Boundary.Areal() {
+		return bad("no boundary: the city's territory must be given as a GeoJSON Polygon or MultiPolygon")
+	}
+	if n := ref.Boundary.Vertices(); n > geo.MaxBoundaryVertices {
+		return bad("boundary of %d vertices, at most %d", n, geo.MaxBoundaryVertices)
+	}
+	if err := ref.Boundary.Validate(); err != nil {
+		return bad("boundary: %w", err)
 	}
 	return nil
 }

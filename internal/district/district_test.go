@@ -3,6 +3,7 @@ package district
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
 )
 
 func TestCasablancaReference(t *testing.T) {
@@ -33,6 +35,11 @@ func TestValidateRefusesBrokenReferences(t *testing.T) {
 		"window of unknown place":    func(r *Reference) { r.Windows[2].Arrondissement = "atlantis" },
 		"arrondissement sans window": func(r *Reference) { r.Windows = r.Windows[:len(r.Windows)-1] },
 		"bad code":                   func(r *Reference) { r.Prefectures[0].Code = "Anfa Prefecture" },
+		"no boundary":                func(r *Reference) { r.Boundary = geo.Geometry{} },
+		"a point for a boundary":     func(r *Reference) { r.Boundary = geo.NewPoint(geo.Point{Lon: -7.6, Lat: 33.57}) },
+		"a boundary crossing itself": func(r *Reference) {
+			r.Boundary = geo.NewPolygon(geo.Polygon{{{Lon: -7.7, Lat: 33.5}, {Lon: -7.5, Lat: 33.6}, {Lon: -7.5, Lat: 33.5}, {Lon: -7.7, Lat: 33.6}, {Lon: -7.7, Lat: 33.5}}})
+		},
 	}
 	for name, breakIt := range breakers {
 		ref := Casablanca()
@@ -119,5 +126,115 @@ func TestReferenceJSONRoundTrips(t *testing.T) {
 	ref, err := ParseReference(b)
 	if err != nil || !strings.Contains(string(b), "سيدي عثمان") || len(ref.Windows) != 17 {
 		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ref.Boundary, Casablanca().Boundary) || ref.BoundarySource == "" {
+		t.Fatalf("boundary %+v", ref.Boundary)
+	}
+}
+
+// The commune's boundary holds its arrondissements and leaves out its
+// neighbours and the ocean.
+func TestCasablancaBoundary(t *testing.T) {
+	ref := Casablanca()
+	if ref.Boundary.Type != geo.TypePolygon || !strings.Contains(ref.BoundarySource, "import-districts") {
+		t.Fatalf("boundary %s, source %q", ref.Boundary.Type, ref.BoundarySource)
+	}
+	for _, c := range []struct {
+		name     string
+		lat, lon float64
+		in       bool
+	}{
+		{"city centre", 33.5731, -7.5898, true},
+		{"Sidi Othmane", 33.5560, -7.5640, true},
+		{"Hay Hassani", 33.5630, -7.6700, true},
+		{"Sidi Bernoussi", 33.6070, -7.5000, true},
+		{"Ain Diab", 33.5900, -7.6900, true},
+		{"Moulay Rachid", 33.5650, -7.5300, true},
+		{"Hassan II mosque", 33.6083, -7.6328, true},
+		{"Ain Chock", 33.5440, -7.6060, true},
+		{"Sidi Moumen", 33.5850, -7.5100, true},
+		{"Mohammedia", 33.6860, -7.3830, false},
+		{"Rabat", 34.0209, -6.8416, false},
+		{"Bouskoura", 33.4490, -7.6480, false},
+		{"Dar Bouazza", 33.5200, -7.8200, false},
+		{"Mediouna", 33.4530, -7.5160, false},
+		{"the Atlantic", 33.6500, -7.6500, false},
+		{"off El Hank", 33.6200, -7.6600, false},
+	} {
+		g := geo.NewPoint(geo.Point{Lon: c.lon, Lat: c.lat})
+		if got := ref.Contains(g); got != c.in {
+			t.Errorf("%s (%v, %v): inside = %v", c.name, c.lat, c.lon, got)
+		}
+		err := ref.CheckLocation(g)
+		if c.in && err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if !c.in {
+			e := errs.As(err)
+			if e == nil || e.Kind != errs.Invalid || e.Key != geo.KeyOutside || e.Params["place"] != ref.City.Name {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		}
+	}
+	// A parcel of about 90 m by 110 m in Sidi Othmane, as an applicant
+	// draws it.
+	parcel, err := geo.ParseGeoJSON([]byte(`{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":
+		[[[-7.5645,33.5555],[-7.5635,33.5555],[-7.5635,33.5565],[-7.5645,33.5565],[-7.5645,33.5555]]]}}`))
+	if err != nil || !ref.Contains(parcel) || ref.CheckLocation(parcel) != nil {
+		t.Fatalf("Sidi Othmane parcel: %v", err)
+	}
+	// One running from the Corniche into the ocean is refused, though
+	// most of its corners are on land.
+	pier := geo.NewPolygon(geo.Polygon{{{Lon: -7.675, Lat: 33.590}, {Lon: -7.670, Lat: 33.590}, {Lon: -7.670, Lat: 33.620},
+		{Lon: -7.672, Lat: 33.595}, {Lon: -7.675, Lat: 33.590}}})
+	if err := pier.Validate(); err != nil || ref.Contains(pier) {
+		t.Fatalf("pier: %v", err)
+	}
+	// About the commune's size (some 220 km² officially; the sketch is
+	// rougher than that).
+	if a := ref.Boundary.Area() / 1e6; a < 150 || a > 350 {
+		t.Errorf("area %.0f km²", a)
+	}
+	b := ref.Boundary.Bounds()
+	if b.Min.Lon < -7.75 || b.Max.Lon > -7.45 || b.Min.Lat < 33.48 || b.Max.Lat > 33.66 {
+		t.Errorf("bounds %+v", b)
+	}
+	if c := ref.Boundary.Centroid(); !ref.Contains(geo.NewPoint(c)) {
+		t.Errorf("centre %v outside", c)
+	}
+}
+
+func TestReferenceBoundaryFromFile(t *testing.T) {
+	withBoundary := func(boundary string) []byte {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(casablancaJSON, &m); err != nil {
+			t.Fatal(err)
+		}
+		if boundary == "" {
+			delete(m, "boundary")
+		} else {
+			m["boundary"] = json.RawMessage(boundary)
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	multi := `{"type":"MultiPolygon","coordinates":[[[[-7.7,33.5],[-7.6,33.5],[-7.6,33.6],[-7.7,33.5]]],[[[-7.55,33.5],[-7.5,33.5],[-7.5,33.55],[-7.55,33.5]]]]}`
+	ref, err := ParseReference(withBoundary(multi))
+	if err != nil || ref.Boundary.Type != geo.TypeMultiPolygon || !ref.Contains(geo.NewPoint(geo.Point{Lon: -7.52, Lat: 33.51})) {
+		t.Fatalf("a multipolygon boundary: %v", err)
+	}
+	for name, boundary := range map[string]string{
+		"no boundary":       "",
+		"null boundary":     "null",
+		"a point":           `{"type":"Point","coordinates":[-7.6,33.57]}`,
+		"a crossing ring":   `{"type":"Polygon","coordinates":[[[-7.7,33.5],[-7.5,33.6],[-7.5,33.5],[-7.7,33.6],[-7.7,33.5]]]}`,
+		"an open ring":      `{"type":"Polygon","coordinates":[[[-7.7,33.5],[-7.5,33.5],[-7.5,33.6]]]}`,
+		"out of range":      `{"type":"Polygon","coordinates":[[[-7.7,33.5],[-7.5,33.5],[-7.5,93.6],[-7.7,33.5]]]}`,
+		"not a geometry":    `"Casablanca"`,
+		"overlapping parts": `{"type":"MultiPolygon","coordinates":[[[[-7.7,33.5],[-7.6,33.5],[-7.6,33.6],[-7.7,33.5]]],[[[-7.65,33.5],[-7.5,33.5],[-7.5,33.55],[-7.65,33.5]]]]}`,
+	} {
+		if _, err := ParseReference(withBoundary(boundary)); !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
 	}
 }
