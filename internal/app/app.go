@@ -33,10 +33,13 @@ import (
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/jobs"
 	"madina/internal/platform/password"
+	"madina/internal/platform/pdf"
+	"madina/internal/platform/ratelimit"
 	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
@@ -65,6 +68,7 @@ type App struct {
 	Notify    *notify.Service
 	Districts *district.Store
 	Permits   *permit.Catalogue
+	Files     *permit.Service
 
 	migrations []db.Migration
 	closers    []func() error
@@ -74,7 +78,7 @@ type App struct {
 func MessageSources() []fs.FS {
 	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages,
 		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages, permit.Messages,
-		calendar.Messages}
+		calendar.Messages, geo.Messages, pdf.Messages}
 }
 
 // NewLogger makes the process logger.
@@ -155,6 +159,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
 	}
+	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
+		permit.Config{BaseURL: cfg.BaseURL, Locate: cityLocator(), InspectPDF: inspectPDF})
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
 		{Key: "nav.arrondissements", Href: "/arrondissements"}}
 	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
@@ -210,6 +216,9 @@ func (a *App) routes(mw *identity.Middleware) {
 	(&portal.Handlers{Web: a.Web}).Routes(rt)
 	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
 	(&permit.Handlers{Catalogue: a.Permits, Cat: a.Cat, Web: a.Web, Resp: a.Resp}).Routes(rt)
+	fh := &permit.FileHandlers{Service: a.Files, Cat: a.Cat, Web: a.Web, Resp: a.Resp, TrustProxy: a.Cfg.TrustProxy,
+		Track: ratelimit.New(30.0/60, 30, time.Hour)}
+	fh.APIRoutes(rt)
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
 	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -254,6 +263,41 @@ func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
 		out[i] = identity.Place{Code: w.Code, Kind: w.Kind, Arrondissement: w.Arrondissement, Name: w.Name}
 	}
 	return out, err
+}
+
+// cityLocator checks parcel locations against the city's territory.
+func cityLocator() func(geojson, lat, lon string) (permit.Location, error) {
+	ref := district.Casablanca()
+	return permit.Locator(ref.Boundary, ref.City.Name)
+}
+
+// inspectPDF checks an uploaded PDF and counts its pages.
+func inspectPDF(r io.ReaderAt, size int64) (int, error) {
+	info, err := pdf.Inspect(r, size)
+	return info.Pages, err
+}
+
+// sweepInterval is how often the legal clock looks for passed deadlines.
+const sweepInterval = time.Minute
+
+// sweepDeadlines runs the legal clock until ctx ends: passed deadlines
+// raise alerts or apply the catalogue's silence rule. Every node may run
+// it; each deadline is claimed once.
+func (a *App) sweepDeadlines(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := a.Files.Sweep(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("permit deadlines", "err", err.Error())
+		} else if n > 0 {
+			a.Log.Info("permit deadlines handled", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openBox returns the server's secret box: from the configured key, else
@@ -317,6 +361,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 				a.Log.Warn("jobs shutdown", "err", err.Error())
 			}
 		}()
+	}
+	if a.Cfg.Workers > 0 {
+		go a.sweepDeadlines(qctx)
 	}
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)

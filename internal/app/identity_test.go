@@ -26,12 +26,12 @@ import (
 
 // browser is a client with its own cookies against a test server.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	c   *http.Client
 	url string
 }
 
-func newBrowser(t *testing.T, srv *httptest.Server) *browser {
+func newBrowser(t testing.TB, srv *httptest.Server) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse

@@ -1,15 +1,15 @@
 package app
 
 import (
-	"io/fs"
-
 	"context"
-	"madina/internal/identity"
+	"io/fs"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"madina/internal/identity"
 	"madina/internal/notify"
+	"madina/internal/permit"
 	"madina/internal/platform/jobs"
 )
 
@@ -21,7 +21,7 @@ func (a *App) newNotify() (*notify.Service, error) {
 		SMTP: notify.SMTPConfig{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username,
 			Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS},
 		SMS:       notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
-		Templates: []fs.FS{identity.Notices()},
+		Templates: []fs.FS{identity.Notices(), permit.Notices()},
 	})
 }
 

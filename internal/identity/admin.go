@@ -1017,3 +1017,40 @@ func (s *Service) Counts(ctx context.Context) (AdminCounts, error) {
 	}
 	return c, nil
 }
+
+// WindowStaff lists the people answerable for a window's work: its agents,
+// and their supervisors — the administrators of the organisations those
+// agents work in. Disabled accounts are left out.
+func (s *Store) WindowStaff(ctx context.Context, q db.Querier, window string) ([]Person, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT g.person_id FROM staff_grants g JOIN persons p ON p.id = g.person_id
+		WHERE g.revoked_at IS NULL AND p.disabled_at IS NULL AND (
+			(g.role = 'window_agent' AND g.window_code = $1) OR
+			(g.role = 'admin' AND g.organisation_code IN (SELECT organisation_code FROM staff_grants
+				WHERE role = 'window_agent' AND window_code = $1 AND revoked_at IS NULL)))
+		ORDER BY g.person_id`, window)
+	if err != nil {
+		return nil, fmt.Errorf("identity: window staff: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("identity: window staff: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Person, 0, len(ids))
+	for _, id := range ids {
+		p, err := s.Person(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -96,7 +96,19 @@ type Spec struct {
 	Documents  []Document      `json:"documents"`
 	Schedules  []ScheduleSpec  `json:"schedules"`
 	Routing    []RuleSpec      `json:"routing"`
+	Deposit    Deposit         `json:"deposit"`
 	Kinds      []KindSpec      `json:"kinds"`
+}
+
+// Deposit are the rules of deposit appointments at the windows: slot
+// length, how many applicants each slot takes by kind of window, how far
+// ahead one may book, and until when one may book, move or cancel.
+type Deposit struct {
+	SlotMinutes       int            `json:"slot_minutes"`
+	Capacity          map[string]int `json:"capacity"` // by window kind
+	HorizonDays       int            `json:"horizon_days"`
+	MinNoticeHours    int            `json:"min_notice_hours"`    // book at least this long before the slot
+	ChangeNoticeHours int            `json:"change_notice_hours"` // move or cancel at least this long before
 }
 
 // Source is a legal or local text a deadline or a fee rests on.
@@ -264,9 +276,11 @@ type Catalogue struct {
 	City      string  `json:"city"`
 	Effective string  `json:"effective"`
 	Kinds     []*Kind `json:"kinds"`
+	Deposit   Deposit `json:"deposit"`
 	Rules     int     `json:"-"`
 	Schedules int     `json:"-"`
 	byCode    map[string]*Kind
+	steps     map[string]Step
 }
 
 // Kind is a permit kind with its documents, fields, routing, handling and
@@ -776,8 +790,31 @@ func Compile(s Spec) (*Catalogue, error) {
 		}
 	}
 
+	dp := s.Deposit
+	if dp.SlotMinutes < 5 || dp.SlotMinutes > 240 {
+		c.addf("deposit: slot_minutes %d must be between 5 and 240", dp.SlotMinutes)
+	}
+	for _, w := range windowKinds {
+		if dp.Capacity[w] < 1 {
+			c.addf("deposit: capacity of %s windows must be at least 1", w)
+		}
+	}
+	for w := range dp.Capacity {
+		if !slices.Contains(windowKinds, w) {
+			c.addf("deposit: capacity for unknown window kind %q", w)
+		}
+	}
+	if dp.HorizonDays < 1 || dp.HorizonDays > 180 {
+		c.addf("deposit: horizon_days %d must be between 1 and 180", dp.HorizonDays)
+	}
+	if dp.MinNoticeHours < 0 || dp.ChangeNoticeHours < 0 || dp.MinNoticeHours > 168 || dp.ChangeNoticeHours > 168 {
+		c.addf("deposit: notice hours must be between 0 and 168")
+	}
 	cat := &Catalogue{Version: s.Version, City: s.City, Effective: s.Effective, byCode: map[string]*Kind{},
-		Rules: len(s.Routing), Schedules: len(s.Schedules)}
+		Deposit: dp, Rules: len(s.Routing), Schedules: len(s.Schedules), steps: map[string]Step{}}
+	for _, x := range s.Steps {
+		cat.steps[x.Code] = x
+	}
 	kidx := index(c, "kinds", s.Kinds, func(x KindSpec) string { return x.Code })
 	var specs []KindSpec // of the kinds kept, in the same order
 	for i, ks := range s.Kinds {
@@ -1009,6 +1046,20 @@ func (k *Kind) Sources() []Source {
 		add(f.Source)
 	}
 	return out
+}
+
+// overallName names a file's overall deadline.
+var overallName = Text{AR: "الأجل الإجمالي", FR: "Délai global", EN: "Overall deadline"}
+
+// StepName is the name of a step (or of the overall deadline).
+func (cat *Catalogue) StepName(code string) Text {
+	if code == Overall {
+		return overallName
+	}
+	if st, ok := cat.steps[code]; ok {
+		return st.Name
+	}
+	return Text{AR: code, FR: code, EN: code}
 }
 
 // Kind returns the kind with code c.

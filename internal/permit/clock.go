@@ -1,0 +1,156 @@
+package permit
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/notify"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+)
+
+// sweepBatch bounds the deadlines one sweep handles.
+const sweepBatch = 200
+
+// Sweep handles the deadlines that have passed: the catalogue's silence
+// rule applies where it has one (tacit approval, or the right to refer the
+// file to the higher authority), and otherwise the agents of the window
+// and their supervisors are alerted. Each deadline is claimed in its own
+// transaction, so several nodes may sweep at once; it returns how many it
+// handled.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.now()
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM permit_deadlines WHERE met_at IS NULL AND paused_at IS NULL
+		AND alerted_at IS NULL AND due_at < $1 ORDER BY due_at LIMIT `+strconv.Itoa(sweepBatch), now)
+	if err != nil {
+		return 0, fmt.Errorf("permit: sweep: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		done, err := s.expire(ctx, id, now)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// expire handles one passed deadline, unless another node claimed it.
+func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, error) {
+	claimed := false
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+		claimed = false
+		res, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL
+			AND met_at IS NULL AND paused_at IS NULL`, now, id)
+		if err != nil {
+			return fmt.Errorf("permit: claim deadline: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		claimed = true
+		var fileID int64
+		var d StepDeadline
+		d, err = scanDeadline(tx.QueryRowContext(ctx, `SELECT `+deadlineColumns+` FROM permit_deadlines WHERE id = $1`, id))
+		if err != nil {
+			return fmt.Errorf("permit: deadline %d: %w", id, err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT file_id FROM permit_deadlines WHERE id = $1`, id).Scan(&fileID); err != nil {
+			return err
+		}
+		f, err := file(ctx, tx, "id", fileID)
+		if err != nil {
+			return err
+		}
+		k, err := s.cat.Kind(f.Kind)
+		if err != nil {
+			return err
+		}
+		system := authz.Actor{}
+		data := map[string]any{"step": d.Step, "due": d.DueAt}
+		switch {
+		case d.Silence == SilenceApproval && f.State == UnderReview:
+			t, _ := transitionNamed(TTacit)
+			to, err := checkTransition(t, f.State, f.Family)
+			if err != nil {
+				return err
+			}
+			from := f.State
+			f.State, f.Holder, f.Tacit = to, holderOf[to], true
+			if _, err := s.close(ctx, tx, f, "", now); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET outcome = 'tacit_approval' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			if err := bump(ctx, tx, f, now); err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, system, k, f, TTacit, from, to, data, true, now); err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, f, k, "permit.tacit", nil)
+		case d.Silence == SilenceReferral:
+			if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET met_at = $1, outcome = 'referral' WHERE id = $2`, now, id); err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, system, k, f, "referral", "", "", data, true, now); err != nil {
+				return err
+			}
+			return s.tell(ctx, tx, f, k, "permit.referral", nil)
+		}
+		if err := s.record(ctx, tx, system, k, f, "overdue", "", "", data, false, now); err != nil {
+			return err
+		}
+		return s.alert(ctx, tx, f, k, d)
+	})
+	return claimed && err == nil, err
+}
+
+// alert tells a window's agents and their supervisors that a deadline of
+// one of its files has passed.
+func (s *Service) alert(ctx context.Context, tx *db.Tx, f *File, k *Kind, d StepDeadline) error {
+	if f.Window == "" || s.cfg.Silent {
+		return nil
+	}
+	staff, err := s.people.WindowStaff(ctx, tx, f.Window)
+	if err != nil {
+		return err
+	}
+	for _, p := range staff {
+		l := i18n.Lang(p.Lang)
+		data := s.data(ctx, f, k, p.Lang, nil)
+		data["Name"] = p.DisplayName(p.Lang)
+		data["Step"] = s.cat.StepName(d.Step).Pick(l)
+		data["Due"] = i18n.FormatDate(l, d.DueAt)
+		channels := []notify.Channel{notify.Inbox}
+		if p.EmailVerifiedAt != nil {
+			channels = append(channels, notify.Email)
+		}
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: "permit.overdue", Data: data,
+			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(p.ID, 10), Email: p.Email, Lang: p.Lang},
+			Channels: channels}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,563 @@
+package permit
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/identity"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/ratelimit"
+	"madina/internal/platform/web"
+)
+
+// FileHandlers serve permit files: the applicant's and the window's pages,
+// the public tracking page, and the same in the JSON API.
+type FileHandlers struct {
+	Service *Service
+	Cat     *i18n.Catalog
+	Web     *web.Renderer
+	Resp    *httpx.Responder
+	// Track limits public tracking look-ups per client address.
+	Track      *ratelimit.Limiter
+	TrustProxy bool
+}
+
+// APIRoutes registers the files API. Window work (accept, return, decide,
+// extend) is not in it: the policy keeps staff actions to browser sessions
+// that passed the second factor, which API tokens are not.
+func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /api/v1/files", h.apiList)
+	rt.HandleFunc("POST /api/v1/files", h.apiCreate)
+	rt.HandleFunc("GET /api/v1/files/{id}", h.apiGet)
+	rt.HandleFunc("PUT /api/v1/files/{id}", h.apiUpdate)
+	rt.HandleLarge("POST /api/v1/files/{id}/documents/{item}", MaxUpload+1<<20, http.HandlerFunc(h.apiUpload))
+	rt.HandleFunc("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
+	rt.HandleFunc("POST /api/v1/files/{id}/submit", h.apiSubmit)
+	rt.HandleFunc("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
+	rt.HandleFunc("GET /api/v1/files/{id}/slots", h.apiSlots)
+	rt.HandleFunc("PUT /api/v1/files/{id}/appointment", h.apiBook)
+	rt.HandleFunc("DELETE /api/v1/files/{id}/appointment", h.apiCancel)
+	rt.HandleFunc("GET /api/v1/files/{id}/receipt", h.receipt)
+	rt.HandleFunc("GET /files/{id}/receipt.pdf", h.receipt)
+	rt.HandleFunc("GET /api/v1/track", h.apiTrack)
+}
+
+// receipt sends an accepted file's PDF receipt (API and browser alike).
+func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	b, name, err := h.Service.Receipt(r.Context(), actor(r), id)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", contentDisposition(name))
+	w.Header().Set("Cache-Control", "private, no-cache")
+	_, _ = w.Write(b)
+}
+
+func actor(r *http.Request) authz.Actor {
+	if v := identity.FromContext(r.Context()); v != nil {
+		return v.Actor
+	}
+	return authz.Actor{}
+}
+
+// fileID reads the {id} path value; a malformed one is simply not found.
+func fileID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.E(errs.NotFound, "permit.error.file_not_found")
+	}
+	return id, nil
+}
+
+// FileJSON is a file as the API shows it.
+type FileJSON struct {
+	ID             int64          `json:"id"`
+	Ref            string         `json:"ref"`
+	Number         string         `json:"number,omitempty"`
+	TrackingCode   string         `json:"tracking_code"`
+	Kind           string         `json:"kind"`
+	Family         string         `json:"family"`
+	OwnerPerson    int64          `json:"owner_person,omitempty"`
+	OwnerLegal     int64          `json:"owner_legal,omitempty"`
+	State          State          `json:"state"`
+	Step           string         `json:"step,omitempty"`
+	Holder         string         `json:"holder"`
+	Title          string         `json:"title"`
+	Address        string         `json:"address"`
+	Arrondissement string         `json:"arrondissement,omitempty"`
+	Location       any            `json:"location,omitempty"`
+	Fields         Values         `json:"fields"`
+	Parties        []Party        `json:"parties"`
+	Window         string         `json:"window,omitempty"`
+	DueAt          *time.Time     `json:"due_at,omitempty"`
+	DecisionReason string         `json:"decision_reason,omitempty"`
+	Tacit          bool           `json:"tacit,omitempty"`
+	Version        int            `json:"version"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	SubmittedAt    *time.Time     `json:"submitted_at,omitempty"`
+	AcceptedAt     *time.Time     `json:"accepted_at,omitempty"`
+	ClosedAt       *time.Time     `json:"closed_at,omitempty"`
+	Checklist      []checkJSON    `json:"checklist,omitempty"`
+	Missing        []string       `json:"missing,omitempty"`
+	Deadlines      []StepDeadline `json:"deadlines,omitempty"`
+	Events         []Event        `json:"events,omitempty"`
+	Appointment    *Appointment   `json:"appointment,omitempty"`
+	Route          *routeJSON     `json:"route,omitempty"`
+	Actions        []string       `json:"actions,omitempty"`
+}
+
+type checkJSON struct {
+	Item     string   `json:"item"`
+	Name     Text     `json:"name"`
+	Types    []string `json:"types"`
+	Required bool     `json:"required"`
+	Latest   *Upload  `json:"latest,omitempty"`
+	Versions []Upload `json:"versions,omitempty"`
+}
+
+type routeJSON struct {
+	Window      string `json:"window_kind"`
+	Rule        string `json:"rule"`
+	Explanation Text   `json:"explanation"`
+}
+
+func fileJSON(f *File) FileJSON {
+	out := FileJSON{ID: f.ID, Ref: f.Ref, Number: f.Number, TrackingCode: f.TrackingCode, Kind: f.Kind, Family: f.Family,
+		OwnerPerson: f.OwnerPerson, OwnerLegal: f.OwnerLegal, State: f.State, Step: f.Step, Holder: f.Holder,
+		Title: f.Title, Address: f.Address, Arrondissement: f.Arrondissement, Fields: f.Fields, Parties: f.Parties,
+		Window: f.Window, DueAt: f.DueAt, DecisionReason: f.DecisionReason, Tacit: f.Tacit, Version: f.Version,
+		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt, SubmittedAt: f.SubmittedAt, AcceptedAt: f.AcceptedAt, ClosedAt: f.ClosedAt}
+	if out.Parties == nil {
+		out.Parties = []Party{}
+	}
+	if out.Fields == nil {
+		out.Fields = Values{}
+	}
+	if f.Location != "" {
+		out.Location = json.RawMessage(f.Location)
+	}
+	return out
+}
+
+func viewJSON(v *View) FileJSON {
+	out := fileJSON(v.File)
+	for _, it := range v.Checklist {
+		c := checkJSON{Item: it.Code, Name: it.Name, Types: it.Types, Required: it.Needed, Latest: it.Latest}
+		for _, d := range v.Documents {
+			if d.Item == it.Code {
+				c.Versions = append(c.Versions, d)
+			}
+		}
+		out.Checklist = append(out.Checklist, c)
+	}
+	out.Missing, out.Deadlines, out.Events, out.Appointment = v.Missing, v.Deadlines, v.Events, v.Appointment
+	if v.Route != nil {
+		out.Route = &routeJSON{Window: v.Route.Window, Rule: v.Route.Rule, Explanation: v.Route.Explanation}
+	}
+	for _, t := range Transitions {
+		if v.Can[t.Name] {
+			out.Actions = append(out.Actions, t.Name)
+		}
+	}
+	if v.Can["book"] {
+		out.Actions = append(out.Actions, "book")
+	}
+	return out
+}
+
+// InputJSON is what the API takes to create or change a draft.
+type InputJSON struct {
+	Kind           string          `json:"kind"`
+	OwnerPerson    int64           `json:"owner_person"`
+	OwnerLegal     int64           `json:"owner_legal"`
+	Title          string          `json:"title"`
+	Address        string          `json:"address"`
+	Arrondissement string          `json:"arrondissement"`
+	Location       json.RawMessage `json:"location"`
+	Lat            json.Number     `json:"lat"`
+	Lon            json.Number     `json:"lon"`
+	Fields         map[string]any  `json:"fields"`
+	Parties        []Party         `json:"parties"`
+	Version        int             `json:"version"`
+}
+
+func (in InputJSON) input() Input {
+	out := Input{Kind: in.Kind, OwnerPerson: in.OwnerPerson, OwnerLegal: in.OwnerLegal, Title: in.Title, Address: in.Address,
+		Arrondissement: in.Arrondissement, Lat: in.Lat.String(), Lon: in.Lon.String(), Fields: Values{}, Parties: in.Parties}
+	if len(in.Location) > 0 && string(in.Location) != "null" {
+		out.GeoJSON = string(in.Location)
+	}
+	for k, v := range in.Fields {
+		switch x := v.(type) {
+		case string:
+			out.Fields[k] = x
+		case bool:
+			out.Fields[k] = strconv.FormatBool(x)
+		case float64:
+			out.Fields[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		case nil:
+		default:
+			out.Fields[k] = "\x00invalid" // refused by the field check
+		}
+	}
+	return out
+}
+
+// apiError answers an error, listing what is missing when a file is
+// incomplete.
+func (h *FileHandlers) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	var in *Incomplete
+	if errors.As(err, &in) {
+		l := i18n.FromContext(r.Context())
+		e := errs.As(err)
+		p := httpx.Problem{Type: httpx.ProblemType(e.Kind), Title: h.Cat.T(l, "error.invalid.title"), Status: httpx.Status(e.Kind),
+			Detail: h.Cat.TMap(l, e.Key, e.Params), Instance: r.URL.Path, Code: e.Key, RequestID: httpx.RequestID(r.Context())}
+		for _, f := range in.Fields {
+			p.Errors = append(p.Errors, httpx.ProblemField{Field: f, Detail: h.Cat.T(l, "permit.error.missing_field")})
+		}
+		for _, d := range in.Documents {
+			p.Errors = append(p.Errors, httpx.ProblemField{Field: "documents." + d, Detail: h.Cat.T(l, "permit.error.missing_document")})
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(p.Status)
+		_ = json.NewEncoder(w).Encode(p)
+		return
+	}
+	h.Resp.Error(w, r, err)
+}
+
+func (h *FileHandlers) apiList(w http.ResponseWriter, r *http.Request) {
+	fs, err := h.Service.Mine(r.Context(), actor(r))
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	out := make([]FileJSON, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, fileJSON(f))
+	}
+	h.Resp.JSON(w, r, http.StatusOK, map[string]any{"files": out})
+}
+
+func (h *FileHandlers) apiView(w http.ResponseWriter, r *http.Request, status int, id int64) {
+	v, err := h.Service.View(r.Context(), actor(r), id)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", `"`+strconv.Itoa(v.File.Version)+`"`)
+	h.Resp.JSON(w, r, status, viewJSON(v))
+}
+
+func (h *FileHandlers) apiCreate(w http.ResponseWriter, r *http.Request) {
+	var in InputJSON
+	if err := httpx.DecodeJSON(r, &in, 256<<10); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	f, err := h.Service.Create(r.Context(), actor(r), in.input())
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/files/"+strconv.FormatInt(f.ID, 10))
+	h.apiView(w, r, http.StatusCreated, f.ID)
+}
+
+func (h *FileHandlers) apiGet(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.apiView(w, r, http.StatusOK, id)
+}
+
+// version is the version the client saw: the body's, else If-Match.
+func version(r *http.Request, body int) int {
+	if body != 0 {
+		return body
+	}
+	n, _ := strconv.Atoi(strings.Trim(r.Header.Get("If-Match"), `"W/`))
+	return n
+}
+
+func (h *FileHandlers) apiUpdate(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	var in InputJSON
+	if err := httpx.DecodeJSON(r, &in, 256<<10); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if _, err := h.Service.Update(r.Context(), actor(r), id, version(r, in.Version), in.input()); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.apiView(w, r, http.StatusOK, id)
+}
+
+// apiUpload takes the document as the raw request body; ?name= names it.
+func (h *FileHandlers) apiUpload(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	up, err := h.Service.AddDocument(r.Context(), actor(r), id, r.PathValue("item"), r.URL.Query().Get("name"), r.Body)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.Resp.JSON(w, r, http.StatusCreated, up)
+}
+
+func (h *FileHandlers) apiDownload(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	doc, err := fileID(r, "doc")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.serveDocument(w, r, id, doc)
+}
+
+// serveDocument sends an upload's bytes as an attachment.
+func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id, doc int64) {
+	up, rc, err := h.Service.Document(r.Context(), actor(r), id, doc)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", up.ContentType)
+	w.Header().Set("Content-Length", strconv.FormatInt(up.Size, 10))
+	w.Header().Set("Content-Disposition", contentDisposition(up.Name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, max-age=3600, immutable")
+	w.Header().Set("ETag", `"`+up.SHA256+`"`)
+	_, _ = io.Copy(w, rc)
+}
+
+// contentDisposition names a download safely in any script (RFC 6266).
+func contentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + pathEscape(name)
+}
+
+func pathEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+type versionJSON struct {
+	Version int `json:"version"`
+}
+
+// readVersion reads an optional {"version": n} body.
+func readVersion(r *http.Request) (int, error) {
+	if r.ContentLength == 0 {
+		return version(r, 0), nil
+	}
+	var v versionJSON
+	if err := httpx.DecodeJSON(r, &v, 4<<10); err != nil {
+		return 0, err
+	}
+	return version(r, v.Version), nil
+}
+
+func (h *FileHandlers) apiTransition(w http.ResponseWriter, r *http.Request, do func(id int64, version int) error) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	ver, err := readVersion(r)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if err := do(id, ver); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.apiView(w, r, http.StatusOK, id)
+}
+
+func (h *FileHandlers) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	h.apiTransition(w, r, func(id int64, v int) error {
+		_, err := h.Service.Submit(r.Context(), actor(r), id, v)
+		return err
+	})
+}
+
+func (h *FileHandlers) apiWithdraw(w http.ResponseWriter, r *http.Request) {
+	h.apiTransition(w, r, func(id int64, v int) error {
+		_, err := h.Service.Withdraw(r.Context(), actor(r), id, v)
+		return err
+	})
+}
+
+// SlotJSON is a deposit slot.
+type SlotJSON struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Free  int       `json:"free"`
+}
+
+func (h *FileHandlers) apiSlots(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	f, err := h.Service.Get(r.Context(), actor(r), id)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if f.State != Submitted {
+		h.apiError(w, r, errs.E(errs.Conflict, "permit.error.book_state"))
+		return
+	}
+	slots, err := h.Service.Slots(r.Context(), f.Window)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	out := make([]SlotJSON, 0, len(slots))
+	for _, s := range slots {
+		if s.Free > 0 {
+			out = append(out, SlotJSON{Start: s.Start, End: s.End, Free: s.Free})
+		}
+	}
+	h.Resp.JSON(w, r, http.StatusOK, map[string]any{"window": f.Window, "slots": out})
+}
+
+func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	var in struct {
+		Start time.Time `json:"start"`
+	}
+	if err := httpx.DecodeJSON(r, &in, 4<<10); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if in.Start.IsZero() {
+		h.apiError(w, r, errs.E(errs.Invalid, "permit.error.slot_unknown").OnField("start"))
+		return
+	}
+	if _, err := h.Service.Book(r.Context(), actor(r), id, in.Start); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.apiView(w, r, http.StatusOK, id)
+}
+
+func (h *FileHandlers) apiCancel(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if err := h.Service.CancelAppointment(r.Context(), actor(r), id); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	h.apiView(w, r, http.StatusOK, id)
+}
+
+// TrackJSON is the public status of a file.
+type TrackJSON struct {
+	File      string     `json:"file"`
+	Kind      string     `json:"kind"`
+	KindName  Text       `json:"kind_name"`
+	State     State      `json:"state"`
+	Step      string     `json:"step,omitempty"`
+	StepName  *Text      `json:"step_name,omitempty"`
+	Holder    string     `json:"holder"`
+	Window    *Text      `json:"window,omitempty"`
+	DueAt     *time.Time `json:"due_at,omitempty"`
+	Submitted *time.Time `json:"submitted_at,omitempty"`
+	Events    []Event    `json:"events"`
+}
+
+// limited applies the tracking rate limit to the client.
+func (h *FileHandlers) limited(r *http.Request) error {
+	if h.Track == nil {
+		return nil
+	}
+	if ok, wait := h.Track.Allow(httpx.ClientIP(r, h.TrustProxy)); !ok {
+		secs := max(1, int(wait.Seconds()))
+		return errs.E(errs.TooMany, "permit.error.rate").With("minutes", (secs+59)/60)
+	}
+	return nil
+}
+
+func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) {
+	if err := h.limited(r); err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	t, err := h.Service.PublicStatus(r.Context(), r.URL.Query().Get("number"), r.URL.Query().Get("code"))
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	out := TrackJSON{File: t.Display, Kind: t.Kind.Code, KindName: t.Kind.Name, State: t.State, Step: t.Step, Holder: t.Holder,
+		DueAt: t.DueAt, Submitted: t.Submitted, Events: t.Events}
+	if t.Step != "" {
+		n := h.Service.Catalogue().StepName(t.Step)
+		out.StepName = &n
+	}
+	if t.Window != nil {
+		out.Window = &t.Window.Name
+	}
+	if out.Events == nil {
+		out.Events = []Event{}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.Resp.JSON(w, r, http.StatusOK, out)
+}

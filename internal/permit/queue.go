@@ -1,0 +1,214 @@
+package permit
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/district"
+	"madina/internal/platform/errs"
+)
+
+// Queue tabs: what a window agent works through.
+const (
+	TabUrgent   = "urgent"   // everything the window holds, the most overdue first
+	TabNew      = "new"      // new deposits to check
+	TabAccepted = "accepted" // complete files to dispatch to the committee
+	TabReview   = "review"   // economic files awaiting the officer's decision
+)
+
+// Tabs lists the queue's tabs in order.
+var Tabs = []string{TabUrgent, TabNew, TabAccepted, TabReview}
+
+var tabState = map[string]State{TabNew: Submitted, TabAccepted: Accepted, TabReview: UnderReview}
+
+// QueuePageSize is how many files a queue page shows.
+const QueuePageSize = 50
+
+// QueueRow is a file in a window's queue.
+type QueueRow struct {
+	ID          int64
+	Display     string
+	Kind        string
+	State       State
+	OwnerAR     string
+	OwnerLatin  string
+	DueAt       *time.Time
+	SubmittedAt *time.Time
+	Appointment *time.Time
+}
+
+// Overdue reports whether the row's deadline has passed at now.
+func (r QueueRow) Overdue(now time.Time) bool { return r.DueAt != nil && r.DueAt.Before(now) }
+
+// Owner is the owner's name in language lang.
+func (r QueueRow) Owner(lang string) string {
+	if lang == "ar" && r.OwnerAR != "" || r.OwnerLatin == "" {
+		return r.OwnerAR
+	}
+	return r.OwnerLatin
+}
+
+// Queue is one page of a window's queue.
+type Queue struct {
+	Window  district.Window
+	Tab     string
+	Rows    []QueueRow
+	Counts  map[string]int // by tab
+	Overdue int
+	Page    int
+	Pages   int
+	Now     time.Time
+}
+
+// AgentWindows lists the windows an actor works at.
+func AgentWindows(a authz.Actor) []string {
+	var out []string
+	for _, g := range a.Grants {
+		if g.Role == authz.WindowAgent && g.Window != "" {
+			out = append(out, g.Window)
+		}
+	}
+	return out
+}
+
+// Queue returns a page of the files window holds, the most urgent first.
+func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, page int) (*Queue, error) {
+	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+		return nil, err
+	}
+	w, err := s.window(ctx, window)
+	if err != nil {
+		return nil, errs.E(errs.NotFound, "").Cause(err)
+	}
+	if tab == "" {
+		tab = TabUrgent
+	}
+	if _, ok := tabState[tab]; !ok && tab != TabUrgent {
+		return nil, errs.E(errs.Invalid, "permit.error.tab").OnField("tab")
+	}
+	page = max(page, 1)
+	now := s.now()
+	q := &Queue{Window: w, Tab: tab, Page: page, Counts: map[string]int{}, Now: now}
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
+		FROM permit_files WHERE window_code = $1 AND holder = 'window' GROUP BY state`, w.Code, now)
+	if err != nil {
+		return nil, fmt.Errorf("permit: queue counts: %w", err)
+	}
+	for rows.Next() {
+		var st State
+		var n, late int
+		if err := rows.Scan(&st, &n, &late); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		q.Counts[TabUrgent] += n
+		q.Overdue += late
+		for t, s := range tabState {
+			if s == st {
+				q.Counts[t] = n
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	q.Pages = max(1, (q.Counts[tab]+QueuePageSize-1)/QueuePageSize)
+	q.Rows, err = s.queueRows(ctx, w.Code, tabState[tab], page)
+	return q, err
+}
+
+// queueRows reads one page of a window's queue (of state st, or all).
+func (s *Service) queueRows(ctx context.Context, window string, st State, page int) ([]QueueRow, error) {
+	args := []any{window}
+	filter := ""
+	if st != "" {
+		filter = ` AND f.state = $2`
+		args = append(args, string(st))
+	}
+	query := `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
+		COALESCE(TRIM(p.given_name_ar || ' ' || p.family_name_ar), l.name_ar, ''),
+		COALESCE(TRIM(p.given_name_latin || ' ' || p.family_name_latin), l.name, '')
+		FROM permit_files f
+		LEFT JOIN persons p ON p.id = f.owner_person_id
+		LEFT JOIN legal_persons l ON l.id = f.owner_legal_id
+		LEFT JOIN permit_appointments ap ON ap.file_id = f.id AND ap.status = 'booked'
+		WHERE f.window_code = $1 AND f.holder = 'window'` + filter + `
+		ORDER BY f.due_at NULLS LAST, f.id LIMIT ` + fmt.Sprint(QueuePageSize) + ` OFFSET ` + fmt.Sprint((page-1)*QueuePageSize)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: queue: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueRow
+	for rows.Next() {
+		var r QueueRow
+		var due, sub, ap sql.NullTime
+		if err := rows.Scan(&r.ID, &r.Display, &r.Kind, &r.State, &due, &sub, &ap, &r.OwnerAR, &r.OwnerLatin); err != nil {
+			return nil, fmt.Errorf("permit: queue: %w", err)
+		}
+		r.DueAt, r.SubmittedAt, r.Appointment = nullTime(due), nullTime(sub), nullTime(ap)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Mine lists the files an applicant may see: their own, those of the legal
+// persons they represent, and those they hold a mandate for, the most
+// recently changed first.
+func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
+	if a.Anonymous() {
+		return nil, authz.Check(a, authz.ReadFile, authz.Resource{})
+	}
+	persons := []any{a.Person}
+	var legals []any
+	for _, id := range a.Represents {
+		legals = append(legals, id)
+	}
+	for _, m := range a.Mandates {
+		if m.OwnerPerson != 0 {
+			persons = append(persons, m.OwnerPerson)
+		}
+		if m.OwnerLegal != 0 {
+			legals = append(legals, m.OwnerLegal)
+		}
+	}
+	args := []any{a.Person}
+	in := func(ids []any) string {
+		ph := make([]string, len(ids))
+		for i, id := range ids {
+			args = append(args, id)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		return strings.Join(ph, ", ")
+	}
+	where := `f.created_by = $1 OR f.owner_person_id IN (` + in(persons) + `)`
+	if len(legals) > 0 {
+		where += ` OR f.owner_legal_id IN (` + in(legals) + `)`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+fileColumns+` FROM permit_files f WHERE `+where+`
+		ORDER BY f.updated_at DESC, f.id DESC LIMIT 500`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: my files: %w", err)
+	}
+	defer rows.Close()
+	var out []*File
+	for rows.Next() {
+		f, err := scanFile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("permit: my files: %w", err)
+		}
+		k, err := s.cat.Kind(f.Kind)
+		if err != nil {
+			continue
+		}
+		if authz.Decide(a, authz.ReadFile, f.Resource(k)).Allow {
+			out = append(out, f)
+		}
+	}
+	return out, rows.Err()
+}
