@@ -60,8 +60,10 @@ CREATE TABLE permit_files (
 CREATE INDEX permit_files_owner_person ON permit_files (owner_person_id) WHERE owner_person_id IS NOT NULL;
 CREATE INDEX permit_files_owner_legal ON permit_files (owner_legal_id) WHERE owner_legal_id IS NOT NULL;
 CREATE INDEX permit_files_created_by ON permit_files (created_by);
--- A window's queue: files it holds, the most urgent first.
+-- A window's queue: files it holds, the most urgent first; by state for
+-- its tabs and their counts.
 CREATE INDEX permit_files_queue ON permit_files (window_code, due_at, id) WHERE holder = 'window';
+CREATE INDEX permit_files_tabs ON permit_files (window_code, state, due_at, id) WHERE holder = 'window';
 
 -- The parties named on a file; person_id when they have an account.
 CREATE TABLE permit_parties (
