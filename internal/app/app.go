@@ -134,6 +134,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.DB.Close)
+	// A catalogue imported with "madina admin import-catalogue" replaces
+	// the embedded one; a file given on the command line wins over both.
+	if cfg.PermitCatalogueFile == "" {
+		active, err := permit.ActiveCatalogue(ctx, a.DB)
+		if err != nil {
+			return nil, err
+		}
+		if active != nil {
+			a.Permits, permits = active, active
+		}
+	}
 	a.Cat, err = i18n.Load(MessageSources()...)
 	if err != nil {
 		return nil, err
@@ -162,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
 		permit.Config{BaseURL: cfg.BaseURL, Locate: cityLocator(), InspectPDF: inspectPDF})
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
-		{Key: "nav.arrondissements", Href: "/arrondissements"}}
+		{Key: "nav.arrondissements", Href: "/arrondissements"}, {Key: "nav.files", Href: "/files"}}
 	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
 	if err != nil {
 		return nil, err
@@ -219,6 +230,7 @@ func (a *App) routes(mw *identity.Middleware) {
 	fh := &permit.FileHandlers{Service: a.Files, Cat: a.Cat, Web: a.Web, Resp: a.Resp, TrustProxy: a.Cfg.TrustProxy,
 		Track: ratelimit.New(30.0/60, 30, time.Hour)}
 	fh.APIRoutes(rt)
+	fh.WebRoutes(rt)
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
 	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -590,7 +590,8 @@ func TestAPIPermitKinds(t *testing.T) {
 }
 
 // TestPermitCatalogueFile runs "madina admin import-catalogue" on good and
-// bad files, and serves a checked file with --permit-catalogue-file.
+// bad files, serves a checked file with --permit-catalogue-file, and an
+// imported one from the database.
 func TestPermitCatalogueFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, spec any) string {
@@ -618,8 +619,8 @@ func TestPermitCatalogueFile(t *testing.T) {
 	good.Version = "2024.2"
 	good.Kinds[0].Name.EN = "Permit to build"
 	goodPath := write("good.json", good)
-	if code, out, errOut := run(goodPath); code != 0 || !strings.Contains(out, "permit catalogue 2024.2 of casablanca, in force from 2023-07-13, is valid") ||
-		!strings.Contains(out, "9 urban kinds: building, repair,") || !strings.Contains(out, "4 economic kinds") || !strings.Contains(out, "--permit-catalogue-file "+goodPath) {
+	if code, out, errOut := run("--check", goodPath); code != 0 || !strings.Contains(out, "permit catalogue 2024.2 of casablanca, in force from 2023-07-13, is valid") ||
+		!strings.Contains(out, "9 urban kinds: building, repair,") || !strings.Contains(out, "4 economic kinds") || !strings.Contains(out, "Checked only") {
 		t.Fatalf("good file: exit %d\n%s%s", code, out, errOut)
 	}
 
@@ -628,21 +629,44 @@ func TestPermitCatalogueFile(t *testing.T) {
 	bad.Kinds[3].Description.AR = ""
 	bad.Schedules[0].Steps[0].Deadline.Source = ""
 	badPath := write("bad.json", bad)
-	code, out, errOut := run(badPath)
+	code, out, errOut := run("--check", badPath)
 	if code != 1 || out != "" || !strings.Contains(errOut, badPath+" is refused, 3 problem(s):") ||
 		!strings.Contains(errOut, `  - routing rule "r3_and_above": unknown kind "buildng"`) ||
 		!strings.Contains(errOut, `  - kind "regularisation": description lacks a translation (ar)`) ||
 		!strings.Contains(errOut, `  - schedule "large_project" step #1 (receipt): deadline without a source`) {
 		t.Fatalf("bad file: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	if code, _, errOut := run(write("broken.json", "{\n  \"format\": 1,\n  \"kinds\": [\n}")); code != 1 || !strings.Contains(errOut, "line 4, column 1") {
+	if code, _, errOut := run("--check", write("broken.json", "{\n  \"format\": 1,\n  \"kinds\": [\n}")); code != 1 || !strings.Contains(errOut, "line 4, column 1") {
 		t.Fatalf("malformed file: exit %d, %s", code, errOut)
 	}
 	if code, _, _ := run(); code != 2 {
 		t.Fatalf("no file: exit %d, want 2", code)
 	}
-	if code, _, errOut := run(filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "no such file") {
+	if code, _, errOut := run("--check", filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "no such file") {
 		t.Fatalf("missing file: exit %d, %s", code, errOut)
+	}
+
+	// Imported: stored as a version and in force for the servers started
+	// afterwards; the same again changes nothing; another text under the
+	// same version number is refused; a bad file stores nothing.
+	data := t.TempDir()
+	if code, out, errOut := run("--data-dir", data, goodPath); code != 0 || !strings.Contains(out, "Version 2024.2 is now the catalogue in force") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run("--data-dir", data, goodPath); code != 0 || !strings.Contains(out, "already the catalogue in force") {
+		t.Fatalf("import again: exit %d\n%s", code, out)
+	}
+	other := permit.CasablancaSpec()
+	other.Version = "2024.2"
+	if code, _, errOut := run("--data-dir", data, write("other.json", other)); code != 1 || !strings.Contains(errOut, "2024.2") {
+		t.Fatalf("same version, other text: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := run("--data-dir", data, badPath); code != 1 {
+		t.Fatalf("bad file imported: exit %d", code)
+	}
+	imported := newTestAppWith(t, func(c *config.Config) { c.DataDir = data; c.DatabaseURL = "" })
+	if r := do(t, imported.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.body, "Permit to build") {
+		t.Fatalf("imported catalogue not served: %d %s", r.code, grep(r.body, "<h1"))
 	}
 
 	// The server serves the file it is given, and refuses to start on a bad one.

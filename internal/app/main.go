@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"madina/internal/audit"
 	"madina/internal/district"
@@ -93,12 +94,15 @@ func versionString() string {
 }
 
 // parse parses a subcommand's flags; register picks which.
-func parse(name string, args []string, stderr io.Writer, register func(*config.Flags)) (config.Config, *flag.FlagSet, error) {
+func parse(name string, args []string, stderr io.Writer, register func(*config.Flags), own ...func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	var cfg config.Config
 	fs := flag.NewFlagSet("madina "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := config.New(fs, &cfg)
 	register(f)
+	for _, o := range own {
+		o(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, fs, err
@@ -175,7 +179,7 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 Tasks:
   import-districts FILE   load or update a city's prefectures, arrondissements and windows from a JSON file
-  import-catalogue FILE   check a permit catalogue file and summarise it; serve it with --permit-catalogue-file
+  import-catalogue FILE   check a permit catalogue file, store it and put it in force (--check: only check it)
   create-staff            open a staff account, or give a role to an existing one (--help for its flags)
   create-admin            open the first administrator's account
 `
@@ -187,7 +191,7 @@ Tasks:
 	case "create-staff", "create-admin":
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr)
 	case "import-catalogue":
-		return cmdImportCatalogue(args[1:], stdout, stderr)
+		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
 	case "import-districts":
 		cfg, fs, err := parse("admin import-districts", args[1:], stderr, (*config.Flags).Server)
 		if err != nil {
@@ -226,23 +230,19 @@ Tasks:
 }
 
 // cmdImportCatalogue checks a permit catalogue file as the server would
-// load it, lists every problem of a refused one, and summarises a good one.
-// The server reads the catalogue at start-up (--permit-catalogue-file), so
-// a file checked here is one that will not stop it from starting.
-func cmdImportCatalogue(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("madina admin import-catalogue", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: madina admin import-catalogue FILE\n\nChecks a permit catalogue file (JSON) and summarises it. To serve it:\n  madina serve --permit-catalogue-file FILE   (or MADINA_PERMIT_CATALOGUE_FILE=FILE)\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+// load it and lists every problem of a refused one. A good one is
+// summarised, then stored as a version and put in force (servers started
+// afterwards serve it); with --check it is only checked.
+func cmdImportCatalogue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var check bool
+	cfg, fs, err := parse("admin import-catalogue", args, stderr, (*config.Flags).Database, func(fs *flag.FlagSet) {
+		fs.BoolVar(&check, "check", false, "only check the file; store nothing")
+	})
+	if err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
+		fmt.Fprint(stderr, "Usage: madina admin import-catalogue [--check] [flags] FILE\n\nChecks a permit catalogue file (JSON), then stores it and puts it in force.\n")
 		return errUsage
 	}
 	path := fs.Arg(0)
@@ -270,7 +270,24 @@ func cmdImportCatalogue(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %d %s kinds: %s\n", len(byFamily[f]), f, strings.Join(byFamily[f], ", "))
 	}
 	fmt.Fprintf(stdout, "  %d routing rules, %d deadline schedules\n", cat.Rules, cat.Schedules)
-	fmt.Fprintf(stdout, "Serve it with: madina serve --permit-catalogue-file %s\n", path)
+	if check {
+		fmt.Fprintf(stdout, "Checked only. Import it with: madina admin import-catalogue %s (or serve it with --permit-catalogue-file)\n", path)
+		return nil
+	}
+	d, _, err := OpenDB(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	_, changed, err := permit.SaveCatalogue(ctx, d, b, "cli:admin", time.Now())
+	if err != nil {
+		return err
+	}
+	if !changed {
+		fmt.Fprintf(stdout, "Version %s is already the catalogue in force.\n", cat.Version)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Version %s is now the catalogue in force; restart the server (every node) to serve it.\n", cat.Version)
 	return nil
 }
 

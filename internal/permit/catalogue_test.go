@@ -1,12 +1,16 @@
 package permit
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/district"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 )
@@ -379,4 +383,46 @@ func TestPluralForms(t *testing.T) {
 			t.Errorf("plural(%s, %d) = %q, want %q", c.l, c.n, got, c.want)
 		}
 	}
+}
+
+func TestCatalogueVersionsAreStoredAndOneIsInForce(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if c, err := ActiveCatalogue(ctx, d); c != nil || err != nil {
+			t.Fatalf("fresh database: %v %v", c, err)
+		}
+		spec := CasablancaSpec()
+		spec.Version = "2025.1"
+		b1, _ := json.Marshal(spec)
+		spec.Version = "2026.1"
+		spec.Kinds[0].Name.FR = "Permis de bâtir"
+		b2, _ := json.Marshal(spec)
+		now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+		for _, step := range []struct {
+			b       []byte
+			changed bool
+			active  string
+		}{{b1, true, "2025.1"}, {b1, false, "2025.1"}, {b2, true, "2026.1"}, {b1, true, "2025.1"}} {
+			_, changed, err := SaveCatalogue(ctx, d, step.b, "test", now)
+			if err != nil || changed != step.changed {
+				t.Fatalf("save: changed %v, %v; want %v", changed, err, step.changed)
+			}
+			c, err := ActiveCatalogue(ctx, d)
+			if err != nil || c.Version != step.active {
+				t.Fatalf("active %v, %v; want %s", c, err, step.active)
+			}
+		}
+		spec.Version = "2025.1"
+		b3, _ := json.Marshal(spec)
+		if _, _, err := SaveCatalogue(ctx, d, b3, "test", now); errs.KindOf(err) != errs.Conflict {
+			t.Fatalf("another text under a stored version: %v", err)
+		}
+		if _, _, err := SaveCatalogue(ctx, d, []byte(`{"format": 1}`), "test", now); Problems(err) == nil {
+			t.Fatalf("an invalid catalogue was stored: %v", err)
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM permit_catalogues`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d versions stored", n)
+		}
+	})
 }
