@@ -14,7 +14,8 @@ import (
 // capability adds its own.
 var signedInPages = map[string][]string{
 	"citizen": {"/me", "/me/security", "/me/inbox", "/me/preferences", "/me/tokens", "/me/legal",
-		"/me/legal/new/company", "/me/legal/new/association", "/me/profession", "/me/mandates", "/me/mandates/new"},
+		"/me/legal/new/company", "/me/legal/new/association", "/me/profession", "/me/mandates", "/me/mandates/new",
+		"/files", "/files/new"},
 	"admin": {"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/commune", "/admin/professionals", "/admin/audit"},
 }
 

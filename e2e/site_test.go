@@ -43,6 +43,8 @@ var pages = []struct {
 	{"classified establishment procedure", "/procedures/classified_establishment", 200},
 	{"habitation permit procedure", "/procedures/habitation", 200},
 	{"unknown procedure", "/procedures/kiosk", 404},
+	{"track a file", "/track", 200},
+	{"track a file, not found", "/track?number=CASA-2026-00001&code=ABCDEFGH", 404},
 }
 
 // TestSite drives one server, on a fresh SQLite database, with one

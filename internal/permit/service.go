@@ -38,6 +38,7 @@ type Location struct {
 // Places is the territorial reference the service routes files with.
 type Places interface {
 	Arrondissement(ctx context.Context, code string) (district.Arrondissement, district.Prefecture, district.Window, error)
+	Arrondissements(ctx context.Context) ([]district.Arrondissement, error)
 	Windows(ctx context.Context) ([]district.Window, error)
 }
 

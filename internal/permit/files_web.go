@@ -1,0 +1,378 @@
+package permit
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/district"
+	"madina/internal/identity"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+)
+
+// WebRoutes registers the HTML pages of permit files: the applicant's list
+// and file pages, the window's queue and the public tracking page. Every
+// journey is a plain form: nothing needs JavaScript.
+func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
+	rt.HandleFunc("GET /files", h.webList)
+	rt.HandleFunc("GET /files/new", h.webNew)
+	rt.HandleFunc("POST /files", h.webCreate)
+	rt.HandleFunc("GET /files/{id}", h.webFile)
+	rt.HandleFunc("POST /files/{id}", h.webSave)
+	rt.HandleLarge("POST /files/{id}/documents", MaxUpload+1<<20, http.HandlerFunc(h.webUpload))
+	rt.HandleFunc("GET /files/{id}/documents/{doc}", h.webDownload)
+	rt.HandleFunc("POST /files/{id}/submit", h.webSubmit)
+	rt.HandleFunc("POST /files/{id}/withdraw", h.webWithdraw)
+	rt.HandleFunc("POST /files/{id}/appointment", h.webBook)
+	rt.HandleFunc("POST /files/{id}/appointment/cancel", h.webCancel)
+	rt.HandleFunc("POST /files/{id}/accept", h.webAccept)
+	rt.HandleFunc("POST /files/{id}/return", h.webReturn)
+	rt.HandleFunc("POST /files/{id}/approve", h.webApprove)
+	rt.HandleFunc("POST /files/{id}/refuse", h.webRefuse)
+	rt.HandleFunc("POST /files/{id}/extend", h.webExtend)
+	rt.HandleFunc("GET /window", h.webWindows)
+	rt.HandleFunc("GET /window/{code}", h.webQueue)
+	rt.HandleFunc("GET /track", h.webTrack)
+}
+
+// signedIn returns the visitor, or sends them to sign in (or to finish
+// the second factor) and back to this page.
+func (h *FileHandlers) signedIn(w http.ResponseWriter, r *http.Request) *identity.Visitor {
+	v := identity.FromContext(r.Context())
+	back := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		// A form posted while signed out: come back to its page.
+		back = "/files"
+		if id := r.PathValue("id"); id != "" {
+			back += "/" + id
+		}
+	}
+	if v.Pending() {
+		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(back), http.StatusSeeOther)
+		return nil
+	}
+	if !v.SignedIn() {
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+		return nil
+	}
+	return v
+}
+
+func (h *FileHandlers) printer(r *http.Request) printer {
+	return printer{h.Cat, i18n.FromContext(r.Context())}
+}
+
+// state is a state in words.
+func (p printer) state(s State) string { return p.t("permit.state." + string(s)) }
+
+// holder says who holds a file now, naming the window when known.
+func (p printer) holder(holder string, w *district.Window) string {
+	if holder == HolderWindow && w != nil {
+		return w.Name.Pick(p.l)
+	}
+	return p.t("permit.holder." + holder)
+}
+
+// due writes a deadline as a date and the working days left; overdue
+// tells whether it has passed.
+func (h *FileHandlers) due(p printer, due *time.Time, now time.Time) (date, left string, overdue bool) {
+	if due == nil {
+		return "", "", false
+	}
+	date = i18n.FormatDate(p.l, *due)
+	if due.Before(now) {
+		return date, p.t("permit.files.overdue"), true
+	}
+	n := h.Service.Calendar().WorkingDaysBetween(now, *due)
+	if n <= 0 {
+		return date, p.t("permit.files.due_today"), false
+	}
+	return date, p.t("permit.files.left", "duration", p.duration(Deadline{Value: n, Unit: WorkingDays})), false
+}
+
+// windowNames maps window codes to windows, read once per page.
+func (h *FileHandlers) windowNames(ctx context.Context) map[string]district.Window {
+	out := map[string]district.Window{}
+	ws, err := h.Service.places.Windows(ctx)
+	if err != nil {
+		return out
+	}
+	for _, w := range ws {
+		out[w.Code] = w
+	}
+	return out
+}
+
+// arrondissements lists the city's arrondissements for the draft form.
+func (h *FileHandlers) arrondissements(ctx context.Context, l i18n.Lang) ([]option, error) {
+	as, err := h.Service.places.Arrondissements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]option, 0, len(as))
+	for _, a := range as {
+		out = append(out, option{Value: a.Code, Label: a.Name.Pick(l)})
+	}
+	return out, nil
+}
+
+// option is an entry of a select or a radio group.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// listRow is a line of "My files".
+type listRow struct {
+	ID                          int64
+	Display, Title, Kind, State string
+	Step, Holder, Due, Left     string
+	Updated                     string
+	Overdue, Closed, Draft      bool
+}
+
+// filesList is the data of "My files".
+type filesList struct {
+	Rows    []listRow
+	Windows []string // the windows the visitor works at
+}
+
+func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	ctx := r.Context()
+	fs, err := h.Service.Mine(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	p := h.printer(r)
+	now := h.Service.now()
+	cat := h.Service.Catalogue()
+	windows := h.windowNames(ctx)
+	data := filesList{Windows: AgentWindows(v.Actor)}
+	for _, f := range fs {
+		row := listRow{ID: f.ID, Display: f.Display(), Title: f.Title, State: p.state(f.State), Closed: f.State.Closed(),
+			Draft: f.State == Draft, Updated: i18n.FormatDate(p.l, f.UpdatedAt)}
+		if k, err := cat.Kind(f.Kind); err == nil {
+			row.Kind = k.Name.Pick(p.l)
+		}
+		if f.Step != "" && !f.State.Closed() {
+			row.Step = cat.StepName(f.Step).Pick(p.l)
+		}
+		var wp *district.Window
+		if wn, ok := windows[f.Window]; ok {
+			wp = &wn
+		}
+		row.Holder = p.holder(f.Holder, wp)
+		row.Due, row.Left, row.Overdue = h.due(p, f.DueAt, now)
+		data.Rows = append(data.Rows, row)
+	}
+	h.Web.Render(w, r, http.StatusOK, "permit/files", web.Msg("permit.files.title"), data)
+}
+
+// kindChoice is a kind offered on the new file form.
+type kindChoice struct {
+	Code, Name, Description string
+	Architect, Selected     bool
+}
+
+type kindGroup struct {
+	Family, Heading string
+	Kinds           []kindChoice
+}
+
+type ownerChoice struct {
+	Value, Label, Kinds string
+	Selected            bool
+}
+
+// newFileView is the data of the new file form.
+type newFileView struct {
+	Groups []kindGroup
+	Owners []ownerChoice
+	Form   web.Form
+}
+
+func ownerValue(o OwnerChoice) string {
+	switch {
+	case o.Self:
+		return "self"
+	case o.Legal != 0:
+		return "legal:" + strconv.FormatInt(o.Legal, 10)
+	}
+	return "person:" + strconv.FormatInt(o.Person, 10)
+}
+
+func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (*newFileView, error) {
+	p := h.printer(r)
+	owners, err := h.Service.Owners(r.Context(), a, string(p.l))
+	if err != nil {
+		return nil, err
+	}
+	cat := h.Service.Catalogue()
+	v := &newFileView{Form: f}
+	for _, fam := range families {
+		g := kindGroup{Family: fam, Heading: p.t("permit.family." + fam)}
+		for _, k := range cat.Kinds {
+			if k.Family == fam {
+				g.Kinds = append(g.Kinds, kindChoice{Code: k.Code, Name: k.Name.Pick(p.l), Description: k.Description.Pick(p.l),
+					Architect: k.ArchitectRequired, Selected: f.Get("kind") == k.Code})
+			}
+		}
+		if len(g.Kinds) > 0 {
+			v.Groups = append(v.Groups, g)
+		}
+	}
+	chosen := f.Get("owner")
+	if chosen == "" {
+		chosen = "self"
+	}
+	for _, o := range owners {
+		c := ownerChoice{Value: ownerValue(o), Label: p.t("permit.files.new.mandator", "name", o.Name)}
+		switch {
+		case o.Self && o.Legal != 0:
+			c.Label = p.t("permit.files.new.self_legal", "name", o.Name)
+		case o.Self:
+			c.Label = p.t("permit.files.new.self", "name", o.Name)
+		}
+		c.Selected = c.Value == chosen
+		var names []string
+		for _, code := range o.Kinds {
+			if k, err := cat.Kind(code); err == nil {
+				names = append(names, k.Name.Pick(p.l))
+			}
+		}
+		if len(names) > 0 {
+			c.Kinds = p.t("permit.files.new.mandate_kinds", "kinds", p.list(names))
+		}
+		v.Owners = append(v.Owners, c)
+	}
+	return v, nil
+}
+
+func (h *FileHandlers) webNew(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	if err := authz.Check(v.Actor, authz.PrepareFile, authz.Resource{OwnerPerson: v.Actor.Person, OwnerLegal: v.Actor.ActingFor}); err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	f := web.Form{Values: url.Values{"kind": {r.URL.Query().Get("kind")}}}
+	data, err := h.newFileData(r, v.Actor, f)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, http.StatusOK, "permit/files_new", web.Msg("permit.files.new.title"), data)
+}
+
+// parseOwner reads the owner radio: oneself, or an owner under mandate.
+func parseOwner(s string) (person, legal int64, ok bool) {
+	if s == "" || s == "self" {
+		return 0, 0, true
+	}
+	kind, id, found := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !found || err != nil || n <= 0 {
+		return 0, 0, false
+	}
+	switch kind {
+	case "person":
+		return n, 0, true
+	case "legal":
+		return 0, n, true
+	}
+	return 0, 0, false
+}
+
+func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	in := Input{Kind: r.PostFormValue("kind"), Title: r.PostFormValue("title")}
+	var err error
+	person, legal, ok := parseOwner(r.PostFormValue("owner"))
+	if !ok {
+		err = errs.E(errs.Invalid, "permit.error.owner").OnField("owner")
+	} else {
+		in.OwnerPerson, in.OwnerLegal = person, legal
+		if in.Kind == "" {
+			err = errs.E(errs.Invalid, "permit.error.kind").OnField("kind")
+		}
+	}
+	var f *File
+	if err == nil {
+		f, err = h.Service.Create(r.Context(), v.Actor, in)
+	}
+	if err != nil {
+		e := errs.As(err)
+		if e == nil || !userError(e) {
+			h.Resp.Error(w, r, err)
+			return
+		}
+		form := web.Form{Values: r.PostForm, Errors: map[string]string{}}
+		msg := h.message(r, e)
+		if e.Field == "" && e.Kind == errs.Forbidden {
+			e = e.OnField("kind") // the kind needs an architect, or a verified one
+		}
+		if e.Field == "owner" || e.Field == "kind" || e.Field == "title" {
+			form.Errors[e.Field] = msg
+		} else {
+			form.Error = msg
+		}
+		data, derr := h.newFileData(r, v.Actor, form)
+		if derr != nil {
+			h.Resp.Error(w, r, derr)
+			return
+		}
+		h.Web.Render(w, r, httpx.Status(e.Kind), "permit/files_new", web.Msg("permit.files.new.title"), data)
+		return
+	}
+	http.Redirect(w, r, "/files/"+strconv.FormatInt(f.ID, 10)+"?done=created", http.StatusSeeOther)
+}
+
+// userError reports whether an error is the person's own doing, to show on
+// the form, rather than a refusal or a failure for the error page.
+func userError(e *errs.Error) bool {
+	switch e.Kind {
+	case errs.Invalid, errs.Conflict, errs.TooMany, errs.TooLarge, errs.Unsupported:
+		return true
+	case errs.Forbidden:
+		// Who may file what is about the choices on the form; the
+		// policy's other refusals are not.
+		return strings.HasPrefix(e.Key, "permit.") || e.Key == "error.authz.architect" || e.Key == "error.authz.unverified_professional"
+	}
+	return false
+}
+
+// message is an error's text in the page's language.
+func (h *FileHandlers) message(r *http.Request, e *errs.Error) string {
+	l := i18n.FromContext(r.Context())
+	if e.Key != "" && h.Cat.Has(l, e.Key) {
+		return h.Cat.TMap(l, e.Key, e.Params)
+	}
+	return h.Cat.T(l, "error."+string(e.Kind)+".message")
+}
+
+// isIncomplete returns what an incomplete file lacks.
+func isIncomplete(err error) *Incomplete {
+	var in *Incomplete
+	if errors.As(err, &in) {
+		return in
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package permit
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/platform/blob"
+	"madina/internal/platform/errs"
+)
+
+// webSave saves the draft form.
+func (h *FileHandlers) webSave(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	f, err := h.Service.Get(ctx, v.Actor, id)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	k, err := h.Service.Catalogue().Kind(f.Kind)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	in := Input{Title: r.PostFormValue("title"), Address: r.PostFormValue("address"),
+		Arrondissement: r.PostFormValue("arrondissement"), GeoJSON: r.PostFormValue("location"),
+		Lat: r.PostFormValue("lat"), Lon: r.PostFormValue("lon"), Fields: Values{}}
+	for _, fd := range k.Fields {
+		val := r.PostFormValue("field_" + fd.Code)
+		if fd.Type == FieldBoolean && val == "" {
+			val = "false" // an unticked box says no
+		}
+		in.Fields[fd.Code] = val
+	}
+	for _, role := range PartyRoles {
+		pt := Party{Role: role, Name: r.PostFormValue("party_" + role + "_name"), Registration: r.PostFormValue("party_" + role + "_reg")}
+		for _, old := range f.Parties {
+			// A professional named from their account stays linked while
+			// the name is kept.
+			if old.Role == role && old.PersonID != 0 && strings.TrimSpace(pt.Name) == old.Name {
+				pt.PersonID = old.PersonID
+			}
+		}
+		in.Parties = append(in.Parties, pt)
+	}
+	if _, err := h.Service.Update(ctx, v.Actor, id, formVersion(r), in); err != nil {
+		if e := errs.As(err); e != nil && e.Field != "" {
+			err = e.OnField(draftField(k, e.Field))
+		}
+		h.fail(w, r, v.Actor, id, "draft", "", err)
+		return
+	}
+	redirectDone(w, r, id, "saved")
+}
+
+// webUpload streams one document into the file: the item part first, then
+// the file part straight to the blob store, never buffered whole.
+func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err))
+		return
+	}
+	item := ""
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			h.fail(w, r, v.Actor, id, "upload", item, errs.E(errs.Invalid, "permit.files.upload.no_file"))
+			return
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				err = errs.E(errs.TooLarge, "error.blob.too_large").With("max", blob.FormatMB(MaxUpload)).Cause(err)
+			} else {
+				err = errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
+			}
+			h.fail(w, r, v.Actor, id, "upload", item, err)
+			return
+		}
+		switch part.FormName() {
+		case "item":
+			b, _ := io.ReadAll(io.LimitReader(part, 128))
+			item = strings.TrimSpace(string(b))
+		case "file":
+			if item == "" {
+				h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.error.item"))
+				return
+			}
+			if _, err := h.Service.AddDocument(r.Context(), v.Actor, id, item, part.FileName(), part); err != nil {
+				h.fail(w, r, v.Actor, id, "upload", item, err)
+				return
+			}
+			http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=uploaded#item-"+item, http.StatusSeeOther)
+			return
+		default:
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, 64<<10))
+		}
+		_ = part.Close()
+	}
+}
+
+func (h *FileHandlers) webDownload(w http.ResponseWriter, r *http.Request) {
+	if h.signedIn(w, r) == nil {
+		return
+	}
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	doc, err := fileID(r, "doc")
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.serveDocument(w, r, id, doc)
+}
+
+// act runs an action posted from a file's page and goes back to it.
+func (h *FileHandlers) act(w http.ResponseWriter, r *http.Request, form, done string, do func(a authz.Actor, id int64, version int) error) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	if err := do(v.Actor, id, formVersion(r)); err != nil {
+		h.fail(w, r, v.Actor, id, form, "", err)
+		return
+	}
+	redirectDone(w, r, id, done)
+}
+
+func (h *FileHandlers) webSubmit(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "submit", "submitted", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Submit(r.Context(), a, id, version)
+		return err
+	})
+}
+
+func (h *FileHandlers) webWithdraw(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "withdraw", "withdrawn", func(a authz.Actor, id int64, version int) error {
+		if r.PostFormValue("confirm") != "yes" {
+			return errs.E(errs.Invalid, "permit.files.withdraw.unconfirmed").OnField("confirm")
+		}
+		_, err := h.Service.Withdraw(r.Context(), a, id, version)
+		return err
+	})
+}
+
+func (h *FileHandlers) webBook(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "book", "booked", func(a authz.Actor, id int64, version int) error {
+		start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
+		if err != nil {
+			return errs.E(errs.Invalid, "permit.files.book.choose").OnField("slot")
+		}
+		if err := h.fresh(r.Context(), a, id, version); err != nil {
+			return err
+		}
+		_, err = h.Service.Book(r.Context(), a, id, start)
+		return err
+	})
+}
+
+func (h *FileHandlers) webCancel(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "cancel", "cancelled", func(a authz.Actor, id int64, version int) error {
+		if err := h.fresh(r.Context(), a, id, version); err != nil {
+			return err
+		}
+		return h.Service.CancelAppointment(r.Context(), a, id)
+	})
+}
+
+func (h *FileHandlers) webAccept(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "accept", "accepted", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Accept(r.Context(), a, id, version)
+		return err
+	})
+}
+
+func (h *FileHandlers) webReturn(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "return", "returned", func(a authz.Actor, id int64, version int) error {
+		if err := r.ParseForm(); err != nil {
+			return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
+		}
+		_, err := h.Service.Return(r.Context(), a, id, version, r.PostForm["missing"], r.PostFormValue("note"))
+		return err
+	})
+}
+
+func (h *FileHandlers) webApprove(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "approve", "approved", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Decide(r.Context(), a, id, version, true, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+func (h *FileHandlers) webRefuse(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "refuse", "refused", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Decide(r.Context(), a, id, version, false, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+func (h *FileHandlers) webExtend(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "extend", "extended", func(a authz.Actor, id int64, version int) error {
+		days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("days")))
+		if err != nil {
+			return errs.E(errs.Invalid, "permit.error.extension_days").With("max", 30).OnField("days")
+		}
+		if err := h.fresh(r.Context(), a, id, version); err != nil {
+			return err
+		}
+		_, err = h.Service.Extend(r.Context(), a, id, r.PostFormValue("step"), days, r.PostFormValue("reason"))
+		return err
+	})
+}

@@ -1,0 +1,758 @@
+package permit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/district"
+	"madina/internal/platform/blob"
+	"madina/internal/platform/calendar"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
+)
+
+// pageState is what a request adds to a file page: the form it posted
+// (shown again with its values when it failed), the errors, the
+// confirmation of a done action.
+type pageState struct {
+	status     int
+	form       string // the form whose values to show again: "draft", "return"…
+	values     url.Values
+	errors     map[string]string // by form.field
+	top        string            // the error, above everything
+	topLink    string            // the field it is about
+	incomplete *Incomplete
+	done       string
+}
+
+// dones are the confirmations an action's redirect may ask for.
+var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
+	"approved", "refused", "extended"}
+
+// fileView is the data of a file's page.
+type fileView struct {
+	ID                         int64
+	Display, Ref, Number, Code string
+	TrackURL                   string
+	Kind, KindCode, Family     string
+	Title, Address, Place      string
+	State                      State
+	StateLabel                 string
+	Closed                     bool
+	Step, Holder               string
+	Due, Left                  string
+	Overdue                    bool
+	Window                     string
+	Route                      *fileRoute
+	Decision                   string
+	Tacit                      bool
+	Version                    int
+	Can                        map[string]bool
+	Agent                      bool
+	Draft                      *draftView
+	Checklist                  []itemView
+	Missing                    []link
+	Incomplete                 []link
+	Appointment                *appointmentView
+	SlotDays                   []slotDay
+	MoreSlots                  bool
+	ChangeHours                int
+	ReturnItems                []option
+	Decisions                  []decisionForm
+	MaxMB                      string
+	OpenDeadlines              []option
+	Deadlines                  []deadlineRow
+	Events                     []eventRow
+	Top, TopLink, Done         string
+	errors                     map[string]string
+	form                       string
+	values                     url.Values
+}
+
+// Err is the error of a form's field ("return.note").
+func (v *fileView) Err(key string) string { return v.errors[key] }
+
+// Val is a field's value as the failed form posted it.
+func (v *fileView) Val(form, key string) string {
+	if v.form != form {
+		return ""
+	}
+	return v.values.Get(key)
+}
+
+// Posted reports whether the failed form posted value for key.
+func (v *fileView) Posted(form, key, value string) bool {
+	return v.form == form && slices.Contains(v.values[key], value)
+}
+
+type fileRoute struct {
+	Window, Explanation string
+	Decided             bool
+}
+
+type link struct{ Label, Href string }
+
+type draftView struct {
+	Title, Address, Arrondissement string
+	Lat, Lon, GeoJSON              string
+	Arrondissements                []option
+	Fields                         []fieldInput
+	Parties                        []partyInput
+	LocationRequired               bool
+}
+
+type fieldInput struct {
+	ID, Label, Type, Unit, Value, Hint, Error string
+	Described                                 string // the ids of its hint and error
+	Required, Checked                         bool
+	Options                                   []option
+}
+
+// decisionForm is the approval or the refusal form of an economic file.
+type decisionForm struct {
+	Action, Heading, Label, Submit, Value, Error string
+}
+
+type partyInput struct {
+	Role, Legend, Name, Registration, Error string
+	Required                                bool
+}
+
+type itemView struct {
+	Code, Name, Types, Accept, Error string
+	Needed, Optional, Requested      bool
+	Latest                           *uploadView
+	Versions                         int
+	CanUpload                        bool
+}
+
+type uploadView struct {
+	Name, Meta, Date, URL string
+	Version               int
+}
+
+type appointmentView struct {
+	When, Window string
+	CanChange    bool
+}
+
+type slotDay struct {
+	ID, Day string
+	Slots   []slotOption
+}
+
+type slotOption struct {
+	ID, Value, Label string
+	Checked          bool
+}
+
+type deadlineRow struct {
+	Step, Actor, Due, Status, Extended string
+	Overdue                            bool
+}
+
+type eventRow struct {
+	At, Who, What string
+	Details       []string
+}
+
+// fileID of the request, or the not-found answer already sent.
+func (h *FileHandlers) pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := fileID(r, "id")
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *FileHandlers) webFile(w http.ResponseWriter, r *http.Request) {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return
+	}
+	id, ok := h.pathID(w, r)
+	if !ok {
+		return
+	}
+	st := &pageState{status: http.StatusOK}
+	if d := r.URL.Query().Get("done"); slices.Contains(dones, d) {
+		st.done = "permit.files.done." + d
+	}
+	h.renderFile(w, r, v.Actor, id, st)
+}
+
+// renderFile renders a file's page as it stands now, with what the
+// request adds.
+func (h *FileHandlers) renderFile(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, st *pageState) {
+	vw, err := h.Service.View(r.Context(), a, id)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	fv, err := h.fileView(r, a, vw, st)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	h.Web.Render(w, r, st.status, "permit/files_file", web.Msg("permit.files.file.title", "number", vw.File.Display()), fv)
+}
+
+// fail shows an action's error on the file's page, next to the field at
+// fault (at names it for uploads: the item), with the file as it is now.
+// Refusals and failures take the one error path.
+func (h *FileHandlers) fail(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, form, at string, err error) {
+	e := errs.As(err)
+	if e == nil || !userError(e) {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	st := &pageState{status: statusOf(e), form: form, values: r.PostForm, errors: map[string]string{}}
+	msg := h.message(r, e)
+	if e.Key == "permit.error.stale" {
+		msg = h.Cat.T(i18n.FromContext(r.Context()), "permit.files.stale")
+		st.form = "" // the page shows the file as it is now
+	}
+	st.incomplete = isIncomplete(err)
+	field := at
+	if field == "" {
+		field = e.Field
+	}
+	if field != "" {
+		st.errors[form+"."+field] = msg
+		st.topLink = "#" + anchor(form, field)
+	}
+	st.top = msg
+	h.renderFile(w, r, a, id, st)
+}
+
+// statusOf is the HTTP status of a form's error.
+func statusOf(e *errs.Error) int {
+	switch e.Kind {
+	case errs.Invalid:
+		return http.StatusBadRequest
+	case errs.Conflict:
+		return http.StatusConflict
+	case errs.Forbidden:
+		return http.StatusForbidden
+	case errs.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errs.TooMany:
+		return http.StatusTooManyRequests
+	case errs.Unsupported:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusBadRequest
+}
+
+// anchor is the id of the control a form's field error is about.
+func anchor(form, field string) string {
+	switch form {
+	case "draft":
+		switch {
+		case field == "location":
+			return "place"
+		case strings.HasPrefix(field, "party_"):
+			return field + "_name"
+		}
+		return field
+	case "upload":
+		return "file-" + field
+	case "book":
+		return "slots"
+	}
+	return form + "-" + field
+}
+
+// draftField maps a service error's field to the draft form's control.
+func draftField(k *Kind, field string) string {
+	if _, ok := k.Field(field); ok {
+		return "field_" + field
+	}
+	return field
+}
+
+func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pageState) (*fileView, error) {
+	ctx := r.Context()
+	p := h.printer(r)
+	now := h.Service.now()
+	cat := h.Service.Catalogue()
+	f, k := vw.File, vw.Kind
+	id := strconv.FormatInt(f.ID, 10)
+	v := &fileView{ID: f.ID, Display: f.Display(), Ref: f.Ref, Number: f.Number, Code: f.TrackingCode,
+		Kind: k.Name.Pick(p.l), KindCode: k.Code, Family: p.t("permit.family." + k.Family), Title: f.Title, Address: f.Address,
+		State: f.State, StateLabel: p.state(f.State), Closed: f.State.Closed(), Decision: f.DecisionReason, Tacit: f.Tacit,
+		Version: f.Version, Can: vw.Can, Top: st.top, TopLink: st.topLink, Done: "", errors: st.errors, form: st.form,
+		values: st.values}
+	if st.done != "" {
+		v.Done = p.t(st.done)
+	}
+	if v.errors == nil {
+		v.errors = map[string]string{}
+	}
+	v.TrackURL = "/track?" + url.Values{"number": {f.Display()}, "code": {f.TrackingCode}}.Encode()
+	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"]
+	if f.Step != "" && !f.State.Closed() {
+		v.Step = cat.StepName(f.Step).Pick(p.l)
+	}
+	v.Holder = p.holder(f.Holder, vw.Window)
+	if vw.Window != nil {
+		v.Window = vw.Window.Name.Pick(p.l)
+	}
+	v.Due, v.Left, v.Overdue = h.due(p, f.DueAt, now)
+	if f.Arrondissement != "" {
+		if ar, _, _, err := h.Service.places.Arrondissement(ctx, f.Arrondissement); err == nil {
+			v.Place = ar.Name.Pick(p.l)
+		}
+	}
+	if vw.Route != nil {
+		rt := &fileRoute{Window: p.t("permit.window." + vw.Route.Window), Explanation: vw.Route.Explanation.Pick(p.l), Decided: f.Window != ""}
+		if rt.Decided && v.Window != "" {
+			rt.Window = v.Window
+		}
+		v.Route = rt
+	}
+
+	// Requested: the items the window asked for when it last returned the file.
+	var requested []string
+	if f.State == Returned {
+		for _, e := range slices.Backward(vw.Events) {
+			if e.Kind == TReturn {
+				requested = strList(e.Data, "missing")
+				break
+			}
+		}
+	}
+
+	if vw.Can["edit"] {
+		d, err := h.draft(ctx, p, k, f, st)
+		if err != nil {
+			return nil, err
+		}
+		v.Draft = d
+	}
+	for _, it := range vw.Checklist {
+		iv := itemView{Code: it.Code, Name: it.Name.Pick(p.l), Needed: it.Needed, Optional: !it.Required,
+			Versions: it.Versions, CanUpload: vw.Can["edit"], Requested: slices.Contains(requested, it.Code),
+			Error: v.errors["upload."+it.Code]}
+		var types, accept []string
+		for _, t := range it.Types {
+			types = append(types, p.t("permit.files.types."+t))
+			switch t {
+			case "pdf":
+				accept = append(accept, ".pdf", "application/pdf")
+			case "image":
+				accept = append(accept, ".jpg", ".jpeg", ".png", "image/jpeg", "image/png")
+			}
+		}
+		iv.Types, iv.Accept = strings.Join(types, p.t("permit.cond.or")), strings.Join(accept, ",")
+		if d := it.Latest; d != nil {
+			meta := []string{p.t("permit.files.size", "mb", blob.FormatMB(d.Size))}
+			if d.Pages > 0 {
+				meta = append(meta, p.t("permit.files.pages."+plural(p.l, d.Pages), "n", d.Pages))
+			}
+			iv.Latest = &uploadView{Name: d.Name, Meta: p.list(meta), Date: i18n.FormatDateTime(p.l, d.UploadedAt),
+				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10)}
+		}
+		v.Checklist = append(v.Checklist, iv)
+	}
+	if vw.Can["edit"] {
+		for _, code := range vw.Missing {
+			if i := slices.IndexFunc(vw.Checklist, func(it ChecklistItem) bool { return it.Code == code }); i >= 0 {
+				v.Missing = append(v.Missing, link{Label: vw.Checklist[i].Name.Pick(p.l), Href: "#item-" + code})
+			}
+		}
+	}
+	if in := st.incomplete; in != nil {
+		for _, code := range in.Fields {
+			v.Incomplete = append(v.Incomplete, link{Label: fieldLabel(p, k, code), Href: "#" + anchor("draft", draftField(k, code))})
+		}
+		for _, code := range in.Documents {
+			if i := slices.IndexFunc(k.Documents, func(d Requirement) bool { return d.Code == code }); i >= 0 {
+				v.Incomplete = append(v.Incomplete, link{Label: k.Documents[i].Name.Pick(p.l), Href: "#item-" + code})
+			}
+		}
+	}
+
+	if ap := vw.Appointment; ap != nil {
+		v.Appointment = &appointmentView{When: h.slotTime(p, ap.Start, ap.End), Window: v.Window,
+			CanChange: vw.Can["book"] && now.Add(time.Duration(cat.Deposit.ChangeNoticeHours)*time.Hour).Before(ap.Start)}
+	}
+	v.ChangeHours = cat.Deposit.ChangeNoticeHours
+	if vw.Can["book"] && (vw.Appointment == nil || v.Appointment.CanChange) {
+		if err := h.slots(r, p, f, vw.Appointment, v); err != nil {
+			return nil, err
+		}
+	}
+
+	for _, act := range []string{TApprove, TRefuse} {
+		if vw.Can[act] {
+			v.Decisions = append(v.Decisions, decisionForm{Action: act, Heading: p.t("permit.files." + act + ".heading"),
+				Label: p.t("permit.files." + act + ".reason"), Submit: p.t("permit.files." + act + ".submit"),
+				Value: v.Val(act, "reason"), Error: v.errors[act+".reason"]})
+		}
+	}
+	v.MaxMB = blob.FormatMB(MaxUpload)
+	if vw.Can[TReturn] {
+		for _, d := range k.Documents {
+			v.ReturnItems = append(v.ReturnItems, option{Value: d.Code, Label: d.Name.Pick(p.l),
+				Selected: v.Posted("return", "missing", d.Code)})
+		}
+	}
+	for _, d := range vw.Deadlines {
+		row := deadlineRow{Step: cat.StepName(d.Step).Pick(p.l), Actor: actorName(k, f, d.Actor).Pick(p.l),
+			Due: i18n.FormatDate(p.l, d.DueAt)}
+		switch {
+		case d.MetAt != nil:
+			outcome := d.Outcome
+			if !slices.Contains([]string{"met", "dropped", "referral", "tacit_approval"}, outcome) {
+				outcome = "met"
+			}
+			row.Status = p.t("permit.files.deadline." + outcome)
+		case d.PausedAt != nil:
+			row.Status = p.t("permit.files.deadline.paused")
+		case d.DueAt.Before(now):
+			row.Status, row.Overdue = p.t("permit.files.deadline.overdue"), true
+		default:
+			row.Status = p.t("permit.files.deadline.running")
+		}
+		if d.ExtendedDays > 0 {
+			row.Extended = p.t("permit.files.deadline.extended", "duration", p.duration(Deadline{Value: d.ExtendedDays, Unit: WorkingDays}))
+		}
+		v.Deadlines = append(v.Deadlines, row)
+		if vw.Can["extend"] && d.Open() {
+			v.OpenDeadlines = append(v.OpenDeadlines, option{Value: d.Step,
+				Label:    p.t("permit.files.extend.option", "step", row.Step, "date", row.Due),
+				Selected: v.Val("extend", "step") == d.Step})
+		}
+	}
+	windows := h.windowNames(ctx)
+	for _, e := range slices.Backward(vw.Events) {
+		what, details := h.eventText(p, k, windows, e, false)
+		v.Events = append(v.Events, eventRow{At: i18n.FormatDateTime(p.l, e.At), Who: who(p, e, f, a.Person), What: what, Details: details})
+	}
+	return v, nil
+}
+
+// fieldLabel names a missing field for people.
+func fieldLabel(p printer, k *Kind, code string) string {
+	if fd, ok := k.Field(code); ok {
+		return fd.Label.Pick(p.l)
+	}
+	return p.t("permit.files.field." + code)
+}
+
+// actorName is the name of a deadline's actor in the file's schedule.
+func actorName(k *Kind, f *File, code string) Text {
+	for _, hd := range k.Handling {
+		if hd.Schedule.Code != f.Schedule {
+			continue
+		}
+		for _, st := range hd.Schedule.Steps {
+			if st.Actor.Code == code {
+				return st.Actor.Name
+			}
+		}
+	}
+	for _, hd := range k.Handling {
+		for _, st := range hd.Schedule.Steps {
+			if st.Actor.Code == code {
+				return st.Actor.Name
+			}
+		}
+	}
+	return Text{AR: code, FR: code, EN: code}
+}
+
+// draft is the draft form, filled from the file or, when it failed, from
+// what was posted.
+func (h *FileHandlers) draft(ctx context.Context, p printer, k *Kind, f *File, st *pageState) (*draftView, error) {
+	arrs, err := h.arrondissements(ctx, p.l)
+	if err != nil {
+		return nil, err
+	}
+	posted := st.form == "draft"
+	get := func(name, current string) string {
+		if posted {
+			return st.values.Get(name)
+		}
+		return current
+	}
+	d := &draftView{Title: get("title", f.Title), Address: get("address", f.Address), LocationRequired: f.Family == Urban}
+	d.Arrondissement = get("arrondissement", f.Arrondissement)
+	lat, lon, gj := "", "", ""
+	if f.Location != "" {
+		if strings.Contains(f.Location, `"Point"`) {
+			lat, lon = strconv.FormatFloat(f.Lat, 'f', -1, 64), strconv.FormatFloat(f.Lon, 'f', -1, 64)
+		} else {
+			gj = f.Location
+		}
+	}
+	d.Lat, d.Lon, d.GeoJSON = get("lat", lat), get("lon", lon), get("location", gj)
+	for _, a := range arrs {
+		a.Selected = a.Value == d.Arrondissement
+		d.Arrondissements = append(d.Arrondissements, a)
+	}
+	errOf := func(name string) string { return st.errors["draft."+name] }
+	for _, fd := range k.Fields {
+		name := "field_" + fd.Code
+		in := fieldInput{ID: name, Label: fd.Label.Pick(p.l), Type: fd.Type, Value: get(name, f.Fields[fd.Code]), Required: fd.Required,
+			Error: errOf(name)}
+		if fd.Unit != "" {
+			in.Unit = p.t("permit.unit." + fd.Unit)
+		}
+		switch fd.Type {
+		case FieldText:
+			if strings.HasSuffix(fd.Code, "description") || strings.HasSuffix(fd.Code, "note") {
+				in.Type = "textarea" // room for sentences
+			}
+		case FieldBoolean:
+			in.Checked = parseBool(in.Value)
+		case FieldChoice:
+			for _, o := range fd.Options {
+				in.Options = append(in.Options, option{Value: o.Code, Label: o.Label.Pick(p.l), Selected: o.Code == in.Value})
+			}
+		case FieldNumber:
+			switch {
+			case fd.Min != nil && fd.Max != nil:
+				in.Hint = p.t("permit.files.field.range", "min", num(*fd.Min), "max", num(*fd.Max))
+			case fd.Min != nil:
+				in.Hint = p.t("permit.files.field.min", "min", num(*fd.Min))
+			case fd.Max != nil:
+				in.Hint = p.t("permit.files.field.max", "max", num(*fd.Max))
+			}
+			if fd.Integer {
+				in.Hint = strings.TrimSpace(in.Hint + " " + p.t("permit.files.field.integer"))
+			}
+		}
+		var ids []string
+		if in.Hint != "" {
+			ids = append(ids, name+"-hint")
+		}
+		if in.Error != "" {
+			ids = append(ids, name+"-error")
+		}
+		in.Described = strings.Join(ids, " ")
+		d.Fields = append(d.Fields, in)
+	}
+	for _, role := range PartyRoles {
+		pi := partyInput{Role: role, Legend: p.t("permit.files.party." + role), Error: errOf("party_" + role),
+			Required: role == PartyArchitect && k.ArchitectRequired}
+		for _, pt := range f.Parties {
+			if pt.Role == role {
+				pi.Name, pi.Registration = pt.Name, pt.Registration
+			}
+		}
+		pi.Name, pi.Registration = get("party_"+role+"_name", pi.Name), get("party_"+role+"_reg", pi.Registration)
+		d.Parties = append(d.Parties, pi)
+	}
+	return d, nil
+}
+
+func num(n float64) string { return strconv.FormatFloat(n, 'f', -1, 64) }
+
+// slotTime writes a slot as its day and hours in Casablanca.
+func (h *FileHandlers) slotTime(p printer, start, end time.Time) string {
+	return p.t("permit.files.slot.when", "date", i18n.FormatDate(p.l, start), "weekday", weekday(p, start),
+		"start", start.In(i18n.Casablanca).Format("15:04"), "end", end.In(i18n.Casablanca).Format("15:04"))
+}
+
+func weekday(p printer, t time.Time) string {
+	return p.t("permit.files.weekday." + strconv.Itoa(int(t.In(i18n.Casablanca).Weekday())))
+}
+
+// slotDays is how many days of free slots the page offers at first.
+const slotDays = 3
+
+// slots offers the window's free deposit slots, grouped by day.
+func (h *FileHandlers) slots(r *http.Request, p printer, f *File, ap *Appointment, v *fileView) error {
+	ss, err := h.Service.Slots(r.Context(), f.Window)
+	if err != nil {
+		return err
+	}
+	all := r.URL.Query().Get("slots") == "all"
+	chosen := v.Val("book", "start")
+	for _, s := range ss {
+		if s.Free <= 0 {
+			continue
+		}
+		day := calendar.DateOf(s.Start).String()
+		if len(v.SlotDays) == 0 || v.SlotDays[len(v.SlotDays)-1].ID != "day-"+day {
+			if len(v.SlotDays) == slotDays && !all {
+				v.MoreSlots = true
+				break
+			}
+			v.SlotDays = append(v.SlotDays, slotDay{ID: "day-" + day,
+				Day: p.t("permit.files.slot.day", "weekday", weekday(p, s.Start), "date", i18n.FormatDate(p.l, s.Start))})
+		}
+		value := s.Start.UTC().Format(time.RFC3339)
+		o := slotOption{ID: "slot-" + strconv.FormatInt(s.Start.Unix(), 10), Value: value,
+			Label:   p.t("permit.files.slot.hours", "start", s.Start.In(i18n.Casablanca).Format("15:04"), "end", s.End.In(i18n.Casablanca).Format("15:04")),
+			Checked: value == chosen || (chosen == "" && ap != nil && ap.Start.Equal(s.Start))}
+		v.SlotDays[len(v.SlotDays)-1].Slots = append(v.SlotDays[len(v.SlotDays)-1].Slots, o)
+	}
+	return nil
+}
+
+// agentEvents are the events only the window's agents cause.
+var agentEvents = []string{TAccept, TReturn, TApprove, TRefuse, "extended"}
+
+// who says who caused an event, in words: the technical label is for the
+// audit log.
+func who(p printer, e Event, f *File, viewer int64) string {
+	switch {
+	case e.ActorLabel == "system" || e.Actor == 0:
+		return p.t("permit.files.who.system")
+	case slices.Contains(agentEvents, e.Kind):
+		return p.t("permit.files.who.window")
+	case e.Actor == viewer:
+		return p.t("permit.files.who.you")
+	case e.Actor == f.OwnerPerson:
+		return p.t("permit.files.who.owner")
+	}
+	return p.t("permit.files.who.representative")
+}
+
+// eventText says what an event did, with its details (the reason, the
+// note); public leaves out what the public page may not show.
+func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district.Window, e Event, public bool) (string, []string) {
+	d := e.Data
+	var details []string
+	docName := func(code string) string {
+		for _, r := range k.Documents {
+			if r.Code == code {
+				return r.Name.Pick(p.l)
+			}
+		}
+		return code
+	}
+	step := func() {
+		if s := str(d, "step"); s != "" && !public {
+			details = append(details, p.t("permit.files.event.step", "step", h.Service.Catalogue().StepName(s).Pick(p.l)))
+		}
+	}
+	reason := func(key string) {
+		if s := str(d, key); s != "" && !public {
+			details = append(details, p.t("permit.files.event."+key, key, s))
+		}
+	}
+	var what string
+	switch e.Kind {
+	case "uploaded":
+		what = p.t("permit.event.uploaded", "item", docName(str(d, "item")), "version", strconv.Itoa(intOf(d, "version")))
+	case TSubmit:
+		if w, ok := windows[str(d, "window")]; ok {
+			what = p.t("permit.event.submit", "window", w.Name.Pick(p.l))
+		} else {
+			what = p.t("permit.event.submit_plain")
+		}
+	case TReturn:
+		what = p.t("permit.event.return")
+		var names []string
+		for _, m := range strList(d, "missing") {
+			names = append(names, docName(m))
+		}
+		if len(names) > 0 {
+			details = append(details, p.t("permit.files.event.missing", "items", p.list(names)))
+		}
+		reason("note")
+	case TAccept:
+		what = p.t("permit.event.accept", "number", str(d, "number"))
+	case TApprove, TRefuse:
+		what = p.t("permit.event." + e.Kind)
+		reason("reason")
+	case "booked", "moved", "cancelled":
+		what = p.t("permit.event."+e.Kind, "when", i18n.FormatDateTime(p.l, timeOf(d, "start")))
+		if timeOf(d, "start").IsZero() {
+			what = p.t("permit.event." + e.Kind + "_plain")
+		}
+	case "extended":
+		what = p.t("permit.event.extended", "duration", p.duration(Deadline{Value: intOf(d, "days"), Unit: WorkingDays}))
+		step()
+		reason("reason")
+	case TTacit, "referral", "overdue":
+		what = p.t("permit.event." + e.Kind)
+		step()
+	default:
+		key := "permit.event." + e.Kind
+		if !h.Cat.Has(p.l, key) {
+			key = "permit.event.other"
+		}
+		what = p.t(key)
+	}
+	return what, details
+}
+
+func str(d map[string]any, k string) string {
+	s, _ := d[k].(string)
+	return s
+}
+
+func intOf(d map[string]any, k string) int {
+	switch n := d[k].(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	}
+	return 0
+}
+
+func strList(d map[string]any, k string) []string {
+	switch l := d[k].(type) {
+	case []string:
+		return l
+	case []any:
+		var out []string
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func timeOf(d map[string]any, k string) time.Time {
+	switch t := d[k].(type) {
+	case time.Time:
+		return t
+	case string:
+		if v, err := time.Parse(time.RFC3339Nano, t); err == nil {
+			return v
+		}
+	}
+	return time.Time{}
+}
+
+// formVersion is the file version the form was rendered with.
+func formVersion(r *http.Request) int {
+	n, _ := strconv.Atoi(r.PostFormValue("version"))
+	return n
+}
+
+// fresh refuses an action on a file that changed since the form was
+// rendered, for the actions whose service call takes no version.
+func (h *FileHandlers) fresh(ctx context.Context, a authz.Actor, id int64, version int) error {
+	f, err := h.Service.Get(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if version != 0 && version != f.Version {
+		return errs.E(errs.Conflict, "permit.error.stale")
+	}
+	return nil
+}
+
+func redirectDone(w http.ResponseWriter, r *http.Request, id int64, done string) {
+	http.Redirect(w, r, fmt.Sprintf("/files/%d?done=%s", id, done), http.StatusSeeOther)
+}
