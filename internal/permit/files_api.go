@@ -197,7 +197,7 @@ type InputJSON struct {
 	Version        int             `json:"version"`
 }
 
-func (in InputJSON) input() Input {
+func (in InputJSON) input() (Input, error) {
 	out := Input{Kind: in.Kind, OwnerPerson: in.OwnerPerson, OwnerLegal: in.OwnerLegal, Title: in.Title, Address: in.Address,
 		Arrondissement: in.Arrondissement, Lat: in.Lat.String(), Lon: in.Lon.String(), Fields: Values{}, Parties: in.Parties}
 	if len(in.Location) > 0 && string(in.Location) != "null" {
@@ -213,10 +213,10 @@ func (in InputJSON) input() Input {
 			out.Fields[k] = strconv.FormatFloat(x, 'f', -1, 64)
 		case nil:
 		default:
-			out.Fields[k] = "\x00invalid" // refused by the field check
+			return out, errs.E(errs.Invalid, "permit.error.field").OnField(k)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // apiError answers an error, listing what is missing when a file is
@@ -271,7 +271,12 @@ func (h *FileHandlers) apiCreate(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err)
 		return
 	}
-	f, err := h.Service.Create(r.Context(), actor(r), in.input())
+	input, err := in.input()
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	f, err := h.Service.Create(r.Context(), actor(r), input)
 	if err != nil {
 		h.apiError(w, r, err)
 		return
@@ -309,7 +314,12 @@ func (h *FileHandlers) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err)
 		return
 	}
-	if _, err := h.Service.Update(r.Context(), actor(r), id, version(r, in.Version), in.input()); err != nil {
+	input, err := in.input()
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if _, err := h.Service.Update(r.Context(), actor(r), id, version(r, in.Version), input); err != nil {
 		h.apiError(w, r, err)
 		return
 	}

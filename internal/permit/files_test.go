@@ -352,6 +352,16 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 		}
 		_, err = e.s.PublicStatus(ctx, f.Number, "WRONG123")
 		wantErr(t, err, errs.NotFound, "permit.error.track")
+		// As typed on an Arabic keyboard: Arabic-Indic digits, lower case.
+		indic := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '٠' + (r - '0')
+			}
+			return r
+		}, strings.ToLower(f.Number))
+		if tr, err := e.s.PublicStatus(ctx, " "+indic+" ", strings.ToLower(f.TrackingCode)); err != nil || tr.Display != f.Number {
+			t.Fatalf("number typed as %q: %v", indic, err)
+		}
 
 		// Every step was told, every change audited.
 		for _, tmpl := range []string{"permit.submit", "permit.return", "permit.resubmit", "permit.accept"} {
@@ -574,9 +584,13 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		// The owner alone where an architect is required.
 		_, err = e.s.Create(ctx, e.ownerActor(), Input{Kind: "building"})
 		wantErr(t, err, errs.Forbidden, "error.authz.architect")
-		// A field out of range.
+		// A field out of range; control characters in a text.
 		in = sidiOthmane(e.owner)
 		in.Fields["upper_floors"] = "-3"
+		_, err = e.s.Create(ctx, arch, in)
+		wantErr(t, err, errs.Invalid, "permit.error.field")
+		in = sidiOthmane(e.owner)
+		in.Fields["land_title"] = "12345/C\x00"
 		_, err = e.s.Create(ctx, arch, in)
 		wantErr(t, err, errs.Invalid, "permit.error.field")
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"madina/internal/audit"
@@ -23,6 +24,7 @@ import (
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/textnorm"
 )
 
 // MaxUpload is the largest document accepted: plans run to 200 MB.
@@ -191,6 +193,9 @@ func (s *Service) apply(ctx context.Context, k *Kind, f *File, in Input) error {
 // checkValue checks a typed value against its field.
 func checkValue(fd *Field, v string) error {
 	bad := errs.E(errs.Invalid, "permit.error.field").OnField(fd.Code)
+	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) {
+		return bad
+	}
 	switch fd.Type {
 	case FieldNumber:
 		n, ok := ParseNumber(v)
@@ -899,8 +904,9 @@ type Track struct {
 // PublicStatus answers the public tracking page. A wrong number or code
 // answers "not found" alike, so numbers cannot be probed.
 func (s *Service) PublicStatus(ctx context.Context, number, code string) (*Track, error) {
-	number = strings.ToUpper(strings.TrimSpace(number))
-	code = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(code), " ", ""))
+	// As people type them: Arabic-Indic digits, lower case, spaces.
+	number = strings.ToUpper(textnorm.Digits(strings.TrimSpace(number)))
+	code = strings.ToUpper(strings.ReplaceAll(textnorm.Digits(strings.TrimSpace(code)), " ", ""))
 	if number == "" || code == "" || len(number) > 64 {
 		return nil, errs.E(errs.NotFound, "permit.error.track")
 	}
