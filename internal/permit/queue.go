@@ -93,8 +93,7 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, 
 	page = max(page, 1)
 	now := s.now()
 	q := &Queue{Window: w, Tab: tab, Page: page, Counts: map[string]int{}, Now: now}
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
-		FROM permit_files WHERE window_code = $1 AND holder = 'window' GROUP BY state`, w.Code, now)
+	rows, err := s.db.QueryContext(ctx, QueueCountsSQL, w.Code, now)
 	if err != nil {
 		return nil, fmt.Errorf("permit: queue counts: %w", err)
 	}
@@ -122,15 +121,19 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, 
 	return q, err
 }
 
-// queueRows reads one page of a window's queue (of state st, or all).
-func (s *Service) queueRows(ctx context.Context, window string, st State, page int) ([]QueueRow, error) {
-	args := []any{window}
+// QueueCountsSQL counts a window's files by state ($1 the window) and
+// those overdue at $2: the queue's tabs.
+const QueueCountsSQL = `SELECT state, COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
+	FROM permit_files WHERE window_code = $1 AND holder = 'window' GROUP BY state`
+
+// QueueRowsSQL is the query of one page of a window's queue ($1 the
+// window; $2 the state, for a tab with one), the most urgent first.
+func QueueRowsSQL(byState bool, page int) string {
 	filter := ""
-	if st != "" {
+	if byState {
 		filter = ` AND f.state = $2`
-		args = append(args, string(st))
 	}
-	query := `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
+	return `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
 		COALESCE(TRIM(p.given_name_ar || ' ' || p.family_name_ar), l.name_ar, ''),
 		COALESCE(TRIM(p.given_name_latin || ' ' || p.family_name_latin), l.name, '')
 		FROM permit_files f
@@ -138,8 +141,16 @@ func (s *Service) queueRows(ctx context.Context, window string, st State, page i
 		LEFT JOIN legal_persons l ON l.id = f.owner_legal_id
 		LEFT JOIN permit_appointments ap ON ap.file_id = f.id AND ap.status = 'booked'
 		WHERE f.window_code = $1 AND f.holder = 'window'` + filter + `
-		ORDER BY f.due_at NULLS LAST, f.id LIMIT ` + fmt.Sprint(QueuePageSize) + ` OFFSET ` + fmt.Sprint((page-1)*QueuePageSize)
-	rows, err := s.db.QueryContext(ctx, query, args...)
+		ORDER BY f.due_at NULLS LAST, f.id LIMIT ` + fmt.Sprint(QueuePageSize) + ` OFFSET ` + fmt.Sprint((max(page, 1)-1)*QueuePageSize)
+}
+
+// queueRows reads one page of a window's queue (of state st, or all).
+func (s *Service) queueRows(ctx context.Context, window string, st State, page int) ([]QueueRow, error) {
+	args := []any{window}
+	if st != "" {
+		args = append(args, string(st))
+	}
+	rows, err := s.db.QueryContext(ctx, QueueRowsSQL(st != "", page), args...)
 	if err != nil {
 		return nil, fmt.Errorf("permit: queue: %w", err)
 	}
