@@ -15,5 +15,8 @@ func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("demo: reference data: %w", err)
 	}
 	fmt.Fprintln(out, "demo: Casablanca's 8 prefectures, 16 arrondissements and 17 windows are loaded")
-	return a.loadDemoAccounts(ctx, out)
+	if err := a.loadDemoAccounts(ctx, out); err != nil {
+		return err
+	}
+	return a.loadDemoFiles(ctx, out)
 }

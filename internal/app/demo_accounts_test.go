@@ -69,7 +69,8 @@ func demoCounts(t *testing.T, d *db.DB) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"persons", "organisations", "staff_grants", "legal_persons", "representatives", "professionals",
-		"verification_codes", "sessions", "recovery_codes", "notify_deliveries", "jobs", "audit_log"} {
+		"verification_codes", "sessions", "recovery_codes", "notify_deliveries", "jobs", "audit_log",
+		"mandates", "permit_files", "permit_documents", "permit_events"} {
 		var n int
 		if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)
@@ -101,7 +102,11 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if diff := cmp.Diff(first, demoCounts(t, a.DB)); diff != "" {
 			t.Fatalf("the second demo changed the database (-first +second):\n%s", diff)
 		}
-		want := map[string]int{"persons": 18, "staff_grants": 9, "legal_persons": 2, "representatives": 2, "professionals": 4}
+		// The accounts, and the people the demonstration files add (demo_files.go).
+		added := demoFileOwnerCount + len(demoFileArchitects()) + len(demoFileAgents())
+		want := map[string]int{"persons": 18 + added, "staff_grants": 9 + len(demoFileAgents()),
+			"legal_persons": 2 + len(demoFileCompanies()), "representatives": 2 + len(demoFileCompanies()),
+			"professionals": 4 + len(demoFileArchitects()), "permit_files": DemoFileCount}
 		for k, n := range want {
 			if first[k] != n {
 				t.Errorf("%s: %d, want %d", k, first[k], n)
@@ -119,8 +124,12 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 			}
 			return n
 		}
-		if n := q(`SELECT count(*) FROM persons WHERE email_verified_at IS NULL OR password_hash IS NULL`); n != 0 {
-			t.Errorf("%d demo accounts unverified or without password", n)
+		if n := q(`SELECT count(*) FROM persons WHERE email_verified_at IS NULL`); n != 0 {
+			t.Errorf("%d demo people unverified", n)
+		}
+		// The accounts have the password; the people the files add have none.
+		if n := q(`SELECT count(*) FROM persons WHERE password_hash IS NULL`); n != added {
+			t.Errorf("%d demo people without password, want %d", n, added)
 		}
 		if n := q(`SELECT count(*) FROM persons WHERE cin IS NOT NULL AND phone_verified_at IS NULL`); n != 0 {
 			t.Errorf("%d citizens without a verified phone", n)
@@ -131,8 +140,8 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if n := q(`SELECT count(*) FROM professionals f JOIN persons p ON p.id = f.person_id WHERE f.verified_at IS NULL AND p.email_key = 'salma.alaoui@example.ma'`); n != 1 {
 			t.Error("the pending architect is not pending")
 		}
-		if n := q(`SELECT count(*) FROM professionals WHERE verified_at IS NOT NULL`); n != 3 {
-			t.Errorf("%d verified professionals, want 3", n)
+		if n := q(`SELECT count(*) FROM professionals WHERE verified_at IS NOT NULL`); n != 3+len(demoFileArchitects()) {
+			t.Errorf("%d verified professionals, want %d", n, 3+len(demoFileArchitects()))
 		}
 		// A citizen signs in with the documented password; staff need the documented code.
 		if r, err := a.Identity.SignIn(ctx, "youssef.elamrani@example.ma", DemoPassword, "test"); err != nil || r.NeedsMFA {
