@@ -1921,7 +1921,7 @@ func (d *demoFiles) step(ctx context.Context, f *dfFile, s dfStep) (done bool, e
 		if i < 0 {
 			return true, nil // no place: the file waits for its appointment
 		}
-		ap, err := svc.Book(ctx, filer, f.id, slots[i].Start)
+		ap, err := svc.Book(ctx, filer, f.id, 0, slots[i].Start)
 		if err != nil {
 			return false, err
 		}

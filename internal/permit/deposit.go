@@ -84,15 +84,19 @@ func (s *Service) slotAt(w district.Window, start time.Time) (calendar.Slot, err
 	return calendar.Slot{}, errs.E(errs.Invalid, "permit.error.slot_unknown").OnField("slot")
 }
 
-// Book books (or moves) the deposit appointment of a submitted file. A
-// full slot refuses the booking; the database keeps count.
-func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, start time.Time) (*Appointment, error) {
+// Book books (or moves) the deposit appointment of a submitted file, at
+// the version the caller saw (0: any). A full slot refuses the booking;
+// the database keeps count.
+func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, version int, start time.Time) (*Appointment, error) {
 	start = start.UTC()
 	var ap *Appointment
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		f, k, err := s.load(ctx, tx, a, authz.PrepareFile, id)
 		if err != nil {
 			return err
+		}
+		if version != 0 && version != f.Version {
+			return errs.E(errs.Conflict, "permit.error.stale")
 		}
 		if f.State != Submitted {
 			return errs.E(errs.Conflict, "permit.error.book_state").With("state", string(f.State))
@@ -167,12 +171,16 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, start time.
 	return ap, err
 }
 
-// CancelAppointment cancels a file's deposit appointment.
-func (s *Service) CancelAppointment(ctx context.Context, a authz.Actor, id int64) error {
+// CancelAppointment cancels a file's deposit appointment, at the version
+// the caller saw (0: any).
+func (s *Service) CancelAppointment(ctx context.Context, a authz.Actor, id int64, version int) error {
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		f, k, err := s.load(ctx, tx, a, authz.PrepareFile, id)
 		if err != nil {
 			return err
+		}
+		if version != 0 && version != f.Version {
+			return errs.E(errs.Conflict, "permit.error.stale")
 		}
 		now := s.now()
 		old, err := bookedAppointment(ctx, tx, f.ID)

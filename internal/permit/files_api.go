@@ -489,7 +489,8 @@ func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Start time.Time `json:"start"`
+		Start   time.Time `json:"start"`
+		Version int       `json:"version"`
 	}
 	if err := httpx.DecodeJSON(r, &in, 4<<10); err != nil {
 		h.apiError(w, r, err)
@@ -499,7 +500,7 @@ func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, errs.E(errs.Invalid, "permit.error.slot_unknown").OnField("start"))
 		return
 	}
-	if _, err := h.Service.Book(r.Context(), actor(r), id, in.Start); err != nil {
+	if _, err := h.Service.Book(r.Context(), actor(r), id, version(r, in.Version), in.Start); err != nil {
 		h.apiError(w, r, err)
 		return
 	}
@@ -512,7 +513,12 @@ func (h *FileHandlers) apiCancel(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err)
 		return
 	}
-	if err := h.Service.CancelAppointment(r.Context(), actor(r), id); err != nil {
+	ver, err := readVersion(r)
+	if err != nil {
+		h.apiError(w, r, err)
+		return
+	}
+	if err := h.Service.CancelAppointment(r.Context(), actor(r), id, ver); err != nil {
 		h.apiError(w, r, err)
 		return
 	}

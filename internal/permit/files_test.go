@@ -253,7 +253,9 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 		if slots[0].Start.Before(monday.Add(2*time.Hour)) || slots[0].Capacity != 2 {
 			t.Fatalf("first slot %+v: 2 hours' notice, 2 places at an arrondissement window", slots[0])
 		}
-		ap, err := e.s.Book(ctx, arch, f.ID, slots[0].Start)
+		_, err = e.s.Book(ctx, arch, f.ID, f.Version+1, slots[0].Start)
+		wantErr(t, err, errs.Conflict, "permit.error.stale")
+		ap, err := e.s.Book(ctx, arch, f.ID, f.Version, slots[0].Start)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +264,7 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 			t.Fatalf("%d invitations, want one e-mail each to the owner and the architect", n)
 		}
 		// Moving it keeps one appointment and frees the first slot.
-		ap2, err := e.s.Book(ctx, arch, f.ID, slots[1].Start)
+		ap2, err := e.s.Book(ctx, arch, f.ID, 0, slots[1].Start)
 		if err != nil || ap2.Sequence != ap.Sequence+1 {
 			t.Fatalf("move: %+v %v", ap2, err)
 		}
@@ -477,7 +479,7 @@ func TestTheClockAlertsThenAppliesSilence(t *testing.T) {
 			t.Fatal(err)
 		}
 		slots, _ := e.s.Slots(ctx, f.Window)
-		if _, err := e.s.Book(ctx, owner, f.ID, slots[0].Start); err != nil {
+		if _, err := e.s.Book(ctx, owner, f.ID, 0, slots[0].Start); err != nil {
 			t.Fatal(err)
 		}
 		// The receipt deadline (1 day from the appointment) passes.
@@ -536,11 +538,11 @@ func TestExtensionNeedsAReasonAndMovesTheDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := *f.DueAt
-		_, err = e.s.Extend(ctx, agent, f.ID, "dispatch", 2, "court")
+		_, err = e.s.Extend(ctx, agent, f.ID, 0, "dispatch", 2, "court")
 		wantErr(t, err, errs.Invalid, "permit.error.reason")
-		_, err = e.s.Extend(ctx, arch, f.ID, "dispatch", 2, "Attente de l’avis de l’Agence urbaine.")
+		_, err = e.s.Extend(ctx, arch, f.ID, 0, "dispatch", 2, "Attente de l’avis de l’Agence urbaine.")
 		wantErr(t, err, errs.NotFound, "")
-		f, err = e.s.Extend(ctx, agent, f.ID, "dispatch", 2, "Attente de l’avis de l’Agence urbaine.")
+		f, err = e.s.Extend(ctx, agent, f.ID, 0, "dispatch", 2, "Attente de l’avis de l’Agence urbaine.")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -631,22 +633,22 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		}
 		slots, _ := e.s.Slots(ctx, "sidi-othmane")
 		for _, g := range files[:2] {
-			if _, err := e.s.Book(ctx, arch, g.ID, slots[0].Start); err != nil {
+			if _, err := e.s.Book(ctx, arch, g.ID, 0, slots[0].Start); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err = e.s.Book(ctx, arch, files[2].ID, slots[0].Start)
+		_, err = e.s.Book(ctx, arch, files[2].ID, 0, slots[0].Start)
 		wantErr(t, err, errs.Conflict, "permit.error.slot_full")
-		_, err = e.s.Book(ctx, arch, files[2].ID, monday.Add(-24*time.Hour))
+		_, err = e.s.Book(ctx, arch, files[2].ID, 0, monday.Add(-24*time.Hour))
 		wantErr(t, err, errs.Invalid, "permit.error.slot_past")
-		_, err = e.s.Book(ctx, arch, files[2].ID, slots[0].Start.Add(7*time.Minute))
+		_, err = e.s.Book(ctx, arch, files[2].ID, 0, slots[0].Start.Add(7*time.Minute))
 		wantErr(t, err, errs.Invalid, "permit.error.slot_unknown")
 		if s2, _ := e.s.Slots(ctx, "sidi-othmane"); s2[0].Free != 0 {
 			t.Fatalf("a full slot shows %d free places", s2[0].Free)
 		}
 		// Cancelling too late.
 		e.clock.t = slots[0].Start.Add(-time.Hour)
-		err = e.s.CancelAppointment(ctx, arch, files[0].ID)
+		err = e.s.CancelAppointment(ctx, arch, files[0].ID, 0)
 		wantErr(t, err, errs.Conflict, "permit.error.change_notice")
 	})
 }

@@ -176,20 +176,14 @@ func (h *FileHandlers) webBook(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return errs.E(errs.Invalid, "permit.files.book.choose").OnField("slot")
 		}
-		if err := h.fresh(r.Context(), a, id, version); err != nil {
-			return err
-		}
-		_, err = h.Service.Book(r.Context(), a, id, start)
+		_, err = h.Service.Book(r.Context(), a, id, version, start)
 		return err
 	})
 }
 
 func (h *FileHandlers) webCancel(w http.ResponseWriter, r *http.Request) {
 	h.act(w, r, "cancel", "cancelled", func(a authz.Actor, id int64, version int) error {
-		if err := h.fresh(r.Context(), a, id, version); err != nil {
-			return err
-		}
-		return h.Service.CancelAppointment(r.Context(), a, id)
+		return h.Service.CancelAppointment(r.Context(), a, id, version)
 	})
 }
 
@@ -230,10 +224,7 @@ func (h *FileHandlers) webExtend(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return errs.E(errs.Invalid, "permit.error.extension_days").With("max", 30).OnField("days")
 		}
-		if err := h.fresh(r.Context(), a, id, version); err != nil {
-			return err
-		}
-		_, err = h.Service.Extend(r.Context(), a, id, r.PostFormValue("step"), days, r.PostFormValue("reason"))
+		_, err = h.Service.Extend(r.Context(), a, id, version, r.PostFormValue("step"), days, r.PostFormValue("reason"))
 		return err
 	})
 }

@@ -740,19 +740,6 @@ func formVersion(r *http.Request) int {
 	return n
 }
 
-// fresh refuses an action on a file that changed since the form was
-// rendered, for the actions whose service call takes no version.
-func (h *FileHandlers) fresh(ctx context.Context, a authz.Actor, id int64, version int) error {
-	f, err := h.Service.Get(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	if version != 0 && version != f.Version {
-		return errs.E(errs.Conflict, "permit.error.stale")
-	}
-	return nil
-}
-
 func redirectDone(w http.ResponseWriter, r *http.Request, id int64, done string) {
 	http.Redirect(w, r, fmt.Sprintf("/files/%d?done=%s", id, done), http.StatusSeeOther)
 }

@@ -821,8 +821,9 @@ func (s *Service) refreshDue(ctx context.Context, q db.Querier, f *File) error {
 	return nil
 }
 
-// Extend gives a running deadline more working days, for a recorded reason.
-func (s *Service) Extend(ctx context.Context, a authz.Actor, id int64, step string, days int, reason string) (*File, error) {
+// Extend gives a running deadline more working days, for a recorded
+// reason, at the version the caller saw (0: any).
+func (s *Service) Extend(ctx context.Context, a authz.Actor, id int64, version int, step string, days int, reason string) (*File, error) {
 	reason = strings.TrimSpace(reason)
 	if days < 1 || days > 30 {
 		return nil, errs.E(errs.Invalid, "permit.error.extension_days").With("max", 30).OnField("days")
@@ -837,6 +838,9 @@ func (s *Service) Extend(ctx context.Context, a authz.Actor, id int64, step stri
 		f, k, err = s.load(ctx, tx, a, authz.ReviewFile, id)
 		if err != nil {
 			return err
+		}
+		if version != 0 && version != f.Version {
+			return errs.E(errs.Conflict, "permit.error.stale")
 		}
 		ds, err := deadlines(ctx, tx, f.ID, true)
 		if err != nil {
