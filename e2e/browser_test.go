@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -136,7 +137,16 @@ func (b *browser) newTab(t *testing.T, srv *server, v viewport) *tab {
 	if v.mobile {
 		vopts = append(vopts, chromedp.EmulateMobile)
 	}
-	tb.do(chromedp.EmulateViewport(v.width, v.height, vopts...), acceptLanguageAction(otherLanguage))
+	// Reduced motion: with it, the site scrolls smoothly (scroll-behavior:
+	// smooth), also when chromedp scrolls a button into view before
+	// clicking it; the click then lands mid-scroll and the form is never
+	// sent.
+	reduceMotion := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	})
+	tb.do(chromedp.EmulateViewport(v.width, v.height, vopts...), acceptLanguageAction(otherLanguage), reduceMotion)
 	return tb
 }
 
