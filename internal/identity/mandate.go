@@ -486,6 +486,12 @@ func nullID(id int64) any {
 	return id
 }
 
+// Professional returns a person's declared profession; errs.NotFound if
+// none.
+func (s *Store) Professional(ctx context.Context, q db.Querier, personID int64) (Professional, error) {
+	return s.professional(ctx, q, personID)
+}
+
 // Service: professions and mandates.
 
 // Profession returns the actor's declared profession, nil if none.

@@ -94,6 +94,10 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	e.otherAgent = e.person(t, "agent2@example.ma", "fr")
 	e.admin = e.person(t, "chief@example.ma", "fr")
 	e.stranger = e.person(t, "someone@example.ma", "en")
+	if _, err := d.ExecContext(ctx, `INSERT INTO professionals (person_id, profession, registration_number, verified_at,
+		verified_by, created_at) VALUES ($1, 'architect', 'CNOA-2231', $2, $3, $2)`, e.architect, monday, e.admin); err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range []struct {
 		p            int64
 		role, org, w string
@@ -217,7 +221,8 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 		if f.State != Draft || f.OwnerPerson != e.owner || f.CreatedBy != e.architect || len(f.TrackingCode) != 8 {
 			t.Fatalf("created %+v", f)
 		}
-		if len(f.Parties) != 1 || f.Parties[0].Role != PartyArchitect || f.Parties[0].PersonID != e.architect {
+		if len(f.Parties) != 1 || f.Parties[0].Role != PartyArchitect || f.Parties[0].PersonID != e.architect ||
+			f.Parties[0].Registration != "CNOA-2231" {
 			t.Fatalf("the filing architect is not named on the file: %+v", f.Parties)
 		}
 		// Not complete: submission lists what is missing.
@@ -230,7 +235,8 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 		}
 		e.uploadAll(t, arch, f.ID)
 		v, _ := e.s.View(ctx, arch, f.ID)
-		if len(v.Missing) != 0 || v.Route == nil || v.Route.Window != district.ArrondissementWindow {
+		if len(v.Missing) != 0 || v.Route == nil || v.Route.Window != district.ArrondissementWindow ||
+			v.Window == nil || v.Window.Code != "sidi-othmane" {
 			t.Fatalf("after uploads: missing %v, route %+v", v.Missing, v.Route)
 		}
 		f, err = e.s.Submit(ctx, arch, f.ID, v.File.Version)

@@ -237,6 +237,11 @@ func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (
 	chosen := f.Get("owner")
 	if chosen == "" {
 		chosen = "self"
+		// A professional files for the owners who mandated them: the
+		// first of those, not themselves, is the likely choice.
+		if a.Profession != "" && len(owners) > 1 {
+			chosen = ownerValue(owners[1])
+		}
 	}
 	for _, o := range owners {
 		c := ownerChoice{Value: ownerValue(o), Label: p.t("permit.files.new.mandator", "name", o.Name)}

@@ -283,7 +283,11 @@ func (s *Service) defaultArchitect(ctx context.Context, a authz.Actor, k *Kind, 
 	if err != nil {
 		return
 	}
-	f.Parties = append(f.Parties, Party{Role: PartyArchitect, PersonID: a.Person, Name: p.DisplayName("fr")})
+	party := Party{Role: PartyArchitect, PersonID: a.Person, Name: p.DisplayName("fr")}
+	if pro, err := s.people.Professional(ctx, s.db, a.Person); err == nil {
+		party.Registration = pro.RegistrationNumber
+	}
+	f.Parties = append(f.Parties, party)
 }
 
 // Update saves a draft (or a returned file being completed) as it is.
@@ -409,7 +413,12 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 			v.Window = &w
 		}
 	}
-	if d, err := s.cat.Route(f.Kind, f.Fields); err == nil {
+	if d, w, err := s.route(ctx, f); err == nil {
+		v.Route = &d
+		if v.Window == nil {
+			v.Window = &w // where it would go, were it submitted now
+		}
+	} else if d, err := s.cat.Route(f.Kind, f.Fields); err == nil {
 		v.Route = &d
 	}
 	r := f.Resource(k)
