@@ -248,6 +248,15 @@ func TestFilesOverHTTP(t *testing.T) {
 			!strings.Contains(body, "Nouveaux dépôts à vérifier (1)") {
 			t.Fatalf("queue: %d", code)
 		}
+		// Looked up by a part of its reference, in lower case.
+		ref := regexp.MustCompile(`F20\d\d-[0-9A-Z]{6}`).FindString(body)
+		code, body, _ = agent.get("/window/maarif?q=" + url.QueryEscape(strings.ToLower(ref[6:])))
+		if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, "Dossiers correspondant") {
+			t.Fatalf("look-up of %s: %d", ref, code)
+		}
+		if code, body, _ := agent.get("/window/maarif?q=ZZZZZZ"); code != http.StatusOK || strings.Contains(body, `href="`+page+`"`) {
+			t.Fatalf("look-up of nothing: %d", code)
+		}
 		if code, _, _ := agent.get("/window/maarif?tab=nope"); code != http.StatusBadRequest {
 			t.Fatalf("unknown tab: %d", code)
 		}

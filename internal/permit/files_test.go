@@ -339,6 +339,15 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 			t.Fatalf("%d open deadlines after acceptance, want the overall one and dispatch", n)
 		}
 
+		// The agent finds it by a part of its number, typed in Arabic digits.
+		if rows, err := e.s.Find(ctx, agent, "sidi-othmane", "٢٠٢٦-٠٠٠٠١"); err != nil || len(rows) != 1 || rows[0].ID != f.ID {
+			t.Fatalf("find: %+v %v", rows, err)
+		}
+		if rows, _ := e.s.Find(ctx, agent, "sidi-othmane", "%"); len(rows) != 0 {
+			t.Fatalf("a %% matched %d files", len(rows))
+		}
+		_, err = e.s.Find(ctx, e.agentActor(e.otherAgent, "anfa"), "sidi-othmane", "00001")
+		wantErr(t, err, errs.NotFound, "")
 		// Anyone with the number and code follows it; nothing personal shows.
 		tr, err := e.s.PublicStatus(ctx, strings.ToLower(f.Number), f.TrackingCode)
 		if err != nil || tr.State != Accepted || tr.Window == nil || tr.Window.Code != "sidi-othmane" {

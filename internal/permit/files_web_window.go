@@ -48,6 +48,7 @@ type queueRow struct {
 // queueView is the data of a window's queue.
 type queueView struct {
 	Window      string
+	Code        string
 	Tab         string
 	TabLabel    string
 	Tabs        []queueTab
@@ -56,6 +57,7 @@ type queueView struct {
 	Page, Pages int
 	Prev, Next  string
 	Others      []link
+	Query       string // a look-up by number: Rows are its results
 }
 
 func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +97,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 		}
 		return base + "?" + u.Encode()
 	}
-	qv := queueView{Window: q.Window.Name.Pick(p.l), Tab: q.Tab, TabLabel: p.t("permit.tab." + q.Tab), Overdue: q.Overdue,
+	qv := queueView{Window: q.Window.Name.Pick(p.l), Code: q.Window.Code, Tab: q.Tab, TabLabel: p.t("permit.tab." + q.Tab), Overdue: q.Overdue,
 		Page: q.Page, Pages: q.Pages}
 	for _, t := range Tabs {
 		qv.Tabs = append(qv.Tabs, queueTab{Label: p.t("permit.tab." + t), Href: href(t, 1), Count: q.Counts[t], Current: t == q.Tab})
@@ -106,7 +108,15 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 	if q.Page < q.Pages {
 		qv.Next = href(q.Tab, q.Page+1)
 	}
-	for _, row := range q.Rows {
+	rows := q.Rows
+	if qv.Query = strings.TrimSpace(r.URL.Query().Get("q")); qv.Query != "" {
+		if rows, err = h.Service.Find(r.Context(), v.Actor, code, qv.Query); err != nil {
+			h.Resp.Error(w, r, err)
+			return
+		}
+		qv.TabLabel, qv.Prev, qv.Next = p.t("permit.queue.search.results", "q", qv.Query), "", ""
+	}
+	for _, row := range rows {
 		qr := queueRow{ID: row.ID, Display: row.Display, State: p.state(row.State), Owner: row.Owner(string(p.l))}
 		if k, err := cat.Kind(row.Kind); err == nil {
 			qr.Kind = k.Name.Pick(p.l)

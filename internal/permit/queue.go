@@ -10,6 +10,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/textnorm"
 )
 
 // Queue tabs: what a window agent works through.
@@ -133,15 +134,35 @@ func QueueRowsSQL(byState bool, page int) string {
 	if byState {
 		filter = ` AND f.state = $2`
 	}
-	return `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
-		COALESCE(TRIM(p.given_name_ar || ' ' || p.family_name_ar), l.name_ar, ''),
-		COALESCE(TRIM(p.given_name_latin || ' ' || p.family_name_latin), l.name, '')
-		FROM permit_files f
-		LEFT JOIN persons p ON p.id = f.owner_person_id
-		LEFT JOIN legal_persons l ON l.id = f.owner_legal_id
-		LEFT JOIN permit_appointments ap ON ap.file_id = f.id AND ap.status = 'booked'
+	return queueSelect + `
 		WHERE f.window_code = $1 AND f.holder = 'window'` + filter + `
 		ORDER BY f.due_at NULLS LAST, f.id LIMIT ` + fmt.Sprint(QueuePageSize) + ` OFFSET ` + fmt.Sprint((max(page, 1)-1)*QueuePageSize)
+}
+
+// queueSelect is the start of the queries listing a window's files.
+const queueSelect = `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
+	COALESCE(TRIM(p.given_name_ar || ' ' || p.family_name_ar), l.name_ar, ''),
+	COALESCE(TRIM(p.given_name_latin || ' ' || p.family_name_latin), l.name, '')
+	FROM permit_files f
+	LEFT JOIN persons p ON p.id = f.owner_person_id
+	LEFT JOIN legal_persons l ON l.id = f.owner_legal_id
+	LEFT JOIN permit_appointments ap ON ap.file_id = f.id AND ap.status = 'booked'`
+
+// Find looks up a window's files, whatever their state, by their number or
+// reference as typed (any part of it; lower case and Arabic-Indic digits
+// are fine), the newest first, one page at most.
+func (s *Service) Find(ctx context.Context, a authz.Actor, window, q string) ([]QueueRow, error) {
+	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+		return nil, err
+	}
+	q = strings.ToUpper(textnorm.Digits(strings.TrimSpace(q)))
+	if q == "" || len(q) > 64 {
+		return nil, nil
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	return s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
+		AND (COALESCE(f.number, '') LIKE $2 ESCAPE '\' OR f.ref LIKE $2 ESCAPE '\')
+		ORDER BY f.id DESC LIMIT `+fmt.Sprint(QueuePageSize), window, like)
 }
 
 // queueRows reads one page of a window's queue (of state st, or all).
@@ -150,7 +171,11 @@ func (s *Service) queueRows(ctx context.Context, window string, st State, page i
 	if st != "" {
 		args = append(args, string(st))
 	}
-	rows, err := s.db.QueryContext(ctx, QueueRowsSQL(st != "", page), args...)
+	return s.scanQueue(ctx, QueueRowsSQL(st != "", page), args...)
+}
+
+func (s *Service) scanQueue(ctx context.Context, query string, args ...any) ([]QueueRow, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("permit: queue: %w", err)
 	}
