@@ -69,6 +69,7 @@ const (
 	dfApproved    = "approved"
 	dfRefused     = "refused"
 	dfTacit       = "tacit" // economic, approved by the administration's silence
+	dfAsked       = "asked" // economic, the officer asked the applicant for more
 	dfWithdrawn   = "withdrawn"
 )
 
@@ -82,7 +83,7 @@ var dfStateWeights = map[string][]struct {
 	permit.Urban: {{dfDraft, 12}, {dfSubmitted, 6}, {dfBooked, 13}, {dfLate, 2}, {dfResubmitted, 4}, {dfReturned, 11},
 		{dfAccepted, 40}, {dfAcceptedOld, 4}, {dfWithdrawn, 8}},
 	permit.Economic: {{dfDraft, 10}, {dfSubmitted, 6}, {dfBooked, 10}, {dfLate, 3}, {dfReturned, 10}, {dfReview, 15},
-		{dfReviewOld, 5}, {dfApproved, 25}, {dfRefused, 9}, {dfWithdrawn, 7}},
+		{dfReviewOld, 5}, {dfAsked, 5}, {dfApproved, 20}, {dfRefused, 9}, {dfWithdrawn, 7}},
 }
 
 // dfTacitFiles is how many auto-entrepreneur files the administration
@@ -1728,6 +1729,10 @@ func (d *demoFiles) story(f *dfFile) {
 			dec = a.Add(time.Hour)
 		}
 		add(dfStep{op: "decide", at: dec, approve: f.final == dfApproved})
+	case dfAsked:
+		a := d.officeBefore(d.between(end.Add(-30*day), end.Add(-3*day)))
+		meet(a, "accept")
+		add(dfStep{op: "ask", at: d.officeAfter(a.Add(d.dur(day, 4*day)))})
 	case dfTacit:
 		meet(d.officeBefore(d.between(end.Add(-100*day), end.Add(-64*day))), "accept")
 	case dfWithdrawn:
@@ -1745,7 +1750,7 @@ func (d *demoFiles) story(f *dfFile) {
 	// the one it follows (a date pushed back to the start of the period)
 	// happens just after it.
 	f.steps = steps
-	if f.final == dfReturned || f.final == dfResubmitted || f.final == dfWithdrawn || f.final == dfAccepted || f.final == dfReview {
+	if f.final == dfReturned || f.final == dfResubmitted || f.final == dfWithdrawn || f.final == dfAccepted || f.final == dfReview || f.final == dfAsked {
 		d.returnNote(f)
 	}
 	if f.final == dfRefused {
@@ -1934,6 +1939,10 @@ func (d *demoFiles) step(ctx context.Context, f *dfFile, s dfStep) (done bool, e
 		if _, err := svc.Accept(ctx, agent(), f.id, 0); err != nil {
 			return false, err
 		}
+	case "ask":
+		if _, err := svc.Ask(ctx, agent(), f.id, 0, f.missing, f.note); err != nil {
+			return false, err
+		}
 	case "decide":
 		if _, err := svc.Decide(ctx, agent(), f.id, 0, s.approve, f.reason); err != nil {
 			return false, err
@@ -2011,8 +2020,8 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		n += c
 	}
 	fmt.Fprintf(out, "demo: %d permit files in %d windows: %d drafts, %d submitted (%d with a deposit appointment), %d returned, "+
-		"%d accepted, %d under review, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
+		"%d accepted, %d under review, %d awaiting the applicant's answer, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
 		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted],
-		states[permit.UnderReview], states[permit.Approved], tacit, states[permit.Refused], states[permit.Withdrawn], overdue)
+		states[permit.UnderReview], states[permit.InfoRequested], states[permit.Approved], tacit, states[permit.Refused], states[permit.Withdrawn], overdue)
 	return nil
 }

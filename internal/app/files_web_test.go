@@ -12,9 +12,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"madina/internal/authz"
+	"madina/internal/permit"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -390,4 +394,74 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOfficerAsksForMoreOverHTTP: on an economic file under review, the
+// officer asks for a document; the applicant sees what is asked, uploads it
+// and answers; the file is back under review.
+func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newFilesApp(t, d.Engine)
+		ctx := context.Background()
+		if err := a.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		person := func(email string) int64 {
+			p, err := a.Identity.PersonByEmail(ctx, email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.ID
+		}
+		now := time.Now()
+		owner := authz.Actor{Person: person("youssef.elamrani@example.ma"), EmailVerified: true, Now: now}
+		officer := authz.Actor{Person: person("souad.chraibi@example.ma"), EmailVerified: true, MFA: true, Now: now,
+			Grants: []authz.Grant{{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"}}}
+		f, err := a.Files.Create(ctx, owner, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
+			Arrondissement: "maarif", Fields: permit.Values{"ae_number": "AE-99310", "activity": "Graphisme"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := a.Files.View(ctx, owner, f.ID)
+		for _, item := range v.Missing {
+			if _, err := a.Files.AddDocument(ctx, owner, f.ID, item, item+".pdf", bytes.NewReader(tinyPDF(item))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f, err = a.Files.Submit(ctx, owner, f.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = a.Files.Accept(ctx, officer, f.ID, f.Version); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		page := "/files/" + strconv.FormatInt(f.ID, 10)
+
+		agent := newBrowser(t, srv)
+		agent.signIn("souad.chraibi@example.ma", true)
+		agent.setLang(i18n.FR)
+		code, body, h := agent.act(page, page+"/ask", url.Values{"missing": {"premises_sketch"}, "note": {"Il manque le croquis du local."}})
+		wantStatus(t, "ask", code, http.StatusSeeOther, h)
+		if _, body, _ = agent.get(page); !strings.Contains(body, "Compléments demandés au demandeur") || strings.Contains(body, page+"/ask") {
+			t.Fatalf("agent's page after asking:\n%s", grep(body, "<h1"))
+		}
+
+		applicant := newBrowser(t, srv)
+		applicant.signIn("youssef.elamrani@example.ma", false)
+		applicant.setLang(i18n.AR)
+		if _, body, _ = applicant.get(page); !strings.Contains(body, page+"/answer") || !strings.Contains(body, "Il manque le croquis du local.") {
+			t.Fatal("the applicant does not see what is asked, or cannot answer")
+		}
+		code, _, h = applicant.upload(page, "premises_sketch", "croquis.pdf", tinyPDF("croquis"))
+		wantStatus(t, "upload", code, http.StatusSeeOther, h)
+		code, _, h = applicant.act(page, page+"/answer", url.Values{})
+		wantStatus(t, "answer", code, http.StatusSeeOther, h)
+		if f, _ = a.Files.Get(ctx, owner, f.ID); f.State != permit.UnderReview {
+			t.Fatalf("after the answer: %s", f.State)
+		}
+		if _, body, _ = agent.get(page); !strings.Contains(body, page+"/approve") {
+			t.Fatal("the officer cannot decide after the answer")
+		}
+	})
 }

@@ -20,13 +20,19 @@ const (
 	Returned    State = "returned"     // the window found it incomplete; back with the applicant, clock paused
 	Accepted    State = "accepted"     // complete: numbered, ready for the committee (urban)
 	UnderReview State = "under_review" // economic: the officer reviews and decides
-	Approved    State = "approved"     // economic: granted, by the officer or by silence
-	Refused     State = "refused"      // economic: refused with reasons
-	Withdrawn   State = "withdrawn"    // the applicant gave up before acceptance
+	// InfoRequested: economic, the officer asked the applicant for more;
+	// the clock is paused until they answer.
+	InfoRequested State = "info_requested"
+	Approved      State = "approved"  // economic: granted, by the officer or by silence
+	Refused       State = "refused"   // economic: refused with reasons
+	Withdrawn     State = "withdrawn" // the applicant gave up before acceptance
 )
 
 // States lists every state, in workflow order.
-var States = []State{Draft, Submitted, Returned, Accepted, UnderReview, Approved, Refused, Withdrawn}
+var States = []State{Draft, Submitted, Returned, Accepted, UnderReview, InfoRequested, Approved, Refused, Withdrawn}
+
+// Uploads reports whether the applicant may add documents in state s.
+func (s State) Uploads() bool { return s == Draft || s == Returned || s == InfoRequested }
 
 // Closed reports whether nothing more happens to a file in state s.
 func (s State) Closed() bool { return s == Approved || s == Refused || s == Withdrawn }
@@ -42,7 +48,7 @@ const (
 // holderOf is who holds a file in each state.
 var holderOf = map[State]string{
 	Draft: HolderApplicant, Submitted: HolderWindow, Returned: HolderApplicant, Accepted: HolderWindow,
-	UnderReview: HolderWindow, Approved: HolderNone, Refused: HolderNone, Withdrawn: HolderNone,
+	UnderReview: HolderWindow, InfoRequested: HolderApplicant, Approved: HolderNone, Refused: HolderNone, Withdrawn: HolderNone,
 }
 
 // Transition names.
@@ -55,6 +61,8 @@ const (
 	TApprove  = "approve"  // under_review → approved (economic)
 	TRefuse   = "refuse"   // under_review → refused (economic)
 	TTacit    = "tacit"    // under_review → approved by the administration's silence (the clock)
+	TAsk      = "ask"      // under_review → info_requested: the officer asks for more (economic)
+	TAnswer   = "answer"   // info_requested → under_review: the applicant answered
 )
 
 // Transition is an allowed move of the workflow.
@@ -82,6 +90,8 @@ var Transitions = []Transition{
 	{Name: TAccept, From: []State{Submitted}, To: map[string]State{Urban: Accepted, Economic: UnderReview}, Action: authz.ReviewFile},
 	{Name: TApprove, From: []State{UnderReview}, To: map[string]State{Economic: Approved}, Action: authz.ReviewFile},
 	{Name: TRefuse, From: []State{UnderReview}, To: map[string]State{Economic: Refused}, Action: authz.ReviewFile},
+	{Name: TAsk, From: []State{UnderReview}, To: map[string]State{Economic: InfoRequested}, Action: authz.ReviewFile},
+	{Name: TAnswer, From: []State{InfoRequested}, To: map[string]State{Economic: UnderReview}, Action: authz.PrepareFile},
 	{Name: TTacit, From: []State{UnderReview}, To: map[string]State{Economic: Approved}},
 }
 

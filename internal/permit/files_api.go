@@ -42,6 +42,7 @@ func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
 	rt.HandleFunc("POST /api/v1/files/{id}/submit", h.apiSubmit)
 	rt.HandleFunc("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
+	rt.HandleFunc("POST /api/v1/files/{id}/answer", h.apiAnswer)
 	rt.HandleFunc("GET /api/v1/files/{id}/slots", h.apiSlots)
 	rt.HandleFunc("PUT /api/v1/files/{id}/appointment", h.apiBook)
 	rt.HandleFunc("DELETE /api/v1/files/{id}/appointment", h.apiCancel)
@@ -435,6 +436,13 @@ func (h *FileHandlers) apiTransition(w http.ResponseWriter, r *http.Request, do 
 func (h *FileHandlers) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	h.apiTransition(w, r, func(id int64, v int) error {
 		_, err := h.Service.Submit(r.Context(), actor(r), id, v)
+		return err
+	})
+}
+
+func (h *FileHandlers) apiAnswer(w http.ResponseWriter, r *http.Request) {
+	h.apiTransition(w, r, func(id int64, v int) error {
+		_, err := h.Service.Answer(r.Context(), actor(r), id, v)
 		return err
 	})
 }

@@ -470,6 +470,34 @@ func TestEconomicPermitDecidedByTheOfficer(t *testing.T) {
 		if err != nil || g.State != Refused || g.DecisionReason == "" {
 			t.Fatalf("refuse: %+v %v", g, err)
 		}
+		// The officer asks for more: the clock pauses, the applicant adds a
+		// document (only then may they upload again) and answers.
+		q := file()
+		due := *q.DueAt
+		_, err = e.s.Ask(ctx, owner, q.ID, q.Version, []string{"premises_sketch"}, "Le croquis du local manque.")
+		wantErr(t, err, errs.NotFound, "")
+		q, err = e.s.Ask(ctx, agent, q.ID, q.Version, []string{"premises_sketch"}, "Le croquis du local manque.")
+		if err != nil || q.State != InfoRequested || q.Holder != HolderApplicant || q.DueAt != nil {
+			t.Fatalf("ask: %+v %v", q, err)
+		}
+		_, err = e.s.Decide(ctx, agent, q.ID, q.Version, true, "")
+		wantErr(t, err, errs.Conflict, "permit.error.transition")
+		e.clock.add(5 * 24 * time.Hour)
+		if _, err := e.s.AddDocument(ctx, owner, q.ID, "premises_sketch", "croquis.pdf", bytes.NewReader(testPDF("croquis"))); err != nil {
+			t.Fatal(err)
+		}
+		q, err = e.s.Answer(ctx, owner, q.ID, q.Version)
+		if err != nil || q.State != UnderReview || q.DueAt == nil || !q.DueAt.After(due) {
+			t.Fatalf("answer: %+v %v (due before %v)", q, err, due)
+		}
+		if _, err := e.s.AddDocument(ctx, owner, q.ID, "premises_sketch", "croquis.pdf", bytes.NewReader(testPDF("v3"))); errs.KindOf(err) != errs.Conflict {
+			t.Fatalf("upload under review: %v", err)
+		}
+		for _, tmpl := range []string{"permit.ask", "permit.answer"} {
+			if n := count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = $1 AND channel = 'email'`, tmpl); n != 1 {
+				t.Errorf("%s: %d e-mails", tmpl, n)
+			}
+		}
 		// The owner cannot decide.
 		h := file()
 		_, err = e.s.Decide(ctx, owner, h.ID, h.Version, true, "")

@@ -35,6 +35,8 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleFunc("POST /files/{id}/appointment/cancel", h.webCancel)
 	rt.HandleFunc("POST /files/{id}/accept", h.webAccept)
 	rt.HandleFunc("POST /files/{id}/return", h.webReturn)
+	rt.HandleFunc("POST /files/{id}/ask", h.webAsk)
+	rt.HandleFunc("POST /files/{id}/answer", h.webAnswer)
 	rt.HandleFunc("POST /files/{id}/approve", h.webApprove)
 	rt.HandleFunc("POST /files/{id}/refuse", h.webRefuse)
 	rt.HandleFunc("POST /files/{id}/extend", h.webExtend)

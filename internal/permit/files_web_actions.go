@@ -204,6 +204,23 @@ func (h *FileHandlers) webReturn(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+func (h *FileHandlers) webAsk(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "ask", "asked", func(a authz.Actor, id int64, version int) error {
+		if err := r.ParseForm(); err != nil {
+			return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
+		}
+		_, err := h.Service.Ask(r.Context(), a, id, version, r.PostForm["missing"], r.PostFormValue("note"))
+		return err
+	})
+}
+
+func (h *FileHandlers) webAnswer(w http.ResponseWriter, r *http.Request) {
+	h.act(w, r, "answer", "answered", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Answer(r.Context(), a, id, version)
+		return err
+	})
+}
+
 func (h *FileHandlers) webApprove(w http.ResponseWriter, r *http.Request) {
 	h.act(w, r, "approve", "approved", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Decide(r.Context(), a, id, version, true, r.PostFormValue("reason"))

@@ -35,7 +35,7 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended"}
+	"approved", "refused", "extended", "asked", "answered"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -66,6 +66,7 @@ type fileView struct {
 	MoreSlots                  bool
 	ChangeHours                int
 	ReturnItems                []option
+	AskItems                   []option
 	Decisions                  []decisionForm
 	MaxMB                      string
 	OpenDeadlines              []option
@@ -299,7 +300,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		v.errors = map[string]string{}
 	}
 	v.TrackURL = "/track?" + url.Values{"number": {f.Display()}, "code": {f.TrackingCode}}.Encode()
-	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"]
+	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TAsk] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"]
 	if f.Step != "" && !f.State.Closed() {
 		v.Step = cat.StepName(f.Step).Pick(p.l)
 	}
@@ -321,11 +322,12 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		v.Route = rt
 	}
 
-	// Requested: the items the window asked for when it last returned the file.
+	// Requested: the items the window asked for when it last returned the
+	// file or asked for more.
 	var requested []string
-	if f.State == Returned {
+	if f.State == Returned || f.State == InfoRequested {
 		for _, e := range slices.Backward(vw.Events) {
-			if e.Kind == TReturn {
+			if e.Kind == TReturn || e.Kind == TAsk {
 				requested = strList(e.Data, "missing")
 				break
 			}
@@ -341,7 +343,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	}
 	for _, it := range vw.Checklist {
 		iv := itemView{Code: it.Code, Name: it.Name.Pick(p.l), Needed: it.Needed, Optional: !it.Required,
-			Versions: it.Versions, CanUpload: vw.Can["edit"], Requested: slices.Contains(requested, it.Code),
+			Versions: it.Versions, CanUpload: vw.Can["upload"], Requested: slices.Contains(requested, it.Code),
 			Error: v.errors["upload."+it.Code]}
 		var types, accept []string
 		for _, t := range it.Types {
@@ -405,6 +407,12 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		for _, d := range k.Documents {
 			v.ReturnItems = append(v.ReturnItems, option{Value: d.Code, Label: d.Name.Pick(p.l),
 				Selected: v.Posted("return", "missing", d.Code)})
+		}
+	}
+	if vw.Can[TAsk] {
+		for _, d := range k.Documents {
+			v.AskItems = append(v.AskItems, option{Value: d.Code, Label: d.Name.Pick(p.l),
+				Selected: v.Posted("ask", "missing", d.Code)})
 		}
 	}
 	for _, d := range vw.Deadlines {
@@ -603,7 +611,7 @@ func (h *FileHandlers) slots(r *http.Request, p printer, f *File, ap *Appointmen
 }
 
 // agentEvents are the events only the window's agents cause.
-var agentEvents = []string{TAccept, TReturn, TApprove, TRefuse, "extended"}
+var agentEvents = []string{TAccept, TReturn, TAsk, TApprove, TRefuse, "extended"}
 
 // who says who caused an event, in words: the technical label is for the
 // audit log.
@@ -654,8 +662,8 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 		} else {
 			what = p.t("permit.event.submit_plain")
 		}
-	case TReturn:
-		what = p.t("permit.event.return")
+	case TReturn, TAsk:
+		what = p.t("permit.event." + e.Kind)
 		var names []string
 		for _, m := range strList(d, "missing") {
 			names = append(names, docName(m))

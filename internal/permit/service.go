@@ -430,6 +430,7 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	}
 	prepare := authz.Decide(a, authz.PrepareFile, r).Allow
 	v.Can["edit"] = prepare && (f.State == Draft || f.State == Returned)
+	v.Can["upload"] = prepare && f.State.Uploads()
 	v.Can["book"] = prepare && f.State == Submitted
 	v.Can["extend"] = authz.Decide(a, authz.ReviewFile, r).Allow && !f.State.Closed()
 	return v, nil
@@ -653,11 +654,36 @@ func (s *Service) simple(ctx context.Context, a authz.Actor, id int64, version i
 // Return sends a submitted file back to the applicant with what is
 // missing; its deadlines pause until they resubmit.
 func (s *Service) Return(ctx context.Context, a authz.Actor, id int64, version int, missing []string, note string) (*File, error) {
+	return s.sendBack(ctx, a, id, version, TReturn, missing, note)
+}
+
+// Ask puts an economic file under review on hold while the applicant
+// provides what the officer asks for; its deadlines pause until they
+// answer.
+func (s *Service) Ask(ctx context.Context, a authz.Actor, id int64, version int, missing []string, note string) (*File, error) {
+	return s.sendBack(ctx, a, id, version, TAsk, missing, note)
+}
+
+// Answer gives an economic file back to its officer once the applicant
+// has added what was asked; its deadlines resume, pushed back by the
+// pause.
+func (s *Service) Answer(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
+	return s.simple(ctx, a, id, version, TAnswer, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+		if err := s.resume(ctx, tx, f.ID, now); err != nil {
+			return nil, err
+		}
+		return nil, s.refreshDue(ctx, tx, f)
+	})
+}
+
+// sendBack hands a file to its applicant with what is missing (items of
+// its checklist and a note), pausing its deadlines.
+func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version int, name string, missing []string, note string) (*File, error) {
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > 2000 {
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("note")
 	}
-	return s.simple(ctx, a, id, version, TReturn, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		k, _ := s.cat.Kind(f.Kind)
 		var items []string
 		for _, m := range missing {

@@ -60,7 +60,7 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 	if err != nil {
 		return nil, err
 	}
-	if f.State != Draft && f.State != Returned {
+	if !f.State.Uploads() {
 		return nil, errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 	}
 	i := slices.IndexFunc(k.Documents, func(r Requirement) bool { return r.Code == item })
@@ -89,7 +89,7 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 		if err != nil {
 			return err
 		}
-		if f.State != Draft && f.State != Returned {
+		if !f.State.Uploads() {
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 		}
 		now := s.now()

@@ -27,7 +27,7 @@ CREATE TABLE permit_files (
 	owner_legal_id BIGINT REFERENCES legal_persons (id),
 	created_by BIGINT NOT NULL REFERENCES persons (id),
 	state TEXT NOT NULL CHECK (state IN ('draft', 'submitted', 'returned', 'accepted', 'under_review',
-		'approved', 'refused', 'withdrawn')),
+		'info_requested', 'approved', 'refused', 'withdrawn')),
 	step TEXT NOT NULL DEFAULT '',
 	holder TEXT NOT NULL CHECK (holder IN ('applicant', 'window', 'committee', 'none')),
 	title TEXT NOT NULL DEFAULT '' CHECK (length(title) <= 200),
