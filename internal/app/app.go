@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
-		permit.Config{BaseURL: cfg.BaseURL, Locate: cityLocator(), InspectPDF: inspectPDF})
+		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF})
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
 		{Key: "nav.arrondissements", Href: "/arrondissements"}, {Key: "nav.files", Href: "/files"}}
 	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
@@ -197,6 +197,14 @@ func (a *App) seedReference(ctx context.Context) error {
 	}
 	if empty {
 		_, err = a.LoadReference(ctx, district.Casablanca(), "system")
+		return err
+	}
+	if _, err := a.Districts.City(ctx); errs.Is(err, errs.NotFound) {
+		// A database loaded before the city's boundary was kept (migration
+		// 0010): the embedded reference, Casablanca's, supplies it.
+		_, err = a.LoadReference(ctx, district.Casablanca(), "system")
+		return err
+	} else if err != nil {
 		return err
 	}
 	_, err = a.Identity.LoadOrganisations(ctx, "system")
@@ -277,10 +285,10 @@ func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
 	return out, err
 }
 
-// cityLocator checks parcel locations against the city's territory.
-func cityLocator() func(geojson, lat, lon string) (permit.Location, error) {
-	ref := district.Casablanca()
-	return permit.Locator(ref.Boundary, ref.City.Name)
+// territory is the city's boundary and name as loaded in the database.
+func (a *App) territory() (geo.Geometry, i18n.Text, error) {
+	c, err := a.Districts.City(context.Background())
+	return c.Boundary, c.Name, err
 }
 
 // inspectPDF checks an uploaded PDF and counts its pages.

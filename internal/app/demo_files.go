@@ -839,7 +839,7 @@ func (a *App) loadDemoFiles(ctx context.Context, out io.Writer) error {
 func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []identity.Enrolment, end time.Time) error {
 	end = end.UTC().Truncate(time.Second)
 	d := &demoFiles{a: a, clock: &demoFileClock{t: end.AddDate(0, 0, -demoFileDays-1)}, cal: calendar.Default(),
-		docs: &dfDocuments{}, locate: cityLocator(), end: end, begin: end.AddDate(0, 0, -demoFileDays),
+		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -demoFileDays),
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
 	// Silent: the demonstration's people get no message about their files.

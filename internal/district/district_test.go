@@ -238,3 +238,43 @@ func TestReferenceBoundaryFromFile(t *testing.T) {
 		}
 	}
 }
+
+// TestTheBoundaryIsStored: the city and its territory live in the database
+// with the rest of the reference, so that another city's import replaces
+// them.
+func TestTheBoundaryIsStored(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := NewStore(d)
+		if _, err := s.City(ctx); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("city before any load: %v", err)
+		}
+		ref := Casablanca()
+		if _, err := s.Load(ctx, ref, "test"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.City(ctx)
+		if err != nil || c.Code != ref.City.Code || c.Name != ref.City.Name || c.Boundary.Vertices() != ref.Boundary.Vertices() {
+			t.Fatalf("stored city: %+v %v", c.Name, err)
+		}
+		sidiOthmane := geo.NewPoint(geo.Point{Lon: -7.564, Lat: 33.556})
+		if !sidiOthmane.Within(c.Boundary) {
+			t.Fatal("Sidi Othmane is outside the stored boundary")
+		}
+		// A new boundary (here a square around the city centre only) is a
+		// change, stored and audited.
+		ref.Boundary = geo.NewPolygon(geo.Polygon{{{Lon: -7.62, Lat: 33.56}, {Lon: -7.57, Lat: 33.56}, {Lon: -7.57, Lat: 33.6},
+			{Lon: -7.62, Lat: 33.6}, {Lon: -7.62, Lat: 33.56}}})
+		ref.BoundarySource = "test square"
+		changed, err := s.Load(ctx, ref, "test")
+		if err != nil || !changed {
+			t.Fatalf("new boundary: changed %v, %v", changed, err)
+		}
+		if c, _ = s.City(ctx); sidiOthmane.Within(c.Boundary) || c.BoundarySource != "test square" {
+			t.Fatal("the new boundary was not stored")
+		}
+		if changed, _ := s.Load(ctx, ref, "test"); changed {
+			t.Fatal("the same boundary again counts as a change")
+		}
+	})
+}

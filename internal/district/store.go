@@ -2,12 +2,16 @@ package district
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
 )
 
 // Store reads and writes the reference in the database. Reads are served
@@ -22,7 +26,16 @@ type Store struct {
 type snapshot struct {
 	prefectures []Prefecture
 	windows     []Window
+	city        *City // nil before a reference with a boundary was saved
 	taken       time.Time
+}
+
+// City is the city itself: its code, name and territory.
+type City struct {
+	Code           string
+	Name           Name
+	Boundary       geo.Geometry
+	BoundarySource string
 }
 
 const snapshotTTL = 30 * time.Second
@@ -44,7 +57,11 @@ func (s *Store) current(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	sn := &snapshot{prefectures: ps, windows: ws, taken: time.Now()}
+	c, err := s.readCity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sn := &snapshot{prefectures: ps, windows: ws, city: c, taken: time.Now()}
 	s.snap.Store(sn)
 	return sn, nil
 }
@@ -95,6 +112,19 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 			}
 		}
 	}
+	boundary, err := json.Marshal(ref.Boundary)
+	if err != nil {
+		return false, fmt.Errorf("district: boundary: %w", err)
+	}
+	err = upsert(`INSERT INTO city AS t (id, code, name_ar, name_fr, name_en, boundary, boundary_source)
+		VALUES (1, $1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET code = excluded.code, `+names+`, boundary = excluded.boundary,
+		boundary_source = excluded.boundary_source
+		WHERE `+differ+` OR t.code <> excluded.code OR t.boundary <> excluded.boundary OR t.boundary_source <> excluded.boundary_source`,
+		ref.City.Code, ref.City.Name.AR, ref.City.Name.FR, ref.City.Name.EN, string(boundary), ref.BoundarySource)
+	if err != nil {
+		return false, fmt.Errorf("district: save city: %w", err)
+	}
 	for _, w := range ref.Windows {
 		var arr any
 		if w.Arrondissement != "" {
@@ -108,6 +138,36 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 		}
 	}
 	return changed, nil
+}
+
+// City returns the city and its territory; errs.NotFound before a
+// reference was loaded.
+func (s *Store) City(ctx context.Context) (City, error) {
+	sn, err := s.current(ctx)
+	if err != nil {
+		return City{}, err
+	}
+	if sn.city == nil {
+		return City{}, errs.E(errs.NotFound, "").Cause(fmt.Errorf("district: no city loaded"))
+	}
+	return *sn.city, nil
+}
+
+func (s *Store) readCity(ctx context.Context) (*City, error) {
+	var c City
+	var boundary string
+	err := s.db.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en, boundary, boundary_source FROM city WHERE id = 1`).
+		Scan(&c.Code, &c.Name.AR, &c.Name.FR, &c.Name.EN, &boundary, &c.BoundarySource)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("district: city: %w", err)
+	}
+	if c.Boundary, err = geo.ParseBoundary([]byte(boundary)); err != nil {
+		return nil, fmt.Errorf("district: stored boundary: %w", err)
+	}
+	return &c, nil
 }
 
 // Prefectures lists the prefectures in order, each with its arrondissements

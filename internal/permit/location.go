@@ -2,6 +2,7 @@ package permit
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"madina/internal/platform/errs"
@@ -9,11 +10,20 @@ import (
 	"madina/internal/platform/i18n"
 )
 
+// Territory gives the city's boundary and name, as currently loaded.
+type Territory func() (boundary geo.Geometry, city i18n.Text, err error)
+
 // Locator returns the check of parcel locations against a city's
 // territory: a GeoJSON Point or Polygon, or else a latitude and longitude as
-// typed, which must lie inside boundary (city names it in the refusal).
-func Locator(boundary geo.Geometry, city i18n.Text) func(geojson, lat, lon string) (Location, error) {
+// typed, which must lie inside the boundary (the city is named in the
+// refusal). The territory is asked each time, so that a newly imported
+// boundary applies at once.
+func Locator(territory Territory) func(geojson, lat, lon string) (Location, error) {
 	return func(gj, lat, lon string) (Location, error) {
+		boundary, city, err := territory()
+		if err != nil {
+			return Location{}, fmt.Errorf("permit: the city's territory: %w", err)
+		}
 		var g geo.Geometry
 		if strings.TrimSpace(gj) != "" {
 			var err error
