@@ -318,7 +318,10 @@ func TestFilesOverHTTP(t *testing.T) {
 		if !strings.Contains(body, trackCode) {
 			t.Fatal("the file page does not show the tracking code")
 		}
-		code, body, _ = anon.get("/track?" + url.Values{"number": {number}, "code": {trackCode}}.Encode())
+		code, body, trackHeader := anon.get("/track?" + url.Values{"number": {number}, "code": {trackCode}}.Encode())
+		if trackHeader.Get("Cache-Control") != "no-store" {
+			t.Errorf("tracking result cached: %q", trackHeader.Get("Cache-Control"))
+		}
 		if code != http.StatusOK || !strings.Contains(body, `lang="ar"`) || !strings.Contains(body, "مقبول (ملف كامل)") ||
 			!strings.Contains(body, "رخصة الإصلاح") || strings.Contains(body, "Fatima") || strings.Contains(body, "Ibn Batouta") ||
 			strings.Contains(body, "floue") {

@@ -328,7 +328,10 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, name string,
 func (rd *Renderer) write(w http.ResponseWriter, r *http.Request, status int, b []byte, etag string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if h.Get("Cache-Control") == "" {
+		// Revalidate by default; a handler may ask for less (no-store).
+		h.Set("Cache-Control", "no-cache")
+	}
 	if etag != "" {
 		h.Set("ETag", etag)
 	}
