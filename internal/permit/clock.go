@@ -81,7 +81,7 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 		if err != nil {
 			return err
 		}
-		k, err := s.cat.Kind(f.Kind)
+		k, err := s.kindOf(ctx, tx, f)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package permit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -813,3 +814,74 @@ func pdfText(t *testing.T, b []byte) string {
 }
 
 func textnormFold(s string) string { return textnorm.Fold(s) }
+
+// TestFilesKeepTheCatalogueTheyWereFiledUnder: a new catalogue version
+// changes the checklist of new submissions, not of files already with the
+// window; a draft takes the new rules when it is submitted.
+func TestFilesKeepTheCatalogueTheyWereFiledUnder(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		arch := e.architectActor()
+		filed, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
+		e.uploadAll(t, arch, filed.ID)
+		filed, err := e.s.Submit(ctx, arch, filed.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		draft, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
+
+		// Version 2027.1 drops the energy-efficiency note from building permits.
+		spec := CasablancaSpec()
+		spec.Version = "2027.1"
+		for i, ks := range spec.Kinds {
+			if ks.Code == "building" {
+				spec.Kinds[i].Documents = slices.DeleteFunc(ks.Documents, func(u DocumentUse) bool { return u.Document == "energy_efficiency" })
+			}
+		}
+		b, _ := json.Marshal(spec)
+		next, _, err := SaveCatalogue(ctx, d, b, "test", monday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2 := NewService(d, next, e.s.cal, e.s.blobs, e.s.notify, e.s.people, e.s.places, nil, e.s.cfg)
+		needs := func(v *View) bool {
+			return slices.ContainsFunc(v.Checklist, func(it ChecklistItem) bool { return it.Code == "energy_efficiency" })
+		}
+		v, err := s2.View(ctx, arch, filed.ID)
+		if err != nil || !needs(v) || v.File.CatalogueVersion != "2023.1" {
+			t.Fatalf("the filed file lost its catalogue: %v %v", err, v.File.CatalogueVersion)
+		}
+		if _, err := s2.Accept(ctx, e.agentActor(e.agent, "sidi-othmane"), filed.ID, 0); err != nil {
+			t.Fatalf("accept under the old rules: %v", err)
+		}
+		// The draft is submitted under 2027.1: no energy note needed.
+		in := uploadMissingUnder(t, s2, arch, draft.ID)
+		if slices.Contains(in, "energy_efficiency") {
+			t.Fatal("the draft was asked for a document the catalogue in force dropped")
+		}
+		f, err := s2.Submit(ctx, arch, draft.ID, 0)
+		if err != nil || f.CatalogueVersion != "2027.1" {
+			t.Fatalf("draft submitted: %v %v", err, f)
+		}
+	})
+}
+
+// uploadMissingUnder uploads, through service other, what the file lacks
+// under the catalogue in force for other, and returns those items.
+func uploadMissingUnder(t *testing.T, other *Service, a authz.Actor, id int64) []string {
+	t.Helper()
+	f, err := other.Get(context.Background(), a, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := other.Catalogue().Kind(f.Kind)
+	ds, _ := documents(context.Background(), other.db, id)
+	_, missing := k.Checklist(f.Fields, ds)
+	for _, item := range missing {
+		if _, err := other.AddDocument(context.Background(), a, id, item, item+".pdf", bytes.NewReader(testPDF(item))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return missing
+}

@@ -238,7 +238,7 @@ func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("permit: my files: %w", err)
 		}
-		k, err := s.cat.Kind(f.Kind)
+		k, err := s.kindOf(ctx, s.db, f)
 		if err != nil {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -69,6 +72,9 @@ type Service struct {
 	places Places
 	log    *slog.Logger
 	cfg    Config
+
+	mu       sync.Mutex
+	versions map[string]*Catalogue // earlier catalogue versions files were filed under
 }
 
 // NewService returns the permit files service.
@@ -80,7 +86,8 @@ func NewService(d *db.DB, cat *Catalogue, cal *calendar.Calendar, blobs blob.Sto
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, cat: cat, cal: cal, blobs: blobs, notify: n, people: people, places: places, log: log, cfg: cfg}
+	return &Service{db: d, cat: cat, cal: cal, blobs: blobs, notify: n, people: people, places: places, log: log, cfg: cfg,
+		versions: map[string]*Catalogue{}}
 }
 
 // Catalogue is the catalogue files are filed under.
@@ -322,13 +329,58 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, id int64, version i
 	return f, err
 }
 
+// kindOf is a file's kind as the catalogue it was filed under defines it:
+// a file keeps the checklist, deadlines and committee in force when it was
+// started, whatever catalogue version is in force now.
+func (s *Service) kindOf(ctx context.Context, q db.Querier, f *File) (*Kind, error) {
+	cat, err := s.catalogueOf(ctx, q, f.CatalogueVersion)
+	if err != nil {
+		return nil, err
+	}
+	return cat.Kind(f.Kind)
+}
+
+// catalogueOf returns catalogue version v: the one in force, an imported
+// one from the database, or the embedded one; today's for a version known
+// nowhere.
+func (s *Service) catalogueOf(ctx context.Context, q db.Querier, v string) (*Catalogue, error) {
+	if v == "" || v == s.cat.Version {
+		return s.cat, nil
+	}
+	s.mu.Lock()
+	c, ok := s.versions[v]
+	s.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	var content string
+	err := q.QueryRowContext(ctx, `SELECT content FROM permit_catalogues WHERE version = $1`, v).Scan(&content)
+	switch {
+	case err == nil:
+		if c, err = Parse([]byte(content)); err != nil {
+			return nil, fmt.Errorf("permit: stored catalogue %s: %w", v, err)
+		}
+	case errors.Is(err, sql.ErrNoRows):
+		if c = Casablanca(); c.Version != v {
+			s.log.Warn("permit: files filed under an unknown catalogue version are read with today's", "version", v)
+			c = s.cat
+		}
+	default:
+		return nil, fmt.Errorf("permit: catalogue %s: %w", v, err)
+	}
+	s.mu.Lock()
+	s.versions[v] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
 // load reads a file and asks the policy whether a may do act on it.
 func (s *Service) load(ctx context.Context, q db.Querier, a authz.Actor, act authz.Action, id int64) (*File, *Kind, error) {
 	f, err := file(ctx, q, "id", id)
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := s.cat.Kind(f.Kind)
+	k, err := s.kindOf(ctx, q, f)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -546,6 +598,14 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, id int64, version i
 		if err != nil {
 			return err
 		}
+		if name == TSubmit && f.CatalogueVersion != s.cat.Version {
+			// A draft is filed under the catalogue in force when it is
+			// submitted, not when it was started.
+			if k, err = s.cat.Kind(f.Kind); err != nil {
+				return errs.E(errs.Conflict, "permit.error.kind_gone").Cause(err)
+			}
+			f.CatalogueVersion = s.cat.Version
+		}
 		in, err := s.incomplete(ctx, tx, k, f)
 		if err != nil {
 			return err
@@ -684,7 +744,10 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("note")
 	}
 	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
-		k, _ := s.cat.Kind(f.Kind)
+		k, err := s.kindOf(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
 		var items []string
 		for _, m := range missing {
 			if m = strings.TrimSpace(m); m != "" && !slices.Contains(items, m) {
@@ -730,7 +793,10 @@ func (s *Service) resume(ctx context.Context, tx *db.Tx, fileID int64, now time.
 // officer's decision (economic).
 func (s *Service) Accept(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
 	return s.simple(ctx, a, id, version, TAccept, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
-		k, _ := s.cat.Kind(f.Kind)
+		k, err := s.kindOf(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
 		in, err := s.incomplete(ctx, tx, k, f)
 		if err != nil {
 			return nil, err
@@ -960,7 +1026,7 @@ func (s *Service) PublicStatus(ctx context.Context, number, code string) (*Track
 	if f.State == Draft {
 		return nil, errs.E(errs.NotFound, "permit.error.track")
 	}
-	k, err := s.cat.Kind(f.Kind)
+	k, err := s.kindOf(ctx, s.db, f)
 	if err != nil {
 		return nil, err
 	}

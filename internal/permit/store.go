@@ -150,12 +150,13 @@ func bump(ctx context.Context, tx *db.Tx, f *File, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE permit_files SET number = $1, state = $2, step = $3, holder = $4,
 		title = $5, address = $6, arrondissement_code = $7, location = $8, lon = $9, lat = $10, fields = $11,
 		window_code = $12, route_rule = $13, schedule = $14, committee = $15, due_at = $16, decision_reason = $17,
-		tacit = $18, submitted_at = $19, accepted_at = $20, closed_at = $21, updated_at = $22, version = version + 1
+		tacit = $18, submitted_at = $19, accepted_at = $20, closed_at = $21, updated_at = $22, catalogue_version = $25,
+		version = version + 1
 		WHERE id = $23 AND version = $24`,
 		nullString(f.Number), string(f.State), f.Step, f.Holder, f.Title, f.Address, nullString(f.Arrondissement),
 		nullString(f.Location), locCoord(f, f.Lon), locCoord(f, f.Lat), string(fields), nullString(f.Window),
 		nullString(f.RouteRule), nullString(f.Schedule), nullString(f.Committee), f.DueAt, nullString(f.DecisionReason),
-		f.Tacit, f.SubmittedAt, f.AcceptedAt, f.ClosedAt, now, f.ID, f.Version)
+		f.Tacit, f.SubmittedAt, f.AcceptedAt, f.ClosedAt, now, f.ID, f.Version, f.CatalogueVersion)
 	if err != nil {
 		return fmt.Errorf("permit: update file %d: %w", f.ID, err)
 	}
