@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,18 +69,31 @@ func startBrowser(t *testing.T) *browser {
 	return &browser{ctx: ctx}
 }
 
-// within runs f and fails t if it errs or takes longer than d.
+// within runs f and fails t if it errs or takes longer than d. While f
+// answers errNotYet (a message still on its way), it is tried again every
+// 100 ms until d has passed.
 func within(t *testing.T, d time.Duration, what string, f func() error) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
+	deadline := time.After(d)
+	for {
+		done := make(chan error, 1)
+		go func() { done <- f() }()
+		select {
+		case err := <-done:
+			switch {
+			case err == nil:
+				return
+			case !errors.Is(err, errNotYet):
+				t.Fatalf("%s: %v", what, err)
+			}
+		case <-deadline:
+			t.Fatalf("%s: no answer within %s", what, d)
 		}
-	case <-time.After(d):
-		t.Fatalf("%s: no answer within %s", what, d)
+		select {
+		case <-deadline:
+			t.Fatalf("%s: not yet after %s", what, d)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

@@ -310,7 +310,7 @@ func TestPermitBuildingFile(t *testing.T) {
 		// The confirmation carries the invitation, for the owner and the architect.
 		dtstart := "DTSTART:" + slot.UTC().Format("20060102T150405Z")
 		var got []string
-		eventually(t, 30*time.Second, "an e-mail with the appointment's invitation", func() error {
+		within(t, 30*time.Second, "an e-mail with the appointment's invitation", func() error {
 			got = got[:0]
 			for _, m := range smtptest.Read(t, maildir) {
 				to := m.Header.Get("To")
@@ -431,7 +431,7 @@ func TestPermitBuildingFile(t *testing.T) {
 		// The acceptance reaches the applicants with the same number and code.
 		codeRE := regexp.MustCompile(regexp.QuoteMeta(number) + `&code=([A-Z0-9]{8})`)
 		var mailed string
-		eventually(t, 30*time.Second, "the acceptance e-mail", func() error {
+		within(t, 30*time.Second, "the acceptance e-mail", func() error {
 			for _, m := range smtptest.Read(t, maildir) {
 				if to := m.Header.Get("To"); !strings.Contains(to, permitOwner) && !strings.Contains(to, permitArchitect) {
 					continue
@@ -448,7 +448,7 @@ func TestPermitBuildingFile(t *testing.T) {
 		if mailed != code {
 			t.Errorf("the acceptance e-mail gives tracking code %q, the file page %q", mailed, code)
 		}
-		eventually(t, 30*time.Second, "the acceptance SMS", func() error {
+		within(t, 30*time.Second, "the acceptance SMS", func() error {
 			sms.mu.Lock()
 			defer sms.mu.Unlock()
 			for _, m := range sms.msgs {
@@ -646,26 +646,6 @@ func wantFact(tb *tab, cat *i18n.Catalog, l i18n.Lang, key, want string) {
 func sameSet(a, b []string) bool {
 	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
 	return slices.Equal(a, b)
-}
-
-// eventually calls f until it returns nil, failing t on another error or
-// when d has passed.
-func eventually(t *testing.T, d time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if err != errNotYet {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: nothing within %s", what, d)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // mailPart is a leaf of a received e-mail, its body decoded.
