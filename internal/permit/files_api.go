@@ -516,21 +516,9 @@ func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *FileHandlers) apiCancel(w http.ResponseWriter, r *http.Request) {
-	id, err := fileID(r, "id")
-	if err != nil {
-		h.apiError(w, r, err)
-		return
-	}
-	ver, err := readVersion(r)
-	if err != nil {
-		h.apiError(w, r, err)
-		return
-	}
-	if err := h.Service.CancelAppointment(r.Context(), actor(r), id, ver); err != nil {
-		h.apiError(w, r, err)
-		return
-	}
-	h.apiView(w, r, http.StatusOK, id)
+	h.apiTransition(w, r, func(id int64, v int) error {
+		return h.Service.CancelAppointment(r.Context(), actor(r), id, v)
+	})
 }
 
 // TrackJSON is the public status of a file.

@@ -194,24 +194,19 @@ func (h *FileHandlers) webAccept(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *FileHandlers) webReturn(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "return", "returned", func(a authz.Actor, id int64, version int) error {
-		if err := r.ParseForm(); err != nil {
-			return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
-		}
-		_, err := h.Service.Return(r.Context(), a, id, version, r.PostForm["missing"], r.PostFormValue("note"))
-		return err
-	})
-}
-
-func (h *FileHandlers) webAsk(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "ask", "asked", func(a authz.Actor, id int64, version int) error {
-		if err := r.ParseForm(); err != nil {
-			return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
-		}
-		_, err := h.Service.Ask(r.Context(), a, id, version, r.PostForm["missing"], r.PostFormValue("note"))
-		return err
-	})
+// webSendBack hands a file back to its applicant with what is missing:
+// name is TReturn (an incomplete deposit) or TAsk (the officer asks for
+// more).
+func (h *FileHandlers) webSendBack(name, done string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.act(w, r, name, done, func(a authz.Actor, id int64, version int) error {
+			if err := r.ParseForm(); err != nil {
+				return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
+			}
+			_, err := h.Service.sendBack(r.Context(), a, id, version, name, r.PostForm["missing"], r.PostFormValue("note"))
+			return err
+		})
+	}
 }
 
 func (h *FileHandlers) webAnswer(w http.ResponseWriter, r *http.Request) {

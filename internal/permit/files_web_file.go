@@ -65,8 +65,7 @@ type fileView struct {
 	SlotDays                   []slotDay
 	MoreSlots                  bool
 	ChangeHours                int
-	ReturnItems                []option
-	AskItems                   []option
+	SendBacks                  []sendBackForm // return to the applicant, ask for more
 	Decisions                  []decisionForm
 	MaxMB                      string
 	OpenDeadlines              []option
@@ -120,6 +119,14 @@ type fieldInput struct {
 // decisionForm is the approval or the refusal form of an economic file.
 type decisionForm struct {
 	Action, Heading, Label, Submit, Value, Error string
+}
+
+// sendBackForm hands a file back to its applicant with what is missing:
+// the return of an incomplete deposit, or the officer asking for more.
+type sendBackForm struct {
+	Action, Heading, Legend, NoteLabel, Submit string
+	Items                                      []option
+	Note, MissingError, NoteError              string
 }
 
 type partyInput struct {
@@ -403,17 +410,17 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		}
 	}
 	v.MaxMB = blob.FormatMB(MaxUpload)
-	if vw.Can[TReturn] {
-		for _, d := range k.Documents {
-			v.ReturnItems = append(v.ReturnItems, option{Value: d.Code, Label: d.Name.Pick(p.l),
-				Selected: v.Posted("return", "missing", d.Code)})
+	for _, act := range []string{TReturn, TAsk} {
+		if !vw.Can[act] {
+			continue
 		}
-	}
-	if vw.Can[TAsk] {
+		sb := sendBackForm{Action: act, Heading: p.t("permit.files." + act + ".heading"), Legend: p.t("permit.files." + act + ".missing"),
+			NoteLabel: p.t("permit.files." + act + ".note"), Submit: p.t("permit.files." + act + ".submit"),
+			Note: v.Val(act, "note"), MissingError: v.errors[act+".missing"], NoteError: v.errors[act+".note"]}
 		for _, d := range k.Documents {
-			v.AskItems = append(v.AskItems, option{Value: d.Code, Label: d.Name.Pick(p.l),
-				Selected: v.Posted("ask", "missing", d.Code)})
+			sb.Items = append(sb.Items, option{Value: d.Code, Label: d.Name.Pick(p.l), Selected: v.Posted(act, "missing", d.Code)})
 		}
+		v.SendBacks = append(v.SendBacks, sb)
 	}
 	for _, d := range vw.Deadlines {
 		row := deadlineRow{Step: cat.StepName(d.Step).Pick(p.l), Actor: actorName(k, f, d.Actor).Pick(p.l),
