@@ -273,7 +273,9 @@ func ownerOf(a authz.Actor) authz.Resource {
 
 // Store: professionals and mandates.
 
-func (s *Store) professional(ctx context.Context, q db.Querier, personID int64) (Professional, error) {
+// Professional returns a person's declared profession; errs.NotFound if
+// none.
+func (s *Store) Professional(ctx context.Context, q db.Querier, personID int64) (Professional, error) {
 	var p Professional
 	var verified sql.NullTime
 	err := q.QueryRowContext(ctx, `SELECT person_id, profession, registration_number, verified_at, created_at
@@ -300,7 +302,7 @@ func (s *Store) declareProfession(ctx context.Context, tx *db.Tx, personID int64
 	if n > 0 {
 		return taken
 	}
-	cur, err := s.professional(ctx, tx, personID)
+	cur, err := s.Professional(ctx, tx, personID)
 	switch {
 	case errs.Is(err, errs.NotFound):
 		_, err = tx.ExecContext(ctx, `INSERT INTO professionals (person_id, profession, registration_number, created_at) VALUES ($1, $2, $3, $4)`,
@@ -486,12 +488,6 @@ func nullID(id int64) any {
 	return id
 }
 
-// Professional returns a person's declared profession; errs.NotFound if
-// none.
-func (s *Store) Professional(ctx context.Context, q db.Querier, personID int64) (Professional, error) {
-	return s.professional(ctx, q, personID)
-}
-
 // Service: professions and mandates.
 
 // Profession returns the actor's declared profession, nil if none.
@@ -499,7 +495,7 @@ func (s *Service) Profession(ctx context.Context, a authz.Actor) (*Professional,
 	if err := authz.Check(a, authz.ReadProfile, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return nil, err
 	}
-	p, err := s.store.professional(ctx, s.db, a.Person)
+	p, err := s.store.Professional(ctx, s.db, a.Person)
 	if errs.Is(err, errs.NotFound) {
 		return nil, nil
 	}
