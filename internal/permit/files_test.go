@@ -186,6 +186,22 @@ func (e *env) uploadAll(t *testing.T, a authz.Actor, id int64) {
 	}
 }
 
+// submitted files a new file from in as a, with every required document,
+// and submits it.
+func (e *env) submitted(t *testing.T, a authz.Actor, in Input) *File {
+	t.Helper()
+	ctx := context.Background()
+	f, err := e.s.Create(ctx, a, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.uploadAll(t, a, f.ID)
+	if f, err = e.s.Submit(ctx, a, f.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // wantErr checks an error's kind and message key.
 func wantErr(t *testing.T, err error, kind errs.Kind, key string) {
 	t.Helper()
@@ -391,15 +407,7 @@ func TestTwoAgentsCannotBothWin(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		arch := e.architectActor()
-		f, err := e.s.Create(ctx, arch, sidiOthmane(e.owner))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.uploadAll(t, arch, f.ID)
-		v, _ := e.s.View(ctx, arch, f.ID)
-		if f, err = e.s.Submit(ctx, arch, f.ID, v.File.Version); err != nil {
-			t.Fatal(err)
-		}
+		f := e.submitted(t, arch, sidiOthmane(e.owner))
 		agent := e.agentActor(e.agent, "sidi-othmane")
 		// Both read version n; one accepts, the other returns.
 		var wg sync.WaitGroup
@@ -428,7 +436,7 @@ func TestTwoAgentsCannotBothWin(t *testing.T) {
 			t.Fatalf("%d agents won: %v", wins, results)
 		}
 		// The loser is told to reload.
-		_, err = e.s.Accept(ctx, agent, f.ID, f.Version)
+		_, err := e.s.Accept(ctx, agent, f.ID, f.Version)
 		wantErr(t, err, errs.Conflict, "")
 	})
 }
@@ -440,17 +448,10 @@ func TestEconomicPermitDecidedByTheOfficer(t *testing.T) {
 		owner := e.ownerActor()
 		agent := e.agentActor(e.agent, "sidi-othmane")
 		file := func() *File {
-			f, err := e.s.Create(ctx, owner, Input{Kind: "auto_entrepreneur", Address: "Derb 3, Sidi Othmane",
+			f := e.submitted(t, owner, Input{Kind: "auto_entrepreneur", Address: "Derb 3, Sidi Othmane",
 				Arrondissement: "sidi-othmane", Fields: Values{"ae_number": "AE-778812", "activity": "Couture"}})
+			f, err := e.s.Accept(ctx, agent, f.ID, f.Version)
 			if err != nil {
-				t.Fatal(err)
-			}
-			e.uploadAll(t, owner, f.ID)
-			v, _ := e.s.View(ctx, owner, f.ID)
-			if f, err = e.s.Submit(ctx, owner, f.ID, v.File.Version); err != nil {
-				t.Fatal(err)
-			}
-			if f, err = e.s.Accept(ctx, agent, f.ID, f.Version); err != nil {
 				t.Fatal(err)
 			}
 			if f.State != UnderReview || f.Step != "review" {
@@ -514,16 +515,8 @@ func TestTheClockAlertsThenAppliesSilence(t *testing.T) {
 		ctx := context.Background()
 		owner := e.ownerActor()
 		agent := e.agentActor(e.agent, "sidi-othmane")
-		f, err := e.s.Create(ctx, owner, Input{Kind: "auto_entrepreneur", Address: "Derb 3", Arrondissement: "sidi-othmane",
+		f := e.submitted(t, owner, Input{Kind: "auto_entrepreneur", Address: "Derb 3", Arrondissement: "sidi-othmane",
 			Fields: Values{"ae_number": "AE-1", "activity": "Menuiserie"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.uploadAll(t, owner, f.ID)
-		v, _ := e.s.View(ctx, owner, f.ID)
-		if f, err = e.s.Submit(ctx, owner, f.ID, v.File.Version); err != nil {
-			t.Fatal(err)
-		}
 		slots, _ := e.s.Slots(ctx, f.Window)
 		if _, err := e.s.Book(ctx, owner, f.ID, 0, slots[0].Start); err != nil {
 			t.Fatal(err)
@@ -574,10 +567,7 @@ func TestExtensionNeedsAReasonAndMovesTheDeadline(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		arch := e.architectActor()
-		f, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
-		e.uploadAll(t, arch, f.ID)
-		v, _ := e.s.View(ctx, arch, f.ID)
-		f, _ = e.s.Submit(ctx, arch, f.ID, v.File.Version)
+		f := e.submitted(t, arch, sidiOthmane(e.owner))
 		agent := e.agentActor(e.agent, "sidi-othmane")
 		f, err := e.s.Accept(ctx, agent, f.ID, f.Version)
 		if err != nil {
@@ -667,15 +657,7 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		// Booking: a full slot, a past slot, a time the window is closed.
 		files := make([]*File, 3)
 		for i := range files {
-			g, err := e.s.Create(ctx, arch, sidiOthmane(e.owner))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.uploadAll(t, arch, g.ID)
-			v, _ := e.s.View(ctx, arch, g.ID)
-			if files[i], err = e.s.Submit(ctx, arch, g.ID, v.File.Version); err != nil {
-				t.Fatal(err)
-			}
+			files[i] = e.submitted(t, arch, sidiOthmane(e.owner))
 		}
 		slots, _ := e.s.Slots(ctx, "sidi-othmane")
 		for _, g := range files[:2] {
@@ -754,10 +736,7 @@ func TestReceiptIsAValidPDF(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		arch := e.architectActor()
-		f, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
-		e.uploadAll(t, arch, f.ID)
-		v, _ := e.s.View(ctx, arch, f.ID)
-		f, _ = e.s.Submit(ctx, arch, f.ID, v.File.Version)
+		f := e.submitted(t, arch, sidiOthmane(e.owner))
 		_, _, err := e.s.Receipt(ctx, arch, f.ID)
 		wantErr(t, err, errs.Conflict, "permit.error.no_receipt")
 		f, err = e.s.Accept(ctx, e.agentActor(e.agent, "sidi-othmane"), f.ID, f.Version)
@@ -823,12 +802,7 @@ func TestFilesKeepTheCatalogueTheyWereFiledUnder(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		arch := e.architectActor()
-		filed, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
-		e.uploadAll(t, arch, filed.ID)
-		filed, err := e.s.Submit(ctx, arch, filed.ID, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		filed := e.submitted(t, arch, sidiOthmane(e.owner))
 		draft, _ := e.s.Create(ctx, arch, sidiOthmane(e.owner))
 
 		// Version 2027.1 drops the energy-efficiency note from building permits.
