@@ -2,6 +2,8 @@ package permit
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -59,23 +61,19 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 	claimed := false
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		claimed = false
-		res, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL
-			AND met_at IS NULL AND paused_at IS NULL`, now, id)
+		var fileID int64
+		err := tx.QueryRowContext(ctx, `UPDATE permit_deadlines SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL
+			AND met_at IS NULL AND paused_at IS NULL RETURNING file_id`, now, id).Scan(&fileID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // another node has it, or it was met meanwhile
+		}
 		if err != nil {
 			return fmt.Errorf("permit: claim deadline: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
-		}
 		claimed = true
-		var fileID int64
-		var d StepDeadline
-		d, err = scanDeadline(tx.QueryRowContext(ctx, `SELECT `+deadlineColumns+` FROM permit_deadlines WHERE id = $1`, id))
+		d, err := scanDeadline(tx.QueryRowContext(ctx, `SELECT `+deadlineColumns+` FROM permit_deadlines WHERE id = $1`, id))
 		if err != nil {
 			return fmt.Errorf("permit: deadline %d: %w", id, err)
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT file_id FROM permit_deadlines WHERE id = $1`, id).Scan(&fileID); err != nil {
-			return err
 		}
 		f, err := file(ctx, tx, "id", fileID)
 		if err != nil {
