@@ -88,9 +88,6 @@ func parseStaff(task string, args []string, stderr io.Writer) (config.Config, st
 		return cfg, sf, errUsage
 	}
 	sf.Role = authz.Role(sf.role)
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = defaultBaseURL(cfg.Addr)
-	}
 	return cfg, sf, nil
 }
 

@@ -119,6 +119,11 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, [
 // New builds the application on cfg: opens and migrates the database, loads
 // the reference data if it is missing, and builds the HTTP handler.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	if cfg.BaseURL == "" {
+		// Links in messages and invitations are absolute: without a public
+		// address, the one of the listen address.
+		cfg.BaseURL = defaultBaseURL(cfg.Addr)
+	}
 	permits, err := permit.Load(cfg.PermitCatalogueFile)
 	if err != nil {
 		return nil, err

@@ -136,7 +136,7 @@ func (s *Service) tellAppointment(ctx context.Context, tx *db.Tx, f *File, k *Ki
 			Summary:     r.Subject,
 			Location:    w.Name.Pick(l),
 			Description: d["URL"].(string),
-			URL:         absolute(d["URL"].(string)),
+			URL:         d["URL"].(string),
 			Cancelled:   cancelled,
 			Stamp:       s.now(),
 			Attendee:    p.Email, AttendeeName: d["Name"].(string),
@@ -154,15 +154,6 @@ func (s *Service) tellAppointment(ctx context.Context, tx *db.Tx, f *File, k *Ki
 		}
 	}
 	return nil
-}
-
-// absolute keeps an address only if it is absolute (a server started
-// without its public address gives relative links).
-func absolute(u string) string {
-	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
-		return u
-	}
-	return ""
 }
 
 // hostOf is the host of a base URL, for calendar UIDs.
