@@ -78,7 +78,7 @@ type App struct {
 func MessageSources() []fs.FS {
 	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages,
 		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages, permit.Messages,
-		calendar.Messages, geo.Messages, pdf.Messages}
+		calendar.Messages, geo.Messages, pdf.Messages, db.Messages}
 }
 
 // NewLogger makes the process logger.

@@ -7,6 +7,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -19,6 +20,24 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"madina/internal/platform/errs"
+)
+
+// Messages holds the user-visible texts of the errors Transact gives a
+// kind to, one flat JSON object per language.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Message keys of the errors Transact returns for a violated constraint.
+const (
+	// KeyConflict: a unique, check or exclusion constraint refused the
+	// write, or a serialization failure outlived the retries; almost always
+	// someone else changing the same thing at the same moment.
+	KeyConflict = "db.error.conflict"
+	// KeyReference: a foreign key named a row that does not exist.
+	KeyReference = "db.error.reference"
 )
 
 // Engine names a database engine.
@@ -171,16 +190,41 @@ func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 // workers, for example). It does not run if the transaction rolls back.
 func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
 
+// LockRow takes the write lock on the rows of table whose column equals
+// value, until the transaction ends: a second transaction locking the same
+// row waits for this one to finish, then reads what it committed. Take it
+// first, before reading what will be written, in every write transaction on
+// an object that concurrent requests may change (a case and what hangs from
+// it), so that work on one object is serialised on PostgreSQL as SQLite's
+// single writer serialises every write; there it is a no-op. table and
+// column are code, never input.
+func (t *Tx) LockRow(ctx context.Context, table, column string, value any) error {
+	if t.d.Engine != Postgres {
+		return nil
+	}
+	if _, err := t.ExecContext(ctx, `SELECT 1 FROM `+table+` WHERE `+column+` = $1 FOR UPDATE`, value); err != nil {
+		return fmt.Errorf("db: lock %s: %w", table, err)
+	}
+	return nil
+}
+
 // Transact runs fn in a transaction, committing if it returns nil. On
 // PostgreSQL a serialization failure or deadlock is retried; on SQLite a busy
 // database is retried. fn must therefore be safe to run again.
+//
+// It is also the one place where an error the database raised becomes an
+// error kind, when fn has not given it one itself: a unique, check or
+// exclusion violation (or a serialization failure still there after the
+// retries) is a conflict, a foreign-key violation is invalid input, alike
+// on both engines; the cause stays wrapped for the log and for
+// IsUniqueViolation.
 func (d *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 	const attempts = 5
 	var err error
 	for i := 0; i < attempts; i++ {
 		err = d.transactOnce(ctx, fn)
 		if err == nil || !retryable(err) {
-			return err
+			return kinded(err)
 		}
 		select {
 		case <-ctx.Done():
@@ -188,7 +232,57 @@ func (d *DB) Transact(ctx context.Context, fn func(*Tx) error) error {
 		case <-time.After(time.Duration(10*(i+1)) * time.Millisecond):
 		}
 	}
+	return kinded(err)
+}
+
+// kinded gives a database error its kind, leaving alone errors that have
+// one and errors the database did not raise.
+func kinded(err error) error {
+	if err == nil || errs.As(err) != nil {
+		return err
+	}
+	switch violation(err) {
+	case conflict:
+		return errs.E(errs.Conflict, KeyConflict).Cause(err)
+	case reference:
+		return errs.E(errs.Invalid, KeyReference).Cause(err)
+	}
 	return err
+}
+
+type violationKind int
+
+const (
+	noViolation violationKind = iota
+	conflict
+	reference
+)
+
+// violation classifies err: a constraint that concurrent writers trip
+// (unique, primary key, check, exclusion; serialization failure and
+// deadlock), or a dangling reference (foreign key). Not-null and other
+// violations are programming errors and stay internal.
+func violation(err error) violationKind {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505", "23514", "23P01", "40001", "40P01":
+			return conflict
+		case "23503":
+			return reference
+		}
+		return noViolation
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return conflict
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return reference
+		}
+	}
+	return noViolation
 }
 
 func (d *DB) transactOnce(ctx context.Context, fn func(*Tx) error) (err error) {
