@@ -61,8 +61,21 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 	claimed := false
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		claimed = false
+		// Lock the file before touching its deadline, in the order every
+		// other write on the file takes (file, then what hangs from it), so
+		// that the clock and an agent acting on the file do not deadlock.
 		var fileID int64
-		err := tx.QueryRowContext(ctx, `UPDATE permit_deadlines SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL
+		err := tx.QueryRowContext(ctx, `SELECT file_id FROM permit_deadlines WHERE id = $1`, id).Scan(&fileID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("permit: deadline %d: %w", id, err)
+		}
+		if err := tx.LockRow(ctx, "permit_files", "id", fileID); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `UPDATE permit_deadlines SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL
 			AND met_at IS NULL AND paused_at IS NULL RETURNING file_id`, now, id).Scan(&fileID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // another node has it, or it was met meanwhile

@@ -68,7 +68,18 @@ func notFound(cause error) error {
 }
 
 // file reads a file by a column (id, ref or number) with its parties.
+// Inside a transaction, which is about to write, it first locks the file's
+// row: every write on a file (and on what hangs from it: documents,
+// appointments, deadlines, events) is then serialised, on PostgreSQL as by
+// SQLite's single writer, and reads what the previous writer committed, so
+// the loser of a race meets the file as it now is (a stale version, a
+// state that no longer allows the step) rather than a constraint.
 func file(ctx context.Context, q db.Querier, column string, v any) (*File, error) {
+	if tx, ok := q.(*db.Tx); ok {
+		if err := tx.LockRow(ctx, "permit_files", column, v); err != nil {
+			return nil, err
+		}
+	}
 	f, err := scanFile(q.QueryRowContext(ctx, `SELECT `+fileColumns+` FROM permit_files f WHERE f.`+column+` = $1`, v))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(fmt.Errorf("permit: no file with %s %v", column, v))
