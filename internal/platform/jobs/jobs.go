@@ -14,9 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"madina/internal/platform/db"
@@ -44,6 +48,50 @@ type Job struct {
 	Payload     json.RawMessage
 	Attempt     int // 1 on the first run
 	MaxAttempts int
+
+	run *runState // the run's lease, for Finish; nil outside a worker
+}
+
+// runState is what Finish needs of the run that holds a job.
+type runState struct {
+	holder string // the queue's lease holder, as in jobs.locked_by
+	now    func() time.Time
+	done   atomic.Bool // Finish committed: the worker has nothing to record
+}
+
+// ErrLeaseLost is Finish's answer when the run no longer holds its job:
+// its lease expired and another run took it (or finished it). The caller's
+// transaction must roll back, so that its effect is not committed twice.
+var ErrLeaseLost = errors.New("jobs: lease lost: another run holds this job")
+
+// Finish records the job as succeeded inside tx, the transaction that
+// commits the handler's effect, provided this run still holds the job's
+// lease; otherwise it returns ErrLeaseLost and tx must roll back. The
+// effect and the job's success then commit together or not at all: a run
+// whose lease was taken over by another node (it stalled past its lease,
+// or lost the database for a while) cannot commit its result as well. On
+// PostgreSQL the update locks the job's row, so a node reclaiming an
+// expired lease at that moment skips the job, then finds it done.
+// Handlers whose effect is outside the database (a message sent) cannot be
+// fenced this way: they stay at least once, and give the receiving side a
+// stable identity to drop the copy by.
+func (j Job) Finish(ctx context.Context, tx *db.Tx) error {
+	if j.run == nil {
+		return errors.New("jobs: Finish needs a job claimed by a worker")
+	}
+	now := j.run.now()
+	r, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'succeeded', finished_at = $1, updated_at = $2,
+		locked_by = NULL, locked_until = NULL
+		WHERE id = $3 AND state = 'running' AND locked_by = $4 AND attempt = $5`, now, now, j.ID, j.run.holder, j.Attempt)
+	if err != nil {
+		return fmt.Errorf("jobs: finish %s %d: %w", j.Kind, j.ID, err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("jobs: finish %s %d attempt %d: %w", j.Kind, j.ID, j.Attempt, ErrLeaseLost)
+	}
+	run := j.run
+	tx.AfterCommit(func() { run.done.Store(true) })
+	return nil
 }
 
 // Decode unmarshals the payload into v.
@@ -90,12 +138,24 @@ type EnqueueOptions struct {
 	MaxAttempts int
 }
 
+// DefaultLease is how long a claimed job is its worker's without news
+// from it. The worker renews it every third of it while the job runs, so
+// it bounds how long a crashed node's jobs wait before another node
+// retries them, not how long a job may run.
+const DefaultLease = time.Minute
+
 // Options tune a Queue. Zero values take the defaults in brackets.
 type Options struct {
 	Workers int           // jobs run at once by this process [4]
 	Poll    time.Duration // how often to look for work nobody woke us for [1s]
-	Lease   time.Duration // how long a claimed job is ours; renewed while it runs [5m]
-	Now     func() time.Time
+	Lease   time.Duration // how long a claimed job is ours; renewed every third of it while it runs [DefaultLease]
+	// Node is this node's stable identity, the same across restarts (see
+	// NodeID) and different on every node sharing the database. When set,
+	// Start releases at once the jobs a previous process of this node
+	// held when it died, instead of waiting for their leases to expire.
+	// Empty: a name unique to this queue, and no such release.
+	Node string
+	Now  func() time.Time
 	// RetryBase and RetryMax shape the back-off after a failed run:
 	// RetryBase·2^(attempt-1), capped at RetryMax, with jitter [1s, 1h].
 	RetryBase time.Duration
@@ -107,7 +167,7 @@ type Queue struct {
 	d    *db.DB
 	log  *slog.Logger
 	opt  Options
-	node string
+	node string // this queue's lease holder name, see holderName
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -139,7 +199,7 @@ func New(d *db.DB, logger *slog.Logger, opts Options) *Queue {
 		opts.Poll = time.Second
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 5 * time.Minute
+		opts.Lease = DefaultLease
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -160,7 +220,7 @@ func New(d *db.DB, logger *slog.Logger, opts Options) *Queue {
 		d:          d,
 		log:        logger,
 		opt:        opts,
-		node:       nodeName(),
+		node:       holderName(opts.Node),
 		handlers:   map[string]Handler{},
 		subs:       map[string][]namedSubscriber{},
 		wakeJobs:   make(chan struct{}, 1),
@@ -170,13 +230,60 @@ func New(d *db.DB, logger *slog.Logger, opts Options) *Queue {
 	}
 }
 
-// nodeName names this queue in leases: host, pid and a random suffix, so
-// that two queues in one process are told apart too.
-func nodeName() string {
-	host, _ := os.Hostname()
+// holderName names this queue in leases (jobs.locked_by): the node's
+// stable identity, or host and pid when it has none, then a random suffix,
+// so that two processes of one node over time, and two queues in one
+// process, are told apart too.
+func holderName(node string) string {
+	if node == "" {
+		host, _ := os.Hostname()
+		node = fmt.Sprintf("%s/%d", host, os.Getpid())
+	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	return node + "/" + hex.EncodeToString(b[:])
+}
+
+// NodeID returns the node identity kept in the file at path, creating the
+// file with a random identity the first time: a node whose data directory
+// survives a restart keeps its identity. Nodes must not share the file.
+func NodeID(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		id := strings.TrimSpace(string(b))
+		if id == "" || strings.ContainsAny(id, "/\n") {
+			return "", fmt.Errorf("jobs: node identity in %s is empty or malformed", path)
+		}
+		return id, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("jobs: node identity: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", fmt.Errorf("jobs: node identity: %w", err)
+	}
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	id := "node-" + hex.EncodeToString(r[:])
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".node-id-*")
+	if err != nil {
+		return "", fmt.Errorf("jobs: node identity: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(id + "\n")
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// A concurrent first start may have written its own: keep that one.
+		if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+			return NodeID(path)
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("jobs: node identity: %w", err)
+	}
+	return id, nil
 }
 
 func (q *Queue) now() time.Time { return q.opt.Now() }

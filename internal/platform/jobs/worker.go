@@ -31,6 +31,10 @@ func (q *Queue) Start(ctx context.Context) error {
 		return errors.New("jobs: queue already started")
 	}
 	q.started = true
+	if err := q.releaseOwn(ctx); err != nil {
+		// Not fatal: those jobs wait for their leases to expire instead.
+		q.log.Error("jobs: release the jobs of this node's previous run", "err", err)
+	}
 	q.jobCtx, q.cancelJobs = context.WithCancel(context.WithoutCancel(ctx))
 	context.AfterFunc(ctx, func() {
 		q.closeStop()
@@ -39,6 +43,29 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.loops.Add(2)
 	go q.dispatchLoop()
 	go q.claimLoop()
+	return nil
+}
+
+// releaseOwn makes the jobs that a previous process of this node held
+// when it died claimable at once, as if their leases had expired: that
+// process is gone, and nobody else would take them before the lease ran
+// out. Only with a stable node identity; never this queue's own leases.
+func (q *Queue) releaseOwn(ctx context.Context) error {
+	if q.opt.Node == "" {
+		return nil
+	}
+	prefix := q.opt.Node + "/"
+	now := q.now()
+	r, err := q.d.ExecContext(ctx, `UPDATE jobs SET locked_until = $1, updated_at = $2
+		WHERE state = 'running' AND locked_until > $3 AND substr(locked_by, 1, length(CAST($4 AS TEXT))) = $5 AND locked_by <> $6`,
+		now, now, now, prefix, prefix, q.node)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		q.log.Info("jobs: released the jobs this node held before it restarted", "node", q.opt.Node, "jobs", n)
+		signal(q.wakeJobs)
+	}
 	return nil
 }
 
@@ -230,6 +257,7 @@ func (q *Queue) claim(ctx context.Context, n int) ([]Job, error) {
 				return err
 			}
 			j.Payload = json.RawMessage(p)
+			j.run = &runState{holder: q.node, now: q.now}
 			jobs = append(jobs, j)
 		}
 		return rows.Err()
@@ -260,12 +288,22 @@ func (q *Queue) run(j Job) {
 	h := q.handlers[j.Kind]
 	q.mu.Unlock()
 
-	ctx, cancel := context.WithCancel(q.jobCtx)
+	ctx, cancel := context.WithCancelCause(q.jobCtx)
 	hbDone := make(chan struct{})
-	go q.heartbeat(ctx, j, hbDone)
+	go q.heartbeat(ctx, cancel, j, hbDone)
 	err := call(ctx, h, j)
-	cancel()
+	lost := errors.Is(context.Cause(ctx), ErrLeaseLost)
+	cancel(nil)
 	<-hbDone
+	if err == nil && j.run.done.Load() {
+		return // the handler's transaction recorded the success (Finish)
+	}
+	if lost || errors.Is(err, ErrLeaseLost) {
+		// Another run holds the job now: its outcome is that run's to record.
+		q.log.Warn("jobs: lease lost while the job ran; left to the run that took it over",
+			"kind", j.Kind, "id", j.ID, "attempt", j.Attempt, "err", err)
+		return
+	}
 
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(q.jobCtx), recordTimeout)
 	defer rcancel()
@@ -315,8 +353,12 @@ func (q *Queue) finish(ctx context.Context, j Job, set string, args ...any) erro
 	return nil
 }
 
-// heartbeat renews the lease of a running job until ctx ends.
-func (q *Queue) heartbeat(ctx context.Context, j Job, done chan<- struct{}) {
+// heartbeat renews the lease of a running job every third of the lease
+// until ctx ends. When the lease turns out to be lost (this node stalled
+// or lost the database past the lease, and another node took the job),
+// it cancels the job's context with ErrLeaseLost: the run stops rather
+// than duplicate the work of the one that took over.
+func (q *Queue) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, j Job, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(max(q.opt.Lease/3, time.Millisecond))
 	defer t.Stop()
@@ -326,11 +368,18 @@ func (q *Queue) heartbeat(ctx context.Context, j Job, done chan<- struct{}) {
 			return
 		case <-t.C:
 			now := q.now()
-			_, err := q.d.ExecContext(ctx, `UPDATE jobs SET locked_until = $1, updated_at = $2
+			r, err := q.d.ExecContext(ctx, `UPDATE jobs SET locked_until = $1, updated_at = $2
 				WHERE id = $3 AND state = 'running' AND locked_by = $4 AND attempt = $5`,
 				now.Add(q.opt.Lease), now, j.ID, q.node, j.Attempt)
-			if err != nil && ctx.Err() == nil {
-				q.log.Warn("jobs: renew lease", "kind", j.Kind, "id", j.ID, "err", err)
+			if err != nil {
+				if ctx.Err() == nil {
+					q.log.Warn("jobs: renew lease", "kind", j.Kind, "id", j.ID, "err", err)
+				}
+				continue
+			}
+			if n, _ := r.RowsAffected(); n == 0 && !j.run.done.Load() {
+				cancel(ErrLeaseLost)
+				return
 			}
 		}
 	}
