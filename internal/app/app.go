@@ -81,6 +81,24 @@ func MessageSources() []fs.FS {
 		calendar.Messages, geo.Messages, pdf.Messages, db.Messages}
 }
 
+// nodeID is this node's identity in job leases: --node-id, else the one
+// kept in the data directory. Without one (a read-only data directory) the
+// node still runs; its jobs then wait for their leases after a crash.
+func nodeID(cfg config.Config, log *slog.Logger) (string, error) {
+	if cfg.NodeID != "" {
+		if strings.ContainsAny(cfg.NodeID, "/\\ \t\n") {
+			return "", fmt.Errorf("node-id %q: no slash or space allowed", cfg.NodeID)
+		}
+		return cfg.NodeID, nil
+	}
+	id, err := jobs.NodeID(filepath.Join(cfg.DataDir, "node-id"))
+	if err != nil {
+		log.Warn("no stable node identity: after a crash, this node's jobs wait for their leases to expire", "err", err)
+		return "", nil
+	}
+	return id, nil
+}
+
 // NewLogger makes the process logger.
 func NewLogger(w io.Writer, format, level string) *slog.Logger {
 	var lvl slog.Level
@@ -161,7 +179,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.Box, err = openBox(cfg); err != nil {
 		return nil, err
 	}
-	a.Jobs = jobs.New(a.DB, log, jobs.Options{Workers: max(cfg.Workers, 1)})
+	node, err := nodeID(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Jobs = jobs.New(a.DB, log, jobs.Options{Workers: max(cfg.Workers, 1), Node: node})
 	a.Notify, err = a.newNotify()
 	if err != nil {
 		return nil, err

@@ -29,6 +29,7 @@ type Config struct {
 	Workers     int
 	Grace       time.Duration
 	MetricsAddr string
+	NodeID      string // this node's identity in job leases; empty: kept in the data directory
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
@@ -155,6 +156,7 @@ func (f *Flags) Server() {
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
+	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
 	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/jobs"
+)
+
+// A node restarted on its data directory keeps its identity and takes back
+// at once the job its previous process was running when it died, instead
+// of waiting for the lease.
+func TestRestartedNodeTakesBackItsJobs(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		dir, url := t.TempDir(), dbtest.URL(t, d.Engine)
+		if d.Engine == db.SQLite {
+			url = "sqlite:" + url
+		}
+		open := func() *App {
+			return newTestAppWith(t, func(c *config.Config) { c.DataDir, c.DatabaseURL = dir, url })
+		}
+		first := open()
+		b, err := os.ReadFile(filepath.Join(dir, "node-id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		node := strings.TrimSpace(string(b))
+		id, err := first.Jobs.Enqueue(ctx, first.DB, "test.work", nil, jobs.EnqueueOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first process dies while running it: its lease has an hour left.
+		if _, err := first.DB.ExecContext(ctx, `UPDATE jobs SET state = 'running', attempt = 1, locked_by = $1,
+			locked_until = $2 WHERE id = $3`, node+"/0badc0de", time.Now().Add(time.Hour), id); err != nil {
+			t.Fatal(err)
+		}
+		first.Close()
+
+		second := open()
+		ran := make(chan int64, 1)
+		second.Jobs.Handle("test.work", func(ctx context.Context, j jobs.Job) error {
+			ran <- j.ID
+			return nil
+		})
+		qctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := second.Jobs.Start(qctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-ran:
+			if got != id {
+				t.Fatalf("ran job %d, want %d", got, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the restarted node did not take back its job")
+		}
+		sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+		defer scancel()
+		if err := second.Jobs.Shutdown(sctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
