@@ -198,15 +198,31 @@ func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
 // it), so that work on one object is serialised on PostgreSQL as SQLite's
 // single writer serialises every write; there it is a no-op. table and
 // column are code, never input.
+//
+// The wait is bounded by LockWait, as SQLite's writer waits no longer than
+// its busy timeout: a waiter holds a pooled connection, and a holder that
+// needed one more (a cache refreshed inside its transaction) while waiters
+// held them all would otherwise wait for ever. A wait that runs out is a
+// conflict (55P03), answered "try again".
 func (t *Tx) LockRow(ctx context.Context, table, column string, value any) error {
 	if t.d.Engine != Postgres {
 		return nil
 	}
+	if _, err := t.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, LockWait.Milliseconds())); err != nil {
+		return fmt.Errorf("db: lock %s: %w", table, err)
+	}
 	if _, err := t.ExecContext(ctx, `SELECT 1 FROM `+table+` WHERE `+column+` = $1 FOR UPDATE`, value); err != nil {
+		return fmt.Errorf("db: lock %s: %w", table, err)
+	}
+	if _, err := t.ExecContext(ctx, `SET LOCAL lock_timeout TO DEFAULT`); err != nil {
 		return fmt.Errorf("db: lock %s: %w", table, err)
 	}
 	return nil
 }
+
+// LockWait bounds how long LockRow waits for another transaction's lock,
+// SQLite's busy timeout.
+const LockWait = 10 * time.Second
 
 // Transact runs fn in a transaction, committing if it returns nil. On
 // PostgreSQL a serialization failure or deadlock is retried; on SQLite a busy
@@ -259,14 +275,14 @@ const (
 )
 
 // violation classifies err: a constraint that concurrent writers trip
-// (unique, primary key, check, exclusion; serialization failure and
-// deadlock), or a dangling reference (foreign key). Not-null and other
+// (unique, primary key, check, exclusion; serialization failure, deadlock
+// and a lock wait that ran out), or a dangling reference (foreign key). Not-null and other
 // violations are programming errors and stay internal.
 func violation(err error) violationKind {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
-		case "23505", "23514", "23P01", "40001", "40P01":
+		case "23505", "23514", "23P01", "40001", "40P01", "55P03":
 			return conflict
 		case "23503":
 			return reference

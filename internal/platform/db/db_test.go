@@ -290,3 +290,53 @@ func TestLockRowSerialisesWorkOnOneRow(t *testing.T) {
 		}
 	})
 }
+
+// A transaction waiting for another's row lock gives up after LockWait with
+// a conflict instead of holding its connection for ever.
+func TestLockRowWaitIsBounded(t *testing.T) {
+	d := dbtest.Open(t, db.Postgres)
+	ctx := context.Background()
+	if _, err := d.ExecContext(ctx, `CREATE TABLE c (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO c VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	locked, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- d.Transact(ctx, func(tx *db.Tx) error {
+			if err := tx.LockRow(ctx, "c", "id", 1); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	// The holder lets go by itself, long after LockWait.
+	time.AfterFunc(db.LockWait+5*time.Second, func() { close(release) })
+	began := time.Now()
+	err := d.Transact(ctx, func(tx *db.Tx) error { return tx.LockRow(ctx, "c", "id", 1) })
+	waited := time.Since(began)
+	if e := errs.As(err); e == nil || e.Kind != errs.Conflict || e.Key != db.KeyConflict {
+		t.Errorf("waiting past LockWait: %v, want a conflict", err)
+	}
+	if waited < db.LockWait-time.Second || waited > db.LockWait+4*time.Second {
+		t.Errorf("waited %s, want about %s", waited, db.LockWait)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The bound is for the lock only: the rest of the transaction waits as before.
+	var timeout string
+	if err := d.Transact(ctx, func(tx *db.Tx) error {
+		if err := tx.LockRow(ctx, "c", "id", 1); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SHOW lock_timeout`).Scan(&timeout)
+	}); err != nil || timeout != "0" {
+		t.Errorf("lock_timeout after LockRow = %q, %v; want 0", timeout, err)
+	}
+}
