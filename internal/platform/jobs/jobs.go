@@ -103,7 +103,10 @@ func (j Job) Decode(v any) error {
 }
 
 // Handler runs a job. It must be idempotent (a crash after its side effect
-// but before the queue records success runs it again) and honour ctx.
+// but before the queue records success runs it again) and honour ctx, which
+// ends with cause ErrLeaseLost when another node has taken the job over. A
+// handler whose effect is a database write commits it with Job.Finish in
+// the same transaction: then it is committed once, whoever runs the job.
 type Handler func(ctx context.Context, j Job) error
 
 // Event is an outbox event as a subscriber sees it.
