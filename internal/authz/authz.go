@@ -197,6 +197,7 @@ func (i Involved) AddLegals(ids ...int64) Involved {
 }
 
 func addIDs(to, ids []int64) []int64 {
+	to = slices.Clip(to) // never write into the caller's spare capacity
 	for _, id := range ids {
 		if id != 0 && !slices.Contains(to, id) {
 			to = append(to, id)

@@ -412,6 +412,9 @@ type View struct {
 	Window      *district.Window
 	Route       *Decision // where the file goes, and why (a preview until submission)
 	Can         map[string]bool
+	// Conflict: the reader is an agent of the file's window but involved
+	// in it, so the policy refuses them its window work.
+	Conflict bool
 }
 
 // ChecklistItem is one line of a file's checklist.
@@ -484,7 +487,9 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	v.Can["edit"] = prepare && (f.State == Draft || f.State == Returned)
 	v.Can["upload"] = prepare && f.State.Uploads()
 	v.Can["book"] = prepare && f.State == Submitted
-	v.Can["extend"] = authz.Decide(a, authz.ReviewFile, r).Allow && !f.State.Closed()
+	review := authz.Decide(a, authz.ReviewFile, r)
+	v.Can["extend"] = review.Allow && !f.State.Closed()
+	v.Conflict = review.Reason == authz.ReasonConflict
 	return v, nil
 }
 
