@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"madina/internal/authz"
+	"madina/internal/district"
 	"madina/internal/identity"
 	"madina/internal/permit"
 	"madina/internal/platform/db"
@@ -153,5 +154,66 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 		cityColleague.signIn("collegue.city@example.ma", true)
 		code, _, h = cityColleague.act(page, page+"/accept", url.Values{})
 		wantStatus(t, "city colleague accepts", code, http.StatusSeeOther, h)
+	})
+}
+
+// TestAdministratorsDoNotRuleOnThemselves: the same rule covers the back
+// office. An administrator cannot verify (or reject) their own
+// professional declaration, nor grant themselves a role; another
+// administrator can.
+func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		ctx := context.Background()
+		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.loadDemoAccounts(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		nadia := idOf(t, a.DB, `SELECT id FROM persons WHERE email = 'nadia.bensouda@example.ma'`)
+		if err := a.Identity.DeclareProfession(ctx, authz.Actor{Person: nadia, EmailVerified: true, Now: time.Now()},
+			identity.ProfessionInput{Profession: authz.Architect, RegistrationNumber: "CNOA-9001"}); err != nil {
+			t.Fatal(err)
+		}
+		se, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: "test"}, identity.Enrolment{Email: "second.admin@example.ma",
+			GivenNameAR: "مدير", FamilyNameAR: "ثان", GivenNameLatin: "Second", FamilyNameLatin: "Admin", Lang: "fr"},
+			identity.GrantSpec{Role: authz.Admin, Org: "commune"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Identity.ResetPassword(ctx, se.ResetToken, DemoPassword); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, DemoTOTPSecret); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+
+		admin := newBrowser(t, srv)
+		admin.signIn("nadia.bensouda@example.ma", true)
+		admin.setLang(i18n.FR)
+		verify := "/admin/professionals/" + strconv.FormatInt(nadia, 10) + "/verify"
+		if code, body, _ := admin.post("/admin/professionals", verify, url.Values{}); code != http.StatusForbidden || !strings.Contains(body, "Un collègue doit s’en charger") {
+			t.Fatalf("verifying her own declaration: %d", code)
+		}
+		if code, _, _ := admin.post("/admin/professionals", "/admin/professionals/"+strconv.FormatInt(nadia, 10)+"/reject",
+			url.Values{"reason": {"Numéro introuvable à l’Ordre."}}); code != http.StatusForbidden {
+			t.Fatalf("rejecting her own declaration: %d", code)
+		}
+		code, body, _ := admin.post("/admin/staff", "/admin/staff/grants", url.Values{"email": {"nadia.bensouda@example.ma"},
+			"role": {"window_agent"}, "org": {"maarif"}, "window": {"maarif"}})
+		if code != http.StatusForbidden || !strings.Contains(body, "Un collègue doit s’en charger") {
+			t.Fatalf("granting herself a role: %d", code)
+		}
+		if n := idOf(t, a.DB, `SELECT count(*) FROM staff_grants WHERE person_id = $1 AND role = 'window_agent'`, nadia); n != 0 {
+			t.Fatalf("%d grants stored", n)
+		}
+		other := newBrowser(t, srv)
+		other.signIn("second.admin@example.ma", true)
+		if code, _, h := other.post("/admin/professionals", verify, url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("another administrator verifies: %d %s", code, h.Get("Location"))
+		}
 	})
 }
