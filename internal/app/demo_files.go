@@ -1015,25 +1015,30 @@ func (d *demoFiles) mandates(ctx context.Context) error {
 	seen := map[key]bool{}
 	var pros []int64
 	for _, f := range d.files {
-		if f.pro == 0 {
-			continue
+		// The filing professional, and the professionals named as parties
+		// (a party may only name someone under the owner's mandate).
+		named := []int64{f.pro}
+		for _, p := range f.in.Parties {
+			named = append(named, p.PersonID)
 		}
-		k := key{f.owner, f.pro, f.kind.Code}
-		if !slices.Contains(pros, f.pro) {
+		if f.pro != 0 && !slices.Contains(pros, f.pro) {
 			pros = append(pros, f.pro)
 		}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		p, err := d.a.Identity.Store().Person(ctx, d.a.DB, f.pro)
-		if err != nil {
-			return err
-		}
-		_, err = d.a.Identity.GrantMandate(ctx, f.owner.actor, identity.MandateInput{Professional: p.Email, Scope: identity.ScopeKind,
-			PermitKind: f.kind.Code})
-		if err != nil && !errs.Is(err, errs.Conflict) {
-			return fmt.Errorf("%s to %s: %w", f.owner.key, p.Email, err)
+		for _, pro := range named {
+			k := key{f.owner, pro, f.kind.Code}
+			if pro == 0 || seen[k] {
+				continue
+			}
+			seen[k] = true
+			p, err := d.a.Identity.Store().Person(ctx, d.a.DB, pro)
+			if err != nil {
+				return err
+			}
+			_, err = d.a.Identity.GrantMandate(ctx, f.owner.actor, identity.MandateInput{Professional: p.Email, Scope: identity.ScopeKind,
+				PermitKind: f.kind.Code})
+			if err != nil && !errs.Is(err, errs.Conflict) {
+				return fmt.Errorf("%s to %s: %w", f.owner.key, p.Email, err)
+			}
 		}
 	}
 	for _, pro := range pros {

@@ -8,6 +8,7 @@ package authz
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"time"
 
 	"madina/internal/platform/errs"
@@ -170,7 +171,45 @@ type Resource struct {
 	FileRef           string
 	RequiresArchitect bool   // the permit kind legally requires an architect
 	Window            string // for files: the single window handling it ("" before routing)
+	// Involved is who has a stake in the case besides its owner (who
+	// always counts): whoever filed it, the parties named on it, the
+	// professionals holding a mandate on it, the person a staff decision
+	// is about. No staff member among them may act on it officially.
+	Involved Involved
 }
+
+// Involved lists the people and legal persons involved in a case.
+type Involved struct {
+	Persons []int64
+	Legals  []int64
+}
+
+// AddPersons returns i with the people added (zero ids skipped).
+func (i Involved) AddPersons(ids ...int64) Involved {
+	i.Persons = addIDs(i.Persons, ids)
+	return i
+}
+
+// AddLegals returns i with the legal persons added (zero ids skipped).
+func (i Involved) AddLegals(ids ...int64) Involved {
+	i.Legals = addIDs(i.Legals, ids)
+	return i
+}
+
+func addIDs(to, ids []int64) []int64 {
+	to = slices.Clip(to) // never write into the caller's spare capacity
+	for _, id := range ids {
+		if id != 0 && !slices.Contains(to, id) {
+			to = append(to, id)
+		}
+	}
+	return to
+}
+
+// ReasonConflict is the reason of a refusal for a conflict of interest:
+// the actor holds the staff role the action needs but is involved in the
+// case (see Actor.involvedIn).
+const ReasonConflict = "conflict of interest: involved in the case"
 
 // Decision is the policy's answer.
 type Decision struct {
@@ -256,16 +295,45 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if !a.agentOf(r.Window) {
 			return hide("not an agent of the file's window")
 		}
-		return a.staff(WindowAgent)
+		return a.official(WindowAgent, r)
 	case VerifyProfessional, ManageStaff, ManageOrgs:
-		return a.staff(Admin)
+		return a.official(Admin, r)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
-			return a.staff(Auditor)
+			return a.official(Auditor, r)
 		}
-		return a.staff(Admin)
+		return a.official(Admin, r)
 	}
 	return deny("unknown action")
+}
+
+// official decides an action taken in an official capacity — every action
+// that needs a staff role, except a window agent reading a file of their
+// window: the role with its second factor, and no conflict of interest.
+// Every staff branch of Decide ends here, so that each capability's staff
+// actions (review, decide, sign, allocate…) inherit the rule by filling
+// the resource's owner and Involved.
+func (a Actor) official(role Role, r Resource) Decision {
+	d := a.staff(role)
+	if d.Allow && a.involvedIn(r) {
+		return deny(ReasonConflict)
+	}
+	return d
+}
+
+// involvedIn reports whether a has a stake in r: a is its owner or one of
+// the people involved, or represents a legal person that owns it or is
+// involved — whether or not a acts for it right now.
+func (a Actor) involvedIn(r Resource) bool {
+	if a.Person != 0 && (r.OwnerPerson == a.Person || slices.Contains(r.Involved.Persons, a.Person)) {
+		return true
+	}
+	for _, l := range append([]int64{r.OwnerLegal}, r.Involved.Legals...) {
+		if l != 0 && (a.represents(l) || a.ActingFor == l) {
+			return true
+		}
+	}
+	return false
 }
 
 // owns reports whether a acts as r's owner right now: the person themselves
@@ -369,6 +437,8 @@ func Check(a Actor, act Action, r Resource) error {
 		return errs.E(errs.Forbidden, "error.authz.architect").Cause(cause)
 	case d.Reason == "professional not verified":
 		return errs.E(errs.Forbidden, "error.authz.unverified_professional").Cause(cause)
+	case d.Reason == ReasonConflict:
+		return errs.E(errs.Forbidden, "error.authz.conflict").Cause(cause)
 	}
 	return errs.E(errs.Forbidden, "").Cause(cause)
 }

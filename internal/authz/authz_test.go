@@ -16,6 +16,9 @@ const (
 	otherCit   = 2
 	architect  = 3
 	manager    = 4
+	agentFiler = 30 // a window agent who filed the file under review
+	adminInv   = 31 // an administrator involved in the case
+	agentRep   = 32 // a window agent representing the company involved
 	company    = 100
 	mandateEnd = 30 * 24 * time.Hour
 )
@@ -40,7 +43,15 @@ var actors = map[string]Actor{
 	"admin no 2FA":     {Person: 12, EmailVerified: true, Grants: []Grant{{Role: Admin, Org: "commune"}}},
 	"auditor":          {Person: 13, EmailVerified: true, MFA: true, Grants: []Grant{{Role: Auditor, Org: "commune"}}},
 	"citizen token":    {Person: citizen, EmailVerified: true, Token: true, Scopes: []Scope{ScopeProfileRead}},
+	"agent, filer":     {Person: agentFiler, EmailVerified: true, MFA: true, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}},
+	"agent for co.":    {Person: agentRep, EmailVerified: true, MFA: true, Represents: []int64{company}, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}},
+	"admin, involved":  {Person: adminInv, EmailVerified: true, MFA: true, Grants: []Grant{{Role: Admin, Org: "commune"}, {Role: Auditor, Org: "commune"}}},
 }
+
+// involved is who has a stake in the staff actions' resources: an agent
+// who filed the file, an administrator, and the company (so whoever
+// represents it).
+var involved = Involved{Persons: []int64{agentFiler, adminInv}, Legals: []int64{company}}
 
 // resources: the object each action is tried on (the citizen's own things,
 // the company's, a building-permit file that needs an architect).
@@ -60,11 +71,11 @@ var resources = map[Action]Resource{
 	PrepareFile:        {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
 	SignPlans:          {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
 	ReadFile:           {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa"},
-	ReviewFile:         {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa"},
-	VerifyProfessional: {},
-	ManageStaff:        {},
-	ManageOrgs:         {},
-	ReadAudit:          {},
+	ReviewFile:         {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Involved: involved},
+	VerifyProfessional: {Involved: involved},
+	ManageStaff:        {Involved: involved},
+	ManageOrgs:         {Involved: involved},
+	ReadAudit:          {Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -86,6 +97,9 @@ var want = map[string]string{
 	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD",
 	"auditor":          "HHHHHH AH HHH A HH HH DDDA",
 	"citizen token":    "ADDDDD DD DDD D DD DD DDDD",
+	"agent, filer":     "HHHHHH AH HHH A HH AD DDDD",
+	"agent for co.":    "HHHHHH AA HHH A HH AD DDDD",
+	"admin, involved":  "HHHHHH AH HHH A HH HH DDDD",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -180,6 +194,7 @@ func TestCheckErrorKinds(t *testing.T) {
 		{"admin no 2FA", ManageStaff, errs.Forbidden},
 		{"architect unver.", PrepareFile, errs.Forbidden},
 		{"citizen", ManageOrgs, errs.Forbidden},
+		{"agent, filer", ReviewFile, errs.Forbidden},
 	}
 	for _, c := range cases {
 		a := actors[c.actor]
@@ -215,6 +230,66 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					t.Errorf("%s (second factor %v) / %s: allow %v hide %v (%s), want allow %v hide %v", role, mfa, act, got.Allow, got.Hide, got.Reason, want.Allow, want.Hide)
 				}
 			}
+		}
+	}
+}
+
+// TestStaffActionsRefuseConflictOfInterest finds every staff action by
+// its behaviour — an action some role allows that the same person without
+// the role may not do — so that a capability's new action is covered
+// without touching this test. For each, an actor holding the role but
+// involved in the case, in every way one can be, is refused for a
+// conflict of interest, with the message that explains it.
+func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
+	// A window agent may still read a file they are involved in: reading
+	// is not an official act.
+	reads := map[Action]bool{ReadFile: true}
+	const other = 300 // a legal person the staff member represents
+	ways := map[string]func(a *Actor, r *Resource){
+		"owner":                      func(a *Actor, r *Resource) { r.OwnerPerson, r.OwnerLegal = a.Person, 0 },
+		"filer, party or mandated":   func(a *Actor, r *Resource) { r.Involved = r.Involved.AddPersons(a.Person) },
+		"represents the owner":       func(a *Actor, r *Resource) { r.OwnerPerson, r.OwnerLegal, a.Represents = 0, other, []int64{other} },
+		"acts for the owner":         func(a *Actor, r *Resource) { r.OwnerLegal, a.Represents, a.ActingFor = other, []int64{other}, other },
+		"represents an involved co.": func(a *Actor, r *Resource) { r.Involved = r.Involved.AddLegals(other); a.Represents = []int64{other} },
+	}
+	staffActions := map[Action]bool{}
+	for _, act := range Actions {
+		for _, role := range Roles {
+			a := Actor{Person: 40, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: role, Org: "commune", Window: "anfa"}}}
+			r := resources[act]
+			r.Involved = Involved{}
+			if !Decide(a, act, r).Allow {
+				continue
+			}
+			plain := a
+			plain.Grants = nil
+			if Decide(plain, act, r).Allow {
+				continue // the role makes no difference: not a staff power
+			}
+			staffActions[act] = true
+			for way, involve := range ways {
+				ai, ri := a, r
+				involve(&ai, &ri)
+				d := Decide(ai, act, ri)
+				if reads[act] {
+					if !d.Allow {
+						t.Errorf("%s / %s, %s: refused reading (%s)", role, act, way, d.Reason)
+					}
+					continue
+				}
+				if d.Allow || d.Reason != ReasonConflict {
+					t.Errorf("%s / %s, %s: allow %v (%s), want refused for a conflict of interest", role, act, way, d.Allow, d.Reason)
+				}
+				err := Check(ai, act, ri)
+				if e := errs.As(err); e == nil || e.Kind != errs.Forbidden || e.Key != "error.authz.conflict" {
+					t.Errorf("%s / %s, %s: Check = %v, want forbidden error.authz.conflict", role, act, way, err)
+				}
+			}
+		}
+	}
+	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit} {
+		if !staffActions[act] {
+			t.Errorf("%s not found as a staff action: the search is broken", act)
 		}
 	}
 }

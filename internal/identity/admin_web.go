@@ -67,6 +67,12 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visito
 
 func operator(v *Visitor) Operator { return Operator{Person: v.Person.ID} }
 
+// about is the resource of a staff decision about a person: the policy
+// refuses it to that person (conflict of interest).
+func about(person int64) authz.Resource {
+	return authz.Resource{Involved: authz.Involved{Persons: []int64{person}}}
+}
+
 // adminForm turns a refusal of the user's input into a form to show again
 // with the message on its field; ok is false for other errors.
 func (h *Handlers) adminForm(r *http.Request, f Form, err error) (Form, int, bool) {
@@ -173,6 +179,10 @@ func (h *Handlers) adminGrant(w http.ResponseWriter, r *http.Request) {
 	p, err := h.Service.PersonByEmail(ctx, r.PostFormValue("email"))
 	if errs.Is(err, errs.NotFound) {
 		err = errs.E(errs.Invalid, "admin.error.person_unknown").OnField("email")
+	}
+	if err == nil {
+		// No one grants themselves a role (separation of duties).
+		err = authz.Check(v.Actor, authz.ManageStaff, about(p.ID))
 	}
 	if err == nil {
 		_, err = h.Service.Grant(ctx, operator(v), p.ID, GrantSpec{Role: authz.Role(r.PostFormValue("role")),
@@ -335,6 +345,10 @@ func (h *Handlers) adminVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := declarationID(r)
 	if err == nil {
+		// No one rules on their own declaration.
+		err = authz.Check(v.Actor, authz.VerifyProfessional, about(id))
+	}
+	if err == nil {
 		err = h.Service.VerifyProfessional(r.Context(), operator(v), id)
 	}
 	if err != nil {
@@ -350,6 +364,10 @@ func (h *Handlers) adminReject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := declarationID(r)
+	if err == nil {
+		// No one rules on their own declaration.
+		err = authz.Check(v.Actor, authz.VerifyProfessional, about(id))
+	}
 	if err == nil {
 		err = h.Service.RejectProfessional(r.Context(), operator(v), id, r.PostFormValue("reason"))
 	}

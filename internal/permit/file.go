@@ -160,11 +160,21 @@ type File struct {
 	AcceptedAt       *time.Time
 	ClosedAt         *time.Time
 	Parties          []Party
+	// Involved is who has a stake in the file as stored (owner, filer,
+	// parties, professionals mandated on it), read with it.
+	Involved authz.Involved
 }
 
-// Resource is the file as the policy sees it.
+// Resource is the file as the policy sees it. Whoever is involved in it —
+// its owner, its filer, the people named as parties and the professionals
+// holding a mandate on it — may not act on it for the administration.
 func (f *File) Resource(k *Kind) authz.Resource {
-	r := authz.Resource{OwnerPerson: f.OwnerPerson, OwnerLegal: f.OwnerLegal, PermitKind: f.Kind, FileRef: f.Ref, Window: f.Window}
+	inv := f.Involved.AddPersons(f.OwnerPerson, f.CreatedBy).AddLegals(f.OwnerLegal)
+	for _, p := range f.Parties {
+		inv = inv.AddPersons(p.PersonID)
+	}
+	r := authz.Resource{OwnerPerson: f.OwnerPerson, OwnerLegal: f.OwnerLegal, PermitKind: f.Kind, FileRef: f.Ref, Window: f.Window,
+		Involved: inv}
 	if k != nil {
 		r.RequiresArchitect = k.ArchitectRequired
 	}

@@ -859,3 +859,53 @@ func uploadMissingUnder(t *testing.T, other *Service, a authz.Actor, id int64) [
 	}
 	return missing
 }
+
+// TestAgentsMandatedOnAFileCannotActOnIt: an agent of the file's window
+// who holds (or held) a mandate from its owner covering it is involved in
+// it: the queue marks it, the page offers no window action, accepting it is
+// refused for a conflict of interest; a colleague of the window accepts it.
+func TestAgentsMandatedOnAFileCannotActOnIt(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		f := e.submitted(t, e.architectActor(), sidiOthmane(e.owner))
+		agent := e.agentActor(e.agent, "sidi-othmane")
+		conflicted := func() bool {
+			t.Helper()
+			q, err := e.s.Queue(ctx, agent, "sidi-othmane", TabNew, 1)
+			if err != nil || len(q.Rows) != 1 {
+				t.Fatalf("queue: %v %v", q, err)
+			}
+			return q.Rows[0].Conflict
+		}
+		if conflicted() {
+			t.Fatal("an agent with no stake in the file is marked")
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO mandates (grantor_person_id, professional_id, scope, file_ref, starts_at, ends_at,
+			created_by, created_at, revoked_at) VALUES ($1, $2, 'file', $3, $4, $5, $1, $4, $6)`,
+			e.owner, e.agent, f.Ref, monday.Add(-time.Hour), monday.AddDate(1, 0, 0), monday.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		// The mandate was revoked since: having held it is enough.
+		if !conflicted() {
+			t.Fatal("the queue does not mark the file of an agent mandated on it")
+		}
+		v, err := e.s.View(ctx, agent, f.ID)
+		if err != nil || !v.Conflict || v.Can[TAccept] || v.Can[TReturn] || v.Can["extend"] {
+			t.Fatalf("view: conflict %v, can %v (%v)", v != nil && v.Conflict, v, err)
+		}
+		_, err = e.s.Accept(ctx, agent, f.ID, 0)
+		wantErr(t, err, errs.Forbidden, "error.authz.conflict")
+		_, err = e.s.Extend(ctx, agent, f.ID, 0, Overall, 3, "Visite du site nécessaire.")
+		wantErr(t, err, errs.Forbidden, "error.authz.conflict")
+
+		colleague := e.person(t, "colleague@example.ma", "fr")
+		if _, err := d.ExecContext(ctx, `INSERT INTO staff_grants (person_id, organisation_code, role, window_code, granted_at)
+			VALUES ($1, 'sidi-othmane', 'window_agent', 'sidi-othmane', $2)`, colleague, monday); err != nil {
+			t.Fatal(err)
+		}
+		if f, err = e.s.Accept(ctx, e.agentActor(colleague, "sidi-othmane"), f.ID, 0); err != nil || f.State != Accepted {
+			t.Fatalf("the colleague's acceptance: %v", err)
+		}
+	})
+}

@@ -43,6 +43,7 @@ type queueRow struct {
 	Display, Kind, State, Owner       string
 	Submitted, Appointment, Due, Left string
 	Overdue                           bool
+	Conflict                          bool // the agent is involved: a colleague handles it
 }
 
 // queueView is the data of a window's queue.
@@ -117,7 +118,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 		qv.TabLabel, qv.Prev, qv.Next = p.t("permit.queue.search.results", "q", qv.Query), "", ""
 	}
 	for _, row := range rows {
-		qr := queueRow{ID: row.ID, Display: row.Display, State: p.state(row.State), Owner: row.Owner(string(p.l))}
+		qr := queueRow{ID: row.ID, Display: row.Display, State: p.state(row.State), Owner: row.Owner(string(p.l)), Conflict: row.Conflict}
 		if k, err := cat.Kind(row.Kind); err == nil {
 			qr.Kind = k.Name.Pick(p.l)
 		}

@@ -40,6 +40,9 @@ type QueueRow struct {
 	DueAt       *time.Time
 	SubmittedAt *time.Time
 	Appointment *time.Time
+	// Conflict: the agent looking is involved in the file, so the policy
+	// refuses them its window work; a colleague handles it.
+	Conflict bool
 }
 
 // Overdue reports whether the row's deadline has passed at now.
@@ -118,8 +121,28 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, 
 		return nil, err
 	}
 	q.Pages = max(1, (q.Counts[tab]+QueuePageSize-1)/QueuePageSize)
-	q.Rows, err = s.queueRows(ctx, w.Code, tabState[tab], page)
-	return q, err
+	if q.Rows, err = s.queueRows(ctx, w.Code, tabState[tab], page); err != nil {
+		return nil, err
+	}
+	return q, s.markConflicts(ctx, a, w.Code, q.Rows)
+}
+
+// markConflicts asks the policy, for each row of window's queue, whether
+// a may do its window work, and marks the rows a is involved in.
+func (s *Service) markConflicts(ctx context.Context, a authz.Actor, window string, rows []QueueRow) error {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	inv, err := involvement(ctx, s.db, ids...)
+	if err != nil {
+		return err
+	}
+	for i, r := range rows {
+		d := authz.Decide(a, authz.ReviewFile, authz.Resource{Window: window, Involved: inv[r.ID]})
+		rows[i].Conflict = !d.Allow && d.Reason == authz.ReasonConflict
+	}
+	return nil
 }
 
 // QueueCountsSQL counts a window's files by state ($1 the window) and
@@ -160,9 +183,13 @@ func (s *Service) Find(ctx context.Context, a authz.Actor, window, q string) ([]
 		return nil, nil
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
-	return s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
+	rows, err := s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
 		AND (COALESCE(f.number, '') LIKE $2 ESCAPE '\' OR f.ref LIKE $2 ESCAPE '\')
 		ORDER BY f.id DESC LIMIT `+fmt.Sprint(QueuePageSize), window, like)
+	if err != nil {
+		return nil, err
+	}
+	return rows, s.markConflicts(ctx, a, window, rows)
 }
 
 // queueRows reads one page of a window's queue (of state st, or all).

@@ -135,8 +135,9 @@ const (
 	maxText    = 500
 )
 
-// apply checks a draft's parts as far as they go and writes them to f.
-func (s *Service) apply(ctx context.Context, k *Kind, f *File, in Input) error {
+// apply checks a draft's parts as far as they go and writes them to f,
+// reading what it checks against through q.
+func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in Input) error {
 	f.Title = strings.TrimSpace(in.Title)
 	if utf8.RuneCountInString(f.Title) > maxTitle {
 		return errs.E(errs.Invalid, "permit.error.too_long").With("max", maxTitle).OnField("title")
@@ -179,7 +180,8 @@ func (s *Service) apply(ctx context.Context, k *Kind, f *File, in Input) error {
 	}
 	f.Fields = fields
 	seen := map[string]bool{}
-	f.Parties = f.Parties[:0]
+	stored := f.Parties
+	f.Parties = nil
 	for _, p := range in.Parties {
 		p.Name, p.Registration = strings.TrimSpace(p.Name), strings.TrimSpace(p.Registration)
 		if p.Name == "" && p.Registration == "" && p.PersonID == 0 {
@@ -192,9 +194,51 @@ func (s *Service) apply(ctx context.Context, k *Kind, f *File, in Input) error {
 		if p.Name == "" || utf8.RuneCountInString(p.Name) > maxTitle || utf8.RuneCountInString(p.Registration) > 40 {
 			return errs.E(errs.Invalid, "permit.error.party").OnField("party_" + p.Role)
 		}
+		if p.PersonID != 0 && !slices.ContainsFunc(stored, func(o Party) bool { return o.Role == p.Role && o.PersonID == p.PersonID }) {
+			if err := s.checkPartyPerson(ctx, q, f, p); err != nil {
+				return err
+			}
+		}
 		f.Parties = append(f.Parties, p)
 	}
 	return nil
+}
+
+// checkPartyPerson checks that the account a party names has accepted
+// that role for f: a verified professional of the party's profession who
+// holds a mandate from f's owner covering f (or its kind), or the owner
+// themselves if they are one. Anyone else — an unknown id, a citizen, the
+// administrator — is refused alike, so that ids cannot be probed.
+func (s *Service) checkPartyPerson(ctx context.Context, q db.Querier, f *File, p Party) error {
+	refuse := func(cause error) error {
+		return errs.E(errs.Invalid, "permit.error.party_person").OnField("party_" + p.Role).Cause(cause)
+	}
+	pro, err := s.people.Professional(ctx, q, p.PersonID)
+	if errs.Is(err, errs.NotFound) {
+		return refuse(fmt.Errorf("permit: party %s: person %d is no professional", p.Role, p.PersonID))
+	}
+	if err != nil {
+		return err
+	}
+	if pro.Profession != p.Role || !pro.Verified() {
+		return refuse(fmt.Errorf("permit: party %s: person %d is a %s, verified %v", p.Role, p.PersonID, pro.Profession, pro.Verified()))
+	}
+	if f.OwnerLegal == 0 && f.OwnerPerson == p.PersonID {
+		return nil
+	}
+	ms, err := s.people.MandatesReceived(ctx, q, p.PersonID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, m := range ms {
+		owner := m.Owner.Legal == f.OwnerLegal && (f.OwnerLegal != 0 || m.Owner.Person == f.OwnerPerson)
+		covers := m.FileRef == f.Ref || m.FileRef == "" && m.PermitKind == f.Kind
+		if owner && covers && m.Status(now) == identity.MandateActive {
+			return nil
+		}
+	}
+	return refuse(fmt.Errorf("permit: party %s: person %d holds no mandate on %s", p.Role, p.PersonID, f.Ref))
 }
 
 // checkValue checks a typed value against its field.
@@ -265,7 +309,7 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in Input) (*File, e
 		}
 		return nil, err
 	}
-	if err := s.apply(ctx, k, f, in); err != nil {
+	if err := s.apply(ctx, s.db, k, f, in); err != nil {
 		return nil, err
 	}
 	s.defaultArchitect(ctx, a, k, f)
@@ -314,7 +358,7 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, id int64, version i
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 		}
 		in.Kind = f.Kind
-		if err := s.apply(ctx, k, f, in); err != nil {
+		if err := s.apply(ctx, tx, k, f, in); err != nil {
 			return err
 		}
 		now := s.now()
@@ -412,6 +456,9 @@ type View struct {
 	Window      *district.Window
 	Route       *Decision // where the file goes, and why (a preview until submission)
 	Can         map[string]bool
+	// Conflict: the reader is an agent of the file's window but involved
+	// in it, so the policy refuses them its window work.
+	Conflict bool
 }
 
 // ChecklistItem is one line of a file's checklist.
@@ -484,7 +531,9 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	v.Can["edit"] = prepare && (f.State == Draft || f.State == Returned)
 	v.Can["upload"] = prepare && f.State.Uploads()
 	v.Can["book"] = prepare && f.State == Submitted
-	v.Can["extend"] = authz.Decide(a, authz.ReviewFile, r).Allow && !f.State.Closed()
+	review := authz.Decide(a, authz.ReviewFile, r)
+	v.Can["extend"] = review.Allow && !f.State.Closed()
+	v.Conflict = review.Reason == authz.ReasonConflict
 	return v, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 )
@@ -90,7 +91,55 @@ func file(ctx context.Context, q db.Querier, column string, v any) (*File, error
 	if f.Parties, err = parties(ctx, q, f.ID); err != nil {
 		return nil, err
 	}
+	inv, err := involvement(ctx, q, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	f.Involved = inv[f.ID]
 	return f, nil
+}
+
+// involvement reads who is involved in each of the files ids, for the
+// policy's conflict-of-interest rule: the owner, the filer, the people
+// named as parties, and every professional holding, or having held, a
+// mandate that covers the file (for it, or for its kind) from its owner
+// since it was started.
+func involvement(ctx context.Context, q db.Querier, ids ...int64) (map[int64]authz.Involved, error) {
+	out := map[int64]authz.Involved{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], ph[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	in := strings.Join(ph, ", ")
+	rows, err := q.QueryContext(ctx, `SELECT f.id, 'p', f.created_by FROM permit_files f WHERE f.id IN (`+in+`)
+		UNION SELECT f.id, 'p', f.owner_person_id FROM permit_files f WHERE f.id IN (`+in+`) AND f.owner_person_id IS NOT NULL
+		UNION SELECT f.id, 'l', f.owner_legal_id FROM permit_files f WHERE f.id IN (`+in+`) AND f.owner_legal_id IS NOT NULL
+		UNION SELECT pp.file_id, 'p', pp.person_id FROM permit_parties pp WHERE pp.file_id IN (`+in+`) AND pp.person_id IS NOT NULL
+		UNION SELECT f.id, 'p', m.professional_id FROM permit_files f JOIN mandates m
+			ON (m.grantor_person_id = f.owner_person_id OR m.grantor_legal_id = f.owner_legal_id)
+			AND (m.file_ref = f.ref OR m.permit_kind = f.kind) AND COALESCE(m.revoked_at, m.ends_at) > f.created_at
+			WHERE f.id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: involvement: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var file, id int64
+		var what string
+		if err := rows.Scan(&file, &what, &id); err != nil {
+			return nil, fmt.Errorf("permit: involvement: %w", err)
+		}
+		if what == "l" {
+			out[file] = out[file].AddLegals(id)
+		} else {
+			out[file] = out[file].AddPersons(id)
+		}
+	}
+	return out, rows.Err()
 }
 
 func parties(ctx context.Context, q db.Querier, fileID int64) ([]Party, error) {
