@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -155,13 +154,9 @@ func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 	return nil
 }
 
-// localPath accepts a return address only if it stays on this site.
-func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/me"
-	}
-	return p
-}
+// localPath accepts a return address only if it stays on this site
+// (httpx.LocalPath decides), else the personal space.
+func localPath(p string) string { return httpx.LocalPathOr(p, "/me") }
 
 func (h *Handlers) signupForm(w http.ResponseWriter, r *http.Request) {
 	h.Web.Render(w, r, http.StatusOK, "identity/signup", web.Msg("identity.signup.title"),

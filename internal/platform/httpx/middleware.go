@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -230,6 +231,22 @@ func requestLang(r *http.Request) (lang i18n.Lang, explicit bool) {
 	return i18n.Negotiate(r), false
 }
 
+// sameAddress is the address to come back to after the language switch:
+// the request's path, cleaned (a path such as "//evil.example/" must not
+// become a redirect to another site), with query q; the home page when the
+// path is not a clean local one.
+func sameAddress(p string, q url.Values) string {
+	clean := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	u := (&url.URL{Path: clean}).EscapedPath()
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return LocalPathOr(u, "/")
+}
+
 // languageMiddleware sets the request's language. An explicit ?lang= wins:
 // on a page it is remembered in a cookie and the browser is sent back to the
 // same address without it; an unsupported code is a 400 in the language the
@@ -248,9 +265,8 @@ func languageMiddleware(next http.Handler, o Options) http.Handler {
 				http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(lang), Path: "/",
 					MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: IsHTTPS(r, o.TrustProxy), SameSite: http.SameSiteLaxMode})
 				q.Del("lang")
-				u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 				w.Header().Set("Vary", "Cookie, Accept-Language")
-				http.Redirect(w, r, u.String(), http.StatusSeeOther)
+				http.Redirect(w, r, sameAddress(r.URL.Path, q), http.StatusSeeOther)
 				return
 			}
 		}
