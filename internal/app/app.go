@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Router = httpx.NewRouter(a.Resp)
 	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
 	a.routes(mw)
-	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
+	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy, ProxyHops: cfg.ProxyHops})
 	return a, nil
 }
 

@@ -139,9 +139,9 @@ func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title s
 	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
 }
 
-// clientIP is the address rate limits key on: the connection's, or the
-// first hop a trusted proxy reports.
-func (h *Handlers) clientIP(r *http.Request) string { return httpx.ClientIP(r, h.TrustProxy) }
+// clientIP is the address rate limits key on (httpx.ClientIP: the
+// connection's, or the one the trusted proxies report).
+func (h *Handlers) clientIP(r *http.Request) string { return httpx.ClientIP(r) }
 
 func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 	if ok, after := l.Allow(key); !ok {

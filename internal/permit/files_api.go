@@ -541,7 +541,7 @@ func (h *FileHandlers) limited(r *http.Request) error {
 	if h.Track == nil {
 		return nil
 	}
-	if ok, wait := h.Track.Allow(httpx.ClientIP(r, h.TrustProxy)); !ok {
+	if ok, wait := h.Track.Allow(httpx.ClientIP(r)); !ok {
 		secs := max(1, int(wait.Seconds()))
 		return errs.E(errs.TooMany, "permit.error.rate").With("minutes", (secs+59)/60)
 	}

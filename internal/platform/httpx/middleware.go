@@ -83,7 +83,11 @@ type Options struct {
 	Log        *slog.Logger
 	Metrics    *Metrics
 	Responder  *Responder
-	TrustProxy bool // honour X-Forwarded-Proto (for HSTS and Secure cookies)
+	TrustProxy bool // honour X-Forwarded-Proto (for HSTS and Secure cookies) and X-Forwarded-For (ClientIP)
+	// ProxyHops is the number of trusted proxies in front (0 counts as 1):
+	// ClientIP takes the address that many entries from the right of
+	// X-Forwarded-For.
+	ProxyHops int
 }
 
 // Chain wraps h in Madina's middleware, outermost first: request ID and
@@ -92,6 +96,7 @@ func Chain(h http.Handler, o Options) http.Handler {
 	h = languageMiddleware(h, o)
 	h = securityHeaders(h, o)
 	h = recoverMiddleware(h, o)
+	h = withClient(h, o)
 	h = observe(h, o)
 	return h
 }
