@@ -254,7 +254,16 @@ func (a *App) routes(mw *identity.Middleware) {
 		a.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
 	})))
 	if a.Cfg.MetricsAddr == "" {
-		rt.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+		// On the public address, the metrics are for this machine's
+		// scraper only unless the operator says otherwise.
+		metrics := promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{})
+		rt.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if !a.Cfg.MetricsPublic && !httpx.FromThisMachine(r) {
+				a.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+				return
+			}
+			metrics.ServeHTTP(w, r)
+		})
 	}
 }
 

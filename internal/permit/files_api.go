@@ -570,6 +570,6 @@ func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) {
 	if out.Events == nil {
 		out.Events = []Event{}
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	httpx.Private(r) // one file's timeline
 	h.Resp.JSON(w, r, http.StatusOK, out)
 }

@@ -30,6 +30,9 @@ type Config struct {
 	Workers     int
 	Grace       time.Duration
 	MetricsAddr string
+	// MetricsPublic serves /metrics on the main address to every client;
+	// by default only to this machine's.
+	MetricsPublic bool
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
@@ -157,6 +160,7 @@ func (f *Flags) Server() {
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
+	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
 	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()

@@ -91,11 +91,13 @@ type Options struct {
 }
 
 // Chain wraps h in Madina's middleware, outermost first: request ID and
-// logging, recovery, security headers, language.
+// logging, the client's address, the cache guard (see Private), recovery,
+// security headers, language.
 func Chain(h http.Handler, o Options) http.Handler {
 	h = languageMiddleware(h, o)
 	h = securityHeaders(h, o)
 	h = recoverMiddleware(h, o)
+	h = cacheGuard(h)
 	h = withClient(h, o)
 	h = observe(h, o)
 	return h
