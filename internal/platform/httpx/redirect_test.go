@@ -77,3 +77,28 @@ func TestLanguageSwitchStaysOnTheSite(t *testing.T) {
 		}
 	}
 }
+
+// The router's own redirects to a cleaned path stay on the site too.
+func TestRouterRedirectsStayOnTheSite(t *testing.T) {
+	rs := testResponder(t)
+	rt := NewRouter(rs)
+	rt.HandleFunc("GET /files/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	h := Chain(rt, Options{Responder: rs})
+	for _, target := range []string{"/\\evil.example/./", "/%5Cevil.example/./", "/%09/evil.example/./", "//evil.example/./", "/files/../\\evil.example", "/a/./b"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL, _ = url.ParseRequestURI(target)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if loc := w.Header().Get("Location"); loc != "" {
+			if _, ok := LocalPath(loc); !ok {
+				t.Errorf("GET %s: %d Location %q leaves the site", target, w.Code, loc)
+			}
+		}
+	}
+	r := httptest.NewRequest("GET", "/files/./12", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code/100 != 3 || w.Header().Get("Location") != "/files/12" {
+		t.Errorf("clean-path redirect: %d %q", w.Code, w.Header().Get("Location"))
+	}
+}
