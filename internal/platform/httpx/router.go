@@ -23,7 +23,7 @@ type Router struct {
 	routes []string
 
 	// Uploads bound the bodies of routes registered with HandleLarge;
-	// zero fields take DefaultUploadTimeouts.
+	// zero fields take DefaultUploadIdle and DefaultUploadAnswer.
 	Uploads UploadTimeouts
 }
 

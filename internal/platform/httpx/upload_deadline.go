@@ -22,8 +22,12 @@ type UploadTimeouts struct {
 	Answer time.Duration
 }
 
-// DefaultUploadTimeouts serve a router whose Uploads are zero.
-var DefaultUploadTimeouts = UploadTimeouts{Idle: time.Minute, Answer: 2 * time.Minute}
+// Defaults of UploadTimeouts: a minute of silence (a phone changing
+// cells), and as long as the server's WriteTimeout to answer.
+const (
+	DefaultUploadIdle   = time.Minute
+	DefaultUploadAnswer = 2 * time.Minute
+)
 
 // deadlineBody is a large upload's body: it extends the connection's
 // deadlines as the body arrives, and turns a failed read (the client
@@ -38,10 +42,10 @@ type deadlineBody struct {
 
 func newDeadlineBody(w http.ResponseWriter, body io.ReadCloser, t UploadTimeouts) *deadlineBody {
 	if t.Idle <= 0 {
-		t.Idle = DefaultUploadTimeouts.Idle
+		t.Idle = DefaultUploadIdle
 	}
 	if t.Answer <= 0 {
-		t.Answer = DefaultUploadTimeouts.Answer
+		t.Answer = DefaultUploadAnswer
 	}
 	return &deadlineBody{body: body, rc: http.NewResponseController(w), t: t}
 }
