@@ -72,8 +72,8 @@ func TestSlowUploadsAreNotCut(t *testing.T) {
 		logs := &lockedBuffer{}
 		a.Resp.Log = slog.New(slog.NewTextHandler(logs, nil))
 		// The production figures scaled down: a 600 ms read timeout for
-		// the whole request, 400 ms of silence allowed in an upload.
-		a.Router.Uploads = httpx.UploadTimeouts{Idle: 400 * time.Millisecond, Answer: 5 * time.Second}
+		// the whole request, 700 ms of silence allowed in an upload.
+		a.Router.Uploads = httpx.UploadTimeouts{Idle: 700 * time.Millisecond, Answer: 5 * time.Second}
 		srv := httptest.NewUnstartedServer(a.Handler)
 		srv.Config.ReadTimeout = 600 * time.Millisecond
 		srv.Config.WriteTimeout = 600 * time.Millisecond
@@ -125,7 +125,7 @@ func TestSlowUploadsAreNotCut(t *testing.T) {
 		}
 
 		// 1.5 s in 15 pieces: past the read and write timeouts, never
-		// 400 ms without bytes.
+		// 700 ms without bytes.
 		start := time.Now()
 		code, body, err := upload("works_note", throttled(plan.Bytes(), 15, 100*time.Millisecond, 0, 0))
 		if err != nil || code != http.StatusCreated {
@@ -140,9 +140,9 @@ func TestSlowUploadsAreNotCut(t *testing.T) {
 			t.Fatalf("slow upload not stored: %d rows, %s", stored(), body)
 		}
 
-		// A line silent for a second halfway.
+		// A line silent for two seconds halfway.
 		blobsBefore := countFiles(t, a.Cfg.DataDir)
-		code, body, err = upload("existing_plans", throttled(plan.Bytes(), 10, 20*time.Millisecond, 5, time.Second))
+		code, body, err = upload("existing_plans", throttled(plan.Bytes(), 10, 20*time.Millisecond, 5, 2*time.Second))
 		t.Logf("stalled: %d %v %.80s", code, err, body)
 		if err == nil && (code != http.StatusRequestTimeout || !strings.Contains(body, "connexion a été coupée")) {
 			t.Fatalf("stalled upload: %d %s", code, body)
