@@ -31,7 +31,8 @@ func Private(r *http.Request) {
 
 // cacheGuard settles Cache-Control when the headers leave: CachePrivate
 // for an answer marked personal, and for any answer setting a cookie (a
-// cache must never hand one browser's cookie to another).
+// cache must never hand one browser's cookie to another); an answer its
+// handler declared public sets no cookie.
 func cacheGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := &privacy{}
@@ -49,8 +50,12 @@ type guardWriter struct {
 func (g *guardWriter) WriteHeader(code int) {
 	if !g.wrote {
 		h := g.Header()
-		public := strings.Contains(strings.ToLower(h.Get("Cache-Control")), "public")
-		if len(h.Values("Set-Cookie")) > 0 || g.p.personal && !public {
+		switch {
+		case strings.Contains(strings.ToLower(h.Get("Cache-Control")), "public"):
+			// The same for everyone, so nobody's cookie: the browser gets
+			// it with its next page.
+			h.Del("Set-Cookie")
+		case g.p.personal || len(h.Values("Set-Cookie")) > 0:
 			h.Set("Cache-Control", CachePrivate)
 		}
 	}
