@@ -211,7 +211,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Router = httpx.NewRouter(a.Resp)
 	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
 	a.routes(mw)
-	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy})
+	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy, ProxyHops: cfg.ProxyHops})
 	return a, nil
 }
 
@@ -276,7 +276,16 @@ func (a *App) routes(mw *identity.Middleware) {
 		a.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
 	})))
 	if a.Cfg.MetricsAddr == "" {
-		rt.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+		// On the public address, the metrics are for this machine's
+		// scraper only unless the operator says otherwise.
+		metrics := promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{})
+		rt.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if !a.Cfg.MetricsPublic && !httpx.FromThisMachine(r) {
+				a.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
+				return
+			}
+			metrics.ServeHTTP(w, r)
+		})
 	}
 }
 

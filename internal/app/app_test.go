@@ -347,7 +347,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatalf("readyz %d %s", r.code, r.body)
 	}
 	do(t, a.Handler, "GET", "/arrondissements", nil)
-	r := do(t, a.Handler, "GET", "/metrics", nil)
+	r := scrape(t, a.Handler)
 	if !strings.Contains(r.body, `madina_http_requests_total{code="200",method="GET",route="GET /arrondissements"} 1`) {
 		t.Fatalf("metrics lack the request:\n%s", grep(r.body, "madina_http"))
 	}
@@ -405,7 +405,7 @@ func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 		// The inbox entry is written by the job, which is marked succeeded
 		// just after: wait for the metrics to say so.
 		for {
-			m := do(t, a.Handler, "GET", "/metrics", nil).body
+			m := scrape(t, a.Handler).body
 			if strings.Contains(m, `madina_jobs{state="succeeded"} 1`) && strings.Contains(m, "madina_outbox_undispatched 0") {
 				break
 			}

@@ -22,6 +22,7 @@ import (
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
 )
@@ -319,7 +320,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			t.Fatal("the file page does not show the tracking code")
 		}
 		code, body, trackHeader := anon.get("/track?" + url.Values{"number": {number}, "code": {trackCode}}.Encode())
-		if trackHeader.Get("Cache-Control") != "no-store" {
+		if trackHeader.Get("Cache-Control") != httpx.CachePrivate {
 			t.Errorf("tracking result cached: %q", trackHeader.Get("Cache-Control"))
 		}
 		if code != http.StatusOK || !strings.Contains(body, `lang="ar"`) || !strings.Contains(body, "مقبول (ملف كامل)") ||

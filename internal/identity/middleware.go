@@ -70,6 +70,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 					return
 				}
 				v = vv
+				httpx.Private(r) // a token's answers are its owner's
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, visitorKey{}, v)))
 			return
@@ -89,6 +90,8 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}
 		ctx = context.WithValue(ctx, visitorKey{}, v)
 		if v.Person != nil {
+			// Whatever a signed-in person sees may be theirs: no cache keeps it.
+			httpx.Private(r)
 			ctx = web.WithUser(ctx, web.User{Name: v.Person.DisplayName(string(i18n.FromContext(ctx))), Staff: v.Actor.Staff(), Pending: v.Pending()})
 		}
 		token := m.csrfToken(w, r, v)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -140,9 +139,9 @@ func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title s
 	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
 }
 
-// clientIP is the address rate limits key on: the connection's, or the
-// first hop a trusted proxy reports.
-func (h *Handlers) clientIP(r *http.Request) string { return httpx.ClientIP(r, h.TrustProxy) }
+// clientIP is the address rate limits key on (httpx.ClientIP: the
+// connection's, or the one the trusted proxies report).
+func (h *Handlers) clientIP(r *http.Request) string { return httpx.ClientIP(r) }
 
 func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 	if ok, after := l.Allow(key); !ok {
@@ -155,13 +154,9 @@ func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 	return nil
 }
 
-// localPath accepts a return address only if it stays on this site.
-func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/me"
-	}
-	return p
-}
+// localPath accepts a return address only if it stays on this site
+// (httpx.LocalPath decides), else the personal space.
+func localPath(p string) string { return httpx.LocalPathOr(p, "/me") }
 
 func (h *Handlers) signupForm(w http.ResponseWriter, r *http.Request) {
 	h.Web.Render(w, r, http.StatusOK, "identity/signup", web.Msg("identity.signup.title"),

@@ -541,7 +541,7 @@ func (h *FileHandlers) limited(r *http.Request) error {
 	if h.Track == nil {
 		return nil
 	}
-	if ok, wait := h.Track.Allow(httpx.ClientIP(r, h.TrustProxy)); !ok {
+	if ok, wait := h.Track.Allow(httpx.ClientIP(r)); !ok {
 		secs := max(1, int(wait.Seconds()))
 		return errs.E(errs.TooMany, "permit.error.rate").With("minutes", (secs+59)/60)
 	}
@@ -570,6 +570,6 @@ func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) {
 	if out.Events == nil {
 		out.Events = []Event{}
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	httpx.Private(r) // one file's timeline
 	h.Resp.JSON(w, r, http.StatusOK, out)
 }

@@ -90,9 +90,11 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
+			switch {
+			case errs.As(err) != nil: // already explained: a stalled or cut upload
+			case errors.As(err, &tooLarge):
 				err = errs.E(errs.TooLarge, "error.blob.too_large").With("max", blob.FormatMB(MaxUpload)).Cause(err)
-			} else {
+			default:
 				err = errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
 			}
 			h.fail(w, r, v.Actor, id, "upload", item, err)

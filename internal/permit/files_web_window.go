@@ -10,6 +10,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
 )
@@ -176,7 +177,7 @@ func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
 	number := strings.TrimSpace(r.URL.Query().Get("number"))
 	code := strings.TrimSpace(r.URL.Query().Get("code"))
 	tv := trackView{Number: number, Code: code, Errors: map[string]string{}}
-	w.Header().Set("Cache-Control", "no-store")
+	httpx.Private(r) // one file's timeline
 	render := func(status int) {
 		h.Web.Render(w, r, status, "permit/track", web.Msg("permit.track.title"), tv)
 	}

@@ -26,10 +26,14 @@ type Config struct {
 	LogLevel    string
 	LogFormat   string
 	TrustProxy  bool
+	ProxyHops   int // trusted proxies in front when TrustProxy: X-Forwarded-For is read that many entries from the right
 	Workers     int
 	Grace       time.Duration
 	MetricsAddr string
 	NodeID      string // this node's identity in job leases; empty: kept in the data directory
+	// MetricsPublic serves /metrics on the main address to every client;
+	// by default only to this machine's.
+	MetricsPublic bool
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
@@ -152,11 +156,13 @@ func (f *Flags) Server() {
 	f.str(&f.c.Addr, "addr", ":8080", "address to listen on")
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
-	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto from a TLS-terminating proxy in front")
+	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto and X-Forwarded-For from a TLS-terminating proxy in front")
+	f.integer(&f.c.ProxyHops, "trusted-proxy-hops", 1, "with --trust-proxy, how many proxies in front append to X-Forwarded-For: the client's address is that many entries from the right")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
+	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
 	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()
@@ -203,6 +209,9 @@ func (f *Flags) Finish() error {
 		default:
 			f.errs = append(f.errs, fmt.Errorf("smtp-tls %q: want none, starttls or tls", c.SMTP.TLS))
 		}
+	}
+	if f.fs.Lookup("trusted-proxy-hops") != nil && c.ProxyHops < 1 {
+		f.errs = append(f.errs, errors.New("trusted-proxy-hops must be 1 or more"))
 	}
 	if c.Workers < 0 {
 		f.errs = append(f.errs, errors.New("workers must be 0 or more"))

@@ -103,3 +103,8 @@ func Wrap(err error, op string) error {
 // MethodNotAllowed is the kind of a request whose route exists but not for
 // its method.
 const MethodNotAllowed Kind = "method-not-allowed"
+
+// Incomplete is the kind of a request whose body did not arrive in full:
+// the client stalled longer than the server waits, or went away. It is
+// the client's side of the line, not a fault of ours.
+const Incomplete Kind = "incomplete"

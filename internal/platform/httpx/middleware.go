@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -82,15 +83,22 @@ type Options struct {
 	Log        *slog.Logger
 	Metrics    *Metrics
 	Responder  *Responder
-	TrustProxy bool // honour X-Forwarded-Proto (for HSTS and Secure cookies)
+	TrustProxy bool // honour X-Forwarded-Proto (for HSTS and Secure cookies) and X-Forwarded-For (ClientIP)
+	// ProxyHops is the number of trusted proxies in front (0 counts as 1):
+	// ClientIP takes the address that many entries from the right of
+	// X-Forwarded-For.
+	ProxyHops int
 }
 
 // Chain wraps h in Madina's middleware, outermost first: request ID and
-// logging, recovery, security headers, language.
+// logging, the client's address, the cache guard (see Private), recovery,
+// security headers, language.
 func Chain(h http.Handler, o Options) http.Handler {
 	h = languageMiddleware(h, o)
 	h = securityHeaders(h, o)
 	h = recoverMiddleware(h, o)
+	h = cacheGuard(h)
+	h = withClient(h, o)
 	h = observe(h, o)
 	return h
 }
@@ -230,6 +238,22 @@ func requestLang(r *http.Request) (lang i18n.Lang, explicit bool) {
 	return i18n.Negotiate(r), false
 }
 
+// sameAddress is the address to come back to after the language switch:
+// the request's path, cleaned (a path such as "//evil.example/" must not
+// become a redirect to another site), with query q; the home page when the
+// path is not a clean local one.
+func sameAddress(p string, q url.Values) string {
+	clean := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	u := (&url.URL{Path: clean}).EscapedPath()
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return LocalPathOr(u, "/")
+}
+
 // languageMiddleware sets the request's language. An explicit ?lang= wins:
 // on a page it is remembered in a cookie and the browser is sent back to the
 // same address without it; an unsupported code is a 400 in the language the
@@ -248,9 +272,8 @@ func languageMiddleware(next http.Handler, o Options) http.Handler {
 				http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(lang), Path: "/",
 					MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: IsHTTPS(r, o.TrustProxy), SameSite: http.SameSiteLaxMode})
 				q.Del("lang")
-				u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 				w.Header().Set("Vary", "Cookie, Accept-Language")
-				http.Redirect(w, r, u.String(), http.StatusSeeOther)
+				http.Redirect(w, r, sameAddress(r.URL.Path, q), http.StatusSeeOther)
 				return
 			}
 		}

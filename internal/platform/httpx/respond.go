@@ -54,6 +54,8 @@ func Status(k errs.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case errs.MethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case errs.Incomplete:
+		return http.StatusRequestTimeout
 	}
 	return http.StatusInternalServerError
 }
@@ -99,6 +101,9 @@ func (rs *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 	lang := i18n.FromContext(r.Context())
 	if status >= 500 {
 		rs.log().ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err.Error())
+	} else if e.Kind == errs.Incomplete {
+		// A slow or cut line: worth watching, not an error of ours.
+		rs.log().WarnContext(r.Context(), "request incomplete", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err.Error())
 	} else if e.Err != nil {
 		rs.log().InfoContext(r.Context(), "request refused", "request_id", RequestID(r.Context()), "path", r.URL.Path, "kind", string(e.Kind), "err", e.Err.Error())
 	}

@@ -21,6 +21,10 @@ type Router struct {
 	rs     *Responder
 	limits map[string]int64
 	routes []string
+
+	// Uploads bound the bodies of routes registered with HandleLarge;
+	// zero fields take DefaultUploadIdle and DefaultUploadAnswer.
+	Uploads UploadTimeouts
 }
 
 // NewRouter returns an empty router answering errors through rs.
@@ -39,7 +43,9 @@ func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 	rt.Handle(pattern, http.HandlerFunc(h))
 }
 
-// HandleLarge registers h with a body limit other than the default (uploads).
+// HandleLarge registers h with a body limit other than the default
+// (uploads). Its body is not bound by the server's ReadTimeout but by
+// rt.Uploads: the deadline moves as bytes arrive.
 func (rt *Router) HandleLarge(pattern string, limit int64, h http.Handler) {
 	rt.Handle(pattern, h)
 	rt.limits[pattern] = limit
@@ -74,13 +80,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setRoute(r, pattern)
-	limit, ok := rt.limits[pattern]
-	if !ok {
+	limit, large := rt.limits[pattern]
+	if !large {
 		limit = DefaultBodyLimit
 	}
 	if r.ContentLength > limit {
 		rt.rs.Error(w, r, errs.E(errs.TooLarge, "error.body.too_large").With("max", humanBytes(limit)))
 		return
+	}
+	if large {
+		r.Body = newDeadlineBody(w, r.Body, rt.Uploads)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	rt.mux.ServeHTTP(w, r)

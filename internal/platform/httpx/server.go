@@ -9,8 +9,8 @@ import (
 )
 
 // NewServer returns an http.Server with timeouts against slow or stalled
-// clients. Routes that need longer (large uploads) extend their own
-// deadlines with http.ResponseController.
+// clients. Routes registered with Router.HandleLarge (uploads) move their
+// connection's deadlines as the body arrives instead (UploadTimeouts).
 func NewServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,

@@ -263,8 +263,22 @@ func Msg(key string, params ...any) Message { return Message{Key: key, Params: p
 func (rd *Renderer) Render(w http.ResponseWriter, r *http.Request, status int, name string, title Message, data any) {
 	b, ok := rd.execute(w, r, name, title, data)
 	if ok {
+		if personal(r, b) {
+			httpx.Private(r)
+		}
 		rd.write(w, r, status, b, "")
 	}
+}
+
+// personal reports whether a rendered page is for this browser alone: it
+// shows who is signed in, or carries the browser's anti-forgery token
+// (which a cache must not hand to another browser).
+func personal(r *http.Request, page []byte) bool {
+	if _, signedIn := r.Context().Value(userKey{}).(User); signedIn {
+		return true
+	}
+	token, _ := r.Context().Value(csrfKey{}).(string)
+	return token != "" && bytes.Contains(page, []byte(token))
 }
 
 // RenderStatic renders a page whose content depends only on the language

@@ -1,0 +1,170 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+)
+
+// scrape reads /metrics as this machine's Prometheus would.
+func scrape(t *testing.T, h http.Handler) resp {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.RemoteAddr = "127.0.0.1:9090"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return resp{code: w.Code, h: w.Header(), body: w.Body.String()}
+}
+
+// Every answer to a signed-in person (a page through the session, the API
+// through a token) leaves with Cache-Control: private, no-store, whatever
+// its handler set; public pages keep their caching and carry nobody's data.
+func TestPersonalAnswersAreNeverStored(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newFilesApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		ctx := context.Background()
+		b := joinOverHTTP(t, a, srv, "cache@example.ma", "BK220033", i18n.FR)
+		owner := personID(t, a, "cache@example.ma")
+		token, err := a.Identity.CreateToken(ctx, owner, "app", []authz.Scope{authz.ScopeFilesRead, authz.ScopeFilesWrite}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api := apiClient{t: t, base: srv.URL, token: token}
+		var f apiFile
+		if code, body := api.json("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
+			t.Fatalf("create: %d %s", code, body)
+		}
+		var up struct{ ID int64 }
+		if code, body := api.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/works_note?name=plan.pdf", f.ID), "application/pdf",
+			bytes.NewReader(tinyPDF("plan")), &up); code != 201 {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+
+		fill := strings.NewReplacer("{id}", strconv.FormatInt(f.ID, 10), "{doc}", strconv.FormatInt(up.ID, 10),
+			"{code}", "maarif", "{kind}", "association", "{$}", "")
+		public := map[string]bool{"GET /static/": true, "GET /api/v1/openapi.json": true}
+		checked := 0
+		for _, route := range a.Router.Routes() {
+			path, ok := strings.CutPrefix(route, "GET ")
+			if !ok || public[route] {
+				continue
+			}
+			path = fill.Replace(path)
+			var code int
+			var h http.Header
+			var body string
+			if strings.HasPrefix(path, "/api/") {
+				req, _ := http.NewRequest("GET", srv.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bb, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				code, h, body = res.StatusCode, res.Header, string(bb)
+			} else {
+				code, body, h = b.get(path)
+			}
+			if cc := h.Get("Cache-Control"); cc != httpx.CachePrivate {
+				t.Errorf("%s (%s, signed in): %d Cache-Control %q, want %q", route, path, code, cc, httpx.CachePrivate)
+			}
+			if code == http.StatusOK {
+				checked++
+			}
+			_ = body
+		}
+		if checked < 20 {
+			t.Fatalf("only %d routes answered 200: the walk proves little", checked)
+		}
+		// Downloads and receipts too, which set their own caching.
+		for _, p := range []string{fmt.Sprintf("/files/%d/documents/%d", f.ID, up.ID), fmt.Sprintf("/files/%d/receipt.pdf", f.ID)} {
+			if _, _, h := b.get(p); h.Get("Cache-Control") != httpx.CachePrivate {
+				t.Errorf("%s: Cache-Control %q", p, h.Get("Cache-Control"))
+			}
+		}
+
+		// The home page signed in is the person's (their sign-out form and
+		// its token); anonymous, it is nobody's and is cacheable
+		// (revalidated) once the browser has its cookie.
+		if _, body, h := b.get("/"); !strings.Contains(body, `action="/signout"`) || h.Get("Cache-Control") != httpx.CachePrivate {
+			t.Errorf("signed-in home: Cache-Control %q", h.Get("Cache-Control"))
+		}
+		if _, body, _ := b.get("/me"); !strings.Contains(body, "Youssef") {
+			t.Error("/me does not show the person")
+		}
+		anon := newBrowser(t, srv)
+		if _, _, h := anon.get("/"); h.Get("Set-Cookie") == "" || h.Get("Cache-Control") != httpx.CachePrivate {
+			t.Errorf("first visit sets a cookie: Cache-Control %q", h.Get("Cache-Control"))
+		}
+		home := regexp.MustCompile(`href="(/static/app\.[0-9a-f]{12}\.css)"`)
+		for _, p := range []string{"/", "/procedures", "/procedures/building", "/arrondissements", "/signup/sent"} {
+			code, body, h := anon.get(p)
+			cc := h.Get("Cache-Control")
+			if code != 200 || strings.Contains(cc, "no-store") || strings.Contains(cc, "private") || h.Get("Set-Cookie") != "" {
+				t.Errorf("anonymous %s: %d Cache-Control %q Set-Cookie %q", p, code, cc, h.Get("Set-Cookie"))
+			}
+			if strings.Contains(body, "Youssef") || strings.Contains(body, "Bennani") || strings.Contains(body, "csrf_token") || strings.Contains(body, `action="/signout"`) {
+				t.Errorf("anonymous %s carries personal data", p)
+			}
+			if p == "/" {
+				m := home.FindStringSubmatch(body)
+				if m == nil {
+					t.Fatal("no stylesheet")
+				}
+				// Static assets keep their year-long cache, signed in or not.
+				for _, c := range []*browser{anon, b} {
+					if _, _, h := c.get(m[1]); h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+						t.Errorf("asset: Cache-Control %q", h.Get("Cache-Control"))
+					}
+				}
+			}
+		}
+		// A page carrying the browser's anti-forgery token is that browser's.
+		if _, body, h := anon.get("/signin"); !strings.Contains(body, "csrf_token") || h.Get("Cache-Control") != httpx.CachePrivate {
+			t.Errorf("anonymous sign-in form: Cache-Control %q", h.Get("Cache-Control"))
+		}
+	})
+}
+
+// /metrics on the main address answers this machine's scraper only, unless
+// the operator makes it public.
+func TestMetricsAreNotPublicByDefault(t *testing.T) {
+	a := newTestApp(t, db.SQLite)
+	if r := scrape(t, a.Handler); r.code != 200 || !strings.Contains(r.body, "go_goroutines") {
+		t.Fatalf("loopback scrape: %d", r.code)
+	}
+	if r := do(t, a.Handler, "GET", "/metrics", nil); r.code != 404 || strings.Contains(r.body, "go_goroutines") {
+		t.Fatalf("remote client: %d", r.code)
+	}
+	// A proxy on this machine relays someone else.
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
+	w := httptest.NewRecorder()
+	a.Handler.ServeHTTP(w, r)
+	if w.Code != 404 {
+		t.Fatalf("through a local proxy: %d", w.Code)
+	}
+	pub := newTestAppWith(t, func(c *config.Config) { c.MetricsPublic = true })
+	if r := do(t, pub.Handler, "GET", "/metrics", nil); r.code != 200 || !strings.Contains(r.body, "go_goroutines") {
+		t.Fatalf("--metrics-public, remote client: %d", r.code)
+	}
+}
