@@ -62,6 +62,7 @@ type App struct {
 	Handler http.Handler
 
 	Blobs     blob.Store
+	Sweeper   *blob.Sweeper
 	Box       *secretbox.Box
 	Identity  *identity.Service
 	Jobs      *jobs.Queue
@@ -186,6 +187,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}
 	a.Reg = prometheus.NewRegistry()
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
+	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: blobRefs(a.DB), Log: log}
+	a.Sweeper.Register(a.Reg)
 	a.Router = httpx.NewRouter(a.Resp)
 	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
 	a.routes(mw)
@@ -354,7 +357,10 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	status["files"] = "ok"
 	if err := a.Blobs.Ping(ctx); err != nil {
-		status["files"], code = "unreachable", http.StatusServiceUnavailable
+		a.Log.Warn("readiness: file store", "err", err.Error())
+		status["files"], code = "unavailable", http.StatusServiceUnavailable
+	} else if free, err := a.Blobs.FreeSpace(); err != nil || free < a.Cfg.MinFreeSpaceMB<<20 {
+		status["files"], code = "low-space", http.StatusServiceUnavailable
 	}
 	a.Resp.JSON(w, r, code, status)
 }
@@ -389,6 +395,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Cfg.Workers > 0 {
 		go a.sweepDeadlines(qctx)
+		go a.Sweeper.Run(qctx, blobSweepInterval)
 	}
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)

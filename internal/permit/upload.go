@@ -126,3 +126,8 @@ func (s *Service) Document(ctx context.Context, a authz.Actor, fileID, docID int
 	}
 	return &ds[i], rc, nil
 }
+
+// BlobRefsSQL selects the hash of every blob this capability's rows name,
+// for the file store's sweeper (see blob.Referencer): a blob none of the
+// capabilities name, old enough, is a crash's leftover.
+const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents`

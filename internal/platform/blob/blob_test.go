@@ -275,10 +275,12 @@ func TestSweepSpool(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(spoolPrefix+"stale", 25*time.Hour)
-	write(spoolPrefix+"recent", time.Hour) // an upload may still be running
+	write(spoolPrefix+"stale", StaleSpool+time.Minute)
+	write(spoolPrefix+"recent", StaleSpool-time.Minute) // an upload may still be running
 	write("not-ours", 48*time.Hour)
-	sweepSpool(dir, now)
+	if n, size := sweepSpool(dir, now.Add(-StaleSpool)); n != 1 || size != 1 {
+		t.Errorf("sweep reports %d files, %d bytes; want 1, 1", n, size)
+	}
 	got := listFiles(t, dir)
 	slices.Sort(got)
 	if diff := cmp.Diff([]string{"not-ours", spoolPrefix + "recent"}, got); diff != "" {

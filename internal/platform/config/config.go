@@ -29,6 +29,9 @@ type Config struct {
 	Workers     int
 	Grace       time.Duration
 	MetricsAddr string
+	// MinFreeSpaceMB is the free space, in MB, below which the local
+	// disk of the file store (or of its spool) makes /readyz fail.
+	MinFreeSpaceMB int64
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
@@ -119,6 +122,18 @@ func (f *Flags) integer(p *int, name string, def int, usage string) {
 	f.fs.IntVar(p, name, def, usage+" (env "+env+")")
 }
 
+func (f *Flags) int64(p *int64, name string, def int64, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a number", env, v))
+		}
+		def = n
+	}
+	f.fs.Int64Var(p, name, def, usage+" (env "+env+")")
+}
+
 func (f *Flags) duration(p *time.Duration, name string, def time.Duration, usage string) {
 	env := envName(name)
 	if v, ok := os.LookupEnv(env); ok {
@@ -151,6 +166,7 @@ func (f *Flags) Server() {
 	f.str(&f.c.Addr, "addr", ":8080", "address to listen on")
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
+	f.int64(&f.c.MinFreeSpaceMB, "min-free-space-mb", 1024, "free space in MB the file store's disk (the spool's, for S3) must keep; below it /readyz fails")
 	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto from a TLS-terminating proxy in front")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
