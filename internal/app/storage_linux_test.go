@@ -38,16 +38,6 @@ func mountTmpfs(t *testing.T, size int64) (dir string, readOnly func()) {
 	}
 }
 
-func newStorageApp(t *testing.T, e db.Engine, mod func(*config.Config)) *App {
-	return newTestAppWith(t, func(c *config.Config) {
-		c.DatabaseURL = dbtest.URL(t, e)
-		if e == db.SQLite {
-			c.DatabaseURL = "sqlite:" + c.DatabaseURL
-		}
-		mod(c)
-	})
-}
-
 // TestStorageFailuresSaySo: a read-only or full file store answers
 // uploads with 503 and a message to try again later, in the user's
 // language; /readyz says the files are unavailable; nothing is stored.

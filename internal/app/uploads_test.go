@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"madina/internal/authz"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
 )
 
 // uploadFixture is a citizen's draft file over the API: a client with a
@@ -45,9 +50,60 @@ func newUploadFixture(t *testing.T, a *App, base string) uploadFixture {
 	return uploadFixture{c: c, file: f.ID, item: f.Missing[0]}
 }
 
+// newStorageApp is the real application on a fresh database of engine e,
+// with mod applied to its configuration.
+func newStorageApp(t *testing.T, e db.Engine, mod func(*config.Config)) *App {
+	return newTestAppWith(t, func(c *config.Config) {
+		c.DatabaseURL = dbtest.URL(t, e)
+		if e == db.SQLite {
+			c.DatabaseURL = "sqlite:" + c.DatabaseURL
+		}
+		mod(c)
+	})
+}
+
 // upload posts content as a new version of the fixture's item.
 func (u uploadFixture) upload(name, lang string, content []byte) (int, string) {
 	u.c.t.Helper()
 	return u.c.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=%s&lang=%s", u.file, u.item, name, lang),
 		"application/pdf", bytes.NewReader(content), nil)
+}
+
+// TestDownloadsAreWhatTheySay: an HTML page that is also a valid PDF,
+// uploaded as poly.html, passes the PDF check; it is kept and served as
+// poly.pdf, of type application/pdf, as an attachment no browser renders
+// or sniffs.
+func TestDownloadsAreWhatTheySay(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newStorageApp(t, d.Engine, func(*config.Config) {})
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		u := newUploadFixture(t, a, srv.URL)
+		poly := append([]byte("<html><body><script>alert(document.cookie)</script>\n"), tinyPDF("poly")...)
+		var up struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		}
+		code, body := u.c.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=poly.html", u.file, u.item),
+			"text/html", bytes.NewReader(poly), &up)
+		if code != 201 {
+			t.Fatalf("polyglot upload: %d %s", code, body)
+		}
+		if up.Name != "poly.pdf" {
+			t.Errorf("kept as %q, want poly.pdf", up.Name)
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/files/%d/documents/%d", srv.URL, u.file, up.ID), nil)
+		req.Header.Set("Authorization", "Bearer "+u.c.token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		h := res.Header
+		if res.StatusCode != 200 || h.Get("Content-Type") != "application/pdf" ||
+			!strings.HasPrefix(h.Get("Content-Disposition"), `attachment; filename="poly.pdf"`) ||
+			h.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("download: %d %v", res.StatusCode, h)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 )
 
 // mimeTypes are the content types each catalogue document type accepts,
@@ -51,6 +52,16 @@ func cleanName(name, fallback string) string {
 	return name
 }
 
+// typedName is cleanName with the extension of the detected content type
+// (see httpx.AttachmentName), within the 200 characters kept.
+func typedName(name, fallback, contentType string) string {
+	n := cleanName(name, fallback)
+	if r := []rune(n); len(r) > 190 {
+		n = string(r[:190])
+	}
+	return httpx.AttachmentName(n, contentType)
+}
+
 // AddDocument streams an upload into the blob store as a new version of a
 // checklist item. The content is checked for what it is (its type by its
 // bytes, a PDF's structure) before it becomes visible; a refused or broken
@@ -81,8 +92,10 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 	if err != nil {
 		return nil, err
 	}
+	// The name carries the extension of what the bytes are, not of what
+	// the sender called them: a PDF named poly.html is kept as poly.pdf.
 	up := &Upload{Item: item, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType,
-		Name: cleanName(name, item), Pages: pages, UploadedBy: a.Person}
+		Name: typedName(name, item, b.ContentType), Pages: pages, UploadedBy: a.Person}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		// The file may have moved on while the bytes streamed in.
 		f, k, err := s.load(ctx, tx, a, authz.PrepareFile, id)
