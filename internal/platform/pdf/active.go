@@ -1,0 +1,195 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"madina/internal/platform/errs"
+)
+
+// keyActive is the message of a PDF refused for active content.
+const keyActive = "error.pdf.active"
+
+// activeNames are the names whose presence anywhere in a PDF refuses it:
+// what runs code or reaches outside the document when the file is opened
+// at the window or by a committee member. Plans and forms never need
+// them.
+//
+// "JS" is not listed: three bytes followed by a delimiter occur by chance
+// about once in 200 MB of compressed data. It only ever appears beside
+// /JavaScript (a JavaScript action's /S) or /Rendition (a rendition
+// action), both listed.
+var activeNames = map[string]bool{
+	"JavaScript":    true, // scripts: actions and the document's name tree
+	"Rendition":     true, // rendition actions, which may carry a script
+	"Launch":        true, // runs a program or opens a file
+	"EmbeddedFile":  true, // an attached file (an executable, say)
+	"EmbeddedFiles": true, // the document's tree of attached files
+	"GoToE":         true, // opens an attached PDF
+	"RichMedia":     true, // Flash and other embedded players
+	"SubmitForm":    true, // sends the form's data to an address
+	"ImportData":    true, // reads form data from another file
+	"XFA":           true, // XML forms, scripted
+}
+
+// scanActive refuses a PDF holding any of activeNames. It reads the whole
+// file once, in order, through a fixed buffer, looking at every name
+// token ("/" then regular characters, #xx escapes decoded, so /J#61vaScript
+// is /JavaScript). Names hidden in compressed object streams are found by
+// inflating every object stream. Stream data is scanned raw too, rather
+// than skipped by its /Length, so that an object overlapping a stream that
+// a reader would still find through the cross-reference is not missed; the
+// names above are long enough never to occur there by chance.
+func (in *inspector) scanActive() error {
+	var objStms []int64
+	found, err := scanNames(io.NewSectionReader(in.r, 0, in.size), func(name string, off int64) bool {
+		if name == "ObjStm" {
+			objStms = append(objStms, off)
+		}
+		return activeNames[name]
+	})
+	if err != nil {
+		return err
+	}
+	if found != "" {
+		return activeErr(found, "")
+	}
+	seen := map[int64]bool{}
+	for _, off := range objStms {
+		start, err := in.objectBefore(off)
+		if err != nil {
+			return err
+		}
+		if seen[start] {
+			continue
+		}
+		seen[start] = true
+		v, data, err := in.objectAt(start, true)
+		if err != nil {
+			return fmt.Errorf("object stream at %d: %w", start, err)
+		}
+		d, ok := v.(pdfDict)
+		if !ok || data < 0 || d.name("Type") != "ObjStm" {
+			// "/ObjStm" outside an object stream's dictionary: in a
+			// string, say. Nothing to inflate.
+			continue
+		}
+		filter, parms := streamCoding(d)
+		rd, err := in.decoded(data, filter, parms)
+		if err != nil {
+			return fmt.Errorf("object stream at %d: %w", start, err)
+		}
+		found, err := scanNames(rd, func(name string, _ int64) bool { return activeNames[name] })
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("object stream at %d: %w", start, err)
+		}
+		if found != "" {
+			return activeErr(found, fmt.Sprintf(" in the object stream at %d", start))
+		}
+	}
+	return nil
+}
+
+func activeErr(name, where string) error {
+	return errs.E(errs.Invalid, keyActive).Cause(fmt.Errorf("pdf: /%s%s", name, where))
+}
+
+// objHeaderRE is an indirect object's header, "12 0 obj".
+var objHeaderRE = regexp.MustCompile(`(?:^|[\x00\t\n\f\r ])([0-9]{1,10})[\x00\t\n\f\r ]+[0-9]{1,5}[\x00\t\n\f\r ]+obj`)
+
+// objectBefore finds where the indirect object holding the byte at off
+// starts: the last "n g obj" before it, looked for in growing windows.
+func (in *inspector) objectBefore(off int64) (int64, error) {
+	for n := int64(firstWindow); ; n *= 4 {
+		n = min(n, off, maxObjectBytes)
+		b := make([]byte, n)
+		if _, err := in.r.ReadAt(b, off-n); err != nil && err != io.EOF {
+			return 0, err
+		}
+		if ms := objHeaderRE.FindAllSubmatchIndex(b, -1); ms != nil {
+			return off - n + int64(ms[len(ms)-1][2]), nil
+		}
+		if n == off || n == maxObjectBytes {
+			return 0, fmt.Errorf("no object header before /ObjStm at %d", off)
+		}
+	}
+}
+
+// scanNames reads r to its end and calls match with every name token (its
+// decoded text, without the slash, and the offset of its slash) until
+// match returns true; it then returns that name.
+func scanNames(r io.Reader, match func(name string, off int64) bool) (string, error) {
+	const maxName = 127 * 3 // the longest name, every byte escaped
+	buf := make([]byte, 1<<20)
+	var base int64 // offset in r of buf[0]
+	keep := 0      // bytes carried over at the start of buf
+	for {
+		n, rerr := io.ReadFull(r, buf[keep:])
+		end := keep + n
+		atEOF := rerr != nil
+		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			return "", rerr
+		}
+		b := buf[:end]
+		i := 0
+		for {
+			j := bytes.IndexByte(b[i:], '/')
+			if j < 0 {
+				i = end
+				break
+			}
+			i += j
+			k := i + 1
+			for k < end && k-i <= maxName && isRegular(b[k]) {
+				k++
+			}
+			if k == end && !atEOF && i > 0 {
+				break // the name may go on in the next read: carry it
+			}
+			if name := b[i+1 : k]; len(name) > 0 && len(name) <= maxName && match(decodeName(name), base+int64(i)) {
+				return decodeName(name), nil
+			}
+			i = k
+		}
+		if atEOF {
+			return "", nil
+		}
+		keep = copy(buf, b[i:])
+		base += int64(i)
+	}
+}
+
+// decodeName undoes a name's #xx escapes (ISO 32000 §7.3.5). A # not
+// followed by two hexadecimal digits stays as it is.
+func decodeName(b []byte) string {
+	if bytes.IndexByte(b, '#') < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '#' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return string(out)
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
