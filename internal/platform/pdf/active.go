@@ -45,11 +45,11 @@ var activeNames = map[string]bool{
 // names above are long enough never to occur there by chance.
 func (in *inspector) scanActive() error {
 	var objStms []int64
-	found, err := scanNames(io.NewSectionReader(in.r, 0, in.size), func(name string, off int64) bool {
-		if name == "ObjStm" {
+	found, err := scanNames(io.NewSectionReader(in.r, 0, in.size), func(name []byte, off int64) bool {
+		if string(name) == "ObjStm" {
 			objStms = append(objStms, off)
 		}
-		return activeNames[name]
+		return activeNames[string(name)]
 	})
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (in *inspector) scanActive() error {
 		if err != nil {
 			return fmt.Errorf("object stream at %d: %w", start, err)
 		}
-		found, err := scanNames(rd, func(name string, _ int64) bool { return activeNames[name] })
+		found, err := scanNames(rd, func(name []byte, _ int64) bool { return activeNames[string(name)] })
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("object stream at %d: %w", start, err)
 		}
@@ -121,9 +121,10 @@ func (in *inspector) objectBefore(off int64) (int64, error) {
 // scanNames reads r to its end and calls match with every name token (its
 // decoded text, without the slash, and the offset of its slash) until
 // match returns true; it then returns that name.
-func scanNames(r io.Reader, match func(name string, off int64) bool) (string, error) {
+func scanNames(r io.Reader, match func(name []byte, off int64) bool) (string, error) {
 	const maxName = 127 * 3 // the longest name, every byte escaped
 	buf := make([]byte, 1<<20)
+	var dec [maxShortName]byte
 	var base int64 // offset in r of buf[0]
 	keep := 0      // bytes carried over at the start of buf
 	for {
@@ -143,14 +144,14 @@ func scanNames(r io.Reader, match func(name string, off int64) bool) (string, er
 			}
 			i += j
 			k := i + 1
-			for k < end && k-i <= maxName && isRegular(b[k]) {
+			for k < end && k-i <= maxName && regular[b[k]] {
 				k++
 			}
 			if k == end && !atEOF && i > 0 {
 				break // the name may go on in the next read: carry it
 			}
-			if name := b[i+1 : k]; len(name) > 0 && len(name) <= maxName && match(decodeName(name), base+int64(i)) {
-				return decodeName(name), nil
+			if name, ok := shortName(b[i+1:k], &dec); ok && match(name, base+int64(i)) {
+				return string(name), nil
 			}
 			i = k
 		}
@@ -160,6 +161,44 @@ func scanNames(r io.Reader, match func(name string, off int64) bool) (string, er
 		keep = copy(buf, b[i:])
 		base += int64(i)
 	}
+}
+
+// regular is isRegular as a table, for the scan's inner loop.
+var regular = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isRegular(byte(c))
+	}
+	return t
+}()
+
+// maxShortName bounds the names scanNames reports: the longest of
+// activeNames and "ObjStm". Most names in a file, and the random runs of
+// compressed data, are longer or shorter and cost no decoding.
+const maxShortName = len("EmbeddedFiles")
+
+// shortName returns raw decoded into dec when it decodes to 3 to
+// maxShortName bytes, without allocating.
+func shortName(raw []byte, dec *[maxShortName]byte) ([]byte, bool) {
+	if len(raw) < 3 || len(raw) > 3*maxShortName {
+		return nil, false
+	}
+	if bytes.IndexByte(raw, '#') < 0 {
+		return raw, len(raw) <= maxShortName
+	}
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		if n == maxShortName {
+			return nil, false
+		}
+		c := raw[i]
+		if c == '#' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+			c = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+			i += 2
+		}
+		dec[n] = c
+		n++
+	}
+	return dec[:n], n >= 3
 }
 
 // decodeName undoes a name's #xx escapes (ISO 32000 §7.3.5). A # not

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,7 +126,7 @@ func TestScanNamesAcrossReads(t *testing.T) {
 	for _, at := range []int{1<<20 - 3, 1<<20 - 1, 1 << 20, 1<<20 + 1} {
 		b := bytes.Repeat([]byte{' '}, at)
 		b = append(b, "/J#61vaScript "...)
-		got, err := scanNames(bytes.NewReader(b), func(n string, _ int64) bool { return activeNames[n] })
+		got, err := scanNames(bytes.NewReader(b), func(n []byte, _ int64) bool { return activeNames[string(n)] })
 		if err != nil || got != "JavaScript" {
 			t.Errorf("name at %d: %q, %v", at, got, err)
 		}
@@ -148,6 +149,20 @@ func TestActiveMessages(t *testing.T) {
 		}
 		if lang == "ar" && !strings.ContainsFunc(msg, func(r rune) bool { return unicode.Is(unicode.Arabic, r) }) {
 			t.Errorf("active.ar.json is not written in Arabic")
+		}
+	}
+}
+
+// BenchmarkScanNamesRandom scans 200 MB of random bytes, what compressed
+// streams look like: a '/' every 256 bytes, names of every length.
+func BenchmarkScanNamesRandom(b *testing.B) {
+	data := make([]byte, 200<<20)
+	r := rand.NewChaCha8([32]byte{})
+	_, _ = r.Read(data)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := scanNames(bytes.NewReader(data), func(n []byte, _ int64) bool { return activeNames[string(n)] }); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
