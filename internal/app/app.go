@@ -177,7 +177,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
-		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF})
+		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF,
+			Quota: permit.Quota{ItemVersions: cfg.UploadMaxVersions, FileBytes: cfg.UploadMaxFileMB << 20}})
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
 		{Key: "nav.arrondissements", Href: "/arrondissements"}, {Key: "nav.files", Href: "/files"}}
 	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)

@@ -107,3 +107,21 @@ func TestDownloadsAreWhatTheySay(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadQuotaOverHTTP: past the configured quota, an upload answers
+// 4xx with the reason in the user's language.
+func TestUploadQuotaOverHTTP(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newStorageApp(t, d.Engine, func(c *config.Config) { c.UploadMaxVersions = 1 })
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		u := newUploadFixture(t, a, srv.URL)
+		if code, body := u.upload("plan.pdf", "fr", tinyPDF("v1")); code != 201 {
+			t.Fatalf("first version: %d %s", code, body)
+		}
+		code, body := u.upload("plan.pdf", "fr", tinyPDF("v2"))
+		if code != 409 || !strings.Contains(body, "permit.error.quota_versions") || !strings.Contains(body, "1 versions") {
+			t.Errorf("second version past the quota: %d %s", code, body)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package permit
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path"
 	"slices"
@@ -79,8 +80,16 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 		return nil, errs.E(errs.Invalid, "permit.error.item").OnField("item")
 	}
 	req := k.Documents[i]
+	// Refused before a byte is read when the file is already at its
+	// quota; the upload may then take at most what is left.
+	q := s.cfg.Quota.withDefaults()
+	used, err := q.check(ctx, s.db, f.ID, item, 0)
+	if err != nil {
+		return nil, err
+	}
+	maxSize := min(MaxUpload, q.FileBytes-used)
 	pages := 0
-	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: MaxUpload, Allowed: req.Accepted(),
+	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: maxSize, Allowed: req.Accepted(),
 		Check: func(r io.ReaderAt, size int64, ct string) error {
 			if ct != "application/pdf" || s.cfg.InspectPDF == nil {
 				return nil
@@ -89,6 +98,9 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 			pages = n
 			return err
 		}})
+	if errs.Is(err, errs.TooLarge) && maxSize < MaxUpload {
+		return nil, q.bytesErr()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +116,12 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 		}
 		if !f.State.Uploads() {
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
+		}
+		// Again with this upload, in the transaction: parallel uploads
+		// to one file cannot pass the quota together. A blob refused
+		// here is left to the sweeper.
+		if _, err := q.check(ctx, tx, f.ID, item, up.Size); err != nil {
+			return err
 		}
 		now := s.now()
 		up.UploadedAt = now
@@ -138,6 +156,55 @@ func (s *Service) Document(ctx context.Context, a authz.Actor, fileID, docID int
 		return nil, nil, err
 	}
 	return &ds[i], rc, nil
+}
+
+// Quota bounds what one file may hold, so that one account cannot fill
+// the disk: versions of each checklist item, and bytes of all its
+// documents together.
+type Quota struct {
+	ItemVersions int   // default DefaultItemVersions
+	FileBytes    int64 // default DefaultFileBytes
+}
+
+// Default quota: twenty versions leave room for every back-and-forth of
+// a review; 1 GB holds five plans of the largest size.
+const (
+	DefaultItemVersions = 20
+	DefaultFileBytes    = 1 << 30
+)
+
+func (q Quota) withDefaults() Quota {
+	if q.ItemVersions <= 0 {
+		q.ItemVersions = DefaultItemVersions
+	}
+	if q.FileBytes <= 0 {
+		q.FileBytes = DefaultFileBytes
+	}
+	return q
+}
+
+// check refuses a new version of item in file fileID of adding bytes
+// when it would pass q, and returns the bytes the file's documents take.
+func (q Quota) check(ctx context.Context, d db.Querier, fileID int64, item string, adding int64) (int64, error) {
+	var versions int
+	var used int64
+	err := d.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN item = $2 THEN 1 ELSE 0 END), 0), COALESCE(SUM(size), 0)
+		FROM permit_documents WHERE file_id = $1`, fileID, item).Scan(&versions, &used)
+	if err != nil {
+		return 0, fmt.Errorf("permit: quota: %w", err)
+	}
+	if versions >= q.ItemVersions {
+		return used, errs.E(errs.Conflict, "permit.error.quota_versions").With("max", q.ItemVersions).OnField("item").
+			Cause(fmt.Errorf("item %s of file %d has %d versions", item, fileID, versions))
+	}
+	if used+adding > q.FileBytes || used >= q.FileBytes {
+		return used, q.bytesErr().Cause(fmt.Errorf("file %d holds %d bytes, adding %d", fileID, used, adding))
+	}
+	return used, nil
+}
+
+func (q Quota) bytesErr() *errs.Error {
+	return errs.E(errs.TooLarge, "permit.error.quota_bytes").With("max", blob.FormatMB(q.FileBytes))
 }
 
 // BlobRefsSQL selects the hash of every blob this capability's rows name,

@@ -29,6 +29,10 @@ type Config struct {
 	Workers     int
 	Grace       time.Duration
 	MetricsAddr string
+	// UploadMaxVersions and UploadMaxFileMB are the upload quota of one
+	// file: versions of each checklist item, and MB of all its documents.
+	UploadMaxVersions int
+	UploadMaxFileMB   int64
 	// MinFreeSpaceMB is the free space, in MB, below which the local
 	// disk of the file store (or of its spool) makes /readyz fail.
 	MinFreeSpaceMB int64
@@ -166,6 +170,8 @@ func (f *Flags) Server() {
 	f.str(&f.c.Addr, "addr", ":8080", "address to listen on")
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
+	f.integer(&f.c.UploadMaxVersions, "upload-max-versions", 20, "versions one checklist item of a file may have")
+	f.int64(&f.c.UploadMaxFileMB, "upload-max-file-mb", 1024, "MB the documents of one file may take together")
 	f.int64(&f.c.MinFreeSpaceMB, "min-free-space-mb", 1024, "free space in MB the file store's disk (the spool's, for S3) must keep; below it /readyz fails")
 	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto from a TLS-terminating proxy in front")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
