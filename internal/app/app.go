@@ -396,8 +396,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Cfg.Workers > 0 {
 		go a.sweepDeadlines(qctx)
-		go a.Sweeper.Run(qctx, blobSweepInterval)
 	}
+	// Every node sweeps: an S3 store's spool is each node's own disk.
+	go a.Sweeper.Run(qctx, blobSweepInterval)
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 2)

@@ -37,7 +37,6 @@ func openFS(root string) (*fsStore, error) {
 	if err := os.MkdirAll(s.tmp, dirPerm); err != nil {
 		return nil, fmt.Errorf("blob: open: %w", err)
 	}
-	sweepSpool(s.tmp, time.Now().Add(-StaleSpool))
 	return s, nil
 }
 

@@ -146,7 +146,6 @@ func openS3(ctx context.Context, cfg s3Config, spoolDir string, getenv func(stri
 	if err := os.MkdirAll(spoolDir, dirPerm); err != nil {
 		return nil, fmt.Errorf("blob: open: %w", err)
 	}
-	sweepSpool(spoolDir, time.Now().Add(-StaleSpool))
 	s := &s3Store{client: client, bucket: cfg.bucket, prefix: cfg.prefix, spool: spoolDir}
 	if err := s.Ping(ctx); err != nil {
 		return nil, err

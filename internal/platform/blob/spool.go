@@ -15,9 +15,8 @@ import (
 )
 
 // Temporary files are named spoolPrefix+random in a store's own spool
-// directory; a crash can leave one behind, so stores remove those not
-// written to for StaleSpool when they open, and the sweeper does
-// periodically.
+// directory; a crash can leave one behind, which the Sweeper removes once
+// unwritten for StaleSpool, at start-up and periodically.
 const spoolPrefix = "put-"
 
 // StaleSpool is how long a temporary file goes unwritten before it is
