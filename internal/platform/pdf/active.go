@@ -57,7 +57,27 @@ func (in *inspector) scanActive() error {
 	if found != "" {
 		return activeErr(found, "")
 	}
+	// The object streams: those the cross-reference streams place
+	// objects in, which is how a reader finds them, and any other
+	// object whose dictionary names the type.
 	seen := map[int64]bool{}
+	nums, err := in.xrefObjStms()
+	if err != nil {
+		return err
+	}
+	for _, num := range nums {
+		e, err := in.lookup(num)
+		if err != nil {
+			return fmt.Errorf("object stream %d: %w", num, err)
+		}
+		if e.kind != 1 || seen[e.a] {
+			continue
+		}
+		seen[e.a] = true
+		if err := in.scanObjStm(e.a, false); err != nil {
+			return err
+		}
+	}
 	for _, off := range objStms {
 		start, err := in.objectBefore(off)
 		if err != nil {
@@ -67,30 +87,97 @@ func (in *inspector) scanActive() error {
 			continue
 		}
 		seen[start] = true
-		v, data, err := in.objectAt(start, true)
-		if err != nil {
-			return fmt.Errorf("object stream at %d: %w", start, err)
-		}
-		d, ok := v.(pdfDict)
-		if !ok || data < 0 || d.name("Type") != "ObjStm" {
-			// "/ObjStm" outside an object stream's dictionary: in a
-			// string, say. Nothing to inflate.
-			continue
-		}
-		filter, parms := streamCoding(d)
-		rd, err := in.decoded(data, filter, parms)
-		if err != nil {
-			return fmt.Errorf("object stream at %d: %w", start, err)
-		}
-		found, err := scanNames(rd, func(name []byte, _ int64) bool { return activeNames[string(name)] })
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("object stream at %d: %w", start, err)
-		}
-		if found != "" {
-			return activeErr(found, fmt.Sprintf(" in the object stream at %d", start))
+		if err := in.scanObjStm(start, true); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// scanObjStm inflates the object stream whose object starts at start and
+// refuses active names in it. Unless typed, an object that is not a
+// stream of /Type /ObjStm is not one: "/ObjStm" was in a string, say.
+func (in *inspector) scanObjStm(start int64, typed bool) error {
+	v, data, err := in.objectAt(start, true)
+	if err != nil {
+		return fmt.Errorf("object stream at %d: %w", start, err)
+	}
+	d, ok := v.(pdfDict)
+	if !ok || data < 0 {
+		if typed {
+			return nil
+		}
+		return fmt.Errorf("object stream at %d is not a stream", start)
+	}
+	if typed && d.name("Type") != "ObjStm" {
+		return nil
+	}
+	filter, parms := streamCoding(d)
+	rd, err := in.decoded(data, filter, parms)
+	if err != nil {
+		return fmt.Errorf("object stream at %d: %w", start, err)
+	}
+	found, err := scanNames(rd, func(name []byte, _ int64) bool { return activeNames[string(name)] })
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("object stream at %d: %w", start, err)
+	}
+	if found != "" {
+		return activeErr(found, fmt.Sprintf(" in the object stream at %d", start))
+	}
+	return nil
+}
+
+// xrefObjStms returns the numbers of the object streams that the
+// cross-reference streams place objects in (entries of type 2).
+func (in *inspector) xrefObjStms() ([]int64, error) {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, sec := range in.sections {
+		s, ok := sec.(*streamSection)
+		if !ok {
+			continue
+		}
+		var rows int64
+		for k := 1; k < len(s.index); k += 2 {
+			rows += s.index[k]
+		}
+		width := s.w[0] + s.w[1] + s.w[2]
+		if rows < 0 || rows*int64(width) > maxInflate {
+			return nil, errBudget
+		}
+		rd, err := in.decoded(s.data, s.filter, s.parms)
+		if err != nil {
+			return nil, err
+		}
+		buf := make([]byte, width)
+		for range rows {
+			if _, err := io.ReadFull(rd, buf); err != nil {
+				break // a short stream lists fewer objects; lookups fail on the rest
+			}
+			kind, num := int64(1), int64(0)
+			if s.w[0] > 0 {
+				kind = beInt(buf[:s.w[0]])
+			}
+			if kind != 2 {
+				continue
+			}
+			num = beInt(buf[s.w[0] : s.w[0]+s.w[1]])
+			if !seen[num] {
+				seen[num] = true
+				out = append(out, num)
+			}
+		}
+	}
+	return out, nil
+}
+
+// beInt reads a big-endian unsigned field of a cross-reference stream.
+func beInt(b []byte) int64 {
+	var v int64
+	for _, c := range b {
+		v = v<<8 | int64(c)
+	}
+	return v
 }
 
 func activeErr(name, where string) error {

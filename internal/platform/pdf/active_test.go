@@ -101,6 +101,12 @@ func TestInspectRefusesActiveContent(t *testing.T) {
 			}
 			_, err = Inspect(bytes.NewReader(e), int64(len(e)))
 			checkRefusal(t, err, keyActive)
+
+			// The type hidden altogether: the cross-reference stream
+			// still says where the compressed objects are.
+			h := bytes.ReplaceAll(c, []byte(" /Type /ObjStm"), []byte("/Type/ObjStmX "))
+			_, err = Inspect(bytes.NewReader(h), int64(len(h)))
+			checkRefusal(t, err, keyActive)
 		})
 	}
 }
