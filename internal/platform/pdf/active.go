@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ var activeNames = map[string]bool{
 // names above are long enough never to occur there by chance.
 func (in *inspector) scanActive() error {
 	var objStms []int64
-	found, err := scanNames(io.NewSectionReader(in.r, 0, in.size), func(name []byte, off int64) bool {
+	found, err := scanNames(io.NewSectionReader(in.r, 0, in.size), int(min(in.size, 1<<20)), func(name []byte, off int64) bool {
 		if string(name) == "ObjStm" {
 			objStms = append(objStms, off)
 		}
@@ -117,7 +118,7 @@ func (in *inspector) scanObjStm(start int64, typed bool) error {
 	if err != nil {
 		return fmt.Errorf("object stream at %d: %w", start, err)
 	}
-	found, err := scanNames(rd, func(name []byte, _ int64) bool { return activeNames[string(name)] })
+	found, err := scanNames(rd, 64<<10, func(name []byte, _ int64) bool { return activeNames[string(name)] })
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("object stream at %d: %w", start, err)
 	}
@@ -145,10 +146,11 @@ func (in *inspector) xrefObjStms() ([]int64, error) {
 		if rows < 0 || rows*int64(width) > maxInflate {
 			return nil, errBudget
 		}
-		rd, err := in.decoded(s.data, s.filter, s.parms)
+		dec, err := in.decoded(s.data, s.filter, s.parms)
 		if err != nil {
 			return nil, err
 		}
+		rd := bufio.NewReaderSize(dec, 64<<10)
 		buf := make([]byte, width)
 		for range rows {
 			if _, err := io.ReadFull(rd, buf); err != nil {
@@ -208,9 +210,9 @@ func (in *inspector) objectBefore(off int64) (int64, error) {
 // scanNames reads r to its end and calls match with every name token (its
 // decoded text, without the slash, and the offset of its slash) until
 // match returns true; it then returns that name.
-func scanNames(r io.Reader, match func(name []byte, off int64) bool) (string, error) {
+func scanNames(r io.Reader, bufSize int, match func(name []byte, off int64) bool) (string, error) {
 	const maxName = 127 * 3 // the longest name, every byte escaped
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, max(bufSize, 4*maxName))
 	var dec [maxShortName]byte
 	var base int64 // offset in r of buf[0]
 	keep := 0      // bytes carried over at the start of buf

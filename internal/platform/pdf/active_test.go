@@ -129,12 +129,14 @@ func TestInspectAcceptsLookalikes(t *testing.T) {
 // TestScanNamesAcrossReads: a name cut by the end of a read is still
 // found.
 func TestScanNamesAcrossReads(t *testing.T) {
-	for _, at := range []int{1<<20 - 3, 1<<20 - 1, 1 << 20, 1<<20 + 1} {
-		b := bytes.Repeat([]byte{' '}, at)
-		b = append(b, "/J#61vaScript "...)
-		got, err := scanNames(bytes.NewReader(b), func(n []byte, _ int64) bool { return activeNames[string(n)] })
-		if err != nil || got != "JavaScript" {
-			t.Errorf("name at %d: %q, %v", at, got, err)
+	for _, size := range []int{64 << 10, 1 << 20} {
+		for _, at := range []int{size - 3, size - 1, size, size + 1} {
+			b := bytes.Repeat([]byte{' '}, at)
+			b = append(b, "/J#61vaScript "...)
+			got, err := scanNames(bytes.NewReader(b), size, func(n []byte, _ int64) bool { return activeNames[string(n)] })
+			if err != nil || got != "JavaScript" {
+				t.Errorf("buffer %d, name at %d: %q, %v", size, at, got, err)
+			}
 		}
 	}
 }
@@ -167,7 +169,7 @@ func BenchmarkScanNamesRandom(b *testing.B) {
 	_, _ = r.Read(data)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := scanNames(bytes.NewReader(data), func(n []byte, _ int64) bool { return activeNames[string(n)] }); err != nil {
+		if _, err := scanNames(bytes.NewReader(data), 1<<20, func(n []byte, _ int64) bool { return activeNames[string(n)] }); err != nil {
 			b.Fatal(err)
 		}
 	}
