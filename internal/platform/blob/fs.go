@@ -215,7 +215,7 @@ func (s *fsStore) SweepSpool(cutoff time.Time) (int, int64) { return sweepSpool(
 // probeDir writes, syncs and removes a small file in dir: the file system
 // takes new data there.
 func probeDir(dir string) error {
-	f, err := os.CreateTemp(dir, "probe-*")
+	f, err := os.CreateTemp(dir, probePrefix+"*")
 	if err != nil {
 		return fmt.Errorf("blob: ping: %w", err)
 	}

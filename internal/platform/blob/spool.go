@@ -19,6 +19,10 @@ import (
 // unwritten for StaleSpool, at start-up and periodically.
 const spoolPrefix = "put-"
 
+// probePrefix names the small files Ping writes and removes at once; a
+// crash in between leaves one, swept like a temporary file.
+const probePrefix = "probe-"
+
 // StaleSpool is how long a temporary file goes unwritten before it is
 // taken for a crash's leftover. A running upload writes its file as bytes
 // arrive, and the server drops a client idle for minutes; after the last
@@ -170,7 +174,7 @@ func sweepSpool(dir string, cutoff time.Time) (files int, bytes int64) {
 		return 0, 0
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), spoolPrefix) {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), spoolPrefix) && !strings.HasPrefix(e.Name(), probePrefix) {
 			continue
 		}
 		info, err := e.Info()
