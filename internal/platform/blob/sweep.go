@@ -38,6 +38,12 @@ type Sweeper struct {
 	files, bytes *prometheus.CounterVec
 }
 
+// maxUnchecked is how many unreferenced blobs a sweep removes without
+// question. More, when they are most of the blobs old enough, is not a
+// crash's doing but a node on the wrong database (an empty one, a
+// staging copy) sharing the file store: the sweep stops and says so.
+const maxUnchecked = 50
+
 // SweepReport is what one sweep removed.
 type SweepReport struct {
 	SpoolFiles int
@@ -87,10 +93,17 @@ func (s *Sweeper) Sweep(ctx context.Context, now time.Time) (SweepReport, error)
 				return s.done(rep, fmt.Errorf("blob: sweep: references: %w", err))
 			}
 		}
+		var unused []string
 		for _, sha := range old {
-			if used[sha] {
-				continue
+			if !used[sha] {
+				unused = append(unused, sha)
 			}
+		}
+		if len(unused) > maxUnchecked && 2*len(unused) > len(old) {
+			return s.done(rep, fmt.Errorf("blob: sweep: refusing to remove %d of %d blobs that no row names: "+
+				"is this node on the right database and file store?", len(unused), len(old)))
+		}
+		for _, sha := range unused {
 			var size int64
 			if b, err := s.Store.Stat(ctx, sha); err == nil {
 				size = b.Size

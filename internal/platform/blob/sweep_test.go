@@ -202,3 +202,41 @@ func counter(t *testing.T, reg *prometheus.Registry, name, kind string) float64 
 	t.Fatalf("no %s{kind=%q}", name, kind)
 	return 0
 }
+
+// TestSweeperStopsOnTheWrongDatabase: a node whose database names none of
+// the store's blobs (an empty or staging database on the production
+// store) removes nothing.
+func TestSweeperStopsOnTheWrongDatabase(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		root := filepath.Join(t.TempDir(), "b")
+		s, err := Open(ctx, "file://"+root, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, "CREATE TABLE sweep_refs (sha256 TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range maxUnchecked + 1 {
+			b, err := s.Put(ctx, strings.NewReader(fmt.Sprint("plan ", i)), PutOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(root, b.SHA256[:2], b.SHA256[2:4], b.SHA256)
+			old := time.Now().Add(-DefaultGrace - time.Hour)
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sw := &Sweeper{Store: s, Refs: []Referencer{tableRefs{d}}}
+		rep, err := sw.Sweep(ctx, time.Now())
+		if err == nil || !strings.Contains(err.Error(), "refusing") || rep.Blobs != 0 {
+			t.Fatalf("sweep on an empty database: %+v, %v", rep, err)
+		}
+		n := 0
+		_ = s.Walk(ctx, func(string, time.Time) error { n++; return nil })
+		if n != maxUnchecked+1 {
+			t.Errorf("%d blobs left, want %d", n, maxUnchecked+1)
+		}
+	})
+}
