@@ -62,6 +62,7 @@ type App struct {
 	Handler http.Handler
 
 	Blobs     blob.Store
+	Sweeper   *blob.Sweeper
 	Box       *secretbox.Box
 	Identity  *identity.Service
 	Jobs      *jobs.Queue
@@ -198,7 +199,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
-		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF})
+		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF,
+			Quota: permit.Quota{ItemVersions: cfg.UploadMaxVersions, FileBytes: cfg.UploadMaxFileMB << 20}})
 	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
 		{Key: "nav.arrondissements", Href: "/arrondissements"}, {Key: "nav.files", Href: "/files"}}
 	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
@@ -208,6 +210,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}
 	a.Reg = prometheus.NewRegistry()
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
+	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: blobRefs(a.DB), Log: log}
+	a.Sweeper.Register(a.Reg)
 	a.Router = httpx.NewRouter(a.Resp)
 	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
 	a.routes(mw)
@@ -385,7 +389,10 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	status["files"] = "ok"
 	if err := a.Blobs.Ping(ctx); err != nil {
-		status["files"], code = "unreachable", http.StatusServiceUnavailable
+		a.Log.Warn("readiness: file store", "err", err.Error())
+		status["files"], code = "unavailable", http.StatusServiceUnavailable
+	} else if free, err := a.Blobs.FreeSpace(); err != nil || free < a.Cfg.MinFreeSpaceMB<<20 {
+		status["files"], code = "low-space", http.StatusServiceUnavailable
 	}
 	a.Resp.JSON(w, r, code, status)
 }
@@ -421,6 +428,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.Cfg.Workers > 0 {
 		go a.sweepDeadlines(qctx)
 	}
+	// Every node sweeps: an S3 store's spool is each node's own disk.
+	go a.Sweeper.Run(qctx, blobSweepInterval)
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 2)

@@ -63,8 +63,7 @@ func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) {
 		h.apiError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", contentDisposition(name))
+	httpx.Attachment(w, name, "application/pdf")
 	w.Header().Set("Cache-Control", "private, no-cache")
 	_, _ = w.Write(b)
 }
@@ -356,7 +355,9 @@ func (h *FileHandlers) apiDownload(w http.ResponseWriter, r *http.Request) {
 	h.serveDocument(w, r, id, doc)
 }
 
-// serveDocument sends an upload's bytes as an attachment.
+// serveDocument sends an upload's bytes as an attachment of the type its
+// bytes were checked to be, named to match (uploads kept before names
+// were corrected at upload get theirs here).
 func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id, doc int64) {
 	up, rc, err := h.Service.Document(r.Context(), actor(r), id, doc)
 	if err != nil {
@@ -364,39 +365,11 @@ func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id,
 		return
 	}
 	defer rc.Close()
-	w.Header().Set("Content-Type", up.ContentType)
+	httpx.Attachment(w, up.Name, up.ContentType)
 	w.Header().Set("Content-Length", strconv.FormatInt(up.Size, 10))
-	w.Header().Set("Content-Disposition", contentDisposition(up.Name))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "private, max-age=3600, immutable")
 	w.Header().Set("ETag", `"`+up.SHA256+`"`)
 	_, _ = io.Copy(w, rc)
-}
-
-// contentDisposition names a download safely in any script (RFC 6266).
-func contentDisposition(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + pathEscape(name)
-}
-
-func pathEscape(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }
 
 type versionJSON struct {

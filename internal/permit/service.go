@@ -59,6 +59,8 @@ type Config struct {
 	// Silent sends no notices: for loading demonstration files, whose
 	// people must not get hundreds of messages.
 	Silent bool
+	// Quota bounds what one file may hold; zero fields take the defaults.
+	Quota Quota
 }
 
 // Service runs permit files.

@@ -2,6 +2,7 @@ package permit
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 )
 
 // mimeTypes are the content types each catalogue document type accepts,
@@ -51,6 +53,16 @@ func cleanName(name, fallback string) string {
 	return name
 }
 
+// typedName is cleanName with the extension of the detected content type
+// (see httpx.AttachmentName), within the 200 characters kept.
+func typedName(name, fallback, contentType string) string {
+	n := cleanName(name, fallback)
+	if r := []rune(n); len(r) > 190 {
+		n = string(r[:190])
+	}
+	return httpx.AttachmentName(n, contentType)
+}
+
 // AddDocument streams an upload into the blob store as a new version of a
 // checklist item. The content is checked for what it is (its type by its
 // bytes, a PDF's structure) before it becomes visible; a refused or broken
@@ -68,8 +80,16 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 		return nil, errs.E(errs.Invalid, "permit.error.item").OnField("item")
 	}
 	req := k.Documents[i]
+	// Refused before a byte is read when the file is already at its
+	// quota; the upload may then take at most what is left.
+	q := s.cfg.Quota.withDefaults()
+	used, err := q.check(ctx, s.db, f.ID, item, 0)
+	if err != nil {
+		return nil, err
+	}
+	maxSize := min(MaxUpload, q.FileBytes-used)
 	pages := 0
-	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: MaxUpload, Allowed: req.Accepted(),
+	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: maxSize, Allowed: req.Accepted(),
 		Check: func(r io.ReaderAt, size int64, ct string) error {
 			if ct != "application/pdf" || s.cfg.InspectPDF == nil {
 				return nil
@@ -78,11 +98,16 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 			pages = n
 			return err
 		}})
+	if errs.Is(err, errs.TooLarge) && maxSize < MaxUpload {
+		return nil, q.bytesErr()
+	}
 	if err != nil {
 		return nil, err
 	}
+	// The name carries the extension of what the bytes are, not of what
+	// the sender called them: a PDF named poly.html is kept as poly.pdf.
 	up := &Upload{Item: item, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType,
-		Name: cleanName(name, item), Pages: pages, UploadedBy: a.Person}
+		Name: typedName(name, item, b.ContentType), Pages: pages, UploadedBy: a.Person}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		// The file may have moved on while the bytes streamed in.
 		f, k, err := s.load(ctx, tx, a, authz.PrepareFile, id)
@@ -91,6 +116,12 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 		}
 		if !f.State.Uploads() {
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
+		}
+		// Again with this upload, in the transaction: parallel uploads
+		// to one file cannot pass the quota together. A blob refused
+		// here is left to the sweeper.
+		if _, err := q.check(ctx, tx, f.ID, item, up.Size); err != nil {
+			return err
 		}
 		now := s.now()
 		up.UploadedAt = now
@@ -126,3 +157,57 @@ func (s *Service) Document(ctx context.Context, a authz.Actor, fileID, docID int
 	}
 	return &ds[i], rc, nil
 }
+
+// Quota bounds what one file may hold, so that one account cannot fill
+// the disk: versions of each checklist item, and bytes of all its
+// documents together.
+type Quota struct {
+	ItemVersions int   // default DefaultItemVersions
+	FileBytes    int64 // default DefaultFileBytes
+}
+
+// Default quota: twenty versions leave room for every back-and-forth of
+// a review; 1 GB holds five plans of the largest size.
+const (
+	DefaultItemVersions = 20
+	DefaultFileBytes    = 1 << 30
+)
+
+func (q Quota) withDefaults() Quota {
+	if q.ItemVersions <= 0 {
+		q.ItemVersions = DefaultItemVersions
+	}
+	if q.FileBytes <= 0 {
+		q.FileBytes = DefaultFileBytes
+	}
+	return q
+}
+
+// check refuses a new version of item in file fileID of adding bytes
+// when it would pass q, and returns the bytes the file's documents take.
+func (q Quota) check(ctx context.Context, d db.Querier, fileID int64, item string, adding int64) (int64, error) {
+	var versions int
+	var used int64
+	err := d.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN item = $2 THEN 1 ELSE 0 END), 0), COALESCE(SUM(size), 0)
+		FROM permit_documents WHERE file_id = $1`, fileID, item).Scan(&versions, &used)
+	if err != nil {
+		return 0, fmt.Errorf("permit: quota: %w", err)
+	}
+	if versions >= q.ItemVersions {
+		return used, errs.E(errs.Conflict, "permit.error.quota_versions").With("max", q.ItemVersions).OnField("item").
+			Cause(fmt.Errorf("item %s of file %d has %d versions", item, fileID, versions))
+	}
+	if used+adding > q.FileBytes || used >= q.FileBytes {
+		return used, q.bytesErr().Cause(fmt.Errorf("file %d holds %d bytes, adding %d", fileID, used, adding))
+	}
+	return used, nil
+}
+
+func (q Quota) bytesErr() *errs.Error {
+	return errs.E(errs.TooLarge, "permit.error.quota_bytes").With("max", blob.FormatMB(q.FileBytes))
+}
+
+// BlobRefsSQL selects the hash of every blob this capability's rows name,
+// for the file store's sweeper (see blob.Referencer): a blob none of the
+// capabilities name, old enough, is a crash's leftover.
+const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents`

@@ -6,6 +6,7 @@ package blob
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gabriel-vasile/mimetype"
 
@@ -32,6 +34,7 @@ const (
 	keyType        = "error.blob.type" // params "type" and "allowed": labels, see typeLabel
 	keyNotFound    = "error.blob.not_found"
 	keyInvalidHash = "error.blob.hash"
+	keyUnavailable = "error.blob.unavailable"
 )
 
 // Blob describes stored content.
@@ -72,8 +75,25 @@ type Store interface {
 	Open(ctx context.Context, sha256 string) (io.ReadCloser, error)
 	// Stat describes a blob without reading it.
 	Stat(ctx context.Context, sha256 string) (Blob, error)
-	// Ping reports whether the store is reachable, for health checks.
+	// Ping reports whether the store can take a blob now, for health
+	// checks: it writes and removes a small probe, so that a read-only or
+	// full store, or credentials that may only read, fail it.
 	Ping(ctx context.Context) error
+	// FreeSpace reports the bytes available on the local disk that
+	// uploads are written to first (the store itself on the file system,
+	// the spool for S3).
+	FreeSpace() (int64, error)
+
+	// Walk calls fn with every blob's hash and last modification time,
+	// in no particular order, until fn returns an error.
+	Walk(ctx context.Context, fn func(sha256 string, modified time.Time) error) error
+	// Delete removes a blob; removing one that is not there is no error.
+	// Only the sweeper calls it: blobs are otherwise never removed.
+	Delete(ctx context.Context, sha256 string) error
+	// SweepSpool removes the temporary files of uploads last written to
+	// before cutoff, which a crash left behind, and reports how many and
+	// how many bytes.
+	SweepSpool(cutoff time.Time) (files int, bytes int64)
 }
 
 // Open returns the store rawURL names:
@@ -144,6 +164,18 @@ func checkHash(s string) error {
 		return errs.E(errs.Invalid, keyInvalidHash)
 	}
 	return nil
+}
+
+// unavailable marks err, a failure of the store itself (a full or
+// read-only disk, a refused or unreachable S3 service), as one the user
+// can only retry later. A cancelled or expired ctx stays what it is: the
+// client left, nothing is wrong with the store.
+func unavailable(err error, format string, a ...any) error {
+	err = fmt.Errorf("blob: "+format+": %w", append(a, err)...)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return errs.E(errs.Unavailable, keyUnavailable).Cause(err)
 }
 
 func notFound(sha string, cause error) error {

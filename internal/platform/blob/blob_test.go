@@ -275,10 +275,13 @@ func TestSweepSpool(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(spoolPrefix+"stale", 25*time.Hour)
-	write(spoolPrefix+"recent", time.Hour) // an upload may still be running
+	write(spoolPrefix+"stale", StaleSpool+time.Minute)
+	write(spoolPrefix+"recent", StaleSpool-time.Minute) // an upload may still be running
 	write("not-ours", 48*time.Hour)
-	sweepSpool(dir, now)
+	write(probePrefix+"stale", StaleSpool+time.Minute) // Ping killed between writing and removing
+	if n, size := sweepSpool(dir, now.Add(-StaleSpool)); n != 2 || size != 2 {
+		t.Errorf("sweep reports %d files, %d bytes; want 2, 2", n, size)
+	}
 	got := listFiles(t, dir)
 	slices.Sort(got)
 	if diff := cmp.Diff([]string{"not-ours", spoolPrefix + "recent"}, got); diff != "" {

@@ -37,7 +37,6 @@ func openFS(root string) (*fsStore, error) {
 	if err := os.MkdirAll(s.tmp, dirPerm); err != nil {
 		return nil, fmt.Errorf("blob: open: %w", err)
 	}
-	sweepSpool(s.tmp, time.Now())
 	return s, nil
 }
 
@@ -60,17 +59,17 @@ func (s *fsStore) Put(ctx context.Context, r io.Reader, opts PutOptions) (Blob, 
 	}
 
 	if err := sp.f.Chmod(filePerm); err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	if err := sp.f.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	if err := ctx.Err(); err != nil {
 		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
 	}
 	dir := filepath.Dir(final)
 	if err := mkdirAllSync(dir); err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	// A hard link publishes the complete file atomically and, unlike a
 	// rename, fails rather than replace a blob a concurrent Put published.
@@ -86,11 +85,11 @@ func (s *fsStore) Put(ctx context.Context, r io.Reader, opts PutOptions) (Blob, 
 		// Some file systems have no hard links; a rename is as atomic,
 		// and can only replace identical content.
 		if err := os.Rename(sp.f.Name(), final); err != nil {
-			return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+			return Blob{}, unavailable(err, "put %s", b.SHA256)
 		}
 	}
 	if err := syncDir(dir); err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	return b, nil
 }
@@ -103,7 +102,7 @@ func (s *fsStore) existing(path string, b Blob) (bool, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return false, unavailable(err, "put %s", b.SHA256)
 	case info.Size() != b.Size:
 		return true, fmt.Errorf("blob: put %s: stored blob has %d bytes, content has %d", b.SHA256, info.Size(), b.Size)
 	}
@@ -127,7 +126,7 @@ func (s *fsStore) open(sha string) (*os.File, error) {
 		return nil, notFound(sha, nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob: open %s: %w", sha, err)
+		return nil, unavailable(err, "open %s", sha)
 	}
 	return f, nil
 }
@@ -159,6 +158,79 @@ func (s *fsStore) Ping(ctx context.Context) error {
 		if !info.IsDir() {
 			return fmt.Errorf("blob: ping: %s is not a directory", d)
 		}
+	}
+	return probeDir(s.tmp)
+}
+
+func (s *fsStore) FreeSpace() (int64, error) { return freeSpace(s.root) }
+
+// Walk lists root/ab/cd/<sha256>, skipping the spool and anything else
+// that is not named like a blob in its place.
+func (s *fsStore) Walk(ctx context.Context, fn func(string, time.Time) error) error {
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == s.root {
+				return err
+			}
+			return nil // a directory removed meanwhile, say
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p == s.tmp {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		sha := d.Name()
+		if !d.Type().IsRegular() || !ValidHash(sha) || p != s.path(sha) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		return fn(sha, info.ModTime())
+	})
+	if err != nil {
+		return fmt.Errorf("blob: walk: %w", err)
+	}
+	return nil
+}
+
+func (s *fsStore) Delete(ctx context.Context, sha string) error {
+	if err := checkHash(sha); err != nil {
+		return err
+	}
+	err := os.Remove(s.path(sha))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob: delete %s: %w", sha, err)
+	}
+	return nil
+}
+
+func (s *fsStore) SweepSpool(cutoff time.Time) (int, int64) { return sweepSpool(s.tmp, cutoff) }
+
+// probeDir writes, syncs and removes a small file in dir: the file system
+// takes new data there.
+func probeDir(dir string) error {
+	f, err := os.CreateTemp(dir, probePrefix+"*")
+	if err != nil {
+		return fmt.Errorf("blob: ping: %w", err)
+	}
+	_, err = f.WriteString("madina")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if rerr := os.Remove(f.Name()); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("blob: ping: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package blob
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -144,7 +146,6 @@ func openS3(ctx context.Context, cfg s3Config, spoolDir string, getenv func(stri
 	if err := os.MkdirAll(spoolDir, dirPerm); err != nil {
 		return nil, fmt.Errorf("blob: open: %w", err)
 	}
-	sweepSpool(spoolDir, time.Now())
 	s := &s3Store{client: client, bucket: cfg.bucket, prefix: cfg.prefix, spool: spoolDir}
 	if err := s.Ping(ctx); err != nil {
 		return nil, err
@@ -173,17 +174,17 @@ func (s *s3Store) Put(ctx context.Context, r io.Reader, opts PutOptions) (Blob, 
 	case err == nil:
 		return b, nil
 	case !isNoSuchKey(err):
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	_, err = s.client.PutObject(ctx, s.bucket, key, sp.f, b.Size, minio.PutObjectOptions{
 		ContentType: b.ContentType,
 	})
 	if err != nil {
-		return Blob{}, fmt.Errorf("blob: put %s: %w", b.SHA256, err)
+		return Blob{}, unavailable(err, "put %s", b.SHA256)
 	}
 	return b, nil
 }
@@ -225,14 +226,59 @@ func (s *s3Store) Ping(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("blob: ping: bucket %s does not exist", s.bucket)
 	}
+	// Listing proves reading only: write and remove a probe object, named
+	// unlike any blob so that Walk never reports it.
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	key := s.prefix + "probe-" + hex.EncodeToString(rnd[:])
+	if _, err := s.client.PutObject(ctx, s.bucket, key, strings.NewReader("madina"), 6, minio.PutObjectOptions{}); err != nil {
+		return fmt.Errorf("blob: ping: writing a probe: %w", err)
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return fmt.Errorf("blob: ping: removing a probe: %w", err)
+	}
 	return nil
 }
+
+func (s *s3Store) FreeSpace() (int64, error) { return freeSpace(s.spool) }
+
+// Walk lists the bucket under the prefix; the listing carries each
+// object's last modification, so no object is read.
+func (s *s3Store) Walk(ctx context.Context, fn func(string, time.Time) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing when fn ends the walk early
+	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix}) {
+		if obj.Err != nil {
+			return fmt.Errorf("blob: walk: %w", obj.Err)
+		}
+		sha := strings.TrimPrefix(obj.Key, s.prefix)
+		if !ValidHash(sha) {
+			continue
+		}
+		if err := fn(sha, obj.LastModified); err != nil {
+			return fmt.Errorf("blob: walk: %w", err)
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *s3Store) Delete(ctx context.Context, sha string) error {
+	if err := checkHash(sha); err != nil {
+		return err
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, s.key(sha), minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {
+		return fmt.Errorf("blob: delete %s: %w", sha, err)
+	}
+	return nil
+}
+
+func (s *s3Store) SweepSpool(cutoff time.Time) (int, int64) { return sweepSpool(s.spool, cutoff) }
 
 func (s *s3Store) fail(op, sha string, err error) error {
 	if isNoSuchKey(err) {
 		return notFound(sha, err)
 	}
-	return fmt.Errorf("blob: %s %s: %w", op, sha, err)
+	return unavailable(err, "%s %s", op, sha)
 }
 
 // isNoSuchKey reports whether err says the object is missing, as opposed

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"madina/internal/platform/errs"
 	"madina/internal/platform/testenv"
 )
 
@@ -95,6 +97,7 @@ type versityGW struct {
 	addr  string // host:port
 	root  string // posix backend directory: root/bucket/key
 	admin *minio.Client
+	stop  func() // kills the server, as an outage would
 }
 
 // findVersityGW looks for the versitygw binary where developers and CI
@@ -133,10 +136,14 @@ func startVersityGW(t *testing.T) *versityGW {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
+	var once sync.Once
+	gw.stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+	}
+	t.Cleanup(gw.stop)
 
 	admin, err := minio.New(gw.addr, &minio.Options{
 		Creds:        credentials.NewStaticV4(gwAccess, gwSecret, ""),
@@ -175,4 +182,35 @@ func freeLoopbackAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// TestS3StoreDown: with the S3 service gone, an upload or a download is
+// errs.Unavailable (503, "try again later"), and Ping fails, so /readyz
+// does.
+func TestS3StoreDown(t *testing.T) {
+	gw := startVersityGW(t)
+	t.Setenv("MADINA_S3_ACCESS_KEY", gwAccess)
+	t.Setenv("MADINA_S3_SECRET_KEY", gwSecret)
+	ctx := context.Background()
+	if err := gw.admin.MakeBucket(ctx, "down", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, "s3://down?endpoint=http://"+gw.addr+"&region=us-east-1&path_style=true", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Put(ctx, strings.NewReader("stored before the outage"), PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.stop()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err = s.Put(ctx, strings.NewReader("sent during the outage"), PutOptions{})
+	checkKind(t, err, errs.Unavailable, keyUnavailable, nil)
+	_, err = s.Open(ctx, b.SHA256)
+	checkKind(t, err, errs.Unavailable, keyUnavailable, nil)
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping succeeded with the S3 service down")
+	}
 }

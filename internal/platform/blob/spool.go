@@ -15,12 +15,20 @@ import (
 )
 
 // Temporary files are named spoolPrefix+random in a store's own spool
-// directory; a crash can leave one behind, so stores remove those older
-// than staleSpool when they open.
-const (
-	spoolPrefix = "put-"
-	staleSpool  = 24 * time.Hour
-)
+// directory; a crash can leave one behind, which the Sweeper removes once
+// unwritten for StaleSpool, at start-up and periodically.
+const spoolPrefix = "put-"
+
+// probePrefix names the small files Ping writes and removes at once; a
+// crash in between leaves one, swept like a temporary file.
+const probePrefix = "probe-"
+
+// StaleSpool is how long a temporary file goes unwritten before it is
+// taken for a crash's leftover. A running upload writes its file as bytes
+// arrive, and the server drops a client idle for minutes; after the last
+// write only the checks, the fsync and, for S3, the copy to the bucket
+// remain, minutes at most for the largest upload.
+const StaleSpool = time.Hour
 
 // spooled is an upload written to a temporary file, hashed and checked,
 // not yet visible in the store.
@@ -46,7 +54,7 @@ func spool(ctx context.Context, dir string, r io.Reader, opts PutOptions) (_ *sp
 	}
 	f, err := os.CreateTemp(dir, spoolPrefix+"*")
 	if err != nil {
-		return nil, fmt.Errorf("blob: put: %w", err)
+		return nil, unavailable(err, "put")
 	}
 	defer func() {
 		if err != nil {
@@ -93,7 +101,7 @@ func spool(ctx context.Context, dir string, r io.Reader, opts PutOptions) (_ *sp
 	h := sha256.New()
 	w := io.MultiWriter(f, h)
 	if _, err := w.Write(head); err != nil {
-		return nil, fmt.Errorf("blob: put: writing %s: %w", filepath.Base(f.Name()), err)
+		return nil, unavailable(err, "put: writing %s", filepath.Base(f.Name()))
 	}
 	size := int64(n)
 	if n == sniffLen {
@@ -104,7 +112,7 @@ func spool(ctx context.Context, dir string, r io.Reader, opts PutOptions) (_ *sp
 		case rerr != nil:
 			return nil, errs.Wrap(rerr, "blob: put: reading")
 		case err != nil:
-			return nil, fmt.Errorf("blob: put: writing %s: %w", filepath.Base(f.Name()), err)
+			return nil, unavailable(err, "put: writing %s", filepath.Base(f.Name()))
 		}
 	}
 	if err := tooLarge(size); err != nil {
@@ -156,19 +164,27 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sweepSpool removes the temporary files a crash left in dir. Errors are
-// ignored: a file it cannot remove now is tried again at the next start.
-func sweepSpool(dir string, now time.Time) {
+// sweepSpool removes the temporary files in dir last written to before
+// cutoff, which a crash left behind, and reports how many it removed and
+// their size. Errors are skipped: a file it cannot remove now is tried
+// again at the next sweep.
+func sweepSpool(dir string, cutoff time.Time) (files int, bytes int64) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return
+		return 0, 0
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), spoolPrefix) {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), spoolPrefix) && !strings.HasPrefix(e.Name(), probePrefix) {
 			continue
 		}
-		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleSpool {
-			os.Remove(filepath.Join(dir, e.Name()))
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			files++
+			bytes += info.Size()
 		}
 	}
+	return files, bytes
 }

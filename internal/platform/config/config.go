@@ -34,6 +34,13 @@ type Config struct {
 	// MetricsPublic serves /metrics on the main address to every client;
 	// by default only to this machine's.
 	MetricsPublic bool
+	// UploadMaxVersions and UploadMaxFileMB are the upload quota of one
+	// file: versions of each checklist item, and MB of all its documents.
+	UploadMaxVersions int
+	UploadMaxFileMB   int64
+	// MinFreeSpaceMB is the free space, in MB, below which the local
+	// disk of the file store (or of its spool) makes /readyz fail.
+	MinFreeSpaceMB int64
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
@@ -124,6 +131,18 @@ func (f *Flags) integer(p *int, name string, def int, usage string) {
 	f.fs.IntVar(p, name, def, usage+" (env "+env+")")
 }
 
+func (f *Flags) int64(p *int64, name string, def int64, usage string) {
+	env := envName(name)
+	if v, ok := os.LookupEnv(env); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a number", env, v))
+		}
+		def = n
+	}
+	f.fs.Int64Var(p, name, def, usage+" (env "+env+")")
+}
+
 func (f *Flags) duration(p *time.Duration, name string, def time.Duration, usage string) {
 	env := envName(name)
 	if v, ok := os.LookupEnv(env); ok {
@@ -158,6 +177,9 @@ func (f *Flags) Server() {
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
 	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto and X-Forwarded-For from a TLS-terminating proxy in front")
 	f.integer(&f.c.ProxyHops, "trusted-proxy-hops", 1, "with --trust-proxy, how many proxies in front append to X-Forwarded-For: the client's address is that many entries from the right")
+	f.integer(&f.c.UploadMaxVersions, "upload-max-versions", 20, "versions one checklist item of a file may have")
+	f.int64(&f.c.UploadMaxFileMB, "upload-max-file-mb", 1024, "MB the documents of one file may take together")
+	f.int64(&f.c.MinFreeSpaceMB, "min-free-space-mb", 1024, "free space in MB the file store's disk (the spool's, for S3) must keep; below it /readyz fails")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")

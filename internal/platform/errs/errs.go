@@ -22,7 +22,10 @@ const (
 	TooLarge        Kind = "too-large"
 	TooMany         Kind = "too-many-requests"
 	Unsupported     Kind = "unsupported-media-type"
-	Internal        Kind = "internal"
+	// Unavailable is a dependency (the file store, say) that cannot do its
+	// part now: the request was fine and may succeed later.
+	Unavailable Kind = "unavailable"
+	Internal    Kind = "internal"
 )
 
 // Error is an error with a kind and a message key from the i18n catalogue.

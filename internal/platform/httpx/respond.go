@@ -56,6 +56,8 @@ func Status(k errs.Kind) int {
 		return http.StatusMethodNotAllowed
 	case errs.Incomplete:
 		return http.StatusRequestTimeout
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -99,6 +101,9 @@ func (rs *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := Status(e.Kind)
 	lang := i18n.FromContext(r.Context())
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "60")
+	}
 	if status >= 500 {
 		rs.log().ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err.Error())
 	} else if e.Kind == errs.Incomplete {

@@ -51,13 +51,17 @@ var errBudget = errors.New("the file's structure takes too much reading")
 // Inspect checks that the size bytes of r are a PDF that the city can use:
 // a header, a cross-reference section reachable from the end of the file
 // (a classic table or a stream, following /Prev through incremental
-// updates), a trailer naming the catalogue, and no encryption. It reads the
-// header, the tail and the cross-reference sections, never the whole file,
-// so its memory use does not grow with the file's size.
+// updates), a trailer naming the catalogue, no encryption, and no active
+// content (scripts, launch actions, attached files, forms that send or
+// fetch data: see activeNames). The structure is read from the header,
+// the tail and the cross-reference sections; the active content scan then
+// reads the file once in order through a fixed buffer, so memory use does
+// not grow with the file's size.
 //
 // A damaged or truncated file is refused with error.pdf.corrupt, an
-// encrypted one (user or owner password) with error.pdf.encrypted; both are
-// of kind errs.Invalid and carry the technical cause for the log.
+// encrypted one (user or owner password) with error.pdf.encrypted, one
+// with active content with error.pdf.active; all are of kind errs.Invalid
+// and carry the technical cause for the log.
 func Inspect(r io.ReaderAt, size int64) (Info, error) {
 	in := &inspector{r: r, size: size}
 	info, err := in.run()
@@ -117,6 +121,9 @@ func (in *inspector) run() (Info, error) {
 	rootRef, ok := in.root.(pdfRef)
 	if !ok {
 		return Info{}, errors.New("the trailer has no /Root reference")
+	}
+	if err := in.scanActive(); err != nil {
+		return Info{}, err
 	}
 
 	// What follows is best effort: a catalogue we cannot read cheaply

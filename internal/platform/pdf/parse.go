@@ -101,7 +101,7 @@ func (p *parser) object() (any, error) {
 		if p.i >= len(p.b) && !p.atEOF {
 			return nil, errShort
 		}
-		return pdfName(w), nil
+		return pdfName(decodeName(w)), nil
 	case c == '(':
 		return p.literalString()
 	case c == '<':

@@ -1,0 +1,106 @@
+//go:build linux
+
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+)
+
+// mountTmpfs mounts a file system of size bytes at a new directory, as
+// root can; tests needing one are skipped elsewhere. A real mount gives
+// the honest failures: ENOSPC when full, EROFS once remounted read-only,
+// which chmod cannot give a root process.
+func mountTmpfs(t *testing.T, size int64) (dir string, readOnly func()) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "store")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
+		t.Skipf("cannot mount a tmpfs here (needs root on Linux): %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	return dir, func() {
+		if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+			t.Fatalf("remount read-only: %v", err)
+		}
+	}
+}
+
+// TestStorageFailuresSaySo: a read-only or full file store answers
+// uploads with 503 and a message to try again later, in the user's
+// language; /readyz says the files are unavailable; nothing is stored.
+func TestStorageFailuresSaySo(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		t.Run("read-only", func(t *testing.T) {
+			dir, readOnly := mountTmpfs(t, 8<<20)
+			a := newStorageApp(t, d.Engine, func(c *config.Config) { c.BlobURL = "file://" + dir })
+			srv := httptest.NewServer(a.Handler)
+			defer srv.Close()
+			u := newUploadFixture(t, a, srv.URL)
+			if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 200 {
+				t.Fatalf("readyz before: %d %s", r.code, r.body)
+			}
+			readOnly()
+			code, body := u.upload("plan.pdf", "fr", tinyPDF("plan"))
+			if code != 503 || !strings.Contains(body, "réessayer plus tard") || !strings.Contains(body, "error.blob.unavailable") {
+				t.Errorf("upload to a read-only store: %d %s", code, body)
+			}
+			if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 503 || !strings.Contains(r.body, `"files":"unavailable"`) {
+				t.Errorf("readyz with a read-only store: %d %s", r.code, r.body)
+			}
+			if n := countWhere(t, a.DB, "permit_documents", "1=1"); n != 0 {
+				t.Errorf("%d document rows after a failed upload", n)
+			}
+		})
+		t.Run("full", func(t *testing.T) {
+			dir, _ := mountTmpfs(t, 1<<20)
+			a := newStorageApp(t, d.Engine, func(c *config.Config) { c.BlobURL = "file://" + dir })
+			srv := httptest.NewServer(a.Handler)
+			defer srv.Close()
+			u := newUploadFixture(t, a, srv.URL)
+			big := append(tinyPDF("plan"), bytes.Repeat([]byte("% filler\n"), 300<<10)...)
+			code, body := u.upload("plan.pdf", "ar", big)
+			if code != 503 || !strings.Contains(body, "مخزن الملفات غير متاح") {
+				t.Errorf("upload to a full store: %d %s", code, body)
+			}
+			if n := countWhere(t, a.DB, "permit_documents", "1=1"); n != 0 {
+				t.Errorf("%d document rows after a failed upload", n)
+			}
+			var left []string
+			_ = filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
+				if err == nil && !de.IsDir() {
+					left = append(left, p)
+				}
+				return nil
+			})
+			if len(left) != 0 {
+				t.Errorf("files left in the full store: %v", left)
+			}
+		})
+	})
+}
+
+// TestReadyzFreeSpaceFloor: below the configured free space, /readyz
+// fails before uploads do.
+func TestReadyzFreeSpaceFloor(t *testing.T) {
+	a := newTestAppWith(t, func(c *config.Config) { c.MinFreeSpaceMB = 1 << 40 })
+	if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 503 || !strings.Contains(r.body, `"files":"low-space"`) {
+		t.Errorf("readyz below the floor: %d %s", r.code, r.body)
+	}
+	b := newTestAppWith(t, func(c *config.Config) { c.MinFreeSpaceMB = 1 })
+	if r := do(t, b.Handler, "GET", "/readyz", nil); r.code != 200 {
+		t.Errorf("readyz above the floor: %d %s", r.code, r.body)
+	}
+}
