@@ -18,6 +18,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/identity"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
@@ -119,7 +120,15 @@ func (c apiRacer) do(method, path, ctype string, body []byte) raceResult {
 func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 	const racers = 50
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+		// The quota of versions is not what races here: room for every racer.
+		a := newTestAppWith(t, func(c *config.Config) {
+			c.DatabaseURL = dbtest.URL(t, d.Engine)
+			if d.Engine == db.SQLite {
+				c.DatabaseURL = "sqlite:" + c.DatabaseURL
+			}
+			c.BaseURL = "http://madina.test"
+			c.UploadMaxVersions = racers + 10
+		})
 		ctx := context.Background()
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
