@@ -91,11 +91,11 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q := jobs.New(d, log, jobs.Options{Workers: 1})
-	n, err := notify.New(d, q, log, notify.Config{Templates: []fs.FS{Notices()}})
+	box, err := secretbox.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := secretbox.New(make([]byte, 32))
+	n, err := notify.New(d, q, log, notify.Config{Templates: []fs.FS{Notices()}, Box: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func profile(email, cin string) Profile {
 
 func tokenOf(t *testing.T, m notify.Message) string {
 	t.Helper()
-	u, err := url.Parse(m.Data["URL"].(string))
+	u, err := url.Parse(m.Secret["URL"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestSignUpValidatesAndRefusesDuplicates(t *testing.T) {
 			t.Fatalf("%d persons, want 1", n)
 		}
 		m := e.rec.last("identity.phone_code")
-		if m.To.Phone != "+212612345678" || len(m.Data["Code"].(string)) != 6 {
+		if m.To.Phone != "+212612345678" || len(m.Secret["Code"].(string)) != 6 {
 			t.Fatalf("SMS code message %+v", m)
 		}
 	})
@@ -249,7 +249,7 @@ func TestPhoneCode(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		id := e.signUpVerified(t, "a@example.ma", "A12345")
-		code := e.rec.last("identity.phone_code").Data["Code"].(string)
+		code := e.rec.last("identity.phone_code").Secret["Code"].(string)
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
@@ -271,7 +271,7 @@ func TestPhoneCode(t *testing.T) {
 		}
 		// Five wrong tries spend a code.
 		id2 := e.signUpVerified(t, "b@example.ma", "B12345")
-		code2 := e.rec.last("identity.phone_code").Data["Code"].(string)
+		code2 := e.rec.last("identity.phone_code").Secret["Code"].(string)
 		wrong2 := "999999"
 		if code2 == wrong2 {
 			wrong2 = "888888"
@@ -285,7 +285,7 @@ func TestPhoneCode(t *testing.T) {
 		if err := e.s.ResendPhoneCode(ctx, id2); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.s.VerifyPhone(ctx, id2, e.rec.last("identity.phone_code").Data["Code"].(string)); err != nil {
+		if err := e.s.VerifyPhone(ctx, id2, e.rec.last("identity.phone_code").Secret["Code"].(string)); err != nil {
 			t.Fatalf("new code: %v", err)
 		}
 	})
@@ -430,7 +430,7 @@ func TestPasswordReset(t *testing.T) {
 		if err := e.s.RequestReset(ctx, "A@example.ma"); err != nil {
 			t.Fatal(err)
 		}
-		if u := e.rec.last("identity.reset").Data["URL"].(string); !strings.HasPrefix(u, "https://madina.test/reset/new?token=") {
+		if u := e.rec.last("identity.reset").Secret["URL"].(string); !strings.HasPrefix(u, "https://madina.test/reset/new?token=") {
 			t.Fatalf("reset link %q does not open the new-password form", u)
 		}
 		tok := tokenOf(t, e.rec.last("identity.reset"))

@@ -173,8 +173,9 @@ func (s *Service) sendEmailLink(ctx context.Context, tx *db.Tx, id int64, p Prof
 	}
 	name := Person{GivenNameAR: p.GivenNameAR, FamilyNameAR: p.FamilyNameAR, GivenNameLatin: p.GivenNameLatin, FamilyNameLatin: p.FamilyNameLatin}.DisplayName(p.Lang)
 	return s.notify.Send(ctx, tx, notify.Message{Template: "identity.verify_email",
-		Data: map[string]any{"Name": name, "URL": s.cfg.BaseURL + "/verify-email?token=" + token},
-		To:   notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
+		Data:   map[string]any{"Name": name},
+		Secret: map[string]any{"URL": s.cfg.BaseURL + "/verify-email?token=" + token},
+		To:     notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
 }
 
 func (s *Service) sendPhoneCode(ctx context.Context, tx *db.Tx, id int64, phone, lang string, now time.Time) error {
@@ -183,8 +184,8 @@ func (s *Service) sendPhoneCode(ctx context.Context, tx *db.Tx, id int64, phone,
 		return err
 	}
 	return s.notify.Send(ctx, tx, notify.Message{Template: "identity.phone_code",
-		Data: map[string]any{"Code": code},
-		To:   notify.Recipient{Phone: phone, Lang: lang}, Channels: []notify.Channel{notify.SMS}})
+		Secret: map[string]any{"Code": code},
+		To:     notify.Recipient{Phone: phone, Lang: lang}, Channels: []notify.Channel{notify.SMS}})
 }
 
 // VerifyEmail uses the link sent at sign-up and returns whose address it
