@@ -194,11 +194,22 @@ func TestSignUpValidatesAndRefusesDuplicates(t *testing.T) {
 		if _, err := e.s.SignUp(ctx, profile("Fatima@Example.ma", "be 123456"), goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.s.SignUp(ctx, profile("fatima@example.MA", "K99999"), goodPassword); errs.As(err) == nil || errs.As(err).Key != "identity.error.email_taken" {
-			t.Fatalf("duplicate e-mail: %v", err)
+		// A taken e-mail or CIN answers like a new sign-up; the owner, once
+		// verified, is told at their address.
+		if id, err := e.s.SignUp(ctx, profile("fatima@example.MA", "K99999"), goodPassword); err != nil || id != 0 {
+			t.Fatalf("duplicate e-mail: %d, %v", id, err)
 		}
-		if _, err := e.s.SignUp(ctx, profile("other@example.ma", "BE123456"), goodPassword); errs.As(err) == nil || errs.As(err).Key != "identity.error.cin_taken" {
-			t.Fatalf("duplicate CIN: %v", err)
+		if n := e.rec.count("identity.signup_attempt"); n != 0 {
+			t.Fatalf("%d explanations to an unverified address", n)
+		}
+		if _, err := e.s.VerifyEmail(ctx, tokenOf(t, e.rec.last("identity.verify_email"))); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := e.s.SignUp(ctx, profile("other@example.ma", "BE123456"), goodPassword); err != nil || id != 0 {
+			t.Fatalf("duplicate CIN: %d, %v", id, err)
+		}
+		if m := e.rec.last("identity.signup_attempt"); m.To.Email != "Fatima@Example.ma" || m.Data["Field"] != "cin" {
+			t.Fatalf("explanation %+v", m)
 		}
 		if n := countPersons(t, d); n != 1 {
 			t.Fatalf("%d persons, want 1", n)
@@ -303,9 +314,16 @@ func TestSignInFailuresLockTheAccount(t *testing.T) {
 		}
 		for i := 0; i < 4; i++ {
 			_, _ = e.s.SignIn(ctx, "a@example.ma", "wrong password", "test")
+			_, _ = e.s.SignIn(ctx, "nobody@example.ma", "wrong password", "test")
 		}
-		if _, err := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test"); !errs.Is(err, errs.TooMany) {
-			t.Fatalf("after 5 failures the right password: %v, want locked", err)
+		// Locked: even the right password gets the answer an unknown address gets.
+		_, locked := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test")
+		_, unknown = e.s.SignIn(ctx, "nobody@example.ma", goodPassword, "test")
+		if !errs.Is(locked, errs.Unauthenticated) || errs.As(locked).Key != errs.As(unknown).Key || errs.KindOf(unknown) != errs.KindOf(locked) {
+			t.Fatalf("after 5 failures the right password: %v; an unknown address: %v", locked, unknown)
+		}
+		if m := e.rec.last("identity.locked"); m.To.Email != "a@example.ma" || e.rec.count("identity.locked") != 1 {
+			t.Fatalf("the owner was not told of the lock: %+v", m)
 		}
 		e.clock.add(16 * time.Minute)
 		if _, err := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test"); err != nil {
