@@ -197,6 +197,8 @@ func TestLegalPagesInEveryLanguage(t *testing.T) {
 			{"/me/legal", "identity.legal.title"},
 			{"/me/legal/new/company", "identity.legal.field.ice"},
 			{"/me/legal/new/association", "identity.legal.field.association_number"},
+			{"/me/legal/claim/association", "identity.claims.intro"},
+			{"/me/legal/claim/company", "identity.claims.field.number_company"},
 			{"/me/profession", "identity.profession.pending"},
 			{"/me/mandates", "identity.mandate.intro"},
 			{"/me/mandates/new", "identity.mandate.field.scope_file"},

@@ -65,27 +65,29 @@ var resources = map[Action]Resource{
 	ManageStaff:        {},
 	ManageOrgs:         {},
 	ReadAudit:          {},
+	DecideLegalClaim:   {OwnerLegal: company, OwnerPerson: otherCit},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
 // profile.read profile.update profile.export security tokens inbox
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
+// legal.claim.decide (the other citizen's claim on the company)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD",
-	"window agent":     "HHHHHH AH HHH A HH AA DDDD",
-	"admin":            "HHHHHH AH HHH A HH HH AAAA",
-	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD",
-	"auditor":          "HHHHHH AH HHH A HH HH DDDA",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H",
+	"window agent":     "HHHHHH AH HHH A HH AA DDDD H",
+	"admin":            "HHHHHH AH HHH A HH HH AAAA A",
+	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD D",
+	"auditor":          "HHHHHH AH HHH A HH HH DDDA H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -206,7 +208,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				got := Decide(a, act, resources[act])
 				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
-				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit):
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/notify"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/password"
@@ -40,7 +42,10 @@ type Config struct {
 	PermitKinds     []PermitKind  // the kinds a mandate may name: the permit catalogue's
 	Places          Places        // arrondissements and windows, for the back office
 	LockFor         time.Duration // how long it stays locked [15m]
-	Now             func() time.Time
+	Blobs           blob.Store    // evidence of claims to represent a legal person
+	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
+	InspectPDF func(r io.ReaderAt, size int64) (pages int, err error)
+	Now        func() time.Time
 }
 
 func (c *Config) defaults() {
