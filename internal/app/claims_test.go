@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -118,6 +119,75 @@ func TestLegalClaimOverHTTP(t *testing.T) {
 		}
 		if _, body, _ := amina.get("/me/legal"); !strings.Contains(body, "Association Sidi Othmane Sport et Culture") || !strings.Contains(body, "Agir en son nom") {
 			t.Fatal("the approved claimant does not represent the association")
+		}
+	})
+}
+
+// With the demonstration's real association: a citizen who registers it
+// again is led to a claim; an administrator decides it in the back office
+// (in every language); approved, the claimant represents it; refused,
+// nothing changes. Its president is told at each step.
+func TestLegalClaimInTheBackOffice(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		ctx := context.Background()
+		if err := a.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		claimant := func(email string) (*browser, int64) {
+			b := newBrowser(t, srv)
+			b.signIn(email, false)
+			b.setLang(i18n.FR)
+			sidi := url.Values{"name": {"Association Sidi Othmane Sport et Culture"}, "association_number": {"2019 / 0456"}, "role": {"president"}}
+			if code, body, _ := b.post("/me/legal/new/association", "/me/legal/new/association", sidi); code != http.StatusConflict || !strings.Contains(body, "déjà enregistrée") {
+				t.Fatalf("%s registering the association again: %d", email, code)
+			}
+			if code, _, _ := b.postClaim("/me/legal/claim/association", url.Values{"number": {"2019/0456"}, "role": {"president"}}, "pv.pdf", onePagePDF()); code != http.StatusSeeOther {
+				t.Fatalf("%s claiming: %d", email, code)
+			}
+			return b, idOf(t, a.DB, `SELECT max(c.id) FROM legal_claims c JOIN persons p ON p.id = c.claimant_id WHERE p.email_key = $1`, email)
+		}
+		fatima, first := claimant("fatima.benali@example.ma")
+		if n := idOf(t, a.DB, `SELECT count(*) FROM legal_persons WHERE association_number IS NOT NULL`); n != 1 {
+			t.Fatalf("%d associations", n)
+		}
+
+		admin := newBrowser(t, srv)
+		admin.signIn("nadia.bensouda@example.ma", true)
+		for _, l := range i18n.Langs {
+			admin.lang(l)
+			code, body, _ := admin.get("/admin/legal-claims")
+			if code != 200 || !strings.Contains(body, a.Cat.T(l, "identity.claims.admin_title")) || !strings.Contains(body, "fatima.benali@example.ma") {
+				t.Errorf("back office claims in %s: %d", l, code)
+			}
+			if k := leakedKey.FindString(body); k != "" {
+				t.Errorf("back office claims in %s: untranslated key %q", l, k)
+			}
+		}
+		if code, pdf, _ := admin.get(fmt.Sprintf("/me/legal/claims/%d/evidence", first)); code != 200 || !strings.HasPrefix(pdf, "%PDF-") {
+			t.Fatalf("the administrator reading the evidence: %d", code)
+		}
+		if code, _, h := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", first), url.Values{"decision": {"approve"}}); code != http.StatusSeeOther || h.Get("Location") != "/admin/legal-claims?done=claim_approved" {
+			t.Fatalf("approve: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ := fatima.get("/me/legal"); !strings.Contains(body, "Agir en son nom") {
+			t.Fatal("the approved claimant does not represent the association")
+		}
+
+		// Refused: nothing but the record.
+		reps := idOf(t, a.DB, `SELECT count(*) FROM representatives`)
+		_, second := claimant("khadija.ouazzani@example.ma")
+		if code, _, _ := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", second), url.Values{"decision": {"refuse"}, "reason": {"Le procès-verbal ne vous nomme pas."}}); code != http.StatusSeeOther {
+			t.Fatalf("refuse: %d", code)
+		}
+		if n := idOf(t, a.DB, `SELECT count(*) FROM representatives`); n != reps {
+			t.Fatalf("a refused claim changed the representatives: %d, were %d", n, reps)
+		}
+		// The president heard of both claims and both decisions.
+		if n := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE address = 'naima.bennis@example.ma' AND template IN ('identity.legal_claim_filed', 'identity.legal_claim_decided')`); n != 4 {
+			t.Fatalf("the president got %d e-mails about the claims, want 4", n)
 		}
 	})
 }
