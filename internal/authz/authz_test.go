@@ -220,3 +220,15 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 		}
 	}
 }
+
+// Nobody decides their own claim to represent a legal person, not even an
+// administrator or one who already represents it.
+func TestNobodyDecidesTheirOwnClaim(t *testing.T) {
+	for _, name := range []string{"admin", "manager for co."} {
+		a := actors[name]
+		a.Now = now
+		if d := Decide(a, DecideLegalClaim, Resource{OwnerLegal: company, OwnerPerson: a.Person}); d.Allow {
+			t.Errorf("%s decided their own claim (%s)", name, d.Reason)
+		}
+	}
+}
