@@ -191,7 +191,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 	a.Districts = district.NewStore(a.DB)
 	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
-		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts}})
+		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts},
+			Blobs: a.Blobs, InspectPDF: inspectPDF})
 	if err != nil {
 		return nil, err
 	}

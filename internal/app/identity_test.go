@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,16 +84,16 @@ func (b *browser) cookie(name string) string {
 }
 
 // lastNotice reads the data of the last notification of a template, as the
-// notification service stored it for delivery.
-func lastNotice(t *testing.T, d *db.DB, template, field string) string {
+// notification job will send it (a link's token is sealed in the database).
+func lastNotice(t *testing.T, a *App, template, field string) string {
 	t.Helper()
-	var data string
-	err := d.QueryRowContext(context.Background(), `SELECT data FROM notify_deliveries WHERE template = $1 ORDER BY id DESC LIMIT 1`, template).Scan(&data)
+	var id int64
+	err := a.DB.QueryRowContext(context.Background(), `SELECT id FROM notify_deliveries WHERE template = $1 ORDER BY id DESC LIMIT 1`, template).Scan(&id)
 	if err != nil {
 		t.Fatalf("no %s notification: %v", template, err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(data), &m); err != nil {
+	m, err := a.Notify.QueuedData(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return m[field].(string)
@@ -147,7 +146,7 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 		// An attacker plants a session cookie; the link must not promote it.
 		u, _ := url.Parse(srv.URL)
 		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "madina_session", Value: "planted-by-attacker", Path: "/"}})
-		link := lastNotice(t, a.DB, "identity.verify_email", "URL")
+		link := lastNotice(t, a, "identity.verify_email", "URL")
 		verify := strings.Replace(link, a.Cfg.BaseURL, "", 1)
 		if !strings.HasPrefix(verify, "/verify-email?token=") {
 			t.Fatalf("link %q", link)
@@ -158,7 +157,7 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 		if s := b.cookie("madina_session"); s == "" || s == "planted-by-attacker" {
 			t.Fatal("session not rotated at sign-in")
 		}
-		code, body, _ = b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a.DB, "identity.phone_code", "Code")}})
+		code, body, _ = b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a, "identity.phone_code", "Code")}})
 		if code != http.StatusSeeOther {
 			t.Fatalf("phone code: %d %s", code, body)
 		}
@@ -172,7 +171,7 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 		o.Set("email", "amina@example.ma")
 		o.Set("cin", "C778899")
 		other.post("/signup", "/signup", o)
-		other.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		other.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 		var victim string
 		_ = a.DB.QueryRowContext(context.Background(), `SELECT s.token_hash FROM sessions s JOIN persons p ON p.id = s.person_id
 			WHERE p.email_key = 'youssef.bennani@example.ma' AND s.revoked_at IS NULL`).Scan(&victim)
@@ -246,7 +245,7 @@ func TestAPITokens(t *testing.T) {
 		defer srv.Close()
 		b := newBrowser(t, srv)
 		b.post("/signup", "/signup", cloneForm(citizenForm))
-		b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 
 		api := func(token string) (int, string, http.Header) {
 			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me?lang=en", nil)
@@ -290,7 +289,7 @@ func TestAPITokens(t *testing.T) {
 		o.Set("email", "amina@example.ma")
 		o.Set("cin", "C778899")
 		other.post("/signup", "/signup", o)
-		other.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		other.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 		if code, _, _ := other.post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}}); code != http.StatusNotFound {
 			t.Fatalf("revoking another's token: %d", code)
 		}
@@ -387,8 +386,8 @@ func TestPreferences(t *testing.T) {
 		defer srv.Close()
 		b := newBrowser(t, srv)
 		b.post("/signup", "/signup", cloneForm(citizenForm))
-		b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
-		b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a.DB, "identity.phone_code", "Code")}})
+		b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a, "identity.phone_code", "Code")}})
 		for _, l := range []string{"ar", "fr", "en"} {
 			if code, body, _ := b.get("/me/preferences?lang=" + l); code != http.StatusSeeOther && (code != 200 || rawKey.MatchString(body)) {
 				t.Fatalf("preferences page in %s: %d", l, code)

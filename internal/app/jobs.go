@@ -22,6 +22,7 @@ func (a *App) newNotify() (*notify.Service, error) {
 			Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS},
 		SMS:       notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
 		Templates: []fs.FS{identity.Notices(), permit.Notices()},
+		Box:       a.Box, // seals what opens an account (reset links, codes) while queued
 	})
 }
 

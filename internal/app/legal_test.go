@@ -27,7 +27,7 @@ func joinOverHTTP(t *testing.T, a *App, srv *httptest.Server, email, cin string,
 	if code, _, _ := b.post("/signup", "/signup", f); code != http.StatusSeeOther {
 		t.Fatalf("sign-up of %s: %d", email, code)
 	}
-	if code, _, _ := b.get(strings.Replace(lastNotice(t, a.DB, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1)); code != http.StatusSeeOther {
+	if code, _, _ := b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1)); code != http.StatusSeeOther {
 		t.Fatalf("e-mail link of %s: %d", email, code)
 	}
 	b.setLang(lang)
@@ -124,7 +124,7 @@ func TestLegalPersonsAndMandatesOverHTTP(t *testing.T) {
 		if code, _, h := youssef.post("/me/mandates/new", "/me/mandates", grant); code != http.StatusSeeOther || h.Get("Location") != "/me/mandates?done=granted" {
 			t.Fatalf("grant: %d %s", code, h.Get("Location"))
 		}
-		if owner := lastNotice(t, a.DB, "identity.mandate_granted", "Owner"); owner != "Atlas Bâtiment" {
+		if owner := lastNotice(t, a, "identity.mandate_granted", "Owner"); owner != "Atlas Bâtiment" {
 			t.Fatalf("notice names %q", owner)
 		}
 		mandate := idOf(t, a.DB, `SELECT id FROM mandates WHERE grantor_legal_id = $1`, atlas)
@@ -197,6 +197,8 @@ func TestLegalPagesInEveryLanguage(t *testing.T) {
 			{"/me/legal", "identity.legal.title"},
 			{"/me/legal/new/company", "identity.legal.field.ice"},
 			{"/me/legal/new/association", "identity.legal.field.association_number"},
+			{"/me/legal/claim/association", "identity.claims.intro"},
+			{"/me/legal/claim/company", "identity.claims.field.number_company"},
 			{"/me/profession", "identity.profession.pending"},
 			{"/me/mandates", "identity.mandate.intro"},
 			{"/me/mandates/new", "identity.mandate.field.scope_file"},

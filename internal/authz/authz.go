@@ -155,12 +155,13 @@ const (
 	ManageStaff        Action = "staff.manage"
 	ManageOrgs         Action = "orgs.manage"
 	ReadAudit          Action = "audit.read"
+	DecideLegalClaim   Action = "legal.claim.decide" // approve or refuse a claim to represent a registered legal person: its representatives, or an administrator
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
-	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit}
+	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -298,6 +299,20 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return a.official(WindowAgent, r)
 	case VerifyProfessional, ManageStaff, ManageOrgs:
 		return a.official(Admin, r)
+	case DecideLegalClaim:
+		// r.OwnerPerson is the claimant, r.OwnerLegal the legal person
+		// claimed. Its representatives answer for it (not an official
+		// act); otherwise an administrator decides officially.
+		if r.OwnerPerson == a.Person {
+			return deny(ReasonConflict)
+		}
+		if a.represents(r.OwnerLegal) {
+			return allow("representative")
+		}
+		if a.HasRole(Admin) {
+			return a.official(Admin, r)
+		}
+		return hide("neither a representative nor an administrator")
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)

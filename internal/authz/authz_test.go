@@ -76,30 +76,32 @@ var resources = map[Action]Resource{
 	ManageStaff:        {Involved: involved},
 	ManageOrgs:         {Involved: involved},
 	ReadAudit:          {Involved: involved},
+	DecideLegalClaim:   {OwnerLegal: company, OwnerPerson: otherCit},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
 // profile.read profile.update profile.export security tokens inbox
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
+// legal.claim.decide (the other citizen's claim on the company)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD",
-	"window agent":     "HHHHHH AH HHH A HH AA DDDD",
-	"admin":            "HHHHHH AH HHH A HH HH AAAA",
-	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD",
-	"auditor":          "HHHHHH AH HHH A HH HH DDDA",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD",
-	"agent, filer":     "HHHHHH AH HHH A HH AD DDDD",
-	"agent for co.":    "HHHHHH AA HHH A HH AD DDDD",
-	"admin, involved":  "HHHHHH AH HHH A HH HH DDDD",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H",
+	"window agent":     "HHHHHH AH HHH A HH AA DDDD H",
+	"admin":            "HHHHHH AH HHH A HH HH AAAA A",
+	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD D",
+	"auditor":          "HHHHHH AH HHH A HH HH DDDA H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D",
+	"agent, filer":     "HHHHHH AH HHH A HH AD DDDD H",
+	"agent for co.":    "HHHHHH AA HHH A HH AD DDDD A",
+	"admin, involved":  "HHHHHH AH HHH A HH HH DDDD A",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -221,7 +223,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				got := Decide(a, act, resources[act])
 				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
-				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit):
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
@@ -244,6 +246,10 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 	// A window agent may still read a file they are involved in: reading
 	// is not an official act.
 	reads := map[Action]bool{ReadFile: true}
+	// A legal person's representatives answer a claim on it as its owner
+	// (the claimant is the other side): representing the owner is their
+	// standing there, not a conflict. Any other involvement still is.
+	ownersAnswer := map[Action]bool{DecideLegalClaim: true}
 	const other = 300 // a legal person the staff member represents
 	ways := map[string]func(a *Actor, r *Resource){
 		"owner":                      func(a *Actor, r *Resource) { r.OwnerPerson, r.OwnerLegal = a.Person, 0 },
@@ -271,6 +277,12 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 				ai, ri := a, r
 				involve(&ai, &ri)
 				d := Decide(ai, act, ri)
+				if ownersAnswer[act] && (way == "represents the owner" || way == "acts for the owner") {
+					if !d.Allow {
+						t.Errorf("%s / %s, %s: the owner's representative refused (%s)", role, act, way, d.Reason)
+					}
+					continue
+				}
 				if reads[act] {
 					if !d.Allow {
 						t.Errorf("%s / %s, %s: refused reading (%s)", role, act, way, d.Reason)
@@ -287,9 +299,21 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 			}
 		}
 	}
-	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit} {
+	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim} {
 		if !staffActions[act] {
 			t.Errorf("%s not found as a staff action: the search is broken", act)
+		}
+	}
+}
+
+// Nobody decides their own claim to represent a legal person, not even an
+// administrator or one who already represents it.
+func TestNobodyDecidesTheirOwnClaim(t *testing.T) {
+	for _, name := range []string{"admin", "manager for co."} {
+		a := actors[name]
+		a.Now = now
+		if d := Decide(a, DecideLegalClaim, Resource{OwnerLegal: company, OwnerPerson: a.Person}); d.Allow {
+			t.Errorf("%s decided their own claim (%s)", name, d.Reason)
 		}
 	}
 }

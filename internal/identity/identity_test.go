@@ -91,11 +91,11 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q := jobs.New(d, log, jobs.Options{Workers: 1})
-	n, err := notify.New(d, q, log, notify.Config{Templates: []fs.FS{Notices()}})
+	box, err := secretbox.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := secretbox.New(make([]byte, 32))
+	n, err := notify.New(d, q, log, notify.Config{Templates: []fs.FS{Notices()}, Box: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func profile(email, cin string) Profile {
 
 func tokenOf(t *testing.T, m notify.Message) string {
 	t.Helper()
-	u, err := url.Parse(m.Data["URL"].(string))
+	u, err := url.Parse(m.Secret["URL"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,17 +194,28 @@ func TestSignUpValidatesAndRefusesDuplicates(t *testing.T) {
 		if _, err := e.s.SignUp(ctx, profile("Fatima@Example.ma", "be 123456"), goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.s.SignUp(ctx, profile("fatima@example.MA", "K99999"), goodPassword); errs.As(err) == nil || errs.As(err).Key != "identity.error.email_taken" {
-			t.Fatalf("duplicate e-mail: %v", err)
+		// A taken e-mail or CIN answers like a new sign-up; the owner, once
+		// verified, is told at their address.
+		if id, err := e.s.SignUp(ctx, profile("fatima@example.MA", "K99999"), goodPassword); err != nil || id != 0 {
+			t.Fatalf("duplicate e-mail: %d, %v", id, err)
 		}
-		if _, err := e.s.SignUp(ctx, profile("other@example.ma", "BE123456"), goodPassword); errs.As(err) == nil || errs.As(err).Key != "identity.error.cin_taken" {
-			t.Fatalf("duplicate CIN: %v", err)
+		if n := e.rec.count("identity.signup_attempt"); n != 0 {
+			t.Fatalf("%d explanations to an unverified address", n)
+		}
+		if _, err := e.s.VerifyEmail(ctx, tokenOf(t, e.rec.last("identity.verify_email"))); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := e.s.SignUp(ctx, profile("other@example.ma", "BE123456"), goodPassword); err != nil || id != 0 {
+			t.Fatalf("duplicate CIN: %d, %v", id, err)
+		}
+		if m := e.rec.last("identity.signup_attempt"); m.To.Email != "Fatima@Example.ma" || m.Data["Field"] != "cin" {
+			t.Fatalf("explanation %+v", m)
 		}
 		if n := countPersons(t, d); n != 1 {
 			t.Fatalf("%d persons, want 1", n)
 		}
 		m := e.rec.last("identity.phone_code")
-		if m.To.Phone != "+212612345678" || len(m.Data["Code"].(string)) != 6 {
+		if m.To.Phone != "+212612345678" || len(m.Secret["Code"].(string)) != 6 {
 			t.Fatalf("SMS code message %+v", m)
 		}
 	})
@@ -249,7 +260,7 @@ func TestPhoneCode(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		id := e.signUpVerified(t, "a@example.ma", "A12345")
-		code := e.rec.last("identity.phone_code").Data["Code"].(string)
+		code := e.rec.last("identity.phone_code").Secret["Code"].(string)
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
@@ -271,7 +282,7 @@ func TestPhoneCode(t *testing.T) {
 		}
 		// Five wrong tries spend a code.
 		id2 := e.signUpVerified(t, "b@example.ma", "B12345")
-		code2 := e.rec.last("identity.phone_code").Data["Code"].(string)
+		code2 := e.rec.last("identity.phone_code").Secret["Code"].(string)
 		wrong2 := "999999"
 		if code2 == wrong2 {
 			wrong2 = "888888"
@@ -285,7 +296,7 @@ func TestPhoneCode(t *testing.T) {
 		if err := e.s.ResendPhoneCode(ctx, id2); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.s.VerifyPhone(ctx, id2, e.rec.last("identity.phone_code").Data["Code"].(string)); err != nil {
+		if err := e.s.VerifyPhone(ctx, id2, e.rec.last("identity.phone_code").Secret["Code"].(string)); err != nil {
 			t.Fatalf("new code: %v", err)
 		}
 	})
@@ -303,9 +314,16 @@ func TestSignInFailuresLockTheAccount(t *testing.T) {
 		}
 		for i := 0; i < 4; i++ {
 			_, _ = e.s.SignIn(ctx, "a@example.ma", "wrong password", "test")
+			_, _ = e.s.SignIn(ctx, "nobody@example.ma", "wrong password", "test")
 		}
-		if _, err := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test"); !errs.Is(err, errs.TooMany) {
-			t.Fatalf("after 5 failures the right password: %v, want locked", err)
+		// Locked: even the right password gets the answer an unknown address gets.
+		_, locked := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test")
+		_, unknown = e.s.SignIn(ctx, "nobody@example.ma", goodPassword, "test")
+		if !errs.Is(locked, errs.Unauthenticated) || errs.As(locked).Key != errs.As(unknown).Key || errs.KindOf(unknown) != errs.KindOf(locked) {
+			t.Fatalf("after 5 failures the right password: %v; an unknown address: %v", locked, unknown)
+		}
+		if m := e.rec.last("identity.locked"); m.To.Email != "a@example.ma" || e.rec.count("identity.locked") != 1 {
+			t.Fatalf("the owner was not told of the lock: %+v", m)
 		}
 		e.clock.add(16 * time.Minute)
 		if _, err := e.s.SignIn(ctx, "a@example.ma", goodPassword, "test"); err != nil {
@@ -430,7 +448,7 @@ func TestPasswordReset(t *testing.T) {
 		if err := e.s.RequestReset(ctx, "A@example.ma"); err != nil {
 			t.Fatal(err)
 		}
-		if u := e.rec.last("identity.reset").Data["URL"].(string); !strings.HasPrefix(u, "https://madina.test/reset/new?token=") {
+		if u := e.rec.last("identity.reset").Secret["URL"].(string); !strings.HasPrefix(u, "https://madina.test/reset/new?token=") {
 			t.Fatalf("reset link %q does not open the new-password form", u)
 		}
 		tok := tokenOf(t, e.rec.last("identity.reset"))

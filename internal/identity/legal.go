@@ -172,20 +172,26 @@ func scanLegal(row interface{ Scan(...any) error }, extra ...any) (LegalPerson, 
 }
 
 // createLegalPerson records a legal person and its first representative.
-// A company's ICE is unique: a second registration is a conflict.
+// A legal person registers once (a company's ICE, an association's number
+// compared without spaces; unique in the database too): a second
+// registration is a conflict that leads to a claim.
 func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput, personID int64, now time.Time) (int64, error) {
-	taken := errs.E(errs.Conflict, "identity.error.ice_taken").OnField("ice")
-	if in.Kind == Company {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM legal_persons WHERE ice = $1`, in.ICE).Scan(&n); err != nil {
-			return 0, fmt.Errorf("identity: check ICE: %w", err)
-		}
-		if n > 0 {
-			return 0, taken
-		}
+	field, number := "ice", in.ICE
+	if in.Kind == Association {
+		field, number = "association_number", in.AssociationNumber
+	}
+	taken := errs.E(errs.Conflict, ErrRegistered).OnField(field)
+	key, err := registryKey(in.Kind, number)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.legalByKey(ctx, tx, in.Kind, key); err == nil {
+		return 0, taken
+	} else if !errs.Is(err, errs.NotFound) {
+		return 0, err
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, created_by, created_at)
+	err = tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), personID, now).Scan(&id)
 	if db.IsUniqueViolation(err) {

@@ -153,7 +153,7 @@ func TestRegisterLegalPersons(t *testing.T) {
 		again := atlas
 		again.Name, again.ICE = "Atlas Bis", " 001 234 567 000 089 "
 		_, err = e.s.RegisterLegalPerson(ctx, e.actorOf(t, amina), again)
-		wantErrKey(t, "duplicate ICE", err, errs.Conflict, "identity.error.ice_taken")
+		wantErrKey(t, "duplicate ICE", err, errs.Conflict, ErrRegistered)
 		assocID, err := e.s.RegisterLegalPerson(ctx, e.actorOf(t, youssef),
 			LegalInput{Kind: Association, Name: "Jeunes de Derb Sultan", NameAR: "شباب درب السلطان", AssociationNumber: "12/2019", Role: RolePresident})
 		if err != nil {

@@ -22,6 +22,7 @@ func (h *Handlers) legalRoutes(rt *httpx.Router) {
 	rt.HandleFunc("GET /me/profession", h.professionPage)
 	rt.HandleFunc("POST /me/profession", h.professionDeclare)
 	h.mandateRoutes(rt)
+	h.claimRoutes(rt)
 }
 
 // formFail shows the person's own mistakes (invalid input, a conflict) on
@@ -63,8 +64,17 @@ func (h *Handlers) legalList(w http.ResponseWriter, r *http.Request) {
 		h.Resp.Error(w, r, err)
 		return
 	}
+	claims, err := h.Service.Claims(ctx, v.Actor)
+	if err != nil {
+		h.Resp.Error(w, r, err)
+		return
+	}
+	done := doneMessage(r, "identity.legal", "registered", "acting", "self")
+	if done == "" {
+		done = doneMessage(r, "identity.claims", "claimed", "claim_approved", "claim_refused")
+	}
 	h.Web.Render(w, r, http.StatusOK, "identity/legal", web.Msg("identity.legal.title"), map[string]any{
-		"Legal": list, "ActingFor": acting, "Done": doneMessage(r, "identity.legal", "registered", "acting", "self"),
+		"Legal": list, "ActingFor": acting, "Done": done, "Claims": claims,
 		"CanCreate": authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}) == nil,
 	})
 }
@@ -113,6 +123,18 @@ func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) {
 	in := LegalInput{Kind: kind, Name: r.PostFormValue("name"), NameAR: r.PostFormValue("name_ar"), ICE: r.PostFormValue("ice"),
 		RC: r.PostFormValue("rc"), AssociationNumber: r.PostFormValue("association_number"), Role: r.PostFormValue("role")}
 	if _, err := h.Service.RegisterLegalPerson(r.Context(), v.Actor, in); err != nil {
+		if e := errs.As(err); e != nil && e.Key == ErrRegistered {
+			// Registered already: lead the person to the claim, the number and
+			// role kept.
+			norm := in
+			_ = norm.Validate() // it passed in the service: now only normalises
+			number := norm.ICE
+			if kind == Association {
+				number = norm.AssociationNumber
+			}
+			h.renderClaim(w, r, http.StatusConflict, kind, Form{Values: url.Values{"number": {number}, "role": {in.Role}}}, true)
+			return
+		}
 		h.formFail(w, r, "legal_new", "identity.legal.new_"+kind, Form{Values: r.PostForm}, legalFormData(kind), err)
 		return
 	}

@@ -177,8 +177,9 @@ func (s *Service) RequestReset(ctx context.Context, email string) error {
 			return err
 		}
 		return s.notify.Send(ctx, tx, notify.Message{Template: "identity.reset",
-			Data: map[string]any{"Name": p.DisplayName(p.Lang), "URL": s.cfg.BaseURL + "/reset/new?token=" + token},
-			To:   notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
+			Data:   map[string]any{"Name": p.DisplayName(p.Lang)},
+			Secret: map[string]any{"URL": s.cfg.BaseURL + "/reset/new?token=" + token},
+			To:     notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
 	})
 }
 
@@ -190,7 +191,8 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) error {
 }
 
 // ResetPassword sets a new password with a reset link, ends every session
-// of the person and unlocks the account.
+// of the person, revokes their personal API tokens (whoever took the
+// account may have made one) and unlocks the account, in one transaction.
 func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 	c, err := s.store.codeByHash(ctx, s.db, PurposeReset, hashToken(token))
 	if err != nil {
@@ -218,11 +220,17 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string) error {
 			updated_at = $2, version = version + 1 WHERE id = $3`, hash, now, c.PersonID); err != nil {
 			return err
 		}
-		if _, err := s.store.revokeSessions(ctx, tx, c.PersonID, "", now); err != nil {
+		sessions, err := s.store.revokeSessions(ctx, tx, c.PersonID, "", now)
+		if err != nil {
+			return err
+		}
+		tokens, err := s.store.revokeTokens(ctx, tx, c.PersonID, now)
+		if err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(c.PersonID), Action: "identity.password_reset",
-			ObjectType: "person", ObjectID: strconv.FormatInt(c.PersonID, 10), Change: "password", At: now})
+			ObjectType: "person", ObjectID: strconv.FormatInt(c.PersonID, 10),
+			Change: map[string]any{"password": true, "sessions_ended": sessions, "tokens_revoked": tokens}, At: now})
 		return err
 	})
 }

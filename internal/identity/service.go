@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/notify"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/password"
@@ -40,7 +42,10 @@ type Config struct {
 	PermitKinds     []PermitKind  // the kinds a mandate may name: the permit catalogue's
 	Places          Places        // arrondissements and windows, for the back office
 	LockFor         time.Duration // how long it stays locked [15m]
-	Now             func() time.Time
+	Blobs           blob.Store    // evidence of claims to represent a legal person
+	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
+	InspectPDF func(r io.ReaderAt, size int64) (pages int, err error)
+	Now        func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -135,6 +140,13 @@ func personActor(id int64) string { return "person:" + strconv.FormatInt(id, 10)
 
 // SignUp creates a citizen's account and sends the e-mail link and the SMS
 // code that verify it. Nothing is created if anything is wrong.
+//
+// An e-mail address or CIN that already has an account gets the same
+// answer as a new sign-up, so that nobody can test who has an account (or
+// whose national ID number is known here): nothing is created, and the
+// owner of that account is told by e-mail, at their verified address, that
+// someone tried, and how to sign in or reset the password if it was them.
+// The password is hashed either way, so both take the same time.
 func (s *Service) SignUp(ctx context.Context, p Profile, pw string) (int64, error) {
 	if err := p.Validate(); err != nil {
 		return 0, err
@@ -148,7 +160,15 @@ func (s *Service) SignUp(ctx context.Context, p Profile, pw string) (int64, erro
 	}
 	var id int64
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
+		id = 0
 		now := s.now()
+		taken, err := s.store.accountsTaken(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if len(taken) > 0 {
+			return s.explainTaken(ctx, tx, taken, now)
+		}
 		id, err = s.store.CreatePerson(ctx, tx, p, hash, now)
 		if err != nil {
 			return err
@@ -163,7 +183,41 @@ func (s *Service) SignUp(ctx context.Context, p Profile, pw string) (int64, erro
 			ObjectType: "person", ObjectID: strconv.FormatInt(id, 10), Change: p, At: now})
 		return err
 	})
+	if errs.Is(err, errs.Conflict) && id == 0 {
+		// Another sign-up took the address or CIN between the check and the
+		// insert: the next try gets the answer every taken account gets.
+		return 0, errs.E(errs.Conflict, "identity.recovery.signup_retry").Cause(err)
+	}
 	return id, err
+}
+
+// explainTaken tells the owners of the accounts that hold a sign-up's
+// e-mail address or CIN, at their verified address, that someone tried to
+// open an account with it. An owner whose address is not verified is not
+// written to: the address may not be theirs.
+func (s *Service) explainTaken(ctx context.Context, tx *db.Tx, taken []takenAccount, now time.Time) error {
+	for _, t := range taken {
+		p, err := s.store.Person(ctx, tx, t.PersonID)
+		if errs.Is(err, errs.NotFound) {
+			continue // disabled
+		}
+		if err != nil {
+			return err
+		}
+		if p.EmailVerifiedAt != nil {
+			if err := s.notify.Send(ctx, tx, notify.Message{Template: "identity.signup_attempt",
+				Data: map[string]any{"Name": p.DisplayName(p.Lang), "Field": t.Field, "ResetURL": s.cfg.BaseURL + "/reset",
+					"SigninURL": s.cfg.BaseURL + "/signin"},
+				To: notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}}); err != nil {
+				return err
+			}
+		}
+		if _, err := audit.Append(ctx, tx, audit.Entry{Actor: "anonymous", Action: "identity.signup_taken",
+			ObjectType: "person", ObjectID: strconv.FormatInt(p.ID, 10), Change: t.Field, At: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) sendEmailLink(ctx context.Context, tx *db.Tx, id int64, p Profile, now time.Time) error {
@@ -173,8 +227,9 @@ func (s *Service) sendEmailLink(ctx context.Context, tx *db.Tx, id int64, p Prof
 	}
 	name := Person{GivenNameAR: p.GivenNameAR, FamilyNameAR: p.FamilyNameAR, GivenNameLatin: p.GivenNameLatin, FamilyNameLatin: p.FamilyNameLatin}.DisplayName(p.Lang)
 	return s.notify.Send(ctx, tx, notify.Message{Template: "identity.verify_email",
-		Data: map[string]any{"Name": name, "URL": s.cfg.BaseURL + "/verify-email?token=" + token},
-		To:   notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
+		Data:   map[string]any{"Name": name},
+		Secret: map[string]any{"URL": s.cfg.BaseURL + "/verify-email?token=" + token},
+		To:     notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
 }
 
 func (s *Service) sendPhoneCode(ctx context.Context, tx *db.Tx, id int64, phone, lang string, now time.Time) error {
@@ -183,8 +238,8 @@ func (s *Service) sendPhoneCode(ctx context.Context, tx *db.Tx, id int64, phone,
 		return err
 	}
 	return s.notify.Send(ctx, tx, notify.Message{Template: "identity.phone_code",
-		Data: map[string]any{"Code": code},
-		To:   notify.Recipient{Phone: phone, Lang: lang}, Channels: []notify.Channel{notify.SMS}})
+		Secret: map[string]any{"Code": code},
+		To:     notify.Recipient{Phone: phone, Lang: lang}, Channels: []notify.Channel{notify.SMS}})
 }
 
 // VerifyEmail uses the link sent at sign-up and returns whose address it
@@ -273,11 +328,14 @@ type SignInResult struct {
 	NeedsMFA bool // the session waits for the second factor
 }
 
-// SignIn checks an e-mail and password and opens a session. Wrong
-// addresses and wrong passwords get the same answer in the same time;
-// repeated failures lock the account for a while.
+// SignIn checks an e-mail and password and opens a session. Unknown
+// addresses, wrong passwords and locked accounts get the same answer, after
+// one password hash each, so that nobody learns who has an account: five
+// failures in a row lock the account for a while (even the right password
+// is refused then), its owner is told by e-mail, and the sign-in message
+// says to everyone that repeated failures pause sign-in.
 func (s *Service) SignIn(ctx context.Context, email, pw, userAgent string) (SignInResult, error) {
-	fail := errs.E(errs.Unauthenticated, "identity.error.signin")
+	fail := errs.E(errs.Unauthenticated, "identity.recovery.signin_failed")
 	c, err := s.store.credentialsByEmail(ctx, s.db, email)
 	if errs.Is(err, errs.NotFound) {
 		_, _, _ = s.hasher.Verify(ctx, pw, s.dummy)
@@ -288,8 +346,8 @@ func (s *Service) SignIn(ctx context.Context, email, pw, userAgent string) (Sign
 	}
 	now := s.now()
 	if c.LockedUntil != nil && now.Before(*c.LockedUntil) {
-		mins := int(c.LockedUntil.Sub(now).Minutes()) + 1
-		return SignInResult{}, errs.E(errs.TooMany, "identity.error.locked").With("minutes", mins)
+		_, _, _ = s.hasher.Verify(ctx, pw, s.dummy)
+		return SignInResult{}, fail.Cause(fmt.Errorf("identity: person %d is locked", c.ID))
 	}
 	if c.PasswordHash == "" {
 		_, _, _ = s.hasher.Verify(ctx, pw, s.dummy)
@@ -300,10 +358,9 @@ func (s *Service) SignIn(ctx context.Context, email, pw, userAgent string) (Sign
 		return SignInResult{}, err
 	}
 	if !ok {
-		if err := s.store.recordFailure(ctx, s.db, c.ID, s.cfg.MaxFailures, s.cfg.LockFor, now); err != nil {
+		if err := s.signInFailed(ctx, c.ID, now); err != nil {
 			return SignInResult{}, err
 		}
-		s.auditOutside(ctx, c.ID, "identity.signin_failed", now)
 		return SignInResult{}, fail
 	}
 	if !c.Verified {
@@ -361,15 +418,30 @@ func (s *Service) SessionFromEmailLink(ctx context.Context, personID int64, user
 	return res, err
 }
 
-func (s *Service) auditOutside(ctx context.Context, personID int64, action string, now time.Time) {
-	err := s.db.Transact(ctx, func(tx *db.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Entry{Actor: personActor(personID), Action: action,
-			ObjectType: "person", ObjectID: strconv.FormatInt(personID, 10), Change: action, At: now})
-		return err
+// signInFailed counts a failed sign-in and, when it locks the account,
+// tells the owner at their verified address (the one who failed only sees
+// the usual answer).
+func (s *Service) signInFailed(ctx context.Context, personID int64, now time.Time) error {
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		locked, err := s.store.recordFailure(ctx, tx, personID, s.cfg.MaxFailures, s.cfg.LockFor, now)
+		if err != nil {
+			return err
+		}
+		if _, err := audit.Append(ctx, tx, audit.Entry{Actor: personActor(personID), Action: "identity.signin_failed",
+			ObjectType: "person", ObjectID: strconv.FormatInt(personID, 10), Change: map[string]any{"locked": locked}, At: now}); err != nil {
+			return err
+		}
+		if !locked {
+			return nil
+		}
+		p, err := s.store.Person(ctx, tx, personID)
+		if err != nil || p.EmailVerifiedAt == nil {
+			return err
+		}
+		return s.notify.Send(ctx, tx, notify.Message{Template: "identity.locked",
+			Data: map[string]any{"Name": p.DisplayName(p.Lang), "Minutes": int(s.cfg.LockFor.Minutes()), "ResetURL": s.cfg.BaseURL + "/reset"},
+			To:   notify.Recipient{Email: p.Email, Lang: p.Lang}, Channels: []notify.Channel{notify.Email}})
 	})
-	if err != nil {
-		s.log.Error("identity: audit", "action", action, "err", err.Error())
-	}
 }
 
 func truncate(s string, n int) string {
@@ -410,7 +482,8 @@ func (s *Service) SecondFactor(ctx context.Context, token, code string) (SignInR
 			return err
 		}
 		if how == "" {
-			return s.store.recordFailure(ctx, tx, c.ID, s.cfg.MaxFailures, s.cfg.LockFor, now)
+			_, err := s.store.recordFailure(ctx, tx, c.ID, s.cfg.MaxFailures, s.cfg.LockFor, now)
+			return err
 		}
 		if _, err := s.store.revokeSessions(ctx, tx, c.ID, ss.TokenHash, now); err != nil {
 			return err

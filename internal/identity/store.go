@@ -82,6 +82,40 @@ func (s *Store) CreatePerson(ctx context.Context, tx *db.Tx, p Profile, password
 	return id, nil
 }
 
+// takenAccount is an account holding an e-mail address or CIN that a
+// sign-up asks for.
+type takenAccount struct {
+	PersonID int64
+	Field    string // "email" or "cin"
+}
+
+// accountsTaken lists the accounts (one entry each, the e-mail first) that
+// already hold p's e-mail address or CIN.
+func (s *Store) accountsTaken(ctx context.Context, q db.Querier, p Profile) ([]takenAccount, error) {
+	var out []takenAccount
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM persons WHERE email_key = $1`, EmailKey(p.Email)).Scan(&id)
+	if err == nil {
+		out = append(out, takenAccount{PersonID: id, Field: "email"})
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("identity: check e-mail: %w", err)
+	}
+	if p.CIN == "" {
+		return out, nil
+	}
+	err = q.QueryRowContext(ctx, `SELECT id FROM persons WHERE cin = $1`, p.CIN).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("identity: check CIN: %w", err)
+	}
+	if len(out) == 0 || out[0].PersonID != id {
+		out = append(out, takenAccount{PersonID: id, Field: "cin"})
+	}
+	return out, nil
+}
+
 // Person returns a person by ID.
 func (s *Store) Person(ctx context.Context, q db.Querier, id int64) (Person, error) {
 	p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons WHERE id = $1 AND disabled_at IS NULL`, id))
@@ -135,12 +169,16 @@ func (s *Store) credentials(ctx context.Context, q db.Querier, where string, arg
 }
 
 // recordFailure counts a failed sign-in and locks the account once max
-// failures have accumulated.
-func (s *Store) recordFailure(ctx context.Context, q db.Querier, id int64, max int, lockFor time.Duration, now time.Time) error {
-	_, err := q.ExecContext(ctx, `UPDATE persons SET failed_logins = failed_logins + 1,
+// failures have accumulated; it reports whether this failure locked it.
+func (s *Store) recordFailure(ctx context.Context, q db.Querier, id int64, max int, lockFor time.Duration, now time.Time) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `UPDATE persons SET failed_logins = failed_logins + 1,
 			locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
-		WHERE id = $3`, max, now.Add(lockFor), id)
-	return err
+		WHERE id = $3 RETURNING failed_logins`, max, now.Add(lockFor), id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("identity: record failure: %w", err)
+	}
+	return n == max, nil
 }
 
 func (s *Store) clearFailures(ctx context.Context, q db.Querier, id int64) error {

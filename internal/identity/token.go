@@ -167,3 +167,13 @@ func (s *Service) tokenVisitor(ctx context.Context, secret string) (*Visitor, er
 	v.Actor.Grants, v.Actor.MFA = nil, false
 	return v, nil
 }
+
+// revokeTokens revokes every live personal API token of a person and
+// returns how many it revoked.
+func (s *Store) revokeTokens(ctx context.Context, q db.Querier, personID int64, now time.Time) (int64, error) {
+	res, err := q.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL`, now, personID)
+	if err != nil {
+		return 0, fmt.Errorf("identity: revoke tokens: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -213,7 +213,8 @@ func (h *Handlers) signinForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/signin", web.Msg("identity.signin.title"),
-		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}, "OIDC": h.oidc.Enabled()})
+		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}, "OIDC": h.oidc.Enabled(),
+			"Done": doneMessage(r, "identity.recovery", "reset")})
 }
 
 func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) {
@@ -319,7 +320,7 @@ func (h *Handlers) resetNew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.MW.clearSession(w, r)
-	http.Redirect(w, r, "/signin?reset=done", http.StatusSeeOther)
+	http.Redirect(w, r, "/signin?done=reset", http.StatusSeeOther)
 }
 
 // signedIn returns the visitor, or sends them to sign in (pages) and

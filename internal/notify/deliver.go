@@ -39,9 +39,9 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 	if dl.Status != StatusQueued {
 		return nil
 	}
-	data, err := decodeData(dl.Data)
+	data, err := s.openData(dl)
 	if err != nil {
-		return s.failed(ctx, dl, j, jobs.Permanent(fmt.Errorf("decode data: %w", err)))
+		return s.failed(ctx, dl, j, jobs.Permanent(err))
 	}
 	r, err := s.tmpl.render(dl.Template, dl.Lang, data)
 	if err != nil {
@@ -87,6 +87,46 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 	return s.sent(ctx, dl, j, status)
 }
 
+// openData is a delivery's template data, its sealed secret opened.
+func (s *Service) openData(dl delivery) (map[string]any, error) {
+	data, err := decodeData(dl.Data)
+	if err != nil {
+		return nil, fmt.Errorf("decode data: %w", err)
+	}
+	sealed, ok := data[sealedKey].(string)
+	if !ok {
+		return data, nil
+	}
+	delete(data, sealedKey)
+	if s.box == nil {
+		return nil, fmt.Errorf("sealed data and no server key")
+	}
+	plain, err := s.box.Open(sealed, sealAAD(dl.Channel, dl.Address))
+	if err != nil {
+		return nil, fmt.Errorf("open sealed data: %w", err)
+	}
+	secret, err := decodeData(string(plain))
+	if err != nil {
+		return nil, fmt.Errorf("decode sealed data: %w", err)
+	}
+	for k, v := range secret {
+		data[k] = v
+	}
+	return data, nil
+}
+
+// QueuedData is the template data a queued delivery will be rendered from,
+// its secret opened: what the job will send (for tests and the operator's
+// tools; the database alone does not tell it). A delivery already sent or
+// given up has no secret left.
+func (s *Service) QueuedData(ctx context.Context, id int64) (map[string]any, error) {
+	dl, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.openData(dl)
+}
+
 func (s *Service) load(ctx context.Context, id int64) (delivery, error) {
 	var dl delivery
 	var user sql.NullString
@@ -111,8 +151,9 @@ func (s *Service) sent(ctx context.Context, dl delivery, j jobs.Job, status stri
 	var err error
 	for i := range 3 {
 		now := s.now()
-		_, err = s.d.ExecContext(ctx, `UPDATE notify_deliveries SET status = $1, attempts = $2, sent_at = $3, updated_at = $4
-			WHERE id = $5 AND status = 'queued'`, status, j.Attempt, now, now, dl.ID)
+		// The secret is spent: erase it with the status.
+		_, err = s.d.ExecContext(ctx, `UPDATE notify_deliveries SET status = $1, attempts = $2, sent_at = $3, updated_at = $4, data = $5
+			WHERE id = $6 AND status = 'queued'`, status, j.Attempt, now, now, withoutSealed(dl.Data), dl.ID)
 		if err == nil {
 			return nil
 		}
@@ -134,10 +175,14 @@ func (s *Service) failed(ctx context.Context, dl delivery, j jobs.Job, cause err
 		status = StatusFailed
 		err = jobs.Permanent(err)
 	}
+	data := dl.Data
+	if final {
+		data = withoutSealed(data) // never to be sent: nobody needs the secret any more
+	}
 	now := s.now()
 	if _, rerr := s.d.ExecContext(context.WithoutCancel(ctx), `UPDATE notify_deliveries
-		SET status = $1, attempts = $2, last_error = $3, updated_at = $4
-		WHERE id = $5 AND status = 'queued'`, status, j.Attempt, msg, now, dl.ID); rerr != nil {
+		SET status = $1, attempts = $2, last_error = $3, updated_at = $4, data = $5
+		WHERE id = $6 AND status = 'queued'`, status, j.Attempt, msg, now, data, dl.ID); rerr != nil {
 		s.log.Error("notify: record failed delivery", "delivery", dl.ID, "err", rerr)
 	}
 	return fmt.Errorf("notify: %s delivery %d: %w", dl.Channel, dl.ID, err)

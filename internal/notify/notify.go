@@ -2,7 +2,10 @@
 // by e-mail, SMS and the in-app inbox. A notification is recorded in the
 // transaction of the change that causes it, one delivery per channel, each
 // sent by its own job: it is neither lost nor sent twice when a transaction
-// or a job is retried. An e-mail may carry attachments (an appointment's
+// or a job is retried. Data that would let a reader of the database into
+// an account (a reset link, a verification code) is stored sealed with the
+// server key, opened only by the job that sends it, and erased once sent.
+// An e-mail may carry attachments (an appointment's
 // invitation, a receipt), stored with its delivery in the same transaction
 // and sent by every attempt. Without an SMTP server or SMS gateway,
 // deliveries are written to the log with the recipient masked.
@@ -25,6 +28,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/jobs"
+	"madina/internal/platform/secretbox"
 )
 
 // Messages holds the user-visible messages of this package, one flat
@@ -68,6 +72,11 @@ type Recipient struct {
 type Message struct {
 	Template string         // e.g. "platform.welcome"
 	Data     map[string]any // the template's data; strings and numbers (format dates beforehand)
+	// Secret is more template data that opens an account (a link's token,
+	// a code): it is stored sealed with the server key, opened only to
+	// send, and erased once sent or given up, so that a reader of the
+	// database cannot use it. Never for the inbox, which keeps what it shows.
+	Secret   map[string]any
 	To       Recipient
 	Channels []Channel
 	// Attachments go with the e-mail only (MaxAttachmentsSize together);
@@ -112,9 +121,10 @@ func (c SMSConfig) LogValue() slog.Value {
 type Config struct {
 	SMTP        SMTPConfig
 	SMS         SMSConfig
-	HTTPClient  *http.Client // for the SMS gateway; default a client with SMS.Timeout
-	MaxAttempts int          // per delivery; default jobs.DefaultMaxAttempts
-	Templates   []fs.FS      // capabilities' own templates/{lang}/{name}.tmpl
+	HTTPClient  *http.Client   // for the SMS gateway; default a client with SMS.Timeout
+	MaxAttempts int            // per delivery; default jobs.DefaultMaxAttempts
+	Templates   []fs.FS        // capabilities' own templates/{lang}/{name}.tmpl
+	Box         *secretbox.Box // seals Message.Secret; without it such messages are refused
 	Now         func() time.Time
 }
 
@@ -127,6 +137,7 @@ type Service struct {
 	tmpl        *templates
 	mail        *mailer  // nil: log e-mails
 	sms         *gateway // nil: log SMS
+	box         *secretbox.Box
 	maxAttempts int
 }
 
@@ -142,7 +153,7 @@ func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{d: d, q: q, log: logger, now: cfg.Now, tmpl: t, maxAttempts: cfg.MaxAttempts}
+	s := &Service{d: d, q: q, log: logger, now: cfg.Now, tmpl: t, box: cfg.Box, maxAttempts: cfg.MaxAttempts}
 	if cfg.SMTP.Host != "" {
 		if s.mail, err = newMailer(cfg.SMTP, cfg.Now); err != nil {
 			return nil, err
@@ -181,6 +192,14 @@ var (
 	errNotFound = errs.E(errs.NotFound, "error.notify.not_found")
 )
 
+// sealedKey holds, in a delivery's stored data, the sealed Message.Secret.
+const sealedKey = "_sealed"
+
+// sealAAD binds a sealed secret to its delivery's channel and address: a
+// sealed value copied to another delivery, or a delivery redirected to
+// another address in the database, does not open.
+func sealAAD(c Channel, addr string) string { return "notify:" + string(c) + ":" + addr }
+
 // phoneRE accepts an international (+212…) or national number once
 // spaces, dots, dashes and brackets are removed.
 var phoneRE = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
@@ -210,6 +229,9 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 		return errChannel
 	}
 	lang := normLang(m.To.Lang)
+	if len(m.Secret) > 0 && s.box == nil {
+		return fmt.Errorf("notify: %s carries a secret and no server key seals it", m.Template)
+	}
 	data, err := encodeData(m.Data)
 	if err != nil {
 		return fmt.Errorf("notify: %s data: %w", m.Template, err)
@@ -219,6 +241,17 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 	dm, err := decodeData(data)
 	if err != nil {
 		return fmt.Errorf("notify: %s data: %w", m.Template, err)
+	}
+	secret, err := encodeData(m.Secret)
+	if err != nil {
+		return fmt.Errorf("notify: %s secret: %w", m.Template, err)
+	}
+	sm, err := decodeData(secret)
+	if err != nil {
+		return fmt.Errorf("notify: %s secret: %w", m.Template, err)
+	}
+	for k, v := range sm {
+		dm[k] = v
 	}
 	if _, err := s.tmpl.render(m.Template, lang, dm); err != nil {
 		return err
@@ -250,6 +283,9 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 			if strings.TrimSpace(m.To.UserID) == "" {
 				return errUser
 			}
+			if len(m.Secret) > 0 {
+				return fmt.Errorf("notify: %s: a secret never goes to the inbox", m.Template)
+			}
 		default:
 			return errChannel
 		}
@@ -257,7 +293,13 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 		if c == Email {
 			carried = atts
 		}
-		if err := s.record(ctx, tx, m, c, lang, addr, data, carried); err != nil {
+		stored := data
+		if len(m.Secret) > 0 {
+			if stored, err = withSealed(data, s.box.Seal([]byte(secret), sealAAD(c, addr))); err != nil {
+				return fmt.Errorf("notify: %s data: %w", m.Template, err)
+			}
+		}
+		if err := s.record(ctx, tx, m, c, lang, addr, stored, carried); err != nil {
 			return err
 		}
 	}
@@ -294,6 +336,38 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, l
 
 type jobPayload struct {
 	Delivery int64 `json:"delivery"`
+}
+
+// withSealed adds the sealed secret to stored data.
+func withSealed(data, sealed string) (string, error) {
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(sealed)
+	if err != nil {
+		return "", err
+	}
+	m[sealedKey] = b
+	out, err := json.Marshal(m)
+	return string(out), err
+}
+
+// withoutSealed is stored data with its sealed secret erased.
+func withoutSealed(data string) string {
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		return "{}"
+	}
+	if _, ok := m[sealedKey]; !ok {
+		return data
+	}
+	delete(m, sealedKey)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return "{}"
+	}
+	return string(out)
 }
 
 func encodeData(d map[string]any) (string, error) {

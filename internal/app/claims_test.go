@@ -1,0 +1,193 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/i18n"
+)
+
+// onePagePDF is a well-formed one-page PDF.
+func onePagePDF() []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"}
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// postClaim sends the claim form of page as a browser would: the fields,
+// then the evidence file, the CSRF token in the address.
+func (b *browser) postClaim(page string, fields url.Values, name string, evidence []byte) (int, string, http.Header) {
+	b.t.Helper()
+	_, html, _ := b.get(page)
+	m := csrfRE.FindStringSubmatch(html)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s", page)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	fw, _ := mw.CreateFormFile("evidence", name)
+	_, _ = fw.Write(evidence)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", b.url+page+"?csrf_token="+url.QueryEscape(m[1]), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(out), res.Header
+}
+
+// A second registration of an association already registered leads to a
+// claim with evidence; its representative approves it in their space.
+func TestLegalClaimOverHTTP(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		youssef := joinOverHTTP(t, a, srv, "youssef@example.ma", "BK7001", i18n.FR)
+		amina := joinOverHTTP(t, a, srv, "amina@example.ma", "BK7002", i18n.FR)
+		sidi := url.Values{"name": {"Association Sidi Othmane Sport et Culture"}, "association_number": {"23/2019"}, "role": {"president"}}
+		if code, _, _ := youssef.post("/me/legal/new/association", "/me/legal/new/association", cloneForm(sidi)); code != http.StatusSeeOther {
+			t.Fatalf("first registration: %d", code)
+		}
+		// The same association again, its number in Arabic-Indic digits: the claim form.
+		again := cloneForm(sidi)
+		again.Set("association_number", "٢٣ / ٢٠١٩")
+		code, body, _ := amina.post("/me/legal/new/association", "/me/legal/new/association", again)
+		if code != http.StatusConflict || !strings.Contains(body, "déjà enregistrée") || !strings.Contains(body, `enctype="multipart/form-data"`) ||
+			!strings.Contains(body, `value="23 / 2019"`) {
+			t.Fatalf("second registration: %d\n%s", code, body)
+		}
+		if n := idOf(t, a.DB, `SELECT count(*) FROM legal_persons`); n != 1 {
+			t.Fatalf("%d legal persons", n)
+		}
+		claim := url.Values{"number": {"23/2019"}, "role": {"president"}}
+		if code, body, _ := amina.postClaim("/me/legal/claim/association", claim, "statuts.html", []byte("<html><script>x</script></html>")); code != http.StatusUnsupportedMediaType ||
+			!strings.Contains(body, `aria-invalid="true"`) {
+			t.Fatalf("HTML as evidence: %d", code)
+		}
+		if code, _, h := amina.postClaim("/me/legal/claim/association", claim, "statuts.pdf", onePagePDF()); code != http.StatusSeeOther || h.Get("Location") != "/me/legal?done=claimed" {
+			t.Fatalf("claim: %d %s", code, h.Get("Location"))
+		}
+		id := idOf(t, a.DB, `SELECT id FROM legal_claims`)
+		if _, body, _ := amina.get("/me/legal"); !strings.Contains(body, "En attente de décision") {
+			t.Fatal("the claimant does not see the claim pending")
+		}
+		// The representative sees it, reads the evidence, approves.
+		_, body, _ = youssef.get("/me/legal")
+		if !strings.Contains(body, "Demandes de représentation à examiner") || !strings.Contains(body, "amina@example.ma") {
+			t.Fatal("the representative does not see the claim")
+		}
+		if code, pdf, h := youssef.get(fmt.Sprintf("/me/legal/claims/%d/evidence", id)); code != 200 || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf, "%PDF-") {
+			t.Fatalf("evidence: %d %s", code, h.Get("Content-Type"))
+		}
+		if code, _, _ := amina.post("/me/legal", fmt.Sprintf("/me/legal/claims/%d/decide", id), url.Values{"decision": {"approve"}}); code != http.StatusForbidden {
+			t.Fatalf("the claimant approving: %d", code)
+		}
+		if code, _, h := youssef.post("/me/legal", fmt.Sprintf("/me/legal/claims/%d/decide", id), url.Values{"decision": {"approve"}}); code != http.StatusSeeOther || h.Get("Location") != "/me/legal?done=claim_approved" {
+			t.Fatalf("approve: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ := amina.get("/me/legal"); !strings.Contains(body, "Association Sidi Othmane Sport et Culture") || !strings.Contains(body, "Agir en son nom") {
+			t.Fatal("the approved claimant does not represent the association")
+		}
+	})
+}
+
+// With the demonstration's real association: a citizen who registers it
+// again is led to a claim; an administrator decides it in the back office
+// (in every language); approved, the claimant represents it; refused,
+// nothing changes. Its president is told at each step.
+func TestLegalClaimInTheBackOffice(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		ctx := context.Background()
+		if err := a.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		claimant := func(email string) (*browser, int64) {
+			b := newBrowser(t, srv)
+			b.signIn(email, false)
+			b.setLang(i18n.FR)
+			sidi := url.Values{"name": {"Association Sidi Othmane Sport et Culture"}, "association_number": {"2019 / 0456"}, "role": {"president"}}
+			if code, body, _ := b.post("/me/legal/new/association", "/me/legal/new/association", sidi); code != http.StatusConflict || !strings.Contains(body, "déjà enregistrée") {
+				t.Fatalf("%s registering the association again: %d", email, code)
+			}
+			if code, _, _ := b.postClaim("/me/legal/claim/association", url.Values{"number": {"2019/0456"}, "role": {"president"}}, "pv.pdf", onePagePDF()); code != http.StatusSeeOther {
+				t.Fatalf("%s claiming: %d", email, code)
+			}
+			return b, idOf(t, a.DB, `SELECT max(c.id) FROM legal_claims c JOIN persons p ON p.id = c.claimant_id WHERE p.email_key = $1`, email)
+		}
+		fatima, first := claimant("fatima.benali@example.ma")
+		if n := idOf(t, a.DB, `SELECT count(*) FROM legal_persons WHERE association_number IS NOT NULL`); n != 1 {
+			t.Fatalf("%d associations", n)
+		}
+
+		admin := newBrowser(t, srv)
+		admin.signIn("nadia.bensouda@example.ma", true)
+		for _, l := range i18n.Langs {
+			admin.lang(l)
+			code, body, _ := admin.get("/admin/legal-claims")
+			if code != 200 || !strings.Contains(body, a.Cat.T(l, "identity.claims.admin_title")) || !strings.Contains(body, "fatima.benali@example.ma") {
+				t.Errorf("back office claims in %s: %d", l, code)
+			}
+			if k := leakedKey.FindString(body); k != "" {
+				t.Errorf("back office claims in %s: untranslated key %q", l, k)
+			}
+		}
+		if code, pdf, _ := admin.get(fmt.Sprintf("/me/legal/claims/%d/evidence", first)); code != 200 || !strings.HasPrefix(pdf, "%PDF-") {
+			t.Fatalf("the administrator reading the evidence: %d", code)
+		}
+		if code, _, h := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", first), url.Values{"decision": {"approve"}}); code != http.StatusSeeOther || h.Get("Location") != "/admin/legal-claims?done=claim_approved" {
+			t.Fatalf("approve: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ := fatima.get("/me/legal"); !strings.Contains(body, "Agir en son nom") {
+			t.Fatal("the approved claimant does not represent the association")
+		}
+
+		// Refused: nothing but the record.
+		reps := idOf(t, a.DB, `SELECT count(*) FROM representatives`)
+		_, second := claimant("khadija.ouazzani@example.ma")
+		if code, _, _ := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", second), url.Values{"decision": {"refuse"}, "reason": {"Le procès-verbal ne vous nomme pas."}}); code != http.StatusSeeOther {
+			t.Fatalf("refuse: %d", code)
+		}
+		if n := idOf(t, a.DB, `SELECT count(*) FROM representatives`); n != reps {
+			t.Fatalf("a refused claim changed the representatives: %d, were %d", n, reps)
+		}
+		// The president heard of both claims and both decisions.
+		if n := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE address = 'naima.bennis@example.ma' AND template IN ('identity.legal_claim_filed', 'identity.legal_claim_decided')`); n != 4 {
+			t.Fatalf("the president got %d e-mails about the claims, want 4", n)
+		}
+	})
+}
