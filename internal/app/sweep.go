@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"madina/internal/identity"
 	"madina/internal/permit"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
@@ -15,6 +16,7 @@ import (
 func blobRefs(d *db.DB) []blob.Referencer {
 	return []blob.Referencer{
 		sqlRefs{d, permit.BlobRefsSQL},
+		sqlRefs{d, identity.BlobRefsSQL},
 	}
 }
 

@@ -404,3 +404,7 @@ func (s *Service) ClaimEvidence(ctx context.Context, a authz.Actor, id int64) (C
 	rc, err := s.cfg.Blobs.Open(ctx, c.EvidenceSHA)
 	return c, rc, err
 }
+
+// BlobRefsSQL selects the hash of every blob identity's rows name (claims'
+// evidence), for the sweep of unreferenced blobs.
+const BlobRefsSQL = `SELECT DISTINCT evidence_sha256 FROM legal_claims`
