@@ -45,8 +45,12 @@ func formServer(t testing.TB) http.Handler {
 }
 
 func postForm(h http.Handler, body, lang string) *httptest.ResponseRecorder {
+	return postAs(h, "application/x-www-form-urlencoded", body, lang)
+}
+
+func postAs(h http.Handler, ctype, body, lang string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest("POST", "/forms", strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Content-Type", ctype)
 	r.Header.Set("Accept-Language", lang)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
@@ -212,37 +216,45 @@ func TestDecodeJSONChecksEveryString(t *testing.T) {
 	}
 }
 
-// FuzzFormDecoder posts arbitrary bytes as an urlencoded form through the
-// real router: never a 5xx; refused with a 4xx, or every value the handler
-// sees is storable.
+// FuzzFormDecoder posts arbitrary bytes as an urlencoded form, then as a
+// multipart one, through the real router: never a 5xx; refused with a 4xx,
+// or every value the handler sees is storable.
 func FuzzFormDecoder(f *testing.F) {
 	for _, s := range []string{"title=a%00b", "title=a%FFb", "title=%E2%80%AEx", "note=a%0D%0Ab", "title=x%E2%80%8B",
-		"email=a%00%40example.ma&password=x", "%", "a=%zz", "field_works_description=%0A%0D%E2%80%A8"} {
+		"email=a%00%40example.ma&password=x", "%", "a=%zz", "field_works_description=%0A%0D%E2%80%A8",
+		"--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\na\x00b\r\n--B--\r\n",
+		"--B\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\na\r\nb\u202e\r\n--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n\xff\r\n--B--\r\n"} {
 		f.Add([]byte(s))
 	}
 	h := formServer(&testing.T{})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		w := postForm(h, string(body), "en")
-		if w.Code >= 500 {
-			t.Fatalf("%q: %d %s", body, w.Code, w.Body)
-		}
-		if w.Code != 200 {
-			return
-		}
-		var out struct {
-			Form map[string][]string `json:"form"`
-		}
-		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
-			t.Fatal(err)
-		}
-		for k, vs := range out.Form {
-			for _, v := range vs {
-				if !storable(k, false) || !storable(v, k == "note" || strings.HasPrefix(k, "field_") && strings.HasSuffix(k, "description")) {
-					t.Fatalf("%q: handler saw %q=%q", body, k, v)
-				}
+		checkFormAnswer(t, body, postForm(h, string(body), "en"))
+		checkFormAnswer(t, body, postAs(h, "multipart/form-data; boundary=B", string(body), "en"))
+	})
+}
+
+// checkFormAnswer asserts a form answer: no 5xx, and a handler that ran saw only
+// storable text.
+func checkFormAnswer(t *testing.T, body []byte, w *httptest.ResponseRecorder) {
+	if w.Code >= 500 {
+		t.Fatalf("%q: %d %s", body, w.Code, w.Body)
+	}
+	if w.Code != 200 {
+		return
+	}
+	var out struct {
+		Form map[string][]string `json:"form"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range out.Form {
+		for _, v := range vs {
+			if !storable(k, false) || !storable(v, k == "note" || strings.HasPrefix(k, "field_") && strings.HasSuffix(k, "description")) {
+				t.Fatalf("%q: handler saw %q=%q", body, k, v)
 			}
 		}
-	})
+	}
 }
 
 // FuzzDecodeJSON decodes arbitrary bytes: never a panic; refused with an
