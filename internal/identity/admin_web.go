@@ -27,7 +27,7 @@ func (h *Handlers) adminRoutes(rt *httpx.Router) {
 	rt.HandleFunc("POST /admin/organisations/{code}", h.adminRenameOrg)
 	rt.HandleFunc("GET /admin/professionals", h.adminProfessionals)
 	rt.HandleFunc("POST /admin/professionals/{id}/verify", h.adminVerify)
-	rt.HandleFunc("POST /admin/professionals/{id}/reject", h.adminReject)
+	rt.HandleFunc("POST /admin/professionals/{id}/reject", h.adminReject, httpx.Multiline("reason"))
 	rt.HandleFunc("GET /admin/audit", h.adminAudit)
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"madina/internal/platform/textin"
 )
 
 const (
@@ -169,14 +171,16 @@ func (c *Client) redeem(ctx context.Context, code string, f flow) (Identity, err
 	id := Identity{
 		Issuer:        idt.Issuer,
 		Subject:       idt.Subject,
-		Email:         all.Email,
+		Email:         textin.Sanitize(all.Email),
 		EmailVerified: all.Email != "" && bool(all.EmailVerified),
-		Name:          all.Name,
-		GivenName:     all.GivenName,
-		FamilyName:    all.FamilyName,
+		// The provider's claims are text from outside too: they pass the
+		// one text rule, lossily (the person cannot retype them).
+		Name:       textin.Sanitize(all.Name),
+		GivenName:  textin.Sanitize(all.GivenName),
+		FamilyName: textin.Sanitize(all.FamilyName),
 	}
 	if c.cinClaim != "" {
-		id.CIN = strings.ToUpper(strings.TrimSpace(all.string(c.cinClaim)))
+		id.CIN = strings.ToUpper(strings.TrimSpace(textin.Sanitize(all.string(c.cinClaim))))
 	}
 	return id, nil
 }

@@ -30,6 +30,8 @@ func TestSignIn(t *testing.T) {
 			Name: "Amina El Alaoui", GivenName: "Amina", FamilyName: "El Alaoui", CIN: "BK123456"}},
 		{youssef, Identity{Subject: "u-youssef", Email: "youssef@example.ma", EmailVerified: false,
 			Name: "Youssef Bennani", GivenName: "Youssef", FamilyName: "Bennani", CIN: "J987654"}},
+		{said, Identity{Subject: "u-said", Email: "said@example.ma", EmailVerified: true,
+			Name: "Saïd Tazi", GivenName: "Saïd", FamilyName: "Tazi", CIN: "AB998877"}},
 	} {
 		t.Run(tc.user.ID, func(t *testing.T) {
 			got := g.login(t, "/demarches?type=permis#suivi", tc.user)

@@ -36,6 +36,10 @@ var (
 		FirstName: "Amina", LastName: "El Alaoui", Email: "amina@example.ma", EmailVerified: true}
 	youssef = testUser{ID: "u-youssef", Username: "j987654", Password: "Ain-Diab-2026",
 		FirstName: "Youssef", LastName: "Bennani", Email: "youssef@example.ma", EmailVerified: false}
+	// A provider's claims are text from outside too: a direction override,
+	// a control character and direction marks at the ends.
+	said = testUser{ID: "u-said", Username: "ab998877", Password: "Hay-Hassani-2026",
+		FirstName: "\u200FSaïd\u202E", LastName: "Tazi\u0007", Email: "said@example.ma\u200B", EmailVerified: true}
 )
 
 func startProvider(t *testing.T, redirectURI string, users ...testUser) string {
@@ -124,7 +128,7 @@ func newRig(t *testing.T, cinClaim string) *rig {
 	t.Cleanup(g.rp.Close)
 	g.callbackURL, _ = url.Parse(g.rp.URL + "/callback")
 
-	g.issuer = startProvider(t, g.callbackURL.String(), amina, youssef)
+	g.issuer = startProvider(t, g.callbackURL.String(), amina, youssef, said)
 	c, err := New(context.Background(), Config{
 		Issuer:       g.issuer,
 		ClientID:     opClientID,

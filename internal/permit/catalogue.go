@@ -61,6 +61,16 @@ const (
 	SilenceReferral = "referral" // past the deadline the applicant may ask the higher authority to decide
 )
 
+// A text field whose code ends in "description" or "note" takes sentences
+// on several lines (a textarea); every other field is one line. The draft
+// form declares these to the router (multilineFields) and InputJSON.Fields
+// to DecodeJSON (its text tag) with the same two patterns.
+func multiline(code string) bool {
+	return strings.HasSuffix(code, "description") || strings.HasSuffix(code, "note")
+}
+
+var multilineFields = []string{"field_*description", "field_*note"}
+
 var (
 	families    = []string{Urban, Economic}
 	filers      = []string{Owner, MandatedProfessional}

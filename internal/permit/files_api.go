@@ -192,7 +192,7 @@ type InputJSON struct {
 	Location       json.RawMessage `json:"location"`
 	Lat            json.Number     `json:"lat"`
 	Lon            json.Number     `json:"lon"`
-	Fields         map[string]any  `json:"fields"`
+	Fields         map[string]any  `json:"fields" text:"multiline=*description,*note"` // see multiline
 	Parties        []Party         `json:"parties"`
 	Version        int             `json:"version"`
 }

@@ -11,6 +11,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 )
 
 // webSave saves the draft form.
@@ -102,8 +103,12 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
 		}
 		switch part.FormName() {
 		case "item":
-			b, _ := io.ReadAll(io.LimitReader(part, 128))
-			item = strings.TrimSpace(string(b))
+			text, err := httpx.PartText(part, "item", 128)
+			if err != nil {
+				h.fail(w, r, v.Actor, id, "upload", "", err)
+				return
+			}
+			item = strings.TrimSpace(text)
 		case "file":
 			if item == "" {
 				h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.error.item"))

@@ -528,7 +528,7 @@ func (h *FileHandlers) draft(ctx context.Context, p printer, k *Kind, f *File, s
 		}
 		switch fd.Type {
 		case FieldText:
-			if strings.HasSuffix(fd.Code, "description") || strings.HasSuffix(fd.Code, "note") {
+			if multiline(fd.Code) {
 				in.Type = "textarea" // room for sentences
 			}
 		case FieldBoolean:

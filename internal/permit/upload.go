@@ -7,7 +7,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"madina/internal/authz"
@@ -15,6 +14,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
+	"madina/internal/platform/textin"
 )
 
 // mimeTypes are the content types each catalogue document type accepts,
@@ -34,16 +34,11 @@ func (r Requirement) Accepted() []string {
 }
 
 // cleanName keeps a safe display name for an upload: its base name, no
-// control characters, at most 200 characters.
+// control or direction-override characters (textin.Sanitize: a browser
+// chose the name, the person did not type it), at most 200 characters.
 func cleanName(name, fallback string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
+	name = strings.ReplaceAll(textin.Sanitize(name), "\\", "/")
 	name = path.Base(strings.TrimSpace(name))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return -1
-		}
-		return r
-	}, name)
 	if name == "." || name == "/" || name == "" {
 		name = fallback
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -159,8 +160,10 @@ func (rs *Responder) log() *slog.Logger {
 
 // DecodeJSON reads one JSON value from r's body into v. The body must be
 // application/json, valid UTF-8, at most max bytes, with no unknown fields
-// and nothing after the value. Failures are errs.Invalid / TooLarge /
-// Unsupported with keys the catalogue explains.
+// and nothing after the value; every string in it passes textin.Clean
+// (single-line unless its field is tagged `text:"multiline"`, see
+// cleanJSON) and is stored in v cleaned. Failures are errs.Invalid /
+// TooLarge / Unsupported with keys the catalogue explains.
 func DecodeJSON(r *http.Request, v any, max int64) error {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/json" {
@@ -180,6 +183,9 @@ func DecodeJSON(r *http.Request, v any, max int64) error {
 	if !utf8.Valid(body) {
 		return errs.E(errs.Invalid, "error.utf8")
 	}
+	if err := checkEscapes(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -196,7 +202,7 @@ func DecodeJSON(r *http.Request, v any, max int64) error {
 	if dec.More() {
 		return errs.E(errs.Invalid, "error.json.trailing")
 	}
-	return nil
+	return cleanJSON(reflect.ValueOf(v), "", "")
 }
 
 func humanBytes(n int64) string {

@@ -3,8 +3,6 @@ package httpx
 import (
 	"net/http"
 	"net/url"
-	"strings"
-	"unicode/utf8"
 
 	"madina/internal/platform/errs"
 )
@@ -14,13 +12,15 @@ import (
 const DefaultBodyLimit = 1 << 20
 
 // Router is a net/http ServeMux that answers unknown routes, wrong methods,
-// invalid UTF-8 and oversized bodies with Madina's own errors, and records
+// hostile text and oversized bodies with Madina's own errors, and records
 // the routes it serves (the OpenAPI test compares them to the document).
+// Every form value reaches handlers already through textin.Clean.
 type Router struct {
-	mux    *http.ServeMux
-	rs     *Responder
-	limits map[string]int64
-	routes []string
+	mux       *http.ServeMux
+	rs        *Responder
+	limits    map[string]int64
+	multiline map[string][]string
+	routes    []string
 
 	// Uploads bound the bodies of routes registered with HandleLarge;
 	// zero fields take DefaultUploadIdle and DefaultUploadAnswer.
@@ -29,18 +29,31 @@ type Router struct {
 
 // NewRouter returns an empty router answering errors through rs.
 func NewRouter(rs *Responder) *Router {
-	return &Router{mux: http.NewServeMux(), rs: rs, limits: map[string]int64{}}
+	return &Router{mux: http.NewServeMux(), rs: rs, limits: map[string]int64{}, multiline: map[string][]string{}}
+}
+
+// A RouteOption declares something about a route's input.
+type RouteOption func(rt *Router, pattern string)
+
+// Multiline declares the form fields of a route that may hold several lines
+// (its textareas), by name or path.Match pattern ("field_*description").
+// Every other field is single-line.
+func Multiline(fields ...string) RouteOption {
+	return func(rt *Router, pattern string) { rt.multiline[pattern] = append(rt.multiline[pattern], fields...) }
 }
 
 // Handle registers h for a method-and-path pattern ("GET /arrondissements").
-func (rt *Router) Handle(pattern string, h http.Handler) {
+func (rt *Router) Handle(pattern string, h http.Handler, opts ...RouteOption) {
 	rt.mux.Handle(pattern, h)
 	rt.routes = append(rt.routes, pattern)
+	for _, o := range opts {
+		o(rt, pattern)
+	}
 }
 
 // HandleFunc registers a handler function.
-func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	rt.Handle(pattern, http.HandlerFunc(h))
+func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request), opts ...RouteOption) {
+	rt.Handle(pattern, http.HandlerFunc(h), opts...)
 }
 
 // HandleLarge registers h with a body limit other than the default
@@ -55,10 +68,11 @@ func (rt *Router) HandleLarge(pattern string, limit int64, h http.Handler) {
 func (rt *Router) Routes() []string { return append([]string(nil), rt.routes...) }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !validUTF8Request(r) {
-		rt.rs.Error(w, r, errs.E(errs.Invalid, "error.utf8"))
+	if err := checkURL(r.URL); err != nil {
+		rt.rs.Error(w, r, err)
 		return
 	}
+	cleanHeaders(r)
 	h, pattern := rt.mux.Handler(r)
 	if pattern == "" {
 		// No route: let the mux say why (404, 405 with Allow, or a redirect
@@ -92,31 +106,38 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = newDeadlineBody(w, r.Body, rt.Uploads)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	// Uploads stream their multipart body: the router leaves it unparsed.
+	if err := cleanForm(r, rt.multiline[pattern], large); err != nil {
+		rt.rs.Error(w, r, err)
+		return
+	}
 	rt.mux.ServeHTTP(w, r)
 }
 
-func validUTF8Request(r *http.Request) bool {
-	if !utf8.ValidString(r.URL.Path) {
-		return false
+// checkURL refuses a path or query value that textin refuses. They are not
+// rewritten: they are never stored (an upload's ?name= is sanitized).
+func checkURL(u *url.URL) error {
+	if err := checkText(u.Path); err != nil {
+		return err
 	}
-	if r.URL.RawQuery == "" {
-		return true
+	if u.RawQuery == "" {
+		return nil
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return false
+		return errs.E(errs.Invalid, "error.utf8").Cause(err)
 	}
 	for k, vs := range q {
-		if !utf8.ValidString(k) {
-			return false
+		if err := checkText(k); err != nil {
+			return err
 		}
 		for _, v := range vs {
-			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return false
+			if err := checkText(v); err != nil {
+				return errs.As(err).OnField(k)
 			}
 		}
 	}
-	return true
+	return nil
 }
 
 type statusRecorder struct {
