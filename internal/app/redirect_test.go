@@ -35,8 +35,8 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 		b := joinOverHTTP(t, a, srv, "redirects@example.ma", "BK110022", i18n.FR)
 		for _, p := range openRedirectLinks {
 			code, _, h := b.get("/signin?next=" + p)
-			if code == http.StatusBadRequest && strings.Contains(p, "%00") {
-				continue // the router refuses NUL in a query string
+			if code == http.StatusBadRequest && (strings.Contains(p, "%00") || strings.Contains(p, "%0D%0A")) {
+				continue // the text rule refuses NUL and line breaks in a query value: no redirect at all
 			}
 			if loc := h.Get("Location"); code != http.StatusSeeOther || loc != "/me" {
 				t.Errorf("signed in, GET /signin?next=%s: %d Location %q, want /me", p, code, loc)
