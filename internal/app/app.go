@@ -257,7 +257,7 @@ func (a *App) LoadReference(ctx context.Context, ref district.Reference, actor s
 
 func (a *App) routes(mw *identity.Middleware) {
 	rt := a.Router
-	ih := identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp, a.Cfg.TrustProxy)
+	ih := identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp)
 	ih.Routes(rt)
 	ih.TokenRoutes(rt)
 	ih.PreferenceRoutes(rt)
@@ -267,7 +267,7 @@ func (a *App) routes(mw *identity.Middleware) {
 	(&portal.Handlers{Web: a.Web}).Routes(rt)
 	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
 	(&permit.Handlers{Catalogue: a.Permits, Cat: a.Cat, Web: a.Web, Resp: a.Resp}).Routes(rt)
-	fh := &permit.FileHandlers{Service: a.Files, Cat: a.Cat, Web: a.Web, Resp: a.Resp, TrustProxy: a.Cfg.TrustProxy,
+	fh := &permit.FileHandlers{Service: a.Files, Cat: a.Cat, Web: a.Web, Resp: a.Resp,
 		Track: ratelimit.New(30.0/60, 30, time.Hour)}
 	fh.APIRoutes(rt)
 	fh.WebRoutes(rt)

@@ -44,12 +44,11 @@ func Notices() fs.FS {
 
 // Handlers serve sign-up, sign-in and the private space.
 type Handlers struct {
-	Service    *Service
-	Notify     *notify.Service
-	MW         *Middleware
-	Web        *web.Renderer
-	Resp       *httpx.Responder
-	TrustProxy bool
+	Service *Service
+	Notify  *notify.Service
+	MW      *Middleware
+	Web     *web.Renderer
+	Resp    *httpx.Responder
 
 	signinIP, signupIP, codes *ratelimit.Limiter
 	oidc                      *OIDC // nil: no provider sign-in
@@ -58,8 +57,8 @@ type Handlers struct {
 // NewHandlers builds the handlers with their rate limits: sign-in 10 a
 // minute per address, sign-up and reset 5 an hour per address, codes 10 a
 // minute per person.
-func NewHandlers(s *Service, n *notify.Service, mw *Middleware, rd *web.Renderer, rs *httpx.Responder, trustProxy bool) *Handlers {
-	return &Handlers{Service: s, Notify: n, MW: mw, Web: rd, Resp: rs, TrustProxy: trustProxy,
+func NewHandlers(s *Service, n *notify.Service, mw *Middleware, rd *web.Renderer, rs *httpx.Responder) *Handlers {
+	return &Handlers{Service: s, Notify: n, MW: mw, Web: rd, Resp: rs,
 		signinIP: ratelimit.New(10.0/60, 10, time.Hour),
 		signupIP: ratelimit.New(5.0/3600, 5, 2*time.Hour),
 		codes:    ratelimit.New(10.0/60, 10, time.Hour),

@@ -26,8 +26,7 @@ type FileHandlers struct {
 	Web     *web.Renderer
 	Resp    *httpx.Responder
 	// Track limits public tracking look-ups per client address.
-	Track      *ratelimit.Limiter
-	TrustProxy bool
+	Track *ratelimit.Limiter
 }
 
 // APIRoutes registers the files API. Window work (accept, return, decide,
