@@ -230,7 +230,7 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-func newTestAppWith(t *testing.T, mod func(*config.Config)) *App {
+func newTestAppWith(t testing.TB, mod func(*config.Config)) *App {
 	t.Helper()
 	cfg := config.Config{DataDir: t.TempDir(), Workers: 1}
 	mod(&cfg)

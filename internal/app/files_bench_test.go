@@ -23,7 +23,9 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/permit"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
 )
 
 // planSize is the size of the plan the upload benchmark streams: the
@@ -188,7 +190,12 @@ func BenchmarkUpload200MB(b *testing.B) {
 // where it stood before (heap and stacks in use, sampled every 5 ms; the
 // client's side streams from a generator and is counted too), in MB.
 func BenchmarkUpload8Concurrent(b *testing.B) {
-	a := newTestApp(b, db.SQLite)
+	// Eight plans of 200 MB on one file: room above the per-file quota,
+	// which is not what this measures.
+	a := newTestAppWith(b, func(c *config.Config) {
+		c.DatabaseURL = "sqlite:" + dbtest.URL(b, db.SQLite)
+		c.UploadMaxFileMB = 1 << 20
+	})
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	u := newUploadTarget(b, a, srv)
