@@ -15,8 +15,8 @@ import (
 var signedInPages = map[string][]string{
 	"citizen": {"/me", "/me/security", "/me/inbox", "/me/preferences", "/me/tokens", "/me/legal",
 		"/me/legal/new/company", "/me/legal/new/association", "/me/profession", "/me/mandates", "/me/mandates/new",
-		"/files", "/files/new"},
-	"admin": {"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/commune", "/admin/professionals", "/admin/audit"},
+		"/files", "/files/new", "/me/legal/claim/association", "/me/legal/claim/company"},
+	"admin": {"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/commune", "/admin/professionals", "/admin/audit", "/admin/legal-claims"},
 }
 
 // demoTOTP is the demonstration staff accounts' second-factor key (docs/DEMO.md).

@@ -44,6 +44,7 @@ var pages = []struct {
 	{"habitation permit procedure", "/procedures/habitation", 200},
 	{"unknown procedure", "/procedures/kiosk", 404},
 	{"track a file", "/track", 200},
+	{"text refused", "/procedures?q=%E2%80%AEfdp.exe", 400},
 	{"track a file, not found", "/track?number=CASA-2026-00001&code=ABCDEFGH", 404},
 }
 
