@@ -326,15 +326,32 @@ func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
 }
 
 // territory is the city's boundary and name as loaded in the database.
-func (a *App) territory() (geo.Geometry, i18n.Text, error) {
-	c, err := a.Districts.City(context.Background())
+func (a *App) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
+	c, err := a.Districts.City(ctx)
 	return c.Boundary, c.Name, err
 }
 
-// inspectPDF checks an uploaded PDF and counts its pages.
-func inspectPDF(r io.ReaderAt, size int64) (int, error) {
-	info, err := pdf.Inspect(r, size)
+// inspectPDF checks an uploaded PDF and counts its pages. The reading
+// stops when ctx ends (the uploader went away).
+func inspectPDF(ctx context.Context, r io.ReaderAt, size int64) (int, error) {
+	info, err := pdf.Inspect(ctxReaderAt{ctx, r}, size)
+	if cerr := ctx.Err(); cerr != nil {
+		return 0, cerr
+	}
 	return info.Pages, err
+}
+
+// ctxReaderAt reads from r until ctx ends.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // sweepInterval is how often the legal clock looks for passed deadlines.

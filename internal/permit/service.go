@@ -52,9 +52,9 @@ type Config struct {
 	BaseURL string
 	// Locate checks a location typed by an applicant (a GeoJSON geometry,
 	// or a latitude and longitude) and that it lies inside the city.
-	Locate func(geojson, lat, lon string) (Location, error)
+	Locate func(ctx context.Context, geojson, lat, lon string) (Location, error)
 	// InspectPDF checks an uploaded PDF's structure and returns its pages.
-	InspectPDF func(r io.ReaderAt, size int64) (int, error)
+	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
 	Now        func() time.Time
 	// Silent sends no notices: for loading demonstration files, whose
 	// people must not get hundreds of messages.
@@ -156,7 +156,7 @@ func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in 
 	}
 	f.Location, f.Lon, f.Lat = "", 0, 0
 	if strings.TrimSpace(in.GeoJSON+in.Lat+in.Lon) != "" {
-		loc, err := s.cfg.Locate(in.GeoJSON, in.Lat, in.Lon)
+		loc, err := s.cfg.Locate(ctx, in.GeoJSON, in.Lat, in.Lon)
 		if err != nil {
 			return err
 		}
