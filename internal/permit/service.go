@@ -711,7 +711,7 @@ func (s *Service) guard(a authz.Actor, t Transition, f *File, k *Kind, version i
 
 // Withdraw ends a file before acceptance, at the applicant's wish.
 func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TWithdraw, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TWithdraw, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		if err := closeDeadlines(ctx, tx, f.ID, "dropped", now); err != nil {
 			return nil, err
 		}
@@ -724,8 +724,13 @@ func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version
 	})
 }
 
-// simple runs a transition whose effects fn applies to f.
-func (s *Service) simple(ctx context.Context, a authz.Actor, id int64, version int, name string,
+// transition moves file id along the transition called name for actor
+// a, in one transaction: it checks the transition table, asks the
+// authorization policy, refuses a version other than the one the caller
+// saw, lets fn apply the transition's effects to f, then saves the file
+// (only if its version is still the one read), records the event in the
+// history and tells the people concerned.
+func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, version int, name string,
 	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error)) (*File, error) {
 	var f *File
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -779,7 +784,7 @@ func (s *Service) Ask(ctx context.Context, a authz.Actor, id int64, version int,
 // has added what was asked; its deadlines resume, pushed back by the
 // pause.
 func (s *Service) Answer(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TAnswer, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TAnswer, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		if err := s.resume(ctx, tx, f.ID, now); err != nil {
 			return nil, err
 		}
@@ -794,7 +799,7 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 	if utf8.RuneCountInString(note) > 2000 {
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("note")
 	}
-	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		k, err := s.kindOf(ctx, tx, f)
 		if err != nil {
 			return nil, err
@@ -843,7 +848,7 @@ func (s *Service) resume(ctx context.Context, tx *db.Tx, fileID int64, now time.
 // legal clock starts, and it waits for the committee (urban) or the
 // officer's decision (economic).
 func (s *Service) Accept(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TAccept, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TAccept, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		k, err := s.kindOf(ctx, tx, f)
 		if err != nil {
 			return nil, err
@@ -902,7 +907,7 @@ func (s *Service) Decide(ctx context.Context, a authz.Actor, id int64, version i
 	if utf8.RuneCountInString(reason) > 2000 {
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("reason")
 	}
-	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		return s.close(ctx, tx, f, reason, now)
 	})
 }
