@@ -161,12 +161,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// A catalogue imported with "madina admin import-catalogue" replaces
 	// the embedded one; a file given on the command line wins over both.
 	if cfg.PermitCatalogueFile == "" {
-		active, err := permit.ActiveCatalogue(ctx, a.DB)
-		if err != nil {
-			return nil, err
-		}
-		if active != nil {
+		switch active, err := permit.ActiveCatalogue(ctx, a.DB); {
+		case err == nil:
 			a.Permits, permits = active, active
+		case !errs.Is(err, errs.NotFound): // none imported: the embedded one
+			return nil, err
 		}
 	}
 	a.Cat, err = i18n.Load(MessageSources()...)

@@ -1044,8 +1044,8 @@ func (d *demoFiles) mandates(ctx context.Context) error {
 	for _, pro := range pros {
 		self := authz.Actor{Person: pro, EmailVerified: true, Now: time.Now()}
 		pr, err := d.a.Identity.Profession(ctx, self)
-		if err != nil || pr == nil {
-			return fmt.Errorf("professional %d: %v", pro, err)
+		if err != nil {
+			return fmt.Errorf("professional %d: %w", pro, err)
 		}
 		_, received, err := d.a.Identity.Mandates(ctx, self)
 		if err != nil {

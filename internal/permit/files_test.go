@@ -678,6 +678,9 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		e.clock.t = slots[0].Start.Add(-time.Hour)
 		err = e.s.CancelAppointment(ctx, arch, files[0].ID, 0)
 		wantErr(t, err, errs.Conflict, "permit.error.change_notice")
+		// Cancelling what was never booked.
+		err = e.s.CancelAppointment(ctx, arch, files[2].ID, 0)
+		wantErr(t, err, errs.Conflict, "permit.error.no_appointment")
 	})
 }
 

@@ -506,7 +506,10 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	if v.Deadlines, err = deadlines(ctx, s.db, f.ID, false); err != nil {
 		return nil, err
 	}
-	if v.Appointment, err = bookedAppointment(ctx, s.db, f.ID); err != nil {
+	switch v.Appointment, err = bookedAppointment(ctx, s.db, f.ID); {
+	case errs.Is(err, errs.NotFound):
+		v.Appointment = nil // none booked
+	case err != nil:
 		return nil, err
 	}
 	if f.Window != "" {
@@ -592,8 +595,9 @@ func (e *Incomplete) Error() string {
 	return "permit: incomplete: fields " + strings.Join(e.Fields, ",") + "; documents " + strings.Join(e.Documents, ",")
 }
 
-// incomplete checks that a file has all it needs to be submitted.
-func (s *Service) incomplete(ctx context.Context, q db.Querier, k *Kind, f *File) (*Incomplete, error) {
+// complete checks that a file has all it needs to be submitted: if not,
+// the error (of kind errs.Invalid) lists what is missing.
+func (s *Service) complete(ctx context.Context, q db.Querier, k *Kind, f *File) error {
 	in := &Incomplete{}
 	for _, fd := range k.Fields {
 		if fd.Required && strings.TrimSpace(f.Fields[fd.Code]) == "" {
@@ -614,13 +618,13 @@ func (s *Service) incomplete(ctx context.Context, q db.Querier, k *Kind, f *File
 	}
 	ds, err := documents(ctx, q, f.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, in.Documents = k.Checklist(f.Fields, ds)
 	if len(in.Fields) == 0 && len(in.Documents) == 0 {
-		return nil, nil
+		return nil
 	}
-	return in, nil
+	return incompleteError(in)
 }
 
 // incompleteError is the user's error for an incomplete file.
@@ -657,12 +661,8 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, id int64, version i
 			}
 			f.CatalogueVersion = s.cat.Version
 		}
-		in, err := s.incomplete(ctx, tx, k, f)
-		if err != nil {
+		if err := s.complete(ctx, tx, k, f); err != nil {
 			return err
-		}
-		if in != nil {
-			return incompleteError(in)
 		}
 		now := s.now()
 		data := map[string]any{}
@@ -715,7 +715,7 @@ func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version
 		if err := closeDeadlines(ctx, tx, f.ID, "dropped", now); err != nil {
 			return nil, err
 		}
-		if _, err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
+		if err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
 			return nil, err
 		}
 		f.ClosedAt = &now
@@ -853,14 +853,10 @@ func (s *Service) Accept(ctx context.Context, a authz.Actor, id int64, version i
 		if err != nil {
 			return nil, err
 		}
-		in, err := s.incomplete(ctx, tx, k, f)
-		if err != nil {
+		// Documents cannot vanish, but figures may have made a new item
+		// required since: the window cannot accept what is missing.
+		if err := s.complete(ctx, tx, k, f); err != nil {
 			return nil, err
-		}
-		if in != nil {
-			// Documents cannot vanish, but figures may have made a new item
-			// required since: the window cannot accept what is missing.
-			return nil, incompleteError(in)
 		}
 		year := calendar.DateOf(now).Year
 		n, err := nextNumber(ctx, tx, f.Window, year)
