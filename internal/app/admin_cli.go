@@ -42,13 +42,12 @@ type staffFlags struct {
 
 // parseStaff parses create-staff or create-admin's flags beside the
 // server's (database, base URL, secret key).
-func parseStaff(task string, args []string, stderr io.Writer) (config.Config, staffFlags, error) {
+func parseStaff(task string, args []string, stdout, stderr io.Writer) (config.Config, staffFlags, error) {
 	var cfg config.Config
 	var sf staffFlags
 	fs := flag.NewFlagSet("madina admin "+task, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, staffUsage, "\nFlags:\n")
+		fmt.Fprint(fs.Output(), staffUsage, "\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	f := config.New(fs, &cfg)
@@ -67,11 +66,8 @@ func parseStaff(task string, args []string, stderr io.Writer) (config.Config, st
 	} else {
 		sf.Org, sf.role = identity.CommuneOrganisation, string(authz.Admin)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, sf, err
-		}
-		return cfg, sf, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return cfg, sf, err
 	}
 	if err := f.Finish(); err != nil {
 		fmt.Fprintln(stderr, "madina admin "+task+":", err)
@@ -105,7 +101,7 @@ func defaultBaseURL(addr string) string {
 
 // cmdAdminStaff runs create-staff and create-admin.
 func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stderr io.Writer) error {
-	cfg, sf, err := parseStaff(task, args, stderr)
+	cfg, sf, err := parseStaff(task, args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -39,8 +39,8 @@ func TestAdminCommandLine(t *testing.T) {
 			}
 			names := []string{"--given-name-ar", "زينب", "--family-name-ar", "العلمي", "--given-name-latin", "Zineb", "--family-name-latin", "Alami"}
 
-			if code, _, errb := run("create-staff", "--help"); code != 0 || !strings.Contains(errb, "--window") || !strings.Contains(errb, "one-time link") {
-				t.Fatalf("create-staff --help: %d %q", code, errb)
+			if code, out, _ := run("create-staff", "--help"); code != 0 || !strings.Contains(out, "--window") || !strings.Contains(out, "one-time link") {
+				t.Fatalf("create-staff --help: %d %q", code, out)
 			}
 			if code, _, errb := run("create-staff", "--email", "x@example.ma"); code != 2 || !strings.Contains(errb, "--org, --role required") {
 				t.Fatalf("missing flags: %d %q", code, errb)

@@ -161,12 +161,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	// A catalogue imported with "madina admin import-catalogue" replaces
 	// the embedded one; a file given on the command line wins over both.
 	if cfg.PermitCatalogueFile == "" {
-		active, err := permit.ActiveCatalogue(ctx, a.DB)
-		if err != nil {
-			return nil, err
-		}
-		if active != nil {
+		switch active, err := permit.ActiveCatalogue(ctx, a.DB); {
+		case err == nil:
 			a.Permits, permits = active, active
+		case !errs.Is(err, errs.NotFound): // none imported: the embedded one
+			return nil, err
 		}
 	}
 	a.Cat, err = i18n.Load(MessageSources()...)
@@ -327,15 +326,32 @@ func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
 }
 
 // territory is the city's boundary and name as loaded in the database.
-func (a *App) territory() (geo.Geometry, i18n.Text, error) {
-	c, err := a.Districts.City(context.Background())
+func (a *App) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
+	c, err := a.Districts.City(ctx)
 	return c.Boundary, c.Name, err
 }
 
-// inspectPDF checks an uploaded PDF and counts its pages.
-func inspectPDF(r io.ReaderAt, size int64) (int, error) {
-	info, err := pdf.Inspect(r, size)
+// inspectPDF checks an uploaded PDF and counts its pages. The reading
+// stops when ctx ends (the uploader went away).
+func inspectPDF(ctx context.Context, r io.ReaderAt, size int64) (int, error) {
+	info, err := pdf.Inspect(ctxReaderAt{ctx, r}, size)
+	if cerr := ctx.Err(); cerr != nil {
+		return 0, cerr
+	}
 	return info.Pages, err
+}
+
+// ctxReaderAt reads from r until ctx ends.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // sweepInterval is how often the legal clock looks for passed deadlines.

@@ -35,16 +35,16 @@ type benchResult struct {
 // same client: the ratio is what Madina's own work costs.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("madina bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: madina bench [flags]\n\nMeasures Madina's pages against a bare net/http handler.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	clients := fs.Int("clients", 64, "concurrent clients")
 	dur := fs.Duration("duration", 5*time.Second, "measured time per target")
 	out := fs.String("out", "", "update the HTTP section of this PERFORMANCE.md")
 	rounds := fs.Int("rounds", 3, "alternating rounds per target; medians are reported")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "madina-bench-")
 	if err != nil {

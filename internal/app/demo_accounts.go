@@ -8,6 +8,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/identity"
+	"madina/internal/platform/errs"
 )
 
 // DemoPassword is the one password of every demonstration account. It is
@@ -160,6 +161,9 @@ func (a *App) demoLegalPerson(ctx context.Context, self authz.Actor, in identity
 // the verified ones, has the administrator verify it.
 func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAccount, admin identity.Operator) error {
 	p, err := a.Identity.Profession(ctx, self)
+	if errs.Is(err, errs.NotFound) {
+		p, err = nil, nil // not declared yet
+	}
 	if err != nil {
 		return err
 	}

@@ -801,7 +801,7 @@ type demoFiles struct {
 	clock   *demoFileClock
 	cal     *calendar.Calendar
 	docs    *dfDocuments
-	locate  func(geojson, lat, lon string) (permit.Location, error)
+	locate  func(ctx context.Context, geojson, lat, lon string) (permit.Location, error)
 	end     time.Time // now: no story goes past it
 	begin   time.Time
 	rng     *rand.Rand // what the files are
@@ -848,7 +848,7 @@ func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []ident
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}
-	if err := d.plan(); err != nil {
+	if err := d.plan(ctx); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}
 	if err := d.mandates(ctx); err != nil {
@@ -1044,8 +1044,8 @@ func (d *demoFiles) mandates(ctx context.Context) error {
 	for _, pro := range pros {
 		self := authz.Actor{Person: pro, EmailVerified: true, Now: time.Now()}
 		pr, err := d.a.Identity.Profession(ctx, self)
-		if err != nil || pr == nil {
-			return fmt.Errorf("professional %d: %v", pro, err)
+		if err != nil {
+			return fmt.Errorf("professional %d: %w", pro, err)
 		}
 		_, received, err := d.a.Identity.Mandates(ctx, self)
 		if err != nil {
@@ -1098,7 +1098,7 @@ var dfScripted = []struct {
 
 // plan draws the files: kinds in their proportions, owners, parcels,
 // figures, final states; then each file's story in time.
-func (d *demoFiles) plan() error {
+func (d *demoFiles) plan(ctx context.Context) error {
 	kind := d.a.Permits.Kind
 	left := map[string]int{}
 	for _, kc := range dfKindCounts {
@@ -1124,7 +1124,7 @@ func (d *demoFiles) plan() error {
 		if f.owner == nil {
 			return fmt.Errorf("no demonstration owner %s", s.owner)
 		}
-		d.describe(f, s.arr)
+		d.describe(ctx, f, s.arr)
 		d.files = append(d.files, f)
 		left[s.kind]--
 	}
@@ -1222,7 +1222,7 @@ func (d *demoFiles) plan() error {
 		case code == "land_division" && d.rng.IntN(2) == 0:
 			f.pro = proOf["rachid.lahlou@example.ma"]
 		}
-		d.describe(f, arrs[i%len(arrs)])
+		d.describe(ctx, f, arrs[i%len(arrs)])
 		d.files = append(d.files, f)
 	}
 	d.states()
@@ -1294,7 +1294,7 @@ func (d *demoFiles) states() {
 
 // describe fills in a file's form: title, address, parcel, figures,
 // professionals; and predicts its window.
-func (d *demoFiles) describe(f *dfFile, arrCode string) {
+func (d *demoFiles) describe(ctx context.Context, f *dfFile, arrCode string) {
 	rng := d.rng
 	ai := slices.IndexFunc(dfArrs, func(a dfArr) bool { return a.code == arrCode })
 	arr := dfArrs[ai]
@@ -1500,7 +1500,7 @@ func (d *demoFiles) describe(f *dfFile, arrCode string) {
 		} else {
 			geojson, lat, lon = "", fmt.Sprintf("%.5f", la), fmt.Sprintf("%.5f", lo)
 		}
-		if _, err := d.locate(geojson, lat, lon); err == nil || try > 8 {
+		if _, err := d.locate(ctx, geojson, lat, lon); err == nil || try > 8 {
 			break
 		}
 	}

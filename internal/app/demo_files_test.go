@@ -262,13 +262,13 @@ func TestDemoFilePeople(t *testing.T) {
 	if again := demoFileOwners(); again[17] != owners[17] {
 		t.Error("the owners are not the same from one load to the next")
 	}
-	locate := permit.Locator(func() (geo.Geometry, i18n.Text, error) {
+	locate := permit.Locator(func(context.Context) (geo.Geometry, i18n.Text, error) {
 		ref := district.Casablanca()
 		return ref.Boundary, ref.City.Name, nil
 	})
 	for _, a := range dfArrs {
 		for _, c := range [][2]float64{{0, 0}, {0.007, 0.009}, {-0.007, -0.009}, {0.007, -0.009}, {-0.007, 0.009}} {
-			if _, err := locate("", ftoa(a.lat+c[0]), ftoa(a.lon+c[1])); err != nil {
+			if _, err := locate(t.Context(), "", ftoa(a.lat+c[0]), ftoa(a.lon+c[1])); err != nil {
 				t.Errorf("%s: %v", a.code, err)
 			}
 		}

@@ -81,6 +81,41 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
+// parseFlags parses args with fs. Asked for help (-h, --help), it prints
+// fs's usage on stdout and returns flag.ErrHelp, which Main turns into
+// exit status 0; a bad flag prints the error and the usage on stderr and
+// returns errUsage (exit status 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	usage := fs.Usage
+	fs.Usage = func() {} // printed below, on the right stream
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(stderr)
+		return err
+	case err != nil:
+		fs.SetOutput(stderr)
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+		return errUsage
+	}
+	fs.SetOutput(stderr)
+	return nil
+}
+
+// isHelp reports whether arg asks for help rather than naming a task.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 func versionString() string {
 	v := Version
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -93,21 +128,23 @@ func versionString() string {
 	return v
 }
 
-// parse parses a subcommand's flags; register picks which.
-func parse(name string, args []string, stderr io.Writer, register func(*config.Flags), own ...func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+// parse parses a subcommand's flags; register picks which. synopsis is
+// what follows "madina name" in the usage, e.g. "[flags] FILE", and may go
+// on with a line about what the command does.
+func parse(name, synopsis string, args []string, stdout, stderr io.Writer, register func(*config.Flags), own ...func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	var cfg config.Config
 	fs := flag.NewFlagSet("madina "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: madina %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
 	f := config.New(fs, &cfg)
 	register(f)
 	for _, o := range own {
 		o(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, fs, err
-		}
-		return cfg, fs, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return cfg, fs, err
 	}
 	if err := f.Finish(); err != nil {
 		fmt.Fprintln(stderr, "madina "+name+":", err)
@@ -117,7 +154,7 @@ func parse(name string, args []string, stderr io.Writer, register func(*config.F
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parse("serve", args, stderr, (*config.Flags).Server)
+	cfg, _, err := parse("serve", "[flags]\n\nRuns the web site, the API and the background workers.", args, stdout, stderr, (*config.Flags).Server)
 	if err != nil {
 		return err
 	}
@@ -143,8 +180,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // openDBCommand parses a database-only command's flags and opens (and
 // migrates) its database.
-func openDBCommand(ctx context.Context, name string, args []string, stderr io.Writer) (*db.DB, []db.Migration, error) {
-	cfg, _, err := parse(name, args, stderr, (*config.Flags).Database)
+func openDBCommand(ctx context.Context, name, synopsis string, args []string, stdout, stderr io.Writer) (*db.DB, []db.Migration, error) {
+	cfg, _, err := parse(name, synopsis, args, stdout, stderr, (*config.Flags).Database)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,7 +189,7 @@ func openDBCommand(ctx context.Context, name string, args []string, stderr io.Wr
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	d, ms, err := openDBCommand(ctx, "migrate", args, stderr)
+	d, ms, err := openDBCommand(ctx, "migrate", "[flags]\n\nApplies the database migrations and exits.", args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -162,7 +199,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, _, err := parse("demo", args, stderr, (*config.Flags).Server)
+	cfg, _, err := parse("demo", "[flags]\n\nLoads the demonstration data (running it twice changes nothing).", args, stdout, stderr, (*config.Flags).Data)
 	if err != nil {
 		return err
 	}
@@ -187,13 +224,18 @@ Tasks:
 		fmt.Fprint(stderr, adminUsage)
 		return errUsage
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, adminUsage)
+		return flag.ErrHelp
+	}
 	switch args[0] {
 	case "create-staff", "create-admin":
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr)
 	case "import-catalogue":
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
 	case "import-districts":
-		cfg, fs, err := parse("admin import-districts", args[1:], stderr, (*config.Flags).Server)
+		cfg, fs, err := parse("admin import-districts", "[flags] FILE\n\nLoads or updates a city's prefectures, arrondissements and windows from a JSON file.",
+			args[1:], stdout, stderr, (*config.Flags).Server)
 		if err != nil {
 			return err
 		}
@@ -235,9 +277,10 @@ Tasks:
 // afterwards serve it); with --check it is only checked.
 func cmdImportCatalogue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var check bool
-	cfg, fs, err := parse("admin import-catalogue", args, stderr, (*config.Flags).Database, func(fs *flag.FlagSet) {
-		fs.BoolVar(&check, "check", false, "only check the file; store nothing")
-	})
+	cfg, fs, err := parse("admin import-catalogue", "[--check] [flags] FILE\n\nChecks a permit catalogue file (JSON), then stores it and puts it in force.",
+		args, stdout, stderr, (*config.Flags).Database, func(fs *flag.FlagSet) {
+			fs.BoolVar(&check, "check", false, "only check the file; store nothing")
+		})
 	if err != nil {
 		return err
 	}
@@ -292,11 +335,16 @@ func cmdImportCatalogue(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const auditUsage = "Usage: madina audit verify [flags]\n"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, auditUsage)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprint(stderr, "Usage: madina audit verify [flags]\n")
+		fmt.Fprint(stderr, auditUsage)
 		return errUsage
 	}
-	d, _, err := openDBCommand(ctx, "audit verify", args[1:], stderr)
+	d, _, err := openDBCommand(ctx, "audit verify", "[flags]\n\nChecks the audit log's hash chain.", args[1:], stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite"
 
 	"madina/internal/platform/db"
@@ -108,8 +111,8 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Fatalf("unknown command: %d %q", c, errb.String())
 	}
 	errb.Reset()
-	if c := Main(ctx, []string{"serve", "--help"}, &out, &errb); c != 0 || !strings.Contains(errb.String(), "MADINA_DATABASE_URL") || !strings.Contains(errb.String(), "MADINA_ADDR") {
-		t.Fatalf("serve --help: %d %q", c, errb.String())
+	if c := Main(ctx, []string{"serve", "--help"}, &out, &errb); c != 0 || !strings.Contains(out.String(), "MADINA_DATABASE_URL") || !strings.Contains(out.String(), "MADINA_ADDR") {
+		t.Fatalf("serve --help: %d %q", c, out.String())
 	}
 	t.Setenv("MADINA_WORKERS", "many")
 	errb.Reset()
@@ -134,5 +137,65 @@ func TestNewFailsCleanly(t *testing.T) {
 	code = Main(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
 	if code != 1 {
 		t.Fatalf("serve on an unreachable database: exit %d", code)
+	}
+}
+
+// TestHelpGoesToStandardOutput: asked for help, every command prints its
+// usage on standard output and exits 0 (so that "madina admin --help |
+// less" works); a mistake still goes to standard error with exit 2.
+func TestHelpGoesToStandardOutput(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "Usage: madina <command>"},
+		{[]string{"-h"}, "Usage: madina <command>"},
+		{[]string{"help"}, "Usage: madina <command>"},
+		{[]string{"serve", "--help"}, "Usage: madina serve [flags]"},
+		{[]string{"serve", "-h"}, "-trust-proxy"},
+		{[]string{"migrate", "--help"}, "Usage: madina migrate [flags]"},
+		{[]string{"demo", "--help"}, "Usage: madina demo [flags]"},
+		{[]string{"admin", "--help"}, "Usage: madina admin <task> [flags]"},
+		{[]string{"admin", "-h"}, "import-catalogue FILE"},
+		{[]string{"admin", "help"}, "create-staff"},
+		{[]string{"admin", "create-staff", "--help"}, "one-time link"},
+		{[]string{"admin", "create-admin", "--help"}, "-given-name-ar"},
+		{[]string{"admin", "import-districts", "--help"}, "Usage: madina admin import-districts [flags] FILE"},
+		{[]string{"admin", "import-catalogue", "--help"}, "Usage: madina admin import-catalogue [--check] [flags] FILE"},
+		{[]string{"audit", "--help"}, "Usage: madina audit verify [flags]"},
+		{[]string{"audit", "verify", "--help"}, "-database-url"},
+		{[]string{"bench", "--help"}, "-clients"},
+	} {
+		var out, errb bytes.Buffer
+		if c := Main(ctx, tc.args, &out, &errb); c != 0 || !strings.Contains(out.String(), tc.want) || errb.Len() != 0 {
+			t.Errorf("madina %s: exit %d, stdout %q, stderr %q; want exit 0 and %q on stdout only",
+				strings.Join(tc.args, " "), c, out.String(), errb.String(), tc.want)
+		}
+	}
+	for _, args := range [][]string{{"serve", "--no-such-flag"}, {"admin"}, {"admin", "no-such-task"}, {"audit"}, {"bench", "--clients", "x"}} {
+		var out, errb bytes.Buffer
+		if c := Main(ctx, args, &out, &errb); c != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "Usage: madina") {
+			t.Errorf("madina %s: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr",
+				strings.Join(args, " "), c, out.String(), errb.String())
+		}
+	}
+}
+
+// TestDemoHelpListsOnlyItsFlags: demo offers the settings the data it
+// loads depends on, not the server's (listening, workers, e-mail, OIDC…).
+func TestDemoHelpListsOnlyItsFlags(t *testing.T) {
+	var out bytes.Buffer
+	if c := Main(context.Background(), []string{"demo", "--help"}, &out, io.Discard); c != 0 {
+		t.Fatalf("demo --help: exit %d", c)
+	}
+	var got []string
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(out.String(), -1) {
+		got = append(got, m[1])
+	}
+	slices.Sort(got)
+	want := []string{"addr", "base-url", "blob-url", "data-dir", "database-url", "log-format", "log-level", "permit-catalogue-file", "secret-key-file"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("demo --help flags (-want +got):\n%s\n%s", d, out.String())
 	}
 }

@@ -158,20 +158,6 @@ func normalize(e Entry, now func() time.Time) (Record, error) {
 	}, nil
 }
 
-// isHex64 reports whether s is a lower-case hex SHA-256.
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // Messages are the audit log's error texts.
 //
 //go:embed messages/*.json

@@ -225,6 +225,7 @@ func TestTamperingIsDetected(t *testing.T) {
 		{"update time", exec(`UPDATE audit_log SET at = $1 WHERE seq = 3`, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)), 3, audit.HashMismatch},
 		{"update digest", exec(`UPDATE audit_log SET change_digest = $1 WHERE seq = 3`, otherHash), 3, audit.HashMismatch},
 		{"non-hex digest", exec(`UPDATE audit_log SET change_digest = $1 WHERE seq = 3`, strings.Repeat("zz", 32)), 3, audit.BadDigest},
+		{"upper-case digest", exec(`UPDATE audit_log SET change_digest = $1 WHERE seq = 3`, strings.Repeat("AB", 32)), 3, audit.BadDigest},
 		{"delete middle", exec(`DELETE FROM audit_log WHERE seq = 3`), 3, audit.Missing},
 		{"delete first", exec(`DELETE FROM audit_log WHERE seq = 1`), 1, audit.Missing},
 		{"change prev_hash", exec(`UPDATE audit_log SET prev_hash = $1 WHERE seq = 3`, otherHash), 3, audit.PrevHashMismatch},

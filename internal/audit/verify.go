@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 )
 
@@ -94,7 +95,7 @@ func check(r Record, seq int64, prev string) *Break {
 			what = "the genesis value"
 		}
 		return &Break{Seq: seq, Problem: PrevHashMismatch, Detail: "prev_hash is not " + what}
-	case !isHex64(r.ChangeDigest):
+	case !blob.ValidHash(r.ChangeDigest):
 		return &Break{Seq: seq, Problem: BadDigest, Detail: "change digest is not a hex SHA-256"}
 	case r.ComputeHash() != r.Hash:
 		return &Break{Seq: seq, Problem: HashMismatch, Detail: "stored hash does not match the record's fields"}

@@ -58,7 +58,7 @@ func (s *Store) current(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	c, err := s.readCity(ctx)
-	if err != nil {
+	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
 	sn := &snapshot{prefectures: ps, windows: ws, city: c, taken: time.Now()}
@@ -153,13 +153,15 @@ func (s *Store) City(ctx context.Context) (City, error) {
 	return *sn.city, nil
 }
 
+// readCity reads the city and its territory; errs.NotFound before a
+// reference was loaded.
 func (s *Store) readCity(ctx context.Context) (*City, error) {
 	var c City
 	var boundary string
 	err := s.db.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en, boundary, boundary_source FROM city WHERE id = 1`).
 		Scan(&c.Code, &c.Name.AR, &c.Name.FR, &c.Name.EN, &boundary, &c.BoundarySource)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, errs.E(errs.NotFound, "").Cause(errors.New("district: no city loaded"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("district: city: %w", err)

@@ -178,6 +178,9 @@ func (h *Handlers) actAsSelf(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handlers) professionData(r *http.Request, v *Visitor) (map[string]any, error) {
 	p, err := h.Service.Profession(r.Context(), v.Actor)
+	if errs.Is(err, errs.NotFound) {
+		p, err = nil, nil // none declared yet: the page offers to declare one
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -490,15 +490,13 @@ func nullID(id int64) any {
 
 // Service: professions and mandates.
 
-// Profession returns the actor's declared profession, nil if none.
+// Profession returns the actor's declared profession; errs.NotFound if
+// none.
 func (s *Service) Profession(ctx context.Context, a authz.Actor) (*Professional, error) {
 	if err := authz.Check(a, authz.ReadProfile, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return nil, err
 	}
 	p, err := s.store.Professional(ctx, s.db, a.Person)
-	if errs.Is(err, errs.NotFound) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -108,8 +108,8 @@ func TestDeclareProfession(t *testing.T) {
 		ctx := context.Background()
 		nadia := e.joinAs(t, "nadia@example.ma", "BK2001", "fr")
 		omar := e.joinAs(t, "omar@example.ma", "BK2002", "ar")
-		if p, err := e.s.Profession(ctx, e.actorOf(t, nadia)); err != nil || p != nil {
-			t.Fatalf("before declaring: %+v %v", p, err)
+		if p, err := e.s.Profession(ctx, e.actorOf(t, nadia)); !errs.Is(err, errs.NotFound) || p != nil {
+			t.Fatalf("before declaring: %+v %v, want errs.NotFound", p, err)
 		}
 		err := e.s.DeclareProfession(ctx, e.actorOf(t, nadia), ProfessionInput{Profession: "plumber", RegistrationNumber: "1"})
 		wantErrKey(t, "unknown profession", err, errs.Invalid, "identity.error.profession")

@@ -61,13 +61,13 @@ func SaveCatalogue(ctx context.Context, d *db.DB, b []byte, actor string, now ti
 	return cat, changed, nil
 }
 
-// ActiveCatalogue returns the catalogue in force in the database, nil when
-// none was imported.
+// ActiveCatalogue returns the catalogue in force in the database;
+// errs.NotFound when none was imported.
 func ActiveCatalogue(ctx context.Context, q db.Querier) (*Catalogue, error) {
 	var content string
 	err := q.QueryRowContext(ctx, `SELECT content FROM permit_catalogues WHERE active`).Scan(&content)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, errs.E(errs.NotFound, "").Cause(errors.New("permit: no catalogue imported"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("permit: active catalogue: %w", err)

@@ -388,8 +388,8 @@ func TestPluralForms(t *testing.T) {
 func TestCatalogueVersionsAreStoredAndOneIsInForce(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		if c, err := ActiveCatalogue(ctx, d); c != nil || err != nil {
-			t.Fatalf("fresh database: %v %v", c, err)
+		if c, err := ActiveCatalogue(ctx, d); c != nil || !errs.Is(err, errs.NotFound) {
+			t.Fatalf("fresh database: %v %v, want errs.NotFound", c, err)
 		}
 		spec := CasablancaSpec()
 		spec.Version = "2025.1"

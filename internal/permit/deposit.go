@@ -111,11 +111,11 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, version int
 		}
 		now := s.now()
 		old, err := bookedAppointment(ctx, tx, f.ID)
-		if err != nil {
+		if err != nil && !errs.Is(err, errs.NotFound) {
 			return err
 		}
 		seq := 0
-		if old != nil {
+		if err == nil {
 			if old.Start.Equal(slot.Start) {
 				ap = old
 				return nil // already booked there: nothing to do
@@ -123,7 +123,7 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, version int
 			if err := s.changeable(old, now); err != nil {
 				return err
 			}
-			if _, err := s.releaseAppointment(ctx, tx, f.ID, AppointmentMoved, now); err != nil {
+			if err := s.releaseAppointment(ctx, tx, f.ID, AppointmentMoved, now); err != nil {
 				return err
 			}
 			seq = old.Sequence + 1
@@ -184,16 +184,16 @@ func (s *Service) CancelAppointment(ctx context.Context, a authz.Actor, id int64
 		}
 		now := s.now()
 		old, err := bookedAppointment(ctx, tx, f.ID)
+		if errs.Is(err, errs.NotFound) {
+			return errs.E(errs.Conflict, "permit.error.no_appointment").Cause(err)
+		}
 		if err != nil {
 			return err
-		}
-		if old == nil {
-			return errs.E(errs.Conflict, "permit.error.no_appointment")
 		}
 		if err := s.changeable(old, now); err != nil {
 			return err
 		}
-		if _, err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
+		if err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
 			return err
 		}
 		if err := closeDeadlines(ctx, tx, f.ID, "dropped", now, "receipt"); err != nil {
@@ -243,22 +243,23 @@ func takeSlot(ctx context.Context, tx *db.Tx, window string, slot calendar.Slot)
 	return nil
 }
 
-// releaseAppointment ends a file's booked appointment with status and
-// frees its place; it returns the appointment, nil if there was none.
-func (s *Service) releaseAppointment(ctx context.Context, tx *db.Tx, fileID int64, status string, now time.Time) (*Appointment, error) {
-	var ap Appointment
+// releaseAppointment ends a file's booked appointment, if it has one,
+// with status and frees its place.
+func (s *Service) releaseAppointment(ctx context.Context, tx *db.Tx, fileID int64, status string, now time.Time) error {
+	var window string
+	var start time.Time
 	err := tx.QueryRowContext(ctx, `UPDATE permit_appointments SET status = $1, updated_at = $2
-		WHERE file_id = $3 AND status = 'booked' RETURNING id, window_code, starts_at, ends_at, sequence`,
-		status, now, fileID).Scan(&ap.ID, &ap.Window, &ap.Start, &ap.End, &ap.Sequence)
+		WHERE file_id = $3 AND status = 'booked' RETURNING window_code, starts_at`,
+		status, now, fileID).Scan(&window, &start)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil // none booked: nothing to release
 	}
 	if err != nil {
-		return nil, fmt.Errorf("permit: release appointment: %w", err)
+		return fmt.Errorf("permit: release appointment: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE permit_slots SET booked = booked - 1 WHERE window_code = $1 AND starts_at = $2
-		AND booked > 0`, ap.Window, ap.Start); err != nil {
-		return nil, fmt.Errorf("permit: release slot: %w", err)
+		AND booked > 0`, window, start); err != nil {
+		return fmt.Errorf("permit: release slot: %w", err)
 	}
-	return &ap, nil
+	return nil
 }

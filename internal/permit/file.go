@@ -9,9 +9,13 @@ import (
 )
 
 // State is where a permit file stands. The states and the transitions
-// between them are the whole workflow: nothing changes a file's state but
-// (*Service).transition, which checks the transition table, asks the
-// authorization policy and locks the file's version.
+// between them (the Transitions table) are the whole workflow: nothing
+// changes a file's state but a transition of the table, checked by
+// checkTransition. An actor's transitions go through (*Service).transition
+// (Submit through its own path, for its completeness check and routing),
+// which checks the table, asks the authorization policy and saves the file
+// only at the version the caller saw; the legal clock applies the silence
+// rule (TTacit) the same way, with no actor.
 type State string
 
 const (

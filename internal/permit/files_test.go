@@ -83,10 +83,10 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	e := &env{d: d, clock: c, blobs: dir}
 	e.s = NewService(d, Casablanca(), calendar.Default(), bs, n, identity.NewStore(d), places, nil, Config{
 		BaseURL: "https://madina.test", Now: c.now,
-		Locate: Locator(func() (geo.Geometry, i18n.Text, error) {
+		Locate: Locator(func(context.Context) (geo.Geometry, i18n.Text, error) {
 			return testBoundary, i18n.Text{AR: "الدار البيضاء", FR: "Casablanca", EN: "Casablanca"}, nil
 		}),
-		InspectPDF: func(r io.ReaderAt, size int64) (int, error) {
+		InspectPDF: func(_ context.Context, r io.ReaderAt, size int64) (int, error) {
 			info, err := pdf.Inspect(r, size)
 			return info.Pages, err
 		}})
@@ -678,6 +678,9 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 		e.clock.t = slots[0].Start.Add(-time.Hour)
 		err = e.s.CancelAppointment(ctx, arch, files[0].ID, 0)
 		wantErr(t, err, errs.Conflict, "permit.error.change_notice")
+		// Cancelling what was never booked.
+		err = e.s.CancelAppointment(ctx, arch, files[2].ID, 0)
+		wantErr(t, err, errs.Conflict, "permit.error.no_appointment")
 	})
 }
 

@@ -1,6 +1,7 @@
 package permit
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,16 +12,16 @@ import (
 )
 
 // Territory gives the city's boundary and name, as currently loaded.
-type Territory func() (boundary geo.Geometry, city i18n.Text, err error)
+type Territory func(ctx context.Context) (boundary geo.Geometry, city i18n.Text, err error)
 
 // Locator returns the check of parcel locations against a city's
 // territory: a GeoJSON Point or Polygon, or else a latitude and longitude as
 // typed, which must lie inside the boundary (the city is named in the
 // refusal). The territory is asked each time, so that a newly imported
 // boundary applies at once.
-func Locator(territory Territory) func(geojson, lat, lon string) (Location, error) {
-	return func(gj, lat, lon string) (Location, error) {
-		boundary, city, err := territory()
+func Locator(territory Territory) func(ctx context.Context, geojson, lat, lon string) (Location, error) {
+	return func(ctx context.Context, gj, lat, lon string) (Location, error) {
+		boundary, city, err := territory(ctx)
 		if err != nil {
 			return Location{}, fmt.Errorf("permit: the city's territory: %w", err)
 		}

@@ -52,9 +52,9 @@ type Config struct {
 	BaseURL string
 	// Locate checks a location typed by an applicant (a GeoJSON geometry,
 	// or a latitude and longitude) and that it lies inside the city.
-	Locate func(geojson, lat, lon string) (Location, error)
+	Locate func(ctx context.Context, geojson, lat, lon string) (Location, error)
 	// InspectPDF checks an uploaded PDF's structure and returns its pages.
-	InspectPDF func(r io.ReaderAt, size int64) (int, error)
+	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
 	Now        func() time.Time
 	// Silent sends no notices: for loading demonstration files, whose
 	// people must not get hundreds of messages.
@@ -156,7 +156,7 @@ func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in 
 	}
 	f.Location, f.Lon, f.Lat = "", 0, 0
 	if strings.TrimSpace(in.GeoJSON+in.Lat+in.Lon) != "" {
-		loc, err := s.cfg.Locate(in.GeoJSON, in.Lat, in.Lon)
+		loc, err := s.cfg.Locate(ctx, in.GeoJSON, in.Lat, in.Lon)
 		if err != nil {
 			return err
 		}
@@ -506,7 +506,10 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	if v.Deadlines, err = deadlines(ctx, s.db, f.ID, false); err != nil {
 		return nil, err
 	}
-	if v.Appointment, err = bookedAppointment(ctx, s.db, f.ID); err != nil {
+	switch v.Appointment, err = bookedAppointment(ctx, s.db, f.ID); {
+	case errs.Is(err, errs.NotFound):
+		v.Appointment = nil // none booked
+	case err != nil:
 		return nil, err
 	}
 	if f.Window != "" {
@@ -592,8 +595,9 @@ func (e *Incomplete) Error() string {
 	return "permit: incomplete: fields " + strings.Join(e.Fields, ",") + "; documents " + strings.Join(e.Documents, ",")
 }
 
-// incomplete checks that a file has all it needs to be submitted.
-func (s *Service) incomplete(ctx context.Context, q db.Querier, k *Kind, f *File) (*Incomplete, error) {
+// complete checks that a file has all it needs to be submitted: if not,
+// the error (of kind errs.Invalid) lists what is missing.
+func (s *Service) complete(ctx context.Context, q db.Querier, k *Kind, f *File) error {
 	in := &Incomplete{}
 	for _, fd := range k.Fields {
 		if fd.Required && strings.TrimSpace(f.Fields[fd.Code]) == "" {
@@ -614,13 +618,13 @@ func (s *Service) incomplete(ctx context.Context, q db.Querier, k *Kind, f *File
 	}
 	ds, err := documents(ctx, q, f.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, in.Documents = k.Checklist(f.Fields, ds)
 	if len(in.Fields) == 0 && len(in.Documents) == 0 {
-		return nil, nil
+		return nil
 	}
-	return in, nil
+	return incompleteError(in)
 }
 
 // incompleteError is the user's error for an incomplete file.
@@ -657,12 +661,8 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, id int64, version i
 			}
 			f.CatalogueVersion = s.cat.Version
 		}
-		in, err := s.incomplete(ctx, tx, k, f)
-		if err != nil {
+		if err := s.complete(ctx, tx, k, f); err != nil {
 			return err
-		}
-		if in != nil {
-			return incompleteError(in)
 		}
 		now := s.now()
 		data := map[string]any{}
@@ -711,11 +711,11 @@ func (s *Service) guard(a authz.Actor, t Transition, f *File, k *Kind, version i
 
 // Withdraw ends a file before acceptance, at the applicant's wish.
 func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TWithdraw, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TWithdraw, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		if err := closeDeadlines(ctx, tx, f.ID, "dropped", now); err != nil {
 			return nil, err
 		}
-		if _, err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
+		if err := s.releaseAppointment(ctx, tx, f.ID, AppointmentCancelled, now); err != nil {
 			return nil, err
 		}
 		f.ClosedAt = &now
@@ -724,8 +724,13 @@ func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version
 	})
 }
 
-// simple runs a transition whose effects fn applies to f.
-func (s *Service) simple(ctx context.Context, a authz.Actor, id int64, version int, name string,
+// transition moves file id along the transition called name for actor
+// a, in one transaction: it checks the transition table, asks the
+// authorization policy, refuses a version other than the one the caller
+// saw, lets fn apply the transition's effects to f, then saves the file
+// (only if its version is still the one read), records the event in the
+// history and tells the people concerned.
+func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, version int, name string,
 	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error)) (*File, error) {
 	var f *File
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -779,7 +784,7 @@ func (s *Service) Ask(ctx context.Context, a authz.Actor, id int64, version int,
 // has added what was asked; its deadlines resume, pushed back by the
 // pause.
 func (s *Service) Answer(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TAnswer, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TAnswer, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		if err := s.resume(ctx, tx, f.ID, now); err != nil {
 			return nil, err
 		}
@@ -794,7 +799,7 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 	if utf8.RuneCountInString(note) > 2000 {
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("note")
 	}
-	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		k, err := s.kindOf(ctx, tx, f)
 		if err != nil {
 			return nil, err
@@ -843,19 +848,15 @@ func (s *Service) resume(ctx context.Context, tx *db.Tx, fileID int64, now time.
 // legal clock starts, and it waits for the committee (urban) or the
 // officer's decision (economic).
 func (s *Service) Accept(ctx context.Context, a authz.Actor, id int64, version int) (*File, error) {
-	return s.simple(ctx, a, id, version, TAccept, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, TAccept, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		k, err := s.kindOf(ctx, tx, f)
 		if err != nil {
 			return nil, err
 		}
-		in, err := s.incomplete(ctx, tx, k, f)
-		if err != nil {
+		// Documents cannot vanish, but figures may have made a new item
+		// required since: the window cannot accept what is missing.
+		if err := s.complete(ctx, tx, k, f); err != nil {
 			return nil, err
-		}
-		if in != nil {
-			// Documents cannot vanish, but figures may have made a new item
-			// required since: the window cannot accept what is missing.
-			return nil, incompleteError(in)
 		}
 		year := calendar.DateOf(now).Year
 		n, err := nextNumber(ctx, tx, f.Window, year)
@@ -902,7 +903,7 @@ func (s *Service) Decide(ctx context.Context, a authz.Actor, id int64, version i
 	if utf8.RuneCountInString(reason) > 2000 {
 		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("reason")
 	}
-	return s.simple(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+	return s.transition(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
 		return s.close(ctx, tx, f, reason, now)
 	})
 }

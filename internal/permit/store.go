@@ -386,13 +386,14 @@ func closeDeadlines(ctx context.Context, tx *db.Tx, fileID int64, outcome string
 	return nil
 }
 
-// appointment returns the file's booked appointment, nil if none.
+// bookedAppointment returns the file's booked appointment; errs.NotFound
+// if it has none.
 func bookedAppointment(ctx context.Context, q db.Querier, fileID int64) (*Appointment, error) {
 	var a Appointment
 	err := q.QueryRowContext(ctx, `SELECT id, window_code, starts_at, ends_at, status, sequence FROM permit_appointments
 		WHERE file_id = $1 AND status = 'booked'`, fileID).Scan(&a.ID, &a.Window, &a.Start, &a.End, &a.Status, &a.Sequence)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, errs.E(errs.NotFound, "").Cause(fmt.Errorf("permit: file %d has no booked appointment", fileID))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("permit: appointment: %w", err)

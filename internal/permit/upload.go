@@ -89,7 +89,7 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 			if ct != "application/pdf" || s.cfg.InspectPDF == nil {
 				return nil
 			}
-			n, err := s.cfg.InspectPDF(r, size)
+			n, err := s.cfg.InspectPDF(ctx, r, size)
 			pages = n
 			return err
 		}})

@@ -144,8 +144,9 @@ func Open(ctx context.Context, rawURL, dataDir string) (Store, error) {
 	}
 }
 
-// ValidHash reports whether s is a SHA-256 as blobs are named: 64
-// lowercase hexadecimal digits.
+// ValidHash reports whether s is a SHA-256 as Madina writes one: 64
+// lowercase hexadecimal digits. Blobs are named so, and the audit log
+// writes its change digests so; this is the one check of that form.
 func ValidHash(s string) bool {
 	if len(s) != 64 {
 		return false

@@ -169,12 +169,21 @@ func (f *Flags) Database() {
 	f.str(&f.c.LogFormat, "log-format", "json", "log format: json or text")
 }
 
-// Server registers the settings of `serve`.
-func (f *Flags) Server() {
+// Data registers the settings of a command that writes data the way the
+// server does (demo): the database's, the file store, the secret key, the
+// permit catalogue and the public URL of links in messages.
+func (f *Flags) Data() {
 	f.Database()
-	f.str(&f.c.Addr, "addr", ":8080", "address to listen on")
+	f.str(&f.c.Addr, "addr", ":8080", "address the server listens on, which gives the default --base-url")
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
+	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
+	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
+}
+
+// Server registers the settings of `serve`.
+func (f *Flags) Server() {
+	f.Data()
 	f.boolean(&f.c.TrustProxy, "trust-proxy", false, "trust X-Forwarded-Proto and X-Forwarded-For from a TLS-terminating proxy in front")
 	f.integer(&f.c.ProxyHops, "trusted-proxy-hops", 1, "with --trust-proxy, how many proxies in front append to X-Forwarded-For: the client's address is that many entries from the right")
 	f.integer(&f.c.UploadMaxVersions, "upload-max-versions", 20, "versions one checklist item of a file may have")
@@ -185,8 +194,6 @@ func (f *Flags) Server() {
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
 	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
-	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
-	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 	f.Notify()
 	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
 	f.str(&f.c.OIDC.ClientID, "oidc-client-id", "", "client ID registered with the identity provider")

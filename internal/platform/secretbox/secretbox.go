@@ -6,16 +6,14 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-
-	"golang.org/x/crypto/hkdf"
 )
 
 // KeySize is the size of the server key in bytes.
@@ -56,8 +54,8 @@ func New(key []byte) (*Box, error) {
 }
 
 func derive(master []byte, label string) []byte {
-	k := make([]byte, KeySize)
-	if _, err := io.ReadFull(hkdf.New(sha256.New, master, nil, []byte(label)), k); err != nil {
+	k, err := hkdf.Key(sha256.New, master, nil, label, KeySize)
+	if err != nil {
 		panic(err) // 32 bytes are far below HKDF-SHA256's limit
 	}
 	return k
