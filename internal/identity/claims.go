@@ -215,11 +215,14 @@ func (s *Service) ClaimLegalPerson(ctx context.Context, a authz.Actor, in ClaimI
 			if s.cfg.InspectPDF == nil {
 				return nil
 			}
-			_, err := s.cfg.InspectPDF(r, size)
+			_, err := s.cfg.InspectPDF(ctx, r, size)
 			return err
 		}})
+	if e := errs.As(err); e != nil {
+		return 0, e.OnField("evidence")
+	}
 	if err != nil {
-		return 0, errs.As(err).OnField("evidence")
+		return 0, err
 	}
 	var id int64
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {

@@ -49,7 +49,7 @@ func (e *env) withBlobs(t *testing.T) blob.Store {
 		t.Fatal(err)
 	}
 	e.s.cfg.Blobs = bs
-	e.s.cfg.InspectPDF = func(r io.ReaderAt, size int64) (int, error) {
+	e.s.cfg.InspectPDF = func(_ context.Context, r io.ReaderAt, size int64) (int, error) {
 		info, err := pdf.Inspect(r, size)
 		return info.Pages, err
 	}

@@ -44,7 +44,7 @@ type Config struct {
 	LockFor         time.Duration // how long it stays locked [15m]
 	Blobs           blob.Store    // evidence of claims to represent a legal person
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
-	InspectPDF func(r io.ReaderAt, size int64) (pages int, err error)
+	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
 	Now        func() time.Time
 }
 
