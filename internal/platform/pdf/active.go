@@ -30,6 +30,7 @@ var activeNames = map[string]bool{
 	"EmbeddedFile":  true, // an attached file (an executable, say)
 	"EmbeddedFiles": true, // the document's tree of attached files
 	"GoToE":         true, // opens an attached PDF
+	"GoToR":         true, // opens another file, on a network share too (leaks Windows credentials)
 	"RichMedia":     true, // Flash and other embedded players
 	"SubmitForm":    true, // sends the form's data to an address
 	"ImportData":    true, // reads form data from another file

