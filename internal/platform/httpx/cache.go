@@ -72,15 +72,23 @@ func (g *guardWriter) Write(b []byte) (int, error) {
 	return g.ResponseWriter.Write(b)
 }
 
+// proxyHeaders are headers, in canonical form, that proxies and CDNs add
+// to say whom they relay; any of them (or any X-Forwarded-* and
+// X-Original-*) means the request was relayed.
+var proxyHeaders = map[string]bool{
+	"Forwarded": true, "Via": true, "X-Real-Ip": true, "True-Client-Ip": true, "X-Client-Ip": true,
+	"Cf-Connecting-Ip": true, "Fastly-Client-Ip": true, "X-Cluster-Client-Ip": true,
+}
+
 // Unwrap lets http.ResponseController reach the connection.
 func (g *guardWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
 // FromThisMachine reports whether r came straight from this machine: a
-// loopback peer and no forwarding header (a proxy on this machine relays
-// other people's requests).
+// loopback peer and no header a proxy adds (a proxy on this machine relays
+// other people's requests, and not every proxy writes X-Forwarded-For).
 func FromThisMachine(r *http.Request) bool {
-	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"} {
-		if len(r.Header.Values(h)) > 0 {
+	for name := range r.Header {
+		if proxyHeaders[name] || strings.HasPrefix(name, "X-Forwarded-") || strings.HasPrefix(name, "X-Original-") {
 			return false
 		}
 	}

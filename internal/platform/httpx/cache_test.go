@@ -50,19 +50,23 @@ func TestCacheGuard(t *testing.T) {
 
 func TestFromThisMachine(t *testing.T) {
 	for _, c := range []struct {
-		remote, xff string
-		want        bool
+		remote, header string
+		want           bool
 	}{
-		{"127.0.0.1:1", "", true}, {"[::1]:1", "", true}, {"192.0.2.1:1", "", false},
-		{"127.0.0.1:1", "203.0.113.7", false}, {"10.0.0.1:1", "", false},
+		{"127.0.0.1:1", "", true}, {"[::1]:1", "", true}, {"192.0.2.1:1", "", false}, {"10.0.0.1:1", "", false},
+		{"127.0.0.1:1", "X-Forwarded-For", false}, {"127.0.0.1:1", "Forwarded", false}, {"127.0.0.1:1", "X-Real-IP", false},
+		{"127.0.0.1:1", "Via", false}, {"127.0.0.1:1", "X-Forwarded-Proto", false}, {"127.0.0.1:1", "X-Forwarded-Host", false},
+		{"127.0.0.1:1", "True-Client-IP", false}, {"127.0.0.1:1", "X-Client-IP", false},
+		{"127.0.0.1:1", "X-Original-Forwarded-For", false}, {"127.0.0.1:1", "CF-Connecting-IP", false},
+		{"127.0.0.1:1", "Accept-Language", true},
 	} {
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		r.RemoteAddr = c.remote
-		if c.xff != "" {
-			r.Header.Set("X-Forwarded-For", c.xff)
+		if c.header != "" {
+			r.Header.Set(c.header, "203.0.113.7")
 		}
 		if got := FromThisMachine(r); got != c.want {
-			t.Errorf("%s %q: %v", c.remote, c.xff, got)
+			t.Errorf("%s %q: %v, want %v", c.remote, c.header, got, c.want)
 		}
 	}
 }
