@@ -96,7 +96,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 			t.Fatalf("her file page: %d", code)
 		}
 		code, body, _ = souad.post(page, page+"/accept", url.Values{"version": {souad.version(page)}})
-		if code != http.StatusForbidden || !strings.Contains(body, "vous ne pouvez pas le traiter. Un collègue doit s’en charger") {
+		if code != http.StatusForbidden || !strings.Contains(body, "vous ne pouvez pas agir officiellement. Un collègue doit s’en charger") {
 			t.Fatalf("accepting her own file: %d\n%s", code, grep(body, "alert"))
 		}
 		code, _, _ = souad.post(page, page+"/return", url.Values{"version": {souad.version(page)}, "note": {"Il manque une pièce."}})
@@ -147,7 +147,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 			t.Fatal("the city agent's queue does not mark her file")
 		}
 		code, body, _ = city.post(page, page+"/accept", url.Values{"version": {city.version(page)}})
-		if code != http.StatusForbidden || !strings.Contains(body, "You are involved in this case") {
+		if code != http.StatusForbidden || !strings.Contains(body, "You are personally involved in what this action concerns") {
 			t.Fatalf("accepting her own building file: %d", code)
 		}
 		cityColleague := newBrowser(t, srv)
