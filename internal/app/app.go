@@ -198,6 +198,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.seedReference(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.Identity.FillAssociationKeys(ctx); err != nil {
+		return nil, err
+	}
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
 		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF,
 			Quota: permit.Quota{ItemVersions: cfg.UploadMaxVersions, FileBytes: cfg.UploadMaxFileMB << 20}})
