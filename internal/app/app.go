@@ -190,12 +190,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 	a.Districts = district.NewStore(a.DB)
 	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
-		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts},
+		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts}, Files: permitFiles{a},
 			Blobs: a.Blobs, InspectPDF: inspectPDF})
 	if err != nil {
 		return nil, err
 	}
 	if err := a.seedReference(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.Identity.FillAssociationKeys(ctx); err != nil {
 		return nil, err
 	}
 	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
@@ -300,6 +303,16 @@ func mandateKinds(c *permit.Catalogue) []identity.PermitKind {
 		out = append(out, identity.PermitKind{Code: k.Code, Name: k.Name})
 	}
 	return out
+}
+
+// permitFiles tells identity who owns the file a mandate names. The permit
+// service is built after identity, so it is looked up when asked.
+type permitFiles struct{ a *App }
+
+var _ identity.FileOwners = permitFiles{}
+
+func (p permitFiles) FileOwner(ctx context.Context, ref string) (int64, int64, error) {
+	return p.a.Files.FileOwner(ctx, ref)
 }
 
 // districtPlaces gives identity's back office the territorial reference.

@@ -191,3 +191,41 @@ func TestLegalClaimInTheBackOffice(t *testing.T) {
 		}
 	})
 }
+
+// Every spelling of the demonstration's association number (and of its
+// company's ICE) that a broker might type to register a lookalike leads to
+// the claim instead: the form answers that it is already registered, and
+// nothing new is recorded.
+func TestLegalLookalikeNumbersLeadToTheClaim(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		a := newTestApp(t, d.Engine)
+		ctx := context.Background()
+		if err := a.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := newBrowser(t, srv)
+		b.signIn("fatima.benali@example.ma", false)
+		b.setLang(i18n.FR)
+		before := idOf(t, a.DB, `SELECT count(*) FROM legal_persons`)
+		for _, number := range []string{"2019/0456", " 2019 / 0456 ", "٢٠١٩/٠٤٥٦", "2019-456", "2019-0456", "2019/456", "0456/2019", "２０１９／０４５６"} {
+			form := url.Values{"name": {"Association Sidi Othmane Sport et Culture"}, "association_number": {number}, "role": {"president"}}
+			if code, body, _ := b.post("/me/legal/new/association", "/me/legal/new/association", form); code != http.StatusConflict || !strings.Contains(body, "déjà enregistrée") {
+				t.Errorf("registering the association as %q: %d", number, code)
+			}
+		}
+		for _, ice := range []string{"002 345 678 000 091", "002.345.678.000.091", "٠٠٢٣٤٥٦٧٨٠٠٠٠٩١", "００２３４５６７８０００ ０９１", "002\u2009345\u2009678\u2009000\u2009091"} {
+			form := url.Values{"name": {"Copie"}, "ice": {ice}, "rc": {"458921"}, "role": {"manager"}}
+			if code, _, _ := b.post("/me/legal/new/company", "/me/legal/new/company", form); code != http.StatusConflict {
+				t.Errorf("registering the company as %q: %d", ice, code)
+			}
+		}
+		if n := idOf(t, a.DB, `SELECT count(*) FROM legal_persons`); n != before {
+			t.Fatalf("%d legal persons after the lookalikes, were %d", n, before)
+		}
+		if code, _, _ := b.postClaim("/me/legal/claim/association", url.Values{"number": {"0456-2019"}, "role": {"president"}}, "pv.pdf", onePagePDF()); code != http.StatusSeeOther {
+			t.Fatalf("claiming by another spelling: %d", code)
+		}
+	})
+}

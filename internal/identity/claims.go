@@ -18,7 +18,6 @@ import (
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
-	"madina/internal/platform/textnorm"
 )
 
 // A legal person registers once: its ICE (companies) or registration
@@ -66,13 +65,13 @@ type ClaimInput struct {
 	Role   string
 }
 
-// registryKey is how a legal person's number is compared: a company's ICE
-// (digits only) or an association's number upper case, ASCII digits,
-// without spaces. The database's unique indexes compare the same keys.
+// registryKey is how a legal person's number is compared: a company's
+// ICEKey or an association's AssociationKey, once the number is checked.
+// The database's unique indexes hold the same keys (ice, association_key).
 func registryKey(kind, number string) (string, error) {
 	switch kind {
 	case Company:
-		ice := iceSeparators.Replace(textnorm.Digits(strings.TrimSpace(number)))
+		ice := ICEKey(number)
 		if !ValidICE(ice) {
 			return "", errs.E(errs.Invalid, "identity.error.ice").OnField("number")
 		}
@@ -82,7 +81,7 @@ func registryKey(kind, number string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return strings.ReplaceAll(n, " ", ""), nil
+		return AssociationKey(n), nil
 	}
 	return "", errs.E(errs.Invalid, "identity.error.legal_kind").OnField("kind")
 }
@@ -91,7 +90,7 @@ func registryKey(kind, number string) (string, error) {
 func (s *Store) legalByKey(ctx context.Context, q db.Querier, kind, key string) (LegalPerson, error) {
 	where := `l.ice = $1`
 	if kind == Association {
-		where = `replace(l.association_number, ' ', '') = $1`
+		where = `l.association_key = $1`
 	}
 	l, err := scanLegal(q.QueryRowContext(ctx, `SELECT `+legalColumns+` FROM legal_persons l WHERE `+where, key))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -218,14 +218,15 @@ func TestLegalNumbersAreUniqueInTheDatabase(t *testing.T) {
 		for _, c := range []struct{ name, ice, rc, number string }{
 			{"same number", "", "", "23/2019"},
 			{"same number, spaced", "", "", "23 / 2019"},
+			{"same number, turned round", "", "", "2019-023"},
 			{"same ICE", "001234567000089", "999", ""},
 		} {
-			kind := Association
+			kind, key := Association, AssociationKey(c.number)
 			if c.ice != "" {
-				kind = Company
+				kind, key = Company, ""
 			}
-			_, err := d.ExecContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, created_by, created_at)
-				VALUES ($1, 'Copie', '', $2, $3, $4, $5, $6)`, kind, nullString(c.ice), nullString(c.rc), nullString(c.number), youssef.id, now)
+			_, err := d.ExecContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, association_key, created_by, created_at)
+				VALUES ($1, 'Copie', '', $2, $3, $4, $5, $6, $7)`, kind, nullString(c.ice), nullString(c.rc), nullString(c.number), nullString(key), youssef.id, now)
 			if !db.IsUniqueViolation(err) {
 				t.Errorf("%s: %v, want a unique violation", c.name, err)
 			}

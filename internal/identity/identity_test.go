@@ -77,6 +77,20 @@ type env struct {
 	rec   *recorder
 	clock *clock
 	d     *db.DB
+	files fileTable // the permit files mandates may name, by reference
+}
+
+// fileTable stands for the permit capability (which imports identity, so
+// cannot be built here) answering who owns a file: {person, legal} by
+// reference. The application's tests use the real one.
+type fileTable map[string][2]int64
+
+func (f fileTable) FileOwner(_ context.Context, ref string) (int64, int64, error) {
+	o, ok := f[ref]
+	if !ok {
+		return 0, 0, errs.E(errs.NotFound, "")
+	}
+	return o[0], o[1], nil
 }
 
 var fastHasher = func() *password.Hasher {
@@ -101,11 +115,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	}
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	rec := &recorder{real: n}
-	s, err := NewService(d, rec, fastHasher, box, log, Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds})
+	files := fileTable{}
+	s, err := NewService(d, rec, fastHasher, box, log, Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds, Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{s: s, rec: rec, clock: c, d: d}
+	return &env{s: s, rec: rec, clock: c, d: d, files: files}
 }
 
 // testKinds are permit kinds as the catalogue gives them to identity.

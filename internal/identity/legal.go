@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/textnorm"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Kinds of legal person.
@@ -74,9 +77,75 @@ const maxLegalName = 200
 var (
 	// Trade register and association numbers: letters, digits, and the
 	// separators registries print ("123456", "RC 12/2019", "CASA-1234").
-	registryNumberRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9 ./-]*$`)
-	iceSeparators    = strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "")
+	registryNumberRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9 ./_-]*$`)
 )
+
+// foldRegistry reads a number as a person types it: NFKC (fullwidth digits
+// and letters, no-break and thin spaces become ASCII) and Arabic-Indic and
+// Persian digits as ASCII digits.
+func foldRegistry(s string) string { return textnorm.Digits(norm.NFKC.String(s)) }
+
+// isRegistrySeparator reports whether r only separates the groups of a
+// registration number: any space, '/', '-', '.', '_'.
+func isRegistrySeparator(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune("/-._", r) }
+
+// ICEKey is a company's ICE as stored and compared: its digits, whatever
+// the digits' script and the separators typed between them. Whether it is
+// an ICE at all is ValidICE's to say.
+func ICEKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isRegistrySeparator(r) {
+			return -1
+		}
+		return r
+	}, foldRegistry(s))
+}
+
+// AssociationKey is how an association's registration number is compared
+// (and kept unique, in the association_key column): digits folded to ASCII,
+// letters upper case, split at every separator and every change between
+// digits and letters, leading zeros of each number dropped, and the groups
+// sorted, so that "2019/0456", "2019-456", "0456/2019" and "٢٠١٩ / ٠٤٥٦"
+// are one number. Sorting may join two numbers that differ only in the
+// order of their groups: that leads to a claim that staff decide, while a
+// missed match would let a second "same" association register unchecked.
+func AssociationKey(number string) string {
+	var groups []string
+	var cur strings.Builder
+	class := 0 // 0 separator, 1 digit, 2 letter
+	flush := func() {
+		if cur.Len() == 0 {
+			return
+		}
+		g := cur.String()
+		if class == 1 {
+			if g = strings.TrimLeft(g, "0"); g == "" {
+				g = "0"
+			}
+		}
+		groups = append(groups, g)
+		cur.Reset()
+	}
+	for _, r := range strings.ToUpper(foldRegistry(number)) {
+		c := 2
+		switch {
+		case r >= '0' && r <= '9':
+			c = 1
+		case isRegistrySeparator(r) || !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			c = 0
+		}
+		if c != class {
+			flush()
+		}
+		class = c
+		if c != 0 {
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	slices.Sort(groups)
+	return strings.Join(groups, "-")
+}
 
 // Validate checks and normalises the input: a company needs its ICE and
 // trade register number, an association its registration number; the
@@ -98,7 +167,7 @@ func (in *LegalInput) Validate() error {
 	switch in.Kind {
 	case Company:
 		in.AssociationNumber = ""
-		in.ICE = iceSeparators.Replace(textnorm.Digits(strings.TrimSpace(in.ICE)))
+		in.ICE = ICEKey(in.ICE)
 		if !ValidICE(in.ICE) {
 			return errs.E(errs.Invalid, "identity.error.ice").OnField("ice")
 		}
@@ -146,10 +215,10 @@ func cleanLegalName(field, s string, required bool) (string, error) {
 	return s, nil
 }
 
-// cleanRegistryNumber normalises a registration number: upper case, ASCII
-// digits, single spaces; it must hold a digit.
+// cleanRegistryNumber normalises a registration number: NFKC, upper case,
+// ASCII digits, single spaces; it must hold a digit.
 func cleanRegistryNumber(field, s string, max int, key string) (string, error) {
-	s = strings.ToUpper(strings.Join(strings.Fields(textnorm.Digits(s)), " "))
+	s = strings.ToUpper(strings.Join(strings.Fields(foldRegistry(s)), " "))
 	if s == "" {
 		return "", errs.E(errs.Invalid, "identity.error.required").OnField(field)
 	}
@@ -172,9 +241,9 @@ func scanLegal(row interface{ Scan(...any) error }, extra ...any) (LegalPerson, 
 }
 
 // createLegalPerson records a legal person and its first representative.
-// A legal person registers once (a company's ICE, an association's number
-// compared without spaces; unique in the database too): a second
-// registration is a conflict that leads to a claim.
+// A legal person registers once (a company's ICE, an association's
+// AssociationKey; unique in the database too): a second registration is a
+// conflict that leads to a claim.
 func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput, personID int64, now time.Time) (int64, error) {
 	field, number := "ice", in.ICE
 	if in.Kind == Association {
@@ -190,10 +259,14 @@ func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput,
 	} else if !errs.Is(err, errs.NotFound) {
 		return 0, err
 	}
+	associationKey := ""
+	if in.Kind == Association {
+		associationKey = key
+	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), personID, now).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, association_key, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), nullString(associationKey), personID, now).Scan(&id)
 	if db.IsUniqueViolation(err) {
 		// Registered by someone else between the check and the insert.
 		return 0, taken.Cause(err)
@@ -361,4 +434,46 @@ func (s *Service) ActAsSelf(ctx context.Context, a authz.Actor, tokenHash string
 			Change: map[string]any{"acting_for": 0, "before": before}, At: now})
 		return err
 	})
+}
+
+// FillAssociationKeys gives its key to every association registered before
+// the association_key column existed (it runs at start-up; a database that
+// already has them all does one query). Two associations of one key, which
+// the old comparison let through, keep the first its key and are logged for
+// staff to merge; registrations of that key meet the first one.
+func (s *Service) FillAssociationKeys(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, association_number FROM legal_persons
+		WHERE association_number IS NOT NULL AND association_key IS NULL ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("identity: associations without a key: %w", err)
+	}
+	type row struct {
+		id     int64
+		number string
+	}
+	var todo []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.number); err != nil {
+			rows.Close()
+			return fmt.Errorf("identity: associations without a key: %w", err)
+		}
+		todo = append(todo, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("identity: associations without a key: %w", err)
+	}
+	for _, r := range todo {
+		key := AssociationKey(r.number)
+		_, err := s.db.ExecContext(ctx, `UPDATE legal_persons SET association_key = $1 WHERE id = $2`, key, r.id)
+		if db.IsUniqueViolation(err) {
+			s.log.Warn("identity: two associations share a registration number; merge them", "legal_person", r.id, "key", key)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("identity: association key of %d: %w", r.id, err)
+		}
+	}
+	return nil
 }

@@ -106,6 +106,39 @@ func (p Party) Resource() authz.Resource {
 	return authz.Resource{OwnerPerson: p.Person}
 }
 
+// FileOwners tells who owns a permit file, by its reference. The permit
+// capability answers (identity does not import it; the application wires
+// it in Config.Files). A reference no file has is errs.NotFound.
+type FileOwners interface {
+	FileOwner(ctx context.Context, ref string) (ownerPerson, ownerLegal int64, err error)
+}
+
+// errMandateFile is the answer to a file-scoped mandate whose reference is
+// not one of the grantor's files: the same whether no file has it or
+// someone else's does, so that references cannot be probed.
+const errMandateFile = "identity.mandate_refs.error.file"
+
+// checkMandateFile requires a file-scoped mandate's file to exist and to
+// be the grantor's own: the person's in their own name, or the legal
+// person's they act for.
+func (s *Service) checkMandateFile(ctx context.Context, owner authz.Resource, ref string) error {
+	refused := errs.E(errs.Invalid, errMandateFile).OnField("file_ref")
+	if s.cfg.Files == nil {
+		return refused.Cause(errors.New("identity: no file owners wired: file mandates refused"))
+	}
+	person, legal, err := s.cfg.Files.FileOwner(ctx, ref)
+	if errs.Is(err, errs.NotFound) {
+		return refused
+	}
+	if err != nil {
+		return err
+	}
+	if owner.OwnerLegal != 0 && legal == owner.OwnerLegal || owner.OwnerLegal == 0 && legal == 0 && person == owner.OwnerPerson {
+		return nil
+	}
+	return refused.Cause(fmt.Errorf("identity: file %s is not the grantor's", ref))
+}
+
 // Mandate lets a professional act for an owner, for one file or for every
 // file of a permit kind, from Starts until Ends.
 type Mandate struct {
@@ -203,7 +236,7 @@ func (in *MandateInput) Validate(now time.Time, kinds []PermitKind) (time.Time, 
 		}
 	case ScopeFile:
 		in.PermitKind = ""
-		in.FileRef = strings.TrimSpace(textnorm.Digits(in.FileRef))
+		in.FileRef = strings.ToUpper(strings.TrimSpace(textnorm.Digits(in.FileRef))) // references are upper case
 		if !fileRefRE.MatchString(in.FileRef) {
 			return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_file").OnField("file_ref")
 		}
@@ -555,6 +588,16 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 	owner := ownerOf(a)
 	if err := authz.Check(a, authz.GrantMandate, owner); err != nil {
 		return 0, err
+	}
+	// A file-scoped mandate names one of the grantor's own files (asked of
+	// the permit capability before the transaction, on its connection).
+	if _, err := in.Validate(s.now(), s.cfg.PermitKinds); err != nil {
+		return 0, err
+	}
+	if in.Scope == ScopeFile {
+		if err := s.checkMandateFile(ctx, owner, in.FileRef); err != nil {
+			return 0, err
+		}
 	}
 	var id, proID int64
 	defer func() {

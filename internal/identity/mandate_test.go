@@ -202,6 +202,7 @@ func TestGrantAndRevokeMandates(t *testing.T) {
 		}
 		_, err = e.s.GrantMandate(ctx, e.actorOf(t, owner), MandateInput{Professional: "archi@example.ma", Scope: ScopeKind, PermitKind: "building"})
 		wantErrKey(t, "the same again", err, errs.Conflict, "identity.error.mandate_exists")
+		e.files["2026/BC/00123"] = [2]int64{owner.id, 0}
 		fileID, err := e.s.GrantMandate(ctx, e.actorOf(t, owner), MandateInput{Professional: "geo@example.ma", Scope: ScopeFile, FileRef: "2026/BC/00123", Until: "2027-05-31"})
 		if err != nil {
 			t.Fatal(err)

@@ -40,6 +40,7 @@ type Config struct {
 	AbsoluteTimeout time.Duration // a session ends this long after sign-in whatever happens [12h]
 	MaxFailures     int           // failed sign-ins before the account locks [5]
 	PermitKinds     []PermitKind  // the kinds a mandate may name: the permit catalogue's
+	Files           FileOwners    // who owns a file a mandate names: the permit capability
 	Places          Places        // arrondissements and windows, for the back office
 	LockFor         time.Duration // how long it stays locked [15m]
 	Blobs           blob.Store    // evidence of claims to represent a legal person

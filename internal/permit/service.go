@@ -1167,3 +1167,20 @@ func (s *Service) Owners(ctx context.Context, a authz.Actor, lang string) ([]Own
 	}
 	return out, nil
 }
+
+var _ identity.FileOwners = (*Service)(nil)
+
+// FileOwner is who owns the file with reference ref: a person or a legal
+// person (identity asks it of the file a mandate names). A reference no
+// file has is not found.
+func (s *Service) FileOwner(ctx context.Context, ref string) (ownerPerson, ownerLegal int64, err error) {
+	var person, legal sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT owner_person_id, owner_legal_id FROM permit_files WHERE ref = $1`, ref).Scan(&person, &legal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, notFound(fmt.Errorf("permit: no file with ref %q", ref))
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("permit: file owner: %w", err)
+	}
+	return person.Int64, legal.Int64, nil
+}

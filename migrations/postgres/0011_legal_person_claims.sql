@@ -1,12 +1,14 @@
--- A legal person registers once. A company's ICE is unique since 0005; an
--- association's registration number now is too, compared without its
--- spaces (the application stores it upper case, with ASCII digits and
--- single spaces, and compares the same key). A database that already holds
--- two associations with one number must merge them before this applies:
---   SELECT replace(association_number, ' ', ''), count(*) FROM legal_persons
---   WHERE association_number IS NOT NULL GROUP BY 1 HAVING count(*) > 1;
-CREATE UNIQUE INDEX legal_persons_association_key ON legal_persons (replace(association_number, ' ', ''))
-	WHERE association_number IS NOT NULL;
+-- A legal person registers once. A company's ICE is unique since 0005 (the
+-- application stores its 15 ASCII digits, whatever was typed). An
+-- association's registration number now is too, through its key: the
+-- application (identity.AssociationKey) folds digits, drops separators and
+-- leading zeros and sorts the groups, so "2019/0456", "2019-456" and
+-- "0456/2019" have one key, and fills the column on every insert (rows from
+-- before this migration at start-up). A second association with a key
+-- already held is refused here too.
+ALTER TABLE legal_persons ADD COLUMN association_key TEXT;
+CREATE UNIQUE INDEX legal_persons_association_key ON legal_persons (association_key)
+	WHERE association_key IS NOT NULL;
 
 -- Someone who registers a legal person already registered claims to
 -- represent it too, with evidence (statutes, minutes naming them: a PDF in
