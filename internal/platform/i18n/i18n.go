@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -69,7 +71,8 @@ func (l Lang) Name() string {
 
 // Catalog maps each language's keys to message templates.
 type Catalog struct {
-	msgs map[Lang]map[string]string
+	msgs   map[Lang]map[string]string
+	misses atomic.Pointer[Misses]
 }
 
 var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_]+)\}`)
@@ -185,6 +188,9 @@ func (c *Catalog) Keys(l Lang) []string {
 func (c *Catalog) T(l Lang, key string, params ...any) string {
 	s, ok := c.msgs[l][key]
 	if !ok {
+		if m := c.misses.Load(); m != nil {
+			m.add(l, key)
+		}
 		s, ok = c.msgs[Default][key]
 		if !ok {
 			return key
@@ -207,6 +213,43 @@ func (c *Catalog) T(l Lang, key string, params ...any) string {
 		}
 		return m
 	})
+}
+
+// Misses records the keys looked up with no text in the language asked
+// for, as "lang:key". It is what tests read to prove that no page shows a
+// raw key or a text in the wrong language, whatever the key's prefix.
+type Misses struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+// TrackMisses starts recording, from now on, every key T (or TMap) looks
+// up without a text in the language asked for, and returns the record (the
+// same one if tracking had already started). What T shows is unchanged: the
+// default language's text, else the key. Production does not track.
+func (c *Catalog) TrackMisses() *Misses {
+	c.misses.CompareAndSwap(nil, &Misses{keys: map[string]bool{}})
+	return c.misses.Load()
+}
+
+func (m *Misses) add(l Lang, key string) {
+	m.mu.Lock()
+	m.keys[string(l)+":"+key] = true
+	m.mu.Unlock()
+}
+
+// Take returns the keys recorded since the last Take, sorted, and forgets
+// them.
+func (m *Misses) Take() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.keys))
+	for k := range m.keys {
+		out = append(out, k)
+	}
+	clear(m.keys)
+	sort.Strings(out)
+	return out
 }
 
 // TMap is T with parameters in a map.

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -75,5 +76,42 @@ func TestCatalogCheckFindsGaps(t *testing.T) {
 	}
 	if _, err := Load(fsys, fsys); err == nil {
 		t.Error("a key defined twice was accepted")
+	}
+}
+
+// TestTrackMissesRecordsEveryUnknownKey: whatever its prefix, a key without a
+// text in the language asked for is recorded, while T still shows what it
+// showed before (the default language's text, else the key).
+func TestTrackMissesRecordsEveryUnknownKey(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"messages/ar.json": {Data: []byte(`{"a":"أ","only_ar":"ع"}`)},
+		"messages/fr.json": {Data: []byte(`{"a":"a"}`)},
+		"messages/en.json": {Data: []byte(`{"a":"a"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(FR, "identity.before_tracking"); got != "identity.before_tracking" {
+		t.Fatalf("untracked miss shows %q", got)
+	}
+	m := c.TrackMisses()
+	if c.TrackMisses() != m {
+		t.Fatal("a second TrackMisses started another record")
+	}
+	if got := m.Take(); len(got) != 0 {
+		t.Fatalf("recorded before tracking: %v", got)
+	}
+	got := []string{c.T(AR, "a"), c.T(FR, "identity.planted_key"), c.T(EN, "only_ar"), c.TMap(AR, "admin.planted_key", map[string]any{"n": 1})}
+	want := []string{"أ", "identity.planted_key", "ع", "admin.planted_key"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("T %d = %q, want %q (tracking must not change what is shown)", i, got[i], want[i])
+		}
+	}
+	if got, want := strings.Join(m.Take(), " "), "ar:admin.planted_key en:only_ar fr:identity.planted_key"; got != want {
+		t.Errorf("misses %q, want %q", got, want)
+	}
+	if got := m.Take(); len(got) != 0 {
+		t.Errorf("Take did not forget: %v", got)
 	}
 }
