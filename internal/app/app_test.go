@@ -40,9 +40,16 @@ func newTestApp(t testing.TB, e db.Engine) *App {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	a.Cat.TrackMisses()
 	t.Cleanup(func() { a.Close() })
 	return a
 }
+
+// untranslated returns the message keys a looked up, since the last call (or
+// since it was built), with no text in the language asked for. The catalogue
+// itself records them, whatever their prefix, so a page naming a key missing
+// from the catalogues cannot pass unnoticed.
+func untranslated(a *App) []string { return a.Cat.TrackMisses().Take() }
 
 type resp struct {
 	code int
@@ -238,6 +245,7 @@ func newTestAppWith(t testing.TB, mod func(*config.Config)) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Cat.TrackMisses()
 	t.Cleanup(func() { a.Close() })
 	return a
 }

@@ -20,6 +20,7 @@ import (
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/testenv"
 )
 
@@ -388,9 +389,17 @@ func TestPreferences(t *testing.T) {
 		b.post("/signup", "/signup", cloneForm(citizenForm))
 		b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 		b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a, "identity.phone_code", "Code")}})
-		for _, l := range []string{"ar", "fr", "en"} {
-			if code, body, _ := b.get("/me/preferences?lang=" + l); code != http.StatusSeeOther && (code != 200 || rawKey.MatchString(body)) {
+		for _, l := range i18n.Langs {
+			b.setLang(l)
+			code, body, _ := b.get("/me/preferences")
+			if code != 200 || !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) {
 				t.Fatalf("preferences page in %s: %d", l, code)
+			}
+			if want := map[i18n.Lang]string{i18n.AR: "كيف نخبرك", i18n.FR: "Comment vous prévenir", i18n.EN: "How we let you know"}[l]; !strings.Contains(body, want) {
+				t.Errorf("preferences page in %s: missing %q", l, want)
+			}
+			if ks := untranslated(a); len(ks) > 0 {
+				t.Errorf("preferences page in %s: keys without a text %q", l, ks)
 			}
 		}
 		// A bad number is refused and nothing changes.
