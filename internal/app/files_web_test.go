@@ -390,8 +390,8 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 			if !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) || !strings.Contains(body, texts[l]) {
 				t.Errorf("%s in %s: wrong language or missing %q", path, l, texts[l])
 			}
-			if k := rawKey.FindString(body); k != "" {
-				t.Errorf("%s in %s: untranslated key %q", path, l, k)
+			if ks := untranslated(a); len(ks) > 0 {
+				t.Errorf("%s in %s: keys without a text %q", path, l, ks)
 			}
 			if regexp.MustCompile(`<script>|style="|<style`).MatchString(body) {
 				t.Errorf("%s in %s: inline script or style", path, l)
