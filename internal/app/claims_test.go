@@ -179,8 +179,13 @@ func TestLegalClaimInTheBackOffice(t *testing.T) {
 		// Refused: nothing but the record.
 		reps := idOf(t, a.DB, `SELECT count(*) FROM representatives`)
 		_, second := claimant("khadija.ouazzani@example.ma")
-		if code, _, _ := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", second), url.Values{"decision": {"refuse"}, "reason": {"Le procès-verbal ne vous nomme pas."}}); code != http.StatusSeeOther {
-			t.Fatalf("refuse: %d", code)
+		if code, _, _ := admin.post("/admin/legal-claims", fmt.Sprintf("/admin/legal-claims/%d/decide", second), url.Values{"decision": {"refuse"}, "reason": {"Le procès-verbal ne vous nomme pas.\r\nMerci de joindre les statuts à jour."}}); code != http.StatusSeeOther {
+			t.Fatalf("refuse with a reason on two lines: %d", code)
+		}
+		var reason string
+		if err := a.DB.QueryRowContext(ctx, `SELECT reason FROM legal_claims WHERE id = $1`, second).Scan(&reason); err != nil ||
+			reason != "Le procès-verbal ne vous nomme pas.\nMerci de joindre les statuts à jour." {
+			t.Errorf("refusal reason stored as %q (%v), want its two lines", reason, err)
 		}
 		if n := idOf(t, a.DB, `SELECT count(*) FROM representatives`); n != reps {
 			t.Fatalf("a refused claim changed the representatives: %d, were %d", n, reps)

@@ -20,10 +20,10 @@ import (
 func (h *Handlers) claimRoutes(rt *httpx.Router) {
 	rt.HandleFunc("GET /me/legal/claim/{kind}", h.claimForm)
 	rt.HandleLarge("POST /me/legal/claim/{kind}", MaxEvidence+64<<10, http.HandlerFunc(h.claimCreate))
-	rt.HandleFunc("POST /me/legal/claims/{id}/decide", h.claimDecide("/me/legal"))
+	rt.HandleFunc("POST /me/legal/claims/{id}/decide", h.claimDecide("/me/legal"), httpx.Multiline("reason"))
 	rt.HandleFunc("GET /me/legal/claims/{id}/evidence", h.claimEvidence)
 	rt.HandleFunc("GET /admin/legal-claims", h.adminClaims)
-	rt.HandleFunc("POST /admin/legal-claims/{id}/decide", h.claimDecide("/admin/legal-claims"))
+	rt.HandleFunc("POST /admin/legal-claims/{id}/decide", h.claimDecide("/admin/legal-claims"), httpx.Multiline("reason"))
 }
 
 func claimFormData(kind string) map[string]any {
