@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/identity"
+	"madina/internal/module"
 	"madina/internal/notify"
 	"madina/internal/oidclogin"
 	"madina/internal/permit"
@@ -39,7 +41,6 @@ import (
 	"madina/internal/platform/jobs"
 	"madina/internal/platform/password"
 	"madina/internal/platform/pdf"
-	"madina/internal/platform/ratelimit"
 	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
@@ -49,7 +50,7 @@ import (
 // Version is set at build time with -ldflags "-X madina/internal/app.Version=…".
 var Version = "dev"
 
-// App is a running Madina: its database, services and HTTP handler.
+// App is a running Madina: its database, capabilities and HTTP handler.
 type App struct {
 	Cfg     config.Config
 	Log     *slog.Logger
@@ -61,25 +62,54 @@ type App struct {
 	Reg     *prometheus.Registry
 	Handler http.Handler
 
-	Blobs     blob.Store
-	Sweeper   *blob.Sweeper
-	Box       *secretbox.Box
+	Blobs   blob.Store
+	Sweeper *blob.Sweeper
+	Box     *secretbox.Box
+	Jobs    *jobs.Queue
+	Notify  *notify.Service
+	// The capabilities' services, for the command line and tests; the
+	// application itself builds everything from the module list.
 	Identity  *identity.Service
-	Jobs      *jobs.Queue
-	Notify    *notify.Service
 	Districts *district.Store
-	Permits   *permit.Catalogue
-	Files     *permit.Service
+	Catalogue *permit.Catalogue // the permit catalogue in force
+	Permit    *permit.Service   // permit files
 
+	env        *module.Env
+	parts      []module.Parts
+	openapi    []byte
 	migrations []db.Migration
 	closers    []func() error
 }
 
-// MessageSources lists every capability's message catalogue.
+// Modules lists Madina's capabilities, in the order they start: a
+// capability may Need what one before it provides. Adding a capability
+// is one line here.
+func Modules() []module.Module {
+	return []module.Module{
+		portal.Module,
+		district.Module,
+		identity.Module,
+		permit.Module,
+	}
+}
+
+// platformMessages are the texts of the platform's packages and of the
+// shared services (policy, audit, notifications).
+func platformMessages() []fs.FS {
+	return []fs.FS{web.Messages, httpx.Messages, audit.Messages, blob.Messages, notify.Messages, authz.Messages,
+		password.Messages, oidclogin.Messages, calendar.Messages, geo.Messages, pdf.Messages, db.Messages}
+}
+
+// MessageSources lists every message catalogue: the platform's and each
+// capability's.
 func MessageSources() []fs.FS {
-	return []fs.FS{web.Messages, httpx.Messages, portal.Messages, district.Messages, audit.Messages, blob.Messages,
-		notify.Messages, identity.Messages, authz.Messages, password.Messages, oidclogin.Messages, permit.Messages,
-		calendar.Messages, geo.Messages, pdf.Messages, db.Messages}
+	out := platformMessages()
+	for _, m := range Modules() {
+		if m.Messages != nil {
+			out = append(out, m.Messages)
+		}
+	}
+	return out
 }
 
 // nodeID is this node's identity in job leases: --node-id, else the one
@@ -135,19 +165,30 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, [
 	return d, ms, nil
 }
 
-// New builds the application on cfg: opens and migrates the database, loads
-// the reference data if it is missing, and builds the HTTP handler.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+// Options change how New builds the application, for tests and tools.
+type Options struct {
+	// Hasher replaces the production password hasher (tests use a cheap
+	// one; production parameters are checked by their own test).
+	Hasher *password.Hasher
+	// Silent sends no notices (loading the demonstration).
+	Silent bool
+}
+
+// New builds the application on cfg: opens and migrates the database, and
+// starts every capability of Modules on it.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	return NewWith(ctx, cfg, log, Options{})
+}
+
+// NewWith is New with options.
+func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (_ *App, err error) {
 	if cfg.BaseURL == "" {
 		// Links in messages and invitations are absolute: without a public
 		// address, the one of the listen address.
 		cfg.BaseURL = defaultBaseURL(cfg.Addr)
 	}
-	permits, err := permit.Load(cfg.PermitCatalogueFile)
-	if err != nil {
-		return nil, err
-	}
-	a := &App{Cfg: cfg, Log: log, Permits: permits}
+	mods := Modules()
+	a := &App{Cfg: cfg, Log: log}
 	defer func() {
 		if err != nil {
 			a.Close() // what was opened before the failure
@@ -158,22 +199,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.DB.Close)
-	// A catalogue imported with "madina admin import-catalogue" replaces
-	// the embedded one; a file given on the command line wins over both.
-	if cfg.PermitCatalogueFile == "" {
-		switch active, err := permit.ActiveCatalogue(ctx, a.DB); {
-		case err == nil:
-			a.Permits, permits = active, active
-		case !errs.Is(err, errs.NotFound): // none imported: the embedded one
-			return nil, err
-		}
-	}
-	a.Cat, err = i18n.Load(MessageSources()...)
-	if err != nil {
+	if a.Cat, err = i18n.Load(MessageSources()...); err != nil {
 		return nil, err
 	}
-	a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir)
-	if err != nil {
+	if a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if a.Box, err = openBox(cfg); err != nil {
@@ -184,65 +213,71 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Jobs = jobs.New(a.DB, log, jobs.Options{Workers: max(cfg.Workers, 1), Node: node})
-	a.Notify, err = a.newNotify()
-	if err != nil {
+	var notices []fs.FS
+	var nav []web.NavItem
+	var pages []web.Pages
+	var refs []blob.Referencer
+	var fragments [][]byte
+	for _, m := range mods {
+		if m.Notices != nil {
+			notices = append(notices, m.Notices)
+		}
+		if m.Pages != nil {
+			pages = append(pages, *m.Pages)
+		}
+		if m.BlobRefs != "" {
+			refs = append(refs, sqlRefs{a.DB, m.BlobRefs})
+		}
+		if m.OpenAPI != nil {
+			fragments = append(fragments, m.OpenAPI)
+		}
+		nav = append(nav, m.Nav...)
+	}
+	slices.SortStableFunc(nav, func(x, y web.NavItem) int { return x.Rank - y.Rank })
+	if a.Notify, err = a.newNotify(notices); err != nil {
 		return nil, err
 	}
-	a.Districts = district.NewStore(a.DB)
-	a.Identity, err = identity.NewService(a.DB, a.Notify, password.NewHasher(2*runtime.NumCPU()), a.Box, log,
-		identity.Config{BaseURL: cfg.BaseURL, PermitKinds: mandateKinds(permits), Places: districtPlaces{a.Districts}, Files: permitFiles{a},
-			Blobs: a.Blobs, InspectPDF: inspectPDF})
-	if err != nil {
+	if a.Web, err = web.New(a.Cat, log, nav, pages...); err != nil {
 		return nil, err
 	}
-	if err := a.seedReference(ctx); err != nil {
-		return nil, err
-	}
-	if err := a.Identity.FillAssociationKeys(ctx); err != nil {
-		return nil, err
-	}
-	a.Files = permit.NewService(a.DB, permits, calendar.Default(), a.Blobs, a.Notify, a.Identity.Store(), a.Districts, log,
-		permit.Config{BaseURL: cfg.BaseURL, Locate: permit.Locator(a.territory), InspectPDF: inspectPDF,
-			Quota: permit.Quota{ItemVersions: cfg.UploadMaxVersions, FileBytes: cfg.UploadMaxFileMB << 20}})
-	nav := []web.NavItem{{Key: "nav.home", Href: "/"}, {Key: "nav.procedures", Href: "/procedures"},
-		{Key: "nav.arrondissements", Href: "/arrondissements"}, {Key: "nav.files", Href: "/files"}}
-	a.Web, err = web.New(a.Cat, log, nav, portal.Pages, district.Pages, identity.Pages, permit.Pages)
-	if err != nil {
+	if a.openapi, err = openAPIDocument(fragments); err != nil {
 		return nil, err
 	}
 	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}
 	a.Reg = prometheus.NewRegistry()
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
-	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: blobRefs(a.DB), Log: log}
+	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: refs, Log: log}
 	a.Sweeper.Register(a.Reg)
+	hasher := opt.Hasher
+	if hasher == nil {
+		hasher = password.NewHasher(2 * runtime.NumCPU())
+	}
+	a.env = &module.Env{Cfg: cfg, Log: log, DB: a.DB, Blobs: a.Blobs, Box: a.Box, Jobs: a.Jobs, Notify: a.Notify,
+		Cat: a.Cat, Web: a.Web, Resp: a.Resp, Calendar: calendar.Default(), Hasher: hasher, Metrics: a.Reg, Silent: opt.Silent}
+	for _, m := range mods {
+		p, err := m.Start(ctx, a.env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		a.parts = append(a.parts, p)
+	}
+	if err := a.env.Check(); err != nil {
+		return nil, err
+	}
+	a.Identity = module.Get[*identity.Service](a.env)
+	a.Districts = module.Get[*district.Store](a.env)
+	a.Catalogue = module.Get[*permit.Catalogue](a.env)
+	a.Permit = module.Get[*permit.Service](a.env)
 	a.Router = httpx.NewRouter(a.Resp)
-	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
-	a.routes(mw)
-	a.Handler = httpx.Chain(mw.Wrap(a.Router), httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy, ProxyHops: cfg.ProxyHops})
+	a.routes()
+	var h http.Handler = a.Router
+	for i := len(a.parts) - 1; i >= 0; i-- {
+		if w := a.parts[i].Wrap; w != nil {
+			h = w(h)
+		}
+	}
+	a.Handler = httpx.Chain(h, httpx.Options{Log: log, Metrics: httpx.NewMetrics(a.Reg), Responder: a.Resp, TrustProxy: cfg.TrustProxy, ProxyHops: cfg.ProxyHops})
 	return a, nil
-}
-
-// seedReference loads Casablanca's reference on a new database, and the
-// organisations missing from the one there.
-func (a *App) seedReference(ctx context.Context) error {
-	empty, err := a.Districts.Empty(ctx)
-	if err != nil {
-		return err
-	}
-	if empty {
-		_, err = a.LoadReference(ctx, district.Casablanca(), "system")
-		return err
-	}
-	if _, err := a.Districts.City(ctx); errs.Is(err, errs.NotFound) {
-		// A database loaded before the city's boundary was kept (migration
-		// 0010): the embedded reference, Casablanca's, supplies it.
-		_, err = a.LoadReference(ctx, district.Casablanca(), "system")
-		return err
-	} else if err != nil {
-		return err
-	}
-	_, err = a.Identity.LoadOrganisations(ctx, "system")
-	return err
 }
 
 // LoadReference saves a city's territorial reference and adds the
@@ -257,22 +292,13 @@ func (a *App) LoadReference(ctx context.Context, ref district.Reference, actor s
 	return changed, err
 }
 
-func (a *App) routes(mw *identity.Middleware) {
+func (a *App) routes() {
 	rt := a.Router
-	ih := identity.NewHandlers(a.Identity, a.Notify, mw, a.Web, a.Resp)
-	ih.Routes(rt)
-	ih.TokenRoutes(rt)
-	ih.PreferenceRoutes(rt)
-	ih.OIDCRoutes(rt, identity.NewOIDC(oidclogin.Config{Issuer: a.Cfg.OIDC.Issuer, ClientID: a.Cfg.OIDC.ClientID,
-		ClientSecret: a.Cfg.OIDC.ClientSecret, CINClaim: a.Cfg.OIDC.CINClaim,
-		RedirectURL: a.Cfg.BaseURL + "/signin/oidc/callback"}, a.Box, a.Log))
-	(&portal.Handlers{Web: a.Web}).Routes(rt)
-	(&district.Handlers{Store: a.Districts, Web: a.Web, Resp: a.Resp}).Routes(rt)
-	(&permit.Handlers{Catalogue: a.Permits, Cat: a.Cat, Web: a.Web, Resp: a.Resp}).Routes(rt)
-	fh := &permit.FileHandlers{Service: a.Files, Cat: a.Cat, Web: a.Web, Resp: a.Resp,
-		Track: ratelimit.New(30.0/60, 30, time.Hour)}
-	fh.APIRoutes(rt)
-	fh.WebRoutes(rt)
+	for _, p := range a.parts {
+		if p.Routes != nil {
+			p.Routes(rt)
+		}
+	}
 	rt.HandleFunc("GET /api/v1/openapi.json", a.openAPI)
 	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -293,100 +319,6 @@ func (a *App) routes(mw *identity.Middleware) {
 			}
 			metrics.ServeHTTP(w, r)
 		})
-	}
-}
-
-// mandateKinds are the catalogue's permit kinds, as mandates name them.
-func mandateKinds(c *permit.Catalogue) []identity.PermitKind {
-	out := make([]identity.PermitKind, 0, len(c.Kinds))
-	for _, k := range c.Kinds {
-		out = append(out, identity.PermitKind{Code: k.Code, Name: k.Name})
-	}
-	return out
-}
-
-// permitFiles tells identity who owns the file a mandate names. The permit
-// service is built after identity, so it is looked up when asked.
-type permitFiles struct{ a *App }
-
-var _ identity.FileOwners = permitFiles{}
-
-func (p permitFiles) FileOwner(ctx context.Context, ref string) (int64, int64, error) {
-	return p.a.Files.FileOwner(ctx, ref)
-}
-
-// districtPlaces gives identity's back office the territorial reference.
-type districtPlaces struct{ s *district.Store }
-
-var _ identity.Places = districtPlaces{}
-
-func (p districtPlaces) Arrondissements(ctx context.Context) ([]identity.Place, error) {
-	as, err := p.s.Arrondissements(ctx)
-	out := make([]identity.Place, len(as))
-	for i, a := range as {
-		out[i] = identity.Place{Code: a.Code, Arrondissement: a.Code, Name: a.Name}
-	}
-	return out, err
-}
-
-func (p districtPlaces) Windows(ctx context.Context) ([]identity.Place, error) {
-	ws, err := p.s.Windows(ctx)
-	out := make([]identity.Place, len(ws))
-	for i, w := range ws {
-		out[i] = identity.Place{Code: w.Code, Kind: w.Kind, Arrondissement: w.Arrondissement, Name: w.Name}
-	}
-	return out, err
-}
-
-// territory is the city's boundary and name as loaded in the database.
-func (a *App) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
-	c, err := a.Districts.City(ctx)
-	return c.Boundary, c.Name, err
-}
-
-// inspectPDF checks an uploaded PDF and counts its pages. The reading
-// stops when ctx ends (the uploader went away).
-func inspectPDF(ctx context.Context, r io.ReaderAt, size int64) (int, error) {
-	info, err := pdf.Inspect(ctxReaderAt{ctx, r}, size)
-	if cerr := ctx.Err(); cerr != nil {
-		return 0, cerr
-	}
-	return info.Pages, err
-}
-
-// ctxReaderAt reads from r until ctx ends.
-type ctxReaderAt struct {
-	ctx context.Context
-	r   io.ReaderAt
-}
-
-func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.ReadAt(p, off)
-}
-
-// sweepInterval is how often the legal clock looks for passed deadlines.
-const sweepInterval = time.Minute
-
-// sweepDeadlines runs the legal clock until ctx ends: passed deadlines
-// raise alerts or apply the catalogue's silence rule. Every node may run
-// it; each deadline is claimed once.
-func (a *App) sweepDeadlines(ctx context.Context) {
-	t := time.NewTicker(sweepInterval)
-	defer t.Stop()
-	for {
-		if n, err := a.Files.Sweep(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("permit deadlines", "err", err.Error())
-		} else if n > 0 {
-			a.Log.Info("permit deadlines handled", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
 }
 
@@ -455,8 +387,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
-	if a.Cfg.Workers > 0 {
-		go a.sweepDeadlines(qctx)
+	for _, p := range a.parts {
+		for _, w := range p.Workers {
+			if !w.Jobs || a.Cfg.Workers > 0 {
+				go w.Run(qctx)
+			}
+		}
 	}
 	// Every node sweeps: an S3 store's spool is each node's own disk.
 	go a.Sweeper.Run(qctx, blobSweepInterval)

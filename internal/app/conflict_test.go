@@ -73,7 +73,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 			"field_ae_number": {"AE-99310"}, "field_activity": {"Graphisme"}})
 		wantStatus(t, "save", code, http.StatusSeeOther, h)
 		self := authz.Actor{Person: idOf(t, a.DB, `SELECT id FROM persons WHERE email = 'souad.chraibi@example.ma'`), EmailVerified: true, Now: time.Now()}
-		v, err := a.Files.View(ctx, self, id)
+		v, err := a.Permit.View(ctx, self, id)
 		if err != nil {
 			t.Fatal(err)
 		}

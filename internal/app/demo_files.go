@@ -21,6 +21,8 @@ import (
 	"madina/internal/permit"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
 )
 
@@ -821,7 +823,7 @@ type demoFiles struct {
 func (a *App) loadDemoFiles(ctx context.Context, out io.Writer) error {
 	owners := demoFileOwners()
 	if p, err := a.Identity.PersonByEmail(ctx, owners[0].Email); err == nil {
-		mine, err := a.Files.Mine(ctx, authz.Actor{Person: p.ID, EmailVerified: true, Now: time.Now()})
+		mine, err := a.Permit.Mine(ctx, authz.Actor{Person: p.ID, EmailVerified: true, Now: time.Now()})
 		if err != nil {
 			return fmt.Errorf("demo: files: %w", err)
 		}
@@ -843,8 +845,8 @@ func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []ident
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
 	// Silent: the demonstration's people get no message about their files.
-	d.svc = permit.NewService(a.DB, a.Permits, d.cal, a.Blobs, a.Notify, a.Identity.Store(), a.Districts, a.Log,
-		permit.Config{BaseURL: a.Cfg.BaseURL, Locate: d.locate, InspectPDF: inspectPDF, Now: d.clock.Now, Silent: true})
+	d.svc = permit.NewService(a.DB, a.Catalogue, d.cal, a.Blobs, a.Notify, a.Identity.Store(), a.Districts, a.Log,
+		permit.Config{BaseURL: a.Cfg.BaseURL, Locate: d.locate, InspectPDF: pdf.InspectPages, Now: d.clock.Now, Silent: true})
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}
@@ -1099,7 +1101,7 @@ var dfScripted = []struct {
 // plan draws the files: kinds in their proportions, owners, parcels,
 // figures, final states; then each file's story in time.
 func (d *demoFiles) plan(ctx context.Context) error {
-	kind := d.a.Permits.Kind
+	kind := d.a.Catalogue.Kind
 	left := map[string]int{}
 	for _, kc := range dfKindCounts {
 		left[kc.kind] = kc.n
@@ -1528,7 +1530,7 @@ func (d *demoFiles) describe(ctx context.Context, f *dfFile, arrCode string) {
 		}
 	}
 	slices.SortFunc(f.in.Parties, func(a, b permit.Party) int { return strings.Compare(a.Role, b.Role) })
-	if dec, err := d.a.Permits.Route(f.kind.Code, v); err == nil {
+	if dec, err := d.a.Catalogue.Route(f.kind.Code, v); err == nil {
 		f.window, f.schedule = dec.Window, dec.Handling.Schedule
 		if dec.Window != district.CityWindow {
 			f.window = arr.code
@@ -2029,4 +2031,10 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted],
 		states[permit.UnderReview], states[permit.InfoRequested], states[permit.Approved], tacit, states[permit.Refused], states[permit.Withdrawn], overdue)
 	return nil
+}
+
+// territory is the city's boundary and name as loaded in the database.
+func (a *App) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
+	c, err := a.Districts.City(ctx)
+	return c.Boundary, c.Name, err
 }

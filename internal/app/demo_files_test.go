@@ -58,7 +58,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 			t.Errorf("no file in state %s", s)
 		}
 	}
-	for _, k := range a.Permits.Kinds {
+	for _, k := range a.Catalogue.Kinds {
 		if n := q(`SELECT count(*) FROM permit_files WHERE kind = $1`, k.Code); n == 0 {
 			t.Errorf("no file of kind %s", k.Code)
 		}
@@ -138,7 +138,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 		if r.state == string(permit.Draft) {
 			continue
 		}
-		v, err := a.Files.View(ctx, owner(r), r.id)
+		v, err := a.Permit.View(ctx, owner(r), r.id)
 		if err != nil {
 			t.Fatalf("file %d as its owner: %v", r.id, err)
 		}
@@ -154,7 +154,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 		if !strings.HasPrefix(r.number, strings.ToUpper(r.window)+"-") {
 			t.Errorf("file %d at %s numbered %q", r.id, r.window, r.number)
 		}
-		b, name, err := a.Files.Receipt(ctx, owner(r), r.id)
+		b, name, err := a.Permit.Receipt(ctx, owner(r), r.id)
 		if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) || !strings.HasSuffix(name, ".pdf") {
 			t.Errorf("receipt of file %d: %s %v", r.id, name, err)
 		}
@@ -170,7 +170,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 		{"anfa", "anfa"}, {"hay-hassani", "hay-hassani"}, {"sidi-moumen", "sidi-moumen"}, {"ben-msick", "ben-msick"}} {
 		agent := authz.Actor{Person: 1, EmailVerified: true, MFA: true, Now: now,
 			Grants: []authz.Grant{{Role: authz.WindowAgent, Org: w.org, Window: w.window}}}
-		qu, err := a.Files.Queue(ctx, agent, w.window, permit.TabUrgent, 1)
+		qu, err := a.Permit.Queue(ctx, agent, w.window, permit.TabUrgent, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 	}
 	// A demonstration agent sees their window's queue.
 	souad := personID(t, a, "souad.chraibi@example.ma")
-	qu, err := a.Files.Queue(ctx, authz.Actor{Person: souad, EmailVerified: true, MFA: true, Now: now,
+	qu, err := a.Permit.Queue(ctx, authz.Actor{Person: souad, EmailVerified: true, MFA: true, Now: now,
 		Grants: []authz.Grant{{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"}}}, "maarif", permit.TabUrgent, 1)
 	if err != nil || len(qu.Rows) == 0 {
 		t.Errorf("Souad's queue: %v, %d rows", err, len(qu.Rows))
@@ -196,7 +196,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 	// Demonstration accounts see their files: owners, and the architect
 	// under their mandates.
 	youssef := personID(t, a, "youssef.elamrani@example.ma")
-	if mine, err := a.Files.Mine(ctx, authz.Actor{Person: youssef, EmailVerified: true, Now: now}); err != nil || len(mine) < 3 {
+	if mine, err := a.Permit.Mine(ctx, authz.Actor{Person: youssef, EmailVerified: true, Now: now}); err != nil || len(mine) < 3 {
 		t.Errorf("Youssef's files: %d %v", len(mine), err)
 	}
 	omar := personID(t, a, "omar.berrada@example.ma")
@@ -210,7 +210,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 		self.Mandates = append(self.Mandates, authz.Mandate{ID: m.ID, OwnerPerson: m.Owner.Person, OwnerLegal: m.Owner.Legal,
 			PermitKind: m.PermitKind, FileRef: m.FileRef, Starts: m.Starts, Ends: m.Ends})
 	}
-	if mine, err := a.Files.Mine(ctx, self); err != nil || len(mine) < 10 {
+	if mine, err := a.Permit.Mine(ctx, self); err != nil || len(mine) < 10 {
 		t.Errorf("Omar's files: %d %v", len(mine), err)
 	}
 

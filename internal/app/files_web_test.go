@@ -421,21 +421,21 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 		owner := authz.Actor{Person: person("youssef.elamrani@example.ma"), EmailVerified: true, Now: now}
 		officer := authz.Actor{Person: person("souad.chraibi@example.ma"), EmailVerified: true, MFA: true, Now: now,
 			Grants: []authz.Grant{{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"}}}
-		f, err := a.Files.Create(ctx, owner, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
+		f, err := a.Permit.Create(ctx, owner, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
 			Arrondissement: "maarif", Fields: permit.Values{"ae_number": "AE-99310", "activity": "Graphisme"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := a.Files.View(ctx, owner, f.ID)
+		v, _ := a.Permit.View(ctx, owner, f.ID)
 		for _, item := range v.Missing {
-			if _, err := a.Files.AddDocument(ctx, owner, f.ID, item, item+".pdf", bytes.NewReader(tinyPDF(item))); err != nil {
+			if _, err := a.Permit.AddDocument(ctx, owner, f.ID, item, item+".pdf", bytes.NewReader(tinyPDF(item))); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if f, err = a.Files.Submit(ctx, owner, f.ID, 0); err != nil {
+		if f, err = a.Permit.Submit(ctx, owner, f.ID, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err = a.Files.Accept(ctx, officer, f.ID, f.Version); err != nil {
+		if _, err = a.Permit.Accept(ctx, officer, f.ID, f.Version); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler)
@@ -461,7 +461,7 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 		wantStatus(t, "upload", code, http.StatusSeeOther, h)
 		code, _, h = applicant.act(page, page+"/answer", url.Values{})
 		wantStatus(t, "answer", code, http.StatusSeeOther, h)
-		if f, _ = a.Files.Get(ctx, owner, f.ID); f.State != permit.UnderReview {
+		if f, _ = a.Permit.Get(ctx, owner, f.ID); f.State != permit.UnderReview {
 			t.Fatalf("after the answer: %s", f.State)
 		}
 		if _, body, _ = agent.get(page); !strings.Contains(body, page+"/approve") {

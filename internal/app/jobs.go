@@ -7,21 +7,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"madina/internal/identity"
 	"madina/internal/notify"
-	"madina/internal/permit"
 	"madina/internal/platform/jobs"
 )
 
 // newNotify builds the notification service on the queue from the
 // configuration's e-mail and SMS settings.
-func (a *App) newNotify() (*notify.Service, error) {
+func (a *App) newNotify(templates []fs.FS) (*notify.Service, error) {
 	c := a.Cfg
 	return notify.New(a.DB, a.Jobs, a.Log, notify.Config{
 		SMTP: notify.SMTPConfig{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username,
 			Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS},
 		SMS:       notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
-		Templates: []fs.FS{identity.Notices(), permit.Notices()},
+		Templates: templates,
 		Box:       a.Box, // seals what opens an account (reset links, codes) while queued
 	})
 }

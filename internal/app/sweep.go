@@ -4,21 +4,9 @@ import (
 	"context"
 	"time"
 
-	"madina/internal/identity"
-	"madina/internal/permit"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 )
-
-// blobRefs lists every query naming blobs, one per capability that
-// stores blob hashes in its rows. A capability that keeps blobs adds its
-// query here, or the sweeper takes its blobs for crash leftovers.
-func blobRefs(d *db.DB) []blob.Referencer {
-	return []blob.Referencer{
-		sqlRefs{d, permit.BlobRefsSQL},
-		sqlRefs{d, identity.BlobRefsSQL},
-	}
-}
 
 // blobSweepInterval is how often the file store is swept of crash
 // leftovers, after a first sweep at start-up.

@@ -591,7 +591,7 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 	}
 	// A file-scoped mandate names one of the grantor's own files (asked of
 	// the permit capability before the transaction, on its connection).
-	if _, err := in.Validate(s.now(), s.cfg.PermitKinds); err != nil {
+	if _, err := in.Validate(s.now(), s.PermitKinds()); err != nil {
 		return 0, err
 	}
 	if in.Scope == ScopeFile {
@@ -607,7 +607,7 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 	}()
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
-		ends, err := in.Validate(now, s.cfg.PermitKinds)
+		ends, err := in.Validate(now, s.PermitKinds())
 		if err != nil {
 			return err
 		}
@@ -717,11 +717,21 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string,
 }
 
 // PermitKinds are the permit kinds a mandate may name.
-func (s *Service) PermitKinds() []PermitKind { return s.cfg.PermitKinds }
+func (s *Service) PermitKinds() []PermitKind {
+	if s.cfg.Catalogue == nil {
+		return s.cfg.PermitKinds
+	}
+	codes := s.cfg.Catalogue.KindCodes()
+	out := make([]PermitKind, len(codes))
+	for i, c := range codes {
+		out[i] = PermitKind{Code: c, Name: s.cfg.Catalogue.KindName(c)}
+	}
+	return out
+}
 
 // nameKind gives m its permit kind's name from the catalogue.
 func (s *Service) nameKind(m *Mandate) {
-	if k, ok := findKind(s.cfg.PermitKinds, m.PermitKind); ok {
+	if k, ok := findKind(s.PermitKinds(), m.PermitKind); ok {
 		m.KindName = k.Name
 	}
 }

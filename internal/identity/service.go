@@ -34,16 +34,17 @@ var _ Notifier = (*notify.Service)(nil)
 
 // Config tunes identity.
 type Config struct {
-	BaseURL         string        // public URL, for links in e-mails
-	Issuer          string        // shown in authenticator apps
-	IdleTimeout     time.Duration // a session unused this long ends [1h]
-	AbsoluteTimeout time.Duration // a session ends this long after sign-in whatever happens [12h]
-	MaxFailures     int           // failed sign-ins before the account locks [5]
-	PermitKinds     []PermitKind  // the kinds a mandate may name: the permit catalogue's
-	Files           FileOwners    // who owns a file a mandate names: the permit capability
-	Places          Places        // arrondissements and windows, for the back office
-	LockFor         time.Duration // how long it stays locked [15m]
-	Blobs           blob.Store    // evidence of claims to represent a legal person
+	BaseURL         string          // public URL, for links in e-mails
+	Issuer          string          // shown in authenticator apps
+	IdleTimeout     time.Duration   // a session unused this long ends [1h]
+	AbsoluteTimeout time.Duration   // a session ends this long after sign-in whatever happens [12h]
+	MaxFailures     int             // failed sign-ins before the account locks [5]
+	PermitKinds     []PermitKind    // the kinds a mandate may name, when fixed (tests); else
+	Catalogue       PermitCatalogue // the permit catalogue names them
+	Files           FileOwners      // who owns a file a mandate names: the permit capability
+	Places          Places          // arrondissements and windows, for the back office
+	LockFor         time.Duration   // how long it stays locked [15m]
+	Blobs           blob.Store      // evidence of claims to represent a legal person
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
 	Now        func() time.Time

@@ -3,9 +3,11 @@
 package portal
 
 import (
+	"context"
 	"embed"
 	"net/http"
 
+	"madina/internal/module"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/web"
 )
@@ -55,4 +57,15 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 
 func (h *Handlers) home(w http.ResponseWriter, r *http.Request) {
 	h.Web.RenderStatic(w, r, "portal/home", web.Msg("portal.home.title"), Services)
+}
+
+// Module is the portal's front door as the application lists it.
+var Module = module.Module{
+	Name:     "portal",
+	Messages: Messages,
+	Pages:    &Pages,
+	Nav:      []web.NavItem{{Key: "nav.home", Href: "/", Rank: 10}},
+	Start: func(ctx context.Context, env *module.Env) (module.Parts, error) {
+		return module.Parts{Routes: (&Handlers{Web: env.Web}).Routes}, nil
+	},
 }

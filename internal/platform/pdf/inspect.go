@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -793,4 +794,27 @@ func (in *inspector) compressedObject(stm, index, num int64) (any, error) {
 		}
 		return v, err
 	}
+}
+
+// InspectPages checks an uploaded PDF as Inspect does and counts its
+// pages; the reading stops when ctx ends (the uploader went away).
+func InspectPages(ctx context.Context, r io.ReaderAt, size int64) (int, error) {
+	info, err := Inspect(ctxReaderAt{ctx, r}, size)
+	if cerr := ctx.Err(); cerr != nil {
+		return 0, cerr
+	}
+	return info.Pages, err
+}
+
+// ctxReaderAt reads from r until ctx ends.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }

@@ -52,6 +52,7 @@ type Pages struct {
 type NavItem struct {
 	Key  string // message key of its label
 	Href string
+	Rank int // orders the entries of all capabilities, lowest first
 }
 
 // Renderer renders pages.

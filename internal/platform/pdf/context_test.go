@@ -1,4 +1,4 @@
-package app
+package pdf
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ func TestInspectPDFStopsWithTheRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	b := []byte("%PDF-1.4\n%%EOF\n")
-	if _, err := inspectPDF(ctx, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
-		t.Errorf("inspectPDF with a cancelled context: %v, want context.Canceled", err)
+	if _, err := InspectPages(ctx, bytes.NewReader(b), int64(len(b))); !errors.Is(err, context.Canceled) {
+		t.Errorf("InspectPages with a cancelled context: %v, want context.Canceled", err)
 	}
 }

@@ -1,0 +1,117 @@
+package permit
+
+import (
+	"context"
+	"time"
+
+	"madina/internal/district"
+	"madina/internal/identity"
+	"madina/internal/module"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/geo"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/pdf"
+	"madina/internal/platform/ratelimit"
+	"madina/internal/platform/web"
+)
+
+// Module is the permit capability as the application lists it.
+var Module = module.Module{
+	Name:     "permit",
+	Messages: Messages,
+	Pages:    &Pages,
+	Nav: []web.NavItem{{Key: "nav.procedures", Href: "/procedures", Rank: 20},
+		{Key: "nav.files", Href: "/files", Rank: 40}},
+	Notices:  Notices(),
+	BlobRefs: BlobRefsSQL,
+	Start:    start,
+}
+
+// sweepInterval is how often the legal clock looks for passed deadlines.
+const sweepInterval = time.Minute
+
+func start(ctx context.Context, env *module.Env) (module.Parts, error) {
+	cat, err := Load(env.Cfg.PermitCatalogueFile)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	// A catalogue imported with "madina admin import-catalogue" replaces
+	// the embedded one; a file given on the command line wins over both.
+	if env.Cfg.PermitCatalogueFile == "" {
+		switch active, err := ActiveCatalogue(ctx, env.DB); {
+		case err == nil:
+			cat = active
+		case !errs.Is(err, errs.NotFound): // none imported: the embedded one
+			return module.Parts{}, err
+		}
+	}
+	places, err := module.Need[*district.Store](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	people, err := module.Need[*identity.Store](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	territory := func(ctx context.Context) (geo.Geometry, i18n.Text, error) {
+		c, err := places.City(ctx)
+		return c.Boundary, c.Name, err
+	}
+	s := NewService(env.DB, cat, env.Calendar, env.Blobs, env.Notify, people, places, env.Log,
+		Config{BaseURL: env.Cfg.BaseURL, Locate: Locator(territory), InspectPDF: pdf.InspectPages, Silent: env.Silent,
+			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
+	env.Provide("permit", s)
+	env.Provide("permit", cat)
+	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
+	fh := &FileHandlers{Service: s, Cat: env.Cat, Web: env.Web, Resp: env.Resp,
+		Track: ratelimit.New(30.0/60, 30, time.Hour)}
+	return module.Parts{
+		Routes: func(rt *httpx.Router) {
+			ph.Routes(rt)
+			fh.APIRoutes(rt)
+			fh.WebRoutes(rt)
+		},
+		Workers: []module.Worker{{Name: "permit deadlines", Jobs: true, Run: func(ctx context.Context) { sweepDeadlines(ctx, s) }}},
+	}, nil
+}
+
+// sweepDeadlines runs the legal clock until ctx ends: passed deadlines
+// raise alerts or apply the catalogue's silence rule. Every node may run
+// it; each deadline is claimed once.
+func sweepDeadlines(ctx context.Context, s *Service) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("permit deadlines", "err", err.Error())
+		} else if n > 0 {
+			s.log.Info("permit deadlines handled", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// KindCodes are the codes of the catalogue's permit kinds, in order: the
+// kinds a mandate may cover.
+func (s *Service) KindCodes() []string {
+	out := make([]string, len(s.cat.Kinds))
+	for i, k := range s.cat.Kinds {
+		out[i] = k.Code
+	}
+	return out
+}
+
+// KindName is the name of a permit kind of the catalogue.
+func (s *Service) KindName(code string) i18n.Text {
+	for _, k := range s.cat.Kinds {
+		if k.Code == code {
+			return k.Name
+		}
+	}
+	return i18n.Text{}
+}
