@@ -98,7 +98,7 @@ func TestPermitBuildingFile(t *testing.T) {
 	if err != nil || route.Window != district.ArrondissementWindow {
 		t.Fatalf("the catalogue routes the project to %q (%v), want an arrondissement window", route.Window, err)
 	}
-	_, required := kind.Checklist(permitProject.Fields, nil)
+	_, required := permit.Checklist(kind, permitProject.Fields, nil)
 	docName := func(code string) i18n.Text {
 		for _, d := range kind.Documents {
 			if d.Code == code {

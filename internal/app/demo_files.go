@@ -1772,7 +1772,7 @@ func (d *demoFiles) story(f *dfFile) {
 
 // required lists the items f needs, given its figures.
 func (d *demoFiles) required(f *dfFile) []string {
-	_, missing := f.kind.Checklist(f.in.Fields, nil)
+	_, missing := permit.Checklist(f.kind, f.in.Fields, nil)
 	return missing
 }
 

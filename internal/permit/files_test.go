@@ -854,7 +854,7 @@ func uploadMissingUnder(t *testing.T, other *Service, a authz.Actor, id int64) [
 	}
 	k, _ := other.Catalogue().Kind(f.Kind)
 	ds, _ := documents(context.Background(), other.db, id)
-	_, missing := k.Checklist(f.Fields, ds)
+	_, missing := Checklist(k, f.Fields, ds)
 	for _, item := range missing {
 		if _, err := other.AddDocument(context.Background(), a, id, item, item+".pdf", bytes.NewReader(testPDF(item))); err != nil {
 			t.Fatal(err)

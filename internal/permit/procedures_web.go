@@ -143,7 +143,7 @@ func (p printer) condition(k *Kind, c Condition) string {
 		}
 		labels := make([]string, 0, len(vs))
 		for _, v := range vs {
-			o, _ := f.option(v)
+			o, _ := f.Option(v)
 			labels = append(labels, o.Label.Pick(p.l))
 		}
 		op := c.Op

@@ -260,7 +260,7 @@ func checkValue(fd *Field, v string) error {
 			return bad
 		}
 	case FieldChoice:
-		if _, ok := fd.option(v); !ok {
+		if _, ok := fd.Option(v); !ok {
 			return bad
 		}
 	case FieldDate:
@@ -471,8 +471,8 @@ type ChecklistItem struct {
 	Versions int
 }
 
-// Checklist is a kind's checklist for a file with values v and documents ds.
-func (k *Kind) Checklist(v Values, ds []Upload) (items []ChecklistItem, missing []string) {
+// Checklist is kind k's checklist for a file with values v and documents ds.
+func Checklist(k *Kind, v Values, ds []Upload) (items []ChecklistItem, missing []string) {
 	last := latest(ds)
 	for _, r := range k.Documents {
 		it := ChecklistItem{Requirement: r, Needed: k.Requires(r.Code, v)}
@@ -499,7 +499,7 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	if v.Documents, err = documents(ctx, s.db, f.ID); err != nil {
 		return nil, err
 	}
-	v.Checklist, v.Missing = k.Checklist(f.Fields, v.Documents)
+	v.Checklist, v.Missing = Checklist(k, f.Fields, v.Documents)
 	if v.Events, err = events(ctx, s.db, f.ID, false); err != nil {
 		return nil, err
 	}
@@ -620,7 +620,7 @@ func (s *Service) complete(ctx context.Context, q db.Querier, k *Kind, f *File) 
 	if err != nil {
 		return err
 	}
-	_, in.Documents = k.Checklist(f.Fields, ds)
+	_, in.Documents = Checklist(k, f.Fields, ds)
 	if len(in.Fields) == 0 && len(in.Documents) == 0 {
 		return nil
 	}

@@ -17,22 +17,6 @@ import (
 	"madina/internal/platform/textin"
 )
 
-// mimeTypes are the content types each catalogue document type accepts,
-// as detected from the bytes.
-var mimeTypes = map[string][]string{
-	"pdf":   {"application/pdf"},
-	"image": {"image/jpeg", "image/png"},
-}
-
-// Accepted lists the content types a checklist item accepts.
-func (r Requirement) Accepted() []string {
-	var out []string
-	for _, t := range r.Types {
-		out = append(out, mimeTypes[t]...)
-	}
-	return out
-}
-
 // cleanName keeps a safe display name for an upload: its base name, no
 // control or direction-override characters (textin.Sanitize: a browser
 // chose the name, the person did not type it), at most 200 characters.
