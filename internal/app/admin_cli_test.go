@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"madina/internal/identity/identitydemo"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -139,7 +140,7 @@ func TestAdminCommandLine(t *testing.T) {
 			if err := a.Identity.ResetPassword(ctx, agentLink, pw); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, agent.ID, DemoTOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, agent.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 			ab := newBrowser(t, srv)
@@ -153,7 +154,7 @@ func TestAdminCommandLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, admin.ID, DemoTOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, admin.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 			b2 := newBrowser(t, srv)

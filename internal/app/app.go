@@ -26,10 +26,12 @@ import (
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/identity"
+	"madina/internal/identity/identitydemo"
 	"madina/internal/module"
 	"madina/internal/notify"
 	"madina/internal/oidclogin"
 	"madina/internal/permit"
+	"madina/internal/permit/permitdemo"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/config"
@@ -88,8 +90,8 @@ func Modules() []module.Module {
 	return []module.Module{
 		portal.Module,
 		district.Module,
-		identity.Module,
-		permit.Module,
+		module.WithDemo(identity.Module, identitydemo.Load),
+		module.WithDemo(permit.Module, permitdemo.Load),
 	}
 }
 

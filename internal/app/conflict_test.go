@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"io"
+	"madina/internal/identity/identitydemo"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,10 +32,10 @@ func enrolAgent(t *testing.T, a *App, email, org, window string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Identity.ResetPassword(ctx, se.ResetToken, DemoPassword); err != nil {
+	if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, DemoTOTPSecret); err != nil {
+	if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
 		t.Fatal(err)
 	}
 	return se.PersonID
@@ -174,7 +175,7 @@ func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
 		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.loadDemoAccounts(ctx, io.Discard); err != nil {
+		if err := identitydemo.Load(ctx, a.env, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		nadia := idOf(t, a.DB, `SELECT id FROM persons WHERE email = 'nadia.bensouda@example.ma'`)
@@ -188,10 +189,10 @@ func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Identity.ResetPassword(ctx, se.ResetToken, DemoPassword); err != nil {
+		if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, DemoTOTPSecret); err != nil {
+		if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler)

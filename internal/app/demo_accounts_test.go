@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"io"
+	"madina/internal/identity/identitydemo"
+	"madina/internal/permit/permitdemo"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,7 +38,7 @@ func TestDemoMDListsEveryAccount(t *testing.T) {
 			rows++
 		}
 	}
-	accounts := demoAccounts()
+	accounts := identitydemo.Accounts()
 	if rows != len(accounts) {
 		t.Errorf("docs/DEMO.md has %d account rows for %d accounts", rows, len(accounts))
 	}
@@ -50,15 +52,15 @@ func TestDemoMDListsEveryAccount(t *testing.T) {
 		switch {
 		case line == "":
 			t.Errorf("%s is not in docs/DEMO.md", d.Email)
-		case !strings.Contains(line, d.GivenNameLatin) || !strings.Contains(line, d.FamilyNameAR) || !strings.Contains(line, DemoPassword):
+		case !strings.Contains(line, d.GivenNameLatin) || !strings.Contains(line, d.FamilyNameAR) || !strings.Contains(line, identitydemo.Password):
 			t.Errorf("%s: names or password missing from its row", d.Email)
-		case strings.Contains(line, DemoTOTPSecret) != (d.Grant != nil):
+		case strings.Contains(line, identitydemo.TOTPSecret) != (d.Grant != nil):
 			t.Errorf("%s: the TOTP secret column is wrong", d.Email)
 		case d.Registration != "" && !strings.Contains(line, d.Registration):
 			t.Errorf("%s: registration number missing", d.Email)
 		}
 	}
-	if !strings.Contains(doc, "otpauth://totp/") || !strings.Contains(doc, "secret="+DemoTOTPSecret) {
+	if !strings.Contains(doc, "otpauth://totp/") || !strings.Contains(doc, "secret="+identitydemo.TOTPSecret) {
 		t.Error("docs/DEMO.md lacks the otpauth URI")
 	}
 }
@@ -102,10 +104,10 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 			t.Fatalf("the second demo changed the database (-first +second):\n%s", diff)
 		}
 		// The accounts, and the people the demonstration files add (demo_files.go).
-		added := demoFileOwnerCount + len(demoFileArchitects()) + len(demoFileAgents())
-		want := map[string]int{"persons": 18 + added, "staff_grants": 9 + len(demoFileAgents()),
-			"legal_persons": 2 + len(demoFileCompanies()), "representatives": 2 + len(demoFileCompanies()),
-			"professionals": 4 + len(demoFileArchitects()), "permit_files": DemoFileCount}
+		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents())
+		want := map[string]int{"persons": 18 + added, "staff_grants": 9 + len(permitdemo.Agents()),
+			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
+			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount}
 		for k, n := range want {
 			if first[k] != n {
 				t.Errorf("%s: %d, want %d", k, first[k], n)
@@ -139,18 +141,18 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if n := q(`SELECT count(*) FROM professionals f JOIN persons p ON p.id = f.person_id WHERE f.verified_at IS NULL AND p.email_key = 'salma.alaoui@example.ma'`); n != 1 {
 			t.Error("the pending architect is not pending")
 		}
-		if n := q(`SELECT count(*) FROM professionals WHERE verified_at IS NOT NULL`); n != 3+len(demoFileArchitects()) {
-			t.Errorf("%d verified professionals, want %d", n, 3+len(demoFileArchitects()))
+		if n := q(`SELECT count(*) FROM professionals WHERE verified_at IS NOT NULL`); n != 3+len(permitdemo.Architects()) {
+			t.Errorf("%d verified professionals, want %d", n, 3+len(permitdemo.Architects()))
 		}
 		// A citizen signs in with the documented password; staff need the documented code.
-		if r, err := a.Identity.SignIn(ctx, "youssef.elamrani@example.ma", DemoPassword, "test"); err != nil || r.NeedsMFA {
+		if r, err := a.Identity.SignIn(ctx, "youssef.elamrani@example.ma", identitydemo.Password, "test"); err != nil || r.NeedsMFA {
 			t.Fatalf("citizen sign-in: %+v %v", r, err)
 		}
-		r, err := a.Identity.SignIn(ctx, "souad.chraibi@example.ma", DemoPassword, "test")
+		r, err := a.Identity.SignIn(ctx, "souad.chraibi@example.ma", identitydemo.Password, "test")
 		if err != nil || !r.NeedsMFA {
 			t.Fatalf("staff sign-in: %+v %v", r, err)
 		}
-		code, _ := otptotp.GenerateCode(DemoTOTPSecret, time.Now())
+		code, _ := otptotp.GenerateCode(identitydemo.TOTPSecret, time.Now())
 		if _, err := a.Identity.SecondFactor(ctx, r.Token, code); err != nil {
 			t.Fatalf("demo TOTP: %v", err)
 		}
@@ -160,7 +162,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 // signIn signs b in with the demo password and, for staff, the demo code.
 func (b *browser) signIn(email string, staff bool) {
 	b.t.Helper()
-	b.signInAs(email, DemoPassword, staff)
+	b.signInAs(email, identitydemo.Password, staff)
 }
 
 // signInAs signs b in with a password and, for staff, the demo TOTP code.
@@ -176,7 +178,7 @@ func (b *browser) signInAs(email, pw string, staff bool) {
 	if !strings.HasPrefix(h.Get("Location"), "/signin/second-factor") {
 		b.t.Fatalf("%s: no second factor asked (%s)", email, h.Get("Location"))
 	}
-	totp, _ := otptotp.GenerateCode(DemoTOTPSecret, time.Now())
+	totp, _ := otptotp.GenerateCode(identitydemo.TOTPSecret, time.Now())
 	if code, _, _ := b.post("/signin/second-factor", "/signin/second-factor", url.Values{"code": {totp}}); code != http.StatusSeeOther {
 		b.t.Fatalf("second factor of %s: %d", email, code)
 	}

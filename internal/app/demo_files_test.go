@@ -3,18 +3,14 @@ package app
 import (
 	"bytes"
 	"context"
-	"strconv"
+	"madina/internal/permit/permitdemo"
 	"strings"
 	"testing"
 	"time"
 
 	"madina/internal/authz"
-	"madina/internal/district"
 	"madina/internal/permit"
 	"madina/internal/platform/db/dbtest"
-	"madina/internal/platform/geo"
-	"madina/internal/platform/i18n"
-	"madina/internal/platform/pdf"
 )
 
 // TestDemoFiles loads the demonstration and checks its permit files: every
@@ -50,8 +46,8 @@ func checkDemoFiles(t *testing.T, a *App) {
 		}
 		return n
 	}
-	if n := q(`SELECT count(*) FROM permit_files`); n != DemoFileCount {
-		t.Errorf("%d files, want %d", n, DemoFileCount)
+	if n := q(`SELECT count(*) FROM permit_files`); n != permitdemo.FileCount {
+		t.Errorf("%d files, want %d", n, permitdemo.FileCount)
 	}
 	for _, s := range permit.States {
 		if n := q(`SELECT count(*) FROM permit_files WHERE state = $1`, string(s)); n == 0 {
@@ -89,15 +85,15 @@ func checkDemoFiles(t *testing.T, a *App) {
 	if err := a.DB.QueryRowContext(ctx, `SELECT at FROM permit_events ORDER BY at DESC LIMIT 1`).Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	if first.Before(now.AddDate(0, 0, -demoFileDays-1)) || first.After(now.AddDate(0, 0, -demoFileDays+20)) || last.After(now) {
+	if first.Before(now.AddDate(0, 0, -permitdemo.Days-1)) || first.After(now.AddDate(0, 0, -permitdemo.Days+20)) || last.After(now) {
 		t.Errorf("events from %v to %v", first, last)
 	}
 	if n := q(`SELECT count(*) FROM permit_files WHERE submitted_at < created_at OR accepted_at < submitted_at OR closed_at < created_at`); n != 0 {
 		t.Errorf("%d files with dates out of order", n)
 	}
 	// Only demonstration people; Fatima Zahra Benali starts with none.
-	if n := q(`SELECT count(*) FROM permit_files f JOIN persons p ON p.id = f.owner_person_id WHERE p.email_key = $1`, dfQuietOwner); n != 0 {
-		t.Errorf("%s owns %d files", dfQuietOwner, n)
+	if n := q(`SELECT count(*) FROM permit_files f JOIN persons p ON p.id = f.owner_person_id WHERE p.email_key = $1`, permitdemo.QuietOwner); n != 0 {
+		t.Errorf("%s owns %d files", permitdemo.QuietOwner, n)
 	}
 	if n := q(`SELECT count(*) FROM permit_files WHERE window_code = 'maarif' AND state = 'submitted'`); n != 0 {
 		t.Errorf("%d new deposits at the Maârif window", n)
@@ -218,61 +214,4 @@ func checkDemoFiles(t *testing.T, a *App) {
 	if n := q(`SELECT count(DISTINCT sha256) FROM permit_documents`); n < 10 || n > 30 {
 		t.Errorf("%d distinct documents", n)
 	}
-	var docs dfDocuments
-	for _, name := range dfDocNames() {
-		for _, rev := range []string{"A", "B"} {
-			b, err := docs.get(name, rev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := pdf.Inspect(bytes.NewReader(b), int64(len(b)))
-			if err != nil || info.Pages < 1 || len(b) > 60<<10 {
-				t.Errorf("%s %s: %d bytes, %+v, %v", name, rev, len(b), info, err)
-			}
-		}
-	}
-	if b, err := docs.get("photo", "A"); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) || len(b) > 60<<10 {
-		t.Errorf("photo: %d bytes, %v", len(b), err)
-	}
 }
-
-// TestDemoFilePeople checks the added people: unique e-mail addresses and
-// CIN numbers, names in both scripts, parcels inside the city.
-func TestDemoFilePeople(t *testing.T) {
-	owners := demoFileOwners()
-	if len(owners) != demoFileOwnerCount {
-		t.Fatalf("%d owners", len(owners))
-	}
-	seen := map[string]bool{}
-	for _, d := range demoAccounts() {
-		seen[d.Email] = true
-	}
-	for _, o := range owners {
-		if seen[o.Email] || seen[o.CIN] || !strings.HasSuffix(o.Email, "@example.ma") || o.GivenNameAR == "" || o.FamilyNameLatin == "" {
-			t.Errorf("owner %+v", o)
-		}
-		seen[o.Email], seen[o.CIN] = true, true
-	}
-	for _, ag := range demoFileAgents() {
-		if seen[ag.Email] {
-			t.Errorf("agent %s twice", ag.Email)
-		}
-		seen[ag.Email] = true
-	}
-	if again := demoFileOwners(); again[17] != owners[17] {
-		t.Error("the owners are not the same from one load to the next")
-	}
-	locate := permit.Locator(func(context.Context) (geo.Geometry, i18n.Text, error) {
-		ref := district.Casablanca()
-		return ref.Boundary, ref.City.Name, nil
-	})
-	for _, a := range dfArrs {
-		for _, c := range [][2]float64{{0, 0}, {0.007, 0.009}, {-0.007, -0.009}, {0.007, -0.009}, {-0.007, 0.009}} {
-			if _, err := locate(t.Context(), "", ftoa(a.lat+c[0]), ftoa(a.lon+c[1])); err != nil {
-				t.Errorf("%s: %v", a.code, err)
-			}
-		}
-	}
-}
-
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 5, 64) }

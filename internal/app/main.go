@@ -203,7 +203,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	// Silent: the demonstration's people get no notices.
+	a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), Options{Silent: true})
 	if err != nil {
 		return err
 	}

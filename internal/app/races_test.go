@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"madina/internal/identity/identitydemo"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -258,10 +259,10 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.ResetPassword(ctx, se.ResetToken, DemoPassword); err != nil {
+			if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, DemoTOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 		}

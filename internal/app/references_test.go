@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"madina/internal/identity/identitydemo"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -30,7 +31,7 @@ func TestPartiesNameOnlyMandatedProfessionals(t *testing.T) {
 		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.loadDemoAccounts(ctx, io.Discard); err != nil {
+		if err := identitydemo.Load(ctx, a.env, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler)
@@ -120,7 +121,7 @@ func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
 		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.loadDemoAccounts(ctx, io.Discard); err != nil {
+		if err := identitydemo.Load(ctx, a.env, io.Discard); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler)

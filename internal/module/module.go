@@ -61,11 +61,23 @@ type Module struct {
 	// column); the file store's sweeper never removes those. Empty for a
 	// capability that stores no blobs.
 	BlobRefs string
+	// Demo loads its demonstration data through the services started on
+	// env; it must be idempotent and send no notices. Set with WithDemo
+	// where the loader is a sub-package (it imports the capability).
+	Demo func(ctx context.Context, env *Env, out io.Writer) error
 	// Start builds the capability on env: its service, from the platform
 	// and from what earlier capabilities provided. It may Provide values
 	// for later ones. Start runs at every start of the process, so what
 	// it seeds must be idempotent.
 	Start func(ctx context.Context, env *Env) (Parts, error)
+}
+
+// WithDemo is m with its demonstration loader, for the module list: the
+// loader, a sub-package of the capability, cannot be named by the
+// capability itself.
+func WithDemo(m Module, demo func(ctx context.Context, env *Env, out io.Writer) error) Module {
+	m.Demo = demo
+	return m
 }
 
 // Parts are what a started capability contributes to the running
@@ -78,9 +90,6 @@ type Parts struct {
 	Wrap func(http.Handler) http.Handler
 	// Workers run in the background while the node serves.
 	Workers []Worker
-	// Demo loads its demonstration data; it must be idempotent and send
-	// no notices.
-	Demo func(ctx context.Context, out io.Writer) error
 }
 
 // Worker is a background loop of a capability.

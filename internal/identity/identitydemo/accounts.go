@@ -1,4 +1,8 @@
-package app
+// Package identitydemo loads the demonstration accounts: citizens,
+// professionals, companies and associations, and staff of every role. It
+// uses identity's services as people and administrators would, and is
+// listed with identity in the application's module list.
+package identitydemo
 
 import (
 	"context"
@@ -8,21 +12,22 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/identity"
+	"madina/internal/module"
 	"madina/internal/platform/errs"
 )
 
-// DemoPassword is the one password of every demonstration account. It is
+// Password is the one password of every demonstration account. It is
 // published in docs/DEMO.md: never load the demonstration data on a
 // server that real people use.
-const DemoPassword = "Madina-Casa-2026"
+const Password = "Madina-Casa-2026"
 
-// DemoTOTPSecret is the second-factor secret shared by every demonstration
+// TOTPSecret is the second-factor secret shared by every demonstration
 // staff account (base32, for an authenticator app), published in
 // docs/DEMO.md with the accounts.
-const DemoTOTPSecret = "MADINACASABLANCADEMOSTAFFTOTPKEY"
+const TOTPSecret = "MADINACASABLANCADEMOSTAFFTOTPKEY"
 
-// demoAccount is one demonstration account and what it is for.
-type demoAccount struct {
+// Account is one demonstration account and what it is for.
+type Account struct {
 	identity.Enrolment
 	Grant        *identity.GrantSpec  // staff
 	Legal        *identity.LegalInput // a company or association they represent
@@ -31,20 +36,20 @@ type demoAccount struct {
 	Verified     bool // the demo administrator verified the declaration
 }
 
-func staffAccount(email, givenAR, familyAR, given, family, lang string, grant identity.GrantSpec) demoAccount {
-	return demoAccount{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
+func staffAccount(email, givenAR, familyAR, given, family, lang string, grant identity.GrantSpec) Account {
+	return Account{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
 		GivenNameLatin: given, FamilyNameLatin: family, Lang: lang}, Grant: &grant}
 }
 
-func citizenAccount(email, givenAR, familyAR, given, family, cin, phone, lang string) demoAccount {
-	return demoAccount{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
+func citizenAccount(email, givenAR, familyAR, given, family, cin, phone, lang string) Account {
+	return Account{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
 		GivenNameLatin: given, FamilyNameLatin: family, CIN: cin, Phone: phone, Lang: lang}}
 }
 
-// demoAccounts are the demonstration accounts, the administrator first (she
+// Accounts are the demonstration accounts, the administrator first (she
 // verifies the professionals). docs/DEMO.md lists them; a test keeps the
 // two in step.
-func demoAccounts() []demoAccount {
+func Accounts() []Account {
 	g := func(role authz.Role, org, window string) identity.GrantSpec {
 		return identity.GrantSpec{Role: role, Org: org, Window: window}
 	}
@@ -54,11 +59,11 @@ func demoAccounts() []demoAccount {
 	association := citizenAccount("naima.bennis@example.ma", "نعيمة", "بنيس", "Naima", "Bennis", "BE990011", "0664 18 52 33", "ar")
 	association.Legal = &identity.LegalInput{Kind: identity.Association, Name: "Association Sidi Othmane Sport et Culture",
 		NameAR: "جمعية سيدي عثمان للرياضة والثقافة", AssociationNumber: "2019/0456", Role: identity.RolePresident}
-	pro := func(a demoAccount, profession, registration string, verified bool) demoAccount {
+	pro := func(a Account, profession, registration string, verified bool) Account {
 		a.Profession, a.Registration, a.Verified = profession, registration, verified
 		return a
 	}
-	return []demoAccount{
+	return []Account{
 		staffAccount("nadia.bensouda@example.ma", "نادية", "بنسودة", "Nadia", "Bensouda", "fr", g(authz.Admin, "commune", "")),
 		staffAccount("hassan.filali@example.ma", "حسن", "الفيلالي", "Hassan", "Filali", "ar", g(authz.Auditor, "commune", "")),
 		citizenAccount("fatima.benali@example.ma", "فاطمة الزهراء", "بنعلي", "Fatima Zahra", "Benali", "BE734512", "0661 23 45 67", "ar"),
@@ -80,17 +85,22 @@ func demoAccounts() []demoAccount {
 	}
 }
 
-// loadDemoAccounts opens the demonstration accounts through the real
+// Load opens the demonstration accounts through the real
 // services: enrolment (e-mail and phone vouched for by the operator), the
 // password through a one-time reset link, staff roles and the fixed second
 // factor, legal persons and professional declarations in the person's own
 // name, and their verification by the demonstration administrator. What
 // exists already is left as it is, so that loading twice changes nothing.
-func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
+func Load(ctx context.Context, env *module.Env, out io.Writer) error {
+	s, err := module.Need[*identity.Service](env)
+	if err != nil {
+		return err
+	}
+	a := &demo{Identity: s}
 	op := identity.Operator{Label: "demo"}
 	var admin int64
 	created := 0
-	for _, d := range demoAccounts() {
+	for _, d := range Accounts() {
 		var res identity.Enrolled
 		var err error
 		if d.Grant == nil {
@@ -107,12 +117,12 @@ func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
 			created++
 		}
 		if res.ResetToken != "" {
-			if err := a.Identity.ResetPassword(ctx, res.ResetToken, DemoPassword); err != nil {
+			if err := a.Identity.ResetPassword(ctx, res.ResetToken, Password); err != nil {
 				return fmt.Errorf("demo: password of %s: %w", d.Email, err)
 			}
 		}
 		if d.Grant != nil {
-			if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, DemoTOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, TOTPSecret); err != nil {
 				return fmt.Errorf("demo: second factor of %s: %w", d.Email, err)
 			}
 		}
@@ -137,13 +147,13 @@ func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(out, "demo: %d demonstration accounts opened, password %s; staff second-factor secret %s (docs/DEMO.md)\n",
-		created, DemoPassword, DemoTOTPSecret)
+		created, Password, TOTPSecret)
 	return nil
 }
 
 // demoLegalPerson registers the company or association its representative
 // stands for, unless they represent it already.
-func (a *App) demoLegalPerson(ctx context.Context, self authz.Actor, in identity.LegalInput) error {
+func (a *demo) demoLegalPerson(ctx context.Context, self authz.Actor, in identity.LegalInput) error {
 	have, err := a.Identity.LegalPersons(ctx, self)
 	if err != nil {
 		return err
@@ -159,7 +169,7 @@ func (a *App) demoLegalPerson(ctx context.Context, self authz.Actor, in identity
 
 // demoProfessional declares the profession in the person's name and, for
 // the verified ones, has the administrator verify it.
-func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAccount, admin identity.Operator) error {
+func (a *demo) demoProfessional(ctx context.Context, self authz.Actor, d Account, admin identity.Operator) error {
 	p, err := a.Identity.Profession(ctx, self)
 	if errs.Is(err, errs.NotFound) {
 		p, err = nil, nil // not declared yet
@@ -176,4 +186,15 @@ func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAcco
 		return nil
 	}
 	return a.Identity.VerifyProfessional(ctx, admin, self.Person)
+}
+
+// demo is what the loader uses.
+type demo struct {
+	Identity *identity.Service
+}
+
+// Professional declares a's profession in self's name and, when a says it
+// is verified, has admin verify it (the permit demonstration's architects).
+func Professional(ctx context.Context, s *identity.Service, self authz.Actor, a Account, admin identity.Operator) error {
+	return (&demo{Identity: s}).demoProfessional(ctx, self, a, admin)
 }

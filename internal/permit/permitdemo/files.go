@@ -1,4 +1,7 @@
-package app
+// Package permitdemo loads the demonstration permit files, through the
+// permit service and identity's, as applicants, professionals and agents
+// would. It is listed with permit in the application's module list.
+package permitdemo
 
 import (
 	"bytes"
@@ -9,6 +12,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -18,8 +22,14 @@ import (
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/identity"
+	"madina/internal/identity/identitydemo"
+	"madina/internal/module"
+	"madina/internal/notify"
 	"madina/internal/permit"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
+	"madina/internal/platform/config"
+	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
@@ -35,13 +45,13 @@ import (
 // files (kinds, owners, parcels, figures, states) on every load, dated
 // relative to the day of the load.
 const (
-	// DemoFileCount is how many permit files the demonstration loads.
-	DemoFileCount = 300
-	// demoFileOwnerCount is how many owners the demonstration adds
+	// FileCount is how many permit files the demonstration loads.
+	FileCount = 300
+	// OwnerCount is how many owners the demonstration adds
 	// (persons, besides the demonstration accounts).
-	demoFileOwnerCount = 80
-	// demoFileDays is how far back the files' stories start.
-	demoFileDays = 120
+	OwnerCount = 80
+	// Days is how far back the files' stories start.
+	Days = 120
 )
 
 // Seeds of the demonstration's random streams: the people; what the files
@@ -108,10 +118,10 @@ var dfKindCounts = []struct {
 // pages deposit a file and count it (internal/app/files_web_test.go).
 var dfQuietWindows = map[string]bool{"maarif": true}
 
-// dfQuietOwner is the demonstration citizen left without files, to try
+// QuietOwner is the demonstration citizen left without files, to try
 // filing from scratch (the HTTP tests of the file pages start from her
 // empty list).
-const dfQuietOwner = "fatima.benali@example.ma"
+const QuietOwner = "fatima.benali@example.ma"
 
 // People.
 
@@ -145,22 +155,22 @@ func dfASCII(s string) string {
 	return strings.ToLower(r.Replace(s))
 }
 
-// demoFileOwners are the persons the demonstration adds as owners:
+// Owners are the persons the demonstration adds as owners:
 // Moroccan names in Arabic and Latin letters, unique e-mail addresses at
 // example.ma and CIN numbers. They have no password.
-func demoFileOwners() []identity.Enrolment {
+func Owners() []identity.Enrolment {
 	rng := rand.New(rand.NewPCG(demoFileSeedPeople, 1))
 	taken := map[string]bool{}
-	for _, d := range demoAccounts() {
+	for _, d := range identitydemo.Accounts() {
 		taken[d.Email], taken[d.CIN] = true, true
 	}
-	for _, d := range demoFileArchitects() {
+	for _, d := range Architects() {
 		taken[d.Email], taken[d.CIN] = true, true
 	}
 	prefixes := []string{"BE", "BH", "BJ", "BK", "BL", "BB", "BA", "BM", "BW", "BG"}
 	mobiles := []string{"0661", "0662", "0663", "0664", "0665", "0666", "0667", "0668", "0670", "0700", "0708", "0770", "0771"}
 	var out []identity.Enrolment
-	for len(out) < demoFileOwnerCount {
+	for len(out) < OwnerCount {
 		given := dfMen
 		if rng.IntN(2) == 0 {
 			given = dfWomen
@@ -193,9 +203,9 @@ type demoFilePro struct {
 	Profession, Registration string
 }
 
-// demoFileArchitects are the architects the demonstration adds beside
+// Architects are the architects the demonstration adds beside
 // Omar Berrada, so that owners do not all go to the same one.
-func demoFileArchitects() []demoFilePro {
+func Architects() []demoFilePro {
 	a := func(email, gAR, fAR, g, f, cin, phone, lang, reg string) demoFilePro {
 		return demoFilePro{Enrolment: identity.Enrolment{Email: email, GivenNameAR: gAR, FamilyNameAR: fAR, GivenNameLatin: g,
 			FamilyNameLatin: f, CIN: cin, Phone: phone, Lang: lang}, Profession: authz.Architect, Registration: reg}
@@ -215,9 +225,9 @@ type demoFileAgent struct {
 	identity.Enrolment
 }
 
-// demoFileAgents are the agents of the windows without a demonstration
+// Agents are the agents of the windows without a demonstration
 // account: they act in the files' timelines. They have no password.
-func demoFileAgents() []demoFileAgent {
+func Agents() []demoFileAgent {
 	a := func(w, email, gAR, fAR, g, f, lang string) demoFileAgent {
 		return demoFileAgent{Window: w, Enrolment: identity.Enrolment{Email: email, GivenNameAR: gAR, FamilyNameAR: fAR,
 			GivenNameLatin: g, FamilyNameLatin: f, Lang: lang}}
@@ -242,13 +252,13 @@ func demoFileAgents() []demoFileAgent {
 
 // demoFileCompany is a company one of the added owners manages.
 type demoFileCompany struct {
-	Manager int // index in demoFileOwners
+	Manager int // index in Owners
 	identity.LegalInput
 }
 
-// demoFileCompanies are the companies the demonstration adds: a property
+// Companies are the companies the demonstration adds: a property
 // developer, a telecommunications operator and a billboard firm.
-func demoFileCompanies() []demoFileCompany {
+func Companies() []demoFileCompany {
 	c := func(m int, name, nameAR, ice, rc string) demoFileCompany {
 		return demoFileCompany{Manager: m, LegalInput: identity.LegalInput{Kind: identity.Company, Name: name, NameAR: nameAR,
 			ICE: ice, RC: rc, Role: identity.RoleManager}}
@@ -798,7 +808,7 @@ func (q *dfQueue) Pop() (out any) { old := *q; out, *q = old[len(old)-1], old[:l
 
 // demoFiles is one load of the demonstration files.
 type demoFiles struct {
-	a       *App
+	a       *deps
 	svc     *permit.Service
 	clock   *demoFileClock
 	cal     *calendar.Calendar
@@ -808,7 +818,7 @@ type demoFiles struct {
 	begin   time.Time
 	rng     *rand.Rand // what the files are
 	trng    *rand.Rand // when things happen
-	owners  []*dfOwner // added owners, by index of demoFileOwners
+	owners  []*dfOwner // added owners, by index of Owners
 	demo    map[string]*dfOwner
 	archs   []int64 // architects: Omar Berrada first
 	pros    map[int64]authz.Actor
@@ -818,10 +828,51 @@ type demoFiles struct {
 	swept   calendar.Date
 }
 
-// loadDemoFiles loads the demonstration permit files, unless they are
+// Load loads the demonstration permit files, unless they are there
+// already.
+func Load(ctx context.Context, env *module.Env, out io.Writer) error {
+	a, err := need(env)
+	if err != nil {
+		return err
+	}
+	return a.load(ctx, out)
+}
+
+// deps are the services the demonstration files are played through.
+type deps struct {
+	Cfg       config.Config
+	DB        *db.DB
+	Blobs     blob.Store
+	Notify    *notify.Service
+	Log       *slog.Logger
+	Identity  *identity.Service
+	Districts *district.Store
+	Catalogue *permit.Catalogue
+	Permit    *permit.Service
+}
+
+func need(env *module.Env) (*deps, error) {
+	a := &deps{Cfg: env.Cfg, DB: env.DB, Blobs: env.Blobs, Notify: env.Notify, Log: env.Log}
+	var err error
+	if a.Identity, err = module.Need[*identity.Service](env); err != nil {
+		return nil, err
+	}
+	if a.Districts, err = module.Need[*district.Store](env); err != nil {
+		return nil, err
+	}
+	if a.Catalogue, err = module.Need[*permit.Catalogue](env); err != nil {
+		return nil, err
+	}
+	if a.Permit, err = module.Need[*permit.Service](env); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// load loads the demonstration permit files, unless they are
 // there already.
-func (a *App) loadDemoFiles(ctx context.Context, out io.Writer) error {
-	owners := demoFileOwners()
+func (a *deps) load(ctx context.Context, out io.Writer) error {
+	owners := Owners()
 	if p, err := a.Identity.PersonByEmail(ctx, owners[0].Email); err == nil {
 		mine, err := a.Permit.Mine(ctx, authz.Actor{Person: p.ID, EmailVerified: true, Now: time.Now()})
 		if err != nil {
@@ -834,14 +885,14 @@ func (a *App) loadDemoFiles(ctx context.Context, out io.Writer) error {
 	} else if !errs.Is(err, errs.NotFound) {
 		return fmt.Errorf("demo: files: %w", err)
 	}
-	return a.loadDemoFilesAt(ctx, out, owners, time.Now())
+	return a.loadAt(ctx, out, owners, time.Now())
 }
 
-// loadDemoFilesAt loads the demonstration files as if now were end.
-func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []identity.Enrolment, end time.Time) error {
+// loadAt loads the demonstration files as if now were end.
+func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enrolment, end time.Time) error {
 	end = end.UTC().Truncate(time.Second)
-	d := &demoFiles{a: a, clock: &demoFileClock{t: end.AddDate(0, 0, -demoFileDays-1)}, cal: calendar.Default(),
-		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -demoFileDays),
+	d := &demoFiles{a: a, clock: &demoFileClock{t: end.AddDate(0, 0, -Days-1)}, cal: calendar.Default(),
+		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -Days),
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
 	// Silent: the demonstration's people get no message about their files.
@@ -898,23 +949,23 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 		return err
 	}
 	d.archs = []int64{omar}
-	for _, pr := range demoFileArchitects() {
+	for _, pr := range Architects() {
 		p, err := find(pr.Enrolment)
 		if err != nil {
 			return err
 		}
-		if err := a.demoProfessional(ctx, self(p), demoAccount{Profession: pr.Profession, Registration: pr.Registration, Verified: true},
+		if err := identitydemo.Professional(ctx, a.Identity, self(p), identitydemo.Account{Profession: pr.Profession, Registration: pr.Registration, Verified: true},
 			identity.Operator{Person: admin}); err != nil {
 			return fmt.Errorf("%s: %w", pr.Email, err)
 		}
 		d.archs = append(d.archs, p)
 	}
-	for _, ag := range demoFileAgents() {
+	for _, ag := range Agents() {
 		res, err := a.Identity.EnrolStaff(ctx, op, ag.Enrolment, identity.GrantSpec{Role: authz.WindowAgent, Org: ag.Window, Window: ag.Window})
 		if err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}
-		if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, DemoTOTPSecret); err != nil {
+		if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, identitydemo.TOTPSecret); err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}
 		d.agents[ag.Window] = dfAgent(res.PersonID, ag.Window, ag.Window)
@@ -964,7 +1015,7 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 	actingFor := func(rep, l int64) authz.Actor {
 		return authz.Actor{Person: rep, EmailVerified: true, ActingFor: l, Represents: []int64{l}, Now: time.Now()}
 	}
-	for i, c := range demoFileCompanies() {
+	for i, c := range Companies() {
 		rep := d.owners[c.Manager]
 		l, err := legal(rep.person, c.LegalInput)
 		if err != nil {
@@ -1149,7 +1200,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 		deck[i] = i
 	}
 	d.rng.Shuffle(len(deck)-1, func(i, j int) { deck[i+1], deck[j+1] = deck[j+1], deck[i+1] }) // the first owner keeps the first file
-	companies := demoFileCompanies()
+	companies := Companies()
 	developer, operator, billboards := d.demo[companies[0].Name], d.demo[companies[1].Name], d.demo[companies[2].Name]
 	atlas, association := d.demo["mehdi.tazi@example.ma"], d.demo["naima.bennis@example.ma"]
 	nextOwner := 0
@@ -2034,7 +2085,7 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 }
 
 // territory is the city's boundary and name as loaded in the database.
-func (a *App) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
+func (a *deps) territory(ctx context.Context) (geo.Geometry, i18n.Text, error) {
 	c, err := a.Districts.City(ctx)
 	return c.Boundary, c.Name, err
 }
