@@ -86,12 +86,24 @@ type Service struct {
 	cache  *visitorCache
 }
 
+// Deps are the collaborators of the Service.
+type Deps struct {
+	DB     *db.DB
+	Notify Notifier
+	Hasher *password.Hasher
+	Box    *secretbox.Box // signs codes and CSRF tokens
+	Log    *slog.Logger   // nil: discard
+}
+
 // NewService builds the service.
-func NewService(d *db.DB, n Notifier, h *password.Hasher, box *secretbox.Box, log *slog.Logger, cfg Config) (*Service, error) {
+func NewService(d Deps, cfg Config) (*Service, error) {
 	cfg.defaults()
-	s := &Service{db: d, store: NewStore(d), notify: n, hasher: h, box: box, log: log, cfg: cfg,
-		codes: box.Signer("identity code"), csrf: box.Signer("csrf"), cache: newVisitorCache()}
-	dummy, err := h.Hash(context.Background(), "not a password of anyone")
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{db: d.DB, store: NewStore(d.DB), notify: d.Notify, hasher: d.Hasher, box: d.Box, log: d.Log, cfg: cfg,
+		codes: d.Box.Signer("identity code"), csrf: d.Box.Signer("csrf"), cache: newVisitorCache()}
+	dummy, err := d.Hasher.Hash(context.Background(), "not a password of anyone")
 	if err != nil {
 		return nil, err
 	}
