@@ -116,10 +116,10 @@ const errMandateFile = "identity.mandate_refs.error.file"
 // person's they act for.
 func (s *Service) checkMandateFile(ctx context.Context, owner authz.Resource, ref string) error {
 	refused := errs.E(errs.Invalid, errMandateFile).OnField("file_ref")
-	if s.cfg.Files == nil {
+	if s.deps.Files == nil {
 		return refused.Cause(errors.New("identity: no file owners wired: file mandates refused"))
 	}
-	person, legal, err := s.cfg.Files.FileOwner(ctx, ref)
+	person, legal, err := s.deps.Files.FileOwner(ctx, ref)
 	if errs.Is(err, errs.NotFound) {
 		return refused
 	}
@@ -687,13 +687,13 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string,
 
 // PermitKinds are the permit kinds a mandate may name.
 func (s *Service) PermitKinds() []PermitKind {
-	if s.cfg.Catalogue == nil {
+	if s.deps.Catalogue == nil {
 		return s.cfg.PermitKinds
 	}
-	codes := s.cfg.Catalogue.KindCodes()
+	codes := s.deps.Catalogue.KindCodes()
 	out := make([]PermitKind, len(codes))
 	for i, c := range codes {
-		out[i] = PermitKind{Code: c, Name: s.cfg.Catalogue.KindName(c)}
+		out[i] = PermitKind{Code: c, Name: s.deps.Catalogue.KindName(c)}
 	}
 	return out
 }

@@ -34,14 +34,13 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	cfg := env.Cfg
-	s, err := NewService(Deps{DB: env.DB, Notify: env.Notify, Hasher: env.Hasher, Box: env.Box, Log: env.Log}, Config{
-		BaseURL:    cfg.BaseURL,
+	s, err := NewService(Deps{DB: env.DB, Notify: env.Notify, Hasher: env.Hasher, Box: env.Box, Log: env.Log,
 		Catalogue:  lateCatalogue(module.Late[PermitCatalogue](env)),
 		Files:      lateFiles(module.Late[FileOwners](env)),
 		Places:     districtPlaces{places},
 		Blobs:      env.Blobs,
 		InspectPDF: pdf.InspectPages,
-	})
+	}, Config{BaseURL: cfg.BaseURL})
 	if err != nil {
 		return module.Parts{}, err
 	}
