@@ -133,12 +133,12 @@ func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, status int,
 		h.Resp.Error(w, r, err)
 		return
 	}
-	arrs, err := h.Service.cfg.Places.Arrondissements(ctx)
+	arrs, err := h.Service.deps.Places.Arrondissements(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return
 	}
-	wins, err := h.Service.cfg.Places.Windows(ctx)
+	wins, err := h.Service.deps.Places.Windows(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return
@@ -229,7 +229,7 @@ func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, status int, 
 		h.Resp.Error(w, r, err)
 		return
 	}
-	arrs, err := h.Service.cfg.Places.Arrondissements(ctx)
+	arrs, err := h.Service.deps.Places.Arrondissements(ctx)
 	if err != nil {
 		h.Resp.Error(w, r, err)
 		return

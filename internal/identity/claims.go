@@ -206,15 +206,15 @@ func (s *Service) ClaimLegalPerson(ctx context.Context, a authz.Actor, in ClaimI
 	if err != nil {
 		return 0, err
 	}
-	if s.cfg.Blobs == nil {
+	if s.deps.Blobs == nil {
 		return 0, fmt.Errorf("identity: no blob store for claims' evidence")
 	}
-	b, err := s.cfg.Blobs.Put(ctx, evidence, blob.PutOptions{MaxSize: MaxEvidence, Allowed: []string{"application/pdf"},
+	b, err := s.deps.Blobs.Put(ctx, evidence, blob.PutOptions{MaxSize: MaxEvidence, Allowed: []string{"application/pdf"},
 		Check: func(r io.ReaderAt, size int64, _ string) error {
-			if s.cfg.InspectPDF == nil {
+			if s.deps.InspectPDF == nil {
 				return nil
 			}
-			_, err := s.cfg.InspectPDF(ctx, r, size)
+			_, err := s.deps.InspectPDF(ctx, r, size)
 			return err
 		}})
 	if e := errs.As(err); e != nil {
@@ -400,10 +400,10 @@ func (s *Service) ClaimEvidence(ctx context.Context, a authz.Actor, id int64) (C
 			return c, nil, err
 		}
 	}
-	if s.cfg.Blobs == nil {
+	if s.deps.Blobs == nil {
 		return c, nil, fmt.Errorf("identity: no blob store for claims' evidence")
 	}
-	rc, err := s.cfg.Blobs.Open(ctx, c.EvidenceSHA)
+	rc, err := s.deps.Blobs.Open(ctx, c.EvidenceSHA)
 	return c, rc, err
 }
 

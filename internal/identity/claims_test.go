@@ -48,8 +48,8 @@ func (e *env) withBlobs(t *testing.T) blob.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.cfg.Blobs = bs
-	e.s.cfg.InspectPDF = func(_ context.Context, r io.ReaderAt, size int64) (int, error) {
+	e.s.deps.Blobs = bs
+	e.s.deps.InspectPDF = func(_ context.Context, r io.ReaderAt, size int64) (int, error) {
 		info, err := pdf.Inspect(r, size)
 		return info.Pages, err
 	}

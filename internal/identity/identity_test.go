@@ -116,7 +116,8 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 	rec := &recorder{real: n}
 	files := fileTable{}
-	s, err := NewService(d, rec, fastHasher, box, log, Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds, Files: files})
+	s, err := NewService(Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log, Files: files},
+		Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds})
 	if err != nil {
 		t.Fatal(err)
 	}

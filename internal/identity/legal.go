@@ -15,6 +15,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/people"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/textnorm"
@@ -43,23 +44,8 @@ var RepresentativeRoles = map[string][]string{
 }
 
 // LegalPerson is a company or an association, as one of its representatives
-// sees it.
-type LegalPerson struct {
-	ID                int64
-	Kind              string
-	Name              string // as registered, in Latin letters
-	NameAR            string // optional
-	ICE               string // companies
-	RC                string // companies: trade register number
-	AssociationNumber string // associations
-	Role              string // the viewer's role
-	CreatedAt         time.Time
-}
-
-// DisplayName is the legal person's name in language lang.
-func (l LegalPerson) DisplayName(lang string) string {
-	return Party{NameAR: l.NameAR, NameLatin: l.Name}.Name(lang)
-}
+// sees it (a type of the shared kernel, like Person).
+type LegalPerson = people.LegalPerson
 
 // LegalInput is what a representative fills in to register a legal person.
 type LegalInput struct {

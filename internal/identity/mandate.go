@@ -13,6 +13,7 @@ import (
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/notify"
+	"madina/internal/people"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
@@ -41,17 +42,9 @@ func findKind(kinds []PermitKind, code string) (PermitKind, bool) {
 // Professions a person may declare.
 var Professions = []string{authz.Architect, authz.Engineer, authz.Surveyor}
 
-// Professional is a person's declared profession, verified or not yet.
-type Professional struct {
-	PersonID           int64
-	Profession         string
-	RegistrationNumber string // with the professional order, unique per profession
-	VerifiedAt         *time.Time
-	CreatedAt          time.Time
-}
-
-// Verified reports whether staff verified the registration.
-func (p Professional) Verified() bool { return p.VerifiedAt != nil }
+// Professional is a person's declared profession, verified or not yet (a
+// type of the shared kernel, like Person).
+type Professional = people.Professional
 
 // ProfessionInput is what a person declares.
 type ProfessionInput struct {
@@ -123,10 +116,10 @@ const errMandateFile = "identity.mandate_refs.error.file"
 // person's they act for.
 func (s *Service) checkMandateFile(ctx context.Context, owner authz.Resource, ref string) error {
 	refused := errs.E(errs.Invalid, errMandateFile).OnField("file_ref")
-	if s.cfg.Files == nil {
+	if s.deps.Files == nil {
 		return refused.Cause(errors.New("identity: no file owners wired: file mandates refused"))
 	}
-	person, legal, err := s.cfg.Files.FileOwner(ctx, ref)
+	person, legal, err := s.deps.Files.FileOwner(ctx, ref)
 	if errs.Is(err, errs.NotFound) {
 		return refused
 	}
@@ -269,31 +262,7 @@ func (in *MandateInput) Validate(now time.Time, kinds []PermitKind) (time.Time, 
 // person they represent or an owner whose mandate they hold
 // ("person:7 for legal:2", "person:7 for person:3"). Call it once the policy
 // allowed the action.
-func ActorLabel(a authz.Actor, r authz.Resource) string {
-	if a.Person == 0 {
-		return "anonymous"
-	}
-	me := personActor(a.Person)
-	if a.ActingFor != 0 {
-		return me + " for " + legalActor(a.ActingFor)
-	}
-	if r.OwnerLegal == 0 && (r.OwnerPerson == 0 || r.OwnerPerson == a.Person) {
-		return me
-	}
-	for _, m := range a.Mandates {
-		if a.Now.Before(m.Starts) || !a.Now.Before(m.Ends) {
-			continue
-		}
-		if r.OwnerLegal != 0 && m.OwnerLegal == r.OwnerLegal {
-			return me + " for " + legalActor(m.OwnerLegal)
-		}
-		if r.OwnerLegal == 0 && m.OwnerPerson == r.OwnerPerson {
-			return me + " for " + personActor(m.OwnerPerson)
-		}
-	}
-	// Staff, say, acting on someone's object in their own right.
-	return me
-}
+func ActorLabel(a authz.Actor, r authz.Resource) string { return authz.ActorLabel(a, r) }
 
 // ownerOf is whom the actor acts as an owner for: the legal person they
 // act for, or themselves.
@@ -718,13 +687,13 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string,
 
 // PermitKinds are the permit kinds a mandate may name.
 func (s *Service) PermitKinds() []PermitKind {
-	if s.cfg.Catalogue == nil {
+	if s.deps.Catalogue == nil {
 		return s.cfg.PermitKinds
 	}
-	codes := s.cfg.Catalogue.KindCodes()
+	codes := s.deps.Catalogue.KindCodes()
 	out := make([]PermitKind, len(codes))
 	for i, c := range codes {
-		out[i] = PermitKind{Code: c, Name: s.cfg.Catalogue.KindName(c)}
+		out[i] = PermitKind{Code: c, Name: s.deps.Catalogue.KindName(c)}
 	}
 	return out
 }

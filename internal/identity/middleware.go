@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
@@ -35,8 +36,10 @@ func FromContext(ctx context.Context) *Visitor {
 	return &Visitor{}
 }
 
-// WithVisitor returns ctx carrying v (for tests and jobs acting for someone).
+// WithVisitor returns ctx carrying v (for tests and jobs acting for
+// someone), and the authz.Caller other capabilities read of it.
 func WithVisitor(ctx context.Context, v *Visitor) context.Context {
+	ctx = authz.WithCaller(ctx, authz.Caller{Actor: v.Actor, SignedIn: v.SignedIn(), Pending: v.Pending()})
 	return context.WithValue(ctx, visitorKey{}, v)
 }
 
@@ -72,7 +75,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				v = vv
 				httpx.Private(r) // a token's answers are its owner's
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, visitorKey{}, v)))
+			next.ServeHTTP(w, r.WithContext(WithVisitor(ctx, v)))
 			return
 		}
 		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
@@ -88,7 +91,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		ctx = context.WithValue(ctx, visitorKey{}, v)
+		ctx = WithVisitor(ctx, v)
 		if v.Person != nil {
 			// Whatever a signed-in person sees may be theirs: no cache keeps it.
 			httpx.Private(r)

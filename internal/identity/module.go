@@ -34,14 +34,13 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	cfg := env.Cfg
-	s, err := NewService(env.DB, env.Notify, env.Hasher, env.Box, env.Log, Config{
-		BaseURL:    cfg.BaseURL,
+	s, err := NewService(Deps{DB: env.DB, Notify: env.Notify, Hasher: env.Hasher, Box: env.Box, Log: env.Log,
 		Catalogue:  lateCatalogue(module.Late[PermitCatalogue](env)),
 		Files:      lateFiles(module.Late[FileOwners](env)),
 		Places:     districtPlaces{places},
 		Blobs:      env.Blobs,
 		InspectPDF: pdf.InspectPages,
-	})
+	}, Config{BaseURL: cfg.BaseURL})
 	if err != nil {
 		return module.Parts{}, err
 	}
@@ -56,7 +55,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	env.Provide("identity", s)
 	env.Provide("identity", s.Store())
 	mw := &Middleware{Service: s, Resp: env.Resp, TrustProxy: cfg.TrustProxy}
-	h := NewHandlers(s, env.Notify, mw, env.Web, env.Resp)
+	h := NewHandlers(Handlers{Service: s, Notify: env.Notify, MW: mw, Web: env.Web, Resp: env.Resp})
 	oidc := NewOIDC(oidclogin.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 		ClientSecret: cfg.OIDC.ClientSecret, CINClaim: cfg.OIDC.CINClaim,
 		RedirectURL: cfg.BaseURL + "/signin/oidc/callback"}, env.Box, env.Log)

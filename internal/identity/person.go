@@ -7,44 +7,18 @@ package identity
 import (
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"madina/internal/people"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/textnorm"
 )
 
-// Person is someone with an account.
-type Person struct {
-	ID              int64
-	Email           string
-	EmailVerifiedAt *time.Time
-	Phone           string // E.164, e.g. +212612345678
-	PhoneVerifiedAt *time.Time
-	CIN             string // national identity card number; "" for some staff
-	GivenNameAR     string
-	FamilyNameAR    string
-	GivenNameLatin  string
-	FamilyNameLatin string
-	Lang            string
-	NotifyEmail     bool
-	NotifySMS       bool
-	TOTPEnabledAt   *time.Time
-	Developer       bool
-	CreatedAt       time.Time
-	Version         int
-}
-
-// DisplayName is the name to greet the person with in language lang.
-func (p Person) DisplayName(lang string) string {
-	ar := strings.TrimSpace(p.GivenNameAR + " " + p.FamilyNameAR)
-	latin := strings.TrimSpace(p.GivenNameLatin + " " + p.FamilyNameLatin)
-	if lang == "ar" && ar != "" || latin == "" {
-		return ar
-	}
-	return latin
-}
+// Person is someone with an account. The type lives in the shared kernel
+// (package people) so that other capabilities read it without importing
+// identity; identity owns its table and every change to it.
+type Person = people.Person
 
 // Profile is what a person fills in at sign-up and can change later.
 type Profile struct {

@@ -25,16 +25,7 @@ type Preferences struct {
 
 // Channels are the channels to reach p on: the in-app inbox always, e-mail
 // and SMS as they chose (and only to a confirmed phone).
-func Channels(p Person) []notify.Channel {
-	cs := []notify.Channel{notify.Inbox}
-	if p.NotifyEmail && p.EmailVerifiedAt != nil {
-		cs = append(cs, notify.Email)
-	}
-	if p.NotifySMS && p.PhoneVerifiedAt != nil {
-		cs = append(cs, notify.SMS)
-	}
-	return cs
-}
+func Channels(p Person) []notify.Channel { return p.Channels() }
 
 // SavePreferences records a person's choices. A changed phone number is
 // unconfirmed until the code sent to it comes back.

@@ -34,20 +34,14 @@ var _ Notifier = (*notify.Service)(nil)
 
 // Config tunes identity.
 type Config struct {
-	BaseURL         string          // public URL, for links in e-mails
-	Issuer          string          // shown in authenticator apps
-	IdleTimeout     time.Duration   // a session unused this long ends [1h]
-	AbsoluteTimeout time.Duration   // a session ends this long after sign-in whatever happens [12h]
-	MaxFailures     int             // failed sign-ins before the account locks [5]
-	PermitKinds     []PermitKind    // the kinds a mandate may name, when fixed (tests); else
-	Catalogue       PermitCatalogue // the permit catalogue names them
-	Files           FileOwners      // who owns a file a mandate names: the permit capability
-	Places          Places          // arrondissements and windows, for the back office
-	LockFor         time.Duration   // how long it stays locked [15m]
-	Blobs           blob.Store      // evidence of claims to represent a legal person
-	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
-	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
-	Now        func() time.Time
+	BaseURL         string        // public URL, for links in e-mails
+	Issuer          string        // shown in authenticator apps
+	IdleTimeout     time.Duration // a session unused this long ends [1h]
+	AbsoluteTimeout time.Duration // a session ends this long after sign-in whatever happens [12h]
+	MaxFailures     int           // failed sign-ins before the account locks [5]
+	PermitKinds     []PermitKind  // the kinds a mandate may name, when fixed (tests); else Deps.Catalogue names them
+	LockFor         time.Duration // how long it stays locked [15m]
+	Now             func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -80,18 +74,38 @@ type Service struct {
 	box    *secretbox.Box
 	log    *slog.Logger
 	cfg    Config
+	deps   Deps   // Catalogue, Files, Places, Blobs and InspectPDF are read from here
 	dummy  string // a hash to verify against when the account does not exist
 	codes  *secretbox.Signer
 	csrf   *secretbox.Signer
 	cache  *visitorCache
 }
 
+// Deps are the collaborators of the Service.
+type Deps struct {
+	DB     *db.DB
+	Notify Notifier
+	Hasher *password.Hasher
+	Box    *secretbox.Box // signs codes and CSRF tokens
+	Log    *slog.Logger   // nil: discard
+
+	Catalogue PermitCatalogue // names the permit kinds a mandate may cover (unless Config.PermitKinds)
+	Files     FileOwners      // who owns a file a mandate names: the permit capability
+	Places    Places          // arrondissements and windows, for the back office
+	Blobs     blob.Store      // evidence of claims to represent a legal person
+	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
+	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
+}
+
 // NewService builds the service.
-func NewService(d *db.DB, n Notifier, h *password.Hasher, box *secretbox.Box, log *slog.Logger, cfg Config) (*Service, error) {
+func NewService(d Deps, cfg Config) (*Service, error) {
 	cfg.defaults()
-	s := &Service{db: d, store: NewStore(d), notify: n, hasher: h, box: box, log: log, cfg: cfg,
-		codes: box.Signer("identity code"), csrf: box.Signer("csrf"), cache: newVisitorCache()}
-	dummy, err := h.Hash(context.Background(), "not a password of anyone")
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{db: d.DB, store: NewStore(d.DB), notify: d.Notify, hasher: d.Hasher, box: d.Box, log: d.Log, cfg: cfg, deps: d,
+		codes: d.Box.Signer("identity code"), csrf: d.Box.Signer("csrf"), cache: newVisitorCache()}
+	dummy, err := d.Hasher.Hash(context.Background(), "not a password of anyone")
 	if err != nil {
 		return nil, err
 	}

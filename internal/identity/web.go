@@ -54,15 +54,14 @@ type Handlers struct {
 	oidc                      *OIDC // nil: no provider sign-in
 }
 
-// NewHandlers builds the handlers with their rate limits: sign-in 10 a
-// minute per address, sign-up and reset 5 an hour per address, codes 10 a
-// minute per person.
-func NewHandlers(s *Service, n *notify.Service, mw *Middleware, rd *web.Renderer, rs *httpx.Responder) *Handlers {
-	return &Handlers{Service: s, Notify: n, MW: mw, Web: rd, Resp: rs,
-		signinIP: ratelimit.New(10.0/60, 10, time.Hour),
-		signupIP: ratelimit.New(5.0/3600, 5, 2*time.Hour),
-		codes:    ratelimit.New(10.0/60, 10, time.Hour),
-	}
+// NewHandlers builds the handlers from their collaborators (h's exported
+// fields) with their rate limits: sign-in 10 a minute per address, sign-up
+// and reset 5 an hour per address, codes 10 a minute per person.
+func NewHandlers(h Handlers) *Handlers {
+	h.signinIP = ratelimit.New(10.0/60, 10, time.Hour)
+	h.signupIP = ratelimit.New(5.0/3600, 5, 2*time.Hour)
+	h.codes = ratelimit.New(10.0/60, 10, time.Hour)
+	return &h
 }
 
 // Routes registers the pages.

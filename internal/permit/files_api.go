@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"madina/internal/authz"
-	"madina/internal/identity"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
@@ -67,12 +66,8 @@ func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-func actor(r *http.Request) authz.Actor {
-	if v := identity.FromContext(r.Context()); v != nil {
-		return v.Actor
-	}
-	return authz.Actor{}
-}
+// actor is the request's actor, as identity's middleware set it.
+func actor(r *http.Request) authz.Actor { return authz.FromContext(r.Context()).Actor }
 
 // fileID reads the {id} path value; a malformed one is simply not found.
 func fileID(r *http.Request, name string) (int64, error) {

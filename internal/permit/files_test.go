@@ -81,15 +81,16 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	}
 	c := &testClock{t: monday}
 	e := &env{d: d, clock: c, blobs: dir}
-	e.s = NewService(d, Casablanca(), calendar.Default(), bs, n, identity.NewStore(d), places, nil, Config{
-		BaseURL: "https://madina.test", Now: c.now,
+	register := identity.NewStore(d)
+	e.s = NewService(Deps{DB: d, Catalogue: Casablanca(), Calendar: calendar.Default(), Blobs: bs, Notify: n,
+		People: register, Staff: register, Places: places,
 		Locate: Locator(func(context.Context) (geo.Geometry, i18n.Text, error) {
 			return testBoundary, i18n.Text{AR: "الدار البيضاء", FR: "Casablanca", EN: "Casablanca"}, nil
 		}),
 		InspectPDF: func(_ context.Context, r io.ReaderAt, size int64) (int, error) {
 			info, err := pdf.Inspect(r, size)
 			return info.Pages, err
-		}})
+		}}, Config{BaseURL: "https://madina.test", Now: c.now})
 	e.owner = e.person(t, "owner@example.ma", "ar")
 	e.architect = e.person(t, "architect@example.ma", "fr")
 	e.unverified = e.person(t, "newarchitect@example.ma", "fr")
@@ -821,7 +822,9 @@ func TestFilesKeepTheCatalogueTheyWereFiledUnder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s2 := NewService(d, next, e.s.cal, e.s.blobs, e.s.notify, e.s.people, e.s.places, nil, e.s.cfg)
+		deps := e.s.Deps()
+		deps.Catalogue = next
+		s2 := NewService(deps, e.s.cfg)
 		needs := func(v *View) bool {
 			return slices.ContainsFunc(v.Checklist, func(it ChecklistItem) bool { return it.Code == "energy_efficiency" })
 		}

@@ -11,7 +11,6 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/district"
-	"madina/internal/identity"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
@@ -47,8 +46,8 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
 // the second factor) and back to this page.
-func (h *FileHandlers) signedIn(w http.ResponseWriter, r *http.Request) *identity.Visitor {
-	v := identity.FromContext(r.Context())
+func (h *FileHandlers) signedIn(w http.ResponseWriter, r *http.Request) *authz.Caller {
+	v := authz.FromContext(r.Context())
 	back := r.URL.RequestURI()
 	if r.Method != http.MethodGet {
 		// A form posted while signed out: come back to its page.
@@ -57,15 +56,15 @@ func (h *FileHandlers) signedIn(w http.ResponseWriter, r *http.Request) *identit
 			back += "/" + id
 		}
 	}
-	if v.Pending() {
+	if v.Pending {
 		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(back), http.StatusSeeOther)
 		return nil
 	}
-	if !v.SignedIn() {
+	if !v.SignedIn {
 		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
 		return nil
 	}
-	return v
+	return &v
 }
 
 func (h *FileHandlers) printer(r *http.Request) printer {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"madina/internal/district"
-	"madina/internal/identity"
 	"madina/internal/module"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/geo"
@@ -50,7 +49,11 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	people, err := module.Need[*identity.Store](env)
+	register, err := module.Need[People](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	staff, err := module.Need[Staff](env)
 	if err != nil {
 		return module.Parts{}, err
 	}
@@ -58,8 +61,10 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		c, err := places.City(ctx)
 		return c.Boundary, c.Name, err
 	}
-	s := NewService(env.DB, cat, env.Calendar, env.Blobs, env.Notify, people, places, env.Log,
-		Config{BaseURL: env.Cfg.BaseURL, Locate: Locator(territory), InspectPDF: pdf.InspectPages, Silent: env.Silent,
+	s := NewService(Deps{DB: env.DB, Catalogue: cat, Calendar: env.Calendar, Blobs: env.Blobs, Notify: env.Notify,
+		People: register, Staff: staff, Places: places, Log: env.Log,
+		Locate: Locator(territory), InspectPDF: pdf.InspectPages},
+		Config{BaseURL: env.Cfg.BaseURL, Silent: env.Silent,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
 	env.Provide("permit", cat)

@@ -21,7 +21,6 @@ import (
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/district"
-	"madina/internal/identity"
 	"madina/internal/notify"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
@@ -47,15 +46,29 @@ type Places interface {
 	Windows(ctx context.Context) ([]district.Window, error)
 }
 
-// Config configures a Service.
-type Config struct {
-	BaseURL string
+// Deps are the collaborators of a Service.
+type Deps struct {
+	DB        *db.DB
+	Catalogue *Catalogue // the catalogue new files are filed under
+	Calendar  *calendar.Calendar
+	Blobs     blob.Store
+	Notify    *notify.Service
+	People    People       // the register of people (identity's store)
+	Staff     Staff        // who works at which window
+	Places    Places       // the territorial reference
+	Log       *slog.Logger // nil: discard
 	// Locate checks a location typed by an applicant (a GeoJSON geometry,
 	// or a latitude and longitude) and that it lies inside the city.
 	Locate func(ctx context.Context, geojson, lat, lon string) (Location, error)
-	// InspectPDF checks an uploaded PDF's structure and returns its pages.
+	// InspectPDF checks an uploaded PDF's structure and returns its pages;
+	// nil refuses PDFs.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
-	Now        func() time.Time
+}
+
+// Config are a Service's settings.
+type Config struct {
+	BaseURL string
+	Now     func() time.Time
 	// Silent sends no notices: for loading demonstration files, whose
 	// people must not get hundreds of messages.
 	Silent bool
@@ -70,26 +83,37 @@ type Service struct {
 	cal    *calendar.Calendar
 	blobs  blob.Store
 	notify *notify.Service
-	people *identity.Store
+	people directory
 	places Places
 	log    *slog.Logger
 	cfg    Config
+
+	locate     func(ctx context.Context, geojson, lat, lon string) (Location, error)
+	inspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
 
 	mu       sync.Mutex
 	versions map[string]*Catalogue // earlier catalogue versions files were filed under
 }
 
 // NewService returns the permit files service.
-func NewService(d *db.DB, cat *Catalogue, cal *calendar.Calendar, blobs blob.Store, n *notify.Service,
-	people *identity.Store, places Places, log *slog.Logger, cfg Config) *Service {
+func NewService(d Deps, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, cat: cat, cal: cal, blobs: blobs, notify: n, people: people, places: places, log: log, cfg: cfg,
-		versions: map[string]*Catalogue{}}
+	return &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, notify: d.Notify,
+		people: directory{d.People, d.Staff}, places: d.Places, log: d.Log, cfg: cfg,
+		locate: d.Locate, inspectPDF: d.InspectPDF, versions: map[string]*Catalogue{}}
+}
+
+// Deps returns the service's collaborators, to build another service on
+// them (with another catalogue, say).
+func (s *Service) Deps() Deps {
+	return Deps{DB: s.db, Catalogue: s.cat, Calendar: s.cal, Blobs: s.blobs, Notify: s.notify,
+		People: s.people.People, Staff: s.people.Staff, Places: s.places, Log: s.log,
+		Locate: s.locate, InspectPDF: s.inspectPDF}
 }
 
 // Catalogue is the catalogue files are filed under.
@@ -156,7 +180,7 @@ func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in 
 	}
 	f.Location, f.Lon, f.Lat = "", 0, 0
 	if strings.TrimSpace(in.GeoJSON+in.Lat+in.Lon) != "" {
-		loc, err := s.cfg.Locate(ctx, in.GeoJSON, in.Lat, in.Lon)
+		loc, err := s.locate(ctx, in.GeoJSON, in.Lat, in.Lon)
 		if err != nil {
 			return err
 		}
@@ -228,15 +252,15 @@ func (s *Service) checkPartyPerson(ctx context.Context, q db.Querier, f *File, p
 	if f.OwnerLegal == 0 && f.OwnerPerson == p.PersonID {
 		return nil
 	}
-	ms, err := s.people.MandatesReceived(ctx, q, p.PersonID)
+	ms, err := s.people.MandatesHeld(ctx, q, p.PersonID)
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	for _, m := range ms {
-		owner := m.Owner.Legal == f.OwnerLegal && (f.OwnerLegal != 0 || m.Owner.Person == f.OwnerPerson)
+		owner := m.OwnerLegal == f.OwnerLegal && (f.OwnerLegal != 0 || m.OwnerPerson == f.OwnerPerson)
 		covers := m.FileRef == f.Ref || m.FileRef == "" && m.PermitKind == f.Kind
-		if owner && covers && m.Status(now) == identity.MandateActive {
+		if owner && covers && now.Before(m.Ends) { // not revoked (MandatesHeld), not expired
 			return nil
 		}
 	}
@@ -1026,7 +1050,7 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, k *Kind,
 	data map[string]any, public bool, now time.Time) error {
 	label := "system"
 	if !a.Anonymous() {
-		label = identity.ActorLabel(a, f.Resource(k))
+		label = authz.ActorLabel(a, f.Resource(k))
 	}
 	if err := insertEvent(ctx, tx, f.ID, Event{At: now, Actor: a.Person, ActorLabel: label, Kind: kind, From: from, To: to,
 		Data: data, Public: public}); err != nil {
@@ -1168,11 +1192,10 @@ func (s *Service) Owners(ctx context.Context, a authz.Actor, lang string) ([]Own
 	return out, nil
 }
 
-var _ identity.FileOwners = (*Service)(nil)
-
 // FileOwner is who owns the file with reference ref: a person or a legal
-// person (identity asks it of the file a mandate names). A reference no
-// file has is not found.
+// person (identity asks it of the file a mandate names, through its
+// FileOwners interface, which the application checks this service meets
+// at start). A reference no file has is not found.
 func (s *Service) FileOwner(ctx context.Context, ref string) (ownerPerson, ownerLegal int64, err error) {
 	var person, legal sql.NullInt64
 	err = s.db.QueryRowContext(ctx, `SELECT owner_person_id, owner_legal_id FROM permit_files WHERE ref = $1`, ref).Scan(&person, &legal)

@@ -70,10 +70,10 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 	pages := 0
 	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: maxSize, Allowed: req.Accepted(),
 		Check: func(r io.ReaderAt, size int64, ct string) error {
-			if ct != "application/pdf" || s.cfg.InspectPDF == nil {
+			if ct != "application/pdf" || s.inspectPDF == nil {
 				return nil
 			}
-			n, err := s.cfg.InspectPDF(ctx, r, size)
+			n, err := s.inspectPDF(ctx, r, size)
 			pages = n
 			return err
 		}})

@@ -896,8 +896,10 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
 	// Silent: the demonstration's people get no message about their files.
-	d.svc = permit.NewService(a.DB, a.Catalogue, d.cal, a.Blobs, a.Notify, a.Identity.Store(), a.Districts, a.Log,
-		permit.Config{BaseURL: a.Cfg.BaseURL, Locate: d.locate, InspectPDF: pdf.InspectPages, Now: d.clock.Now, Silent: true})
+	d.svc = permit.NewService(permit.Deps{DB: a.DB, Catalogue: a.Catalogue, Calendar: d.cal, Blobs: a.Blobs, Notify: a.Notify,
+		People: a.Identity.Store(), Staff: a.Identity.Store(), Places: a.Districts, Log: a.Log,
+		Locate: d.locate, InspectPDF: pdf.InspectPages},
+		permit.Config{BaseURL: a.Cfg.BaseURL, Now: d.clock.Now, Silent: true})
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}

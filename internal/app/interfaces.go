@@ -1,0 +1,15 @@
+package app
+
+import (
+	"madina/internal/identity"
+	"madina/internal/permit"
+)
+
+// The interfaces capabilities declare of each other, checked where both
+// sides are in view: module.Need matches them at start, these at compile
+// time (docs/arch/deps.md).
+var (
+	_ permit.People       = (*identity.Store)(nil)
+	_ permit.Staff        = (*identity.Store)(nil)
+	_ identity.FileOwners = (*permit.Service)(nil)
+)
