@@ -73,6 +73,7 @@ type App struct {
 
 	migrations []db.Migration
 	closers    []func() error
+	openapi    []byte // the API document, merged once by New
 }
 
 // MessageSources lists every capability's message catalogue.
@@ -215,6 +216,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
 	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: blobRefs(a.DB), Log: log}
 	a.Sweeper.Register(a.Reg)
+	if a.openapi, err = openAPIDocument(); err != nil {
+		return nil, err
+	}
 	a.Router = httpx.NewRouter(a.Resp)
 	mw := &identity.Middleware{Service: a.Identity, Resp: a.Resp, TrustProxy: cfg.TrustProxy}
 	a.routes(mw)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -130,4 +131,46 @@ func collectRefs(b []byte, refs map[string]bool) {
 		}
 	}
 	walk(v)
+}
+
+// TestOpenAPIKeepsEveryOperationAndSchema checks that the document merged
+// from the capabilities' fragments still describes every operation and
+// every component of the single document it replaced
+// (testdata/openapi-before-fragments.json, kept as it was served).
+func TestOpenAPIKeepsEveryOperationAndSchema(t *testing.T) {
+	before, err := os.ReadFile("testdata/openapi-before-fragments.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := openAPIDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var was, is openapiDoc
+	if err := json.Unmarshal(before, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(merged, &is); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, ops := range was.Paths {
+		for m := range ops {
+			n++
+			if is.Paths[p][m] == nil {
+				t.Errorf("%s %s is no longer documented", m, p)
+			}
+		}
+	}
+	for section, entries := range was.Components {
+		for name := range entries {
+			n++
+			if is.Components[section][name] == nil {
+				t.Errorf("components.%s.%s is no longer defined", section, name)
+			}
+		}
+	}
+	if n < 60 {
+		t.Fatalf("only %d operations and components read from the old document", n)
+	}
 }
