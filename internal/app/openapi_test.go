@@ -105,8 +105,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if m != "GET" || strings.Contains(p, "{") || skip[d] {
 			continue
 		}
-		if r := do(t, a.Handler, "GET", p, nil); r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
+		r := do(t, a.Handler, "GET", p, nil)
+		if r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
 			t.Errorf("GET %s: %d %s", p, r.code, r.h.Get("Content-Type"))
+		}
+		if v, err := contract(); err != nil || v.Response("GET", p, r.code, r.h, []byte(r.body)) != nil {
+			t.Errorf("GET %s: the response disagrees with the document: %v %v", p, err, v.Response("GET", p, r.code, r.h, []byte(r.body)))
 		}
 	}
 }
