@@ -16,7 +16,8 @@ import (
 
 // TestSchemaDrift migrates a fresh SQLite database and a fresh PostgreSQL
 // schema and compares what a store relies on: the applied versions, the
-// tables, their columns (types mapped by sameType), nullability, primary
+// tables, their columns (types mapped by sameType), nullability, defaults
+// (normalised by normDefault), primary
 // keys, unique constraints, foreign keys, CHECK constraints, indexes and
 // triggers. Any difference is a drift between the two folders of
 // migrations. The planted sub-test proves the comparison sees drifts.
@@ -48,6 +49,8 @@ CREATE TABLE drift_probe (
 	code TEXT NOT NULL UNIQUE,
 	note TEXT,
 	at TIMESTAMP NOT NULL,
+	flag BOOLEAN NOT NULL DEFAULT 0,
+	kind TEXT NOT NULL DEFAULT 'a',
 	sqlite_only TEXT
 );
 CREATE INDEX drift_probe_label ON drift_probe (label) WHERE note IS NULL;
@@ -63,6 +66,8 @@ CREATE TABLE drift_probe (
 	code TEXT NOT NULL,
 	note TEXT NOT NULL,
 	at TIMESTAMP NOT NULL,
+	flag BOOLEAN NOT NULL,
+	kind TEXT NOT NULL DEFAULT 'b',
 	pg_only TEXT
 );
 CREATE INDEX drift_probe_label ON drift_probe (label);
@@ -82,6 +87,8 @@ CREATE UNIQUE INDEX drift_probe_at ON drift_probe (id, at);`},
 				"drift_probe.at: type TIMESTAMP on sqlite, timestamp without time zone on postgres",
 				"drift_probe.note: nullable on sqlite, NOT NULL on postgres",
 				"drift_probe.sqlite_only on sqlite only",
+				"drift_probe.flag: a default on sqlite, no default on postgres",
+				"drift_probe.kind: default 'a' on sqlite, 'b' on postgres",
 				"drift_probe.pg_only on postgres only",
 				"drift_probe: 1 CHECK constraints on sqlite, 0 on postgres",
 				"drift_probe: foreign key person_id -> persons(id) on sqlite only",
@@ -131,8 +138,10 @@ type table struct {
 }
 
 type column struct {
-	typ     string
-	notNull bool
+	typ        string
+	notNull    bool
+	hasDefault bool   // an identity or rowid key has none
+	dflt       string // normalised by normDefault
 }
 
 type index struct {
@@ -187,17 +196,19 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 		t := &table{columns: map[string]column{}, indexes: map[string]index{}}
 		s.tables[tb.name] = t
 		pk := map[int]string{}
-		err := each(ctx, d, `SELECT name, type, "notnull", pk FROM pragma_table_info($1)`, []any{tb.name}, func(r scanner) error {
+		err := each(ctx, d, `SELECT name, type, "notnull", pk, dflt_value IS NOT NULL, coalesce(dflt_value, '') FROM pragma_table_info($1)`, []any{tb.name}, func(r scanner) error {
 			var name, typ string
 			var notNull, pkPos int
-			if err := r.Scan(&name, &typ, &notNull, &pkPos); err != nil {
+			var hasDefault bool
+			var dflt string
+			if err := r.Scan(&name, &typ, &notNull, &pkPos, &hasDefault, &dflt); err != nil {
 				return err
 			}
 			// An INTEGER PRIMARY KEY is the rowid: never NULL. Any other
 			// primary key column admits NULL on SQLite unless declared
 			// NOT NULL, unlike PostgreSQL: the comparison reports it.
 			nn := notNull == 1 || (pkPos > 0 && strings.EqualFold(typ, "INTEGER"))
-			t.columns[name] = column{typ: strings.ToUpper(typ), notNull: nn}
+			t.columns[name] = column{typ: strings.ToUpper(typ), notNull: nn, hasDefault: hasDefault, dflt: normDefault(dflt)}
 			if pkPos > 0 {
 				pk[pkPos] = name
 			}
@@ -392,11 +403,13 @@ func describePostgres(ctx context.Context, d *db.DB, s *schema) error {
 	for name, oid := range oids {
 		t := &table{columns: map[string]column{}, indexes: map[string]index{}}
 		s.tables[name] = t
-		err := each(ctx, d, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+		err := each(ctx, d, `SELECT column_name, data_type, is_nullable, column_default IS NOT NULL, coalesce(column_default, '') FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1`, []any{name}, func(r scanner) error {
 			var col, typ, nullable string
-			err := r.Scan(&col, &typ, &nullable)
-			t.columns[col] = column{typ: typ, notNull: nullable == "NO"}
+			var hasDefault bool
+			var dflt string
+			err := r.Scan(&col, &typ, &nullable, &hasDefault, &dflt)
+			t.columns[col] = column{typ: typ, notNull: nullable == "NO", hasDefault: hasDefault, dflt: normDefault(dflt)}
 			return err
 		})
 		if err != nil {
@@ -528,6 +541,13 @@ func compareSchemas(a, b *schema) []string {
 			if !match {
 				add("%s.%s: type %s on %s, %s on %s", name, col, ca.typ, a.engine, cb.typ, b.engine)
 			}
+			if ca.hasDefault != cb.hasDefault {
+				def := map[bool]string{true: "a default", false: "no default"}
+				add("%s.%s: %s on %s, %s on %s", name, col, def[ca.hasDefault], a.engine, def[cb.hasDefault], b.engine)
+			}
+			if ca.hasDefault && cb.hasDefault && ca.dflt != cb.dflt {
+				add("%s.%s: default %s on %s, %s on %s", name, col, ca.dflt, a.engine, cb.dflt, b.engine)
+			}
 			if ca.notNull != cb.notNull {
 				nul := map[bool]string{true: "NOT NULL", false: "nullable"}
 				add("%s.%s: %s on %s, %s on %s", name, col, nul[ca.notNull], a.engine, nul[cb.notNull], b.engine)
@@ -586,6 +606,25 @@ func TestSQLiteRefusesNullKeys(t *testing.T) {
 var triggerEvent = regexp.MustCompile(`(?i)\b(BEFORE|AFTER|INSTEAD OF)\s+(INSERT|UPDATE|DELETE)\b`)
 
 var notNullTrigger = regexp.MustCompile(`(?is)^CREATE TRIGGER \w+_not_null_(?:insert|update) BEFORE (?:INSERT|UPDATE OF \w+) ON \w+\s+WHEN NEW\.(\w+) IS NULL BEGIN SELECT RAISE\(ABORT, 'NOT NULL constraint failed: [\w.]+'\); END$`)
+
+// normDefault writes a default the same way for both engines: without
+// PostgreSQL's casts ('x'::text) or parentheses, booleans as 0 and 1.
+func normDefault(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if i := strings.LastIndex(s, "::"); i > 0 && !strings.Contains(s[i:], "'") {
+		s = s[:i]
+	}
+	switch strings.ToLower(s) {
+	case "false":
+		return "0"
+	case "true":
+		return "1"
+	}
+	return s
+}
 
 type scanner interface{ Scan(...any) error }
 
