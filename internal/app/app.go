@@ -216,7 +216,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newQueueCollector(a.Jobs))
 	a.Sweeper = &blob.Sweeper{Store: a.Blobs, Refs: blobRefs(a.DB), Log: log}
 	a.Sweeper.Register(a.Reg)
-	if a.openapi, err = openAPIDocument(); err != nil {
+	if a.openapi, err = openAPIDocument(openAPIFragments()); err != nil {
 		return nil, err
 	}
 	a.Router = httpx.NewRouter(a.Resp)

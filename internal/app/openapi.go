@@ -10,23 +10,26 @@ import (
 	"madina/internal/platform/openapi"
 )
 
-// openapiBase is the part of the API document that belongs to no
+// openapiJSON is the part of the API document that belongs to no
 // capability: info, servers, the document's own path and the shared
 // components (the problem schema and response, the lang parameter, the
 // bearer scheme, the three-language Name).
 //
 //go:embed openapi.json
-var openapiBase []byte
+var openapiJSON []byte
 
-// openAPIFragments lists each capability's fragment of the document.
+// openAPIFragments lists each capability's fragment of the document (to be
+// read from the module list once capabilities carry their fragment).
 func openAPIFragments() [][]byte {
 	return [][]byte{district.OpenAPI, identity.OpenAPI, permit.OpenAPI}
 }
 
-// openAPIDocument assembles the served document; New calls it once. A test
-// fails when it and the routes differ.
-func openAPIDocument() ([]byte, error) {
-	return openapi.Merge(openapiBase, openAPIFragments()...)
+// openAPIDocument is the API document served: the application's part with
+// every capability's fragment. New calls it once; a fragment describing an
+// operation or defining a component another already does differently is an
+// error. A test fails when the document and the routes differ.
+func openAPIDocument(fragments [][]byte) ([]byte, error) {
+	return openapi.Merge(openapiJSON, fragments...)
 }
 
 func (a *App) openAPI(w http.ResponseWriter, r *http.Request) {

@@ -146,7 +146,7 @@ func TestOpenAPIKeepsEveryOperationAndSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	merged, err := openAPIDocument()
+	merged, err := openAPIDocument(openAPIFragments())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 // contract is the served API document, ready to check responses against.
 var contract = sync.OnceValues(func() (*openapitest.Validator, error) {
-	doc, err := openAPIDocument()
+	doc, err := openAPIDocument(openAPIFragments())
 	if err != nil {
 		return nil, err
 	}
