@@ -273,6 +273,63 @@ func (v *Validator) Response(method, path string, status int, header http.Header
 	return nil
 }
 
+// Request checks the body of a request the API accepted: the operation
+// must document a request body of its content type, and a JSON body must
+// be valid against its schema. (A refused request may be malformed on
+// purpose; only what the API takes must be what the document promises.)
+func (v *Validator) Request(method, path string, header http.Header, body []byte) error {
+	op, ok := v.find(method, path)
+	if !ok {
+		return fmt.Errorf("%s %s is not in the document", method, path)
+	}
+	where := method + " " + op.template
+	bp, rb := v.deref(op.pointer + "/requestBody")
+	content, _ := rb["content"].(map[string]any)
+	if len(content) == 0 {
+		if len(body) > 0 {
+			return fmt.Errorf("%s: the request has a body of %d bytes and the document none", where, len(body))
+		}
+		return nil
+	}
+	if len(body) == 0 {
+		if req, _ := rb["required"].(bool); req {
+			return fmt.Errorf("%s: accepted without the body the document requires", where)
+		}
+		return nil
+	}
+	ct := header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("%s: request content type %q: %v", where, ct, err)
+	}
+	key := mt
+	if content[key] == nil {
+		key = "*/*"
+		if content[key] == nil {
+			key = strings.Split(mt, "/")[0] + "/*"
+		}
+	}
+	if content[key] == nil {
+		return fmt.Errorf("%s: request content type %s is not documented", where, mt)
+	}
+	media, _ := content[key].(map[string]any)
+	if (mt != "application/json" && !strings.HasSuffix(mt, "+json")) || media["schema"] == nil {
+		return nil
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: the accepted request body is not JSON: %v", where, err)
+	}
+	sch, err := v.schema(bp + "/content/" + escape(key) + "/schema")
+	if err != nil {
+		return fmt.Errorf("%s: %v", where, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		return fmt.Errorf("%s: the accepted request body disagrees with the document: %v\nbody: %.2000s", where, err, body)
+	}
+	return nil
+}
+
 func (v *Validator) schema(pointer string) (*jsonschema.Schema, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -288,8 +345,9 @@ func (v *Validator) schema(pointer string) (*jsonschema.Schema, error) {
 }
 
 // Client returns a copy of c (http.DefaultClient when nil) whose every
-// response under prefix is checked against the document; a mismatch fails
-// t (without stopping it) and the response reaches the caller unchanged.
+// response under prefix is checked against the document, and the body of
+// every request the API accepted (2xx) too; a mismatch fails t (without
+// stopping it) and the response reaches the caller unchanged.
 func (v *Validator) Client(t testing.TB, c *http.Client, prefix string) *http.Client {
 	if c == nil {
 		c = http.DefaultClient
@@ -300,8 +358,23 @@ func (v *Validator) Client(t testing.TB, c *http.Client, prefix string) *http.Cl
 		next = http.DefaultTransport
 	}
 	cc.Transport = roundTripper(func(req *http.Request) (*http.Response, error) {
+		if !strings.HasPrefix(req.URL.Path, prefix) {
+			return next.RoundTrip(req)
+		}
+		var sent []byte
+		if req.Body != nil {
+			b, err := io.ReadAll(req.Body)
+			req.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			sent = b
+			req = req.Clone(req.Context())
+			req.Body = io.NopCloser(bytes.NewReader(b))
+			req.ContentLength = int64(len(b))
+		}
 		res, err := next.RoundTrip(req)
-		if err != nil || !strings.HasPrefix(req.URL.Path, prefix) {
+		if err != nil {
 			return res, err
 		}
 		body, err := io.ReadAll(res.Body)
@@ -312,6 +385,11 @@ func (v *Validator) Client(t testing.TB, c *http.Client, prefix string) *http.Cl
 		res.Body = io.NopCloser(bytes.NewReader(body))
 		if err := v.Response(req.Method, req.URL.Path, res.StatusCode, res.Header, body); err != nil {
 			t.Errorf("OpenAPI contract: %v", err)
+		}
+		if res.StatusCode/100 == 2 {
+			if err := v.Request(req.Method, req.URL.Path, req.Header, sent); err != nil {
+				t.Errorf("OpenAPI contract: %v", err)
+			}
 		}
 		return res, nil
 	})

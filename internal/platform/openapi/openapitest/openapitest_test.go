@@ -19,7 +19,9 @@ const doc = `{
         "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}}},
         "4XX": {"$ref": "#/components/responses/Problem"}
       }},
-      "delete": {"operationId": "del", "responses": {"204": {"description": "gone"}}}
+      "delete": {"operationId": "del", "responses": {"204": {"description": "gone"}}},
+      "put": {"operationId": "put", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}, "4XX": {"$ref": "#/components/responses/Problem"}}}
     },
     "/api/things/new": {
       "get": {"operationId": "new", "responses": {"200": {"description": "a PDF", "content": {"application/pdf": {}}}}}
@@ -78,6 +80,37 @@ func TestResponse(t *testing.T) {
 	}
 }
 
+func TestRequest(t *testing.T) {
+	v, err := openapitest.New([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := http.Header{"Content-Type": {"application/json"}}
+	for _, c := range []struct {
+		name, method string
+		h            http.Header
+		body, want   string
+	}{
+		{"valid", "PUT", js, `{"id": 1, "name": "a"}`, ""},
+		{"wrong type", "PUT", js, `{"id": 1, "name": 2}`, "/name"},
+		{"undocumented member", "PUT", js, `{"id": 1, "name": "a", "extra": true}`, "extra"},
+		{"required body missing", "PUT", js, ``, "requires"},
+		{"undocumented content type", "PUT", http.Header{"Content-Type": {"text/plain"}}, `x`, "text/plain is not documented"},
+		{"body where none is documented", "DELETE", js, `{}`, "the document none"},
+		{"no body, none documented", "DELETE", http.Header{}, ``, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := v.Request(c.method, "/api/things/7", c.h, []byte(c.body))
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("valid request refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("got %v, want an error mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
 // fakeT records what the client reports, to test that it reports.
 type fakeT struct {
 	testing.TB
@@ -93,7 +126,10 @@ func TestClientChecksEveryResponseUnderThePrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"id": 7, "name": "a"}`
+	var got string // the last request body the server received
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = string(b)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, body)
 	}))
@@ -119,5 +155,24 @@ func TestClientChecksEveryResponseUnderThePrefix(t *testing.T) {
 	get("/elsewhere") // outside the prefix: not checked
 	if len(ft.errs) != 1 {
 		t.Fatalf("a response outside the prefix was checked: %v", ft.errs)
+	}
+	// The body of an accepted request is checked too, and still sent.
+	body = `{"id": 7, "name": "a"}`
+	put := func(in string) {
+		req, _ := http.NewRequest("PUT", srv.URL+"/api/things/7", strings.NewReader(in))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	put(`{"id": 7, "name": "a"}`)
+	if len(ft.errs) != 1 || got != `{"id": 7, "name": "a"}` {
+		t.Fatalf("valid request: received %q, reports %v", got, ft.errs)
+	}
+	put(`{"id": 7, "nom": "a"}`)
+	if len(ft.errs) != 2 {
+		t.Fatalf("an accepted request outside the document passed: %v", ft.errs)
 	}
 }
