@@ -51,6 +51,7 @@ CREATE TABLE drift_probe (
 	at TIMESTAMP NOT NULL,
 	flag BOOLEAN NOT NULL DEFAULT 0,
 	kind TEXT NOT NULL DEFAULT 'a',
+	owner BIGINT REFERENCES persons (id) ON DELETE CASCADE,
 	sqlite_only TEXT
 );
 CREATE INDEX drift_probe_label ON drift_probe (label) WHERE note IS NULL;
@@ -68,6 +69,7 @@ CREATE TABLE drift_probe (
 	at TIMESTAMP NOT NULL,
 	flag BOOLEAN NOT NULL,
 	kind TEXT NOT NULL DEFAULT 'b',
+	owner BIGINT REFERENCES persons (id),
 	pg_only TEXT
 );
 CREATE INDEX drift_probe_label ON drift_probe (label);
@@ -92,6 +94,8 @@ CREATE UNIQUE INDEX drift_probe_at ON drift_probe (id, at);`},
 				"drift_probe.pg_only on postgres only",
 				"drift_probe: 1 CHECK constraints on sqlite, 0 on postgres",
 				"drift_probe: foreign key person_id -> persons(id) on sqlite only",
+				"drift_probe: foreign key owner -> persons(id) ON DELETE CASCADE on sqlite only",
+				"drift_probe: foreign key owner -> persons(id) on postgres only",
 				"drift_probe: foreign key person_id -> legal_persons(id) on postgres only",
 				"drift_probe: unique (code) on sqlite only",
 				"drift_probe: index drift_probe_label on (label) partial on sqlite, on (label) on postgres",
@@ -264,21 +268,21 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 	for _, tb := range tabs {
 		t := s.tables[tb.name]
 		fk := map[int]*struct {
-			target   string
-			from, to []string
+			target, actions string
+			from, to        []string
 		}{}
-		err := each(ctx, d, `SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list($1) ORDER BY id, seq`, []any{tb.name}, func(r scanner) error {
+		err := each(ctx, d, `SELECT id, "table", "from", coalesce("to", ''), on_delete, on_update FROM pragma_foreign_key_list($1) ORDER BY id, seq`, []any{tb.name}, func(r scanner) error {
 			var id int
-			var target, from, to string
-			if err := r.Scan(&id, &target, &from, &to); err != nil {
+			var target, from, to, onDelete, onUpdate string
+			if err := r.Scan(&id, &target, &from, &to, &onDelete, &onUpdate); err != nil {
 				return err
 			}
 			f := fk[id]
 			if f == nil {
 				f = &struct {
-					target   string
-					from, to []string
-				}{target: target}
+					target, actions string
+					from, to        []string
+				}{target: target, actions: fkActions(onDelete, onUpdate)}
 				fk[id] = f
 			}
 			f.from = append(f.from, from)
@@ -295,7 +299,7 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 			if to == "" {
 				to = pks[f.target]
 			}
-			t.fks = append(t.fks, strings.Join(f.from, ",")+" -> "+f.target+"("+to+")")
+			t.fks = append(t.fks, strings.Join(f.from, ",")+" -> "+f.target+"("+to+")"+f.actions)
 		}
 		sort.Strings(t.fks)
 	}
@@ -421,11 +425,13 @@ func describePostgres(ctx context.Context, d *db.DB, s *schema) error {
 					JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), ','),
 				coalesce(fc.relname, ''),
 				array_to_string(ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
-					JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o), ',')
+					JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o), ','),
+				CASE con.confdeltype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END,
+				CASE con.confupdtype WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END
 			FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 			WHERE con.conrelid = $1::bigint::oid`, []any{oid}, func(r scanner) error {
-			var cname, ctype, cols, target, tcols string
-			if err := r.Scan(&cname, &ctype, &cols, &target, &tcols); err != nil {
+			var cname, ctype, cols, target, tcols, onDelete, onUpdate string
+			if err := r.Scan(&cname, &ctype, &cols, &target, &tcols, &onDelete, &onUpdate); err != nil {
 				return err
 			}
 			switch ctype {
@@ -434,7 +440,7 @@ func describePostgres(ctx context.Context, d *db.DB, s *schema) error {
 			case "u":
 				t.uniques = append(t.uniques, "("+cols+")")
 			case "f":
-				t.fks = append(t.fks, cols+" -> "+target+"("+tcols+")")
+				t.fks = append(t.fks, cols+" -> "+target+"("+tcols+")"+fkActions(onDelete, onUpdate))
 			case "c":
 				t.checks++
 				// PostgreSQL names unnamed checks table_column_check or
@@ -622,6 +628,19 @@ func normDefault(s string) string {
 		return "0"
 	case "true":
 		return "1"
+	}
+	return s
+}
+
+// fkActions writes a foreign key's ON DELETE and ON UPDATE actions, empty
+// for the default (NO ACTION).
+func fkActions(onDelete, onUpdate string) string {
+	s := ""
+	if onDelete != "NO ACTION" {
+		s += " ON DELETE " + onDelete
+	}
+	if onUpdate != "NO ACTION" {
+		s += " ON UPDATE " + onUpdate
 	}
 	return s
 }
