@@ -78,7 +78,7 @@ type App struct {
 
 	env        *module.Env
 	parts      []module.Parts
-	openapi    []byte
+	openapi    []byte // the API document, merged once by New
 	migrations []db.Migration
 	closers    []func() error
 }
@@ -219,7 +219,6 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	var nav []web.NavItem
 	var pages []web.Pages
 	var refs []blob.Referencer
-	var fragments [][]byte
 	for _, m := range mods {
 		if m.Notices != nil {
 			notices = append(notices, m.Notices)
@@ -230,9 +229,6 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 		if m.BlobRefs != "" {
 			refs = append(refs, sqlRefs{a.DB, m.BlobRefs})
 		}
-		if m.OpenAPI != nil {
-			fragments = append(fragments, m.OpenAPI)
-		}
 		nav = append(nav, m.Nav...)
 	}
 	slices.SortStableFunc(nav, func(x, y web.NavItem) int { return x.Rank - y.Rank })
@@ -242,7 +238,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	if a.Web, err = web.New(a.Cat, log, nav, pages...); err != nil {
 		return nil, err
 	}
-	if a.openapi, err = openAPIDocument(fragments); err != nil {
+	if a.openapi, err = openAPIDocument(openAPIFragments(mods)); err != nil {
 		return nil, err
 	}
 	a.Resp = &httpx.Responder{Cat: a.Cat, Pages: a.Web, Log: log}

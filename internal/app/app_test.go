@@ -300,7 +300,7 @@ func TestAPIArrondissements(t *testing.T) {
 			}
 			Total int
 		}
-		r := do(t, a.Handler, "GET", "/api/v1/arrondissements", nil)
+		r := doChecked(t, a.Handler, "GET", "/api/v1/arrondissements")
 		if err := json.Unmarshal([]byte(r.body), &list); err != nil || list.Total != 16 || len(list.Items) != 16 {
 			t.Fatalf("list: %v %d", err, list.Total)
 		}
@@ -318,7 +318,7 @@ func TestAPIArrondissements(t *testing.T) {
 			"سيدي":     {"sidi-belyout", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"},
 		}
 		for q, want := range search {
-			r := do(t, a.Handler, "GET", "/api/v1/arrondissements?q="+urlQuery(q), nil)
+			r := doChecked(t, a.Handler, "GET", "/api/v1/arrondissements?q="+urlQuery(q))
 			list.Items = nil
 			if err := json.Unmarshal([]byte(r.body), &list); err != nil {
 				t.Fatal(err)
@@ -491,7 +491,7 @@ func TestAPIPermitKinds(t *testing.T) {
 	}
 	get := func(target string, v any) resp {
 		t.Helper()
-		r := do(t, a.Handler, "GET", target, nil)
+		r := doChecked(t, a.Handler, "GET", target)
 		if r.code == 200 {
 			if err := json.Unmarshal([]byte(r.body), v); err != nil {
 				t.Fatalf("%s: %v", target, err)
@@ -526,7 +526,7 @@ func TestAPIPermitKinds(t *testing.T) {
 			t.Errorf("?%s: %d %q, want %q", q, r.code, codes(), want)
 		}
 	}
-	if r := do(t, a.Handler, "GET", "/api/v1/permit-kinds?family=agricultural&lang=en", nil); r.code != 400 || !strings.Contains(r.body, "The family must be urban or economic") {
+	if r := doChecked(t, a.Handler, "GET", "/api/v1/permit-kinds?family=agricultural&lang=en"); r.code != 400 || !strings.Contains(r.body, "The family must be urban or economic") {
 		t.Errorf("bad family: %d %s", r.code, r.body)
 	}
 

@@ -34,7 +34,7 @@ func (c apiClient) call(method, path, ctype string, body io.Reader, out any) (in
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := checked(c.t, nil).Do(req) // every response checked against the OpenAPI document
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -254,7 +254,7 @@ func TestAPITokens(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
 			// The browser's cookies go along, and must not count.
-			res, err := b.c.Do(req)
+			res, err := checked(t, b.c).Do(req) // checked against the OpenAPI document
 			if err != nil {
 				t.Fatal(err)
 			}

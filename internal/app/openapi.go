@@ -2,22 +2,38 @@ package app
 
 import (
 	_ "embed"
-	"errors"
 	"net/http"
+
+	"madina/internal/module"
+	"madina/internal/platform/openapi"
 )
 
-// openapiJSON documents /api/v1. A test fails when it and the routes differ.
+// openapiJSON is the part of the API document that belongs to no
+// capability: info, servers, the document's own path and the shared
+// components (the problem schema and response, the lang parameter, the
+// bearer scheme, the three-language Name).
 //
 //go:embed openapi.json
 var openapiJSON []byte
 
-// openAPIDocument is the API description served: the application's part
-// with every capability's fragment.
-func openAPIDocument(fragments [][]byte) ([]byte, error) {
-	if len(fragments) > 0 {
-		return nil, errors.New("openapi: capability fragments are not merged yet")
+// openAPIFragments are the modules' fragments of the document, in list
+// order.
+func openAPIFragments(mods []module.Module) [][]byte {
+	var out [][]byte
+	for _, m := range mods {
+		if m.OpenAPI != nil {
+			out = append(out, m.OpenAPI)
+		}
 	}
-	return openapiJSON, nil
+	return out
+}
+
+// openAPIDocument is the API document served: the application's part with
+// every capability's fragment. New calls it once; a fragment describing an
+// operation or defining a component another already does differently is an
+// error. A test fails when the document and the routes differ.
+func openAPIDocument(fragments [][]byte) ([]byte, error) {
+	return openapi.Merge(openapiJSON, fragments...)
 }
 
 func (a *App) openAPI(w http.ResponseWriter, r *http.Request) {

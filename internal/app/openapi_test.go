@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -104,8 +105,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if m != "GET" || strings.Contains(p, "{") || skip[d] {
 			continue
 		}
-		if r := do(t, a.Handler, "GET", p, nil); r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
+		r := do(t, a.Handler, "GET", p, nil)
+		if r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
 			t.Errorf("GET %s: %d %s", p, r.code, r.h.Get("Content-Type"))
+		}
+		if v, err := contract(); err != nil || v.Response("GET", p, r.code, r.h, []byte(r.body)) != nil {
+			t.Errorf("GET %s: the response disagrees with the document: %v %v", p, err, v.Response("GET", p, r.code, r.h, []byte(r.body)))
 		}
 	}
 }
@@ -130,4 +135,46 @@ func collectRefs(b []byte, refs map[string]bool) {
 		}
 	}
 	walk(v)
+}
+
+// TestOpenAPIKeepsEveryOperationAndSchema checks that the document merged
+// from the capabilities' fragments still describes every operation and
+// every component of the single document it replaced
+// (testdata/openapi-before-fragments.json, kept as it was served).
+func TestOpenAPIKeepsEveryOperationAndSchema(t *testing.T) {
+	before, err := os.ReadFile("testdata/openapi-before-fragments.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := openAPIDocument(openAPIFragments(Modules()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var was, is openapiDoc
+	if err := json.Unmarshal(before, &was); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(merged, &is); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, ops := range was.Paths {
+		for m := range ops {
+			n++
+			if is.Paths[p][m] == nil {
+				t.Errorf("%s %s is no longer documented", m, p)
+			}
+		}
+	}
+	for section, entries := range was.Components {
+		for name := range entries {
+			n++
+			if is.Components[section][name] == nil {
+				t.Errorf("components.%s.%s is no longer defined", section, name)
+			}
+		}
+	}
+	if n < 60 {
+		t.Fatalf("only %d operations and components read from the old document", n)
+	}
 }

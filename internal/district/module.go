@@ -16,6 +16,7 @@ var Module = module.Module{
 	Name:     "district",
 	Messages: Messages,
 	Pages:    &Pages,
+	OpenAPI:  OpenAPI,
 	Nav:      []web.NavItem{{Key: "nav.arrondissements", Href: "/arrondissements", Rank: 30}},
 	Start:    start,
 }

@@ -17,6 +17,7 @@ var Module = module.Module{
 	Messages: Messages,
 	Pages:    &Pages,
 	Notices:  Notices(),
+	OpenAPI:  OpenAPI,
 	BlobRefs: BlobRefsSQL,
 	Start:    start,
 }

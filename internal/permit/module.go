@@ -23,6 +23,7 @@ var Module = module.Module{
 	Nav: []web.NavItem{{Key: "nav.procedures", Href: "/procedures", Rank: 20},
 		{Key: "nav.files", Href: "/files", Rank: 40}},
 	Notices:  Notices(),
+	OpenAPI:  OpenAPI,
 	BlobRefs: BlobRefsSQL,
 	Start:    start,
 }
