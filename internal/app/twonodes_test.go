@@ -581,7 +581,7 @@ func (c *tnCluster) eachDeadlineSweptOnce(t *testing.T) {
 		AND created_at >= $1 GROUP BY user_id, channel, data HAVING count(*) > 1) x`, since); twice != 0 {
 		t.Errorf("%d alerts sent twice to the same person", twice)
 	}
-	t.Logf("%d open deadlines passed; %d claimed (%d overdue, %d alerts), the rest closed with their file", len(ids), alerted, overdue, alerts)
+	t.Logf("%d open deadlines passed; %d claimed, each once (%d overdue, raising %d alerts)", len(ids), alerted, overdue, alerts)
 }
 
 // importedCatalogueInForceOnBothAfterRestart: "madina admin
