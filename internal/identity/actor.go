@@ -10,6 +10,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
 )
 
 // actorDetails loads what the policy needs to know of a person beyond the
@@ -91,13 +92,31 @@ func (v *Visitor) SignedIn() bool { return v.Person != nil && !v.Pending() }
 // visitor returns the visitor of a session token, from the cache when it
 // was seen in the last seconds.
 func (s *Service) visitor(ctx context.Context, token string) (*Visitor, error) {
+	return s.lookupVisitor(ctx, token, false)
+}
+
+// freshVisitor returns the visitor of a session token as the database has
+// it. A request that changes something uses it, so that a session ended on
+// another node (sign-out everywhere, a password reset) may still read
+// pages there for visitorTTL but can no longer act (say, create an API
+// token that would outlive the reset).
+func (s *Service) freshVisitor(ctx context.Context, token string) (*Visitor, error) {
+	return s.lookupVisitor(ctx, token, true)
+}
+
+func (s *Service) lookupVisitor(ctx context.Context, token string, fresh bool) (*Visitor, error) {
 	now := s.now()
 	hash := hashToken(token)
-	if v := s.cache.get(hash, now); v != nil {
-		return v, nil
+	if !fresh {
+		if v := s.cache.get(hash, now); v != nil {
+			return v, nil
+		}
 	}
 	v, err := s.loadVisitor(ctx, token, hash, now)
 	if err != nil {
+		if errs.Is(err, errs.Unauthenticated) {
+			s.cache.drop(hash) // ended: its pages end here too
+		}
 		return nil, err
 	}
 	s.cache.put(hash, v, now)

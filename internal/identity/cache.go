@@ -12,8 +12,10 @@ import (
 // On this node, anything that changes what a person may do (signing out,
 // a new password, the second factor, roles, mandates) drops their entries
 // at once through forget. Another node's change shows here within
-// visitorTTL; that is the bound on how long a session ended elsewhere can
-// still be used.
+// visitorTTL for pages that only read; a request that changes something
+// (any method but GET, HEAD, OPTIONS) never uses the cache, so a session
+// ended on another node can read for visitorTTL at most and never act
+// (docs/arch/nodes.md).
 type visitorCache struct {
 	mu      sync.Mutex
 	ttl     time.Duration
@@ -67,4 +69,11 @@ func (c *visitorCache) forget(personID int64) {
 			delete(c.entries, k)
 		}
 	}
+}
+
+// drop forgets one session.
+func (c *visitorCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, hash)
 }

@@ -79,7 +79,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
-			vv, err := m.Service.visitor(ctx, ck.Value)
+			lookup := m.Service.visitor
+			if unsafe(r.Method) {
+				lookup = m.Service.freshVisitor // no cache where a request acts
+			}
+			vv, err := lookup(ctx, ck.Value)
 			switch {
 			case err == nil:
 				v = vv
