@@ -533,7 +533,7 @@ func (c *tnCluster) eachDeadlineSweptOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	for i := 0; i < 4; i++ {
-		s := c.nodes[i%2].app.Files
+		s := c.nodes[i%2].app.Permit
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
