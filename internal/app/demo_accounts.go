@@ -9,6 +9,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/identity"
 	"madina/internal/platform/errs"
+	"madina/internal/staff"
 )
 
 // DemoPassword is the one password of every demonstration account. It is
@@ -24,14 +25,14 @@ const DemoTOTPSecret = "MADINACASABLANCADEMOSTAFFTOTPKEY"
 // demoAccount is one demonstration account and what it is for.
 type demoAccount struct {
 	identity.Enrolment
-	Grant        *identity.GrantSpec  // staff
+	Grant        *staff.GrantSpec     // staff
 	Legal        *identity.LegalInput // a company or association they represent
 	Profession   string
 	Registration string
 	Verified     bool // the demo administrator verified the declaration
 }
 
-func staffAccount(email, givenAR, familyAR, given, family, lang string, grant identity.GrantSpec) demoAccount {
+func staffAccount(email, givenAR, familyAR, given, family, lang string, grant staff.GrantSpec) demoAccount {
 	return demoAccount{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
 		GivenNameLatin: given, FamilyNameLatin: family, Lang: lang}, Grant: &grant}
 }
@@ -45,8 +46,8 @@ func citizenAccount(email, givenAR, familyAR, given, family, cin, phone, lang st
 // verifies the professionals). docs/DEMO.md lists them; a test keeps the
 // two in step.
 func demoAccounts() []demoAccount {
-	g := func(role authz.Role, org, window string) identity.GrantSpec {
-		return identity.GrantSpec{Role: role, Org: org, Window: window}
+	g := func(role authz.Role, org, window string) staff.GrantSpec {
+		return staff.GrantSpec{Role: role, Org: org, Window: window}
 	}
 	company := citizenAccount("mehdi.tazi@example.ma", "مهدي", "التازي", "Mehdi", "Tazi", "BJ445566", "0663 41 27 90", "fr")
 	company.Legal = &identity.LegalInput{Kind: identity.Company, Name: "Atlas Bâtiment SARL", NameAR: "أطلس للبناء",
@@ -87,17 +88,17 @@ func demoAccounts() []demoAccount {
 // name, and their verification by the demonstration administrator. What
 // exists already is left as it is, so that loading twice changes nothing.
 func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
-	op := identity.Operator{Label: "demo"}
+	op := staff.System("demo")
 	var admin int64
 	created := 0
 	for _, d := range demoAccounts() {
 		var res identity.Enrolled
 		var err error
 		if d.Grant == nil {
-			res, err = a.Identity.Enrol(ctx, op, d.Enrolment)
+			res, err = a.Identity.Enrol(ctx, op.Label, d.Enrolment)
 		} else {
-			var se identity.StaffEnrolment
-			se, err = a.Identity.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
+			var se staff.StaffEnrolment
+			se, err = a.Staff.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
 			res = se.Enrolled
 		}
 		if err != nil {
@@ -127,7 +128,7 @@ func (a *App) loadDemoAccounts(ctx context.Context, out io.Writer) error {
 			}
 		}
 		if d.Profession != "" {
-			if err := a.demoProfessional(ctx, self, d, identity.Operator{Person: admin}); err != nil {
+			if err := a.demoProfessional(ctx, self, d, demoAdmin(admin)); err != nil {
 				return fmt.Errorf("demo: profession of %s: %w", d.Email, err)
 			}
 		}
@@ -159,7 +160,7 @@ func (a *App) demoLegalPerson(ctx context.Context, self authz.Actor, in identity
 
 // demoProfessional declares the profession in the person's name and, for
 // the verified ones, has the administrator verify it.
-func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAccount, admin identity.Operator) error {
+func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAccount, admin staff.Operator) error {
 	p, err := a.Identity.Profession(ctx, self)
 	if errs.Is(err, errs.NotFound) {
 		p, err = nil, nil // not declared yet
@@ -175,5 +176,14 @@ func (a *App) demoProfessional(ctx context.Context, self authz.Actor, d demoAcco
 	if !d.Verified || p != nil && p.Verified() {
 		return nil
 	}
-	return a.Identity.VerifyProfessional(ctx, admin, self.Person)
+	return a.Staff.VerifyProfessional(ctx, admin, self.Person)
+}
+
+// demoAdmin is the demonstration administrator acting as the back office
+// would see her: the administrator's role in the commune (the grant the
+// demonstration gave her) and the second factor passed (the demonstration
+// turned it on with the published secret).
+func demoAdmin(person int64) staff.Operator {
+	return staff.As(authz.Actor{Person: person, EmailVerified: true, MFA: true, Now: time.Now(),
+		Grants: []authz.Grant{{Role: authz.Admin, Org: staff.CommuneOrganisation}}})
 }

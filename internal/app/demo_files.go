@@ -24,6 +24,7 @@ import (
 	"madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
+	"madina/internal/staff"
 )
 
 // The demonstration permit files: a few hundred files across the
@@ -867,14 +868,14 @@ func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []ident
 // accounts that own files or act on them.
 func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) error {
 	a := d.a
-	op := identity.Operator{Label: "demo"}
+	op := staff.System("demo")
 	find := func(e identity.Enrolment) (int64, error) {
 		if p, err := a.Identity.PersonByEmail(ctx, e.Email); err == nil {
 			return p.ID, nil
 		} else if !errs.Is(err, errs.NotFound) {
 			return 0, err
 		}
-		res, err := a.Identity.Enrol(ctx, op, e)
+		res, err := a.Identity.Enrol(ctx, op.Label, e)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", e.Email, err)
 		}
@@ -904,13 +905,13 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 			return err
 		}
 		if err := a.demoProfessional(ctx, self(p), demoAccount{Profession: pr.Profession, Registration: pr.Registration, Verified: true},
-			identity.Operator{Person: admin}); err != nil {
+			demoAdmin(admin)); err != nil {
 			return fmt.Errorf("%s: %w", pr.Email, err)
 		}
 		d.archs = append(d.archs, p)
 	}
 	for _, ag := range demoFileAgents() {
-		res, err := a.Identity.EnrolStaff(ctx, op, ag.Enrolment, identity.GrantSpec{Role: authz.WindowAgent, Org: ag.Window, Window: ag.Window})
+		res, err := a.Staff.EnrolStaff(ctx, op, ag.Enrolment, staff.GrantSpec{Role: authz.WindowAgent, Org: ag.Window, Window: ag.Window})
 		if err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}

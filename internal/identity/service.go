@@ -42,7 +42,6 @@ type Config struct {
 	PermitKinds     []PermitKind    // the kinds a mandate may name, when fixed (tests); else
 	Catalogue       PermitCatalogue // the permit catalogue names them
 	Files           FileOwners      // who owns a file a mandate names: the permit capability
-	Places          Places          // arrondissements and windows, for the back office
 	LockFor         time.Duration   // how long it stays locked [15m]
 	Blobs           blob.Store      // evidence of claims to represent a legal person
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
