@@ -94,9 +94,11 @@ func (h *Handlers) message(r *http.Request, err error) string {
 	return h.Resp.Cat.T(lang, "error."+string(errs.KindOf(err))+".message")
 }
 
-// Routes registers the back office. Every handler asks the policy for
-// its action; a staff member refused only for want of the second factor
-// gets a page that says so and leads to the security page.
+// Routes registers the back office. Every page first asks the policy for
+// its action to choose what to answer: a staff member refused only for
+// want of the second factor gets a page that says so and leads to the
+// security page. The service decides each use case again, with the person
+// concerned.
 func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /admin", h.adminHome)
 	rt.HandleFunc("GET /admin/staff", h.adminStaff)
