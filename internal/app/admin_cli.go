@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"madina/internal/authz"
-	"madina/internal/identity"
 	"madina/internal/platform/config"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
+	"madina/internal/staff"
 )
 
 // staffUsage documents create-staff and create-admin.
@@ -35,8 +35,8 @@ Window agents need --window (city, or an arrondissement's code).
 
 // staffFlags are create-staff's own flags.
 type staffFlags struct {
-	identity.Enrolment
-	identity.GrantSpec
+	staff.Enrolment
+	staff.GrantSpec
 	role string
 }
 
@@ -64,7 +64,7 @@ func parseStaff(task string, args []string, stdout, stderr io.Writer) (config.Co
 		fs.StringVar(&sf.Arrondissement, "arrondissement", "", "limit the role to this arrondissement (code)")
 		fs.StringVar(&sf.Window, "window", "", "window agents: their window (code)")
 	} else {
-		sf.Org, sf.role = identity.CommuneOrganisation, string(authz.Admin)
+		sf.Org, sf.role = staff.CommuneOrganisation, string(authz.Admin)
 	}
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return cfg, sf, err
@@ -110,8 +110,9 @@ func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stde
 		return err
 	}
 	defer a.Close()
-	const actor = "cli:admin"
-	res, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: actor}, sf.Enrolment, sf.GrantSpec)
+	// The command acts as the server's operator: the policy lets the
+	// system actor open staff accounts (authz.Actor.System).
+	res, err := a.Staff.EnrolStaff(ctx, staff.System("cli:admin"), sf.Enrolment, sf.GrantSpec)
 	if err != nil {
 		return a.explain(err)
 	}
@@ -135,7 +136,7 @@ func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stde
 	}
 	if res.ResetURL != "" {
 		fmt.Fprintf(stdout, "one-time link to choose the password (valid %d hours, works once; give it to %s only):\n  %s\n",
-			int(identity.EnrolLinkTTL.Hours()), sf.Email, res.ResetURL)
+			int(staff.EnrolLinkTTL.Hours()), sf.Email, res.ResetURL)
 	}
 	fmt.Fprintln(stdout, "staff act only with two-step verification on: after signing in, turn it on at /me/security")
 	return nil

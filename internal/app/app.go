@@ -46,6 +46,7 @@ import (
 	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
+	"madina/internal/staff"
 	"madina/migrations"
 )
 
@@ -72,6 +73,7 @@ type App struct {
 	// The capabilities' services, for the command line and tests; the
 	// application itself builds everything from the module list.
 	Identity  *identity.Service
+	Staff     *staff.Service // the back office
 	Districts *district.Store
 	Catalogue *permit.Catalogue // the permit catalogue in force
 	Permit    *permit.Service   // permit files
@@ -91,6 +93,7 @@ func Modules() []module.Module {
 		portal.Module,
 		district.Module,
 		module.WithDemo(identity.Module, identitydemo.Load),
+		staff.Module,
 		module.WithDemo(permit.Module, permitdemo.Load),
 	}
 }
@@ -263,6 +266,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 		return nil, err
 	}
 	a.Identity = module.Get[*identity.Service](a.env)
+	a.Staff = module.Get[*staff.Service](a.env)
 	a.Districts = module.Get[*district.Store](a.env)
 	a.Catalogue = module.Get[*permit.Catalogue](a.env)
 	a.Permit = module.Get[*permit.Service](a.env)
@@ -286,7 +290,7 @@ func (a *App) LoadReference(ctx context.Context, ref district.Reference, actor s
 	if err != nil {
 		return false, err
 	}
-	_, err = a.Identity.LoadOrganisations(ctx, actor)
+	_, err = a.Staff.LoadOrganisations(ctx, staff.System(actor))
 	return changed, err
 }
 

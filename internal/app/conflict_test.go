@@ -19,6 +19,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
+	"madina/internal/staff"
 )
 
 // enrolAgent opens a window agent's account with the demonstration
@@ -26,9 +27,9 @@ import (
 func enrolAgent(t *testing.T, a *App, email, org, window string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	se, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: "test"}, identity.Enrolment{Email: email,
+	se, err := a.Staff.EnrolStaff(ctx, staff.System("test"), staff.Enrolment{Email: email,
 		GivenNameAR: "زميل", FamilyNameAR: "الشباك", GivenNameLatin: "Collègue", FamilyNameLatin: "Guichet", Lang: "fr"},
-		identity.GrantSpec{Role: authz.WindowAgent, Org: org, Window: window})
+		staff.GrantSpec{Role: authz.WindowAgent, Org: org, Window: window})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +184,9 @@ func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
 			identity.ProfessionInput{Profession: authz.Architect, RegistrationNumber: "CNOA-9001"}); err != nil {
 			t.Fatal(err)
 		}
-		se, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: "test"}, identity.Enrolment{Email: "second.admin@example.ma",
+		se, err := a.Staff.EnrolStaff(ctx, staff.System("test"), staff.Enrolment{Email: "second.admin@example.ma",
 			GivenNameAR: "مدير", FamilyNameAR: "ثان", GivenNameLatin: "Second", FamilyNameLatin: "Admin", Lang: "fr"},
-			identity.GrantSpec{Role: authz.Admin, Org: "commune"})
+			staff.GrantSpec{Role: authz.Admin, Org: "commune"})
 		if err != nil {
 			t.Fatal(err)
 		}

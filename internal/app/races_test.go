@@ -18,11 +18,11 @@ import (
 	"time"
 
 	"madina/internal/authz"
-	"madina/internal/identity"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
+	"madina/internal/staff"
 )
 
 // raceResult is one racer's answer.
@@ -253,9 +253,9 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 		agentEmails := []string{"souad.chraibi@example.ma", "rita.amrani@example.ma"}
 		for _, email := range agentEmails {
 			given, _, _ := strings.Cut(email, ".")
-			se, err := a.Identity.EnrolStaff(ctx, identity.Operator{Label: "test"}, identity.Enrolment{Email: email,
+			se, err := a.Staff.EnrolStaff(ctx, staff.System("test"), staff.Enrolment{Email: email,
 				GivenNameAR: "سعاد", FamilyNameAR: "الشرايبي", GivenNameLatin: given, FamilyNameLatin: "Agent", Lang: "fr"},
-				identity.GrantSpec{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"})
+				staff.GrantSpec{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"})
 			if err != nil {
 				t.Fatal(err)
 			}

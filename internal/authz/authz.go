@@ -91,7 +91,18 @@ type Actor struct {
 	Scopes               []Scope   // the token's scopes
 	Mandates             []Mandate // mandates received, active or not
 	Now                  time.Time // the decision's time (mandate dates)
+	// System marks whoever operates the server, acting through the command
+	// line (madina admin, the demonstration's loader, the organisations
+	// seeded at start): no person, and only the actions systemActions
+	// lists. Never built from a request.
+	System bool
 }
+
+// systemActions are what the server's operator may do without a person:
+// open staff accounts with their roles (the first administrator has no one
+// to appoint them) and keep the organisations. Verifying a professional is
+// not among them: the schema records which administrator did it.
+var systemActions = []Action{ManageStaff, ManageOrgs}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -235,6 +246,12 @@ var tokenScope = map[Action]Scope{
 
 // Decide is the policy.
 func Decide(a Actor, act Action, r Resource) Decision {
+	if a.System {
+		if a.Person != 0 || a.Token || !slices.Contains(systemActions, act) {
+			return deny("not allowed to the system operator")
+		}
+		return allow("system operator")
+	}
 	if a.Anonymous() {
 		return deny("anonymous")
 	}
@@ -442,7 +459,7 @@ func Check(a Actor, act Action, r Resource) error {
 	}
 	cause := fmt.Errorf("authz: person %d denied %s: %s", a.Person, act, d.Reason)
 	switch {
-	case a.Anonymous():
+	case a.Anonymous() && !a.System:
 		return errs.E(errs.Unauthenticated, "error.authz.signin").Cause(cause)
 	case d.Hide:
 		return errs.E(errs.NotFound, "").Cause(cause)

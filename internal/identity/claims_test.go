@@ -78,9 +78,6 @@ func TestLegalPersonClaims(t *testing.T) {
 		withReference(t, d)
 		e.withBlobs(t)
 		ctx := context.Background()
-		if _, err := e.s.LoadOrganisations(ctx, "system"); err != nil {
-			t.Fatal(err)
-		}
 		youssef := e.joinAs(t, "youssef@example.ma", "BK1001", "fr")
 		amina := e.joinAs(t, "amina@example.ma", "BK1002", "ar")
 		karim := e.joinAs(t, "karim@example.ma", "BK1003", "en")

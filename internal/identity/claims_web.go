@@ -190,3 +190,38 @@ func (h *Handlers) adminClaims(w http.ResponseWriter, r *http.Request) {
 	h.Web.Render(w, r, http.StatusOK, "identity/admin_claims", web.Msg("identity.claims.admin_title"), map[string]any{
 		"Claims": claims, "Done": doneMessage(r, "identity.claims", "claim_approved", "claim_refused")})
 }
+
+// adminAllowed returns the visitor when the policy allows act, or answers
+// the request and returns nil.
+func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act authz.Action) *Visitor {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	if err := authz.Check(v.Actor, act, authz.Resource{}); err != nil {
+		h.adminRefuse(w, r, v, err, act)
+		return nil
+	}
+	return v
+}
+
+// adminRefuse answers a refusal of the back office's claims page. When the
+// policy would allow one of acts once the session passed the second
+// factor, the page explains that and leads to the security page; any other
+// refusal takes the one error path.
+func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visitor, err error, acts ...authz.Action) {
+	if !v.Actor.MFA {
+		with := v.Actor
+		with.MFA = true
+		for _, act := range acts {
+			if authz.Check(with, act, authz.Resource{}) == nil {
+				h.Service.log.InfoContext(r.Context(), "request refused", "request_id", httpx.RequestID(r.Context()),
+					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
+				h.Web.Render(w, r, http.StatusForbidden, "identity/admin_mfa", web.Msg("admin.mfa.title"),
+					map[string]any{"TOTP": v.Person.TOTPEnabledAt != nil})
+				return
+			}
+		}
+	}
+	h.Resp.Error(w, r, err)
+}

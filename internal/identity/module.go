@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 
-	"madina/internal/district"
 	"madina/internal/module"
 	"madina/internal/oidclogin"
 	"madina/internal/platform/httpx"
@@ -30,15 +29,10 @@ type PermitCatalogue interface {
 }
 
 func start(ctx context.Context, env *module.Env) (module.Parts, error) {
-	places, err := module.Need[*district.Store](env)
-	if err != nil {
-		return module.Parts{}, err
-	}
 	cfg := env.Cfg
 	s, err := NewService(Deps{DB: env.DB, Notify: env.Notify, Hasher: env.Hasher, Box: env.Box, Log: env.Log,
 		Catalogue:  lateCatalogue(module.Late[PermitCatalogue](env)),
 		Files:      lateFiles(module.Late[FileOwners](env)),
-		Places:     districtPlaces{places},
 		Blobs:      env.Blobs,
 		InspectPDF: pdf.InspectPages,
 	}, Config{BaseURL: cfg.BaseURL})
@@ -46,11 +40,6 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	if err := s.FillAssociationKeys(ctx); err != nil {
-		return module.Parts{}, err
-	}
-	// The organisations of the city's arrondissements and prefectures
-	// (staff belong to them), added when the reference has new ones.
-	if _, err := s.LoadOrganisations(ctx, "system"); err != nil {
 		return module.Parts{}, err
 	}
 	env.Provide("identity", s)
@@ -83,27 +72,4 @@ type lateFiles func() FileOwners
 
 func (l lateFiles) FileOwner(ctx context.Context, ref string) (int64, int64, error) {
 	return l().FileOwner(ctx, ref)
-}
-
-// districtPlaces gives the back office the territorial reference.
-type districtPlaces struct{ s *district.Store }
-
-var _ Places = districtPlaces{}
-
-func (p districtPlaces) Arrondissements(ctx context.Context) ([]Place, error) {
-	as, err := p.s.Arrondissements(ctx)
-	out := make([]Place, len(as))
-	for i, a := range as {
-		out[i] = Place{Code: a.Code, Arrondissement: a.Code, Name: a.Name}
-	}
-	return out, err
-}
-
-func (p districtPlaces) Windows(ctx context.Context) ([]Place, error) {
-	ws, err := p.s.Windows(ctx)
-	out := make([]Place, len(ws))
-	for i, w := range ws {
-		out[i] = Place{Code: w.Code, Kind: w.Kind, Arrondissement: w.Arrondissement, Name: w.Name}
-	}
-	return out, err
 }

@@ -74,7 +74,7 @@ type Service struct {
 	box    *secretbox.Box
 	log    *slog.Logger
 	cfg    Config
-	deps   Deps   // Catalogue, Files, Places, Blobs and InspectPDF are read from here
+	deps   Deps   // Catalogue, Files, Blobs and InspectPDF are read from here
 	dummy  string // a hash to verify against when the account does not exist
 	codes  *secretbox.Signer
 	csrf   *secretbox.Signer
@@ -91,7 +91,6 @@ type Deps struct {
 
 	Catalogue PermitCatalogue // names the permit kinds a mandate may cover (unless Config.PermitKinds)
 	Files     FileOwners      // who owns a file a mandate names: the permit capability
-	Places    Places          // arrondissements and windows, for the back office
 	Blobs     blob.Store      // evidence of claims to represent a legal person
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)

@@ -92,7 +92,6 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleFunc("GET /me/inbox", h.inbox)
 	rt.HandleFunc("GET /me/export", h.export)
 	h.legalRoutes(rt)
-	h.adminRoutes(rt)
 }
 
 // Form is a submitted form.

@@ -1,7 +1,7 @@
 // Package identitydemo loads the demonstration accounts: citizens,
 // professionals, companies and associations, and staff of every role. It
-// uses identity's services as people and administrators would, and is
-// listed with identity in the application's module list.
+// uses identity's and staff's services as people and administrators would,
+// and is listed with identity in the application's module list.
 package identitydemo
 
 import (
@@ -14,6 +14,7 @@ import (
 	"madina/internal/identity"
 	"madina/internal/module"
 	"madina/internal/platform/errs"
+	"madina/internal/staff"
 )
 
 // Password is the one password of every demonstration account. It is
@@ -29,14 +30,14 @@ const TOTPSecret = "MADINACASABLANCADEMOSTAFFTOTPKEY"
 // Account is one demonstration account and what it is for.
 type Account struct {
 	identity.Enrolment
-	Grant        *identity.GrantSpec  // staff
+	Grant        *staff.GrantSpec     // staff
 	Legal        *identity.LegalInput // a company or association they represent
 	Profession   string
 	Registration string
 	Verified     bool // the demo administrator verified the declaration
 }
 
-func staffAccount(email, givenAR, familyAR, given, family, lang string, grant identity.GrantSpec) Account {
+func staffAccount(email, givenAR, familyAR, given, family, lang string, grant staff.GrantSpec) Account {
 	return Account{Enrolment: identity.Enrolment{Email: email, GivenNameAR: givenAR, FamilyNameAR: familyAR,
 		GivenNameLatin: given, FamilyNameLatin: family, Lang: lang}, Grant: &grant}
 }
@@ -50,8 +51,8 @@ func citizenAccount(email, givenAR, familyAR, given, family, cin, phone, lang st
 // verifies the professionals). docs/DEMO.md lists them; a test keeps the
 // two in step.
 func Accounts() []Account {
-	g := func(role authz.Role, org, window string) identity.GrantSpec {
-		return identity.GrantSpec{Role: role, Org: org, Window: window}
+	g := func(role authz.Role, org, window string) staff.GrantSpec {
+		return staff.GrantSpec{Role: role, Org: org, Window: window}
 	}
 	company := citizenAccount("mehdi.tazi@example.ma", "مهدي", "التازي", "Mehdi", "Tazi", "BJ445566", "0663 41 27 90", "fr")
 	company.Legal = &identity.LegalInput{Kind: identity.Company, Name: "Atlas Bâtiment SARL", NameAR: "أطلس للبناء",
@@ -92,22 +93,25 @@ func Accounts() []Account {
 // name, and their verification by the demonstration administrator. What
 // exists already is left as it is, so that loading twice changes nothing.
 func Load(ctx context.Context, env *module.Env, out io.Writer) error {
-	s, err := module.Need[*identity.Service](env)
-	if err != nil {
+	a := &demo{}
+	var err error
+	if a.Identity, err = module.Need[*identity.Service](env); err != nil {
 		return err
 	}
-	a := &demo{Identity: s}
-	op := identity.Operator{Label: "demo"}
+	if a.Staff, err = module.Need[*staff.Service](env); err != nil {
+		return err
+	}
+	op := staff.System("demo")
 	var admin int64
 	created := 0
 	for _, d := range Accounts() {
 		var res identity.Enrolled
 		var err error
 		if d.Grant == nil {
-			res, err = a.Identity.Enrol(ctx, op, d.Enrolment)
+			res, err = a.Identity.Enrol(ctx, op.Label, d.Enrolment)
 		} else {
-			var se identity.StaffEnrolment
-			se, err = a.Identity.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
+			var se staff.StaffEnrolment
+			se, err = a.Staff.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
 			res = se.Enrolled
 		}
 		if err != nil {
@@ -137,7 +141,7 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 			}
 		}
 		if d.Profession != "" {
-			if err := a.demoProfessional(ctx, self, d, identity.Operator{Person: admin}); err != nil {
+			if err := a.demoProfessional(ctx, self, d, demoAdmin(admin)); err != nil {
 				return fmt.Errorf("demo: profession of %s: %w", d.Email, err)
 			}
 		}
@@ -169,7 +173,7 @@ func (a *demo) demoLegalPerson(ctx context.Context, self authz.Actor, in identit
 
 // demoProfessional declares the profession in the person's name and, for
 // the verified ones, has the administrator verify it.
-func (a *demo) demoProfessional(ctx context.Context, self authz.Actor, d Account, admin identity.Operator) error {
+func (a *demo) demoProfessional(ctx context.Context, self authz.Actor, d Account, admin staff.Operator) error {
 	p, err := a.Identity.Profession(ctx, self)
 	if errs.Is(err, errs.NotFound) {
 		p, err = nil, nil // not declared yet
@@ -185,16 +189,27 @@ func (a *demo) demoProfessional(ctx context.Context, self authz.Actor, d Account
 	if !d.Verified || p != nil && p.Verified() {
 		return nil
 	}
-	return a.Identity.VerifyProfessional(ctx, admin, self.Person)
+	return a.Staff.VerifyProfessional(ctx, admin, self.Person)
+}
+
+// demoAdmin is the demonstration administrator acting as the back office
+// would see her: the administrator's role in the commune (the grant the
+// demonstration gave her) and the second factor passed (the demonstration
+// turned it on with the published secret).
+func demoAdmin(person int64) staff.Operator {
+	return staff.As(authz.Actor{Person: person, EmailVerified: true, MFA: true, Now: time.Now(),
+		Grants: []authz.Grant{{Role: authz.Admin, Org: staff.CommuneOrganisation}}})
 }
 
 // demo is what the loader uses.
 type demo struct {
 	Identity *identity.Service
+	Staff    *staff.Service
 }
 
 // Professional declares a's profession in self's name and, when a says it
-// is verified, has admin verify it (the permit demonstration's architects).
-func Professional(ctx context.Context, s *identity.Service, self authz.Actor, a Account, admin identity.Operator) error {
-	return (&demo{Identity: s}).demoProfessional(ctx, self, a, admin)
+// is verified, has the administrator admin verify it (the permit
+// demonstration's architects).
+func Professional(ctx context.Context, id *identity.Service, st *staff.Service, self authz.Actor, a Account, admin int64) error {
+	return (&demo{Identity: id, Staff: st}).demoProfessional(ctx, self, a, demoAdmin(admin))
 }

@@ -34,6 +34,7 @@ import (
 	"madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
+	"madina/internal/staff"
 )
 
 // The demonstration permit files: a few hundred files across the
@@ -846,6 +847,7 @@ type deps struct {
 	Notify    *notify.Service
 	Log       *slog.Logger
 	Identity  *identity.Service
+	Staff     *staff.Service
 	Districts *district.Store
 	Catalogue *permit.Catalogue
 	Permit    *permit.Service
@@ -855,6 +857,9 @@ func need(env *module.Env) (*deps, error) {
 	a := &deps{Cfg: env.Cfg, DB: env.DB, Blobs: env.Blobs, Notify: env.Notify, Log: env.Log}
 	var err error
 	if a.Identity, err = module.Need[*identity.Service](env); err != nil {
+		return nil, err
+	}
+	if a.Staff, err = module.Need[*staff.Service](env); err != nil {
 		return nil, err
 	}
 	if a.Districts, err = module.Need[*district.Store](env); err != nil {
@@ -920,14 +925,14 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 // accounts that own files or act on them.
 func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) error {
 	a := d.a
-	op := identity.Operator{Label: "demo"}
+	op := staff.System("demo")
 	find := func(e identity.Enrolment) (int64, error) {
 		if p, err := a.Identity.PersonByEmail(ctx, e.Email); err == nil {
 			return p.ID, nil
 		} else if !errs.Is(err, errs.NotFound) {
 			return 0, err
 		}
-		res, err := a.Identity.Enrol(ctx, op, e)
+		res, err := a.Identity.Enrol(ctx, op.Label, e)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", e.Email, err)
 		}
@@ -956,14 +961,14 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 		if err != nil {
 			return err
 		}
-		if err := identitydemo.Professional(ctx, a.Identity, self(p), identitydemo.Account{Profession: pr.Profession, Registration: pr.Registration, Verified: true},
-			identity.Operator{Person: admin}); err != nil {
+		if err := identitydemo.Professional(ctx, a.Identity, a.Staff, self(p),
+			identitydemo.Account{Profession: pr.Profession, Registration: pr.Registration, Verified: true}, admin); err != nil {
 			return fmt.Errorf("%s: %w", pr.Email, err)
 		}
 		d.archs = append(d.archs, p)
 	}
 	for _, ag := range Agents() {
-		res, err := a.Identity.EnrolStaff(ctx, op, ag.Enrolment, identity.GrantSpec{Role: authz.WindowAgent, Org: ag.Window, Window: ag.Window})
+		res, err := a.Staff.EnrolStaff(ctx, op, ag.Enrolment, staff.GrantSpec{Role: authz.WindowAgent, Org: ag.Window, Window: ag.Window})
 		if err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}

@@ -1,19 +1,118 @@
-package identity
+package staff
 
 import (
 	"context"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	otptotp "github.com/pquerna/otp/totp"
-
 	"madina/internal/authz"
 	"madina/internal/district"
+	"madina/internal/identity"
+	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/jobs"
+	"madina/internal/platform/password"
+	"madina/internal/platform/secretbox"
 )
+
+// identity's service is what staff asks for accounts and sessions; the
+// application finds it by these interfaces (module.Need).
+var (
+	_ Accounts = (*identity.Service)(nil)
+	_ Sessions = (*identity.Service)(nil)
+)
+
+// recorder passes notices to the real notification service and keeps them.
+type recorder struct {
+	real *notify.Service
+	mu   sync.Mutex
+	msgs []notify.Message
+}
+
+func (r *recorder) Send(ctx context.Context, tx *db.Tx, m notify.Message) error {
+	if err := r.real.Send(ctx, tx, m); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.msgs = append(r.msgs, m)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) last(template string) notify.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.msgs) - 1; i >= 0; i-- {
+		if r.msgs[i].Template == template {
+			return r.msgs[i]
+		}
+	}
+	return notify.Message{}
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// env is the back office on the real identity service, notifications and
+// database.
+type env struct {
+	s     *Service
+	id    *identity.Service
+	rec   *recorder
+	clock *clock
+	d     *db.DB
+}
+
+var fastHasher = func() *password.Hasher {
+	h, err := password.NewHasherParams(password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+const goodPassword = "Casablanca-ذهب-2026"
+
+func newEnv(t *testing.T, d *db.DB) *env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := jobs.New(d, log, jobs.Options{Workers: 1})
+	box, err := secretbox.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := notify.New(d, q, log, notify.Config{Templates: []fs.FS{identity.Notices(), Notices()}, Box: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	rec := &recorder{real: n}
+	id, err := identity.NewService(identity.Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log},
+		identity.Config{BaseURL: "https://madina.test", Now: c.now,
+			PermitKinds: []identity.PermitKind{{Code: "building"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewService(Deps{DB: d, Notify: rec, Accounts: id, Places: districtPlaces{district.NewStore(d)},
+		BaseURL: "https://madina.test", Log: log, Now: c.now})
+	return &env{s: s, id: id, rec: rec, clock: c, d: d}
+}
 
 // withReference loads Casablanca's arrondissements and windows, which
 // organisations and grants refer to.
@@ -33,7 +132,20 @@ func count(t *testing.T, d *db.DB, query string, args ...any) int {
 	return n
 }
 
-var cli = Operator{Label: "cli:admin"}
+func countPersons(t *testing.T, d *db.DB) int { return count(t, d, `SELECT count(*) FROM persons`) }
+
+func personKey(id int64) string { return "person:" + strconv.FormatInt(id, 10) }
+
+var (
+	cli = System("cli:admin")
+	sys = System("system")
+)
+
+// adminOp is an administrator acting from a session that passed the
+// second factor, as the back office's handlers pass them.
+func adminOp(id int64) Operator {
+	return As(authz.Actor{Person: id, EmailVerified: true, MFA: true, Grants: []authz.Grant{{Role: authz.Admin, Org: "commune"}}})
+}
 
 func staffEnrolment(email string) Enrolment {
 	return Enrolment{Email: email, GivenNameAR: "أمينة", FamilyNameAR: "الإدريسي", GivenNameLatin: "Amina", FamilyNameLatin: "Idrissi", Lang: "fr"}
@@ -47,10 +159,46 @@ func (e *env) newAdmin(t *testing.T, email string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.ResetPassword(ctx, res.ResetToken, goodPassword); err != nil {
+	if err := e.id.ResetPassword(ctx, res.ResetToken, goodPassword); err != nil {
 		t.Fatal(err)
 	}
 	return res.PersonID
+}
+
+func profile(email, cin string) identity.Profile {
+	return identity.Profile{GivenNameAR: "فاطمة", FamilyNameAR: "الزهراء", GivenNameLatin: "Fatima", FamilyNameLatin: "Zahra",
+		CIN: cin, Email: email, Phone: "06 12 34 56 78", Lang: "ar"}
+}
+
+// signUpVerified creates an account whose e-mail is verified.
+func (e *env) signUpVerified(t *testing.T, email, cin string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, err := e.id.SignUp(ctx, profile(email, cin), goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(e.rec.last("identity.verify_email").Secret["URL"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.id.VerifyEmail(ctx, u.Query().Get("token")); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// actorOf is the policy's actor of a session, as identity's middleware
+// builds it for a request.
+func (e *env) actorOf(t *testing.T, token string) authz.Actor {
+	t.Helper()
+	var a authz.Actor
+	mw := &identity.Middleware{Service: e.id}
+	h := mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a, _, _ = e.id.Visiting(r.Context()) }))
+	r := httptest.NewRequest(http.MethodGet, "/me", nil)
+	r.AddCookie(&http.Cookie{Name: identity.SessionCookie, Value: token})
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	return a
 }
 
 func TestDefaultOrganisationsFileIsValid(t *testing.T) {
@@ -80,33 +228,33 @@ func TestLoadOrganisationsIsIdempotentAndKeepsRenames(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		withReference(t, d)
-		n, err := e.s.LoadOrganisations(ctx, "system")
+		n, err := e.s.LoadOrganisations(ctx, sys)
 		if err != nil || n != 8+16+8 {
 			t.Fatalf("first load: %d, %v; want 8 bodies, 16 arrondissements, 8 prefectures", n, err)
 		}
 		audits := count(t, d, `SELECT count(*) FROM audit_log`)
-		if n, err := e.s.LoadOrganisations(ctx, "system"); err != nil || n != 0 || count(t, d, `SELECT count(*) FROM audit_log`) != audits {
+		if n, err := e.s.LoadOrganisations(ctx, sys); err != nil || n != 0 || count(t, d, `SELECT count(*) FROM audit_log`) != audits {
 			t.Fatalf("second load added %d (%v) or audited", n, err)
 		}
-		maarif, err := e.s.Organisation(ctx, "maarif")
+		maarif, err := e.s.Organisation(ctx, sys, "maarif")
 		if err != nil || maarif.Kind != OrgArrondissement || maarif.Arrondissement != "maarif" || maarif.Name.FR != "Arrondissement Maârif" || maarif.Name.AR != "مقاطعة المعاريف" {
 			t.Fatalf("maarif: %+v %v", maarif, err)
 		}
-		if p, err := e.s.Organisation(ctx, "prefecture-moulay-rachid"); err != nil || p.Kind != OrgPrefecture {
+		if p, err := e.s.Organisation(ctx, sys, "prefecture-moulay-rachid"); err != nil || p.Kind != OrgPrefecture {
 			t.Fatalf("prefecture: %+v %v", p, err)
 		}
 		admin := e.newAdmin(t, "nadia@example.ma")
 		renamed := Names{AR: "ليديك", FR: "Lydec SA", EN: "Lydec plc"}
-		if err := e.s.RenameOrganisation(ctx, Operator{Person: admin}, "lydec", renamed); err != nil {
+		if err := e.s.RenameOrganisation(ctx, adminOp(admin), "lydec", renamed); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := e.s.LoadOrganisations(ctx, "system"); n != 0 {
+		if n, _ := e.s.LoadOrganisations(ctx, sys); n != 0 {
 			t.Fatalf("load after rename added %d", n)
 		}
-		if o, _ := e.s.Organisation(ctx, "lydec"); o.Name != renamed {
+		if o, _ := e.s.Organisation(ctx, sys, "lydec"); o.Name != renamed {
 			t.Fatalf("rename undone by a load: %+v", o.Name)
 		}
-		orgs, err := e.s.Organisations(ctx)
+		orgs, err := e.s.Organisations(ctx, sys)
 		if err != nil || len(orgs) != 32 || orgs[0].Code != "commune" || orgs[1].Kind != OrgArrondissement || orgs[1].Code != "anfa" {
 			t.Fatalf("list: %d %v", len(orgs), err)
 		}
@@ -118,10 +266,10 @@ func TestCreateAndRenameOrganisations(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		withReference(t, d)
-		if _, err := e.s.LoadOrganisations(ctx, "system"); err != nil {
+		if _, err := e.s.LoadOrganisations(ctx, sys); err != nil {
 			t.Fatal(err)
 		}
-		op := Operator{Person: e.newAdmin(t, "nadia@example.ma")}
+		op := adminOp(e.newAdmin(t, "nadia@example.ma"))
 		names := Names{AR: "الوكالة المستقلة للنقل", FR: "Casa Transports", EN: "Casa Transports"}
 		cases := []struct {
 			org   Organisation
@@ -217,7 +365,7 @@ func TestEnrolStaffGrantAndRevoke(t *testing.T) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		withReference(t, d)
-		if _, err := e.s.LoadOrganisations(ctx, "system"); err != nil {
+		if _, err := e.s.LoadOrganisations(ctx, sys); err != nil {
 			t.Fatal(err)
 		}
 		// A wrong grant creates nothing, not even the account.
@@ -238,22 +386,22 @@ func TestEnrolStaffGrantAndRevoke(t *testing.T) {
 		if err != nil || !res.Created || res.AlreadyGranted || res.Grant.Arrondissement != "maarif" || !strings.HasPrefix(res.ResetURL, "https://madina.test/reset/new?token=") {
 			t.Fatalf("enrol: %+v %v", res, err)
 		}
-		p, _ := e.s.store.Person(ctx, d, res.PersonID)
+		p, _ := e.id.Store().Person(ctx, d, res.PersonID)
 		if p.EmailVerifiedAt == nil || p.CIN != "" || p.Phone != "" {
 			t.Fatalf("staff account: %+v", p)
 		}
 		// No password until the link is used; then the person signs in.
-		if _, err := e.s.SignIn(ctx, "souad@example.ma", goodPassword, "t"); err == nil {
+		if _, err := e.id.SignIn(ctx, "souad@example.ma", goodPassword, "t"); err == nil {
 			t.Fatal("signed in before choosing a password")
 		}
-		if err := e.s.ResetPassword(ctx, res.ResetToken, goodPassword); err != nil {
+		if err := e.id.ResetPassword(ctx, res.ResetToken, goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		si, err := e.s.SignIn(ctx, "souad@example.ma", goodPassword, "t")
+		si, err := e.id.SignIn(ctx, "souad@example.ma", goodPassword, "t")
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := e.s.visitor(ctx, si.Token)
+		v := struct{ Actor authz.Actor }{e.actorOf(t, si.Token)}
 		want := authz.Grant{Role: authz.WindowAgent, Org: "maarif", Arrondissement: "maarif", Window: "maarif"}
 		if len(v.Actor.Grants) != 1 || v.Actor.Grants[0] != want || v.Actor.MFA {
 			t.Fatalf("actor: %+v", v.Actor)
@@ -270,11 +418,11 @@ func TestEnrolStaffGrantAndRevoke(t *testing.T) {
 
 		// The back office's grant: strict about duplicates and unverified accounts.
 		admin := e.newAdmin(t, "nadia@example.ma")
-		op := Operator{Person: admin}
+		op := adminOp(admin)
 		if _, err := e.s.Grant(ctx, op, res.PersonID, GrantSpec{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"}); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("duplicate grant: %v", err)
 		}
-		citizen, err := e.s.SignUp(ctx, profile("karim@example.ma", "BE123456"), goodPassword)
+		citizen, err := e.id.SignUp(ctx, profile("karim@example.ma", "BE123456"), goodPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +439,7 @@ func TestEnrolStaffGrantAndRevoke(t *testing.T) {
 		if err != nil || g.GrantedBy != admin {
 			t.Fatalf("grant: %+v %v", g, err)
 		}
-		staff, err := e.s.Staff(ctx)
+		staff, err := e.s.Staff(ctx, op)
 		if err != nil || len(staff) != 2 {
 			t.Fatalf("staff: %d %v", len(staff), err)
 		}
@@ -326,58 +474,16 @@ func TestEnrolStaffGrantAndRevoke(t *testing.T) {
 	})
 }
 
-func TestEnableTOTPSecret(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		ctx := context.Background()
-		id := e.signUpVerified(t, "a@example.ma", "A12345")
-		const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-		if err := e.s.EnableTOTPSecret(ctx, id, "not base32!"); !errs.Is(err, errs.Invalid) {
-			t.Fatalf("bad secret: %v", err)
-		}
-		if err := e.s.EnableTOTPSecret(ctx, id, "JBSWY3DP"); !errs.Is(err, errs.Invalid) {
-			t.Fatalf("short secret: %v", err)
-		}
-		if err := e.s.EnableTOTPSecret(ctx, id, secret); err != nil {
-			t.Fatal(err)
-		}
-		audits := count(t, d, `SELECT count(*) FROM audit_log`)
-		if err := e.s.EnableTOTPSecret(ctx, id, strings.ToLower(secret)); err != nil || count(t, d, `SELECT count(*) FROM audit_log`) != audits {
-			t.Fatalf("same secret again: %v, or audited", err)
-		}
-		if err := e.s.EnableTOTPSecret(ctx, id, "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"); !errs.Is(err, errs.Conflict) {
-			t.Fatalf("another secret: %v", err)
-		}
-		var stored string
-		_ = d.QueryRowContext(ctx, `SELECT totp_secret FROM persons WHERE id = $1`, id).Scan(&stored)
-		if strings.Contains(stored, secret) {
-			t.Fatal("the secret is stored in the clear")
-		}
-		p, err := e.s.SignIn(ctx, "a@example.ma", goodPassword, "t")
-		if err != nil || !p.NeedsMFA {
-			t.Fatalf("sign-in: %+v %v", p, err)
-		}
-		code, _ := otptotp.GenerateCode(secret, e.clock.now())
-		done, err := e.s.SecondFactor(ctx, p.Token, code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v, _ := e.s.visitor(ctx, done.Token); !v.Actor.MFA {
-			t.Fatal("no MFA after the code")
-		}
-	})
-}
-
 func TestVerifyAndRejectProfessionals(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
 		withReference(t, d)
-		if _, err := e.s.LoadOrganisations(ctx, "system"); err != nil {
+		if _, err := e.s.LoadOrganisations(ctx, sys); err != nil {
 			t.Fatal(err)
 		}
 		admin := e.newAdmin(t, "nadia@example.ma")
-		op := Operator{Person: admin}
+		op := adminOp(admin)
 		omar := e.signUpVerified(t, "omar@example.ma", "BE201187")
 		salma := e.signUpVerified(t, "salma@example.ma", "BK312311")
 		declare := func(id int64, profession, number string) {
@@ -391,7 +497,7 @@ func TestVerifyAndRejectProfessionals(t *testing.T) {
 		declare(omar, authz.Architect, "CNOA-1187")
 		declare(salma, authz.Architect, "CNOA-2311")
 		declare(admin, authz.Engineer, "ING-1")
-		pending, err := e.s.PendingProfessionals(ctx)
+		pending, err := e.s.PendingProfessionals(ctx, op)
 		if err != nil || len(pending) != 3 || pending[0].Registration != "CNOA-1187" || pending[0].Person.Email != "omar@example.ma" {
 			t.Fatalf("pending: %+v %v", pending, err)
 		}
@@ -418,9 +524,9 @@ func TestVerifyAndRejectProfessionals(t *testing.T) {
 		if count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.professional_verified' AND channel IN ('inbox', 'email')`) != 2 {
 			t.Fatal("verified notice not recorded for inbox and e-mail")
 		}
-		si, _ := e.s.SignIn(ctx, "omar@example.ma", goodPassword, "t")
-		if v, _ := e.s.visitor(ctx, si.Token); v.Actor.Profession != authz.Architect || !v.Actor.ProfessionalVerified {
-			t.Fatalf("architect actor: %+v", v.Actor)
+		si, _ := e.id.SignIn(ctx, "omar@example.ma", goodPassword, "t")
+		if v := e.actorOf(t, si.Token); v.Profession != authz.Architect || !v.ProfessionalVerified {
+			t.Fatalf("architect actor: %+v", v)
 		}
 
 		if err := e.s.RejectProfessional(ctx, op, salma, "  "); !errs.Is(err, errs.Invalid) {
@@ -444,11 +550,11 @@ func TestVerifyAndRejectProfessionals(t *testing.T) {
 			t.Fatal("rejected notice not recorded for inbox and e-mail")
 		}
 		for _, action := range []string{"identity.professional_verified", "identity.professional_rejected"} {
-			if count(t, d, `SELECT count(*) FROM audit_log WHERE action = $1 AND actor = $2`, action, personActor(admin)) != 1 {
+			if count(t, d, `SELECT count(*) FROM audit_log WHERE action = $1 AND actor = $2`, action, personKey(admin)) != 1 {
 				t.Errorf("no %s audit record by the administrator", action)
 			}
 		}
-		if pending, _ := e.s.PendingProfessionals(ctx); len(pending) != 1 || pending[0].Person.ID != admin {
+		if pending, _ := e.s.PendingProfessionals(ctx, op); len(pending) != 1 || pending[0].Person.ID != admin {
 			t.Fatalf("pending after: %+v", pending)
 		}
 	})
