@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base32"
 	"fmt"
+	"madina/internal/people"
 	"strconv"
 	"strings"
 	"time"
@@ -47,22 +48,8 @@ func (s *Service) Visiting(ctx context.Context) (a authz.Actor, pending, totp bo
 	return v.Actor, v.Pending(), v.Person.TOTPEnabledAt != nil
 }
 
-// Enrolment is an account an operator opens for someone: a staff member
-// (no CIN needed) or, for the demonstration, a citizen. What the operator
-// enters, the operator vouches for: the e-mail address, and the phone
-// number when given, count as verified.
-//
-// It is an alias of an unnamed struct so that the staff capability, which
-// enrols staff through identity without importing it, can declare the
-// very same type (Go's type identity for unnamed structs).
-type Enrolment = struct {
-	Email                           string
-	GivenNameAR, FamilyNameAR       string
-	GivenNameLatin, FamilyNameLatin string
-	CIN                             string // optional
-	Phone                           string // optional
-	Lang                            string // ar (default), fr or en
-}
+// Enrolment is an account an operator opens for someone (people.Enrolment).
+type Enrolment = people.Enrolment
 
 // validEnrolment checks and normalises an enrolment into a profile.
 func validEnrolment(e Enrolment) (Profile, error) {
@@ -105,18 +92,8 @@ func validEnrolment(e Enrolment) (Profile, error) {
 	return p, nil
 }
 
-// Enrolled is the outcome of an enrolment.
-// Enrolled is the outcome of an enrolment (an alias for the same reason as
-// Enrolment).
-type Enrolled = struct {
-	PersonID int64
-	Created  bool // false: the account existed already
-	// ResetToken is a one-time link's token for the person to choose a
-	// password, and ResetURL the link; both empty when the account has a
-	// password already. Give the link to the person only.
-	ResetToken string
-	ResetURL   string
-}
+// Enrolled is the outcome of an enrolment (people.Enrolled).
+type Enrolled = people.Enrolled
 
 // EnrolLinkTTL is how long the password-setting link of an enrolment works.
 const EnrolLinkTTL = 72 * time.Hour

@@ -92,3 +92,28 @@ type Professional struct {
 
 // Verified reports whether staff verified the registration.
 func (p Professional) Verified() bool { return p.VerifiedAt != nil }
+
+// Enrolment is an account an operator opens for someone: a staff member
+// (no CIN needed) or, for the demonstration, a citizen. What the operator
+// enters, the operator vouches for: the e-mail address, and the phone
+// number when given, count as verified. Identity opens the account; the
+// staff capability enrols through it without importing it.
+type Enrolment struct {
+	Email                           string
+	GivenNameAR, FamilyNameAR       string
+	GivenNameLatin, FamilyNameLatin string
+	CIN                             string // optional
+	Phone                           string // optional
+	Lang                            string // ar (default), fr or en
+}
+
+// Enrolled is the outcome of an enrolment.
+type Enrolled struct {
+	PersonID int64
+	Created  bool // false: the account existed already
+	// ResetToken is a one-time link's token for the person to choose a
+	// password, and ResetURL the link; both empty when the account has a
+	// password already. Give the link to the person only.
+	ResetToken string
+	ResetURL   string
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"madina/internal/people"
 	"regexp"
 	"slices"
 	"strconv"
@@ -163,31 +164,12 @@ type Accounts interface {
 	Forget(personID int64)
 }
 
-// Enrolment is an account an operator opens for someone: a staff member
-// (no CIN needed) or, for the demonstration, a citizen. What the operator
-// enters, the operator vouches for: the e-mail address, and the phone
-// number when given, count as verified. It is the very type identity
-// declares (an alias of the same unnamed struct), so that Accounts is met
-// by identity's service without either capability naming the other.
-type Enrolment = struct {
-	Email                           string
-	GivenNameAR, FamilyNameAR       string
-	GivenNameLatin, FamilyNameLatin string
-	CIN                             string // optional
-	Phone                           string // optional
-	Lang                            string // ar (default), fr or en
-}
-
-// Enrolled is the outcome of an enrolment (identity's type, like Enrolment).
-type Enrolled = struct {
-	PersonID int64
-	Created  bool // false: the account existed already
-	// ResetToken is a one-time link's token for the person to choose a
-	// password, and ResetURL the link; both empty when the account has a
-	// password already. Give the link to the person only.
-	ResetToken string
-	ResetURL   string
-}
+// Enrolment is an account an operator opens for someone, and Enrolled its
+// outcome: the kernel's types, which identity's service speaks too.
+type (
+	Enrolment = people.Enrolment
+	Enrolled  = people.Enrolled
+)
 
 // EnrolLinkTTL is how long the password-setting link of an enrolment
 // works (identity's rule, repeated for the command line's message).
