@@ -218,21 +218,76 @@ func addIDs(to, ids []int64) []int64 {
 	return to
 }
 
-// ReasonConflict is the reason of a refusal for a conflict of interest:
-// the actor holds the staff role the action needs but is involved in the
-// case (see Actor.involvedIn).
-const ReasonConflict = "conflict of interest: involved in the case"
+// Reason is why the policy decided as it did: one of the constants below,
+// so that callers compare constants and a refusal's message is looked up
+// from its reason (refusalKeys), never chosen by comparing text.
+type Reason string
+
+// Reasons of a refusal.
+const (
+	ReasonAnonymous       Reason = "anonymous"
+	ReasonTokenAction     Reason = "not allowed to API tokens"
+	ReasonTokenScope      Reason = "token lacks scope" // Detail: the scope
+	ReasonNotOwn          Reason = "not their own"
+	ReasonEmailUnverified Reason = "e-mail not verified"
+	ReasonNotRep          Reason = "not a representative"
+	ReasonNotOwner        Reason = "not the owner"
+	ReasonNoStanding      Reason = "neither owner nor professional"
+	ReasonNoFileAccess    Reason = "neither owner, mandated professional nor agent of the window"
+	ReasonNotAgent        Reason = "not an agent of the file's window"
+	ReasonNoClaimStanding Reason = "neither a representative nor an administrator"
+	ReasonNoMandate       Reason = "no mandate"
+	ReasonArchitect       Reason = "an architect is required"
+	ReasonUnverifiedPro   Reason = "professional not verified"
+	ReasonNeedsRole       Reason = "needs role" // Detail: the role
+	ReasonSecondFactor    Reason = "second factor required"
+	ReasonUnknownAction   Reason = "unknown action"
+	// ReasonConflict is the reason of a refusal for a conflict of
+	// interest: the actor holds the staff role the action needs but is
+	// involved in the case (see Actor.involvedIn).
+	ReasonConflict Reason = "conflict of interest: involved in the case"
+)
+
+// Reasons of a permission.
+const (
+	ReasonOwn            Reason = "own"
+	ReasonVerified       Reason = "verified person"
+	ReasonRepresentative Reason = "representative"
+	ReasonOwner          Reason = "owner"
+	ReasonMandated       Reason = "mandated professional"
+	ReasonUnderMandate   Reason = "professional under mandate"
+	ReasonArchitectOK    Reason = "architect under mandate"
+	ReasonStaff          Reason = "staff role" // Detail: the role
+)
+
+// refusalKeys are the messages of the refusals a person can act on (pass
+// the second factor, mandate an architect, wait for verification, hand
+// the case over). Other refusals take the generic "not allowed".
+var refusalKeys = map[Reason]string{
+	ReasonSecondFactor:  "error.authz.mfa",
+	ReasonArchitect:     "error.authz.architect",
+	ReasonUnverifiedPro: "error.authz.unverified_professional",
+	ReasonConflict:      "error.authz.conflict",
+}
 
 // Decision is the policy's answer.
 type Decision struct {
 	Allow  bool
 	Hide   bool   // deny as "not found": the object is someone else's
-	Reason string // for logs and tests
+	Reason Reason // why; chooses the refusal's message
+	Detail string // the role or scope the reason names, for logs
 }
 
-func allow(reason string) Decision { return Decision{Allow: true, Reason: reason} }
-func deny(reason string) Decision  { return Decision{Reason: reason} }
-func hide(reason string) Decision  { return Decision{Hide: true, Reason: reason} }
+func (d Decision) String() string {
+	if d.Detail != "" {
+		return string(d.Reason) + " " + d.Detail
+	}
+	return string(d.Reason)
+}
+
+func allow(reason Reason) Decision { return Decision{Allow: true, Reason: reason} }
+func deny(reason Reason) Decision  { return Decision{Reason: reason} }
+func hide(reason Reason) Decision  { return Decision{Hide: true, Reason: reason} }
 
 // tokenScope is the scope an API token needs for an action; actions not
 // listed are never allowed to tokens (security settings, tokens themselves,
@@ -253,65 +308,65 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return allow("system operator")
 	}
 	if a.Anonymous() {
-		return deny("anonymous")
+		return deny(ReasonAnonymous)
 	}
 	if a.Token {
 		need, ok := tokenScope[act]
 		if !ok {
-			return deny("not allowed to API tokens")
+			return deny(ReasonTokenAction)
 		}
 		if !hasScope(a.Scopes, need) {
-			return deny("token lacks scope " + string(need))
+			return Decision{Reason: ReasonTokenScope, Detail: string(need)}
 		}
 	}
 	switch act {
 	case ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox:
 		if r.OwnerPerson != a.Person {
-			return hide("not their own")
+			return hide(ReasonNotOwn)
 		}
-		return allow("own")
+		return allow(ReasonOwn)
 	case CreateLegalPerson, DeclareProfession:
 		if !a.EmailVerified {
-			return deny("e-mail not verified")
+			return deny(ReasonEmailUnverified)
 		}
-		return allow("verified person")
+		return allow(ReasonVerified)
 	case ActFor:
 		if !a.represents(r.OwnerLegal) {
-			return hide("not a representative")
+			return hide(ReasonNotRep)
 		}
-		return allow("representative")
+		return allow(ReasonRepresentative)
 	case GrantMandate, RevokeMandate:
 		if !a.owns(r) {
-			return hide("not the owner")
+			return hide(ReasonNotOwner)
 		}
-		return allow("owner")
+		return allow(ReasonOwner)
 	case ReadMandate:
 		if a.owns(r) {
-			return allow("owner")
+			return allow(ReasonOwner)
 		}
 		if r.Professional != 0 && r.Professional == a.Person && a.ActingFor == 0 {
-			return allow("mandated professional")
+			return allow(ReasonMandated)
 		}
-		return hide("neither owner nor professional")
+		return hide(ReasonNoStanding)
 	case PrepareFile, SignPlans:
 		return a.decideFile(act, r)
 	case ReadFile:
 		if a.owns(r) {
-			return allow("owner")
+			return allow(ReasonOwner)
 		}
 		if a.mandated(r) {
 			if !a.ProfessionalVerified {
-				return deny("professional not verified")
+				return deny(ReasonUnverifiedPro)
 			}
-			return allow("professional under mandate")
+			return allow(ReasonUnderMandate)
 		}
 		if a.agentOf(r.Window) {
 			return a.staff(WindowAgent)
 		}
-		return hide("neither owner, mandated professional nor agent of the window")
+		return hide(ReasonNoFileAccess)
 	case ReviewFile:
 		if !a.agentOf(r.Window) {
-			return hide("not an agent of the file's window")
+			return hide(ReasonNotAgent)
 		}
 		return a.official(WindowAgent, r)
 	case VerifyProfessional, ManageStaff, ManageOrgs:
@@ -324,19 +379,19 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonConflict)
 		}
 		if a.represents(r.OwnerLegal) {
-			return allow("representative")
+			return allow(ReasonRepresentative)
 		}
 		if a.HasRole(Admin) {
 			return a.official(Admin, r)
 		}
-		return hide("neither a representative nor an administrator")
+		return hide(ReasonNoClaimStanding)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)
 		}
 		return a.official(Admin, r)
 	}
-	return deny("unknown action")
+	return deny(ReasonUnknownAction)
 }
 
 // official decides an action taken in an official capacity — every action
@@ -386,23 +441,23 @@ func (a Actor) decideFile(act Action, r Resource) Decision {
 	architect := a.Profession == Architect && a.ProfessionalVerified
 	if a.owns(r) {
 		if act == SignPlans || r.RequiresArchitect {
-			return deny("an architect is required")
+			return deny(ReasonArchitect)
 		}
-		return allow("owner")
+		return allow(ReasonOwner)
 	}
 	if !mandated {
-		return hide("no mandate")
+		return hide(ReasonNoMandate)
 	}
 	if !a.ProfessionalVerified {
-		return deny("professional not verified")
+		return deny(ReasonUnverifiedPro)
 	}
 	if act == SignPlans || r.RequiresArchitect {
 		if !architect {
-			return deny("an architect is required")
+			return deny(ReasonArchitect)
 		}
-		return allow("architect under mandate")
+		return allow(ReasonArchitectOK)
 	}
-	return allow("professional under mandate")
+	return allow(ReasonUnderMandate)
 }
 
 // mandated reports whether a, acting in their own name, holds a mandate
@@ -430,12 +485,12 @@ func (a Actor) agentOf(w string) bool {
 // (mandatory for staff).
 func (a Actor) staff(role Role) Decision {
 	if !a.HasRole(role) {
-		return deny("needs role " + string(role))
+		return Decision{Reason: ReasonNeedsRole, Detail: string(role)}
 	}
 	if !a.MFA {
-		return deny("second factor required")
+		return deny(ReasonSecondFactor)
 	}
-	return allow(string(role))
+	return Decision{Allow: true, Reason: ReasonStaff, Detail: string(role)}
 }
 
 func hasScope(ss []Scope, s Scope) bool {
@@ -449,7 +504,7 @@ func hasScope(ss []Scope, s Scope) bool {
 
 // Check is Decide as an error: nil when allowed; errs.NotFound when the
 // object must stay hidden; errs.Unauthenticated for anonymous callers;
-// errs.Forbidden otherwise.
+// errs.Forbidden otherwise, with the message of its reason (refusalKeys).
 // The decision and its reason travel as the cause, so that the refusal is
 // logged (a hidden object is still a logged probe).
 func Check(a Actor, act Action, r Resource) error {
@@ -457,22 +512,14 @@ func Check(a Actor, act Action, r Resource) error {
 	if d.Allow {
 		return nil
 	}
-	cause := fmt.Errorf("authz: person %d denied %s: %s", a.Person, act, d.Reason)
+	cause := fmt.Errorf("authz: person %d denied %s: %s", a.Person, act, d)
 	switch {
 	case a.Anonymous() && !a.System:
 		return errs.E(errs.Unauthenticated, "error.authz.signin").Cause(cause)
 	case d.Hide:
 		return errs.E(errs.NotFound, "").Cause(cause)
-	case d.Reason == "second factor required":
-		return errs.E(errs.Forbidden, "error.authz.mfa").Cause(cause)
-	case d.Reason == "an architect is required":
-		return errs.E(errs.Forbidden, "error.authz.architect").Cause(cause)
-	case d.Reason == "professional not verified":
-		return errs.E(errs.Forbidden, "error.authz.unverified_professional").Cause(cause)
-	case d.Reason == ReasonConflict:
-		return errs.E(errs.Forbidden, "error.authz.conflict").Cause(cause)
 	}
-	return errs.E(errs.Forbidden, "").Cause(cause)
+	return errs.E(errs.Forbidden, refusalKeys[d.Reason]).Cause(cause)
 }
 
 // Messages are the policy's refusal texts.

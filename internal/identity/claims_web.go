@@ -18,12 +18,12 @@ import (
 // claimRoutes registers the claim to represent a registered legal person,
 // its decision by a representative or an administrator, and its evidence.
 func (h *Handlers) claimRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /me/legal/claim/{kind}", h.claimForm)
-	rt.HandleLarge("POST /me/legal/claim/{kind}", MaxEvidence+64<<10, http.HandlerFunc(h.claimCreate))
-	rt.HandleFunc("POST /me/legal/claims/{id}/decide", h.claimDecide("/me/legal"), httpx.Multiline("reason"))
-	rt.HandleFunc("GET /me/legal/claims/{id}/evidence", h.claimEvidence)
+	rt.HandleErr("GET /me/legal/claim/{kind}", h.claimForm)
+	rt.HandleLargeErr("POST /me/legal/claim/{kind}", MaxEvidence+64<<10, h.claimCreate)
+	rt.HandleErr("POST /me/legal/claims/{id}/decide", h.claimDecide("/me/legal"), httpx.Multiline("reason"))
+	rt.HandleErr("GET /me/legal/claims/{id}/evidence", h.claimEvidence)
 	rt.HandleFunc("GET /admin/legal-claims", h.adminClaims)
-	rt.HandleFunc("POST /admin/legal-claims/{id}/decide", h.claimDecide("/admin/legal-claims"), httpx.Multiline("reason"))
+	rt.HandleErr("POST /admin/legal-claims/{id}/decide", h.claimDecide("/admin/legal-claims"), httpx.Multiline("reason"))
 }
 
 func claimFormData(kind string) map[string]any {
@@ -38,52 +38,49 @@ func (h *Handlers) renderClaim(w http.ResponseWriter, r *http.Request, status in
 	h.Web.Render(w, r, status, "identity/legal_claim", web.Msg("identity.claims.title_"+kind), data)
 }
 
-func (h *Handlers) claimForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) claimForm(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	kind := h.legalKind(w, r)
-	if kind == "" {
-		return
+	kind, err := legalKind(r)
+	if err != nil {
+		return err
 	}
 	if err := authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.renderClaim(w, r, http.StatusOK, kind, Form{Values: url.Values{"role": {RepresentativeRoles[kind][0]}}}, false)
+	return nil
 }
 
 // claimCreate reads the small fields, then streams the evidence part
 // straight to the blob store, never buffered whole.
-func (h *Handlers) claimCreate(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) claimCreate(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	kind := h.legalKind(w, r)
-	if kind == "" {
-		return
+	kind, err := legalKind(r)
+	if err != nil {
+		return err
 	}
 	f := Form{Values: url.Values{}}
-	fail := func(err error) {
+	fail := func(err error) error {
 		switch errs.KindOf(err) {
 		case errs.Invalid, errs.Conflict, errs.TooMany, errs.TooLarge, errs.Unsupported:
-			h.formErr(w, r, "legal_claim", "identity.claims.title_"+kind, f, claimFormData(kind), err)
-		default:
-			h.Resp.Error(w, r, err)
+			return h.formError(w, r, "legal_claim", "identity.claims.title_"+kind, f, claimFormData(kind), err)
 		}
+		return err
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		fail(errs.E(errs.Invalid, "identity.claims.error.form").Cause(err))
-		return
+		return fail(errs.E(errs.Invalid, "identity.claims.error.form").Cause(err))
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			fail(errs.E(errs.Invalid, "identity.claims.error.no_evidence").OnField("evidence"))
-			return
+			return fail(errs.E(errs.Invalid, "identity.claims.error.no_evidence").OnField("evidence"))
 		}
 		if err != nil {
 			var tooLarge *http.MaxBytesError
@@ -92,8 +89,7 @@ func (h *Handlers) claimCreate(w http.ResponseWriter, r *http.Request) {
 			} else {
 				err = errs.E(errs.Invalid, "identity.claims.error.form").Cause(err)
 			}
-			fail(err)
-			return
+			return fail(err)
 		}
 		switch name := part.FormName(); name {
 		case "number", "role":
@@ -102,11 +98,10 @@ func (h *Handlers) claimCreate(w http.ResponseWriter, r *http.Request) {
 		case "evidence":
 			in := ClaimInput{Kind: kind, Number: f.Get("number"), Role: f.Get("role")}
 			if _, err := h.Service.ClaimLegalPerson(r.Context(), v.Actor, in, part.FileName(), part); err != nil {
-				fail(err)
-				return
+				return fail(err)
 			}
 			http.Redirect(w, r, "/me/legal?done=claimed", http.StatusSeeOther)
-			return
+			return nil
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, 64<<10))
 		}
@@ -123,11 +118,11 @@ func claimID(r *http.Request) (int64, error) {
 }
 
 // claimDecide approves or refuses a claim and goes back to back.
-func (h *Handlers) claimDecide(back string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) claimDecide(back string) httpx.ErrorHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		v := h.signedIn(w, r)
 		if v == nil {
-			return
+			return nil
 		}
 		id, err := claimID(r)
 		if err == nil {
@@ -141,33 +136,31 @@ func (h *Handlers) claimDecide(back string) http.HandlerFunc {
 		if err != nil {
 			if back == "/admin/legal-claims" {
 				h.adminRefuse(w, r, v, err, authz.DecideLegalClaim)
-				return
+				return nil
 			}
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		done := "claim_refused"
 		if r.PostFormValue("decision") == "approve" {
 			done = "claim_approved"
 		}
 		http.Redirect(w, r, back+"?done="+done, http.StatusSeeOther)
+		return nil
 	}
 }
 
-func (h *Handlers) claimEvidence(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) claimEvidence(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	id, err := claimID(r)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	c, rc, err := h.Service.ClaimEvidence(r.Context(), v.Actor, id)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/pdf")
@@ -175,6 +168,7 @@ func (h *Handlers) claimEvidence(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `attachment; filename="claim-`+strconv.FormatInt(c.ID, 10)+`.pdf"`)
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, _ = io.Copy(w, rc)
+	return nil
 }
 
 func (h *Handlers) adminClaims(w http.ResponseWriter, r *http.Request) {

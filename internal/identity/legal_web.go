@@ -14,26 +14,26 @@ import (
 // legalRoutes registers the pages where a person says whom they represent
 // and acts for them, declares their profession, and gives mandates.
 func (h *Handlers) legalRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /me/legal", h.legalList)
-	rt.HandleFunc("GET /me/legal/new/{kind}", h.legalForm)
-	rt.HandleFunc("POST /me/legal/new/{kind}", h.legalCreate)
-	rt.HandleFunc("POST /me/acting/{id}", h.actFor)
-	rt.HandleFunc("POST /me/acting/self", h.actAsSelf)
-	rt.HandleFunc("GET /me/profession", h.professionPage)
-	rt.HandleFunc("POST /me/profession", h.professionDeclare)
+	rt.HandleErr("GET /me/legal", h.legalList)
+	rt.HandleErr("GET /me/legal/new/{kind}", h.legalForm)
+	rt.HandleErr("POST /me/legal/new/{kind}", h.legalCreate)
+	rt.HandleErr("POST /me/acting/{id}", h.actFor)
+	rt.HandleErr("POST /me/acting/self", h.actAsSelf)
+	rt.HandleErr("GET /me/profession", h.professionPage)
+	rt.HandleErr("POST /me/profession", h.professionDeclare)
 	h.mandateRoutes(rt)
 	h.claimRoutes(rt)
 }
 
 // formFail shows the person's own mistakes (invalid input, a conflict) on
-// the form; a refusal of the policy or a failure takes the one error path.
-func (h *Handlers) formFail(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) {
+// the form; a refusal of the policy or a failure is returned for the one
+// error path.
+func (h *Handlers) formFail(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) error {
 	switch errs.KindOf(err) {
 	case errs.Invalid, errs.Conflict, errs.TooMany:
-		h.formErr(w, r, page, title, f, data, err)
-	default:
-		h.Resp.Error(w, r, err)
+		return h.formError(w, r, page, title, f, data, err)
 	}
+	return err
 }
 
 // doneMessage is the confirmation to show after a redirect, from a fixed
@@ -48,26 +48,23 @@ func doneMessage(r *http.Request, prefix string, known ...string) string {
 	return ""
 }
 
-func (h *Handlers) legalList(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ReadProfile)
+func (h *Handlers) legalList(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadProfile)
 	if v == nil {
-		return
+		return err
 	}
 	ctx := r.Context()
 	list, err := h.Service.LegalPersons(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	acting, err := h.Service.ActingFor(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	claims, err := h.Service.Claims(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	done := doneMessage(r, "identity.legal", "registered", "acting", "self")
 	if done == "" {
@@ -77,48 +74,48 @@ func (h *Handlers) legalList(w http.ResponseWriter, r *http.Request) {
 		"Legal": list, "ActingFor": acting, "Done": done, "Claims": claims,
 		"CanCreate": authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}) == nil,
 	})
+	return nil
 }
 
-// legalKind is the kind named in the address, or "" (answered not found).
-func (h *Handlers) legalKind(w http.ResponseWriter, r *http.Request) string {
+// legalKind is the kind named in the address; another is not found.
+func legalKind(r *http.Request) (string, error) {
 	kind := r.PathValue("kind")
 	if _, ok := RepresentativeRoles[kind]; !ok {
-		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
-		return ""
+		return "", errs.E(errs.NotFound, "error.route")
 	}
-	return kind
+	return kind, nil
 }
 
 func legalFormData(kind string) map[string]any {
 	return map[string]any{"Kind": kind, "Roles": RepresentativeRoles[kind]}
 }
 
-func (h *Handlers) legalForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) legalForm(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	kind := h.legalKind(w, r)
-	if kind == "" {
-		return
+	kind, err := legalKind(r)
+	if err != nil {
+		return err
 	}
 	if err := authz.Check(v.Actor, authz.CreateLegalPerson, authz.Resource{}); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	data := legalFormData(kind)
 	data["Form"] = Form{Values: url.Values{"role": {RepresentativeRoles[kind][0]}}}
 	h.Web.Render(w, r, http.StatusOK, "identity/legal_new", web.Msg("identity.legal.new_"+kind), data)
+	return nil
 }
 
-func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	kind := h.legalKind(w, r)
-	if kind == "" {
-		return
+	kind, err := legalKind(r)
+	if err != nil {
+		return err
 	}
 	in := LegalInput{Kind: kind, Name: r.PostFormValue("name"), NameAR: r.PostFormValue("name_ar"), ICE: r.PostFormValue("ice"),
 		RC: r.PostFormValue("rc"), AssociationNumber: r.PostFormValue("association_number"), Role: r.PostFormValue("role")}
@@ -133,47 +130,45 @@ func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) {
 				number = norm.AssociationNumber
 			}
 			h.renderClaim(w, r, http.StatusConflict, kind, Form{Values: url.Values{"number": {number}, "role": {in.Role}}}, true)
-			return
+			return nil
 		}
-		h.formFail(w, r, "legal_new", "identity.legal.new_"+kind, Form{Values: r.PostForm}, legalFormData(kind), err)
-		return
+		return h.formFail(w, r, "legal_new", "identity.legal.new_"+kind, Form{Values: r.PostForm}, legalFormData(kind), err)
 	}
 	http.Redirect(w, r, "/me/legal?done=registered", http.StatusSeeOther)
+	return nil
 }
 
 // actFor switches the session to act for a legal person: a change to the
 // person's own session, then to acting for someone the policy must allow.
-func (h *Handlers) actFor(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) actFor(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 || v.Session == nil {
-		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
-		return
+		return errs.E(errs.NotFound, "error.route")
 	}
 	if err := h.Service.ActFor(r.Context(), v.Actor, v.Session.TokenHash, id); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/me/legal?done=acting", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) actAsSelf(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) actAsSelf(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	if v.Session == nil {
-		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
-		return
+		return errs.E(errs.NotFound, "error.route")
 	}
 	if err := h.Service.ActAsSelf(r.Context(), v.Actor, v.Session.TokenHash); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/me/legal?done=self", http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handlers) professionData(r *http.Request, v *Visitor) (map[string]any, error) {
@@ -188,15 +183,14 @@ func (h *Handlers) professionData(r *http.Request, v *Visitor) (map[string]any, 
 		"Done": doneMessage(r, "identity.profession", "declared")}, nil
 }
 
-func (h *Handlers) professionPage(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ReadProfile)
+func (h *Handlers) professionPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadProfile)
 	if v == nil {
-		return
+		return err
 	}
 	data, err := h.professionData(r, v)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	f := Form{Values: url.Values{}}
 	if p, _ := data["Professional"].(*Professional); p != nil {
@@ -205,22 +199,22 @@ func (h *Handlers) professionPage(w http.ResponseWriter, r *http.Request) {
 	}
 	data["Form"] = f
 	h.Web.Render(w, r, http.StatusOK, "identity/profession", web.Msg("identity.profession.title"), data)
+	return nil
 }
 
-func (h *Handlers) professionDeclare(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ReadProfile)
+func (h *Handlers) professionDeclare(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadProfile)
 	if v == nil {
-		return
+		return err
 	}
 	in := ProfessionInput{Profession: r.PostFormValue("profession"), RegistrationNumber: r.PostFormValue("registration_number")}
 	if err := h.Service.DeclareProfession(r.Context(), v.Actor, in); err != nil {
 		data, derr := h.professionData(r, v)
 		if derr != nil {
-			h.Resp.Error(w, r, derr)
-			return
+			return derr
 		}
-		h.formFail(w, r, "profession", "identity.profession.title", Form{Values: r.PostForm}, data, err)
-		return
+		return h.formFail(w, r, "profession", "identity.profession.title", Form{Values: r.PostForm}, data, err)
 	}
 	http.Redirect(w, r, "/me/profession?done=declared", http.StatusSeeOther)
+	return nil
 }

@@ -14,33 +14,32 @@ import (
 
 // mandateRoutes registers the mandate pages.
 func (h *Handlers) mandateRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /me/mandates", h.mandateList)
-	rt.HandleFunc("GET /me/mandates/new", h.mandateForm)
-	rt.HandleFunc("POST /me/mandates", h.mandateGrant)
-	rt.HandleFunc("POST /me/mandates/{id}/revoke", h.mandateRevoke)
+	rt.HandleErr("GET /me/mandates", h.mandateList)
+	rt.HandleErr("GET /me/mandates/new", h.mandateForm)
+	rt.HandleErr("POST /me/mandates", h.mandateGrant)
+	rt.HandleErr("POST /me/mandates/{id}/revoke", h.mandateRevoke)
 }
 
-func (h *Handlers) mandateList(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) mandateList(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	ctx := r.Context()
 	given, received, err := h.Service.Mandates(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	acting, err := h.Service.ActingFor(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/mandates", web.Msg("identity.mandate.title"), map[string]any{
 		"Given": given, "Received": received, "ActingFor": acting, "Now": h.Service.now(),
 		"Professional": v.Actor.Profession != "" && v.Actor.ActingFor == 0,
 		"Done":         doneMessage(r, "identity.mandate", "granted", "revoked"),
 	})
+	return nil
 }
 
 // mandateFormData is what the grant form shows besides the form itself.
@@ -55,19 +54,17 @@ func (h *Handlers) mandateFormData(r *http.Request, v *Visitor) (map[string]any,
 		"Max": MaxMandateEnd(now).Format("2006-01-02")}, nil
 }
 
-func (h *Handlers) mandateForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) mandateForm(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	if err := authz.Check(v.Actor, authz.GrantMandate, ownerOf(v.Actor)); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	data, err := h.mandateFormData(r, v)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	first := ""
 	if ks := h.Service.PermitKinds(); len(ks) > 0 {
@@ -76,42 +73,41 @@ func (h *Handlers) mandateForm(w http.ResponseWriter, r *http.Request) {
 	data["Form"] = Form{Values: url.Values{"scope": {ScopeKind}, "permit_kind": {first},
 		"until": {DefaultMandateEnd(h.Service.now()).Format("2006-01-02")}}}
 	h.Web.Render(w, r, http.StatusOK, "identity/mandate_new", web.Msg("identity.mandate.new"), data)
+	return nil
 }
 
-func (h *Handlers) mandateGrant(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) mandateGrant(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	in := MandateInput{Professional: r.PostFormValue("professional"), Scope: r.PostFormValue("scope"),
 		PermitKind: r.PostFormValue("permit_kind"), FileRef: r.PostFormValue("file_ref"), Until: r.PostFormValue("until")}
 	if _, err := h.Service.GrantMandate(r.Context(), v.Actor, in); err != nil {
 		data, derr := h.mandateFormData(r, v)
 		if derr != nil {
-			h.Resp.Error(w, r, derr)
-			return
+			return derr
 		}
-		h.formFail(w, r, "mandate_new", "identity.mandate.new", Form{Values: r.PostForm}, data, err)
-		return
+		return h.formFail(w, r, "mandate_new", "identity.mandate.new", Form{Values: r.PostForm}, data, err)
 	}
 	http.Redirect(w, r, "/me/mandates?done=granted", http.StatusSeeOther)
+	return nil
 }
 
 // mandateRevoke ends a mandate; the service asks the policy once it knows
 // whose mandate it is, and anyone else's is not found.
-func (h *Handlers) mandateRevoke(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) mandateRevoke(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		h.Resp.Error(w, r, errs.E(errs.NotFound, "error.route"))
-		return
+		return errs.E(errs.NotFound, "error.route")
 	}
 	if err := h.Service.RevokeMandate(r.Context(), v.Actor, id); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/me/mandates?done=revoked", http.StatusSeeOther)
+	return nil
 }

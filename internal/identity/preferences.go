@@ -66,14 +66,14 @@ func (s *Service) SavePreferences(ctx context.Context, personID int64, pr Prefer
 
 // PreferenceRoutes registers the preferences page.
 func (h *Handlers) PreferenceRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /me/preferences", h.preferences)
-	rt.HandleFunc("POST /me/preferences", h.savePreferences)
+	rt.HandleErr("GET /me/preferences", h.preferences)
+	rt.HandleErr("POST /me/preferences", h.savePreferences)
 }
 
-func (h *Handlers) preferences(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.UpdateProfile)
+func (h *Handlers) preferences(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
 	if v == nil {
-		return
+		return err
 	}
 	p := v.Person
 	f := Form{Values: map[string][]string{"lang": {p.Lang}, "phone": {p.Phone}}}
@@ -87,22 +87,23 @@ func (h *Handlers) preferences(w http.ResponseWriter, r *http.Request) {
 		f.Values.Set("developer", "yes")
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/preferences", web.Msg("identity.preferences.title"), map[string]any{"Form": f})
+	return nil
 }
 
-func (h *Handlers) savePreferences(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.UpdateProfile)
+func (h *Handlers) savePreferences(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
 	if v == nil {
-		return
+		return err
 	}
 	pr := Preferences{Lang: r.PostFormValue("lang"), NotifyEmail: r.PostFormValue("notify_email") == "yes",
 		NotifySMS: r.PostFormValue("notify_sms") == "yes", Developer: r.PostFormValue("developer") == "yes", Phone: r.PostFormValue("phone")}
 	if err := h.Service.SavePreferences(r.Context(), v.Person.ID, pr); err != nil {
-		h.formErr(w, r, "preferences", "identity.preferences.title", Form{Values: r.PostForm}, nil, err)
-		return
+		return h.formError(w, r, "preferences", "identity.preferences.title", Form{Values: r.PostForm}, nil, err)
 	}
 	if NormalizePhone(pr.Phone) != v.Person.Phone {
 		http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	return nil
 }

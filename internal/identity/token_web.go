@@ -13,17 +13,16 @@ import (
 
 // TokenRoutes registers the token pages and the API's "me".
 func (h *Handlers) TokenRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /me/tokens", h.tokens)
-	rt.HandleFunc("POST /me/tokens", h.createToken)
-	rt.HandleFunc("POST /me/tokens/revoke", h.revokeToken)
-	rt.HandleFunc("GET /api/v1/me", h.apiMe)
+	rt.HandleErr("GET /me/tokens", h.tokens)
+	rt.HandleErr("POST /me/tokens", h.createToken)
+	rt.HandleErr("POST /me/tokens/revoke", h.revokeToken)
+	rt.HandleErr("GET /api/v1/me", h.apiMe)
 }
 
-func (h *Handlers) renderTokens(w http.ResponseWriter, r *http.Request, v *Visitor, status int, data map[string]any) {
+func (h *Handlers) renderTokens(w http.ResponseWriter, r *http.Request, v *Visitor, status int, data map[string]any) error {
 	list, err := h.Service.Tokens(r.Context(), v.Person.ID)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	if data == nil {
 		data = map[string]any{}
@@ -33,18 +32,21 @@ func (h *Handlers) renderTokens(w http.ResponseWriter, r *http.Request, v *Visit
 		data["Form"] = Form{}
 	}
 	h.Web.Render(w, r, status, "identity/tokens", web.Msg("identity.tokens.title"), data)
+	return nil
 }
 
-func (h *Handlers) tokens(w http.ResponseWriter, r *http.Request) {
-	if v := h.own(w, r, authz.ManageTokens); v != nil {
-		h.renderTokens(w, r, v, http.StatusOK, nil)
-	}
-}
-
-func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageTokens)
+func (h *Handlers) tokens(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageTokens)
 	if v == nil {
-		return
+		return err
+	}
+	return h.renderTokens(w, r, v, http.StatusOK, nil)
+}
+
+func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageTokens)
+	if v == nil {
+		return err
 	}
 	var scopes []authz.Scope
 	for _, s := range r.PostForm["scopes"] {
@@ -57,8 +59,7 @@ func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) {
 	secret, err := h.Service.CreateToken(r.Context(), v.Person.ID, r.PostFormValue("name"), scopes, time.Duration(days)*24*time.Hour)
 	if err != nil {
 		if errs.KindOf(err) == errs.Internal {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		f := Form{Values: r.PostForm, Errors: map[string]string{}}
 		if e := errs.As(err); e.Field != "" {
@@ -66,37 +67,34 @@ func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) {
 		} else {
 			f.Error = h.message(r, err)
 		}
-		h.renderTokens(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"Form": f})
-		return
+		return h.renderTokens(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"Form": f})
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	h.renderTokens(w, r, v, http.StatusOK, map[string]any{"New": secret})
+	return h.renderTokens(w, r, v, http.StatusOK, map[string]any{"New": secret})
 }
 
-func (h *Handlers) revokeToken(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageTokens)
+func (h *Handlers) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageTokens)
 	if v == nil {
-		return
+		return err
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
 	if err := h.Service.RevokeToken(r.Context(), v.Person.ID, id); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/me/tokens", http.StatusSeeOther)
+	return nil
 }
 
 // apiMe is the token holder's profile.
-func (h *Handlers) apiMe(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiMe(w http.ResponseWriter, r *http.Request) error {
 	v := FromContext(r.Context())
 	if v.Person == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="madina"`)
-		h.Resp.Error(w, r, errs.E(errs.Unauthenticated, "error.authz.signin"))
-		return
+		return errs.E(errs.Unauthenticated, "error.authz.signin")
 	}
 	if err := authz.Check(v.Actor, authz.ReadProfile, authz.Resource{OwnerPerson: v.Person.ID}); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	p := v.Person
 	h.Resp.JSON(w, r, http.StatusOK, map[string]any{
@@ -105,4 +103,5 @@ func (h *Handlers) apiMe(w http.ResponseWriter, r *http.Request) {
 		"given_name_latin": p.GivenNameLatin, "family_name_latin": p.FamilyNameLatin, "lang": p.Lang,
 		"profession": v.Actor.Profession, "professional_verified": v.Actor.ProfessionalVerified,
 	})
+	return nil
 }

@@ -66,31 +66,31 @@ func NewHandlers(h Handlers) *Handlers {
 
 // Routes registers the pages.
 func (h *Handlers) Routes(rt *httpx.Router) {
-	rt.HandleFunc("GET /signup", h.signupForm)
-	rt.HandleFunc("POST /signup", h.signup)
+	rt.HandleErr("GET /signup", h.signupForm)
+	rt.HandleErr("POST /signup", h.signup)
 	rt.HandleFunc("GET /signup/sent", h.page("signup_sent", "identity.signup_sent.title"))
-	rt.HandleFunc("GET /verify-email", h.verifyEmail)
-	rt.HandleFunc("GET /signin", h.signinForm)
-	rt.HandleFunc("POST /signin", h.signin)
-	rt.HandleFunc("GET /signin/second-factor", h.secondFactorForm)
-	rt.HandleFunc("POST /signin/second-factor", h.secondFactor)
-	rt.HandleFunc("POST /signout", h.signout)
-	rt.HandleFunc("GET /reset", h.resetForm)
-	rt.HandleFunc("POST /reset", h.resetRequest)
-	rt.HandleFunc("GET /reset/new", h.resetNewForm)
-	rt.HandleFunc("POST /reset/new", h.resetNew)
-	rt.HandleFunc("GET /me", h.me)
-	rt.HandleFunc("GET /me/phone", h.phoneForm)
-	rt.HandleFunc("POST /me/phone", h.phoneVerify)
-	rt.HandleFunc("POST /me/phone/resend", h.phoneResend)
-	rt.HandleFunc("GET /me/security", h.security)
-	rt.HandleFunc("POST /me/security/signout-everywhere", h.signoutEverywhere)
-	rt.HandleFunc("POST /me/security/sessions/end", h.endSession)
-	rt.HandleFunc("POST /me/security/second-factor", h.totpBegin)
-	rt.HandleFunc("POST /me/security/second-factor/confirm", h.totpConfirm)
-	rt.HandleFunc("POST /me/security/second-factor/disable", h.totpDisable)
-	rt.HandleFunc("GET /me/inbox", h.inbox)
-	rt.HandleFunc("GET /me/export", h.export)
+	rt.HandleErr("GET /verify-email", h.verifyEmail)
+	rt.HandleErr("GET /signin", h.signinForm)
+	rt.HandleErr("POST /signin", h.signin)
+	rt.HandleErr("GET /signin/second-factor", h.secondFactorForm)
+	rt.HandleErr("POST /signin/second-factor", h.secondFactor)
+	rt.HandleErr("POST /signout", h.signout)
+	rt.HandleErr("GET /reset", h.resetForm)
+	rt.HandleErr("POST /reset", h.resetRequest)
+	rt.HandleErr("GET /reset/new", h.resetNewForm)
+	rt.HandleErr("POST /reset/new", h.resetNew)
+	rt.HandleErr("GET /me", h.me)
+	rt.HandleErr("GET /me/phone", h.phoneForm)
+	rt.HandleErr("POST /me/phone", h.phoneVerify)
+	rt.HandleErr("POST /me/phone/resend", h.phoneResend)
+	rt.HandleErr("GET /me/security", h.security)
+	rt.HandleErr("POST /me/security/signout-everywhere", h.signoutEverywhere)
+	rt.HandleErr("POST /me/security/sessions/end", h.endSession)
+	rt.HandleErr("POST /me/security/second-factor", h.totpBegin)
+	rt.HandleErr("POST /me/security/second-factor/confirm", h.totpConfirm)
+	rt.HandleErr("POST /me/security/second-factor/disable", h.totpDisable)
+	rt.HandleErr("GET /me/inbox", h.inbox)
+	rt.HandleErr("GET /me/export", h.export)
 	h.legalRoutes(rt)
 }
 
@@ -103,14 +103,20 @@ func (h *Handlers) page(name, title string) http.HandlerFunc {
 	}
 }
 
-// formErr renders page with err explained: on its field when it names one,
-// above the form otherwise. Errors other than the user's own (internal) go
-// through the one error path.
+// formErr is formError for handlers that answer errors themselves.
 func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) {
+	if err := h.formError(w, r, page, title, f, data, err); err != nil {
+		h.Resp.Error(w, r, err)
+	}
+}
+
+// formError renders page with err explained: on its field when it names
+// one, above the form otherwise. Errors other than the user's own
+// (internal) are returned for the one error path.
+func (h *Handlers) formError(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) error {
 	e := errs.As(err)
 	if e == nil || e.Kind == errs.Internal {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	lang := i18n.FromContext(r.Context())
 	msg := h.Resp.Cat.T(lang, "error."+string(e.Kind)+".message")
@@ -134,6 +140,7 @@ func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title s
 		}
 	}
 	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
+	return nil
 }
 
 // clientIP is the address rate limits key on (httpx.ClientIP: the
@@ -155,169 +162,164 @@ func (h *Handlers) limited(l *ratelimit.Limiter, key string) error {
 // (httpx.LocalPath decides), else the personal space.
 func localPath(p string) string { return httpx.LocalPathOr(p, "/me") }
 
-func (h *Handlers) signupForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) signupForm(w http.ResponseWriter, r *http.Request) error {
 	h.Web.Render(w, r, http.StatusOK, "identity/signup", web.Msg("identity.signup.title"),
 		map[string]any{"Form": Form{Values: url.Values{"lang": {string(i18n.FromContext(r.Context()))}}}})
+	return nil
 }
 
-func (h *Handlers) signup(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) signup(w http.ResponseWriter, r *http.Request) error {
 	f := Form{Values: r.PostForm}
 	if err := h.limited(h.signupIP, h.clientIP(r)); err != nil {
-		h.formErr(w, r, "signup", "identity.signup.title", f, nil, err)
-		return
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)
 	}
 	p := Profile{GivenNameAR: r.PostFormValue("given_name_ar"), FamilyNameAR: r.PostFormValue("family_name_ar"),
 		GivenNameLatin: r.PostFormValue("given_name_latin"), FamilyNameLatin: r.PostFormValue("family_name_latin"),
 		CIN: r.PostFormValue("cin"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
 		Lang: r.PostFormValue("lang")}
 	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
-		h.formErr(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
-		return
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
 	}
 	if r.PostFormValue("accept") != "yes" {
-		h.formErr(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
-		return
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
 	}
 	if _, err := h.Service.SignUp(r.Context(), p, r.PostFormValue("password")); err != nil {
-		h.formErr(w, r, "signup", "identity.signup.title", f, nil, err)
-		return
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)
 	}
 	http.Redirect(w, r, "/signup/sent", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) verifyEmail(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 	id, err := h.Service.VerifyEmail(r.Context(), r.URL.Query().Get("token"))
 	if err != nil {
-		h.formErr(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
-		return
+		return h.formError(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
 	}
 	res, err := h.Service.SessionFromEmailLink(r.Context(), id, r.UserAgent())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.MW.SetSession(w, r, res.Token)
 	if res.NeedsMFA {
 		http.Redirect(w, r, "/signin/second-factor", http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) signinForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) signinForm(w http.ResponseWriter, r *http.Request) error {
 	if FromContext(r.Context()).SignedIn() {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
-		return
+		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/signin", web.Msg("identity.signin.title"),
 		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}, "OIDC": h.oidc.Enabled(),
 			"Done": doneMessage(r, "identity.recovery", "reset")})
+	return nil
 }
 
-func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) signin(w http.ResponseWriter, r *http.Request) error {
 	f := Form{Values: url.Values{"email": {r.PostFormValue("email")}, "next": {r.PostFormValue("next")}}}
 	if err := h.limited(h.signinIP, h.clientIP(r)); err != nil {
-		h.formErr(w, r, "signin", "identity.signin.title", f, nil, err)
-		return
+		return h.formError(w, r, "signin", "identity.signin.title", f, nil, err)
 	}
 	res, err := h.Service.SignIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), r.UserAgent())
 	if err != nil {
-		h.formErr(w, r, "signin", "identity.signin.title", f, map[string]any{"OIDC": h.oidc.Enabled()}, err)
-		return
+		return h.formError(w, r, "signin", "identity.signin.title", f, map[string]any{"OIDC": h.oidc.Enabled()}, err)
 	}
 	h.MW.SetSession(w, r, res.Token)
 	next := localPath(r.PostFormValue("next"))
 	if res.NeedsMFA {
 		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(next), http.StatusSeeOther)
-		return
+		return nil
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) secondFactorForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) secondFactorForm(w http.ResponseWriter, r *http.Request) error {
 	if !FromContext(r.Context()).Pending() {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
+		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/second_factor", web.Msg("identity.second_factor.title"),
 		map[string]any{"Form": Form{Values: url.Values{"next": {r.URL.Query().Get("next")}}}})
+	return nil
 }
 
-func (h *Handlers) secondFactor(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) secondFactor(w http.ResponseWriter, r *http.Request) error {
 	v := FromContext(r.Context())
 	f := Form{Values: url.Values{"next": {r.PostFormValue("next")}}}
 	if !v.Pending() {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
+		return nil
 	}
 	if err := h.limited(h.codes, "2fa:"+strconv.Itoa(int(v.Person.ID))); err != nil {
-		h.formErr(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
-		return
+		return h.formError(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
 	}
 	res, err := h.Service.SecondFactor(r.Context(), v.token, r.PostFormValue("code"))
 	if err != nil {
-		h.formErr(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
-		return
+		return h.formError(w, r, "second_factor", "identity.second_factor.title", f, nil, err)
 	}
 	h.MW.SetSession(w, r, res.Token)
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) signout(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) signout(w http.ResponseWriter, r *http.Request) error {
 	v := FromContext(r.Context())
 	if v.Session != nil {
 		if err := h.Service.SignOut(r.Context(), v.Person.ID, v.token); err != nil {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 	}
 	h.MW.clearSession(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) resetForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) resetForm(w http.ResponseWriter, r *http.Request) error {
 	h.Web.Render(w, r, http.StatusOK, "identity/reset", web.Msg("identity.reset.title"), map[string]any{"Form": Form{}})
+	return nil
 }
 
-func (h *Handlers) resetRequest(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) resetRequest(w http.ResponseWriter, r *http.Request) error {
 	f := Form{Values: url.Values{"email": {r.PostFormValue("email")}}}
 	if err := h.limited(h.signupIP, "reset:"+h.clientIP(r)); err != nil {
-		h.formErr(w, r, "reset", "identity.reset.title", f, nil, err)
-		return
+		return h.formError(w, r, "reset", "identity.reset.title", f, nil, err)
 	}
 	if !ValidEmail(NormalizeEmail(r.PostFormValue("email"))) {
-		h.formErr(w, r, "reset", "identity.reset.title", f, nil, errs.E(errs.Invalid, "identity.error.email").OnField("email"))
-		return
+		return h.formError(w, r, "reset", "identity.reset.title", f, nil, errs.E(errs.Invalid, "identity.error.email").OnField("email"))
 	}
 	if err := h.Service.RequestReset(r.Context(), r.PostFormValue("email")); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), nil)
+	return nil
 }
 
-func (h *Handlers) resetNewForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) resetNewForm(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	f := Form{Values: url.Values{"token": {token}}}
 	if err := h.Service.CheckResetToken(r.Context(), token); err != nil {
-		h.formErr(w, r, "verify_failed", "identity.verify_failed.title", f, nil, err)
-		return
+		return h.formError(w, r, "verify_failed", "identity.verify_failed.title", f, nil, err)
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/reset_new", web.Msg("identity.reset_new.title"), map[string]any{"Form": f})
+	return nil
 }
 
-func (h *Handlers) resetNew(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) resetNew(w http.ResponseWriter, r *http.Request) error {
 	f := Form{Values: url.Values{"token": {r.PostFormValue("token")}}}
 	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
-		h.formErr(w, r, "reset_new", "identity.reset_new.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
-		return
+		return h.formError(w, r, "reset_new", "identity.reset_new.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
 	}
 	if err := h.Service.ResetPassword(r.Context(), r.PostFormValue("token"), r.PostFormValue("password")); err != nil {
-		h.formErr(w, r, "reset_new", "identity.reset_new.title", f, nil, err)
-		return
+		return h.formError(w, r, "reset_new", "identity.reset_new.title", f, nil, err)
 	}
 	h.MW.clearSession(w, r)
 	http.Redirect(w, r, "/signin?done=reset", http.StatusSeeOther)
+	return nil
 }
 
 // signedIn returns the visitor, or sends them to sign in (pages) and
@@ -335,96 +337,95 @@ func (h *Handlers) signedIn(w http.ResponseWriter, r *http.Request) *Visitor {
 	return v
 }
 
-// own checks the policy for an action on the visitor's own things.
-func (h *Handlers) own(w http.ResponseWriter, r *http.Request, act authz.Action) *Visitor {
+// own checks the policy for an action on the visitor's own things. It
+// returns the visitor, or nil and the refusal to answer — nil and no
+// error when it sent the visitor to sign in.
+func (h *Handlers) own(w http.ResponseWriter, r *http.Request, act authz.Action) (*Visitor, error) {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	if err := authz.Check(v.Actor, act, authz.Resource{OwnerPerson: v.Person.ID}); err != nil {
-		h.Resp.Error(w, r, err)
-		return nil
+		return nil, err
 	}
-	return v
+	return v, nil
 }
 
-func (h *Handlers) me(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ReadProfile)
+func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadProfile)
 	if v == nil {
-		return
+		return err
 	}
 	unread, err := h.Notify.Unread(r.Context(), personKey(v.Person.ID))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"),
 		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA})
+	return nil
 }
 
 // personKey is a person's key in the notification inbox.
 func personKey(id int64) string { return "person:" + strconv.Itoa(int(id)) }
 
-func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.UpdateProfile)
+func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
 	if v == nil {
-		return
+		return err
 	}
 	if v.Person.PhoneVerifiedAt != nil {
 		http.Redirect(w, r, "/me", http.StatusSeeOther)
-		return
+		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
 		map[string]any{"Form": Form{}, "Phone": v.Person.Phone})
+	return nil
 }
 
-func (h *Handlers) phoneVerify(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.UpdateProfile)
+func (h *Handlers) phoneVerify(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
 	if v == nil {
-		return
+		return err
 	}
 	data := map[string]any{"Phone": v.Person.Phone}
 	if err := h.limited(h.codes, "phone:"+strconv.Itoa(int(v.Person.ID))); err != nil {
-		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
-		return
+		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
 	if err := h.Service.VerifyPhone(r.Context(), v.Person.ID, r.PostFormValue("code")); err != nil {
-		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
-		return
+		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
 	http.Redirect(w, r, "/me?phone=verified", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) phoneResend(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.UpdateProfile)
+func (h *Handlers) phoneResend(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
 	if v == nil {
-		return
+		return err
 	}
 	data := map[string]any{"Phone": v.Person.Phone}
 	if err := h.limited(h.signupIP, "resend:"+strconv.Itoa(int(v.Person.ID))); err != nil {
-		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
-		return
+		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
 	if err := h.Service.ResendPhoneCode(r.Context(), v.Person.ID); err != nil {
-		h.formErr(w, r, "phone", "identity.phone.title", Form{}, data, err)
-		return
+		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
 	http.Redirect(w, r, "/me/phone?sent=1", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) security(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) security(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
-	h.renderSecurity(w, r, v, http.StatusOK, nil)
+	return h.renderSecurity(w, r, v, http.StatusOK, nil)
 }
 
-func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Visitor, status int, extra map[string]any) {
+func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Visitor, status int, extra map[string]any) error {
 	sessions, err := h.Service.store.Sessions(r.Context(), v.Person.ID, h.Service.now())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	data := map[string]any{"Person": v.Person, "Sessions": sessions, "Current": v.Session.TokenHash,
 		"Staff": v.Actor.Staff(), "Form": Form{}}
@@ -432,75 +433,75 @@ func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Vis
 		data[k] = x
 	}
 	h.Web.Render(w, r, status, "identity/security", web.Msg("identity.security.title"), data)
+	return nil
 }
 
-func (h *Handlers) signoutEverywhere(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) signoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	if err := h.Service.SignOutEverywhere(r.Context(), v.Person.ID); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.MW.clearSession(w, r)
 	http.Redirect(w, r, "/signin?signedout=everywhere", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) endSession(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) endSession(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	if err := h.Service.EndSession(r.Context(), v.Person.ID, r.PostFormValue("session")); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) totpBegin(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) totpBegin(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	e, err := h.Service.BeginTOTP(r.Context(), v.Person.ID)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/totp_setup", web.Msg("identity.totp.title"), map[string]any{
 		"Secret": e.Secret, "QR": "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG), "Form": Form{}})
+	return nil
 }
 
-func (h *Handlers) totpConfirm(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) totpConfirm(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	codes, err := h.Service.ConfirmTOTP(r.Context(), v.Person.ID, v.token, r.PostFormValue("code"))
 	if err != nil {
-		h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"TOTPError": h.message(r, err)})
-		return
+		return h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"TOTPError": h.message(r, err)})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.Web.Render(w, r, http.StatusOK, "identity/recovery_codes", web.Msg("identity.recovery.title"), map[string]any{"Codes": codes})
+	return nil
 }
 
-func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ManageSecurity)
+func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
-		return
+		return err
 	}
 	if v.Actor.Staff() {
-		h.Resp.Error(w, r, errs.E(errs.Forbidden, "identity.error.mfa_required_staff"))
-		return
+		return errs.E(errs.Forbidden, "identity.error.mfa_required_staff")
 	}
 	if err := h.Service.DisableTOTP(r.Context(), v.Person.ID, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
-		h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"DisableError": h.message(r, err)})
-		return
+		return h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"DisableError": h.message(r, err)})
 	}
 	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+	return nil
 }
 
 // message is err's text for the visitor.
@@ -512,40 +513,38 @@ func (h *Handlers) message(r *http.Request, err error) string {
 	return h.Resp.Cat.T(lang, "error."+string(errs.KindOf(err))+".message")
 }
 
-func (h *Handlers) inbox(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ReadInbox)
+func (h *Handlers) inbox(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadInbox)
 	if v == nil {
-		return
+		return err
 	}
 	items, err := h.Notify.Inbox(r.Context(), personKey(v.Person.ID), 100)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	if err := h.Notify.MarkAllRead(r.Context(), personKey(v.Person.ID)); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/inbox", web.Msg("identity.inbox.title"), map[string]any{"Items": items})
+	return nil
 }
 
-func (h *Handlers) export(w http.ResponseWriter, r *http.Request) {
-	v := h.own(w, r, authz.ExportData)
+func (h *Handlers) export(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ExportData)
 	if v == nil {
-		return
+		return err
 	}
 	data, err := h.Service.Export(r.Context(), v.Person.ID)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	items, err := h.Notify.Inbox(r.Context(), personKey(v.Person.ID), 1000)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	data["notifications"] = items
 	w.Header().Set("Content-Disposition", `attachment; filename="madina-my-data.json"`)
 	w.Header().Set("Cache-Control", "no-store")
 	h.Resp.JSON(w, r, http.StatusOK, data)
+	return nil
 }

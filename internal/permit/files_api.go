@@ -2,7 +2,6 @@ package permit
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,38 +31,37 @@ type FileHandlers struct {
 // extend) is not in it: the policy keeps staff actions to browser sessions
 // that passed the second factor, which API tokens are not.
 func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /api/v1/files", h.apiList)
-	rt.HandleFunc("POST /api/v1/files", h.apiCreate)
-	rt.HandleFunc("GET /api/v1/files/{id}", h.apiGet)
-	rt.HandleFunc("PUT /api/v1/files/{id}", h.apiUpdate)
-	rt.HandleLarge("POST /api/v1/files/{id}/documents/{item}", MaxUpload+1<<20, http.HandlerFunc(h.apiUpload))
-	rt.HandleFunc("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
-	rt.HandleFunc("POST /api/v1/files/{id}/submit", h.apiSubmit)
-	rt.HandleFunc("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
-	rt.HandleFunc("POST /api/v1/files/{id}/answer", h.apiAnswer)
-	rt.HandleFunc("GET /api/v1/files/{id}/slots", h.apiSlots)
-	rt.HandleFunc("PUT /api/v1/files/{id}/appointment", h.apiBook)
-	rt.HandleFunc("DELETE /api/v1/files/{id}/appointment", h.apiCancel)
-	rt.HandleFunc("GET /api/v1/files/{id}/receipt", h.receipt)
-	rt.HandleFunc("GET /files/{id}/receipt.pdf", h.receipt)
-	rt.HandleFunc("GET /api/v1/track", h.apiTrack)
+	rt.HandleErr("GET /api/v1/files", h.apiList)
+	rt.HandleErr("POST /api/v1/files", h.apiCreate)
+	rt.HandleErr("GET /api/v1/files/{id}", h.apiGet)
+	rt.HandleErr("PUT /api/v1/files/{id}", h.apiUpdate)
+	rt.HandleLargeErr("POST /api/v1/files/{id}/documents/{item}", MaxUpload+1<<20, h.apiUpload)
+	rt.HandleErr("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
+	rt.HandleErr("POST /api/v1/files/{id}/submit", h.apiSubmit)
+	rt.HandleErr("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
+	rt.HandleErr("POST /api/v1/files/{id}/answer", h.apiAnswer)
+	rt.HandleErr("GET /api/v1/files/{id}/slots", h.apiSlots)
+	rt.HandleErr("PUT /api/v1/files/{id}/appointment", h.apiBook)
+	rt.HandleErr("DELETE /api/v1/files/{id}/appointment", h.apiCancel)
+	rt.HandleErr("GET /api/v1/files/{id}/receipt", h.receipt)
+	rt.HandleErr("GET /files/{id}/receipt.pdf", h.receipt)
+	rt.HandleErr("GET /api/v1/track", h.apiTrack)
 }
 
 // receipt sends an accepted file's PDF receipt (API and browser alike).
-func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	b, name, err := h.Service.Receipt(r.Context(), actor(r), id)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	httpx.Attachment(w, name, "application/pdf")
 	w.Header().Set("Cache-Control", "private, no-cache")
 	_, _ = w.Write(b)
+	return nil
 }
 
 // actor is the request's actor, as identity's middleware set it.
@@ -213,79 +211,52 @@ func (in InputJSON) input() (Input, error) {
 	return out, nil
 }
 
-// apiError answers an error, listing what is missing when a file is
-// incomplete.
-func (h *FileHandlers) apiError(w http.ResponseWriter, r *http.Request, err error) {
-	var in *Incomplete
-	if errors.As(err, &in) {
-		l := i18n.FromContext(r.Context())
-		e := errs.As(err)
-		p := httpx.Problem{Type: httpx.ProblemType(e.Kind), Title: h.Cat.T(l, "error.invalid.title"), Status: httpx.Status(e.Kind),
-			Detail: h.Cat.TMap(l, e.Key, e.Params), Instance: r.URL.Path, Code: e.Key, RequestID: httpx.RequestID(r.Context())}
-		for _, f := range in.Fields {
-			p.Errors = append(p.Errors, httpx.ProblemField{Field: f, Detail: h.Cat.T(l, "permit.error.missing_field")})
-		}
-		for _, d := range in.Documents {
-			p.Errors = append(p.Errors, httpx.ProblemField{Field: "documents." + d, Detail: h.Cat.T(l, "permit.error.missing_document")})
-		}
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(p.Status)
-		_ = json.NewEncoder(w).Encode(p)
-		return
-	}
-	h.Resp.Error(w, r, err)
-}
-
-func (h *FileHandlers) apiList(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiList(w http.ResponseWriter, r *http.Request) error {
 	fs, err := h.Service.Mine(r.Context(), actor(r))
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	out := make([]FileJSON, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, fileJSON(f))
 	}
 	h.Resp.JSON(w, r, http.StatusOK, map[string]any{"files": out})
+	return nil
 }
 
-func (h *FileHandlers) apiView(w http.ResponseWriter, r *http.Request, status int, id int64) {
+func (h *FileHandlers) apiView(w http.ResponseWriter, r *http.Request, status int, id int64) error {
 	v, err := h.Service.View(r.Context(), actor(r), id)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("ETag", `"`+strconv.Itoa(v.File.Version)+`"`)
 	h.Resp.JSON(w, r, status, viewJSON(v))
+	return nil
 }
 
-func (h *FileHandlers) apiCreate(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiCreate(w http.ResponseWriter, r *http.Request) error {
 	var in InputJSON
 	if err := httpx.DecodeJSON(r, &in, 256<<10); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	input, err := in.input()
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	f, err := h.Service.Create(r.Context(), actor(r), input)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/api/v1/files/"+strconv.FormatInt(f.ID, 10))
-	h.apiView(w, r, http.StatusCreated, f.ID)
+	return h.apiView(w, r, http.StatusCreated, f.ID)
 }
 
-func (h *FileHandlers) apiGet(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiGet(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
-	h.apiView(w, r, http.StatusOK, id)
+	return h.apiView(w, r, http.StatusOK, id)
 }
 
 // version is the version the client saw: the body's, else If-Match.
@@ -297,66 +268,58 @@ func version(r *http.Request, body int) int {
 	return n
 }
 
-func (h *FileHandlers) apiUpdate(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	var in InputJSON
 	if err := httpx.DecodeJSON(r, &in, 256<<10); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	input, err := in.input()
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	if _, err := h.Service.Update(r.Context(), actor(r), id, version(r, in.Version), input); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
-	h.apiView(w, r, http.StatusOK, id)
+	return h.apiView(w, r, http.StatusOK, id)
 }
 
 // apiUpload takes the document as the raw request body; ?name= names it.
-func (h *FileHandlers) apiUpload(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	up, err := h.Service.AddDocument(r.Context(), actor(r), id, r.PathValue("item"), r.URL.Query().Get("name"), r.Body)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	h.Resp.JSON(w, r, http.StatusCreated, up)
+	return nil
 }
 
-func (h *FileHandlers) apiDownload(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiDownload(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	doc, err := fileID(r, "doc")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
-	h.serveDocument(w, r, id, doc)
+	return h.serveDocument(w, r, id, doc)
 }
 
 // serveDocument sends an upload's bytes as an attachment of the type its
 // bytes were checked to be, named to match (uploads kept before names
 // were corrected at upload get theirs here).
-func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id, doc int64) {
+func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id, doc int64) error {
 	up, rc, err := h.Service.Document(r.Context(), actor(r), id, doc)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	defer rc.Close()
 	httpx.Attachment(w, up.Name, up.ContentType)
@@ -364,6 +327,7 @@ func (h *FileHandlers) serveDocument(w http.ResponseWriter, r *http.Request, id,
 	w.Header().Set("Cache-Control", "private, max-age=3600, immutable")
 	w.Header().Set("ETag", `"`+up.SHA256+`"`)
 	_, _ = io.Copy(w, rc)
+	return nil
 }
 
 type versionJSON struct {
@@ -382,40 +346,37 @@ func readVersion(r *http.Request) (int, error) {
 	return version(r, v.Version), nil
 }
 
-func (h *FileHandlers) apiTransition(w http.ResponseWriter, r *http.Request, do func(id int64, version int) error) {
+func (h *FileHandlers) apiTransition(w http.ResponseWriter, r *http.Request, do func(id int64, version int) error) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	ver, err := readVersion(r)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	if err := do(id, ver); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
-	h.apiView(w, r, http.StatusOK, id)
+	return h.apiView(w, r, http.StatusOK, id)
 }
 
-func (h *FileHandlers) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	h.apiTransition(w, r, func(id int64, v int) error {
+func (h *FileHandlers) apiSubmit(w http.ResponseWriter, r *http.Request) error {
+	return h.apiTransition(w, r, func(id int64, v int) error {
 		_, err := h.Service.Submit(r.Context(), actor(r), id, v)
 		return err
 	})
 }
 
-func (h *FileHandlers) apiAnswer(w http.ResponseWriter, r *http.Request) {
-	h.apiTransition(w, r, func(id int64, v int) error {
+func (h *FileHandlers) apiAnswer(w http.ResponseWriter, r *http.Request) error {
+	return h.apiTransition(w, r, func(id int64, v int) error {
 		_, err := h.Service.Answer(r.Context(), actor(r), id, v)
 		return err
 	})
 }
 
-func (h *FileHandlers) apiWithdraw(w http.ResponseWriter, r *http.Request) {
-	h.apiTransition(w, r, func(id int64, v int) error {
+func (h *FileHandlers) apiWithdraw(w http.ResponseWriter, r *http.Request) error {
+	return h.apiTransition(w, r, func(id int64, v int) error {
 		_, err := h.Service.Withdraw(r.Context(), actor(r), id, v)
 		return err
 	})
@@ -428,25 +389,21 @@ type SlotJSON struct {
 	Free  int       `json:"free"`
 }
 
-func (h *FileHandlers) apiSlots(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiSlots(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	f, err := h.Service.Get(r.Context(), actor(r), id)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	if f.State != Submitted {
-		h.apiError(w, r, errs.E(errs.Conflict, "permit.error.book_state"))
-		return
+		return errs.E(errs.Conflict, "permit.error.book_state")
 	}
 	slots, err := h.Service.Slots(r.Context(), f.Window)
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	out := make([]SlotJSON, 0, len(slots))
 	for _, s := range slots {
@@ -455,35 +412,32 @@ func (h *FileHandlers) apiSlots(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Resp.JSON(w, r, http.StatusOK, map[string]any{"window": f.Window, "slots": out})
+	return nil
 }
 
-func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiBook(w http.ResponseWriter, r *http.Request) error {
 	id, err := fileID(r, "id")
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	var in struct {
 		Start   time.Time `json:"start"`
 		Version int       `json:"version"`
 	}
 	if err := httpx.DecodeJSON(r, &in, 4<<10); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	if in.Start.IsZero() {
-		h.apiError(w, r, errs.E(errs.Invalid, "permit.error.slot_unknown").OnField("start"))
-		return
+		return errs.E(errs.Invalid, "permit.error.slot_unknown").OnField("start")
 	}
 	if _, err := h.Service.Book(r.Context(), actor(r), id, version(r, in.Version), in.Start); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
-	h.apiView(w, r, http.StatusOK, id)
+	return h.apiView(w, r, http.StatusOK, id)
 }
 
-func (h *FileHandlers) apiCancel(w http.ResponseWriter, r *http.Request) {
-	h.apiTransition(w, r, func(id int64, v int) error {
+func (h *FileHandlers) apiCancel(w http.ResponseWriter, r *http.Request) error {
+	return h.apiTransition(w, r, func(id int64, v int) error {
 		return h.Service.CancelAppointment(r.Context(), actor(r), id, v)
 	})
 }
@@ -515,15 +469,13 @@ func (h *FileHandlers) limited(r *http.Request) error {
 	return nil
 }
 
-func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) error {
 	if err := h.limited(r); err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	t, err := h.Service.PublicStatus(r.Context(), r.URL.Query().Get("number"), r.URL.Query().Get("code"))
 	if err != nil {
-		h.apiError(w, r, err)
-		return
+		return err
 	}
 	out := TrackJSON{File: t.Display, Kind: t.Kind.Code, KindName: t.Kind.Name, State: t.State, Step: t.Step, Holder: t.Holder,
 		DueAt: t.DueAt, Submitted: t.Submitted, Events: t.Events}
@@ -539,4 +491,5 @@ func (h *FileHandlers) apiTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.Private(r) // one file's timeline
 	h.Resp.JSON(w, r, http.StatusOK, out)
+	return nil
 }

@@ -21,27 +21,27 @@ import (
 // and file pages, the window's queue and the public tracking page. Every
 // journey is a plain form: nothing needs JavaScript.
 func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
-	rt.HandleFunc("GET /files", h.webList)
-	rt.HandleFunc("GET /files/new", h.webNew)
-	rt.HandleFunc("POST /files", h.webCreate)
-	rt.HandleFunc("GET /files/{id}", h.webFile)
-	rt.HandleFunc("POST /files/{id}", h.webSave, httpx.Multiline(append([]string{"location"}, multilineFields...)...))
-	rt.HandleLarge("POST /files/{id}/documents", MaxUpload+1<<20, http.HandlerFunc(h.webUpload))
-	rt.HandleFunc("GET /files/{id}/documents/{doc}", h.webDownload)
-	rt.HandleFunc("POST /files/{id}/submit", h.webSubmit)
-	rt.HandleFunc("POST /files/{id}/withdraw", h.webWithdraw)
-	rt.HandleFunc("POST /files/{id}/appointment", h.webBook)
-	rt.HandleFunc("POST /files/{id}/appointment/cancel", h.webCancel)
-	rt.HandleFunc("POST /files/{id}/accept", h.webAccept)
-	rt.HandleFunc("POST /files/{id}/return", h.webSendBack(TReturn, "returned"), httpx.Multiline("note"))
-	rt.HandleFunc("POST /files/{id}/ask", h.webSendBack(TAsk, "asked"), httpx.Multiline("note"))
-	rt.HandleFunc("POST /files/{id}/answer", h.webAnswer)
-	rt.HandleFunc("POST /files/{id}/approve", h.webApprove, httpx.Multiline("reason"))
-	rt.HandleFunc("POST /files/{id}/refuse", h.webRefuse, httpx.Multiline("reason"))
-	rt.HandleFunc("POST /files/{id}/extend", h.webExtend, httpx.Multiline("reason"))
-	rt.HandleFunc("GET /window", h.webWindows)
-	rt.HandleFunc("GET /window/{code}", h.webQueue)
-	rt.HandleFunc("GET /track", h.webTrack)
+	rt.HandleErr("GET /files", h.webList)
+	rt.HandleErr("GET /files/new", h.webNew)
+	rt.HandleErr("POST /files", h.webCreate)
+	rt.HandleErr("GET /files/{id}", h.webFile)
+	rt.HandleErr("POST /files/{id}", h.webSave, httpx.Multiline(append([]string{"location"}, multilineFields...)...))
+	rt.HandleLargeErr("POST /files/{id}/documents", MaxUpload+1<<20, h.webUpload)
+	rt.HandleErr("GET /files/{id}/documents/{doc}", h.webDownload)
+	rt.HandleErr("POST /files/{id}/submit", h.webSubmit)
+	rt.HandleErr("POST /files/{id}/withdraw", h.webWithdraw)
+	rt.HandleErr("POST /files/{id}/appointment", h.webBook)
+	rt.HandleErr("POST /files/{id}/appointment/cancel", h.webCancel)
+	rt.HandleErr("POST /files/{id}/accept", h.webAccept)
+	rt.HandleErr("POST /files/{id}/return", h.webSendBack(TReturn, "returned"), httpx.Multiline("note"))
+	rt.HandleErr("POST /files/{id}/ask", h.webSendBack(TAsk, "asked"), httpx.Multiline("note"))
+	rt.HandleErr("POST /files/{id}/answer", h.webAnswer)
+	rt.HandleErr("POST /files/{id}/approve", h.webApprove, httpx.Multiline("reason"))
+	rt.HandleErr("POST /files/{id}/refuse", h.webRefuse, httpx.Multiline("reason"))
+	rt.HandleErr("POST /files/{id}/extend", h.webExtend, httpx.Multiline("reason"))
+	rt.HandleErr("GET /window", h.webWindows)
+	rt.HandleErr("GET /window/{code}", h.webQueue)
+	rt.HandleErr("GET /track", h.webTrack)
 }
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
@@ -146,16 +146,15 @@ type filesList struct {
 	Windows []string // the windows the visitor works at
 }
 
-func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	ctx := r.Context()
 	fs, err := h.Service.Mine(ctx, v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	p := h.printer(r)
 	now := h.Service.now()
@@ -180,6 +179,7 @@ func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) {
 		data.Rows = append(data.Rows, row)
 	}
 	h.Web.Render(w, r, http.StatusOK, "permit/files", web.Msg("permit.files.title"), data)
+	return nil
 }
 
 // kindChoice is a kind offered on the new file form.
@@ -267,22 +267,21 @@ func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (
 	return v, nil
 }
 
-func (h *FileHandlers) webNew(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webNew(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	if err := authz.Check(v.Actor, authz.PrepareFile, authz.Resource{OwnerPerson: v.Actor.Person, OwnerLegal: v.Actor.ActingFor}); err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	f := web.Form{Values: url.Values{"kind": {r.URL.Query().Get("kind")}}}
 	data, err := h.newFileData(r, v.Actor, f)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "permit/files_new", web.Msg("permit.files.new.title"), data)
+	return nil
 }
 
 // parseOwner reads the owner radio: oneself, or an owner under mandate.
@@ -304,10 +303,10 @@ func parseOwner(s string) (person, legal int64, ok bool) {
 	return 0, 0, false
 }
 
-func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	in := Input{Kind: r.PostFormValue("kind"), Title: r.PostFormValue("title")}
 	var err error
@@ -327,8 +326,7 @@ func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		e := errs.As(err)
 		if e == nil || !userError(e) {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		form := web.Form{Values: r.PostForm, Errors: map[string]string{}}
 		msg := h.message(r, e)
@@ -342,13 +340,13 @@ func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		data, derr := h.newFileData(r, v.Actor, form)
 		if derr != nil {
-			h.Resp.Error(w, r, derr)
-			return
+			return derr
 		}
 		h.Web.Render(w, r, httpx.Status(e.Kind), "permit/files_new", web.Msg("permit.files.new.title"), data)
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/files/"+strconv.FormatInt(f.ID, 10)+"?done=created", http.StatusSeeOther)
+	return nil
 }
 
 // userError reports whether an error is the person's own doing, to show on

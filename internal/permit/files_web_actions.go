@@ -15,25 +15,23 @@ import (
 )
 
 // webSave saves the draft form.
-func (h *FileHandlers) webSave(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webSave(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	f, err := h.Service.Get(ctx, v.Actor, id)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	k, err := h.Service.Catalogue().Kind(f.Kind)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	in := Input{Title: r.PostFormValue("title"), Address: r.PostFormValue("address"),
 		Arrondissement: r.PostFormValue("arrondissement"), GeoJSON: r.PostFormValue("location"),
@@ -60,34 +58,32 @@ func (h *FileHandlers) webSave(w http.ResponseWriter, r *http.Request) {
 		if e := errs.As(err); e != nil && e.Field != "" {
 			err = e.OnField(draftField(k, e.Field))
 		}
-		h.fail(w, r, v.Actor, id, "draft", "", err)
-		return
+		return h.fail(w, r, v.Actor, id, "draft", "", err)
 	}
 	redirectDone(w, r, id, "saved")
+	return nil
 }
 
 // webUpload streams one document into the file: the item part first, then
 // the file part straight to the blob store, never buffered whole.
-func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err))
-		return
+		return h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err))
 	}
 	item := ""
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			h.fail(w, r, v.Actor, id, "upload", item, errs.E(errs.Invalid, "permit.files.upload.no_file"))
-			return
+			return h.fail(w, r, v.Actor, id, "upload", item, errs.E(errs.Invalid, "permit.files.upload.no_file"))
 		}
 		if err != nil {
 			var tooLarge *http.MaxBytesError
@@ -98,28 +94,24 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
 			default:
 				err = errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
 			}
-			h.fail(w, r, v.Actor, id, "upload", item, err)
-			return
+			return h.fail(w, r, v.Actor, id, "upload", item, err)
 		}
 		switch part.FormName() {
 		case "item":
 			text, err := httpx.PartText(part, "item", 128)
 			if err != nil {
-				h.fail(w, r, v.Actor, id, "upload", "", err)
-				return
+				return h.fail(w, r, v.Actor, id, "upload", "", err)
 			}
 			item = strings.TrimSpace(text)
 		case "file":
 			if item == "" {
-				h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.error.item"))
-				return
+				return h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.error.item"))
 			}
 			if _, err := h.Service.AddDocument(r.Context(), v.Actor, id, item, part.FileName(), part); err != nil {
-				h.fail(w, r, v.Actor, id, "upload", item, err)
-				return
+				return h.fail(w, r, v.Actor, id, "upload", item, err)
 			}
 			http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=uploaded#item-"+item, http.StatusSeeOther)
-			return
+			return nil
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, 64<<10))
 		}
@@ -127,48 +119,47 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *FileHandlers) webDownload(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webDownload(w http.ResponseWriter, r *http.Request) error {
 	if h.signedIn(w, r) == nil {
-		return
+		return nil
 	}
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
 	}
 	doc, err := fileID(r, "doc")
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
-	h.serveDocument(w, r, id, doc)
+	return h.serveDocument(w, r, id, doc)
 }
 
 // act runs an action posted from a file's page and goes back to it.
-func (h *FileHandlers) act(w http.ResponseWriter, r *http.Request, form, done string, do func(a authz.Actor, id int64, version int) error) {
+func (h *FileHandlers) act(w http.ResponseWriter, r *http.Request, form, done string, do func(a authz.Actor, id int64, version int) error) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
 	}
 	if err := do(v.Actor, id, formVersion(r)); err != nil {
-		h.fail(w, r, v.Actor, id, form, "", err)
-		return
+		return h.fail(w, r, v.Actor, id, form, "", err)
 	}
 	redirectDone(w, r, id, done)
+	return nil
 }
 
-func (h *FileHandlers) webSubmit(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "submit", "submitted", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webSubmit(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "submit", "submitted", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Submit(r.Context(), a, id, version)
 		return err
 	})
 }
 
-func (h *FileHandlers) webWithdraw(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "withdraw", "withdrawn", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webWithdraw(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "withdraw", "withdrawn", func(a authz.Actor, id int64, version int) error {
 		if r.PostFormValue("confirm") != "yes" {
 			return errs.E(errs.Invalid, "permit.files.withdraw.unconfirmed").OnField("confirm")
 		}
@@ -177,8 +168,8 @@ func (h *FileHandlers) webWithdraw(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *FileHandlers) webBook(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "book", "booked", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webBook(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "book", "booked", func(a authz.Actor, id int64, version int) error {
 		start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 		if err != nil {
 			return errs.E(errs.Invalid, "permit.files.book.choose").OnField("slot")
@@ -188,14 +179,14 @@ func (h *FileHandlers) webBook(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (h *FileHandlers) webCancel(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "cancel", "cancelled", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webCancel(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "cancel", "cancelled", func(a authz.Actor, id int64, version int) error {
 		return h.Service.CancelAppointment(r.Context(), a, id, version)
 	})
 }
 
-func (h *FileHandlers) webAccept(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "accept", "accepted", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webAccept(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "accept", "accepted", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Accept(r.Context(), a, id, version)
 		return err
 	})
@@ -204,9 +195,9 @@ func (h *FileHandlers) webAccept(w http.ResponseWriter, r *http.Request) {
 // webSendBack hands a file back to its applicant with what is missing:
 // name is TReturn (an incomplete deposit) or TAsk (the officer asks for
 // more).
-func (h *FileHandlers) webSendBack(name, done string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		h.act(w, r, name, done, func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webSendBack(name, done string) httpx.ErrorHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return h.act(w, r, name, done, func(a authz.Actor, id int64, version int) error {
 			if err := r.ParseForm(); err != nil {
 				return errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err)
 			}
@@ -216,29 +207,29 @@ func (h *FileHandlers) webSendBack(name, done string) http.HandlerFunc {
 	}
 }
 
-func (h *FileHandlers) webAnswer(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "answer", "answered", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webAnswer(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "answer", "answered", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Answer(r.Context(), a, id, version)
 		return err
 	})
 }
 
-func (h *FileHandlers) webApprove(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "approve", "approved", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webApprove(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "approve", "approved", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Decide(r.Context(), a, id, version, true, r.PostFormValue("reason"))
 		return err
 	})
 }
 
-func (h *FileHandlers) webRefuse(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "refuse", "refused", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webRefuse(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "refuse", "refused", func(a authz.Actor, id int64, version int) error {
 		_, err := h.Service.Decide(r.Context(), a, id, version, false, r.PostFormValue("reason"))
 		return err
 	})
 }
 
-func (h *FileHandlers) webExtend(w http.ResponseWriter, r *http.Request) {
-	h.act(w, r, "extend", "extended", func(a authz.Actor, id int64, version int) error {
+func (h *FileHandlers) webExtend(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, "extend", "extended", func(a authz.Actor, id int64, version int) error {
 		days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("days")))
 		if err != nil {
 			return errs.E(errs.Invalid, "permit.error.extension_days").With("max", 30).OnField("days")

@@ -15,6 +15,7 @@ import (
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
 )
@@ -173,58 +174,49 @@ type eventRow struct {
 	Details       []string
 }
 
-// fileID of the request, or the not-found answer already sent.
-func (h *FileHandlers) pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	id, err := fileID(r, "id")
-	if err != nil {
-		h.Resp.Error(w, r, err)
-		return 0, false
-	}
-	return id, true
-}
-
-func (h *FileHandlers) webFile(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webFile(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
-	id, ok := h.pathID(w, r)
-	if !ok {
-		return
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
 	}
 	st := &pageState{status: http.StatusOK}
 	if d := r.URL.Query().Get("done"); slices.Contains(dones, d) {
 		st.done = "permit.files.done." + d
 	}
-	h.renderFile(w, r, v.Actor, id, st)
+	return h.renderFile(w, r, v.Actor, id, st)
 }
 
 // renderFile renders a file's page as it stands now, with what the
 // request adds.
-func (h *FileHandlers) renderFile(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, st *pageState) {
+func (h *FileHandlers) renderFile(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, st *pageState) error {
 	vw, err := h.Service.View(r.Context(), a, id)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	fv, err := h.fileView(r, a, vw, st)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, st.status, "permit/files_file", web.Msg("permit.files.file.title", "number", vw.File.Display()), fv)
+	return nil
 }
 
 // fail shows an action's error on the file's page, next to the field at
 // fault (at names it for uploads: the item), with the file as it is now.
 // Refusals and failures take the one error path.
-func (h *FileHandlers) fail(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, form, at string, err error) {
+func (h *FileHandlers) fail(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, form, at string, err error) error {
 	e := errs.As(err)
 	if e == nil || !userError(e) {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
-	st := &pageState{status: statusOf(e), form: form, values: r.PostForm, errors: map[string]string{}}
+	// The one map of statuses: a form error is of one of userError's
+	// kinds (invalid 400, conflict 409, forbidden 403, too large 413, too
+	// many 429, unsupported 415).
+	st := &pageState{status: httpx.Status(e.Kind), form: form, values: r.PostForm, errors: map[string]string{}}
 	msg := h.message(r, e)
 	if e.Key == "permit.error.stale" {
 		msg = h.Cat.T(i18n.FromContext(r.Context()), "permit.files.stale")
@@ -240,26 +232,7 @@ func (h *FileHandlers) fail(w http.ResponseWriter, r *http.Request, a authz.Acto
 		st.topLink = "#" + anchor(form, field)
 	}
 	st.top = msg
-	h.renderFile(w, r, a, id, st)
-}
-
-// statusOf is the HTTP status of a form's error.
-func statusOf(e *errs.Error) int {
-	switch e.Kind {
-	case errs.Invalid:
-		return http.StatusBadRequest
-	case errs.Conflict:
-		return http.StatusConflict
-	case errs.Forbidden:
-		return http.StatusForbidden
-	case errs.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case errs.TooMany:
-		return http.StatusTooManyRequests
-	case errs.Unsupported:
-		return http.StatusUnsupportedMediaType
-	}
-	return http.StatusBadRequest
+	return h.renderFile(w, r, a, id, st)
 }
 
 // anchor is the id of the control a form's field error is about.

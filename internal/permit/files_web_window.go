@@ -16,10 +16,10 @@ import (
 )
 
 // webWindows sends a window agent to their window's queue.
-func (h *FileHandlers) webWindows(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webWindows(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	ws := AgentWindows(v.Actor)
 	if len(ws) == 0 {
@@ -27,10 +27,10 @@ func (h *FileHandlers) webWindows(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = errs.E(errs.Forbidden, "")
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/window/"+url.PathEscape(ws[0]), http.StatusSeeOther)
+	return nil
 }
 
 type queueTab struct {
@@ -62,10 +62,10 @@ type queueView struct {
 	Query       string // a look-up by number: Rows are its results
 }
 
-func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	code := r.PathValue("code")
 	tab := r.URL.Query().Get("tab")
@@ -73,15 +73,13 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("page"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100000 {
-			h.Resp.Error(w, r, errs.E(errs.Invalid, "permit.queue.bad_page").OnField("page"))
-			return
+			return errs.E(errs.Invalid, "permit.queue.bad_page").OnField("page")
 		}
 		page = n
 	}
 	q, err := h.Service.Queue(r.Context(), v.Actor, code, tab, page)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	p := h.printer(r)
 	cat := h.Service.Catalogue()
@@ -113,8 +111,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 	rows := q.Rows
 	if qv.Query = strings.TrimSpace(r.URL.Query().Get("q")); qv.Query != "" {
 		if rows, err = h.Service.Find(r.Context(), v.Actor, code, qv.Query); err != nil {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		qv.TabLabel, qv.Prev, qv.Next = p.t("permit.queue.search.results", "q", qv.Query), "", ""
 	}
@@ -145,6 +142,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Web.Render(w, r, http.StatusOK, "permit/window", web.Msg("permit.queue.title", "window", qv.Window), qv)
+	return nil
 }
 
 type trackEvent struct {
@@ -172,7 +170,7 @@ type trackView struct {
 // webTrack is the public tracking page: anyone holding a file's number
 // and tracking code sees where it stands, without signing in and without
 // any personal data.
-func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
+func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) error {
 	p := h.printer(r)
 	number := strings.TrimSpace(r.URL.Query().Get("number"))
 	code := strings.TrimSpace(r.URL.Query().Get("code"))
@@ -183,7 +181,7 @@ func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	if number == "" && code == "" {
 		render(http.StatusOK)
-		return
+		return nil
 	}
 	if number == "" || code == "" {
 		for name, val := range map[string]string{"number": number, "code": code} {
@@ -193,7 +191,7 @@ func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
 		}
 		tv.Error = p.t("permit.track.incomplete")
 		render(http.StatusBadRequest)
-		return
+		return nil
 	}
 	if err := h.limited(r); err != nil {
 		e := errs.As(err)
@@ -202,18 +200,17 @@ func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", strconv.Itoa(m*60))
 		}
 		render(http.StatusTooManyRequests)
-		return
+		return nil
 	}
 	t, err := h.Service.PublicStatus(r.Context(), number, code)
 	if err != nil {
 		e := errs.As(err)
 		if e == nil || e.Kind != errs.NotFound {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		tv.Error = h.message(r, e)
 		render(http.StatusNotFound)
-		return
+		return nil
 	}
 	cat := h.Service.Catalogue()
 	tv.Found, tv.Display, tv.Kind, tv.State = true, t.Display, t.Kind.Name.Pick(p.l), p.state(t.State)
@@ -234,4 +231,5 @@ func (h *FileHandlers) webTrack(w http.ResponseWriter, r *http.Request) {
 		tv.Events = append(tv.Events, trackEvent{At: i18n.FormatDate(p.l, e.At), What: what, Details: details})
 	}
 	render(http.StatusOK)
+	return nil
 }

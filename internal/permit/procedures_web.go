@@ -37,10 +37,10 @@ type Handlers struct {
 
 // Routes registers the HTML and JSON routes.
 func (h *Handlers) Routes(rt *httpx.Router) {
-	rt.HandleFunc("GET /procedures", h.listPage)
-	rt.HandleFunc("GET /procedures/{code}", h.procedurePage)
-	rt.HandleFunc("GET /api/v1/permit-kinds", h.apiList)
-	rt.HandleFunc("GET /api/v1/permit-kinds/{code}", h.apiKind)
+	rt.HandleErr("GET /procedures", h.listPage)
+	rt.HandleErr("GET /procedures/{code}", h.procedurePage)
+	rt.HandleErr("GET /api/v1/permit-kinds", h.apiList)
+	rt.HandleErr("GET /api/v1/permit-kinds/{code}", h.apiKind)
 }
 
 // maxQuery bounds the search text, in characters.
@@ -187,11 +187,10 @@ type listView struct {
 
 // listPage is the searchable list of procedures: a plain GET form, so it
 // works without JavaScript.
-func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	q, family, ks, err := h.search(r)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	p := printer{h.Cat, i18n.FromContext(r.Context())}
 	v := listView{Q: q, Family: family, Total: len(ks)}
@@ -210,6 +209,7 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Web.RenderStatic(w, r, "permit/procedures", web.Msg("permit.list.title"), v)
+	return nil
 }
 
 type routeView struct{ Window, When, Explanation string }
@@ -390,14 +390,14 @@ func (p printer) stepGroups(k *Kind) []stepGroup {
 	return gs
 }
 
-func (h *Handlers) procedurePage(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) procedurePage(w http.ResponseWriter, r *http.Request) error {
 	k, err := h.Catalogue.Kind(r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	p := printer{h.Cat, i18n.FromContext(r.Context())}
 	h.Web.RenderStatic(w, r, "permit/procedure", web.Msg("permit.procedure.title", "name", k.Name.Pick(p.l)), p.procedure(h.Catalogue, k))
+	return nil
 }
 
 // KindSummary is a kind as the list API shows it.
@@ -418,11 +418,10 @@ type kindList struct {
 }
 
 // apiList lists the permit kinds, optionally of one family or matching q.
-func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) error {
 	_, _, ks, err := h.search(r)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	out := kindList{CatalogueVersion: h.Catalogue.Version, Items: make([]KindSummary, 0, len(ks)), Total: len(ks)}
 	for _, k := range ks {
@@ -430,6 +429,7 @@ func (h *Handlers) apiList(w http.ResponseWriter, r *http.Request) {
 			Filers: k.Filers, ArchitectRequired: k.ArchitectRequired, Windows: k.Windows()})
 	}
 	h.Resp.JSON(w, r, http.StatusOK, out)
+	return nil
 }
 
 type kindDetail struct {
@@ -441,11 +441,11 @@ type kindDetail struct {
 // apiKind is one kind with everything spelt out: documents, fields,
 // routing rules, handling per window (deadlines, committee), fees and the
 // sources they rest on.
-func (h *Handlers) apiKind(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiKind(w http.ResponseWriter, r *http.Request) error {
 	k, err := h.Catalogue.Kind(r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Resp.JSON(w, r, http.StatusOK, kindDetail{CatalogueVersion: h.Catalogue.Version, Kind: k, Sources: k.Sources()})
+	return nil
 }

@@ -651,9 +651,17 @@ func (s *Service) complete(ctx context.Context, q db.Querier, k *Kind, f *File) 
 	return incompleteError(in)
 }
 
-// incompleteError is the user's error for an incomplete file.
+// incompleteError is the user's error for an incomplete file: it lists
+// every missing field and document (the API's problem shows them).
 func incompleteError(in *Incomplete) error {
-	return errs.E(errs.Invalid, "permit.error.incomplete").With("count", len(in.Fields)+len(in.Documents)).Cause(in)
+	var fs []errs.Fault
+	for _, f := range in.Fields {
+		fs = append(fs, errs.Fault{Field: f, Key: "permit.error.missing_field"})
+	}
+	for _, d := range in.Documents {
+		fs = append(fs, errs.Fault{Field: "documents." + d, Key: "permit.error.missing_document"})
+	}
+	return errs.E(errs.Invalid, "permit.error.incomplete").With("count", len(in.Fields)+len(in.Documents)).WithFaults(fs...).Cause(in)
 }
 
 // Submit sends a draft, or a returned file completed, to its window. The

@@ -30,12 +30,29 @@ const (
 
 // Error is an error with a kind and a message key from the i18n catalogue.
 // Params fill the translated message; Field names the form field at fault.
+// Faults and Members are what a client may act on besides the message:
+// the HTTP layer writes them into the problem body (RFC 9457 extension
+// members), so no handler writes a problem by hand.
 type Error struct {
 	Kind   Kind
 	Key    string // message catalogue key, e.g. "error.blob.type"
 	Params map[string]any
 	Field  string
-	Err    error // cause, logged, never shown
+	// Faults are more fields at fault, each with its own message (an
+	// incomplete file lists everything it lacks).
+	Faults []Fault
+	// Members are extension members of the problem, by name: plain
+	// values a program reads (the current version of a file on a stale
+	// write), never text for people.
+	Members map[string]any
+	Err     error // cause, logged, never shown
+}
+
+// Fault is one field at fault and the message key that says why.
+type Fault struct {
+	Field  string
+	Key    string
+	Params map[string]any
 }
 
 func (e *Error) Error() string {
@@ -70,6 +87,24 @@ func (e *Error) With(k string, v any) *Error {
 
 // OnField returns a copy attached to a form field.
 func (e *Error) OnField(f string) *Error { c := *e; c.Field = f; return &c }
+
+// WithFaults returns a copy listing more fields at fault.
+func (e *Error) WithFaults(fs ...Fault) *Error {
+	c := *e
+	c.Faults = append(append([]Fault(nil), e.Faults...), fs...)
+	return &c
+}
+
+// WithMember returns a copy carrying an extension member of the problem.
+func (e *Error) WithMember(name string, v any) *Error {
+	c := *e
+	c.Members = make(map[string]any, len(e.Members)+1)
+	for k, x := range e.Members {
+		c.Members[k] = x
+	}
+	c.Members[name] = v
+	return &c
+}
 
 // Cause returns a copy wrapping a cause.
 func (e *Error) Cause(err error) *Error { c := *e; c.Err = err; return &c }

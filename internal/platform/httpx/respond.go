@@ -76,6 +76,88 @@ type Problem struct {
 	Code      string         `json:"code,omitempty"` // message key: finer than type
 	RequestID string         `json:"request_id,omitempty"`
 	Errors    []ProblemField `json:"errors,omitempty"`
+	// Extensions are further members, written beside the others (from
+	// errs.Error.Members). A name the members above use is never
+	// overwritten.
+	Extensions map[string]any `json:"-"`
+}
+
+// problemJSON is Problem without its methods.
+type problemJSON Problem
+
+// MarshalJSON writes the extension members after the standard ones, in
+// name order.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	base, err := marshalNoEscape(problemJSON(p))
+	if err != nil {
+		return nil, err
+	}
+	ext := map[string]any{}
+	for k, v := range p.Extensions {
+		if !problemMembers[k] {
+			ext[k] = v
+		}
+	}
+	if len(ext) == 0 {
+		return base, nil
+	}
+	more, err := marshalNoEscape(ext)
+	if err != nil {
+		return nil, err
+	}
+	// {"type":…} + {"k":…} → {"type":…,"k":…}
+	return append(append(base[:len(base)-1], ','), more[1:]...), nil
+}
+
+// UnmarshalJSON reads the standard members into their fields and every
+// other member into Extensions.
+func (p *Problem) UnmarshalJSON(b []byte) error {
+	var base problemJSON
+	if err := json.Unmarshal(b, &base); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*p = Problem(base)
+	for k, raw := range all {
+		if problemMembers[k] {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		if p.Extensions == nil {
+			p.Extensions = map[string]any{}
+		}
+		p.Extensions[k] = v
+	}
+	return nil
+}
+
+// problemMembers are the names Problem's own fields use.
+var problemMembers = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(problemJSON{})
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // ProblemField names a field at fault.
@@ -94,7 +176,10 @@ func WantsJSON(r *http.Request) bool {
 }
 
 // Error answers err: its kind sets the status, its key the translated
-// message; the cause goes to the log only. Unknown errors are internal.
+// message, its field and faults the problem's "errors", its members the
+// problem's extension members; the cause goes to the log only. Unknown
+// errors are internal. HTML pages show the message (forms that show
+// faults beside their fields do so themselves).
 func (rs *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 	e := errs.As(err)
 	if e == nil {
@@ -123,9 +208,12 @@ func (rs *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	p := Problem{Type: ProblemType(e.Kind), Title: title, Status: status, Detail: msg,
-		Instance: r.URL.Path, Code: e.Key, RequestID: RequestID(r.Context())}
+		Instance: r.URL.Path, Code: e.Key, RequestID: RequestID(r.Context()), Extensions: e.Members}
 	if e.Field != "" {
 		p.Errors = []ProblemField{{Field: e.Field, Detail: msg}}
+	}
+	for _, f := range e.Faults {
+		p.Errors = append(p.Errors, ProblemField{Field: f.Field, Detail: rs.Cat.TMap(lang, f.Key, f.Params)})
 	}
 	w.Header().Set("Content-Language", string(lang))
 	rs.writeJSON(w, status, "application/problem+json", p)
