@@ -7,7 +7,7 @@ import (
 
 // The interfaces capabilities declare of each other, checked where both
 // sides are in view: module.Need matches them at start, these at compile
-// time (docs/arch/deps.md).
+// time (docs/ARCHITECTURE.md).
 var (
 	_ permit.People       = (*identity.Store)(nil)
 	_ permit.Staff        = (*identity.Store)(nil)

@@ -39,7 +39,7 @@ import (
 // App.New + Serve on port 0, each with its own data directory and node id)
 // on one PostgreSQL database, one S3 bucket and one SMTP server, and checks
 // that what one node does the other honours within the documented delay
-// (docs/arch/nodes.md): sessions ended on one end on both, every job runs
+// (docs/ARCHITECTURE.md): sessions ended on one end on both, every job runs
 // once, every passed deadline is swept and alerted once, and a catalogue
 // imported while they run is in force on both after a restart.
 //

@@ -15,7 +15,7 @@ import (
 // visitorTTL for pages that only read; a request that changes something
 // (any method but GET, HEAD, OPTIONS) never uses the cache, so a session
 // ended on another node can read for visitorTTL at most and never act
-// (docs/arch/nodes.md).
+// (docs/ARCHITECTURE.md).
 type visitorCache struct {
 	mu      sync.Mutex
 	ttl     time.Duration

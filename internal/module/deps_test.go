@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// The allowed structure of Madina's packages (docs/arch/deps.md), checked
+// The allowed structure of Madina's packages (docs/ARCHITECTURE.md), checked
 // on the real import graph that `go list -deps` reports:
 //
 //   - platform (internal/platform/..., and migrations, the schema) imports

@@ -166,7 +166,7 @@ func QueueRowsSQL(byState bool, page int) string {
 // It joins identity's tables (persons, legal_persons) for the owners'
 // names: one query for a page of fifty rows rather than a People call per
 // row. A join across capabilities kept for speed, named in
-// docs/arch/deps.md; identity owns those tables and their columns.
+// docs/ARCHITECTURE.md; identity owns those tables and their columns.
 const queueSelect = `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.due_at, f.submitted_at, ap.starts_at,
 	COALESCE(TRIM(p.given_name_ar || ' ' || p.family_name_ar), l.name_ar, ''),
 	COALESCE(TRIM(p.given_name_latin || ' ' || p.family_name_latin), l.name, '')

@@ -118,7 +118,7 @@ func involvement(ctx context.Context, q db.Querier, ids ...int64) (map[int64]aut
 	// The last union joins identity's mandates table: who holds a mandate
 	// covering each file, for the conflict-of-interest rule, in the same
 	// query as the rest for a whole page of files. A join across
-	// capabilities kept for speed, named in docs/arch/deps.md.
+	// capabilities kept for speed, named in docs/ARCHITECTURE.md.
 	rows, err := q.QueryContext(ctx, `SELECT f.id, 'p', f.created_by FROM permit_files f WHERE f.id IN (`+in+`)
 		UNION SELECT f.id, 'p', f.owner_person_id FROM permit_files f WHERE f.id IN (`+in+`) AND f.owner_person_id IS NOT NULL
 		UNION SELECT f.id, 'l', f.owner_legal_id FROM permit_files f WHERE f.id IN (`+in+`) AND f.owner_legal_id IS NOT NULL

@@ -5,7 +5,7 @@ package staff
 // identity's persons table directly, never write it (accounts are opened
 // through identity's EnrolIn): a read-only join kept for the lists' speed
 // (staff by name, declarations with their person), said so in
-// docs/arch/staff.md.
+// docs/ARCHITECTURE.md.
 
 import (
 	"context"
