@@ -844,9 +844,11 @@ func (a *App) loadDemoFilesAt(ctx context.Context, out io.Writer, owners []ident
 		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -demoFileDays),
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
-	// Silent: the demonstration's people get no message about their files.
+	// Silent: its events are flagged so, and the demonstration's people
+	// get no message about their files.
 	d.svc = permit.NewService(a.DB, a.Catalogue, d.cal, a.Blobs, a.Notify, a.Identity.Store(), a.Districts, a.Log,
-		permit.Config{BaseURL: a.Cfg.BaseURL, Locate: d.locate, InspectPDF: pdf.InspectPages, Now: d.clock.Now, Silent: true})
+		permit.Config{BaseURL: a.Cfg.BaseURL, Locate: d.locate, InspectPDF: pdf.InspectPages, Now: d.clock.Now, Silent: true,
+			Events: a.Jobs})
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}

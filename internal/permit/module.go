@@ -59,9 +59,13 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return c.Boundary, c.Name, err
 	}
 	s := NewService(env.DB, cat, env.Calendar, env.Blobs, env.Notify, people, places, env.Log,
-		Config{BaseURL: env.Cfg.BaseURL, Locate: Locator(territory), InspectPDF: pdf.InspectPages, Silent: env.Silent,
+		Config{BaseURL: env.Cfg.BaseURL, Locate: Locator(territory), InspectPDF: pdf.InspectPages, Silent: env.Silent, Events: env.Jobs,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
+	// The notices subscribe to permit's events (docs/arch/events.md).
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "permit.notices", s.SendNotices)
+	}
 	env.Provide("permit", cat)
 	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
 	fh := &FileHandlers{Service: s, Cat: env.Cat, Web: env.Web, Resp: env.Resp,

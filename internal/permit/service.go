@@ -56,9 +56,12 @@ type Config struct {
 	// InspectPDF checks an uploaded PDF's structure and returns its pages.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
 	Now        func() time.Time
-	// Silent sends no notices: for loading demonstration files, whose
-	// people must not get hundreds of messages.
+	// Silent flags the events published silent, so that nobody is told:
+	// for loading demonstration files, whose people must not get hundreds
+	// of messages.
 	Silent bool
+	// Events is where state changes are published (the job queue).
+	Events Publisher
 	// Quota bounds what one file may hold; zero fields take the defaults.
 	Quota Quota
 }
@@ -690,7 +693,7 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, id int64, version i
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, f, k, "permit."+name, nil)
+		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})
 	return f, err
 }
@@ -762,7 +765,7 @@ func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, versi
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, f, k, "permit."+name, data)
+		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})
 	return f, err
 }
