@@ -41,6 +41,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		Places:     districtPlaces{places},
 		Blobs:      env.Blobs,
 		InspectPDF: pdf.InspectPages,
+		Events:     env.Jobs,
 	})
 	if err != nil {
 		return module.Parts{}, err
@@ -54,6 +55,10 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Provide("identity", s)
+	// The notices subscribe to identity's events (docs/arch/events.md).
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "identity.notices", s.SendNotices)
+	}
 	env.Provide("identity", s.Store())
 	mw := &Middleware{Service: s, Resp: env.Resp, TrustProxy: cfg.TrustProxy}
 	h := NewHandlers(s, env.Notify, mw, env.Web, env.Resp)

@@ -48,6 +48,8 @@ type Config struct {
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
 	Now        func() time.Time
+	// Events is where state changes are published (the job queue).
+	Events Publisher
 }
 
 func (c *Config) defaults() {
