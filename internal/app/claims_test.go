@@ -191,6 +191,7 @@ func TestLegalClaimInTheBackOffice(t *testing.T) {
 			t.Fatalf("a refused claim changed the representatives: %d, were %d", n, reps)
 		}
 		// The president heard of both claims and both decisions.
+		settle(t, a)
 		if n := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE address = 'naima.bennis@example.ma' AND template IN ('identity.legal_claim_filed', 'identity.legal_claim_decided')`); n != 4 {
 			t.Fatalf("the president got %d e-mails about the claims, want 4", n)
 		}

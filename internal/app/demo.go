@@ -6,12 +6,16 @@ import (
 	"io"
 
 	"madina/internal/district"
+	"madina/internal/notify"
 )
 
-// LoadDemo loads the demonstration data: the reference, then each
-// module's demonstration in the order of the list. Running it twice
-// changes nothing: every step checks what is already there.
+// LoadDemo loads the demonstration data. Running it twice changes nothing:
+// every step checks what is already there. It runs quiet (notify.Quiet):
+// nobody is sent anything, and the events it publishes are flagged silent,
+// so that the subscribers telling people skip them and the first serve
+// does not send hundreds of messages.
 func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
+	ctx = notify.Quiet(ctx)
 	if _, err := a.LoadReference(ctx, district.Casablanca(), "demo"); err != nil {
 		return fmt.Errorf("demo: reference data: %w", err)
 	}

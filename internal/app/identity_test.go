@@ -88,6 +88,7 @@ func (b *browser) cookie(name string) string {
 // notification job will send it (a link's token is sealed in the database).
 func lastNotice(t *testing.T, a *App, template, field string) string {
 	t.Helper()
+	settle(t, a) // notices that follow events are recorded once they are dispatched
 	var id int64
 	err := a.DB.QueryRowContext(context.Background(), `SELECT id FROM notify_deliveries WHERE template = $1 ORDER BY id DESC LIMIT 1`, template).Scan(&id)
 	if err != nil {

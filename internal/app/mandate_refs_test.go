@@ -44,6 +44,7 @@ func TestMandateFileRefIsTheGrantorsFile(t *testing.T) {
 		b := newBrowser(t, srv)
 		b.signIn("youssef.elamrani@example.ma", false)
 		mandates := idOf(t, a.DB, `SELECT count(*) FROM mandates`)
+		settle(t, a)
 		notices := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`)
 		grant := func(ref string) url.Values {
 			return url.Values{"professional": {"omar.berrada@example.ma"}, "scope": {"file"}, "file_ref": {ref}}
@@ -61,6 +62,7 @@ func TestMandateFileRefIsTheGrantorsFile(t *testing.T) {
 		if n := idOf(t, a.DB, `SELECT count(*) FROM mandates`); n != mandates {
 			t.Fatalf("%d mandates after refused grants, were %d", n, mandates)
 		}
+		settle(t, a)
 		if n := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`); n != notices {
 			t.Fatalf("%d mandate notices after refused grants, were %d", n, notices)
 		}

@@ -18,6 +18,7 @@ import (
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/jobs"
 )
 
 // A legal person registers once: its ICE (companies) or registration
@@ -251,14 +252,15 @@ func (s *Service) ClaimLegalPerson(ctx context.Context, a authz.Actor, in ClaimI
 		if err != nil {
 			return err
 		}
-		return s.tellClaim(ctx, tx, c, "identity.legal_claim_filed")
+		return s.claimChanged(ctx, tx, c, "filed")
 	})
 	return id, err
 }
 
 // tellClaim tells the claimant and the current representatives about a
-// claim (filed or decided), in their inbox and by e-mail.
-func (s *Service) tellClaim(ctx context.Context, tx *db.Tx, c Claim, template string) error {
+// claim (filed or decided), in their inbox and by e-mail (the notices'
+// subscriber, for TopicLegalClaimChanged).
+func (s *Service) tellClaim(ctx context.Context, tx *db.Tx, ev jobs.Event, c Claim, template string) error {
 	reps, err := s.store.representativesOf(ctx, tx, c.Legal.ID)
 	if err != nil {
 		return err
@@ -276,7 +278,7 @@ func (s *Service) tellClaim(ctx context.Context, tx *db.Tx, c Claim, template st
 		if p.EmailVerifiedAt != nil {
 			chans = append(chans, notify.Email)
 		}
-		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: data,
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: data, Key: noticeKey(ev, p.ID),
 			To: notify.Recipient{UserID: personKey(p.ID), Email: p.Email, Lang: lang}, Channels: chans}); err != nil {
 			return err
 		}
@@ -341,8 +343,7 @@ func (s *Service) DecideClaim(ctx context.Context, a authz.Actor, id int64, appr
 			Change: map[string]any{"claim": id, "claimant": c.ClaimantID, "role": c.Role, "reason": reason}, At: now}); err != nil {
 			return err
 		}
-		c.Status, c.Reason = status, reason
-		return s.tellClaim(ctx, tx, c, "identity.legal_claim_decided")
+		return s.claimChanged(ctx, tx, c, status)
 	})
 	if err == nil {
 		s.Forget(claimant) // they may represent one more

@@ -27,8 +27,24 @@ import (
 // a copy, so that a test can read the link or code a person would receive.
 type recorder struct {
 	real *notify.Service
+	q    *jobs.Queue // the outbox: last and count dispatch its events first
 	mu   sync.Mutex
 	msgs []notify.Message
+}
+
+// dispatch hands every published event to its subscribers, as a running
+// node's dispatcher does once the change commits: the notices that
+// subscribe to events are sent then.
+func (r *recorder) dispatch() {
+	for {
+		n, err := r.q.DispatchNow(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 func (r *recorder) Send(ctx context.Context, tx *db.Tx, m notify.Message) error {
@@ -42,6 +58,7 @@ func (r *recorder) Send(ctx context.Context, tx *db.Tx, m notify.Message) error 
 }
 
 func (r *recorder) last(template string) notify.Message {
+	r.dispatch()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.msgs) - 1; i >= 0; i-- {
@@ -53,6 +70,7 @@ func (r *recorder) last(template string) notify.Message {
 }
 
 func (r *recorder) count(template string) int {
+	r.dispatch()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -114,12 +132,15 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	rec := &recorder{real: n}
+	rec := &recorder{real: n, q: q}
 	files := fileTable{}
-	s, err := NewService(Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log, Files: files},
+	s, err := NewService(Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log, Files: files, Events: q},
 		Config{BaseURL: "https://madina.test", Now: c.now, PermitKinds: testKinds})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, topic := range Topics {
+		q.Subscribe(topic, "identity.notices", s.SendNotices)
 	}
 	return &env{s: s, rec: rec, clock: c, d: d, files: files}
 }

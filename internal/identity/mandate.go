@@ -602,7 +602,7 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 		if err != nil {
 			return err
 		}
-		if err := s.notifyMandate(ctx, tx, "identity.mandate_granted", m, pro); err != nil {
+		if err := s.mandateChanged(ctx, tx, m, "granted"); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: ActorLabel(a, owner), Action: "identity.mandate_granted",
@@ -648,15 +648,9 @@ func (s *Service) RevokeMandate(ctx context.Context, a authz.Actor, id int64) er
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errs.E(errs.Conflict, "identity.error.mandate_revoked")
 		}
-		pro, err := scanProTarget(tx.QueryRowContext(ctx, proTargetQuery+`p.id = $1`, m.Professional.Person))
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("identity: professional: %w", err)
-		}
-		if err == nil {
-			m.RevokedAt = &now
-			if err := s.notifyMandate(ctx, tx, "identity.mandate_revoked", m, pro); err != nil {
-				return err
-			}
+		m.RevokedAt = &now
+		if err := s.mandateChanged(ctx, tx, m, "revoked"); err != nil {
+			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: ActorLabel(a, owner), Action: "identity.mandate_revoked",
 			ObjectType: "mandate", ObjectID: strconv.FormatInt(id, 10),
@@ -666,8 +660,10 @@ func (s *Service) RevokeMandate(ctx context.Context, a authz.Actor, id int64) er
 }
 
 // notifyMandate tells the professional about a mandate, in their inbox and
-// by e-mail unless they turned e-mails off, in their language.
-func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string, m Mandate, pro proTarget) error {
+// by e-mail unless they turned e-mails off, in their language (the
+// notices' subscriber, for TopicMandateChanged; key is the notice's
+// idempotency key).
+func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, key, template string, m Mandate, pro proTarget) error {
 	lang := pro.Lang
 	kind := ""
 	s.nameKind(&m)
@@ -678,7 +674,7 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, template string,
 	if pro.NotifyMail {
 		channels = append(channels, notify.Email)
 	}
-	return s.notify.Send(ctx, tx, notify.Message{Template: template,
+	return s.notify.Send(ctx, tx, notify.Message{Template: template, Key: key,
 		Data: map[string]any{"Name": pro.Name(lang), "Owner": m.Owner.Name(lang), "Kind": kind, "File": m.FileRef,
 			"Until": i18n.FormatDate(i18n.Lang(lang), m.LastDay()), "URL": s.cfg.BaseURL + "/me/mandates"},
 		To:       notify.Recipient{UserID: personKey(pro.Person), Email: pro.Email, Lang: lang},

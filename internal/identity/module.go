@@ -35,6 +35,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		Files:      lateFiles(module.Late[FileOwners](env)),
 		Blobs:      env.Blobs,
 		InspectPDF: pdf.InspectPages,
+		Events:     env.Jobs,
 	}, Config{BaseURL: cfg.BaseURL})
 	if err != nil {
 		return module.Parts{}, err
@@ -43,6 +44,10 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Provide("identity", s)
+	// The notices subscribe to identity's events (docs/arch/events.md).
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "identity.notices", s.SendNotices)
+	}
 	env.Provide("identity", s.Store())
 	mw := &Middleware{Service: s, Resp: env.Resp, TrustProxy: cfg.TrustProxy}
 	h := NewHandlers(Handlers{Service: s, Notify: env.Notify, MW: mw, Web: env.Web, Resp: env.Resp})

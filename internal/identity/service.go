@@ -92,6 +92,7 @@ type Deps struct {
 	Catalogue PermitCatalogue // names the permit kinds a mandate may cover (unless Config.PermitKinds)
 	Files     FileOwners      // who owns a file a mandate names: the permit capability
 	Blobs     blob.Store      // evidence of claims to represent a legal person
+	Events    Publisher       // where state changes are published (the job queue's outbox)
 	// InspectPDF checks an uploaded PDF (pdf.Inspect): claims' evidence.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (pages int, err error)
 }

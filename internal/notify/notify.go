@@ -14,8 +14,10 @@ package notify
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -83,6 +85,11 @@ type Message struct {
 	// the SMS and the inbox entry have none. They are stored with the
 	// e-mail delivery and sent again by every retry.
 	Attachments []Attachment
+	// Key, when set, makes the message idempotent: a second Send with the
+	// same key records nothing on the channels the first one recorded. A
+	// subscriber sending notices for an event keys them by event and
+	// recipient, so that an event handed to it twice sends each notice once.
+	Key string
 }
 
 // SMTPConfig reaches an SMTP server. An empty Host means e-mails are
@@ -168,6 +175,22 @@ func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, er
 	return s, nil
 }
 
+// Has reports whether a template exists (in every language: loading
+// checks that), for subscribers that send a notice only for some events.
+func (s *Service) Has(template string) bool { return s.tmpl.has(template) }
+
+// quietKey marks a context in which nothing is sent.
+type quietKey struct{}
+
+// Quiet returns a context in which Send records nothing, and in which
+// publishers flag their events silent so that the subscribers sending
+// notices skip them: for loading data on nobody's behalf (the
+// demonstration), whose people must not get hundreds of messages.
+func Quiet(ctx context.Context) context.Context { return context.WithValue(ctx, quietKey{}, true) }
+
+// IsQuiet reports whether ctx came from Quiet.
+func IsQuiet(ctx context.Context) bool { q, _ := ctx.Value(quietKey{}).(bool); return q }
+
 // Render renders a template in a language (the default for an unknown one).
 func (s *Service) Render(template, lang string, data map[string]any) (Rendered, error) {
 	return s.tmpl.render(template, normLang(lang), data)
@@ -221,6 +244,9 @@ func normPhone(p string) string {
 func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 	if tx == nil {
 		return fmt.Errorf("notify: Send needs a transaction")
+	}
+	if IsQuiet(ctx) {
+		return nil
 	}
 	if !s.tmpl.has(m.Template) {
 		return errTemplate.With("template", m.Template)
@@ -307,16 +333,23 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Message) error {
 }
 
 func (s *Service) record(ctx context.Context, tx *db.Tx, m Message, c Channel, lang, addr, data string, atts []Attachment) error {
-	var user any
+	var user, key any
 	if u := strings.TrimSpace(m.To.UserID); u != "" {
 		user = u
+	}
+	if m.Key != "" {
+		key = m.Key
 	}
 	now := s.now()
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries
-		(template, channel, lang, user_id, address, data, status, attempts, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8) RETURNING id`,
-		m.Template, string(c), lang, user, addr, data, now, now).Scan(&id)
+		(template, channel, lang, user_id, address, data, status, attempts, created_at, updated_at, event_key)
+		VALUES ($1, $2, $3, $4, $5, $6, 'queued', 0, $7, $8, $9)
+		ON CONFLICT (event_key, channel) DO NOTHING RETURNING id`,
+		m.Template, string(c), lang, user, addr, data, now, now, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) && key != nil {
+		return nil // recorded by an earlier Send with this key
+	}
 	if err != nil {
 		return fmt.Errorf("notify: record %s delivery: %w", c, err)
 	}

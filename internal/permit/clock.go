@@ -12,6 +12,7 @@ import (
 	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
 )
 
 // sweepBatch bounds the deadlines one sweep handles.
@@ -119,7 +120,7 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 			if err := s.record(ctx, tx, system, k, f, TTacit, from, to, data, true, now); err != nil {
 				return err
 			}
-			return s.tell(ctx, tx, f, k, "permit.tacit", nil)
+			return s.fileChanged(ctx, tx, f, TTacit, from, to, nil)
 		case d.Silence == SilenceReferral:
 			if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET met_at = $1, outcome = 'referral' WHERE id = $2`, now, id); err != nil {
 				return err
@@ -127,38 +128,47 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 			if err := s.record(ctx, tx, system, k, f, "referral", "", "", data, true, now); err != nil {
 				return err
 			}
-			return s.tell(ctx, tx, f, k, "permit.referral", nil)
+			return s.fileChanged(ctx, tx, f, "referral", "", "", nil)
 		}
 		if err := s.record(ctx, tx, system, k, f, "overdue", "", "", data, false, now); err != nil {
 			return err
 		}
-		return s.alert(ctx, tx, f, k, d)
+		if f.Window == "" {
+			return nil // nobody to alert
+		}
+		return s.deadlinePassed(ctx, tx, f, d)
 	})
 	return claimed && err == nil, err
 }
 
 // alert tells a window's agents and their supervisors that a deadline of
-// one of its files has passed.
-func (s *Service) alert(ctx context.Context, tx *db.Tx, f *File, k *Kind, d StepDeadline) error {
-	if f.Window == "" || s.cfg.Silent {
+// one of its files has passed (the notices' subscriber, for
+// TopicDeadlinePassed).
+func (s *Service) alert(ctx context.Context, tx *db.Tx, ev jobs.Event, p DeadlinePassed) error {
+	if p.Window == "" {
 		return nil
 	}
-	staff, err := s.people.WindowStaff(ctx, tx, f.Window)
+	f, k, err := s.eventFile(ctx, tx, p.File)
 	if err != nil {
 		return err
 	}
-	for _, p := range staff {
-		l := i18n.Lang(p.Lang)
-		data := s.data(ctx, f, k, p.Lang, nil)
-		data["Name"] = p.DisplayName(p.Lang)
-		data["Step"] = s.cat.StepName(d.Step).Pick(l)
-		data["Due"] = i18n.FormatDate(l, d.DueAt)
+	f.Window = p.Window
+	staff, err := s.people.WindowStaff(ctx, tx, p.Window)
+	if err != nil {
+		return err
+	}
+	for _, who := range staff {
+		l := i18n.Lang(who.Lang)
+		data := s.data(ctx, f, k, who.Lang, nil)
+		data["Name"] = who.DisplayName(who.Lang)
+		data["Step"] = s.cat.StepName(p.Step).Pick(l)
+		data["Due"] = i18n.FormatDate(l, p.Due)
 		channels := []notify.Channel{notify.Inbox}
-		if p.EmailVerifiedAt != nil {
+		if who.EmailVerifiedAt != nil {
 			channels = append(channels, notify.Email)
 		}
-		if err := s.notify.Send(ctx, tx, notify.Message{Template: "permit.overdue", Data: data,
-			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(p.ID, 10), Email: p.Email, Lang: p.Lang},
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: "permit.overdue", Data: data, Key: noticeKey(ev, who.ID),
+			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Lang: who.Lang},
 			Channels: channels}); err != nil {
 			return err
 		}

@@ -166,7 +166,7 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, id int64, version int
 		if err := s.record(ctx, tx, a, k, f, kind, "", "", data, true, now); err != nil {
 			return err
 		}
-		return s.tellAppointment(ctx, tx, f, k, w, ap, false)
+		return s.appointmentChanged(ctx, tx, f, w, ap, kind)
 	})
 	return ap, err
 }
@@ -214,7 +214,7 @@ func (s *Service) CancelAppointment(ctx context.Context, a authz.Actor, id int64
 		}
 		old.Sequence++
 		old.Status = AppointmentCancelled
-		return s.tellAppointment(ctx, tx, f, k, w, old, true)
+		return s.appointmentChanged(ctx, tx, f, w, old, AppointmentCancelled)
 	})
 }
 

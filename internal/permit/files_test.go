@@ -49,6 +49,7 @@ func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 type env struct {
 	s     *Service
 	d     *db.DB
+	q     *jobs.Queue // the outbox: events are published to it, notices subscribe
 	clock *testClock
 	blobs string
 	// people
@@ -75,15 +76,16 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := notify.New(d, jobs.New(d, nil, jobs.Options{}), nil, notify.Config{Templates: []fs.FS{Notices()}})
+	q := jobs.New(d, nil, jobs.Options{})
+	n, err := notify.New(d, q, nil, notify.Config{Templates: []fs.FS{Notices()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &testClock{t: monday}
-	e := &env{d: d, clock: c, blobs: dir}
+	e := &env{d: d, q: q, clock: c, blobs: dir}
 	register := identity.NewStore(d)
 	e.s = NewService(Deps{DB: d, Catalogue: Casablanca(), Calendar: calendar.Default(), Blobs: bs, Notify: n,
-		People: register, Staff: register, Places: places,
+		People: register, Staff: register, Places: places, Events: q,
 		Locate: Locator(func(context.Context) (geo.Geometry, i18n.Text, error) {
 			return testBoundary, i18n.Text{AR: "الدار البيضاء", FR: "Casablanca", EN: "Casablanca"}, nil
 		}),
@@ -91,6 +93,9 @@ func newEnv(t *testing.T, d *db.DB) *env {
 			info, err := pdf.Inspect(r, size)
 			return info.Pages, err
 		}}, Config{BaseURL: "https://madina.test", Now: c.now})
+	for _, topic := range Topics {
+		q.Subscribe(topic, "permit.notices", e.s.SendNotices)
+	}
 	e.owner = e.person(t, "owner@example.ma", "ar")
 	e.architect = e.person(t, "architect@example.ma", "fr")
 	e.unverified = e.person(t, "newarchitect@example.ma", "fr")
@@ -122,6 +127,21 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		}
 	}
 	return e
+}
+
+// dispatch hands every published event to its subscribers, as the
+// queue's dispatcher does in a running node.
+func (e *env) dispatch(t *testing.T) {
+	t.Helper()
+	for {
+		n, err := e.q.DispatchNow(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // person adds a person with verified e-mail and phone.
@@ -285,6 +305,7 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.dispatch(t)
 		if n := count(t, d, `SELECT count(*) FROM notify_attachments a JOIN notify_deliveries d ON d.id = a.delivery_id
 			WHERE d.template = 'permit.appointment' AND a.content_type LIKE 'text/calendar%'`); n != 2 {
 			t.Fatalf("%d invitations, want one e-mail each to the owner and the architect", n)
@@ -391,6 +412,7 @@ func TestUrbanFileFromDraftToAcceptance(t *testing.T) {
 			t.Fatalf("number typed as %q: %v", indic, err)
 		}
 
+		e.dispatch(t)
 		// Every step was told, every change audited.
 		for _, tmpl := range []string{"permit.submit", "permit.return", "permit.resubmit", "permit.accept"} {
 			if n := count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = $1 AND channel = 'sms'`, tmpl); n != 2 {
@@ -498,6 +520,7 @@ func TestEconomicPermitDecidedByTheOfficer(t *testing.T) {
 		if _, err := e.s.AddDocument(ctx, owner, q.ID, "premises_sketch", "croquis.pdf", bytes.NewReader(testPDF("v3"))); errs.KindOf(err) != errs.Conflict {
 			t.Fatalf("upload under review: %v", err)
 		}
+		e.dispatch(t)
 		for _, tmpl := range []string{"permit.ask", "permit.answer"} {
 			if n := count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = $1 AND channel = 'email'`, tmpl); n != 1 {
 				t.Errorf("%s: %d e-mails", tmpl, n)
@@ -528,6 +551,7 @@ func TestTheClockAlertsThenAppliesSilence(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("sweep: %d %v", n, err)
 		}
+		e.dispatch(t)
 		for _, who := range []int64{e.agent, e.admin} {
 			if c := count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
 				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who)); c != 1 {
@@ -557,6 +581,7 @@ func TestTheClockAlertsThenAppliesSilence(t *testing.T) {
 		if c := count(t, d, `SELECT count(*) FROM permit_events WHERE file_id = $1 AND kind = 'tacit' AND public`, f.ID); c != 1 {
 			t.Fatalf("%d tacit approval events", c)
 		}
+		e.dispatch(t)
 		if c := count(t, d, `SELECT count(*) FROM notify_deliveries WHERE template = 'permit.tacit'`); c == 0 {
 			t.Fatal("the applicant was not told of the tacit approval")
 		}

@@ -63,11 +63,15 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return c.Boundary, c.Name, err
 	}
 	s := NewService(Deps{DB: env.DB, Catalogue: cat, Calendar: env.Calendar, Blobs: env.Blobs, Notify: env.Notify,
-		People: register, Staff: staff, Places: places, Log: env.Log,
+		People: register, Staff: staff, Places: places, Events: env.Jobs, Log: env.Log,
 		Locate: Locator(territory), InspectPDF: pdf.InspectPages},
 		Config{BaseURL: env.Cfg.BaseURL, Silent: env.Silent,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
+	// The notices subscribe to permit's events (docs/arch/events.md).
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "permit.notices", s.SendNotices)
+	}
 	env.Provide("permit", cat)
 	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
 	fh := &FileHandlers{Service: s, Cat: env.Cat, Web: env.Web, Resp: env.Resp,

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"madina/internal/district"
-	"madina/internal/identity"
 	"madina/internal/notify"
+	"madina/internal/people"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/ical"
+	"madina/internal/platform/jobs"
 )
 
 //go:embed notices
@@ -31,8 +31,8 @@ func Notices() fs.FS {
 
 // applicants are the people told about a file's steps: its owner (a
 // natural person) and whoever filed it, each once.
-func (s *Service) applicants(ctx context.Context, q db.Querier, f *File) ([]identity.Person, error) {
-	var out []identity.Person
+func (s *Service) applicants(ctx context.Context, q db.Querier, f *File) ([]people.Person, error) {
+	var out []people.Person
 	for _, id := range []int64{f.OwnerPerson, f.CreatedBy} {
 		if id == 0 || (len(out) > 0 && out[0].ID == id) {
 			continue
@@ -83,22 +83,97 @@ func (s *Service) data(ctx context.Context, f *File, k *Kind, lang string, extra
 	return d
 }
 
-// tell sends the applicants the notice of a step, in their language, on
-// the channels they chose.
-func (s *Service) tell(ctx context.Context, tx *db.Tx, f *File, k *Kind, template string, extra map[string]any) error {
-	if s.cfg.Silent {
+// SendNotices is the subscriber that tells people about permit events
+// (Topics): the applicants about their file's steps and appointments, the
+// window's staff about passed deadlines. It runs in the dispatcher's
+// transaction and reads the file as it is then, with what the event says
+// of the moment it happened (window, number, due date, the agent's
+// words). Each notice is keyed by event and recipient, so that an event
+// handed twice sends each notice once. Silent events (loading data) and
+// payload versions it does not know send nothing.
+func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
+	var v struct {
+		V      int  `json:"v"`
+		Silent bool `json:"silent"`
+	}
+	if err := ev.Decode(&v); err != nil {
+		return err
+	}
+	if v.Silent || v.V != EventVersion {
 		return nil
+	}
+	switch ev.Topic {
+	case TopicFileChanged:
+		var p FileChanged
+		if err := ev.Decode(&p); err != nil {
+			return err
+		}
+		return s.tellStep(ctx, tx, ev, p)
+	case TopicAppointmentChanged:
+		var p AppointmentChanged
+		if err := ev.Decode(&p); err != nil {
+			return err
+		}
+		return s.tellAppointment(ctx, tx, ev, p)
+	case TopicDeadlinePassed:
+		var p DeadlinePassed
+		if err := ev.Decode(&p); err != nil {
+			return err
+		}
+		return s.alert(ctx, tx, ev, p)
+	}
+	return nil
+}
+
+// noticeKey is a notice's idempotency key: one per event and recipient.
+func noticeKey(ev jobs.Event, person int64) string {
+	return ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(person, 10)
+}
+
+// reader reads through a transaction without locking rows: a notice
+// reads the file, it does not change it.
+type reader struct{ db.Querier }
+
+// eventFile is the file an event is about, with its kind.
+func (s *Service) eventFile(ctx context.Context, tx *db.Tx, id int64) (*File, *Kind, error) {
+	f, err := file(ctx, reader{tx}, "id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := s.kindOf(ctx, tx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, k, nil
+}
+
+// tellStep sends the applicants the notice of a file's step, in their
+// language, on the channels they chose.
+func (s *Service) tellStep(ctx context.Context, tx *db.Tx, ev jobs.Event, p FileChanged) error {
+	template := "permit." + p.Change
+	if !s.notify.Has(template) {
+		return nil // a change nobody is told about
+	}
+	f, k, err := s.eventFile(ctx, tx, p.File)
+	if err != nil {
+		return err
+	}
+	// The file as it was: it may have moved on since.
+	f.Window, f.Number, f.DueAt = p.Window, p.Number, p.Due
+	var extra map[string]any
+	if len(p.Missing) > 0 || p.Note != "" || p.Reason != "" {
+		extra = map[string]any{"missing": p.Missing, "note": p.Note, "reason": p.Reason}
 	}
 	ps, err := s.applicants(ctx, tx, f)
 	if err != nil {
 		return err
 	}
-	for _, p := range ps {
-		d := s.data(ctx, f, k, p.Lang, extra)
-		d["Name"] = p.DisplayName(p.Lang)
-		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
-			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(p.ID, 10), Email: p.Email, Phone: p.Phone, Lang: p.Lang},
-			Channels: identity.Channels(p)}); err != nil {
+	for _, who := range ps {
+		d := s.data(ctx, f, k, who.Lang, extra)
+		d["Name"] = who.DisplayName(who.Lang)
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: d, Key: noticeKey(ev, who.ID),
+			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},
+			Channels: who.Channels()}); err != nil {
 			return err
 		}
 	}
@@ -107,48 +182,54 @@ func (s *Service) tell(ctx context.Context, tx *db.Tx, f *File, k *Kind, templat
 
 // tellAppointment confirms (or cancels) a deposit appointment, with the
 // invitation for the applicant's calendar.
-func (s *Service) tellAppointment(ctx context.Context, tx *db.Tx, f *File, k *Kind, w district.Window, ap *Appointment, cancelled bool) error {
-	if s.cfg.Silent {
-		return nil
+func (s *Service) tellAppointment(ctx context.Context, tx *db.Tx, ev jobs.Event, p AppointmentChanged) error {
+	f, k, err := s.eventFile(ctx, tx, p.File)
+	if err != nil {
+		return err
+	}
+	w, err := s.window(ctx, p.Window)
+	if err != nil {
+		return err
 	}
 	ps, err := s.applicants(ctx, tx, f)
 	if err != nil {
 		return err
 	}
+	cancelled := p.Change == AppointmentCancelled
 	template := "permit.appointment"
 	if cancelled {
 		template = "permit.appointment_cancelled"
 	}
-	for _, p := range ps {
-		l := i18n.Lang(p.Lang)
-		d := s.data(ctx, f, k, p.Lang, nil)
-		d["Name"] = p.DisplayName(p.Lang)
-		d["Start"] = i18n.FormatDateTime(l, ap.Start)
-		r, err := s.notify.Render(template, p.Lang, d)
+	for _, who := range ps {
+		l := i18n.Lang(who.Lang)
+		d := s.data(ctx, f, k, who.Lang, nil)
+		d["Name"] = who.DisplayName(who.Lang)
+		d["Start"] = i18n.FormatDateTime(l, p.Start)
+		r, err := s.notify.Render(template, who.Lang, d)
 		if err != nil {
 			return err
 		}
-		ev := ical.Event{
-			UID:         fmt.Sprintf("appointment-%d@%s", ap.ID, hostOf(s.cfg.BaseURL)),
-			Sequence:    ap.Sequence,
-			Start:       ap.Start,
-			End:         ap.End,
+		ics := ical.Event{
+			UID:         fmt.Sprintf("appointment-%d@%s", p.Appointment, hostOf(s.cfg.BaseURL)),
+			Sequence:    p.Sequence,
+			Start:       p.Start,
+			End:         p.End,
 			Summary:     r.Subject,
 			Location:    w.Name.Pick(l),
 			Description: d["URL"].(string),
 			URL:         d["URL"].(string),
 			Cancelled:   cancelled,
-			Stamp:       s.now(),
-			Attendee:    p.Email, AttendeeName: d["Name"].(string),
+			Stamp:       p.At,
+			Attendee:    who.Email, AttendeeName: d["Name"].(string),
 		}
-		inv, err := ical.Invitation(ev)
+		inv, err := ical.Invitation(ics)
 		if err != nil {
 			return fmt.Errorf("permit: invitation: %w", err)
 		}
-		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
-			To:          notify.Recipient{UserID: "person:" + strconv.FormatInt(p.ID, 10), Email: p.Email, Phone: p.Phone, Lang: p.Lang},
-			Channels:    identity.Channels(p),
-			Attachments: []notify.Attachment{{Name: "rendez-vous.ics", ContentType: ev.ContentType(), Data: inv}},
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: template, Data: d, Key: noticeKey(ev, who.ID),
+			To:          notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},
+			Channels:    who.Channels(),
+			Attachments: []notify.Attachment{{Name: "rendez-vous.ics", ContentType: ics.ContentType(), Data: inv}},
 		}); err != nil {
 			return err
 		}

@@ -56,6 +56,7 @@ type Deps struct {
 	People    People       // the register of people (identity's store)
 	Staff     Staff        // who works at which window
 	Places    Places       // the territorial reference
+	Events    Publisher    // where state changes are published (the job queue's outbox)
 	Log       *slog.Logger // nil: discard
 	// Locate checks a location typed by an applicant (a GeoJSON geometry,
 	// or a latitude and longitude) and that it lies inside the city.
@@ -69,8 +70,9 @@ type Deps struct {
 type Config struct {
 	BaseURL string
 	Now     func() time.Time
-	// Silent sends no notices: for loading demonstration files, whose
-	// people must not get hundreds of messages.
+	// Silent flags the events published silent, so that nobody is told:
+	// for loading demonstration files, whose people must not get hundreds
+	// of messages.
 	Silent bool
 	// Quota bounds what one file may hold; zero fields take the defaults.
 	Quota Quota
@@ -85,6 +87,7 @@ type Service struct {
 	notify *notify.Service
 	people directory
 	places Places
+	events Publisher
 	log    *slog.Logger
 	cfg    Config
 
@@ -104,7 +107,7 @@ func NewService(d Deps, cfg Config) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, notify: d.Notify,
-		people: directory{d.People, d.Staff}, places: d.Places, log: d.Log, cfg: cfg,
+		people: directory{d.People, d.Staff}, places: d.Places, events: d.Events, log: d.Log, cfg: cfg,
 		locate: d.Locate, inspectPDF: d.InspectPDF, versions: map[string]*Catalogue{}}
 }
 
@@ -112,7 +115,7 @@ func NewService(d Deps, cfg Config) *Service {
 // them (with another catalogue, say).
 func (s *Service) Deps() Deps {
 	return Deps{DB: s.db, Catalogue: s.cat, Calendar: s.cal, Blobs: s.blobs, Notify: s.notify,
-		People: s.people.People, Staff: s.people.Staff, Places: s.places, Log: s.log,
+		People: s.people.People, Staff: s.people.Staff, Places: s.places, Events: s.events, Log: s.log,
 		Locate: s.locate, InspectPDF: s.inspectPDF}
 }
 
@@ -722,7 +725,7 @@ func (s *Service) Submit(ctx context.Context, a authz.Actor, id int64, version i
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, f, k, "permit."+name, nil)
+		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})
 	return f, err
 }
@@ -794,7 +797,7 @@ func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, versi
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, f, k, "permit."+name, data)
+		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})
 	return f, err
 }

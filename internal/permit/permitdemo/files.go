@@ -33,6 +33,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
 	"madina/internal/platform/pdf"
 	"madina/internal/staff"
 )
@@ -845,6 +846,7 @@ type deps struct {
 	DB        *db.DB
 	Blobs     blob.Store
 	Notify    *notify.Service
+	Jobs      *jobs.Queue
 	Log       *slog.Logger
 	Identity  *identity.Service
 	Staff     *staff.Service
@@ -854,7 +856,7 @@ type deps struct {
 }
 
 func need(env *module.Env) (*deps, error) {
-	a := &deps{Cfg: env.Cfg, DB: env.DB, Blobs: env.Blobs, Notify: env.Notify, Log: env.Log}
+	a := &deps{Cfg: env.Cfg, DB: env.DB, Blobs: env.Blobs, Notify: env.Notify, Jobs: env.Jobs, Log: env.Log}
 	var err error
 	if a.Identity, err = module.Need[*identity.Service](env); err != nil {
 		return nil, err
@@ -900,9 +902,10 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -Days),
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
-	// Silent: the demonstration's people get no message about their files.
+	// Silent: its events are flagged so, and the demonstration's people
+	// get no message about their files.
 	d.svc = permit.NewService(permit.Deps{DB: a.DB, Catalogue: a.Catalogue, Calendar: d.cal, Blobs: a.Blobs, Notify: a.Notify,
-		People: a.Identity.Store(), Staff: a.Identity.Store(), Places: a.Districts, Log: a.Log,
+		People: a.Identity.Store(), Staff: a.Identity.Store(), Places: a.Districts, Events: a.Jobs, Log: a.Log,
 		Locate: d.locate, InspectPDF: pdf.InspectPages},
 		permit.Config{BaseURL: a.Cfg.BaseURL, Now: d.clock.Now, Silent: true})
 	if err := d.people(ctx, owners); err != nil {
