@@ -388,8 +388,8 @@ func TestSchemaHoldsTheInvariants(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		r := mustAppend(t, d, entry(1))
 		insert := func(seq int64, actor, hash string) error {
-			_, err := d.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, change_digest, prev_hash, hash)
-				VALUES ($1, $2, $3, 'a', 'o', '', $4, $5, $6)`, seq, time.Now(), actor, r.ChangeDigest, r.Hash, hash)
+			_, err := d.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, change_digest, prev_hash, hash, written_at)
+				VALUES ($1, $2, $3, 'a', 'o', '', $4, $5, $6, $2)`, seq, time.Now(), actor, r.ChangeDigest, r.Hash, hash)
 			return err
 		}
 		if err := insert(1, "x", r.Hash); !db.IsUniqueViolation(err) {
@@ -406,9 +406,9 @@ func TestSchemaHoldsTheInvariants(t *testing.T) {
 		}
 		// A record is sealed, or not at all.
 		for _, q := range []string{
-			`INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, change_digest) VALUES (2, $1, 'x', 'a', 'o', '', $2)`,
-			`INSERT INTO audit_log (at, actor, action, object_type, object_id, change_digest, hash) VALUES ($1, 'x', 'a', 'o', '', $2, $2)`,
-			`INSERT INTO audit_log (at, actor, action, object_type, object_id, change_digest, prev_hash) VALUES ($1, 'x', 'a', 'o', '', $2, $2)`,
+			`INSERT INTO audit_log (seq, at, written_at, actor, action, object_type, object_id, change_digest) VALUES (2, $1, $1, 'x', 'a', 'o', '', $2)`,
+			`INSERT INTO audit_log (at, written_at, actor, action, object_type, object_id, change_digest, hash) VALUES ($1, $1, 'x', 'a', 'o', '', $2, $2)`,
+			`INSERT INTO audit_log (at, written_at, actor, action, object_type, object_id, change_digest, prev_hash) VALUES ($1, $1, 'x', 'a', 'o', '', $2, $2)`,
 		} {
 			if _, err := d.ExecContext(ctx, q, time.Now(), r.ChangeDigest); !db.IsConstraintViolation(err) {
 				t.Errorf("%s: %v, want constraint violation", q, err)

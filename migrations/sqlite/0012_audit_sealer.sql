@@ -16,7 +16,7 @@ CREATE TABLE audit_log_sealed (
 	prev_hash TEXT CHECK (length(prev_hash) = 64),
 	hash TEXT CHECK (length(hash) = 64),
 	id INTEGER PRIMARY KEY,
-	written_at TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000+00:00', 'now')),
+	written_at TIMESTAMP NOT NULL,
 	-- A record is sealed (all three set) or not (none set); seq stays
 	-- unique, so the chain cannot fork.
 	CONSTRAINT audit_log_sealed CHECK ((seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL))
