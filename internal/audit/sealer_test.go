@@ -164,7 +164,7 @@ func TestSealerFailingMidBatchLeavesTheChainWhole(t *testing.T) {
 	})
 }
 
-// A chain written before migration 0012 (appended under the lock, seq as
+// A chain written before migration 0013 (appended under the lock, seq as
 // primary key) stays verifiable after it, and new records continue it.
 func TestChainBeforeTheSealerStaysValid(t *testing.T) {
 	for _, e := range dbtest.Engines() {
@@ -176,7 +176,7 @@ func TestChainBeforeTheSealerStaysValid(t *testing.T) {
 			}
 			var before []db.Migration
 			for _, m := range ms {
-				if m.Version < 12 {
+				if m.Version < 13 {
 					before = append(before, m)
 				}
 			}
