@@ -116,6 +116,9 @@ func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stde
 	if err != nil {
 		return a.explain(err)
 	}
+	if err := sealAuditLog(ctx, a.DB); err != nil {
+		return err
+	}
 	if res.Created {
 		fmt.Fprintf(stdout, "opened account %d for %s (e-mail verified by this command)\n", res.PersonID, sf.Email)
 	} else {

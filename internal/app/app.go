@@ -398,6 +398,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	// Every node sweeps: an S3 store's spool is each node's own disk.
 	go a.Sweeper.Run(qctx, blobSweepInterval)
+	go a.runAuditSealer(qctx)
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 2)

@@ -42,7 +42,16 @@ func newTestApp(t testing.TB, e db.Engine) *App {
 		t.Fatalf("New: %v", err)
 	}
 	a.Cat.TrackMisses()
-	t.Cleanup(func() { a.Close() })
+	// Like a serving node, the test application links its audit records
+	// into the chain: one left unsealed a minute is a fault.
+	sctx, stop := context.WithCancel(context.Background())
+	sealed := make(chan struct{})
+	go func() { defer close(sealed); a.runAuditSealer(sctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-sealed
+		a.Close()
+	})
 	return a
 }
 

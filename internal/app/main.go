@@ -209,7 +209,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer a.Close()
-	return a.LoadDemo(ctx, stdout)
+	if err := a.LoadDemo(ctx, stdout); err != nil {
+		return err
+	}
+	return sealAuditLog(ctx, a.DB)
 }
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -259,6 +262,9 @@ Tasks:
 		defer a.Close()
 		changed, err := a.LoadReference(ctx, ref, "cli:admin")
 		if err != nil {
+			return err
+		}
+		if err := sealAuditLog(ctx, a.DB); err != nil {
 			return err
 		}
 		if !changed {
@@ -325,6 +331,9 @@ func cmdImportCatalogue(ctx context.Context, args []string, stdout, stderr io.Wr
 	defer d.Close()
 	_, changed, err := permit.SaveCatalogue(ctx, d, b, "cli:admin", time.Now())
 	if err != nil {
+		return err
+	}
+	if err := sealAuditLog(ctx, d); err != nil {
 		return err
 	}
 	if !changed {

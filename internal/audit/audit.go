@@ -1,7 +1,9 @@
 // Package audit keeps Madina's hash-chained audit log: every state change
-// appends a record in the same transaction as the change, and each record's
-// hash covers its fields and the previous record's hash, so that editing,
-// removing or reordering past records is detected by Verify.
+// appends a record in the same transaction as the change, and a Sealer links
+// it into the chain after commit: each sealed record's hash covers its
+// fields and the previous record's hash, so that editing, removing or
+// reordering past records is detected by Verify, as is a record left
+// unsealed longer than UnsealedLimit.
 package audit
 
 import (
@@ -34,15 +36,15 @@ type Entry struct {
 
 // Record is a stored audit record.
 type Record struct {
-	Seq          int64
+	Seq          int64     // place in the chain, from 1; 0 until sealed
 	At           time.Time // UTC, microsecond precision
 	Actor        string
 	Action       string
 	ObjectType   string
 	ObjectID     string
 	ChangeDigest string // hex SHA-256 of the change's canonical JSON
-	PrevHash     string // hex; Genesis for the first record
-	Hash         string // hex SHA-256, see (Record).ComputeHash
+	PrevHash     string // hex; Genesis for the first record; empty until sealed
+	Hash         string // hex SHA-256, see (Record).ComputeHash; empty until sealed
 }
 
 // Genesis is the prev_hash of the first record.

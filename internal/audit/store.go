@@ -3,8 +3,8 @@ package audit
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,45 +13,25 @@ import (
 	"madina/internal/platform/errs"
 )
 
-// appendLock is the PostgreSQL advisory lock key serialising appends
-// (ASCII "audit"); db.Migrate uses 7216601.
-const appendLock int64 = 0x6175646974
-
 const columns = `seq, at, actor, action, object_type, object_id, change_digest, prev_hash, hash`
 
 // Append adds e to the log inside tx, the transaction making the change, so
 // that the change and its record commit or roll back together.
 //
-// Appends are serialised so the chain never forks: on PostgreSQL by an
-// advisory lock held until tx ends, on SQLite by its single writer. The
-// lock makes concurrent changes queue from their Append to their commit, so
-// call Append as the last statement of a transaction. It relies on READ
-// COMMITTED (db.Transact's default) to see the record committed by the
-// previous holder; under a stricter level a race ends in a unique violation
-// on seq rather than a fork.
+// The record is written unlinked: it takes no lock and reads nothing, so
+// concurrent writers do not queue behind one another. The Sealer links it
+// into the chain after commit, giving it its sequence number, prev_hash and
+// hash; until then the returned record's Seq is 0 and its hashes empty.
 func Append(ctx context.Context, tx *db.Tx, e Entry) (Record, error) {
 	r, err := normalize(e, time.Now)
 	if err != nil {
 		return Record{}, err
 	}
-	if tx.Dialect() == db.Postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, appendLock); err != nil {
-			return Record{}, fmt.Errorf("audit: lock: %w", err)
-		}
-	}
-	var last int64
-	prev := Genesis
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Record{}, fmt.Errorf("audit: read chain head: %w", err)
-	}
-	r.Seq = last + 1
-	r.PrevHash = prev
-	r.Hash = r.ComputeHash()
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		r.Seq, r.At, r.Actor, r.Action, r.ObjectType, r.ObjectID, r.ChangeDigest, r.PrevHash, r.Hash)
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (written_at, at, actor, action, object_type, object_id, change_digest)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		time.Now(), r.At, r.Actor, r.Action, r.ObjectType, r.ObjectID, r.ChangeDigest)
 	if err != nil {
-		return Record{}, fmt.Errorf("audit: append %s seq %d: %w", r.Action, r.Seq, err)
+		return Record{}, fmt.Errorf("audit: append %s: %w", r.Action, err)
 	}
 	return r, nil
 }
@@ -74,7 +54,9 @@ type Filter struct {
 	BeforeSeq  int64 // only records older than this one, to page back
 }
 
-// List returns the records matching f, newest first.
+// List returns the records matching f, newest first: records not sealed
+// yet (Seq 0) first, in the order they were written, then the chain from
+// its head down. BeforeSeq pages through the sealed chain only.
 func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	if f.ObjectID != "" && f.ObjectType == "" {
 		return nil, errs.E(errs.Invalid, "error.audit.required").OnField("object_type")
@@ -101,22 +83,39 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	if f.Actor != "" {
 		add("actor =", f.Actor)
 	}
-	if f.BeforeSeq > 0 {
-		add("seq <", f.BeforeSeq)
+	// selectWhere runs the query on the filters and cond, newest first by
+	// order, at most n records.
+	selectWhere := func(cond, order string, n int, extra ...any) ([]Record, error) {
+		a := append(slices.Clone(args), extra...)
+		q := `SELECT ` + columns + ` FROM audit_log WHERE ` + strings.Join(append(slices.Clone(where), cond), ` AND `)
+		a = append(a, n)
+		q += ` ORDER BY ` + order + ` DESC LIMIT $` + strconv.Itoa(len(a))
+		return l.query(ctx, q, a...)
 	}
-	q := `SELECT ` + columns + ` FROM audit_log`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	var rs []Record
+	if f.BeforeSeq <= 0 {
+		unsealed, err := selectWhere(`seq IS NULL`, `id`, limit)
+		if err != nil {
+			return nil, fmt.Errorf("audit: list unsealed: %w", err)
+		}
+		rs = unsealed
 	}
-	args = append(args, limit)
-	q += ` ORDER BY seq DESC LIMIT $` + strconv.Itoa(len(args))
-	rs, err := l.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("audit: list: %w", err)
+	if len(rs) < limit {
+		cond, extra := `seq IS NOT NULL`, []any(nil)
+		if f.BeforeSeq > 0 {
+			cond, extra = `seq < $`+strconv.Itoa(len(args)+1), []any{f.BeforeSeq}
+		}
+		sealed, err := selectWhere(cond, `seq`, limit-len(rs), extra...)
+		if err != nil {
+			return nil, fmt.Errorf("audit: list: %w", err)
+		}
+		rs = append(rs, sealed...)
 	}
 	return rs, nil
 }
 
+// query runs q, which selects columns, and returns its records; an
+// unsealed record has Seq 0 and empty hashes.
 func (l *Log) query(ctx context.Context, q string, args ...any) ([]Record, error) {
 	rows, err := l.d.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -126,9 +125,12 @@ func (l *Log) query(ctx context.Context, q string, args ...any) ([]Record, error
 	var rs []Record
 	for rows.Next() {
 		var r Record
-		if err := rows.Scan(&r.Seq, &r.At, &r.Actor, &r.Action, &r.ObjectType, &r.ObjectID, &r.ChangeDigest, &r.PrevHash, &r.Hash); err != nil {
+		var seq sql.NullInt64
+		var prev, hash sql.NullString
+		if err := rows.Scan(&seq, &r.At, &r.Actor, &r.Action, &r.ObjectType, &r.ObjectID, &r.ChangeDigest, &prev, &hash); err != nil {
 			return nil, err
 		}
+		r.Seq, r.PrevHash, r.Hash = seq.Int64, prev.String, hash.String
 		r.At = r.At.UTC()
 		rs = append(rs, r)
 	}

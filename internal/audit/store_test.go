@@ -31,19 +31,23 @@ func entry(i int) audit.Entry {
 	}
 }
 
-// mustAppend appends e in its own transaction.
+// mustAppend appends e in its own transaction, seals it and returns the
+// sealed record.
 func mustAppend(t testing.TB, d *db.DB, e audit.Entry) audit.Record {
 	t.Helper()
-	var r audit.Record
 	err := d.Transact(ctx, func(tx *db.Tx) error {
-		var err error
-		r, err = audit.Append(ctx, tx, e)
+		_, err := audit.Append(ctx, tx, e)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("append: %v", err)
 	}
-	return r
+	seal(t, d)
+	rs, err := audit.New(d).List(ctx, audit.Filter{Limit: 1})
+	if err != nil || len(rs) != 1 || rs[0].Seq == 0 {
+		t.Fatalf("head after sealing: %+v, %v", rs, err)
+	}
+	return rs[0]
 }
 
 func mustAppendN(t testing.TB, d *db.DB, n int) []audit.Record {
@@ -53,6 +57,16 @@ func mustAppendN(t testing.TB, d *db.DB, n int) []audit.Record {
 		rs = append(rs, mustAppend(t, d, entry(i)))
 	}
 	return rs
+}
+
+// seal links every committed record into the chain.
+func seal(t testing.TB, d *db.DB) int {
+	t.Helper()
+	n, err := audit.NewSealer(d, audit.SealerOptions{}).SealNow(ctx)
+	if err != nil {
+		t.Fatalf("seal: %v", err)
+	}
+	return n
 }
 
 func mustVerify(t *testing.T, d *db.DB) audit.Report {
@@ -97,6 +111,21 @@ func TestAppendChainsAndVerifies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Until sealed, records are listed first, unlinked.
+		unsealed, err := audit.New(d).List(ctx, audit.Filter{Limit: 100})
+		if err != nil || len(unsealed) != 3 || unsealed[0].Seq != 0 || unsealed[0].Hash != "" || unsealed[0].PrevHash != "" {
+			t.Fatalf("before sealing: %+v, %v; want 3 unsealed records", unsealed, err)
+		}
+		if n := seal(t, d); n != 3 {
+			t.Fatalf("sealed %d, want 3", n)
+		}
+		for i := range rs {
+			rs[i].Seq, rs[i].PrevHash = int64(i+1), audit.Genesis
+			if i > 0 {
+				rs[i].PrevHash = rs[i-1].Hash
+			}
+			rs[i].Hash = rs[i].ComputeHash()
+		}
 		rs = append(rs, mustAppendN(t, d, 4)...)
 		prev := audit.Genesis
 		for i, r := range rs {
@@ -115,7 +144,7 @@ func TestAppendChainsAndVerifies(t *testing.T) {
 		}
 		slices.Reverse(stored)
 		if diff := cmp.Diff(rs, stored); diff != "" {
-			t.Errorf("stored records differ (-appended +stored):\n%s", diff)
+			t.Errorf("stored records differ (-appended and sealed +stored):\n%s", diff)
 		}
 		for _, batch := range []int{0, 1, 3, 7, 8} {
 			l := audit.New(d)
@@ -131,6 +160,7 @@ func TestAppendChainsAndVerifies(t *testing.T) {
 	})
 }
 
+// A rolled-back transaction leaves no record, and no gap in the chain.
 func TestRolledBackAppendLeavesNoRecordAndNoGap(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		mustAppendN(t, d, 2)
@@ -144,6 +174,7 @@ func TestRolledBackAppendLeavesNoRecordAndNoGap(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatalf("Transact = %v, want boom", err)
 		}
+		seal(t, d)
 		if n := count(t, d); n != 2 {
 			t.Fatalf("%d records after rollback, want 2", n)
 		}
@@ -156,44 +187,74 @@ func TestRolledBackAppendLeavesNoRecordAndNoGap(t *testing.T) {
 	})
 }
 
-// Without serialised appends two transactions read the same head and the
-// chain forks (or, thanks to the unique seq, one of them fails).
+// Concurrent writers append without waiting for one another, while two
+// sealers (as on two nodes) link their records: every committed record is
+// sealed exactly once into one chain, rolled-back ones never.
 func TestConcurrentAppendsStayOneChain(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		const n = 20
+		const writers, each = 8, 15
+		sctx, stop := context.WithCancel(ctx)
+		var sealers sync.WaitGroup
+		for range 2 {
+			sealers.Add(1)
+			go func() {
+				defer sealers.Done()
+				audit.NewSealer(d, audit.SealerOptions{Interval: 2 * time.Millisecond, Batch: 4}).Run(sctx)
+			}()
+		}
 		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			seqs []int64
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			committed []string
 		)
-		for i := 0; i < n; i++ {
+		rollback := errors.New("rolled back")
+		for w := range writers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := d.Transact(ctx, func(tx *db.Tx) error {
-					r, err := audit.Append(ctx, tx, entry(i))
-					if err != nil {
-						return err
+				for i := range each {
+					e := entry(i)
+					e.ObjectID = fmt.Sprintf("w%d-%d", w, i)
+					err := d.Transact(ctx, func(tx *db.Tx) error {
+						if _, err := audit.Append(ctx, tx, e); err != nil {
+							return err
+						}
+						if i%5 == 4 {
+							return rollback
+						}
+						return nil
+					})
+					switch {
+					case err == nil:
+						mu.Lock()
+						committed = append(committed, e.ObjectID)
+						mu.Unlock()
+					case !errors.Is(err, rollback):
+						t.Error(err)
 					}
-					mu.Lock()
-					seqs = append(seqs, r.Seq)
-					mu.Unlock()
-					return nil
-				})
-				if err != nil {
-					t.Error(err)
 				}
 			}()
 		}
 		wg.Wait()
-		slices.Sort(seqs)
-		for i, s := range seqs {
-			if s != int64(i+1) {
-				t.Fatalf("seqs = %v, want 1..%d", seqs, n)
-			}
+		stop()
+		sealers.Wait()
+		seal(t, d)
+		rep := mustVerify(t, d)
+		if !rep.Intact() || rep.Checked != int64(len(committed)) || rep.Unsealed != 0 {
+			t.Fatalf("Verify = %+v (broken %+v), want %d intact and none unsealed", rep, rep.Broken, len(committed))
 		}
-		if rep := mustVerify(t, d); !rep.Intact() || rep.Checked != n {
-			t.Fatalf("Verify = %+v, want %d intact", rep, n)
+		rs, err := audit.New(d).List(ctx, audit.Filter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored []string
+		for _, r := range rs {
+			stored = append(stored, r.ObjectID)
+		}
+		slices.Sort(stored)
+		slices.Sort(committed)
+		if diff := cmp.Diff(committed, stored); diff != "" {
+			t.Fatalf("sealed records differ from committed ones (-committed +sealed):\n%s", diff)
 		}
 	})
 }
@@ -327,8 +388,8 @@ func TestSchemaHoldsTheInvariants(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		r := mustAppend(t, d, entry(1))
 		insert := func(seq int64, actor, hash string) error {
-			_, err := d.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, change_digest, prev_hash, hash)
-				VALUES ($1, $2, $3, 'a', 'o', '', $4, $5, $6)`, seq, time.Now(), actor, r.ChangeDigest, r.Hash, hash)
+			_, err := d.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, change_digest, prev_hash, hash, written_at)
+				VALUES ($1, $2, $3, 'a', 'o', '', $4, $5, $6, $2)`, seq, time.Now(), actor, r.ChangeDigest, r.Hash, hash)
 			return err
 		}
 		if err := insert(1, "x", r.Hash); !db.IsUniqueViolation(err) {
@@ -342,6 +403,16 @@ func TestSchemaHoldsTheInvariants(t *testing.T) {
 		}
 		if err := insert(0, "x", r.Hash); !db.IsConstraintViolation(err) {
 			t.Errorf("seq 0: %v, want constraint violation", err)
+		}
+		// A record is sealed, or not at all.
+		for _, q := range []string{
+			`INSERT INTO audit_log (seq, at, written_at, actor, action, object_type, object_id, change_digest) VALUES (2, $1, $1, 'x', 'a', 'o', '', $2)`,
+			`INSERT INTO audit_log (at, written_at, actor, action, object_type, object_id, change_digest, hash) VALUES ($1, $1, 'x', 'a', 'o', '', $2, $2)`,
+			`INSERT INTO audit_log (at, written_at, actor, action, object_type, object_id, change_digest, prev_hash) VALUES ($1, $1, 'x', 'a', 'o', '', $2, $2)`,
+		} {
+			if _, err := d.ExecContext(ctx, q, time.Now(), r.ChangeDigest); !db.IsConstraintViolation(err) {
+				t.Errorf("%s: %v, want constraint violation", q, err)
+			}
 		}
 	})
 }

@@ -2,9 +2,11 @@ package audit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
@@ -21,7 +23,15 @@ const (
 	PrevHashMismatch Problem = "prev_hash mismatch"
 	BadDigest        Problem = "bad digest format"
 	HashMismatch     Problem = "hash mismatch"
+	// Unsealed: records written more than UnsealedLimit ago are still not
+	// linked into the chain (no sealer running, or one failing). Reported
+	// at the place the chain would continue, once the chain itself is intact.
+	Unsealed Problem = "unsealed records"
 )
+
+// UnsealedLimit is how long a record may wait for the sealer before Verify
+// reports it; a running sealer links records within about a second.
+const UnsealedLimit = time.Minute
 
 // Break is the first broken link of a chain.
 type Break struct {
@@ -37,6 +47,9 @@ type Report struct {
 	Checked int64  // records found intact, from #1 on
 	Head    string // hash of the last intact record, to compare with an anchor kept elsewhere
 	Broken  *Break // nil when the whole chain is intact
+	// Unsealed counts the records written but not yet linked into the
+	// chain, those of the last UnsealedLimit included.
+	Unsealed int64
 }
 
 // Intact reports whether no broken link was found.
@@ -45,11 +58,37 @@ func (r Report) Intact() bool { return r.Broken == nil }
 // ErrBroken is returned, wrapped, by RunVerify for a broken chain.
 var ErrBroken = errors.New("audit chain broken")
 
-// Verify walks the whole chain in seq order, a batch at a time, recomputing
-// every hash, and stops at the first broken link. The chain alone cannot
-// reveal the removal or rewriting of its newest records: compare Head with
-// a copy kept outside the database for that.
+// Verify walks the whole sealed chain in seq order, a batch at a time,
+// recomputing every hash, and stops at the first broken link. Once the
+// chain is intact, it reports records written more than UnsealedLimit ago
+// and still not sealed as a break (Unsealed) at the place the chain would
+// continue. The chain alone cannot reveal the removal or rewriting of its
+// newest records, nor of records not sealed yet: compare Head with a copy
+// kept outside the database for that.
 func (l *Log) Verify(ctx context.Context) (Report, error) {
+	rep, err := l.verifyChain(ctx)
+	if err != nil || rep.Broken != nil {
+		return rep, err
+	}
+	var late int64
+	var oldest sql.NullInt64
+	err = l.d.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE seq IS NULL`).Scan(&rep.Unsealed)
+	if err == nil && rep.Unsealed > 0 {
+		err = l.d.QueryRowContext(ctx, `SELECT count(*), min(id) FROM audit_log WHERE seq IS NULL AND written_at < $1`,
+			time.Now().Add(-UnsealedLimit)).Scan(&late, &oldest)
+	}
+	if err != nil {
+		return rep, fmt.Errorf("audit: verify unsealed records: %w", err)
+	}
+	if late > 0 {
+		rep.Broken = &Break{Seq: rep.Checked + 1, Problem: Unsealed,
+			Detail: fmt.Sprintf("%d written more than %s ago, the oldest with id %d, are not in the chain; is a sealer running?", late, UnsealedLimit, oldest.Int64)}
+	}
+	return rep, nil
+}
+
+// verifyChain walks the sealed chain.
+func (l *Log) verifyChain(ctx context.Context) (Report, error) {
 	var rep Report
 	prev := Genesis
 	next := int64(1)
@@ -120,6 +159,10 @@ func RunVerify(ctx context.Context, d *db.DB, w io.Writer) error {
 	if rep.Checked == 1 {
 		noun = "record"
 	}
-	_, err = fmt.Fprintf(w, "audit chain intact: %d %s\n", rep.Checked, noun)
+	waiting := ""
+	if rep.Unsealed > 0 {
+		waiting = fmt.Sprintf(" (%d more awaiting the sealer)", rep.Unsealed)
+	}
+	_, err = fmt.Fprintf(w, "audit chain intact: %d %s%s\n", rep.Checked, noun, waiting)
 	return err
 }
