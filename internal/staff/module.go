@@ -38,7 +38,10 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	s := NewService(Deps{DB: env.DB, Notify: env.Notify, Accounts: accounts, Places: districtPlaces{places},
-		BaseURL: env.Cfg.BaseURL, Log: env.Log})
+		Events: env.Jobs, BaseURL: env.Cfg.BaseURL, Log: env.Log})
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "staff.notices", s.SendNotices)
+	}
 	// The organisations of the city's arrondissements and prefectures
 	// (staff belong to them), added when the reference has new ones.
 	if _, err := s.LoadOrganisations(ctx, System("system")); err != nil {

@@ -181,7 +181,8 @@ type Deps struct {
 	Notify   notifier
 	Accounts Accounts
 	Places   Places
-	BaseURL  string // public URL, for links in notices
+	Events   Publisher // where state changes are published (the job queue's outbox)
+	BaseURL  string    // public URL, for links in notices
 	Log      *slog.Logger
 	Now      func() time.Time // [time.Now]
 }
@@ -198,6 +199,7 @@ type Service struct {
 	notify   notifier
 	accounts Accounts
 	places   Places
+	events   Publisher
 	baseURL  string
 	log      *slog.Logger
 	clock    func() time.Time
@@ -211,7 +213,7 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Service{db: d.DB, store: NewStore(d.DB), notify: d.Notify, accounts: d.Accounts, places: d.Places,
+	return &Service{db: d.DB, store: NewStore(d.DB), notify: d.Notify, accounts: d.Accounts, places: d.Places, events: d.Events,
 		baseURL: d.BaseURL, log: d.Log, clock: d.Now}
 }
 
@@ -660,17 +662,6 @@ func (s *Service) pending(ctx context.Context, tx *db.Tx, op Operator, personID 
 	return d, nil
 }
 
-// professionalNotice tells the person the outcome, in the inbox and by
-// e-mail.
-func (s *Service) professionalNotice(ctx context.Context, tx *db.Tx, template string, d Declaration, reason string) error {
-	p := d.Person
-	return s.notify.Send(ctx, tx, notify.Message{Template: template,
-		Data: map[string]any{"Name": p.DisplayName(p.Lang), "Profession": d.Profession, "Registration": d.Registration,
-			"Reason": reason, "URL": s.baseURL + "/me"},
-		To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(p.ID, 10), Email: p.Email, Lang: p.Lang},
-		Channels: []notify.Channel{notify.Inbox, notify.Email}})
-}
-
 // VerifyProfessional confirms a professional's declaration: from now on
 // they act as architect, engineer or surveyor under mandates. Only a
 // signed-in administrator verifies (the schema records who; the policy
@@ -692,7 +683,7 @@ func (s *Service) VerifyProfessional(ctx context.Context, op Operator, personID 
 		if err := s.store.verifyProfessional(ctx, tx, personID, op.Actor.Person, now); err != nil {
 			return err
 		}
-		if err := s.professionalNotice(ctx, tx, "identity.professional_verified", d, ""); err != nil {
+		if err := s.professionalChanged(ctx, tx, d, "verified", ""); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: op.actor(), Action: "identity.professional_verified",
@@ -729,7 +720,7 @@ func (s *Service) RejectProfessional(ctx context.Context, op Operator, personID 
 		if err := s.store.deleteDeclaration(ctx, tx, personID); err != nil {
 			return err
 		}
-		if err := s.professionalNotice(ctx, tx, "identity.professional_rejected", d, reason); err != nil {
+		if err := s.professionalChanged(ctx, tx, d, "rejected", reason); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: op.actor(), Action: "identity.professional_rejected",

@@ -36,8 +36,23 @@ var (
 // recorder passes notices to the real notification service and keeps them.
 type recorder struct {
 	real *notify.Service
+	q    *jobs.Queue // the outbox: last dispatches its events first
 	mu   sync.Mutex
 	msgs []notify.Message
+}
+
+// dispatch hands every published event to its subscribers, as a running
+// node's dispatcher does once the change commits.
+func (r *recorder) dispatch() {
+	for {
+		n, err := r.q.DispatchNow(context.Background())
+		if err != nil {
+			panic(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }
 
 func (r *recorder) Send(ctx context.Context, tx *db.Tx, m notify.Message) error {
@@ -51,6 +66,7 @@ func (r *recorder) Send(ctx context.Context, tx *db.Tx, m notify.Message) error 
 }
 
 func (r *recorder) last(template string) notify.Message {
+	r.dispatch()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.msgs) - 1; i >= 0; i-- {
@@ -102,15 +118,18 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-	rec := &recorder{real: n}
-	id, err := identity.NewService(identity.Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log},
+	rec := &recorder{real: n, q: q}
+	id, err := identity.NewService(identity.Deps{DB: d, Notify: rec, Hasher: fastHasher, Box: box, Log: log, Events: q},
 		identity.Config{BaseURL: "https://madina.test", Now: c.now,
 			PermitKinds: []identity.PermitKind{{Code: "building"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := NewService(Deps{DB: d, Notify: rec, Accounts: id, Places: districtPlaces{district.NewStore(d)},
-		BaseURL: "https://madina.test", Log: log, Now: c.now})
+		Events: q, BaseURL: "https://madina.test", Log: log, Now: c.now})
+	for _, t := range Topics {
+		q.Subscribe(t, "staff.notices", s.SendNotices)
+	}
 	return &env{s: s, id: id, rec: rec, clock: c, d: d}
 }
 
