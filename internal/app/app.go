@@ -175,8 +175,6 @@ type Options struct {
 	// Hasher replaces the production password hasher (tests use a cheap
 	// one; production parameters are checked by their own test).
 	Hasher *password.Hasher
-	// Silent sends no notices (loading the demonstration).
-	Silent bool
 }
 
 // New builds the application on cfg: opens and migrates the database, and
@@ -254,7 +252,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 		hasher = password.NewHasher(2 * runtime.NumCPU())
 	}
 	a.env = &module.Env{Cfg: cfg, Log: log, DB: a.DB, Blobs: a.Blobs, Box: a.Box, Jobs: a.Jobs, Notify: a.Notify,
-		Cat: a.Cat, Web: a.Web, Resp: a.Resp, Calendar: calendar.Default(), Hasher: hasher, Metrics: a.Reg, Silent: opt.Silent}
+		Cat: a.Cat, Web: a.Web, Resp: a.Resp, Calendar: calendar.Default(), Hasher: hasher, Metrics: a.Reg}
 	for _, m := range mods {
 		p, err := m.Start(ctx, a.env)
 		if err != nil {

@@ -203,8 +203,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	// Silent: the demonstration's people get no notices.
-	a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), Options{Silent: true})
+	a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
 	if err != nil {
 		return err
 	}

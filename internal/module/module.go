@@ -118,9 +118,6 @@ type Env struct {
 	Calendar *calendar.Calendar
 	Hasher   *password.Hasher
 	Metrics  *prometheus.Registry
-	// Silent is set while the demonstration loads: capabilities send no
-	// notices.
-	Silent bool
 
 	mu       sync.Mutex
 	provided []provided

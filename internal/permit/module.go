@@ -65,7 +65,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	s := NewService(Deps{DB: env.DB, Catalogue: cat, Calendar: env.Calendar, Blobs: env.Blobs, Notify: env.Notify,
 		People: register, Staff: staff, Places: places, Events: env.Jobs, Log: env.Log,
 		Locate: Locator(territory), InspectPDF: pdf.InspectPages},
-		Config{BaseURL: env.Cfg.BaseURL, Silent: env.Silent,
+		Config{BaseURL: env.Cfg.BaseURL,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
 	// The notices subscribe to permit's events (docs/arch/events.md).
