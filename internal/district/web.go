@@ -29,12 +29,12 @@ type Handlers struct {
 
 // Routes registers the HTML and JSON routes.
 func (h *Handlers) Routes(rt *httpx.Router) {
-	rt.HandleFunc("GET /arrondissements", h.listPage)
-	rt.HandleFunc("GET /arrondissements/{code}", h.showPage)
-	rt.HandleFunc("GET /api/v1/prefectures", h.apiPrefectures)
-	rt.HandleFunc("GET /api/v1/arrondissements", h.apiArrondissements)
-	rt.HandleFunc("GET /api/v1/arrondissements/{code}", h.apiArrondissement)
-	rt.HandleFunc("GET /api/v1/windows", h.apiWindows)
+	rt.HandleErr("GET /arrondissements", h.listPage)
+	rt.HandleErr("GET /arrondissements/{code}", h.showPage)
+	rt.HandleErr("GET /api/v1/prefectures", h.apiPrefectures)
+	rt.HandleErr("GET /api/v1/arrondissements", h.apiArrondissements)
+	rt.HandleErr("GET /api/v1/arrondissements/{code}", h.apiArrondissement)
+	rt.HandleErr("GET /api/v1/windows", h.apiWindows)
 }
 
 type listData struct {
@@ -42,16 +42,14 @@ type listData struct {
 	Windows     []Window
 }
 
-func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.Store.Prefectures(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	ws, err := h.Store.Windows(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	var city []Window
 	for _, win := range ws {
@@ -60,6 +58,7 @@ func (h *Handlers) listPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Web.Render(w, r, http.StatusOK, "district/list", web.Msg("district.list.title"), listData{Prefectures: ps, Windows: city})
+	return nil
 }
 
 type showData struct {
@@ -69,22 +68,21 @@ type showData struct {
 	CityWindow     Window
 }
 
-func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
 	a, p, win, err := h.Store.Arrondissement(r.Context(), r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	ws, err := h.Store.Windows(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	d := showData{Arrondissement: a, Prefecture: p, Window: win}
 	if len(ws) > 0 && ws[0].Kind == CityWindow {
 		d.CityWindow = ws[0]
 	}
 	h.Web.Render(w, r, http.StatusOK, "district/show", web.Msg("district.show.heading", "name", a.Name.Pick(i18n.FromContext(r.Context()))), d)
+	return nil
 }
 
 type list[T any] struct {
@@ -92,22 +90,21 @@ type list[T any] struct {
 	Total int `json:"total"`
 }
 
-func (h *Handlers) apiPrefectures(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiPrefectures(w http.ResponseWriter, r *http.Request) error {
 	ps, err := h.Store.Prefectures(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Resp.JSON(w, r, http.StatusOK, list[Prefecture]{Items: ps, Total: len(ps)})
+	return nil
 }
 
 // apiArrondissements lists arrondissements, optionally those of one
 // prefecture or whose name (in any language, Arabic folded) contains q.
-func (h *Handlers) apiArrondissements(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiArrondissements(w http.ResponseWriter, r *http.Request) error {
 	as, err := h.Store.Arrondissements(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	pref, q := r.URL.Query().Get("prefecture"), r.URL.Query().Get("q")
 	out := make([]Arrondissement, 0, len(as))
@@ -117,6 +114,7 @@ func (h *Handlers) apiArrondissements(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.Resp.JSON(w, r, http.StatusOK, list[Arrondissement]{Items: out, Total: len(out)})
+	return nil
 }
 
 type arrondissementDetail struct {
@@ -125,20 +123,20 @@ type arrondissementDetail struct {
 	WindowDetail     Window     `json:"window_detail"`
 }
 
-func (h *Handlers) apiArrondissement(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiArrondissement(w http.ResponseWriter, r *http.Request) error {
 	a, p, win, err := h.Store.Arrondissement(r.Context(), r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Resp.JSON(w, r, http.StatusOK, arrondissementDetail{Arrondissement: a, PrefectureDetail: p, WindowDetail: win})
+	return nil
 }
 
-func (h *Handlers) apiWindows(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) apiWindows(w http.ResponseWriter, r *http.Request) error {
 	ws, err := h.Store.Windows(r.Context())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Resp.JSON(w, r, http.StatusOK, list[Window]{Items: ws, Total: len(ws)})
+	return nil
 }

@@ -22,7 +22,7 @@ func (h *Handlers) claimRoutes(rt *httpx.Router) {
 	rt.HandleLargeErr("POST /me/legal/claim/{kind}", MaxEvidence+64<<10, h.claimCreate)
 	rt.HandleErr("POST /me/legal/claims/{id}/decide", h.claimDecide("/me/legal"), httpx.Multiline("reason"))
 	rt.HandleErr("GET /me/legal/claims/{id}/evidence", h.claimEvidence)
-	rt.HandleFunc("GET /admin/legal-claims", h.adminClaims)
+	rt.HandleErr("GET /admin/legal-claims", h.adminClaims)
 	rt.HandleErr("POST /admin/legal-claims/{id}/decide", h.claimDecide("/admin/legal-claims"), httpx.Multiline("reason"))
 }
 
@@ -135,8 +135,7 @@ func (h *Handlers) claimDecide(back string) httpx.ErrorHandler {
 		}
 		if err != nil {
 			if back == "/admin/legal-claims" {
-				h.adminRefuse(w, r, v, err, authz.DecideLegalClaim)
-				return nil
+				return h.adminRefuse(w, r, v, err, authz.DecideLegalClaim)
 			}
 			return err
 		}
@@ -171,39 +170,40 @@ func (h *Handlers) claimEvidence(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handlers) adminClaims(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.DecideLegalClaim)
+func (h *Handlers) adminClaims(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.DecideLegalClaim)
 	if v == nil {
-		return
+		return err
 	}
 	claims, err := h.Service.PendingClaims(r.Context(), v.Actor)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/admin_claims", web.Msg("identity.claims.admin_title"), map[string]any{
 		"Claims": claims, "Done": doneMessage(r, "identity.claims", "claim_approved", "claim_refused")})
+	return nil
 }
 
-// adminAllowed returns the visitor when the policy allows act, or answers
-// the request and returns nil.
-func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act authz.Action) *Visitor {
+// adminAllowed returns the visitor when the policy allows act, or nil and
+// the refusal to answer — nil and no error when it sent the visitor to
+// sign in or showed the second-factor page.
+func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act authz.Action) (*Visitor, error) {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	if err := authz.Check(v.Actor, act, authz.Resource{}); err != nil {
-		h.adminRefuse(w, r, v, err, act)
-		return nil
+		return nil, h.adminRefuse(w, r, v, err, act)
 	}
-	return v
+	return v, nil
 }
 
 // adminRefuse answers a refusal of the back office's claims page. When the
 // policy would allow one of acts once the session passed the second
-// factor, the page explains that and leads to the security page; any other
-// refusal takes the one error path.
-func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visitor, err error, acts ...authz.Action) {
+// factor, the page explains that and leads to the security page (and
+// adminRefuse returns nil); any other refusal is returned, for the one
+// error path.
+func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visitor, err error, acts ...authz.Action) error {
 	if !v.Actor.MFA {
 		with := v.Actor
 		with.MFA = true
@@ -213,9 +213,9 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visito
 					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
 				h.Web.Render(w, r, http.StatusForbidden, "identity/admin_mfa", web.Msg("admin.mfa.title"),
 					map[string]any{"TOTP": v.Person.TOTPEnabledAt != nil})
-				return
+				return nil
 			}
 		}
 	}
-	h.Resp.Error(w, r, err)
+	return err
 }

@@ -51,7 +51,10 @@ type Middleware struct {
 	TrustProxy bool
 }
 
-// Wrap returns next behind the middleware.
+// Wrap returns next behind the middleware. Unlike a handler, it answers
+// its refusals with Resp.Error itself: it either refuses before next runs
+// or hands the untouched ResponseWriter to next, which an ErrorHandler
+// adapter around both would wrap for every request of the site.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

@@ -147,35 +147,33 @@ func (h *Handlers) OIDCRoutes(rt *httpx.Router, o *OIDC) {
 		return
 	}
 	h.oidc = o
-	rt.HandleFunc("GET /signin/oidc", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleErr("GET /signin/oidc", func(w http.ResponseWriter, r *http.Request) error {
 		c, err := o.get(r.Context())
 		if err != nil {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		c.Begin(w, r, localPath(r.URL.Query().Get("next")))
+		return nil
 	})
-	rt.HandleFunc("GET /signin/oidc/callback", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleErr("GET /signin/oidc/callback", func(w http.ResponseWriter, r *http.Request) error {
 		c, err := o.get(r.Context())
 		if err != nil {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		id, next, err := c.Finish(w, r)
 		if err != nil {
-			h.formErr(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
-			return
+			return h.formError(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
 		}
 		res, err := h.Service.SignInOIDC(r.Context(), id, string(i18n.FromContext(r.Context())), r.UserAgent())
 		if err != nil {
-			h.formErr(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
-			return
+			return h.formError(w, r, "verify_failed", "identity.verify_failed.title", Form{}, nil, err)
 		}
 		h.MW.SetSession(w, r, res.Token)
 		if res.NeedsMFA {
 			http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(localPath(next)), http.StatusSeeOther)
-			return
+			return nil
 		}
 		http.Redirect(w, r, localPath(next), http.StatusSeeOther)
+		return nil
 	})
 }

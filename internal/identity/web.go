@@ -103,13 +103,6 @@ func (h *Handlers) page(name, title string) http.HandlerFunc {
 	}
 }
 
-// formErr is formError for handlers that answer errors themselves.
-func (h *Handlers) formErr(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) {
-	if err := h.formError(w, r, page, title, f, data, err); err != nil {
-		h.Resp.Error(w, r, err)
-	}
-}
-
 // formError renders page with err explained: on its field when it names
 // one, above the form otherwise. Errors other than the user's own
 // (internal) are returned for the one error path.

@@ -100,38 +100,39 @@ func (h *Handlers) message(r *http.Request, err error) string {
 // security page. The service decides each use case again, with the person
 // concerned.
 func (h *Handlers) Routes(rt *httpx.Router) {
-	rt.HandleFunc("GET /admin", h.adminHome)
-	rt.HandleFunc("GET /admin/staff", h.adminStaff)
-	rt.HandleFunc("POST /admin/staff/grants", h.adminGrant)
-	rt.HandleFunc("POST /admin/staff/grants/{id}/revoke", h.adminRevoke)
-	rt.HandleFunc("GET /admin/organisations", h.adminOrgs)
-	rt.HandleFunc("POST /admin/organisations", h.adminCreateOrg)
-	rt.HandleFunc("GET /admin/organisations/{code}", h.adminOrg)
-	rt.HandleFunc("POST /admin/organisations/{code}", h.adminRenameOrg)
-	rt.HandleFunc("GET /admin/professionals", h.adminProfessionals)
-	rt.HandleFunc("POST /admin/professionals/{id}/verify", h.adminVerify)
-	rt.HandleFunc("POST /admin/professionals/{id}/reject", h.adminReject, httpx.Multiline("reason"))
-	rt.HandleFunc("GET /admin/audit", h.adminAudit)
+	rt.HandleErr("GET /admin", h.adminHome)
+	rt.HandleErr("GET /admin/staff", h.adminStaff)
+	rt.HandleErr("POST /admin/staff/grants", h.adminGrant)
+	rt.HandleErr("POST /admin/staff/grants/{id}/revoke", h.adminRevoke)
+	rt.HandleErr("GET /admin/organisations", h.adminOrgs)
+	rt.HandleErr("POST /admin/organisations", h.adminCreateOrg)
+	rt.HandleErr("GET /admin/organisations/{code}", h.adminOrg)
+	rt.HandleErr("POST /admin/organisations/{code}", h.adminRenameOrg)
+	rt.HandleErr("GET /admin/professionals", h.adminProfessionals)
+	rt.HandleErr("POST /admin/professionals/{id}/verify", h.adminVerify)
+	rt.HandleErr("POST /admin/professionals/{id}/reject", h.adminReject, httpx.Multiline("reason"))
+	rt.HandleErr("GET /admin/audit", h.adminAudit)
 }
 
-// adminAllowed returns the visitor when the policy allows act, or answers
-// the request and returns nil.
-func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act authz.Action) *visitor {
+// adminAllowed returns the visitor when the policy allows act, or nil and
+// the refusal to answer — nil and no error when it sent the visitor to
+// sign in or showed the second-factor page.
+func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act authz.Action) (*visitor, error) {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return nil
+		return nil, nil
 	}
 	if err := authz.Check(v.Actor, act, authz.Resource{}); err != nil {
-		h.adminRefuse(w, r, v, err, act)
-		return nil
+		return nil, h.adminRefuse(w, r, v, err, act)
 	}
-	return v
+	return v, nil
 }
 
 // adminRefuse answers a refusal. When the policy would allow one of acts
 // once the session passed the second factor, the page explains that and
-// leads to the security page; any other refusal takes the one error path.
-func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *visitor, err error, acts ...authz.Action) {
+// leads to the security page (and adminRefuse returns nil); any other
+// refusal is returned, for the one error path.
+func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *visitor, err error, acts ...authz.Action) error {
 	if !v.Actor.MFA {
 		with := v.Actor
 		with.MFA = true
@@ -141,11 +142,11 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *visito
 					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
 				h.Web.Render(w, r, http.StatusForbidden, "staff/mfa", web.Msg("admin.mfa.title"),
 					map[string]any{"TOTP": v.TOTP})
-				return
+				return nil
 			}
 		}
 	}
-	h.Resp.Error(w, r, err)
+	return err
 }
 
 // adminForm turns a refusal of the user's input into a form to show again
@@ -172,51 +173,46 @@ func done(r *http.Request, known ...string) string {
 	return ""
 }
 
-func (h *Handlers) adminHome(w http.ResponseWriter, r *http.Request) {
+func (h *Handlers) adminHome(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
-		return
+		return nil
 	}
 	errStaff := authz.Check(v.Actor, authz.ManageStaff, authz.Resource{})
 	errAudit := authz.Check(v.Actor, authz.ReadAudit, authz.Resource{})
 	if errStaff != nil && errAudit != nil {
-		h.adminRefuse(w, r, v, errStaff, authz.ManageStaff, authz.ReadAudit)
-		return
+		return h.adminRefuse(w, r, v, errStaff, authz.ManageStaff, authz.ReadAudit)
 	}
 	data := map[string]any{"Manage": errStaff == nil, "Audit": errAudit == nil}
 	if errStaff == nil {
 		c, err := h.Service.Counts(r.Context(), v.op())
 		if err != nil {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		data["Counts"] = c
 	}
 	h.Web.Render(w, r, http.StatusOK, "staff/home", web.Msg("admin.title"), data)
+	return nil
 }
 
 // staffPage renders the staff list with the grant form.
-func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) {
+func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) error {
 	ctx := r.Context()
 	staff, err := h.Service.Staff(ctx, v.op())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	orgs, err := h.Service.Organisations(ctx, v.op())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	arrs, err := h.Service.Places().Arrondissements(ctx)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	wins, err := h.Service.Places().Windows(ctx)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	orgNames, arrNames, winNames := map[string]Names{}, map[string]Names{}, map[string]Names{}
 	orgArr := map[string]string{} // an arrondissement's organisation: its staff's scope goes without saying
@@ -233,18 +229,21 @@ func (h *Handlers) staffPage(w http.ResponseWriter, r *http.Request, v *visitor,
 		"Staff": staff, "Orgs": orgs, "Roles": authz.Roles, "Arrondissements": arrs, "Windows": wins,
 		"OrgNames": orgNames, "OrgArr": orgArr, "ArrNames": arrNames, "WinNames": winNames, "Form": f,
 		"Done": done(r, "granted", "revoked")})
+	return nil
 }
 
-func (h *Handlers) adminStaff(w http.ResponseWriter, r *http.Request) {
-	if v := h.adminAllowed(w, r, authz.ManageStaff); v != nil {
-		h.staffPage(w, r, v, http.StatusOK, Form{})
-	}
-}
-
-func (h *Handlers) adminGrant(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ManageStaff)
+func (h *Handlers) adminStaff(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageStaff)
 	if v == nil {
-		return
+		return err
+	}
+	return h.staffPage(w, r, v, http.StatusOK, Form{})
+}
+
+func (h *Handlers) adminGrant(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageStaff)
+	if v == nil {
+		return err
 	}
 	ctx := r.Context()
 	f := Form{Values: url.Values{}}
@@ -253,53 +252,48 @@ func (h *Handlers) adminGrant(w http.ResponseWriter, r *http.Request) {
 	}
 	// No one grants themselves a role (separation of duties): the service
 	// asks the policy with the person as involved.
-	_, err := h.Service.GrantByEmail(ctx, v.op(), r.PostFormValue("email"), GrantSpec{Role: authz.Role(r.PostFormValue("role")),
+	_, err = h.Service.GrantByEmail(ctx, v.op(), r.PostFormValue("email"), GrantSpec{Role: authz.Role(r.PostFormValue("role")),
 		Org: r.PostFormValue("org"), Arrondissement: r.PostFormValue("arrondissement"), Window: r.PostFormValue("window")})
 	if err != nil {
 		if ff, status, ok := h.adminForm(r, f, err); ok {
-			h.staffPage(w, r, v, status, ff)
-			return
+			return h.staffPage(w, r, v, status, ff)
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/staff?done=granted", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) adminRevoke(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ManageStaff)
+func (h *Handlers) adminRevoke(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageStaff)
 	if v == nil {
-		return
+		return err
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		h.Resp.Error(w, r, errs.E(errs.NotFound, "admin.error.grant_unknown"))
-		return
+		return errs.E(errs.NotFound, "admin.error.grant_unknown")
 	}
 	if _, err := h.Service.RevokeGrant(r.Context(), v.op(), id); err != nil {
 		if errs.Is(err, errs.Conflict) {
 			f, status, _ := h.adminForm(r, Form{}, err)
-			h.staffPage(w, r, v, status, f)
-			return
+			return h.staffPage(w, r, v, status, f)
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/staff?done=revoked", http.StatusSeeOther)
+	return nil
 }
 
 // orgsPage renders the organisations with the creation form.
-func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) {
+func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) error {
 	ctx := r.Context()
 	orgs, err := h.Service.Organisations(ctx, v.op())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	arrs, err := h.Service.Places().Arrondissements(ctx)
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	arrNames := map[string]Names{}
 	for _, a := range arrs {
@@ -308,18 +302,21 @@ func (h *Handlers) orgsPage(w http.ResponseWriter, r *http.Request, v *visitor, 
 	h.Web.Render(w, r, status, "staff/orgs", web.Msg("admin.orgs.title"), map[string]any{
 		"Orgs": orgs, "Kinds": OrgKinds, "Arrondissements": arrs, "ArrNames": arrNames, "Form": f,
 		"Done": done(r, "created", "renamed")})
+	return nil
 }
 
-func (h *Handlers) adminOrgs(w http.ResponseWriter, r *http.Request) {
-	if v := h.adminAllowed(w, r, authz.ManageOrgs); v != nil {
-		h.orgsPage(w, r, v, http.StatusOK, Form{})
-	}
-}
-
-func (h *Handlers) adminCreateOrg(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ManageOrgs)
+func (h *Handlers) adminOrgs(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageOrgs)
 	if v == nil {
-		return
+		return err
+	}
+	return h.orgsPage(w, r, v, http.StatusOK, Form{})
+}
+
+func (h *Handlers) adminCreateOrg(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageOrgs)
+	if v == nil {
+		return err
 	}
 	f := Form{Values: url.Values{}}
 	for _, k := range []string{"code", "kind", "arrondissement", "name_ar", "name_fr", "name_en"} {
@@ -329,42 +326,40 @@ func (h *Handlers) adminCreateOrg(w http.ResponseWriter, r *http.Request) {
 		Name: Names{AR: f.Get("name_ar"), FR: f.Get("name_fr"), EN: f.Get("name_en")}}
 	if _, err := h.Service.CreateOrganisation(r.Context(), v.op(), o); err != nil {
 		if ff, status, ok := h.adminForm(r, f, err); ok {
-			h.orgsPage(w, r, v, status, ff)
-			return
+			return h.orgsPage(w, r, v, status, ff)
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/organisations?done=created", http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handlers) orgPage(w http.ResponseWriter, r *http.Request, status int, o Organisation, f Form) {
 	h.Web.Render(w, r, status, "staff/org", web.Msg("admin.org.title"), map[string]any{"Org": o, "Form": f})
 }
 
-func (h *Handlers) adminOrg(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ManageOrgs)
+func (h *Handlers) adminOrg(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageOrgs)
 	if v == nil {
-		return
+		return err
 	}
 	o, err := h.Service.Organisation(r.Context(), v.op(), r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.orgPage(w, r, http.StatusOK, o, Form{Values: url.Values{"name_ar": {o.Name.AR}, "name_fr": {o.Name.FR}, "name_en": {o.Name.EN}}})
+	return nil
 }
 
-func (h *Handlers) adminRenameOrg(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ManageOrgs)
+func (h *Handlers) adminRenameOrg(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ManageOrgs)
 	if v == nil {
-		return
+		return err
 	}
 	ctx := r.Context()
 	o, err := h.Service.Organisation(ctx, v.op(), r.PathValue("code"))
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	f := Form{Values: url.Values{}}
 	for _, k := range []string{"name_ar", "name_fr", "name_en"} {
@@ -373,28 +368,30 @@ func (h *Handlers) adminRenameOrg(w http.ResponseWriter, r *http.Request) {
 	if err := h.Service.RenameOrganisation(ctx, v.op(), o.Code, Names{AR: f.Get("name_ar"), FR: f.Get("name_fr"), EN: f.Get("name_en")}); err != nil {
 		if ff, status, ok := h.adminForm(r, f, err); ok {
 			h.orgPage(w, r, status, o, ff)
-			return
+			return nil
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/organisations?done=renamed", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) professionalsPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) {
+func (h *Handlers) professionalsPage(w http.ResponseWriter, r *http.Request, v *visitor, status int, f Form) error {
 	list, err := h.Service.PendingProfessionals(r.Context(), v.op())
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	h.Web.Render(w, r, status, "staff/professionals", web.Msg("admin.professionals.title"),
 		map[string]any{"Pending": list, "Form": f, "Done": done(r, "verified", "rejected")})
+	return nil
 }
 
-func (h *Handlers) adminProfessionals(w http.ResponseWriter, r *http.Request) {
-	if v := h.adminAllowed(w, r, authz.VerifyProfessional); v != nil {
-		h.professionalsPage(w, r, v, http.StatusOK, Form{})
+func (h *Handlers) adminProfessionals(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.VerifyProfessional)
+	if v == nil {
+		return err
 	}
+	return h.professionalsPage(w, r, v, http.StatusOK, Form{})
 }
 
 // declarationID reads the person whose declaration a form acts on.
@@ -406,10 +403,10 @@ func declarationID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (h *Handlers) adminVerify(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.VerifyProfessional)
+func (h *Handlers) adminVerify(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.VerifyProfessional)
 	if v == nil {
-		return
+		return err
 	}
 	id, err := declarationID(r)
 	// No one rules on their own declaration: the service asks the policy
@@ -418,16 +415,16 @@ func (h *Handlers) adminVerify(w http.ResponseWriter, r *http.Request) {
 		err = h.Service.VerifyProfessional(r.Context(), v.op(), id)
 	}
 	if err != nil {
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/professionals?done=verified", http.StatusSeeOther)
+	return nil
 }
 
-func (h *Handlers) adminReject(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.VerifyProfessional)
+func (h *Handlers) adminReject(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.VerifyProfessional)
 	if v == nil {
-		return
+		return err
 	}
 	id, err := declarationID(r)
 	// No one rules on their own declaration: the service asks the policy
@@ -438,22 +435,21 @@ func (h *Handlers) adminReject(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f := Form{Values: url.Values{"person": {r.PathValue("id")}, "reason": {r.PostFormValue("reason")}}}
 		if ff, status, ok := h.adminForm(r, f, err); ok && errs.Is(err, errs.Invalid) {
-			h.professionalsPage(w, r, v, status, ff)
-			return
+			return h.professionalsPage(w, r, v, status, ff)
 		}
-		h.Resp.Error(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/admin/professionals?done=rejected", http.StatusSeeOther)
+	return nil
 }
 
 // auditPageSize is how many records the audit viewer shows at once.
 const auditPageSize = 50
 
-func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
-	v := h.adminAllowed(w, r, authz.ReadAudit)
+func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.adminAllowed(w, r, authz.ReadAudit)
 	if v == nil {
-		return
+		return err
 	}
 	q := r.URL.Query()
 	f := Form{Values: url.Values{}}
@@ -467,8 +463,7 @@ func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ff, st, ok := h.adminForm(r, f, err)
 		if !ok || errs.Is(err, errs.Forbidden) || errs.Is(err, errs.NotFound) || errs.Is(err, errs.Unauthenticated) {
-			h.Resp.Error(w, r, err)
-			return
+			return err
 		}
 		f, status = ff, st
 	}
@@ -487,4 +482,5 @@ func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) {
 	h.Web.Render(w, r, status, "staff/audit", web.Msg("admin.audit.title"), map[string]any{
 		"Records": records, "Report": page.Report, "Form": f, "Older": older, "Filtered": before > 0 ||
 			f.Get("object_type") != "" || f.Get("object_id") != "" || f.Get("actor") != ""})
+	return nil
 }
