@@ -27,8 +27,15 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/password"
+	"madina/internal/platform/password/passwordtest"
 	"madina/internal/platform/web"
 )
+
+// testOptions build the application with a cheap password hasher: the
+// production parameters cost about 100 ms of a core per hash and are
+// checked by TestProductionHasherParams.
+var testOptions = Options{Hasher: passwordtest.Hasher()}
 
 // newTestApp builds the real application on a fresh database of engine e.
 func newTestApp(t testing.TB, e db.Engine) *App {
@@ -37,7 +44,7 @@ func newTestApp(t testing.TB, e db.Engine) *App {
 	if e == db.SQLite {
 		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
 	}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -67,6 +74,35 @@ func do(t *testing.T, h http.Handler, method, target string, body io.Reader, hdr
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return resp{code: w.Code, h: w.Header(), body: w.Body.String()}
+}
+
+// TestProductionHasherParams checks that the application built without
+// options hashes passwords with the production parameters, the ones
+// documented in docs/PERFORMANCE.md ("Sign-in: argon2id") and
+// docs/ARCHITECTURE.md: argon2id, m = 64 MiB, t = 2, p = 1, 16-byte salt,
+// 32-byte key. Every other test uses passwordtest's cheap ones.
+func TestProductionHasherParams(t *testing.T) {
+	t.Parallel()
+	cfg := config.Config{DataDir: t.TempDir(), Workers: 1}
+	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	documented := password.Params{Memory: 64 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	if got := a.env.Hasher.Params(); got != documented || password.DefaultParams != documented {
+		t.Fatalf("production hasher %+v, DefaultParams %+v; documented %+v", got, password.DefaultParams, documented)
+	}
+	phc, err := a.env.Hasher.Hash(context.Background(), "une phrase assez longue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(phc, "$argon2id$v=19$m=65536,t=2,p=1$") {
+		t.Fatalf("production hash %q", phc)
+	}
+	if passwordtest.Params == documented {
+		t.Fatal("the test parameters are the production ones")
+	}
 }
 
 func TestMessageCataloguesAreComplete(t *testing.T) {
@@ -265,7 +301,7 @@ func newTestAppWith(t testing.TB, mod func(*config.Config)) *App {
 	t.Helper()
 	cfg := config.Config{DataDir: t.TempDir(), Workers: 1}
 	mod(&cfg)
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

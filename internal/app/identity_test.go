@@ -113,7 +113,7 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 		if d.Engine == db.SQLite {
 			cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
 		}
-		a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+		a, err := NewWith(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), testOptions)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,7 +37,7 @@ func textApp(tb testing.TB, e db.Engine) (*App, string) {
 	if e == db.SQLite {
 		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
 	}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
