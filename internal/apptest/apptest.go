@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,15 @@ func Do(t testing.TB, h http.Handler, method, target string, body io.Reader, hdr
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return Resp{Code: w.Code, Header: w.Header(), Body: w.Body.String()}
+}
+
+// Grep returns the lines of s that contain sub, for short failure messages.
+func Grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
