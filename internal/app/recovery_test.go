@@ -238,6 +238,7 @@ func tokenOfLink(t *testing.T, link string) string {
 // yet the e-mail and SMS carry working ones; a password reset ends the
 // sessions and revokes the personal API tokens.
 func TestRecoveryClosesEveryDoor(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		m := newMailApp(t, d.Engine)
 		b := newBrowser(t, m.srv)

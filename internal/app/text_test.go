@@ -92,6 +92,7 @@ func problemOf(t *testing.T, body string) httpx.Problem {
 // nothing is stored, invisible marks at the ends are dropped and a
 // description keeps its lines.
 func TestHostileTextOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a, token := textApp(t, d.Engine)
 		srv := httptest.NewServer(a.Handler)
