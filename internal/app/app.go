@@ -280,6 +280,9 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	return a, nil
 }
 
+// OpenAPI is the API document the application serves.
+func (a *App) OpenAPI() []byte { return a.openapi }
+
 // LoadReference saves a city's territorial reference and adds the
 // organisations its arrondissements and prefectures need (staff belong to
 // them). It reports whether the reference changed.

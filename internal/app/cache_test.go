@@ -35,6 +35,7 @@ func scrape(t *testing.T, h http.Handler) resp {
 // through a token) leaves with Cache-Control: private, no-store, whatever
 // its handler set; public pages keep their caching and carry nobody's data.
 func TestPersonalAnswersAreNeverStored(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newFilesApp(t, d.Engine)
 		srv := httptest.NewServer(a.Handler)
@@ -147,6 +148,7 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 // /metrics on the main address answers this machine's scraper only, unless
 // the operator makes it public.
 func TestMetricsAreNotPublicByDefault(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t, db.SQLite)
 	if r := scrape(t, a.Handler); r.code != 200 || !strings.Contains(r.body, "go_goroutines") {
 		t.Fatalf("loopback scrape: %d", r.code)

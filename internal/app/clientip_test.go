@@ -19,6 +19,7 @@ import (
 // the per-address limits of sign-in and public tracking; another client
 // behind the same proxy does not.
 func TestForwardedAddressCannotDodgeRateLimits(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestAppWith(t, func(c *config.Config) {
 			c.DatabaseURL = dbtest.URL(t, d.Engine)

@@ -49,6 +49,7 @@ func enrolAgent(t *testing.T, a *App, email, org, window string) int64 {
 // explanation; their queue shows the file marked, their page offers no
 // window action; a colleague of the same window handles it.
 func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newFilesApp(t, d.Engine)
 		ctx := context.Background()
@@ -170,6 +171,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 // professional declaration, nor grant themselves a role; another
 // administrator can.
 func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestApp(t, d.Engine)
 		ctx := context.Background()

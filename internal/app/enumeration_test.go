@@ -35,6 +35,7 @@ func sameAnswer(t *testing.T, what, existing, unknown string) {
 // (or a CIN) exists: each answers alike for an existing account and an
 // unknown one, and the owner of the existing account is told by e-mail.
 func TestNoEnumeration(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		m := newMailApp(t, d.Engine)
 		ctx := context.Background()

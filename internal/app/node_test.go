@@ -18,6 +18,7 @@ import (
 // at once the job its previous process was running when it died, instead
 // of waiting for the lease.
 func TestRestartedNodeTakesBackItsJobs(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		dir, url := t.TempDir(), dbtest.URL(t, d.Engine)

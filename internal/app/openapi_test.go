@@ -19,6 +19,7 @@ type openapiDoc struct {
 // TestOpenAPIMatchesRoutes fails when a route under /api/v1 is missing from
 // the document or the document lists an operation no handler serves.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t, db.SQLite)
 	r := do(t, a.Handler, "GET", "/api/v1/openapi.json", nil)
 	if r.code != 200 {

@@ -119,6 +119,7 @@ func (c apiRacer) do(method, path, ctype string, body []byte) raceResult {
 // language, that someone changed the file meanwhile (409), never a 500; the
 // data is right afterwards and no upload leaves an unreferenced blob.
 func TestRacesOnOneFileAnswerClearly(t *testing.T) {
+	t.Parallel()
 	const racers = 50
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		// The quota of versions is not what races here: room for every racer.

@@ -56,7 +56,7 @@ func newMailApp(t *testing.T, e db.Engine) *mailApp {
 	}
 	cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: port, TLS: "none", From: "no-reply@casablanca.ma"}
 	cfg.SMS = config.SMS{URL: gw.URL}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +238,7 @@ func tokenOfLink(t *testing.T, link string) string {
 // yet the e-mail and SMS carry working ones; a password reset ends the
 // sessions and revokes the personal API tokens.
 func TestRecoveryClosesEveryDoor(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		m := newMailApp(t, d.Engine)
 		b := newBrowser(t, m.srv)

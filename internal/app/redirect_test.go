@@ -28,6 +28,7 @@ var openRedirectLinks = []string{
 // No link to Madina sends a browser to another site: neither ?next= on
 // sign-in (signed in already, or signing in) nor the language switch.
 func TestRedirectsStayOnTheSite(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newFilesApp(t, d.Engine)
 		srv := httptest.NewServer(a.Handler)

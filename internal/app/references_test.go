@@ -25,6 +25,7 @@ import (
 // architect, an engineer named as the architect or an architect without a
 // mandate are refused with a message on the field, never a 500.
 func TestPartiesNameOnlyMandatedProfessionals(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestApp(t, d.Engine)
 		ctx := context.Background()
@@ -115,6 +116,7 @@ func fileRef(t *testing.T, a *App, id int64) string {
 // or someone else's object, to every form and API that takes one: each is
 // a 4xx, never a 500 and never a write.
 func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestApp(t, d.Engine)
 		ctx := context.Background()

@@ -37,7 +37,7 @@ func textApp(tb testing.TB, e db.Engine) (*App, string) {
 	if e == db.SQLite {
 		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
 	}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -92,6 +92,7 @@ func problemOf(t *testing.T, body string) httpx.Problem {
 // nothing is stored, invisible marks at the ends are dropped and a
 // description keeps its lines.
 func TestHostileTextOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a, token := textApp(t, d.Engine)
 		srv := httptest.NewServer(a.Handler)

@@ -67,6 +67,7 @@ func throttled(b []byte, pieces int, pause time.Duration, stallAfter int, stall 
 // timeout as long as bytes keep coming; a line that stalls past the idle
 // timeout gets a 408 logged as a warning, and nothing is stored.
 func TestSlowUploadsAreNotCut(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newFilesApp(t, d.Engine)
 		logs := &lockedBuffer{}

@@ -1,13 +1,10 @@
-package app
+package permit_test
 
 import (
 	"bytes"
 	"context"
 	"html"
-	"image"
-	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,98 +14,27 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/permit"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
-	"madina/internal/platform/pdf"
 )
-
-// tinyPDF is a one-page PDF from Madina's own writer; note makes each
-// one's bytes different.
-func tinyPDF(note string) []byte {
-	d := pdf.New(pdf.Options{})
-	d.Text(72, 72, 12, false, note)
-	var b bytes.Buffer
-	if _, err := d.WriteTo(&b); err != nil {
-		panic(err)
-	}
-	return b.Bytes()
-}
-
-// tinyPNG is a real PNG image.
-func tinyPNG() []byte {
-	var b bytes.Buffer
-	_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 2, 2)))
-	return b.Bytes()
-}
 
 var (
-	uploadActionRE = regexp.MustCompile(`action="(/files/\d+/documents\?csrf_token=[^"]+)"`)
-	versionRE      = regexp.MustCompile(`name="version" value="(\d+)"`)
-	slotRE         = regexp.MustCompile(`name="start" value="([^"]+)"`)
-	fileIDRE       = regexp.MustCompile(`^/files/(\d+)\?done=created$`)
-	numberRE       = regexp.MustCompile(`MAARIF-20\d\d-\d{5}`)
+	slotRE   = regexp.MustCompile(`name="start" value="([^"]+)"`)
+	fileIDRE = regexp.MustCompile(`^/files/(\d+)\?done=created$`)
+	numberRE = regexp.MustCompile(`MAARIF-20\d\d-\d{5}`)
 )
-
-// upload posts a document the way the item's form on page does: the item
-// field first, then the file, with the CSRF token in the address.
-func (b *browser) upload(page, item, name string, content []byte) (int, string, http.Header) {
-	b.t.Helper()
-	_, body, _ := b.get(page)
-	m := uploadActionRE.FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("no upload form on %s", page)
-	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	_ = mw.WriteField("item", item)
-	fw, _ := mw.CreateFormFile("file", name)
-	_, _ = fw.Write(content)
-	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, b.url+html.UnescapeString(m[1]), &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(out), res.Header
-}
-
-// version reads the file version the page's forms carry.
-func (b *browser) version(page string) string {
-	b.t.Helper()
-	_, body, _ := b.get(page)
-	m := versionRE.FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("no version on %s", page)
-	}
-	return m[1]
-}
-
-// act posts an action form of page with the file's current version.
-func (b *browser) act(page, path string, form url.Values) (int, string, http.Header) {
-	b.t.Helper()
-	form.Set("version", b.version(page))
-	return b.post(page, path, form)
-}
 
 // newFilesApp is the real application on a fresh database of engine e,
 // with a public address (appointment invitations carry links).
-func newFilesApp(t *testing.T, e db.Engine) *App {
+func newFilesApp(t *testing.T, e db.Engine) *app.App {
 	t.Helper()
-	return newTestAppWith(t, func(c *config.Config) {
-		c.DatabaseURL = dbtest.URL(t, e)
-		if e == db.SQLite {
-			c.DatabaseURL = "sqlite:" + c.DatabaseURL
-		}
-		c.BaseURL = "http://madina.test"
-	})
+	return apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
 }
 
 func wantStatus(t *testing.T, what string, code, want int, h http.Header) {
@@ -119,8 +45,9 @@ func wantStatus(t *testing.T, what string, code, want int, h http.Header) {
 }
 
 func TestFilesOverHTTP(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := newFilesApp(t, e)
 		ctx := context.Background()
 		if err := a.LoadDemo(ctx, io.Discard); err != nil {
 			t.Fatal(err)
@@ -129,37 +56,37 @@ func TestFilesOverHTTP(t *testing.T) {
 		defer srv.Close()
 
 		// Signed-out visitors are sent to sign in and back.
-		anon := newBrowser(t, srv)
-		if code, _, h := anon.get("/files"); code != http.StatusSeeOther || h.Get("Location") != "/signin?next=%2Ffiles" {
+		anon := apptest.NewBrowser(t, srv.URL)
+		if code, _, h := anon.Get("/files"); code != http.StatusSeeOther || h.Get("Location") != "/signin?next=%2Ffiles" {
 			t.Fatalf("anonymous /files: %d %s", code, h.Get("Location"))
 		}
 
-		owner := newBrowser(t, srv)
-		owner.signIn("fatima.benali@example.ma", false)
-		owner.setLang(i18n.FR)
-		if code, body, _ := owner.get("/files"); code != http.StatusOK || !strings.Contains(body, "Vous n’avez encore aucun dossier") ||
+		owner := apptest.NewBrowser(t, srv.URL)
+		owner.SignIn("fatima.benali@example.ma", false)
+		owner.SetLang(i18n.FR)
+		if code, body, _ := owner.Get("/files"); code != http.StatusOK || !strings.Contains(body, "Vous n’avez encore aucun dossier") ||
 			!strings.Contains(body, `href="/files/new"`) || !strings.Contains(body, `href="/files" aria-current="page"`) {
 			t.Fatalf("empty list: %d", code)
 		}
-		code, body, _ := owner.get("/files/new")
+		code, body, _ := owner.Get("/files/new")
 		if code != http.StatusOK || !strings.Contains(body, "Autorisation de réfection") || !strings.Contains(body, `href="/procedures/repair"`) ||
 			!strings.Contains(body, "Moi-même, ") || !strings.Contains(body, `id="family-economic"`) {
 			t.Fatalf("new file form: %d", code)
 		}
 
 		// The form says what is wrong, next to the field.
-		code, body, _ = owner.post("/files/new", "/files", url.Values{"owner": {"self"}})
+		code, body, _ = owner.Post("/files/new", "/files", url.Values{"owner": {"self"}})
 		if code != http.StatusBadRequest || !strings.Contains(body, `id="kind-error"`) || !strings.Contains(body, "Choisissez la nature de l’autorisation") {
 			t.Fatalf("no kind: %d", code)
 		}
-		code, _, h := owner.post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {"Réfection de la façade"}})
+		code, _, h := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {"Réfection de la façade"}})
 		wantStatus(t, "create", code, http.StatusSeeOther, h)
 		m := fileIDRE.FindStringSubmatch(h.Get("Location"))
 		if m == nil {
 			t.Fatalf("create went to %q", h.Get("Location"))
 		}
 		page := "/files/" + m[1]
-		code, body, _ = owner.get(h.Get("Location"))
+		code, body, _ = owner.Get(h.Get("Location"))
 		if code != http.StatusOK || !strings.Contains(body, "Dossier créé.") || !strings.Contains(body, "Brouillon") ||
 			!strings.Contains(body, "Ce qui manque avant le dépôt") || !strings.Contains(body, "Manquante") {
 			t.Fatalf("new file page: %d", code)
@@ -169,38 +96,38 @@ func TestFilesOverHTTP(t *testing.T) {
 		draft := url.Values{"title": {"Réfection de la façade"}, "address": {"12 rue Ibn Batouta"}, "arrondissement": {"maarif"},
 			"lat": {"33.5850"}, "lon": {"-7.6320"}, "field_owner_kind": {"person"},
 			"field_works_description": {"Réfection de la façade et de l’étanchéité du toit."}}
-		stale := owner.version(page)
-		code, _, h = owner.act(page, page, cloneForm(draft))
+		stale := owner.Version(page)
+		code, _, h = owner.Act(page, page, apptest.CloneForm(draft))
 		wantStatus(t, "save draft", code, http.StatusSeeOther, h)
-		changed := cloneForm(draft)
+		changed := apptest.CloneForm(draft)
 		changed.Set("address", "99 boulevard d’Anfa")
 		changed.Set("version", stale)
-		code, body, _ = owner.post(page, page, changed)
+		code, body, _ = owner.Post(page, page, changed)
 		if code != http.StatusConflict || !strings.Contains(body, "Quelqu’un a modifié ce dossier") || !strings.Contains(body, `value="12 rue Ibn Batouta"`) {
 			t.Fatalf("stale save: %d", code)
 		}
 		// An invalid value is shown at its field.
-		bad := cloneForm(draft)
+		bad := apptest.CloneForm(draft)
 		bad.Set("lat", "quarante")
-		if code, body, _ = owner.act(page, page, bad); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) ||
+		if code, body, _ = owner.Act(page, page, bad); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) ||
 			!strings.Contains(body, `value="quarante"`) {
 			t.Fatalf("bad latitude: %d", code)
 		}
 
 		// A PNG named .pdf is refused, in the page's language, at its item.
-		code, body, _ = owner.upload(page, "application", "demande.pdf", tinyPNG())
+		code, body, _ = owner.Upload(page, "application", "demande.pdf", apptest.TinyPNG())
 		if code < 400 || code >= 500 || !strings.Contains(body, "Ce type de fichier (PNG) n’est pas accepté") || !strings.Contains(body, `id="file-application-error"`) {
 			t.Fatalf("PNG as PDF: %d", code)
 		}
-		code, body, _ = owner.upload(page, "application", "demande.pdf", []byte("%PDF-1.7\nnot really a PDF\n"))
+		code, body, _ = owner.Upload(page, "application", "demande.pdf", []byte("%PDF-1.7\nnot really a PDF\n"))
 		if code != http.StatusBadRequest || !strings.Contains(body, "Ce PDF est endommagé") {
 			t.Fatalf("broken PDF: %d", code)
 		}
 		for _, item := range []string{"application", "cin", "ownership", "photos", "works_note"} {
-			code, _, h = owner.upload(page, item, item+".pdf", tinyPDF(item))
+			code, _, h = owner.Upload(page, item, item+".pdf", apptest.TinyPDF(item))
 			wantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
 		}
-		code, body, _ = owner.get(page)
+		code, body, _ = owner.Get(page)
 		if code != http.StatusOK || strings.Contains(body, "Ce qui manque avant le dépôt") || strings.Contains(body, ">Manquante<") ||
 			!strings.Contains(body, "works_note.pdf") || !strings.Contains(body, "1 page") || !strings.Contains(body, "Le dossier est complet de votre côté") {
 			t.Fatalf("complete checklist: %d", code)
@@ -209,14 +136,14 @@ func TestFilesOverHTTP(t *testing.T) {
 		if dl == nil {
 			t.Fatal("no download link")
 		}
-		if code, got, h := owner.get(dl[1]); code != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(got, "%PDF-") {
+		if code, got, h := owner.Get(dl[1]); code != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(got, "%PDF-") {
 			t.Fatalf("download: %d %s", code, h.Get("Content-Type"))
 		}
 
 		// Submit, then book a deposit slot.
-		code, _, h = owner.act(page, page+"/submit", url.Values{})
+		code, _, h = owner.Act(page, page+"/submit", url.Values{})
 		wantStatus(t, "submit", code, http.StatusSeeOther, h)
-		code, body, _ = owner.get(page)
+		code, body, _ = owner.Get(page)
 		if code != http.StatusOK || !strings.Contains(body, "Déposé, en vérification au guichet") || !strings.Contains(body, "Choisir un créneau") {
 			t.Fatalf("submitted page: %d", code)
 		}
@@ -224,90 +151,90 @@ func TestFilesOverHTTP(t *testing.T) {
 		if slot == nil {
 			t.Fatal("no slot offered")
 		}
-		code, _, h = owner.act(page, page+"/appointment", url.Values{"start": {html.UnescapeString(slot[1])}})
+		code, _, h = owner.Act(page, page+"/appointment", url.Values{"start": {html.UnescapeString(slot[1])}})
 		wantStatus(t, "book", code, http.StatusSeeOther, h)
-		if _, body, _ = owner.get(page); !strings.Contains(body, "Rendez-vous : ") || !strings.Contains(body, "Annuler le rendez-vous") ||
+		if _, body, _ = owner.Get(page); !strings.Contains(body, "Rendez-vous : ") || !strings.Contains(body, "Annuler le rendez-vous") ||
 			!strings.Contains(body, "Rendez-vous de dépôt réservé") {
 			t.Fatal("the appointment is not shown")
 		}
 
 		// An agent of another window does not see the file.
-		other := newBrowser(t, srv)
-		other.signIn("abdelkader.fassi@example.ma", true)
-		if code, _, _ := other.get(page); code != http.StatusNotFound {
+		other := apptest.NewBrowser(t, srv.URL)
+		other.SignIn("abdelkader.fassi@example.ma", true)
+		if code, _, _ := other.Get(page); code != http.StatusNotFound {
 			t.Fatalf("agent of another window: %d", code)
 		}
-		if code, _, _ := other.get("/window/maarif"); code != http.StatusNotFound && code != http.StatusForbidden {
+		if code, _, _ := other.Get("/window/maarif"); code != http.StatusNotFound && code != http.StatusForbidden {
 			t.Fatalf("another window's queue: %d", code)
 		}
 
 		// The window's agent finds it in the queue and returns it.
-		agent := newBrowser(t, srv)
-		agent.signIn("souad.chraibi@example.ma", true)
-		agent.setLang(i18n.FR)
-		if code, _, h := agent.get("/window"); code != http.StatusSeeOther || h.Get("Location") != "/window/maarif" {
+		agent := apptest.NewBrowser(t, srv.URL)
+		agent.SignIn("souad.chraibi@example.ma", true)
+		agent.SetLang(i18n.FR)
+		if code, _, h := agent.Get("/window"); code != http.StatusSeeOther || h.Get("Location") != "/window/maarif" {
 			t.Fatalf("/window: %d %s", code, h.Get("Location"))
 		}
-		code, body, _ = agent.get("/window/maarif?tab=new")
+		code, body, _ = agent.Get("/window/maarif?tab=new")
 		if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, "Fatima") ||
 			!strings.Contains(body, "Nouveaux dépôts à vérifier (1)") {
 			t.Fatalf("queue: %d", code)
 		}
 		// Looked up by a part of its reference, in lower case.
 		ref := regexp.MustCompile(`F20\d\d-[0-9A-Z]{6}`).FindString(body)
-		code, body, _ = agent.get("/window/maarif?q=" + url.QueryEscape(strings.ToLower(ref[6:])))
+		code, body, _ = agent.Get("/window/maarif?q=" + url.QueryEscape(strings.ToLower(ref[6:])))
 		if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, "Dossiers correspondant") {
 			t.Fatalf("look-up of %s: %d", ref, code)
 		}
-		if code, body, _ := agent.get("/window/maarif?q=ZZZZZZ"); code != http.StatusOK || strings.Contains(body, `href="`+page+`"`) {
+		if code, body, _ := agent.Get("/window/maarif?q=ZZZZZZ"); code != http.StatusOK || strings.Contains(body, `href="`+page+`"`) {
 			t.Fatalf("look-up of nothing: %d", code)
 		}
-		if code, _, _ := agent.get("/window/maarif?tab=nope"); code != http.StatusBadRequest {
+		if code, _, _ := agent.Get("/window/maarif?tab=nope"); code != http.StatusBadRequest {
 			t.Fatalf("unknown tab: %d", code)
 		}
-		code, body, _ = agent.act(page, page+"/return", url.Values{})
+		code, body, _ = agent.Act(page, page+"/return", url.Values{})
 		if code != http.StatusBadRequest || !strings.Contains(body, `id="return-missing-error"`) {
 			t.Fatalf("empty return: %d", code)
 		}
-		code, _, h = agent.act(page, page+"/return", url.Values{"missing": {"photos"}, "note": {"La photo de la façade est floue."}})
+		code, _, h = agent.Act(page, page+"/return", url.Values{"missing": {"photos"}, "note": {"La photo de la façade est floue."}})
 		wantStatus(t, "return", code, http.StatusSeeOther, h)
 
 		// The owner sees what the window asks for, uploads it again and resubmits.
-		code, body, _ = owner.get(page)
+		code, body, _ = owner.Get(page)
 		if code != http.StatusOK || !strings.Contains(body, "Renvoyé pour complément") || !strings.Contains(body, "Demandée par le guichet") ||
 			!strings.Contains(body, "Pièces demandées : Photos récentes du site") ||
 			!strings.Contains(body, "Note du guichet : La photo de la façade est floue.") || !strings.Contains(body, "Le guichet") {
-			t.Fatalf("returned page: %d\n%s", code, grep(body, "Pièces demandées"))
+			t.Fatalf("returned page: %d\n%s", code, apptest.Grep(body, "Pièces demandées"))
 		}
-		code, _, h = owner.upload(page, "photos", "photos-nettes.pdf", tinyPDF("photos v2"))
+		code, _, h = owner.Upload(page, "photos", "photos-nettes.pdf", apptest.TinyPDF("photos v2"))
 		wantStatus(t, "upload again", code, http.StatusSeeOther, h)
-		if _, body, _ = owner.get(page); !strings.Contains(body, "version 2") || !strings.Contains(body, "Redéposer le dossier") {
+		if _, body, _ = owner.Get(page); !strings.Contains(body, "version 2") || !strings.Contains(body, "Redéposer le dossier") {
 			t.Fatal("second version not shown")
 		}
-		code, _, h = owner.act(page, page+"/submit", url.Values{})
+		code, _, h = owner.Act(page, page+"/submit", url.Values{})
 		wantStatus(t, "resubmit", code, http.StatusSeeOther, h)
 
 		// A stale action is refused with the conflict message.
-		stale = agent.version(page)
-		code, _, h = owner.act(page, page+"/appointment/cancel", url.Values{})
+		stale = agent.Version(page)
+		code, _, h = owner.Act(page, page+"/appointment/cancel", url.Values{})
 		wantStatus(t, "cancel appointment", code, http.StatusSeeOther, h)
-		code, body, _ = agent.post(page, page+"/accept", url.Values{"version": {stale}})
+		code, body, _ = agent.Post(page, page+"/accept", url.Values{"version": {stale}})
 		if code != http.StatusConflict || !strings.Contains(body, "Quelqu’un a modifié ce dossier") {
 			t.Fatalf("stale accept: %d", code)
 		}
 
 		// The agent accepts: the file has its official number.
-		code, _, h = agent.act(page, page+"/accept", url.Values{})
+		code, _, h = agent.Act(page, page+"/accept", url.Values{})
 		wantStatus(t, "accept", code, http.StatusSeeOther, h)
-		code, body, _ = agent.get(page)
+		code, body, _ = agent.Get(page)
 		number := numberRE.FindString(body)
 		if code != http.StatusOK || number == "" || !strings.Contains(body, "Accepté (dossier complet)") {
 			t.Fatalf("accepted page: %d", code)
 		}
-		if _, body, _ = owner.get(page); !strings.Contains(body, number) || !strings.Contains(body, `href="`+page+`/receipt.pdf"`) {
+		if _, body, _ = owner.Get(page); !strings.Contains(body, number) || !strings.Contains(body, `href="`+page+`/receipt.pdf"`) {
 			t.Fatal("the owner does not see the number and the receipt")
 		}
-		if code, got, h := owner.get(page + "/receipt.pdf"); code != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(got, "%PDF-") {
+		if code, got, h := owner.Get(page + "/receipt.pdf"); code != http.StatusOK || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(got, "%PDF-") {
 			t.Fatalf("receipt: %d %s", code, h.Get("Content-Type"))
 		}
 
@@ -319,7 +246,7 @@ func TestFilesOverHTTP(t *testing.T) {
 		if !strings.Contains(body, trackCode) {
 			t.Fatal("the file page does not show the tracking code")
 		}
-		code, body, trackHeader := anon.get("/track?" + url.Values{"number": {number}, "code": {trackCode}}.Encode())
+		code, body, trackHeader := anon.Get("/track?" + url.Values{"number": {number}, "code": {trackCode}}.Encode())
 		if trackHeader.Get("Cache-Control") != httpx.CachePrivate {
 			t.Errorf("tracking result cached: %q", trackHeader.Get("Cache-Control"))
 		}
@@ -328,16 +255,16 @@ func TestFilesOverHTTP(t *testing.T) {
 			strings.Contains(body, "floue") {
 			t.Fatalf("tracking: %d", code)
 		}
-		code, body, _ = anon.get("/track?" + url.Values{"number": {number}, "code": {"WRONG234"}}.Encode())
+		code, body, _ = anon.Get("/track?" + url.Values{"number": {number}, "code": {"WRONG234"}}.Encode())
 		if code != http.StatusNotFound || !strings.Contains(body, `id="number"`) {
 			t.Fatalf("wrong code: %d", code)
 		}
-		if code, _, _ := anon.get("/track?number=" + number); code != http.StatusBadRequest {
+		if code, _, _ := anon.Get("/track?number=" + number); code != http.StatusBadRequest {
 			t.Fatalf("number without code: %d", code)
 		}
 
 		// The owner's list shows the file and its state.
-		if _, body, _ = owner.get("/files"); !strings.Contains(body, number) || !strings.Contains(body, "Accepté (dossier complet)") {
+		if _, body, _ = owner.Get("/files"); !strings.Contains(body, number) || !strings.Contains(body, "Accepté (dossier complet)") {
 			t.Fatal("the list does not show the accepted file")
 		}
 	})
@@ -346,6 +273,7 @@ func TestFilesOverHTTP(t *testing.T) {
 // TestFilePagesInEveryLanguage renders the file pages in the three
 // languages and looks for untranslated keys.
 func TestFilePagesInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	a := newFilesApp(t, db.SQLite)
 	ctx := context.Background()
 	if err := a.LoadDemo(ctx, io.Discard); err != nil {
@@ -353,18 +281,18 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 	}
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
-	owner := newBrowser(t, srv)
-	owner.signIn("fatima.benali@example.ma", false)
+	owner := apptest.NewBrowser(t, srv.URL)
+	owner.SignIn("fatima.benali@example.ma", false)
 	// A building permit needs an architect: the owner is told so on the form.
-	code, body, _ := owner.post("/files/new", "/files", url.Values{"kind": {"building"}, "owner": {"self"}})
+	code, body, _ := owner.Post("/files/new", "/files", url.Values{"kind": {"building"}, "owner": {"self"}})
 	if code != http.StatusForbidden || !strings.Contains(body, `id="kind-error"`) || !strings.Contains(body, "architecte") && !strings.Contains(body, "مهندس") {
 		t.Fatalf("building permit by its owner: %d", code)
 	}
-	_, _, h := owner.post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}})
+	_, _, h := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}})
 	page := strings.TrimSuffix(h.Get("Location"), "?done=created")
-	agent := newBrowser(t, srv)
-	agent.signIn("souad.chraibi@example.ma", true)
-	anon := newBrowser(t, srv)
+	agent := apptest.NewBrowser(t, srv.URL)
+	agent.SignIn("souad.chraibi@example.ma", true)
+	anon := apptest.NewBrowser(t, srv.URL)
 	want := map[string]map[i18n.Lang]string{
 		"/files":                 {i18n.AR: "ملفاتي", i18n.FR: "Mes dossiers", i18n.EN: "My files"},
 		"/files/new":             {i18n.AR: "صاحب المشروع", i18n.FR: "Maître d’ouvrage", i18n.EN: "Project owner"},
@@ -382,15 +310,15 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 			b = anon
 		}
 		for _, l := range i18n.Langs {
-			b.setLang(l)
-			code, body, _ := b.get(path)
+			b.SetLang(l)
+			code, body, _ := b.Get(path)
 			if code != http.StatusOK && !(strings.Contains(path, "number=") && code == http.StatusNotFound) {
 				t.Errorf("%s in %s: %d", path, l, code)
 			}
 			if !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) || !strings.Contains(body, texts[l]) {
 				t.Errorf("%s in %s: wrong language or missing %q", path, l, texts[l])
 			}
-			if ks := untranslated(a); len(ks) > 0 {
+			if ks := apptest.Untranslated(a); len(ks) > 0 {
 				t.Errorf("%s in %s: keys without a text %q", path, l, ks)
 			}
 			if regexp.MustCompile(`<script>|style="|<style`).MatchString(body) {
@@ -404,8 +332,9 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 // officer asks for a document; the applicant sees what is asked, uploads it
 // and answers; the file is back under review.
 func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := newFilesApp(t, e)
 		ctx := context.Background()
 		if err := a.LoadDemo(ctx, io.Discard); err != nil {
 			t.Fatal(err)
@@ -428,7 +357,7 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 		}
 		v, _ := a.Permit.View(ctx, owner, f.ID)
 		for _, item := range v.Missing {
-			if _, err := a.Permit.AddDocument(ctx, owner, f.ID, item, item+".pdf", bytes.NewReader(tinyPDF(item))); err != nil {
+			if _, err := a.Permit.AddDocument(ctx, owner, f.ID, item, item+".pdf", bytes.NewReader(apptest.TinyPDF(item))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -442,29 +371,29 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 		defer srv.Close()
 		page := "/files/" + strconv.FormatInt(f.ID, 10)
 
-		agent := newBrowser(t, srv)
-		agent.signIn("souad.chraibi@example.ma", true)
-		agent.setLang(i18n.FR)
-		code, body, h := agent.act(page, page+"/ask", url.Values{"missing": {"premises_sketch"}, "note": {"Il manque le croquis du local."}})
+		agent := apptest.NewBrowser(t, srv.URL)
+		agent.SignIn("souad.chraibi@example.ma", true)
+		agent.SetLang(i18n.FR)
+		code, body, h := agent.Act(page, page+"/ask", url.Values{"missing": {"premises_sketch"}, "note": {"Il manque le croquis du local."}})
 		wantStatus(t, "ask", code, http.StatusSeeOther, h)
-		if _, body, _ = agent.get(page); !strings.Contains(body, "Compléments demandés au demandeur") || strings.Contains(body, page+"/ask") {
-			t.Fatalf("agent's page after asking:\n%s", grep(body, "<h1"))
+		if _, body, _ = agent.Get(page); !strings.Contains(body, "Compléments demandés au demandeur") || strings.Contains(body, page+"/ask") {
+			t.Fatalf("agent's page after asking:\n%s", apptest.Grep(body, "<h1"))
 		}
 
-		applicant := newBrowser(t, srv)
-		applicant.signIn("youssef.elamrani@example.ma", false)
-		applicant.setLang(i18n.AR)
-		if _, body, _ = applicant.get(page); !strings.Contains(body, page+"/answer") || !strings.Contains(body, "Il manque le croquis du local.") {
+		applicant := apptest.NewBrowser(t, srv.URL)
+		applicant.SignIn("youssef.elamrani@example.ma", false)
+		applicant.SetLang(i18n.AR)
+		if _, body, _ = applicant.Get(page); !strings.Contains(body, page+"/answer") || !strings.Contains(body, "Il manque le croquis du local.") {
 			t.Fatal("the applicant does not see what is asked, or cannot answer")
 		}
-		code, _, h = applicant.upload(page, "premises_sketch", "croquis.pdf", tinyPDF("croquis"))
+		code, _, h = applicant.Upload(page, "premises_sketch", "croquis.pdf", apptest.TinyPDF("croquis"))
 		wantStatus(t, "upload", code, http.StatusSeeOther, h)
-		code, _, h = applicant.act(page, page+"/answer", url.Values{})
+		code, _, h = applicant.Act(page, page+"/answer", url.Values{})
 		wantStatus(t, "answer", code, http.StatusSeeOther, h)
 		if f, _ = a.Permit.Get(ctx, owner, f.ID); f.State != permit.UnderReview {
 			t.Fatalf("after the answer: %s", f.State)
 		}
-		if _, body, _ = agent.get(page); !strings.Contains(body, page+"/approve") {
+		if _, body, _ = agent.Get(page); !strings.Contains(body, page+"/approve") {
 			t.Fatal("the officer cannot decide after the answer")
 		}
 	})

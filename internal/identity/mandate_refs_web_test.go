@@ -1,4 +1,4 @@
-package app
+package identity_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 )
 
@@ -20,8 +20,9 @@ import (
 // reference, in every language, and records and sends nothing; their own
 // file is granted.
 func TestMandateFileRefIsTheGrantorsFile(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		ctx := context.Background()
 		if err := a.LoadDemo(ctx, io.Discard); err != nil {
 			t.Fatal(err)
@@ -41,35 +42,35 @@ func TestMandateFileRefIsTheGrantorsFile(t *testing.T) {
 		khadija := refOf(`p.email = 'khadija.ouazzani@example.ma'`)
 		company := refOf(`f.owner_legal_id IS NOT NULL`)
 
-		b := newBrowser(t, srv)
-		b.signIn("youssef.elamrani@example.ma", false)
-		mandates := idOf(t, a.DB, `SELECT count(*) FROM mandates`)
-		settle(t, a)
-		notices := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`)
+		b := apptest.NewBrowser(t, srv.URL)
+		b.SignIn("youssef.elamrani@example.ma", false)
+		mandates := apptest.IDOf(t, a.DB, `SELECT count(*) FROM mandates`)
+		apptest.Settle(t, a)
+		notices := apptest.IDOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`)
 		grant := func(ref string) url.Values {
 			return url.Values{"professional": {"omar.berrada@example.ma"}, "scope": {"file"}, "file_ref": {ref}}
 		}
 		for _, l := range i18n.Langs {
-			b.lang(l)
+			b.Lang(l)
 			want := a.Cat.T(l, "identity.mandate_refs.error.file")
 			for _, ref := range []string{"F2026-XXXXXX", khadija, company} {
-				code, body, _ := b.post("/me/mandates/new", "/me/mandates", grant(ref))
+				code, body, _ := b.Post("/me/mandates/new", "/me/mandates", grant(ref))
 				if code < 400 || code >= 500 || !strings.Contains(body, want) {
 					t.Errorf("%s: a mandate on %s: %d", l, ref, code)
 				}
 			}
 		}
-		if n := idOf(t, a.DB, `SELECT count(*) FROM mandates`); n != mandates {
+		if n := apptest.IDOf(t, a.DB, `SELECT count(*) FROM mandates`); n != mandates {
 			t.Fatalf("%d mandates after refused grants, were %d", n, mandates)
 		}
-		settle(t, a)
-		if n := idOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`); n != notices {
+		apptest.Settle(t, a)
+		if n := apptest.IDOf(t, a.DB, `SELECT count(*) FROM notify_deliveries WHERE template = 'identity.mandate_granted'`); n != notices {
 			t.Fatalf("%d mandate notices after refused grants, were %d", n, notices)
 		}
-		if code, _, h := b.post("/me/mandates/new", "/me/mandates", grant(own)); code != http.StatusSeeOther || h.Get("Location") != "/me/mandates?done=granted" {
+		if code, _, h := b.Post("/me/mandates/new", "/me/mandates", grant(own)); code != http.StatusSeeOther || h.Get("Location") != "/me/mandates?done=granted" {
 			t.Fatalf("a mandate on one's own file %s: %d", own, code)
 		}
-		if n := idOf(t, a.DB, `SELECT count(*) FROM mandates WHERE file_ref = $1`, own); n != 1 {
+		if n := apptest.IDOf(t, a.DB, `SELECT count(*) FROM mandates WHERE file_ref = $1`, own); n != 1 {
 			t.Fatalf("%d mandates on one's own file", n)
 		}
 	})

@@ -1,4 +1,4 @@
-package app
+package permit_test
 
 import (
 	"bytes"
@@ -10,21 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 )
 
 // uploadFixture is a citizen's draft file over the API: a client with a
 // token that may write files, the file, and a checklist item taking PDFs.
 type uploadFixture struct {
-	c    apiClient
+	c    apptest.APIClient
 	file int64
 	item string
 }
 
-func newUploadFixture(t *testing.T, a *App, base string) uploadFixture {
+func newUploadFixture(t *testing.T, a *app.App, base string) uploadFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -40,9 +41,9 @@ func newUploadFixture(t *testing.T, a *App, base string) uploadFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := apiClient{t: t, base: base, token: tok}
-	var f apiFile
-	code, body := c.json("POST", "/api/v1/files", map[string]any{"kind": "auto_entrepreneur", "address": "Derb 3, Sidi Othmane",
+	c := apptest.APIClient{T: t, Base: base, Token: tok}
+	var f apptest.APIFile
+	code, body := c.JSON("POST", "/api/v1/files", map[string]any{"kind": "auto_entrepreneur", "address": "Derb 3, Sidi Othmane",
 		"arrondissement": "sidi-othmane", "fields": map[string]any{"ae_number": "AE-55120", "activity": "Couture"}}, &f)
 	if code != 201 || len(f.Missing) == 0 {
 		t.Fatalf("create: %d %s", code, body)
@@ -50,22 +51,10 @@ func newUploadFixture(t *testing.T, a *App, base string) uploadFixture {
 	return uploadFixture{c: c, file: f.ID, item: f.Missing[0]}
 }
 
-// newStorageApp is the real application on a fresh database of engine e,
-// with mod applied to its configuration.
-func newStorageApp(t *testing.T, e db.Engine, mod func(*config.Config)) *App {
-	return newTestAppWith(t, func(c *config.Config) {
-		c.DatabaseURL = dbtest.URL(t, e)
-		if e == db.SQLite {
-			c.DatabaseURL = "sqlite:" + c.DatabaseURL
-		}
-		mod(c)
-	})
-}
-
-// upload posts content as a new version of the fixture's item.
-func (u uploadFixture) upload(name, lang string, content []byte) (int, string) {
-	u.c.t.Helper()
-	return u.c.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=%s&lang=%s", u.file, u.item, name, lang),
+// Upload posts content as a new version of the fixture's item.
+func (u uploadFixture) Upload(name, lang string, content []byte) (int, string) {
+	u.c.T.Helper()
+	return u.c.Call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=%s&lang=%s", u.file, u.item, name, lang),
 		"application/pdf", bytes.NewReader(content), nil)
 }
 
@@ -74,17 +63,18 @@ func (u uploadFixture) upload(name, lang string, content []byte) (int, string) {
 // poly.pdf, of type application/pdf, as an attachment no browser renders
 // or sniffs.
 func TestDownloadsAreWhatTheySay(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newStorageApp(t, d.Engine, func(*config.Config) {})
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		u := newUploadFixture(t, a, srv.URL)
-		poly := append([]byte("<html><body><script>alert(document.cookie)</script>\n"), tinyPDF("poly")...)
+		poly := append([]byte("<html><body><script>alert(document.cookie)</script>\n"), apptest.TinyPDF("poly")...)
 		var up struct {
 			ID   int64  `json:"id"`
 			Name string `json:"name"`
 		}
-		code, body := u.c.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=poly.html", u.file, u.item),
+		code, body := u.c.Call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=poly.html", u.file, u.item),
 			"text/html", bytes.NewReader(poly), &up)
 		if code != 201 {
 			t.Fatalf("polyglot upload: %d %s", code, body)
@@ -93,7 +83,7 @@ func TestDownloadsAreWhatTheySay(t *testing.T) {
 			t.Errorf("kept as %q, want poly.pdf", up.Name)
 		}
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/files/%d/documents/%d", srv.URL, u.file, up.ID), nil)
-		req.Header.Set("Authorization", "Bearer "+u.c.token)
+		req.Header.Set("Authorization", "Bearer "+u.c.Token)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -111,15 +101,16 @@ func TestDownloadsAreWhatTheySay(t *testing.T) {
 // TestUploadQuotaOverHTTP: past the configured quota, an upload answers
 // 4xx with the reason in the user's language.
 func TestUploadQuotaOverHTTP(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newStorageApp(t, d.Engine, func(c *config.Config) { c.UploadMaxVersions = 1 })
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e, apptest.Config(func(c *config.Config) { c.UploadMaxVersions = 1 }))
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		u := newUploadFixture(t, a, srv.URL)
-		if code, body := u.upload("plan.pdf", "fr", tinyPDF("v1")); code != 201 {
+		if code, body := u.Upload("plan.pdf", "fr", apptest.TinyPDF("v1")); code != 201 {
 			t.Fatalf("first version: %d %s", code, body)
 		}
-		code, body := u.upload("plan.pdf", "fr", tinyPDF("v2"))
+		code, body := u.Upload("plan.pdf", "fr", apptest.TinyPDF("v2"))
 		if code != 409 || !strings.Contains(body, "permit.error.quota_versions") || !strings.Contains(body, "1 versions") {
 			t.Errorf("second version past the quota: %d %s", code, body)
 		}

@@ -1,4 +1,4 @@
-package app
+package identity_test
 
 import (
 	"context"
@@ -8,179 +8,88 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/identity"
 	"madina/internal/oidclogin/oidctest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/testenv"
 )
 
-// browser is a client with its own cookies against a test server.
-type browser struct {
-	t   testing.TB
-	c   *http.Client
-	url string
-}
-
-func newBrowser(t testing.TB, srv *httptest.Server) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, url: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
-}
-
-func (b *browser) get(path string) (int, string, http.Header) {
-	b.t.Helper()
-	res, err := b.c.Get(b.url + path)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body), res.Header
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
-// post submits a form the way the page at from would: with its CSRF token.
-func (b *browser) post(from, path string, form url.Values) (int, string, http.Header) {
-	b.t.Helper()
-	_, page, _ := b.get(from)
-	m := csrfRE.FindStringSubmatch(page)
-	if m == nil {
-		b.t.Fatalf("no CSRF token on %s", from)
-	}
-	form.Set("csrf_token", m[1])
-	return b.postRaw(path, form)
-}
-
-func (b *browser) postRaw(path string, form url.Values) (int, string, http.Header) {
-	b.t.Helper()
-	res, err := b.c.PostForm(b.url+path, form)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(body), res.Header
-}
-
-func (b *browser) cookie(name string) string {
-	u, _ := url.Parse(b.url)
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == name {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-// lastNotice reads the data of the last notification of a template, as the
-// notification job will send it (a link's token is sealed in the database).
-func lastNotice(t *testing.T, a *App, template, field string) string {
-	t.Helper()
-	settle(t, a) // notices that follow events are recorded once they are dispatched
-	var id int64
-	err := a.DB.QueryRowContext(context.Background(), `SELECT id FROM notify_deliveries WHERE template = $1 ORDER BY id DESC LIMIT 1`, template).Scan(&id)
-	if err != nil {
-		t.Fatalf("no %s notification: %v", template, err)
-	}
-	m, err := a.Notify.QueuedData(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m[field].(string)
-}
-
-var citizenForm = url.Values{
-	"given_name_ar": {"يوسف"}, "family_name_ar": {"بناني"}, "given_name_latin": {"Youssef"}, "family_name_latin": {"Bennani"},
-	"cin": {"BK654321"}, "email": {"youssef.bennani@example.ma"}, "phone": {"0661234567"}, "lang": {"fr"},
-	"password": {"Derb-Sultan-1956"}, "password_confirm": {"Derb-Sultan-1956"}, "accept": {"yes"},
-}
-
 func TestSignUpSignInOverHTTP(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
 		logs := &testenv.Buffer{}
-		cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, d.Engine), Workers: 1}
-		if d.Engine == db.SQLite {
-			cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-		}
-		a, err := New(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+		a := apptest.New(t, e, apptest.Log(slog.New(slog.NewJSONHandler(logs, nil))))
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		b := newBrowser(t, srv)
+		b := apptest.NewBrowser(t, srv.URL)
 
 		// A form posted without its token is refused, and nothing is created.
-		if code, body, _ := b.postRaw("/signup?lang=fr", citizenForm); code != http.StatusForbidden || !strings.Contains(body, "formulaire a expiré") {
+		if code, body, _ := b.PostRaw("/signup?lang=fr", apptest.CitizenForm); code != http.StatusForbidden || !strings.Contains(body, "formulaire a expiré") {
 			t.Fatalf("sign-up without CSRF token: %d", code)
 		}
 		// Bad input: the form comes back with the error on its field, in the visitor's language.
-		bad := cloneForm(citizenForm)
+		bad := apptest.CloneForm(apptest.CitizenForm)
 		bad.Set("cin", "123")
-		code, body, _ := b.post("/signup", "/signup", bad)
+		code, body, _ := b.Post("/signup", "/signup", bad)
 		if code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) || !strings.Contains(body, "رقم البطاقة الوطنية غير صحيح") {
 			t.Fatalf("bad CIN: %d", code)
 		}
 		if !strings.Contains(body, `value="youssef.bennani@example.ma"`) {
 			t.Fatal("the form lost what the person typed")
 		}
-		if code, _, h := b.post("/signup", "/signup", cloneForm(citizenForm)); code != http.StatusSeeOther || h.Get("Location") != "/signup/sent" {
+		if code, _, h := b.Post("/signup", "/signup", apptest.CloneForm(apptest.CitizenForm)); code != http.StatusSeeOther || h.Get("Location") != "/signup/sent" {
 			t.Fatalf("sign-up: %d %s", code, h.Get("Location"))
 		}
 		// Signing in before the e-mail is confirmed says so.
-		if _, body, _ := b.post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}}); !strings.Contains(body, "لم يتم تأكيد بريدك") {
+		if _, body, _ := b.Post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}}); !strings.Contains(body, "لم يتم تأكيد بريدك") {
 			t.Fatal("unverified sign-in not explained")
 		}
 
 		// An attacker plants a session cookie; the link must not promote it.
 		u, _ := url.Parse(srv.URL)
-		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "madina_session", Value: "planted-by-attacker", Path: "/"}})
-		link := lastNotice(t, a, "identity.verify_email", "URL")
+		b.C.Jar.SetCookies(u, []*http.Cookie{{Name: "madina_session", Value: "planted-by-attacker", Path: "/"}})
+		link := apptest.LastNotice(t, a, "identity.verify_email", "URL")
 		verify := strings.Replace(link, a.Cfg.BaseURL, "", 1)
 		if !strings.HasPrefix(verify, "/verify-email?token=") {
 			t.Fatalf("link %q", link)
 		}
-		if code, _, h := b.get(verify); code != http.StatusSeeOther || h.Get("Location") != "/me/phone" {
+		if code, _, h := b.Get(verify); code != http.StatusSeeOther || h.Get("Location") != "/me/phone" {
 			t.Fatalf("verify: %d %s", code, h.Get("Location"))
 		}
-		if s := b.cookie("madina_session"); s == "" || s == "planted-by-attacker" {
+		if s := b.Cookie("madina_session"); s == "" || s == "planted-by-attacker" {
 			t.Fatal("session not rotated at sign-in")
 		}
-		code, body, _ = b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a, "identity.phone_code", "Code")}})
+		code, body, _ = b.Post("/me/phone", "/me/phone", url.Values{"code": {apptest.LastNotice(t, a, "identity.phone_code", "Code")}})
 		if code != http.StatusSeeOther {
 			t.Fatalf("phone code: %d %s", code, body)
 		}
-		if code, body, _ := b.get("/me"); code != 200 || !strings.Contains(body, "BK654321") || !strings.Contains(body, "212661234567") {
+		if code, body, _ := b.Get("/me"); code != 200 || !strings.Contains(body, "BK654321") || !strings.Contains(body, "212661234567") {
 			t.Fatalf("my space: %d", code)
 		}
 
 		// Another person cannot end this person's sessions by guessing.
-		other := newBrowser(t, srv)
-		o := cloneForm(citizenForm)
+		other := apptest.NewBrowser(t, srv.URL)
+		o := apptest.CloneForm(apptest.CitizenForm)
 		o.Set("email", "amina@example.ma")
 		o.Set("cin", "C778899")
-		other.post("/signup", "/signup", o)
-		other.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		other.Post("/signup", "/signup", o)
+		other.Get(strings.Replace(apptest.LastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 		var victim string
 		_ = a.DB.QueryRowContext(context.Background(), `SELECT s.token_hash FROM sessions s JOIN persons p ON p.id = s.person_id
 			WHERE p.email_key = 'youssef.bennani@example.ma' AND s.revoked_at IS NULL`).Scan(&victim)
-		if code, _, _ := other.post("/me/security", "/me/security/sessions/end", url.Values{"session": {victim}}); code != http.StatusNotFound {
+		if code, _, _ := other.Post("/me/security", "/me/security/sessions/end", url.Values{"session": {victim}}); code != http.StatusNotFound {
 			t.Fatalf("ending someone else's session: %d, want 404", code)
 		}
-		if code, _, _ := b.get("/me"); code != 200 {
+		if code, _, _ := b.Get("/me"); code != 200 {
 			t.Fatal("the victim's session was ended")
 		}
 		if !strings.Contains(logs.String(), "ended no session of theirs") {
@@ -188,20 +97,20 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 		}
 
 		// Sign out everywhere ends this browser's session too.
-		if code, _, _ := b.post("/me/security", "/me/security/signout-everywhere", url.Values{}); code != http.StatusSeeOther {
+		if code, _, _ := b.Post("/me/security", "/me/security/signout-everywhere", url.Values{}); code != http.StatusSeeOther {
 			t.Fatalf("sign out everywhere: %d", code)
 		}
-		if code, _, h := b.get("/me"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/signin") {
+		if code, _, h := b.Get("/me"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/signin") {
 			t.Fatalf("after sign out everywhere /me: %d %s", code, h.Get("Location"))
 		}
 		// Sign in again with the password.
-		code, _, h := b.post("/signin", "/signin", url.Values{"email": {"Youssef.Bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"/me/security"}})
+		code, _, h := b.Post("/signin", "/signin", url.Values{"email": {"Youssef.Bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"/me/security"}})
 		if code != http.StatusSeeOther || h.Get("Location") != "/me/security" {
 			t.Fatalf("sign-in: %d %s", code, h.Get("Location"))
 		}
 		// An open redirect is refused.
-		b2 := newBrowser(t, srv)
-		_, _, h = b2.post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"//evil.example/"}})
+		b2 := apptest.NewBrowser(t, srv.URL)
+		_, _, h = b2.Post("/signin", "/signin", url.Values{"email": {"youssef.bennani@example.ma"}, "password": {"Derb-Sultan-1956"}, "next": {"//evil.example/"}})
 		if h.Get("Location") != "/me" {
 			t.Fatalf("open redirect to %q", h.Get("Location"))
 		}
@@ -216,38 +125,32 @@ func TestSignUpSignInOverHTTP(t *testing.T) {
 }
 
 func TestSignInIsRateLimited(t *testing.T) {
-	a := newTestApp(t, db.SQLite)
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
-	b := newBrowser(t, srv)
+	b := apptest.NewBrowser(t, srv.URL)
 	var last int
 	var h http.Header
 	for i := 0; i < 12; i++ {
-		last, _, h = b.post("/signin", "/signin", url.Values{"email": {"x@example.ma"}, "password": {"nope-nope-nope"}})
+		last, _, h = b.Post("/signin", "/signin", url.Values{"email": {"x@example.ma"}, "password": {"nope-nope-nope"}})
 	}
 	if last != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
 		t.Fatalf("12 sign-ins in a row: %d, Retry-After %q", last, h.Get("Retry-After"))
 	}
 }
 
-func cloneForm(v url.Values) url.Values {
-	c := url.Values{}
-	for k, vs := range v {
-		c[k] = append([]string(nil), vs...)
-	}
-	return c
-}
-
 // Personal API tokens: created in my space, shown once, scoped, revocable,
 // and the only way into the API (a session cookie does not open it).
 func TestAPITokens(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		b := newBrowser(t, srv)
-		b.post("/signup", "/signup", cloneForm(citizenForm))
-		b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		b := apptest.NewBrowser(t, srv.URL)
+		b.Post("/signup", "/signup", apptest.CloneForm(apptest.CitizenForm))
+		b.Get(strings.Replace(apptest.LastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
 
 		api := func(token string) (int, string, http.Header) {
 			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me?lang=en", nil)
@@ -255,7 +158,7 @@ func TestAPITokens(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
 			// The browser's cookies go along, and must not count.
-			res, err := checked(t, b.c).Do(req) // checked against the OpenAPI document
+			res, err := apptest.Checked(t, a, b.C).Do(req) // checked against the OpenAPI document
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,14 +169,14 @@ func TestAPITokens(t *testing.T) {
 		if code, _, h := api(""); code != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
 			t.Fatalf("API with a session cookie only: %d", code)
 		}
-		_, body, _ := b.post("/me/tokens", "/me/tokens", url.Values{"name": {"تطبيقي"}, "scopes": {"inbox:read"}, "days": {"30"}})
+		_, body, _ := b.Post("/me/tokens", "/me/tokens", url.Values{"name": {"تطبيقي"}, "scopes": {"inbox:read"}, "days": {"30"}})
 		inboxOnly := regexp.MustCompile(`mdn_[A-Za-z0-9_-]{43}`).FindString(body)
-		_, body, _ = b.post("/me/tokens", "/me/tokens", url.Values{"name": {"CLI"}, "scopes": {"profile:read"}, "days": {"90"}})
+		_, body, _ = b.Post("/me/tokens", "/me/tokens", url.Values{"name": {"CLI"}, "scopes": {"profile:read"}, "days": {"90"}})
 		profile := regexp.MustCompile(`mdn_[A-Za-z0-9_-]{43}`).FindString(body)
 		if inboxOnly == "" || profile == "" {
 			t.Fatal("new token not shown")
 		}
-		if _, page, _ := b.get("/me/tokens"); strings.Contains(page, profile) {
+		if _, page, _ := b.Get("/me/tokens"); strings.Contains(page, profile) {
 			t.Fatal("the token is shown again")
 		}
 		if code, _, _ := api(inboxOnly); code != http.StatusForbidden {
@@ -286,19 +189,19 @@ func TestAPITokens(t *testing.T) {
 		// Revoking someone else's token number is "not found"; revoking one's own works.
 		var id int64
 		_ = a.DB.QueryRowContext(context.Background(), `SELECT id FROM api_tokens WHERE name = 'CLI'`).Scan(&id)
-		other := newBrowser(t, srv)
-		o := cloneForm(citizenForm)
+		other := apptest.NewBrowser(t, srv.URL)
+		o := apptest.CloneForm(apptest.CitizenForm)
 		o.Set("email", "amina@example.ma")
 		o.Set("cin", "C778899")
-		other.post("/signup", "/signup", o)
-		other.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
-		if code, _, _ := other.post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}}); code != http.StatusNotFound {
+		other.Post("/signup", "/signup", o)
+		other.Get(strings.Replace(apptest.LastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		if code, _, _ := other.Post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}}); code != http.StatusNotFound {
 			t.Fatalf("revoking another's token: %d", code)
 		}
 		if code, _, _ := api(profile); code != 200 {
 			t.Fatal("the token died by another's hand")
 		}
-		b.post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}})
+		b.Post("/me/tokens", "/me/tokens/revoke", url.Values{"id": {fmt.Sprint(id)}})
 		if code, body, _ := api(profile); code != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
 			t.Fatalf("revoked token: %d %s", code, body)
 		}
@@ -312,6 +215,7 @@ func TestAPITokens(t *testing.T) {
 // provider on loopback: a new person gets an account; the same identity
 // signs in again into the same account.
 func TestSignInWithOIDCProvider(t *testing.T) {
+	t.Parallel()
 	// The provider must know the callback before it starts, and the
 	// callback's port before Madina starts: listen first.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -321,26 +225,26 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	issuer := oidctest.Start(t, base+"/signin/oidc/callback", oidctest.User{ID: "u-karim", Username: "karim", Password: "Hay-Hassani-2026",
 		FirstName: "Karim", LastName: "Tazi", Email: "karim.tazi@example.ma", EmailVerified: true})
-	a := newTestAppWith(t, func(c *config.Config) {
+	a := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) {
 		c.BaseURL = base
 		c.OIDC = config.OIDC{Issuer: issuer, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret}
-	})
+	}))
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler}}
 	srv.Start()
 	defer srv.Close()
-	b := newBrowser(t, srv)
+	b := apptest.NewBrowser(t, srv.URL)
 
 	signIn := func() {
 		t.Helper()
-		_, page, _ := b.get("/signin")
+		_, page, _ := b.Get("/signin")
 		if !strings.Contains(page, `href="/signin/oidc?next=`) {
 			t.Fatal("no provider button on the sign-in page")
 		}
-		code, _, h := b.get("/signin/oidc?next=/me")
+		code, _, h := b.Get("/signin/oidc?next=/me")
 		if code != http.StatusFound {
 			t.Fatalf("begin: %d", code)
 		}
-		res, err := b.c.Get(h.Get("Location"))
+		res, err := b.C.Get(h.Get("Location"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,11 +252,11 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 		for res.StatusCode == http.StatusFound || res.StatusCode == http.StatusSeeOther {
 			loc, _ := res.Location()
 			res.Body.Close()
-			if res, err = b.c.Get(loc.String()); err != nil {
+			if res, err = b.C.Get(loc.String()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		done := oidctest.Login(t, b.c, res, "karim", "Hay-Hassani-2026")
+		done := oidctest.Login(t, b.C, res, "karim", "Hay-Hassani-2026")
 		res.Body.Close()
 		for done.StatusCode == http.StatusFound || done.StatusCode == http.StatusSeeOther {
 			loc, _ := done.Location()
@@ -360,7 +264,7 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 			if strings.HasPrefix(loc.String(), base) && loc.Path == "/me" {
 				return
 			}
-			if done, err = b.c.Get(loc.String()); err != nil {
+			if done, err = b.C.Get(loc.String()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -368,11 +272,11 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 		t.Fatalf("provider sign-in ended at %s with %d:\n%s", done.Request.URL, done.StatusCode, body)
 	}
 	signIn()
-	code, body, _ := b.get("/me")
+	code, body, _ := b.Get("/me")
 	if code != 200 || !strings.Contains(body, "karim.tazi@example.ma") {
 		t.Fatalf("my space after provider sign-in: %d", code)
 	}
-	b.post("/me", "/signout", url.Values{})
+	b.Post("/me", "/signout", url.Values{})
 	signIn()
 	var n int
 	_ = a.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM persons`).Scan(&n)
@@ -382,33 +286,34 @@ func TestSignInWithOIDCProvider(t *testing.T) {
 }
 
 func TestPreferences(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		b := newBrowser(t, srv)
-		b.post("/signup", "/signup", cloneForm(citizenForm))
-		b.get(strings.Replace(lastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
-		b.post("/me/phone", "/me/phone", url.Values{"code": {lastNotice(t, a, "identity.phone_code", "Code")}})
+		b := apptest.NewBrowser(t, srv.URL)
+		b.Post("/signup", "/signup", apptest.CloneForm(apptest.CitizenForm))
+		b.Get(strings.Replace(apptest.LastNotice(t, a, "identity.verify_email", "URL"), a.Cfg.BaseURL, "", 1))
+		b.Post("/me/phone", "/me/phone", url.Values{"code": {apptest.LastNotice(t, a, "identity.phone_code", "Code")}})
 		for _, l := range i18n.Langs {
-			b.setLang(l)
-			code, body, _ := b.get("/me/preferences")
+			b.SetLang(l)
+			code, body, _ := b.Get("/me/preferences")
 			if code != 200 || !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) {
 				t.Fatalf("preferences page in %s: %d", l, code)
 			}
 			if want := map[i18n.Lang]string{i18n.AR: "كيف نخبرك", i18n.FR: "Comment vous prévenir", i18n.EN: "How we let you know"}[l]; !strings.Contains(body, want) {
 				t.Errorf("preferences page in %s: missing %q", l, want)
 			}
-			if ks := untranslated(a); len(ks) > 0 {
+			if ks := apptest.Untranslated(a); len(ks) > 0 {
 				t.Errorf("preferences page in %s: keys without a text %q", l, ks)
 			}
 		}
 		// A bad number is refused and nothing changes.
-		if code, body, _ := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"12"}, "notify_email": {"yes"}}); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) {
+		if code, body, _ := b.Post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"12"}, "notify_email": {"yes"}}); code != http.StatusBadRequest || !strings.Contains(body, `aria-invalid="true"`) {
 			t.Fatalf("bad phone: %d", code)
 		}
 		// E-mail off, developer on, English: saved; the same phone keeps its confirmation.
-		if code, _, h := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0661234567"}, "notify_sms": {"yes"}, "developer": {"yes"}}); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/me") || h.Get("Location") == "/me/phone" {
+		if code, _, h := b.Post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0661234567"}, "notify_sms": {"yes"}, "developer": {"yes"}}); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/me") || h.Get("Location") == "/me/phone" {
 			t.Fatalf("save: %d %s", code, h.Get("Location"))
 		}
 		var lang string
@@ -419,7 +324,7 @@ func TestPreferences(t *testing.T) {
 			t.Fatalf("saved %s email=%v sms=%v developer=%v phone confirmed=%v", lang, email, sms, dev, phoneOK.Valid)
 		}
 		// A new number must be confirmed again.
-		if _, _, h := b.post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0700112233"}}); h.Get("Location") != "/me/phone" {
+		if _, _, h := b.Post("/me/preferences", "/me/preferences", url.Values{"lang": {"en"}, "phone": {"0700112233"}}); h.Get("Location") != "/me/phone" {
 			t.Fatalf("new phone went to %s", h.Get("Location"))
 		}
 		p, _ := a.Identity.Store().Person(context.Background(), a.DB, 1)
