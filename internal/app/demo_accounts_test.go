@@ -342,6 +342,7 @@ func TestBackOfficeOverHTTP(t *testing.T) {
 		if code, _, h := admin.post("/admin/professionals", "/admin/professionals/"+itoa(youssef)+"/verify", url.Values{}); code != http.StatusSeeOther || h.Get("Location") != "/admin/professionals?done=verified" {
 			t.Fatalf("verify: %d", code)
 		}
+		settle(t, a) // the notice follows the event once it is dispatched
 		if q(`SELECT count(*) FROM notify_deliveries WHERE template = 'identity.professional_verified' AND user_id = $1 AND channel = 'inbox'`, "person:"+itoa(youssef)) != 1 ||
 			q(`SELECT count(*) FROM notify_deliveries WHERE template = 'identity.professional_verified' AND address = 'youssef.elamrani@example.ma' AND channel = 'email'`) != 1 {
 			t.Fatal("verification notice not recorded")
@@ -353,6 +354,7 @@ func TestBackOfficeOverHTTP(t *testing.T) {
 		if code, _, _ := admin.post("/admin/professionals", "/admin/professionals/"+itoa(salma)+"/reject", url.Values{"reason": {reason}}); code != http.StatusSeeOther {
 			t.Fatalf("reject: %d", code)
 		}
+		settle(t, a)
 		if q(`SELECT count(*) FROM professionals WHERE person_id = $1`, salma) != 0 ||
 			q(`SELECT count(*) FROM notify_deliveries WHERE template = 'identity.professional_rejected' AND user_id = $1 AND channel = 'inbox'`, "person:"+itoa(salma)) != 1 ||
 			q(`SELECT count(*) FROM notify_deliveries WHERE template = 'identity.professional_rejected' AND address = 'salma.alaoui@example.ma'`) != 1 {
