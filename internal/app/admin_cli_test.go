@@ -23,6 +23,7 @@ import (
 var resetLinkRE = regexp.MustCompile(`(?m)^  (http://localhost:8080/reset/new\?token=([A-Za-z0-9_-]{43}))$`)
 
 func TestAdminCommandLine(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			ctx := context.Background()

@@ -77,6 +77,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // whose row never committed are swept, and logged; a blob a row names is
 // kept.
 func TestCrashLeftoversAreSwept(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -82,6 +82,7 @@ func demoCounts(t *testing.T, d *db.DB) map[string]int {
 }
 
 func TestDemoTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestApp(t, d.Engine)
 		ctx := context.Background()
@@ -202,6 +203,7 @@ func personID(t *testing.T, a *App, email string) int64 {
 }
 
 func TestBackOfficeOverHTTP(t *testing.T) {
+	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		a := newTestApp(t, d.Engine)
 		ctx := context.Background()

@@ -2,24 +2,20 @@ package app
 
 import (
 	"context"
-	"io"
 	"testing"
 
-	"madina/internal/platform/db/dbtest"
 )
 
-// The demonstration sends nobody anything, now or at the first serve: it
-// queues no notice, and the events it publishes (its files' steps, its
-// mandates, its claims) are flagged silent, so that dispatching them, as
-// the first serve does, queues none either.
-func TestDemoQueuesNoNotice(t *testing.T) {
-	for _, e := range dbtest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			a := newTestApp(t, e)
-			ctx := context.Background()
-			if err := a.LoadDemo(ctx, io.Discard); err != nil {
-				t.Fatal(err)
-			}
+// demoQueuesNoNotice checks, right after the demonstration loaded (in
+// TestDemoFiles, which loads it), that it sends nobody anything, now or at
+// the first serve: it queues no notice, and the events it publishes (its
+// files' steps, its mandates, its claims) are flagged silent, so that
+// dispatching them, as the first serve does, queues none either.
+func demoQueuesNoNotice(t *testing.T, a *App) {
+	t.Helper()
+	ctx := context.Background()
+	{
+		{
 			q := func(query string) int {
 				t.Helper()
 				var n int
@@ -52,6 +48,6 @@ func TestDemoQueuesNoNotice(t *testing.T) {
 			if n := q(`SELECT count(*) FROM notify_deliveries`); n != 0 {
 				t.Fatalf("dispatching the demonstration's events queued %d notices", n)
 			}
-		})
+		}
 	}
 }

@@ -23,8 +23,9 @@ import (
 
 // TestServeDemoAuditOnBothEngines runs the command line as an operator
 // would: demo twice, serve on port 0, read a page, shut down, verify the
-// audit chain.
+// audit chain; then, on SQLite, tampers with a record and verifies again.
 func TestServeDemoAuditOnBothEngines(t *testing.T) {
+	t.Parallel()
 	for _, e := range dbtest.Engines() {
 		t.Run(string(e), func(t *testing.T) {
 			dir := t.TempDir()
@@ -80,27 +81,24 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("serve did not shut down")
 			}
-		})
-	}
-}
 
-func TestAuditVerifyCatchesTampering(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	if c := Main(ctx, []string{"demo", "--data-dir", dir}, io.Discard, io.Discard); c != 0 {
-		t.Fatal("demo failed")
-	}
-	raw, err := sql.Open("sqlite", filepath.Join(dir, "madina.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	var out bytes.Buffer
-	if c := Main(ctx, []string{"audit", "verify", "--data-dir", dir}, &out, io.Discard); c == 0 || !strings.Contains(out.String(), "broken at record #1") {
-		t.Fatalf("tampered chain: exit %d, %q", c, out.String())
+			// A record changed behind the application's back breaks the
+			// chain where it was changed.
+			if e != db.SQLite {
+				return
+			}
+			raw, err := sql.Open("sqlite", filepath.Join(dir, "madina.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1`); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+			if code, out, _ := run("audit", "verify"); code == 0 || !strings.Contains(out, "broken at record #1") {
+				t.Fatalf("tampered chain: exit %d, %q", code, out)
+			}
+		})
 	}
 }
 
