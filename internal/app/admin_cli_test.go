@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"madina/internal/authz"
 	"madina/internal/identity/identitydemo"
 	"net/http"
 	"net/http/httptest"
@@ -141,7 +142,7 @@ func TestAdminCommandLine(t *testing.T) {
 			if err := a.Identity.ResetPassword(ctx, agentLink, pw); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, agent.ID, identitydemo.TOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, agent.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 			ab := newBrowser(t, srv)
@@ -155,7 +156,7 @@ func TestAdminCommandLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, admin.ID, identitydemo.TOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, admin.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 			b2 := newBrowser(t, srv)

@@ -36,7 +36,7 @@ func enrolAgent(t *testing.T, a *App, email, org, window string) int64 {
 	if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
+	if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, se.PersonID, identitydemo.TOTPSecret); err != nil {
 		t.Fatal(err)
 	}
 	return se.PersonID
@@ -195,7 +195,7 @@ func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
 		if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
+		if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, se.PersonID, identitydemo.TOTPSecret); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(a.Handler)

@@ -263,7 +263,7 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 			if err := a.Identity.ResetPassword(ctx, se.ResetToken, identitydemo.Password); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.Identity.EnableTOTPSecret(ctx, se.PersonID, identitydemo.TOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, se.PersonID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
 		}

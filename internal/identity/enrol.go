@@ -161,11 +161,17 @@ func (s *Service) enrol(ctx context.Context, tx *db.Tx, actor string, e Enrolmen
 	return res, err
 }
 
-// Enrol opens an account on an operator's word (see Enrolment; actor
-// names the operator in the audit records, e.g. "demo"), or finds
+// Enrol opens an account on an operator's word (see Enrolment), or finds
 // the existing one, and returns a link for the person to choose a password
 // when the account has none. Use ResetPassword with the token to set it.
-func (s *Service) Enrol(ctx context.Context, actor string, e Enrolment) (Enrolled, error) {
+// The operator must be allowed to manage accounts (authz.ManageStaff: the
+// server's operator, or an administrator with the second factor); label
+// names it in the audit records, e.g. "demo".
+func (s *Service) Enrol(ctx context.Context, op authz.Actor, label string, e Enrolment) (Enrolled, error) {
+	if err := authz.Check(op, authz.ManageStaff, authz.Resource{}); err != nil {
+		return Enrolled{}, err
+	}
+	actor := label
 	var res Enrolled
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		var err error
@@ -182,8 +188,12 @@ func (s *Service) Enrol(ctx context.Context, actor string, e Enrolment) (Enrolle
 // demonstration accounts, whose shared secret is published (docs/DEMO.md)
 // so that testers can add it to an authenticator app; real accounts enrol
 // through BeginTOTP and ConfirmTOTP. It changes nothing when the factor is
-// on with that secret already.
-func (s *Service) EnableTOTPSecret(ctx context.Context, personID int64, secret string) error {
+// on with that secret already. The operator must be allowed to manage
+// accounts, and not for their own.
+func (s *Service) EnableTOTPSecret(ctx context.Context, op authz.Actor, personID int64, secret string) error {
+	if err := authz.Check(op, authz.ManageStaff, authz.Resource{Involved: authz.Involved{Persons: []int64{personID}}}); err != nil {
+		return err
+	}
 	secret = strings.ToUpper(strings.ReplaceAll(secret, " ", ""))
 	if b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret); err != nil || len(b) < 16 {
 		return errs.E(errs.Invalid, "identity.error.code_invalid").Cause(fmt.Errorf("identity: TOTP secret must be base32 of 16 bytes or more"))

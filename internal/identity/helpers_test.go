@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"madina/internal/authz"
 	"testing"
 
 	"madina/internal/district"
@@ -31,7 +32,7 @@ func count(t *testing.T, d *db.DB, query string, args ...any) int {
 func (e *env) newAdmin(t *testing.T, email string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	res, err := e.s.Enrol(ctx, "test", Enrolment{Email: email, GivenNameAR: "أمينة", FamilyNameAR: "الإدريسي",
+	res, err := e.s.Enrol(ctx, authz.Actor{System: true}, "test", Enrolment{Email: email, GivenNameAR: "أمينة", FamilyNameAR: "الإدريسي",
 		GivenNameLatin: "Amina", FamilyNameLatin: "Idrissi", Lang: "fr"})
 	if err != nil {
 		t.Fatal(err)

@@ -108,7 +108,7 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 		var res identity.Enrolled
 		var err error
 		if d.Grant == nil {
-			res, err = a.Identity.Enrol(ctx, op.Label, d.Enrolment)
+			res, err = a.Identity.Enrol(ctx, op.Actor, op.Label, d.Enrolment)
 		} else {
 			var se staff.StaffEnrolment
 			se, err = a.Staff.EnrolStaff(ctx, op, d.Enrolment, *d.Grant)
@@ -126,7 +126,7 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 			}
 		}
 		if d.Grant != nil {
-			if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, TOTPSecret); err != nil {
+			if err := a.Identity.EnableTOTPSecret(ctx, op.Actor, res.PersonID, TOTPSecret); err != nil {
 				return fmt.Errorf("demo: second factor of %s: %w", d.Email, err)
 			}
 		}

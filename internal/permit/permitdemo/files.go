@@ -935,7 +935,7 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 		} else if !errs.Is(err, errs.NotFound) {
 			return 0, err
 		}
-		res, err := a.Identity.Enrol(ctx, op.Label, e)
+		res, err := a.Identity.Enrol(ctx, op.Actor, op.Label, e)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", e.Email, err)
 		}
@@ -975,7 +975,7 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 		if err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}
-		if err := a.Identity.EnableTOTPSecret(ctx, res.PersonID, identitydemo.TOTPSecret); err != nil {
+		if err := a.Identity.EnableTOTPSecret(ctx, op.Actor, res.PersonID, identitydemo.TOTPSecret); err != nil {
 			return fmt.Errorf("%s: %w", ag.Email, err)
 		}
 		d.agents[ag.Window] = dfAgent(res.PersonID, ag.Window, ag.Window)
