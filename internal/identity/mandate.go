@@ -682,17 +682,7 @@ func (s *Service) notifyMandate(ctx context.Context, tx *db.Tx, key, template st
 }
 
 // PermitKinds are the permit kinds a mandate may name.
-func (s *Service) PermitKinds() []PermitKind {
-	if s.deps.Catalogue == nil {
-		return s.cfg.PermitKinds
-	}
-	codes := s.deps.Catalogue.KindCodes()
-	out := make([]PermitKind, len(codes))
-	for i, c := range codes {
-		out[i] = PermitKind{Code: c, Name: s.deps.Catalogue.KindName(c)}
-	}
-	return out
-}
+func (s *Service) PermitKinds() []PermitKind { return s.kinds() }
 
 // nameKind gives m its permit kind's name from the catalogue.
 func (s *Service) nameKind(m *Mandate) {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/big"
 	"strconv"
+	"sync"
 	"time"
 
 	"madina/internal/audit"
@@ -79,6 +80,7 @@ type Service struct {
 	codes  *secretbox.Signer
 	csrf   *secretbox.Signer
 	cache  *visitorCache
+	kinds  func() []PermitKind // the catalogue's, read once
 }
 
 // Deps are the collaborators of the Service.
@@ -110,6 +112,20 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.dummy = dummy
+	// The permit catalogue is in force for the process's life (an import
+	// applies at the next start), and permit starts after identity: its
+	// kinds are read once, at first use.
+	s.kinds = sync.OnceValue(func() []PermitKind {
+		if d.Catalogue == nil {
+			return cfg.PermitKinds
+		}
+		codes := d.Catalogue.KindCodes()
+		out := make([]PermitKind, len(codes))
+		for i, c := range codes {
+			out[i] = PermitKind{Code: c, Name: d.Catalogue.KindName(c)}
+		}
+		return out
+	})
 	return s, nil
 }
 
