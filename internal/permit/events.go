@@ -109,8 +109,9 @@ func (s *Service) publish(ctx context.Context, tx *db.Tx, topic string, payload 
 	return s.events.Publish(ctx, tx, topic, payload)
 }
 
-// silent reports whether the change is made loading data.
-func (s *Service) silent(ctx context.Context) bool { return s.cfg.Silent || notify.IsQuiet(ctx) }
+// silent reports whether the change is made loading data (a quiet
+// context: the demonstration).
+func (s *Service) silent(ctx context.Context) bool { return notify.IsQuiet(ctx) }
 
 // fileChanged publishes a file's step, with what the agent wrote (data, as
 // the history records it).

@@ -211,7 +211,12 @@ func (e *env) uploadAll(t *testing.T, a authz.Actor, id int64) {
 // and submits it.
 func (e *env) submitted(t *testing.T, a authz.Actor, in Input) *File {
 	t.Helper()
-	ctx := context.Background()
+	return e.submittedIn(context.Background(), t, a, in)
+}
+
+// submittedIn is submitted with ctx (a quiet one, say).
+func (e *env) submittedIn(ctx context.Context, t *testing.T, a authz.Actor, in Input) *File {
+	t.Helper()
 	f, err := e.s.Create(ctx, a, in)
 	if err != nil {
 		t.Fatal(err)

@@ -70,10 +70,6 @@ type Deps struct {
 type Config struct {
 	BaseURL string
 	Now     func() time.Time
-	// Silent flags the events published silent, so that nobody is told:
-	// for loading demonstration files, whose people must not get hundreds
-	// of messages.
-	Silent bool
 	// Quota bounds what one file may hold; zero fields take the defaults.
 	Quota Quota
 }

@@ -902,12 +902,12 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 		docs: &dfDocuments{}, locate: permit.Locator(a.territory), end: end, begin: end.AddDate(0, 0, -Days),
 		rng: rand.New(rand.NewPCG(demoFileSeedFiles, 1)), trng: rand.New(rand.NewPCG(demoFileSeedTimes, 1)),
 		demo: map[string]*dfOwner{}, pros: map[int64]authz.Actor{}, proInfo: map[int64]permit.Party{}, agents: map[string]authz.Actor{}}
-	// Silent: its events are flagged so, and the demonstration's people
-	// get no message about their files.
+	// The demonstration loads in a quiet context (App.LoadDemo): its
+	// events are flagged silent, and its people get no message.
 	d.svc = permit.NewService(permit.Deps{DB: a.DB, Catalogue: a.Catalogue, Calendar: d.cal, Blobs: a.Blobs, Notify: a.Notify,
 		People: a.Identity.Store(), Staff: a.Identity.Store(), Places: a.Districts, Events: a.Jobs, Log: a.Log,
 		Locate: d.locate, InspectPDF: pdf.InspectPages},
-		permit.Config{BaseURL: a.Cfg.BaseURL, Now: d.clock.Now, Silent: true})
+		permit.Config{BaseURL: a.Cfg.BaseURL, Now: d.clock.Now})
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}
