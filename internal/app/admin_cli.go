@@ -100,12 +100,12 @@ func defaultBaseURL(addr string) string {
 }
 
 // cmdAdminStaff runs create-staff and create-admin.
-func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stderr io.Writer) error {
+func cmdAdminStaff(ctx context.Context, task string, args []string, stdout, stderr io.Writer, opt Options) error {
 	cfg, sf, err := parseStaff(task, args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), opt)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func TestAdminCommandLine(t *testing.T) {
 			}
 			run := func(cmd ...string) (int, string, string) {
 				var out, errb bytes.Buffer
-				code := Main(ctx, append(append([]string{"admin"}, cmd...), args...), &out, &errb)
+				code := MainWith(ctx, append(append([]string{"admin"}, cmd...), args...), &out, &errb, testOptions)
 				return code, out.String(), errb.String()
 			}
 			names := []string{"--given-name-ar", "زينب", "--family-name-ar", "العلمي", "--given-name-latin", "Zineb", "--family-name-latin", "Alami"}

@@ -33,7 +33,7 @@ type benchResult struct {
 // cmdBench measures Madina's pages against a bare net/http handler that
 // returns the same bytes, in the same run, over loopback HTTP with the
 // same client: the ratio is what Madina's own work costs.
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {
 	fs := flag.NewFlagSet("madina bench", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: madina bench [flags]\n\nMeasures Madina's pages against a bare net/http handler.\n\nFlags:\n")
@@ -52,7 +52,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer os.RemoveAll(dir)
 	cfg := config.Config{DataDir: dir, Workers: 1, Grace: time.Second}
-	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := NewWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opt)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,12 @@ MADINA_* environment twin, e.g. --database-url and MADINA_DATABASE_URL.
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return MainWith(ctx, args, stdout, stderr, Options{})
+}
+
+// MainWith is Main building the application with opt (tests run the
+// command line with a cheap password hasher).
+func MainWith(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -45,17 +51,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(ctx, args[1:], stdout, stderr)
+		err = cmdServe(ctx, args[1:], stdout, stderr, opt)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "demo":
-		err = cmdDemo(ctx, args[1:], stdout, stderr)
+		err = cmdDemo(ctx, args[1:], stdout, stderr, opt)
 	case "admin":
-		err = cmdAdmin(ctx, args[1:], stdout, stderr)
+		err = cmdAdmin(ctx, args[1:], stdout, stderr, opt)
 	case "audit":
 		err = cmdAudit(ctx, args[1:], stdout, stderr)
 	case "bench":
-		err = cmdBench(ctx, args[1:], stdout, stderr)
+		err = cmdBench(ctx, args[1:], stdout, stderr, opt)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "madina", versionString())
 		return 0
@@ -153,7 +159,7 @@ func parse(name, synopsis string, args []string, stdout, stderr io.Writer, regis
 	return cfg, fs, nil
 }
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {
 	cfg, _, err := parse("serve", "[flags]\n\nRuns the web site, the API and the background workers.", args, stdout, stderr, (*config.Flags).Server)
 	if err != nil {
 		return err
@@ -167,7 +173,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = url
 	}
-	a, err := New(ctx, cfg, log)
+	a, err := NewWith(ctx, cfg, log, opt)
 	if err != nil {
 		ln.Close()
 		return err
@@ -198,12 +204,12 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {
 	cfg, _, err := parse("demo", "[flags]\n\nLoads the demonstration data (running it twice changes nothing).", args, stdout, stderr, (*config.Flags).Data)
 	if err != nil {
 		return err
 	}
-	a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+	a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), opt)
 	if err != nil {
 		return err
 	}
@@ -214,7 +220,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return sealAuditLog(ctx, a.DB)
 }
 
-func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {
 	const adminUsage = `Usage: madina admin <task> [flags]
 
 Tasks:
@@ -233,7 +239,7 @@ Tasks:
 	}
 	switch args[0] {
 	case "create-staff", "create-admin":
-		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr)
+		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr, opt)
 	case "import-catalogue":
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
 	case "import-districts":
@@ -254,7 +260,7 @@ Tasks:
 		if err != nil {
 			return err
 		}
-		a, err := New(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel))
+		a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), opt)
 		if err != nil {
 			return err
 		}

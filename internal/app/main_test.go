@@ -36,7 +36,7 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			ctx := context.Background()
 			run := func(cmd ...string) (int, string, string) {
 				var out, errb bytes.Buffer
-				code := Main(ctx, append(cmd, args...), &out, &errb)
+				code := MainWith(ctx, append(cmd, args...), &out, &errb, testOptions)
 				return code, out.String(), errb.String()
 			}
 			if code, out, errs := run("migrate"); code != 0 || !strings.Contains(out, "schema is current") {
@@ -58,7 +58,7 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			pr, pw := io.Pipe()
 			done := make(chan int, 1)
 			go func() {
-				done <- Main(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+				done <- MainWith(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard, testOptions)
 				pw.Close()
 			}()
 			line, err := bufio.NewReader(pr).ReadString('\n')

@@ -107,8 +107,8 @@ func newTNCluster(t *testing.T) *tnCluster {
 	// The demo's accounts, files and deadlines, loaded once on the shared
 	// database and bucket, as an operator would before starting the nodes.
 	var out, errb strings.Builder
-	if code := Main(ctx, []string{"demo", "--data-dir", t.TempDir(), "--database-url", c.dbURL, "--blob-url", c.blobURL,
-		"--secret-key-file", keyFile}, &out, &errb); code != 0 {
+	if code := MainWith(ctx, []string{"demo", "--data-dir", t.TempDir(), "--database-url", c.dbURL, "--blob-url", c.blobURL,
+		"--secret-key-file", keyFile}, &out, &errb, testOptions); code != 0 {
 		t.Fatalf("demo: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	d, err := db.Open(ctx, c.dbURL)

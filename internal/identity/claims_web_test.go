@@ -3,7 +3,6 @@ package identity_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -91,11 +90,8 @@ func TestLegalClaimOverHTTP(t *testing.T) {
 func TestLegalClaimInTheBackOffice(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		a := apptest.New(t, e)
+		a := apptest.Demo(t, e)
 		ctx := context.Background()
-		if err := a.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		claimant := func(email string) (*apptest.Browser, int64) {
@@ -167,11 +163,7 @@ func TestLegalClaimInTheBackOffice(t *testing.T) {
 func TestLegalLookalikeNumbersLeadToTheClaim(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		a := apptest.New(t, e)
-		ctx := context.Background()
-		if err := a.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
+		a := apptest.Demo(t, e)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		b := apptest.NewBrowser(t, srv.URL)

@@ -2,7 +2,6 @@ package identity_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,11 +21,8 @@ import (
 func TestMandateFileRefIsTheGrantorsFile(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		a := apptest.New(t, e)
+		a := apptest.Demo(t, e)
 		ctx := context.Background()
-		if err := a.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		refOf := func(where string) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"html"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,11 +29,15 @@ var (
 	numberRE = regexp.MustCompile(`MAARIF-20\d\d-\d{5}`)
 )
 
+// withBaseURL gives the application a public address (appointment
+// invitations carry links).
+var withBaseURL = apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" })
+
 // newFilesApp is the real application on a fresh database of engine e,
-// with a public address (appointment invitations carry links).
+// with a public address.
 func newFilesApp(t *testing.T, e db.Engine) *app.App {
 	t.Helper()
-	return apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
+	return apptest.New(t, e, withBaseURL)
 }
 
 func wantStatus(t *testing.T, what string, code, want int, h http.Header) {
@@ -47,11 +50,8 @@ func wantStatus(t *testing.T, what string, code, want int, h http.Header) {
 func TestFilesOverHTTP(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		a := newFilesApp(t, e)
+		a := apptest.Demo(t, e, withBaseURL)
 		ctx := context.Background()
-		if err := a.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 
@@ -274,11 +274,7 @@ func TestFilesOverHTTP(t *testing.T) {
 // languages and looks for untranslated keys.
 func TestFilePagesInEveryLanguage(t *testing.T) {
 	t.Parallel()
-	a := newFilesApp(t, db.SQLite)
-	ctx := context.Background()
-	if err := a.LoadDemo(ctx, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	owner := apptest.NewBrowser(t, srv.URL)
@@ -334,11 +330,8 @@ func TestFilePagesInEveryLanguage(t *testing.T) {
 func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		a := newFilesApp(t, e)
+		a := apptest.Demo(t, e, withBaseURL)
 		ctx := context.Background()
-		if err := a.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		person := func(email string) int64 {
 			p, err := a.Identity.PersonByEmail(ctx, email)
 			if err != nil {

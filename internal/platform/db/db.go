@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -60,6 +61,10 @@ type DB struct {
 	read   *sql.DB
 	write  *sql.DB
 	url    string
+	// readStmts and writeStmts keep SQLite's statements prepared, one per
+	// query text and pool: parsing the larger joins cost more than running
+	// them. PostgreSQL's driver keeps its own statement cache.
+	readStmts, writeStmts *stmtCache
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -118,11 +123,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Engine: SQLite, read: r, write: w, url: path}, nil
+	return &DB{Engine: SQLite, read: r, write: w, url: path, readStmts: newStmtCache(r), writeStmts: newStmtCache(w)}, nil
 }
 
 // Close closes every pool.
 func (d *DB) Close() error {
+	d.readStmts.close()
+	d.writeStmts.close()
 	err := d.read.Close()
 	if d.write != d.read {
 		err = errors.Join(err, d.write.Close())
@@ -152,17 +159,29 @@ func (d *DB) Dialect() Engine { return d.Engine }
 
 // ExecContext runs a statement outside any transaction (on the writer).
 func (d *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.write.ExecContext(ctx, d.rebind(q), d.args(args)...)
+	q = d.rebind(q)
+	if s := d.writeStmts.prepared(ctx, q); s != nil {
+		return s.ExecContext(ctx, d.args(args)...)
+	}
+	return d.write.ExecContext(ctx, q, d.args(args)...)
 }
 
 // QueryContext reads.
 func (d *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return d.read.QueryContext(ctx, d.rebind(q), d.args(args)...)
+	q = d.rebind(q)
+	if s := d.readStmts.prepared(ctx, q); s != nil {
+		return s.QueryContext(ctx, d.args(args)...)
+	}
+	return d.read.QueryContext(ctx, q, d.args(args)...)
 }
 
 // QueryRowContext reads one row.
 func (d *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.read.QueryRowContext(ctx, d.rebind(q), d.args(args)...)
+	q = d.rebind(q)
+	if s := d.readStmts.prepared(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, d.args(args)...)
+	}
+	return d.read.QueryRowContext(ctx, q, d.args(args)...)
 }
 
 // Tx is a transaction with callbacks run after it commits.
@@ -170,20 +189,71 @@ type Tx struct {
 	tx          *sql.Tx
 	d           *DB
 	afterCommit []func()
+	// unprepared lists the statements this transaction ran that the writer
+	// has not prepared yet: they are prepared once it ends, since the
+	// writer's one connection is the transaction's until then.
+	unprepared []string
+	// open holds the last rows read with each prepared statement: running
+	// a statement again while its rows are still being read (a query inside
+	// the loop over its own results) would reset them on SQLite's single
+	// connection, so that query runs unprepared.
+	open map[string]*sql.Rows
 }
 
 func (t *Tx) Dialect() Engine { return t.d.Engine }
 
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.rebind(q), t.d.args(args)...)
+	q = t.d.rebind(q)
+	if s := t.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, t.d.args(args)...)
+	}
+	return t.tx.ExecContext(ctx, q, t.d.args(args)...)
 }
 
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(q), t.d.args(args)...)
+	q = t.d.rebind(q)
+	if s := t.stmt(ctx, q); s != nil {
+		rows, err := s.QueryContext(ctx, t.d.args(args)...)
+		if err == nil {
+			if t.open == nil {
+				t.open = map[string]*sql.Rows{}
+			}
+			t.open[q] = rows
+		}
+		return rows, err
+	}
+	return t.tx.QueryContext(ctx, q, t.d.args(args)...)
 }
 
 func (t *Tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(q), t.d.args(args)...)
+	q = t.d.rebind(q)
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, t.d.args(args)...)
+	}
+	return t.tx.QueryRowContext(ctx, q, t.d.args(args)...)
+}
+
+// stmt returns the writer's prepared statement for q bound to this
+// transaction, or nil when it is not prepared yet (it will be once the
+// transaction ends) or the engine keeps its own cache.
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.d.writeStmts == nil {
+		return nil
+	}
+	if rows := t.open[q]; rows != nil {
+		if _, err := rows.Columns(); err == nil {
+			return nil // still open
+		}
+		delete(t.open, q)
+	}
+	s, known := t.d.writeStmts.lookup(q)
+	if s == nil {
+		if !known {
+			t.unprepared = append(t.unprepared, q)
+		}
+		return nil
+	}
+	return t.tx.StmtContext(ctx, s)
 }
 
 // AfterCommit registers f to run once the transaction has committed (to wake
@@ -313,12 +383,15 @@ func (d *DB) transactOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err != nil {
 		_ = stx.Rollback()
-		return err
+	} else if err = stx.Commit(); err != nil {
+		err = fmt.Errorf("db: commit: %w", err)
 	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
+	d.writeStmts.prepareAll(ctx, tx.unprepared) // the writer is free again
+	if err != nil {
+		return err
 	}
 	for _, f := range tx.afterCommit {
 		f()
@@ -417,6 +490,85 @@ func (d *DB) timeArg(t time.Time) any {
 		return t.Format(sqliteTime)
 	}
 	return t
+}
+
+// stmtCache keeps one prepared statement per query text for one SQLite
+// pool. It is bounded: a store building query texts from input (lists of
+// any length) would otherwise fill it; past the bound, statements run
+// unprepared as before.
+type stmtCache struct {
+	pool *sql.DB
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt // nil value: preparing failed, run unprepared
+}
+
+const maxStmts = 512
+
+func newStmtCache(pool *sql.DB) *stmtCache {
+	return &stmtCache{pool: pool, m: map[string]*sql.Stmt{}}
+}
+
+func (c *stmtCache) lookup(q string) (s *sql.Stmt, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, known = c.m[q]
+	return s, known || len(c.m) >= maxStmts
+}
+
+// prepared returns the statement for q, preparing it on first use; nil when
+// the cache is full or q does not prepare (it then fails unprepared, with
+// the error the caller expects).
+func (c *stmtCache) prepared(ctx context.Context, q string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	if s, known := c.lookup(q); known {
+		return s
+	}
+	c.prepareAll(ctx, []string{q})
+	s, _ := c.lookup(q)
+	return s
+}
+
+func (c *stmtCache) prepareAll(ctx context.Context, qs []string) {
+	if c == nil {
+		return
+	}
+	for _, q := range qs {
+		if _, known := c.lookup(q); known {
+			continue
+		}
+		s, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			if ctx.Err() != nil {
+				return // not the statement's fault: try again next time
+			}
+			s = nil
+		}
+		c.mu.Lock()
+		if _, dup := c.m[q]; dup || len(c.m) >= maxStmts {
+			if s != nil {
+				s.Close()
+			}
+		} else {
+			c.m[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, s := range c.m {
+		if s != nil {
+			s.Close()
+		}
+		delete(c.m, q)
+	}
 }
 
 // Redact hides the password of a database URL for logs.

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -339,4 +340,85 @@ func TestLockRowWaitIsBounded(t *testing.T) {
 	}); err != nil || timeout != "0" {
 		t.Errorf("lock_timeout after LockRow = %q, %v; want 0", timeout, err)
 	}
+}
+
+// Statements are kept prepared on SQLite; reusing one must never mix up the
+// rows of two runs, in or out of a transaction, nor stop a changed schema
+// or more query texts than the cache holds from working.
+func TestPreparedStatementsKeepResultsApart(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE stmt_probe (id INTEGER PRIMARY KEY, parent INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range [][2]int{{1, 0}, {2, 1}, {3, 1}, {4, 2}, {5, 2}, {6, 3}} {
+			if _, err := d.ExecContext(ctx, `INSERT INTO stmt_probe (id, parent) VALUES ($1, $2)`, r[0], r[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const children = `SELECT id FROM stmt_probe WHERE parent = $1 ORDER BY id`
+		// A tree walk runs the same query inside the loop over its own
+		// rows; run twice so that the second walk finds it prepared.
+		var walk func(q db.Querier, id int) ([]int, error)
+		walk = func(q db.Querier, id int) ([]int, error) {
+			rows, err := q.QueryContext(ctx, children, id)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out []int
+			for rows.Next() {
+				var c int
+				if err := rows.Scan(&c); err != nil {
+					return nil, err
+				}
+				sub, err := walk(q, c)
+				if err != nil {
+					return nil, err
+				}
+				out = append(append(out, c), sub...)
+			}
+			return out, rows.Err()
+		}
+		want := "[2 4 5 3 6]"
+		for i := 0; i < 3; i++ {
+			err := d.Transact(ctx, func(tx *db.Tx) error {
+				got, err := walk(tx, 1)
+				if err == nil && fmt.Sprint(got) != want {
+					err = fmt.Errorf("walk in a transaction = %v, want %s", got, want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatalf("run %d: %v", i+1, err)
+			}
+			got, err := walk(d, 1)
+			if err != nil || fmt.Sprint(got) != want {
+				t.Fatalf("run %d outside a transaction: %v, %v; want %s", i+1, got, err, want)
+			}
+		}
+		// A changed table is seen by the statements prepared before.
+		if _, err := d.ExecContext(ctx, `ALTER TABLE stmt_probe ADD COLUMN label TEXT`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE stmt_probe SET label = 'x' || id`); err != nil {
+			t.Fatal(err)
+		}
+		var label string
+		if err := d.QueryRowContext(ctx, `SELECT label FROM stmt_probe WHERE parent = $1 ORDER BY id`, 2).Scan(&label); err != nil || label != "x4" {
+			t.Fatalf("after ALTER: %q, %v", label, err)
+		}
+		// More distinct texts than the cache keeps still run, in and out
+		// of transactions.
+		for i := 0; i < 600; i++ {
+			q := fmt.Sprintf(`SELECT count(*) + %d FROM stmt_probe`, i)
+			var n int
+			if err := d.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 6+i {
+				t.Fatalf("query %d: %d, %v", i, n, err)
+			}
+			if err := d.Transact(ctx, func(tx *db.Tx) error { return tx.QueryRowContext(ctx, q).Scan(&n) }); err != nil || n != 6+i {
+				t.Fatalf("query %d in a transaction: %d, %v", i, n, err)
+			}
+		}
+	})
 }
