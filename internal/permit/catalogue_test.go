@@ -27,19 +27,29 @@ func TestCatalogueWindowKindsAreDistricts(t *testing.T) {
 	}
 }
 
-func TestPluralForms(t *testing.T) {
+// Durations and page counts take their language's plural form from the
+// catalogue: Arabic's one, two, few (3–10), many (11–99) and other.
+func TestDurationsInEveryLanguage(t *testing.T) {
+	cat, err := i18n.Load(Messages)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		l    i18n.Lang
+		unit string
 		n    int
 		want string
 	}{
-		{i18n.AR, 1, "1"}, {i18n.AR, 2, "2"}, {i18n.AR, 3, "few"}, {i18n.AR, 10, "few"}, {i18n.AR, 15, "many"},
-		{i18n.AR, 30, "many"}, {i18n.AR, 100, "other"}, {i18n.AR, 103, "few"},
-		{i18n.FR, 1, "1"}, {i18n.FR, 15, "many"}, {i18n.EN, 2, "2"}, {i18n.EN, 30, "many"},
+		{i18n.AR, "days", 1, "يوم واحد"}, {i18n.AR, "days", 2, "يومان"}, {i18n.AR, "days", 3, "3 أيام"},
+		{i18n.AR, "days", 10, "10 أيام"}, {i18n.AR, "days", 15, "15 يوما"}, {i18n.AR, "days", 100, "100 يوم"},
+		{i18n.AR, "days", 103, "103 أيام"}, {i18n.AR, "months", 2, "شهران"},
+		{i18n.FR, "days", 1, "1 jour"}, {i18n.FR, "days", 15, "15 jours"}, {i18n.FR, "working_days", 30, "30 jours ouvrables"},
+		{i18n.EN, "days", 1, "1 day"}, {i18n.EN, "months", 2, "2 months"},
 	}
 	for _, c := range cases {
-		if got := plural(c.l, c.n); got != c.want {
-			t.Errorf("plural(%s, %d) = %q, want %q", c.l, c.n, got, c.want)
+		p := printer{cat: cat, l: c.l}
+		if got := p.duration(Deadline{Unit: c.unit, Value: c.n}); got != c.want {
+			t.Errorf("duration(%s, %d %s) = %q, want %q", c.l, c.n, c.unit, got, c.want)
 		}
 	}
 }

@@ -341,7 +341,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		if d := it.Latest; d != nil {
 			meta := []string{p.t("permit.files.size", "mb", blob.FormatMB(d.Size))}
 			if d.Pages > 0 {
-				meta = append(meta, p.t("permit.files.pages."+plural(p.l, d.Pages), "n", d.Pages))
+				meta = append(meta, p.t("permit.files.pages", "count", d.Pages))
 			}
 			iv.Latest = &uploadView{Name: d.Name, Meta: p.list(meta), Date: i18n.FormatDateTime(p.l, d.UploadedAt),
 				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10)}

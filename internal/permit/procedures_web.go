@@ -74,28 +74,8 @@ func (p printer) list(items []string) string {
 	return strings.Join(items, ", ")
 }
 
-// plural picks the message variant for n: "1", "2", then for Arabic
-// "few" (3–10), "many" (11–99) and "other" (100, 101, 102…).
-func plural(l i18n.Lang, n int) string {
-	switch {
-	case n == 1:
-		return "1"
-	case n == 2:
-		return "2"
-	case l != i18n.AR:
-		return "many"
-	}
-	switch m := n % 100; {
-	case m >= 3 && m <= 10:
-		return "few"
-	case m >= 11:
-		return "many"
-	}
-	return "other"
-}
-
 func (p printer) duration(d Deadline) string {
-	return p.t("permit.duration."+d.Unit+"."+plural(p.l, d.Value), "n", d.Value)
+	return p.t("permit.duration."+d.Unit, "count", d.Value)
 }
 
 func (p printer) where(k *Kind) string {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -71,20 +72,29 @@ func (l Lang) Name() string {
 
 // Catalog maps each language's keys to message templates.
 type Catalog struct {
-	msgs   map[Lang]map[string]string
-	misses atomic.Pointer[Misses]
+	msgs map[Lang]map[string]string
+	// plurals holds the messages that change with a number, by plural
+	// category ("one", "other"…, see PluralCategory); their msgs entry is
+	// the "other" form.
+	plurals map[Lang]map[string]map[string]string
+	misses  atomic.Pointer[Misses]
 }
 
 var placeholder = regexp.MustCompile(`\{([a-zA-Z0-9_]+)\}`)
+
+// optionalPlural finds the "notification(s)" way of dodging a plural,
+// which Check refuses: such a message takes plural forms instead.
+var optionalPlural = regexp.MustCompile(`[^\s(]\((?:s|e|es|x|ات|ة|ون|ين)\)`)
 
 // Load reads, from every source, messages/{ar,fr,en}.json and any
 // messages/NAME.{ar,fr,en}.json beside them (a capability may split its
 // texts by subject). A key defined twice is an error, so capabilities
 // cannot silently override each other.
 func Load(sources ...fs.FS) (*Catalog, error) {
-	c := &Catalog{msgs: map[Lang]map[string]string{}}
+	c := &Catalog{msgs: map[Lang]map[string]string{}, plurals: map[Lang]map[string]map[string]string{}}
 	for _, l := range Langs {
 		c.msgs[l] = map[string]string{}
+		c.plurals[l] = map[string]map[string]string{}
 	}
 	for _, src := range sources {
 		files, err := fs.Glob(src, "messages/*.json")
@@ -106,15 +116,27 @@ func Load(sources ...fs.FS) (*Catalog, error) {
 			if err != nil {
 				return nil, fmt.Errorf("i18n: %w", err)
 			}
-			var m map[string]string
+			var m map[string]json.RawMessage
 			if err := json.Unmarshal(b, &m); err != nil {
 				return nil, fmt.Errorf("i18n: %s: %w", f, err)
 			}
-			for k, v := range m {
+			for k, raw := range m {
 				if _, dup := c.msgs[l][k]; dup {
 					return nil, fmt.Errorf("i18n: key %q defined twice for %s", k, l)
 				}
-				c.msgs[l][k] = v
+				var v string
+				if err := json.Unmarshal(raw, &v); err == nil {
+					c.msgs[l][k] = v
+					continue
+				}
+				// A message that changes with a number: its forms by
+				// plural category.
+				var forms map[string]string
+				if err := json.Unmarshal(raw, &forms); err != nil {
+					return nil, fmt.Errorf("i18n: %s: %q is neither a text nor plural forms", f, k)
+				}
+				c.msgs[l][k] = forms["other"]
+				c.plurals[l][k] = forms
 			}
 		}
 	}
@@ -130,7 +152,9 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// Check reports every key missing in a language, and every key whose
+// Check reports every key missing in a language, every plural message
+// lacking one of its language's forms (or with a form the language does
+// not have), every text that writes a plural as "(s)", and every key whose
 // placeholders differ between languages.
 func (c *Catalog) Check() []string {
 	var probs []string
@@ -148,7 +172,18 @@ func (c *Catalog) Check() []string {
 				probs = append(probs, fmt.Sprintf("%s: missing in %s", k, l))
 				continue
 			}
+			if optionalPlural.MatchString(v) {
+				probs = append(probs, fmt.Sprintf("%s: %q in %s: give plural forms instead", k, optionalPlural.FindString(v), l))
+			}
 			ps := placeholders(v)
+			if forms, plural := c.plurals[l][k]; plural {
+				probs = append(probs, checkForms(k, l, forms)...)
+				ps = nil
+				for _, f := range forms {
+					ps = append(ps, placeholders(f)...)
+				}
+				ps = uniq(ps)
+			}
 			if i == 0 || ref == nil {
 				ref = ps
 			} else if strings.Join(ps, ",") != strings.Join(ref, ",") {
@@ -158,6 +193,26 @@ func (c *Catalog) Check() []string {
 	}
 	sort.Strings(probs)
 	return probs
+}
+
+func checkForms(k string, l Lang, forms map[string]string) []string {
+	var probs []string
+	for _, cat := range pluralCategories[l] {
+		if strings.TrimSpace(forms[cat]) == "" {
+			probs = append(probs, fmt.Sprintf("%s: plural form %q missing in %s", k, cat, l))
+		}
+	}
+	for cat := range forms {
+		if !slices.Contains(pluralCategories[l], cat) {
+			probs = append(probs, fmt.Sprintf("%s: %s has no plural form %q", k, l, cat))
+		}
+	}
+	return probs
+}
+
+func uniq(ss []string) []string {
+	sort.Strings(ss)
+	return slices.Compact(ss)
 }
 
 func placeholders(s string) []string {
@@ -183,10 +238,14 @@ func (c *Catalog) Keys(l Lang) []string {
 }
 
 // T translates key into l, filling {name} placeholders from params given as
-// name, value pairs; a Text value gives its l version. A missing key shows
+// name, value pairs; a Text value gives its l version. A plural message
+// takes the form of the "count" parameter's plural category in l. A missing key shows
 // as the key itself, which the catalogue test prevents from reaching users.
 func (c *Catalog) T(l Lang, key string, params ...any) string {
 	s, ok := c.msgs[l][key]
+	if forms, plural := c.plurals[l][key]; plural {
+		s = forms[PluralCategory(l, countOf(params))]
+	}
 	if !ok {
 		if m := c.misses.Load(); m != nil {
 			m.add(l, key)
@@ -213,6 +272,70 @@ func (c *Catalog) T(l Lang, key string, params ...any) string {
 		}
 		return m
 	})
+}
+
+// countOf returns the "count" parameter of params as a whole number, 0 if
+// there is none.
+func countOf(params []any) int64 {
+	for i := 0; i+1 < len(params); i += 2 {
+		if params[i] != "count" {
+			continue
+		}
+		switch n := params[i+1].(type) {
+		case int:
+			return int64(n)
+		case int64:
+			return n
+		case int32:
+			return int64(n)
+		case uint:
+			return int64(n)
+		}
+	}
+	return 0
+}
+
+// pluralCategories are the plural forms each language's messages give
+// (CLDR's plural rules for cardinal whole numbers).
+var pluralCategories = map[Lang][]string{
+	AR: {"zero", "one", "two", "few", "many", "other"},
+	FR: {"one", "other"},
+	EN: {"one", "other"},
+}
+
+// PluralCategory is the CLDR plural category of the whole number n in l:
+// Arabic has six (0 zero; 1 one; 2 two; 3–10 few and 11–99 many, by the
+// last two digits; other), French two (0 and 1 are one), English two.
+// French's "many" (exact millions: "1 000 000 de …") is left to "other".
+func PluralCategory(l Lang, n int64) string {
+	if n < 0 {
+		n = -n
+	}
+	switch l {
+	case AR:
+		switch r := n % 100; {
+		case n == 0:
+			return "zero"
+		case n == 1:
+			return "one"
+		case n == 2:
+			return "two"
+		case r >= 3 && r <= 10:
+			return "few"
+		case r >= 11 && r <= 99:
+			return "many"
+		}
+		return "other"
+	case FR:
+		if n <= 1 {
+			return "one"
+		}
+		return "other"
+	}
+	if n == 1 {
+		return "one"
+	}
+	return "other"
 }
 
 // Misses records the keys looked up with no text in the language asked

@@ -115,3 +115,72 @@ func TestTrackMissesRecordsEveryUnknownKey(t *testing.T) {
 		t.Errorf("Take did not forget: %v", got)
 	}
 }
+
+// A message that changes with a number takes its language's plural form:
+// six in Arabic, two in French (0 and 1 singular) and English; a plural
+// message lacking a form of its language, or with one it does not have,
+// is reported.
+func TestPluralForms(t *testing.T) {
+	fsys := fstest.MapFS{
+		"messages/ar.json": {Data: []byte(`{"unread":{"zero":"لا إشعارات","one":"إشعار واحد","two":"إشعاران","few":"{count} إشعارات","many":"{count} إشعارا","other":"{count} إشعار"}}`)},
+		"messages/fr.json": {Data: []byte(`{"unread":{"one":"{count} notification non lue","other":"{count} notifications non lues"}}`)},
+		"messages/en.json": {Data: []byte(`{"unread":{"one":"{count} unread notification","other":"{count} unread notifications"}}`)},
+	}
+	c, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := c.Check(); len(probs) != 0 {
+		t.Fatalf("complete plural message reported: %v", probs)
+	}
+	for _, tc := range []struct {
+		l    Lang
+		n    int
+		want string
+	}{
+		{AR, 0, "لا إشعارات"}, {AR, 1, "إشعار واحد"}, {AR, 2, "إشعاران"}, {AR, 3, "3 إشعارات"},
+		{AR, 10, "10 إشعارات"}, {AR, 11, "11 إشعارا"}, {AR, 99, "99 إشعارا"}, {AR, 100, "100 إشعار"},
+		{AR, 102, "102 إشعار"}, {AR, 103, "103 إشعارات"}, {AR, 111, "111 إشعارا"},
+		{FR, 0, "0 notification non lue"}, {FR, 1, "1 notification non lue"}, {FR, 2, "2 notifications non lues"},
+		{EN, 0, "0 unread notifications"}, {EN, 1, "1 unread notification"}, {EN, 21, "21 unread notifications"},
+	} {
+		if got := c.T(tc.l, "unread", "count", tc.n); got != tc.want {
+			t.Errorf("T(%s, %d) = %q, want %q", tc.l, tc.n, got, tc.want)
+		}
+	}
+	if got := c.T(EN, "unread"); got != "{count} unread notifications" {
+		t.Errorf("without a count: %q, want the other form", got)
+	}
+
+	bad := fstest.MapFS{
+		"messages/ar.json": {Data: []byte(`{"n":{"one":"واحد","other":"{count}"}}`)},
+		"messages/fr.json": {Data: []byte(`{"n":{"one":"un","few":"quelques","other":"{count}"}}`)},
+		"messages/en.json": {Data: []byte(`{"n":{"other":"{count}"}}`)},
+	}
+	c, err = Load(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.Check(), "\n")
+	for _, want := range []string{`plural form "zero" missing in ar`, `plural form "many" missing in ar`, `fr has no plural form "few"`, `plural form "one" missing in en`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Check() = %s\nwant a line with %s", got, want)
+		}
+	}
+	dodged := fstest.MapFS{
+		"messages/ar.json": {Data: []byte(`{"n":"{count} موظف(ة)"}`)},
+		"messages/fr.json": {Data: []byte(`{"n":"{count} organisme(s)"}`)},
+		"messages/en.json": {Data: []byte(`{"n":"{count} files (of 3)"}`)},
+	}
+	if c, err = Load(dodged); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Check(), "\n"); !strings.Contains(got, `"ف(ة)" in ar`) || !strings.Contains(got, `"e(s)" in fr`) || strings.Contains(got, " in en") {
+		t.Errorf("Check() = %s\nwant the (ة) and (s) plurals refused, the parenthesis in English left alone", got)
+	}
+	if _, err := Load(fstest.MapFS{
+		"messages/ar.json": {Data: []byte(`{"n":3}`)}, "messages/fr.json": {Data: []byte(`{}`)}, "messages/en.json": {Data: []byte(`{}`)},
+	}); err == nil {
+		t.Error("a number as a message was accepted")
+	}
+}
