@@ -807,6 +807,29 @@ func TestReceiptIsAValidPDF(t *testing.T) {
 	})
 }
 
+// Numbers typed in Arabic-Indic digits are kept in Western digits, as the
+// administration prints them: on the file and on the receipt's French line.
+func TestArabicIndicDigitsAreKeptWestern(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		in := sidiOthmane(e.owner)
+		in.Fields["land_title"] = "١٢٣٤٥/C"
+		in.Fields["built_area"] = "۱۶۰"
+		f, err := e.s.Create(ctx, e.architectActor(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Fields["land_title"] != "12345/C" || f.Fields["built_area"] != "160" {
+			t.Fatalf("stored %q and %q, want 12345/C and 160", f.Fields["land_title"], f.Fields["built_area"])
+		}
+		v, err := e.s.View(ctx, e.ownerActor(), f.ID)
+		if err != nil || v.File.Fields["land_title"] != "12345/C" {
+			t.Fatalf("read back %v, %v", v, err)
+		}
+	})
+}
+
 // pdfText extracts a PDF's text with poppler's pdftotext, an independent
 // reader (scripts/test-deps installs it).
 func pdfText(t *testing.T, b []byte) string {

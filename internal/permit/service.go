@@ -187,7 +187,9 @@ func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in 
 	}
 	fields := Values{}
 	for code, v := range in.Fields {
-		v = strings.TrimSpace(v)
+		// Numbers are kept, and printed, in Western digits, as Moroccan
+		// administrations print them, whichever digits were typed.
+		v = textnorm.Digits(strings.TrimSpace(v))
 		if v == "" {
 			continue
 		}
@@ -208,7 +210,7 @@ func (s *Service) apply(ctx context.Context, q db.Querier, k *Kind, f *File, in 
 	stored := f.Parties
 	f.Parties = nil
 	for _, p := range in.Parties {
-		p.Name, p.Registration = strings.TrimSpace(p.Name), strings.TrimSpace(p.Registration)
+		p.Name, p.Registration = strings.TrimSpace(p.Name), textnorm.Digits(strings.TrimSpace(p.Registration))
 		if p.Name == "" && p.Registration == "" && p.PersonID == 0 {
 			continue
 		}
