@@ -15,6 +15,7 @@ import (
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/ratelimit"
+	"madina/internal/platform/useragent"
 	"madina/internal/platform/web"
 )
 
@@ -415,13 +416,24 @@ func (h *Handlers) security(w http.ResponseWriter, r *http.Request) error {
 	return h.renderSecurity(w, r, v, http.StatusOK, nil)
 }
 
+// sessionRow is a session as the security page lists it: the device named
+// as its owner knows it ("Firefox on Android"), not its User-Agent.
+type sessionRow struct {
+	Session
+	Device useragent.Device
+}
+
 func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Visitor, status int, extra map[string]any) error {
 	sessions, err := h.Service.store.Sessions(r.Context(), v.Person.ID, h.Service.now())
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Person": v.Person, "Sessions": sessions, "Current": v.Session.TokenHash,
-		"Staff": v.Actor.Staff(), "Form": Form{}}
+	rows := make([]sessionRow, len(sessions))
+	for i, ss := range sessions {
+		rows[i] = sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
+	}
+	data := map[string]any{"Person": v.Person, "Sessions": rows, "Current": v.Session.TokenHash,
+		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now()}
 	for k, x := range extra {
 		data[k] = x
 	}

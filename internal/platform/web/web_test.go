@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"madina/internal/platform/i18n"
 )
@@ -56,6 +57,30 @@ func TestRendererReportsPlantedKey(t *testing.T) {
 		want := string(l) + ":admin.planted_title " + string(l) + ":identity.planted_key"
 		if got := strings.Join(misses.Take(), " "); got != want {
 			t.Errorf("planted page in %s recorded %q, want %q", l, got, want)
+		}
+	}
+}
+
+// Ago says how long ago, with the language's plural forms, then the date.
+func TestAgo(t *testing.T) {
+	cat, err := i18n.Load(Messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 5, 14, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		l    i18n.Lang
+		d    time.Duration
+		want string
+	}{
+		{i18n.EN, 20 * time.Second, "just now"}, {i18n.EN, time.Minute, "1 minute ago"}, {i18n.EN, 2 * time.Hour, "2 hours ago"},
+		{i18n.FR, 90 * time.Minute, "il y a 1 heure"}, {i18n.FR, 3 * 24 * time.Hour, "il y a 3 jours"},
+		{i18n.AR, 2 * time.Hour, "منذ ساعتين"}, {i18n.AR, 5 * time.Minute, "منذ 5 دقائق"}, {i18n.AR, 11 * 24 * time.Hour, "منذ 11 يوما"},
+		{i18n.FR, 40 * 24 * time.Hour, "26 octobre 2026"},
+	} {
+		v := &View{Lang: c.l, cat: cat}
+		if got := v.Ago(now.Add(-c.d), now); got != c.want {
+			t.Errorf("%s, %v ago: %q, want %q", c.l, c.d, got, c.want)
 		}
 	}
 }
