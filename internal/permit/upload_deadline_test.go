@@ -1,4 +1,4 @@
-package app
+package permit_test
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/pdf"
 )
@@ -68,8 +68,8 @@ func throttled(b []byte, pieces int, pause time.Duration, stallAfter int, stall 
 // timeout gets a 408 logged as a warning, and nothing is stored.
 func TestSlowUploadsAreNotCut(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := newFilesApp(t, e)
 		logs := &lockedBuffer{}
 		a.Resp.Log = slog.New(slog.NewTextHandler(logs, nil))
 		// The production figures scaled down: a 600 ms read timeout for
@@ -94,8 +94,8 @@ func TestSlowUploadsAreNotCut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var f apiFile
-		if code, body := (apiClient{t: t, base: srv.URL, token: token}).json("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
+		var f apptest.APIFile
+		if code, body := apptest.CheckedAPI(t, a, srv.URL, token).JSON("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
 			t.Fatalf("create: %d %s", code, body)
 		}
 		doc := pdf.New(pdf.Options{})

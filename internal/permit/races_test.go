@@ -1,4 +1,4 @@
-package app
+package permit_test
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 	"madina/internal/staff"
 )
@@ -121,16 +121,9 @@ func (c apiRacer) do(method, path, ctype string, body []byte) raceResult {
 func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 	t.Parallel()
 	const racers = 50
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
 		// The quota of versions is not what races here: room for every racer.
-		a := newTestAppWith(t, func(c *config.Config) {
-			c.DatabaseURL = dbtest.URL(t, d.Engine)
-			if d.Engine == db.SQLite {
-				c.DatabaseURL = "sqlite:" + c.DatabaseURL
-			}
-			c.BaseURL = "http://madina.test"
-			c.UploadMaxVersions = racers + 10
-		})
+		a := apptest.New(t, e, withBaseURL, apptest.Config(func(c *config.Config) { c.UploadMaxVersions = racers + 10 }))
 		ctx := context.Background()
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
@@ -149,8 +142,8 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := apiRacer{base: srv.URL, token: token}
-		get := func(id int64) apiFile {
-			var f apiFile
+		get := func(id int64) apptest.APIFile {
+			var f apptest.APIFile
 			r := c.do("GET", fmt.Sprintf("/api/v1/files/%d", id), "", nil)
 			if r.code != 200 || json.Unmarshal([]byte(r.body), &f) != nil {
 				t.Fatalf("get file: %d %s", r.code, r.body)
@@ -160,7 +153,7 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"kind": "auto_entrepreneur", "address": "12 rue Ibn Batouta",
 			"arrondissement": "maarif", "fields": map[string]any{"ae_number": "AE-77120", "activity": "Couture"}})
 		r := c.do("POST", "/api/v1/files", "application/json", body)
-		var f apiFile
+		var f apptest.APIFile
 		if r.code != 201 || json.Unmarshal([]byte(r.body), &f) != nil || len(f.Missing) == 0 {
 			t.Fatalf("create: %d %s", r.code, r.body)
 		}
@@ -169,7 +162,7 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 		item := f.Missing[0]
 		rs := race(racers, func(i int) raceResult {
 			return c.do("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=v%d.pdf", f.ID, item, i), "application/pdf",
-				tinyPDF(fmt.Sprintf("version %d", i)))
+				apptest.TinyPDF(fmt.Sprintf("version %d", i)))
 		})
 		won := judgeRace(t, "upload", rs, func(c int) bool { return c == http.StatusCreated })
 		var n, top, distinct int
@@ -206,7 +199,7 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 		})
 
 		for _, it := range f.Missing[1:] {
-			r := c.do("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=%s.pdf", f.ID, it, it), "application/pdf", tinyPDF(it))
+			r := c.do("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=%s.pdf", f.ID, it, it), "application/pdf", apptest.TinyPDF(it))
 			if r.code != http.StatusCreated {
 				t.Fatalf("upload %s: %d %s", it, r.code, r.body)
 			}
@@ -268,23 +261,23 @@ func TestRacesOnOneFileAnswerClearly(t *testing.T) {
 			}
 		}
 		page := fmt.Sprintf("/files/%d", f.ID)
-		var agents []*browser
+		var agents []*apptest.Browser
 		var tokens []string
 		for _, email := range agentEmails {
-			b := newBrowser(t, srv)
-			b.signIn(email, true)
-			b.setLang(i18n.FR)
-			_, p, _ := b.get(page)
-			m := csrfRE.FindStringSubmatch(p)
+			b := apptest.NewBrowser(t, srv.URL)
+			b.SignIn(email, true)
+			b.SetLang(i18n.FR)
+			_, p, _ := b.Get(page)
+			m := apptest.CSRFRE.FindStringSubmatch(p)
 			if m == nil {
 				t.Fatalf("%s: no form on the file page", email)
 			}
 			agents, tokens = append(agents, b), append(tokens, m[1])
 		}
-		version := agents[0].version(page)
+		version := agents[0].Version(page)
 		rs = race(racers, func(i int) raceResult {
 			b := agents[i%2]
-			res, err := b.c.PostForm(b.url+page+"/accept", url.Values{"version": {version}, "csrf_token": {tokens[i%2]}})
+			res, err := b.C.PostForm(b.URL+page+"/accept", url.Values{"version": {version}, "csrf_token": {tokens[i%2]}})
 			if err != nil {
 				return raceResult{code: -1, body: err.Error()}
 			}

@@ -1,21 +1,19 @@
-package app
+package permit_test
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"madina/internal/identity/identitydemo"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
-	"madina/internal/district"
 	"madina/internal/identity"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 )
 
 // TestPartiesNameOnlyMandatedProfessionals: a file's party may link only
@@ -26,28 +24,22 @@ import (
 // mandate are refused with a message on the field, never a 500.
 func TestPartiesNameOnlyMandatedProfessionals(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
 		ctx := context.Background()
-		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
-			t.Fatal(err)
-		}
-		if err := identitydemo.Load(ctx, a.env, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		person := func(email string) int64 {
-			return idOf(t, a.DB, `SELECT id FROM persons WHERE email = $1`, email)
+			return apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = $1`, email)
 		}
 		fatima := authz.Actor{Person: person("fatima.benali@example.ma"), EmailVerified: true, Now: time.Now()}
 		token, err := a.Identity.CreateToken(ctx, fatima.Person, "app", []authz.Scope{authz.ScopeFilesRead, authz.ScopeFilesWrite}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := apiClient{t: t, base: srv.URL, token: token}
-		var f apiFile
-		if code, body := c.json("POST", "/api/v1/files", map[string]any{"kind": "repair", "title": "Façade"}, &f); code != 201 {
+		c := apptest.CheckedAPI(t, a, srv.URL, token)
+		var f apptest.APIFile
+		if code, body := c.JSON("POST", "/api/v1/files", map[string]any{"kind": "repair", "title": "Façade"}, &f); code != 201 {
 			t.Fatalf("create: %d %s", code, body)
 		}
 		for _, pro := range []string{"salma.alaoui@example.ma", "hicham.naciri@example.ma"} {
@@ -62,8 +54,8 @@ func TestPartiesNameOnlyMandatedProfessionals(t *testing.T) {
 		}
 		put := func(role string, id int64) (int, string) {
 			t.Helper()
-			var out apiFile
-			return c.json("PUT", fmt.Sprintf("/api/v1/files/%d?lang=fr", f.ID), map[string]any{"title": "Façade",
+			var out apptest.APIFile
+			return c.JSON("PUT", fmt.Sprintf("/api/v1/files/%d?lang=fr", f.ID), map[string]any{"title": "Façade",
 				"parties": []map[string]any{{"role": role, "person_id": id, "name": "Quelqu’un"}}}, &out)
 		}
 		for _, bad := range []struct {
@@ -103,7 +95,7 @@ func TestPartiesNameOnlyMandatedProfessionals(t *testing.T) {
 	})
 }
 
-func fileRef(t *testing.T, a *App, id int64) string {
+func fileRef(t *testing.T, a *app.App, id int64) string {
 	t.Helper()
 	var ref string
 	if err := a.DB.QueryRowContext(context.Background(), `SELECT ref FROM permit_files WHERE id = $1`, id).Scan(&ref); err != nil {
@@ -117,31 +109,25 @@ func fileRef(t *testing.T, a *App, id int64) string {
 // a 4xx, never a 500 and never a write.
 func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
 		ctx := context.Background()
-		if _, err := a.LoadReference(ctx, district.Casablanca(), "test"); err != nil {
-			t.Fatal(err)
-		}
-		if err := identitydemo.Load(ctx, a.env, io.Discard); err != nil {
-			t.Fatal(err)
-		}
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		fatima := idOf(t, a.DB, `SELECT id FROM persons WHERE email = 'fatima.benali@example.ma'`)
-		company := idOf(t, a.DB, `SELECT id FROM legal_persons ORDER BY id LIMIT 1`) // someone else's company
+		fatima := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'fatima.benali@example.ma'`)
+		company := apptest.IDOf(t, a.DB, `SELECT id FROM legal_persons ORDER BY id LIMIT 1`) // someone else's company
 		token, err := a.Identity.CreateToken(ctx, fatima, "app", []authz.Scope{authz.ScopeFilesRead, authz.ScopeFilesWrite}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := apiClient{t: t, base: srv.URL, token: token}
-		var f apiFile
-		if code, body := c.json("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
+		c := apptest.CheckedAPI(t, a, srv.URL, token)
+		var f apptest.APIFile
+		if code, body := c.JSON("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
 			t.Fatalf("create: %d %s", code, body)
 		}
 		file := fmt.Sprintf("/api/v1/files/%d", f.ID)
 		count := func() int64 {
-			return idOf(t, a.DB, `SELECT (SELECT count(*) FROM permit_files) + (SELECT count(*) FROM permit_parties) +
+			return apptest.IDOf(t, a.DB, `SELECT (SELECT count(*) FROM permit_files) + (SELECT count(*) FROM permit_parties) +
 				(SELECT count(*) FROM mandates) + (SELECT count(*) FROM staff_grants) + (SELECT count(*) FROM permit_documents)`)
 		}
 		before := count()
@@ -168,12 +154,12 @@ func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
 			{"unknown document", "GET", file + "/documents/987654321", nil},
 			{"unknown checklist item", "POST", file + "/documents/throne?name=a.pdf", nil},
 		} {
-			code, body := c.json(p.method, p.path, p.body, nil)
+			code, body := c.JSON(p.method, p.path, p.body, nil)
 			want4xx(p.what, code, body)
 		}
 
-		citizen := newBrowser(t, srv)
-		citizen.signIn("fatima.benali@example.ma", false)
+		citizen := apptest.NewBrowser(t, srv.URL)
+		citizen.SignIn("fatima.benali@example.ma", false)
 		for _, p := range []struct {
 			what, path string
 			form       url.Values
@@ -187,12 +173,12 @@ func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
 			{"create a file of an unknown kind", "/files", url.Values{"kind": {"castle"}, "owner": {"self"}}},
 			{"create a file for an unknown owner", "/files", url.Values{"kind": {"repair"}, "owner": {"person:987654321"}}},
 		} {
-			code, body, _ := citizen.post("/me", p.path, p.form)
+			code, body, _ := citizen.Post("/me", p.path, p.form)
 			want4xx(p.what, code, body)
 		}
 
-		admin := newBrowser(t, srv)
-		admin.signIn("nadia.bensouda@example.ma", true)
+		admin := apptest.NewBrowser(t, srv.URL)
+		admin.SignIn("nadia.bensouda@example.ma", true)
 		for _, p := range []struct {
 			what, path string
 			form       url.Values
@@ -206,7 +192,7 @@ func TestClientIDsAreCheckedNotTrusted(t *testing.T) {
 			{"reject an unknown person", "/admin/professionals/987654321/reject", url.Values{"reason": {"Numéro introuvable à l’Ordre."}}},
 			{"rename an unknown organisation", "/admin/organisations/atlantis", url.Values{"name_ar": {"أ"}, "name_fr": {"A"}, "name_en": {"A"}}},
 		} {
-			code, body, _ := admin.post("/admin", p.path, p.form)
+			code, body, _ := admin.Post("/admin", p.path, p.form)
 			want4xx(p.what, code, body)
 		}
 		if after := count(); after != before {
