@@ -134,6 +134,24 @@ type Part struct {
 	URL  string // set for a link (http or https)
 }
 
+// Chunks is a link's text in pieces short enough for a phone's width: the
+// page puts a line-break opportunity (<wbr>) between them, since a token
+// has no space to break at.
+func (p Part) Chunks() []string {
+	const n = 20
+	var out []string
+	s := p.Text
+	for len(s) > n {
+		i := n
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return append(out, s)
+}
+
 // linkRE finds http(s) links in plain text, up to a space or a character
 // that cannot end one.
 var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)

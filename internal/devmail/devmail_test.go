@@ -152,3 +152,18 @@ func TestLinkify(t *testing.T) {
 		t.Errorf("non-http text made a link: %+v", p)
 	}
 }
+
+// A token has no space to break at: the page may break it every 20
+// characters, so that a phone shows it whole without scrolling sideways.
+func TestLinkChunks(t *testing.T) {
+	p := devmail.Part{Text: "http://localhost:8080/reset/new?token=abcdefghijklmnopqrstuvwxyz", URL: "x"}
+	c := p.Chunks()
+	if strings.Join(c, "") != p.Text || len(c) != 4 {
+		t.Errorf("chunks = %q", c)
+	}
+	for _, s := range c {
+		if len(s) > 20 {
+			t.Errorf("chunk %q longer than 20", s)
+		}
+	}
+}
