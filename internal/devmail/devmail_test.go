@@ -62,6 +62,9 @@ func TestOutboxShowsTheLinksThatVerifyAndReset(t *testing.T) {
 	if code, _, _ := b.Post("/signup", "/signup", f); code != http.StatusSeeOther {
 		t.Fatalf("sign-up: %d", code)
 	}
+	if _, body, _ := b.Get("/signup/sent"); !strings.Contains(body, `href="/dev/outbox"`) {
+		t.Errorf("the page saying a message was sent does not say where to read it:\n%s", body)
+	}
 	verify := outboxLink(t, b, email, "/verify-email")
 	if code, _, _ := b.Get(local(verify)); code != http.StatusSeeOther {
 		t.Fatalf("following the verification link: %d", code)
@@ -77,8 +80,8 @@ func TestOutboxShowsTheLinksThatVerifyAndReset(t *testing.T) {
 	}
 
 	other := apptest.NewBrowser(t, base)
-	if code, _, _ := other.Post("/reset", "/reset", url.Values{"email": {email}}); code != http.StatusOK {
-		t.Fatalf("asking for a reset: %d", code)
+	if code, body, _ := other.Post("/reset", "/reset", url.Values{"email": {email}}); code != http.StatusOK || !strings.Contains(body, `href="/dev/outbox"`) {
+		t.Fatalf("asking for a reset: %d, or no word of the outbox:\n%s", code, body)
 	}
 	reset := outboxLink(t, other, email, "/reset/new")
 	if code, _, _ := other.Post(local(reset), "/reset/new", url.Values{"token": {tokenOf(t, reset)},
@@ -130,6 +133,9 @@ func TestOutboxOnlyForThisMachineAndOnlyWhenAsked(t *testing.T) {
 	off := apptest.New(t, db.SQLite)
 	if off.Notify.Outbox() != nil {
 		t.Error("an outbox without --dev-outbox")
+	}
+	if r := apptest.Do(t, off.Handler, "GET", "/signup/sent", nil); r.Code != http.StatusOK || strings.Contains(r.Body, "/dev/outbox") {
+		t.Errorf("without --dev-outbox, /signup/sent: %d, speaks of the outbox: %v", r.Code, strings.Contains(r.Body, "/dev/outbox"))
 	}
 	if r, err := http.Get(apptest.Server(t, off).URL + devmail.Path); err != nil || r.StatusCode != http.StatusNotFound {
 		t.Errorf("without --dev-outbox: %v %v", r, err)

@@ -101,9 +101,14 @@ type Form = web.Form
 
 func (h *Handlers) page(name, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h.Web.Render(w, r, http.StatusOK, "identity/"+name, web.Msg(title), nil)
+		h.Web.Render(w, r, http.StatusOK, "identity/"+name, web.Msg(title), map[string]any{"DevOutbox": h.devOutbox()})
 	}
 }
+
+// devOutbox reports whether messages stay on this machine, in the
+// development outbox (serve --dev-outbox): the pages that say "we sent you
+// a message" then say where to read it.
+func (h *Handlers) devOutbox() bool { return h.Notify != nil && h.Notify.Outbox() != nil }
 
 // formError renders page with err explained: on its field when it names
 // one, above the form otherwise. Errors other than the user's own
@@ -290,7 +295,7 @@ func (h *Handlers) resetRequest(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.RequestReset(r.Context(), r.PostFormValue("email")); err != nil {
 		return err
 	}
-	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), nil)
+	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), map[string]any{"DevOutbox": h.devOutbox()})
 	return nil
 }
 
@@ -373,7 +378,7 @@ func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
-		map[string]any{"Form": Form{}, "Phone": v.Person.Phone})
+		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox()})
 	return nil
 }
 
