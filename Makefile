@@ -1,5 +1,6 @@
 # Madina — the two commands of the README, and their parts.
 #   make run    build, load the demonstration data, serve on http://localhost:8080
+#               (e-mails and SMS readable at http://localhost:8080/dev/outbox)
 #   make test   install the test tools, then run every test
 .PHONY: run build test test-deps bench vet
 
@@ -11,9 +12,13 @@ OIDC_PROVIDER_VERSION := v3.51.17
 build:
 	$(GO) build -o $(BIN)/madina ./cmd/madina
 
+# The development outbox keeps every e-mail and SMS in full, for this
+# machine's browser: no SMTP server or SMS gateway is needed to verify an
+# account or reset a password locally. Never use --dev-outbox in production.
 run: build
 	$(BIN)/madina demo
-	$(BIN)/madina serve
+	@echo "Madina: http://localhost:8080 — e-mails and SMS it sends: http://localhost:8080/dev/outbox"
+	$(BIN)/madina serve --dev-outbox
 
 # Test tools: Debian's chromium and aiosmtpd (installed when missing and we
 # are root), axe-core from the npm lockfile, versitygw from the Go proxy.

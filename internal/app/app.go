@@ -24,6 +24,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/devmail"
 	"madina/internal/district"
 	"madina/internal/identity"
 	"madina/internal/identity/identitydemo"
@@ -95,6 +96,7 @@ func Modules() []module.Module {
 		module.WithDemo(identity.Module, identitydemo.Load),
 		staff.Module,
 		module.WithDemo(permit.Module, permitdemo.Load),
+		devmail.Module,
 	}
 }
 

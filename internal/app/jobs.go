@@ -15,12 +15,17 @@ import (
 // configuration's e-mail and SMS settings.
 func (a *App) newNotify(templates []fs.FS) (*notify.Service, error) {
 	c := a.Cfg
+	var outbox *notify.Outbox
+	if c.DevOutbox {
+		outbox = notify.NewOutbox()
+	}
 	return notify.New(a.DB, a.Jobs, a.Log, notify.Config{
 		SMTP: notify.SMTPConfig{Host: c.SMTP.Host, Port: c.SMTP.Port, Username: c.SMTP.Username,
 			Password: c.SMTP.Password, From: c.SMTP.From, TLS: c.SMTP.TLS},
 		SMS:       notify.SMSConfig{URL: c.SMS.URL, Token: c.SMS.Token, Sender: c.SMS.Sender},
 		Templates: templates,
 		Box:       a.Box, // seals what opens an account (reset links, codes) while queued
+		Outbox:    outbox,
 	})
 }
 

@@ -49,6 +49,9 @@ type Middleware struct {
 	Service    *Service
 	Resp       *httpx.Responder
 	TrustProxy bool
+	// Unread counts a person's unread notices (notify.Service.Unread), for
+	// the account navigation; nil: none shown.
+	Unread func(ctx context.Context, userID string) (int, error)
 }
 
 // Wrap returns next behind the middleware. Unlike a handler, it answers
@@ -102,7 +105,12 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if v.Person != nil {
 			// Whatever a signed-in person sees may be theirs: no cache keeps it.
 			httpx.Private(r)
-			ctx = web.WithUser(ctx, web.User{Name: v.Person.DisplayName(string(i18n.FromContext(ctx))), Staff: v.Actor.Staff(), Pending: v.Pending()})
+			u := web.User{Name: v.Person.DisplayName(string(i18n.FromContext(ctx))), Staff: v.Actor.Staff(), Pending: v.Pending()}
+			if m.Unread != nil && !v.Pending() {
+				uctx, key := ctx, personKey(v.Person.ID)
+				u.UnreadCount = func() int { n, _ := m.Unread(uctx, key); return n } // asked only by a page that shows it
+			}
+			ctx = web.WithUser(ctx, u)
 		}
 		token := m.csrfToken(w, r, v)
 		ctx = web.WithCSRF(ctx, token)

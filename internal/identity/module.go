@@ -49,7 +49,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		env.Jobs.Subscribe(t, "identity.notices", s.SendNotices)
 	}
 	env.Provide("identity", s.Store())
-	mw := &Middleware{Service: s, Resp: env.Resp, TrustProxy: cfg.TrustProxy}
+	mw := &Middleware{Service: s, Resp: env.Resp, TrustProxy: cfg.TrustProxy, Unread: env.Notify.Unread}
 	h := NewHandlers(Handlers{Service: s, Notify: env.Notify, MW: mw, Web: env.Web, Resp: env.Resp})
 	oidc := NewOIDC(oidclogin.Config{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID,
 		ClientSecret: cfg.OIDC.ClientSecret, CINClaim: cfg.OIDC.CINClaim,

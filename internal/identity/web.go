@@ -91,6 +91,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /me/security/second-factor/confirm", h.totpConfirm)
 	rt.HandleErr("POST /me/security/second-factor/disable", h.totpDisable)
 	rt.HandleErr("GET /me/inbox", h.inbox)
+	rt.HandleErr("GET /me/inbox/{id}", h.openNotice)
+	rt.HandleErr("POST /me/inbox/read", h.readAll)
 	rt.HandleErr("GET /me/export", h.export)
 	h.legalRoutes(rt)
 }
@@ -100,9 +102,14 @@ type Form = web.Form
 
 func (h *Handlers) page(name, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		h.Web.Render(w, r, http.StatusOK, "identity/"+name, web.Msg(title), nil)
+		h.Web.Render(w, r, http.StatusOK, "identity/"+name, web.Msg(title), map[string]any{"DevOutbox": h.devOutbox()})
 	}
 }
+
+// devOutbox reports whether messages stay on this machine, in the
+// development outbox (serve --dev-outbox): the pages that say "we sent you
+// a message" then say where to read it.
+func (h *Handlers) devOutbox() bool { return h.Notify != nil && h.Notify.Outbox() != nil }
 
 // formError renders page with err explained: on its field when it names
 // one, above the form otherwise. Errors other than the user's own
@@ -289,7 +296,7 @@ func (h *Handlers) resetRequest(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.RequestReset(r.Context(), r.PostFormValue("email")); err != nil {
 		return err
 	}
-	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), nil)
+	h.Web.Render(w, r, http.StatusOK, "identity/reset_sent", web.Msg("identity.reset_sent.title"), map[string]any{"DevOutbox": h.devOutbox()})
 	return nil
 }
 
@@ -372,7 +379,7 @@ func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
-		map[string]any{"Form": Form{}, "Phone": v.Person.Phone})
+		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox()})
 	return nil
 }
 
@@ -527,10 +534,50 @@ func (h *Handlers) inbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	unread := 0
+	for _, n := range items {
+		if n.Unread() {
+			unread++
+		}
+	}
+	h.Web.Render(w, r, http.StatusOK, "identity/inbox", web.Msg("identity.inbox.title"),
+		map[string]any{"Items": items, "Unread": unread})
+	return nil
+}
+
+// openNotice marks a notice read and follows it to the page it concerns
+// (a path on this site, as notify keeps it), or back to the inbox.
+func (h *Handlers) openNotice(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadInbox)
+	if v == nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errs.E(errs.NotFound, "error.notify.not_found")
+	}
+	n, err := h.Notify.Open(r.Context(), personKey(v.Person.ID), id)
+	if err != nil {
+		return err
+	}
+	to := "/me/inbox#notice-" + strconv.FormatInt(n.ID, 10)
+	if n.Link != "" {
+		to = n.Link
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// readAll marks every notice of the person read.
+func (h *Handlers) readAll(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ReadInbox)
+	if v == nil {
+		return err
+	}
 	if err := h.Notify.MarkAllRead(r.Context(), personKey(v.Person.ID)); err != nil {
 		return err
 	}
-	h.Web.Render(w, r, http.StatusOK, "identity/inbox", web.Msg("identity.inbox.title"), map[string]any{"Items": items})
+	http.Redirect(w, r, "/me/inbox", http.StatusSeeOther)
 	return nil
 }
 

@@ -51,7 +51,7 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 	status := StatusSent
 	switch dl.Channel {
 	case Inbox:
-		return s.file(ctx, dl, j, r)
+		return s.file(ctx, dl, j, r, inboxLink(data))
 	case Email:
 		atts, aerr := s.attachments(ctx, dl.ID)
 		if aerr != nil {
@@ -66,7 +66,8 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 			// Attachment names may name the person: only count and size.
 			s.log.Info("notify: e-mail written to the log, no SMTP server configured",
 				"delivery", dl.ID, "template", dl.Template, "lang", dl.Lang, "to", MaskEmail(dl.Address),
-				"attachments", len(atts), "attachments_size", size)
+				"attachments", len(atts), "attachments_size", size, "outbox", s.outbox != nil)
+			s.keep(dl, r.Subject, r.Text, atts)
 			break
 		}
 		err = s.mail.send(ctx, dl.Address, dl.Lang, r, s.mail.messageID(dl.ID, dl.CreatedAt), atts)
@@ -74,7 +75,8 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 		if s.sms == nil {
 			status = StatusLogged
 			s.log.Info("notify: SMS written to the log, no SMS gateway configured",
-				"delivery", dl.ID, "template", dl.Template, "lang", dl.Lang, "to", MaskPhone(dl.Address))
+				"delivery", dl.ID, "template", dl.Template, "lang", dl.Lang, "to", MaskPhone(dl.Address), "outbox", s.outbox != nil)
+			s.keep(dl, "", r.SMS, nil)
 			break
 		}
 		err = s.sms.send(ctx, dl.Address, r.SMS, fmt.Sprintf("madina-delivery-%d-%d", dl.ID, dl.CreatedAt.UnixMicro()))
@@ -85,6 +87,15 @@ func (s *Service) deliver(ctx context.Context, j jobs.Job) error {
 		return s.failed(ctx, dl, j, err)
 	}
 	return s.sent(ctx, dl, j, status)
+}
+
+// keep puts a message nothing sent in the development outbox, if any.
+func (s *Service) keep(dl delivery, subject, text string, atts []Attachment) {
+	if s.outbox == nil {
+		return
+	}
+	s.outbox.keep(Kept{Delivery: dl.ID, Channel: dl.Channel, To: dl.Address, Template: dl.Template, Lang: dl.Lang,
+		Subject: subject, Text: text, Attachments: atts, At: s.now()})
 }
 
 // openData is a delivery's template data, its sealed secret opened.
@@ -190,13 +201,20 @@ func (s *Service) failed(ctx context.Context, dl delivery, j jobs.Job, cause err
 
 // file puts an inbox delivery in the user's inbox and marks it sent, in one
 // transaction; the unique delivery_id makes a repeated job harmless.
-func (s *Service) file(ctx context.Context, dl delivery, j jobs.Job, r Rendered) error {
+// The entry keeps the subject, a short message (the SMS's text: the
+// e-mail's text speaks of attachments the inbox does not have) and the
+// page it concerns.
+func (s *Service) file(ctx context.Context, dl delivery, j jobs.Job, r Rendered, link string) error {
+	var lk any
+	if link != "" {
+		lk = link
+	}
 	err := s.d.Transact(ctx, func(tx *db.Tx) error {
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
-			(user_id, delivery_id, template, lang, subject, body, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING`,
-			dl.UserID, dl.ID, dl.Template, dl.Lang, r.Subject, r.Text, dl.CreatedAt); err != nil {
+			(user_id, delivery_id, template, lang, subject, body, summary, link, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (delivery_id) DO NOTHING`,
+			dl.UserID, dl.ID, dl.Template, dl.Lang, r.Subject, r.Text, inboxSummary(r.SMS), lk, dl.CreatedAt); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET status = 'sent', attempts = $1, sent_at = $2, updated_at = $3

@@ -8,7 +8,8 @@
 // An e-mail may carry attachments (an appointment's
 // invitation, a receipt), stored with its delivery in the same transaction
 // and sent by every attempt. Without an SMTP server or SMS gateway,
-// deliveries are written to the log with the recipient masked.
+// deliveries are written to the log with the recipient masked (and, on a
+// developer's machine, kept readable in the Outbox).
 package notify
 
 import (
@@ -133,6 +134,9 @@ type Config struct {
 	Templates   []fs.FS        // capabilities' own templates/{lang}/{name}.tmpl
 	Box         *secretbox.Box // seals Message.Secret; without it such messages are refused
 	Now         func() time.Time
+	// Outbox, when set, keeps in full the e-mails and SMS that have no
+	// SMTP server or gateway to go to (development only; see Outbox).
+	Outbox *Outbox
 }
 
 // Service sends notifications and serves the inbox.
@@ -145,6 +149,7 @@ type Service struct {
 	mail        *mailer  // nil: log e-mails
 	sms         *gateway // nil: log SMS
 	box         *secretbox.Box
+	outbox      *Outbox // nil: unsent messages leave only masked metadata in the log
 	maxAttempts int
 }
 
@@ -160,7 +165,7 @@ func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, er
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{d: d, q: q, log: logger, now: cfg.Now, tmpl: t, box: cfg.Box, maxAttempts: cfg.MaxAttempts}
+	s := &Service{d: d, q: q, log: logger, now: cfg.Now, tmpl: t, box: cfg.Box, outbox: cfg.Outbox, maxAttempts: cfg.MaxAttempts}
 	if cfg.SMTP.Host != "" {
 		if s.mail, err = newMailer(cfg.SMTP, cfg.Now); err != nil {
 			return nil, err
@@ -174,6 +179,9 @@ func New(d *db.DB, q *jobs.Queue, logger *slog.Logger, cfg Config) (*Service, er
 	q.Handle(JobKind, s.deliver)
 	return s, nil
 }
+
+// Outbox is the development outbox, nil unless configured.
+func (s *Service) Outbox() *Outbox { return s.outbox }
 
 // Has reports whether a template exists (in every language: loading
 // checks that), for subscribers that send a notice only for some events.

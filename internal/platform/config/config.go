@@ -49,6 +49,11 @@ type Config struct {
 	SMTP SMTP
 	SMS  SMS
 	OIDC OIDC
+
+	// DevOutbox keeps every e-mail and SMS that no SMTP server or SMS
+	// gateway sends, readable in full at /dev/outbox by this machine's
+	// browser: for a developer's machine (make run), never production.
+	DevOutbox bool
 }
 
 // OIDC are the settings of sign-in with a national digital-identity
@@ -195,6 +200,7 @@ func (f *Flags) Server() {
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
 	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
 	f.Notify()
+	f.boolean(&f.c.DevOutbox, "dev-outbox", false, "development only: keep every e-mail and SMS that no SMTP server or SMS gateway sends, links and codes included, readable at /dev/outbox from this machine")
 	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
 	f.str(&f.c.OIDC.ClientID, "oidc-client-id", "", "client ID registered with the identity provider")
 	f.secretFile(&f.c.OIDC.ClientSecret, "oidc-client-secret-file", "file holding the client secret")

@@ -119,6 +119,18 @@ type User struct {
 	Name    string
 	Staff   bool
 	Pending bool // signed in but waiting for the second factor
+	// UnreadCount counts the person's unread notices when a page asks
+	// (Unread); nil for none.
+	UnreadCount func() int
+}
+
+// Unread is the person's count of unread notices, for the account
+// navigation: {{with .User.Unread}} shows it only when there are some.
+func (u User) Unread() int {
+	if u.UnreadCount == nil {
+		return 0
+	}
+	return u.UnreadCount()
 }
 
 // WithUser records the signed-in person for the layout.
