@@ -66,7 +66,7 @@ func TestInboxReadAndUnread(t *testing.T) {
 		if strings.Contains(body, "jointe") || !strings.Contains(appt.Body, "jointe") {
 			t.Errorf("the inbox speaks of an attachment it does not have")
 		}
-		if _, me, _ := salma.Get("/me"); !strings.Contains(me, "Non lues : 2") {
+		if _, me, _ := salma.Get("/me"); !strings.Contains(me, "2 notifications non lues") {
 			t.Errorf("/me does not count 2 unread:\n%s", apptest.Grep(me, "inbox"))
 		}
 
