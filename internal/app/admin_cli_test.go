@@ -1,12 +1,10 @@
-package app
+package app_test
 
 import (
 	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"madina/internal/authz"
-	"madina/internal/identity/identitydemo"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
+	"madina/internal/authz"
+	"madina/internal/identity/identitydemo"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -37,7 +39,7 @@ func TestAdminCommandLine(t *testing.T) {
 			}
 			run := func(cmd ...string) (int, string, string) {
 				var out, errb bytes.Buffer
-				code := MainWith(ctx, append(append([]string{"admin"}, cmd...), args...), &out, &errb, testOptions)
+				code := app.MainWith(ctx, append(append([]string{"admin"}, cmd...), args...), &out, &errb, app.Options{Hasher: apptest.Hasher})
 				return code, out.String(), errb.String()
 			}
 			names := []string{"--given-name-ar", "زينب", "--family-name-ar", "العلمي", "--given-name-latin", "Zineb", "--family-name-latin", "Alami"}
@@ -73,7 +75,7 @@ func TestAdminCommandLine(t *testing.T) {
 			}
 			agentLink := m[2]
 
-			a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,30 +110,30 @@ func TestAdminCommandLine(t *testing.T) {
 			// office explains what to do.
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
-			b := newBrowser(t, srv)
-			b.lang(i18n.EN)
-			if code, _, _ := b.post("/signin", "/signin", url.Values{"email": {"zineb.alami@example.ma"}, "password": {pw}}); code != http.StatusSeeOther {
+			b := apptest.NewBrowser(t, srv.URL)
+			b.Lang(i18n.EN)
+			if code, _, _ := b.Post("/signin", "/signin", url.Values{"email": {"zineb.alami@example.ma"}, "password": {pw}}); code != http.StatusSeeOther {
 				t.Fatalf("sign-in: %d", code)
 			}
 			for _, p := range []string{"/admin", "/admin/staff", "/admin/audit"} {
-				code, body, _ := b.get(p)
+				code, body, _ := b.Get(p)
 				if code != http.StatusForbidden || !strings.Contains(body, "Two-step verification required") || !strings.Contains(body, `href="/me/security"`) {
 					t.Fatalf("%s without second factor: %d", p, code)
 				}
 			}
 			mfaTitle := map[i18n.Lang]string{i18n.AR: "التحقق بخطوتين مطلوب", i18n.FR: "Validation en deux étapes requise", i18n.EN: "Two-step verification required"}
 			for _, l := range i18n.Langs {
-				b.lang(l)
-				code, body, _ := b.get("/admin")
+				b.Lang(l)
+				code, body, _ := b.Get("/admin")
 				if code != http.StatusForbidden || !strings.Contains(body, `<html lang="`+string(l)+`"`) || !strings.Contains(body, mfaTitle[l]) {
 					t.Errorf("second-factor page in %s: %d", l, code)
 				}
-				if ks := untranslated(a); len(ks) > 0 {
+				if ks := apptest.Untranslated(a); len(ks) > 0 {
 					t.Errorf("second-factor page in %s: keys without a text %q", l, ks)
 				}
 			}
-			b.lang(i18n.EN)
-			if code, body, _ := b.post("/me", "/admin/staff/grants", url.Values{"email": {"zineb.alami@example.ma"}, "role": {"editor"}, "org": {"commune"}}); code != http.StatusForbidden || !strings.Contains(body, "Two-step verification required") {
+			b.Lang(i18n.EN)
+			if code, body, _ := b.Post("/me", "/admin/staff/grants", url.Values{"email": {"zineb.alami@example.ma"}, "role": {"editor"}, "org": {"commune"}}); code != http.StatusForbidden || !strings.Contains(body, "Two-step verification required") {
 				t.Fatalf("grant without second factor: %d", code)
 			}
 			// A window agent, even with the second factor, has no back office.
@@ -145,10 +147,10 @@ func TestAdminCommandLine(t *testing.T) {
 			if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, agent.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
-			ab := newBrowser(t, srv)
-			ab.lang(i18n.EN)
-			ab.signInAs("souad.chraibi@example.ma", pw, true)
-			if code, body, _ := ab.get("/admin"); code != http.StatusForbidden || strings.Contains(body, "Two-step verification required") {
+			ab := apptest.NewBrowser(t, srv.URL)
+			ab.Lang(i18n.EN)
+			ab.SignInAs("souad.chraibi@example.ma", pw, true)
+			if code, body, _ := ab.Get("/admin"); code != http.StatusForbidden || strings.Contains(body, "Two-step verification required") {
 				t.Fatalf("window agent on /admin: %d", code)
 			}
 			// With the second factor on, the administrator gets in.
@@ -159,10 +161,10 @@ func TestAdminCommandLine(t *testing.T) {
 			if err := a.Identity.EnableTOTPSecret(ctx, authz.Actor{System: true}, admin.ID, identitydemo.TOTPSecret); err != nil {
 				t.Fatal(err)
 			}
-			b2 := newBrowser(t, srv)
-			b2.lang(i18n.EN)
-			b2.signInAs("zineb.alami@example.ma", pw, true)
-			if code, body, _ := b2.get("/admin/staff"); code != http.StatusOK || !strings.Contains(body, "souad.chraibi@example.ma") {
+			b2 := apptest.NewBrowser(t, srv.URL)
+			b2.Lang(i18n.EN)
+			b2.SignInAs("zineb.alami@example.ma", pw, true)
+			if code, body, _ := b2.Get("/admin/staff"); code != http.StatusOK || !strings.Contains(body, "souad.chraibi@example.ma") {
 				t.Fatalf("back office with the second factor: %d", code)
 			}
 		})

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bufio"
@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 )
@@ -36,7 +38,7 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			ctx := context.Background()
 			run := func(cmd ...string) (int, string, string) {
 				var out, errb bytes.Buffer
-				code := MainWith(ctx, append(cmd, args...), &out, &errb, testOptions)
+				code := app.MainWith(ctx, append(cmd, args...), &out, &errb, app.Options{Hasher: apptest.Hasher})
 				return code, out.String(), errb.String()
 			}
 			if code, out, errs := run("migrate"); code != 0 || !strings.Contains(out, "schema is current") {
@@ -58,7 +60,7 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			pr, pw := io.Pipe()
 			done := make(chan int, 1)
 			go func() {
-				done <- MainWith(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard, testOptions)
+				done <- app.MainWith(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard, app.Options{Hasher: apptest.Hasher})
 				pw.Close()
 			}()
 			line, err := bufio.NewReader(pr).ReadString('\n')
@@ -105,16 +107,16 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 func TestCommandLineErrors(t *testing.T) {
 	ctx := context.Background()
 	var out, errb bytes.Buffer
-	if c := Main(ctx, []string{"frobnicate"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "unknown command") {
+	if c := app.Main(ctx, []string{"frobnicate"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "unknown command") {
 		t.Fatalf("unknown command: %d %q", c, errb.String())
 	}
 	errb.Reset()
-	if c := Main(ctx, []string{"serve", "--help"}, &out, &errb); c != 0 || !strings.Contains(out.String(), "MADINA_DATABASE_URL") || !strings.Contains(out.String(), "MADINA_ADDR") {
+	if c := app.Main(ctx, []string{"serve", "--help"}, &out, &errb); c != 0 || !strings.Contains(out.String(), "MADINA_DATABASE_URL") || !strings.Contains(out.String(), "MADINA_ADDR") {
 		t.Fatalf("serve --help: %d %q", c, out.String())
 	}
 	t.Setenv("MADINA_WORKERS", "many")
 	errb.Reset()
-	if c := Main(ctx, []string{"serve"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "MADINA_WORKERS") {
+	if c := app.Main(ctx, []string{"serve"}, &out, &errb); c != 2 || !strings.Contains(errb.String(), "MADINA_WORKERS") {
 		t.Fatalf("bad env: %d %q", c, errb.String())
 	}
 	// Secrets are never flags.
@@ -126,13 +128,14 @@ func TestCommandLineErrors(t *testing.T) {
 // A failure while starting (here the database) is an error, not a panic,
 // and leaves nothing open.
 func TestNewFailsCleanly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var errb bytes.Buffer
-	code := Main(context.Background(), []string{"migrate", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
+	code := app.Main(context.Background(), []string{"migrate", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "madina:") {
 		t.Fatalf("exit %d, %q", code, errb.String())
 	}
-	code = Main(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
+	code = app.Main(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "--data-dir", dir}, io.Discard, &errb)
 	if code != 1 {
 		t.Fatalf("serve on an unreachable database: exit %d", code)
 	}
@@ -142,6 +145,7 @@ func TestNewFailsCleanly(t *testing.T) {
 // usage on standard output and exits 0 (so that "madina admin --help |
 // less" works); a mistake still goes to standard error with exit 2.
 func TestHelpGoesToStandardOutput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		args []string
@@ -166,14 +170,14 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 		{[]string{"bench", "--help"}, "-clients"},
 	} {
 		var out, errb bytes.Buffer
-		if c := Main(ctx, tc.args, &out, &errb); c != 0 || !strings.Contains(out.String(), tc.want) || errb.Len() != 0 {
+		if c := app.Main(ctx, tc.args, &out, &errb); c != 0 || !strings.Contains(out.String(), tc.want) || errb.Len() != 0 {
 			t.Errorf("madina %s: exit %d, stdout %q, stderr %q; want exit 0 and %q on stdout only",
 				strings.Join(tc.args, " "), c, out.String(), errb.String(), tc.want)
 		}
 	}
 	for _, args := range [][]string{{"serve", "--no-such-flag"}, {"admin"}, {"admin", "no-such-task"}, {"audit"}, {"bench", "--clients", "x"}} {
 		var out, errb bytes.Buffer
-		if c := Main(ctx, args, &out, &errb); c != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "Usage: madina") {
+		if c := app.Main(ctx, args, &out, &errb); c != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "Usage: madina") {
 			t.Errorf("madina %s: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr",
 				strings.Join(args, " "), c, out.String(), errb.String())
 		}
@@ -183,8 +187,9 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 // TestDemoHelpListsOnlyItsFlags: demo offers the settings the data it
 // loads depends on, not the server's (listening, workers, e-mail, OIDC…).
 func TestDemoHelpListsOnlyItsFlags(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
-	if c := Main(context.Background(), []string{"demo", "--help"}, &out, io.Discard); c != 0 {
+	if c := app.Main(context.Background(), []string{"demo", "--help"}, &out, io.Discard); c != 0 {
 		t.Fatalf("demo --help: exit %d", c)
 	}
 	var got []string
