@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -20,7 +18,6 @@ import (
 	"madina/internal/apptest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/testenv/smtptest"
 )
@@ -52,16 +49,11 @@ func newMailApp(t *testing.T, e db.Engine) *mailApp {
 		m.mu.Unlock()
 	}))
 	t.Cleanup(gw.Close)
-	cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, e), Workers: 2}
-	if e == db.SQLite {
-		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-	}
-	cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: port, TLS: "none", From: "no-reply@casablanca.ma"}
-	cfg.SMS = config.SMS{URL: gw.URL}
-	a, err := app.NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{Hasher: apptest.Hasher})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.New(t, e, apptest.Config(func(c *config.Config) {
+		c.Workers = 2
+		c.SMTP = config.SMTP{Host: "127.0.0.1", Port: port, TLS: "none", From: "no-reply@casablanca.ma"}
+		c.SMS = config.SMS{URL: gw.URL}
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := a.Jobs.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -73,8 +65,7 @@ func newMailApp(t *testing.T, e db.Engine) *mailApp {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
 		_ = a.Jobs.Shutdown(sctx)
-		cancel()
-		a.Close()
+		cancel() // apptest.New closes a after this
 	})
 	return m
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,23 +29,15 @@ import (
 
 const textPassword = "Tissage-Derb-Sultan-1987"
 
-// textApp is the real application on engine e with one applicant, who may
-// sign in with textPassword and holds a files API token; it returns the
-// applicant's token.
 // fileIDRE reads the new file's number from where its creation redirects.
 var fileIDRE = regexp.MustCompile(`^/files/(\d+)\?done=created$`)
 
+// textApp is the real application on engine e with one applicant, who may
+// sign in with textPassword and holds a files API token; it returns the
+// applicant's token.
 func textApp(tb testing.TB, e db.Engine) (*app.App, string) {
 	tb.Helper()
-	cfg := config.Config{DataDir: tb.TempDir(), DatabaseURL: dbtest.URL(tb, e), Workers: 1, BaseURL: "http://madina.test"}
-	if e == db.SQLite {
-		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-	}
-	a, err := app.NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{Hasher: apptest.Hasher})
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	tb.Cleanup(func() { a.Close() })
+	a := apptest.New(tb, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
 	ctx := context.Background()
 	hash, err := password.Hash(textPassword)
 	if err != nil {
