@@ -12,7 +12,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/permit"
 	"madina/internal/permit/permitdemo"
-	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/db"
 )
 
 // TestDemoFiles loads the demonstration and checks its permit files: every
@@ -20,23 +20,21 @@ import (
 // overdue files in the queues, and the owners and agents who see them.
 func TestDemoFiles(t *testing.T) {
 	t.Parallel()
-	for _, e := range dbtest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			a := apptest.New(t, e)
-			ctx := context.Background()
-			var out strings.Builder
-			start := time.Now()
-			if err := a.LoadDemo(ctx, &out); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("LoadDemo on %s: %v\n%s", e, time.Since(start).Round(time.Millisecond), out.String())
-			demoQueuesNoNotice(t, a)
-			if !strings.Contains(out.String(), "demo: 300 permit files in 17 windows: ") {
-				t.Errorf("summary: %q", out.String())
-			}
-			checkDemoFiles(t, a)
-		})
-	}
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
+		ctx := context.Background()
+		var out strings.Builder
+		start := time.Now()
+		if err := a.LoadDemo(ctx, &out); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("LoadDemo on %s: %v\n%s", e, time.Since(start).Round(time.Millisecond), out.String())
+		demoQueuesNoNotice(t, a)
+		if !strings.Contains(out.String(), "demo: 300 permit files in 17 windows: ") {
+			t.Errorf("summary: %q", out.String())
+		}
+		checkDemoFiles(t, a)
+	})
 }
 
 func checkDemoFiles(t *testing.T, a *app.App) {

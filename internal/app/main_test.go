@@ -28,80 +28,78 @@ import (
 // audit chain; then, on SQLite, tampers with a record and verifies again.
 func TestServeDemoAuditOnBothEngines(t *testing.T) {
 	t.Parallel()
-	for _, e := range dbtest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			dir := t.TempDir()
-			args := []string{"--data-dir", dir, "--log-format", "text"}
-			if e == db.Postgres {
-				args = append(args, "--database-url", dbtest.URL(t, e))
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		dir := t.TempDir()
+		args := []string{"--data-dir", dir, "--log-format", "text"}
+		if e == db.Postgres {
+			args = append(args, "--database-url", dbtest.URL(t, e))
+		}
+		ctx := context.Background()
+		run := func(cmd ...string) (int, string, string) {
+			var out, errb bytes.Buffer
+			code := app.MainWith(ctx, append(cmd, args...), &out, &errb, app.Options{Hasher: apptest.Hasher})
+			return code, out.String(), errb.String()
+		}
+		if code, out, errs := run("migrate"); code != 0 || !strings.Contains(out, "schema is current") {
+			t.Fatalf("migrate: %d %s %s", code, out, errs)
+		}
+		var verified string
+		for i := 0; i < 2; i++ {
+			if code, out, errs := run("demo"); code != 0 || !strings.Contains(out, "16 arrondissements") {
+				t.Fatalf("demo #%d: %d %s %s", i+1, code, out, errs)
 			}
-			ctx := context.Background()
-			run := func(cmd ...string) (int, string, string) {
-				var out, errb bytes.Buffer
-				code := app.MainWith(ctx, append(cmd, args...), &out, &errb, app.Options{Hasher: apptest.Hasher})
-				return code, out.String(), errb.String()
+			code, out, _ := run("audit", "verify")
+			if code != 0 || !strings.HasPrefix(out, "audit chain intact: ") || i == 1 && out != verified {
+				t.Fatalf("audit verify after demo #%d: %d %q, then %q (loading twice must audit once)", i+1, code, verified, out)
 			}
-			if code, out, errs := run("migrate"); code != 0 || !strings.Contains(out, "schema is current") {
-				t.Fatalf("migrate: %d %s %s", code, out, errs)
-			}
-			var verified string
-			for i := 0; i < 2; i++ {
-				if code, out, errs := run("demo"); code != 0 || !strings.Contains(out, "16 arrondissements") {
-					t.Fatalf("demo #%d: %d %s %s", i+1, code, out, errs)
-				}
-				code, out, _ := run("audit", "verify")
-				if code != 0 || !strings.HasPrefix(out, "audit chain intact: ") || i == 1 && out != verified {
-					t.Fatalf("audit verify after demo #%d: %d %q, then %q (loading twice must audit once)", i+1, code, verified, out)
-				}
-				verified = out
-			}
+			verified = out
+		}
 
-			sctx, cancel := context.WithCancel(ctx)
-			pr, pw := io.Pipe()
-			done := make(chan int, 1)
-			go func() {
-				done <- app.MainWith(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard, app.Options{Hasher: apptest.Hasher})
-				pw.Close()
-			}()
-			line, err := bufio.NewReader(pr).ReadString('\n')
-			if err != nil || !strings.HasPrefix(line, "Madina is running at http://127.0.0.1:") {
-				t.Fatalf("serve printed %q, %v", line, err)
+		sctx, cancel := context.WithCancel(ctx)
+		pr, pw := io.Pipe()
+		done := make(chan int, 1)
+		go func() {
+			done <- app.MainWith(sctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard, app.Options{Hasher: apptest.Hasher})
+			pw.Close()
+		}()
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "Madina is running at http://127.0.0.1:") {
+			t.Fatalf("serve printed %q, %v", line, err)
+		}
+		go io.Copy(io.Discard, pr)
+		url := strings.TrimSpace(strings.TrimPrefix(line, "Madina is running at "))
+		res, err := http.Get(url + "/arrondissements")
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET: %v %v", res, err)
+		}
+		res.Body.Close()
+		cancel()
+		select {
+		case c := <-done:
+			if c != 0 {
+				t.Fatalf("serve exited %d after shutdown", c)
 			}
-			go io.Copy(io.Discard, pr)
-			url := strings.TrimSpace(strings.TrimPrefix(line, "Madina is running at "))
-			res, err := http.Get(url + "/arrondissements")
-			if err != nil || res.StatusCode != 200 {
-				t.Fatalf("GET: %v %v", res, err)
-			}
-			res.Body.Close()
-			cancel()
-			select {
-			case c := <-done:
-				if c != 0 {
-					t.Fatalf("serve exited %d after shutdown", c)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("serve did not shut down")
-			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve did not shut down")
+		}
 
-			// A record changed behind the application's back breaks the
-			// chain where it was changed.
-			if e != db.SQLite {
-				return
-			}
-			raw, err := sql.Open("sqlite", filepath.Join(dir, "madina.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := raw.Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1`); err != nil {
-				t.Fatal(err)
-			}
-			raw.Close()
-			if code, out, _ := run("audit", "verify"); code == 0 || !strings.Contains(out, "broken at record #1") {
-				t.Fatalf("tampered chain: exit %d, %q", code, out)
-			}
-		})
-	}
+		// A record changed behind the application's back breaks the
+		// chain where it was changed.
+		if e != db.SQLite {
+			return
+		}
+		raw, err := sql.Open("sqlite", filepath.Join(dir, "madina.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(`UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		if code, out, _ := run("audit", "verify"); code == 0 || !strings.Contains(out, "broken at record #1") {
+			t.Fatalf("tampered chain: exit %d, %q", code, out)
+		}
+	})
 }
 
 func TestCommandLineErrors(t *testing.T) {
