@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bytes"
@@ -19,103 +19,20 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/notify"
 	"madina/internal/permit"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
-	"madina/internal/platform/password"
-	"madina/internal/platform/password/passwordtest"
 )
-
-// testOptions build the application with a cheap password hasher: the
-// production parameters cost about 100 ms of a core per hash and are
-// checked by TestProductionHasherParams.
-var testOptions = Options{Hasher: passwordtest.Hasher()}
-
-// newTestApp builds the real application on a fresh database of engine e.
-func newTestApp(t testing.TB, e db.Engine) *App {
-	t.Helper()
-	cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, e), Workers: 1}
-	if e == db.SQLite {
-		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-	}
-	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	a.Cat.TrackMisses()
-	// Like a serving node, the test application links its audit records
-	// into the chain: one left unsealed a minute is a fault.
-	sctx, stop := context.WithCancel(context.Background())
-	sealed := make(chan struct{})
-	go func() { defer close(sealed); a.runAuditSealer(sctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-sealed
-		a.Close()
-	})
-	return a
-}
-
-// untranslated returns the message keys a looked up, since the last call (or
-// since it was built), with no text in the language asked for. The catalogue
-// itself records them, whatever their prefix, so a page naming a key missing
-// from the catalogues cannot pass unnoticed.
-func untranslated(a *App) []string { return a.Cat.TrackMisses().Take() }
-
-type resp struct {
-	code int
-	h    http.Header
-	body string
-}
-
-func do(t *testing.T, h http.Handler, method, target string, body io.Reader, hdr ...string) resp {
-	t.Helper()
-	r := httptest.NewRequest(method, target, body)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		r.Header.Set(hdr[i], hdr[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return resp{code: w.Code, h: w.Header(), body: w.Body.String()}
-}
-
-// TestProductionHasherParams checks that the application built without
-// options hashes passwords with the production parameters, the ones
-// documented in docs/PERFORMANCE.md ("Sign-in: argon2id") and
-// docs/ARCHITECTURE.md: argon2id, m = 64 MiB, t = 2, p = 1, 16-byte salt,
-// 32-byte key. Every other test uses passwordtest's cheap ones.
-func TestProductionHasherParams(t *testing.T) {
-	t.Parallel()
-	cfg := config.Config{DataDir: t.TempDir(), Workers: 1}
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	documented := password.Params{Memory: 64 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
-	if got := a.env.Hasher.Params(); got != documented || password.DefaultParams != documented {
-		t.Fatalf("production hasher %+v, DefaultParams %+v; documented %+v", got, password.DefaultParams, documented)
-	}
-	phc, err := a.env.Hasher.Hash(context.Background(), "une phrase assez longue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(phc, "$argon2id$v=19$m=65536,t=2,p=1$") {
-		t.Fatalf("production hash %q", phc)
-	}
-	if passwordtest.Params == documented {
-		t.Fatal("the test parameters are the production ones")
-	}
-}
 
 func TestMessageCataloguesAreComplete(t *testing.T) {
 	t.Parallel()
-	cat, err := i18n.Load(MessageSources()...)
+	cat, err := i18n.Load(app.MessageSources()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +46,8 @@ func TestMessageCataloguesAreComplete(t *testing.T) {
 
 func TestPagesInEveryLanguage(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		pages := []struct {
 			path   string
 			status int
@@ -152,21 +69,21 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		}
 		for _, p := range pages {
 			for _, l := range i18n.Langs {
-				r := do(t, a.Handler, "GET", p.path, nil, "Cookie", "lang="+string(l))
-				if r.code != p.status {
-					t.Errorf("%s in %s: status %d, want %d", p.path, l, r.code, p.status)
+				r := apptest.Do(t, a.Handler, "GET", p.path, nil, "Cookie", "lang="+string(l))
+				if r.Code != p.status {
+					t.Errorf("%s in %s: status %d, want %d", p.path, l, r.Code, p.status)
 				}
-				if !strings.Contains(r.body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) {
+				if !strings.Contains(r.Body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) {
 					t.Errorf("%s in %s: wrong lang/dir on <html>", p.path, l)
 				}
-				if !strings.Contains(r.body, p.want[l]) {
+				if !strings.Contains(r.Body, p.want[l]) {
 					t.Errorf("%s in %s: missing %q", p.path, l, p.want[l])
 				}
-				if ks := untranslated(a); len(ks) > 0 {
+				if ks := apptest.Untranslated(a); len(ks) > 0 {
 					t.Errorf("%s in %s: keys without a text %q", p.path, l, ks)
 				}
 				for _, lm := range []string{`<main id="main"`, `class="skip-link" href="#main"`, `<nav class="main-nav" aria-label=`, `<footer`} {
-					if !strings.Contains(r.body, lm) {
+					if !strings.Contains(r.Body, lm) {
 						t.Errorf("%s in %s: missing landmark %q", p.path, l, lm)
 					}
 				}
@@ -177,38 +94,38 @@ func TestPagesInEveryLanguage(t *testing.T) {
 
 func TestLanguageChoice(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
+	a := apptest.New(t, db.SQLite)
 	// Arabic by default.
-	if r := do(t, a.Handler, "GET", "/", nil); !strings.Contains(r.body, `lang="ar" dir="rtl"`) || r.h.Get("Content-Language") != "ar" {
-		t.Fatalf("default is not Arabic: %q", r.h.Get("Content-Language"))
+	if r := apptest.Do(t, a.Handler, "GET", "/", nil); !strings.Contains(r.Body, `lang="ar" dir="rtl"`) || r.Header.Get("Content-Language") != "ar" {
+		t.Fatalf("default is not Arabic: %q", r.Header.Get("Content-Language"))
 	}
 	// Accept-Language picks French.
-	if r := do(t, a.Handler, "GET", "/", nil, "Accept-Language", "fr-MA,fr;q=0.9,en;q=0.5"); !strings.Contains(r.body, `lang="fr" dir="ltr"`) {
+	if r := apptest.Do(t, a.Handler, "GET", "/", nil, "Accept-Language", "fr-MA,fr;q=0.9,en;q=0.5"); !strings.Contains(r.Body, `lang="fr" dir="ltr"`) {
 		t.Fatal("Accept-Language fr not honoured")
 	}
 	// The switcher sets a cookie and returns to the clean address.
-	r := do(t, a.Handler, "GET", "/arrondissements?lang=en", nil)
-	if r.code != http.StatusSeeOther || r.h.Get("Location") != "/arrondissements" {
-		t.Fatalf("switch: %d %q", r.code, r.h.Get("Location"))
+	r := apptest.Do(t, a.Handler, "GET", "/arrondissements?lang=en", nil)
+	if r.Code != http.StatusSeeOther || r.Header.Get("Location") != "/arrondissements" {
+		t.Fatalf("switch: %d %q", r.Code, r.Header.Get("Location"))
 	}
-	ck := r.h.Get("Set-Cookie")
+	ck := r.Header.Get("Set-Cookie")
 	if !strings.Contains(ck, "lang=en") || !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") {
 		t.Fatalf("cookie %q", ck)
 	}
 	// The cookie beats Accept-Language.
-	if r := do(t, a.Handler, "GET", "/", nil, "Cookie", "lang=en", "Accept-Language", "fr"); !strings.Contains(r.body, `lang="en"`) {
+	if r := apptest.Do(t, a.Handler, "GET", "/", nil, "Cookie", "lang=en", "Accept-Language", "fr"); !strings.Contains(r.Body, `lang="en"`) {
 		t.Fatal("cookie not honoured")
 	}
 	// A bad code is a 400 in the language the request had.
-	r = do(t, a.Handler, "GET", "/?lang=klingon", nil, "Accept-Language", "fr")
-	if r.code != 400 || !strings.Contains(r.body, "Cette langue n’est pas disponible") {
-		t.Fatalf("bad lang: %d %s", r.code, r.body)
+	r = apptest.Do(t, a.Handler, "GET", "/?lang=klingon", nil, "Accept-Language", "fr")
+	if r.Code != 400 || !strings.Contains(r.Body, "Cette langue n’est pas disponible") {
+		t.Fatalf("bad lang: %d %s", r.Code, r.Body)
 	}
 }
 
 func TestBadInputGetsClearErrors(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
+	a := apptest.New(t, db.SQLite)
 	cases := []struct {
 		name, method, target, body string
 		hdr                        []string
@@ -224,100 +141,87 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := do(t, a.Handler, c.method, c.target, strings.NewReader(c.body), c.hdr...)
+			r := apptest.Do(t, a.Handler, c.method, c.target, strings.NewReader(c.body), c.hdr...)
 			if c.name == "oversized body" {
 				// No DELETE route: the method check answers first. Use a
 				// real route to see the size limit.
-				r = do(t, a.Handler, "GET", "/api/v1/windows", strings.NewReader(c.body))
+				r = apptest.Do(t, a.Handler, "GET", "/api/v1/windows", strings.NewReader(c.body))
 			}
-			if r.code != c.status {
-				t.Fatalf("status %d, want %d: %s", r.code, c.status, r.body)
+			if r.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", r.Code, c.status, r.Body)
 			}
-			if ct := r.h.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+			if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 				t.Fatalf("content type %q", ct)
 			}
 			var p struct {
 				Type, Title, Detail string
 				Status              int
 			}
-			if err := json.Unmarshal([]byte(r.body), &p); err != nil {
+			if err := json.Unmarshal([]byte(r.Body), &p); err != nil {
 				t.Fatal(err)
 			}
 			if p.Type != "urn:madina:problem:"+c.kind || p.Status != c.status || !strings.Contains(p.Detail, c.detail) || p.Title == "" {
 				t.Fatalf("problem %+v", p)
 			}
-			if strings.Contains(r.body, "goroutine") || strings.Contains(r.body, ".go:") {
+			if strings.Contains(r.Body, "goroutine") || strings.Contains(r.Body, ".go:") {
 				t.Fatal("stack trace leaked")
 			}
 		})
 	}
-	if r := do(t, a.Handler, "POST", "/api/v1/windows", nil); r.h.Get("Allow") == "" {
+	if r := apptest.Do(t, a.Handler, "POST", "/api/v1/windows", nil); r.Header.Get("Allow") == "" {
 		t.Error("405 without Allow header")
 	}
 }
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
+	a := apptest.New(t, db.SQLite)
 	for _, p := range []string{"/", "/api/v1/windows", "/nope"} {
-		r := do(t, a.Handler, "GET", p, nil)
-		csp := r.h.Get("Content-Security-Policy")
+		r := apptest.Do(t, a.Handler, "GET", p, nil)
+		csp := r.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("%s: CSP %q", p, csp)
 		}
-		if r.h.Get("X-Content-Type-Options") != "nosniff" || r.h.Get("Referrer-Policy") == "" || r.h.Get("X-Request-Id") == "" {
-			t.Errorf("%s: headers %v", p, r.h)
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Referrer-Policy") == "" || r.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: headers %v", p, r.Header)
 		}
-		if r.h.Get("Strict-Transport-Security") != "" {
+		if r.Header.Get("Strict-Transport-Security") != "" {
 			t.Errorf("%s: HSTS over plain HTTP", p)
 		}
 	}
 	// Behind a TLS proxy that is trusted, HSTS is sent.
-	a2 := newTestAppWith(t, func(c *config.Config) { c.TrustProxy = true })
-	if r := do(t, a2.Handler, "GET", "/", nil, "X-Forwarded-Proto", "https"); !strings.HasPrefix(r.h.Get("Strict-Transport-Security"), "max-age=") {
+	a2 := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.TrustProxy = true }))
+	if r := apptest.Do(t, a2.Handler, "GET", "/", nil, "X-Forwarded-Proto", "https"); !strings.HasPrefix(r.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Error("no HSTS behind trusted TLS proxy")
 	}
 	// Pages carry no inline script or style the CSP would block.
-	r := do(t, a.Handler, "GET", "/", nil)
-	if regexp.MustCompile(`<script>|<script [^>]*>[^<]|style="|<style`).MatchString(r.body) {
+	r := apptest.Do(t, a.Handler, "GET", "/", nil)
+	if regexp.MustCompile(`<script>|<script [^>]*>[^<]|style="|<style`).MatchString(r.Body) {
 		t.Error("inline script or style in page")
 	}
 }
 
-func newTestAppWith(t testing.TB, mod func(*config.Config)) *App {
-	t.Helper()
-	cfg := config.Config{DataDir: t.TempDir(), Workers: 1}
-	mod(&cfg)
-	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Cat.TrackMisses()
-	t.Cleanup(func() { a.Close() })
-	return a
-}
-
 func TestStaticAssetsAreHashedAndCached(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
-	home := do(t, a.Handler, "GET", "/", nil).body
+	a := apptest.New(t, db.SQLite)
+	home := apptest.Do(t, a.Handler, "GET", "/", nil).Body
 	m := regexp.MustCompile(`href="(/static/app\.[0-9a-f]{12}\.css)"`).FindStringSubmatch(home)
 	if m == nil {
 		t.Fatal("no hashed stylesheet link")
 	}
-	r := do(t, a.Handler, "GET", m[1], nil)
-	if r.code != 200 || !strings.Contains(r.h.Get("Cache-Control"), "immutable") || !strings.HasPrefix(r.h.Get("Content-Type"), "text/css") {
-		t.Fatalf("asset: %d %v", r.code, r.h)
+	r := apptest.Do(t, a.Handler, "GET", m[1], nil)
+	if r.Code != 200 || !strings.Contains(r.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("asset: %d %v", r.Code, r.Header)
 	}
-	if r := do(t, a.Handler, "GET", "/static/app.000000000000.css", nil); r.code != 404 {
-		t.Fatalf("stale asset: %d", r.code)
+	if r := apptest.Do(t, a.Handler, "GET", "/static/app.000000000000.css", nil); r.Code != 404 {
+		t.Fatalf("stale asset: %d", r.Code)
 	}
 }
 
 func TestAPIArrondissements(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		var list struct {
 			Items []struct {
 				Code, Prefecture, Window string
@@ -325,8 +229,8 @@ func TestAPIArrondissements(t *testing.T) {
 			}
 			Total int
 		}
-		r := doChecked(t, a.Handler, "GET", "/api/v1/arrondissements")
-		if err := json.Unmarshal([]byte(r.body), &list); err != nil || list.Total != 16 || len(list.Items) != 16 {
+		r := apptest.DoChecked(t, a, "GET", "/api/v1/arrondissements")
+		if err := json.Unmarshal([]byte(r.Body), &list); err != nil || list.Total != 16 || len(list.Items) != 16 {
 			t.Fatalf("list: %v %d", err, list.Total)
 		}
 		for _, it := range list.Items {
@@ -343,9 +247,9 @@ func TestAPIArrondissements(t *testing.T) {
 			"سيدي":     {"sidi-belyout", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"},
 		}
 		for q, want := range search {
-			r := doChecked(t, a.Handler, "GET", "/api/v1/arrondissements?q="+urlQuery(q))
+			r := apptest.DoChecked(t, a, "GET", "/api/v1/arrondissements?q="+urlQuery(q))
 			list.Items = nil
-			if err := json.Unmarshal([]byte(r.body), &list); err != nil {
+			if err := json.Unmarshal([]byte(r.Body), &list); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -358,25 +262,25 @@ func TestAPIArrondissements(t *testing.T) {
 				t.Errorf("q=%q: %v, want %v", q, got, want)
 			}
 		}
-		r = do(t, a.Handler, "GET", "/api/v1/prefectures", nil)
+		r = apptest.Do(t, a.Handler, "GET", "/api/v1/prefectures", nil)
 		var ps struct {
 			Items []struct{ Arrondissements []any }
 			Total int
 		}
-		if err := json.Unmarshal([]byte(r.body), &ps); err != nil || ps.Total != 8 {
+		if err := json.Unmarshal([]byte(r.Body), &ps); err != nil || ps.Total != 8 {
 			t.Fatalf("prefectures: %v %d", err, ps.Total)
 		}
-		r = do(t, a.Handler, "GET", "/api/v1/windows", nil)
+		r = apptest.Do(t, a.Handler, "GET", "/api/v1/windows", nil)
 		var ws struct {
 			Items []struct{ Code, Kind string }
 			Total int
 		}
-		if err := json.Unmarshal([]byte(r.body), &ws); err != nil || ws.Total != 17 || ws.Items[0].Kind != "city" {
+		if err := json.Unmarshal([]byte(r.Body), &ws); err != nil || ws.Total != 17 || ws.Items[0].Kind != "city" {
 			t.Fatalf("windows: %v %+v", err, ws)
 		}
-		r = do(t, a.Handler, "GET", "/api/v1/arrondissements/sidi-othmane", nil)
-		if r.code != 200 || !strings.Contains(r.body, `"prefecture_detail":{"code":"moulay-rachid"`) {
-			t.Fatalf("detail: %d %s", r.code, r.body)
+		r = apptest.Do(t, a.Handler, "GET", "/api/v1/arrondissements/sidi-othmane", nil)
+		if r.Code != 200 || !strings.Contains(r.Body, `"prefecture_detail":{"code":"moulay-rachid"`) {
+			t.Fatalf("detail: %d %s", r.Code, r.Body)
 		}
 	})
 }
@@ -397,41 +301,31 @@ func hex2(c byte) string { const h = "0123456789abcdef"; return string([]byte{h[
 
 func TestHealthReadyMetrics(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
-	if r := do(t, a.Handler, "GET", "/healthz", nil); r.code != 200 {
-		t.Fatalf("healthz %d", r.code)
+	a := apptest.New(t, db.SQLite)
+	if r := apptest.Do(t, a.Handler, "GET", "/healthz", nil); r.Code != 200 {
+		t.Fatalf("healthz %d", r.Code)
 	}
-	if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 200 || !strings.Contains(r.body, `"migrations":"current"`) {
-		t.Fatalf("readyz %d %s", r.code, r.body)
+	if r := apptest.Do(t, a.Handler, "GET", "/readyz", nil); r.Code != 200 || !strings.Contains(r.Body, `"migrations":"current"`) {
+		t.Fatalf("readyz %d %s", r.Code, r.Body)
 	}
-	do(t, a.Handler, "GET", "/arrondissements", nil)
+	apptest.Do(t, a.Handler, "GET", "/arrondissements", nil)
 	r := scrape(t, a.Handler)
-	if !strings.Contains(r.body, `madina_http_requests_total{code="200",method="GET",route="GET /arrondissements"} 1`) {
-		t.Fatalf("metrics lack the request:\n%s", grep(r.body, "madina_http"))
+	if !strings.Contains(r.Body, `madina_http_requests_total{code="200",method="GET",route="GET /arrondissements"} 1`) {
+		t.Fatalf("metrics lack the request:\n%s", apptest.Grep(r.Body, "madina_http"))
 	}
 	// A database that went away makes the node unready.
 	a.DB.Close()
-	if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 503 {
-		t.Fatalf("readyz with closed database: %d", r.code)
+	if r := apptest.Do(t, a.Handler, "GET", "/readyz", nil); r.Code != 503 {
+		t.Fatalf("readyz with closed database: %d", r.Code)
 	}
-}
-
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // A notification sent inside a transaction is delivered by the workers of a
 // running server, and the queue's depth is in the metrics.
 func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
 		a.Cfg.Grace = 5 * time.Second
 		ctx, cancel := context.WithCancel(context.Background())
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -464,12 +358,12 @@ func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 		// The inbox entry is written by the job, which is marked succeeded
 		// just after: wait for the metrics to say so.
 		for {
-			m := scrape(t, a.Handler).body
+			m := scrape(t, a.Handler).Body
 			if strings.Contains(m, `madina_jobs{state="succeeded"} 1`) && strings.Contains(m, "madina_outbox_undispatched 0") {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("queue metrics:\n%s", grep(m, "madina_"))
+				t.Fatalf("queue metrics:\n%s", apptest.Grep(m, "madina_"))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -483,7 +377,7 @@ func TestNotificationsFlowThroughRunningWorkers(t *testing.T) {
 // The HTML error pages exist for every status in every language.
 func TestHTMLErrorPages(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
+	a := apptest.New(t, db.SQLite)
 	want := map[errs.Kind]map[i18n.Lang]string{
 		errs.Forbidden: {i18n.AR: "غير مسموح", i18n.FR: "Accès refusé", i18n.EN: "Not allowed"},
 		errs.Internal:  {i18n.AR: "خطأ في الخادم", i18n.FR: "Erreur du serveur", i18n.EN: "Server error"},
@@ -506,7 +400,7 @@ func TestHTMLErrorPages(t *testing.T) {
 
 func TestAPIPermitKinds(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
+	a := apptest.New(t, db.SQLite)
 	type summary struct {
 		Code, Family      string
 		Name              struct{ AR, FR, EN string }
@@ -518,18 +412,18 @@ func TestAPIPermitKinds(t *testing.T) {
 		Items            []summary
 		Total            int
 	}
-	get := func(target string, v any) resp {
+	get := func(target string, v any) apptest.Resp {
 		t.Helper()
-		r := doChecked(t, a.Handler, "GET", target)
-		if r.code == 200 {
-			if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		r := apptest.DoChecked(t, a, "GET", target)
+		if r.Code == 200 {
+			if err := json.Unmarshal([]byte(r.Body), v); err != nil {
 				t.Fatalf("%s: %v", target, err)
 			}
 		}
 		return r
 	}
-	if r := get("/api/v1/permit-kinds", &list); r.code != 200 || list.Total != 13 || len(list.Items) != 13 || list.CatalogueVersion != "2023.1" {
-		t.Fatalf("list: %d, %d kinds, version %q", r.code, list.Total, list.CatalogueVersion)
+	if r := get("/api/v1/permit-kinds", &list); r.Code != 200 || list.Total != 13 || len(list.Items) != 13 || list.CatalogueVersion != "2023.1" {
+		t.Fatalf("list: %d, %d kinds, version %q", r.Code, list.Total, list.CatalogueVersion)
 	}
 	for _, it := range list.Items {
 		if it.Name.AR == "" || it.Name.FR == "" || it.Name.EN == "" || len(it.Filers) == 0 || len(it.Windows) == 0 {
@@ -551,12 +445,12 @@ func TestAPIPermitKinds(t *testing.T) {
 		"q=lotir&family=economic":               "",
 	} {
 		list.Items = nil
-		if r := get("/api/v1/permit-kinds?"+q, &list); r.code != 200 || codes() != want {
-			t.Errorf("?%s: %d %q, want %q", q, r.code, codes(), want)
+		if r := get("/api/v1/permit-kinds?"+q, &list); r.Code != 200 || codes() != want {
+			t.Errorf("?%s: %d %q, want %q", q, r.Code, codes(), want)
 		}
 	}
-	if r := doChecked(t, a.Handler, "GET", "/api/v1/permit-kinds?family=agricultural&lang=en"); r.code != 400 || !strings.Contains(r.body, "The family must be urban or economic") {
-		t.Errorf("bad family: %d %s", r.code, r.body)
+	if r := apptest.DoChecked(t, a, "GET", "/api/v1/permit-kinds?family=agricultural&lang=en"); r.Code != 400 || !strings.Contains(r.Body, "The family must be urban or economic") {
+		t.Errorf("bad family: %d %s", r.Code, r.Body)
 	}
 
 	var k struct {
@@ -608,8 +502,8 @@ func TestAPIPermitKinds(t *testing.T) {
 		Fees    []struct{ Source struct{ Code string } }
 		Sources []struct{ Code string }
 	}
-	if r := get("/api/v1/permit-kinds/building", &k); r.code != 200 {
-		t.Fatalf("building: %d %s", r.code, r.body)
+	if r := get("/api/v1/permit-kinds/building", &k); r.Code != 200 {
+		t.Fatalf("building: %d %s", r.Code, r.Body)
 	}
 	if k.Code != "building" || !k.ArchitectRequired || k.CatalogueVersion != "2023.1" || len(k.Fees) == 0 || len(k.Sources) < 2 {
 		t.Fatalf("building: %+v", k)
@@ -641,11 +535,11 @@ func TestAPIPermitKinds(t *testing.T) {
 	if st := k.Handling[0].Schedule.Steps[2]; st.Code != "study" || st.Actor.Code != "members" || st.Deadline == nil || st.Deadline.Value != 15 || st.Deadline.Silence != "approval" {
 		t.Errorf("members' study %+v", st)
 	}
-	if r := do(t, a.Handler, "GET", "/api/v1/permit-kinds/kiosk?lang=fr", nil); r.code != 404 || !strings.Contains(r.body, "Aucune procédure ne porte ce code") {
-		t.Errorf("unknown kind: %d %s", r.code, r.body)
+	if r := apptest.Do(t, a.Handler, "GET", "/api/v1/permit-kinds/kiosk?lang=fr", nil); r.Code != 404 || !strings.Contains(r.Body, "Aucune procédure ne porte ce code") {
+		t.Errorf("unknown kind: %d %s", r.Code, r.Body)
 	}
 	// The home page links the permit services to the procedures.
-	if r := do(t, a.Handler, "GET", "/", nil); !strings.Contains(r.body, `href="/procedures?family=urban"`) || !strings.Contains(r.body, `href="/procedures?family=economic"`) {
+	if r := apptest.Do(t, a.Handler, "GET", "/", nil); !strings.Contains(r.Body, `href="/procedures?family=urban"`) || !strings.Contains(r.Body, `href="/procedures?family=economic"`) {
 		t.Error("home page does not link the procedures")
 	}
 }
@@ -673,7 +567,7 @@ func TestPermitCatalogueFile(t *testing.T) {
 	}
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := Main(context.Background(), append([]string{"admin", "import-catalogue"}, args...), &out, &errb)
+		code := app.Main(context.Background(), append([]string{"admin", "import-catalogue"}, args...), &out, &errb)
 		return code, out.String(), errb.String()
 	}
 
@@ -726,18 +620,18 @@ func TestPermitCatalogueFile(t *testing.T) {
 	if code, _, _ := run("--data-dir", data, badPath); code != 1 {
 		t.Fatalf("bad file imported: exit %d", code)
 	}
-	imported := newTestAppWith(t, func(c *config.Config) { c.DataDir = data; c.DatabaseURL = "" })
-	if r := do(t, imported.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.body, "Permit to build") {
-		t.Fatalf("imported catalogue not served: %d %s", r.code, grep(r.body, "<h1"))
+	imported := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.DataDir = data; c.DatabaseURL = "" }))
+	if r := apptest.Do(t, imported.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.Body, "Permit to build") {
+		t.Fatalf("imported catalogue not served: %d %s", r.Code, apptest.Grep(r.Body, "<h1"))
 	}
 
 	// The server serves the file it is given, and refuses to start on a bad one.
-	a := newTestAppWith(t, func(c *config.Config) { c.PermitCatalogueFile = goodPath })
-	if r := do(t, a.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.body, "Permit to build") || !strings.Contains(r.body, "version 2024.2") {
-		t.Fatalf("served catalogue: %d %s", r.code, grep(r.body, "<h1"))
+	a := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.PermitCatalogueFile = goodPath }))
+	if r := apptest.Do(t, a.Handler, "GET", "/procedures/building", nil, "Cookie", "lang=en"); !strings.Contains(r.Body, "Permit to build") || !strings.Contains(r.Body, "version 2024.2") {
+		t.Fatalf("served catalogue: %d %s", r.Code, apptest.Grep(r.Body, "<h1"))
 	}
 	cfg := config.Config{DataDir: t.TempDir(), Workers: 1, PermitCatalogueFile: badPath}
-	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), badPath) || !strings.Contains(err.Error(), "buildng") {
+	if _, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), badPath) || !strings.Contains(err.Error(), "buildng") {
 		t.Fatalf("New with a bad catalogue: %v", err)
 	}
 }

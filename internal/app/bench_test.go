@@ -1,15 +1,16 @@
-package app
+package app_test
 
 import (
 	"context"
 	"io"
-	"time"
-
-	"madina/internal/identity"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
+	"madina/internal/identity"
 	"madina/internal/platform/db"
 )
 
@@ -18,7 +19,7 @@ import (
 // of the two is Madina's own cost per request. (madina bench measures the
 // same over loopback HTTP with 64 clients.)
 func BenchmarkHomeHandler(b *testing.B) {
-	a := newTestApp(b, db.SQLite)
+	a := apptest.New(b, db.SQLite)
 	req := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()
 	a.Handler.ServeHTTP(w, req)
@@ -56,7 +57,7 @@ var _ io.Writer = (*discard)(nil)
 // signed in, in one run: the difference is what identifying the visitor
 // costs. Target (issue #3): under 10%.
 func BenchmarkSignedInPage(b *testing.B) {
-	a := newTestApp(b, db.SQLite)
+	a := apptest.New(b, db.SQLite)
 	ctx := context.Background()
 	res, err := signedInToken(ctx, a)
 	if err != nil {
@@ -81,7 +82,7 @@ func BenchmarkSignedInPage(b *testing.B) {
 }
 
 // signedInToken creates a verified account and signs it in.
-func signedInToken(ctx context.Context, a *App) (string, error) {
+func signedInToken(ctx context.Context, a *app.App) (string, error) {
 	if _, err := a.Identity.SignUp(ctx, identity.Profile{GivenNameAR: "سعاد", FamilyNameAR: "العلمي", GivenNameLatin: "Souad",
 		FamilyNameLatin: "Alami", CIN: "BH112233", Email: "souad@example.ma", Phone: "0611223344", Lang: "ar"}, "Bench-Mark-2026-ok"); err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bytes"
@@ -13,22 +13,22 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 )
 
 // scrape reads /metrics as this machine's Prometheus would.
-func scrape(t *testing.T, h http.Handler) resp {
+func scrape(t *testing.T, h http.Handler) apptest.Resp {
 	t.Helper()
 	r := httptest.NewRequest("GET", "/metrics", nil)
 	r.RemoteAddr = "127.0.0.1:9090"
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	return resp{code: w.Code, h: w.Header(), body: w.Body.String()}
+	return apptest.Resp{Code: w.Code, Header: w.Header(), Body: w.Body.String()}
 }
 
 // Every answer to a signed-in person (a page through the session, the API
@@ -36,25 +36,25 @@ func scrape(t *testing.T, h http.Handler) resp {
 // its handler set; public pages keep their caching and carry nobody's data.
 func TestPersonalAnswersAreNeverStored(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		ctx := context.Background()
-		b := joinOverHTTP(t, a, srv, "cache@example.ma", "BK220033", i18n.FR)
-		owner := personID(t, a, "cache@example.ma")
+		b := apptest.Join(t, a, srv.URL, "cache@example.ma", "BK220033", i18n.FR)
+		owner := apptest.PersonID(t, a, "cache@example.ma")
 		token, err := a.Identity.CreateToken(ctx, owner, "app", []authz.Scope{authz.ScopeFilesRead, authz.ScopeFilesWrite}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		api := apiClient{t: t, base: srv.URL, token: token}
-		var f apiFile
-		if code, body := api.json("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
+		api := apptest.APIClient{T: t, Base: srv.URL, Token: token}
+		var f apptest.APIFile
+		if code, body := api.JSON("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &f); code != 201 {
 			t.Fatalf("create: %d %s", code, body)
 		}
 		var up struct{ ID int64 }
-		if code, body := api.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/works_note?name=plan.pdf", f.ID), "application/pdf",
-			bytes.NewReader(tinyPDF("plan")), &up); code != 201 {
+		if code, body := api.Call("POST", fmt.Sprintf("/api/v1/files/%d/documents/works_note?name=plan.pdf", f.ID), "application/pdf",
+			bytes.NewReader(apptest.TinyPDF("plan")), &up); code != 201 {
 			t.Fatalf("upload: %d %s", code, body)
 		}
 
@@ -82,7 +82,7 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 				res.Body.Close()
 				code, h, body = res.StatusCode, res.Header, string(bb)
 			} else {
-				code, body, h = b.get(path)
+				code, body, h = b.Get(path)
 			}
 			if cc := h.Get("Cache-Control"); cc != httpx.CachePrivate {
 				t.Errorf("%s (%s, signed in): %d Cache-Control %q, want %q", route, path, code, cc, httpx.CachePrivate)
@@ -97,7 +97,7 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 		}
 		// Downloads and receipts too, which set their own caching.
 		for _, p := range []string{fmt.Sprintf("/files/%d/documents/%d", f.ID, up.ID), fmt.Sprintf("/files/%d/receipt.pdf", f.ID)} {
-			if _, _, h := b.get(p); h.Get("Cache-Control") != httpx.CachePrivate {
+			if _, _, h := b.Get(p); h.Get("Cache-Control") != httpx.CachePrivate {
 				t.Errorf("%s: Cache-Control %q", p, h.Get("Cache-Control"))
 			}
 		}
@@ -105,19 +105,19 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 		// The home page signed in is the person's (their sign-out form and
 		// its token); anonymous, it is nobody's and is cacheable
 		// (revalidated) once the browser has its cookie.
-		if _, body, h := b.get("/"); !strings.Contains(body, `action="/signout"`) || h.Get("Cache-Control") != httpx.CachePrivate {
+		if _, body, h := b.Get("/"); !strings.Contains(body, `action="/signout"`) || h.Get("Cache-Control") != httpx.CachePrivate {
 			t.Errorf("signed-in home: Cache-Control %q", h.Get("Cache-Control"))
 		}
-		if _, body, _ := b.get("/me"); !strings.Contains(body, "Youssef") {
+		if _, body, _ := b.Get("/me"); !strings.Contains(body, "Youssef") {
 			t.Error("/me does not show the person")
 		}
-		anon := newBrowser(t, srv)
-		if _, _, h := anon.get("/"); h.Get("Set-Cookie") == "" || h.Get("Cache-Control") != httpx.CachePrivate {
+		anon := apptest.NewBrowser(t, srv.URL)
+		if _, _, h := anon.Get("/"); h.Get("Set-Cookie") == "" || h.Get("Cache-Control") != httpx.CachePrivate {
 			t.Errorf("first visit sets a cookie: Cache-Control %q", h.Get("Cache-Control"))
 		}
 		home := regexp.MustCompile(`href="(/static/app\.[0-9a-f]{12}\.css)"`)
 		for _, p := range []string{"/", "/procedures", "/procedures/building", "/arrondissements", "/signup/sent"} {
-			code, body, h := anon.get(p)
+			code, body, h := anon.Get(p)
 			cc := h.Get("Cache-Control")
 			if code != 200 || strings.Contains(cc, "no-store") || strings.Contains(cc, "private") || h.Get("Set-Cookie") != "" {
 				t.Errorf("anonymous %s: %d Cache-Control %q Set-Cookie %q", p, code, cc, h.Get("Set-Cookie"))
@@ -131,15 +131,15 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 					t.Fatal("no stylesheet")
 				}
 				// Static assets keep their year-long cache, signed in or not.
-				for _, c := range []*browser{anon, b} {
-					if _, _, h := c.get(m[1]); h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+				for _, c := range []*apptest.Browser{anon, b} {
+					if _, _, h := c.Get(m[1]); h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 						t.Errorf("asset: Cache-Control %q", h.Get("Cache-Control"))
 					}
 				}
 			}
 		}
 		// A page carrying the browser's anti-forgery token is that browser's.
-		if _, body, h := anon.get("/signin"); !strings.Contains(body, "csrf_token") || h.Get("Cache-Control") != httpx.CachePrivate {
+		if _, body, h := anon.Get("/signin"); !strings.Contains(body, "csrf_token") || h.Get("Cache-Control") != httpx.CachePrivate {
 			t.Errorf("anonymous sign-in form: Cache-Control %q", h.Get("Cache-Control"))
 		}
 	})
@@ -149,12 +149,12 @@ func TestPersonalAnswersAreNeverStored(t *testing.T) {
 // the operator makes it public.
 func TestMetricsAreNotPublicByDefault(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
-	if r := scrape(t, a.Handler); r.code != 200 || !strings.Contains(r.body, "go_goroutines") {
-		t.Fatalf("loopback scrape: %d", r.code)
+	a := apptest.New(t, db.SQLite)
+	if r := scrape(t, a.Handler); r.Code != 200 || !strings.Contains(r.Body, "go_goroutines") {
+		t.Fatalf("loopback scrape: %d", r.Code)
 	}
-	if r := do(t, a.Handler, "GET", "/metrics", nil); r.code != 404 || strings.Contains(r.body, "go_goroutines") {
-		t.Fatalf("remote client: %d", r.code)
+	if r := apptest.Do(t, a.Handler, "GET", "/metrics", nil); r.Code != 404 || strings.Contains(r.Body, "go_goroutines") {
+		t.Fatalf("remote client: %d", r.Code)
 	}
 	// A proxy on this machine relays someone else.
 	r := httptest.NewRequest("GET", "/metrics", nil)
@@ -165,8 +165,8 @@ func TestMetricsAreNotPublicByDefault(t *testing.T) {
 	if w.Code != 404 {
 		t.Fatalf("through a local proxy: %d", w.Code)
 	}
-	pub := newTestAppWith(t, func(c *config.Config) { c.MetricsPublic = true })
-	if r := do(t, pub.Handler, "GET", "/metrics", nil); r.code != 200 || !strings.Contains(r.body, "go_goroutines") {
-		t.Fatalf("--metrics-public, remote client: %d", r.code)
+	pub := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.MetricsPublic = true }))
+	if r := apptest.Do(t, pub.Handler, "GET", "/metrics", nil); r.Code != 200 || !strings.Contains(r.Body, "go_goroutines") {
+		t.Fatalf("--metrics-public, remote client: %d", r.Code)
 	}
 }

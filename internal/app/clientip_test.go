@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -20,26 +21,26 @@ import (
 // behind the same proxy does not.
 func TestForwardedAddressCannotDodgeRateLimits(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newTestAppWith(t, func(c *config.Config) {
-			c.DatabaseURL = dbtest.URL(t, d.Engine)
-			if d.Engine == db.SQLite {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) {
+			c.DatabaseURL = dbtest.URL(t, e)
+			if e == db.SQLite {
 				c.DatabaseURL = "sqlite:" + c.DatabaseURL
 			}
 			c.TrustProxy = true
-		})
+		}))
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		b := newBrowser(t, srv)
-		_, page, _ := b.get("/signin")
-		token := csrfRE.FindStringSubmatch(page)[1]
+		b := apptest.NewBrowser(t, srv.URL)
+		_, page, _ := b.Get("/signin")
+		token := apptest.CSRFRE.FindStringSubmatch(page)[1]
 		signIn := func(real string, i int) int {
 			t.Helper()
 			form := url.Values{"email": {"x@example.ma"}, "password": {"nope-nope-nope"}, "csrf_token": {token}}
 			req, _ := http.NewRequest("POST", srv.URL+"/signin", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("X-Forwarded-For", fmt.Sprintf("1.2.%d.%d, %s", i/250, i%250+1, real))
-			res, err := b.c.Do(req)
+			res, err := b.C.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package app
+package app_test
 
 import (
 	"bufio"
@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
@@ -98,19 +100,19 @@ func TestCrashLeftoversAreSwept(t *testing.T) {
 
 			// A citizen's draft with one document, and a blob stored by
 			// an upload killed before its row committed.
-			a, err := New(ctx, cfg, slog.New(slog.DiscardHandler))
+			a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
 			srv := httptest.NewServer(a.Handler)
-			u := newUploadFixture(t, a, srv.URL)
+			u := apptest.NewUploadFixture(t, a, srv.URL)
 			var doc struct{ SHA256 string }
-			code, body := u.c.call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=plan.pdf", u.file, u.item),
-				"application/pdf", bytes.NewReader(tinyPDF("kept")), &doc)
+			code, body := u.C.Call("POST", fmt.Sprintf("/api/v1/files/%d/documents/%s?name=plan.pdf", u.File, u.Item),
+				"application/pdf", bytes.NewReader(apptest.TinyPDF("kept")), &doc)
 			if code != 201 {
 				t.Fatalf("upload: %d %s", code, body)
 			}
-			orphan, err := a.Blobs.Put(ctx, bytes.NewReader(tinyPDF("orphan")), blob.PutOptions{})
+			orphan, err := a.Blobs.Put(ctx, bytes.NewReader(apptest.TinyPDF("orphan")), blob.PutOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,8 +128,8 @@ func TestCrashLeftoversAreSwept(t *testing.T) {
 			s1 := serveBinary(t, bin, args)
 			pr, pw := io.Pipe()
 			go func() {
-				req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/files/%d/documents/%s?name=big.pdf", s1.url, u.file, u.item), pr)
-				req.Header.Set("Authorization", "Bearer "+u.c.token)
+				req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/files/%d/documents/%s?name=big.pdf", s1.url, u.File, u.Item), pr)
+				req.Header.Set("Authorization", "Bearer "+u.C.Token)
 				req.Header.Set("Content-Type", "application/pdf")
 				if res, err := http.DefaultClient.Do(req); err == nil {
 					res.Body.Close()
@@ -188,7 +190,7 @@ func TestCrashLeftoversAreSwept(t *testing.T) {
 			if res.StatusCode != 200 {
 				t.Logf("metrics not served on the main address (%d): the counter is tested in package blob", res.StatusCode)
 			} else if !strings.Contains(string(m), `madina_blob_swept_files_total{kind="blob"} 1`) {
-				t.Errorf("no swept blob in the metrics:\n%s", grep(string(m), "madina_blob"))
+				t.Errorf("no swept blob in the metrics:\n%s", apptest.Grep(string(m), "madina_blob"))
 			}
 			_ = s2.cmd.Process.Signal(syscall.SIGTERM)
 		})

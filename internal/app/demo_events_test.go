@@ -1,8 +1,10 @@
-package app
+package app_test
 
 import (
 	"context"
 	"testing"
+
+	"madina/internal/app"
 )
 
 // demoQueuesNoNotice checks, right after the demonstration loaded (in
@@ -10,7 +12,7 @@ import (
 // the first serve: it queues no notice, and the events it publishes (its
 // files' steps, its mandates, its claims) are flagged silent, so that
 // dispatching them, as the first serve does, queues none either.
-func demoQueuesNoNotice(t *testing.T, a *App) {
+func demoQueuesNoNotice(t *testing.T, a *app.App) {
 	t.Helper()
 	ctx := context.Background()
 	q := func(query string) int {

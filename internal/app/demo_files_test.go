@@ -1,16 +1,18 @@
-package app
+package app_test
 
 import (
 	"bytes"
 	"context"
-	"madina/internal/permit/permitdemo"
 	"strings"
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/permit"
-	"madina/internal/platform/db/dbtest"
+	"madina/internal/permit/permitdemo"
+	"madina/internal/platform/db"
 )
 
 // TestDemoFiles loads the demonstration and checks its permit files: every
@@ -18,26 +20,24 @@ import (
 // overdue files in the queues, and the owners and agents who see them.
 func TestDemoFiles(t *testing.T) {
 	t.Parallel()
-	for _, e := range dbtest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			a := newTestApp(t, e)
-			ctx := context.Background()
-			var out strings.Builder
-			start := time.Now()
-			if err := a.LoadDemo(ctx, &out); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("LoadDemo on %s: %v\n%s", e, time.Since(start).Round(time.Millisecond), out.String())
-			demoQueuesNoNotice(t, a)
-			if !strings.Contains(out.String(), "demo: 300 permit files in 17 windows: ") {
-				t.Errorf("summary: %q", out.String())
-			}
-			checkDemoFiles(t, a)
-		})
-	}
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
+		ctx := context.Background()
+		var out strings.Builder
+		start := time.Now()
+		if err := a.LoadDemo(ctx, &out); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("LoadDemo on %s: %v\n%s", e, time.Since(start).Round(time.Millisecond), out.String())
+		demoQueuesNoNotice(t, a)
+		if !strings.Contains(out.String(), "demo: 300 permit files in 17 windows: ") {
+			t.Errorf("summary: %q", out.String())
+		}
+		checkDemoFiles(t, a)
+	})
 }
 
-func checkDemoFiles(t *testing.T, a *App) {
+func checkDemoFiles(t *testing.T, a *app.App) {
 	ctx := context.Background()
 	now := time.Now()
 	q := func(query string, args ...any) int {
@@ -184,7 +184,7 @@ func checkDemoFiles(t *testing.T, a *App) {
 		t.Error("the legal clock raised no overdue alert")
 	}
 	// A demonstration agent sees their window's queue.
-	souad := personID(t, a, "souad.chraibi@example.ma")
+	souad := apptest.PersonID(t, a, "souad.chraibi@example.ma")
 	qu, err := a.Permit.Queue(ctx, authz.Actor{Person: souad, EmailVerified: true, MFA: true, Now: now,
 		Grants: []authz.Grant{{Role: authz.WindowAgent, Org: "maarif", Window: "maarif"}}}, "maarif", permit.TabUrgent, 1)
 	if err != nil || len(qu.Rows) == 0 {
@@ -193,11 +193,11 @@ func checkDemoFiles(t *testing.T, a *App) {
 
 	// Demonstration accounts see their files: owners, and the architect
 	// under their mandates.
-	youssef := personID(t, a, "youssef.elamrani@example.ma")
+	youssef := apptest.PersonID(t, a, "youssef.elamrani@example.ma")
 	if mine, err := a.Permit.Mine(ctx, authz.Actor{Person: youssef, EmailVerified: true, Now: now}); err != nil || len(mine) < 3 {
 		t.Errorf("Youssef's files: %d %v", len(mine), err)
 	}
-	omar := personID(t, a, "omar.berrada@example.ma")
+	omar := apptest.PersonID(t, a, "omar.berrada@example.ma")
 	self := authz.Actor{Person: omar, EmailVerified: true, Now: now}
 	_, received, err := a.Identity.Mandates(ctx, self)
 	if err != nil || len(received) < 5 {

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/identity"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/testenv/smtptest"
 )
 
 // answer is what a visitor sees of a response, the CSRF token and the
 // e-mail address they typed set aside.
 func answer(code int, body string, h http.Header, emails ...string) string {
-	body = csrfRE.ReplaceAllString(body, `name="csrf_token" value=""`)
+	body = apptest.CSRFRE.ReplaceAllString(body, `name="csrf_token" value=""`)
 	for _, e := range emails {
 		body = strings.ReplaceAll(body, e, "EMAIL")
 	}
@@ -36,16 +36,16 @@ func sameAnswer(t *testing.T, what, existing, unknown string) {
 // unknown one, and the owner of the existing account is told by e-mail.
 func TestNoEnumeration(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		m := newMailApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		m := newMailApp(t, e)
 		ctx := context.Background()
 		const owner = "youssef.bennani@example.ma"
 		if _, err := m.Identity.SignUp(ctx, identity.Profile{GivenNameAR: "يوسف", FamilyNameAR: "بناني", GivenNameLatin: "Youssef",
 			FamilyNameLatin: "Bennani", CIN: "BK654321", Email: owner, Phone: "0661234567", Lang: "fr"}, "Derb-Sultan-1956"); err != nil {
 			t.Fatal(err)
 		}
-		b := newBrowser(t, m.srv)
-		if c, _, _ := b.get(m.mailLink(t, owner, "/verify-email?token=")); c != http.StatusSeeOther {
+		b := apptest.NewBrowser(t, m.srv.URL)
+		if c, _, _ := b.Get(m.mailLink(t, owner, "/verify-email?token=")); c != http.StatusSeeOther {
 			t.Fatalf("verify: %d", c)
 		}
 		persons := func() int {
@@ -57,10 +57,10 @@ func TestNoEnumeration(t *testing.T) {
 		}
 
 		signup := func(email, cin string) string {
-			f := cloneForm(citizenForm)
+			f := apptest.CloneForm(apptest.CitizenForm)
 			f.Set("email", email)
 			f.Set("cin", cin)
-			c, body, h := newBrowser(t, m.srv).post("/signup", "/signup", f)
+			c, body, h := apptest.NewBrowser(t, m.srv.URL).Post("/signup", "/signup", f)
 			return answer(c, body, h, email)
 		}
 		sameAnswer(t, "sign-up with a CIN", signup("amina@example.ma", "BK654321"), signup("karim@example.ma", "C778899"))
@@ -77,7 +77,7 @@ func TestNoEnumeration(t *testing.T) {
 			_, _ = m.Identity.SignIn(ctx, "nobody@example.ma", "wrong password", "test")
 		}
 		signin := func(email, pw string) string {
-			c, body, h := newBrowser(t, m.srv).post("/signin", "/signin", url.Values{"email": {email}, "password": {pw}})
+			c, body, h := apptest.NewBrowser(t, m.srv.URL).Post("/signin", "/signin", url.Values{"email": {email}, "password": {pw}})
 			return answer(c, body, h, email)
 		}
 		locked := signin(owner, "Derb-Sultan-1956")
@@ -87,7 +87,7 @@ func TestNoEnumeration(t *testing.T) {
 		}
 
 		reset := func(email string) string {
-			c, body, h := newBrowser(t, m.srv).post("/reset", "/reset", url.Values{"email": {email}})
+			c, body, h := apptest.NewBrowser(t, m.srv.URL).Post("/reset", "/reset", url.Values{"email": {email}})
 			return answer(c, body, h, email)
 		}
 		sameAnswer(t, "password reset", reset(owner), reset("nobody@example.ma"))

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bytes"
@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/permit"
 	"madina/internal/platform/config"
@@ -96,7 +98,7 @@ type uploadTarget struct {
 	url, token string
 }
 
-func newUploadTarget(b *testing.B, a *App, srv *httptest.Server) uploadTarget {
+func newUploadTarget(b *testing.B, a *app.App, srv *httptest.Server) uploadTarget {
 	b.Helper()
 	ctx := context.Background()
 	var id int64
@@ -172,7 +174,7 @@ func BenchmarkUpload200MB(b *testing.B) {
 		}
 	})
 	b.Run("upload-endpoint", func(b *testing.B) {
-		a := newTestApp(b, db.SQLite)
+		a := apptest.New(b, db.SQLite)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 		u := newUploadTarget(b, a, srv)
@@ -192,10 +194,10 @@ func BenchmarkUpload200MB(b *testing.B) {
 func BenchmarkUpload8Concurrent(b *testing.B) {
 	// Eight plans of 200 MB on one file: room above the per-file quota,
 	// which is not what this measures.
-	a := newTestAppWith(b, func(c *config.Config) {
+	a := apptest.New(b, db.SQLite, apptest.Config(func(c *config.Config) {
 		c.DatabaseURL = "sqlite:" + dbtest.URL(b, db.SQLite)
 		c.UploadMaxFileMB = 1 << 20
-	})
+	}))
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 	u := newUploadTarget(b, a, srv)
@@ -261,7 +263,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 // seedQueue gives window 10,000 files it holds: new deposits (some with an
 // appointment), complete files and economic files under review, due dates
 // spread around now so that a tenth are overdue.
-func seedQueue(b *testing.B, a *App, window string, n int) {
+func seedQueue(b *testing.B, a *app.App, window string, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -325,7 +327,7 @@ func seedQueue(b *testing.B, a *App, window string, n int) {
 func BenchmarkWindowQueue(b *testing.B) {
 	for _, e := range []db.Engine{db.SQLite, db.Postgres} {
 		b.Run(string(e), func(b *testing.B) {
-			a := newTestApp(b, e)
+			a := apptest.New(b, e)
 			if err := a.LoadDemo(context.Background(), io.Discard); err != nil {
 				b.Fatal(err)
 			}
@@ -333,9 +335,9 @@ func BenchmarkWindowQueue(b *testing.B) {
 			seedQueue(b, a, window, 10000)
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
-			br := newBrowser(b, srv)
-			br.signIn("abdelkader.fassi@example.ma", true)
-			if code, body, _ := br.get("/window/" + window); code != 200 || !bytes.Contains([]byte(body), []byte("BENCH-")) {
+			br := apptest.NewBrowser(b, srv.URL)
+			br.SignIn("abdelkader.fassi@example.ma", true)
+			if code, body, _ := br.Get("/window/" + window); code != 200 || !bytes.Contains([]byte(body), []byte("BENCH-")) {
 				b.Fatalf("queue page: %d", code)
 			}
 			ctx := context.Background()
@@ -378,7 +380,7 @@ func BenchmarkWindowQueue(b *testing.B) {
 				bare()
 				tBare = append(tBare, time.Since(t0))
 				t0 = time.Now()
-				if code, _, _ := br.get("/window/" + window); code != 200 {
+				if code, _, _ := br.Get("/window/" + window); code != 200 {
 					b.Fatalf("queue page: %d", code)
 				}
 				tPage = append(tPage, time.Since(t0))

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -19,14 +21,14 @@ import (
 // of waiting for the lease.
 func TestRestartedNodeTakesBackItsJobs(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
 		ctx := context.Background()
-		dir, url := t.TempDir(), dbtest.URL(t, d.Engine)
-		if d.Engine == db.SQLite {
+		dir, url := t.TempDir(), dbtest.URL(t, e)
+		if e == db.SQLite {
 			url = "sqlite:" + url
 		}
-		open := func() *App {
-			return newTestAppWith(t, func(c *config.Config) { c.DataDir, c.DatabaseURL = dir, url })
+		open := func() *app.App {
+			return apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.DataDir, c.DatabaseURL = dir, url }))
 		}
 		first := open()
 		b, err := os.ReadFile(filepath.Join(dir, "node-id"))

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/platform/db"
 )
 
@@ -20,13 +21,13 @@ type openapiDoc struct {
 // the document or the document lists an operation no handler serves.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
-	a := newTestApp(t, db.SQLite)
-	r := do(t, a.Handler, "GET", "/api/v1/openapi.json", nil)
-	if r.code != 200 {
-		t.Fatalf("openapi.json: %d", r.code)
+	a := apptest.New(t, db.SQLite)
+	r := apptest.Do(t, a.Handler, "GET", "/api/v1/openapi.json", nil)
+	if r.Code != 200 {
+		t.Fatalf("openapi.json: %d", r.Code)
 	}
 	var doc openapiDoc
-	if err := json.Unmarshal([]byte(r.body), &doc); err != nil {
+	if err := json.Unmarshal([]byte(r.Body), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.OpenAPI != "3.1.0" {
@@ -53,7 +54,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	// Every $ref resolves and every operation is complete.
 	refs := map[string]bool{}
-	collectRefs([]byte(r.body), refs)
+	collectRefs([]byte(r.Body), refs)
 	for ref := range refs {
 		parts := strings.Split(strings.TrimPrefix(ref, "#/components/"), "/")
 		if len(parts) != 2 || doc.Components[parts[0]][parts[1]] == nil {
@@ -106,12 +107,12 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if m != "GET" || strings.Contains(p, "{") || skip[d] {
 			continue
 		}
-		r := do(t, a.Handler, "GET", p, nil)
-		if r.code != 200 || !strings.HasPrefix(r.h.Get("Content-Type"), "application/json") {
-			t.Errorf("GET %s: %d %s", p, r.code, r.h.Get("Content-Type"))
+		r := apptest.Do(t, a.Handler, "GET", p, nil)
+		if r.Code != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %s", p, r.Code, r.Header.Get("Content-Type"))
 		}
-		if v, err := contract(); err != nil || v.Response("GET", p, r.code, r.h, []byte(r.body)) != nil {
-			t.Errorf("GET %s: the response disagrees with the document: %v %v", p, err, v.Response("GET", p, r.code, r.h, []byte(r.body)))
+		if err := apptest.Contract(t, a).Response("GET", p, r.Code, r.Header, []byte(r.Body)); err != nil {
+			t.Errorf("GET %s: the response disagrees with the document: %v", p, err)
 		}
 	}
 }
@@ -143,14 +144,12 @@ func collectRefs(b []byte, refs map[string]bool) {
 // every component of the single document it replaced
 // (testdata/openapi-before-fragments.json, kept as it was served).
 func TestOpenAPIKeepsEveryOperationAndSchema(t *testing.T) {
+	t.Parallel()
 	before, err := os.ReadFile("testdata/openapi-before-fragments.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	merged, err := openAPIDocument(openAPIFragments(Modules()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	merged := apptest.New(t, db.SQLite).OpenAPI() // merged by New from the modules' fragments
 	var was, is openapiDoc
 	if err := json.Unmarshal(before, &was); err != nil {
 		t.Fatal(err)

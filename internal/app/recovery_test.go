@@ -1,11 +1,9 @@
-package app
+package app_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -16,9 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/testenv/smtptest"
 )
@@ -26,7 +25,7 @@ import (
 // mailApp is the application with its workers running, sending e-mail to
 // a real SMTP server and SMS to a gateway's stand-in that keeps them.
 type mailApp struct {
-	*App
+	*app.App
 	srv     *httptest.Server
 	maildir string
 	mu      sync.Mutex
@@ -50,16 +49,11 @@ func newMailApp(t *testing.T, e db.Engine) *mailApp {
 		m.mu.Unlock()
 	}))
 	t.Cleanup(gw.Close)
-	cfg := config.Config{DataDir: t.TempDir(), DatabaseURL: dbtest.URL(t, e), Workers: 2}
-	if e == db.SQLite {
-		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-	}
-	cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: port, TLS: "none", From: "no-reply@casablanca.ma"}
-	cfg.SMS = config.SMS{URL: gw.URL}
-	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.New(t, e, apptest.Config(func(c *config.Config) {
+		c.Workers = 2
+		c.SMTP = config.SMTP{Host: "127.0.0.1", Port: port, TLS: "none", From: "no-reply@casablanca.ma"}
+		c.SMS = config.SMS{URL: gw.URL}
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := a.Jobs.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -71,8 +65,7 @@ func newMailApp(t *testing.T, e db.Engine) *mailApp {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer scancel()
 		_ = a.Jobs.Shutdown(sctx)
-		cancel()
-		a.Close()
+		cancel() // apptest.New closes a after this
 	})
 	return m
 }
@@ -239,25 +232,25 @@ func tokenOfLink(t *testing.T, link string) string {
 // sessions and revokes the personal API tokens.
 func TestRecoveryClosesEveryDoor(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		m := newMailApp(t, d.Engine)
-		b := newBrowser(t, m.srv)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		m := newMailApp(t, e)
+		b := apptest.NewBrowser(t, m.srv.URL)
 		const email = "youssef.bennani@example.ma"
-		if code, _, _ := b.post("/signup", "/signup", cloneForm(citizenForm)); code != http.StatusSeeOther {
+		if code, _, _ := b.Post("/signup", "/signup", apptest.CloneForm(apptest.CitizenForm)); code != http.StatusSeeOther {
 			t.Fatalf("sign-up: %d", code)
 		}
 		verify := m.mailLink(t, email, "/verify-email?token=")
 		code := m.smsCode(t, "661234567")
 		m.settled(t)
 		noRowHolds(t, m.DB, tokenOfLink(t, verify), code)
-		if c, _, h := b.get(verify); c != http.StatusSeeOther || h.Get("Location") != "/me/phone" {
+		if c, _, h := b.Get(verify); c != http.StatusSeeOther || h.Get("Location") != "/me/phone" {
 			t.Fatalf("e-mail link: %d %s", c, h.Get("Location"))
 		}
-		if c, _, _ := b.post("/me/phone", "/me/phone", url.Values{"code": {code}}); c != http.StatusSeeOther {
+		if c, _, _ := b.Post("/me/phone", "/me/phone", url.Values{"code": {code}}); c != http.StatusSeeOther {
 			t.Fatalf("SMS code: %d", c)
 		}
 
-		_, body, _ := b.post("/me/tokens", "/me/tokens", url.Values{"name": {"CLI"}, "scopes": {"profile:read"}, "days": {"90"}})
+		_, body, _ := b.Post("/me/tokens", "/me/tokens", url.Values{"name": {"CLI"}, "scopes": {"profile:read"}, "days": {"90"}})
 		apiToken := regexp.MustCompile(`mdn_[A-Za-z0-9_-]{43}`).FindString(body)
 		api := func() int {
 			req, _ := http.NewRequest("GET", m.srv.URL+"/api/v1/me", nil)
@@ -274,29 +267,29 @@ func TestRecoveryClosesEveryDoor(t *testing.T) {
 		}
 
 		// Someone asks for a reset (the thief, or the owner who lost the password).
-		thief := newBrowser(t, m.srv)
-		if c, _, _ := thief.post("/reset", "/reset", url.Values{"email": {email}}); c != http.StatusOK {
+		thief := apptest.NewBrowser(t, m.srv.URL)
+		if c, _, _ := thief.Post("/reset", "/reset", url.Values{"email": {email}}); c != http.StatusOK {
 			t.Fatalf("reset request: %d", c)
 		}
 		reset := m.mailLink(t, email, "/reset/new?token=")
 		m.settled(t)
 		noRowHolds(t, m.DB, tokenOfLink(t, reset), m.Cfg.BaseURL+reset)
-		if c, _, _ := thief.get(reset); c != http.StatusOK {
+		if c, _, _ := thief.Get(reset); c != http.StatusOK {
 			t.Fatalf("reset link: %d", c)
 		}
-		thief.setLang(i18n.FR)
-		c, _, h := thief.post(reset, "/reset/new", url.Values{"token": {tokenOfLink(t, reset)},
+		thief.SetLang(i18n.FR)
+		c, _, h := thief.Post(reset, "/reset/new", url.Values{"token": {tokenOfLink(t, reset)},
 			"password": {"Casa-Anfa-2026!"}, "password_confirm": {"Casa-Anfa-2026!"}})
 		if c != http.StatusSeeOther {
 			t.Fatalf("new password: %d", c)
 		}
-		if _, page, _ := thief.get(h.Get("Location")); !strings.Contains(page, "jetons d’API personnels révoqués") {
+		if _, page, _ := thief.Get(h.Get("Location")); !strings.Contains(page, "jetons d’API personnels révoqués") {
 			t.Fatal("the confirmation does not say the API tokens were revoked")
 		}
 		if c := api(); c != http.StatusUnauthorized {
 			t.Fatalf("API token after the reset: %d, want 401", c)
 		}
-		if c, _, _ := b.get("/me"); c != http.StatusSeeOther {
+		if c, _, _ := b.Get("/me"); c != http.StatusSeeOther {
 			t.Fatalf("old session after the reset: %d", c)
 		}
 	})

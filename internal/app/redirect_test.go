@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"bufio"
@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"madina/internal/apptest"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/i18n"
 )
 
@@ -29,13 +30,13 @@ var openRedirectLinks = []string{
 // sign-in (signed in already, or signing in) nor the language switch.
 func TestRedirectsStayOnTheSite(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a := newFilesApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
-		b := joinOverHTTP(t, a, srv, "redirects@example.ma", "BK110022", i18n.FR)
+		b := apptest.Join(t, a, srv.URL, "redirects@example.ma", "BK110022", i18n.FR)
 		for _, p := range openRedirectLinks {
-			code, _, h := b.get("/signin?next=" + p)
+			code, _, h := b.Get("/signin?next=" + p)
 			if code == http.StatusBadRequest && (strings.Contains(p, "%00") || strings.Contains(p, "%0D%0A")) {
 				continue // the text rule refuses NUL and line breaks in a query value: no redirect at all
 			}
@@ -43,7 +44,7 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 				t.Errorf("signed in, GET /signin?next=%s: %d Location %q, want /me", p, code, loc)
 			}
 		}
-		if code, _, h := b.get("/signin?next=%2Ffiles%3Fdone%3Dx"); code != http.StatusSeeOther || h.Get("Location") != "/files?done=x" {
+		if code, _, h := b.Get("/signin?next=%2Ffiles%3Fdone%3Dx"); code != http.StatusSeeOther || h.Get("Location") != "/files?done=x" {
 			t.Errorf("local next: %d %q", code, h.Get("Location"))
 		}
 
@@ -53,9 +54,9 @@ func TestRedirectsStayOnTheSite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			anon := newBrowser(t, srv)
-			code, _, h := anon.post("/signin", "/signin", url.Values{"email": {"redirects@example.ma"},
-				"password": {citizenForm.Get("password")}, "next": {next}})
+			anon := apptest.NewBrowser(t, srv.URL)
+			code, _, h := anon.Post("/signin", "/signin", url.Values{"email": {"redirects@example.ma"},
+				"password": {apptest.CitizenForm.Get("password")}, "next": {next}})
 			if loc := h.Get("Location"); code != http.StatusSeeOther || loc != "/me" {
 				t.Errorf("POST /signin next=%q: %d Location %q, want /me", next, code, loc)
 			}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package app
+package app_test
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"syscall"
 	"testing"
 
+	"madina/internal/apptest"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 )
 
 // mountTmpfs mounts a file system of size bytes at a new directory, as
@@ -42,23 +42,24 @@ func mountTmpfs(t *testing.T, size int64) (dir string, readOnly func()) {
 // uploads with 503 and a message to try again later, in the user's
 // language; /readyz says the files are unavailable; nothing is stored.
 func TestStorageFailuresSaySo(t *testing.T) {
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
 		t.Run("read-only", func(t *testing.T) {
 			dir, readOnly := mountTmpfs(t, 8<<20)
-			a := newStorageApp(t, d.Engine, func(c *config.Config) { c.BlobURL = "file://" + dir })
+			a := apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BlobURL = "file://" + dir }))
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
-			u := newUploadFixture(t, a, srv.URL)
-			if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 200 {
-				t.Fatalf("readyz before: %d %s", r.code, r.body)
+			u := apptest.NewUploadFixture(t, a, srv.URL)
+			if r := apptest.Do(t, a.Handler, "GET", "/readyz", nil); r.Code != 200 {
+				t.Fatalf("readyz before: %d %s", r.Code, r.Body)
 			}
 			readOnly()
-			code, body := u.upload("plan.pdf", "fr", tinyPDF("plan"))
+			code, body := u.Upload("plan.pdf", "fr", apptest.TinyPDF("plan"))
 			if code != 503 || !strings.Contains(body, "réessayer plus tard") || !strings.Contains(body, "error.blob.unavailable") {
 				t.Errorf("upload to a read-only store: %d %s", code, body)
 			}
-			if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 503 || !strings.Contains(r.body, `"files":"unavailable"`) {
-				t.Errorf("readyz with a read-only store: %d %s", r.code, r.body)
+			if r := apptest.Do(t, a.Handler, "GET", "/readyz", nil); r.Code != 503 || !strings.Contains(r.Body, `"files":"unavailable"`) {
+				t.Errorf("readyz with a read-only store: %d %s", r.Code, r.Body)
 			}
 			if n := countWhere(t, a.DB, "permit_documents", "1=1"); n != 0 {
 				t.Errorf("%d document rows after a failed upload", n)
@@ -66,12 +67,12 @@ func TestStorageFailuresSaySo(t *testing.T) {
 		})
 		t.Run("full", func(t *testing.T) {
 			dir, _ := mountTmpfs(t, 1<<20)
-			a := newStorageApp(t, d.Engine, func(c *config.Config) { c.BlobURL = "file://" + dir })
+			a := apptest.New(t, e, apptest.Config(func(c *config.Config) { c.BlobURL = "file://" + dir }))
 			srv := httptest.NewServer(a.Handler)
 			defer srv.Close()
-			u := newUploadFixture(t, a, srv.URL)
-			big := append(tinyPDF("plan"), bytes.Repeat([]byte("% filler\n"), 300<<10)...)
-			code, body := u.upload("plan.pdf", "ar", big)
+			u := apptest.NewUploadFixture(t, a, srv.URL)
+			big := append(apptest.TinyPDF("plan"), bytes.Repeat([]byte("% filler\n"), 300<<10)...)
+			code, body := u.Upload("plan.pdf", "ar", big)
 			if code != 503 || !strings.Contains(body, "مخزن الملفات غير متاح") {
 				t.Errorf("upload to a full store: %d %s", code, body)
 			}
@@ -95,12 +96,13 @@ func TestStorageFailuresSaySo(t *testing.T) {
 // TestReadyzFreeSpaceFloor: below the configured free space, /readyz
 // fails before uploads do.
 func TestReadyzFreeSpaceFloor(t *testing.T) {
-	a := newTestAppWith(t, func(c *config.Config) { c.MinFreeSpaceMB = 1 << 40 })
-	if r := do(t, a.Handler, "GET", "/readyz", nil); r.code != 503 || !strings.Contains(r.body, `"files":"low-space"`) {
-		t.Errorf("readyz below the floor: %d %s", r.code, r.body)
+	t.Parallel()
+	a := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.MinFreeSpaceMB = 1 << 40 }))
+	if r := apptest.Do(t, a.Handler, "GET", "/readyz", nil); r.Code != 503 || !strings.Contains(r.Body, `"files":"low-space"`) {
+		t.Errorf("readyz below the floor: %d %s", r.Code, r.Body)
 	}
-	b := newTestAppWith(t, func(c *config.Config) { c.MinFreeSpaceMB = 1 })
-	if r := do(t, b.Handler, "GET", "/readyz", nil); r.code != 200 {
-		t.Errorf("readyz above the floor: %d %s", r.code, r.body)
+	b := apptest.New(t, db.SQLite, apptest.Config(func(c *config.Config) { c.MinFreeSpaceMB = 1 }))
+	if r := apptest.Do(t, b.Handler, "GET", "/readyz", nil); r.Code != 200 {
+		t.Errorf("readyz above the floor: %d %s", r.Code, r.Body)
 	}
 }

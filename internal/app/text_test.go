@@ -1,21 +1,22 @@
-package app
+package app_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
@@ -28,20 +29,15 @@ import (
 
 const textPassword = "Tissage-Derb-Sultan-1987"
 
+// fileIDRE reads the new file's number from where its creation redirects.
+var fileIDRE = regexp.MustCompile(`^/files/(\d+)\?done=created$`)
+
 // textApp is the real application on engine e with one applicant, who may
 // sign in with textPassword and holds a files API token; it returns the
 // applicant's token.
-func textApp(tb testing.TB, e db.Engine) (*App, string) {
+func textApp(tb testing.TB, e db.Engine) (*app.App, string) {
 	tb.Helper()
-	cfg := config.Config{DataDir: tb.TempDir(), DatabaseURL: dbtest.URL(tb, e), Workers: 1, BaseURL: "http://madina.test"}
-	if e == db.SQLite {
-		cfg.DatabaseURL = "sqlite:" + cfg.DatabaseURL
-	}
-	a, err := NewWith(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions)
-	if err != nil {
-		tb.Fatalf("New: %v", err)
-	}
-	tb.Cleanup(func() { a.Close() })
+	a := apptest.New(tb, e, apptest.Config(func(c *config.Config) { c.BaseURL = "http://madina.test" }))
 	ctx := context.Background()
 	hash, err := password.Hash(textPassword)
 	if err != nil {
@@ -93,25 +89,25 @@ func problemOf(t *testing.T, body string) httpx.Problem {
 // description keeps its lines.
 func TestHostileTextOverHTTP(t *testing.T) {
 	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		a, token := textApp(t, d.Engine)
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a, token := textApp(t, e)
 		srv := httptest.NewServer(a.Handler)
 		defer srv.Close()
 
-		b := newBrowser(t, srv)
-		b.setLang(i18n.FR)
-		code, body, h := b.post("/signin", "/signin", url.Values{"email": {"hanane\x00@example.ma"}, "password": {textPassword}})
+		b := apptest.NewBrowser(t, srv.URL)
+		b.SetLang(i18n.FR)
+		code, body, h := b.Post("/signin", "/signin", url.Values{"email": {"hanane\x00@example.ma"}, "password": {textPassword}})
 		if code != http.StatusBadRequest || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, "caractère nul") {
-			t.Fatalf("NUL in the sign-in e-mail: %d %s", code, grep(body, "nul"))
+			t.Fatalf("NUL in the sign-in e-mail: %d %s", code, apptest.Grep(body, "nul"))
 		}
 		// The browser's name is stored with the session: a byte that is not
 		// UTF-8 in it is dropped, not a 500.
-		_, page, _ := b.get("/signin")
-		form := url.Values{"email": {"hanane@example.ma"}, "password": {textPassword}, "csrf_token": {csrfRE.FindStringSubmatch(page)[1]}}
+		_, page, _ := b.Get("/signin")
+		form := url.Values{"email": {"hanane@example.ma"}, "password": {textPassword}, "csrf_token": {apptest.CSRFRE.FindStringSubmatch(page)[1]}}
 		req, _ := http.NewRequest("POST", srv.URL+"/signin", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("User-Agent", "Navigateur \xff\xfe/1.0")
-		res, err := b.c.Do(req)
+		res, err := b.C.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,8 +119,8 @@ func TestHostileTextOverHTTP(t *testing.T) {
 		if err := a.DB.QueryRowContext(context.Background(), `SELECT user_agent FROM sessions ORDER BY created_at DESC LIMIT 1`).Scan(&ua); err != nil || ua != "Navigateur /1.0" {
 			t.Fatalf("stored user agent %q, %v", ua, err)
 		}
-		code, _, h = b.post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {"Façade"}})
-		wantStatus(t, "create", code, http.StatusSeeOther, h)
+		code, _, h = b.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {"Façade"}})
+		apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
 		m := fileIDRE.FindStringSubmatch(h.Get("Location"))
 		if m == nil {
 			t.Fatalf("create went to %q", h.Get("Location"))
@@ -143,21 +139,21 @@ func TestHostileTextOverHTTP(t *testing.T) {
 			{"right-to-left override", "plan\u202Efdp.exe", "sens d’écriture"},
 			{"line break", "a\r\nb", "une seule ligne"},
 		} {
-			code, body, _ := b.act(page, page, draft(c.title, "ok"))
+			code, body, _ := b.Act(page, page, draft(c.title, "ok"))
 			if code != http.StatusBadRequest || !strings.Contains(body, c.want) {
-				t.Fatalf("%s in a draft's title: %d %s", c.name, code, grep(body, c.want))
+				t.Fatalf("%s in a draft's title: %d %s", c.name, code, apptest.Grep(body, c.want))
 			}
 		}
 		// A description may hold lines; a tab is a space.
-		code, body, _ = b.act(page, page, draft("x", "a\u202Eb\nc"))
+		code, body, _ = b.Act(page, page, draft("x", "a\u202Eb\nc"))
 		if code != http.StatusBadRequest || !strings.Contains(body, "sens d’écriture") {
 			t.Fatalf("override in a description: %d", code)
 		}
 		if title, _, _, _ := stored(t, a.DB, id); title != "Façade" {
 			t.Fatalf("a refused draft was stored: %q", title)
 		}
-		code, _, h = b.act(page, page, draft("\u200FRéfection de la façade\u200B", "Ligne 1\r\nLigne 2\tsuite\r\n\r\nLigne 4"))
-		wantStatus(t, "clean draft", code, http.StatusSeeOther, h)
+		code, _, h = b.Act(page, page, draft("\u200FRéfection de la façade\u200B", "Ligne 1\r\nLigne 2\tsuite\r\n\r\nLigne 4"))
+		apptest.WantStatus(t, "clean draft", code, http.StatusSeeOther, h)
 		title, _, fields, version := stored(t, a.DB, id)
 		if title != "Réfection de la façade" || fields["works_description"] != "Ligne 1\nLigne 2 suite\n\nLigne 4" {
 			t.Fatalf("stored %q and %q", title, fields["works_description"])
@@ -165,12 +161,12 @@ func TestHostileTextOverHTTP(t *testing.T) {
 
 		// An upload's text part passes the same rule; the file's name, chosen
 		// by the browser, loses its direction override.
-		code, body, _ = b.upload(page, "application\x00", "demande.pdf", tinyPDF("demande"))
+		code, body, _ = b.Upload(page, "application\x00", "demande.pdf", apptest.TinyPDF("demande"))
 		if code != http.StatusBadRequest || !strings.Contains(body, "caractère nul") {
-			t.Fatalf("NUL in the upload's item: %d %s", code, grep(body, "nul"))
+			t.Fatalf("NUL in the upload's item: %d %s", code, apptest.Grep(body, "nul"))
 		}
-		code, _, h = b.upload(page, "application", "demande\u202Efdp.exe", tinyPDF("demande"))
-		wantStatus(t, "upload", code, http.StatusSeeOther, h)
+		code, _, h = b.Upload(page, "application", "demande\u202Efdp.exe", apptest.TinyPDF("demande"))
+		apptest.WantStatus(t, "upload", code, http.StatusSeeOther, h)
 		var name string
 		if err := a.DB.QueryRowContext(context.Background(), `SELECT name FROM permit_documents WHERE file_id = $1`, id).Scan(&name); err != nil ||
 			!strings.HasPrefix(name, "demandefdp") || strings.ContainsRune(name, '\u202E') {
@@ -178,7 +174,7 @@ func TestHostileTextOverHTTP(t *testing.T) {
 		}
 
 		// The JSON API: the probe's body, then others.
-		c := apiClient{t: t, base: srv.URL, token: token}
+		c := apptest.APIClient{T: t, Base: srv.URL, Token: token}
 		path := fmt.Sprintf("/api/v1/files/%d?lang=en", id)
 		for _, x := range []struct{ body, code, field string }{
 			{`{"title":"x\u0000y","version":%d}`, "error.text.nul", "title"},
@@ -187,14 +183,14 @@ func TestHostileTextOverHTTP(t *testing.T) {
 			{`{"title":"x","parties":[{"role":"architect","name":"a\u0007"}],"version":%d}`, "error.text.control", "parties.0.name"},
 			{`{"title":"x","fields":{"owner_kind":"a\nb"},"version":%d}`, "error.text.newline", "fields.owner_kind"},
 		} {
-			code, body := c.call("PUT", path, "application/json", strings.NewReader(fmt.Sprintf(x.body, version)), nil)
+			code, body := c.Call("PUT", path, "application/json", strings.NewReader(fmt.Sprintf(x.body, version)), nil)
 			p := problemOf(t, body)
 			if code != http.StatusBadRequest || p.Code != x.code || !strings.Contains(p.Type, "invalid") ||
 				x.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != x.field) {
 				t.Fatalf("%s: %d %s", x.body, code, body)
 			}
 		}
-		code, body = c.call("PUT", path, "application/json", strings.NewReader(fmt.Sprintf(
+		code, body = c.Call("PUT", path, "application/json", strings.NewReader(fmt.Sprintf(
 			`{"kind":"repair","title":"\ufeffFaçade Est\u200e","address":"12 rue Ibn Batouta","arrondissement":"maarif",`+
 				`"fields":{"owner_kind":"person","works_description":"L1\r\nL2"},"version":%d}`, version)), nil)
 		if code != http.StatusOK {
@@ -236,9 +232,9 @@ func FuzzPermitText(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	type target struct {
-		a      *App
-		b      *browser
-		api    apiClient
+		a      *app.App
+		b      *apptest.Browser
+		api    apptest.APIClient
 		id     int64
 		engine db.Engine
 	}
@@ -250,18 +246,18 @@ func FuzzPermitText(f *testing.F) {
 		a, token := textApp(f, e)
 		srv := httptest.NewServer(a.Handler)
 		f.Cleanup(srv.Close)
-		b := newBrowser(f, srv)
-		b.signInAs("hanane@example.ma", textPassword, false)
-		api := apiClient{t: &testing.T{}, base: srv.URL, token: token} // its t is the fuzz input's
+		b := apptest.NewBrowser(f, srv.URL)
+		b.SignInAs("hanane@example.ma", textPassword, false)
+		api := apptest.APIClient{T: &testing.T{}, Base: srv.URL, Token: token} // its t is the fuzz input's
 		var out struct{ ID int64 }
-		if code, body := api.json("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &out); code != http.StatusCreated {
+		if code, body := api.JSON("POST", "/api/v1/files", map[string]any{"kind": "repair"}, &out); code != http.StatusCreated {
 			f.Fatalf("create: %d %s", code, body)
 		}
 		targets = append(targets, target{a: a, b: b, api: api, id: out.ID, engine: e})
 	}
 	f.Fuzz(func(t *testing.T, title, desc string) {
 		for _, tg := range targets {
-			tg.b.t, tg.api.t = t, t
+			tg.b.T, tg.api.T = t, t
 			page := fmt.Sprintf("/files/%d", tg.id)
 			wantTitle, errT := textin.Clean(title, textin.Line)
 			wantDesc, errD := textin.Clean(desc, textin.Lines)
@@ -287,10 +283,10 @@ func FuzzPermitText(f *testing.F) {
 			}
 			_, _, _, version := stored(t, tg.a.DB, tg.id)
 			form := url.Values{"title": {title}, "field_works_description": {desc}, "version": {fmt.Sprint(version)}}
-			code, body, _ := tg.b.post(page, page, form)
+			code, body, _ := tg.b.Post(page, page, form)
 			check("form", code, body)
 			_, _, _, version = stored(t, tg.a.DB, tg.id)
-			code, body = tg.api.call("PUT", fmt.Sprintf("/api/v1/files/%d", tg.id), "application/json", strings.NewReader(
+			code, body = tg.api.Call("PUT", fmt.Sprintf("/api/v1/files/%d", tg.id), "application/json", strings.NewReader(
 				`{"title":`+jsonString(title)+`,"fields":{"works_description":`+jsonString(desc)+`},"version":`+fmt.Sprint(version)+`}`), nil)
 			check("api", code, body)
 		}

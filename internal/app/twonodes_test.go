@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -26,6 +26,8 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"madina/internal/app"
+	"madina/internal/apptest"
 	"madina/internal/notify"
 	"madina/internal/permit"
 	"madina/internal/platform/config"
@@ -85,7 +87,7 @@ type tnCluster struct {
 type tnNode struct {
 	name string
 	cfg  config.Config
-	app  *App
+	app  *app.App
 	url  string
 	logs *testenv.Buffer
 	stop func()
@@ -107,8 +109,8 @@ func newTNCluster(t *testing.T) *tnCluster {
 	// The demo's accounts, files and deadlines, loaded once on the shared
 	// database and bucket, as an operator would before starting the nodes.
 	var out, errb strings.Builder
-	if code := MainWith(ctx, []string{"demo", "--data-dir", t.TempDir(), "--database-url", c.dbURL, "--blob-url", c.blobURL,
-		"--secret-key-file", keyFile}, &out, &errb, testOptions); code != 0 {
+	if code := app.MainWith(ctx, []string{"demo", "--data-dir", t.TempDir(), "--database-url", c.dbURL, "--blob-url", c.blobURL,
+		"--secret-key-file", keyFile}, &out, &errb, app.Options{Hasher: apptest.Hasher}); code != 0 {
 		t.Fatalf("demo: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	d, err := db.Open(ctx, c.dbURL)
@@ -148,10 +150,10 @@ func (c *tnCluster) start(n *tnNode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.url = URLFor(ln)
+	n.url = app.URLFor(ln)
 	cfg := n.cfg
 	cfg.Addr, cfg.BaseURL = ln.Addr().String(), n.url
-	a, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(n.logs, nil)))
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(n.logs, nil)))
 	if err != nil {
 		ln.Close()
 		t.Fatalf("%s: New: %v", n.name, err)
@@ -597,7 +599,7 @@ func (c *tnCluster) importedCatalogueInForceOnBothAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb strings.Builder
-	if code := Main(context.Background(), []string{"admin", "import-catalogue", "--database-url", c.dbURL, path}, &out, &errb); code != 0 ||
+	if code := app.Main(context.Background(), []string{"admin", "import-catalogue", "--database-url", c.dbURL, path}, &out, &errb); code != 0 ||
 		!strings.Contains(out.String(), "Version 2099.1 is now the catalogue in force") {
 		t.Fatalf("import: exit %d\n%s%s", code, out.String(), errb.String())
 	}
