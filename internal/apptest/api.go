@@ -9,25 +9,41 @@ import (
 	"time"
 )
 
-// APIClient calls the JSON API with a bearer token.
+// APIClient calls the JSON API with a bearer token, through Client
+// (http.DefaultClient when nil; CheckedAPI's checks every answer).
 type APIClient struct {
-	T     testing.TB
-	Base  string
-	Token string
+	T      testing.TB
+	Base   string
+	Token  string
+	Client *http.Client
+}
+
+// As is the same client with another token ("" for none): another
+// person, or the same person with other scopes.
+func (c APIClient) As(token string) APIClient {
+	c.Token = token
+	return c
 }
 
 // Call sends body with content type ctype; a successful answer is decoded
 // into out when out is not nil.
 func (c APIClient) Call(method, path, ctype string, body io.Reader, out any) (int, string) {
 	c.T.Helper()
-	req, _ := http.NewRequest(method, c.Base+path, body)
+	req, err := http.NewRequest(method, c.Base+path, body)
+	if err != nil {
+		c.T.Fatal(err)
+	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	client := c.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		c.T.Fatal(err)
 	}

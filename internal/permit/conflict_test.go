@@ -60,7 +60,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 		souad.SignIn("souad.chraibi@example.ma", true)
 		souad.SetLang(i18n.FR)
 		code, _, h := souad.Post("/files/new", "/files", url.Values{"kind": {"auto_entrepreneur"}, "owner": {"self"}, "title": {"Graphisme"}})
-		wantStatus(t, "create", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
 		m := fileIDRE.FindStringSubmatch(h.Get("Location"))
 		if m == nil {
 			t.Fatalf("create went to %q", h.Get("Location"))
@@ -69,7 +69,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 		id, _ := strconv.ParseInt(m[1], 10, 64)
 		code, _, h = souad.Act(page, page, url.Values{"title": {"Graphisme"}, "address": {"12 rue Ibnou Mounir"}, "arrondissement": {"maarif"},
 			"field_ae_number": {"AE-99310"}, "field_activity": {"Graphisme"}})
-		wantStatus(t, "save", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "save", code, http.StatusSeeOther, h)
 		self := authz.Actor{Person: apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'souad.chraibi@example.ma'`), EmailVerified: true, Now: time.Now()}
 		v, err := a.Permit.View(ctx, self, id)
 		if err != nil {
@@ -77,10 +77,10 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 		}
 		for _, item := range v.Missing {
 			code, _, h = souad.Upload(page, item, item+".pdf", apptest.TinyPDF(item))
-			wantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
+			apptest.WantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
 		}
 		code, _, h = souad.Act(page, page+"/submit", url.Values{})
-		wantStatus(t, "submit", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "submit", code, http.StatusSeeOther, h)
 
 		// Her queue shows the file, marked; her page shows it without the
 		// window's actions; accepting it anyway is refused, explained.
@@ -111,7 +111,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 			t.Fatal("the colleague's queue")
 		}
 		code, _, h = colleague.Act(page, page+"/accept", url.Values{})
-		wantStatus(t, "colleague accepts", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "colleague accepts", code, http.StatusSeeOther, h)
 		if _, body, _ = souad.Get(page); strings.Contains(body, page+"/approve") || !strings.Contains(body, "Vous êtes concerné par ce dossier") {
 			t.Fatal("her page offers the decision")
 		}
@@ -124,7 +124,7 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 			}
 		}
 		code, _, h = colleague.Act(page, page+"/approve", url.Values{})
-		wantStatus(t, "colleague approves", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "colleague approves", code, http.StatusSeeOther, h)
 		var state string
 		if err := a.DB.QueryRowContext(ctx, `SELECT state FROM permit_files WHERE id = $1`, id).Scan(&state); err != nil || state != string(permit.Approved) {
 			t.Fatalf("state %q (%v), want approved", state, err)
@@ -157,6 +157,6 @@ func TestAgentsCannotHandleTheirOwnFiles(t *testing.T) {
 		cityColleague := apptest.NewBrowser(t, srv.URL)
 		cityColleague.SignIn("collegue.city@example.ma", true)
 		code, _, h = cityColleague.Act(page, page+"/accept", url.Values{})
-		wantStatus(t, "city colleague accepts", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "city colleague accepts", code, http.StatusSeeOther, h)
 	})
 }

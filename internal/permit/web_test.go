@@ -40,13 +40,6 @@ func newFilesApp(t *testing.T, e db.Engine) *app.App {
 	return apptest.New(t, e, withBaseURL)
 }
 
-func wantStatus(t *testing.T, what string, code, want int, h http.Header) {
-	t.Helper()
-	if code != want {
-		t.Fatalf("%s: %d, want %d (Location %q)", what, code, want, h.Get("Location"))
-	}
-}
-
 func TestFilesOverHTTP(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
@@ -80,7 +73,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			t.Fatalf("no kind: %d", code)
 		}
 		code, _, h := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {"Réfection de la façade"}})
-		wantStatus(t, "create", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
 		m := fileIDRE.FindStringSubmatch(h.Get("Location"))
 		if m == nil {
 			t.Fatalf("create went to %q", h.Get("Location"))
@@ -98,7 +91,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			"field_works_description": {"Réfection de la façade et de l’étanchéité du toit."}}
 		stale := owner.Version(page)
 		code, _, h = owner.Act(page, page, apptest.CloneForm(draft))
-		wantStatus(t, "save draft", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "save draft", code, http.StatusSeeOther, h)
 		changed := apptest.CloneForm(draft)
 		changed.Set("address", "99 boulevard d’Anfa")
 		changed.Set("version", stale)
@@ -125,7 +118,7 @@ func TestFilesOverHTTP(t *testing.T) {
 		}
 		for _, item := range []string{"application", "cin", "ownership", "photos", "works_note"} {
 			code, _, h = owner.Upload(page, item, item+".pdf", apptest.TinyPDF(item))
-			wantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
+			apptest.WantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
 		}
 		code, body, _ = owner.Get(page)
 		if code != http.StatusOK || strings.Contains(body, "Ce qui manque avant le dépôt") || strings.Contains(body, ">Manquante<") ||
@@ -142,7 +135,7 @@ func TestFilesOverHTTP(t *testing.T) {
 
 		// Submit, then book a deposit slot.
 		code, _, h = owner.Act(page, page+"/submit", url.Values{})
-		wantStatus(t, "submit", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "submit", code, http.StatusSeeOther, h)
 		code, body, _ = owner.Get(page)
 		if code != http.StatusOK || !strings.Contains(body, "Déposé, en vérification au guichet") || !strings.Contains(body, "Choisir un créneau") {
 			t.Fatalf("submitted page: %d", code)
@@ -152,7 +145,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			t.Fatal("no slot offered")
 		}
 		code, _, h = owner.Act(page, page+"/appointment", url.Values{"start": {html.UnescapeString(slot[1])}})
-		wantStatus(t, "book", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "book", code, http.StatusSeeOther, h)
 		if _, body, _ = owner.Get(page); !strings.Contains(body, "Rendez-vous : ") || !strings.Contains(body, "Annuler le rendez-vous") ||
 			!strings.Contains(body, "Rendez-vous de dépôt réservé") {
 			t.Fatal("the appointment is not shown")
@@ -197,7 +190,7 @@ func TestFilesOverHTTP(t *testing.T) {
 			t.Fatalf("empty return: %d", code)
 		}
 		code, _, h = agent.Act(page, page+"/return", url.Values{"missing": {"photos"}, "note": {"La photo de la façade est floue."}})
-		wantStatus(t, "return", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "return", code, http.StatusSeeOther, h)
 
 		// The owner sees what the window asks for, uploads it again and resubmits.
 		code, body, _ = owner.Get(page)
@@ -207,17 +200,17 @@ func TestFilesOverHTTP(t *testing.T) {
 			t.Fatalf("returned page: %d\n%s", code, apptest.Grep(body, "Pièces demandées"))
 		}
 		code, _, h = owner.Upload(page, "photos", "photos-nettes.pdf", apptest.TinyPDF("photos v2"))
-		wantStatus(t, "upload again", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "upload again", code, http.StatusSeeOther, h)
 		if _, body, _ = owner.Get(page); !strings.Contains(body, "version 2") || !strings.Contains(body, "Redéposer le dossier") {
 			t.Fatal("second version not shown")
 		}
 		code, _, h = owner.Act(page, page+"/submit", url.Values{})
-		wantStatus(t, "resubmit", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "resubmit", code, http.StatusSeeOther, h)
 
 		// A stale action is refused with the conflict message.
 		stale = agent.Version(page)
 		code, _, h = owner.Act(page, page+"/appointment/cancel", url.Values{})
-		wantStatus(t, "cancel appointment", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "cancel appointment", code, http.StatusSeeOther, h)
 		code, body, _ = agent.Post(page, page+"/accept", url.Values{"version": {stale}})
 		if code != http.StatusConflict || !strings.Contains(body, "Quelqu’un a modifié ce dossier") {
 			t.Fatalf("stale accept: %d", code)
@@ -225,7 +218,7 @@ func TestFilesOverHTTP(t *testing.T) {
 
 		// The agent accepts: the file has its official number.
 		code, _, h = agent.Act(page, page+"/accept", url.Values{})
-		wantStatus(t, "accept", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "accept", code, http.StatusSeeOther, h)
 		code, body, _ = agent.Get(page)
 		number := numberRE.FindString(body)
 		if code != http.StatusOK || number == "" || !strings.Contains(body, "Accepté (dossier complet)") {
@@ -368,7 +361,7 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 		agent.SignIn("souad.chraibi@example.ma", true)
 		agent.SetLang(i18n.FR)
 		code, body, h := agent.Act(page, page+"/ask", url.Values{"missing": {"premises_sketch"}, "note": {"Il manque le croquis du local."}})
-		wantStatus(t, "ask", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "ask", code, http.StatusSeeOther, h)
 		if _, body, _ = agent.Get(page); !strings.Contains(body, "Compléments demandés au demandeur") || strings.Contains(body, page+"/ask") {
 			t.Fatalf("agent's page after asking:\n%s", apptest.Grep(body, "<h1"))
 		}
@@ -380,9 +373,9 @@ func TestOfficerAsksForMoreOverHTTP(t *testing.T) {
 			t.Fatal("the applicant does not see what is asked, or cannot answer")
 		}
 		code, _, h = applicant.Upload(page, "premises_sketch", "croquis.pdf", apptest.TinyPDF("croquis"))
-		wantStatus(t, "upload", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "upload", code, http.StatusSeeOther, h)
 		code, _, h = applicant.Act(page, page+"/answer", url.Values{})
-		wantStatus(t, "answer", code, http.StatusSeeOther, h)
+		apptest.WantStatus(t, "answer", code, http.StatusSeeOther, h)
 		if f, _ = a.Permit.Get(ctx, owner, f.ID); f.State != permit.UnderReview {
 			t.Fatalf("after the answer: %s", f.State)
 		}
