@@ -2,15 +2,20 @@
 #   make run    build, load the demonstration data, serve on http://localhost:8080
 #               (e-mails and SMS readable at http://localhost:8080/dev/outbox)
 #   make test   install the test tools, then run every test
-.PHONY: run build test test-deps bench vet
+.PHONY: run build assets test test-deps bench vet
 
 GO ?= go
 BIN := $(CURDIR)/bin
 VERSITYGW_VERSION := v1.8.0
 OIDC_PROVIDER_VERSION := v3.51.17
 
-build:
+build: assets
 	$(GO) build -o $(BIN)/madina ./cmd/madina
+
+# Fonts and icons from the npm lockfile into the embedded static folder
+# (not in git); without Node.js the binary uses system fonts.
+assets:
+	@scripts/assets
 
 # The development outbox keeps every e-mail and SMS in full, for this
 # machine's browser: no SMTP server or SMS gateway is needed to verify an
@@ -25,7 +30,7 @@ run: build
 test-deps:
 	@scripts/test-deps $(VERSITYGW_VERSION) $(OIDC_PROVIDER_VERSION)
 
-test: test-deps
+test: test-deps assets
 	MADINA_VERSITYGW=$(BIN)/versitygw MADINA_OIDC_PROVIDER_BIN=$(BIN)/oidc-provider $(GO) test -count=1 -timeout 25m $(TESTFLAGS) ./...
 
 vet:

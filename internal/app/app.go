@@ -24,6 +24,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/design"
 	"madina/internal/devmail"
 	"madina/internal/district"
 	"madina/internal/identity"
@@ -97,6 +98,7 @@ func Modules() []module.Module {
 		staff.Module,
 		module.WithDemo(permit.Module, permitdemo.Load),
 		devmail.Module,
+		design.Module,
 	}
 }
 

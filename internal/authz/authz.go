@@ -167,12 +167,13 @@ const (
 	ManageOrgs         Action = "orgs.manage"
 	ReadAudit          Action = "audit.read"
 	DecideLegalClaim   Action = "legal.claim.decide" // approve or refuse a claim to represent a registered legal person: its representatives, or an administrator
+	ReadDesign         Action = "design.read"        // the living style page of the components: any staff member
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
-	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim}
+	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -240,6 +241,7 @@ const (
 	ReasonArchitect       Reason = "an architect is required"
 	ReasonUnverifiedPro   Reason = "professional not verified"
 	ReasonNeedsRole       Reason = "needs role" // Detail: the role
+	ReasonNeedsStaff      Reason = "needs a staff role"
 	ReasonSecondFactor    Reason = "second factor required"
 	ReasonUnknownAction   Reason = "unknown action"
 	// ReasonConflict is the reason of a refusal for a conflict of
@@ -385,6 +387,16 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return a.official(Admin, r)
 		}
 		return hide(ReasonNoClaimStanding)
+	case ReadDesign:
+		// A tool for those who build and check pages: any staff role,
+		// with its second factor like every staff page.
+		if !a.Staff() {
+			return deny(ReasonNeedsStaff)
+		}
+		if !a.MFA {
+			return deny(ReasonSecondFactor)
+		}
+		return allow(ReasonStaff)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)

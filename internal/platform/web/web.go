@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -81,12 +83,22 @@ const staticTTL = time.Minute
 
 // New parses the layout and every page.
 func New(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, sets ...Pages) (*Renderer, error) {
-	assets, err := newAssets()
+	return newRenderer(cat, log, nav, staticFS, sets...)
+}
+
+// newRenderer is New with the static files of static (tests give other
+// files: with and without the fonts the build brings).
+func newRenderer(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, static fs.FS, sets ...Pages) (*Renderer, error) {
+	assets, err := loadAssets(static)
+	if err != nil {
+		return nil, err
+	}
+	icons, err := loadIcons(static)
 	if err != nil {
 		return nil, err
 	}
 	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav, static: map[string]cachedPage{}}
-	funcs := template.FuncMap{"asset": assets.URL, "field": field}
+	funcs := template.FuncMap{"asset": assets.URL, "field": field, "icon": icons.Icon, "dict": dict, "list": list}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(layoutFS, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
@@ -243,6 +255,40 @@ type Form struct {
 // Get returns a submitted value.
 func (f Form) Get(k string) string { return f.Values.Get(k) }
 
+// FieldError is one entry of an error summary: the field it links to
+// ("" for an error of the whole form) and its text.
+type FieldError struct {
+	Field, Text string
+}
+
+// ErrorList is the form's errors for the error summary: the fields named
+// in order first (the order of the form), then any other field's in name
+// order, then the form's own error.
+func (f Form) ErrorList(order ...string) []FieldError {
+	var out []FieldError
+	seen := map[string]bool{}
+	for _, k := range order {
+		if e, ok := f.Errors[k]; ok && !seen[k] {
+			out = append(out, FieldError{Field: k, Text: e})
+			seen[k] = true
+		}
+	}
+	rest := make([]string, 0, len(f.Errors))
+	for k := range f.Errors {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, FieldError{Field: k, Text: f.Errors[k]})
+	}
+	if f.Error != "" {
+		out = append(out, FieldError{Text: f.Error})
+	}
+	return out
+}
+
 // FieldView is one labelled input with its hint and error, for the "field"
 // template.
 type FieldView struct {
@@ -262,6 +308,30 @@ func field(v *View, f Form, name, typ, label, autocomplete, dir string) FieldVie
 	}
 	return fv
 }
+
+// dict builds a map from name, value pairs, so that a template can give a
+// partial several parameters: {{template "tag" dict "View" . "Text" "x"}}.
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("web: dict of %d values: want name, value pairs", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("web: dict name %v is not a string", pairs[i])
+		}
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("web: dict name %q given twice", k)
+		}
+		m[k] = pairs[i+1]
+	}
+	return m, nil
+}
+
+// list builds a slice, for partials that take several items:
+// {{template "summary-list" dict "Rows" (list $row1 $row2)}}.
+func list(items ...any) []any { return items }
 
 // Message is a message key with its parameters, translated at rendering.
 type Message struct {
@@ -397,6 +467,13 @@ var _ httpx.ErrorPages = (*Renderer)(nil)
 
 // Assets serves the embedded static files under content-hashed names, so
 // they can be cached for a year and still change with each release.
+//
+// Stylesheets refer to other static files by relative address
+// (url(fonts/x.woff2)); those references are rewritten to the files'
+// hashed URLs, so a new font changes the stylesheet's hash too. The
+// @font-face rules that scripts/assets writes into vendor/fonts.css are
+// served at the head of app.css (one request, not two); when the build
+// brought no fonts, app.css is served alone and pages use system fonts.
 type Assets struct {
 	byURL  map[string]asset
 	byName map[string]string
@@ -408,26 +485,99 @@ type asset struct {
 	etag  string
 }
 
-func newAssets() (*Assets, error) {
+// fontRules is where scripts/assets writes the fonts' @font-face rules.
+const fontRules = "vendor/fonts.css"
+
+// loadAssets reads the static files of fsys (under static/).
+func loadAssets(fsys fs.FS) (*Assets, error) {
 	a := &Assets{byURL: map[string]asset{}, byName: map[string]string{}}
-	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+	files := map[string][]byte{}
+	var css []string
+	err := fs.WalkDir(fsys, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		b, err := staticFS.ReadFile(p)
+		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
-		h := hex.EncodeToString(sum[:])[:12]
 		name := strings.TrimPrefix(p, "static/")
-		ext := path.Ext(name)
-		u := "/static/" + strings.TrimSuffix(name, ext) + "." + h + ext
-		a.byName[name] = u
-		a.byURL[u] = asset{body: b, ctype: contentType(ext), etag: `"` + h + `"`}
+		files[name] = b
+		if path.Ext(name) == ".css" {
+			css = append(css, name)
+		}
 		return nil
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	// Files other than stylesheets first: stylesheets name them.
+	for name, b := range files {
+		if path.Ext(name) != ".css" {
+			a.add(name, b)
+		}
+	}
+	rewritten := map[string][]byte{}
+	for _, name := range css {
+		b, err := a.rewriteURLs(name, files[name])
+		if err != nil {
+			return nil, err
+		}
+		rewritten[name] = b
+	}
+	for name, b := range rewritten {
+		switch name {
+		case fontRules:
+			continue // served inside app.css
+		case "app.css":
+			if fonts, ok := rewritten[fontRules]; ok {
+				b = append(append(fonts, '\n'), b...)
+			}
+		}
+		a.add(name, b)
+	}
+	return a, nil
+}
+
+func (a *Assets) add(name string, b []byte) {
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])[:12]
+	ext := path.Ext(name)
+	u := "/static/" + strings.TrimSuffix(name, ext) + "." + h + ext
+	a.byName[name] = u
+	a.byURL[u] = asset{body: b, ctype: contentType(ext), etag: `"` + h + `"`}
+}
+
+// cssURL matches url(...) in a stylesheet, quoted or not.
+var cssURL = regexp.MustCompile(`url\(\s*["']?([^"')\s]+)["']?\s*\)`)
+
+// rewriteURLs replaces the relative addresses in stylesheet name by the
+// hashed URLs of the files they name; data: and absolute addresses stay.
+// A relative address naming no static file is an error: the build would
+// otherwise ship a stylesheet pointing nowhere.
+func (a *Assets) rewriteURLs(name string, b []byte) ([]byte, error) {
+	var missing error
+	out := cssURL.ReplaceAllFunc(b, func(m []byte) []byte {
+		ref := string(cssURL.FindSubmatch(m)[1])
+		if strings.HasPrefix(ref, "data:") || strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "#") || strings.Contains(ref, "://") {
+			return m
+		}
+		target := path.Join(path.Dir(name), ref)
+		u, ok := a.byName[target]
+		if !ok {
+			missing = fmt.Errorf("web: %s refers to %s, which is not a static file", name, ref)
+			return m
+		}
+		return []byte("url(" + u + ")")
+	})
+	return out, missing
+}
+
+// Has reports whether the build brought static file name (the fonts and
+// icons under vendor/ are optional).
+func (a *Assets) Has(name string) bool {
+	_, ok := a.byName[name]
+	return ok
 }
 
 func contentType(ext string) string {
@@ -442,6 +592,8 @@ func contentType(ext string) string {
 		return "image/png"
 	case ".woff2":
 		return "font/woff2"
+	case ".txt":
+		return "text/plain; charset=utf-8"
 	}
 	return "application/octet-stream"
 }

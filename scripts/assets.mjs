@@ -1,0 +1,50 @@
+// Copies the fonts and icons Madina's pages use from node_modules into
+// internal/platform/web/static/vendor (see scripts/assets). The folder is
+// written anew into a temporary sibling and swapped in, so that a build
+// never embeds half of it.
+import fs from "node:fs";
+import path from "node:path";
+
+const web = "internal/platform/web";
+const dest = path.join(web, "static", "vendor");
+const tmp = dest + ".tmp";
+
+// The font: IBM Plex Sans Arabic draws Arabic and Latin in one design.
+// Regular and bold only; the subsets our three languages need (the Arabic
+// subset has no Western digits: they come from latin). Each subset is a
+// separate file that the browser downloads only when a page uses one of
+// its characters (unicode-range).
+const family = "IBM Plex Sans Arabic";
+const pkg = "node_modules/@fontsource/ibm-plex-sans-arabic";
+const weights = [400, 700];
+const subsets = ["arabic", "latin", "latin-ext"];
+
+fs.rmSync(tmp, { recursive: true, force: true });
+fs.mkdirSync(path.join(tmp, "fonts"), { recursive: true });
+fs.mkdirSync(path.join(tmp, "icons"), { recursive: true });
+
+const ranges = JSON.parse(fs.readFileSync(path.join(pkg, "unicode.json"), "utf8"));
+let css = `/* ${family} (SIL Open Font License 1.1, fonts/OFL.txt), from @fontsource/ibm-plex-sans-arabic by scripts/assets. */\n`;
+for (const subset of subsets) {
+  if (!ranges[subset]) throw new Error(`no subset ${subset} in ${pkg}`);
+  for (const weight of weights) {
+    const file = `ibm-plex-sans-arabic-${subset}-${weight}-normal.woff2`;
+    fs.copyFileSync(path.join(pkg, "files", file), path.join(tmp, "fonts", file));
+    css += `@font-face{font-family:"${family}";font-style:normal;font-weight:${weight};font-display:swap;` +
+      `src:url(fonts/${file}) format("woff2");unicode-range:${ranges[subset]}}\n`;
+  }
+}
+fs.writeFileSync(path.join(tmp, "fonts.css"), css);
+fs.copyFileSync(path.join(pkg, "LICENSE"), path.join(tmp, "fonts", "OFL.txt"));
+
+// The icons named in icons.txt, from lucide-static.
+const icons = fs.readFileSync(path.join(web, "icons.txt"), "utf8").split("\n")
+  .map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map((l) => l.split(/\s+/)[0]);
+for (const name of icons) {
+  fs.copyFileSync(path.join("node_modules/lucide-static/icons", name + ".svg"), path.join(tmp, "icons", name + ".svg"));
+}
+fs.copyFileSync("node_modules/lucide-static/LICENSE", path.join(tmp, "icons", "LICENSE.txt"));
+
+fs.rmSync(dest, { recursive: true, force: true });
+fs.renameSync(tmp, dest);
+console.log(`assets: ${subsets.length * weights.length} font files and ${icons.length} icons in ${dest}`);
