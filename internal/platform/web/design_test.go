@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"io"
 	"log/slog"
 	"math"
@@ -285,4 +286,42 @@ func luminance(hex string) float64 {
 		}
 	}
 	return 0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]
+}
+
+// TestStylesheetGzipped: text assets go compressed to browsers that
+// accept it, whole to the others, with Vary so caches keep both.
+func TestStylesheetGzipped(t *testing.T) {
+	a, err := loadAssets(staticWith(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := &Renderer{assets: a}
+	u, _ := a.URL("app.css")
+	plain, _ := os.ReadFile("static/app.css")
+	for _, tc := range []struct {
+		accept string
+		gz     bool
+	}{{"gzip, deflate, br", true}, {"", false}, {"br", false}, {"gzip;q=0", false}} {
+		r := httptest.NewRequest("GET", u, nil)
+		r.Header.Set("Accept-Encoding", tc.accept)
+		w := httptest.NewRecorder()
+		rd.StaticHandler(nil).ServeHTTP(w, r)
+		body := w.Body.Bytes()
+		if tc.gz {
+			if w.Header().Get("Content-Encoding") != "gzip" || len(body) > len(plain)/3 {
+				t.Errorf("Accept-Encoding %q: %q, %d bytes of %d", tc.accept, w.Header().Get("Content-Encoding"), len(body), len(plain))
+				continue
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(zr)
+		} else if w.Header().Get("Content-Encoding") != "" {
+			t.Errorf("Accept-Encoding %q: compressed", tc.accept)
+		}
+		if !bytes.Equal(body, plain) || w.Header().Get("Vary") != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: body differs or no Vary", tc.accept)
+		}
+	}
 }

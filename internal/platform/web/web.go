@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -19,6 +20,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -481,6 +483,7 @@ type Assets struct {
 
 type asset struct {
 	body  []byte
+	gz    []byte // gzip of body for text files (the stylesheet: 27 KB → 6 KB), nil otherwise
 	ctype string
 	etag  string
 }
@@ -545,7 +548,17 @@ func (a *Assets) add(name string, b []byte) {
 	ext := path.Ext(name)
 	u := "/static/" + strings.TrimSuffix(name, ext) + "." + h + ext
 	a.byName[name] = u
-	a.byURL[u] = asset{body: b, ctype: contentType(ext), etag: `"` + h + `"`}
+	f := asset{body: b, ctype: contentType(ext), etag: `"` + h + `"`}
+	if strings.HasPrefix(f.ctype, "text/") || f.ctype == "image/svg+xml" {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(b)
+		_ = zw.Close()
+		if buf.Len() < len(b) {
+			f.gz = buf.Bytes()
+		}
+	}
+	a.byURL[u] = f
 }
 
 // cssURL matches url(...) in a stylesheet, quoted or not.
@@ -607,6 +620,17 @@ func (a *Assets) URL(name string) (string, error) {
 	return u, nil
 }
 
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
+}
+
 // Handler serves hashed static files; unknown names fall to notFound.
 func (rd *Renderer) StaticHandler(notFound http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -615,13 +639,25 @@ func (rd *Renderer) StaticHandler(notFound http.Handler) http.Handler {
 			notFound.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", f.ctype)
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		w.Header().Set("ETag", f.etag)
+		h := w.Header()
+		h.Set("Content-Type", f.ctype)
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("ETag", f.etag)
+		if f.gz != nil {
+			h.Set("Vary", "Accept-Encoding")
+		}
 		if r.Header.Get("If-None-Match") == f.etag {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		_, _ = w.Write(f.body)
+		body := f.body
+		if f.gz != nil && acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			body = f.gz
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
 	})
 }

@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	otptotp "github.com/pquerna/otp/totp"
+
+	"madina/internal/platform/testenv"
+)
+
+// Screens of the design system's checks: a 390-pixel phone and a laptop.
+var (
+	phone390   = viewport{390, 844, true}
+	laptop1366 = viewport{1366, 768, false}
+)
+
+// checkTargets fails when a control a person taps or clicks is smaller
+// than 24×24 CSS pixels (WCAG 2.2 2.5.8), or a primary button (.button)
+// smaller than 44×44. Links inside running text are exempt, as WCAG
+// exempts them; so are hidden controls. Reuse it on every page test.
+func checkTargets(tb *tab) {
+	tb.t.Helper()
+	small := eval[[]string](tb, `(() => {
+		const out = [];
+		const inline = e => {
+			if (e.tagName !== 'A') return false;
+			const p = e.parentElement, d = getComputedStyle(e).display;
+			return d === 'inline' && ['P', 'LI', 'TD', 'DD', 'SPAN', 'DIV', 'SMALL', 'STRONG', 'LABEL'].includes(p.tagName) &&
+				p.textContent.trim().length > e.textContent.trim().length;
+		};
+		for (const e of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+			const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+			if (r.width === 0 || r.height === 0 || s.visibility === 'hidden') continue;
+			if (e.closest('.visually-hidden') || e.classList.contains('skip-link')) continue;
+			if (inline(e)) continue;
+			const min = e.classList.contains('button') ? 44 : 24;
+			if (r.width + 0.5 < min || r.height + 0.5 < min) {
+				out.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).trim().split(/\s+/).join('.') : '') +
+					' "' + (e.textContent || e.value || e.name || '').trim().slice(0, 30) + '" ' + Math.round(r.width) + '×' + Math.round(r.height) + ' < ' + min);
+			}
+		}
+		return out;
+	})()`)
+	if len(small) > 0 {
+		tb.t.Errorf("%s: targets too small to tap:\n  %s", tb.path(), strings.Join(small, "\n  "))
+	}
+}
+
+// checkHeader fails when the header is 120 pixels high or more.
+func checkHeader(tb *tab) {
+	tb.t.Helper()
+	if h := eval[float64](tb, `document.querySelector('.site-header').getBoundingClientRect().height`); h >= 120 {
+		tb.t.Errorf("%s: the header is %.0f px high, want under 120", tb.path(), h)
+	}
+}
+
+// checkAxe22 runs axe with the WCAG 2.2 rules too (target-size runs
+// only then).
+func checkAxe22(tb *tab) {
+	tb.t.Helper()
+	saved := axeTags
+	axeTags = append(append([]string{}, saved...), "wcag22aa")
+	defer func() { axeTags = saved }()
+	tb.checkAxe()
+}
+
+// TestDesignSystem visits the style page (as staff) and the home page at
+// 390 and 1366 pixels in Arabic and French, and fails on horizontal
+// scrolling, axe violations (WCAG 2.2 AA included), targets under 24×24
+// pixels, or a header 120 pixels high or more.
+func TestDesignSystem(t *testing.T) {
+	needAxe(t)
+	dir := t.TempDir()
+	demo(t, dir)
+	srv := startServer(t, "--data-dir", dir)
+	b := startBrowser(t)
+	step := 0
+	for _, v := range []viewport{phone390, laptop1366} {
+		tb := b.newTab(t, srv, v)
+		signInStaffAt(tb, "nadia.bensouda@example.ma", time.Now().Add(time.Duration(step)*30*time.Second))
+		step++
+		for _, lang := range []string{"ar", "fr"} {
+			tb.setLanguage(lang)
+			for _, p := range []string{"/design", "/"} {
+				t.Run(fmt.Sprintf("%s %s %d", p, lang, v.width), func(t *testing.T) {
+					tb := tb.in(t)
+					tb.open(p, 200)
+					checkLanguage(tb, lang)
+					checkNoHorizontalScroll(tb)
+					checkHeader(tb)
+					checkTargets(tb)
+					checkAxe22(tb)
+					tb.checkConsole("")
+				})
+			}
+		}
+	}
+}
+
+// demo loads the demonstration data into dir.
+func demo(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("madina demo: %v\n%s", err, out)
+	}
+}
+
+// signInStaffAt signs in a demonstration staff member with the second
+// factor's code of time at (two sign-ins in one 30-second step would
+// replay a code).
+func signInStaffAt(tb *tab, email string, at time.Time) {
+	tb.t.Helper()
+	tb.open("/signin", 200)
+	tb.do(chromedp.SendKeys(chromedp.CSS("#email"), email), chromedp.SendKeys(chromedp.CSS("#password"), "Madina-Casa-2026"))
+	tb.follow("sign in", 200, chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)))
+	code, err := otptotp.GenerateCode(demoTOTP, at)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.do(chromedp.SendKeys(chromedp.CSS("#code"), code))
+	tb.follow("second factor", 200, chromedp.Click(chromedp.CSS(`form[action="/signin/second-factor"] button[type=submit]`)))
+	if p := tb.path(); p != "/me" {
+		tb.t.Fatalf("%s signed in at %s", email, p)
+	}
+}
+
+// homeBudget is what a first visit to the home page may transfer: HTML,
+// CSS, script, icons and fonts (issue #10: under 150 KB on a phone).
+const homeBudget = 150 << 10
+
+// TestFirstVisitBudget opens the home page in a fresh browser on a phone,
+// in Arabic and in French, adds up the bytes of every response, and fails
+// over the budget. When the binary carries the fonts (make build), it
+// checks they were used; CI requires them.
+func TestFirstVisitBudget(t *testing.T) {
+	srv := startServer(t)
+	b := startBrowser(t)
+	for _, lang := range []string{"ar", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			tb := b.newTab(t, srv, phone390)
+			var mu sync.Mutex
+			got := map[string]float64{}
+			urls := map[network.RequestID]string{}
+			err := chromedp.Listen(tb.ctx, func(ev any) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch e := ev.(type) {
+				case *network.EventResponseReceived:
+					urls[e.RequestID] = e.Response.URL
+				case *network.EventLoadingFinished:
+					got[urls[e.RequestID]] += e.EncodedDataLength
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+				return err
+			}), acceptLanguageAction(lang))
+			tb.open("/", 200)
+			eval[bool](tb, `document.fonts.ready.then(() => true)`)
+			time.Sleep(300 * time.Millisecond) // the last loadingFinished events
+			checkLanguage(tb, lang)
+			mu.Lock()
+			var total float64
+			var lines []string
+			fonts := 0
+			for u, n := range got {
+				total += n
+				lines = append(lines, fmt.Sprintf("%6.1f KB %s", n/1024, strings.TrimPrefix(u, srv.URL)))
+				if strings.HasSuffix(u, ".woff2") {
+					fonts++
+				}
+			}
+			mu.Unlock()
+			t.Logf("first visit in %s: %.1f KB\n  %s", lang, total/1024, strings.Join(lines, "\n  "))
+			if total > homeBudget {
+				t.Errorf("the first visit to the home page in %s transfers %.1f KB, over %d KB", lang, total/1024, homeBudget>>10)
+			}
+			if len(got) == 0 {
+				t.Fatalf("no response measured")
+			}
+			withFonts := eval[bool](tb, `[...document.fonts].some(f => f.family.includes('IBM Plex Sans Arabic'))`)
+			testenv.Need(t, "browser", withFonts, "the binary has no fonts: run make build (scripts/assets) before the e2e tests")
+			if fonts == 0 {
+				t.Errorf("the fonts are declared but none was loaded")
+			}
+		})
+	}
+}
