@@ -139,7 +139,8 @@ const homeBudget = 150 << 10
 
 // TestFirstVisitBudget opens the home page in a fresh browser on a phone,
 // in Arabic and in French, adds up the bytes of every response, and fails
-// over the budget. When the binary carries the fonts (make build), it
+// over the budget, or when a static file (stylesheet, script, font) is not
+// cached immutably for a year. When the binary carries the fonts (make build), it
 // checks they were used; CI requires them.
 func TestFirstVisitBudget(t *testing.T) {
 	srv := startServer(t)
@@ -150,12 +151,18 @@ func TestFirstVisitBudget(t *testing.T) {
 			var mu sync.Mutex
 			got := map[string]float64{}
 			urls := map[network.RequestID]string{}
+			var mutable []string // static files not cached for good
 			err := chromedp.Listen(tb.ctx, func(ev any) {
 				mu.Lock()
 				defer mu.Unlock()
 				switch e := ev.(type) {
 				case *network.EventResponseReceived:
 					urls[e.RequestID] = e.Response.URL
+					if strings.Contains(e.Response.URL, "/static/") {
+						if cc, _ := e.Response.Headers["Cache-Control"].(string); cc != "public, max-age=31536000, immutable" {
+							mutable = append(mutable, e.Response.URL+": "+cc)
+						}
+					}
 				case *network.EventLoadingFinished:
 					got[urls[e.RequestID]] += e.EncodedDataLength
 				}
@@ -181,6 +188,9 @@ func TestFirstVisitBudget(t *testing.T) {
 				if strings.HasSuffix(u, ".woff2") {
 					fonts++
 				}
+			}
+			if len(mutable) > 0 {
+				t.Errorf("static files without an immutable year-long cache:\n  %s", strings.Join(mutable, "\n  "))
 			}
 			mu.Unlock()
 			t.Logf("first visit in %s: %.1f KB\n  %s", lang, total/1024, strings.Join(lines, "\n  "))
