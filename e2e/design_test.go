@@ -29,7 +29,16 @@ var (
 // exempts them; so are hidden controls. Reuse it on every page test.
 func checkTargets(tb *tab) {
 	tb.t.Helper()
-	small := eval[[]string](tb, `(() => {
+	if small := smallTargets(tb); len(small) > 0 {
+		tb.t.Errorf("%s: targets too small to tap:\n  %s", tb.path(), strings.Join(small, "\n  "))
+	}
+}
+
+// smallTargets lists the controls of the current page under their
+// minimum size (see checkTargets).
+func smallTargets(tb *tab) []string {
+	tb.t.Helper()
+	return eval[[]string](tb, `(() => {
 		const out = [];
 		const inline = e => {
 			if (e.tagName !== 'A') return false;
@@ -50,9 +59,6 @@ func checkTargets(tb *tab) {
 		}
 		return out;
 	})()`)
-	if len(small) > 0 {
-		tb.t.Errorf("%s: targets too small to tap:\n  %s", tb.path(), strings.Join(small, "\n  "))
-	}
 }
 
 // checkHeader fails when the header is 120 pixels high or more.
@@ -83,6 +89,25 @@ func TestDesignSystem(t *testing.T) {
 	demo(t, dir)
 	srv := startServer(t, "--data-dir", dir)
 	b := startBrowser(t)
+	t.Run("the target check finds small targets", func(t *testing.T) {
+		tb := b.newTab(t, srv, phone390)
+		tb.open("/", 200)
+		if got := smallTargets(tb); len(got) != 0 {
+			t.Fatalf("before planting: %v", got)
+		}
+		// A 16-pixel icon button, and a primary button 30 pixels high.
+		eval[bool](tb, `(() => {
+			const b = document.createElement('button'); b.textContent = 'x';
+			Object.assign(b.style, {width: '16px', height: '16px', minHeight: '0', padding: '0'});
+			const p = document.createElement('a'); p.href = '/'; p.className = 'button'; p.textContent = 'Go';
+			Object.assign(p.style, {minHeight: '0', height: '30px', padding: '0 2rem'});
+			document.querySelector('main').append(b, p);
+			return true;
+		})()`)
+		if got := smallTargets(tb); len(got) != 2 {
+			t.Errorf("planted a 16 px button and a 30 px primary button, found %q", got)
+		}
+	})
 	step := 0
 	for _, v := range []viewport{phone390, laptop1366} {
 		tb := b.newTab(t, srv, v)
