@@ -101,6 +101,14 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if v.Person != nil && !langCookie(r) && !r.URL.Query().Has("lang") {
+			// No language chosen on this browser, nor asked for: the
+			// person's own.
+			if l, ok := i18n.Parse(v.Person.Lang); ok {
+				ctx = i18n.WithLang(ctx, l)
+				w.Header().Set("Content-Language", string(l))
+			}
+		}
 		ctx = WithVisitor(ctx, v)
 		if v.Person != nil {
 			// Whatever a signed-in person sees may be theirs: no cache keeps it.
@@ -120,6 +128,17 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// langCookie reports whether the browser carries a valid language choice
+// (the language switch's cookie).
+func langCookie(r *http.Request) bool {
+	ck, err := r.Cookie(i18n.CookieName)
+	if err != nil {
+		return false
+	}
+	_, ok := i18n.Parse(ck.Value)
+	return ok
 }
 
 func unsafe(method string) bool {

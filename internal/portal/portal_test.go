@@ -1,13 +1,18 @@
 package portal_test
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/apptest"
+	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 	"madina/internal/portal"
@@ -145,5 +150,50 @@ func TestInfoPagesInThreeLanguages(t *testing.T) {
 		if !strings.Contains(privacy, want) {
 			t.Errorf("the privacy notice lacks %q", want)
 		}
+	}
+}
+
+// The account navigation counts unread notices with a badge whose words
+// screen readers hear, and shows none when all are read.
+func TestHeaderCountsUnreadNotices(t *testing.T) {
+	a := apptest.New(t, db.SQLite)
+	srv := apptest.Server(t, a)
+	b := apptest.Join(t, a, srv.URL, "badge@example.ma", "BK7201", i18n.FR)
+	ctx := context.Background()
+	if err := a.Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Jobs.Shutdown(ctx)
+	})
+	key := "person:" + strconv.FormatInt(apptest.PersonID(t, a, "badge@example.ma"), 10)
+	before, _ := a.Notify.Unread(ctx, key)
+	for range 2 {
+		m := notify.Message{Template: "platform.test", To: notify.Recipient{UserID: key, Lang: "fr"}, Channels: []notify.Channel{notify.Inbox}}
+		if err := a.DB.Transact(ctx, func(tx *db.Tx) error { return a.Notify.Send(ctx, tx, m) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := before + 2
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if n, _ := a.Notify.Unread(ctx, key); n == want {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d unread, want %d", n, want)
+		}
+	}
+	_, body, _ := b.Get("/")
+	badge := `<a href="/me/inbox">Notifications<span class="nav-count"><span aria-hidden="true">` + strconv.Itoa(want) +
+		`</span><span class="visually-hidden">` + a.Cat.T(i18n.FR, "identity.inbox.unread", "count", want) + `</span></span></a>`
+	if !strings.Contains(body, badge) {
+		t.Errorf("no badge of %d:\n%s", want, apptest.Grep(body, "inbox"))
+	}
+	if code, _, _ := b.Post("/me/inbox", "/me/inbox/read", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("mark all read: %d", code)
+	}
+	if _, body, _ = b.Get("/"); strings.Contains(body, "nav-count") || !strings.Contains(body, `<a href="/me/inbox">Notifications</a>`) {
+		t.Errorf("a badge with nothing unread:\n%s", apptest.Grep(body, "inbox"))
 	}
 }
