@@ -13,7 +13,7 @@ import (
 // spans ("Monday to Thursday: 08:30–12:30, 14:30–16:30").
 type HoursRow struct {
 	From, To time.Weekday // To == From for a single day
-	Spans    string       // "08:30–12:30, 14:30–16:30"
+	Spans    []string     // "08:30–12:30", "14:30–16:30"
 }
 
 // Hours are a window's opening hours as the page tells them: the usual
@@ -55,7 +55,7 @@ func rows(w calendar.Week) []HoursRow {
 			continue
 		}
 		text := spans(w[d])
-		if n := len(out); n > 0 && out[n-1].Spans == text && i > 0 && out[n-1].To == order[i-1] {
+		if n := len(out); n > 0 && slices.Equal(out[n-1].Spans, text) && i > 0 && out[n-1].To == order[i-1] {
 			out[n-1].To = d
 			continue
 		}
@@ -64,12 +64,12 @@ func rows(w calendar.Week) []HoursRow {
 	return out
 }
 
-func spans(ss []calendar.Span) string {
+func spans(ss []calendar.Span) []string {
 	parts := make([]string, 0, len(ss))
 	for _, s := range ss {
 		parts = append(parts, s.From.String()+"–"+s.To.String())
 	}
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 // OpenOn reports whether any row opens on day d.
