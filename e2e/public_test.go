@@ -68,5 +68,13 @@ func TestPublicPages(t *testing.T) {
 			checkTargets(tb)
 			shoot(tb, "signedin-"+lang+"-390")
 		}
+		// The switch, signed in, is a form: pressing Arabic saves the
+		// preference and comes back to the same page in Arabic.
+		tb.open("/procedures?family=urban", 200)
+		tb.follow("press العربية", 200, chromedp.Click(chromedp.CSS(`.langs button[lang="ar"]`)))
+		checkLanguage(tb, "ar")
+		if got := eval[string](tb, `location.pathname + location.search`); got != "/procedures?family=urban" {
+			t.Errorf("after the switch: at %s", got)
+		}
 	})
 }
