@@ -45,13 +45,15 @@ const (
 )
 
 // PlaceholderPolicyOID is the certificate policy written into the signing
-// certificates unless Config.PolicyOID names the city's own. It sits under
-// 2.25 (ITU-T X.667: an OID made of a random UUID, which anyone may use
-// without registering an arc), so it can collide with no one's policy and
-// is plainly not an official one: a city that publishes a certificate
-// policy and practice statement registers its own arc (an IANA private
-// enterprise number, 1.3.6.1.4.1.N) and sets it here.
-const PlaceholderPolicyOID = "2.25.216454474375218633862541283632011356761"
+// certificates unless Config.PolicyOID names the city's own. It is under
+// 1.3.6.1.4.1.32473, the private enterprise number IANA keeps for examples
+// and documentation (RFC 5612): it belongs to no one, so it can claim no
+// one's policy, and any verifier that looks sees it is not an official
+// one. A city that publishes its certificate policy and practice statement
+// registers its own enterprise number and sets it here. (Arcs stay below
+// 2^31: Go's encoding/asn1, which the time-stamp encoding uses, reads no
+// larger, which rules out the 2.25 UUID arc.)
+const PlaceholderPolicyOID = "1.3.6.1.4.1.32473.1.1"
 
 // Document-signing extended key usages. id-kp-documentSigning (RFC 9336)
 // says what the key is for; emailProtection is there too because the
