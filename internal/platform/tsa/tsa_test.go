@@ -50,7 +50,9 @@ func write(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-func pemCert(der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}) }
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
 
 func openssl(t *testing.T, args ...string) (string, error) {
 	out, err := exec.Command("openssl", args...).CombinedOutput()
