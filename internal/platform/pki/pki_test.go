@@ -328,3 +328,75 @@ func TestImportPKCS12FromOpenSSL(t *testing.T) {
 		t.Fatal("an empty trusted-roots bundle was accepted")
 	}
 }
+
+// TestNodesStartingTogetherShareOneCA: several nodes opening the CA on an
+// empty database at once end with one root and one issuing CA; revocations
+// on different nodes at once give CRLs with distinct, growing numbers, the
+// last listing every revocation.
+func TestNodesStartingTogetherShareOneCA(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		const nodes = 4
+		cas := make([]*pki.CA, nodes)
+		errs := make(chan error, nodes)
+		for i := range cas {
+			go func() {
+				ca, err := pki.Open(ctx, pki.SQLStore{DB: d}, box(t, 1), pki.Config{BaseURL: baseURL})
+				cas[i] = ca
+				errs <- err
+			}()
+		}
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ca := range cas[1:] {
+			if !ca.Root().Equal(cas[0].Root()) || !ca.Issuing().Equal(cas[0].Issuing()) {
+				t.Fatal("nodes starting together made different CAs")
+			}
+		}
+		serials := make([]string, nodes)
+		for i, ca := range cas {
+			key, _ := pki.GenerateKey(pki.ECDSAP256)
+			cert, err := ca.Issue(ctx, key.Public(), architect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			serials[i] = pki.SerialHex(cert.SerialNumber)
+		}
+		for i, ca := range cas {
+			go func() { errs <- ca.Revoke(ctx, serials[i], pki.ReasonSuperseded) }()
+		}
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		var numbers []int64
+		rows, err := d.QueryContext(ctx, `SELECT number FROM pki_crls WHERE issuer = 'issuing' ORDER BY number`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n int64
+			rows.Scan(&n)
+			numbers = append(numbers, n)
+		}
+		rows.Close()
+		if len(numbers) != nodes {
+			t.Fatalf("CRL numbers %v after %d revocations", numbers, nodes)
+		}
+		last, err := cas[0].CRL(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := x509.ParseRevocationList(last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Number.Int64() != numbers[len(numbers)-1] || len(l.RevokedCertificateEntries) != nodes {
+			t.Fatalf("the newest CRL (number %v) lists %d of %d revocations", l.Number, len(l.RevokedCertificateEntries), nodes)
+		}
+	})
+}
