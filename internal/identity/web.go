@@ -111,37 +111,12 @@ func (h *Handlers) page(name, title string) http.HandlerFunc {
 // a message" then say where to read it.
 func (h *Handlers) devOutbox() bool { return h.Notify != nil && h.Notify.Outbox() != nil }
 
-// formError renders page with err explained: on its field when it names
-// one, above the form otherwise. Errors other than the user's own
-// (internal) are returned for the one error path.
+// formError renders page with err explained: each field at fault (err's
+// Field and Faults) on its field and in the error summary, a message
+// without a field above the form (web.RenderForm). Errors other than the
+// user's own (internal) are returned for the one error path.
 func (h *Handlers) formError(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) error {
-	e := errs.As(err)
-	if e == nil || e.Kind == errs.Internal {
-		return err
-	}
-	lang := i18n.FromContext(r.Context())
-	msg := h.Resp.Cat.T(lang, "error."+string(e.Kind)+".message")
-	if e.Key != "" && h.Resp.Cat.Has(lang, e.Key) {
-		msg = h.Resp.Cat.TMap(lang, e.Key, e.Params)
-	}
-	f.Errors = map[string]string{}
-	if e.Field != "" {
-		f.Errors[e.Field] = msg
-	} else {
-		f.Error = msg
-	}
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["Form"] = f
-	status := httpx.Status(e.Kind)
-	if e.Kind == errs.TooMany {
-		if s, ok := e.Params["retry"].(int); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(s))
-		}
-	}
-	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
-	return nil
+	return h.Web.RenderForm(w, r, "identity/"+page, web.Msg(title), data, f, err)
 }
 
 // clientIP is the address rate limits key on (httpx.ClientIP: the
@@ -178,11 +153,21 @@ func (h *Handlers) signup(w http.ResponseWriter, r *http.Request) error {
 		GivenNameLatin: r.PostFormValue("given_name_latin"), FamilyNameLatin: r.PostFormValue("family_name_latin"),
 		CIN: r.PostFormValue("cin"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
 		Lang: r.PostFormValue("lang")}
+	// Every mistake at once: the profile's and the password's (checked
+	// without the store), the confirmation's and the terms'.
+	var fe errs.Fields
+	checked := p // CheckSignUp normalises its copy; SignUp checks p again
+	if err := fe.Add(CheckSignUp(&checked, r.PostFormValue("password"))); err != nil {
+		return err
+	}
 	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
-		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
 	}
 	if r.PostFormValue("accept") != "yes" {
-		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
+	}
+	if err := fe.Err(); err != nil {
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)
 	}
 	if _, err := h.Service.SignUp(r.Context(), p, r.PostFormValue("password")); err != nil {
 		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)

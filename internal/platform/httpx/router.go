@@ -3,6 +3,8 @@ package httpx
 import (
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 
 	"madina/internal/platform/errs"
 )
@@ -83,6 +85,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusNotFound:
 			rt.rs.Error(w, r, errs.E(errs.NotFound, "error.route"))
 		case http.StatusMethodNotAllowed:
+			if to, ok := rt.formPage(r); ok {
+				// A browser asking with GET for an address that only takes
+				// posts (the address bar after a failed post, reloaded or
+				// bookmarked) is sent to the page of its form, without the
+				// query (no anti-forgery token stays in the address bar).
+				http.Redirect(w, r, to, http.StatusSeeOther)
+				return
+			}
 			w.Header().Set("Allow", rec.header.Get("Allow"))
 			rt.rs.Error(w, r, errs.E(errs.MethodNotAllowed, ""))
 		default:
@@ -112,6 +122,26 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// formPage is where a browser's GET or HEAD for an address that answers
+// only other methods goes instead: the nearest address above it that
+// answers GET (POST /me/mandates/7/revoke → /me/mandates; POST /signout
+// → /), the form or list the post came from. Programs (WantsJSON) keep
+// their 405 with Allow.
+func (rt *Router) formPage(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || WantsJSON(r) {
+		return "", false
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	for p != "" && p != "/" {
+		p = path.Dir(p)
+		probe := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}, Host: r.Host, Header: http.Header{}}
+		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			return p, true
+		}
+	}
+	return "/", true
 }
 
 // checkURL refuses a path or query value that textin refuses. They are not
