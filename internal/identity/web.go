@@ -89,6 +89,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /me/security/sessions/end", h.endSession)
 	rt.HandleErr("POST /me/security/second-factor", h.totpBegin)
 	rt.HandleErr("POST /me/security/second-factor/confirm", h.totpConfirm)
+	rt.HandleErr("GET /me/security/second-factor/disable", h.totpDisableConfirm)
 	rt.HandleErr("POST /me/security/second-factor/disable", h.totpDisable)
 	rt.HandleErr("GET /me/inbox", h.inbox)
 	rt.HandleErr("GET /me/inbox/{id}", h.openNotice)
@@ -425,7 +426,7 @@ func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Vis
 		rows[i] = sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
 	}
 	data := map[string]any{"Person": v.Person, "Sessions": rows, "Current": v.Session.TokenHash,
-		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now()}
+		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now(), "Done": doneMessage(r, "identity.security", "mfa_off")}
 	for k, x := range extra {
 		data[k] = x
 	}
@@ -486,6 +487,39 @@ func (h *Handlers) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// totpDisableConfirm asks before two-step verification is turned off:
+// the password alone then opens the account. The person confirms with
+// their password and a code.
+func (h *Handlers) totpDisableConfirm(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return err
+	}
+	if v.Actor.Staff() {
+		return errs.E(errs.Forbidden, "identity.error.mfa_required_staff")
+	}
+	if v.Person.TOTPEnabledAt == nil {
+		http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+		return nil
+	}
+	h.Web.RenderConfirm(w, r, http.StatusOK, totpDisableConfirm(Form{}))
+	return nil
+}
+
+func totpDisableConfirm(f Form) web.Confirm {
+	return web.Confirm{
+		Title: web.Msg("identity.totp.disable_confirm.title"),
+		Text:  web.Msg("identity.totp.disable_confirm.text"),
+		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.password", Autocomplete: "current-password"},
+			{Name: "code", Type: "text", Label: "identity.field.code", Autocomplete: "one-time-code"}},
+		Warning: web.Msg("identity.totp.disable_confirm.warning"),
+		Action:  "/me/security/second-factor/disable",
+		Button:  web.Msg("identity.security.mfa_disable"),
+		Back:    "/me/security",
+		Form:    f,
+	}
+}
+
 func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
@@ -495,9 +529,14 @@ func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.Forbidden, "identity.error.mfa_required_staff")
 	}
 	if err := h.Service.DisableTOTP(r.Context(), v.Person.ID, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
-		return h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"DisableError": h.message(r, err)})
+		f, ok := h.Web.WithError(r, Form{}, err)
+		if !ok {
+			return err
+		}
+		h.Web.RenderConfirm(w, r, httpx.Status(errs.KindOf(err)), totpDisableConfirm(f))
+		return nil
 	}
-	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+	http.Redirect(w, r, "/me/security?done=mfa_off", http.StatusSeeOther)
 	return nil
 }
 
