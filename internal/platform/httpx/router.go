@@ -75,6 +75,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cleanHeaders(r)
+	if to, ok := withoutToken(r); ok {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
 	h, pattern := rt.mux.Handler(r)
 	if pattern == "" {
 		// No route: let the mux say why (404, 405 with Allow, or a redirect
@@ -122,6 +126,30 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// CSRFParam is the name of the anti-forgery token in forms (identity's
+// CSRFField).
+const CSRFParam = "csrf_token"
+
+// withoutToken is the address of a browser's GET or HEAD without the
+// anti-forgery token its query carries (an upload form's action address,
+// shown after a failed post and reloaded; a form with method get): the
+// token never stays in an address bar, a bookmark or a shared link.
+func withoutToken(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || WantsJSON(r) || !strings.Contains(r.URL.RawQuery, CSRFParam) {
+		return "", false
+	}
+	q := r.URL.Query()
+	if !q.Has(CSRFParam) {
+		return "", false
+	}
+	q.Del(CSRFParam)
+	to := r.URL.Path
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	return to, true
 }
 
 // formPage is where a browser's GET or HEAD for an address that answers
