@@ -77,7 +77,7 @@ func TestSignUpShowsEveryErrorAtOnce(t *testing.T) {
 						t.Errorf("field %s does not show its own error", id)
 					}
 				}
-				for _, key := range []string{"identity.error.required", "identity.error.cin", "identity.error.email", "identity.error.phone",
+				for _, key := range []string{"identity.error.required.given_name_ar", "identity.error.cin", "identity.error.email", "identity.error.phone",
 					"identity.error.password_mismatch", "identity.error.accept"} {
 					if msg := esc(a.Cat.T(lang, key)); !strings.Contains(summary, msg) {
 						t.Errorf("summary lacks %s (%q)", key, msg)
@@ -263,4 +263,49 @@ func TestSignInAfterResetIsGreen(t *testing.T) {
 			t.Fatalf("%s: a success shown as an alert", lang)
 		}
 	}
+}
+
+// A mandate's form says at once what the store finds wrong (nobody with
+// that address is a professional) and what the input has wrong (a last
+// day in the past, a legal person's missing name), on both engines.
+func TestMandateAndLegalFormsShowEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.New(t, e)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		b := apptest.Join(t, a, srv.URL, "grantor@example.ma", "BK7201", i18n.FR)
+		grant := url.Values{"professional": {"nobody@example.ma"}, "scope": {"kind"}, "permit_kind": {"building"}, "until": {"2020-01-01"}}
+		code, body, _ := b.Post("/me/mandates/new", "/me/mandates", grant)
+		summary := summaryRE.FindString(body)
+		if code != http.StatusBadRequest || summary == "" {
+			t.Fatalf("grant: %d\n%s", code, body)
+		}
+		var got []string
+		for _, m := range summaryLink.FindAllStringSubmatch(summary, -1) {
+			got = append(got, m[1])
+			if !strings.Contains(body, `id="`+m[1]+`"`) {
+				t.Errorf("summary links to #%s, which no field has", m[1])
+			}
+		}
+		if strings.Join(got, ",") != "professional,until" {
+			t.Fatalf("summary links %v, want professional and until", got)
+		}
+		for _, key := range []string{"identity.error.mandate_not_professional", "identity.error.mandate_until_past"} {
+			if !strings.Contains(summary, esc(a.Cat.T(i18n.FR, key))) {
+				t.Errorf("summary lacks %s", key)
+			}
+		}
+		code, body, _ = b.Post("/me/legal/new/company", "/me/legal/new/company", url.Values{"name": {""}, "ice": {"12"}, "rc": {""}, "role": {"nobody"}})
+		got = nil
+		for _, m := range summaryLink.FindAllStringSubmatch(summaryRE.FindString(body), -1) {
+			got = append(got, m[1])
+			if !strings.Contains(body, `id="`+m[1]+`"`) {
+				t.Errorf("summary links to #%s, which no field has", m[1])
+			}
+		}
+		if code != http.StatusBadRequest || strings.Join(got, ",") != "name,ice,rc,role" {
+			t.Fatalf("company: %d, summary links %v", code, got)
+		}
+	})
 }

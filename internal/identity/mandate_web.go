@@ -130,7 +130,8 @@ func (h *Handlers) mandateGrant(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
-		return h.formFail(w, r, "mandate_new", "identity.mandate.new", Form{Values: r.PostForm}, data, err)
+		f := Form{Values: r.PostForm, Order: []string{"professional", "scope", "permit_kind", "file_ref", "until"}}
+		return h.formFail(w, r, "mandate_new", "identity.mandate.new", f, data, err)
 	}
 	http.Redirect(w, r, "/me/mandates?done=granted", http.StatusSeeOther)
 	return nil

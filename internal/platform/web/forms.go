@@ -28,9 +28,10 @@ import (
 func (f Form) Failed() bool { return len(f.Errors) > 0 || f.Error != "" }
 
 // WithError returns a copy of f carrying err's messages, translated in the
-// request's language: err's Field and each of its Faults on their field
-// (in that order, the order of the error summary), a message without a
-// field above the form. ok is false when err is not the person's mistake
+// request's language: err's Field and each of its Faults on their field,
+// a message without a field above the form. The error summary lists them
+// in f.Order — a handler whose checks do not run in the form's order sets
+// it to the form's fields — then in the error's order. ok is false when err is not the person's mistake
 // (no errs.Error, or an internal one): the caller returns err.
 func (rd *Renderer) WithError(r *http.Request, f Form, err error) (_ Form, ok bool) {
 	e := errs.As(err)
@@ -38,7 +39,12 @@ func (rd *Renderer) WithError(r *http.Request, f Form, err error) (_ Form, ok bo
 		return f, false
 	}
 	lang := i18n.FromContext(r.Context())
-	msg := func(key string, params map[string]any) string {
+	msg := func(field, key string, params map[string]any) string {
+		// A message for this field ("identity.error.required.email": "Enter
+		// your e-mail address") says which one, also in the summary.
+		if key != "" && field != "" && rd.cat.Has(lang, key+"."+field) {
+			return rd.cat.TMap(lang, key+"."+field, params)
+		}
 		if key != "" && rd.cat.Has(lang, key) {
 			return rd.cat.TMap(lang, key, params)
 		}
@@ -49,20 +55,27 @@ func (rd *Renderer) WithError(r *http.Request, f Form, err error) (_ Form, ok bo
 		errors[k] = v
 	}
 	order := append([]string(nil), f.Order...)
+	known := map[string]bool{}
+	for _, k := range order {
+		known[k] = true
+	}
 	put := func(field, text string) {
 		if _, dup := errors[field]; dup {
 			return
 		}
 		errors[field] = text
-		order = append(order, field)
+		if !known[field] {
+			known[field] = true
+			order = append(order, field)
+		}
 	}
 	if e.Field != "" {
-		put(e.Field, msg(e.Key, e.Params))
+		put(e.Field, msg(e.Field, e.Key, e.Params))
 	} else {
-		f.Error = msg(e.Key, e.Params)
+		f.Error = msg("", e.Key, e.Params)
 	}
 	for _, ft := range e.Faults {
-		put(ft.Field, msg(ft.Key, ft.Params))
+		put(ft.Field, msg(ft.Field, ft.Key, ft.Params))
 	}
 	f.Errors, f.Order = errors, order
 	return f, true
