@@ -1,8 +1,12 @@
 package identity_test
 
 import (
+	"bytes"
 	"fmt"
+	"html"
 	"html/template"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -308,4 +312,73 @@ func TestMandateAndLegalFormsShowEveryErrorAtOnce(t *testing.T) {
 			t.Fatalf("company: %d, summary links %v", code, got)
 		}
 	})
+}
+
+// An upload form carries its anti-forgery token as its first field, not
+// in its address (which a failed post would leave in the address bar):
+// the token there is accepted, a wrong or missing one refused.
+func TestMultipartTokenAsFirstField(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.Join(t, a, srv.URL, "claimant@example.ma", "BK7301", i18n.FR)
+	_, page, _ := b.Get("/me/legal/claim/association")
+	if strings.Contains(page, "csrf_token=") {
+		t.Fatal("the claim form still puts the token in its address")
+	}
+	m := apptest.CSRFRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no token on the claim form")
+	}
+	post := func(token string) (int, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		if token != "" {
+			_ = mw.WriteField("csrf_token", token)
+		}
+		_ = mw.WriteField("number", "77/2020")
+		_ = mw.WriteField("role", "president")
+		fw, _ := mw.CreateFormFile("evidence", "pv.pdf")
+		_, _ = fw.Write(apptest.OnePagePDF())
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", srv.URL+"/me/legal/claim/association", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		res, err := b.C.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	for _, bad := range []string{"", "forged"} {
+		if code, _ := post(bad); code != http.StatusForbidden {
+			t.Fatalf("token %q: %d, want 403", bad, code)
+		}
+	}
+	code, body := post(html.UnescapeString(m[1]))
+	if code == http.StatusForbidden || !strings.Contains(body, `action="/me/legal/claim/association"`) && code != http.StatusSeeOther {
+		t.Fatalf("token as first field: %d\n%s", code, body)
+	}
+}
+
+// Saving one's preferences and asking for a new SMS code end on a green
+// confirmation.
+func TestSavedIsGreen(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.Join(t, a, srv.URL, "saver@example.ma", "BK7401", i18n.EN)
+	prefs := url.Values{"lang": {"en"}, "notify_email": {"yes"}, "phone": {apptest.CitizenForm.Get("phone")}}
+	if code, _, h := b.Post("/me/preferences", "/me/preferences", prefs); code != http.StatusSeeOther || h.Get("Location") != "/me?done=saved" {
+		t.Fatalf("save: %d %s", code, h.Get("Location"))
+	}
+	if _, body, _ := b.Get("/me?done=saved"); !successBanner(a, i18n.EN, body, "identity.me.done_saved") {
+		t.Fatal("no green confirmation after saving")
+	}
+	if _, body, _ := b.Get("/me?done=anything"); strings.Contains(body, "banner-success") {
+		t.Fatal("the address puts words in the page")
+	}
 }

@@ -348,7 +348,8 @@ func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"),
-		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA})
+		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA,
+			"Done": doneMessage(r, "identity.me", "saved", "phone_verified")})
 	return nil
 }
 
@@ -365,7 +366,7 @@ func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
-		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox()})
+		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox(), "Done": doneMessage(r, "identity.phone", "sent")})
 	return nil
 }
 
@@ -381,7 +382,7 @@ func (h *Handlers) phoneVerify(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.VerifyPhone(r.Context(), v.Person.ID, r.PostFormValue("code")); err != nil {
 		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
-	http.Redirect(w, r, "/me?phone=verified", http.StatusSeeOther)
+	http.Redirect(w, r, "/me?done=phone_verified", http.StatusSeeOther)
 	return nil
 }
 
@@ -397,7 +398,7 @@ func (h *Handlers) phoneResend(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.ResendPhoneCode(r.Context(), v.Person.ID); err != nil {
 		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
-	http.Redirect(w, r, "/me/phone?sent=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/me/phone?done=sent", http.StatusSeeOther)
 	return nil
 }
 
