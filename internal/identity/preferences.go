@@ -154,6 +154,6 @@ func (h *Handlers) savePreferences(w http.ResponseWriter, r *http.Request) error
 		http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/me?done=saved", http.StatusSeeOther)
 	return nil
 }
