@@ -143,6 +143,11 @@ func TestInfoPagesInThreeLanguages(t *testing.T) {
 			t.Errorf("%s: untranslated: %v", l, miss)
 		}
 	}
+	// Sign-up asks to accept the terms and the privacy notice: it links
+	// to both.
+	if _, signup, _ := b.Get("/signup"); !strings.Contains(signup, `href="/terms"`) || !strings.Contains(signup, `href="/privacy"`) {
+		t.Errorf("sign-up does not link the terms and the privacy notice it asks to accept:\n%s", apptest.Grep(signup, "accept"))
+	}
 	b.SetLang(i18n.FR)
 	_, privacy, _ := b.Get("/privacy")
 	for _, want := range []string{"09-08", "Commune de Casablanca", "CNDP", "d’accès", "de rectification", "d’opposition",
