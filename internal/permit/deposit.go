@@ -263,3 +263,54 @@ func (s *Service) releaseAppointment(ctx context.Context, tx *db.Tx, fileID int6
 	}
 	return nil
 }
+
+// DepositSlots are the free deposit slots to offer for submitted file f, in
+// time order: those that start before the receipt step's legal deadline,
+// counted from the submission. When none of those is free, every free slot
+// up to the horizon, and late says so: the page tells the applicant that
+// the window will receive the file after its deadline. limit is the
+// deadline (zero when the file's schedule sets none: every free slot).
+func (s *Service) DepositSlots(ctx context.Context, f *File, k *Kind) (slots []Slot, limit time.Time, late bool, err error) {
+	all, err := s.Slots(ctx, f.Window)
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	free := make([]Slot, 0, len(all))
+	for _, sl := range all {
+		if sl.Free > 0 {
+			free = append(free, sl)
+		}
+	}
+	limit = s.receiptLimit(f, k)
+	if limit.IsZero() {
+		return free, limit, false, nil
+	}
+	var before []Slot
+	for _, sl := range free {
+		if !sl.Start.After(limit) {
+			before = append(before, sl)
+		}
+	}
+	if len(before) == 0 {
+		return free, limit, len(free) > 0, nil
+	}
+	return before, limit, false, nil
+}
+
+// receiptLimit is when the window must have received submitted file f by
+// law: the receipt step's deadline of its schedule from its submission.
+func (s *Service) receiptLimit(f *File, k *Kind) time.Time {
+	if f.SubmittedAt == nil || k == nil {
+		return time.Time{}
+	}
+	sc, ok := s.schedule(k, f)
+	if !ok {
+		return time.Time{}
+	}
+	for _, st := range sc.Steps {
+		if st.Code == "receipt" && st.Deadline != nil {
+			return s.due(*st.Deadline, *f.SubmittedAt)
+		}
+	}
+	return time.Time{}
+}

@@ -28,6 +28,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("POST /files/{id}", h.webSave, httpx.Multiline(append([]string{"location"}, multilineFields...)...))
 	rt.HandleLargeErr("POST /files/{id}/documents", MaxUpload+1<<20, h.webUpload)
 	rt.HandleErr("GET /files/{id}/documents/{doc}", h.webDownload)
+	rt.HandleErr("GET /files/{id}/check", h.webCheck)
 	rt.HandleErr("POST /files/{id}/submit", h.webSubmit)
 	rt.HandleErr("POST /files/{id}/withdraw", h.webWithdraw)
 	rt.HandleErr("POST /files/{id}/appointment", h.webBook)
@@ -188,9 +189,16 @@ type kindChoice struct {
 	Architect, Selected     bool
 }
 
+// kindBlocked is a kind the person cannot file themselves, told before
+// they start, with what to do instead.
+type kindBlocked struct {
+	Code, Name, Reason, Href, Link string
+}
+
 type kindGroup struct {
 	Family, Heading string
 	Kinds           []kindChoice
+	Blocked         []kindBlocked
 }
 
 type ownerChoice struct {
@@ -200,9 +208,11 @@ type ownerChoice struct {
 
 // newFileView is the data of the new file form.
 type newFileView struct {
-	Groups []kindGroup
-	Owners []ownerChoice
-	Form   web.Form
+	Groups       []kindGroup
+	Owners       []ownerChoice
+	Form         web.Form
+	Professional bool // kinds no mandate covers are left out, and the page says so
+	Nothing      bool // nothing to file: no kind for any owner
 }
 
 func ownerValue(o OwnerChoice) string {
@@ -215,6 +225,11 @@ func ownerValue(o OwnerChoice) string {
 	return "person:" + strconv.FormatInt(o.Person, 10)
 }
 
+// newFileData is the new file form: the kinds the person may file, by
+// family, and for whom — asked of the catalogue and the policy before
+// they start. A citizen sees the kinds only an architect may file with
+// the way to mandate one; a professional sees only the kinds and owners
+// they may file (their mandates, their own files).
 func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (*newFileView, error) {
 	p := h.printer(r)
 	owners, err := h.Service.Owners(r.Context(), a, string(p.l))
@@ -222,17 +237,42 @@ func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (
 		return nil, err
 	}
 	cat := h.Service.Catalogue()
-	v := &newFileView{Form: f}
+	ok, why := h.Service.Fileable(a, owners)
+	v := &newFileView{Form: f, Professional: a.Profession != ""}
 	for _, fam := range families {
 		g := kindGroup{Family: fam, Heading: p.t("permit.family." + fam)}
 		for _, k := range cat.Kinds {
-			if k.Family == fam {
+			if k.Family != fam {
+				continue
+			}
+			if _, yes := ok[k.Code]; yes {
 				g.Kinds = append(g.Kinds, kindChoice{Code: k.Code, Name: k.Name.Pick(p.l), Description: k.Description.Pick(p.l),
 					Architect: k.ArchitectRequired, Selected: f.Get("kind") == k.Code})
+				continue
 			}
+			if v.Professional {
+				continue // not theirs to file: the page says mandates decide
+			}
+			b := kindBlocked{Code: k.Code, Name: k.Name.Pick(p.l)}
+			if e := errs.As(why[k.Code]); e != nil {
+				b.Reason = h.message(r, e)
+			}
+			if k.ArchitectRequired {
+				b.Reason = p.t("permit.journey.new.architect_needed")
+				b.Href, b.Link = "/me/mandates", p.t("permit.journey.new.mandate")
+			}
+			g.Blocked = append(g.Blocked, b)
 		}
-		if len(g.Kinds) > 0 {
+		if len(g.Kinds) > 0 || len(g.Blocked) > 0 {
 			v.Groups = append(v.Groups, g)
+		}
+	}
+	v.Nothing = len(ok) == 0
+	// The owners: those the person may file something for.
+	usable := map[int][]string{}
+	for _, k := range cat.Kinds {
+		for _, i := range ok[k.Code] {
+			usable[i] = append(usable[i], k.Name.Pick(p.l))
 		}
 	}
 	chosen := f.Get("owner")
@@ -240,11 +280,17 @@ func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (
 		chosen = "self"
 		// A professional files for the owners who mandated them: the
 		// first of those, not themselves, is the likely choice.
-		if a.Profession != "" && len(owners) > 1 {
-			chosen = ownerValue(owners[1])
+		for i, o := range owners {
+			if !o.Self && len(usable[i]) > 0 {
+				chosen = ownerValue(o)
+				break
+			}
 		}
 	}
-	for _, o := range owners {
+	for i, o := range owners {
+		if len(usable[i]) == 0 {
+			continue
+		}
 		c := ownerChoice{Value: ownerValue(o), Label: p.t("permit.files.new.mandator", "name", o.Name)}
 		switch {
 		case o.Self && o.Legal != 0:
@@ -253,16 +299,15 @@ func (h *FileHandlers) newFileData(r *http.Request, a authz.Actor, f web.Form) (
 			c.Label = p.t("permit.files.new.self", "name", o.Name)
 		}
 		c.Selected = c.Value == chosen
-		var names []string
-		for _, code := range o.Kinds {
-			if k, err := cat.Kind(code); err == nil {
-				names = append(names, k.Name.Pick(p.l))
-			}
-		}
-		if len(names) > 0 {
-			c.Kinds = p.t("permit.files.new.mandate_kinds", "kinds", p.list(names))
+		if !o.Self {
+			c.Kinds = p.t("permit.files.new.mandate_kinds", "kinds", p.list(usable[i]))
+		} else if v.Professional {
+			c.Kinds = p.t("permit.journey.new.own_kinds", "kinds", p.list(usable[i]))
 		}
 		v.Owners = append(v.Owners, c)
+	}
+	if len(v.Owners) == 1 {
+		v.Owners[0].Selected = true
 	}
 	return v, nil
 }

@@ -17,6 +17,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/web"
 )
 
@@ -65,7 +66,10 @@ type fileView struct {
 	Incomplete                 []link
 	Appointment                *appointmentView
 	SlotDays                   []slotDay
-	MoreSlots                  bool
+	SlotDay                    string       // the chosen day
+	SlotTimes                  []slotOption // its free times
+	SlotsNote                  string       // the receipt deadline the slots keep, or miss
+	SlotsLate                  bool
 	ChangeHours                int
 	SendBacks                  []sendBackForm // return to the applicant, ask for more
 	Decisions                  []decisionForm
@@ -74,6 +78,10 @@ type fileView struct {
 	Deadlines                  []deadlineRow
 	Events                     []eventRow
 	Top, TopLink, Done         string
+	Summary                    []summaryRow    // what was filed, once it cannot be edited
+	Tasks                      []taskRow       // a draft's sections
+	SendBack                   *sendBackBanner // the window's return or request for more
+	CheckURL                   string          // "check your answers", when the draft can be submitted
 	errors                     map[string]string
 	form                       string
 	values                     url.Values
@@ -155,8 +163,9 @@ type appointmentView struct {
 }
 
 type slotDay struct {
-	ID, Day string
-	Slots   []slotOption
+	ID, Date, Day, Href string
+	Free                int
+	Current             bool
 }
 
 type slotOption struct {
@@ -322,7 +331,18 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 			return nil, err
 		}
 		v.Draft = d
+	} else {
+		v.Summary = h.summary(ctx, p, k, f, "")
 	}
+	if f.State == Draft && vw.Can["edit"] {
+		v.Tasks = tasks(p, k, f, vw)
+	}
+	for _, t := range v.Tasks {
+		if vw.Can["submit"] && t.Href == "/files/"+id+"/check" {
+			v.CheckURL = t.Href // once every section is complete
+		}
+	}
+	v.SendBack = h.sendBack(p, k, f, vw)
 	for _, it := range vw.Checklist {
 		iv := itemView{Code: it.Code, Name: it.Name.Pick(p.l), Needed: it.Needed, Optional: !it.Required,
 			Versions: it.Versions, CanUpload: vw.Can["upload"], Requested: slices.Contains(requested, it.Code),
@@ -372,7 +392,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	}
 	v.ChangeHours = cat.Deposit.ChangeNoticeHours
 	if vw.Can["book"] && (vw.Appointment == nil || v.Appointment.CanChange) {
-		if err := h.slots(r, p, f, vw.Appointment, v); err != nil {
+		if err := h.slots(r, p, f, k, vw.Appointment, v); err != nil {
 			return nil, err
 		}
 	}
@@ -559,37 +579,73 @@ func weekday(p printer, t time.Time) string {
 	return p.t("permit.files.weekday." + strconv.Itoa(int(t.In(i18n.Casablanca).Weekday())))
 }
 
-// slotDays is how many days of free slots the page offers at first.
-const slotDays = 3
-
-// slots offers the window's free deposit slots, grouped by day.
-func (h *FileHandlers) slots(r *http.Request, p printer, f *File, ap *Appointment, v *fileView) error {
-	ss, err := h.Service.Slots(r.Context(), f.Window)
+// slots offers the window's free deposit slots as a phone can take them:
+// the days first (links, ?day=YYYY-MM-DD), then the free times of the
+// chosen day (the first day, or the appointment's). Slots after the
+// receipt step's legal deadline are not offered unless none is free
+// before it; then the page says so.
+func (h *FileHandlers) slots(r *http.Request, p printer, f *File, k *Kind, ap *Appointment, v *fileView) error {
+	ss, limit, late, err := h.Service.DepositSlots(r.Context(), f, k)
 	if err != nil {
 		return err
 	}
-	all := r.URL.Query().Get("slots") == "all"
+	if !limit.IsZero() && len(ss) > 0 {
+		date := i18n.FormatDate(p.l, limit)
+		if late {
+			v.SlotsNote = p.t("permit.journey.slots.late", "date", date)
+		} else {
+			v.SlotsNote = p.t("permit.journey.slots.limit", "date", date)
+		}
+		v.SlotsLate = late
+	}
 	chosen := v.Val("book", "start")
+	day := textnormDay(r.URL.Query().Get("day"))
+	if day == "" && chosen != "" {
+		if t, err := time.Parse(time.RFC3339, chosen); err == nil {
+			day = calendar.DateOf(t).String()
+		}
+	}
+	if day == "" && ap != nil {
+		day = calendar.DateOf(ap.Start).String()
+	}
 	for _, s := range ss {
-		if s.Free <= 0 {
+		d := calendar.DateOf(s.Start).String()
+		if len(v.SlotDays) == 0 || v.SlotDays[len(v.SlotDays)-1].Date != d {
+			v.SlotDays = append(v.SlotDays, slotDay{ID: "day-" + d, Date: d,
+				Href: "/files/" + strconv.FormatInt(f.ID, 10) + "?day=" + d + "#slots",
+				Day:  p.t("permit.files.slot.day", "weekday", weekday(p, s.Start), "date", i18n.FormatDate(p.l, s.Start))})
+		}
+		v.SlotDays[len(v.SlotDays)-1].Free++
+	}
+	if len(v.SlotDays) == 0 {
+		return nil
+	}
+	i := slices.IndexFunc(v.SlotDays, func(sd slotDay) bool { return sd.Date == day })
+	if i < 0 {
+		i = 0
+	}
+	v.SlotDays[i].Current = true
+	v.SlotDay = v.SlotDays[i].Day
+	for _, s := range ss {
+		if calendar.DateOf(s.Start).String() != v.SlotDays[i].Date {
 			continue
 		}
-		day := calendar.DateOf(s.Start).String()
-		if len(v.SlotDays) == 0 || v.SlotDays[len(v.SlotDays)-1].ID != "day-"+day {
-			if len(v.SlotDays) == slotDays && !all {
-				v.MoreSlots = true
-				break
-			}
-			v.SlotDays = append(v.SlotDays, slotDay{ID: "day-" + day,
-				Day: p.t("permit.files.slot.day", "weekday", weekday(p, s.Start), "date", i18n.FormatDate(p.l, s.Start))})
-		}
 		value := s.Start.UTC().Format(time.RFC3339)
-		o := slotOption{ID: "slot-" + strconv.FormatInt(s.Start.Unix(), 10), Value: value,
+		v.SlotTimes = append(v.SlotTimes, slotOption{ID: "slot-" + strconv.FormatInt(s.Start.Unix(), 10), Value: value,
 			Label:   p.t("permit.files.slot.hours", "start", s.Start.In(i18n.Casablanca).Format("15:04"), "end", s.End.In(i18n.Casablanca).Format("15:04")),
-			Checked: value == chosen || (chosen == "" && ap != nil && ap.Start.Equal(s.Start))}
-		v.SlotDays[len(v.SlotDays)-1].Slots = append(v.SlotDays[len(v.SlotDays)-1].Slots, o)
+			Checked: value == chosen || (chosen == "" && ap != nil && ap.Start.Equal(s.Start))})
 	}
 	return nil
+}
+
+// textnormDay keeps a ?day= value only if it is a date (YYYY-MM-DD, any
+// digits): anything else chooses the first day.
+func textnormDay(s string) string {
+	s = textnorm.Digits(strings.TrimSpace(s))
+	if _, err := time.Parse(time.DateOnly, s); err != nil {
+		return ""
+	}
+	return s
 }
 
 // agentEvents are the events only the window's agents cause.

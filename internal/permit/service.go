@@ -311,7 +311,6 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in Input) (*File, e
 	f := &File{Ref: fmt.Sprintf("F%d-%s", calendar.DateOf(now).Year, randomCode(6)), TrackingCode: randomCode(8),
 		Kind: k.Code, Family: k.Family, CatalogueVersion: s.cat.Version, CreatedBy: a.Person, State: Draft,
 		Holder: HolderApplicant, CreatedAt: now}
-	filer := Owner
 	switch {
 	case in.OwnerPerson == 0 && in.OwnerLegal == 0 && a.ActingFor != 0:
 		f.OwnerLegal = a.ActingFor
@@ -321,19 +320,8 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in Input) (*File, e
 		return nil, errs.E(errs.Invalid, "permit.error.owner").OnField("owner")
 	default:
 		f.OwnerPerson, f.OwnerLegal = in.OwnerPerson, in.OwnerLegal
-		if !(f.OwnerPerson == a.Person && a.ActingFor == 0) && !(f.OwnerLegal != 0 && f.OwnerLegal == a.ActingFor) {
-			filer = MandatedProfessional
-		}
 	}
-	if !slices.Contains(k.Filers, filer) {
-		return nil, errs.E(errs.Forbidden, "permit.error.filer")
-	}
-	if err := authz.Check(a, authz.PrepareFile, f.Resource(k)); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			// Naming an owner without their mandate: say so plainly, the
-			// owner is the caller's own input.
-			return nil, errs.E(errs.Forbidden, "permit.error.no_mandate").OnField("owner").Cause(err)
-		}
+	if err := s.mayFile(a, k, f); err != nil {
 		return nil, err
 	}
 	if err := s.apply(ctx, s.db, k, f, in); err != nil {

@@ -1,0 +1,269 @@
+package permit_test
+
+import (
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/apptest"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+)
+
+// The applicant's journey on a draft: a task list with each section's
+// state, "check your answers" with change links before submission; after
+// submission the applicant and the agent still read everything that was
+// filed; a return is a banner with its reasons at the top of the file.
+func TestApplicantJourneyTaskListCheckAndSummary(t *testing.T) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Demo(t, e, withBaseURL)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		owner := apptest.NewBrowser(t, srv.URL)
+		owner.SignIn("fatima.benali@example.ma", false)
+		owner.SetLang(i18n.FR)
+		code, _, h := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}})
+		apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
+		page := strings.TrimSuffix(h.Get("Location"), "?done=created")
+		check := page + "/check"
+
+		// A new draft: nothing started, submission not yet possible.
+		_, body, _ := owner.Get(page)
+		tasks := section(body, "tasks-heading")
+		if !strings.Contains(tasks, `href="#address"`) || !strings.Contains(tasks, `tag-grey">Non commencé<`) ||
+			strings.Contains(tasks, `href="`+check+`"`) || !strings.Contains(tasks, "Pas encore possible") {
+			t.Fatalf("task list of a new draft:\n%s", tasks)
+		}
+		if strings.Contains(body, `href="`+check+`"`) {
+			t.Fatal("the draft links to check your answers before it is complete")
+		}
+		// Check your answers on an incomplete draft lists what is missing
+		// and offers no submission.
+		code, body, _ = owner.Get(check)
+		if code != http.StatusOK || !strings.Contains(body, "Il manque encore") || strings.Contains(body, `action="`+page+`/submit"`) {
+			t.Fatalf("check on an incomplete draft: %d\n%s", code, apptest.Grep(body, "manque"))
+		}
+
+		// Half the place: in progress (yellow).
+		draft := url.Values{"address": {"12 rue Ibn Batouta"}}
+		code, _, h = owner.Act(page, page, draft)
+		apptest.WantStatus(t, "save address", code, http.StatusSeeOther, h)
+		_, body, _ = owner.Get(page)
+		if tasks := section(body, "tasks-heading"); !strings.Contains(tasks, `tag-yellow">Incomplet<`) {
+			t.Fatalf("task list with the address only:\n%s", tasks)
+		}
+
+		draft = url.Values{"title": {"Réfection de la façade"}, "address": {"12 rue Ibn Batouta"}, "arrondissement": {"maarif"},
+			"lat": {"33.5850"}, "lon": {"-7.6320"}, "field_owner_kind": {"person"},
+			"field_works_description": {"Réfection de la façade et de l’étanchéité du toit."}}
+		code, _, h = owner.Act(page, page, draft)
+		apptest.WantStatus(t, "save draft", code, http.StatusSeeOther, h)
+		for _, item := range []string{"application", "cin", "ownership", "photos", "works_note"} {
+			code, _, h = owner.Upload(page, item, item+".pdf", apptest.TinyPDF(item))
+			apptest.WantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
+		}
+		_, body, _ = owner.Get(page)
+		tasks = section(body, "tasks-heading")
+		if strings.Count(tasks, `tag-green">Terminé<`) != 3 || strings.Contains(tasks, "Incomplet") || !strings.Contains(tasks, `href="`+check+`"`) {
+			t.Fatalf("task list of a complete draft:\n%s", tasks)
+		}
+		if !strings.Contains(section(body, "checklist-heading"), `tag-green">Reçue<`) {
+			t.Fatal("uploaded items are not shown as received")
+		}
+
+		// Check your answers: every answer with its change link, then submit.
+		code, body, _ = owner.Get(check)
+		for _, want := range []string{"Vérifiez vos réponses", "12 rue Ibn Batouta", "Réfection de la façade et de l’étanchéité du toit.",
+			`href="` + page + `#address"`, `href="` + page + `#field_works_description"`, `href="` + page + `#item-photos"`,
+			"photos.pdf", `action="` + page + `/submit"`} {
+			if code != http.StatusOK || !strings.Contains(body, html.EscapeString(want)) && !strings.Contains(body, want) {
+				t.Fatalf("check your answers: %d, no %q", code, want)
+			}
+		}
+		code, _, h = owner.Act(check, page+"/submit", url.Values{})
+		apptest.WantStatus(t, "submit", code, http.StatusSeeOther, h)
+		if code, _, h := owner.Get(check); code != http.StatusSeeOther || h.Get("Location") != page {
+			t.Fatalf("check a submitted file: %d %s", code, h.Get("Location"))
+		}
+
+		// Submitted: no draft, no task list, but everything as filed.
+		_, body, _ = owner.Get(page)
+		sum := section(body, "summary-heading")
+		for _, want := range []string{"Réfection de la façade et de l’étanchéité du toit.", "12 rue Ibn Batouta", "Maârif", "33.585, -7.632", "Fatima"} {
+			if !strings.Contains(sum, want) {
+				t.Fatalf("the submitted file's summary lacks %q:\n%s", want, sum)
+			}
+		}
+		if strings.Contains(body, `id="tasks-heading"`) || strings.Contains(sum, "Modifier") {
+			t.Fatal("a submitted file shows the task list or change links")
+		}
+
+		// The agent reads the same; returns the file with reasons.
+		agent := apptest.NewBrowser(t, srv.URL)
+		agent.SignIn("souad.chraibi@example.ma", true)
+		agent.SetLang(i18n.FR)
+		_, body, _ = agent.Get(page)
+		if sum := section(body, "summary-heading"); !strings.Contains(sum, "Réfection de la façade et de l’étanchéité du toit.") {
+			t.Fatalf("the agent does not see what was filed:\n%s", sum)
+		}
+		code, _, h = agent.Act(page, page+"/return", url.Values{"missing": {"photos", "cin"}, "note": {"La photo de la façade est floue."}})
+		apptest.WantStatus(t, "return", code, http.StatusSeeOther, h)
+		_, body, _ = owner.Get(page)
+		banner := regexp.MustCompile(`(?s)<div class="banner banner-important"[^>]*aria-labelledby="sendback-title">.*?</div>\s*</div>`).FindString(body)
+		if banner == "" || strings.Index(body, banner) > strings.Index(body, `class="facts"`) {
+			t.Fatal("no banner of the return above the file's facts")
+		}
+		for _, want := range []string{"Le guichet vous a renvoyé le dossier", "Pièces demandées (2)", "Photos récentes du site",
+			"La photo de la façade est floue.", `href="#checklist-heading"`} {
+			if !strings.Contains(banner, want) && !strings.Contains(banner, html.EscapeString(want)) {
+				t.Fatalf("the return's banner lacks %q:\n%s", want, banner)
+			}
+		}
+	})
+}
+
+// The appointment picker: days first (links), then the free times of the
+// chosen day only; a day written in Arabic-Indic digits is understood.
+func TestAppointmentPickerDaysThenTimes(t *testing.T) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Demo(t, e, withBaseURL)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		owner := apptest.NewBrowser(t, srv.URL)
+		owner.SignIn("fatima.benali@example.ma", false)
+		owner.SetLang(i18n.FR)
+		page := submittedRepair(t, owner)
+
+		_, body, _ := owner.Get(page)
+		days := regexp.MustCompile(`href="`+regexp.QuoteMeta(page)+`\?day=(\d{4}-\d\d-\d\d)#slots"`).FindAllStringSubmatch(body, -1)
+		if len(days) < 2 {
+			t.Fatalf("%d days offered as links", len(days))
+		}
+		times := slotRE.FindAllStringSubmatch(body, -1)
+		if len(times) == 0 || len(times) > 30 {
+			t.Fatalf("%d times offered at once: one day's, not a wall", len(times))
+		}
+		dayOf := func(v string) string {
+			ts, err := time.Parse(time.RFC3339, html.UnescapeString(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ts.In(i18n.Casablanca).Format(time.DateOnly)
+		}
+		for _, m := range times {
+			if dayOf(m[1]) != days[0][1] {
+				t.Fatalf("time %s offered under the first day %s", m[1], days[0][1])
+			}
+		}
+		if !strings.Contains(body, `aria-current="date"`) {
+			t.Fatal("the chosen day is not marked")
+		}
+		// The second day, asked for in Arabic-Indic digits.
+		second := days[1][1]
+		indic := strings.NewReplacer("0", "٠", "1", "١", "2", "٢", "3", "٣", "4", "٤", "5", "٥", "6", "٦", "7", "٧", "8", "٨", "9", "٩").Replace(second)
+		_, body, _ = owner.Get(page + "?day=" + url.QueryEscape(indic))
+		times = slotRE.FindAllStringSubmatch(body, -1)
+		if len(times) == 0 {
+			t.Fatal("no time on the second day")
+		}
+		for _, m := range times {
+			if dayOf(m[1]) != second {
+				t.Fatalf("time %s offered under day %s", m[1], second)
+			}
+		}
+		// Nonsense in ?day= falls back to the first day.
+		if code, body, _ := owner.Get(page + "?day=" + url.QueryEscape("<b>x</b>")); code != http.StatusOK || !strings.Contains(body, `name="start"`) {
+			t.Fatalf("bad day: %d", code)
+		}
+		code, _, h := owner.Act(page, page+"/appointment", url.Values{"start": {html.UnescapeString(times[0][1])}})
+		apptest.WantStatus(t, "book", code, http.StatusSeeOther, h)
+	})
+}
+
+// submittedRepair files a complete repair permit as the browser's person
+// and returns its page.
+func submittedRepair(t *testing.T, b *apptest.Browser) string {
+	t.Helper()
+	code, _, h := b.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}})
+	apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
+	page := strings.TrimSuffix(h.Get("Location"), "?done=created")
+	draft := url.Values{"address": {"12 rue Ibn Batouta"}, "arrondissement": {"maarif"}, "lat": {"33.5850"}, "lon": {"-7.6320"},
+		"field_owner_kind": {"person"}, "field_works_description": {"Réfection de la façade."}}
+	code, _, h = b.Act(page, page, draft)
+	apptest.WantStatus(t, "save", code, http.StatusSeeOther, h)
+	for _, item := range []string{"application", "cin", "ownership", "photos", "works_note"} {
+		code, _, h = b.Upload(page, item, item+".pdf", apptest.TinyPDF(item))
+		apptest.WantStatus(t, "upload "+item, code, http.StatusSeeOther, h)
+	}
+	code, _, h = b.Act(page, page+"/submit", url.Values{})
+	apptest.WantStatus(t, "submit", code, http.StatusSeeOther, h)
+	return page
+}
+
+// section is the HTML of the section a page's heading id labels.
+func section(body, heading string) string {
+	i := strings.Index(body, `aria-labelledby="`+heading+`"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(body[i:], "</section>")
+	if j < 0 {
+		return body[i:]
+	}
+	return body[i : i+j]
+}
+
+// The kinds a person can file are told before they start: a citizen sees
+// that a building permit is filed by a verified architect, with the way
+// to mandate one, and no radio to choose it; a verified architect sees
+// the kinds their mandates cover, and owners only with what they cover.
+func TestNewFileTellsWhoMayFileWhat(t *testing.T) {
+	t.Parallel()
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Demo(t, e, withBaseURL)
+		srv := httptest.NewServer(a.Handler)
+		defer srv.Close()
+		citizen := apptest.NewBrowser(t, srv.URL)
+		citizen.SignIn("fatima.benali@example.ma", false)
+		citizen.SetLang(i18n.FR)
+		code, body, _ := citizen.Get("/files/new")
+		blocked := regexp.MustCompile(`(?s)<li id="blocked-kind-building">.*?</li>`).FindString(body)
+		if code != http.StatusOK || blocked == "" || !strings.Contains(blocked, `href="/me/mandates"`) ||
+			!strings.Contains(blocked, "architecte vérifié") || strings.Contains(body, `id="kind-building"`) ||
+			!strings.Contains(body, `id="kind-repair"`) {
+			t.Fatalf("citizen's new file form: %d\n%s", code, blocked)
+		}
+		// Posting it anyway still says why, at the field.
+		code, body, _ = citizen.Post("/files/new", "/files", url.Values{"kind": {"building"}, "owner": {"self"}})
+		if code != http.StatusForbidden || !strings.Contains(body, `id="kind-error"`) {
+			t.Fatalf("citizen files a building permit: %d", code)
+		}
+
+		arch := apptest.NewBrowser(t, srv.URL)
+		arch.SignIn("omar.berrada@example.ma", false)
+		arch.SetLang(i18n.FR)
+		code, body, _ = arch.Get("/files/new")
+		if code != http.StatusOK || !strings.Contains(body, `id="kind-building"`) || strings.Contains(body, "blocked-kind-") ||
+			!strings.Contains(body, "Seules les autorisations que vous pouvez déposer") {
+			t.Fatalf("architect's new file form: %d", code)
+		}
+		// Every owner offered says what it covers; the mandators' lines
+		// name the building permit.
+		owners := regexp.MustCompile(`(?s)<input type="radio" id="owner-\d+".*?</label>`).FindAllString(body, -1)
+		if len(owners) < 2 {
+			t.Fatalf("%d owners offered to the architect", len(owners))
+		}
+		for _, o := range owners[1:] {
+			if !strings.Contains(o, "Le mandat couvre") {
+				t.Fatalf("an owner offered without what the mandate covers:\n%s", o)
+			}
+		}
+	})
+}
