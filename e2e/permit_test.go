@@ -261,7 +261,7 @@ func TestPermitBuildingFile(t *testing.T) {
 		if n := count(arch, "#missing-heading"); n != 0 {
 			t.Fatalf("documents still missing after the uploads:\n%s", text(arch, `section[aria-labelledby="missing-heading"]`))
 		}
-		if n := count(arch, `section[aria-labelledby="checklist-heading"] .badge.soon`); n != 0 {
+		if n := count(arch, `section[aria-labelledby="checklist-heading"] .tag-yellow`); n != 0 {
 			t.Errorf("%d checklist items still marked missing", n)
 		}
 		wantText(arch, `section[aria-labelledby="submit-heading"]`, cat.T(fr, "permit.files.submit.ready"))
@@ -271,6 +271,10 @@ func TestPermitBuildingFile(t *testing.T) {
 
 	step("architect submits and books the deposit", func(t *testing.T) {
 		arch := arch.in(t)
+		// Check your answers, then submit from there.
+		arch.follow("check your answers", 200, chromedp.Click(chromedp.CSS(`main a.button.start[href="`+filePath+`/check"]`)))
+		wantText(arch, "main", cat.T(fr, "permit.journey.check.heading"), permitProject.Address)
+		arch.checkAxe()
 		submit(arch, "submit the file", `form[action="`+filePath+`/submit"] button[type=submit]`)
 		wantFact(arch, cat, fr, "permit.files.fact.state", cat.T(fr, "permit.state.submitted"))
 		wantText(arch, "main", cat.T(fr, "permit.files.route.decided", "window", window.Name.FR)+" "+route.Explanation.FR)

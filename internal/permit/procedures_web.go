@@ -239,6 +239,7 @@ type procedureView struct {
 	Urban                           bool
 	Filers                          []string
 	Architect                       string
+	ArchitectRequired               bool
 	Routes                          []routeView
 	StepGroups                      []stepGroup
 	Documents                       []documentView
@@ -263,7 +264,7 @@ func (p printer) procedure(cat *Catalogue, k *Kind) procedureView {
 	}
 	v.Architect = p.t("permit.architect.not_required")
 	if k.ArchitectRequired {
-		v.Architect = p.t("permit.architect.required")
+		v.Architect, v.ArchitectRequired = p.t("permit.architect.required"), true
 	}
 	for i, r := range k.Routing {
 		rv := routeView{Window: p.t("permit.window." + r.Window), Explanation: r.Explanation.Pick(p.l)}

@@ -276,6 +276,7 @@ type KindSpec struct {
 	Family            string         `json:"family"`
 	Name              Text           `json:"name"`
 	Description       Text           `json:"description"`
+	Keywords          *Text          `json:"keywords,omitempty"` // everyday words people search with, comma-separated
 	Filers            []string       `json:"filers"`
 	ArchitectRequired *bool          `json:"architect_required"`
 	Fields            []FieldUse     `json:"fields"`
@@ -998,8 +999,12 @@ func (c *checker) kind(ks KindSpec, fields map[string]*Field, documents map[stri
 		}
 		k.Fees = append(k.Fees, Fee{Name: f.Name, Amount: f.Amount, Source: source(f.Source)})
 	}
-	k.search = textnorm.Fold(strings.Join([]string{k.Code, strings.ReplaceAll(k.Code, "_", " "),
-		k.Name.AR, k.Name.FR, k.Name.EN, k.Description.AR, k.Description.FR, k.Description.EN}, " \n "))
+	words := []string{k.Code, strings.ReplaceAll(k.Code, "_", " "),
+		k.Name.AR, k.Name.FR, k.Name.EN, k.Description.AR, k.Description.FR, k.Description.EN}
+	if kw := ks.Keywords; kw != nil {
+		words = append(words, kw.AR, kw.FR, kw.EN)
+	}
+	k.search = textnorm.Fold(strings.Join(words, " \n "))
 	return k
 }
 
