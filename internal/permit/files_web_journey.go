@@ -2,6 +2,8 @@ package permit
 
 import (
 	"context"
+	"html"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -30,7 +32,8 @@ type taskRow struct {
 // sendBackBanner is the window's last return or request for more, shown
 // at the top of the file while the applicant must act on it.
 type sendBackBanner struct {
-	Title, Text, Body string
+	Title, Text string
+	Body        template.HTML // the window's note, isolated: it may be in another language and direction
 }
 
 // Task states: one tag colour each (components.html, tag).
@@ -287,7 +290,8 @@ func (h *FileHandlers) sendBack(p printer, k *Kind, f *File, vw *View) *sendBack
 			b.Text = p.t("permit.journey.sendback.items", "count", len(names), "items", p.list(names))
 		}
 		if n := str(e.Data, "note"); n != "" {
-			b.Body = p.t("permit.files.event.note", "note", n)
+			b.Body = template.HTML(strings.Replace(html.EscapeString(p.t("permit.files.event.note", "note", "\x00")), "\x00",
+				`<bdi class="pre">`+html.EscapeString(n)+`</bdi>`, 1))
 		}
 		return b
 	}

@@ -267,3 +267,30 @@ func TestNewFileTellsWhoMayFileWhat(t *testing.T) {
 		}
 	})
 }
+
+// A procedure page has a contents list and a start button; the list of
+// procedures finds one by an everyday word.
+func TestProcedurePageStartsAndSearchFindsEverydayWords(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SetLang(i18n.FR)
+	code, body, _ := b.Get("/procedures/building")
+	if code != http.StatusOK || !strings.Contains(body, `class="button start" href="/files/new?kind=building"`) ||
+		!strings.Contains(body, `aria-labelledby="contents-heading"`) || !strings.Contains(body, `href="#documents"`) ||
+		!strings.Contains(body, "Un architecte vérifié dépose ce dossier") {
+		t.Fatalf("procedure page: %d", code)
+	}
+	for q, want := range map[string]string{"café": "classified_establishment", "مقهى": "classified_establishment", "épicerie": "auto_entrepreneur"} {
+		code, body, _ := b.Get("/procedures?q=" + url.QueryEscape(q))
+		if code != http.StatusOK || !strings.Contains(body, `href="/procedures/`+want+`"`) {
+			t.Fatalf("search %q: %d, no %s", q, code, want)
+		}
+	}
+	// Signed out, starting goes through sign-in and back to the kind.
+	if code, _, h := b.Get("/files/new?kind=building"); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), url.QueryEscape("/files/new?kind=building")) {
+		t.Fatalf("start signed out: %d %s", code, h.Get("Location"))
+	}
+}
