@@ -146,6 +146,7 @@ type partyInput struct {
 
 type itemView struct {
 	Code, Name, Types, Accept, Error string
+	SameAs                           string // the other items whose document is the same file (same SHA-256)
 	Needed, Optional, Requested      bool
 	Latest                           *uploadView
 	Versions                         int
@@ -367,6 +368,23 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10)}
 		}
 		v.Checklist = append(v.Checklist, iv)
+	}
+	// The same file uploaded for two items is flagged on both: a likely
+	// slip (the ID card uploaded as the title deed).
+	for i := range v.Checklist {
+		l := vw.Checklist[i].Latest
+		if l == nil {
+			continue
+		}
+		var others []string
+		for j, it := range vw.Checklist {
+			if j != i && it.Latest != nil && it.Latest.SHA256 == l.SHA256 {
+				others = append(others, it.Name.Pick(p.l))
+			}
+		}
+		if len(others) > 0 {
+			v.Checklist[i].SameAs = p.t("permit.journey.item.same", "items", p.list(others))
+		}
 	}
 	if vw.Can["edit"] {
 		for _, code := range vw.Missing {

@@ -77,11 +77,30 @@ func TestApplicantJourneyTaskListCheckAndSummary(t *testing.T) {
 			t.Fatal("uploaded items are not shown as received")
 		}
 
+		// The same file uploaded for two items is flagged on both.
+		if strings.Contains(body, "Fichier en double") {
+			t.Fatal("distinct files flagged as duplicates")
+		}
+		code, _, h = owner.Upload(page, "works_note", "note.pdf", apptest.TinyPDF("cin"))
+		apptest.WantStatus(t, "upload the ID card as the note", code, http.StatusSeeOther, h)
+		_, body, _ = owner.Get(page)
+		for _, item := range []string{"cin", "works_note"} {
+			li := regexp.MustCompile(`(?s)<li id="item-` + item + `">.*?</li>`).FindString(body)
+			if !strings.Contains(li, "Fichier en double") {
+				t.Fatalf("item %s not flagged as the same file:\n%s", item, li)
+			}
+		}
+		code, _, h = owner.Upload(page, "works_note", "works_note.pdf", apptest.TinyPDF("works_note, again"))
+		apptest.WantStatus(t, "upload the note again", code, http.StatusSeeOther, h)
+		if _, body, _ = owner.Get(page); strings.Contains(body, "Fichier en double") {
+			t.Fatal("the flag stays once the files differ")
+		}
+
 		// Check your answers: every answer with its change link, then submit.
 		code, body, _ = owner.Get(check)
 		for _, want := range []string{"Vérifiez vos réponses", "12 rue Ibn Batouta", "Réfection de la façade et de l’étanchéité du toit.",
 			`href="` + page + `#address"`, `href="` + page + `#field_works_description"`, `href="` + page + `#item-photos"`,
-			"photos.pdf", `action="` + page + `/submit"`} {
+			"photos.pdf", "works_note.pdf", `action="` + page + `/submit"`} {
 			if code != http.StatusOK || !strings.Contains(body, html.EscapeString(want)) && !strings.Contains(body, want) {
 				t.Fatalf("check your answers: %d, no %q", code, want)
 			}
