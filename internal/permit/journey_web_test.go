@@ -313,3 +313,42 @@ func TestProcedurePageStartsAndSearchFindsEverydayWords(t *testing.T) {
 		t.Fatalf("start signed out: %d %s", code, h.Get("Location"))
 	}
 }
+
+// Bad input on the journey: an over-long title is refused with the
+// choices kept; a draft saved with Arabic-Indic digits and mixed
+// directions keeps what was typed; a failed save loses nothing.
+func TestJourneyBadInputKeepsTheDraft(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	owner := apptest.NewBrowser(t, srv.URL)
+	owner.SignIn("fatima.benali@example.ma", false)
+	owner.SetLang(i18n.AR)
+	long := strings.Repeat("بناء ", 60)
+	code, body, _ := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}, "title": {long}})
+	if code != http.StatusBadRequest || !strings.Contains(body, `id="title-error"`) || !regexp.MustCompile(`id="kind-repair" name="kind" value="repair"\s+checked`).MatchString(body) {
+		t.Fatalf("over-long title: %d\n%s", code, apptest.Grep(body, "kind-repair"))
+	}
+	code, _, h := owner.Post("/files/new", "/files", url.Values{"kind": {"repair"}, "owner": {"self"}})
+	apptest.WantStatus(t, "create", code, http.StatusSeeOther, h)
+	page := strings.TrimSuffix(h.Get("Location"), "?done=created")
+	mixed := "12 زنقة Ibn Batouta، الطابق ٢"
+	draft := url.Values{"address": {mixed}, "arrondissement": {"maarif"}, "lat": {"٣٣٫٥٨٥"}, "lon": {"-٧٫٦٣٢"},
+		"field_owner_kind": {"person"}, "field_works_description": {"إصلاح الواجهة"}}
+	code, _, h = owner.Act(page, page, apptest.CloneForm(draft))
+	apptest.WantStatus(t, "save with Arabic-Indic digits", code, http.StatusSeeOther, h)
+	_, body, _ = owner.Get(page)
+	if !strings.Contains(body, `value="33.585"`) || !strings.Contains(body, html.EscapeString(mixed)) && !strings.Contains(body, mixed) {
+		t.Fatalf("the draft after Arabic-Indic digits:\n%s", apptest.Grep(body, `id="lat"`))
+	}
+	// A failed save (an empty address is fine, a latitude of words is
+	// not) shows every typed value again.
+	bad := apptest.CloneForm(draft)
+	bad.Set("lat", "ثلاثة وثلاثون")
+	bad.Set("field_works_description", "وصف جديد لم يحفظ بعد")
+	code, body, _ = owner.Act(page, page, bad)
+	if code != http.StatusBadRequest || !strings.Contains(body, "وصف جديد لم يحفظ بعد") || !strings.Contains(body, `value="ثلاثة وثلاثون"`) {
+		t.Fatalf("failed save: %d", code)
+	}
+}
