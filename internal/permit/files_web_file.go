@@ -156,6 +156,7 @@ type itemView struct {
 type uploadView struct {
 	Name, Meta, Date, URL string
 	Version               int
+	Image                 bool // a photo or scan: previewed on the page as a thumbnail
 }
 
 type appointmentView struct {
@@ -365,7 +366,8 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 				meta = append(meta, p.t("permit.files.pages", "count", d.Pages))
 			}
 			iv.Latest = &uploadView{Name: d.Name, Meta: p.list(meta), Date: i18n.FormatDateTime(p.l, d.UploadedAt),
-				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10)}
+				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10),
+				Image: strings.HasPrefix(d.ContentType, "image/")}
 		}
 		v.Checklist = append(v.Checklist, iv)
 	}

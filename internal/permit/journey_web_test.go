@@ -351,4 +351,17 @@ func TestJourneyBadInputKeepsTheDraft(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(body, "وصف جديد لم يحفظ بعد") || !strings.Contains(body, `value="ثلاثة وثلاثون"`) {
 		t.Fatalf("failed save: %d", code)
 	}
+	// A photo is previewed on the page; a PDF is not drawn as an image.
+	code, _, h = owner.Upload(page, "photos", "facade.png", apptest.TinyPNG())
+	apptest.WantStatus(t, "upload a photo", code, http.StatusSeeOther, h)
+	code, _, h = owner.Upload(page, "cin", "cin.pdf", apptest.TinyPDF("cin"))
+	apptest.WantStatus(t, "upload a PDF", code, http.StatusSeeOther, h)
+	_, body, _ = owner.Get(page)
+	photo := regexp.MustCompile(`(?s)<li id="item-photos">.*?</li>`).FindString(body)
+	if !regexp.MustCompile(`<img class="thumb" src="` + regexp.QuoteMeta(page) + `/documents/\d+" alt="معاينة facade.png"`).MatchString(photo) {
+		t.Fatalf("no preview of the photo:\n%s", photo)
+	}
+	if cin := regexp.MustCompile(`(?s)<li id="item-cin">.*?</li>`).FindString(body); strings.Contains(cin, "<img") {
+		t.Fatal("a PDF drawn as an image")
+	}
 }
