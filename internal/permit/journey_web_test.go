@@ -365,3 +365,35 @@ func TestJourneyBadInputKeepsTheDraft(t *testing.T) {
 		t.Fatal("a PDF drawn as an image")
 	}
 }
+
+// "Which permit do I need?" leads from everyday answers to the procedure,
+// with links only, and refuses an unknown question or answer.
+func TestWhichPermitQuestions(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SetLang(i18n.FR)
+	if _, body, _ := b.Get("/procedures"); !strings.Contains(body, `href="/procedures/which"`) {
+		t.Fatal("the procedures do not link to the questions")
+	}
+	code, body, _ := b.Get("/procedures/which")
+	if code != http.StatusOK || !strings.Contains(body, "Que voulez-vous faire ?") || !strings.Contains(body, `href="/procedures/which?q=start&amp;a=business"`) {
+		t.Fatalf("first question: %d", code)
+	}
+	code, _, h := b.Get("/procedures/which?q=start&a=business")
+	if code != http.StatusSeeOther || h.Get("Location") != "/procedures/which?q=business" {
+		t.Fatalf("a café owner's first answer: %d %s", code, h.Get("Location"))
+	}
+	code, body, _ = b.Get("/procedures/which?q=business&a=classified")
+	if code != http.StatusOK || !strings.Contains(body, `href="/procedures/classified_establishment"`) ||
+		!strings.Contains(body, `href="/files/new?kind=classified_establishment"`) || strings.Contains(body, `href="/procedures/auto_entrepreneur"`) {
+		t.Fatalf("a café: %d", code)
+	}
+	for _, bad := range []string{"?q=nope", "?q=start&a=nope", "?q=business&a=build"} {
+		if code, _, _ := b.Get("/procedures/which" + bad); code != http.StatusNotFound {
+			t.Fatalf("%s: %d", bad, code)
+		}
+	}
+}

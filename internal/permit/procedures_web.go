@@ -38,6 +38,7 @@ type Handlers struct {
 // Routes registers the HTML and JSON routes.
 func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /procedures", h.listPage)
+	rt.HandleErr("GET /procedures/which", h.whichPage)
 	rt.HandleErr("GET /procedures/{code}", h.procedurePage)
 	rt.HandleErr("GET /api/v1/permit-kinds", h.apiList)
 	rt.HandleErr("GET /api/v1/permit-kinds/{code}", h.apiKind)
