@@ -652,7 +652,7 @@ func (h *FileHandlers) slots(r *http.Request, p printer, f *File, k *Kind, ap *A
 		}
 		value := s.Start.UTC().Format(time.RFC3339)
 		v.SlotTimes = append(v.SlotTimes, slotOption{ID: "slot-" + strconv.FormatInt(s.Start.Unix(), 10), Value: value,
-			Label:   s.Start.In(i18n.Casablanca).Format("15:04") + " – " + s.End.In(i18n.Casablanca).Format("15:04"),
+			Label:   s.Start.In(i18n.Casablanca).Format("15:04") + "–" + s.End.In(i18n.Casablanca).Format("15:04"),
 			Checked: value == chosen || (chosen == "" && ap != nil && ap.Start.Equal(s.Start))})
 	}
 	return nil
