@@ -220,8 +220,11 @@ func tasks(p printer, k *Kind, f *File, vw *View) []taskRow {
 		}
 	}
 	st := state(done, todo)
-	if st == taskNotStarted && some {
+	switch {
+	case st == taskNotStarted && some:
 		st = taskIncomplete
+	case done+todo == 0 && !some:
+		st = taskOptional // nothing required, nothing given yet
 	}
 	if len(k.Fields) > 0 {
 		out = append(out, row("permit.journey.task.project", "#draft-project", "", st))
