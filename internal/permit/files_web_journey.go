@@ -158,7 +158,8 @@ func documentRows(p printer, vw *View, change string) []summaryRow {
 		default:
 			r.Value = p.t("permit.files.item.not_needed")
 		}
-		if change != "" {
+		// Nothing to change on an item this file does not need.
+		if change != "" && (it.Latest != nil || it.Needed || !it.Required) {
 			r.Href, r.Action = change+"#item-"+it.Code, p.t("permit.journey.change")
 		}
 		rows = append(rows, r)
