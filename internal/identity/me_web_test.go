@@ -13,7 +13,9 @@ import (
 // neither the citizen's own business (companies and associations,
 // mandates, profession), which the policy hides from it, nor a banner
 // asking to confirm a mobile number; a new citizen sees all of it, with
-// the banner; an architect sees mandates and profession.
+// the banner; an architect sees mandates and profession. A window agent
+// is led to their window's queue, an administrator to the back office,
+// each only where the policy lets them in.
 func TestMeShowsWhatThePersonCanUse(t *testing.T) {
 	a := apptest.Demo(t, db.SQLite)
 	srv := apptest.Server(t, a)
@@ -31,10 +33,10 @@ func TestMeShowsWhatThePersonCanUse(t *testing.T) {
 		b          *apptest.Browser
 		want, none []string
 	}{
-		{"new citizen", citizen, append(citizenOnly, phone, `href="/me/security"`), []string{`href="/admin"`}},
-		{"window agent", agent, []string{`href="/me/security"`, `href="/me/inbox"`, `href="/me/tokens"`, `href="/admin"`}, append(citizenOnly, phone)},
-		{"administrator", admin, []string{`href="/me/security"`, `href="/admin"`}, append(citizenOnly, phone)},
-		{"architect", architect, []string{`href="/me/mandates"`, `href="/me/profession"`, `href="/me/legal"`}, []string{phone, `href="/admin"`}},
+		{"new citizen", citizen, append(citizenOnly, phone, `href="/me/security"`), []string{`href="/admin"`, `href="/window"`}},
+		{"window agent", agent, []string{`href="/window"`, `href="/me/security"`, `href="/me/inbox"`, `href="/me/tokens"`}, append(citizenOnly, phone, `href="/admin"`)},
+		{"administrator", admin, []string{`href="/admin"`, `href="/me/security"`}, append(citizenOnly, phone, `href="/window"`)},
+		{"architect", architect, []string{`href="/me/mandates"`, `href="/me/profession"`, `href="/me/legal"`}, []string{phone, `href="/admin"`, `href="/window"`}},
 	} {
 		code, body, _ := c.b.Get("/me")
 		if code != 200 {
