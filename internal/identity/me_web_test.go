@@ -54,6 +54,10 @@ func TestMeShowsWhatThePersonCanUse(t *testing.T) {
 			}
 		}
 	}
+	// The token page names each permission in words, the code beside it.
+	if _, body, _ := citizen.Get("/me/tokens"); !strings.Contains(body, "Lire mon profil") || !strings.Contains(body, "profile:read") {
+		t.Errorf("/me/tokens does not name the permissions in words:\n%s", apptest.Grep(body, "scope-"))
+	}
 	if u := apptest.Untranslated(a); len(u) > 0 {
 		t.Errorf("untranslated: %v", u)
 	}
