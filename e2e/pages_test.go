@@ -44,7 +44,7 @@ var fixed = map[string][]string{
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
 var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
-		"/track", "/signup", "/signup/sent", "/signin", "/reset"},
+		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}": firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -59,12 +59,14 @@ var everyActor = []actor{
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`)}
 		}},
-	{name: "company", email: "mehdi.tazi@example.ma", routes: []string{"/me", "/me/legal", "/me/inbox", "/files", "/files/{id}"},
+	{name: "company", email: "mehdi.tazi@example.ma", routes: []string{"/me", "/me/legal", "/me/inbox", "/me/mandates",
+		"/me/mandates/{id}/revoke", "/files", "/files/{id}"},
 		discover: func(tb *tab) map[string][]string {
 			// Acting for Atlas Bâtiment, whose files he handles.
 			tb.open("/me/legal", 200)
 			tb.follow("act for the company", 200, chromedp.Click(chromedp.CSS(`form[action^="/me/acting/"] button[type=submit]`)))
-			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`)}
+			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`),
+				"/me/mandates/{id}/revoke": firstLink(tb, "/me/mandates", `^/me/mandates/\d+/revoke$`)}
 		}},
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security",
 		"/window/{code}", "/files/{id}", "/files"},
@@ -85,23 +87,25 @@ var everyActor = []actor{
 // the reason. A new route is either visited by an actor above or listed
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
-	"/verify-email":                  "reached only from the link of a sign-up e-mail (TestCitizenAccount follows it)",
-	"/reset/new":                     "reached only from the link of a password-reset e-mail (the identity HTTP tests follow it)",
-	"/signin/second-factor":          "checked on the way in, while the agent and the administrator sign in (390 px, Arabic)",
-	"/me/phone":                      "every demonstration account's number is confirmed (staff have none): it redirects to /me; TestCitizenAccount confirms a number there",
-	"/window":                        "sends a window agent to their window's queue, /window/{code}, visited",
-	"/me/inbox/{id}":                 "opens a notice: marks it read and redirects to its file, a page visited here",
-	"/me/export":                     "a JSON download, not a page",
-	"/me/legal/claims/{id}/evidence": "a document download, not a page",
-	"/files/{id}/receipt.pdf":        "a PDF download, not a page",
-	"/files/{id}/documents/{doc}":    "a document download, not a page",
-	"/healthz":                       "a probe for the orchestrator, not a page",
-	"/readyz":                        "a probe for the orchestrator, not a page",
-	"/metrics":                       "Prometheus metrics, not a page",
-	"/static/":                       "stylesheets, scripts, fonts and icons",
-	"/api/v1/openapi.json":           "the API's description (every /api/ route is JSON, not a page)",
-	"/signin/oidc":                   "a redirect to the identity provider",
-	"/signin/oidc/callback":          "the identity provider's return",
+	"/verify-email":                      "reached only from the link of a sign-up e-mail (TestCitizenAccount follows it)",
+	"/reset/new":                         "reached only from the link of a password-reset e-mail (the identity HTTP tests follow it)",
+	"/signin/second-factor":              "checked on the way in, while the agent and the administrator sign in (390 px, Arabic)",
+	"/me/phone":                          "every demonstration account's number is confirmed (staff have none): it redirects to /me; TestCitizenAccount confirms a number there",
+	"/window":                            "sends a window agent to their window's queue, /window/{code}, visited",
+	"/me/tokens/revoke":                  "confirms revoking a token: no demonstration account has one (the identity tests cover it)",
+	"/me/security/second-factor/disable": "confirms turning two-step verification off: no demonstration citizen has it on (the identity tests cover it)",
+	"/me/inbox/{id}":                     "opens a notice: marks it read and redirects to its file, a page visited here",
+	"/me/export":                         "a JSON download, not a page",
+	"/me/legal/claims/{id}/evidence":     "a document download, not a page",
+	"/files/{id}/receipt.pdf":            "a PDF download, not a page",
+	"/files/{id}/documents/{doc}":        "a document download, not a page",
+	"/healthz":                           "a probe for the orchestrator, not a page",
+	"/readyz":                            "a probe for the orchestrator, not a page",
+	"/metrics":                           "Prometheus metrics, not a page",
+	"/static/":                           "stylesheets, scripts, fonts and icons",
+	"/api/v1/openapi.json":               "the API's description (every /api/ route is JSON, not a page)",
+	"/signin/oidc":                       "a redirect to the identity provider",
+	"/signin/oidc/callback":              "the identity provider's return",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has
