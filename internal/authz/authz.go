@@ -248,6 +248,12 @@ const (
 	// interest: the actor holds the staff role the action needs but is
 	// involved in the case (see Actor.involvedIn).
 	ReasonConflict Reason = "conflict of interest: involved in the case"
+	// ReasonStaffAccount refuses a citizen's own business (registering a
+	// company, declaring a profession, giving a mandate) to a staff
+	// account: it works for the administration, and its holder uses a
+	// personal account as a citizen. Hidden, so that pages leave these
+	// sections out for staff.
+	ReasonStaffAccount Reason = "a staff account: citizens' own business is done from a personal account"
 )
 
 // Reasons of a permission.
@@ -328,6 +334,9 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return allow(ReasonOwn)
 	case CreateLegalPerson, DeclareProfession:
+		if a.Staff() {
+			return hide(ReasonStaffAccount)
+		}
 		if !a.EmailVerified {
 			return deny(ReasonEmailUnverified)
 		}
@@ -338,6 +347,9 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return allow(ReasonRepresentative)
 	case GrantMandate, RevokeMandate:
+		if act == GrantMandate && a.Staff() {
+			return hide(ReasonStaffAccount)
+		}
 		if !a.owns(r) {
 			return hide(ReasonNotOwner)
 		}

@@ -95,14 +95,14 @@ var want = map[string]string{
 	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D",
 	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D",
 	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D",
-	"window agent":     "HHHHHH AH HHH A HH AA DDDD H A",
-	"admin":            "HHHHHH AH HHH A HH HH AAAA A A",
-	"admin no 2FA":     "HHHHHH AH HHH A HH HH DDDD D D",
-	"auditor":          "HHHHHH AH HHH A HH HH DDDA H A",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A",
 	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D",
-	"agent, filer":     "HHHHHH AH HHH A HH AD DDDD H A",
-	"agent for co.":    "HHHHHH AA HHH A HH AD DDDD A A",
-	"admin, involved":  "HHHHHH AH HHH A HH HH DDDD A A",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A",
 }
 
 func TestPolicyTable(t *testing.T) {

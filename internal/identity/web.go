@@ -347,10 +347,39 @@ func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"),
-		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA,
-			"Done": doneMessage(r, "identity.me", "saved", "phone_verified")})
+	data := meData(v, unread)
+	data["Done"] = doneMessage(r, "identity.me", "saved", "phone_verified")
+	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"), data)
 	return nil
+}
+
+// meData is what /me shows. The sections of a citizen's own business
+// (companies and associations, mandates, profession) and the banner asking
+// to verify the mobile number appear only where the policy does not hide
+// that business from the account (it hides it from staff accounts), or
+// where the person already has something there (a company they represent,
+// a declared profession and the mandates it receives). A staff member's
+// work comes first: their window's queue, the back office, each where the
+// policy allows it.
+func meData(v *Visitor, unread int) map[string]any {
+	open := func(act authz.Action, r authz.Resource) bool { return !authz.Decide(v.Actor, act, r).Hide }
+	citizen := open(authz.GrantMandate, ownerOf(v.Actor)) // as whoever they act for now
+	allowed := func(act authz.Action, r authz.Resource) bool { return authz.Decide(v.Actor, act, r).Allow }
+	queue := false
+	for _, g := range v.Actor.Grants {
+		queue = queue || g.Window != "" && allowed(authz.ReviewFile, authz.Resource{Window: g.Window})
+	}
+	admin := false
+	for _, act := range []authz.Action{authz.ManageStaff, authz.ManageOrgs, authz.VerifyProfessional, authz.ReadAudit} {
+		admin = admin || allowed(act, authz.Resource{})
+	}
+	return map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA,
+		"ShowQueue": queue, "ShowAdmin": admin,
+		"ShowLegal":      open(authz.CreateLegalPerson, authz.Resource{}) || len(v.Actor.Represents) > 0,
+		"ShowMandates":   citizen || v.Actor.Profession != "",
+		"ShowProfession": open(authz.DeclareProfession, authz.Resource{}) || v.Actor.Profession != "",
+		"PhoneBanner":    citizen && v.Person.PhoneVerifiedAt == nil && v.Person.Phone != "",
+	}
 }
 
 // personKey is a person's key in the notification inbox.
