@@ -114,12 +114,24 @@ func newRenderer(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, static fs.F
 		if err != nil {
 			return nil, err
 		}
+		// A file whose name starts with "_" is not a page but partials
+		// every page of its set may call ({{template "name" .}}): a block
+		// one capability's pages share, kept in its own file.
+		var partials []string
 		for _, n := range names {
+			if strings.HasPrefix(path.Base(n), "_") {
+				partials = append(partials, n)
+			}
+		}
+		for _, n := range names {
+			if strings.HasPrefix(path.Base(n), "_") {
+				continue
+			}
 			t, err := base.Clone()
 			if err != nil {
 				return nil, err
 			}
-			if _, err := t.ParseFS(s.FS, n); err != nil {
+			if _, err := t.ParseFS(s.FS, append([]string{n}, partials...)...); err != nil {
 				return nil, fmt.Errorf("web: parse %s/%s: %w", s.Prefix, n, err)
 			}
 			rd.pages[s.Prefix+"/"+strings.TrimSuffix(path.Base(n), ".html")] = t
