@@ -1,10 +1,8 @@
 package permit
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +12,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/district"
+	"madina/internal/platform/csvx"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/textnorm"
@@ -254,42 +253,6 @@ func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// CSVCell guards a spreadsheet cell against formula injection: a value
-// starting with = + - @ (or a tab or carriage return) is read as text.
-func CSVCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// WriteCSV writes rows as CSV in UTF-8 with a byte-order mark (so that
-// Excel shows Arabic), every cell guarded by CSVCell, CRLF line ends.
-func WriteCSV(w http.ResponseWriter, name string, rows [][]string) error {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	cw := csv.NewWriter(&b)
-	cw.UseCRLF = true
-	for _, row := range rows {
-		out := make([]string, len(row))
-		for i, c := range row {
-			out[i] = CSVCell(c)
-		}
-		if err := cw.Write(out); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err := w.Write(b.Bytes())
-	return err
-}
-
 // isoDate is a date in Casablanca as spreadsheets read it.
 func isoDate(t *time.Time) string {
 	if t == nil {
@@ -313,5 +276,5 @@ func (h *FileHandlers) filesCSV(w http.ResponseWriter, r *http.Request, p printe
 		rows = append(rows, []string{f.Display(), kindName(f.Kind), f.Title, f.Owner(string(p.l)), p.state(f.State),
 			arrNames[f.Arrondissement], p.holder(f.Holder, wp), isoDate(f.SubmittedAt), isoDate(f.DueAt), isoDate(&updated)})
 	}
-	return WriteCSV(w, "madina-files.csv", rows)
+	return csvx.Write(w, "madina-files.csv", rows)
 }

@@ -69,6 +69,7 @@ type queueView struct {
 	Others      []link
 	Query       string // a look-up by number, CIN or name: Rows are its results
 	Today       bool   // the today tab: the appointment's hour first
+	Agent       bool   // the reader works at this window (an administrator only follows it)
 }
 
 func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
@@ -107,7 +108,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
 		return base + "?" + u.Encode()
 	}
 	qv := queueView{Window: q.Window.Name.Pick(p.l), Code: q.Window.Code, Tab: q.Tab, TabLabel: p.t("permit.tab." + q.Tab), Overdue: q.Overdue,
-		Page: q.Page, Pages: q.Pages, Today: q.Tab == TabToday}
+		Page: q.Page, Pages: q.Pages, Today: q.Tab == TabToday, Agent: slices.Contains(AgentWindows(v.Actor), q.Window.Code)}
 	for _, t := range Tabs {
 		qv.Tabs = append(qv.Tabs, queueTab{Text: p.t("permit.queue.tab." + t), Href: href(t, 1), Count: q.Counts[t],
 			Current: t == q.Tab && r.URL.Query().Get("q") == ""})

@@ -82,9 +82,10 @@ func AgentWindows(a authz.Actor) []string {
 	return out
 }
 
-// Queue returns a page of the files window holds, the most urgent first.
+// Queue returns a page of the files window holds, the most urgent first,
+// to its agents and to administrators (authz.ReadQueue).
 func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, page int) (*Queue, error) {
-	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+	if err := authz.Check(a, authz.ReadQueue, authz.Resource{Window: window}); err != nil {
 		return nil, err
 	}
 	w, err := s.window(ctx, window)
@@ -220,7 +221,7 @@ const FindLimit = 20000
 // or Latin letters (compared folded: hamzas, vowel marks, accents and
 // case do not matter), the newest first, one page at most.
 func (s *Service) Find(ctx context.Context, a authz.Actor, window, q string) ([]QueueRow, error) {
-	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+	if err := authz.Check(a, authz.ReadQueue, authz.Resource{Window: window}); err != nil {
 		return nil, err
 	}
 	q = strings.TrimSpace(q)
