@@ -149,6 +149,7 @@ type filesList struct {
 	Arrs     []option
 	Sorts    []option
 	Export   string // the CSV export of the rows shown
+	Caption  string // says the order
 }
 
 // listFilter reads the filters of "My files" from the address; unknown
@@ -249,6 +250,10 @@ func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) error {
 	}
 	exp.Set("format", "csv")
 	data.Export = "/files?" + exp.Encode()
+	data.Caption = p.t("permit.files.caption")
+	if lf.Sort != SortUpdated {
+		data.Caption = p.t("permit.files.sorted", "sort", p.t("permit.files.sort."+lf.Sort))
+	}
 	h.Web.Render(w, r, http.StatusOK, "permit/files", web.Msg("permit.files.title"), data)
 	return nil
 }
