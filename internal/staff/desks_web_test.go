@@ -59,6 +59,14 @@ func TestAdminOverview(t *testing.T) {
 			strings.Contains(body, `<a href="/files/`) || !strings.Contains(body, `aria-current="page">Nouveaux dépôts`) {
 			t.Fatalf("the administrator's view of the queue: %d", code)
 		}
+		// The staff lists become cards on phones: every cell names its column.
+		for _, p := range []string{"/admin/staff", "/admin/professionals", "/admin/organisations", "/admin/audit", "/admin"} {
+			_, body, _ := admin.Get(p)
+			table := body[strings.Index(body, "<table"):strings.Index(body, "</table>")]
+			if !strings.HasPrefix(table, `<table class="stack`) || strings.Count(table, "<td") != strings.Count(table, "<td data-label=") || strings.Count(table, "<td") == 0 {
+				t.Errorf("%s: not a stacked table with labelled cells:\n%.300s", p, table)
+			}
+		}
 		for _, l := range []i18n.Lang{i18n.AR, i18n.EN} {
 			admin.SetLang(l)
 			if code, _, _ := admin.Get("/admin"); code != http.StatusOK || len(apptest.Untranslated(a)) > 0 {
