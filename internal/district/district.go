@@ -54,11 +54,46 @@ const (
 
 // Window is a single window: the sole contact of applicants for permits.
 type Window struct {
-	Code           string `json:"code"`
-	Kind           string `json:"kind"`
-	Arrondissement string `json:"arrondissement,omitempty"`
-	Name           Name   `json:"name"`
+	Code           string   `json:"code"`
+	Kind           string   `json:"kind"`
+	Arrondissement string   `json:"arrondissement,omitempty"`
+	Name           Name     `json:"name"`
+	Contact        *Contact `json:"contact,omitempty"`
 }
+
+// Contact is how to reach a window: where it is, on the map too, and its
+// phone. Its opening hours are the administration's (the calendar's), the
+// same the deposit appointments follow.
+type Contact struct {
+	Address Name   `json:"address"`
+	Phone   string `json:"phone,omitempty"`
+	// PhonePlaceholder marks a number the city has not confirmed yet:
+	// pages say it is to be confirmed and never offer to dial it.
+	PhonePlaceholder bool    `json:"phone_placeholder,omitempty"`
+	Lat              float64 `json:"lat,omitempty"`
+	Lon              float64 `json:"lon,omitempty"`
+}
+
+// Located reports whether the window's place on the map is known.
+func (c *Contact) Located() bool { return c != nil && (c.Lat != 0 || c.Lon != 0) }
+
+// Dial is the phone number to dial (tel: link), "" when there is none or
+// it is a placeholder.
+func (c *Contact) Dial() string {
+	if c == nil || c.PhonePlaceholder {
+		return ""
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '+' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, c.Phone)
+}
+
+// phoneRE is a phone number as printed: digits, spaces, dots, dashes, a
+// leading +; a placeholder may use X for its unknown digits.
+var phoneRE = regexp.MustCompile(`^\+?[0-9][0-9X .-]{5,24}$`)
 
 // Reference is a city's whole territorial reference.
 type Reference struct {
@@ -66,9 +101,12 @@ type Reference struct {
 		Code string `json:"code"`
 		Name Name   `json:"name"`
 	} `json:"city"`
-	Source      string       `json:"source"`
-	Prefectures []Prefecture `json:"prefectures"`
-	Windows     []Window     `json:"windows"`
+	Source string `json:"source"`
+	// ContactSource says where the windows' contacts come from and what
+	// remains to be confirmed.
+	ContactSource string       `json:"contact_source,omitempty"`
+	Prefectures   []Prefecture `json:"prefectures"`
+	Windows       []Window     `json:"windows"`
 	// BoundarySource says where Boundary comes from.
 	BoundarySource string `json:"boundary_source,omitempty"`
 	// Boundary is the city's territory, a GeoJSON Polygon or MultiPolygon
@@ -202,6 +240,20 @@ func (ref Reference) Validate() error {
 			served[w.Arrondissement] = true
 		default:
 			return bad("window %q: kind %q", w.Code, w.Kind)
+		}
+		if c := w.Contact; c != nil {
+			if strings.TrimSpace(c.Address.AR) == "" || strings.TrimSpace(c.Address.FR) == "" || strings.TrimSpace(c.Address.EN) == "" {
+				return bad("window %q: address lacks ar, fr or en", w.Code)
+			}
+			if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
+				return bad("window %q: phone %q", w.Code, c.Phone)
+			}
+			if strings.Contains(c.Phone, "X") && !c.PhonePlaceholder {
+				return bad("window %q: phone %q has unknown digits but is not marked phone_placeholder", w.Code, c.Phone)
+			}
+			if c.Located() && (c.Lat < -90 || c.Lat > 90 || c.Lon < -180 || c.Lon > 180) {
+				return bad("window %q: %v, %v is not a place on Earth", w.Code, c.Lat, c.Lon)
+			}
 		}
 	}
 	if city != 1 {

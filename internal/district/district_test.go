@@ -278,3 +278,56 @@ func TestTheBoundaryIsStored(t *testing.T) {
 		}
 	})
 }
+
+// A window's contact is stored with the reference: a changed number is a
+// change, read back as loaded, and the same reference again is none.
+func TestWindowContactIsStored(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := NewStore(d)
+		ref := Casablanca()
+		if _, err := s.Load(ctx, ref, "test"); err != nil {
+			t.Fatal(err)
+		}
+		c := *ref.Windows[1].Contact
+		c.Phone, c.PhonePlaceholder = "+212 522 12 34 56", false
+		ref.Windows[1].Contact = &c
+		if changed, err := s.Load(ctx, ref, "test"); err != nil || !changed {
+			t.Fatalf("a new phone: changed %v, %v", changed, err)
+		}
+		_, _, w, err := s.Arrondissement(ctx, ref.Windows[1].Arrondissement)
+		if err != nil || w.Contact == nil || *w.Contact != c || w.Contact.Dial() != "+212522123456" {
+			t.Fatalf("read back %+v, %v", w.Contact, err)
+		}
+		if changed, _ := s.Load(ctx, ref, "test"); changed {
+			t.Fatal("the same contacts again count as a change")
+		}
+	})
+}
+
+// A reference's contacts are checked: an address in the three languages,
+// a number with unknown digits marked as a placeholder.
+func TestValidateRefusesBrokenContacts(t *testing.T) {
+	for name, breakIt := range map[string]func(*Contact){
+		"no French address":    func(c *Contact) { c.Address.FR = "" },
+		"unmarked placeholder": func(c *Contact) { c.PhonePlaceholder = false },
+		"letters for a phone":  func(c *Contact) { c.Phone = "call the city" },
+		"off the Earth":        func(c *Contact) { c.Lat = 123 },
+	} {
+		ref := Casablanca()
+		c := *ref.Windows[2].Contact
+		breakIt(&c)
+		ref.Windows[2].Contact = &c
+		if err := ref.Validate(); !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+	for _, w := range Casablanca().Windows {
+		if w.Contact == nil || !w.Contact.PhonePlaceholder || w.Contact.Dial() != "" {
+			t.Errorf("window %s: its unconfirmed number must be marked a placeholder", w.Code)
+		}
+		if !Casablanca().Contains(geo.NewPoint(geo.Point{Lon: w.Contact.Lon, Lat: w.Contact.Lat})) {
+			t.Errorf("window %s lies outside the city", w.Code)
+		}
+	}
+}

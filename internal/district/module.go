@@ -27,7 +27,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Provide("district", s)
-	h := &Handlers{Store: s, Web: env.Web, Resp: env.Resp}
+	h := &Handlers{Store: s, Web: env.Web, Resp: env.Resp, Hours: env.Calendar.AdministrationHours()}
 	return module.Parts{Routes: h.Routes}, nil
 }
 

@@ -130,9 +130,15 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 		if w.Arrondissement != "" {
 			arr = w.Arrondissement
 		}
-		err := upsert(`INSERT INTO windows AS t (code, kind, arrondissement_code, name_ar, name_fr, name_en) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (code) DO UPDATE SET `+names+`
-			WHERE `+differ, w.Code, w.Kind, arr, w.Name.AR, w.Name.FR, w.Name.EN)
+		contact := []byte("{}")
+		if w.Contact != nil {
+			if contact, err = json.Marshal(w.Contact); err != nil {
+				return false, fmt.Errorf("district: window %s contact: %w", w.Code, err)
+			}
+		}
+		err := upsert(`INSERT INTO windows AS t (code, kind, arrondissement_code, name_ar, name_fr, name_en, contact) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (code) DO UPDATE SET `+names+`, contact = excluded.contact
+			WHERE `+differ+` OR t.contact <> excluded.contact`, w.Code, w.Kind, arr, w.Name.AR, w.Name.FR, w.Name.EN, string(contact))
 		if err != nil {
 			return false, fmt.Errorf("district: save window %s: %w", w.Code, err)
 		}
@@ -256,7 +262,7 @@ func (s *Store) Windows(ctx context.Context) ([]Window, error) {
 }
 
 func (s *Store) readWindows(ctx context.Context) ([]Window, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT w.code, w.kind, COALESCE(w.arrondissement_code, ''), w.name_ar, w.name_fr, w.name_en
+	rows, err := s.db.QueryContext(ctx, `SELECT w.code, w.kind, COALESCE(w.arrondissement_code, ''), w.name_ar, w.name_fr, w.name_en, w.contact
 		FROM windows w LEFT JOIN arrondissements a ON a.code = w.arrondissement_code
 		ORDER BY CASE w.kind WHEN 'city' THEN 0 ELSE 1 END, a.position`)
 	if err != nil {
@@ -266,8 +272,15 @@ func (s *Store) readWindows(ctx context.Context) ([]Window, error) {
 	var out []Window
 	for rows.Next() {
 		var w Window
-		if err := rows.Scan(&w.Code, &w.Kind, &w.Arrondissement, &w.Name.AR, &w.Name.FR, &w.Name.EN); err != nil {
+		var contact string
+		if err := rows.Scan(&w.Code, &w.Kind, &w.Arrondissement, &w.Name.AR, &w.Name.FR, &w.Name.EN, &contact); err != nil {
 			return nil, fmt.Errorf("district: scan window: %w", err)
+		}
+		if contact != "{}" && contact != "" {
+			w.Contact = &Contact{}
+			if err := json.Unmarshal([]byte(contact), w.Contact); err != nil {
+				return nil, fmt.Errorf("district: window %s contact: %w", w.Code, err)
+			}
 		}
 		out = append(out, w)
 	}

@@ -3,7 +3,10 @@ package district
 import (
 	"embed"
 	"net/http"
+	"strconv"
+	"time"
 
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
@@ -25,6 +28,12 @@ type Handlers struct {
 	Store *Store
 	Web   *web.Renderer
 	Resp  *httpx.Responder
+	// Hours are the windows' opening hours: the administration's, with
+	// Ramadan hours (calendar.AdministrationHours), which the deposit
+	// appointments follow too.
+	Hours calendar.OpeningHours
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Routes registers the HTML and JSON routes.
@@ -66,7 +75,19 @@ type showData struct {
 	Prefecture     Prefecture
 	Window         Window
 	CityWindow     Window
+	Hours          Hours
 }
+
+// MapURL is the OpenStreetMap page of a window's place, "" when unknown.
+func (showData) MapURL(w Window) string {
+	if !w.Contact.Located() {
+		return ""
+	}
+	return OSMURL(w.Contact.Lat, w.Contact.Lon)
+}
+
+// Day names a weekday for the message catalogue (district.day.1 is Monday).
+func (showData) Day(d time.Weekday) string { return strconv.Itoa(int(d)) }
 
 func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
 	a, p, win, err := h.Store.Arrondissement(r.Context(), r.PathValue("code"))
@@ -77,7 +98,11 @@ func (h *Handlers) showPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := showData{Arrondissement: a, Prefecture: p, Window: win}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	d := showData{Arrondissement: a, Prefecture: p, Window: win, Hours: WindowHours(h.Hours, calendar.DateOf(now()))}
 	if len(ws) > 0 && ws[0].Kind == CityWindow {
 		d.CityWindow = ws[0]
 	}

@@ -137,33 +137,35 @@ func AssociationKey(number string) string {
 // trade register number, an association its registration number; the
 // Arabic name is optional.
 func (in *LegalInput) Validate() error {
-	var err error
 	if _, ok := RepresentativeRoles[in.Kind]; !ok {
 		return errs.E(errs.Invalid, "identity.error.legal_kind").OnField("kind")
 	}
+	// Every field is checked: the error lists each one at fault.
+	var fe errs.Fields
+	var err error
 	if in.Name, err = cleanLegalName("name", in.Name, true); err != nil {
-		return err
+		_ = fe.Add(err)
 	}
 	if in.NameAR, err = cleanLegalName("name_ar", in.NameAR, false); err != nil {
-		return err
+		_ = fe.Add(err)
 	}
 	if in.NameAR != "" && !strings.ContainsFunc(in.NameAR, func(r rune) bool { return unicode.Is(unicode.Arabic, r) && unicode.IsLetter(r) }) {
-		return errs.E(errs.Invalid, "identity.error.legal_name_arabic").OnField("name_ar")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.legal_name_arabic").OnField("name_ar"))
 	}
 	switch in.Kind {
 	case Company:
 		in.AssociationNumber = ""
 		in.ICE = ICEKey(in.ICE)
 		if !ValidICE(in.ICE) {
-			return errs.E(errs.Invalid, "identity.error.ice").OnField("ice")
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.ice").OnField("ice"))
 		}
 		if in.RC, err = cleanRegistryNumber("rc", in.RC, 30, "identity.error.rc"); err != nil {
-			return err
+			_ = fe.Add(err)
 		}
 	case Association:
 		in.ICE, in.RC = "", ""
 		if in.AssociationNumber, err = cleanRegistryNumber("association_number", in.AssociationNumber, 40, "identity.error.association_number"); err != nil {
-			return err
+			_ = fe.Add(err)
 		}
 	}
 	valid := false
@@ -171,9 +173,9 @@ func (in *LegalInput) Validate() error {
 		valid = valid || r == in.Role
 	}
 	if !valid {
-		return errs.E(errs.Invalid, "identity.error.legal_role").OnField("role")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.legal_role").OnField("role"))
 	}
-	return nil
+	return fe.Err()
 }
 
 // cleanLegalName trims a company or association name. Unlike a person's

@@ -58,12 +58,15 @@ func (in *ProfessionInput) Validate() error {
 	for _, p := range Professions {
 		ok = ok || p == in.Profession
 	}
+	var fe errs.Fields
 	if !ok {
-		return errs.E(errs.Invalid, "identity.error.profession").OnField("profession")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.profession").OnField("profession"))
 	}
 	var err error
-	in.RegistrationNumber, err = cleanRegistryNumber("registration_number", in.RegistrationNumber, 30, "identity.error.registration_number")
-	return err
+	if in.RegistrationNumber, err = cleanRegistryNumber("registration_number", in.RegistrationNumber, 30, "identity.error.registration_number"); err != nil {
+		_ = fe.Add(err)
+	}
+	return fe.Err()
 }
 
 // Party is who stands on one side of a mandate: a person or a legal person,
@@ -217,30 +220,33 @@ func MaxMandateEnd(now time.Time) time.Time {
 // ends if granted at now: at the midnight (Casablanca time) after its last
 // day, which must be between today and three years from today.
 func (in *MandateInput) Validate(now time.Time, kinds []PermitKind) (time.Time, error) {
+	// Every field is checked: the error lists each one at fault.
+	var fe errs.Fields
 	in.Professional = strings.TrimSpace(in.Professional)
 	if in.Professional == "" {
-		return time.Time{}, errs.E(errs.Invalid, "identity.error.required").OnField("professional")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.required").OnField("professional"))
 	}
 	switch in.Scope {
 	case ScopeKind:
 		in.FileRef = ""
 		if _, ok := findKind(kinds, in.PermitKind); !ok {
-			return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_kind").OnField("permit_kind")
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_kind").OnField("permit_kind"))
 		}
 	case ScopeFile:
 		in.PermitKind = ""
 		in.FileRef = strings.ToUpper(strings.TrimSpace(textnorm.Digits(in.FileRef))) // references are upper case
 		if !fileRefRE.MatchString(in.FileRef) {
-			return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_file").OnField("file_ref")
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_file").OnField("file_ref"))
 		}
 	default:
-		return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_scope").OnField("scope")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_scope").OnField("scope"))
 	}
 	last := DefaultMandateEnd(now)
 	if u := strings.TrimSpace(textnorm.Digits(in.Until)); u != "" {
 		d, err := time.ParseInLocation("2006-01-02", u, i18n.Casablanca)
 		if err != nil {
-			return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_until").OnField("until")
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_until").OnField("until"))
+			return time.Time{}, fe.Err()
 		}
 		last = d
 	}
@@ -248,11 +254,14 @@ func (in *MandateInput) Validate(now time.Time, kinds []PermitKind) (time.Time, 
 	y, m, d := last.Date()
 	ends := time.Date(y, m, d+1, 0, 0, 0, 0, i18n.Casablanca)
 	if !ends.After(now) {
-		return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_until_past").OnField("until")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_until_past").OnField("until"))
 	}
 	my, mm, md := MaxMandateEnd(now).Date()
 	if ends.After(time.Date(my, mm, md+1, 0, 0, 0, 0, i18n.Casablanca)) {
-		return time.Time{}, errs.E(errs.Invalid, "identity.error.mandate_until_max").With("years", mandateMaxYears).OnField("until")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.mandate_until_max").With("years", mandateMaxYears).OnField("until"))
+	}
+	if err := fe.Err(); err != nil {
+		return time.Time{}, err
 	}
 	return ends.UTC(), nil
 }
@@ -558,15 +567,28 @@ func (s *Service) GrantMandate(ctx context.Context, a authz.Actor, in MandateInp
 	if err := authz.Check(a, authz.GrantMandate, owner); err != nil {
 		return 0, err
 	}
-	// A file-scoped mandate names one of the grantor's own files (asked of
-	// the permit capability before the transaction, on its connection).
-	if _, err := in.Validate(s.now(), s.PermitKinds()); err != nil {
+	// Every mistake at once: the input's, then what only the store can
+	// tell — whether the professional is known, whether a file-scoped
+	// mandate names one of the grantor's own files (asked of the permit
+	// capability before the transaction, on its connection) — for the
+	// fields that are not already wrong.
+	var fe errs.Fields
+	_, verr := in.Validate(s.now(), s.PermitKinds())
+	if err := fe.Add(verr); err != nil {
 		return 0, err
 	}
-	if in.Scope == ScopeFile {
-		if err := s.checkMandateFile(ctx, owner, in.FileRef); err != nil {
+	if in.Scope == ScopeFile && !fe.Has("file_ref") {
+		if err := fe.Add(s.checkMandateFile(ctx, owner, in.FileRef)); err != nil {
 			return 0, err
 		}
+	}
+	if in.Professional != "" && !fe.Has("professional") {
+		if _, err := s.store.findProfessional(ctx, s.db, in.Professional); fe.Add(err) != nil {
+			return 0, err
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return 0, err
 	}
 	var id, proID int64
 	defer func() {

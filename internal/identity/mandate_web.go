@@ -17,7 +17,49 @@ func (h *Handlers) mandateRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /me/mandates", h.mandateList)
 	rt.HandleErr("GET /me/mandates/new", h.mandateForm)
 	rt.HandleErr("POST /me/mandates", h.mandateGrant)
+	rt.HandleErr("GET /me/mandates/{id}/revoke", h.mandateRevokeConfirm)
 	rt.HandleErr("POST /me/mandates/{id}/revoke", h.mandateRevoke)
+}
+
+// mandateRevokeConfirm asks before a mandate is revoked: who loses what,
+// from when. Only a mandate the person gave, still active, has the page.
+func (h *Handlers) mandateRevokeConfirm(w http.ResponseWriter, r *http.Request) error {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errs.E(errs.NotFound, "error.route")
+	}
+	given, _, err := h.Service.Mandates(r.Context(), v.Actor)
+	if err != nil {
+		return err
+	}
+	lang := string(i18n.FromContext(r.Context()))
+	now := h.Service.now()
+	for _, m := range given {
+		if m.ID != id || m.Status(now) != "active" {
+			continue
+		}
+		name := m.Professional.Name(lang)
+		scope := m.KindLabel(lang)
+		if m.FileRef != "" {
+			scope = m.FileRef
+		}
+		h.Web.RenderConfirm(w, r, http.StatusOK, web.Confirm{
+			Title: web.Msg("identity.mandate.revoke_confirm.title"),
+			Text:  web.Msg("identity.mandate.revoke_confirm.text", "name", name),
+			Facts: []web.Fact{{Key: web.Msg("identity.mandate.professional"), Value: name},
+				{Key: web.Msg("identity.mandate.scope"), Value: scope},
+				{Key: web.Msg("identity.mandate.until"), Value: i18n.FormatDate(i18n.Lang(lang), m.LastDay())}},
+			Action: "/me/mandates/" + strconv.FormatInt(id, 10) + "/revoke",
+			Button: web.Msg("identity.mandate.revoke_confirm.button"),
+			Back:   "/me/mandates",
+		})
+		return nil
+	}
+	return errs.E(errs.NotFound, "error.route")
 }
 
 func (h *Handlers) mandateList(w http.ResponseWriter, r *http.Request) error {
@@ -88,7 +130,8 @@ func (h *Handlers) mandateGrant(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
-		return h.formFail(w, r, "mandate_new", "identity.mandate.new", Form{Values: r.PostForm}, data, err)
+		f := Form{Values: r.PostForm, Order: []string{"professional", "scope", "permit_kind", "file_ref", "until"}}
+		return h.formFail(w, r, "mandate_new", "identity.mandate.new", f, data, err)
 	}
 	http.Redirect(w, r, "/me/mandates?done=granted", http.StatusSeeOther)
 	return nil

@@ -1,10 +1,14 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,6 +105,14 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if v.Person != nil && !langCookie(r) && !r.URL.Query().Has("lang") {
+			// No language chosen on this browser, nor asked for: the
+			// person's own.
+			if l, ok := i18n.Parse(v.Person.Lang); ok {
+				ctx = i18n.WithLang(ctx, l)
+				w.Header().Set("Content-Language", string(l))
+			}
+		}
 		ctx = WithVisitor(ctx, v)
 		if v.Person != nil {
 			// Whatever a signed-in person sees may be theirs: no cache keeps it.
@@ -120,6 +132,17 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// langCookie reports whether the browser carries a valid language choice
+// (the language switch's cookie).
+func langCookie(r *http.Request) bool {
+	ck, err := r.Cookie(i18n.CookieName)
+	if err != nil {
+		return false
+	}
+	_, ok := i18n.Parse(ck.Value)
+	return ok
 }
 
 func unsafe(method string) bool {
@@ -173,13 +196,48 @@ func (m *Middleware) validCSRF(r *http.Request, want string) bool {
 		// Multipart forms (uploads) must not be read whole here; they carry
 		// the token in the query string or header, or as their first field
 		// parsed by the handler after this check. Plain forms are small.
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		ct := r.Header.Get("Content-Type")
+		switch {
+		case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
 			got = r.PostFormValue(CSRFField)
-		} else {
+		case strings.HasPrefix(ct, "multipart/form-data"):
+			// The token as the form's first field keeps it out of the
+			// address bar (a failed upload re-rendered at an action
+			// address with ?csrf_token= showed it there).
+			got = firstPartToken(r)
+		}
+		if got == "" {
 			got = r.URL.Query().Get(CSRFField)
 		}
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// firstPartToken reads the anti-forgery token from a multipart body's
+// first field, named csrf_token, without consuming the body: the bytes
+// read are put back in front of the rest for the handler, which skips the
+// field like any other it does not know.
+func firstPartToken(r *http.Request) string {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" || r.Body == nil {
+		return ""
+	}
+	head := make([]byte, 2048)
+	n, _ := io.ReadFull(r.Body, head)
+	head = head[:n]
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	part, err := multipart.NewReader(bytes.NewReader(head), params["boundary"]).NextPart()
+	if err != nil || part.FormName() != CSRFField {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(part, 512))
+	if err != nil {
+		return "" // the field does not end within the first bytes
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // SetSession starts the session cookie for a new sign-in (a new token every

@@ -126,43 +126,48 @@ const maxName = 80
 
 // Validate checks and normalises a profile. Arabic names are required for
 // citizens (the documents the city issues are in Arabic); Latin names too.
+// Every field is checked: the error lists each field at fault (errs.Fields),
+// so that a form shows all its mistakes at once.
 func (p *Profile) Validate() error {
-	var err error
+	var fe errs.Fields
 	fields := []struct {
 		name string
 		v    *string
 	}{{"given_name_ar", &p.GivenNameAR}, {"family_name_ar", &p.FamilyNameAR},
 		{"given_name_latin", &p.GivenNameLatin}, {"family_name_latin", &p.FamilyNameLatin}}
 	for _, f := range fields {
-		if *f.v, err = cleanName(f.name, *f.v, true); err != nil {
+		s, err := cleanName(f.name, *f.v, true)
+		if err := fe.Add(err); err != nil {
 			return err
 		}
+		*f.v = s
 	}
-	if !hasScript(p.GivenNameAR+p.FamilyNameAR, unicode.Arabic) {
-		return errs.E(errs.Invalid, "identity.error.name_arabic").OnField("given_name_ar")
+	if p.GivenNameAR+p.FamilyNameAR != "" && !hasScript(p.GivenNameAR+p.FamilyNameAR, unicode.Arabic) {
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.name_arabic").OnField("given_name_ar"))
 	}
-	if !hasScript(p.GivenNameLatin+p.FamilyNameLatin, unicode.Latin) {
-		return errs.E(errs.Invalid, "identity.error.name_latin").OnField("given_name_latin")
+	if p.GivenNameLatin+p.FamilyNameLatin != "" && !hasScript(p.GivenNameLatin+p.FamilyNameLatin, unicode.Latin) {
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.name_latin").OnField("given_name_latin"))
 	}
 	p.CIN = NormalizeCIN(p.CIN)
 	if !ValidCIN(p.CIN) {
-		return errs.E(errs.Invalid, "identity.error.cin").OnField("cin")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.cin").OnField("cin"))
 	}
 	p.Email = NormalizeEmail(p.Email)
 	if !ValidEmail(p.Email) {
-		return errs.E(errs.Invalid, "identity.error.email").OnField("email")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.email").OnField("email"))
 	}
 	phone := NormalizePhone(p.Phone)
 	if phone == "" || !MobilePhone(phone) {
-		return errs.E(errs.Invalid, "identity.error.phone").OnField("phone")
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.phone").OnField("phone"))
+	} else {
+		p.Phone = phone
 	}
-	p.Phone = phone
 	switch p.Lang {
 	case "ar", "fr", "en":
 	default:
 		p.Lang = "ar"
 	}
-	return nil
+	return fe.Err()
 }
 
 // hasScript reports whether every letter of s is of script (and there is

@@ -11,6 +11,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
 )
 
@@ -64,10 +65,59 @@ func (s *Service) SavePreferences(ctx context.Context, personID int64, pr Prefer
 	})
 }
 
-// PreferenceRoutes registers the preferences page.
+// SaveLanguage records the language a person chose on the header's
+// language switch: their preferred language from now on, for pages when
+// their browser has no language cookie, and for e-mails and SMS.
+func (s *Service) SaveLanguage(ctx context.Context, a authz.Actor, personID int64, lang string) error {
+	if err := authz.Check(a, authz.UpdateProfile, authz.Resource{OwnerPerson: personID}); err != nil {
+		return err
+	}
+	l, ok := i18n.Parse(lang)
+	if !ok {
+		return errs.E(errs.Invalid, "identity.error.lang").OnField("lang")
+	}
+	defer s.Forget(personID)
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE persons SET lang = $1, updated_at = $2, version = version + 1
+			WHERE id = $3 AND lang <> $1`, string(l), now, personID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already their language
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: personActor(personID), Action: "identity.preferences",
+			ObjectType: "person", ObjectID: strconv.FormatInt(personID, 10), Change: map[string]string{"lang": string(l)}, At: now})
+		return err
+	})
+}
+
+// PreferenceRoutes registers the preferences page and the language switch
+// of signed-in persons.
 func (h *Handlers) PreferenceRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /me/preferences", h.preferences)
 	rt.HandleErr("POST /me/preferences", h.savePreferences)
+	rt.HandleErr("POST /me/language", h.saveLanguage)
+}
+
+// saveLanguage is the header's language switch for a signed-in person
+// (a form, so that a link elsewhere cannot change their preference): it
+// saves the preference, sets the language cookie and returns to the page,
+// whose address (back) carries ?lang= as the anonymous switch's links do.
+func (h *Handlers) saveLanguage(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.UpdateProfile)
+	if v == nil {
+		return err
+	}
+	if err := h.Service.SaveLanguage(r.Context(), v.Actor, v.Person.ID, r.PostFormValue("lang")); err != nil {
+		return err
+	}
+	l, _ := i18n.Parse(r.PostFormValue("lang"))
+	http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: httpx.IsHTTPS(r, h.MW.TrustProxy), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, httpx.LocalPathOr(r.PostFormValue("back"), "/"), http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handlers) preferences(w http.ResponseWriter, r *http.Request) error {
@@ -104,6 +154,6 @@ func (h *Handlers) savePreferences(w http.ResponseWriter, r *http.Request) error
 		http.Redirect(w, r, "/me/phone", http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/me?done=saved", http.StatusSeeOther)
 	return nil
 }

@@ -170,6 +170,26 @@ func (s *Service) codeHash(personID int64, purpose, code string) string {
 
 func personActor(id int64) string { return "person:" + strconv.FormatInt(id, 10) }
 
+// CheckSignUp validates and normalises a sign-up's profile and password
+// without asking the store: every field is checked before any is refused,
+// so the profile's mistakes and the password's come back together
+// (errs.Fields).
+func CheckSignUp(p *Profile, pw string) error {
+	var fe errs.Fields
+	if err := fe.Add(p.Validate()); err != nil {
+		return err
+	}
+	if err := password.Check(pw, p.Email, p.GivenNameLatin, p.FamilyNameLatin, p.GivenNameAR, p.FamilyNameAR, p.CIN); err != nil {
+		if e := errs.As(err); e != nil {
+			err = e.OnField("password")
+		}
+		if err := fe.Add(err); err != nil {
+			return err
+		}
+	}
+	return fe.Err()
+}
+
 // SignUp creates a citizen's account and sends the e-mail link and the SMS
 // code that verify it. Nothing is created if anything is wrong.
 //
@@ -180,11 +200,8 @@ func personActor(id int64) string { return "person:" + strconv.FormatInt(id, 10)
 // someone tried, and how to sign in or reset the password if it was them.
 // The password is hashed either way, so both take the same time.
 func (s *Service) SignUp(ctx context.Context, p Profile, pw string) (int64, error) {
-	if err := p.Validate(); err != nil {
+	if err := CheckSignUp(&p, pw); err != nil {
 		return 0, err
-	}
-	if err := password.Check(pw, p.Email, p.GivenNameLatin, p.FamilyNameLatin, p.GivenNameAR, p.FamilyNameAR, p.CIN); err != nil {
-		return 0, errs.As(err).OnField("password")
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {

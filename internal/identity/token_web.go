@@ -15,6 +15,7 @@ import (
 func (h *Handlers) TokenRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /me/tokens", h.tokens)
 	rt.HandleErr("POST /me/tokens", h.createToken)
+	rt.HandleErr("GET /me/tokens/revoke", h.revokeTokenConfirm)
 	rt.HandleErr("POST /me/tokens/revoke", h.revokeToken)
 	rt.HandleErr("GET /api/v1/me", h.apiMe)
 }
@@ -28,6 +29,9 @@ func (h *Handlers) renderTokens(w http.ResponseWriter, r *http.Request, v *Visit
 		data = map[string]any{}
 	}
 	data["Tokens"], data["Scopes"] = list, authz.Scopes
+	if r.Method == http.MethodGet {
+		data["Done"] = doneMessage(r, "identity.tokens", "revoked")
+	}
 	if _, ok := data["Form"]; !ok {
 		data["Form"] = Form{}
 	}
@@ -61,16 +65,41 @@ func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) error {
 		if errs.KindOf(err) == errs.Internal {
 			return err
 		}
-		f := Form{Values: r.PostForm, Errors: map[string]string{}}
-		if e := errs.As(err); e.Field != "" {
-			f.Errors[e.Field] = h.message(r, err)
-		} else {
-			f.Error = h.message(r, err)
-		}
+		f, _ := h.Web.WithError(r, Form{Values: r.PostForm}, err)
 		return h.renderTokens(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"Form": f})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return h.renderTokens(w, r, v, http.StatusOK, map[string]any{"New": secret})
+}
+
+// revokeTokenConfirm asks before a token is deleted: the applications
+// using it lose their access at once.
+func (h *Handlers) revokeTokenConfirm(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageTokens)
+	if v == nil {
+		return err
+	}
+	id, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	tokens, err := h.Service.Tokens(r.Context(), v.Person.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if t.ID != id {
+			continue
+		}
+		h.Web.RenderConfirm(w, r, http.StatusOK, web.Confirm{
+			Title:  web.Msg("identity.tokens.revoke_confirm.title"),
+			Text:   web.Msg("identity.tokens.revoke_confirm.text", "name", t.Name),
+			Facts:  []web.Fact{{Key: web.Msg("identity.tokens.name"), Value: t.Name}},
+			Action: "/me/tokens/revoke",
+			Hidden: map[string]string{"id": strconv.FormatInt(id, 10)},
+			Button: web.Msg("identity.tokens.revoke_confirm.button"),
+			Back:   "/me/tokens",
+		})
+		return nil
+	}
+	return errs.E(errs.NotFound, "error.route")
 }
 
 func (h *Handlers) revokeToken(w http.ResponseWriter, r *http.Request) error {
@@ -82,7 +111,7 @@ func (h *Handlers) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.RevokeToken(r.Context(), v.Person.ID, id); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/me/tokens", http.StatusSeeOther)
+	http.Redirect(w, r, "/me/tokens?done=revoked", http.StatusSeeOther)
 	return nil
 }
 

@@ -89,6 +89,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /me/security/sessions/end", h.endSession)
 	rt.HandleErr("POST /me/security/second-factor", h.totpBegin)
 	rt.HandleErr("POST /me/security/second-factor/confirm", h.totpConfirm)
+	rt.HandleErr("GET /me/security/second-factor/disable", h.totpDisableConfirm)
 	rt.HandleErr("POST /me/security/second-factor/disable", h.totpDisable)
 	rt.HandleErr("GET /me/inbox", h.inbox)
 	rt.HandleErr("GET /me/inbox/{id}", h.openNotice)
@@ -111,37 +112,12 @@ func (h *Handlers) page(name, title string) http.HandlerFunc {
 // a message" then say where to read it.
 func (h *Handlers) devOutbox() bool { return h.Notify != nil && h.Notify.Outbox() != nil }
 
-// formError renders page with err explained: on its field when it names
-// one, above the form otherwise. Errors other than the user's own
-// (internal) are returned for the one error path.
+// formError renders page with err explained: each field at fault (err's
+// Field and Faults) on its field and in the error summary, a message
+// without a field above the form (web.RenderForm). Errors other than the
+// user's own (internal) are returned for the one error path.
 func (h *Handlers) formError(w http.ResponseWriter, r *http.Request, page, title string, f Form, data map[string]any, err error) error {
-	e := errs.As(err)
-	if e == nil || e.Kind == errs.Internal {
-		return err
-	}
-	lang := i18n.FromContext(r.Context())
-	msg := h.Resp.Cat.T(lang, "error."+string(e.Kind)+".message")
-	if e.Key != "" && h.Resp.Cat.Has(lang, e.Key) {
-		msg = h.Resp.Cat.TMap(lang, e.Key, e.Params)
-	}
-	f.Errors = map[string]string{}
-	if e.Field != "" {
-		f.Errors[e.Field] = msg
-	} else {
-		f.Error = msg
-	}
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["Form"] = f
-	status := httpx.Status(e.Kind)
-	if e.Kind == errs.TooMany {
-		if s, ok := e.Params["retry"].(int); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(s))
-		}
-	}
-	h.Web.Render(w, r, status, "identity/"+page, web.Msg(title), data)
-	return nil
+	return h.Web.RenderForm(w, r, "identity/"+page, web.Msg(title), data, f, err)
 }
 
 // clientIP is the address rate limits key on (httpx.ClientIP: the
@@ -178,11 +154,21 @@ func (h *Handlers) signup(w http.ResponseWriter, r *http.Request) error {
 		GivenNameLatin: r.PostFormValue("given_name_latin"), FamilyNameLatin: r.PostFormValue("family_name_latin"),
 		CIN: r.PostFormValue("cin"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
 		Lang: r.PostFormValue("lang")}
+	// Every mistake at once: the profile's and the password's (checked
+	// without the store), the confirmation's and the terms'.
+	var fe errs.Fields
+	checked := p // CheckSignUp normalises its copy; SignUp checks p again
+	if err := fe.Add(CheckSignUp(&checked, r.PostFormValue("password"))); err != nil {
+		return err
+	}
 	if r.PostFormValue("password") != r.PostFormValue("password_confirm") {
-		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.password_mismatch").OnField("password_confirm"))
 	}
 	if r.PostFormValue("accept") != "yes" {
-		return h.formError(w, r, "signup", "identity.signup.title", f, nil, errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
+		_ = fe.Add(errs.E(errs.Invalid, "identity.error.accept").OnField("accept"))
+	}
+	if err := fe.Err(); err != nil {
+		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)
 	}
 	if _, err := h.Service.SignUp(r.Context(), p, r.PostFormValue("password")); err != nil {
 		return h.formError(w, r, "signup", "identity.signup.title", f, nil, err)
@@ -362,7 +348,8 @@ func (h *Handlers) me(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/me", web.Msg("identity.me.title"),
-		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA})
+		map[string]any{"Person": v.Person, "Unread": unread, "Staff": v.Actor.Staff(), "MFA": v.Actor.MFA,
+			"Done": doneMessage(r, "identity.me", "saved", "phone_verified")})
 	return nil
 }
 
@@ -379,7 +366,7 @@ func (h *Handlers) phoneForm(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h.Web.Render(w, r, http.StatusOK, "identity/phone", web.Msg("identity.phone.title"),
-		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox()})
+		map[string]any{"Form": Form{}, "Phone": v.Person.Phone, "DevOutbox": h.devOutbox(), "Done": doneMessage(r, "identity.phone", "sent")})
 	return nil
 }
 
@@ -395,7 +382,7 @@ func (h *Handlers) phoneVerify(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.VerifyPhone(r.Context(), v.Person.ID, r.PostFormValue("code")); err != nil {
 		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
-	http.Redirect(w, r, "/me?phone=verified", http.StatusSeeOther)
+	http.Redirect(w, r, "/me?done=phone_verified", http.StatusSeeOther)
 	return nil
 }
 
@@ -411,7 +398,7 @@ func (h *Handlers) phoneResend(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Service.ResendPhoneCode(r.Context(), v.Person.ID); err != nil {
 		return h.formError(w, r, "phone", "identity.phone.title", Form{}, data, err)
 	}
-	http.Redirect(w, r, "/me/phone?sent=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/me/phone?done=sent", http.StatusSeeOther)
 	return nil
 }
 
@@ -440,7 +427,7 @@ func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Vis
 		rows[i] = sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
 	}
 	data := map[string]any{"Person": v.Person, "Sessions": rows, "Current": v.Session.TokenHash,
-		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now()}
+		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now(), "Done": doneMessage(r, "identity.security", "mfa_off")}
 	for k, x := range extra {
 		data[k] = x
 	}
@@ -501,6 +488,39 @@ func (h *Handlers) totpConfirm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// totpDisableConfirm asks before two-step verification is turned off:
+// the password alone then opens the account. The person confirms with
+// their password and a code.
+func (h *Handlers) totpDisableConfirm(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.ManageSecurity)
+	if v == nil {
+		return err
+	}
+	if v.Actor.Staff() {
+		return errs.E(errs.Forbidden, "identity.error.mfa_required_staff")
+	}
+	if v.Person.TOTPEnabledAt == nil {
+		http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+		return nil
+	}
+	h.Web.RenderConfirm(w, r, http.StatusOK, totpDisableConfirm(Form{}))
+	return nil
+}
+
+func totpDisableConfirm(f Form) web.Confirm {
+	return web.Confirm{
+		Title: web.Msg("identity.totp.disable_confirm.title"),
+		Text:  web.Msg("identity.totp.disable_confirm.text"),
+		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.password", Autocomplete: "current-password"},
+			{Name: "code", Type: "text", Label: "identity.field.code", Autocomplete: "one-time-code"}},
+		Warning: web.Msg("identity.totp.disable_confirm.warning"),
+		Action:  "/me/security/second-factor/disable",
+		Button:  web.Msg("identity.security.mfa_disable"),
+		Back:    "/me/security",
+		Form:    f,
+	}
+}
+
 func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
 	v, err := h.own(w, r, authz.ManageSecurity)
 	if v == nil {
@@ -510,9 +530,14 @@ func (h *Handlers) totpDisable(w http.ResponseWriter, r *http.Request) error {
 		return errs.E(errs.Forbidden, "identity.error.mfa_required_staff")
 	}
 	if err := h.Service.DisableTOTP(r.Context(), v.Person.ID, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
-		return h.renderSecurity(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"DisableError": h.message(r, err)})
+		f, ok := h.Web.WithError(r, Form{}, err)
+		if !ok {
+			return err
+		}
+		h.Web.RenderConfirm(w, r, httpx.Status(errs.KindOf(err)), totpDisableConfirm(f))
+		return nil
 	}
-	http.Redirect(w, r, "/me/security", http.StatusSeeOther)
+	http.Redirect(w, r, "/me/security?done=mfa_off", http.StatusSeeOther)
 	return nil
 }
 

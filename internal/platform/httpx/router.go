@@ -3,6 +3,8 @@ package httpx
 import (
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 
 	"madina/internal/platform/errs"
 )
@@ -73,6 +75,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cleanHeaders(r)
+	if to, ok := withoutToken(r); ok {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
 	h, pattern := rt.mux.Handler(r)
 	if pattern == "" {
 		// No route: let the mux say why (404, 405 with Allow, or a redirect
@@ -83,6 +89,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.StatusNotFound:
 			rt.rs.Error(w, r, errs.E(errs.NotFound, "error.route"))
 		case http.StatusMethodNotAllowed:
+			if to, ok := rt.formPage(r); ok {
+				// A browser asking with GET for an address that only takes
+				// posts (the address bar after a failed post, reloaded or
+				// bookmarked) is sent to the page of its form, without the
+				// query (no anti-forgery token stays in the address bar).
+				http.Redirect(w, r, to, http.StatusSeeOther)
+				return
+			}
 			w.Header().Set("Allow", rec.header.Get("Allow"))
 			rt.rs.Error(w, r, errs.E(errs.MethodNotAllowed, ""))
 		default:
@@ -112,6 +126,50 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// CSRFParam is the name of the anti-forgery token in forms (identity's
+// CSRFField).
+const CSRFParam = "csrf_token"
+
+// withoutToken is the address of a browser's GET or HEAD without the
+// anti-forgery token its query carries (an upload form's action address,
+// shown after a failed post and reloaded; a form with method get): the
+// token never stays in an address bar, a bookmark or a shared link.
+func withoutToken(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || WantsJSON(r) || !strings.Contains(r.URL.RawQuery, CSRFParam) {
+		return "", false
+	}
+	q := r.URL.Query()
+	if !q.Has(CSRFParam) {
+		return "", false
+	}
+	q.Del(CSRFParam)
+	to := r.URL.Path
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	return to, true
+}
+
+// formPage is where a browser's GET or HEAD for an address that answers
+// only other methods goes instead: the nearest address above it that
+// answers GET (POST /me/mandates/7/revoke → /me/mandates; POST /signout
+// → /), the form or list the post came from. Programs (WantsJSON) keep
+// their 405 with Allow.
+func (rt *Router) formPage(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || WantsJSON(r) {
+		return "", false
+	}
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	for p != "" && p != "/" {
+		p = path.Dir(p)
+		probe := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: p}, Host: r.Host, Header: http.Header{}}
+		if _, pattern := rt.mux.Handler(probe); pattern != "" {
+			return p, true
+		}
+	}
+	return "/", true
 }
 
 // checkURL refuses a path or query value that textin refuses. They are not

@@ -271,6 +271,9 @@ type Form struct {
 	Values url.Values
 	Errors map[string]string
 	Error  string
+	// Order is the order of the fields at fault for the error summary
+	// when a page names none (WithError keeps the error's order).
+	Order []string
 }
 
 // Get returns a submitted value.
@@ -288,6 +291,9 @@ type FieldError struct {
 func (f Form) ErrorList(order ...string) []FieldError {
 	var out []FieldError
 	seen := map[string]bool{}
+	if len(order) == 0 {
+		order = f.Order
+	}
 	for _, k := range order {
 		if e, ok := f.Errors[k]; ok && !seen[k] {
 			out = append(out, FieldError{Field: k, Text: e})
@@ -434,6 +440,9 @@ func (rd *Renderer) execute(w http.ResponseWriter, r *http.Request, name string,
 	}
 	v := rd.view(r, data)
 	v.Title = v.T(title.Key, title.Params...)
+	if failed(data) {
+		v.Title = v.T("component.error.page_title", "title", v.Title)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		rd.log.Error("web: render", "page", name, "err", err.Error())
