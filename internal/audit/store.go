@@ -50,8 +50,16 @@ type Filter struct {
 	ObjectType string
 	ObjectID   string // requires ObjectType
 	Actor      string
-	Limit      int   // 50 when zero, at most 1000
-	BeforeSeq  int64 // only records older than this one, to page back
+	// ActingFor widens Actor to the records it wrote acting for someone
+	// else ("person:7 for legal:3" under "person:7").
+	ActingFor bool
+	Since     time.Time // records at or after, when not zero
+	Until     time.Time // records before, when not zero
+	Limit     int       // 50 when zero, at most 1000
+	BeforeSeq int64     // only records older than this one, to page back
+	// SealedOnly leaves out the records not sealed yet: the page after one
+	// that ended on an unsealed record starts at the chain's head.
+	SealedOnly bool
 }
 
 // List returns the records matching f, newest first: records not sealed
@@ -80,8 +88,18 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	if f.ObjectID != "" {
 		add("object_id =", f.ObjectID)
 	}
-	if f.Actor != "" {
+	if f.Actor != "" && !f.ActingFor {
 		add("actor =", f.Actor)
+	}
+	if f.Actor != "" && f.ActingFor {
+		args = append(args, f.Actor, strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Actor)+" for %")
+		where = append(where, "(actor = $"+strconv.Itoa(len(args)-1)+" OR actor LIKE $"+strconv.Itoa(len(args))+` ESCAPE '\')`)
+	}
+	if !f.Since.IsZero() {
+		add("at >=", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		add("at <", f.Until.UTC())
 	}
 	// selectWhere runs the query on the filters and cond, newest first by
 	// order, at most n records.
@@ -93,7 +111,7 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 		return l.query(ctx, q, a...)
 	}
 	var rs []Record
-	if f.BeforeSeq <= 0 {
+	if f.BeforeSeq <= 0 && !f.SealedOnly {
 		unsealed, err := selectWhere(`seq IS NULL`, `id`, limit)
 		if err != nil {
 			return nil, fmt.Errorf("audit: list unsealed: %w", err)

@@ -455,3 +455,60 @@ func TestList(t *testing.T) {
 		}
 	})
 }
+
+// TestListByDateActingForAndSealed: the viewer's filters — a date range,
+// an actor with what they did for others, and the sealed chain alone.
+func TestListByDateActingForAndSealed(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		for i, e := range []audit.Entry{
+			{Actor: "person:7", At: day.Add(-24 * time.Hour)},
+			{Actor: "person:7 for legal:3", At: day},
+			{Actor: "person:70", At: day.Add(time.Hour)},
+			{Actor: "person:7", At: day.Add(24 * time.Hour)},
+		} {
+			e.Action, e.ObjectType, e.ObjectID, e.Change = "district.rename", "district", fmt.Sprint(i), i
+			mustAppend(t, d, e)
+		}
+		seqs := func(f audit.Filter) []int64 {
+			t.Helper()
+			rs, err := audit.New(d).List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s []int64
+			for _, r := range rs {
+				s = append(s, r.Seq)
+			}
+			return s
+		}
+		for _, tc := range []struct {
+			name string
+			f    audit.Filter
+			want []int64
+		}{
+			{"actor alone", audit.Filter{Actor: "person:7"}, []int64{4, 1}},
+			{"actor and for others", audit.Filter{Actor: "person:7", ActingFor: true}, []int64{4, 2, 1}},
+			{"the day", audit.Filter{Since: day.Add(-time.Hour), Until: day.Add(23 * time.Hour)}, []int64{3, 2}},
+			{"since", audit.Filter{Since: day.Add(time.Hour)}, []int64{4, 3}},
+			{"day and actor", audit.Filter{Actor: "person:7", ActingFor: true, Since: day.Add(-time.Hour), Until: day.Add(23 * time.Hour)}, []int64{2}},
+		} {
+			if got := seqs(tc.f); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: seqs = %v, want %v", tc.name, got, tc.want)
+			}
+		}
+		// An unsealed record comes first, but not with SealedOnly.
+		if err := d.Transact(ctx, func(tx *db.Tx) error {
+			_, err := audit.Append(ctx, tx, entry(1))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := seqs(audit.Filter{Limit: 2}); !slices.Equal(got, []int64{0, 4}) {
+			t.Errorf("with the unsealed: %v", got)
+		}
+		if got := seqs(audit.Filter{Limit: 2, SealedOnly: true}); !slices.Equal(got, []int64{4, 3}) {
+			t.Errorf("sealed only: %v", got)
+		}
+	})
+}

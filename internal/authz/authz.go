@@ -168,12 +168,13 @@ const (
 	ReadAudit          Action = "audit.read"
 	DecideLegalClaim   Action = "legal.claim.decide" // approve or refuse a claim to represent a registered legal person: its representatives, or an administrator
 	ReadDesign         Action = "design.read"        // the living style page of the components: any staff member
+	ReadQueue          Action = "queue.read"         // a window's queue and its counts: its agents; administrators (overview)
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
-	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign}
+	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -409,6 +410,16 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSecondFactor)
 		}
 		return allow(ReasonStaff)
+	case ReadQueue:
+		// Reading the list, not acting on its files: an administrator
+		// follows every window from the overview; no conflict rule.
+		if a.agentOf(r.Window) {
+			return a.staff(WindowAgent)
+		}
+		if a.HasRole(Admin) {
+			return a.staff(Admin)
+		}
+		return hide(ReasonNotAgent)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)

@@ -78,31 +78,32 @@ var resources = map[Action]Resource{
 	ReadAudit:          {Involved: involved},
 	DecideLegalClaim:   {OwnerLegal: company, OwnerPerson: otherCit},
 	ReadDesign:         {},
+	ReadQueue:          {Window: "anfa", Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
 // profile.read profile.update profile.export security tokens inbox
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
-// legal.claim.decide (the other citizen's claim on the company) design.read
+// legal.claim.decide (the other citizen's claim on the company) design.read queue.read
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -224,7 +225,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				got := Decide(a, act, resources[act])
 				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
-				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim):
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
@@ -247,7 +248,7 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 	// A window agent may still read a file they are involved in: reading
 	// is not an official act; nor is looking at the style page, which
 	// concerns no case.
-	reads := map[Action]bool{ReadFile: true, ReadDesign: true}
+	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true}
 	// A legal person's representatives answer a claim on it as its owner
 	// (the claimant is the other side): representing the owner is their
 	// standing there, not a conflict. Any other involvement still is.

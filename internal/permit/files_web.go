@@ -132,56 +132,7 @@ type option struct {
 	Selected     bool
 }
 
-// listRow is a line of "My files".
-type listRow struct {
-	ID                          int64
-	Display, Title, Kind, State string
-	Step, Holder, Due, Left     string
-	Updated                     string
-	Overdue, Closed, Draft      bool
-}
-
-// filesList is the data of "My files".
-type filesList struct {
-	Rows    []listRow
-	Windows []string // the windows the visitor works at
-}
-
-func (h *FileHandlers) webList(w http.ResponseWriter, r *http.Request) error {
-	v := h.signedIn(w, r)
-	if v == nil {
-		return nil
-	}
-	ctx := r.Context()
-	fs, err := h.Service.Mine(ctx, v.Actor)
-	if err != nil {
-		return err
-	}
-	p := h.printer(r)
-	now := h.Service.now()
-	cat := h.Service.Catalogue()
-	windows := h.windowNames(ctx)
-	data := filesList{Windows: AgentWindows(v.Actor)}
-	for _, f := range fs {
-		row := listRow{ID: f.ID, Display: f.Display(), Title: f.Title, State: p.state(f.State), Closed: f.State.Closed(),
-			Draft: f.State == Draft, Updated: i18n.FormatDate(p.l, f.UpdatedAt)}
-		if k, err := cat.Kind(f.Kind); err == nil {
-			row.Kind = k.Name.Pick(p.l)
-		}
-		if f.Step != "" && !f.State.Closed() {
-			row.Step = cat.StepName(f.Step).Pick(p.l)
-		}
-		var wp *district.Window
-		if wn, ok := windows[f.Window]; ok {
-			wp = &wn
-		}
-		row.Holder = p.holder(f.Holder, wp)
-		row.Due, row.Left, row.Overdue = h.due(p, f.DueAt, now)
-		data.Rows = append(data.Rows, row)
-	}
-	h.Web.Render(w, r, http.StatusOK, "permit/files", web.Msg("permit.files.title"), data)
-	return nil
-}
+// "My files" (webList) is in files_web_list.go.
 
 // kindChoice is a kind offered on the new file form.
 type kindChoice struct {

@@ -60,6 +60,7 @@ type fileView struct {
 	Can                        map[string]bool
 	Agent                      bool
 	Conflict                   bool // an agent of the window involved in the file
+	Applicant                  *Contact
 	Draft                      *draftView
 	Checklist                  []itemView
 	Missing                    []link
@@ -294,6 +295,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	v.TrackURL = "/track?" + url.Values{"number": {f.Display()}, "code": {f.TrackingCode}}.Encode()
 	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TAsk] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"]
 	v.Conflict = vw.Conflict
+	v.Applicant = h.contact(r, a, vw)
 	if f.Step != "" && !f.State.Closed() {
 		v.Step = cat.StepName(f.Step).Pick(p.l)
 	}

@@ -29,20 +29,28 @@ func (h *FileHandlers) webWindows(w http.ResponseWriter, r *http.Request) error 
 		}
 		return err
 	}
-	http.Redirect(w, r, "/window/"+url.PathEscape(ws[0]), http.StatusSeeOther)
+	// The tab, page or search asked for is kept: /window?tab=new is a
+	// link to the agent's own window's new deposits.
+	to := "/window/" + url.PathEscape(ws[0])
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.Query().Encode()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
+// queueTab is a tab as the tabs partial reads it.
 type queueTab struct {
-	Label, Href string
-	Count       int
-	Current     bool
+	Text, Href string
+	Count      int
+	Current    bool
 }
 
 type queueRow struct {
 	ID                                int64
 	Display, Kind, State, Owner       string
 	Submitted, Appointment, Due, Left string
+	Time                              string // the appointment's hour, on the today tab
 	Overdue                           bool
 	Conflict                          bool // the agent is involved: a colleague handles it
 }
@@ -59,7 +67,9 @@ type queueView struct {
 	Page, Pages int
 	Prev, Next  string
 	Others      []link
-	Query       string // a look-up by number: Rows are its results
+	Query       string // a look-up by number, CIN or name: Rows are its results
+	Today       bool   // the today tab: the appointment's hour first
+	Agent       bool   // the reader works at this window (an administrator only follows it)
 }
 
 func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
@@ -98,9 +108,10 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
 		return base + "?" + u.Encode()
 	}
 	qv := queueView{Window: q.Window.Name.Pick(p.l), Code: q.Window.Code, Tab: q.Tab, TabLabel: p.t("permit.tab." + q.Tab), Overdue: q.Overdue,
-		Page: q.Page, Pages: q.Pages}
+		Page: q.Page, Pages: q.Pages, Today: q.Tab == TabToday, Agent: slices.Contains(AgentWindows(v.Actor), q.Window.Code)}
 	for _, t := range Tabs {
-		qv.Tabs = append(qv.Tabs, queueTab{Label: p.t("permit.tab." + t), Href: href(t, 1), Count: q.Counts[t], Current: t == q.Tab})
+		qv.Tabs = append(qv.Tabs, queueTab{Text: p.t("permit.queue.tab." + t), Href: href(t, 1), Count: q.Counts[t],
+			Current: t == q.Tab && r.URL.Query().Get("q") == ""})
 	}
 	if q.Page > 1 {
 		qv.Prev = href(q.Tab, q.Page-1)
@@ -113,7 +124,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
 		if rows, err = h.Service.Find(r.Context(), v.Actor, code, qv.Query); err != nil {
 			return err
 		}
-		qv.TabLabel, qv.Prev, qv.Next = p.t("permit.queue.search.results", "q", qv.Query), "", ""
+		qv.TabLabel, qv.Prev, qv.Next, qv.Today = p.t("permit.queue.search.results", "q", qv.Query), "", "", false
 	}
 	for _, row := range rows {
 		qr := queueRow{ID: row.ID, Display: row.Display, State: p.state(row.State), Owner: row.Owner(string(p.l)), Conflict: row.Conflict}
@@ -125,6 +136,7 @@ func (h *FileHandlers) webQueue(w http.ResponseWriter, r *http.Request) error {
 		}
 		if row.Appointment != nil {
 			qr.Appointment = i18n.FormatDateTime(p.l, *row.Appointment)
+			qr.Time = row.Appointment.In(i18n.Casablanca).Format("15:04")
 		}
 		qr.Due, qr.Left, qr.Overdue = h.due(p, row.DueAt, q.Now)
 		qv.Rows = append(qv.Rows, qr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/module"
 	"madina/internal/platform/errs"
@@ -21,7 +22,8 @@ var Module = module.Module{
 	Messages: Messages,
 	Pages:    &Pages,
 	Nav: []web.NavItem{{Key: "nav.procedures", Href: "/procedures", Rank: 20},
-		{Key: "nav.files", Href: "/files", Rank: 40}},
+		{Key: "nav.files", Href: "/files", Rank: 40},
+		{Key: "nav.window", Href: "/window", Rank: 45, Show: isAgent}},
 	Notices:  Notices(),
 	OpenAPI:  OpenAPI,
 	BlobRefs: BlobRefsSQL,
@@ -124,4 +126,11 @@ func (s *Service) KindName(code string) i18n.Text {
 		}
 	}
 	return i18n.Text{}
+}
+
+// isAgent tells whether the request's visitor works at a window: the
+// queue's entry in the main navigation is for them.
+func isAgent(ctx context.Context) bool {
+	v := authz.FromContext(ctx)
+	return v.SignedIn && !v.Pending && len(AgentWindows(v.Actor)) > 0
 }

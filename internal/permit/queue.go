@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/textnorm"
 )
 
@@ -19,10 +21,11 @@ const (
 	TabNew      = "new"      // new deposits to check
 	TabAccepted = "accepted" // complete files to dispatch to the committee
 	TabReview   = "review"   // economic files awaiting the officer's decision
+	TabToday    = "today"    // today's appointments at the counter, by hour
 )
 
 // Tabs lists the queue's tabs in order.
-var Tabs = []string{TabUrgent, TabNew, TabAccepted, TabReview}
+var Tabs = []string{TabUrgent, TabToday, TabNew, TabAccepted, TabReview}
 
 var tabState = map[string]State{TabNew: Submitted, TabAccepted: Accepted, TabReview: UnderReview}
 
@@ -79,9 +82,10 @@ func AgentWindows(a authz.Actor) []string {
 	return out
 }
 
-// Queue returns a page of the files window holds, the most urgent first.
+// Queue returns a page of the files window holds, the most urgent first,
+// to its agents and to administrators (authz.ReadQueue).
 func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, page int) (*Queue, error) {
-	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+	if err := authz.Check(a, authz.ReadQueue, authz.Resource{Window: window}); err != nil {
 		return nil, err
 	}
 	w, err := s.window(ctx, window)
@@ -91,7 +95,7 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, 
 	if tab == "" {
 		tab = TabUrgent
 	}
-	if _, ok := tabState[tab]; !ok && tab != TabUrgent {
+	if _, ok := tabState[tab]; !ok && tab != TabUrgent && tab != TabToday {
 		return nil, errs.E(errs.Invalid, "permit.error.tab").OnField("tab")
 	}
 	page = max(page, 1)
@@ -120,8 +124,19 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, window, tab string, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	from, to := dayBounds(now)
+	var today int
+	if err := s.db.QueryRowContext(ctx, TodayCountSQL, w.Code, from, to).Scan(&today); err != nil {
+		return nil, fmt.Errorf("permit: today's appointments: %w", err)
+	}
+	q.Counts[TabToday] = today
 	q.Pages = max(1, (q.Counts[tab]+QueuePageSize-1)/QueuePageSize)
-	if q.Rows, err = s.queueRows(ctx, w.Code, tabState[tab], page); err != nil {
+	if tab == TabToday {
+		q.Rows, err = s.scanQueue(ctx, TodayRowsSQL(page), w.Code, from, to)
+	} else {
+		q.Rows, err = s.queueRows(ctx, w.Code, tabState[tab], page)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return q, s.markConflicts(ctx, a, w.Code, q.Rows)
@@ -150,6 +165,27 @@ func (s *Service) markConflicts(ctx context.Context, a authz.Actor, window strin
 const QueueCountsSQL = `SELECT state, COUNT(*), COALESCE(SUM(CASE WHEN due_at < $2 THEN 1 ELSE 0 END), 0)
 	FROM permit_files WHERE window_code = $1 AND holder = 'window' GROUP BY state`
 
+// dayBounds is the day of now in Casablanca, as [from, to).
+func dayBounds(now time.Time) (from, to time.Time) {
+	l := now.In(i18n.Casablanca)
+	from = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, i18n.Casablanca)
+	return from.UTC(), from.AddDate(0, 0, 1).UTC()
+}
+
+// TodayCountSQL counts the appointments booked at a window ($1) between
+// $2 and $3: the "today at the counter" tab (index
+// permit_appointments_window).
+const TodayCountSQL = `SELECT COUNT(*) FROM permit_appointments
+	WHERE window_code = $1 AND status = 'booked' AND starts_at >= $2 AND starts_at < $3`
+
+// TodayRowsSQL is one page of the files with an appointment at a window
+// ($1) between $2 and $3, by hour.
+func TodayRowsSQL(page int) string {
+	return queueSelect + `
+		WHERE ap.window_code = $1 AND ap.starts_at >= $2 AND ap.starts_at < $3
+		ORDER BY ap.starts_at, f.id LIMIT ` + fmt.Sprint(QueuePageSize) + ` OFFSET ` + fmt.Sprint((max(page, 1)-1)*QueuePageSize)
+}
+
 // QueueRowsSQL is the query of one page of a window's queue ($1 the
 // window; $2 the state, for a tab with one), the most urgent first.
 func QueueRowsSQL(byState bool, page int) string {
@@ -175,23 +211,49 @@ const queueSelect = `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.state, f.
 	LEFT JOIN legal_persons l ON l.id = f.owner_legal_id
 	LEFT JOIN permit_appointments ap ON ap.file_id = f.id AND ap.status = 'booked'`
 
+// FindLimit bounds how many of a window's files a look-up by name reads
+// (the newest first) to fold and compare their owners' names.
+const FindLimit = 20000
+
 // Find looks up a window's files, whatever their state, by their number or
 // reference as typed (any part of it; lower case and Arabic-Indic digits
-// are fine), the newest first, one page at most.
+// are fine), by the owner's CIN, or by part of the owner's name in Arabic
+// or Latin letters (compared folded: hamzas, vowel marks, accents and
+// case do not matter), the newest first, one page at most.
 func (s *Service) Find(ctx context.Context, a authz.Actor, window, q string) ([]QueueRow, error) {
-	if err := authz.Check(a, authz.ReviewFile, authz.Resource{Window: window}); err != nil {
+	if err := authz.Check(a, authz.ReadQueue, authz.Resource{Window: window}); err != nil {
 		return nil, err
 	}
-	q = strings.ToUpper(textnorm.Digits(strings.TrimSpace(q)))
-	if q == "" || len(q) > 64 {
+	q = strings.TrimSpace(q)
+	if q == "" || utf8.RuneCountInString(q) > 64 {
 		return nil, nil
 	}
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	num := strings.ToUpper(textnorm.Digits(q))
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(num) + "%"
 	rows, err := s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
-		AND (COALESCE(f.number, '') LIKE $2 ESCAPE '\' OR f.ref LIKE $2 ESCAPE '\')
-		ORDER BY f.id DESC LIMIT `+fmt.Sprint(QueuePageSize), window, like)
+		AND (COALESCE(f.number, '') LIKE $2 ESCAPE '\' OR f.ref LIKE $2 ESCAPE '\' OR p.cin = $3)
+		ORDER BY f.id DESC LIMIT `+fmt.Sprint(QueuePageSize), window, like, strings.ReplaceAll(num, " ", ""))
 	if err != nil {
 		return nil, err
+	}
+	if folded := textnorm.Fold(q); utf8.RuneCountInString(folded) >= 2 && len(rows) < QueuePageSize {
+		seen := map[int64]bool{}
+		for _, r := range rows {
+			seen[r.ID] = true
+		}
+		all, err := s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
+			ORDER BY f.id DESC LIMIT `+fmt.Sprint(FindLimit), window)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range all {
+			if len(rows) == QueuePageSize {
+				break
+			}
+			if !seen[r.ID] && (strings.Contains(textnorm.Fold(r.OwnerAR), folded) || strings.Contains(textnorm.Fold(r.OwnerLatin), folded)) {
+				rows = append(rows, r)
+			}
+		}
 	}
 	return rows, s.markConflicts(ctx, a, window, rows)
 }

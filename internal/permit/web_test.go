@@ -170,7 +170,7 @@ func TestFilesOverHTTP(t *testing.T) {
 		}
 		code, body, _ = agent.Get("/window/maarif?tab=new")
 		if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, "Fatima") ||
-			!strings.Contains(body, "Nouveaux dépôts à vérifier (1)") {
+			!strings.Contains(body, `Nouveaux dépôts <span class="tab-count">1</span>`) {
 			t.Fatalf("queue: %d", code)
 		}
 		// Looked up by a part of its reference, in lower case.

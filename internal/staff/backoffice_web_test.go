@@ -80,7 +80,7 @@ func TestBackOfficeOverHTTP(t *testing.T) {
 					continue
 				}
 				if !strings.Contains(body, `<html lang="`+string(l)+`" dir="`+l.Dir()+`">`) || !strings.Contains(body, p.want[l]) {
-					t.Errorf("%s in %s: wrong language or missing %q", p.path, l, p.want[l])
+					t.Errorf("%s in %s: wrong language or missing %q\n%s", p.path, l, p.want[l], apptest.Grep(body, "chain"))
 				}
 				if ks := apptest.Untranslated(a); len(ks) > 0 {
 					t.Errorf("%s in %s: keys without a text %q", p.path, l, ks)

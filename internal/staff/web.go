@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 
-	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
@@ -190,6 +189,11 @@ func (h *Handlers) adminHome(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		data["Counts"] = c
+		loads, err := h.Service.Overview(r.Context(), v.op())
+		if err != nil {
+			return err
+		}
+		data["Overview"] = h.overviewRows(r, loads)
 	}
 	h.Web.Render(w, r, http.StatusOK, "staff/home", web.Msg("admin.title"), data)
 	return nil
@@ -443,44 +447,4 @@ func (h *Handlers) adminReject(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// auditPageSize is how many records the audit viewer shows at once.
-const auditPageSize = 50
-
-func (h *Handlers) adminAudit(w http.ResponseWriter, r *http.Request) error {
-	v, err := h.adminAllowed(w, r, authz.ReadAudit)
-	if v == nil {
-		return err
-	}
-	q := r.URL.Query()
-	f := Form{Values: url.Values{}}
-	for _, k := range []string{"object_type", "object_id", "actor"} {
-		f.Values.Set(k, q.Get(k))
-	}
-	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	page, err := h.Service.Audit(r.Context(), v.op(), audit.Filter{ObjectType: f.Get("object_type"), ObjectID: f.Get("object_id"),
-		Actor: f.Get("actor"), BeforeSeq: before, Limit: auditPageSize})
-	status := http.StatusOK
-	if err != nil {
-		ff, st, ok := h.adminForm(r, f, err)
-		if !ok || errs.Is(err, errs.Forbidden) || errs.Is(err, errs.NotFound) || errs.Is(err, errs.Unauthenticated) {
-			return err
-		}
-		f, status = ff, st
-	}
-	records := page.Records
-	var older string
-	if len(records) == auditPageSize {
-		next := url.Values{}
-		for k, vs := range f.Values {
-			if vs[0] != "" {
-				next[k] = vs
-			}
-		}
-		next.Set("before", strconv.FormatInt(records[len(records)-1].Seq, 10))
-		older = "/admin/audit?" + next.Encode()
-	}
-	h.Web.Render(w, r, status, "staff/audit", web.Msg("admin.audit.title"), map[string]any{
-		"Records": records, "Report": page.Report, "Form": f, "Older": older, "Filtered": before > 0 ||
-			f.Get("object_type") != "" || f.Get("object_id") != "" || f.Get("actor") != ""})
-	return nil
-}
+// The audit viewer (adminAudit) is in auditview_web.go.

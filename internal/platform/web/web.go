@@ -57,6 +57,9 @@ type NavItem struct {
 	Key  string // message key of its label
 	Href string
 	Rank int // orders the entries of all capabilities, lowest first
+	// Show, when set, tells whether the entry is for the request's visitor
+	// (e.g. the queue, for window agents only); nil shows it to everyone.
+	Show func(ctx context.Context) bool
 }
 
 // Renderer renders pages.
@@ -111,12 +114,24 @@ func newRenderer(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, static fs.F
 		if err != nil {
 			return nil, err
 		}
+		// A file whose name starts with "_" is not a page but partials
+		// every page of its set may call ({{template "name" .}}): a block
+		// one capability's pages share, kept in its own file.
+		var partials []string
 		for _, n := range names {
+			if strings.HasPrefix(path.Base(n), "_") {
+				partials = append(partials, n)
+			}
+		}
+		for _, n := range names {
+			if strings.HasPrefix(path.Base(n), "_") {
+				continue
+			}
 			t, err := base.Clone()
 			if err != nil {
 				return nil, err
 			}
-			if _, err := t.ParseFS(s.FS, n); err != nil {
+			if _, err := t.ParseFS(s.FS, append([]string{n}, partials...)...); err != nil {
 				return nil, fmt.Errorf("web: parse %s/%s: %w", s.Prefix, n, err)
 			}
 			rd.pages[s.Prefix+"/"+strings.TrimSuffix(path.Base(n), ".html")] = t
@@ -169,11 +184,12 @@ type View struct {
 	cat       *i18n.Catalog
 	nav       []NavItem
 	query     url.Values
+	ctx       context.Context // the request's, for NavItem.Show
 }
 
 func (rd *Renderer) view(r *http.Request, data any) *View {
 	v := &View{Lang: i18n.FromContext(r.Context()), Path: r.URL.Path, RequestID: httpx.RequestID(r.Context()), Data: data,
-		cat: rd.cat, nav: rd.nav, query: r.URL.Query()}
+		cat: rd.cat, nav: rd.nav, query: r.URL.Query(), ctx: r.Context()}
 	if u, ok := r.Context().Value(userKey{}).(User); ok {
 		v.User = &u
 	}
@@ -237,6 +253,9 @@ type NavLink struct {
 func (v *View) Nav() []NavLink {
 	out := make([]NavLink, 0, len(v.nav))
 	for _, n := range v.nav {
+		if n.Show != nil && (v.ctx == nil || !n.Show(v.ctx)) {
+			continue
+		}
 		cur := v.Path == n.Href || n.Href != "/" && strings.HasPrefix(v.Path, n.Href+"/")
 		out = append(out, NavLink{Label: v.T(n.Key), Href: n.Href, Current: cur})
 	}
