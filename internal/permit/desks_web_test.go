@@ -50,7 +50,7 @@ func TestWindowDesk(t *testing.T) {
 		var fileID int64
 		var display string
 		if err := a.DB.QueryRowContext(ctx, `SELECT id, COALESCE(number, ref) FROM permit_files WHERE window_code = $1 AND state = 'submitted'
-			AND id NOT IN (SELECT file_id FROM permit_appointments WHERE status = 'booked') ORDER BY id LIMIT 1`, win).Scan(&fileID, &display); err != nil {
+			AND owner_person_id IS NOT NULL AND id NOT IN (SELECT file_id FROM permit_appointments WHERE status = 'booked') ORDER BY id LIMIT 1`, win).Scan(&fileID, &display); err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
