@@ -120,7 +120,7 @@ type knownFailure struct {
 	route, actor string
 	width        int64
 	lang         string
-	check        string // "overflow", "targets", "header", or "axe:RULE"
+	check        string // "overflow", "squeezed", "targets", "header", or "axe:RULE"
 	why          string
 }
 
@@ -166,9 +166,13 @@ func TestEveryPage(t *testing.T) {
 			t.Fatalf("before planting: %v", got)
 		}
 		// A block wider than the phone, a 16-pixel button, an image without
-		// a text alternative.
+		// a text alternative, a label squeezed beside a long link.
 		eval[bool](tb, `(() => {
 			const w = document.createElement('div'); w.style.width = '600px'; w.textContent = 'wide';
+			const c = document.createElement('div'); c.style.display = 'flex';
+			const l = document.createElement('label'); l.style.flex = '1'; l.style.minWidth = '0'; l.textContent = 'a label of some length';
+			const a = document.createElement('a'); a.href = '/'; Object.assign(a.style, {flex: 'none', width: '330px'}); a.textContent = 'a long link that takes the line';
+			c.append(l, a); document.querySelector('main').append(c);
 			const b = document.createElement('button'); b.textContent = 'x';
 			Object.assign(b.style, {width: '16px', height: '16px', minHeight: '0', padding: '0'});
 			const i = document.createElement('img'); i.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='; i.width = 40; i.height = 40;
@@ -179,7 +183,7 @@ func TestEveryPage(t *testing.T) {
 		for _, f := range pageFindings(tb) {
 			got[f.check] = true
 		}
-		for _, want := range []string{"overflow", "targets", "axe:image-alt"} {
+		for _, want := range []string{"overflow", "targets", "axe:image-alt", "squeezed"} {
 			if !got[want] {
 				t.Errorf("planted %s, found %v", want, got)
 			}
@@ -354,7 +358,7 @@ func pageFindings(tb *tab) []finding {
 	var out []finding
 	r := eval[struct {
 		ScrollWidth, ClientWidth, Header float64
-		Wide                             []string
+		Wide, Squeezed                   []string
 	}](tb, `(() => {
 		const d = document.documentElement, w = d.clientWidth;
 		const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
@@ -362,12 +366,25 @@ func pageFindings(tb *tab) []finding {
 		const wide = [...document.body.querySelectorAll('*')]
 			.filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 1 || r.left < -1); })
 			.slice(0, 6).map(name);
+		// Text squeezed into a column a few letters wide (a label beside a
+		// long link, say) reads a letter a line: no overflow, but unusable.
+		// Found by its shape: under 48 px wide and more than four lines high.
+		const squeezed = [...document.body.querySelectorAll('main label, main p, main td, main th, main li, main dd, main h1, main h2, main h3, main a')]
+			.filter(e => {
+				const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+				const line = parseFloat(cs.lineHeight) || 1.2 * parseFloat(cs.fontSize);
+				return r.width > 2 && r.width < 48 && r.height > 4 * line;
+			})
+			.slice(0, 6).map(name);
 		const h = document.querySelector('.site-header');
-		return {scrollWidth: d.scrollWidth, clientWidth: w, wide, header: h ? h.getBoundingClientRect().height : 0};
+		return {scrollWidth: d.scrollWidth, clientWidth: w, wide, squeezed, header: h ? h.getBoundingClientRect().height : 0};
 	})()`)
 	if r.ScrollWidth > r.ClientWidth {
 		out = append(out, finding{"overflow", fmt.Sprintf("%.0f px wide in a %.0f px viewport; sticking out: %s",
 			r.ScrollWidth, r.ClientWidth, strings.Join(r.Wide, ", "))})
+	}
+	if len(r.Squeezed) > 0 {
+		out = append(out, finding{"squeezed", "text in a column under 48 px wide: " + strings.Join(r.Squeezed, ", ")})
 	}
 	if r.Header >= 120 {
 		out = append(out, finding{"header", fmt.Sprintf("the header is %.0f px high, want under 120", r.Header)})
