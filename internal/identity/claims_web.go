@@ -211,8 +211,7 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visito
 			if authz.Check(with, act, authz.Resource{}) == nil {
 				h.Service.log.InfoContext(r.Context(), "request refused", "request_id", httpx.RequestID(r.Context()),
 					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
-				h.Web.Render(w, r, http.StatusForbidden, "identity/admin_mfa", web.Msg("admin.mfa.title"),
-					map[string]any{"TOTP": v.Person.TOTPEnabledAt != nil})
+				h.Web.RenderSecondFactorNeeded(w, r)
 				return nil
 			}
 		}

@@ -34,10 +34,7 @@ var noticesFS embed.FS
 // Notices are the back office's e-mail templates, as notify reads them
 // (templates/{lang}/{name}.tmpl).
 func Notices() fs.FS {
-	sub, err := fs.Sub(noticesFS, "notices")
-	if err != nil {
-		panic(err)
-	}
+	sub, _ := fs.Sub(noticesFS, "notices") // a valid path: fs.Sub cannot fail
 	return sub
 }
 
@@ -139,8 +136,7 @@ func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *visito
 			if authz.Check(with, act, authz.Resource{}) == nil {
 				h.Log.InfoContext(r.Context(), "request refused", "request_id", httpx.RequestID(r.Context()),
 					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
-				h.Web.Render(w, r, http.StatusForbidden, "staff/mfa", web.Msg("admin.mfa.title"),
-					map[string]any{"TOTP": v.TOTP})
+				h.Web.RenderSecondFactorNeeded(w, r)
 				return nil
 			}
 		}

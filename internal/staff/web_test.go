@@ -74,3 +74,33 @@ func TestAdministratorsDoNotRuleOnThemselves(t *testing.T) {
 		}
 	})
 }
+
+// A person given a staff role who has not set up the second factor is
+// led to set it up, in their language, rather than refused in silence:
+// on the back office's pages and on identity's claims page alike.
+func TestStaffWithoutSecondFactorAreLedToSetItUp(t *testing.T) {
+	t.Parallel()
+	a := apptest.Accounts(t, db.SQLite)
+	ctx := context.Background()
+	if _, err := a.Staff.EnrolStaff(ctx, staff.System("test"), staff.Enrolment{Email: "fatima.benali@example.ma"},
+		staff.GrantSpec{Role: authz.Admin, Org: "commune"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SignIn("fatima.benali@example.ma", false)
+	for _, l := range i18n.Langs {
+		b.SetLang(l)
+		for _, page := range []string{"/admin/staff", "/admin/legal-claims"} {
+			code, body, _ := b.Get(page)
+			if code != http.StatusForbidden || !strings.Contains(body, a.Cat.T(l, "second_factor.title")) ||
+				!strings.Contains(body, `href="/me/security"`) {
+				t.Errorf("%s %s: %d, want 403 and the way to set up the second factor", l, page, code)
+			}
+		}
+	}
+	if miss := apptest.Untranslated(a); len(miss) > 0 {
+		t.Errorf("untranslated: %v", miss)
+	}
+}

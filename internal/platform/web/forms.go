@@ -190,3 +190,11 @@ func (v *View) ConfirmFacts(fs []Fact) []map[string]any {
 	}
 	return out
 }
+
+// RenderSecondFactorNeeded answers 403 with the page that explains that
+// the action needs a session that passed the second factor, and leads to
+// the security page: for staff whose role would allow the action once they
+// have. Every capability's staff pages use it.
+func (rd *Renderer) RenderSecondFactorNeeded(w http.ResponseWriter, r *http.Request) {
+	rd.Render(w, r, http.StatusForbidden, "web/second_factor", Msg("second_factor.title"), nil)
+}
