@@ -537,6 +537,23 @@ func hasScope(ss []Scope, s Scope) bool {
 	return false
 }
 
+// AllowedWithSecondFactor reports whether a session that has not passed
+// the second factor would be allowed one of acts once it has (on no
+// particular resource): staff are then led to set it up or to sign in
+// with it, rather than refused.
+func AllowedWithSecondFactor(a Actor, acts ...Action) bool {
+	if a.MFA {
+		return false
+	}
+	a.MFA = true
+	for _, act := range acts {
+		if Check(a, act, Resource{}) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Check is Decide as an error: nil when allowed; errs.NotFound when the
 // object must stay hidden; errs.Unauthenticated for anonymous callers;
 // errs.Forbidden otherwise, with the message of its reason (refusalKeys).

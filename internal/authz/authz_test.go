@@ -320,3 +320,22 @@ func TestNobodyDecidesTheirOwnClaim(t *testing.T) {
 		}
 	}
 }
+
+// A staff member whose session has not passed the second factor is one
+// the policy would allow once it has; a citizen, or a staff member asking
+// for another role's action, is not.
+func TestAllowedWithSecondFactor(t *testing.T) {
+	now := time.Now()
+	admin := Actor{Person: 1, EmailVerified: true, Now: now, Grants: []Grant{{Role: Admin, Org: "commune"}}}
+	if !AllowedWithSecondFactor(admin, ReadAudit, ManageStaff) {
+		t.Error("an administrator without the second factor would manage staff with it")
+	}
+	admin.MFA = true
+	if AllowedWithSecondFactor(admin, ManageStaff) {
+		t.Error("a session that passed the second factor needs nothing more")
+	}
+	citizen := Actor{Person: 2, EmailVerified: true, Now: now}
+	if AllowedWithSecondFactor(citizen, ManageStaff) {
+		t.Error("a citizen would manage staff with a second factor")
+	}
+}

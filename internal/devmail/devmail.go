@@ -4,7 +4,7 @@
 // full, links clickable, to a browser on the same machine — so that a
 // developer can verify a new account, reset a password or read a phone
 // code locally. Without the flag it adds nothing; production logs keep
-// only masked metadata (docs/arch/dev-mail.md).
+// only masked metadata (docs/ARCHITECTURE.md, "Notices").
 package devmail
 
 import (

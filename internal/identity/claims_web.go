@@ -204,17 +204,9 @@ func (h *Handlers) adminAllowed(w http.ResponseWriter, r *http.Request, act auth
 // adminRefuse returns nil); any other refusal is returned, for the one
 // error path.
 func (h *Handlers) adminRefuse(w http.ResponseWriter, r *http.Request, v *Visitor, err error, acts ...authz.Action) error {
-	if !v.Actor.MFA {
-		with := v.Actor
-		with.MFA = true
-		for _, act := range acts {
-			if authz.Check(with, act, authz.Resource{}) == nil {
-				h.Service.log.InfoContext(r.Context(), "request refused", "request_id", httpx.RequestID(r.Context()),
-					"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
-				h.Web.RenderSecondFactorNeeded(w, r)
-				return nil
-			}
-		}
+	if authz.AllowedWithSecondFactor(v.Actor, acts...) {
+		h.Web.RenderSecondFactorNeeded(w, r, err)
+		return nil
 	}
 	return err
 }

@@ -18,7 +18,7 @@ import (
 // them; other capabilities may too. Messages that answer a person's own
 // request and carry a secret (e-mail verification link, phone code, reset
 // link, sign-in lock, sign-up attempt) are not events: they are sent
-// directly, in the request's transaction (docs/arch/events.md says why).
+// directly, in the request's transaction (docs/ARCHITECTURE.md, "Events" says why).
 const (
 	// TopicMandateChanged: a mandate was granted or revoked. Payload
 	// MandateChanged.

@@ -44,7 +44,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Provide("identity", s)
-	// The notices subscribe to identity's events (docs/arch/events.md).
+	// The notices subscribe to identity's events (docs/ARCHITECTURE.md, "Events").
 	for _, t := range Topics {
 		env.Jobs.Subscribe(t, "identity.notices", s.SendNotices)
 	}

@@ -15,7 +15,7 @@ import (
 // Subscribers (the notices, later search indexing, open data, the live
 // map) register on the job queue and never need permit to call them.
 // Payloads carry ids, codes and dates, not names or addresses: a
-// subscriber reads what it shows. docs/arch/events.md lists them.
+// subscriber reads what it shows. docs/ARCHITECTURE.md, "Events" lists them.
 const (
 	// TopicFileChanged: a file moved along its workflow (submitted,
 	// accepted, returned, decided…) or the legal clock decided for it

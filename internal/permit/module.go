@@ -70,7 +70,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		Config{BaseURL: env.Cfg.BaseURL,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
-	// The notices subscribe to permit's events (docs/arch/events.md).
+	// The notices subscribe to permit's events (docs/ARCHITECTURE.md, "Events").
 	for _, t := range Topics {
 		env.Jobs.Subscribe(t, "permit.notices", s.SendNotices)
 	}

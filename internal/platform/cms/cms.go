@@ -4,7 +4,7 @@
 // require so the signer's certificate cannot be swapped), the signer's
 // certificate and chain, and optionally an RFC 3161 signature-time-stamp
 // as an unsigned attribute (CAdES-T / PAdES B-T). The encoding is
-// github.com/digitorus/pkcs7's; see docs/arch/signature.md.
+// github.com/digitorus/pkcs7's; see docs/ARCHITECTURE.md, "Electronic signature".
 package cms
 
 import (

@@ -2,7 +2,7 @@
 // the embedded default, with a certificate from package pki) and a client
 // for an external one. Both give a Stamper: a hash in, a TimeStampToken
 // (DER ContentInfo of a SignedData over a TSTInfo) out. The encoding is
-// github.com/digitorus/timestamp's; see docs/arch/signature.md.
+// github.com/digitorus/timestamp's; see docs/ARCHITECTURE.md, "Electronic signature".
 package tsa
 
 import (

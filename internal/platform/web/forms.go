@@ -10,7 +10,7 @@ import (
 )
 
 // Forms: how a page says what went wrong, and asks before an
-// irreversible action (docs/arch/forms.md).
+// irreversible action (docs/ARCHITECTURE.md, "Forms").
 //
 // A form page keeps its submitted form at .Data.Form (a web.Form) and
 // starts its content with {{template "form-errors" .}}: the error summary,
@@ -191,10 +191,13 @@ func (v *View) ConfirmFacts(fs []Fact) []map[string]any {
 	return out
 }
 
-// RenderSecondFactorNeeded answers 403 with the page that explains that
-// the action needs a session that passed the second factor, and leads to
-// the security page: for staff whose role would allow the action once they
-// have. Every capability's staff pages use it.
-func (rd *Renderer) RenderSecondFactorNeeded(w http.ResponseWriter, r *http.Request) {
+// RenderSecondFactorNeeded answers the refusal err with 403 and the page
+// that explains that the action needs a session that passed the second
+// factor, and leads to the security page: for staff whose role would allow
+// the action once they have (authz.AllowedWithSecondFactor). The refusal
+// is logged as every refusal is.
+func (rd *Renderer) RenderSecondFactorNeeded(w http.ResponseWriter, r *http.Request, err error) {
+	rd.log.InfoContext(r.Context(), "request refused", "request_id", httpx.RequestID(r.Context()),
+		"path", r.URL.Path, "kind", string(errs.Forbidden), "err", err.Error())
 	rd.Render(w, r, http.StatusForbidden, "web/second_factor", Msg("second_factor.title"), nil)
 }
