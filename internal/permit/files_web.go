@@ -169,6 +169,10 @@ type newFileView struct {
 	Nothing      bool // nothing to file: no kind for any owner
 }
 
+// Failed reports whether the page comes back with errors (its title then
+// says so first).
+func (v *newFileView) Failed() bool { return v.Form.Failed() }
+
 func ownerValue(o OwnerChoice) string {
 	switch {
 	case o.Self:
@@ -327,7 +331,7 @@ func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) error {
 		if e == nil || !userError(e) {
 			return err
 		}
-		form := web.Form{Values: r.PostForm, Errors: map[string]string{}}
+		form := web.Form{Values: r.PostForm, Errors: map[string]string{}, Order: []string{"kind", "owner", "title"}}
 		msg := h.message(r, e)
 		if e.Field == "" && e.Kind == errs.Forbidden {
 			e = e.OnField("kind") // the kind needs an architect, or a verified one

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -79,4 +80,27 @@ func TestUploadFormKeepsItsTokenOutOfTheAddress(t *testing.T) {
 			t.Fatalf("token after the item: %d", res.StatusCode)
 		}
 	})
+}
+
+// TestNewFileFormSaysWhatIsWrongFirst: the new-file form sent without a
+// kind comes back with the error summary at the top, before the heading,
+// linking to the kind's group, and a title that starts with "Error" — in
+// French, Arabic and English.
+func TestNewFileFormSaysWhatIsWrongFirst(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SignIn("fatima.benali@example.ma", false)
+	for lang, title := range map[i18n.Lang]string{i18n.FR: "<title>Erreur : ", i18n.AR: "<title>خطأ: ", i18n.EN: "<title>Error: "} {
+		b.SetLang(lang)
+		code, body, _ := b.Post("/files/new", "/files", url.Values{"owner": {"self"}})
+		summary := strings.Index(body, `class="error-summary"`)
+		if code != http.StatusBadRequest || summary < 0 || summary > strings.Index(body, "<h1") ||
+			!strings.Contains(body, `<li><a href="#kind">`) || !strings.Contains(body, `<fieldset id="kind" tabindex="-1"`) ||
+			!strings.Contains(body, title) || strings.Contains(body, `class="alert"`) {
+			t.Fatalf("%s: %d\n%s", lang, code, apptest.Grep(body, "error-summary"))
+		}
+	}
 }
