@@ -104,3 +104,28 @@ func TestNewFileFormSaysWhatIsWrongFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowFormsSayWhatIsWrongFirst: the window's return form sent
+// without saying what is missing comes back with the error summary before
+// the heading, linking to the list of documents (a fieldset that takes the
+// focus), the title starting with "Error" — in French, Arabic and English.
+func TestWindowFormsSayWhatIsWrongFirst(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	file := apptest.IDOf(t, a.DB, `SELECT id FROM permit_files WHERE window_code = 'city' AND state = 'submitted' ORDER BY id LIMIT 1`)
+	page := "/files/" + itoa(file)
+	agent := apptest.NewBrowser(t, srv.URL)
+	agent.SignIn("amina.idrissi@example.ma", true)
+	for lang, title := range map[i18n.Lang]string{i18n.FR: "<title>Erreur : ", i18n.AR: "<title>خطأ: ", i18n.EN: "<title>Error: "} {
+		agent.SetLang(lang)
+		code, body, _ := agent.Act(page, page+"/return", url.Values{})
+		summary := strings.Index(body, `class="error-summary"`)
+		if code != http.StatusBadRequest || summary < 0 || summary > strings.Index(body, "<h1") ||
+			!strings.Contains(body, `<li><a href="#return-missing">`) || !strings.Contains(body, `<fieldset id="return-missing" tabindex="-1"`) ||
+			!strings.Contains(body, `id="return-missing-error"`) || !strings.Contains(body, title) {
+			t.Fatalf("%s: %d\n%s", lang, code, apptest.Grep(body, "error-summary"))
+		}
+	}
+}
