@@ -94,3 +94,33 @@ func rowCount(t *testing.T, d *db.DB, query string, args ...any) int {
 	}
 	return n
 }
+
+// TestStaffFormsSayWhatIsWrongFirst: a grant that fails, and revoking the
+// last administrator, come back with the error summary before the heading
+// (linking to the field at fault when there is one), the title starting
+// with "Error".
+func TestStaffFormsSayWhatIsWrongFirst(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite)
+	srv := apptest.Server(t, a)
+	admin := apptest.NewBrowser(t, srv.URL)
+	admin.SignIn("nadia.bensouda@example.ma", true)
+	admin.SetLang(i18n.FR)
+	code, body, _ := admin.Post("/admin/staff", "/admin/staff/grants", url.Values{"email": {"youssef.elamrani@example.ma"}, "role": {"window_agent"}, "org": {"maarif"}})
+	at := strings.Index(body, `class="error-summary"`)
+	if code != http.StatusBadRequest || at < 0 || at > strings.Index(body, "<h1") || !strings.Contains(body, `<li><a href="#window">`) ||
+		!strings.Contains(body, "<title>Erreur : ") || !strings.Contains(html.UnescapeString(body), "Un agent de guichet a besoin d’un guichet.") {
+		t.Fatalf("failed grant: %d\n%s", code, apptest.Grep(body, "error-summary"))
+	}
+	var grant int64
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT g.id FROM staff_grants g JOIN persons p ON p.id = g.person_id
+		WHERE p.email = 'nadia.bensouda@example.ma' AND g.role = 'admin'`).Scan(&grant); err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/staff/grants/" + itoa(grant) + "/revoke"
+	code, body, _ = admin.Post(path, path, url.Values{})
+	at = strings.Index(body, `class="error-summary"`)
+	if code != http.StatusConflict || at < 0 || at > strings.Index(body, "<h1") || !strings.Contains(body, "dernier administrateur") {
+		t.Fatalf("revoking the last administrator: %d\n%s", code, apptest.Grep(body, "error-summary"))
+	}
+}
