@@ -77,7 +77,7 @@ func TestIrreversibleStepsAskFirst(t *testing.T) {
 		version := colleague.Version(page)
 		confirm := page + "/accept?version=" + version
 		code, body, _ := colleague.Get(confirm)
-		if code != http.StatusOK || !strings.Contains(body, "comme complet ?") ||
+		if code != http.StatusOK || !strings.Contains(body, "Accepter ce dossier comme complet ?") ||
 			!strings.Contains(html.UnescapeString(body), "le délai légal de décision commence aujourd’hui") ||
 			!strings.Contains(body, `<form method="post" action="`+page+`/accept"`) ||
 			!strings.Contains(body, `name="version" value="`+version+`"`) || !strings.Contains(body, `href="`+page+`"`) {
@@ -114,13 +114,13 @@ func TestIrreversibleStepsAskFirst(t *testing.T) {
 		reason := "Activité non conforme au règlement."
 		refuse := page + "/refuse?" + url.Values{"version": {version}, "reason": {reason}}.Encode()
 		code, body, _ = colleague.Get(refuse)
-		if code != http.StatusOK || !strings.Contains(body, "هل ترفض الملف") || !strings.Contains(body, "القرار نهائي") ||
+		if code != http.StatusOK || !strings.Contains(body, "هل ترفض هذا الملف؟") || !strings.Contains(body, "القرار نهائي") ||
 			!strings.Contains(body, `name="reason" value="`+reason+`"`) || !strings.Contains(body, `action="`+page+`/refuse"`) {
 			t.Fatalf("refuse confirmation: %d\n%s", code, apptest.Grep(body, "<h1"))
 		}
 		colleague.SetLang(i18n.EN)
 		approve := page + "/approve?version=" + version
-		if code, body, _ = colleague.Get(approve); code != http.StatusOK || !strings.Contains(body, "Grant the permit for file") ||
+		if code, body, _ = colleague.Get(approve); code != http.StatusOK || !strings.Contains(body, "Grant the permit for this file?") ||
 			!strings.Contains(body, "The decision is final") {
 			t.Fatalf("approve confirmation: %d\n%s", code, apptest.Grep(body, "<h1"))
 		}

@@ -37,7 +37,7 @@ func (h *FileHandlers) webConfirm(name string) httpx.ErrorHandler {
 			version = strconv.Itoa(f.Version)
 		}
 		c := web.Confirm{
-			Title:  web.Msg("permit.confirm."+name+".title", "number", f.Display()),
+			Title:  web.Msg("permit.confirm." + name + ".title"),
 			Text:   web.Msg("permit.confirm." + name + ".text"),
 			Facts:  []web.Fact{{Key: web.Msg("permit.confirm.file"), Value: f.Display()}, {Key: web.Msg("permit.confirm.subject"), Value: f.Title}},
 			Action: page + "/" + name,
