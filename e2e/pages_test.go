@@ -73,18 +73,26 @@ var everyActor = []actor{
 				"/me/mandates/{id}/revoke": firstLink(tb, "/me/mandates", `^/me/mandates/\d+/revoke$`)}
 		}},
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security",
-		"/window/{code}", "/files/{id}", "/files"},
+		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
 			queue := eval[string](tb, `location.pathname`)
 			if !regexp.MustCompile(`^/window/[^/]+$`).MatchString(queue) {
 				tb.t.Fatalf("/window sent the agent to %s, not a queue", queue)
 			}
-			return map[string][]string{"/window/{code}": {queue}, "/files/{id}": firstLink(tb, queue, `^/files/\d+$`)}
+			// The confirmations: accepting a new deposit, deciding an
+			// economic file under review (the city window's billboard).
+			deposit := firstLink(tb, queue+"?tab=new", `^/files/\d+$`)[0]
+			review := firstLink(tb, queue+"?tab=review", `^/files/\d+$`)[0]
+			return map[string][]string{"/window/{code}": {queue}, "/files/{id}": firstLink(tb, queue, `^/files/\d+$`),
+				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"}}
 		}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
-		"/admin/audit", "/admin/legal-claims", "/design"}},
+		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke"},
+		discover: func(tb *tab) map[string][]string {
+			return map[string][]string{"/admin/staff/grants/{id}/revoke": firstLink(tb, "/admin/staff", `^/admin/staff/grants/\d+/revoke$`)}
+		}},
 }
 
 // skippedRoutes are the GET routes no actor visits as a page, each with

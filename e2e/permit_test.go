@@ -380,7 +380,15 @@ func TestPermitBuildingFile(t *testing.T) {
 			t.Fatalf("the link to the queue leads to %s", p)
 		}
 		openInQueue(agent, permitWindow, filePath, permitOwnerNames[1])
-		submit(agent, "accept the file", `form[action="`+filePath+`/accept"] button[type=submit]`)
+		// The page's button asks first, on a page that says what will
+		// happen; its own button accepts.
+		submit(agent, "ask to accept the file", `form[method=get][action="`+filePath+`/accept"] button[type=submit]`)
+		if p := agent.path(); !strings.HasPrefix(p, filePath+"/accept?version=") {
+			t.Fatalf("the accept button leads to %s, not its confirmation", p)
+		}
+		wantText(agent, "main", cat.T(en, "permit.confirm.accept.text"))
+		agent.checkAxe()
+		submit(agent, "accept the file", `form[method=post][action="`+filePath+`/accept"] button[type=submit]`)
 		wantText(agent, "main", cat.T(en, "permit.files.done.accepted"))
 		wantFact(agent, cat, en, "permit.files.fact.state", cat.T(en, "permit.state.accepted"))
 		number = text(agent, "dl.facts dd strong bdi")

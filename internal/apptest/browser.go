@@ -118,13 +118,21 @@ func (b *Browser) SignInAs(email, pw string, staff bool) {
 	}
 }
 
-// PostMultipart sends fields, then one file under fileField, to target
-// (the CSRF token already in its address, as the upload forms carry it).
+// PostMultipart sends fields, then one file under fileField, to target.
+// A csrf_token among fields goes first, as the upload forms carry it (the
+// only place identity's middleware reads it in a multipart body); a token
+// in target's address is accepted too.
 func (b *Browser) PostMultipart(target string, fields url.Values, fileField, name string, content []byte) (int, string, http.Header) {
 	b.T.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
+	if tok := fields.Get("csrf_token"); tok != "" {
+		_ = mw.WriteField("csrf_token", tok)
+	}
 	for k, vs := range fields {
+		if k == "csrf_token" {
+			continue
+		}
 		for _, v := range vs {
 			_ = mw.WriteField(k, v)
 		}
@@ -144,20 +152,22 @@ func (b *Browser) PostMultipart(target string, fields url.Values, fileField, nam
 }
 
 var (
-	uploadActionRE = regexp.MustCompile(`action="(/files/\d+/documents\?csrf_token=[^"]+)"`)
-	versionRE      = regexp.MustCompile(`name="version" value="(\d+)"`)
+	// uploadFormRE finds an upload form with the anti-forgery token as its
+	// first field (not in its address).
+	uploadFormRE = regexp.MustCompile(`enctype="multipart/form-data" action="(/files/\d+/documents)" class="form">\s*<input type="hidden" name="csrf_token" value="([^"]+)">`)
+	versionRE    = regexp.MustCompile(`name="version" value="(\d+)"`)
 )
 
-// Upload posts a document the way the item's form on page does: the item
-// field first, then the file, with the CSRF token in the address.
+// Upload posts a document the way the item's form on page does: the CSRF
+// token first, the item field, then the file.
 func (b *Browser) Upload(page, item, name string, content []byte) (int, string, http.Header) {
 	b.T.Helper()
 	_, body, _ := b.Get(page)
-	m := uploadActionRE.FindStringSubmatch(body)
+	m := uploadFormRE.FindStringSubmatch(body)
 	if m == nil {
 		b.T.Fatalf("no upload form on %s", page)
 	}
-	return b.PostMultipart(html.UnescapeString(m[1]), url.Values{"item": {item}}, "file", name, content)
+	return b.PostMultipart(m[1], url.Values{"csrf_token": {html.UnescapeString(m[2])}, "item": {item}}, "file", name, content)
 }
 
 // Version reads the file version the page's forms carry.

@@ -33,11 +33,14 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("POST /files/{id}/withdraw", h.webWithdraw)
 	rt.HandleErr("POST /files/{id}/appointment", h.webBook)
 	rt.HandleErr("POST /files/{id}/appointment/cancel", h.webCancel)
+	rt.HandleErr("GET /files/{id}/accept", h.webConfirm(TAccept))
 	rt.HandleErr("POST /files/{id}/accept", h.webAccept)
 	rt.HandleErr("POST /files/{id}/return", h.webSendBack(TReturn, "returned"), httpx.Multiline("note"))
 	rt.HandleErr("POST /files/{id}/ask", h.webSendBack(TAsk, "asked"), httpx.Multiline("note"))
 	rt.HandleErr("POST /files/{id}/answer", h.webAnswer)
+	rt.HandleErr("GET /files/{id}/approve", h.webConfirm(TApprove), httpx.Multiline("reason"))
 	rt.HandleErr("POST /files/{id}/approve", h.webApprove, httpx.Multiline("reason"))
+	rt.HandleErr("GET /files/{id}/refuse", h.webConfirm(TRefuse), httpx.Multiline("reason"))
 	rt.HandleErr("POST /files/{id}/refuse", h.webRefuse, httpx.Multiline("reason"))
 	rt.HandleErr("POST /files/{id}/extend", h.webExtend, httpx.Multiline("reason"))
 	rt.HandleErr("GET /window", h.webWindows)
@@ -165,6 +168,10 @@ type newFileView struct {
 	Professional bool // kinds no mandate covers are left out, and the page says so
 	Nothing      bool // nothing to file: no kind for any owner
 }
+
+// Failed reports whether the page comes back with errors (its title then
+// says so first).
+func (v *newFileView) Failed() bool { return v.Form.Failed() }
 
 func ownerValue(o OwnerChoice) string {
 	switch {
@@ -324,7 +331,7 @@ func (h *FileHandlers) webCreate(w http.ResponseWriter, r *http.Request) error {
 		if e == nil || !userError(e) {
 			return err
 		}
-		form := web.Form{Values: r.PostForm, Errors: map[string]string{}}
+		form := web.Form{Values: r.PostForm, Errors: map[string]string{}, Order: []string{"kind", "owner", "title"}}
 		msg := h.message(r, e)
 		if e.Field == "" && e.Kind == errs.Forbidden {
 			e = e.OnField("kind") // the kind needs an architect, or a verified one

@@ -91,6 +91,21 @@ type fileView struct {
 // Err is the error of a form's field ("return.note").
 func (v *fileView) Err(key string) string { return v.errors[key] }
 
+// ErrorSummary is the error summary at the top of the page when a form failed
+// on one of its fields: the message, linking to the field. A failure not
+// about a field (or an incomplete file, with its own list of what is
+// missing) keeps the explanation under the heading.
+func (v *fileView) ErrorSummary() []web.FieldError {
+	if v.Top == "" || v.TopLink == "" || len(v.Incomplete) > 0 {
+		return nil
+	}
+	return []web.FieldError{{Field: strings.TrimPrefix(v.TopLink, "#"), Text: v.Top}}
+}
+
+// Failed reports whether the page comes back after a failed form (its
+// title then says so first).
+func (v *fileView) Failed() bool { return v.Top != "" }
+
 // Val is a field's value as the failed form posted it.
 func (v *fileView) Val(form, key string) string {
 	if v.form != form {

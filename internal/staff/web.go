@@ -99,6 +99,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /admin", h.adminHome)
 	rt.HandleErr("GET /admin/staff", h.adminStaff)
 	rt.HandleErr("POST /admin/staff/grants", h.adminGrant)
+	rt.HandleErr("GET /admin/staff/grants/{id}/revoke", h.adminRevokeConfirm)
 	rt.HandleErr("POST /admin/staff/grants/{id}/revoke", h.adminRevoke)
 	rt.HandleErr("GET /admin/organisations", h.adminOrgs)
 	rt.HandleErr("POST /admin/organisations", h.adminCreateOrg)
