@@ -54,6 +54,10 @@ func TestMeShowsWhatThePersonCanUse(t *testing.T) {
 			}
 		}
 	}
+	// A new citizen has read everything: /me says so in words, not "0".
+	if _, body, _ := citizen.Get("/me"); !strings.Contains(body, "Aucune notification non lue") {
+		t.Errorf("/me of a person with nothing unread:\n%s", apptest.Grep(body, "inbox"))
+	}
 	// The token page names each permission in words, the code beside it.
 	if _, body, _ := citizen.Get("/me/tokens"); !strings.Contains(body, "Lire mon profil") || !strings.Contains(body, "profile:read") {
 		t.Errorf("/me/tokens does not name the permissions in words:\n%s", apptest.Grep(body, "scope-"))
