@@ -241,19 +241,16 @@ func (s *Service) Find(ctx context.Context, a authz.Actor, window, q string) ([]
 		for _, r := range rows {
 			seen[r.ID] = true
 		}
-		all, err := s.scanQueue(ctx, queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
+		// The owners' names are compared folded, in Go: read the newest
+		// files one at a time and stop at a page of matches.
+		more, err := s.scanQueueWhere(ctx, func(r QueueRow) bool {
+			return !seen[r.ID] && (strings.Contains(textnorm.Fold(r.OwnerAR), folded) || strings.Contains(textnorm.Fold(r.OwnerLatin), folded))
+		}, QueuePageSize-len(rows), queueSelect+` WHERE f.window_code = $1 AND f.state <> 'draft'
 			ORDER BY f.id DESC LIMIT `+fmt.Sprint(FindLimit), window)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range all {
-			if len(rows) == QueuePageSize {
-				break
-			}
-			if !seen[r.ID] && (strings.Contains(textnorm.Fold(r.OwnerAR), folded) || strings.Contains(textnorm.Fold(r.OwnerLatin), folded)) {
-				rows = append(rows, r)
-			}
-		}
+		rows = append(rows, more...)
 	}
 	return rows, s.markConflicts(ctx, a, window, rows)
 }
@@ -268,6 +265,12 @@ func (s *Service) queueRows(ctx context.Context, window string, st State, page i
 }
 
 func (s *Service) scanQueue(ctx context.Context, query string, args ...any) ([]QueueRow, error) {
+	return s.scanQueueWhere(ctx, nil, 0, query, args...)
+}
+
+// scanQueueWhere reads the rows of query that keep accepts (all when keep
+// is nil), stopping after max of them (no bound when max is 0).
+func (s *Service) scanQueueWhere(ctx context.Context, keep func(QueueRow) bool, max int, query string, args ...any) ([]QueueRow, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("permit: queue: %w", err)
@@ -281,7 +284,12 @@ func (s *Service) scanQueue(ctx context.Context, query string, args ...any) ([]Q
 			return nil, fmt.Errorf("permit: queue: %w", err)
 		}
 		r.DueAt, r.SubmittedAt, r.Appointment = nullTime(due), nullTime(sub), nullTime(ap)
-		out = append(out, r)
+		if keep != nil && !keep(r) {
+			continue
+		}
+		if out = append(out, r); max > 0 && len(out) == max {
+			break
+		}
 	}
 	return out, rows.Err()
 }
