@@ -84,9 +84,11 @@ func (s *Service) MyFiles(ctx context.Context, a authz.Actor, f ListFilter, lang
 	case SortNumber:
 		slices.SortStableFunc(out, func(x, y MyFile) int { return cmp.Compare(x.Display(), y.Display()) })
 	case SortOwner:
-		slices.SortStableFunc(out, func(x, y MyFile) int {
-			return cmp.Compare(textnorm.Fold(x.Owner(lang)), textnorm.Fold(y.Owner(lang)))
-		})
+		key := make(map[int64]string, len(out)) // folded once per file, not per comparison
+		for _, f := range out {
+			key[f.ID] = textnorm.Fold(f.Owner(lang))
+		}
+		slices.SortStableFunc(out, func(x, y MyFile) int { return cmp.Compare(key[x.ID], key[y.ID]) })
 	}
 	return out, nil
 }
