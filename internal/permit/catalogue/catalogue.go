@@ -93,6 +93,7 @@ var (
 	docTypes    = []string{"pdf", "image"}
 	windowKinds = []string{CityWindow, ArrondissementWindow}
 	timeUnits   = []string{Days, WorkingDays, Months}
+	validUnits  = []string{Days, Months}
 	froms       = []string{FromCompleteFile, FromCompletionDeclaration}
 	silences    = []string{SilenceApproval, SilenceReferral}
 	opsByType   = map[string][]string{
@@ -283,6 +284,17 @@ type KindSpec struct {
 	Documents         []DocumentUse  `json:"documents"`
 	Handling          []HandlingSpec `json:"handling"`
 	Fees              []FeeSpec      `json:"fees"`
+	// Validity is how long an authorisation of the kind lasts from its
+	// decision: the decision document prints it. Economic kinds state it.
+	Validity *ValiditySpec `json:"validity,omitempty"`
+}
+
+// ValiditySpec is how long a granted authorisation lasts, in days or
+// months from the decision, its source named by code.
+type ValiditySpec struct {
+	Value  int    `json:"value"`
+	Unit   string `json:"unit"`
+	Source string `json:"source"`
 }
 
 // FieldUse puts a field on a kind's form.
@@ -342,6 +354,7 @@ type Kind struct {
 	Routing           []*Rule       `json:"routing"`
 	Handling          []Handling    `json:"handling"`
 	Fees              []Fee         `json:"fees"`
+	Validity          *Validity     `json:"validity,omitempty"` // nil: the catalogue states none
 
 	fields map[string]*Field
 	search string // folded names and descriptions
@@ -406,6 +419,27 @@ type Deadline struct {
 	From    string `json:"from,omitempty"`
 	Silence string `json:"silence,omitempty"`
 	Source  Source `json:"source"`
+}
+
+// Validity is how long a granted authorisation lasts from its decision,
+// with its source.
+type Validity struct {
+	Value  int    `json:"value"`
+	Unit   string `json:"unit"` // Days or Months
+	Source Source `json:"source"`
+}
+
+// Until is the last instant an authorisation decided at t is valid: the
+// end of the day before the same date Value days or months later, in
+// the city's time zone (granted on 5 December for 12 months: valid until
+// 4 December of the next year, included).
+func (v Validity) Until(t time.Time, zone *time.Location) time.Time {
+	d := t.In(zone)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone)
+	if v.Unit == Months {
+		return start.AddDate(0, v.Value, 0).Add(-time.Millisecond)
+	}
+	return start.AddDate(0, 0, v.Value).Add(-time.Millisecond)
 }
 
 // Fee is an informative fee with its source.
@@ -999,6 +1033,24 @@ func (c *checker) kind(ks KindSpec, fields map[string]*Field, documents map[stri
 		}
 		k.Fees = append(k.Fees, Fee{Name: f.Name, Amount: f.Amount, Source: source(f.Source)})
 	}
+	if v := ks.Validity; v != nil {
+		vwhat := what + " validity"
+		if v.Value <= 0 {
+			c.addf("%s: value %d, want a positive number", vwhat, v.Value)
+		}
+		if !slices.Contains(validUnits, v.Unit) {
+			c.addf("%s: unit %q, want one of %s", vwhat, v.Unit, strings.Join(validUnits, ", "))
+		}
+		if v.Source == "" {
+			c.addf("%s: no source: name the text it rests on", vwhat)
+		} else if sources[v.Source] == 0 {
+			c.addf("%s: unknown source %q", vwhat, v.Source)
+		}
+		k.Validity = &Validity{Value: v.Value, Unit: v.Unit, Source: source(v.Source)}
+	} else if ks.Family == Economic {
+		// A decision document cannot say how long the authorisation lasts.
+		c.addf("%s: no validity: say how long an authorisation lasts (value, unit, source)", what)
+	}
 	words := []string{k.Code, strings.ReplaceAll(k.Code, "_", " "),
 		k.Name.AR, k.Name.FR, k.Name.EN, k.Description.AR, k.Description.FR, k.Description.EN}
 	if kw := ks.Keywords; kw != nil {
@@ -1095,6 +1147,9 @@ func (k *Kind) Sources() []Source {
 	}
 	for _, f := range k.Fees {
 		add(f.Source)
+	}
+	if k.Validity != nil {
+		add(k.Validity.Source)
 	}
 	return out
 }

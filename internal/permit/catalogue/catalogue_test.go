@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/platform/errs"
 )
@@ -78,6 +79,20 @@ func TestCasablancaCatalogue(t *testing.T) {
 		if h, _ := k.HandlingAt(CityWindow); h.Schedule.Overall.Value != 30 {
 			t.Errorf("%s: overall %+v, want 30 days", code, h.Schedule.Overall)
 		}
+	}
+	// Every economic kind says how long its authorisation lasts, for the
+	// decision document; 12 months is the end of the day before the same
+	// date a year later, in Casablanca.
+	for _, code := range wantEconomic {
+		k, _ := cat.Kind(code)
+		if v := k.Validity; v == nil || v.Value <= 0 || v.Source.Name.FR == "" {
+			t.Errorf("%s: validity %+v", code, v)
+		}
+	}
+	ae, _ := cat.Kind("auto_entrepreneur")
+	casa, _ := time.LoadLocation("Africa/Casablanca")
+	if got := ae.Validity.Until(time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC), casa); got.Format(time.DateTime) != "2027-12-04 23:59:59" {
+		t.Errorf("granted 5 December 2026 (00:30 in Casablanca) for 12 months: valid until %s", got)
 	}
 	for _, code := range []string{"habitation", "conformity"} {
 		k, _ := cat.Kind(code)
@@ -187,6 +202,16 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 			`format 2 is not supported`},
 		{"unknown filer", func(s *Spec) { kind(s, "billboard").Filers = []string{"owner", "neighbour"} },
 			`kind "billboard": filer "neighbour"`},
+		{"economic kind without validity", func(s *Spec) { kind(s, "billboard").Validity = nil },
+			`kind "billboard": no validity`},
+		{"validity in working days", func(s *Spec) { kind(s, "billboard").Validity.Unit = WorkingDays },
+			`kind "billboard" validity: unit "working_days"`},
+		{"validity of no length", func(s *Spec) { kind(s, "auto_entrepreneur").Validity.Value = 0 },
+			`kind "auto_entrepreneur" validity: value 0`},
+		{"validity without source", func(s *Spec) { kind(s, "telecom_equipment").Validity.Source = "" },
+			`kind "telecom_equipment" validity: no source`},
+		{"validity from an unknown source", func(s *Spec) { kind(s, "telecom_equipment").Validity.Source = "law_99_99" },
+			`kind "telecom_equipment" validity: unknown source "law_99_99"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
