@@ -45,6 +45,8 @@ func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("DELETE /api/v1/files/{id}/appointment", h.apiCancel)
 	rt.HandleErr("GET /api/v1/files/{id}/receipt", h.receipt)
 	rt.HandleErr("GET /files/{id}/receipt.pdf", h.receipt)
+	rt.HandleErr("GET /api/v1/files/{id}/decision", h.decision)
+	rt.HandleErr("GET /files/{id}/decision.pdf", h.decision)
 	rt.HandleErr("GET /api/v1/track", h.apiTrack)
 }
 
@@ -55,6 +57,23 @@ func (h *FileHandlers) receipt(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b, name, err := h.Service.Receipt(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	httpx.Attachment(w, name, "application/pdf")
+	w.Header().Set("Cache-Control", "private, no-cache")
+	_, _ = w.Write(b)
+	return nil
+}
+
+// decision sends a decided economic file's decision as PDF (API and
+// browser alike).
+func (h *FileHandlers) decision(w http.ResponseWriter, r *http.Request) error {
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
+	}
+	b, name, err := h.Service.Decision(r.Context(), actor(r), id)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,350 @@
+package permit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"madina/internal/authz"
+	"madina/internal/permit/catalogue"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/pdf"
+)
+
+// Decision renders the decision of a decided economic file as PDF: an
+// authorisation (approved by the officer or by the administration's
+// silence) or a refusal, Arabic first and French beneath, with its file
+// name. Whoever may see the file may read it (authz.ReadFile: the
+// applicant, the professionals mandated on it, the agents of its window),
+// nobody else.
+//
+// Today it is the unsigned document. The signature capability wraps it
+// here: sign what UnsignedDecision returns and return the signed bytes;
+// the routes, the page's link and the tests of the content stay as they
+// are.
+func (s *Service) Decision(ctx context.Context, a authz.Actor, id int64) ([]byte, string, error) {
+	return s.UnsignedDecision(ctx, a, id)
+}
+
+// UnsignedDecision builds the decision document from the file's immutable
+// records (its kind under the catalogue it was filed under, its fields,
+// owner, number, decision time and recorded reason, the deadline whose
+// silence approved it), so the same file always gives the same bytes.
+// A file not decided yet has none (errs.Conflict), nor has an urban file:
+// its decision follows the committee's opinion, not this workflow.
+func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64) ([]byte, string, error) {
+	v, err := s.View(ctx, a, id)
+	if err != nil {
+		return nil, "", err
+	}
+	f, k := v.File, v.Kind
+	if f.Family != Economic {
+		return nil, "", errs.E(errs.Conflict, "permit.error.decision_not_economic")
+	}
+	if (f.State != Approved && f.State != Refused) || f.ClosedAt == nil || f.AcceptedAt == nil {
+		return nil, "", errs.E(errs.Conflict, "permit.error.no_decision")
+	}
+	msgs, err := decisionTexts()
+	if err != nil {
+		return nil, "", err
+	}
+	approved := f.State == Approved
+	decided := *f.ClosedAt
+	// Both languages of a message, with the same parameters.
+	tr := func(key string, params ...any) [2]string {
+		return [2]string{msgs.T(i18n.AR, key, params...), msgs.T(i18n.FR, key, params...)}
+	}
+	// perLang fills a parameter that differs by language (a date, a name).
+	perLang := func(key string, name string, val func(i18n.Lang) string, params ...any) [2]string {
+		return [2]string{msgs.T(i18n.AR, key, append([]any{name, val(i18n.AR)}, params...)...),
+			msgs.T(i18n.FR, key, append([]any{name, val(i18n.FR)}, params...)...)}
+	}
+	date := func(t time.Time) func(i18n.Lang) string {
+		return func(l i18n.Lang) string { return i18n.FormatDate(l, t) }
+	}
+
+	title := "Autorisation " + f.Number
+	if !approved {
+		title = "Refus " + f.Number
+	}
+	doc := pdf.New(pdf.Options{Title: title, Author: "Madina", Subject: k.Name.FR, Lang: "ar", CreationDate: decided})
+	doc.AddPage()
+	const margin = 48.0
+	size := doc.Size()
+	right := size.W - margin
+	width := size.W - 2*margin
+	y := 64.0
+	room := func(need float64) {
+		if y+need > size.H-56 {
+			doc.AddPage()
+			y = 64
+		}
+	}
+	line := func(t [2]string, sz float64, bold bool) {
+		room(3 * sz)
+		if t[0] != "" {
+			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, sz, bold, t[0], true)
+		}
+		if t[1] != "" {
+			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, sz*0.9, bold, t[1], false)
+		}
+		y += 4
+	}
+	// free prints text typed by a person (an officer's conditions or
+	// reasons) once, in the direction of its first strong letter.
+	free := func(text string, sz float64) {
+		for _, para := range strings.Split(text, "\n") {
+			room(2 * sz)
+			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, sz, false, para, rtlText(para))
+		}
+		y += 4
+	}
+	rule := func() { y += 4; doc.Line(margin, y, right, y, 0.6); y += 10 }
+
+	wAR, wFR := f.Window, f.Window
+	if v.Window != nil {
+		wAR, wFR = v.Window.Name.AR, v.Window.Name.FR
+	}
+	line(tr("permit.decision.doc.commune"), 11, false)
+	line([2]string{wAR, wFR}, 11, false)
+	rule()
+	kind := "permit.decision.doc.title.approved"
+	if !approved {
+		kind = "permit.decision.doc.title.refused"
+	}
+	line(tr(kind), 20, true)
+	line([2]string{k.Name.AR, k.Name.FR}, 14, true)
+	line(tr("permit.decision.doc.number", "number", iso(f.Number)), 13, true)
+	line(perLang("permit.decision.doc.date", "date", date(decided)), 11, false)
+	line(perLang("permit.decision.doc.file", "date", date(*f.AcceptedAt), "number", iso(f.Number), "code", iso(f.TrackingCode)), 9.5, false)
+	rule()
+	if approved {
+		line(tr("permit.decision.doc.granted"), 10.5, false)
+	} else {
+		line(tr("permit.decision.doc.refusal"), 10.5, false)
+	}
+	holder := "permit.decision.doc.holder"
+	if !approved {
+		holder = "permit.decision.doc.holder_refused"
+	}
+	line(perLang(holder, "name", s.holderName(ctx, f, msgs)), 11, true)
+	line(tr("permit.decision.doc.activity", "kind", k.Name), 10.5, false)
+	for _, fd := range k.Fields {
+		val := strings.TrimSpace(f.Fields[fd.Code])
+		if val == "" {
+			continue
+		}
+		line(perLang("permit.decision.doc.field", "value", func(l i18n.Lang) string { return fieldValue(msgs, l, fd, val) },
+			"label", fd.Label), 10.5, false)
+	}
+	line(perLang("permit.decision.doc.place", "place", s.placeOf(ctx, f)), 10.5, false)
+	rule()
+	if approved {
+		line(tr("permit.decision.doc.conditions"), 12, true)
+		for _, c := range []string{"personal", "change", "display"} {
+			line(tr("permit.decision.doc.condition."+c), 10, false)
+		}
+		if f.DecisionReason != "" {
+			line(tr("permit.decision.doc.condition.particular"), 10, true)
+			free(f.DecisionReason, 10.5)
+		}
+		if val := k.Validity; val != nil {
+			rule()
+			line(tr("permit.decision.doc.validity"), 12, true)
+			key := "permit.decision.doc.validity.days"
+			if val.Unit == Months {
+				key = "permit.decision.doc.validity.months"
+			}
+			line(perLang(key, "until", date(val.Until(decided, i18n.Casablanca)), "count", val.Value, "source", val.Source.Short), 10.5, false)
+		}
+		if f.Tacit {
+			if d, sc, ok := silenceGround(v); ok {
+				rule()
+				line(tr("permit.decision.doc.tacit"), 12, true)
+				key := "permit.decision.doc.tacit.ground"
+				if sc.Unit == Months {
+					key = "permit.decision.doc.tacit.ground_months"
+				}
+				line(perLang(key, "due", date(d.DueAt), "count", sc.Value, "source", sc.Source.Name), 10.5, false)
+			}
+		}
+	} else {
+		line(tr("permit.decision.doc.reasons"), 12, true)
+		free(f.DecisionReason, 10.5)
+		line(tr("permit.decision.doc.reapply"), 10, false)
+	}
+	rule()
+	if !f.Tacit {
+		line(tr("permit.decision.doc.signatory"), 11, true)
+	}
+	line(tr("permit.decision.unsigned"), 9.5, false)
+	line(tr("permit.decision.doc.issued", "url", iso(s.cfg.BaseURL+"/track")), 8.5, false)
+	var b bytes.Buffer
+	if _, err := doc.WriteTo(&b); err != nil {
+		return nil, "", fmt.Errorf("permit: decision %d: %w", f.ID, err)
+	}
+	prefix := "autorisation-"
+	if !approved {
+		prefix = "refus-"
+	}
+	return b.Bytes(), prefix + strings.ToLower(f.Number) + ".pdf", nil
+}
+
+// decisionTexts are the capability's messages, for the document's Arabic
+// and French lines (the same texts as the pages).
+var decisionTexts = sync.OnceValues(func() (*i18n.Catalog, error) {
+	c, err := i18n.Load(Messages)
+	if err != nil {
+		return nil, fmt.Errorf("permit: messages: %w", err)
+	}
+	return c, nil
+})
+
+// iso keeps a Latin value whole inside an Arabic line (a left-to-right
+// isolate), as "12 rue 7", not "rue 7 12".
+func iso(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "\u2066" + v + "\u2069"
+}
+
+// rtlText reports whether s reads right to left: its first strong letter
+// is Arabic.
+func rtlText(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Arabic, r):
+			return true
+		case unicode.IsLetter(r):
+			return false
+		}
+	}
+	return false
+}
+
+// holderName names the file's owner in each language, with the number
+// that identifies them (national identity card, ICE, trade register,
+// association number).
+func (s *Service) holderName(ctx context.Context, f *File, msgs *i18n.Catalog) func(i18n.Lang) string {
+	return func(l i18n.Lang) string {
+		var name string
+		var ids []string
+		if f.OwnerLegal != 0 {
+			lp, err := s.people.LegalPerson(ctx, s.db, f.OwnerLegal)
+			if err != nil {
+				return ""
+			}
+			name = lp.DisplayName(string(l))
+			if lp.ICE != "" {
+				ids = append(ids, msgs.T(l, "permit.decision.doc.ice", "ice", iso(lp.ICE)))
+			}
+			if lp.RC != "" {
+				ids = append(ids, msgs.T(l, "permit.decision.doc.rc", "rc", iso(lp.RC)))
+			}
+			if lp.AssociationNumber != "" {
+				ids = append(ids, msgs.T(l, "permit.decision.doc.association", "number", iso(lp.AssociationNumber)))
+			}
+		} else {
+			p, err := s.people.Person(ctx, s.db, f.OwnerPerson)
+			if err != nil {
+				return ""
+			}
+			name = p.DisplayName(string(l))
+			if p.CIN != "" {
+				ids = append(ids, msgs.T(l, "permit.decision.doc.cin", "cin", iso(p.CIN)))
+			}
+		}
+		if len(ids) > 0 {
+			name += " (" + strings.Join(ids, sep(l)) + ")"
+		}
+		return name
+	}
+}
+
+// sep is the list separator of l.
+func sep(l i18n.Lang) string {
+	if l == i18n.AR {
+		return "، "
+	}
+	return ", "
+}
+
+// placeOf writes where the activity is: the address and the
+// arrondissement, in each language.
+func (s *Service) placeOf(ctx context.Context, f *File) func(i18n.Lang) string {
+	return func(l i18n.Lang) string {
+		parts := []string{}
+		if f.Address != "" {
+			if l == i18n.AR {
+				parts = append(parts, iso(f.Address))
+			} else {
+				parts = append(parts, f.Address)
+			}
+		}
+		if f.Arrondissement != "" {
+			name := f.Arrondissement
+			if ar, _, _, err := s.places.Arrondissement(ctx, f.Arrondissement); err == nil {
+				name = ar.Name.Pick(l)
+			}
+			parts = append(parts, name)
+		}
+		return strings.Join(parts, " — ")
+	}
+}
+
+// fieldValue writes a form field's value as the decision prints it: a
+// choice by its label, yes or no, a number with its unit.
+func fieldValue(msgs *i18n.Catalog, l i18n.Lang, fd catalogue.FormField, val string) string {
+	switch fd.Type {
+	case FieldBoolean:
+		if parseBool(val) {
+			return msgs.T(l, "permit.journey.yes")
+		}
+		return msgs.T(l, "permit.journey.no")
+	case FieldChoice:
+		for _, o := range fd.Options {
+			if o.Code == val {
+				return o.Label.Pick(l)
+			}
+		}
+	case FieldNumber:
+		if fd.Unit != "" {
+			val += " " + msgs.T(l, "permit.unit."+fd.Unit)
+		}
+	}
+	if l == i18n.AR && !rtlText(val) {
+		return iso(val)
+	}
+	return val
+}
+
+// silenceGround finds the deadline whose passing approved the file (the
+// legal clock marks it tacit_approval) and the catalogue's deadline it
+// ran on, for the legal ground the document states.
+func silenceGround(v *View) (StepDeadline, Deadline, bool) {
+	for _, d := range v.Deadlines {
+		if d.Outcome != "tacit_approval" {
+			continue
+		}
+		for _, h := range v.Kind.Handling {
+			if h.Schedule.Code != v.File.Schedule {
+				continue
+			}
+			if d.Step == Overall {
+				return d, h.Schedule.Overall, true
+			}
+			for _, st := range h.Schedule.Steps {
+				if st.Code == d.Step && st.Deadline != nil {
+					return d, *st.Deadline, true
+				}
+			}
+		}
+	}
+	return StepDeadline{}, Deadline{}, false
+}
