@@ -78,7 +78,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	size := doc.Size()
 	right := size.W - margin
 	width := size.W - 2*margin
-	y := 64.0
+	y := 56.0
 	room := func(need float64) {
 		if y+need > size.H-56 {
 			doc.AddPage()
@@ -104,28 +104,31 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 		}
 		y += 4
 	}
-	rule := func() { y += 4; doc.Line(margin, y, right, y, 0.6); y += 10 }
+	rule := func() { y += 2; doc.Line(margin, y, right, y, 0.6); y += 8 }
 
 	wAR, wFR := f.Window, f.Window
 	if v.Window != nil {
 		wAR, wFR = v.Window.Name.AR, v.Window.Name.FR
 	}
-	line(tr("permit.decision.doc.commune"), 11, false)
-	line([2]string{wAR, wFR}, 11, false)
+	commune := tr("permit.decision.doc.commune")
+	line([2]string{commune[0] + " — " + wAR, commune[1] + " — " + wFR}, 10.5, false)
 	rule()
 	kind := "permit.decision.doc.title.approved"
 	if !approved {
 		kind = "permit.decision.doc.title.refused"
 	}
-	line(tr(kind), 20, true)
-	line([2]string{k.Name.AR, k.Name.FR}, 14, true)
-	line(tr("permit.decision.doc.number", "number", iso(f.Number)), 13, true)
-	line(perLang("permit.decision.doc.date", "date", date(decided)), 11, false)
-	line(perLang("permit.decision.doc.file", "date", date(*f.AcceptedAt), "number", iso(f.Number), "code", iso(f.TrackingCode)), 9.5, false)
+	line(tr(kind), 18, true)
+	line([2]string{k.Name.AR, k.Name.FR}, 13, true)
+	line(tr("permit.decision.doc.number", "number", iso(f.Number)), 12, true)
+	line(perLang("permit.decision.doc.date", "date", date(decided)), 10.5, false)
+	line(perLang("permit.decision.doc.file", "date", date(*f.AcceptedAt), "number", iso(f.Number), "code", iso(f.TrackingCode)), 9, false)
 	rule()
-	if approved {
+	switch {
+	case f.Tacit:
+		line(tr("permit.decision.doc.granted_tacit"), 10.5, false)
+	case approved:
 		line(tr("permit.decision.doc.granted"), 10.5, false)
-	} else {
+	default:
 		line(tr("permit.decision.doc.refusal"), 10.5, false)
 	}
 	holder := "permit.decision.doc.holder"
@@ -133,48 +136,48 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 		holder = "permit.decision.doc.holder_refused"
 	}
 	line(perLang(holder, "name", s.holderName(ctx, f, msgs)), 11, true)
-	line(tr("permit.decision.doc.activity", "kind", k.Name), 10.5, false)
+	line(tr("permit.decision.doc.activity", "kind", k.Name), 10, false)
 	for _, fd := range k.Fields {
 		val := strings.TrimSpace(f.Fields[fd.Code])
 		if val == "" {
 			continue
 		}
 		line(perLang("permit.decision.doc.field", "value", func(l i18n.Lang) string { return fieldValue(msgs, l, fd, val) },
-			"label", fd.Label), 10.5, false)
+			"label", fd.Label), 10, false)
 	}
-	line(perLang("permit.decision.doc.place", "place", s.placeOf(ctx, f)), 10.5, false)
+	line(perLang("permit.decision.doc.place", "place", s.placeOf(ctx, f)), 10, false)
 	rule()
 	if approved {
-		line(tr("permit.decision.doc.conditions"), 12, true)
-		for _, c := range []string{"personal", "change", "display"} {
-			line(tr("permit.decision.doc.condition."+c), 10, false)
-		}
-		if f.DecisionReason != "" {
-			line(tr("permit.decision.doc.condition.particular"), 10, true)
-			free(f.DecisionReason, 10.5)
-		}
 		if val := k.Validity; val != nil {
-			rule()
-			line(tr("permit.decision.doc.validity"), 12, true)
+			line(tr("permit.decision.doc.validity"), 11, true)
 			key := "permit.decision.doc.validity.days"
 			if val.Unit == Months {
 				key = "permit.decision.doc.validity.months"
 			}
 			line(perLang(key, "until", date(val.Until(decided, i18n.Casablanca)), "count", val.Value, "source", val.Source.Short), 10.5, false)
+			rule()
 		}
 		if f.Tacit {
 			if d, sc, ok := silenceGround(v); ok {
-				rule()
-				line(tr("permit.decision.doc.tacit"), 12, true)
+				line(tr("permit.decision.doc.tacit"), 11, true)
 				key := "permit.decision.doc.tacit.ground"
 				if sc.Unit == Months {
 					key = "permit.decision.doc.tacit.ground_months"
 				}
 				line(perLang(key, "due", date(d.DueAt), "count", sc.Value, "source", sc.Source.Name), 10.5, false)
+				rule()
 			}
 		}
+		line(tr("permit.decision.doc.conditions"), 11, true)
+		for _, c := range []string{"personal", "change", "display"} {
+			line(tr("permit.decision.doc.condition."+c), 9.5, false)
+		}
+		if f.DecisionReason != "" {
+			line(tr("permit.decision.doc.condition.particular"), 10, true)
+			free(f.DecisionReason, 10.5)
+		}
 	} else {
-		line(tr("permit.decision.doc.reasons"), 12, true)
+		line(tr("permit.decision.doc.reasons"), 11, true)
 		free(f.DecisionReason, 10.5)
 		line(tr("permit.decision.doc.reapply"), 10, false)
 	}
