@@ -196,10 +196,10 @@ func TestOpenAPIContractOfTheOtherFileOperations(t *testing.T) {
 		if code, body := c.Call("GET", fmt.Sprintf("%s/documents/%d", path, up.ID), "", nil, nil); code != 200 || !strings.HasPrefix(body, "%PDF-") {
 			t.Fatalf("download: %d %.100s", code, body)
 		}
-		// A draft has no receipt, nothing to answer and no appointment:
+		// A draft has no receipt, no decision, nothing to answer and no appointment:
 		// the refusals are documented problems too.
 		for _, op := range []struct{ method, path string }{
-			{"GET", path + "/receipt"}, {"POST", path + "/answer"}, {"DELETE", path + "/appointment"},
+			{"GET", path + "/receipt"}, {"GET", path + "/decision"}, {"POST", path + "/answer"}, {"DELETE", path + "/appointment"},
 		} {
 			if code, body := c.JSON(op.method, op.path, nil, nil); code < 400 || code >= 500 {
 				t.Errorf("%s %s on a draft: %d %s", op.method, op.path, code, body)
