@@ -110,6 +110,7 @@ var skippedRoutes = map[string]string{
 	"/me/export":                         "a JSON download, not a page",
 	"/me/legal/claims/{id}/evidence":     "a document download, not a page",
 	"/files/{id}/receipt.pdf":            "a PDF download, not a page",
+	"/files/{id}/decision.pdf":           "a PDF download, not a page (TestDecisionsOfTheDemoFiles fetches it)",
 	"/files/{id}/documents/{doc}":        "a document download, not a page",
 	"/healthz":                           "a probe for the orchestrator, not a page",
 	"/readyz":                            "a probe for the orchestrator, not a page",
