@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +80,12 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	right := size.W - margin
 	width := size.W - 2*margin
 	y := 56.0
+	// height estimates what a paragraph takes once wrapped (a little more
+	// than its width over the box's, for the space lost at line ends);
+	// room starts a new page when it would cross the bottom margin.
+	height := func(s string, sz float64, bold bool) float64 {
+		return math.Ceil(doc.Width(s, sz, bold)*1.15/width+0.01) * pdf.LineHeight(sz)
+	}
 	room := func(need float64) {
 		if y+need > size.H-56 {
 			doc.AddPage()
@@ -86,7 +93,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 		}
 	}
 	line := func(t [2]string, sz float64, bold bool) {
-		room(3 * sz)
+		room(height(t[0], sz, bold) + height(t[1], sz*0.9, bold))
 		if t[0] != "" {
 			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, sz, bold, t[0], true)
 		}
@@ -95,11 +102,17 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 		}
 		y += 4
 	}
+	// heading starts a section, on a new page unless a few lines of the
+	// section fit beneath it.
+	heading := func(key string) {
+		room(4 * pdf.LineHeight(11))
+		line(tr(key), 11, true)
+	}
 	// free prints text typed by a person (an officer's conditions or
 	// reasons) once, in the direction of its first strong letter.
 	free := func(text string, sz float64) {
 		for _, para := range strings.Split(text, "\n") {
-			room(2 * sz)
+			room(height(para, sz, false))
 			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, sz, false, para, rtlText(para))
 		}
 		y += 4
@@ -149,7 +162,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	rule()
 	if approved {
 		if val := k.Validity; val != nil {
-			line(tr("permit.decision.doc.validity"), 11, true)
+			heading("permit.decision.doc.validity")
 			key := "permit.decision.doc.validity.days"
 			if val.Unit == Months {
 				key = "permit.decision.doc.validity.months"
@@ -159,7 +172,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 		}
 		if f.Tacit {
 			if d, sc, ok := silenceGround(v); ok {
-				line(tr("permit.decision.doc.tacit"), 11, true)
+				heading("permit.decision.doc.tacit")
 				key := "permit.decision.doc.tacit.ground"
 				if sc.Unit == Months {
 					key = "permit.decision.doc.tacit.ground_months"
@@ -168,7 +181,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 				rule()
 			}
 		}
-		line(tr("permit.decision.doc.conditions"), 11, true)
+		heading("permit.decision.doc.conditions")
 		for _, c := range []string{"personal", "change", "display"} {
 			line(tr("permit.decision.doc.condition."+c), 9.5, false)
 		}
@@ -177,7 +190,7 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 			free(f.DecisionReason, 10.5)
 		}
 	} else {
-		line(tr("permit.decision.doc.reasons"), 11, true)
+		heading("permit.decision.doc.reasons")
 		free(f.DecisionReason, 10.5)
 		line(tr("permit.decision.doc.reapply"), 10, false)
 	}

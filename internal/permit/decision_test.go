@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,9 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 )
+
+// wordBox is a word of pdftotext -bbox: its lower edge and its text.
+var wordBox = regexp.MustCompile(`<word xMin="[^"]*" yMin="[^"]*" xMax="[^"]*" yMax="([^"]*)">([^<]*)</word>`)
 
 // underReview files an auto-entrepreneur authorisation for the owner and
 // has the Sidi Othmane window accept it: under review, the officer's to
@@ -226,5 +231,41 @@ func TestNoDecisionDocumentForUrbanFiles(t *testing.T) {
 		}
 		_, _, err = e.s.Decision(ctx, authz.Actor{Person: e.stranger, EmailVerified: true, Now: e.clock.now()}, f.ID)
 		wantErr(t, err, errs.NotFound, "")
+	})
+}
+
+// Long reasons (up to the 2,000 characters the workflow takes) and a
+// long list of particular conditions go on to a new page rather than
+// below its edge: every word is on a page a reader renders.
+func TestALongDecisionContinuesOnANewPage(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		agent := e.agentActor(e.agent, "sidi-othmane")
+		f := e.underReview(t, "Couture")
+		reason := strings.Repeat("Le local ne respecte pas les règles d’hygiène et de sécurité du règlement communal. ", 22) + "Fin du motif."
+		f, err := e.s.Decide(ctx, agent, f.ID, f.Version, false, reason)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := e.s.Decision(ctx, e.ownerActor(), f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := checkDecisionPDF(t, b, "Fin du motif.", "sera signé électroniquement")
+		if n := strings.Count(strings.Join(strings.Fields(text), " "), "règles d’hygiène"); n != 22 {
+			t.Errorf("pdftotext finds %d of the 22 sentences", n)
+		}
+		// Every word pdftotext finds lies within its page.
+		out, _ := pdfTool(t, b, "pdftotext", "-bbox", "{in}", "-")
+		words := wordBox.FindAllStringSubmatch(out, -1)
+		if len(words) < 100 {
+			t.Fatalf("pdftotext -bbox found %d words", len(words))
+		}
+		for _, w := range words {
+			if y, _ := strconv.ParseFloat(w[1], 64); y > 841.89 {
+				t.Fatalf("%q is drawn below the page's edge (y %s)", w[2], w[1])
+			}
+		}
 	})
 }
