@@ -2,7 +2,6 @@ package pades
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -160,6 +159,27 @@ type verifier struct {
 	trust *pki.Trust
 	extra []*x509.Certificate
 	crls  []*x509.RevocationList
+	// crlOK caches CRL signature checks: every signature of a document
+	// asks about the same CRLs and issuers.
+	crlOK map[crlIssuer]bool
+}
+
+type crlIssuer struct {
+	crl    *x509.RevocationList
+	issuer string // the issuer certificate's DER
+}
+
+func (v *verifier) crlSignedBy(crl *x509.RevocationList, issuer *x509.Certificate) bool {
+	k := crlIssuer{crl, string(issuer.Raw)}
+	ok, done := v.crlOK[k]
+	if !done {
+		ok = crl.CheckSignatureFrom(issuer) == nil
+		if v.crlOK == nil {
+			v.crlOK = map[crlIssuer]bool{}
+		}
+		v.crlOK[k] = ok
+	}
+	return ok
 }
 
 type sigField struct {
@@ -395,7 +415,7 @@ func (v *verifier) revocation(chain []*x509.Certificate, at time.Time) (checked,
 		cert, issuer := chain[i], chain[i+1]
 		found := false
 		for _, crl := range v.crls {
-			if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || crl.CheckSignatureFrom(issuer) != nil {
+			if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || !v.crlSignedBy(crl, issuer) {
 				continue
 			}
 			found = true
@@ -537,11 +557,4 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("pades: bad date %q", s)
-}
-
-// digestOf returns the SHA-256 of b (the signature value, for VRI keys
-// and time stamps).
-func digestOf(b []byte) []byte {
-	s := sha256.Sum256(b)
-	return s[:]
 }

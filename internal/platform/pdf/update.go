@@ -252,7 +252,9 @@ func (r *Reader) Stream(ref Ref) (Dict, []byte, error) {
 	return d, out, nil
 }
 
-// Pages lists the pages in order (at most max).
+var errStop = errors.New("enough pages")
+
+// Pages lists the first max pages in order.
 func (r *Reader) Pages(max int) ([]Ref, error) {
 	cat, ok := r.Get(r.Root()).(pdfDict)
 	if !ok {
@@ -266,8 +268,11 @@ func (r *Reader) Pages(max int) ([]Ref, error) {
 	seen := map[pdfRef]bool{}
 	var walk func(ref pdfRef, depth int) error
 	walk = func(ref pdfRef, depth int) error {
-		if depth > maxNesting || seen[ref] || len(out) >= max {
-			return errors.New("pdf: the page tree is too deep, loops or is too large")
+		if len(out) >= max {
+			return errStop
+		}
+		if depth > maxNesting || seen[ref] {
+			return errors.New("pdf: the page tree is too deep or loops")
 		}
 		seen[ref] = true
 		d, ok := r.Get(ref).(pdfDict)
@@ -290,7 +295,7 @@ func (r *Reader) Pages(max int) ([]Ref, error) {
 		}
 		return nil
 	}
-	if err := walk(root, 0); err != nil {
+	if err := walk(root, 0); err != nil && err != errStop {
 		return nil, err
 	}
 	if len(out) == 0 {
