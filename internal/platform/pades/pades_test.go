@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boombuler/barcode/qr"
+
 	"madina/internal/platform/cms"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/pades"
@@ -566,4 +568,124 @@ func TestBadInputs(t *testing.T) {
 	if sg := rep.Signatures[0]; sg.Trusted || sg.Valid() || sg.TrustErr == nil {
 		t.Errorf("foreign root: trusted %v", sg.Trusted)
 	}
+}
+
+// TestVisibleSignature: a signature block with Arabic and French text and
+// a QR code to the verification address, on the first page, then a second
+// (invisible) signature. pdfsig trusts both, qpdf --check is clean; the
+// page renders with the block (pixels in its area change, not elsewhere);
+// flattened by qpdf, the block's text comes out of pdftotext in both
+// languages.
+func TestVisibleSignature(t *testing.T) {
+	needTool(t, "qpdf", "qpdf")
+	f := newFixture(t)
+	nss := nssDB(t, f.ca.Root())
+	doc := document(t, 0)
+	s := f.signer(t, pki.ECDSAP256, "Karim El Idrissi")
+	signed := sign(t, f, doc, s, pades.Options{Time: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC), Visible: &pades.Appearance{
+		Page: 1, X: 300, Y: 40, W: 260, H: 72, URL: "https://madina.example.ma/verify?d=CASA-2026-000118",
+	}})
+	signed = sign(t, f, signed, f.signer(t, pki.RSA3072, "Salma Benjelloun"), pades.Options{})
+	if valid, trusted, total := pdfsigCount(pdfsig(t, nss, signed)); total != 2 || valid != 2 || trusted != 2 {
+		t.Errorf("pdfsig: %d signatures, %d valid, %d trusted", total, valid, trusted)
+	}
+	dir := t.TempDir()
+	orig, sp := write(t, dir, "orig.pdf", doc), write(t, dir, "signed.pdf", signed)
+	if out, code := run(t, "qpdf", "--check", sp); code != 0 {
+		t.Fatalf("qpdf --check: %s", out)
+	}
+	rep, err := pades.Verify(signed, f.trust, pades.VerifyOptions{CRLs: crls(t, f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep, 2)
+
+	// 72 dpi: one pixel a point. The block is at x 300…560, y 40…112 from
+	// the bottom of an 842-point page.
+	must(t, "pdftoppm", "-r", "72", "-gray", "-f", "1", "-l", "1", orig, filepath.Join(dir, "orig"))
+	must(t, "pdftoppm", "-r", "72", "-gray", "-f", "1", "-l", "1", sp, filepath.Join(dir, "signed"))
+	a, w, h := readPGM(t, filepath.Join(dir, "orig-1.pgm"))
+	b, _, _ := readPGM(t, filepath.Join(dir, "signed-1.pgm"))
+	inside, outside, dark := 0, 0, 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			in := x >= 298 && x <= 562 && y >= h-114 && y <= h-38
+			if a[y*w+x] != b[y*w+x] {
+				if in {
+					inside++
+				} else {
+					outside++
+				}
+			}
+			// The QR code: the block's left 72 points.
+			if x >= 304 && x <= 368 && y >= h-108 && y <= h-44 && b[y*w+x] < 64 {
+				dark++
+			}
+		}
+	}
+	if inside < 500 || outside != 0 || dark < 1000 {
+		t.Errorf("rendering: %d pixels changed in the block, %d outside, %d dark in the QR code", inside, outside, dark)
+	}
+
+	// The QR code drawn is the address's: rendered at 4 pixels a point,
+	// the centre of every module is dark exactly where the code has one.
+	const url = "https://madina.example.ma/verify?d=CASA-2026-000118"
+	code, err := qr.Encode(url, qr.M, qr.Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, "pdftoppm", "-r", "288", "-gray", "-f", "1", "-l", "1", "-x", "1200", "-y", "2900", "-W", "320", "-H", "320", sp, filepath.Join(dir, "qr"))
+	px, qw, _ := readPGM(t, filepath.Join(dir, "qr-1.pgm"))
+	n := code.Bounds().Dx()
+	m := 64.0 / float64(n+4)
+	top := 841.89 - 112 // the block's top, from the page's top
+	wrong := 0
+	for j := 0; j < n; j++ {
+		for i := 0; i < n; i++ {
+			x := int((300+4+(2+float64(i)+0.5)*m)*4) - 1200
+			y := int((top+4+(2+float64(j)+0.5)*m)*4) - 2900
+			r, _, _, _ := code.At(i, j).RGBA()
+			if (px[y*qw+x] < 128) != (r < 0x8000) {
+				wrong++
+			}
+		}
+	}
+	if wrong != 0 {
+		t.Errorf("%d of %d QR modules differ from the code of %s", wrong, n*n, url)
+	}
+
+	flat := filepath.Join(dir, "flat.pdf")
+	must(t, "qpdf", "--flatten-annotations=all", sp, flat)
+	text := textnorm.Fold(must(t, "pdftotext", "-layout", flat, "-"))
+	// (Arabic words one by one: poppler orders the words of a flattened
+	// form's mixed line visually.)
+	for _, want := range []string{"Signé électroniquement par Karim El Idrissi", "Le 02/03/2026 à 09:30 UTC", "وقّعه", "إلكترونيًا"} {
+		if !strings.Contains(text, textnorm.Fold(want)) {
+			t.Errorf("the flattened block lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// readPGM reads a binary grey map as pdftoppm -gray writes it.
+func readPGM(t *testing.T, path string) ([]byte, int, int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w, h, maxv int
+	if _, err := fmt.Sscanf(string(b), "P5\n%d %d\n%d\n", &w, &h, &maxv); err != nil {
+		t.Fatal(err)
+	}
+	end := 0
+	for lines := 0; lines < 3; end++ {
+		if b[end] == '\n' {
+			lines++
+		}
+	}
+	px := b[end:]
+	if len(px) != w*h {
+		t.Fatalf("PGM %dx%d with %d bytes", w, h, len(px))
+	}
+	return px, w, h
 }

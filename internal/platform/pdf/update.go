@@ -254,6 +254,33 @@ func (r *Reader) Stream(ref Ref) (Dict, []byte, error) {
 
 var errStop = errors.New("enough pages")
 
+// RawStream reads stream object ref as stored: its dictionary and its
+// data still encoded; ok is false when ref is no stream object.
+func (r *Reader) RawStream(ref Ref) (d Dict, data []byte, ok bool, err error) {
+	in := r.in
+	in.readBytes = 0
+	e, err := in.lookup(ref.num)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if e.kind != 1 {
+		return nil, nil, false, nil // in an object stream: no stream
+	}
+	v, off, err := in.objectAt(e.a, true)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	d, isDict := v.(pdfDict)
+	if !isDict || off < 0 {
+		return nil, nil, false, nil
+	}
+	n, isInt := in.resolve(d["Length"], 0).(int64)
+	if !isInt || n < 0 || off+n > in.size || n > maxStream {
+		return nil, nil, false, fmt.Errorf("object %d: bad stream /Length", ref.num)
+	}
+	return d, r.data[off : off+n], true, nil
+}
+
 // Pages lists the first max pages in order.
 func (r *Reader) Pages(max int) ([]Ref, error) {
 	cat, ok := r.Get(r.Root()).(pdfDict)
