@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -274,11 +273,4 @@ func (s *Signed) algorithm() (x509.SignatureAlgorithm, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: key type %T", ErrSignature, s.Signer.PublicKey)
-}
-
-// TimeStampDigest is the SHA-256 of the signature value: what a
-// signature-time-stamp token must be over.
-func (s *Signed) TimeStampDigest() []byte {
-	sum := sha256.Sum256(s.SignatureValue)
-	return sum[:]
 }

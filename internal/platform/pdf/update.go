@@ -85,6 +85,17 @@ func (r *Reader) open() error {
 	if err != nil {
 		return err
 	}
+	// Where each %%EOF is, found in one pass: a revision ends at the
+	// first one after its cross-reference section.
+	var eofs []int64
+	for i := 0; ; {
+		k := bytes.Index(r.data[i:], eofMarker)
+		if k < 0 {
+			break
+		}
+		eofs = append(eofs, int64(i+k))
+		i += k + len(eofMarker)
+	}
 	seen := map[int64]bool{}
 	var revs []Revision // newest first
 	for off := start; off > 0 && !seen[off]; {
@@ -114,11 +125,14 @@ func (r *Reader) open() error {
 			}
 			rev.Objects = append(rev.Objects, nums...)
 		}
-		eof := bytes.Index(r.data[off:], eofMarker)
-		if eof < 0 {
+		if len(rev.Objects) > maxListed {
+			return errBudget
+		}
+		k, _ := slices.BinarySearch(eofs, off)
+		if k == len(eofs) {
 			return fmt.Errorf("no %%%%EOF after the cross-reference section at %d", off)
 		}
-		rev.End = off + int64(eof) + int64(len(eofMarker))
+		rev.End = eofs[k] + int64(len(eofMarker))
 		for k := 0; k < 2 && rev.End < in.size && (r.data[rev.End] == '\r' || r.data[rev.End] == '\n'); k++ {
 			if r.data[rev.End] == '\n' {
 				rev.End++
@@ -147,10 +161,16 @@ func (r *Reader) open() error {
 	return nil
 }
 
+// maxListed bounds the object numbers listed for one revision.
+const maxListed = 1 << 22
+
 // numbers lists the object numbers a section has entries for.
 func (s *classicSection) numbers(*inspector) ([]int64, error) {
 	var out []int64
 	for _, sub := range s.subs {
+		if int64(len(out))+sub.count > maxListed {
+			return nil, errBudget
+		}
 		for n := sub.first; n < sub.first+sub.count; n++ {
 			out = append(out, n)
 		}
@@ -161,7 +181,7 @@ func (s *classicSection) numbers(*inspector) ([]int64, error) {
 func (s *streamSection) numbers(*inspector) ([]int64, error) {
 	var out []int64
 	for k := 0; k+1 < len(s.index); k += 2 {
-		if s.index[k+1] > 1<<22 {
+		if int64(len(out))+s.index[k+1] > maxListed {
 			return nil, errBudget
 		}
 		for n := s.index[k]; n < s.index[k]+s.index[k+1]; n++ {
