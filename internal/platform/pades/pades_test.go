@@ -426,9 +426,9 @@ func TestArabicAndFrenchTextSurviveSigning(t *testing.T) {
 	}
 }
 
-// TestOtherWritersFiles: a file qpdf rewrote with object streams and a
-// cross-reference stream, and one it rewrote with a classic table, are
-// signed twice each; pdfsig trusts both signatures, qpdf --check is clean
+// TestOtherWritersFiles: files qpdf rewrote with object streams and a
+// cross-reference stream, with a classic table, and linearized (two
+// cross-reference sections in the original), are signed twice each; pdfsig trusts both signatures, qpdf --check is clean
 // and Verify agrees.
 func TestOtherWritersFiles(t *testing.T) {
 	needTool(t, "qpdf", "qpdf")
@@ -436,10 +436,14 @@ func TestOtherWritersFiles(t *testing.T) {
 	nss := nssDB(t, f.ca.Root())
 	dir := t.TempDir()
 	in := write(t, dir, "in.pdf", document(t, 0))
-	for _, mode := range []string{"generate", "disable"} {
+	for _, mode := range []string{"generate", "disable", "linearize"} {
 		t.Run(mode, func(t *testing.T) {
 			outPath := filepath.Join(dir, mode+".pdf")
-			must(t, "qpdf", "--object-streams="+mode, in, outPath)
+			if mode == "linearize" {
+				must(t, "qpdf", "--linearize", in, outPath)
+			} else {
+				must(t, "qpdf", "--object-streams="+mode, in, outPath)
+			}
 			doc, _ := os.ReadFile(outPath)
 			if mode == "generate" && !bytes.Contains(doc, []byte("/ObjStm")) {
 				t.Fatal("qpdf wrote no object stream")

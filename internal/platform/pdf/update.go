@@ -156,6 +156,19 @@ func (r *Reader) open() error {
 	if _, ok := in.root.(pdfRef); !ok {
 		return errors.New("the trailer has no /Root reference")
 	}
+	// A linearized file's first revision has two sections: the first
+	// page's near the start of the file, whose /Prev is the main one at
+	// the end. An update's section always comes after those it updates,
+	// so a section before the older one it points to is of the same
+	// revision.
+	for i := len(revs) - 2; i >= 0; i-- {
+		if revs[i].XRef < revs[i+1].XRef {
+			older := revs[i+1]
+			revs[i].Objects = append(revs[i].Objects, older.Objects...)
+			revs[i].End = max(revs[i].End, older.End)
+			revs = slices.Delete(revs, i+1, i+2)
+		}
+	}
 	slices.Reverse(revs)
 	r.revs = revs
 	return nil
