@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"maps"
 
+	"github.com/digitorus/pkcs7"
+
+	"madina/internal/platform/cms"
 	"madina/internal/platform/pdf"
 )
 
@@ -106,4 +110,48 @@ func AddDSS(ctx context.Context, pdfBytes []byte, vd ValidationData) ([]byte, er
 		objs[catRef.Num()] = pdf.Encode(cat)
 	}
 	return r.AppendUpdate(objs, next), nil
+}
+
+// Certificates returns every certificate the document's signatures carry:
+// each CMS's (the signer's and its chain) and each time-stamp token's
+// (the TSA's and its chain), once each, in the order found. With the
+// roots and the CRLs of their issuers it is what AddDSS needs for B-LT.
+func Certificates(pdfBytes []byte) ([]*x509.Certificate, error) {
+	r, err := open(pdfBytes)
+	if err != nil {
+		return nil, err
+	}
+	cat, _ := r.Get(r.Root()).(pdf.Dict)
+	v := &verifier{r: r, data: pdfBytes}
+	fields, err := v.sigFields(cat)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return nil, invalid(keyUnsigned, ErrUnsigned, nil)
+	}
+	var out []*x509.Certificate
+	seen := map[string]bool{}
+	add := func(certs []*x509.Certificate) {
+		for _, c := range certs {
+			if !seen[string(c.Raw)] {
+				seen[string(c.Raw)] = true
+				out = append(out, c)
+			}
+		}
+	}
+	for _, f := range fields {
+		contents, _ := f.sig["Contents"].(string)
+		signed, err := cms.Parse([]byte(contents))
+		if err != nil {
+			return nil, invalid(keySignature, ErrBroken, fmt.Errorf("field %q: %w", f.name, err))
+		}
+		add(signed.Certificates)
+		if signed.TimeStampToken != nil {
+			if p7, err := pkcs7.Parse(signed.TimeStampToken); err == nil {
+				add(p7.Certificates)
+			}
+		}
+	}
+	return out, nil
 }

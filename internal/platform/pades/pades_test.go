@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -292,7 +293,22 @@ func TestBLTIsSelfSufficient(t *testing.T) {
 			signed := sign(t, f, document(t, 0), s1, pades.Options{})
 			signed = sign(t, f, signed, s2, pades.Options{})
 			before := signed
-			lt, err := pades.AddDSS(context.Background(), signed, f.validation(t, s1, s2))
+			// What the signatures carry is what the DSS needs: the
+			// signers', the CA's and the TSA's certificates.
+			carried, err := pades.Certificates(signed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := f.validation(t, s1, s2).Certs
+			if len(carried) != len(want) {
+				t.Errorf("Certificates: %d, want %d", len(carried), len(want))
+			}
+			for _, c := range want {
+				if !slices.ContainsFunc(carried, c.Equal) {
+					t.Errorf("Certificates lacks %s", c.Subject)
+				}
+			}
+			lt, err := pades.AddDSS(context.Background(), signed, pades.ValidationData{Certs: carried, CRLs: crls(t, f)})
 			if err != nil {
 				t.Fatal(err)
 			}
