@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -708,4 +709,60 @@ func readPGM(t *testing.T, path string) ([]byte, int, int) {
 		t.Fatalf("PGM %dx%d with %d bytes", w, h, len(px))
 	}
 	return px, w, h
+}
+
+// TestDamagedFilesDoNotPanic: Verify, Certificates, Sign and AddDSS on a
+// signed file with bytes changed at random places (structure, /ByteRange,
+// /Contents, cross-reference) or cut anywhere return a result or an error,
+// never a panic. (FuzzVerify goes on from here with go test -fuzz.)
+func TestDamagedFilesDoNotPanic(t *testing.T) {
+	f := newFixture(t)
+	s := f.signer(t, pki.ECDSAP256, "Karim El Idrissi")
+	doc := document(t, 0)
+	signed := sign(t, f, doc, s, pades.Options{})
+	signed = sign(t, f, signed, s, pades.Options{})
+	rng := mathrand.New(mathrand.NewPCG(1, 2))
+	update := signed[len(doc):] // where the signatures' structures are
+	for i := range 400 {
+		bad := bytes.Clone(signed)
+		switch i % 4 {
+		case 0: // anywhere in the updates
+			k := len(doc) + rng.IntN(len(update))
+			bad[k] = byte(rng.IntN(256))
+		case 1: // a digit or delimiter in the updates
+			k := len(doc) + rng.IntN(len(update))
+			bad[k] = "0123456789<>[]/ R"[rng.IntN(17)]
+		case 2: // cut
+			bad = bad[:rng.IntN(len(bad))]
+		case 3: // several bytes anywhere
+			for range 5 {
+				bad[rng.IntN(len(bad))] ^= byte(1 + rng.IntN(255))
+			}
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("case %d: panic %v", i, p)
+				}
+			}()
+			pades.Verify(bad, f.trust, pades.VerifyOptions{})
+			pades.Certificates(bad)
+			if i%20 == 0 {
+				pades.Sign(context.Background(), bad, s, pades.Options{})
+				pades.AddDSS(context.Background(), bad, pades.ValidationData{Certs: []*x509.Certificate{s.Cert}})
+			}
+		}()
+	}
+}
+
+// FuzzVerify: go test -run '^$' -fuzz FuzzVerify ./internal/platform/pades/
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f)
+	s := fx.signer(f, pki.ECDSAP256, "Karim El Idrissi")
+	signed := sign(f, fx, document(f, 0), s, pades.Options{})
+	f.Add(signed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pades.Verify(data, fx.trust, pades.VerifyOptions{})
+		pades.Certificates(data)
+	})
 }

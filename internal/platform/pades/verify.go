@@ -279,7 +279,7 @@ func (v *verifier) signature(f sigField) (Signature, error) {
 		n[i] = k
 	}
 	size := int64(len(v.data))
-	if n[0] != 0 || n[1] > n[2] || n[2]+n[3] > size || n[1] >= size {
+	if n[0] != 0 || n[1] < 1 || n[1] >= n[2] || n[2]+n[3] > size {
 		return broken("/ByteRange lies outside the file")
 	}
 	a, b, end := n[1], n[2], n[2]+n[3]
