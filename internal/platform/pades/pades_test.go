@@ -445,7 +445,8 @@ func TestArabicAndFrenchTextSurviveSigning(t *testing.T) {
 
 // TestOtherWritersFiles: files qpdf rewrote with object streams and a
 // cross-reference stream, with a classic table, and linearized (two
-// cross-reference sections in the original), are signed twice each; pdfsig trusts both signatures, qpdf --check is clean
+// cross-reference sections in the original), and one pdftocairo wrote
+// anew (cairo's PDF writer), are signed twice each; pdfsig trusts both signatures, qpdf --check is clean
 // and Verify agrees.
 func TestOtherWritersFiles(t *testing.T) {
 	needTool(t, "qpdf", "qpdf")
@@ -453,12 +454,16 @@ func TestOtherWritersFiles(t *testing.T) {
 	nss := nssDB(t, f.ca.Root())
 	dir := t.TempDir()
 	in := write(t, dir, "in.pdf", document(t, 0))
-	for _, mode := range []string{"generate", "disable", "linearize"} {
+	for _, mode := range []string{"generate", "disable", "linearize", "cairo"} {
 		t.Run(mode, func(t *testing.T) {
 			outPath := filepath.Join(dir, mode+".pdf")
-			if mode == "linearize" {
+			switch mode {
+			case "linearize":
 				must(t, "qpdf", "--linearize", in, outPath)
-			} else {
+			case "cairo":
+				// Another writer altogether: poppler's cairo backend.
+				must(t, needTool(t, "pdftocairo", "poppler-utils"), "-pdf", in, outPath)
+			default:
 				must(t, "qpdf", "--object-streams="+mode, in, outPath)
 			}
 			doc, _ := os.ReadFile(outPath)
