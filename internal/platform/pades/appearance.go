@@ -19,7 +19,8 @@ type Appearance struct {
 	// Page is the page, from 1; 0 is the last page.
 	Page int
 	// X, Y, W, H place the block in points from the page's bottom-left
-	// corner; zero W or H give 260 × 72.
+	// corner; zero W or H give 260 × 72; zero X and Y put it at the
+	// page's bottom right, half an inch from the edges.
 	X, Y, W, H float64
 	// Lines are the block's text lines, drawn from the top; none gives
 	// the signer's name in Arabic and French and the claimed time.
@@ -142,7 +143,22 @@ func (ap *Appearance) build(r *pdf.Reader, page pdf.Dict, s Signer, opts Options
 	if f, ok := cd["Filter"]; ok {
 		form["Filter"] = f
 	}
-	rect := []any{ap.X, ap.Y, ap.X + w, ap.Y + h}
+	x, y := ap.X, ap.Y
+	if x == 0 && y == 0 {
+		box := [4]float64{0, 0, pdf.A4.W, pdf.A4.H}
+		if mb, ok := r.Get(page["MediaBox"]).([]any); ok && len(mb) == 4 {
+			for i, v := range mb {
+				switch n := r.Get(v).(type) {
+				case int64:
+					box[i] = float64(n)
+				case float64:
+					box[i] = n
+				}
+			}
+		}
+		x, y = box[2]-w-36, box[1]+36
+	}
+	rect := []any{x, y, x + w, y + h}
 	return rect, pdf.EncodeStream(form, content), c.objs, nil
 }
 

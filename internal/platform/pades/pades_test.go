@@ -598,7 +598,8 @@ func TestBadInputs(t *testing.T) {
 
 // TestVisibleSignature: a signature block with Arabic and French text and
 // a QR code to the verification address, on the first page, then a second
-// (invisible) signature. pdfsig trusts both, qpdf --check is clean; the
+// (invisible) signature, then a third with the default block (last page,
+// bottom right). pdfsig trusts all, qpdf --check is clean; the
 // page renders with the block (pixels in its area change, not elsewhere);
 // flattened by qpdf, the block's text comes out of pdftotext in both
 // languages.
@@ -612,6 +613,12 @@ func TestVisibleSignature(t *testing.T) {
 		Page: 1, X: 300, Y: 40, W: 260, H: 72, URL: "https://madina.example.ma/verify?d=CASA-2026-000118",
 	}})
 	signed = sign(t, f, signed, f.signer(t, pki.RSA3072, "Salma Benjelloun"), pades.Options{})
+	// A third block, all defaults: last page, bottom right, the signer's
+	// name and the time, no QR code.
+	third := sign(t, f, signed, f.signer(t, pki.ECDSAP256, "سلمى بنجلون"), pades.Options{Visible: &pades.Appearance{}})
+	if valid, trusted, total := pdfsigCount(pdfsig(t, nss, third)); total != 3 || valid != 3 || trusted != 3 {
+		t.Errorf("pdfsig, third signature: %d signatures, %d valid, %d trusted", total, valid, trusted)
+	}
 	if valid, trusted, total := pdfsigCount(pdfsig(t, nss, signed)); total != 2 || valid != 2 || trusted != 2 {
 		t.Errorf("pdfsig: %d signatures, %d valid, %d trusted", total, valid, trusted)
 	}
@@ -678,6 +685,29 @@ func TestVisibleSignature(t *testing.T) {
 	}
 	if wrong != 0 {
 		t.Errorf("%d of %d QR modules differ from the code of %s", wrong, n*n, url)
+	}
+
+	// The default block on the last page: 260 × 72 at 36 points from the
+	// right and bottom edges of the 595 × 842 page.
+	tp := write(t, dir, "third.pdf", third)
+	must(t, "pdftoppm", "-r", "72", "-gray", "-f", "2", "-l", "2", sp, filepath.Join(dir, "two"))
+	must(t, "pdftoppm", "-r", "72", "-gray", "-f", "2", "-l", "2", tp, filepath.Join(dir, "three"))
+	a, w, h = readPGM(t, filepath.Join(dir, "two-2.pgm"))
+	b, _, _ = readPGM(t, filepath.Join(dir, "three-2.pgm"))
+	inside, outside = 0, 0
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if a[y*w+x] != b[y*w+x] {
+				if x >= 297 && x <= 561 && y >= h-110 && y <= h-34 {
+					inside++
+				} else {
+					outside++
+				}
+			}
+		}
+	}
+	if inside < 300 || outside != 0 {
+		t.Errorf("default block: %d pixels changed in the bottom-right box, %d outside", inside, outside)
 	}
 
 	flat := filepath.Join(dir, "flat.pdf")
