@@ -24,6 +24,7 @@ import (
 
 	"madina/internal/platform/cms"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/pades"
 	"madina/internal/platform/pdf"
 	"madina/internal/platform/pki"
@@ -800,4 +801,24 @@ func FuzzVerify(f *testing.F) {
 		pades.Verify(data, fx.trust, pades.VerifyOptions{})
 		pades.Certificates(data)
 	})
+}
+
+// TestMessagesInThreeLanguages: every key this package's errors use has a
+// text in Arabic, French and English (with package pdf's catalogue, whose
+// keys for encrypted and damaged files it reuses).
+func TestMessagesInThreeLanguages(t *testing.T) {
+	c, err := i18n.Load(pades.Messages, pdf.Messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := c.Check(); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	for _, key := range []string{"error.pades.unsigned", "error.pades.signature", "error.pdf.encrypted", "error.pdf.corrupt"} {
+		for _, l := range []i18n.Lang{i18n.AR, i18n.FR, i18n.EN} {
+			if !c.Has(l, key) {
+				t.Errorf("%s has no %s text", key, l)
+			}
+		}
+	}
 }
