@@ -822,3 +822,40 @@ func TestMessagesInThreeLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestBaselineB: without a Stamper the signature is B-B: pdfsig trusts
+// it, Verify finds no time stamp and checks the chain at the claimed /M
+// (a claimed time before the certificate's validity is not trusted).
+func TestBaselineB(t *testing.T) {
+	f := newFixture(t)
+	nss := nssDB(t, f.ca.Root())
+	signer := f.signer(t, pki.RSA3072, "Karim El Idrissi")
+	claimed := signer.Cert.NotBefore.Add(2 * time.Minute).Truncate(time.Second)
+	signed, err := pades.Sign(context.Background(), document(t, 0), signer, pades.Options{Time: claimed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if valid, trusted, total := pdfsigCount(pdfsig(t, nss, signed)); total != 1 || valid != 1 || trusted != 1 {
+		t.Errorf("pdfsig: %d signatures, %d valid, %d trusted", total, valid, trusted)
+	}
+	rep, err := pades.Verify(signed, f.trust, pades.VerifyOptions{CRLs: crls(t, f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Signatures[0]
+	if !s.Valid() || !s.TimeStamp.IsZero() || !s.Claimed.Equal(claimed) || !s.At.Equal(claimed) {
+		t.Errorf("B-B: valid %v, time stamp %v, claimed %v, checked at %v", s.Valid(), s.TimeStamp, s.Claimed, s.At)
+	}
+	// Claimed before the certificate existed: not trusted.
+	early, err := pades.Sign(context.Background(), document(t, 0), signer, pades.Options{Time: signer.Cert.NotBefore.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = pades.Verify(early, f.trust, pades.VerifyOptions{CRLs: crls(t, f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Signatures[0]; s.Trusted || s.Valid() {
+		t.Errorf("a claimed time before the certificate: trusted %v", s.Trusted)
+	}
+}
