@@ -44,8 +44,8 @@ func AddDSS(ctx context.Context, pdfBytes []byte, vd ValidationData) ([]byte, er
 		return nil, invalid(keyCorrupt, ErrCorrupt, errors.New("the catalogue is not a dictionary"))
 	}
 	cat = maps.Clone(cat)
-	size, ok := r.Trailer()["Size"].(int64)
-	if !ok || size <= 0 {
+	size := r.NextNumber()
+	if _, ok := r.Trailer()["Size"].(int64); !ok {
 		return nil, invalid(keyCorrupt, ErrCorrupt, errors.New("the trailer has no /Size"))
 	}
 	next := size

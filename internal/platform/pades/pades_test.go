@@ -455,10 +455,17 @@ func TestOtherWritersFiles(t *testing.T) {
 	nss := nssDB(t, f.ca.Root())
 	dir := t.TempDir()
 	in := write(t, dir, "in.pdf", document(t, 0))
-	for _, mode := range []string{"generate", "disable", "linearize", "cairo"} {
+	for _, mode := range []string{"generate", "disable", "linearize", "cairo", "wrong-size"} {
 		t.Run(mode, func(t *testing.T) {
 			outPath := filepath.Join(dir, mode+".pdf")
 			switch mode {
+			case "wrong-size":
+				// A trailer whose /Size is too small: new objects must
+				// not take the numbers of existing ones.
+				doc := document(t, 0)
+				m := regexp.MustCompile(`/Size \d+`).FindIndex(doc)
+				copy(doc[m[0]:m[1]], "/Size 3"+strings.Repeat(" ", m[1]-m[0]-7))
+				write(t, dir, mode+".pdf", doc)
 			case "linearize":
 				must(t, "qpdf", "--linearize", in, outPath)
 			case "cairo":

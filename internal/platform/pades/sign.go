@@ -178,8 +178,8 @@ func prepare(r *pdf.Reader, orig []byte, s Signer, opts Options, reserve int) ([
 	if err != nil {
 		return nil, 0, 0, invalid(keyCorrupt, ErrCorrupt, err)
 	}
-	size, ok := r.Trailer()["Size"].(int64)
-	if !ok || size <= 0 {
+	size := r.NextNumber()
+	if _, ok := r.Trailer()["Size"].(int64); !ok {
 		return nil, 0, 0, invalid(keyCorrupt, ErrCorrupt, errors.New("the trailer has no /Size"))
 	}
 	next := size

@@ -208,6 +208,19 @@ func (s *streamSection) numbers(*inspector) ([]int64, error) {
 // dictionary).
 func (r *Reader) Trailer() Dict { return r.in.trailer }
 
+// NextNumber is the first object number free for an update: the
+// trailer's /Size, or more when a cross-reference section lists a higher
+// number (a wrong /Size must not make an update overwrite objects).
+func (r *Reader) NextNumber() int64 {
+	n, _ := r.in.trailer["Size"].(int64)
+	for _, rev := range r.revs {
+		for _, o := range rev.Objects {
+			n = max(n, o+1)
+		}
+	}
+	return max(n, 1)
+}
+
 // Root is the catalogue's reference.
 func (r *Reader) Root() Ref { return r.in.root.(pdfRef) }
 
