@@ -74,6 +74,9 @@ func checkReport(t *testing.T, rep *pades.Report, n int, names ...string) {
 		if i < len(names) && s.Signer.Subject.CommonName != names[i] {
 			t.Errorf("signature %d by %q, want %q", i+1, s.Signer.Subject.CommonName, names[i])
 		}
+		if i < len(names) && s.Subject != "CN="+names[i]+", SERIALNUMBER=IDCMA-BE123456, O=Commune de Casablanca, T=Membre de la commission, C=MA" {
+			t.Errorf("signature %d: subject %q", i+1, s.Subject)
+		}
 	}
 }
 

@@ -301,7 +301,7 @@ func (v *verifier) signature(f sigField) (Signature, error) {
 		return s, nil
 	}
 	s.Signer = signed.Signer
-	s.Subject = signed.Signer.Subject.String()
+	s.Subject = subject(signed.Signer)
 	s.HasSigningTime = !signed.SigningTime.IsZero()
 	h := signed.Hash.New()
 	h.Write(v.data[:a])
@@ -557,4 +557,28 @@ func parseDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("pades: bad date %q", s)
+}
+
+// subject writes a certificate's subject for people: name, identifier
+// (CIN or order number), organisation, title (the capacity), country,
+// with the attribute names of RFC 4514.
+func subject(c *x509.Certificate) string {
+	names := map[string]string{
+		"2.5.4.3": "CN", "2.5.4.5": "SERIALNUMBER", "2.5.4.10": "O", "2.5.4.11": "OU",
+		"2.5.4.12": "T", "2.5.4.6": "C", "2.5.4.7": "L", "1.2.840.113549.1.9.1": "E",
+	}
+	var parts []string
+	for _, want := range []string{"2.5.4.3", "2.5.4.5", "2.5.4.10", "2.5.4.11", "2.5.4.12", "2.5.4.7", "2.5.4.6", "1.2.840.113549.1.9.1"} {
+		for _, a := range c.Subject.Names {
+			if a.Type.String() == want {
+				if v, ok := a.Value.(string); ok {
+					parts = append(parts, names[want]+"="+v)
+				}
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return c.Subject.String()
+	}
+	return strings.Join(parts, ", ")
 }
