@@ -8,14 +8,19 @@
 package cms
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+	"slices"
+	"sort"
 
 	"github.com/digitorus/pkcs7"
 
@@ -33,6 +38,10 @@ type Options struct {
 	// Stamper, if set, time-stamps the signature value and the token is
 	// added as the unsigned signature-time-stamp attribute.
 	Stamper tsa.Stamper
+	// NoSigningTime leaves out the signing-time signed attribute, which
+	// PAdES baseline signatures must not carry (their claimed time is the
+	// signature dictionary's /M).
+	NoSigningTime bool
 }
 
 // SigningCertificateV2 (RFC 5035): one ESSCertIDv2, with the default
@@ -69,10 +78,24 @@ func SigningCertificateV2(cert *x509.Certificate) ([]byte, error) {
 // certificate is cert; chain lists the CAs above it, nearest first, and
 // goes into the signature with cert.
 func Sign(ctx context.Context, data []byte, key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, opts Options) ([]byte, error) {
+	sum := sha256.Sum256(data)
+	return SignDigest(ctx, sum[:], key, cert, chain, opts)
+}
+
+// SignDigest is Sign for data whose SHA-256 digest the caller computed
+// (a PDF signs its ByteRange, two pieces of a file, without joining them).
+// The key signs once, over the final signed attributes.
+func SignDigest(ctx context.Context, digest []byte, key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, opts Options) ([]byte, error) {
 	if key == nil || cert == nil {
 		return nil, errors.New("cms: a key and its certificate are required")
 	}
-	sd, err := pkcs7.NewSignedData(data)
+	if len(digest) != sha256.Size {
+		return nil, errors.New("cms: the digest is not SHA-256")
+	}
+	// pkcs7 builds the SignedData and its attributes; it is handed a
+	// signer that only records, since its attributes are not final yet:
+	// the message digest is ours and signing-time may have to go.
+	sd, err := pkcs7.NewSignedData(nil)
 	if err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
@@ -84,11 +107,53 @@ func Sign(ctx context.Context, data []byte, key crypto.Signer, cert *x509.Certif
 	conf := pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{
 		{Type: OIDSigningCertificateV2, Value: asn1.RawValue{FullBytes: scv2}},
 	}}
-	if err := sd.AddSignerChain(cert, key, chain, conf); err != nil {
+	if err := sd.AddSignerChain(cert, deferred{key.Public()}, chain, conf); err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
+	si := &sd.GetSignedData().SignerInfos[0]
+	md, err := asn1.Marshal(digest)
+	if err != nil {
+		return nil, fmt.Errorf("cms: %w", err)
+	}
+	attrs := si.AuthenticatedAttributes[:0]
+	for _, a := range si.AuthenticatedAttributes {
+		switch {
+		case opts.NoSigningTime && a.Type.Equal(pkcs7.OIDAttributeSigningTime):
+			continue
+		case a.Type.Equal(pkcs7.OIDAttributeMessageDigest):
+			a.Value = asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: md}
+		}
+		attrs = append(attrs, a)
+	}
+	// DER: the SET OF is in the order of the attributes' encodings, both
+	// where it is signed and where it is written ([0] IMPLICIT).
+	enc := make([][]byte, len(attrs))
+	for i := range attrs {
+		if enc[i], err = asn1.Marshal(attrs[i]); err != nil {
+			return nil, fmt.Errorf("cms: %w", err)
+		}
+	}
+	idx := make([]int, len(attrs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return bytes.Compare(enc[idx[a]], enc[idx[b]]) < 0 })
+	sorted := slices.Clone(attrs)
+	var set []byte
+	for k, i := range idx {
+		sorted[k] = attrs[i]
+		set = append(set, enc[i]...)
+	}
+	si.AuthenticatedAttributes = sorted
+	signed, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: set})
+	if err != nil {
+		return nil, fmt.Errorf("cms: %w", err)
+	}
+	h := sha256.Sum256(signed)
+	if si.EncryptedDigest, err = key.Sign(rand.Reader, h[:], crypto.SHA256); err != nil {
+		return nil, fmt.Errorf("cms: signing: %w", err)
+	}
 	if opts.Stamper != nil {
-		si := &sd.GetSignedData().SignerInfos[0]
 		sum := sha256.Sum256(si.EncryptedDigest)
 		token, err := opts.Stamper.Stamp(ctx, crypto.SHA256, sum[:])
 		if err != nil {
@@ -107,3 +172,11 @@ func Sign(ctx context.Context, data []byte, key crypto.Signer, cert *x509.Certif
 	}
 	return der, nil
 }
+
+// deferred is the public key pkcs7 sees while it builds the attributes;
+// its "signature" is replaced by the real one over the final attributes.
+type deferred struct{ pub crypto.PublicKey }
+
+func (d deferred) Public() crypto.PublicKey { return d.pub }
+
+func (d deferred) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return []byte{0}, nil }

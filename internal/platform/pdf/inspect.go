@@ -83,8 +83,9 @@ type inspector struct {
 	sections  []xrefSection
 
 	// What the trailers say, newest first.
-	encrypted bool // some trailer has /Encrypt
-	root      any  // the first /Root found
+	encrypted bool    // some trailer has /Encrypt
+	root      any     // the first /Root found
+	trailer   pdfDict // the newest trailer
 
 	// Work done so far, against the limits above.
 	subsections int
@@ -239,6 +240,9 @@ func (in *inspector) addSection(sec xrefSection, trailer pdfDict) {
 	}
 	if in.root == nil {
 		in.root = trailer["Root"]
+	}
+	if in.trailer == nil {
+		in.trailer = trailer
 	}
 }
 
@@ -464,6 +468,8 @@ type xrefSection interface {
 	// lookup returns the entry for object num, false if the section does
 	// not list it.
 	lookup(in *inspector, num int64) (xrefEntry, bool, error)
+	// numbers lists the object numbers the section has entries for.
+	numbers(in *inspector) ([]int64, error)
 }
 
 type subsection struct {

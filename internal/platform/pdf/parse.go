@@ -20,6 +20,10 @@ type (
 	pdfDict map[pdfName]any // keys without the slash
 	pdfRef  struct{ num, gen int64 }
 	keyword string // a bare word such as obj, stream, R
+	// pdfLiteral is a (literal string) as written between its
+	// parentheses, escapes kept; hexadecimal strings are decoded into a
+	// Go string.
+	pdfLiteral string
 )
 
 var (
@@ -103,7 +107,8 @@ func (p *parser) object() (any, error) {
 		}
 		return pdfName(decodeName(w)), nil
 	case c == '(':
-		return p.literalString()
+		s, err := p.literalString()
+		return pdfLiteral(s), err
 	case c == '<':
 		if p.i+1 >= len(p.b) {
 			return nil, p.short()
