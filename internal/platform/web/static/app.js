@@ -1,3 +1,69 @@
 // Madina enhances server-rendered pages; every page works without this file.
 "use strict";
 document.documentElement.classList.add("js");
+
+// Upload progress (issue #10, documents): a form marked data-upload sends
+// its files with XMLHttpRequest to show how far the upload is, then
+// follows the server's answer as the browser would have: the page it
+// redirects to, or the page it renders (an error, next to the field).
+document.addEventListener("submit", (ev) => {
+  const form = ev.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload") || !window.FormData) return;
+  ev.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  const lang = document.documentElement.lang || "ar";
+  const pct = new Intl.NumberFormat(lang + "-u-nu-latn", { style: "percent" });
+  const box = document.createElement("div");
+  box.className = "field";
+  const status = document.createElement("p");
+  status.setAttribute("role", "status");
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  bar.id = (form.querySelector("input[type=file]") || { id: "upload" }).id + "-progress";
+  status.id = bar.id + "-label";
+  bar.setAttribute("aria-labelledby", status.id);
+  status.textContent = form.dataset.uploading;
+  box.append(status, bar);
+  form.append(box);
+  let said = 0;
+  const xhr = new XMLHttpRequest();
+  xhr.upload.addEventListener("progress", (e) => {
+    if (!e.lengthComputable) return;
+    const f = e.loaded / e.total;
+    bar.value = Math.round(f * 100);
+    // The live region speaks at each quarter, not at every event.
+    if (f >= 1 || f - said >= 0.25) {
+      said = f;
+      status.textContent = form.dataset.uploading + " " + pct.format(f);
+    }
+  });
+  xhr.addEventListener("load", () => {
+    const url = new URL(xhr.responseURL || form.action, location.href);
+    if (xhr.status < 300 && url.pathname !== new URL(form.action, location.href).pathname) {
+      status.textContent = form.dataset.done;
+      const item = form.querySelector("input[name=item]");
+      const next = url.pathname + url.search;
+      const hash = item ? "#item-" + item.value : "";
+      if (next === location.pathname + location.search) {
+        // The same address: only a reload shows the page anew.
+        history.replaceState(null, "", next + hash);
+        location.reload();
+      } else {
+        location.replace(next + hash);
+      }
+      return;
+    }
+    document.open();
+    document.write(xhr.responseText);
+    document.close();
+  });
+  xhr.addEventListener("error", () => {
+    status.textContent = form.dataset.failed;
+    status.setAttribute("role", "alert");
+    if (button) button.disabled = false;
+  });
+  xhr.open("POST", form.action);
+  xhr.send(new FormData(form));
+});
