@@ -292,3 +292,53 @@ func TestSeveralPhotosInOneUpload(t *testing.T) {
 		wantErr(t, err, errs.Invalid, "permit.documents.error.one_file")
 	})
 }
+
+// TestReceiptListsEveryPhotoNotTheRemovedOne: the receipt of an accepted
+// repair file names each photo of the set by its fingerprint, and not the
+// one its applicant removed before submitting.
+func TestReceiptListsEveryPhotoNotTheRemovedOne(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		a := e.ownerActor()
+		f, err := e.s.Create(ctx, a, Input{Kind: "repair", Address: "3 rue 9, Sidi Othmane", Arrondissement: "sidi-othmane",
+			Lat: "33.556", Lon: "-7.564", Fields: Values{"owner_kind": "person", "land_title": "12345/C",
+				"works_description": "Réfection de la façade"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.s.StartUpload(ctx, a, f.ID, "photos")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if err := b.Add(ctx, "photo.png", bytes.NewReader(append(append([]byte{}, pngBytes...), byte(i)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		photos, err := b.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.RemoveDocument(ctx, a, f.ID, photos[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		e.uploadAll(t, a, f.ID)
+		if f, err = e.s.Submit(ctx, a, f.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if f, err = e.s.Accept(ctx, e.agentActor(e.agent, "sidi-othmane"), f.ID, f.Version); err != nil {
+			t.Fatal(err)
+		}
+		pdfBytes, _, err := e.s.Receipt(ctx, a, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := pdfText(t, pdfBytes)
+		for i, p := range photos {
+			if got, want := strings.Contains(text, p.SHA256[:16]), i != 1; got != want {
+				t.Errorf("photo %d (%s) on the receipt: %v, want %v", i+1, p.SHA256[:16], got, want)
+			}
+		}
+	})
+}

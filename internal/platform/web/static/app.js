@@ -2,13 +2,16 @@
 "use strict";
 document.documentElement.classList.add("js");
 
-// Upload progress (issue #10, documents): a form marked data-upload sends
-// its files with XMLHttpRequest to show how far the upload is, then
-// follows the server's answer as the browser would have: the page it
-// redirects to, or the page it renders (an error, next to the field).
+// Upload progress (issue #10, documents): a form whose file input carries
+// the texts to say (data-uploading, data-done, data-failed) sends its files
+// with XMLHttpRequest to show how far the upload is, then follows the
+// server's answer as the browser would have: the page it redirects to, or
+// the page it renders (an error, next to the field).
 document.addEventListener("submit", (ev) => {
   const form = ev.target;
-  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload") || !window.FormData) return;
+  const input = form instanceof HTMLFormElement && form.querySelector("input[type=file][data-uploading]");
+  if (!input || !window.FormData) return;
+  const say = input.dataset;
   ev.preventDefault();
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
@@ -21,10 +24,10 @@ document.addEventListener("submit", (ev) => {
   const bar = document.createElement("progress");
   bar.max = 100;
   bar.value = 0;
-  bar.id = (form.querySelector("input[type=file]") || { id: "upload" }).id + "-progress";
+  bar.id = input.id + "-progress";
   status.id = bar.id + "-label";
   bar.setAttribute("aria-labelledby", status.id);
-  status.textContent = form.dataset.uploading;
+  status.textContent = say.uploading;
   box.append(status, bar);
   form.append(box);
   let said = 0;
@@ -36,13 +39,13 @@ document.addEventListener("submit", (ev) => {
     // The live region speaks at each quarter, not at every event.
     if (f >= 1 || f - said >= 0.25) {
       said = f;
-      status.textContent = form.dataset.uploading + " " + pct.format(f);
+      status.textContent = say.uploading + " " + pct.format(f);
     }
   });
   xhr.addEventListener("load", () => {
     const url = new URL(xhr.responseURL || form.action, location.href);
     if (xhr.status < 300 && url.pathname !== new URL(form.action, location.href).pathname) {
-      status.textContent = form.dataset.done;
+      status.textContent = say.done;
       const item = form.querySelector("input[name=item]");
       const next = url.pathname + url.search;
       const hash = item ? "#item-" + item.value : "";
@@ -60,7 +63,7 @@ document.addEventListener("submit", (ev) => {
     document.close();
   });
   xhr.addEventListener("error", () => {
-    status.textContent = form.dataset.failed;
+    status.textContent = say.failed;
     status.setAttribute("role", "alert");
     if (button) button.disabled = false;
   });
