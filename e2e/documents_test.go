@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -97,7 +98,7 @@ func TestPermitPhotos(t *testing.T) {
 		sessionStorage.setItem('progress', JSON.stringify(seen));
 	}).observe(document.body, {subtree: true, childList: true, characterData: true})`))
 	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file-photos"), paths))
-	submit(tb, "upload three photos", `#item-photos button[type=submit]`)
+	submit(tb, "upload three photos", `#item-photos form[enctype="multipart/form-data"] button[type=submit]`)
 	if p := tb.path(); p != file+"?done=uploaded_several" {
 		t.Fatalf("after the upload at %s", p)
 	}
@@ -152,4 +153,28 @@ func TestPermitPhotos(t *testing.T) {
 	tb.checkAxe()
 	noScroll("the file after the removal")
 	tb.checkConsole("")
+
+	// A file that is no photo, sent with the script: the page the server
+	// answers (the error at the field, the file named) replaces this one,
+	// as it would without the script.
+	bad := filepath.Join(photos, "notes.png")
+	if err := os.WriteFile(bad, []byte("quelques notes, pas une photo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file-photos"), []string{bad}),
+		chromedp.Click(chromedp.CSS(`#item-photos form[enctype="multipart/form-data"] button[type=submit]`)))
+	within(t, 20*time.Second, "the refused upload's page", func() error {
+		if count(tb, "#file-photos-error") == 0 {
+			return errNotYet
+		}
+		return nil
+	})
+	if msg := text(tb, "#file-photos-error"); !strings.Contains(msg, "«notes.png»") {
+		t.Errorf("the refused upload says %q, want the file named", msg)
+	}
+	if n := count(tb, "#item-photos img.thumb"); n != 2 {
+		t.Errorf("%d previews after the refused upload, want 2", n)
+	}
+	tb.checkAxe()
+	noScroll("the refused upload")
 }
