@@ -49,13 +49,9 @@ document.addEventListener("submit", (ev) => {
       const item = form.querySelector("input[name=item]");
       const next = url.pathname + url.search;
       const hash = item ? "#item-" + item.value : "";
-      if (next === location.pathname + location.search) {
-        // The same address: only a reload shows the page anew.
-        history.replaceState(null, "", next + hash);
-        location.reload();
-      } else {
-        location.replace(next + hash);
-      }
+      // To the address already shown, a fragment would only scroll: the
+      // page is then loaded anew without it (its banner is at the top).
+      location.replace(next === location.pathname + location.search ? next : next + hash);
       return;
     }
     document.open();
