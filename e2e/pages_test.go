@@ -56,12 +56,12 @@ var everyActor = []actor{
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new"}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
-		"/files", "/files/{id}", "/files/new", "/files/{id}/check"},
+		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove"},
 		discover: func(tb *tab) map[string][]string {
 			// "Check your answers" is a draft's page.
 			draft := firstLink(tb, "/files?state=draft", `^/files/\d+$`)
 			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`),
-				"/files/{id}/check": {draft[0] + "/check"}}
+				"/files/{id}/check": {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstRemove(tb)}
 		}},
 	{name: "company", email: "mehdi.tazi@example.ma", routes: []string{"/me", "/me/legal", "/me/inbox", "/me/mandates",
 		"/me/mandates/{id}/revoke", "/files", "/files/{id}"},
@@ -337,6 +337,23 @@ func signInChecked(tb *tab, a actor, rec *pageRecord) {
 	if p := tb.path(); p != "/me" {
 		tb.t.Fatalf("%s signed in at %s", a.email, p)
 	}
+}
+
+// firstRemove finds, among the actor's drafts, a document they may remove
+// and gives the page that asks to confirm it.
+func firstRemove(tb *tab) []string {
+	tb.t.Helper()
+	tb.open("/files?state=draft", 200)
+	drafts := eval[[]string](tb, `[...new Set([...document.querySelectorAll('main a[href]')].map(a => a.pathname)
+		.filter(p => /^\/files\/\d+$/.test(p)))]`)
+	for _, d := range drafts {
+		tb.open(d, 200)
+		if forms := eval[[]string](tb, `[...document.querySelectorAll('main form[action$="/remove"]')].map(f => f.getAttribute('action'))`); len(forms) > 0 {
+			return forms[:1]
+		}
+	}
+	tb.t.Fatalf("no removable document in the drafts %v", drafts)
+	return nil
 }
 
 // firstLink opens page and gives the first link whose path matches re.

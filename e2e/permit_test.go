@@ -554,7 +554,7 @@ func openInQueue(tb *tab, window, filePath, owner string) {
 func upload(tb *tab, filePath, code, file string) {
 	tb.t.Helper()
 	tb.do(chromedp.SetUploadFiles(chromedp.CSS("#file-"+code), []string{file}))
-	submit(tb, "upload "+code, "#item-"+code+` button[type=submit]`)
+	submit(tb, "upload "+code, "#item-"+code+` form[enctype="multipart/form-data"] button[type=submit]`)
 	got := text(tb, "#item-"+code+` a[href^="`+filePath+`/documents/"]`)
 	if got != filepath.Base(file) {
 		tb.t.Errorf("item %s shows the upload %q, want %q", code, got, filepath.Base(file))

@@ -169,12 +169,17 @@ const (
 	DecideLegalClaim   Action = "legal.claim.decide" // approve or refuse a claim to represent a registered legal person: its representatives, or an administrator
 	ReadDesign         Action = "design.read"        // the living style page of the components: any staff member
 	ReadQueue          Action = "queue.read"         // a window's queue and its counts: its agents; administrators (overview)
+	// RemoveDocument takes an uploaded document off a permit file the
+	// applicant still holds: whoever may prepare the file (the permit
+	// service adds when: never a document already handed to the window).
+	RemoveDocument Action = "file.document.remove"
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
-	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue}
+	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
+	RemoveDocument}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -302,10 +307,11 @@ func hide(reason Reason) Decision  { return Decision{Hide: true, Reason: reason}
 // listed are never allowed to tokens (security settings, tokens themselves,
 // mandates, staff work stay with signed-in people).
 var tokenScope = map[Action]Scope{
-	ReadProfile: ScopeProfileRead,
-	ReadInbox:   ScopeInboxRead,
-	PrepareFile: ScopeFilesWrite,
-	ReadFile:    ScopeFilesRead,
+	ReadProfile:    ScopeProfileRead,
+	ReadInbox:      ScopeInboxRead,
+	PrepareFile:    ScopeFilesWrite,
+	ReadFile:       ScopeFilesRead,
+	RemoveDocument: ScopeFilesWrite,
 }
 
 // Decide is the policy.
@@ -365,6 +371,10 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return hide(ReasonNoStanding)
 	case PrepareFile, SignPlans:
 		return a.decideFile(act, r)
+	case RemoveDocument:
+		// Taking a document back is preparing the file: the same people,
+		// for the same reasons.
+		return a.decideFile(PrepareFile, r)
 	case ReadFile:
 		if a.owns(r) {
 			return allow(ReasonOwner)

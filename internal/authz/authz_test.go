@@ -79,31 +79,32 @@ var resources = map[Action]Resource{
 	DecideLegalClaim:   {OwnerLegal: company, OwnerPerson: otherCit},
 	ReadDesign:         {},
 	ReadQueue:          {Window: "anfa", Involved: involved},
+	RemoveDocument:     {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
 // profile.read profile.update profile.export security tokens inbox
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
-// legal.claim.decide (the other citizen's claim on the company) design.read queue.read
+// legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H",
 }
 
 func TestPolicyTable(t *testing.T) {

@@ -37,6 +37,7 @@ func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("PUT /api/v1/files/{id}", h.apiUpdate)
 	rt.HandleLargeErr("POST /api/v1/files/{id}/documents/{item}", MaxUpload+1<<20, h.apiUpload)
 	rt.HandleErr("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
+	rt.HandleErr("DELETE /api/v1/files/{id}/documents/{doc}", h.apiRemove)
 	rt.HandleErr("POST /api/v1/files/{id}/submit", h.apiSubmit)
 	rt.HandleErr("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
 	rt.HandleErr("POST /api/v1/files/{id}/answer", h.apiAnswer)
@@ -140,6 +141,8 @@ type checkJSON struct {
 	Required bool     `json:"required"`
 	Latest   *Upload  `json:"latest,omitempty"`
 	Versions []Upload `json:"versions,omitempty"`
+	Several  bool     `json:"several,omitempty"`
+	Current  []Upload `json:"current,omitempty"`
 }
 
 type routeJSON struct {
@@ -169,7 +172,8 @@ func fileJSON(f *File) FileJSON {
 func viewJSON(v *View) FileJSON {
 	out := fileJSON(v.File)
 	for _, it := range v.Checklist {
-		c := checkJSON{Item: it.Code, Name: it.Name, Types: it.Types, Required: it.Needed, Latest: it.Latest}
+		c := checkJSON{Item: it.Code, Name: it.Name, Types: it.Types, Required: it.Needed, Latest: it.Latest,
+			Several: it.Several, Current: it.Current}
 		for _, d := range v.Documents {
 			if d.Item == it.Code {
 				c.Versions = append(c.Versions, d)

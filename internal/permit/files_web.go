@@ -28,6 +28,8 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("POST /files/{id}", h.webSave, httpx.Multiline(append([]string{"location"}, multilineFields...)...))
 	rt.HandleLargeErr("POST /files/{id}/documents", MaxUpload+1<<20, h.webUpload)
 	rt.HandleErr("GET /files/{id}/documents/{doc}", h.webDownload)
+	rt.HandleErr("GET /files/{id}/documents/{doc}/remove", h.webRemoveConfirm)
+	rt.HandleErr("POST /files/{id}/documents/{doc}/remove", h.webRemove)
 	rt.HandleErr("GET /files/{id}/check", h.webCheck)
 	rt.HandleErr("POST /files/{id}/submit", h.webSubmit)
 	rt.HandleErr("POST /files/{id}/withdraw", h.webWithdraw)

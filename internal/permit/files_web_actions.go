@@ -64,8 +64,11 @@ func (h *FileHandlers) webSave(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// webUpload streams one document into the file: the item part first, then
-// the file part straight to the blob store, never buffered whole.
+// webUpload streams the files of one upload into the file: the item part
+// first, then each file part straight to the blob store, never buffered
+// whole. Several files go to an item that is a set (<input multiple>);
+// they become documents together or, when one is refused, none does, and
+// the error names the file at fault.
 func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) error {
 	v := h.signedIn(w, r)
 	if v == nil {
@@ -80,10 +83,11 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) error {
 		return h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.files.upload.bad_form").Cause(err))
 	}
 	item := ""
+	var batch *UploadBatch
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return h.fail(w, r, v.Actor, id, "upload", item, errs.E(errs.Invalid, "permit.files.upload.no_file"))
+			break
 		}
 		if err != nil {
 			var tooLarge *http.MaxBytesError
@@ -107,16 +111,48 @@ func (h *FileHandlers) webUpload(w http.ResponseWriter, r *http.Request) error {
 			if item == "" {
 				return h.fail(w, r, v.Actor, id, "upload", "", errs.E(errs.Invalid, "permit.error.item"))
 			}
-			if _, err := h.Service.AddDocument(r.Context(), v.Actor, id, item, part.FileName(), part); err != nil {
-				return h.fail(w, r, v.Actor, id, "upload", item, err)
+			if part.FileName() == "" {
+				// No file chosen: the browser sends an empty part.
+				_, _ = io.Copy(io.Discard, io.LimitReader(part, 64<<10))
+				break
 			}
-			http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=uploaded#item-"+item, http.StatusSeeOther)
-			return nil
+			if batch == nil {
+				if batch, err = h.Service.StartUpload(r.Context(), v.Actor, id, item); err != nil {
+					return h.fail(w, r, v.Actor, id, "upload", item, err)
+				}
+			}
+			if err := batch.Add(r.Context(), part.FileName(), part); err != nil {
+				return h.fail(w, r, v.Actor, id, "upload", item, h.fileError(r, cleanName(part.FileName(), item), err))
+			}
 		default:
 			_, _ = io.Copy(io.Discard, io.LimitReader(part, 64<<10))
 		}
 		_ = part.Close()
 	}
+	if batch == nil {
+		return h.fail(w, r, v.Actor, id, "upload", item, errs.E(errs.Invalid, "permit.files.upload.no_file"))
+	}
+	ups, err := batch.Commit(r.Context())
+	if err != nil {
+		return h.fail(w, r, v.Actor, id, "upload", item, err)
+	}
+	done := "uploaded"
+	if len(ups) > 1 {
+		done = "uploaded_several"
+	}
+	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done="+done+"#item-"+item, http.StatusSeeOther)
+	return nil
+}
+
+// fileError names the file at fault in an upload's error, so that of
+// five photos the person knows which one to change; nothing of the
+// upload was saved.
+func (h *FileHandlers) fileError(r *http.Request, name string, err error) error {
+	e := errs.As(err)
+	if e == nil || !userError(e) {
+		return err
+	}
+	return errs.E(e.Kind, "permit.documents.error.file").With("name", name).With("reason", h.message(r, e)).Cause(err)
 }
 
 func (h *FileHandlers) webDownload(w http.ResponseWriter, r *http.Request) error {

@@ -37,7 +37,7 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended", "asked", "answered"}
+	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -167,12 +167,16 @@ type itemView struct {
 	Latest                           *uploadView
 	Versions                         int
 	CanUpload                        bool
+	Several                          bool          // a set: several files, each its own document
+	Docs                             []*uploadView // the documents that count (files_web_documents.go)
+	Count                            string        // how many, for a set
 }
 
 type uploadView struct {
 	Name, Meta, Date, URL string
 	Version               int
-	Image                 bool // a photo or scan: previewed on the page as a thumbnail
+	Image                 bool   // a photo or scan: previewed on the page as a thumbnail
+	RemoveURL             string // the page asking to remove it, when the reader may
 }
 
 type appointmentView struct {
@@ -377,15 +381,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 			}
 		}
 		iv.Types, iv.Accept = strings.Join(types, p.t("permit.cond.or")), strings.Join(accept, ",")
-		if d := it.Latest; d != nil {
-			meta := []string{p.t("permit.files.size", "mb", blob.FormatMB(d.Size))}
-			if d.Pages > 0 {
-				meta = append(meta, p.t("permit.files.pages", "count", d.Pages))
-			}
-			iv.Latest = &uploadView{Name: d.Name, Meta: p.list(meta), Date: i18n.FormatDateTime(p.l, d.UploadedAt),
-				Version: d.Version, URL: "/files/" + id + "/documents/" + strconv.FormatInt(d.ID, 10),
-				Image: strings.HasPrefix(d.ContentType, "image/")}
-		}
+		h.itemDocuments(p, vw, it, &iv)
 		v.Checklist = append(v.Checklist, iv)
 	}
 	// The same file uploaded for two items is flagged on both: a likely
@@ -729,8 +725,8 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 	}
 	var what string
 	switch e.Kind {
-	case "uploaded":
-		what = p.t("permit.event.uploaded", "item", docName(str(d, "item")), "version", strconv.Itoa(intOf(d, "version")))
+	case "uploaded", "document_removed":
+		what = p.t("permit.event."+e.Kind, "item", docName(str(d, "item")), "version", strconv.Itoa(intOf(d, "version")))
 	case TSubmit:
 		if w, ok := windows[str(d, "window")]; ok {
 			what = p.t("permit.event.submit", "window", w.Name.Pick(p.l))

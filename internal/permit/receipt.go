@@ -88,16 +88,15 @@ func (s *Service) Receipt(ctx context.Context, a authz.Actor, id int64) ([]byte,
 	}
 	rule()
 	line("الوثائق المتوصل بها (بصمة SHA-256)", "Pièces reçues (empreinte SHA-256)", 12, true)
-	last := latest(v.Documents)
+	// Every document that counts: the latest version of an item, every
+	// file of a set (the site's photographs); none the applicant removed.
 	for _, it := range v.Checklist {
-		d, ok := last[it.Code]
-		if !ok {
-			continue
-		}
-		line(fmt.Sprintf("%s — النسخة %d", it.Name.AR, d.Version), fmt.Sprintf("%s — v%d — %s…", it.Name.FR, d.Version, d.SHA256[:16]), 9.5, false)
-		if y > size.H-140 {
-			doc.AddPage()
-			y = 64
+		for _, d := range it.Current {
+			line(fmt.Sprintf("%s — النسخة %d", it.Name.AR, d.Version), fmt.Sprintf("%s — v%d — %s…", it.Name.FR, d.Version, d.SHA256[:16]), 9.5, false)
+			if y > size.H-140 {
+				doc.AddPage()
+				y = 64
+			}
 		}
 	}
 	rule()

@@ -471,6 +471,8 @@ type View struct {
 	Window      *district.Window
 	Route       *Decision // where the file goes, and why (a preview until submission)
 	Can         map[string]bool
+	// Removable: the documents the reader may remove now, by id.
+	Removable map[int64]bool
 	// Conflict: the reader is an agent of the file's window but involved
 	// in it, so the policy refuses them its window work.
 	Conflict bool
@@ -482,6 +484,9 @@ type ChecklistItem struct {
 	Needed   bool    // required for this file, given its figures
 	Latest   *Upload // newest upload, nil when none
 	Versions int
+	// Current are the documents that count: every one of a set
+	// (Several), oldest first; the latest version of a single item.
+	Current []Upload
 }
 
 // Checklist is kind k's checklist for a file with values v and documents ds.
@@ -493,6 +498,7 @@ func Checklist(k *Kind, v Values, ds []Upload) (items []ChecklistItem, missing [
 			it.Latest = &d
 			it.Versions = d.Version
 		}
+		it.Current = current(r, ds)
 		if it.Needed && it.Latest == nil {
 			missing = append(missing, r.Code)
 		}
@@ -552,6 +558,9 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	review := authz.Decide(a, authz.ReviewFile, r)
 	v.Can["extend"] = review.Allow && !f.State.Closed()
 	v.Conflict = review.Reason == authz.ReasonConflict
+	if v.Removable, err = s.removableDocuments(ctx, a, v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -232,10 +232,12 @@ func bump(ctx context.Context, tx *db.Tx, f *File, now time.Time) error {
 	return nil
 }
 
-// documents lists a file's uploads, every version, by item then version.
+// documents lists a file's uploads, every version, by item then version;
+// the documents its applicant removed (permit_document_removals) are no
+// longer the file's: not listed, not counted, not served.
 func documents(ctx context.Context, q db.Querier, fileID int64) ([]Upload, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, item, version, sha256, size, content_type, name, pages, uploaded_by, uploaded_at
-		FROM permit_documents WHERE file_id = $1 ORDER BY item, version`, fileID)
+		FROM permit_documents d WHERE file_id = $1 AND `+notRemoved+` ORDER BY item, version`, fileID)
 	if err != nil {
 		return nil, fmt.Errorf("permit: documents: %w", err)
 	}

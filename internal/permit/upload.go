@@ -42,11 +42,47 @@ func typedName(name, fallback, contentType string) string {
 	return httpx.AttachmentName(n, contentType)
 }
 
-// AddDocument streams an upload into the blob store as a new version of a
-// checklist item. The content is checked for what it is (its type by its
-// bytes, a PDF's structure) before it becomes visible; a refused or broken
-// upload leaves nothing behind and the versions already there untouched.
+// AddDocument streams an upload into the blob store as a new document of
+// a checklist item: a new version of a single item, one more of a set
+// (Requirement.Several). The content is checked for what it is (its type
+// by its bytes, a PDF's structure) before it becomes visible; a refused or
+// broken upload leaves nothing behind and the documents already there
+// untouched.
 func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item, name string, body io.Reader) (*Upload, error) {
+	b, err := s.StartUpload(ctx, a, id, item)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Add(ctx, name, body); err != nil {
+		return nil, err
+	}
+	ups, err := b.Commit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ups[0], nil
+}
+
+// UploadBatch is one upload of one or more files to a checklist item:
+// each file is streamed to the blob store and checked as it comes (Add),
+// then all become documents of the file together, in one transaction
+// (Commit), or none does. Several files go only to an item that is a set.
+type UploadBatch struct {
+	s       *Service
+	a       authz.Actor
+	file    int64
+	item    string
+	req     Requirement
+	q       Quota
+	used    int64 // bytes the file's documents took at the start
+	adding  int64 // bytes of the batch so far
+	uploads []*Upload
+}
+
+// StartUpload opens an upload to item of file id: the policy, the file's
+// state and the item are checked before a byte is read, and so is the
+// quota, which a file already full refuses at once.
+func (s *Service) StartUpload(ctx context.Context, a authz.Actor, id int64, item string) (*UploadBatch, error) {
 	f, k, err := s.load(ctx, s.db, a, authz.PrepareFile, id)
 	if err != nil {
 		return nil, err
@@ -58,17 +94,31 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 	if i < 0 {
 		return nil, errs.E(errs.Invalid, "permit.error.item").OnField("item")
 	}
-	req := k.Documents[i]
-	// Refused before a byte is read when the file is already at its
-	// quota; the upload may then take at most what is left.
 	q := s.cfg.Quota.withDefaults()
-	used, err := q.check(ctx, s.db, f.ID, item, 0)
+	used, err := q.check(ctx, s.db, f.ID, item, 1, 0)
 	if err != nil {
 		return nil, err
 	}
-	maxSize := min(MaxUpload, q.FileBytes-used)
+	return &UploadBatch{s: s, a: a, file: f.ID, item: item, req: k.Documents[i], q: q, used: used}, nil
+}
+
+// Len is how many files the batch holds.
+func (b *UploadBatch) Len() int { return len(b.uploads) }
+
+// Add streams one file of the batch into the blob store and checks it: its
+// type, its structure, its size within what the quota leaves. A second
+// file for an item that is not a set is refused before it is read.
+func (b *UploadBatch) Add(ctx context.Context, name string, body io.Reader) error {
+	s := b.s
+	if len(b.uploads) > 0 && !b.req.Several {
+		return errs.E(errs.Invalid, "permit.documents.error.one_file").OnField("item")
+	}
+	if _, err := b.q.check(ctx, s.db, b.file, b.item, len(b.uploads)+1, b.adding); err != nil {
+		return err
+	}
+	maxSize := min(MaxUpload, b.q.FileBytes-b.used-b.adding)
 	pages := 0
-	b, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: maxSize, Allowed: req.Accepted(),
+	bl, err := s.blobs.Put(ctx, body, blob.PutOptions{MaxSize: maxSize, Allowed: b.req.Accepted(),
 		Check: func(r io.ReaderAt, size int64, ct string) error {
 			if ct != "application/pdf" || s.inspectPDF == nil {
 				return nil
@@ -78,42 +128,58 @@ func (s *Service) AddDocument(ctx context.Context, a authz.Actor, id int64, item
 			return err
 		}})
 	if errs.Is(err, errs.TooLarge) && maxSize < MaxUpload {
-		return nil, q.bytesErr()
+		return b.q.bytesErr()
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
+	b.adding += bl.Size
 	// The name carries the extension of what the bytes are, not of what
 	// the sender called them: a PDF named poly.html is kept as poly.pdf.
-	up := &Upload{Item: item, SHA256: b.SHA256, Size: b.Size, ContentType: b.ContentType,
-		Name: typedName(name, item, b.ContentType), Pages: pages, UploadedBy: a.Person}
-	err = s.db.Transact(ctx, func(tx *db.Tx) error {
+	b.uploads = append(b.uploads, &Upload{Item: b.item, SHA256: bl.SHA256, Size: bl.Size, ContentType: bl.ContentType,
+		Name: typedName(name, b.item, bl.ContentType), Pages: pages, UploadedBy: b.a.Person})
+	return nil
+}
+
+// Commit makes the batch's files documents of the file, in one
+// transaction: each with its version and its timeline event, or none.
+// Blobs of a refused batch are left to the sweeper.
+func (b *UploadBatch) Commit(ctx context.Context) ([]*Upload, error) {
+	s := b.s
+	if len(b.uploads) == 0 {
+		return nil, errs.E(errs.Invalid, "permit.files.upload.no_file")
+	}
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		// The file may have moved on while the bytes streamed in.
-		f, k, err := s.load(ctx, tx, a, authz.PrepareFile, id)
+		f, k, err := s.load(ctx, tx, b.a, authz.PrepareFile, b.file)
 		if err != nil {
 			return err
 		}
 		if !f.State.Uploads() {
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 		}
-		// Again with this upload, in the transaction: parallel uploads
-		// to one file cannot pass the quota together. A blob refused
-		// here is left to the sweeper.
-		if _, err := q.check(ctx, tx, f.ID, item, up.Size); err != nil {
+		// Again with this batch, in the transaction: parallel uploads
+		// to one file cannot pass the quota together.
+		if _, err := b.q.check(ctx, tx, f.ID, b.item, len(b.uploads), b.adding); err != nil {
 			return err
 		}
 		now := s.now()
-		up.UploadedAt = now
-		if err := insertDocument(ctx, tx, f.ID, up); err != nil {
-			return err
+		for _, up := range b.uploads {
+			up.UploadedAt = now
+			if err := insertDocument(ctx, tx, f.ID, up); err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, b.a, k, f, "uploaded", "", "", map[string]any{"item": b.item, "version": up.Version,
+				"sha256": up.SHA256, "size": up.Size}, false, now); err != nil {
+				return err
+			}
 		}
-		return s.record(ctx, tx, a, k, f, "uploaded", "", "", map[string]any{"item": item, "version": up.Version,
-			"sha256": up.SHA256, "size": up.Size}, false, now)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return up, nil
+	return b.uploads, nil
 }
 
 // Document opens the content of an upload of a file the reader may see.
@@ -162,19 +228,20 @@ func (q Quota) withDefaults() Quota {
 	return q
 }
 
-// check refuses a new version of item in file fileID of adding bytes
-// when it would pass q, and returns the bytes the file's documents take.
-func (q Quota) check(ctx context.Context, d db.Querier, fileID int64, item string, adding int64) (int64, error) {
+// check refuses n more documents of item in file fileID, adding bytes,
+// when they would pass q, and returns the bytes the file's documents take.
+// Documents the applicant removed count for neither: their blobs go.
+func (q Quota) check(ctx context.Context, d db.Querier, fileID int64, item string, n int, adding int64) (int64, error) {
 	var versions int
 	var used int64
 	err := d.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN item = $2 THEN 1 ELSE 0 END), 0), COALESCE(SUM(size), 0)
-		FROM permit_documents WHERE file_id = $1`, fileID, item).Scan(&versions, &used)
+		FROM permit_documents d WHERE file_id = $1 AND `+notRemoved, fileID, item).Scan(&versions, &used)
 	if err != nil {
 		return 0, fmt.Errorf("permit: quota: %w", err)
 	}
-	if versions >= q.ItemVersions {
+	if versions+n > q.ItemVersions {
 		return used, errs.E(errs.Conflict, "permit.error.quota_versions").With("max", q.ItemVersions).OnField("item").
-			Cause(fmt.Errorf("item %s of file %d has %d versions", item, fileID, versions))
+			Cause(fmt.Errorf("item %s of file %d has %d versions, adding %d", item, fileID, versions, n))
 	}
 	if used+adding > q.FileBytes || used >= q.FileBytes {
 		return used, q.bytesErr().Cause(fmt.Errorf("file %d holds %d bytes, adding %d", fileID, used, adding))
@@ -188,5 +255,12 @@ func (q Quota) bytesErr() *errs.Error {
 
 // BlobRefsSQL selects the hash of every blob this capability's rows name,
 // for the file store's sweeper (see blob.Referencer): a blob none of the
-// capabilities name, old enough, is a crash's leftover.
-const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents`
+// capabilities name, old enough, is a crash's leftover. A document its
+// applicant removed no longer names its blob (removal is only of what
+// the administration never received, see RemoveDocument): the same bytes
+// kept by another document, of this file or any, are still named by it.
+const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents d WHERE ` + notRemoved
+
+// notRemoved keeps the rows of permit_documents d its applicant did not
+// remove.
+const notRemoved = `NOT EXISTS (SELECT 1 FROM permit_document_removals r WHERE r.document_id = d.id)`

@@ -201,6 +201,10 @@ type Document struct {
 	Code  string   `json:"code"`
 	Name  Text     `json:"name"`
 	Types []string `json:"types"` // pdf, image
+	// Several: the item is a set (photographs of a site), each file its
+	// own document, all of them current; otherwise an upload is a new
+	// version that replaces the one before.
+	Several bool `json:"several,omitempty"`
 }
 
 // mimeTypes are the content types each document type accepts, as
@@ -820,6 +824,11 @@ func Compile(s Spec) (*Catalogue, error) {
 			if !slices.Contains(docTypes, t) {
 				c.addf("%s: type %q, want one of %s", what, t, strings.Join(docTypes, ", "))
 			}
+		}
+		if d.Several && !slices.Contains(d.Types, "image") {
+			// A set is of pictures, each its own file; a PDF holds
+			// many pages in one and replaces the one before.
+			c.addf("%s: several files only for items that accept images", what)
 		}
 		if didx[d.Code] > 0 {
 			documents[d.Code] = d

@@ -35,6 +35,19 @@ func TestCasablancaCatalogue(t *testing.T) {
 			}
 		}
 	}
+	// The sets are data: the site's photographs and the billboard's
+	// montage take several files, every other item one at a time.
+	var sets []string
+	for _, k := range cat.Kinds {
+		for _, d := range k.Documents {
+			if d.Several && !slices.Contains(sets, d.Code) {
+				sets = append(sets, d.Code)
+			}
+		}
+	}
+	if !slices.Equal(sets, []string{"photos", "photo_montage"}) {
+		t.Errorf("items taking several files: %v", sets)
+	}
 	wantUrban := []string{"building", "repair", "demolition", "regularisation", "subdivision", "land_division", "housing_group", "habitation", "conformity"}
 	wantEconomic := []string{"auto_entrepreneur", "classified_establishment", "telecom_equipment", "billboard"}
 	if !slices.Equal(urban, wantUrban) || !slices.Equal(economic, wantEconomic) {
@@ -155,6 +168,8 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 			`kinds: duplicate code "building"`},
 		{"duplicate document codes", func(s *Spec) { s.Documents[1].Code = s.Documents[0].Code },
 			`documents: duplicate code "application"`},
+		{"several PDFs", func(s *Spec) { s.Documents[0].Several = true },
+			`document "application": several files only for items that accept images`},
 		{"deadline without source", func(s *Spec) { s.Schedules[0].Steps[1].Deadline.Source = "" },
 			`schedule "large_project" step #2 (dispatch): deadline without a source`},
 		{"overall deadline without source", func(s *Spec) { s.Schedules[1].Overall.Source = "" },
