@@ -3,11 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 
 	"madina/internal/apptest"
 	"madina/internal/platform/db"
+	"madina/internal/platform/testenv/smtptest"
 )
 
 // An actor is someone who uses Madina, with the pages they see.
@@ -99,25 +102,19 @@ var everyActor = []actor{
 // the reason. A new route is either visited by an actor above or listed
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
-	"/verify-email":                      "reached only from the link of a sign-up e-mail (TestCitizenAccount follows it)",
-	"/reset/new":                         "reached only from the link of a password-reset e-mail (the identity HTTP tests follow it)",
-	"/signin/second-factor":              "checked on the way in, while the agent and the administrator sign in (390 px, Arabic)",
-	"/me/phone":                          "every demonstration account's number is confirmed (staff have none): it redirects to /me; TestCitizenAccount confirms a number there",
-	"/window":                            "sends a window agent to their window's queue, /window/{code}, visited",
-	"/me/tokens/revoke":                  "confirms revoking a token: no demonstration account has one (the identity tests cover it)",
-	"/me/security/second-factor/disable": "confirms turning two-step verification off: no demonstration citizen has it on (the identity tests cover it)",
-	"/me/inbox/{id}":                     "opens a notice: marks it read and redirects to its file, a page visited here",
-	"/me/export":                         "a JSON download, not a page",
-	"/me/legal/claims/{id}/evidence":     "a document download, not a page",
-	"/files/{id}/receipt.pdf":            "a PDF download, not a page",
-	"/files/{id}/documents/{doc}":        "a document download, not a page",
-	"/healthz":                           "a probe for the orchestrator, not a page",
-	"/readyz":                            "a probe for the orchestrator, not a page",
-	"/metrics":                           "Prometheus metrics, not a page",
-	"/static/":                           "stylesheets, scripts, fonts and icons",
-	"/api/v1/openapi.json":               "the API's description (every /api/ route is JSON, not a page)",
-	"/signin/oidc":                       "a redirect to the identity provider",
-	"/signin/oidc/callback":              "the identity provider's return",
+	"/window":                        "sends a window agent to their window's queue, /window/{code}, visited",
+	"/me/inbox/{id}":                 "opens a notice: marks it read and redirects to its file, a page visited here",
+	"/me/export":                     "a JSON download, not a page",
+	"/me/legal/claims/{id}/evidence": "a document download, not a page",
+	"/files/{id}/receipt.pdf":        "a PDF download, not a page",
+	"/files/{id}/documents/{doc}":    "a document download, not a page",
+	"/healthz":                       "a probe for the orchestrator, not a page",
+	"/readyz":                        "a probe for the orchestrator, not a page",
+	"/metrics":                       "Prometheus metrics, not a page",
+	"/static/":                       "stylesheets, scripts, fonts and icons",
+	"/api/v1/openapi.json":           "the API's description (every /api/ route is JSON, not a page)",
+	"/signin/oidc":                   "a redirect to the identity provider",
+	"/signin/oidc/callback":          "the identity provider's return",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has
@@ -164,7 +161,14 @@ func TestEveryPage(t *testing.T) {
 
 	dir := t.TempDir()
 	demo(t, dir)
-	srv := startServer(t, "--data-dir", dir)
+	// Mail and SMS go to a real SMTP server and the gateway's stand-in,
+	// for the journeys (reach_test.go) that sign a newcomer up.
+	port, maildir := smtptest.Start(t)
+	box := &mailbox{maildir: maildir, sms: &smsRecorder{}}
+	gw := httptest.NewServer(box.sms)
+	t.Cleanup(gw.Close)
+	srv := startServer(t, "--data-dir", dir, "--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none",
+		"--smtp-from", "Madina <no-reply@casablanca.example.ma>", "--sms-url", gw.URL)
 	b := startBrowser(t)
 	rec := &pageRecord{known: make([]knownState, len(knownFailures))}
 	t.Run("the checks find planted failures", func(t *testing.T) {
@@ -205,6 +209,12 @@ func TestEveryPage(t *testing.T) {
 				visitAll(t, b, srv, a, shots, rec)
 			})
 		}
+		for _, j := range everyJourney {
+			t.Run(j.name, func(t *testing.T) {
+				t.Parallel()
+				runJourney(t, b, srv, box, j, shots, rec)
+			})
+		}
 	})
 	rec.report(t)
 	t.Logf("TestEveryPage: %d page views in %s", rec.views, time.Since(start).Round(time.Second))
@@ -229,12 +239,7 @@ func checkEveryRouteCovered(t *testing.T) {
 // with the actors' pages: missing are GET page routes neither visited nor
 // skipped, gone are visited routes no longer served.
 func uncovered(routes []string) (missing, gone []string) {
-	visited := map[string]bool{}
-	for _, ac := range everyActor {
-		for _, r := range ac.routes {
-			visited[r] = true
-		}
-	}
+	visited := visitedRoutes()
 	served := map[string]bool{}
 	for _, r := range routes {
 		p, ok := strings.CutPrefix(r, "GET ")
@@ -255,6 +260,22 @@ func uncovered(routes []string) (missing, gone []string) {
 	}
 	sort.Strings(gone)
 	return missing, gone
+}
+
+// visitedRoutes are the routes the actors visit and the journeys check.
+func visitedRoutes() map[string]bool {
+	visited := map[string]bool{}
+	for _, ac := range everyActor {
+		for _, r := range ac.routes {
+			visited[r] = true
+		}
+	}
+	for _, j := range everyJourney {
+		for _, r := range j.routes {
+			visited[r] = true
+		}
+	}
+	return visited
 }
 
 // visitAll signs a in, then opens each of its pages in each size and
@@ -295,7 +316,7 @@ func visitAll(t *testing.T, b *browser, srv *server, a actor, shots string, rec 
 		for _, lang := range everyLang {
 			tb.setLanguage(lang)
 			for _, p := range pages {
-				t.Run(fmt.Sprintf("%s %d %s", p.path, v.width, lang), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%d %s %s", v.width, lang, p.path), func(t *testing.T) {
 					tb := tb.in(t)
 					tb.open(p.path, 200)
 					if got := tb.path(); got != p.path {
@@ -544,14 +565,12 @@ func slug(p string) string {
 // views it covers is reported stale.
 func TestEveryPageBookkeeping(t *testing.T) {
 	var routes []string
-	for _, a := range everyActor {
-		for _, r := range a.routes {
-			if r == "/" {
-				r = "/{$}"
-			}
-			if r != "/track" {
-				routes = append(routes, "GET "+r)
-			}
+	for r := range visitedRoutes() {
+		if r == "/" {
+			r = "/{$}"
+		}
+		if r != "/track" {
+			routes = append(routes, "GET "+r)
 		}
 	}
 	routes = append(routes, "GET /planted/{x}", "POST /planted/post", "GET /api/v1/planted", "GET /healthz")
