@@ -125,7 +125,7 @@ type knownFailure struct {
 	route, actor string
 	width        int64
 	lang         string
-	check        string // "overflow", "squeezed", "targets", "header", or "axe:RULE"
+	check        string // "overflow", "squeezed", "targets", "header", "image", or "axe:RULE"
 	why          string
 }
 
@@ -188,14 +188,15 @@ func TestEveryPage(t *testing.T) {
 			const b = document.createElement('button'); b.textContent = 'x';
 			Object.assign(b.style, {width: '16px', height: '16px', minHeight: '0', padding: '0'});
 			const i = document.createElement('img'); i.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='; i.width = 40; i.height = 40;
-			document.querySelector('main').append(w, b, i);
-			return true;
+			const q = document.createElement('img'); q.src = '#ZgotmplZ'; q.alt = 'QR'; q.width = 40; q.height = 40;
+			document.querySelector('main').append(w, b, i, q);
+			return new Promise(ok => { q.onerror = q.onload = () => ok(true); });
 		})()`)
 		got := map[string]bool{}
 		for _, f := range pageFindings(tb) {
 			got[f.check] = true
 		}
-		for _, want := range []string{"overflow", "targets", "axe:image-alt", "squeezed"} {
+		for _, want := range []string{"overflow", "targets", "axe:image-alt", "squeezed", "image"} {
 			if !got[want] {
 				t.Errorf("planted %s, found %v", want, got)
 			}
@@ -376,7 +377,7 @@ func firstLink(tb *tab, page, re string) []string {
 
 // A finding is one check failing on one page.
 type finding struct {
-	check  string // "overflow", "targets", "header", "axe:RULE"
+	check  string // "overflow", "targets", "header", "image", "axe:RULE"
 	detail string
 }
 
@@ -420,6 +421,15 @@ func pageFindings(tb *tab) []finding {
 	}
 	if small := smallTargets(tb); len(small) > 0 {
 		out = append(out, finding{"targets", strings.Join(small, "; ")})
+	}
+	// An image the browser could not show (a broken link, or a data: URL
+	// html/template replaced with "#ZgotmplZ") passes axe with its text
+	// alternative, yet the person sees a broken-image icon: say, the QR
+	// code to scan.
+	if broken := eval[[]string](tb, `Promise.all([...document.images].filter(i => i.getAttribute('src') && i.complete)
+		.map(i => i.decode().then(() => '', () => 'img[src="' + i.getAttribute('src').slice(0, 60) + '"]')))
+		.then(l => l.filter(Boolean))`); len(broken) > 0 {
+		out = append(out, finding{"image", "an image that does not show: " + strings.Join(broken, ", ")})
 	}
 	return append(out, axeFindings(tb)...)
 }

@@ -212,6 +212,12 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 	if code != 200 || secret == nil {
 		t.Fatalf("begin TOTP: %d", code)
 	}
+	// The QR code to scan is an image the browser shows, not a link the
+	// template refused (html/template turns an untrusted data: URL into
+	// "#ZgotmplZ", which shows a broken image).
+	if qr := regexp.MustCompile(`<main[\s\S]*<img src="([^"]*)"`).FindStringSubmatch(body); qr == nil || !strings.HasPrefix(qr[1], "data:image/png;base64,iVBOR") {
+		t.Fatalf("the QR code's image is %q, want a PNG data: URL", qr)
+	}
 	now, _ := otptotp.GenerateCode(secret[1], time.Now())
 	if code, _, _ := archi.Post("/me/security", "/me/security/second-factor/confirm", url.Values{"code": {now}}); code != 200 {
 		t.Fatalf("confirm TOTP: %d", code)
