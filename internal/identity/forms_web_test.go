@@ -234,6 +234,9 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 	if !strings.Contains(body, `id="password"`) || !strings.Contains(body, `id="code"`) {
 		t.Fatal("the confirmation does not ask for the password and a code")
 	}
+	if strings.Contains(body, esc(a.Cat.T(i18n.AR, "identity.field.password.hint"))) {
+		t.Fatal("the confirmation asks for the current password with the rules of a new one")
+	}
 	// A wrong code: the same page again, red, with its error summary and
 	// the "Error:" title.
 	code, body, _ = archi.Post(disable, disable, url.Values{"password": {"Derb-Sultan-1956"}, "code": {"000000"}})
@@ -386,5 +389,28 @@ func TestSavedIsGreen(t *testing.T) {
 	}
 	if _, body, _ := b.Get("/me?done=anything"); strings.Contains(body, "banner-success") {
 		t.Fatal("the address puts words in the page")
+	}
+}
+
+// TestCurrentPasswordHasNoNewPasswordRules: where a person types the
+// password they have (signing in), the form does not show the rules for
+// choosing a new one (10 characters, not common…), which would make them
+// wonder whether their password is still good; where they choose one
+// (sign-up, reset), it does.
+func TestCurrentPasswordHasNoNewPasswordRules(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	for _, lang := range i18n.Langs {
+		b.SetLang(lang)
+		rules := esc(a.Cat.T(lang, "identity.field.password.hint"))
+		if _, body, _ := b.Get("/signin"); !strings.Contains(body, `autocomplete="current-password"`) || strings.Contains(body, rules) {
+			t.Errorf("%s: the sign-in form shows the rules of a new password", lang)
+		}
+		if _, body, _ := b.Get("/signup"); !strings.Contains(body, rules) {
+			t.Errorf("%s: the sign-up form does not show the rules of a new password", lang)
+		}
 	}
 }

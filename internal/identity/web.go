@@ -542,7 +542,7 @@ func totpDisableConfirm(f Form) web.Confirm {
 	return web.Confirm{
 		Title: web.Msg("identity.totp.disable_confirm.title"),
 		Text:  web.Msg("identity.totp.disable_confirm.text"),
-		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.password", Autocomplete: "current-password"},
+		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.current_password", Autocomplete: "current-password"},
 			{Name: "code", Type: "text", Label: "identity.field.code", Autocomplete: "one-time-code"}},
 		Warning: web.Msg("identity.totp.disable_confirm.warning"),
 		Action:  "/me/security/second-factor/disable",
