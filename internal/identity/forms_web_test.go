@@ -219,8 +219,14 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 		t.Fatalf("the QR code's image is %q, want a PNG data: URL", qr)
 	}
 	now, _ := otptotp.GenerateCode(secret[1], time.Now())
-	if code, _, _ := archi.Post("/me/security", "/me/security/second-factor/confirm", url.Values{"code": {now}}); code != 200 {
+	code, body, _ = archi.Post("/me/security", "/me/security/second-factor/confirm", url.Values{"code": {now}})
+	if code != 200 {
 		t.Fatalf("confirm TOTP: %d", code)
+	}
+	// The recovery codes' page says first that it is now on (a green
+	// banner), not only "recovery codes".
+	if !successBanner(a, i18n.AR, body, "identity.recovery.mfa_on") {
+		t.Fatal("the recovery codes do not say two-step verification is now on")
 	}
 	disable := "/me/security/second-factor/disable"
 	if _, body, _ := archi.Get("/me/security"); !strings.Contains(body, `href="`+disable+`"`) || strings.Contains(body, `action="`+disable+`"`) {
