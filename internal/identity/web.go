@@ -449,9 +449,16 @@ func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Vis
 	if err != nil {
 		return err
 	}
-	rows := make([]sessionRow, len(sessions))
-	for i, ss := range sessions {
-		rows[i] = sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
+	// The device in hand first ("this device" is what its owner looks for,
+	// and two devices may bear the same name), then the others as listed.
+	rows := make([]sessionRow, 0, len(sessions))
+	for _, ss := range sessions {
+		row := sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
+		if ss.TokenHash == v.Session.TokenHash {
+			rows = append([]sessionRow{row}, rows...)
+		} else {
+			rows = append(rows, row)
+		}
 	}
 	data := map[string]any{"Person": v.Person, "Sessions": rows, "Current": v.Session.TokenHash,
 		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now(), "Done": doneMessage(r, "identity.security", "mfa_off")}
