@@ -131,8 +131,11 @@ type knownFailure struct {
 
 // knownFailures are failures tolerated for a while, each with its reason,
 // while a page's owner fixes it; an entry that no longer fails fails the
-// test. Empty: every page passes.
-var knownFailures = []knownFailure{}
+// test.
+var knownFailures = []knownFailure{
+	{route: "/signin/second-factor", actor: "staff-second-factor", width: 390, lang: "fr", check: "header",
+		why: "while the second factor is pending, the header's account links are the page's title, \"Validation en deux étapes\", and \"Se déconnecter\": in French they wrap to a second line (148 px); the layout (internal/platform/web/layout/layout.html) wants a short label of its own there"},
+}
 
 // The screens and languages every page is seen in.
 var (
@@ -143,11 +146,14 @@ var (
 // TestEveryPage visits every page of every actor (docs/DEMO.md) at 390
 // and 1366 CSS pixels in Arabic, French and English, and fails on
 // horizontal scrolling, an axe violation (WCAG 2.2 AA and best
-// practices), a target under 24×24 pixels (44×44 for a primary button) or
-// a header 120 pixels high or more, except the knownFailures. The pages
-// are the application's GET routes: a route neither visited nor listed in
-// skippedRoutes fails the test. With MADINA_SCREENSHOTS=dir, it saves a
-// screenshot of each page, size and language in dir.
+// practices), a target under 24×24 pixels (44×44 for a primary button),
+// a header 120 pixels high or more, or an image that does not show,
+// except the knownFailures. The pages are the application's GET routes: a
+// route neither visited nor listed in skippedRoutes fails the test; the
+// journeys (everyJourney, reach_test.go) drive real flows to the pages and
+// states no demonstration account shows, with the same checks. With
+// MADINA_SCREENSHOTS=dir, it saves a screenshot of each page, size and
+// language in dir.
 func TestEveryPage(t *testing.T) {
 	needAxe(t)
 	start := time.Now()

@@ -45,6 +45,7 @@ type mailbox struct {
 // journeyRun is one journey under way, in one tab that starts at 390 px.
 type journeyRun struct {
 	t     *testing.T
+	b     *browser
 	tb    *tab
 	srv   *server
 	box   *mailbox
@@ -59,7 +60,7 @@ type journeyRun struct {
 // runJourney drives j in a tab of its own and fails for a declared route
 // it never checked.
 func runJourney(t *testing.T, b *browser, srv *server, box *mailbox, j journey, shots string, rec *pageRecord) {
-	jr := &journeyRun{t: t, tb: b.newTab(t, srv, phone390), srv: srv, box: box, shots: shots, rec: rec, name: j.name,
+	jr := &journeyRun{t: t, b: b, tb: b.newTab(t, srv, phone390), srv: srv, box: box, shots: shots, rec: rec, name: j.name,
 		checked: map[string]bool{}}
 	j.drive(jr)
 	for _, r := range j.routes {
@@ -283,6 +284,22 @@ func newcomerJourney(j *journeyRun) {
 		j.see("/me/tokens/revoke", "token revoke confirmation", lang)
 		tb.submit("/me/tokens/revoke", 200, "/me/tokens?done=revoked")
 		j.see("/me/tokens", "token revoked", lang)
+	}
+
+	// Signed in on a second device too: the security page lists it, with
+	// the button that ends it.
+	other := j.b.newTab(t, j.srv, laptop1366)
+	other.open("/signin", 200)
+	other.typeIn("email", email)
+	other.typeIn("password", pw)
+	other.submit("/signin", 200, "/me")
+	for _, lang := range everyLang {
+		tb.setLanguage(lang)
+		tb.open("/me/security", 200)
+		if n := eval[int](tb, `document.querySelectorAll('main form[action="/me/security/sessions/end"]').length`); n != 1 {
+			t.Fatalf("the security page offers to end %d other sessions, want 1", n)
+		}
+		j.see("/me/security", "two devices", lang)
 	}
 
 	// Two-step verification: set up (a wrong code first, sent back to the
