@@ -420,3 +420,22 @@ func TestCurrentPasswordHasNoNewPasswordRules(t *testing.T) {
 		}
 	}
 }
+
+// TestMandateFormHintsBeforeInputs: the mandate form's reference and end
+// date, written by hand, are laid out as the "field" component lays every
+// other field (label, hint, error, input), so that on a phone the hint is
+// read before typing, not found under the keyboard.
+func TestMandateFormHintsBeforeInputs(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	c := apptest.Join(t, a, srv.URL, "hints@example.ma", "BK7190", i18n.AR)
+	_, body, _ := c.Get("/me/mandates/new")
+	for _, name := range []string{"file_ref", "until"} {
+		hint, input := strings.Index(body, `id="`+name+`-hint"`), strings.Index(body, `<input id="`+name+`"`)
+		if hint < 0 || input < 0 || hint > input {
+			t.Errorf("%s: hint at %d, input at %d: want the hint first", name, hint, input)
+		}
+	}
+}
