@@ -57,6 +57,13 @@ func TestSecurityPageNamesDevices(t *testing.T) {
 			t.Errorf("%s: the raw User-Agent is shown", lang)
 		}
 	}
+	// The device in hand comes first, whichever signed in last: "this
+	// device" is what its owner looks for, and two devices may bear the
+	// same name.
+	phone.SetLang(i18n.EN)
+	if _, body, _ := phone.Get("/me/security"); !(strings.Index(body, "Firefox on Android") < strings.Index(body, "Edge on Windows")) {
+		t.Error("on the phone, the security page lists the other device first")
+	}
 	if miss := apptest.Untranslated(a); len(miss) > 0 {
 		t.Errorf("untranslated: %v", miss)
 	}

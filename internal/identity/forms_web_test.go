@@ -212,9 +212,21 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 	if code != 200 || secret == nil {
 		t.Fatalf("begin TOTP: %d", code)
 	}
+	// The QR code to scan is an image the browser shows, not a link the
+	// template refused (html/template turns an untrusted data: URL into
+	// "#ZgotmplZ", which shows a broken image).
+	if qr := regexp.MustCompile(`<main[\s\S]*<img src="([^"]*)"`).FindStringSubmatch(body); qr == nil || !strings.HasPrefix(qr[1], "data:image/png;base64,iVBOR") {
+		t.Fatalf("the QR code's image is %q, want a PNG data: URL", qr)
+	}
 	now, _ := otptotp.GenerateCode(secret[1], time.Now())
-	if code, _, _ := archi.Post("/me/security", "/me/security/second-factor/confirm", url.Values{"code": {now}}); code != 200 {
+	code, body, _ = archi.Post("/me/security", "/me/security/second-factor/confirm", url.Values{"code": {now}})
+	if code != 200 {
 		t.Fatalf("confirm TOTP: %d", code)
+	}
+	// The recovery codes' page says first that it is now on (a green
+	// banner), not only "recovery codes".
+	if !successBanner(a, i18n.AR, body, "identity.recovery.mfa_on") {
+		t.Fatal("the recovery codes do not say two-step verification is now on")
 	}
 	disable := "/me/security/second-factor/disable"
 	if _, body, _ := archi.Get("/me/security"); !strings.Contains(body, `href="`+disable+`"`) || strings.Contains(body, `action="`+disable+`"`) {
@@ -227,6 +239,9 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 	confirmPage(t, a, i18n.AR, body, "identity.totp.disable_confirm.title", disable, "/me/security")
 	if !strings.Contains(body, `id="password"`) || !strings.Contains(body, `id="code"`) {
 		t.Fatal("the confirmation does not ask for the password and a code")
+	}
+	if strings.Contains(body, esc(a.Cat.T(i18n.AR, "identity.field.password.hint"))) {
+		t.Fatal("the confirmation asks for the current password with the rules of a new one")
 	}
 	// A wrong code: the same page again, red, with its error summary and
 	// the "Error:" title.
@@ -380,5 +395,47 @@ func TestSavedIsGreen(t *testing.T) {
 	}
 	if _, body, _ := b.Get("/me?done=anything"); strings.Contains(body, "banner-success") {
 		t.Fatal("the address puts words in the page")
+	}
+}
+
+// TestCurrentPasswordHasNoNewPasswordRules: where a person types the
+// password they have (signing in), the form does not show the rules for
+// choosing a new one (10 characters, not common…), which would make them
+// wonder whether their password is still good; where they choose one
+// (sign-up, reset), it does.
+func TestCurrentPasswordHasNoNewPasswordRules(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	for _, lang := range i18n.Langs {
+		b.SetLang(lang)
+		rules := esc(a.Cat.T(lang, "identity.field.password.hint"))
+		if _, body, _ := b.Get("/signin"); !strings.Contains(body, `autocomplete="current-password"`) || strings.Contains(body, rules) {
+			t.Errorf("%s: the sign-in form shows the rules of a new password", lang)
+		}
+		if _, body, _ := b.Get("/signup"); !strings.Contains(body, rules) {
+			t.Errorf("%s: the sign-up form does not show the rules of a new password", lang)
+		}
+	}
+}
+
+// TestMandateFormHintsBeforeInputs: the mandate form's reference and end
+// date, written by hand, are laid out as the "field" component lays every
+// other field (label, hint, error, input), so that on a phone the hint is
+// read before typing, not found under the keyboard.
+func TestMandateFormHintsBeforeInputs(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	c := apptest.Join(t, a, srv.URL, "hints@example.ma", "BK7190", i18n.AR)
+	_, body, _ := c.Get("/me/mandates/new")
+	for _, name := range []string{"file_ref", "until"} {
+		hint, input := strings.Index(body, `id="`+name+`-hint"`), strings.Index(body, `<input id="`+name+`"`)
+		if hint < 0 || input < 0 || hint > input {
+			t.Errorf("%s: hint at %d, input at %d: want the hint first", name, hint, input)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"embed"
 	"encoding/base64"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -448,9 +449,16 @@ func (h *Handlers) renderSecurity(w http.ResponseWriter, r *http.Request, v *Vis
 	if err != nil {
 		return err
 	}
-	rows := make([]sessionRow, len(sessions))
-	for i, ss := range sessions {
-		rows[i] = sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
+	// The device in hand first ("this device" is what its owner looks for,
+	// and two devices may bear the same name), then the others as listed.
+	rows := make([]sessionRow, 0, len(sessions))
+	for _, ss := range sessions {
+		row := sessionRow{Session: ss, Device: useragent.Parse(ss.UserAgent)}
+		if ss.TokenHash == v.Session.TokenHash {
+			rows = append([]sessionRow{row}, rows...)
+		} else {
+			rows = append(rows, row)
+		}
 	}
 	data := map[string]any{"Person": v.Person, "Sessions": rows, "Current": v.Session.TokenHash,
 		"Staff": v.Actor.Staff(), "Form": Form{}, "Now": h.Service.now(), "Done": doneMessage(r, "identity.security", "mfa_off")}
@@ -495,8 +503,12 @@ func (h *Handlers) totpBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The QR code is a data: URL, which html/template refuses from a plain
+	// string (it would write "#ZgotmplZ", a broken image): it is built here
+	// from the PNG's own bytes, so it is marked safe.
+	qr := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))
 	h.Web.Render(w, r, http.StatusOK, "identity/totp_setup", web.Msg("identity.totp.title"), map[string]any{
-		"Secret": e.Secret, "QR": "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG), "Form": Form{}})
+		"Secret": e.Secret, "QR": qr, "Form": Form{}})
 	return nil
 }
 
@@ -537,7 +549,7 @@ func totpDisableConfirm(f Form) web.Confirm {
 	return web.Confirm{
 		Title: web.Msg("identity.totp.disable_confirm.title"),
 		Text:  web.Msg("identity.totp.disable_confirm.text"),
-		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.password", Autocomplete: "current-password"},
+		Inputs: []web.Input{{Name: "password", Type: "password", Label: "identity.field.current_password", Autocomplete: "current-password"},
 			{Name: "code", Type: "text", Label: "identity.field.code", Autocomplete: "one-time-code"}},
 		Warning: web.Msg("identity.totp.disable_confirm.warning"),
 		Action:  "/me/security/second-factor/disable",
