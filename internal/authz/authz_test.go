@@ -79,6 +79,11 @@ var resources = map[Action]Resource{
 	DecideLegalClaim:   {OwnerLegal: company, OwnerPerson: otherCit},
 	ReadDesign:         {},
 	ReadQueue:          {Window: "anfa", Involved: involved},
+	ReadSigner:         {OwnerPerson: citizen},
+	EnrolSigner:        {OwnerPerson: architect},
+	Sign:               {OwnerPerson: architect},
+	RevokeSigner:       {OwnerPerson: architect},
+	ManageSigners:      {OwnerPerson: architect, Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -86,24 +91,25 @@ var resources = map[Action]Resource{
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read
+// signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D DDDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H AHDHD",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H HHDHD",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H HHDHD",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H HHDHD",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H HAAAD",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H HHDHD",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H HHDHD",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H HHDHD",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A HHDHD",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A HHDHA",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D HHDHD",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H HHDHD",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D DDDDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A HHDHD",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A HHDHD",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A HHDHD",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -225,7 +231,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				got := Decide(a, act, resources[act])
 				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
-				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue):
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue || act == ManageSigners):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
@@ -302,7 +308,7 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 			}
 		}
 	}
-	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim} {
+	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ManageSigners} {
 		if !staffActions[act] {
 			t.Errorf("%s not found as a staff action: the search is broken", act)
 		}
