@@ -393,7 +393,11 @@ func (s *Service) open(ctx context.Context, a authz.Actor, k Key, pin, field str
 	if ok, retry := s.attempts.Allow(strconv.FormatInt(a.Person, 10)); !ok {
 		return nil, errs.E(errs.TooMany, "signature.error.too_many").With("retry", int(retry.Seconds())+1)
 	}
-	n, err := s.store.reserve(ctx, s.db, k.ID, s.now())
+	var n int
+	err := s.db.Transact(ctx, func(tx *db.Tx) (err error) {
+		n, err = s.store.reserve(ctx, tx, k.ID, s.now())
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

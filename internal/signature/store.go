@@ -166,17 +166,22 @@ func (s *Store) keys(ctx context.Context, q db.Querier, query string, args ...an
 // many attempts run at once, no more than MaxAttempts are ever tried
 // without a right one: the fifth sets locked_at. It returns the attempts
 // counted, or errs.Forbidden (locked) when the key is locked or revoked.
-// One statement: atomic on both engines.
-func (s *Store) reserve(ctx context.Context, q db.Querier, id int64, now time.Time) (int, error) {
+// The update takes the row's lock (PostgreSQL) or the writer (SQLite):
+// a concurrent attempt waits, then sees the new count.
+func (s *Store) reserve(ctx context.Context, tx *db.Tx, id int64, now time.Time) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `UPDATE signer_keys SET failed_attempts = failed_attempts + 1,
-		locked_at = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE NULL END
-		WHERE id = $1 AND locked_at IS NULL AND revoked_at IS NULL RETURNING failed_attempts`, id, MaxAttempts, now).Scan(&n)
+	err := tx.QueryRowContext(ctx, `UPDATE signer_keys SET failed_attempts = failed_attempts + 1
+		WHERE id = $1 AND locked_at IS NULL AND revoked_at IS NULL RETURNING failed_attempts`, id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errs.E(errs.Forbidden, "signature.error.locked")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("signature: count attempt: %w", err)
+	}
+	if n >= MaxAttempts {
+		if _, err := tx.ExecContext(ctx, `UPDATE signer_keys SET locked_at = $2 WHERE id = $1`, id, now); err != nil {
+			return 0, fmt.Errorf("signature: lock: %w", err)
+		}
 	}
 	return n, nil
 }

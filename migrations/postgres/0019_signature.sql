@@ -30,7 +30,7 @@ CREATE TABLE signer_keys (
 	reason INTEGER CHECK (reason BETWEEN 0 AND 10 AND reason <> 7),
 	UNIQUE (issuer, serial),
 	CHECK ((revoked_at IS NULL) = (reason IS NULL)),
-	CHECK ((locked_at IS NULL) = (failed_attempts < 5))
+	CHECK (locked_at IS NULL OR failed_attempts = 5)
 );
 CREATE UNIQUE INDEX signer_keys_active ON signer_keys (person_id) WHERE revoked_at IS NULL;
 CREATE INDEX signer_keys_created ON signer_keys (created_at, id);
