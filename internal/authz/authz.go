@@ -467,6 +467,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return a.signer()
 	case ManageSigners:
+		// Another's certificate stays out of sight of whoever is not an
+		// administrator.
+		if !a.HasRole(Admin) {
+			return hide(ReasonNotOwn)
+		}
 		return a.official(Admin, r)
 	case ReadAudit:
 		if a.HasRole(Auditor) {

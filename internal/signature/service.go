@@ -162,7 +162,13 @@ func (s *Service) Identity(ctx context.Context, a authz.Actor) (pki.Identity, er
 	}
 	id.Organisation = "Conseil National de l'Ordre des Architectes"
 	id.Title = "Architecte"
-	id.SerialNumber = pki.OrderSerial("CNOA", pro.RegistrationNumber)
+	// The order's number, with the order's prefix once (the register may
+	// hold "1187" or "CNOA-1187").
+	reg := strings.TrimSpace(pro.RegistrationNumber)
+	if strings.HasPrefix(strings.ToUpper(reg), "CNOA-") {
+		reg = reg[len("CNOA-"):]
+	}
+	id.SerialNumber = pki.OrderSerial("CNOA", reg)
 	return id, nil
 }
 
@@ -518,11 +524,7 @@ func (s *Service) Revoke(ctx context.Context, a authz.Actor, id int64, reason in
 		return k, err
 	}
 	r := authz.Resource{OwnerPerson: k.Person}
-	act := authz.RevokeSigner
-	if k.Person != a.Person {
-		act = authz.ManageSigners
-	}
-	if err := authz.Check(a, act, r); err != nil {
+	if err := checkKeyAccess(a, k); err != nil {
 		return k, err
 	}
 	if !slices.Contains(Reasons, reason) {
@@ -570,9 +572,19 @@ func (s *Service) Key(ctx context.Context, a authz.Actor, id int64) (Key, error)
 	if err != nil {
 		return k, err
 	}
-	act := authz.RevokeSigner
-	if k.Person != a.Person {
-		act = authz.ManageSigners
+	return k, checkKeyAccess(a, k)
+}
+
+// checkKeyAccess asks the policy whether a may revoke k: its holder, or
+// an administrator (officially); anyone else, an API token included
+// (which holds no staff role), does not learn that it exists.
+func checkKeyAccess(a authz.Actor, k Key) error {
+	r := authz.Resource{OwnerPerson: k.Person}
+	if k.Person == a.Person {
+		return authz.Check(a, authz.RevokeSigner, r)
 	}
-	return k, authz.Check(a, act, authz.Resource{OwnerPerson: k.Person})
+	if !a.HasRole(authz.Admin) {
+		return errs.E(errs.NotFound, "signature.error.key_unknown")
+	}
+	return authz.Check(a, authz.ManageSigners, r)
 }

@@ -338,7 +338,7 @@ func TestPolicyAndRevocation(t *testing.T) {
 		wantKey(t, err, errs.Forbidden, "error.authz.sign_as_other")
 		// Nor may the agent revoke it, nor see it listed.
 		_, err = e.s.Revoke(ctx, agent, k.ID, pki.ReasonPrivilegeWithdrawn)
-		wantKey(t, err, errs.Forbidden, "")
+		wantKey(t, err, errs.NotFound, "signature.error.key_unknown")
 		if _, err := e.s.List(ctx, agent); err == nil {
 			t.Fatal("an agent lists the signers")
 		}

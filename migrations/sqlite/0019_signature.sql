@@ -18,7 +18,7 @@ CREATE TABLE signer_keys (
 	cert BLOB NOT NULL CHECK (typeof(cert) = 'blob'),
 	chain BLOB NOT NULL CHECK (typeof(chain) = 'blob'),
 	sealed_key TEXT NOT NULL CHECK (sealed_key LIKE 'v1.%'),
-	pin_salt BLOB NOT NULL CHECK (typeof(pin_salt) = 'blob' AND length(pin_salt) = 16),
+	pin_salt BLOB NOT NULL CHECK (typeof(pin_salt) = 'blob') CHECK (length(pin_salt) = 16),
 	not_before TIMESTAMP NOT NULL,
 	not_after TIMESTAMP NOT NULL,
 	created_at TIMESTAMP NOT NULL,
