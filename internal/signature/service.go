@@ -189,6 +189,7 @@ var roleTitles = map[authz.Role]string{
 // Enrol makes the actor a signing key (ECDSA P-256), has the CA certify
 // it with their identity, and stores it sealed under pin.
 func (s *Service) Enrol(ctx context.Context, a authz.Actor, pin, confirm string) (Key, error) {
+	pin, confirm = NormPIN(pin), NormPIN(confirm)
 	if err := authz.Check(a, authz.EnrolSigner, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return Key{}, err
 	}
@@ -263,6 +264,7 @@ func (s *Service) store1(ctx context.Context, a authz.Actor, kind Kind, key cryp
 // PKCS#12 file, sealed under pin. The certificate must name them (their
 // CIN, their order number, or their name as the common name).
 func (s *Service) Import(ctx context.Context, a authz.Actor, p12 []byte, password, pin, confirm string) (Key, error) {
+	pin, confirm = NormPIN(pin), NormPIN(confirm)
 	if err := authz.Check(a, authz.EnrolSigner, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return Key{}, err
 	}
@@ -342,6 +344,7 @@ func (s *Service) namesActor(ctx context.Context, a authz.Actor, c *x509.Certifi
 // locks the key for good; each failure, the lock, and the act itself are
 // audit records. Attempts are also rate-limited per signer.
 func (s *Service) Unlock(ctx context.Context, a authz.Actor, pin string, act Act) (*Signer, error) {
+	pin = NormPIN(pin)
 	if act.Signer == 0 {
 		act.Signer = a.Person
 	}
@@ -447,6 +450,7 @@ func (s *Service) open(ctx context.Context, a authz.Actor, k Key, pin, field str
 // ChangePIN seals the actor's key under a new PIN; the old one must be
 // right (a wrong one counts like any other attempt).
 func (s *Service) ChangePIN(ctx context.Context, a authz.Actor, old, pin, confirm string) error {
+	old, pin, confirm = NormPIN(old), NormPIN(pin), NormPIN(confirm)
 	if err := authz.Check(a, authz.Sign, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return err
 	}

@@ -210,8 +210,9 @@ func TestEnrolUnlockSign(t *testing.T) {
 		}
 		_, err = e.s.Unlock(ctx, arch, "482915", act)
 		wantKey(t, err, errs.Invalid, "signature.error.pin_wrong")
-		if _, err := e.s.Unlock(ctx, arch, "905172", act); err != nil {
-			t.Fatalf("new PIN: %v", err)
+		// Typed with Arabic-Indic digits, the same PIN.
+		if _, err := e.s.Unlock(ctx, arch, "٩٠٥١٧٢", act); err != nil {
+			t.Fatalf("new PIN in Arabic-Indic digits: %v", err)
 		}
 		cur, _ := e.s.store.Current(ctx, d, e.architect)
 		if cur.Failed != 0 {
@@ -423,9 +424,9 @@ func TestRevokedAtTheCACannotSign(t *testing.T) {
 
 func TestPINRules(t *testing.T) {
 	for pin, key := range map[string]string{"": "signature.error.pin_required", "12345": "signature.error.pin_format",
-		"1234567890123": "signature.error.pin_format", "12a456": "signature.error.pin_format", "١٢٣٤٥٦": "signature.error.pin_format",
+		"1234567890123": "signature.error.pin_format", "12a456": "signature.error.pin_format", "١٢٣٤٥٦": "signature.error.pin_weak",
 		"000000": "signature.error.pin_weak", "123456": "signature.error.pin_weak", "987654": "signature.error.pin_weak"} {
-		err := CheckPIN(pin, pin, "pin")
+		err := CheckPIN(NormPIN(pin), NormPIN(pin), "pin")
 		if e := errs.As(err); e == nil || e.Key != key {
 			t.Errorf("%q: %v, want %s", pin, err, key)
 		}

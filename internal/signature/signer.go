@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"madina/internal/platform/errs"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/secretbox"
 )
 
@@ -140,7 +141,13 @@ const (
 	MaxPIN = 12
 )
 
-// CheckPIN refuses a PIN that breaks the rules, on field.
+// NormPIN is a PIN as typed, with Arabic-Indic digits (the Arabic phone
+// keyboards') as ASCII ones and surrounding spaces dropped: the same PIN
+// whichever keyboard types it.
+func NormPIN(s string) string { return strings.TrimSpace(textnorm.Digits(s)) }
+
+// CheckPIN refuses a PIN that breaks the rules, on field (both taken
+// through NormPIN by the caller).
 func CheckPIN(pin, confirm, field string) error {
 	if pin == "" {
 		return errs.E(errs.Invalid, "signature.error.pin_required").OnField(field)

@@ -168,8 +168,12 @@ func (h *Handlers) pinForm(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	if _, err := h.Service.store.Current(r.Context(), h.Service.db, a.Person); err != nil {
+	st, err := h.Service.Mine(r.Context(), a)
+	if err != nil {
 		return err
+	}
+	if st.Key == nil {
+		return errs.E(errs.NotFound, "signature.error.no_key")
 	}
 	h.Web.Render(w, r, http.StatusOK, "signature/pin", web.Msg("signature.pin.title"), map[string]any{"Form": Form{}})
 	return nil
