@@ -374,14 +374,9 @@ func (s *Service) Unlock(ctx context.Context, a authz.Actor, pin string, act Act
 			return nil, errs.E(errs.Forbidden, "signature.error.revoked")
 		}
 	}
-	key, err := s.open(ctx, a, k, pin, "pin")
-	if err != nil {
-		return nil, err
-	}
-	err = s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := s.store.succeeded(ctx, tx, k.ID, s.now()); err != nil {
-			return err
-		}
+	var key crypto.Signer
+	err = s.open(ctx, a, k, pin, "pin", func(tx *db.Tx, opened crypto.Signer) error {
+		key = opened
 		_, err := audit.Append(ctx, tx, audit.Entry{Actor: label(a), Action: "signature.signed", ObjectType: act.ObjectType,
 			ObjectID: act.ObjectID, Change: map[string]any{"key": k.ID, "serial": k.Serial, "purpose": act.Purpose, "digest": act.Digest}})
 		return err
@@ -392,27 +387,33 @@ func (s *Service) Unlock(ctx context.Context, a authz.Actor, pin string, act Act
 	return &Signer{Person: a.Person, KeyID: k.ID, Cert: k.Cert, Chain: k.Chain, key: key}, nil
 }
 
-// open tries pin on k: rate limit, count the attempt, then the PIN. A
-// wrong one is recorded (and the lock, at the fifth) and answered with
-// the attempts left, on field.
-func (s *Service) open(ctx context.Context, a authz.Actor, k Key, pin, field string) (crypto.Signer, error) {
+// open tries pin on k, in one transaction: the rate limit, then the
+// attempt counted (the row's lock, or SQLite's writer, held from there to
+// the commit, so attempts on one key run one after the other), then the
+// PIN. A right one resets the counter and runs then (the act's audit
+// record, a new seal) in the same transaction; a wrong one is recorded
+// with the count (and the lock, at the fifth) and the transaction
+// commits before the refusal is answered, with the attempts left, on
+// field. A fault that is not the signer's (the server key does not open
+// the row) rolls the attempt back.
+func (s *Service) open(ctx context.Context, a authz.Actor, k Key, pin, field string, then func(*db.Tx, crypto.Signer) error) error {
 	if pin == "" {
-		return nil, errs.E(errs.Invalid, "signature.error.pin_required").OnField(field)
+		return errs.E(errs.Invalid, "signature.error.pin_required").OnField(field)
 	}
 	if ok, retry := s.attempts.Allow(strconv.FormatInt(a.Person, 10)); !ok {
-		return nil, errs.E(errs.TooMany, "signature.error.too_many").With("retry", int(retry.Seconds())+1)
+		return errs.E(errs.TooMany, "signature.error.too_many").With("retry", int(retry.Seconds())+1)
 	}
 	var n int
-	err := s.db.Transact(ctx, func(tx *db.Tx) (err error) {
-		n, err = s.store.reserve(ctx, tx, k.ID, s.now())
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	der, err := s.seal.open(k.SealedKey, k.PINSalt, pin, keyAAD(k.Person, k.Serial))
-	if errors.Is(err, errWrongPIN) {
-		terr := s.db.Transact(ctx, func(tx *db.Tx) error {
+	var wrong bool
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+		wrong = false
+		var err error
+		if n, err = s.store.reserve(ctx, tx, k.ID, s.now()); err != nil {
+			return err
+		}
+		der, err := s.seal.open(k.SealedKey, k.PINSalt, pin, keyAAD(k.Person, k.Serial))
+		if errors.Is(err, errWrongPIN) {
+			wrong = true
 			ch := map[string]any{"key": k.ID, "serial": k.Serial, "attempt": n}
 			if _, err := audit.Append(ctx, tx, audit.Entry{Actor: label(a), Action: "signature.pin_failed", ObjectType: "signer_key",
 				ObjectID: strconv.FormatInt(k.ID, 10), Change: ch}); err != nil {
@@ -424,27 +425,32 @@ func (s *Service) open(ctx context.Context, a authz.Actor, k Key, pin, field str
 			_, err := audit.Append(ctx, tx, audit.Entry{Actor: label(a), Action: "signature.locked", ObjectType: "signer_key",
 				ObjectID: strconv.FormatInt(k.ID, 10), Change: ch})
 			return err
-		})
-		if terr != nil {
-			return nil, terr
 		}
-		if n >= MaxAttempts {
-			return nil, errs.E(errs.Forbidden, "signature.error.locked_now").OnField(field)
+		if err != nil {
+			return fmt.Errorf("signature: open key %d: %w", k.ID, err)
 		}
-		return nil, errs.E(errs.Invalid, "signature.error.pin_wrong").With("count", MaxAttempts-n).OnField(field)
+		parsed, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			return fmt.Errorf("signature: key %d: %w", k.ID, err)
+		}
+		key, ok := parsed.(crypto.Signer)
+		if !ok {
+			return fmt.Errorf("signature: key %d is not a signer", k.ID)
+		}
+		if err := s.store.succeeded(ctx, tx, k.ID, s.now()); err != nil {
+			return err
+		}
+		return then(tx, key)
+	})
+	switch {
+	case err != nil:
+		return err
+	case wrong && n >= MaxAttempts:
+		return errs.E(errs.Forbidden, "signature.error.locked_now").OnField(field)
+	case wrong:
+		return errs.E(errs.Invalid, "signature.error.pin_wrong").With("count", MaxAttempts-n).OnField(field)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("signature: open key %d: %w", k.ID, err)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("signature: key %d: %w", k.ID, err)
-	}
-	key, ok := parsed.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("signature: key %d is not a signer", k.ID)
-	}
-	return key, nil
+	return nil
 }
 
 // ChangePIN seals the actor's key under a new PIN; the old one must be
@@ -464,23 +470,16 @@ func (s *Service) ChangePIN(ctx context.Context, a authz.Actor, old, pin, confir
 	if err := CheckPIN(pin, confirm, "pin"); err != nil {
 		return err
 	}
-	key, err := s.open(ctx, a, k, old, "old_pin")
-	if err != nil {
-		return err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
-	sealed, salt := s.seal.seal(der, pin, keyAAD(k.Person, k.Serial))
-	return s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := s.store.succeeded(ctx, tx, k.ID, s.now()); err != nil {
+	return s.open(ctx, a, k, old, "old_pin", func(tx *db.Tx, key crypto.Signer) error {
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
 			return err
 		}
+		sealed, salt := s.seal.seal(der, pin, keyAAD(k.Person, k.Serial))
 		if err := s.store.reseal(ctx, tx, k.ID, sealed, salt); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Entry{Actor: label(a), Action: "signature.pin_changed", ObjectType: "signer_key",
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: label(a), Action: "signature.pin_changed", ObjectType: "signer_key",
 			ObjectID: strconv.FormatInt(k.ID, 10), Change: map[string]any{"key": k.ID, "serial": k.Serial}})
 		return err
 	})

@@ -16,8 +16,8 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"madina/internal/platform/errs"
-	"madina/internal/platform/textnorm"
 	"madina/internal/platform/secretbox"
+	"madina/internal/platform/textnorm"
 )
 
 // Kind says where a signing key comes from.
