@@ -256,3 +256,18 @@ func (k Key) Organisation() string {
 	}
 	return k.Cert.Subject.Organization[0]
 }
+
+// SerialGroups is the serial in groups of four hex digits, so that a
+// long serial wraps on a phone's screen and reads in chunks.
+func (k Key) SerialGroups() string { return groups(k.Serial) }
+
+func groups(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

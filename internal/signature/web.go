@@ -250,7 +250,7 @@ func (h *Handlers) confirm(r *http.Request, k Key, reason, action, back, text st
 		Title: web.Msg("signature.revoke.title"),
 		Text:  web.Msg(text, "name", k.Cert.Subject.CommonName),
 		Facts: []web.Fact{{Key: web.Msg("signature.field.name"), Value: k.Cert.Subject.CommonName},
-			{Key: web.Msg("signature.field.serial"), Value: k.Serial},
+			{Key: web.Msg("signature.field.serial"), Value: k.SerialGroups()},
 			{Key: web.Msg("signature.field.valid_until"), Value: i18n.FormatDate(lang, k.NotAfter)},
 			{Key: web.Msg("signature.field.reason"), Value: h.Resp.Cat.T(lang, "signature.reason."+reason)}},
 		Action: action,
