@@ -59,7 +59,8 @@ var everyActor = []actor{
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new"}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
-		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove"},
+		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove", "/me/signature",
+		"/me/signature/pin", "/me/signature/import", "/me/signature/revoke"},
 		discover: func(tb *tab) map[string][]string {
 			// "Check your answers" is a draft's page.
 			draft := firstLink(tb, "/files?state=draft", `^/files/\d+$`)
@@ -75,7 +76,7 @@ var everyActor = []actor{
 			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`),
 				"/me/mandates/{id}/revoke": firstLink(tb, "/me/mandates", `^/me/mandates/\d+/revoke$`)}
 		}},
-	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security",
+	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
 		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
@@ -92,9 +93,11 @@ var everyActor = []actor{
 		}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
-		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke"},
+		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke", "/admin/signature",
+		"/admin/signature/{id}/revoke"},
 		discover: func(tb *tab) map[string][]string {
-			return map[string][]string{"/admin/staff/grants/{id}/revoke": firstLink(tb, "/admin/staff", `^/admin/staff/grants/\d+/revoke$`)}
+			return map[string][]string{"/admin/staff/grants/{id}/revoke": firstLink(tb, "/admin/staff", `^/admin/staff/grants/\d+/revoke$`),
+				"/admin/signature/{id}/revoke": firstLink(tb, "/admin/signature", `^/admin/signature/\d+/revoke$`)}
 		}},
 }
 
@@ -116,6 +119,11 @@ var skippedRoutes = map[string]string{
 	"/api/v1/openapi.json":           "the API's description (every /api/ route is JSON, not a page)",
 	"/signin/oidc":                   "a redirect to the identity provider",
 	"/signin/oidc/callback":          "the identity provider's return",
+	"/pki/root.crt":                  "the CA's certificate (DER), not a page",
+	"/pki/issuing.crt":               "the issuing CA's certificate (DER), not a page",
+	"/pki/crl":                       "a certificate revocation list (DER), not a page",
+	"/pki/root.crl":                  "the root's revocation list (DER), not a page",
+	"/me/signature/certificate.pem":  "a certificate download (PEM), not a page",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has

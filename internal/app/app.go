@@ -48,6 +48,8 @@ import (
 	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
+	"madina/internal/signature"
+	"madina/internal/signature/signaturedemo"
 	"madina/internal/staff"
 	"madina/migrations"
 )
@@ -77,8 +79,9 @@ type App struct {
 	Identity  *identity.Service
 	Staff     *staff.Service // the back office
 	Districts *district.Store
-	Catalogue *permit.Catalogue // the permit catalogue in force
-	Permit    *permit.Service   // permit files
+	Catalogue *permit.Catalogue  // the permit catalogue in force
+	Permit    *permit.Service    // permit files
+	Signature *signature.Service // signers' keys, the CA and the TSA
 
 	env        *module.Env
 	parts      []module.Parts
@@ -96,6 +99,7 @@ func Modules() []module.Module {
 		district.Module,
 		module.WithDemo(identity.Module, identitydemo.Load),
 		staff.Module,
+		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
 		devmail.Module,
 		design.Module,
@@ -272,6 +276,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	a.Districts = module.Get[*district.Store](a.env)
 	a.Catalogue = module.Get[*permit.Catalogue](a.env)
 	a.Permit = module.Get[*permit.Service](a.env)
+	a.Signature = module.Get[*signature.Service](a.env)
 	a.Router = httpx.NewRouter(a.Resp)
 	a.routes()
 	var h http.Handler = a.Router

@@ -3,6 +3,7 @@ package app
 import (
 	"madina/internal/identity"
 	"madina/internal/permit"
+	"madina/internal/signature"
 )
 
 // The interfaces capabilities declare of each other, checked where both
@@ -12,4 +13,5 @@ var (
 	_ permit.People       = (*identity.Store)(nil)
 	_ permit.Staff        = (*identity.Store)(nil)
 	_ identity.FileOwners = (*permit.Service)(nil)
+	_ signature.People    = (*identity.Store)(nil)
 )

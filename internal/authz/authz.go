@@ -137,10 +137,15 @@ const (
 	ScopeInboxRead   Scope = "inbox:read"
 	ScopeFilesRead   Scope = "files:read"
 	ScopeFilesWrite  Scope = "files:write"
+	// ScopeCertificatesRead and ScopeCertificatesWrite: a signer's own
+	// signing certificate through the API (issue #11): read its status;
+	// enrol and revoke it.
+	ScopeCertificatesRead  Scope = "certificates:read"
+	ScopeCertificatesWrite Scope = "certificates:write"
 )
 
 // Scopes a person may give a token.
-var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite}
+var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite, ScopeCertificatesRead, ScopeCertificatesWrite}
 
 // Action is something an actor wants to do.
 type Action string
@@ -173,13 +178,20 @@ const (
 	// applicant still holds: whoever may prepare the file (the permit
 	// service adds when: never a document already handed to the window).
 	RemoveDocument Action = "file.document.remove"
+	// Electronic signature (issue #11). The resource's OwnerPerson is the
+	// signer whose key or certificate it is.
+	ReadSigner    Action = "signature.read"   // the status of one's own signing certificate
+	EnrolSigner   Action = "signature.enrol"  // get (or import) one's own signing certificate: verified staff and architects
+	Sign          Action = "signature.sign"   // unlock one's own key to sign one act: only as oneself
+	RevokeSigner  Action = "signature.revoke" // revoke one's own signing certificate
+	ManageSigners Action = "signature.manage" // list every signer's certificate and revoke one: administrators, officially
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
-	RemoveDocument}
+	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -260,6 +272,14 @@ const (
 	// personal account as a citizen. Hidden, so that pages leave these
 	// sections out for staff.
 	ReasonStaffAccount Reason = "a staff account: citizens' own business is done from a personal account"
+	// ReasonNotSigner refuses a signing key to whoever is neither staff
+	// nor a verified architect.
+	ReasonNotSigner Reason = "neither staff nor a verified architect"
+	// ReasonSignAsOther refuses to sign with someone else's key.
+	ReasonSignAsOther Reason = "signs only as themself"
+	// ReasonActingFor refuses a signing key to someone acting for a legal
+	// person: a signature is a person's own.
+	ReasonActingFor Reason = "acting for a legal person"
 )
 
 // Reasons of a permission.
@@ -282,6 +302,9 @@ var refusalKeys = map[Reason]string{
 	ReasonArchitect:     "error.authz.architect",
 	ReasonUnverifiedPro: "error.authz.unverified_professional",
 	ReasonConflict:      "error.authz.conflict",
+	ReasonNotSigner:     "error.authz.not_signer",
+	ReasonSignAsOther:   "error.authz.sign_as_other",
+	ReasonActingFor:     "error.authz.sign_acting_for",
 }
 
 // Decision is the policy's answer.
@@ -312,6 +335,11 @@ var tokenScope = map[Action]Scope{
 	PrepareFile:    ScopeFilesWrite,
 	ReadFile:       ScopeFilesRead,
 	RemoveDocument: ScopeFilesWrite,
+	ReadSigner:     ScopeCertificatesRead,
+	EnrolSigner:    ScopeCertificatesWrite,
+	// A token holds no staff grants: only a verified architect enrols
+	// through the API.
+	RevokeSigner: ScopeCertificatesWrite,
 }
 
 // Decide is the policy.
@@ -430,6 +458,30 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return a.staff(Admin)
 		}
 		return hide(ReasonNotAgent)
+	case ReadSigner, RevokeSigner:
+		if r.OwnerPerson != a.Person {
+			return hide(ReasonNotOwn)
+		}
+		return allow(ReasonOwn)
+	case EnrolSigner:
+		if r.OwnerPerson != a.Person {
+			return hide(ReasonNotOwn)
+		}
+		return a.signer()
+	case Sign:
+		// Refused, not hidden: whoever tries to sign with another's key
+		// learns that a signature is only ever one's own.
+		if r.OwnerPerson != a.Person {
+			return deny(ReasonSignAsOther)
+		}
+		return a.signer()
+	case ManageSigners:
+		// Another's certificate stays out of sight of whoever is not an
+		// administrator.
+		if !a.HasRole(Admin) {
+			return hide(ReasonNotOwn)
+		}
+		return a.official(Admin, r)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)
@@ -524,6 +576,29 @@ func (a Actor) agentOf(w string) bool {
 		}
 	}
 	return false
+}
+
+// signer decides whether a may hold and use a signing key in their own
+// name: a staff member (any role, with the second factor: they sign in
+// their official capacity) or a verified architect, never while acting
+// for a legal person.
+func (a Actor) signer() Decision {
+	if a.ActingFor != 0 {
+		return deny(ReasonActingFor)
+	}
+	if a.Staff() {
+		if !a.MFA {
+			return deny(ReasonSecondFactor)
+		}
+		return allow(ReasonStaff)
+	}
+	if a.Profession == Architect {
+		if !a.ProfessionalVerified {
+			return deny(ReasonUnverifiedPro)
+		}
+		return allow(ReasonVerified)
+	}
+	return deny(ReasonNotSigner)
 }
 
 // staff allows holders of role, once the session passed the second factor

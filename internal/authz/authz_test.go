@@ -80,6 +80,11 @@ var resources = map[Action]Resource{
 	ReadDesign:         {},
 	ReadQueue:          {Window: "anfa", Involved: involved},
 	RemoveDocument:     {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true},
+	ReadSigner:         {OwnerPerson: citizen},
+	EnrolSigner:        {OwnerPerson: architect},
+	Sign:               {OwnerPerson: architect},
+	RevokeSigner:       {OwnerPerson: architect},
+	ManageSigners:      {OwnerPerson: architect, Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -87,24 +92,25 @@ var resources = map[Action]Resource{
 // legal.create legal.act_for mandate.grant mandate.revoke mandate.read
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
+// signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -226,7 +232,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				got := Decide(a, act, resources[act])
 				want := Decide(Actor{Person: 20, EmailVerified: true, MFA: mfa, Now: now, Grants: []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}}}, act, resources[act])
 				switch {
-				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue):
+				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue || act == ManageSigners):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
@@ -303,7 +309,7 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 			}
 		}
 	}
-	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim} {
+	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ManageSigners} {
 		if !staffActions[act] {
 			t.Errorf("%s not found as a staff action: the search is broken", act)
 		}
