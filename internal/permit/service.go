@@ -64,6 +64,9 @@ type Deps struct {
 	// InspectPDF checks an uploaded PDF's structure and returns its pages;
 	// nil refuses PDFs.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
+	// Signatures signs the documents permit issues; nil leaves them
+	// unsigned.
+	Signatures Signatures
 }
 
 // Config are a Service's settings.
@@ -89,6 +92,7 @@ type Service struct {
 
 	locate     func(ctx context.Context, geojson, lat, lon string) (Location, error)
 	inspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
+	signatures Signatures
 
 	mu       sync.Mutex
 	versions map[string]*Catalogue // earlier catalogue versions files were filed under
@@ -104,7 +108,7 @@ func NewService(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, notify: d.Notify,
 		people: directory{d.People, d.Staff}, places: d.Places, events: d.Events, log: d.Log, cfg: cfg,
-		locate: d.Locate, inspectPDF: d.InspectPDF, versions: map[string]*Catalogue{}}
+		locate: d.Locate, inspectPDF: d.InspectPDF, signatures: d.Signatures, versions: map[string]*Catalogue{}}
 }
 
 // Deps returns the service's collaborators, to build another service on
@@ -112,7 +116,7 @@ func NewService(d Deps, cfg Config) *Service {
 func (s *Service) Deps() Deps {
 	return Deps{DB: s.db, Catalogue: s.cat, Calendar: s.cal, Blobs: s.blobs, Notify: s.notify,
 		People: s.people.People, Staff: s.people.Staff, Places: s.places, Events: s.events, Log: s.log,
-		Locate: s.locate, InspectPDF: s.inspectPDF}
+		Locate: s.locate, InspectPDF: s.inspectPDF, Signatures: s.signatures}
 }
 
 // Catalogue is the catalogue files are filed under.
@@ -514,6 +518,25 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	if err != nil {
 		return nil, err
 	}
+	return s.viewOf(ctx, a, f, k)
+}
+
+// systemView is a file's view for the system's own work (sealing its
+// receipt), with no actor: nothing is allowed in it (Can is empty).
+func (s *Service) systemView(ctx context.Context, id int64) (*View, error) {
+	f, err := file(ctx, s.db, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.kindOf(ctx, s.db, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.viewOf(ctx, authz.Actor{}, f, k)
+}
+
+func (s *Service) viewOf(ctx context.Context, a authz.Actor, f *File, k *Kind) (*View, error) {
+	var err error
 	v := &View{File: f, Kind: k, Can: map[string]bool{}}
 	if v.Documents, err = documents(ctx, s.db, f.ID); err != nil {
 		return nil, err

@@ -216,6 +216,13 @@ func (s *Service) Seal(ctx context.Context, a authz.Actor, d Document) (IssuedDo
 	return signed.IssuedDocument, err
 }
 
+// SealPDF is Seal for a capability that names no type of this one
+// (permit.Signatures).
+func (s *Service) SealPDF(ctx context.Context, a authz.Actor, kind, reference string, fileID int64, reason string, pdf []byte) error {
+	_, err := s.Seal(ctx, a, Document{Kind: kind, Reference: reference, FileID: fileID, PDF: pdf, Reason: reason})
+	return err
+}
+
 // SignAs signs d with the key signer unlocked (Unlock, for this act) as
 // B-LT, and stores the signed PDF in the blob store; the caller records
 // it (Record) in the transaction that makes the act it signs, so that the

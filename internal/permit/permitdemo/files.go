@@ -887,12 +887,28 @@ func (a *deps) load(ctx context.Context, out io.Writer) error {
 		}
 		if len(mine) > 0 {
 			fmt.Fprintln(out, "demo: the demonstration permit files are already there (docs/DEMO.md)")
-			return nil
+			return a.seal(ctx, out)
 		}
 	} else if !errs.Is(err, errs.NotFound) {
 		return fmt.Errorf("demo: files: %w", err)
 	}
-	return a.loadAt(ctx, out, owners, time.Now())
+	if err := a.loadAt(ctx, out, owners, time.Now()); err != nil {
+		return err
+	}
+	return a.seal(ctx, out)
+}
+
+// seal has the receipts of the accepted files sealed with the commune's
+// seal now (the demonstration runs no jobs): those sealed already stay.
+func (a *deps) seal(ctx context.Context, out io.Writer) error {
+	n, err := a.Permit.SealReceipts(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: receipts: %w", err)
+	}
+	if n > 0 {
+		fmt.Fprintf(out, "demo: the receipts of %d accepted files are sealed by the commune\n", n)
+	}
+	return nil
 }
 
 // loadAt loads the demonstration files as if now were end.

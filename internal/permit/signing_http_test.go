@@ -1,0 +1,130 @@
+package permit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/apptest"
+	"madina/internal/authz"
+	"madina/internal/permit"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/pades/padestest"
+	"madina/internal/signature"
+)
+
+// TestReceiptsAreSealed: the demonstration's accepted files have their
+// receipts sealed by the commune (madina demo); a file accepted at the
+// window on a running server gets its receipt sealed after the acceptance
+// (a job), and GET /files/{id}/receipt.pdf then serves that signed PDF:
+// pdfsig (with Madina's root in an NSS database) finds one valid, trusted
+// signature by "Commune de Casablanca", qpdf finds it well formed, the
+// registry knows its hash, and every download is the same bytes.
+func TestReceiptsAreSealed(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	ctx := context.Background()
+	nss := padestest.NSSDB(t, a.Signature.CA().Root())
+
+	// The demonstration's: one receipt per accepted file.
+	var accepted, sealed int
+	if err := a.DB.QueryRowContext(ctx, `SELECT count(*) FROM permit_files WHERE accepted_at IS NOT NULL`).Scan(&accepted); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DB.QueryRowContext(ctx, `SELECT count(*) FROM signed_documents d JOIN permit_files f ON f.id = d.file_id
+		WHERE d.kind = 'receipt' AND d.reference = f.number`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if accepted == 0 || sealed != accepted {
+		t.Fatalf("%d accepted demonstration files, %d sealed receipts", accepted, sealed)
+	}
+
+	enrolAgent(t, a, "collegue.maarif@example.ma", "maarif", "maarif")
+	souadID := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'souad.chraibi@example.ma'`)
+	self := authz.Actor{Person: souadID, EmailVerified: true, Now: time.Now()}
+	f, err := a.Permit.Create(ctx, self, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
+		Arrondissement: "maarif", Fields: permit.Values{"ae_number": "AE-99311", "activity": "Graphisme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := a.Permit.View(ctx, self, f.ID)
+	for _, item := range v.Missing {
+		if _, err := a.Permit.AddDocument(ctx, self, f.ID, item, item+".pdf", bytes.NewReader(apptest.TinyPDF(item))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err = a.Permit.Submit(ctx, self, f.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.Serve(t, a) // the job queue runs: the seal follows the acceptance
+	page := "/files/" + strconv.FormatInt(f.ID, 10)
+	colleague := apptest.NewBrowser(t, base)
+	colleague.SignIn("collegue.maarif@example.ma", true)
+	colleague.SetLang(i18n.FR)
+	version := colleague.Version(page)
+	code, _, h := colleague.Post(page+"/accept?version="+version, page+"/accept", url.Values{"version": {version}})
+	apptest.WantStatus(t, "accept", code, http.StatusSeeOther, h)
+
+	var number string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := a.DB.QueryRowContext(ctx, `SELECT reference FROM signed_documents WHERE kind = 'receipt' AND file_id = $1`, f.ID).Scan(&number)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receipt of the accepted file was not sealed within a minute: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	get := func() []byte {
+		t.Helper()
+		code, body, hdr := colleague.Get(page + "/receipt.pdf")
+		if code != http.StatusOK || hdr.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("receipt: %d %s", code, hdr.Get("Content-Type"))
+		}
+		return []byte(body)
+	}
+	b := get()
+	out := padestest.Pdfsig(t, nss, b)
+	if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 ||
+		!strings.Contains(out, "Commune de Casablanca") {
+		t.Fatalf("pdfsig on the sealed receipt:\n%s", out)
+	}
+	padestest.NeedTool(t, "qpdf", "qpdf")
+	if out, code := padestest.Run(t, "qpdf", "--check", padestest.Write(t, t.TempDir(), "r.pdf", b)); code != 0 {
+		t.Fatalf("qpdf --check: %d\n%s", code, out)
+	}
+	sum := sha256.Sum256(b)
+	rec, err := a.Signature.IssuedDocument(ctx, hex.EncodeToString(sum[:]))
+	if err != nil || rec.Kind != signature.KindReceipt || rec.FileID != f.ID || rec.Reference != number || number == "" ||
+		len(rec.Signers) != 1 || !strings.HasPrefix(rec.Signers[0], "Commune de Casablanca") {
+		t.Fatalf("the registry for the downloaded receipt: %+v, %v", rec, err)
+	}
+	if !bytes.Equal(get(), b) {
+		t.Fatal("a second download is not the same signed receipt")
+	}
+
+	// A demonstration file's receipt, through the API as its owner would
+	// (here the window's agent of another file reads its own: the page).
+	var demoID int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT d.file_id FROM signed_documents d JOIN permit_files f ON f.id = d.file_id
+		WHERE d.kind = 'receipt' AND f.window_code = 'maarif' AND f.id <> $1 ORDER BY d.file_id LIMIT 1`, f.ID).Scan(&demoID); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ := colleague.Get("/files/" + strconv.FormatInt(demoID, 10) + "/receipt.pdf")
+	if code != http.StatusOK {
+		t.Fatalf("demo receipt: %d", code)
+	}
+	if valid, trusted, _ := padestest.Count(padestest.Pdfsig(t, nss, []byte(body))); valid != 1 || trusted != 1 {
+		t.Fatal("the demonstration's receipt is not validly sealed")
+	}
+}
