@@ -785,6 +785,13 @@ func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version
 // history and tells the people concerned.
 func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, version int, name string,
 	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error)) (*File, error) {
+	return s.transitionThen(ctx, a, id, version, name, fn, nil)
+}
+
+// transitionThen is transition, with after (if not nil) run in the same
+// transaction once the file is saved and its step recorded.
+func (s *Service) transitionThen(ctx context.Context, a authz.Actor, id int64, version int, name string,
+	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error), after func(tx *db.Tx, f *File, k *Kind) error) (*File, error) {
 	var f *File
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		var k *Kind
@@ -814,6 +821,11 @@ func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, versi
 		}
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(tx, f, k); err != nil {
+				return err
+			}
 		}
 		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})

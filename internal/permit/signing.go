@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"madina/internal/authz"
 	"madina/internal/platform/db"
@@ -29,6 +32,90 @@ type Signatures interface {
 	// IssuedPDF is the signed PDF of kind recorded for the file;
 	// errs.NotFound when there is none.
 	IssuedPDF(ctx context.Context, kind string, fileID int64) ([]byte, error)
+	// HasSigningKey says whether the person holds a key they may sign
+	// with now (not revoked, locked or expired).
+	HasSigningKey(ctx context.Context, person int64) (bool, error)
+	// UnlockPDFSigner opens a's own key with pin for one act on the file
+	// (counted, rate-limited, audited; a wrong PIN is an errs.Invalid on
+	// field "pin") and returns the function that signs that act's PDF
+	// and records it inside the caller's transaction.
+	UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose string) (SignPDF, error)
+}
+
+// SignPDF signs pdf (PAdES B-LT), keeps it and records it in tx, once.
+type SignPDF = func(ctx context.Context, tx *db.Tx, kind, reference string, fileID int64, reason string, pdf []byte) error
+
+// SignsDecisions says whether the officer a signs the decisions they take
+// (they hold a usable signing key): their confirmation then asks for the
+// PIN, and DecideSigned takes the decision.
+func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
+	if s.signatures == nil || a.Person == 0 || a.Token {
+		return false
+	}
+	ok, err := s.signatures.HasSigningKey(ctx, a.Person)
+	if err != nil {
+		s.log.Warn("permit: signing key", "person", a.Person, "err", err.Error())
+	}
+	return ok
+}
+
+// DecideSigned takes the officer's decision on an economic file and signs
+// its document with their key, all or nothing: the key is unlocked with
+// pin first (a wrong PIN: no decision, the refusal says why, on field
+// "pin"); then one transaction records the decision, draws its document,
+// signs it and records the signed document; if any step fails, neither
+// the decision nor a signed document exists.
+func (s *Service) DecideSigned(ctx context.Context, a authz.Actor, id int64, version int, approve bool, reason, pin string) (*File, error) {
+	if s.signatures == nil {
+		return nil, errs.E(errs.Conflict, "permit.error.no_signature")
+	}
+	reason = strings.TrimSpace(reason)
+	name := TApprove
+	if !approve {
+		name = TRefuse
+		if utf8.RuneCountInString(reason) < 10 {
+			return nil, errs.E(errs.Invalid, "permit.error.reason").OnField("reason")
+		}
+	}
+	if utf8.RuneCountInString(reason) > 2000 {
+		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("reason")
+	}
+	// What the transition would refuse is refused before the PIN is
+	// tried: no attempt is spent on a decision that cannot be taken.
+	t, _ := transitionNamed(name)
+	f, k, err := s.load(ctx, s.db, a, t.Action, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.guard(a, t, f, k, version); err != nil {
+		return nil, err
+	}
+	if f.Family != Economic {
+		return nil, errs.E(errs.Conflict, "permit.error.decision_not_economic")
+	}
+	sign, err := s.signatures.UnlockPDFSigner(ctx, a, pin, id, KindDecision)
+	if err != nil {
+		return nil, err
+	}
+	return s.transitionThen(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+		return s.close(ctx, tx, f, reason, now)
+	}, func(tx *db.Tx, f *File, k *Kind) error {
+		v := &View{File: f, Kind: k}
+		if f.Window != "" {
+			if w, err := s.window(ctx, f.Window); err == nil {
+				v.Window = &w
+			}
+		}
+		b, _, err := s.decisionPDF(ctx, v, true)
+		if err != nil {
+			return err
+		}
+		what := "Autorisation"
+		if !approve {
+			what = "Refus d’autorisation"
+		}
+		return sign(ctx, tx, KindDecision, f.Number, f.ID, what+" — décision n° "+f.Number, b)
+	})
 }
 
 // JobSealReceipt is the job that seals an accepted file's receipt.

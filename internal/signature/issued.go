@@ -204,7 +204,11 @@ func (s *Service) Seal(ctx context.Context, a authz.Actor, d Document) (IssuedDo
 	if err != nil {
 		return IssuedDocument{}, err
 	}
-	signed, err := s.sign(ctx, d, pades.Signer{Key: key, Cert: cert, Chain: s.ca.Chain()}, SealIdentity.Name)
+	crls, err := s.crls(ctx)
+	if err != nil {
+		return IssuedDocument{}, err
+	}
+	signed, err := s.sign(ctx, d, pades.Signer{Key: key, Cert: cert, Chain: s.ca.Chain()}, SealIdentity.Name, crls)
 	if err != nil {
 		return IssuedDocument{}, err
 	}
@@ -223,19 +227,68 @@ func (s *Service) SealPDF(ctx context.Context, a authz.Actor, kind, reference st
 	return err
 }
 
-// SignAs signs d with the key signer unlocked (Unlock, for this act) as
-// B-LT, and stores the signed PDF in the blob store; the caller records
-// it (Record) in the transaction that makes the act it signs, so that the
-// record exists if and only if the act does. A blob left unrecorded
-// (that transaction rolled back) is the sweeper's.
-func (s *Service) SignAs(ctx context.Context, signer *Signer, d Document) (Signed, error) {
-	if signer == nil {
-		return Signed{}, errors.New("signature: no signer")
+// HasSigningKey says whether person holds a key they may sign with now:
+// not revoked, locked or expired, and not revoked at the CA.
+func (s *Service) HasSigningKey(ctx context.Context, person int64) (bool, error) {
+	k, err := s.store.Current(ctx, s.db, person)
+	if errs.Is(err, errs.NotFound) {
+		return false, nil
 	}
-	return s.sign(ctx, d, pades.Signer{Key: signer, Cert: signer.Cert, Chain: signer.Chain}, signer.Cert.Subject.CommonName)
+	if err != nil || k.StateAt(s.now()) != Active {
+		return false, err
+	}
+	if k.Kind == Issued {
+		st, err := s.ca.Status(ctx, k.Serial)
+		if err != nil || st.RevokedAt != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
-func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name string) (Signed, error) {
+// UnlockPDFSigner unlocks a's own key with pin for one act on permit
+// file fileID (Unlock: counted, rate-limited, audited) and returns the
+// function that signs that act's PDF as B-LT, keeps it in the blob store
+// and records it (Record) in the caller's transaction — the one that
+// makes the act, so that the record exists if and only if the act does.
+// The CRLs are read now, before that transaction. A blob left unrecorded
+// (the transaction rolled back) is the sweeper's.
+func (s *Service) UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose string) (func(ctx context.Context, tx *db.Tx, kind, reference string, fileID int64, reason string, pdf []byte) error, error) {
+	crls, err := s.crls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := s.Unlock(ctx, a, pin, Act{ObjectType: "permit_file", ObjectID: strconv.FormatInt(fileID, 10), Purpose: purpose})
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *db.Tx, kind, reference string, file int64, reason string, pdf []byte) error {
+		if file != fileID {
+			return errors.New("signature: the key was unlocked for another file")
+		}
+		sd, err := s.sign(ctx, Document{Kind: kind, Reference: reference, FileID: file, PDF: pdf, Reason: reason},
+			pades.Signer{Key: signer, Cert: signer.Cert, Chain: signer.Chain}, signer.Cert.Subject.CommonName, crls)
+		if err != nil {
+			return err
+		}
+		return s.Record(ctx, tx, authz.ActorLabel(a, authz.Resource{}), sd)
+	}, nil
+}
+
+// crls are the issuing CA's and the root's current CRLs.
+func (s *Service) crls(ctx context.Context) ([][]byte, error) {
+	crl, err := s.ca.CRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := s.ca.RootCRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{crl, root}, nil
+}
+
+func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name string, crls [][]byte) (Signed, error) {
 	if d.Kind != KindReceipt && d.Kind != KindDecision {
 		return Signed{}, fmt.Errorf("signature: unknown document kind %q", d.Kind)
 	}
@@ -253,10 +306,14 @@ func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name st
 	if err != nil {
 		return Signed{}, err
 	}
-	vd, err := s.validationData(ctx, out)
+	certs, err := pades.Certificates(out)
 	if err != nil {
 		return Signed{}, err
 	}
+	// What a verifier needs besides the root: every certificate the
+	// signature carries (signer, CA chain, TSA and its chain) and the
+	// CRLs of the issuing CA and of the root.
+	vd := pades.ValidationData{Certs: append(certs, s.ca.Chain()...), CRLs: crls}
 	if out, err = pades.AddDSS(ctx, out, vd); err != nil {
 		return Signed{}, err
 	}
@@ -270,26 +327,6 @@ func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name st
 	serial := pki.SerialHex(ps.Cert.SerialNumber)
 	return Signed{IssuedDocument: IssuedDocument{Kind: d.Kind, Reference: d.Reference, FileID: d.FileID, SignedAt: now,
 		Signers: []string{name + " (" + serial + ")"}}, SHA256: b.SHA256, Source: source, PDF: out, serials: []string{serial}}, nil
-}
-
-// validationData is what a verifier needs besides the root: every
-// certificate the signatures carry (signer, CA chain, TSA and its chain)
-// and the CRLs of the issuing CA and of the root.
-func (s *Service) validationData(ctx context.Context, signed []byte) (pades.ValidationData, error) {
-	certs, err := pades.Certificates(signed)
-	if err != nil {
-		return pades.ValidationData{}, err
-	}
-	certs = append(certs, s.ca.Chain()...)
-	crl, err := s.ca.CRL(ctx)
-	if err != nil {
-		return pades.ValidationData{}, err
-	}
-	root, err := s.ca.RootCRL(ctx)
-	if err != nil {
-		return pades.ValidationData{}, err
-	}
-	return pades.ValidationData{Certs: certs, CRLs: [][]byte{crl, root}}, nil
 }
 
 // Record writes sd in the registry with its audit entry, inside tx (the
