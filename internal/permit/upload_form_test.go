@@ -99,7 +99,7 @@ func TestNewFileFormSaysWhatIsWrongFirst(t *testing.T) {
 		summary := strings.Index(body, `class="error-summary"`)
 		if code != http.StatusBadRequest || summary < 0 || summary > strings.Index(body, "<h1") ||
 			!strings.Contains(body, `<li><a href="#kind">`) || !strings.Contains(body, `<fieldset id="kind" tabindex="-1"`) ||
-			!strings.Contains(body, title) || strings.Contains(body, `class="alert"`) {
+			!strings.Contains(body, title) || strings.Count(body, `role="alert"`) != 1 {
 			t.Fatalf("%s: %d\n%s", lang, code, apptest.Grep(body, "error-summary"))
 		}
 	}
