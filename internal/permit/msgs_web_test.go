@@ -189,3 +189,55 @@ func TestSendBackAndRefusalAskFirstAndKeepWhatWasTyped(t *testing.T) {
 		t.Fatalf("after refusing: %s", s)
 	}
 }
+
+// TestFilePageErrorsAreOneSummary: submitting a file that lacks documents
+// answers with the error summary above the heading, the explanation first
+// (no link: it is about no one field) then each missing document linking
+// to its checklist item; the public tracking form's errors are a summary
+// linking to the field at fault — in French and Arabic.
+func TestFilePageErrorsAreOneSummary(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	ctx := context.Background()
+	ownerID := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'youssef.elamrani@example.ma'`)
+	owner := authz.Actor{Person: ownerID, EmailVerified: true, Now: time.Now()}
+	f, err := a.Permit.Create(ctx, owner, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
+		Arrondissement: "maarif", Fields: permit.Values{"ae_number": "AE-99310", "activity": "Graphisme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := a.Permit.View(ctx, owner, f.ID)
+	if len(v.Missing) == 0 {
+		t.Fatal("nothing missing")
+	}
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	page := "/files/" + strconv.FormatInt(f.ID, 10)
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SignIn("youssef.elamrani@example.ma", false)
+	anon := apptest.NewBrowser(t, srv.URL)
+	for _, l := range []i18n.Lang{i18n.FR, i18n.AR} {
+		b.SetLang(l)
+		code, body, _ := b.Act(page, page+"/submit", url.Values{})
+		sum := strings.Index(body, `class="error-summary"`)
+		if code != http.StatusBadRequest || sum < 0 || sum > strings.Index(body, "<h1") || strings.Count(body, `role="alert"`) != 1 {
+			t.Fatalf("%s: incomplete submission: %d\n%s", l, code, apptest.Grep(body, "error-summary"))
+		}
+		first := strings.Index(body[sum:], "<li>") + sum
+		if strings.HasPrefix(body[first:], `<li><a`) {
+			t.Errorf("%s: the explanation links somewhere:\n%s", l, body[first:first+200])
+		}
+		for _, code := range v.Missing {
+			if !strings.Contains(body, `<li><a href="#item-`+code+`">`) || !strings.Contains(body, `<li id="item-`+code+`">`) {
+				t.Errorf("%s: the summary does not lead to the missing %s", l, code)
+			}
+		}
+		anon.SetLang(l)
+		code, body, _ = anon.Get("/track?number=F2026-ABCDEF")
+		sum = strings.Index(body, `class="error-summary"`)
+		if code != http.StatusBadRequest || sum < 0 || sum > strings.Index(body, "<h1") || !strings.Contains(body, `<li><a href="#code">`) ||
+			!strings.Contains(body, `id="code-error"`) {
+			t.Errorf("%s: tracking without the code: %d\n%s", l, code, apptest.Grep(body, "error-summary"))
+		}
+	}
+}
