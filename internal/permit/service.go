@@ -869,17 +869,9 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 		if err != nil {
 			return nil, err
 		}
-		var items []string
-		for _, m := range missing {
-			if m = strings.TrimSpace(m); m != "" && !slices.Contains(items, m) {
-				if !slices.ContainsFunc(k.Documents, func(r Requirement) bool { return r.Code == m }) {
-					return nil, errs.E(errs.Invalid, "permit.error.item").OnField("missing")
-				}
-				items = append(items, m)
-			}
-		}
-		if len(items) == 0 && note == "" {
-			return nil, errs.E(errs.Invalid, "permit.error.return_empty").OnField("missing")
+		items, err := sendBackItems(k, missing, note)
+		if err != nil {
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET paused_at = $1 WHERE file_id = $2
 			AND met_at IS NULL AND paused_at IS NULL`, now, f.ID); err != nil {
@@ -888,6 +880,25 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 		f.DueAt = nil
 		return map[string]any{"missing": items, "note": note}, nil
 	})
+}
+
+// sendBackItems checks what a send-back asks for: documents of the file's
+// kind, each once, or at least a note (already trimmed). The confirmation
+// page checks with it before asking.
+func sendBackItems(k *Kind, missing []string, note string) ([]string, error) {
+	var items []string
+	for _, m := range missing {
+		if m = strings.TrimSpace(m); m != "" && !slices.Contains(items, m) {
+			if !slices.ContainsFunc(k.Documents, func(r Requirement) bool { return r.Code == m }) {
+				return nil, errs.E(errs.Invalid, "permit.error.item").OnField("missing")
+			}
+			items = append(items, m)
+		}
+	}
+	if len(items) == 0 && note == "" {
+		return nil, errs.E(errs.Invalid, "permit.error.return_empty").OnField("missing")
+	}
+	return items, nil
 }
 
 // resume restarts a file's paused deadlines, pushed back by the working
