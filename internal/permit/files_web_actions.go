@@ -270,7 +270,19 @@ func (h *FileHandlers) decide(w http.ResponseWriter, r *http.Request, name, done
 	if err != nil {
 		return err
 	}
-	if _, err := h.Service.Decide(r.Context(), v.Actor, id, formVersion(r), name == TApprove, r.PostFormValue("reason")); err != nil {
+	decide := func() error {
+		_, err := h.Service.Decide(r.Context(), v.Actor, id, formVersion(r), name == TApprove, r.PostFormValue("reason"))
+		return err
+	}
+	if h.Service.SignsDecisions(r.Context(), v.Actor) && h.Service.IsEconomic(r.Context(), v.Actor, id) {
+		// Signed with the officer's key, or not taken at all.
+		decide = func() error {
+			_, err := h.Service.DecideSigned(r.Context(), v.Actor, id, formVersion(r), name == TApprove,
+				r.PostFormValue("reason"), r.PostFormValue("pin"))
+			return err
+		}
+	}
+	if err := decide(); err != nil {
 		return h.confirmFailed(w, r, v.Actor, id, name, err)
 	}
 	redirectDone(w, r, id, done)

@@ -87,6 +87,12 @@ func (h *FileHandlers) confirmation(r *http.Request, a authz.Actor, id int64, na
 		// here: a refusal without them comes back here, text kept.
 		c.Inputs = []web.Input{{Name: "reason", Type: "textarea", Label: "permit.files." + name + ".reason",
 			Optional: name == TApprove, MaxLength: 2000}}
+		// An officer who holds a signing certificate signs the decision:
+		// the PIN opens their key, and without it nothing is decided.
+		if f.Family == Economic && h.Service.SignsDecisions(r.Context(), a) {
+			c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.confirm.signature"), Value: h.printer(r).t("permit.confirm.pin_hint")})
+			c.Inputs = append(c.Inputs, web.Input{Name: "pin", Type: "password", Label: "permit.confirm.pin", Autocomplete: "off"})
+		}
 	case TReturn, TAsk:
 		return h.sendBackConfirmation(r, a, id, name, c)
 	}
@@ -157,10 +163,16 @@ func (h *FileHandlers) told(r *http.Request, a authz.Actor, vw *View) []string {
 // with the error summary linking to the field and the text kept, at the
 // same address. Any other failure shows on the file's page (fail).
 func (h *FileHandlers) confirmFailed(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, name string, err error) error {
-	if e := errs.As(err); e != nil && e.Kind == errs.Invalid && e.Field == "reason" && (name == TApprove || name == TRefuse) {
+	e := errs.As(err)
+	pin := e != nil && (e.Field == "pin" || strings.HasPrefix(e.Key, "signature.error."))
+	if e != nil && (e.Kind == errs.Invalid && e.Field == "reason" || pin) && (name == TApprove || name == TRefuse) {
 		form := web.Form{Values: url.Values{"reason": {r.PostFormValue("reason")}}}
 		c, cerr := h.confirmation(r, a, id, name, r.PostFormValue("version"), form)
 		if cerr == nil {
+			if pin {
+				// The key did not open: the decision was not taken.
+				c.Warning = web.Msg("permit.confirm.not_taken")
+			}
 			return h.Web.RenderConfirmError(w, r, c, err)
 		}
 	}

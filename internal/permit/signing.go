@@ -59,6 +59,13 @@ func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
 	return ok
 }
 
+// IsEconomic says whether file id, which a may read, is an economic file
+// (the officer decides it); false when a may not read it.
+func (s *Service) IsEconomic(ctx context.Context, a authz.Actor, id int64) bool {
+	f, _, err := s.load(ctx, s.db, a, authz.ReadFile, id)
+	return err == nil && f.Family == Economic
+}
+
 // DecideSigned takes the officer's decision on an economic file and signs
 // its document with their key, all or nothing: the key is unlocked with
 // pin first (a wrong PIN: no decision, the refusal says why, on field

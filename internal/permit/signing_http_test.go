@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -126,5 +128,151 @@ func TestReceiptsAreSealed(t *testing.T) {
 	}
 	if valid, trusted, _ := padestest.Count(padestest.Pdfsig(t, nss, []byte(body))); valid != 1 || trusted != 1 {
 		t.Fatal("the demonstration's receipt is not validly sealed")
+	}
+}
+
+// TestDecisionsSignedByTheOfficer: an officer who holds a signing
+// certificate is asked for the PIN on the decision's confirmation; with
+// the right one the file is decided and its decision PDF is signed by
+// them (pdfsig: valid, trusted, their name; the registry knows it); a
+// wrong PIN leaves the file undecided and says so in French and Arabic,
+// nothing recorded; an officer without a certificate decides unsigned,
+// as before, and is asked for no PIN.
+func TestDecisionsSignedByTheOfficer(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	ctx := context.Background()
+	nss := padestest.NSSDB(t, a.Signature.CA().Root())
+
+	// The demonstration's officers signed the decisions they took.
+	var signedDemo int
+	if err := a.DB.QueryRowContext(ctx, `SELECT count(*) FROM signed_documents d JOIN permit_files f ON f.id = d.file_id
+		WHERE d.kind = 'decision' AND f.state IN ('approved', 'refused') AND NOT f.tacit`).Scan(&signedDemo); err != nil {
+		t.Fatal(err)
+	}
+	if signedDemo == 0 {
+		t.Fatal("no demonstration decision is signed")
+	}
+
+	enrolAgent(t, a, "collegue.maarif@example.ma", "maarif", "maarif")
+	enrolAgent(t, a, "sanscle.maarif@example.ma", "maarif", "maarif")
+	souadID := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'souad.chraibi@example.ma'`)
+	self := authz.Actor{Person: souadID, EmailVerified: true, Now: time.Now()}
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	officer := apptest.NewBrowser(t, srv.URL)
+	officer.SignIn("collegue.maarif@example.ma", true)
+	officer.SetLang(i18n.FR)
+	keyless := apptest.NewBrowser(t, srv.URL)
+	keyless.SignIn("sanscle.maarif@example.ma", true)
+	keyless.SetLang(i18n.FR)
+	code, _, h := officer.Post("/me/signature", "/me/signature/enrol", url.Values{"pin": {"246813"}, "pin_confirm": {"246813"}})
+	apptest.WantStatus(t, "enrol", code, http.StatusSeeOther, h)
+
+	file := func(ae string) string {
+		t.Helper()
+		f, err := a.Permit.Create(ctx, self, permit.Input{Kind: "auto_entrepreneur", Address: "12 rue Ibnou Mounir",
+			Arrondissement: "maarif", Fields: permit.Values{"ae_number": ae, "activity": "Graphisme"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := a.Permit.View(ctx, self, f.ID)
+		for _, item := range v.Missing {
+			if _, err := a.Permit.AddDocument(ctx, self, f.ID, item, item+".pdf", bytes.NewReader(apptest.TinyPDF(item))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err = a.Permit.Submit(ctx, self, f.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		page := "/files/" + strconv.FormatInt(f.ID, 10)
+		version := officer.Version(page)
+		code, _, h := officer.Post(page+"/accept?version="+version, page+"/accept", url.Values{"version": {version}})
+		apptest.WantStatus(t, "accept", code, http.StatusSeeOther, h)
+		return page
+	}
+	state := func(page string) string {
+		t.Helper()
+		var s string
+		id := strings.TrimPrefix(page, "/files/")
+		if err := a.DB.QueryRowContext(ctx, `SELECT state FROM permit_files WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	recorded := func(page string) int {
+		t.Helper()
+		var n int
+		if err := a.DB.QueryRowContext(ctx, `SELECT count(*) FROM signed_documents WHERE kind = 'decision' AND file_id = $1`,
+			strings.TrimPrefix(page, "/files/")).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// Refused with a wrong PIN, in French then Arabic: not decided.
+	refused := file("AE-99401")
+	version := officer.Version(refused)
+	reason := "Activité non conforme au règlement."
+	code, body, _ := officer.Get(refused + "/refuse?" + url.Values{"version": {version}, "reason": {reason}}.Encode())
+	if code != http.StatusOK || !strings.Contains(body, `name="pin"`) || !strings.Contains(html.UnescapeString(body), "Sans le bon code, elle n’est pas prise") {
+		t.Fatalf("the refusal's confirmation asks for no PIN: %d\n%s", code, apptest.Grep(body, "pin"))
+	}
+	form := url.Values{"version": {version}, "reason": {reason}, "pin": {"135790"}}
+	code, body, _ = officer.Post(refused+"/refuse", refused+"/refuse", form)
+	if code < 400 || code >= 500 || !strings.Contains(html.UnescapeString(body), "La décision n’a pas été prise") ||
+		!strings.Contains(html.UnescapeString(body), "Code PIN erroné") || !strings.Contains(body, reason) {
+		t.Fatalf("wrong PIN (fr): %d\n%s", code, apptest.Grep(html.UnescapeString(body), "décision"))
+	}
+	officer.SetLang(i18n.AR)
+	code, body, _ = officer.Post(refused+"/refuse", refused+"/refuse", form)
+	if code < 400 || code >= 500 || !strings.Contains(body, "لم يُتخذ القرار") || !strings.Contains(body, "رمز سري خاطئ") {
+		t.Fatalf("wrong PIN (ar): %d\n%s", code, apptest.Grep(body, "القرار"))
+	}
+	officer.SetLang(i18n.FR)
+	if s := state(refused); s != string(permit.UnderReview) || recorded(refused) != 0 {
+		t.Fatalf("after wrong PINs the file is %s with %d signed decisions", s, recorded(refused))
+	}
+	if len(apptest.Untranslated(a)) > 0 {
+		t.Fatalf("untranslated: %v", apptest.Untranslated(a))
+	}
+
+	// Approved with the right PIN: decided, and signed by the officer.
+	approved := file("AE-99402")
+	version = officer.Version(approved)
+	code, _, h = officer.Post(approved+"/approve", approved+"/approve", url.Values{"version": {version}, "reason": {""}, "pin": {"246813"}})
+	apptest.WantStatus(t, "approve with the PIN", code, http.StatusSeeOther, h)
+	if s := state(approved); s != string(permit.Approved) || recorded(approved) != 1 {
+		t.Fatalf("after the right PIN the file is %s with %d signed decisions", s, recorded(approved))
+	}
+	code, pdfBody, _ := officer.Get(approved + "/decision.pdf")
+	if code != http.StatusOK {
+		t.Fatalf("decision.pdf: %d", code)
+	}
+	out := padestest.Pdfsig(t, nss, []byte(pdfBody))
+	if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 || !strings.Contains(out, "Collègue Guichet") {
+		t.Fatalf("pdfsig on the signed decision:\n%s", out)
+	}
+	sum := sha256.Sum256([]byte(pdfBody))
+	if rec, err := a.Signature.IssuedDocument(ctx, hex.EncodeToString(sum[:])); err != nil || rec.Kind != signature.KindDecision ||
+		len(rec.Signers) != 1 || !strings.HasPrefix(rec.Signers[0], "Collègue Guichet") {
+		t.Fatalf("registry: %+v, %v", rec, err)
+	}
+
+	// Without a certificate: no PIN asked, decided unsigned.
+	plain := file("AE-99403")
+	version = keyless.Version(plain)
+	code, body, _ = keyless.Get(plain + "/approve?version=" + version)
+	if code != http.StatusOK || strings.Contains(body, `name="pin"`) {
+		t.Fatalf("the keyless officer's confirmation: %d, asks for a PIN: %v", code, strings.Contains(body, `name="pin"`))
+	}
+	code, _, h = keyless.Post(plain+"/approve", plain+"/approve", url.Values{"version": {version}, "reason": {""}})
+	apptest.WantStatus(t, "approve unsigned", code, http.StatusSeeOther, h)
+	if s := state(plain); s != string(permit.Approved) || recorded(plain) != 0 {
+		t.Fatalf("keyless approval: %s, %d signed", s, recorded(plain))
+	}
+	_, pdfBody, _ = keyless.Get(plain + "/decision.pdf")
+	if _, _, total := padestest.Count(padestest.Pdfsig(t, nss, []byte(pdfBody))); total != 0 {
+		t.Fatal("the keyless officer's decision carries a signature")
 	}
 }
