@@ -55,6 +55,7 @@ type fileView struct {
 	Window                     string
 	Route                      *fileRoute
 	Decision                   string
+	DecisionSigned             bool // its document is signed by the officer
 	Tacit                      bool
 	Version                    int
 	Can                        map[string]bool
@@ -315,6 +316,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		values: st.values}
 	if st.done != "" {
 		v.Done = p.t(st.done)
+	}
+	if f.Family == Economic && (f.State == Approved || f.State == Refused) {
+		v.DecisionSigned = h.Service.DecisionSigned(ctx, f.ID)
 	}
 	if v.errors == nil {
 		v.errors = map[string]string{}

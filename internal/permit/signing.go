@@ -32,6 +32,9 @@ type Signatures interface {
 	// IssuedPDF is the signed PDF of kind recorded for the file;
 	// errs.NotFound when there is none.
 	IssuedPDF(ctx context.Context, kind string, fileID int64) ([]byte, error)
+	// HasIssued says whether a signed document of kind is recorded for
+	// the file.
+	HasIssued(ctx context.Context, kind string, fileID int64) (bool, error)
 	// HasSigningKey says whether the person holds a key they may sign
 	// with now (not revoked, locked or expired).
 	HasSigningKey(ctx context.Context, person int64) (bool, error)
@@ -57,6 +60,16 @@ func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
 		s.log.Warn("permit: signing key", "person", a.Person, "err", err.Error())
 	}
 	return ok
+}
+
+// DecisionSigned says whether file id's decision was signed (its page
+// says so instead of the note that it will be).
+func (s *Service) DecisionSigned(ctx context.Context, id int64) bool {
+	if s.signatures == nil {
+		return false
+	}
+	ok, err := s.signatures.HasIssued(ctx, KindDecision, id)
+	return err == nil && ok
 }
 
 // IsEconomic says whether file id, which a may read, is an economic file

@@ -259,6 +259,11 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 		t.Fatalf("registry: %+v, %v", rec, err)
 	}
 
+	if _, body, _ := officer.Get(approved); !strings.Contains(html.UnescapeString(body), "signée électroniquement par l’agent qui l’a prise") ||
+		strings.Contains(html.UnescapeString(body), "sera signé électroniquement dès que") {
+		t.Fatalf("the file's page does not say the decision is signed:\n%s", apptest.Grep(html.UnescapeString(body), "decision.pdf"))
+	}
+
 	// Without a certificate: no PIN asked, decided unsigned.
 	plain := file("AE-99403")
 	version = keyless.Version(plain)
@@ -274,5 +279,8 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	_, pdfBody, _ = keyless.Get(plain + "/decision.pdf")
 	if _, _, total := padestest.Count(padestest.Pdfsig(t, nss, []byte(pdfBody))); total != 0 {
 		t.Fatal("the keyless officer's decision carries a signature")
+	}
+	if _, body, _ := keyless.Get(plain); !strings.Contains(html.UnescapeString(body), "sera signé électroniquement dès que") {
+		t.Fatal("the unsigned decision's page lost its note")
 	}
 }

@@ -99,6 +99,16 @@ func (s *Service) IssuedPDF(ctx context.Context, kind string, fileID int64) ([]b
 	return b, nil
 }
 
+// HasIssued says whether a signed document of kind is recorded for the
+// file.
+func (s *Service) HasIssued(ctx context.Context, kind string, fileID int64) (bool, error) {
+	_, err := s.store.issuedOf(ctx, s.db, kind, fileID)
+	if errs.Is(err, errs.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Document is a PDF Madina issues for a permit file, to be signed.
 type Document struct {
 	Kind      string // KindReceipt, KindDecision
