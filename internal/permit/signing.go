@@ -180,6 +180,9 @@ func (s *Service) SealReceipt(ctx context.Context, id int64) error {
 	if s.signatures == nil {
 		return nil
 	}
+	if done, err := s.signatures.HasIssued(ctx, KindReceipt, id); err != nil || done {
+		return err
+	}
 	v, err := s.systemView(ctx, id)
 	if err != nil {
 		return err

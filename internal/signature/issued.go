@@ -133,6 +133,10 @@ type Signed struct {
 var SealIdentity = pki.Identity{Name: "Commune de Casablanca", SerialNumber: pki.OrderSerial("MADINA", "SEAL"),
 	Organisation: "Commune de Casablanca", Title: "Cachet électronique", Country: "MA"}
 
+// sealRenewal is how long before its end the seal's certificate is
+// replaced.
+const sealRenewal = 30 * 24 * time.Hour
+
 func sealAAD(serial string) string { return "signature:seal:" + serial }
 
 // sealKey is the commune's seal certificate and key, made on first use:
@@ -141,8 +145,16 @@ func sealAAD(serial string) string { return "signature:seal:" + serial }
 func (s *Service) sealKey(ctx context.Context) (*x509.Certificate, crypto.Signer, error) {
 	s.sealMu.Lock()
 	defer s.sealMu.Unlock()
-	for range 2 {
+	for range 3 {
 		cert, sealed, err := s.store.seal(ctx, s.db)
+		if err == nil && s.now().Add(sealRenewal).After(cert.NotAfter) {
+			// Close to its end: retired, and a new one made (documents
+			// sealed before stay valid: their time stamps and DSS).
+			if err := s.store.retireSeal(ctx, pki.SerialHex(cert.SerialNumber), s.now()); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		if err == nil {
 			der, err := s.seal.box.Open(sealed, sealAAD(pki.SerialHex(cert.SerialNumber)))
 			if err != nil {
@@ -421,6 +433,14 @@ func (s *Store) seal(ctx context.Context, q db.Querier) (*x509.Certificate, stri
 		return nil, "", fmt.Errorf("signature: the seal's certificate: %w", err)
 	}
 	return c, sealed, nil
+}
+
+// retireSeal ends the use of the seal serial (made anew on next use).
+func (s *Store) retireSeal(ctx context.Context, serial string, now time.Time) error {
+	return s.DB.Transact(ctx, func(tx *db.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE signature_seals SET revoked_at = $2 WHERE serial = $1 AND revoked_at IS NULL`, serial, now)
+		return err
+	})
 }
 
 func (s *Store) addSeal(ctx context.Context, q db.Querier, c *x509.Certificate, sealed string, now time.Time) error {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/authz"
 	"madina/internal/identity"
@@ -152,6 +153,21 @@ func TestRegistryOfSealedDocuments(t *testing.T) {
 		}
 		if n := count(t, d, `SELECT count(*) FROM audit_log WHERE action = 'signature.seal_created'`); n != 1 {
 			t.Fatalf("%d audit records of the seal's creation, want 1", n)
+		}
+		// Thirty days before the seal's certificate ends, a new seal is
+		// made and the old one retired.
+		var notAfter time.Time
+		if err := d.QueryRowContext(ctx, `SELECT not_after FROM signature_seals`).Scan(&notAfter); err != nil {
+			t.Fatal(err)
+		}
+		s3 := e.issuing(t)
+		s3.now = func() time.Time { return notAfter.Add(-29 * 24 * time.Hour) }
+		if _, err := s3.Seal(ctx, sys, Document{Kind: KindReceipt, Reference: "AN-2026-000019", FileID: 19,
+			PDF: onePagePDF(t, "Dossier 19"), Reason: "Récépissé"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, `SELECT count(*) FROM signature_seals WHERE revoked_at IS NULL`); n != 1 || count(t, d, `SELECT count(*) FROM signature_seals`) != 2 {
+			t.Fatalf("%d seals in use after renewal, want 1 of 2", n)
 		}
 		// The record is unique per kind and file.
 		sd := Signed{IssuedDocument: IssuedDocument{Kind: KindReceipt, Reference: "X", FileID: 17, SignedAt: monday,
