@@ -34,7 +34,7 @@ const (
 
 // verifyBodyLimit is the body a verification may send: the PDF and the
 // multipart form around it.
-const verifyBodyLimit = MaxVerifySize + 64<<10
+const verifyBodyLimit = MaxVerifySize + 1<<20
 
 // VerifyRoutes registers the public verification page and its API.
 func (h *Handlers) VerifyRoutes(rt *httpx.Router) {
@@ -184,7 +184,7 @@ type verifiedPage struct {
 }
 
 // fact is a summary-list row.
-type fact struct{ Key, Value string }
+type fact struct{ Key, Value, Href, Action string }
 
 type verifiedRow struct {
 	N, Verdict, Tag string
