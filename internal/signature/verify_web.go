@@ -32,6 +32,21 @@ const (
 	VerifyBurst = 20
 )
 
+// verifySlots bounds the verifications held in memory at once (each
+// holds at most MaxVerifySize bytes): the per-address limit does not
+// bound many addresses together.
+var verifySlots = make(chan struct{}, 8)
+
+// slot waits for a verification slot, or the request's end.
+func slot(r *http.Request) (release func(), err error) {
+	select {
+	case verifySlots <- struct{}{}:
+		return func() { <-verifySlots }, nil
+	case <-r.Context().Done():
+		return nil, errs.E(errs.Incomplete, "error.body.incomplete").Cause(r.Context().Err())
+	}
+}
+
 // verifyBodyLimit is the body a verification may send: the PDF and the
 // multipart form around it.
 const verifyBodyLimit = MaxVerifySize + 1<<20
@@ -79,6 +94,11 @@ func (h *Handlers) verifyPost(w http.ResponseWriter, r *http.Request) error {
 	if err := h.allowVerify(r); err != nil {
 		return fail(err)
 	}
+	release, err := slot(r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	data, err := readVerifyUpload(r)
 	if err != nil {
 		return fail(err)
@@ -98,6 +118,11 @@ func (h *Handlers) verifyAPI(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	release, err := slot(r)
+	if err != nil {
+		return err
+	}
+	defer release()
 	data, err := readVerifyUpload(r)
 	if err != nil {
 		w.Header().Set("Connection", "close")
@@ -118,7 +143,7 @@ func readVerifyUpload(r *http.Request) ([]byte, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch strings.ToLower(mt) {
 	case "application/pdf":
-		return readPDF(r.Body)
+		return readPDF(r.Body, r.ContentLength)
 	case "multipart/form-data":
 	default:
 		return nil, errs.E(errs.Unsupported, "signature.verify.error.content_type").OnField("file")
@@ -136,7 +161,7 @@ func readVerifyUpload(r *http.Request) ([]byte, error) {
 			return nil, uploadError(err)
 		}
 		if part.FormName() == "file" {
-			return readPDF(part)
+			return readPDF(part, r.ContentLength)
 		}
 		if _, err := io.Copy(io.Discard, io.LimitReader(part, 64<<10)); err != nil {
 			return nil, uploadError(err)
@@ -145,8 +170,13 @@ func readVerifyUpload(r *http.Request) ([]byte, error) {
 	}
 }
 
-func readPDF(rd io.Reader) ([]byte, error) {
+// readPDF reads at most MaxVerifySize+1 bytes; size, the body's
+// declared length when known, sizes the buffer once.
+func readPDF(rd io.Reader, size int64) ([]byte, error) {
 	var buf bytes.Buffer
+	if size > 0 && size <= verifyBodyLimit {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
 	_, err := buf.ReadFrom(io.LimitReader(rd, MaxVerifySize+1))
 	if err != nil {
 		return nil, uploadError(err)
