@@ -150,6 +150,11 @@ func TestVerifyPage(t *testing.T) {
 		}
 	}
 
+	// The address a signed document's QR code may carry.
+	if code, page, _ := fr.Get("/verify?ref=PC-2026-00042"); code != 200 || !strings.Contains(page, "Document PC-2026-00042") || !strings.Contains(page, `class="banner banner-important"`) {
+		t.Errorf("/verify?ref=: %d\n%s", code, apptest.Grep(page, "banner"))
+	}
+
 	// One changed byte in what was signed.
 	tampered := bytes.Replace(signed, []byte("595 842"), []byte("596 842"), 1)
 	code, page = verifyUpload(fr, tampered)
