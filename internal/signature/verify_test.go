@@ -3,6 +3,13 @@ package signature_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"encoding/json"
 	"html"
 	"io"
@@ -21,6 +28,7 @@ import (
 	"madina/internal/app"
 	"madina/internal/apptest"
 	"madina/internal/authz"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pades"
@@ -298,5 +306,54 @@ func TestVerifyAPI(t *testing.T) {
 	}
 	if code, body = api.Call(http.MethodPost, signature.PathVerifyAPI, "application/pdf", strings.NewReader(""), nil); code != 400 {
 		t.Errorf("empty: %d %s", code, body)
+	}
+}
+
+// A signer whose certificate comes from another provider is trusted only
+// when the operator lists that provider's root (--trusted-roots-file).
+func TestVerifyTrustsConfiguredRoots(t *testing.T) {
+	now := time.Now()
+	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Provider Root", Organization: []string{"Provider"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	rootDER, _ := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
+	root, _ := x509.ParseCertificate(rootDER)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Karim Alaoui", Organization: []string{"Cabinet Alaoui"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(12 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	leafDER, _ := x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, rootKey)
+	leaf, _ := x509.ParseCertificate(leafDER)
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(time.Hour)}, root, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	signed, err := pades.Sign(ctx, apptest.OnePagePDF(), pades.Signer{Key: leafKey, Cert: leaf, Chain: []*x509.Certificate{root}}, pades.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err = pades.AddDSS(ctx, signed, pades.ValidationData{Certs: []*x509.Certificate{root}, CRLs: [][]byte{crl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(t.TempDir(), "roots.pem")
+	_ = os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}), 0o600)
+
+	for _, c := range []struct {
+		name    string
+		opts    []apptest.Option
+		verdict string
+	}{
+		{"Madina's root only", nil, signature.VerdictUntrusted},
+		{"the provider's root configured", []apptest.Option{apptest.Config(func(c *config.Config) { c.TrustedRootsFile = bundle })}, signature.VerdictValid},
+	} {
+		a := apptest.New(t, db.SQLite, c.opts...)
+		base := apptest.Serve(t, a)
+		var v signature.Verification
+		code, body := apptest.CheckedAPI(t, a, base, "").Call(http.MethodPost, signature.PathVerifyAPI, "application/pdf", bytes.NewReader(signed), &v)
+		if code != 200 || v.Verdict != c.verdict || v.Signatures[0].Signer.Name != "Karim Alaoui" || v.Signatures[0].TimeStamped {
+			t.Errorf("%s: %d %s", c.name, code, body)
+		}
 	}
 }
