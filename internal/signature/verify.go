@@ -160,9 +160,12 @@ type Verifier struct {
 	// ExtraRoots are PEM bundles of the other roots the operator trusts
 	// (providers of the city's signers' certificates).
 	ExtraRoots [][]byte
-	// Issued finds a document Madina issued by its SHA-256; nil: none is
-	// found.
-	Issued issuedLookup
+	// Issued finds a document Madina issued by the SHA-256 of its signed
+	// bytes; BySource by the SHA-256 of the document before signing (the
+	// code its QR code carries). nil: none is found. Both are the
+	// registry of issued documents' (Service.IssuedDocument,
+	// Service.IssuedBySource), wired in module.go.
+	Issued, BySource issuedLookup
 }
 
 // trust is Madina's root and the operator's extra roots.

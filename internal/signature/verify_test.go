@@ -163,6 +163,12 @@ func TestVerifyPage(t *testing.T) {
 		t.Errorf("/verify?ref=: %d\n%s", code, apptest.Grep(page, "banner"))
 	}
 
+	// The QR code's address: the hash of the document before signing.
+	code, page, _ = fr.Get("/verify?h=" + strings.Repeat("ab", 32))
+	if page = html.UnescapeString(page); code != 200 || !strings.Contains(page, "vérifier que c'est le document délivré par Madina") {
+		t.Errorf("/verify?h=: %d\n%s", code, apptest.Grep(page, "banner"))
+	}
+
 	// One changed byte in what was signed.
 	tampered := bytes.Replace(signed, []byte("595 842"), []byte("596 842"), 1)
 	code, page = verifyUpload(fr, tampered)

@@ -17,9 +17,11 @@ import (
 	"madina/internal/platform/web"
 )
 
-// PathVerify is the public page where anyone checks a signed PDF; the
-// QR code of a signed document may point to PathVerify+"?ref=REFERENCE".
-const PathVerify = "/verify"
+// verifyPath is the public page where anyone checks a signed PDF. The
+// QR code of a document Madina signs points to verifyPath+"?h=" + the
+// SHA-256 of the document before signing (the registry of issued
+// documents names it PathVerify); "?ref=REFERENCE" is accepted too.
+const verifyPath = "/verify"
 
 // PathVerifyAPI is the same check for programs (JSON).
 const PathVerifyAPI = "/api/v1/verify"
@@ -53,14 +55,30 @@ const verifyBodyLimit = MaxVerifySize + 1<<20
 
 // VerifyRoutes registers the public verification page and its API.
 func (h *Handlers) VerifyRoutes(rt *httpx.Router) {
-	rt.HandleErr("GET "+PathVerify, h.verifyForm)
-	rt.HandleLargeErr("POST "+PathVerify, verifyBodyLimit, h.verifyPost)
+	rt.HandleErr("GET "+verifyPath, h.verifyForm)
+	rt.HandleLargeErr("POST "+verifyPath, verifyBodyLimit, h.verifyPost)
 	rt.HandleLargeErr("POST "+PathVerifyAPI, verifyBodyLimit, h.verifyAPI)
 }
 
-func verifyData(r *http.Request) map[string]any {
+func (h *Handlers) verifyData(r *http.Request) map[string]any {
 	d := map[string]any{"MaxMB": MaxVerifySize >> 20, "Form": Form{}}
-	// The reference a QR code carries, shown as the document to check.
+	// The code a signed document's QR code carries: the record of the
+	// document Madina issued, to compare with the file about to be sent.
+	if src := strings.ToLower(r.URL.Query().Get("h")); r.Method == http.MethodGet && isSHA256(src) {
+		d["Source"] = true
+		if h.Verifier != nil && h.Verifier.BySource != nil {
+			m, err := h.Verifier.BySource(r.Context(), src)
+			switch {
+			case err == nil:
+				lang := i18n.FromContext(r.Context())
+				d["Issued"] = h.Resp.Cat.T(lang, "signature.verify.source.found", "reference", m.Reference,
+					"date", i18n.FormatDate(lang, m.SignedAt), "signers", strings.Join(m.Signers, ", "))
+			case errs.Is(err, errs.NotFound):
+				d["NotIssued"] = true
+			}
+		}
+	}
+	// A reference, shown as the document to check.
 	if ref, err := textin.Clean(r.URL.Query().Get("ref"), textin.Line); err == nil && ref != "" && len(ref) <= 64 && r.Method == http.MethodGet {
 		d["Ref"] = ref
 	}
@@ -68,7 +86,7 @@ func verifyData(r *http.Request) map[string]any {
 }
 
 func (h *Handlers) verifyForm(w http.ResponseWriter, r *http.Request) error {
-	h.Web.Render(w, r, http.StatusOK, "signature/verify", web.Msg("signature.verify.title"), verifyData(r))
+	h.Web.Render(w, r, http.StatusOK, "signature/verify", web.Msg("signature.verify.title"), h.verifyData(r))
 	return nil
 }
 
@@ -89,7 +107,7 @@ func (h *Handlers) verifyPost(w http.ResponseWriter, r *http.Request) error {
 		// The rest of the body is not read: the connection closes after
 		// the answer rather than receive what nobody will look at.
 		w.Header().Set("Connection", "close")
-		return h.Web.RenderForm(w, r, "signature/verify", web.Msg("signature.verify.title"), verifyData(r), f, err)
+		return h.Web.RenderForm(w, r, "signature/verify", web.Msg("signature.verify.title"), h.verifyData(r), f, err)
 	}
 	if err := h.allowVerify(r); err != nil {
 		return fail(err)
@@ -287,4 +305,16 @@ func (h *Handlers) verifiedModel(r *http.Request, v *Verification) verifiedPage 
 	}
 	p.Facts = append(p.Facts, fact{Key: t("signature.verify.field.sha256"), Value: v.SHA256})
 	return p
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
