@@ -104,9 +104,7 @@ func (h *Handlers) allowVerify(r *http.Request) error {
 func (h *Handlers) verifyPost(w http.ResponseWriter, r *http.Request) error {
 	f := Form{Values: url.Values{}, Order: []string{"file"}}
 	fail := func(err error) error {
-		// The rest of the body is not read: the connection closes after
-		// the answer rather than receive what nobody will look at.
-		w.Header().Set("Connection", "close")
+		closeIfUnread(w, err)
 		return h.Web.RenderForm(w, r, "signature/verify", web.Msg("signature.verify.title"), h.verifyData(r), f, err)
 	}
 	if err := h.allowVerify(r); err != nil {
@@ -143,7 +141,7 @@ func (h *Handlers) verifyAPI(w http.ResponseWriter, r *http.Request) error {
 	defer release()
 	data, err := readVerifyUpload(r)
 	if err != nil {
-		w.Header().Set("Connection", "close")
+		closeIfUnread(w, err)
 		return err
 	}
 	v, err := h.Verifier.Verify(r.Context(), data)
@@ -190,6 +188,16 @@ func readVerifyUpload(r *http.Request) ([]byte, error) {
 
 // readPDF reads at most MaxVerifySize+1 bytes; size, the body's
 // declared length when known, sizes the buffer once.
+// closeIfUnread closes the connection after answering a body that was
+// not read to its end (too large, cut): rather than receive the rest
+// that nobody will look at.
+func closeIfUnread(w http.ResponseWriter, err error) {
+	switch errs.KindOf(err) {
+	case errs.TooLarge, errs.Incomplete, errs.TooMany:
+		w.Header().Set("Connection", "close")
+	}
+}
+
 func readPDF(rd io.Reader, size int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if size > 0 && size <= verifyBodyLimit {
