@@ -307,6 +307,22 @@ func TestVerifyAPI(t *testing.T) {
 	if code != 400 || !strings.Contains(body, "signature") {
 		t.Errorf("unsigned: %d %s", code, body)
 	}
+	// The signer's certificate revoked after the signature: the time
+	// stamp proves the signature came first, so it stays valid.
+	actor := authz.Actor{Person: apptest.PersonID(t, a, architect), EmailVerified: true,
+		Profession: authz.Architect, ProfessionalVerified: true, Now: time.Now()}
+	// (A revocation in the very second of the time stamp counts as before
+	// it: both are whole seconds, and pades is conservative.)
+	time.Sleep(1100 * time.Millisecond)
+	reason, _ := signature.ParseReason("cessation_of_operation")
+	if _, err := a.Signature.Revoke(context.Background(), actor, keyOf(t, a, actor), reason); err != nil {
+		t.Fatal(err)
+	}
+	v = signature.Verification{}
+	code, body = api.Call(http.MethodPost, signature.PathVerifyAPI, "application/pdf", bytes.NewReader(signed), &v)
+	if code != 200 || v.Verdict != signature.VerdictValid || v.Signatures[0].Revoked || !v.Signatures[0].RevocationChecked {
+		t.Errorf("revoked after signing: %d %s", code, body)
+	}
 	if code, body = api.Call(http.MethodPost, signature.PathVerifyAPI, "text/plain", strings.NewReader("x"), nil); code != 415 {
 		t.Errorf("text: %d %s", code, body)
 	}
@@ -362,4 +378,14 @@ func TestVerifyTrustsConfiguredRoots(t *testing.T) {
 			t.Errorf("%s: %d %s", c.name, code, body)
 		}
 	}
+}
+
+// keyOf is the actor's current key's id.
+func keyOf(t *testing.T, a *app.App, actor authz.Actor) int64 {
+	t.Helper()
+	st, err := a.Signature.Mine(context.Background(), actor)
+	if err != nil || st.Key == nil {
+		t.Fatalf("no key: %v", err)
+	}
+	return st.Key.ID
 }
