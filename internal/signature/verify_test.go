@@ -10,11 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"html"
 	"io"
 	"io/fs"
 	"log/slog"
 	"math/big"
+	mathrand "math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -278,7 +280,7 @@ func TestVerifyPage(t *testing.T) {
 // The API answers the same report in JSON, checked against the API
 // document, and its refusals as problems.
 func TestVerifyAPI(t *testing.T) {
-	a := apptest.Accounts(t, db.SQLite)
+	a := apptest.Accounts(t, db.SQLite, apptest.Config(func(c *config.Config) { c.TrustProxy = true }))
 	base := apptest.Serve(t, a)
 	signed := signedByArchitect(t, a)
 	api := apptest.CheckedAPI(t, a, base, "")
@@ -307,6 +309,24 @@ func TestVerifyAPI(t *testing.T) {
 	if code != 400 || !strings.Contains(body, "signature") {
 		t.Errorf("unsigned: %d %s", code, body)
 	}
+	// Damaged copies (bytes changed at random, cut anywhere): a report or
+	// a 400, never a 500 (each from its own address: not the rate limit).
+	rnd := mathrand.New(mathrand.NewPCG(1, 2))
+	for i := range 60 {
+		d := bytes.Clone(signed)
+		if i%2 == 0 {
+			for range 1 + rnd.IntN(8) {
+				d[rnd.IntN(len(d))] = byte(rnd.IntN(256))
+			}
+		} else {
+			d = d[:rnd.IntN(len(d))]
+		}
+		r := apptest.Do(t, a.Handler, "POST", signature.PathVerifyAPI, bytes.NewReader(d), "Content-Type", "application/pdf", "X-Forwarded-For", fmt.Sprintf("10.9.%d.%d", i/250, i%250+1))
+		if r.Code != 200 && r.Code != 400 {
+			t.Errorf("damaged copy %d: %d %s", i, r.Code, r.Body)
+		}
+	}
+
 	// The signer's certificate revoked after the signature: the time
 	// stamp proves the signature came first, so it stays valid.
 	actor := authz.Actor{Person: apptest.PersonID(t, a, architect), EmailVerified: true,
