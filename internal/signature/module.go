@@ -11,8 +11,6 @@ package signature
 import (
 	"context"
 	"embed"
-	"fmt"
-	"os"
 	"time"
 
 	"madina/internal/authz"
@@ -64,21 +62,13 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	verifier := &Verifier{CA: ca}
-	if f := env.Cfg.TrustedRootsFile; f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return module.Parts{}, fmt.Errorf("signature: trusted roots: %w", err)
-		}
-		verifier.ExtraRoots = [][]byte{b}
-		// A bundle with no CA certificate must not start silently.
-		if _, err := verifier.trust(); err != nil {
-			return module.Parts{}, fmt.Errorf("signature: --trusted-roots-file %s: %w", f, err)
-		}
-	}
 	s := NewService(Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log})
 	s.tsa = stamps
 	env.Provide("signature", s)
+	verifier, err := newVerifier(ca, env.Cfg.TrustedRootsFile)
+	if err != nil {
+		return module.Parts{}, err
+	}
 	h := &Handlers{Service: s, Web: env.Web, Resp: env.Resp, TSALimit: ratelimit.New(2, 120, time.Hour),
 		Verifier: verifier, VerifyLimit: ratelimit.New(VerifyRate, VerifyBurst, time.Hour)}
 	return module.Parts{Routes: func(rt *httpx.Router) {

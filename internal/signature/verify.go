@@ -8,6 +8,8 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"madina/internal/platform/errs"
@@ -166,6 +168,26 @@ type Verifier struct {
 	// registry of issued documents' (Service.IssuedDocument,
 	// Service.IssuedBySource), wired in module.go.
 	Issued, BySource issuedLookup
+}
+
+// newVerifier is the verifier of Madina's CA and of the roots in the PEM
+// file rootsFile (none when empty). A file that cannot be read, or holds
+// no CA certificate, stops the start: a misconfigured trust store must
+// not start silently.
+func newVerifier(ca *pki.CA, rootsFile string) (*Verifier, error) {
+	v := &Verifier{CA: ca}
+	if rootsFile == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(rootsFile)
+	if err != nil {
+		return nil, fmt.Errorf("signature: trusted roots: %w", err)
+	}
+	v.ExtraRoots = [][]byte{b}
+	if _, err := v.trust(); err != nil {
+		return nil, fmt.Errorf("signature: --trusted-roots-file %s: %w", rootsFile, err)
+	}
+	return v, nil
 }
 
 // trust is Madina's root and the operator's extra roots.
