@@ -69,6 +69,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
+	wireRegistry(verifier, s)
 	h := &Handlers{Service: s, Web: env.Web, Resp: env.Resp, TSALimit: ratelimit.New(2, 120, time.Hour),
 		Verifier: verifier, VerifyLimit: ratelimit.New(VerifyRate, VerifyBurst, time.Hour)}
 	return module.Parts{Routes: func(rt *httpx.Router) {
