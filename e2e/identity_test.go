@@ -135,7 +135,7 @@ func TestCitizenAccount(t *testing.T) {
 	cancel()
 	if err != nil || resp == nil || resp.Status != 200 {
 		t.Fatalf("submit the sign-up form: %v %v; the page says: %s", err, resp != nil && resp.Status != 0,
-			eval[string](tb, `[...document.querySelectorAll(".error, .alert")].map(e => e.textContent).join(" | ")`))
+			eval[string](tb, `[...document.querySelectorAll(".error, .error-summary")].map(e => e.textContent).join(" | ")`))
 	}
 	if p := tb.path(); p != "/signup/sent" {
 		t.Fatalf("after sign-up at %s", p)

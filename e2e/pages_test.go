@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,7 +78,8 @@ var everyActor = []actor{
 				"/me/mandates/{id}/revoke": firstLink(tb, "/me/mandates", `^/me/mandates/\d+/revoke$`)}
 		}},
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
-		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse"},
+		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse",
+		"/files/{id}/return", "/files/{id}/ask"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
 			queue := eval[string](tb, `location.pathname`)
@@ -89,7 +91,10 @@ var everyActor = []actor{
 			deposit := firstLink(tb, queue+"?tab=new", `^/files/\d+$`)[0]
 			review := firstLink(tb, queue+"?tab=review", `^/files/\d+$`)[0]
 			return map[string][]string{"/window/{code}": {queue}, "/files/{id}": firstLink(tb, queue, `^/files/\d+$`),
-				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"}}
+				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"},
+				// Sending back asks first too: what the window's form would send.
+				"/files/{id}/return": {deposit + "/return?note=" + url.QueryEscape("La photo de la façade est floue.")},
+				"/files/{id}/ask":    {review + "/ask?note=" + url.QueryEscape("Le croquis du local manque.")}}
 		}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",

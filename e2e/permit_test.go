@@ -348,7 +348,15 @@ func TestPermitBuildingFile(t *testing.T) {
 		wantFact(agent, cat, en, "permit.files.fact.state", cat.T(en, "permit.state.submitted"))
 		agent.do(chromedp.Click(chromedp.CSS("#return-missing-"+returned)),
 			chromedp.SendKeys(chromedp.CSS("#return-note"), returnNote))
-		submit(agent, "return the file", `form[action="`+filePath+`/return"] button[type=submit]`)
+		// The return asks first, saying what will happen, the document
+		// asked for and the note; its own button returns the file.
+		submit(agent, "ask to return the file", `form[method=get][action="`+filePath+`/return"] button[type=submit]`)
+		if p := agent.path(); !strings.HasPrefix(p, filePath+"/return?") {
+			t.Fatalf("the return button leads to %s, not its confirmation", p)
+		}
+		wantText(agent, "main", cat.T(en, "permit.msgs.confirm.return.text"), docName(returned).EN, returnNote)
+		agent.checkAxe()
+		submit(agent, "return the file", `form[method=post][action="`+filePath+`/return"] button[type=submit]`)
 		wantText(agent, "main", cat.T(en, "permit.files.done.returned"))
 		wantFact(agent, cat, en, "permit.files.fact.state", cat.T(en, "permit.state.returned"))
 		agent.checkConsole("")

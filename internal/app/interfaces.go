@@ -14,4 +14,5 @@ var (
 	_ permit.Staff        = (*identity.Store)(nil)
 	_ identity.FileOwners = (*permit.Service)(nil)
 	_ signature.People    = (*identity.Store)(nil)
+	_ permit.Signatures   = (*signature.Service)(nil)
 )

@@ -217,10 +217,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, opt O
 		return err
 	}
 	defer a.Close()
-	if err := a.LoadDemo(ctx, stdout); err != nil {
-		return err
-	}
-	return sealAuditLog(ctx, a.DB)
+	return a.LoadDemo(ctx, stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {

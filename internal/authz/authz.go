@@ -102,7 +102,9 @@ type Actor struct {
 // open staff accounts with their roles (the first administrator has no one
 // to appoint them) and keep the organisations. Verifying a professional is
 // not among them: the schema records which administrator did it.
-var systemActions = []Action{ManageStaff, ManageOrgs}
+// The commune's seal on the documents Madina issues by itself (receipts)
+// is the system's too: no person acts.
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -185,13 +187,17 @@ const (
 	Sign          Action = "signature.sign"   // unlock one's own key to sign one act: only as oneself
 	RevokeSigner  Action = "signature.revoke" // revoke one's own signing certificate
 	ManageSigners Action = "signature.manage" // list every signer's certificate and revoke one: administrators, officially
+	// SealDocument signs a document Madina issues automatically (a deposit
+	// receipt) with the commune's electronic seal: the system only, never
+	// a person (law 43-20: a legal person's seal is no person's signature).
+	SealDocument Action = "signature.seal"
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
-	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners}
+	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -262,6 +268,7 @@ const (
 	ReasonNeedsStaff      Reason = "needs a staff role"
 	ReasonSecondFactor    Reason = "second factor required"
 	ReasonUnknownAction   Reason = "unknown action"
+	ReasonSystemOnly      Reason = "the system's act, no person's"
 	// ReasonConflict is the reason of a refusal for a conflict of
 	// interest: the actor holds the staff role the action needs but is
 	// involved in the case (see Actor.involvedIn).
@@ -475,6 +482,8 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
+	case SealDocument:
+		return deny(ReasonSystemOnly)
 	case ManageSigners:
 		// Another's certificate stays out of sight of whoever is not an
 		// administrator.

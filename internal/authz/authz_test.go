@@ -85,6 +85,7 @@ var resources = map[Action]Resource{
 	Sign:               {OwnerPerson: architect},
 	RevokeSigner:       {OwnerPerson: architect},
 	ManageSigners:      {OwnerPerson: architect, Involved: involved},
+	SealDocument:       {},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -93,24 +94,25 @@ var resources = map[Action]Resource{
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
+// signature.seal (the system's only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D",
 }
 
 func TestPolicyTable(t *testing.T) {

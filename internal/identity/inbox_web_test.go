@@ -56,7 +56,7 @@ func TestInboxReadAndUnread(t *testing.T) {
 		appt, test := items[1], items[0]
 
 		_, body, _ := salma.Get("/me/inbox")
-		if strings.Count(body, ">Nouveau<") != 2 || !strings.Contains(body, "Non lues : 2") {
+		if strings.Count(body, `<strong class="tag tag-blue">Nouveau</strong>`) != 2 || !strings.Contains(body, "Non lues : 2") {
 			t.Errorf("two new notices not shown as such:\n%s", apptest.Grep(body, "Nouveau"))
 		}
 		if !strings.Contains(body, "Rendez-vous de dépôt du dossier D-2026-0042 le 12 décembre 2026, 10:30, Guichet d’Anfa.") ||

@@ -80,7 +80,9 @@ func TestLegalPersonsAndMandatesOverHTTP(t *testing.T) {
 		}
 
 		// The company, through Youssef, gives the architect a mandate.
-		if _, body, _ := youssef.Get("/me/mandates/new"); !strings.Contains(body, "au nom de Atlas Bâtiment") {
+		if _, body, _ := youssef.Get("/me/mandates/new"); !strings.Contains(body, "au nom de Atlas Bâtiment") ||
+			!strings.Contains(body, `<div class="banner banner-important" role="region" aria-labelledby="acting-title">`) ||
+			strings.Index(body, "acting-title") > strings.Index(body, "<h1") {
 			t.Fatal("the grant form does not say in whose name")
 		}
 		grant := url.Values{"professional": {"amina@example.ma"}, "scope": {"kind"}, "permit_kind": {"building"}, "until": {""}}

@@ -104,7 +104,7 @@ func TestIrreversibleStepsAskFirst(t *testing.T) {
 		}
 
 		// Refusing, in Arabic: the reason typed on the file's page is shown
-		// and carried; in English, granting.
+		// again, to correct; in English, granting.
 		colleague.SetLang(i18n.AR)
 		_, body, _ = colleague.Get(page)
 		if !strings.Contains(body, `<form method="get" action="`+page+`/refuse"`) {
@@ -115,7 +115,7 @@ func TestIrreversibleStepsAskFirst(t *testing.T) {
 		refuse := page + "/refuse?" + url.Values{"version": {version}, "reason": {reason}}.Encode()
 		code, body, _ = colleague.Get(refuse)
 		if code != http.StatusOK || !strings.Contains(body, "هل ترفض هذا الملف؟") || !strings.Contains(body, "القرار نهائي") ||
-			!strings.Contains(body, `name="reason" value="`+reason+`"`) || !strings.Contains(body, `action="`+page+`/refuse"`) {
+			!strings.Contains(body, `name="reason" rows="5" cols="40" dir="auto" maxlength="2000" required>`+reason+`</textarea>`) || !strings.Contains(body, `action="`+page+`/refuse"`) {
 			t.Fatalf("refuse confirmation: %d\n%s", code, apptest.Grep(body, "<h1"))
 		}
 		colleague.SetLang(i18n.EN)

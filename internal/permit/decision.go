@@ -24,12 +24,22 @@ import (
 // applicant, the professionals mandated on it, the agents of its window),
 // nobody else.
 //
-// Today it is the unsigned document. The signature capability wraps it
-// here: sign what UnsignedDecision returns and return the signed bytes;
-// the routes, the page's link and the tests of the content stay as they
-// are.
+// A decision the officer signed (DecideSigned) is the signed PDF kept
+// then; any other is drawn from the records (UnsignedDecision).
 func (s *Service) Decision(ctx context.Context, a authz.Actor, id int64) ([]byte, string, error) {
-	return s.UnsignedDecision(ctx, a, id)
+	v, err := s.View(ctx, a, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.signatures != nil && v.File.ClosedAt != nil {
+		switch b, err := s.signatures.IssuedPDF(ctx, KindDecision, id); {
+		case err == nil:
+			return b, decisionFileName(v.File), nil
+		case !errs.Is(err, errs.NotFound):
+			return nil, "", err
+		}
+	}
+	return s.decisionPDF(ctx, v, false)
 }
 
 // UnsignedDecision builds the decision document from the file's immutable
@@ -43,6 +53,12 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	if err != nil {
 		return nil, "", err
 	}
+	return s.decisionPDF(ctx, v, false)
+}
+
+// decisionPDF draws the decision of v's file; signed replaces the note
+// that it will be signed by the note that it is.
+func (s *Service) decisionPDF(ctx context.Context, v *View, signed bool) ([]byte, string, error) {
 	f, k := v.File, v.Kind
 	if f.Family != Economic {
 		return nil, "", errs.E(errs.Conflict, "permit.error.decision_not_economic")
@@ -198,17 +214,25 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	if !f.Tacit {
 		line(tr("permit.decision.doc.signatory"), 11, true)
 	}
-	line(tr("permit.decision.unsigned"), 9.5, false)
+	if signed {
+		line(tr("permit.decision.signed_note"), 9.5, false)
+	} else {
+		line(tr("permit.decision.unsigned"), 9.5, false)
+	}
 	line(tr("permit.decision.doc.issued", "url", iso(s.cfg.BaseURL+"/track")), 8.5, false)
 	var b bytes.Buffer
 	if _, err := doc.WriteTo(&b); err != nil {
 		return nil, "", fmt.Errorf("permit: decision %d: %w", f.ID, err)
 	}
-	prefix := "autorisation-"
-	if !approved {
-		prefix = "refus-"
+	return b.Bytes(), decisionFileName(f), nil
+}
+
+// decisionFileName is the decision's download name.
+func decisionFileName(f *File) string {
+	if f.State == Refused {
+		return "refus-" + strings.ToLower(f.Number) + ".pdf"
 	}
-	return b.Bytes(), prefix + strings.ToLower(f.Number) + ".pdf", nil
+	return "autorisation-" + strings.ToLower(f.Number) + ".pdf"
 }
 
 // decisionTexts are the capability's messages, for the document's Arabic

@@ -251,17 +251,42 @@ func (h *FileHandlers) webAnswer(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *FileHandlers) webApprove(w http.ResponseWriter, r *http.Request) error {
-	return h.act(w, r, "approve", "approved", func(a authz.Actor, id int64, version int) error {
-		_, err := h.Service.Decide(r.Context(), a, id, version, true, r.PostFormValue("reason"))
-		return err
-	})
+	return h.decide(w, r, TApprove, "approved")
 }
 
 func (h *FileHandlers) webRefuse(w http.ResponseWriter, r *http.Request) error {
-	return h.act(w, r, "refuse", "refused", func(a authz.Actor, id int64, version int) error {
-		_, err := h.Service.Decide(r.Context(), a, id, version, false, r.PostFormValue("reason"))
+	return h.decide(w, r, TRefuse, "refused")
+}
+
+// decide grants or refuses a file from its confirmation (webConfirm): a
+// post whose reasons do not do comes back to the confirmation, the text
+// typed kept (confirmFailed).
+func (h *FileHandlers) decide(w http.ResponseWriter, r *http.Request, name, done string) error {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	id, err := fileID(r, "id")
+	if err != nil {
 		return err
-	})
+	}
+	decide := func() error {
+		_, err := h.Service.Decide(r.Context(), v.Actor, id, formVersion(r), name == TApprove, r.PostFormValue("reason"))
+		return err
+	}
+	if h.Service.SignsDecisions(r.Context(), v.Actor) && h.Service.IsEconomic(r.Context(), v.Actor, id) {
+		// Signed with the officer's key, or not taken at all.
+		decide = func() error {
+			_, err := h.Service.DecideSigned(r.Context(), v.Actor, id, formVersion(r), name == TApprove,
+				r.PostFormValue("reason"), r.PostFormValue("pin"))
+			return err
+		}
+	}
+	if err := decide(); err != nil {
+		return h.confirmFailed(w, r, v.Actor, id, name, err)
+	}
+	redirectDone(w, r, id, done)
+	return nil
 }
 
 func (h *FileHandlers) webExtend(w http.ResponseWriter, r *http.Request) error {

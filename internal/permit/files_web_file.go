@@ -55,6 +55,7 @@ type fileView struct {
 	Window                     string
 	Route                      *fileRoute
 	Decision                   string
+	DecisionSigned             bool // its document is signed by the officer
 	Tacit                      bool
 	Version                    int
 	Can                        map[string]bool
@@ -91,15 +92,19 @@ type fileView struct {
 // Err is the error of a form's field ("return.note").
 func (v *fileView) Err(key string) string { return v.errors[key] }
 
-// ErrorSummary is the error summary at the top of the page when a form failed
-// on one of its fields: the message, linking to the field. A failure not
-// about a field (or an incomplete file, with its own list of what is
-// missing) keeps the explanation under the heading.
+// ErrorSummary is the error summary at the top of the page when an action
+// failed: the message, linking to the field at fault when it is about one
+// (a failure not about a field has no link); an incomplete submission
+// adds what is missing, each linking to its field or checklist item.
 func (v *fileView) ErrorSummary() []web.FieldError {
-	if v.Top == "" || v.TopLink == "" || len(v.Incomplete) > 0 {
+	if v.Top == "" {
 		return nil
 	}
-	return []web.FieldError{{Field: strings.TrimPrefix(v.TopLink, "#"), Text: v.Top}}
+	out := []web.FieldError{{Field: strings.TrimPrefix(v.TopLink, "#"), Text: v.Top}}
+	for _, l := range v.Incomplete {
+		out = append(out, web.FieldError{Field: strings.TrimPrefix(l.Href, "#"), Text: l.Label})
+	}
+	return out
 }
 
 // Failed reports whether the page comes back after a failed form (its
@@ -247,7 +252,11 @@ func (h *FileHandlers) fail(w http.ResponseWriter, r *http.Request, a authz.Acto
 	// The one map of statuses: a form error is of one of userError's
 	// kinds (invalid 400, conflict 409, forbidden 403, too large 413, too
 	// many 429, unsupported 415).
-	st := &pageState{status: httpx.Status(e.Kind), form: form, values: r.PostForm, errors: map[string]string{}}
+	values := r.PostForm
+	if r.Method == http.MethodGet {
+		values = r.URL.Query() // a form leading to a confirmation (webConfirm)
+	}
+	st := &pageState{status: httpx.Status(e.Kind), form: form, values: values, errors: map[string]string{}}
 	msg := h.message(r, e)
 	if e.Key == "permit.error.stale" {
 		msg = h.Cat.T(i18n.FromContext(r.Context()), "permit.files.stale")
@@ -307,6 +316,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		values: st.values}
 	if st.done != "" {
 		v.Done = p.t(st.done)
+	}
+	if f.Family == Economic && (f.State == Approved || f.State == Refused) {
+		v.DecisionSigned = h.Service.DecisionSigned(ctx, f.ID)
 	}
 	if v.errors == nil {
 		v.errors = map[string]string{}
@@ -410,11 +422,11 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	}
 	if in := st.incomplete; in != nil {
 		for _, code := range in.Fields {
-			v.Incomplete = append(v.Incomplete, link{Label: fieldLabel(p, k, code), Href: "#" + anchor("draft", draftField(k, code))})
+			v.Incomplete = append(v.Incomplete, link{Label: p.t("permit.msgs.incomplete.field", "name", fieldLabel(p, k, code)), Href: "#" + anchor("draft", draftField(k, code))})
 		}
 		for _, code := range in.Documents {
 			if i := slices.IndexFunc(k.Documents, func(d Requirement) bool { return d.Code == code }); i >= 0 {
-				v.Incomplete = append(v.Incomplete, link{Label: k.Documents[i].Name.Pick(p.l), Href: "#item-" + code})
+				v.Incomplete = append(v.Incomplete, link{Label: p.t("permit.msgs.incomplete.item", "name", k.Documents[i].Name.Pick(p.l)), Href: "#item-" + code})
 			}
 		}
 	}

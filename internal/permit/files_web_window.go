@@ -179,6 +179,24 @@ type trackView struct {
 	Events       []trackEvent
 }
 
+// ErrorList is the tracking form's error summary: each field at fault
+// linking to it, else the form's own error (a wrong pair, too many tries).
+func (v trackView) ErrorList() []web.FieldError {
+	var out []web.FieldError
+	for _, name := range []string{"number", "code"} {
+		if e := v.Errors[name]; e != "" {
+			out = append(out, web.FieldError{Field: name, Text: e})
+		}
+	}
+	if len(out) == 0 && v.Error != "" {
+		out = append(out, web.FieldError{Text: v.Error})
+	}
+	return out
+}
+
+// Failed reports whether the look-up failed (the title then says so).
+func (v trackView) Failed() bool { return v.Error != "" || len(v.Errors) > 0 }
+
 // webTrack is the public tracking page: anyone holding a file's number
 // and tracking code sees where it stands, without signing in and without
 // any personal data.

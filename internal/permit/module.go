@@ -60,19 +60,31 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
+	// The signature capability signs what permit issues; without it the
+	// documents stay unsigned.
+	signatures, err := module.Need[Signatures](env)
+	if err != nil {
+		signatures = nil
+	}
 	territory := func(ctx context.Context) (geo.Geometry, i18n.Text, error) {
 		c, err := places.City(ctx)
 		return c.Boundary, c.Name, err
 	}
 	s := NewService(Deps{DB: env.DB, Catalogue: cat, Calendar: env.Calendar, Blobs: env.Blobs, Notify: env.Notify,
 		People: register, Staff: staff, Places: places, Events: env.Jobs, Log: env.Log,
-		Locate: Locator(territory), InspectPDF: pdf.InspectPages},
+		Locate: Locator(territory), InspectPDF: pdf.InspectPages, Signatures: signatures},
 		Config{BaseURL: env.Cfg.BaseURL,
 			Quota: Quota{ItemVersions: env.Cfg.UploadMaxVersions, FileBytes: env.Cfg.UploadMaxFileMB << 20}})
 	env.Provide("permit", s)
 	// The notices subscribe to permit's events (docs/ARCHITECTURE.md, "Events").
 	for _, t := range Topics {
 		env.Jobs.Subscribe(t, "permit.notices", s.SendNotices)
+	}
+	if signatures != nil {
+		// A file accepted: its receipt is sealed by a job, after the
+		// acceptance committed (docs/arch/signdocs.md).
+		env.Jobs.Subscribe(TopicFileChanged, "permit.receipts", s.queueReceiptSeal(env.Jobs))
+		env.Jobs.Handle(JobSealReceipt, s.runSealReceipt)
 	}
 	env.Provide("permit", cat)
 	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}

@@ -17,14 +17,36 @@ import (
 // number, the legal deadlines and how to follow the file. It is rebuilt
 // from the file's immutable records, so the same file always gives the same
 // bytes. Arabic first, French beneath.
+//
+// Once the commune's seal has signed it (SealReceipt, after acceptance),
+// the signed PDF kept then is what every later request gets.
 func (s *Service) Receipt(ctx context.Context, a authz.Actor, id int64) ([]byte, string, error) {
 	v, err := s.View(ctx, a, id)
 	if err != nil {
 		return nil, "", err
 	}
-	f, k := v.File, v.Kind
+	f := v.File
 	if f.AcceptedAt == nil {
 		return nil, "", errs.E(errs.Conflict, "permit.error.no_receipt")
+	}
+	name := "recu-" + strings.ToLower(f.Number) + ".pdf"
+	if s.signatures != nil {
+		switch b, err := s.signatures.IssuedPDF(ctx, KindReceipt, f.ID); {
+		case err == nil:
+			return b, name, nil
+		case !errs.Is(err, errs.NotFound):
+			return nil, "", err
+		}
+	}
+	b, err := s.receiptPDF(ctx, v)
+	return b, name, err
+}
+
+// receiptPDF draws the receipt of v's file, accepted.
+func (s *Service) receiptPDF(ctx context.Context, v *View) ([]byte, error) {
+	f, k := v.File, v.Kind
+	if f.AcceptedAt == nil {
+		return nil, errs.E(errs.Conflict, "permit.error.no_receipt")
 	}
 	owner := ""
 	if f.OwnerLegal != 0 {
@@ -114,7 +136,7 @@ func (s *Service) Receipt(ctx context.Context, a authz.Actor, id int64) ([]byte,
 		"Document émis par la plateforme Madina. Les empreintes ci-dessus attestent le contenu déposé.", 8.5, false)
 	var b bytes.Buffer
 	if _, err := doc.WriteTo(&b); err != nil {
-		return nil, "", fmt.Errorf("permit: receipt %d: %w", f.ID, err)
+		return nil, fmt.Errorf("permit: receipt %d: %w", f.ID, err)
 	}
-	return b.Bytes(), "recu-" + strings.ToLower(f.Number) + ".pdf", nil
+	return b.Bytes(), nil
 }

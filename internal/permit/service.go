@@ -64,6 +64,9 @@ type Deps struct {
 	// InspectPDF checks an uploaded PDF's structure and returns its pages;
 	// nil refuses PDFs.
 	InspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
+	// Signatures signs the documents permit issues; nil leaves them
+	// unsigned.
+	Signatures Signatures
 }
 
 // Config are a Service's settings.
@@ -89,6 +92,7 @@ type Service struct {
 
 	locate     func(ctx context.Context, geojson, lat, lon string) (Location, error)
 	inspectPDF func(ctx context.Context, r io.ReaderAt, size int64) (int, error)
+	signatures Signatures
 
 	mu       sync.Mutex
 	versions map[string]*Catalogue // earlier catalogue versions files were filed under
@@ -104,7 +108,7 @@ func NewService(d Deps, cfg Config) *Service {
 	}
 	return &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, notify: d.Notify,
 		people: directory{d.People, d.Staff}, places: d.Places, events: d.Events, log: d.Log, cfg: cfg,
-		locate: d.Locate, inspectPDF: d.InspectPDF, versions: map[string]*Catalogue{}}
+		locate: d.Locate, inspectPDF: d.InspectPDF, signatures: d.Signatures, versions: map[string]*Catalogue{}}
 }
 
 // Deps returns the service's collaborators, to build another service on
@@ -112,7 +116,7 @@ func NewService(d Deps, cfg Config) *Service {
 func (s *Service) Deps() Deps {
 	return Deps{DB: s.db, Catalogue: s.cat, Calendar: s.cal, Blobs: s.blobs, Notify: s.notify,
 		People: s.people.People, Staff: s.people.Staff, Places: s.places, Events: s.events, Log: s.log,
-		Locate: s.locate, InspectPDF: s.inspectPDF}
+		Locate: s.locate, InspectPDF: s.inspectPDF, Signatures: s.signatures}
 }
 
 // Catalogue is the catalogue files are filed under.
@@ -514,6 +518,25 @@ func (s *Service) View(ctx context.Context, a authz.Actor, id int64) (*View, err
 	if err != nil {
 		return nil, err
 	}
+	return s.viewOf(ctx, a, f, k)
+}
+
+// systemView is a file's view for the system's own work (sealing its
+// receipt), with no actor: nothing is allowed in it (Can is empty).
+func (s *Service) systemView(ctx context.Context, id int64) (*View, error) {
+	f, err := file(ctx, s.db, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.kindOf(ctx, s.db, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.viewOf(ctx, authz.Actor{}, f, k)
+}
+
+func (s *Service) viewOf(ctx context.Context, a authz.Actor, f *File, k *Kind) (*View, error) {
+	var err error
 	v := &View{File: f, Kind: k, Can: map[string]bool{}}
 	if v.Documents, err = documents(ctx, s.db, f.ID); err != nil {
 		return nil, err
@@ -762,6 +785,13 @@ func (s *Service) Withdraw(ctx context.Context, a authz.Actor, id int64, version
 // history and tells the people concerned.
 func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, version int, name string,
 	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error)) (*File, error) {
+	return s.transitionThen(ctx, a, id, version, name, fn, nil)
+}
+
+// transitionThen is transition, with after (if not nil) run in the same
+// transaction once the file is saved and its step recorded.
+func (s *Service) transitionThen(ctx context.Context, a authz.Actor, id int64, version int, name string,
+	fn func(tx *db.Tx, f *File, now time.Time) (map[string]any, error), after func(tx *db.Tx, f *File, k *Kind) error) (*File, error) {
 	var f *File
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
 		var k *Kind
@@ -791,6 +821,11 @@ func (s *Service) transition(ctx context.Context, a authz.Actor, id int64, versi
 		}
 		if err := s.record(ctx, tx, a, k, f, name, from, to, data, true, now); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(tx, f, k); err != nil {
+				return err
+			}
 		}
 		return s.fileChanged(ctx, tx, f, name, from, to, data)
 	})
@@ -834,17 +869,9 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 		if err != nil {
 			return nil, err
 		}
-		var items []string
-		for _, m := range missing {
-			if m = strings.TrimSpace(m); m != "" && !slices.Contains(items, m) {
-				if !slices.ContainsFunc(k.Documents, func(r Requirement) bool { return r.Code == m }) {
-					return nil, errs.E(errs.Invalid, "permit.error.item").OnField("missing")
-				}
-				items = append(items, m)
-			}
-		}
-		if len(items) == 0 && note == "" {
-			return nil, errs.E(errs.Invalid, "permit.error.return_empty").OnField("missing")
+		items, err := sendBackItems(k, missing, note)
+		if err != nil {
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET paused_at = $1 WHERE file_id = $2
 			AND met_at IS NULL AND paused_at IS NULL`, now, f.ID); err != nil {
@@ -853,6 +880,25 @@ func (s *Service) sendBack(ctx context.Context, a authz.Actor, id int64, version
 		f.DueAt = nil
 		return map[string]any{"missing": items, "note": note}, nil
 	})
+}
+
+// sendBackItems checks what a send-back asks for: documents of the file's
+// kind, each once, or at least a note (already trimmed). The confirmation
+// page checks with it before asking.
+func sendBackItems(k *Kind, missing []string, note string) ([]string, error) {
+	var items []string
+	for _, m := range missing {
+		if m = strings.TrimSpace(m); m != "" && !slices.Contains(items, m) {
+			if !slices.ContainsFunc(k.Documents, func(r Requirement) bool { return r.Code == m }) {
+				return nil, errs.E(errs.Invalid, "permit.error.item").OnField("missing")
+			}
+			items = append(items, m)
+		}
+	}
+	if len(items) == 0 && note == "" {
+		return nil, errs.E(errs.Invalid, "permit.error.return_empty").OnField("missing")
+	}
+	return items, nil
 }
 
 // resume restarts a file's paused deadlines, pushed back by the working

@@ -41,8 +41,9 @@ var Module = module.Module{
 	Pages:    &Pages,
 	Nav: []web.NavItem{{Key: "signature.nav.mine", Href: "/me/signature", Rank: 60, Show: mayEnrol},
 		{Key: "signature.nav.admin", Href: "/admin/signature", Rank: 92, Show: mayManage}},
-	OpenAPI: OpenAPI,
-	Start:   start,
+	OpenAPI:  OpenAPI,
+	BlobRefs: BlobRefsSQL,
+	Start:    start,
 }
 
 func start(ctx context.Context, env *module.Env) (module.Parts, error) {
@@ -62,8 +63,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	s := NewService(Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log})
-	s.tsa = stamps
+	s := NewService(Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log, Blobs: env.Blobs, TSA: stamps})
 	env.Provide("signature", s)
 	verifier, err := newVerifier(ca, env.Cfg.TrustedRootsFile)
 	if err != nil {

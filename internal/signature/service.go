@@ -10,11 +10,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/people"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/pki"
@@ -39,6 +41,10 @@ type Deps struct {
 	Box    *secretbox.Box
 	People People
 	Log    *slog.Logger
+	// Blobs keeps the signed documents (optional: without it nothing is
+	// signed); TSA time-stamps them (optional: B-B without it).
+	Blobs blob.Store
+	TSA   *tsa.Authority
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// PIN are the argon2id costs of the PIN-derived key (default
@@ -62,6 +68,8 @@ type Service struct {
 	// database's counter: 10 a minute.
 	attempts *ratelimit.Limiter
 	tsa      *tsa.Authority
+	blobs    blob.Store
+	sealMu   sync.Mutex // one seal made at a time on this node
 }
 
 // NewService builds the service.
@@ -73,7 +81,7 @@ func NewService(d Deps) *Service {
 		d.Log = slog.Default()
 	}
 	return &Service{db: d.DB, store: &Store{DB: d.DB}, ca: d.CA, people: d.People, seal: newSealer(d.Box, d.PIN),
-		log: d.Log, now: d.Now, attempts: ratelimit.New(10.0/60, 10, time.Hour)}
+		log: d.Log, now: d.Now, attempts: ratelimit.New(10.0/60, 10, time.Hour), blobs: d.Blobs, tsa: d.TSA}
 }
 
 // Store is the capability's store.

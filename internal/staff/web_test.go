@@ -95,7 +95,8 @@ func TestStaffWithoutSecondFactorAreLedToSetItUp(t *testing.T) {
 		for _, page := range []string{"/admin/staff", "/admin/legal-claims"} {
 			code, body, _ := b.Get(page)
 			if code != http.StatusForbidden || !strings.Contains(body, a.Cat.T(l, "second_factor.title")) ||
-				!strings.Contains(body, `href="/me/security"`) {
+				!strings.Contains(body, `href="/me/security"`) || !strings.Contains(body, `<div class="banner banner-important" role="region"`) ||
+				strings.Contains(body, `role="alert"`) {
 				t.Errorf("%s %s: %d, want 403 and the way to set up the second factor", l, page, code)
 			}
 		}

@@ -887,13 +887,33 @@ func (a *deps) load(ctx context.Context, out io.Writer) error {
 		}
 		if len(mine) > 0 {
 			fmt.Fprintln(out, "demo: the demonstration permit files are already there (docs/DEMO.md)")
-			return nil
+			return a.seal(ctx, out)
 		}
 	} else if !errs.Is(err, errs.NotFound) {
 		return fmt.Errorf("demo: files: %w", err)
 	}
-	return a.loadAt(ctx, out, owners, time.Now())
+	if err := a.loadAt(ctx, out, owners, time.Now()); err != nil {
+		return err
+	}
+	return a.seal(ctx, out)
 }
+
+// seal has the receipts of the accepted files sealed with the commune's
+// seal now (the demonstration runs no jobs): those sealed already stay.
+func (a *deps) seal(ctx context.Context, out io.Writer) error {
+	n, err := a.Permit.SealReceipts(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: receipts: %w", err)
+	}
+	if n > 0 {
+		fmt.Fprintf(out, "demo: the receipts of %d accepted files are sealed by the commune\n", n)
+	}
+	return nil
+}
+
+// DemoPIN is the signing PIN of the demonstration's certificates
+// (signaturedemo.DemoPIN, docs/DEMO.md).
+const DemoPIN = "246813"
 
 // loadAt loads the demonstration files as if now were end.
 func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enrolment, end time.Time) error {
@@ -906,7 +926,7 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 	// events are flagged silent, and its people get no message.
 	d.svc = permit.NewService(permit.Deps{DB: a.DB, Catalogue: a.Catalogue, Calendar: d.cal, Blobs: a.Blobs, Notify: a.Notify,
 		People: a.Identity.Store(), Staff: a.Identity.Store(), Places: a.Districts, Events: a.Jobs, Log: a.Log,
-		Locate: d.locate, InspectPDF: pdf.InspectPages},
+		Locate: d.locate, InspectPDF: pdf.InspectPages, Signatures: a.Permit.Deps().Signatures},
 		permit.Config{BaseURL: a.Cfg.BaseURL, Now: d.clock.Now})
 	if err := d.people(ctx, owners); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
@@ -2012,6 +2032,19 @@ func (d *demoFiles) step(ctx context.Context, f *dfFile, s dfStep) (done bool, e
 			return false, err
 		}
 	case "decide":
+		// An officer who holds a signing certificate (signaturedemo
+		// enrols the window agents) signs the decision with it.
+		if svc.SignsDecisions(ctx, agent()) {
+			_, err := svc.DecideSigned(ctx, agent(), f.id, 0, s.approve, f.reason, DemoPIN)
+			if err == nil {
+				break
+			}
+			// Past ten unlocks a minute the officer's key is rate-limited:
+			// the decision is then taken unsigned, as without a key.
+			if !errs.Is(err, errs.TooMany) {
+				return false, err
+			}
+		}
 		if _, err := svc.Decide(ctx, agent(), f.id, 0, s.approve, f.reason); err != nil {
 			return false, err
 		}

@@ -5,11 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +13,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/pades"
+	"madina/internal/platform/pades/padestest"
 	"madina/internal/platform/pdf"
 	"madina/internal/platform/pki"
 	"madina/internal/platform/secretbox"
@@ -128,90 +125,41 @@ func document(t testing.TB, minSize int) []byte {
 
 func needTool(t testing.TB, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is required by the pades tests: install the Debian package %s (scripts/test-deps does)", name, pkg)
-	}
-	return p
+	return padestest.NeedTool(t, name, pkg)
 }
 
 func run(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	return "", 0
+	return padestest.Run(t, name, args...)
 }
 
 func must(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, code := run(t, name, args...)
-	if code != 0 {
-		t.Fatalf("%s %s: exit %d\n%s", name, strings.Join(args, " "), code, out)
-	}
-	return out
+	return padestest.Must(t, name, args...)
 }
 
 func write(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return padestest.Write(t, dir, name, data)
 }
 
-func pemCerts(certs ...*x509.Certificate) []byte {
-	var b bytes.Buffer
-	for _, c := range certs {
-		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-	}
-	return b.Bytes()
-}
+func pemCerts(certs ...*x509.Certificate) []byte { return padestest.PEM(certs...) }
 
 func needOpenSSL(t testing.TB) {
 	_, err := exec.LookPath("openssl")
 	testenv.Need(t, "openssl", err == nil, "openssl is not installed")
 }
 
-// nssDB makes an NSS database in a temporary directory with Madina's
-// root trusted for signatures, as a user of pdfsig would.
-func nssDB(t testing.TB, root *x509.Certificate) string {
-	t.Helper()
-	needTool(t, "certutil", "libnss3-tools")
-	dir := t.TempDir()
-	must(t, "certutil", "-N", "-d", "sql:"+dir, "--empty-password")
-	rootPath := write(t, t.TempDir(), "root.pem", pemCerts(root))
-	must(t, "certutil", "-A", "-d", "sql:"+dir, "-n", "Madina Root", "-t", "CT,C,CT", "-a", "-i", rootPath)
-	return dir
-}
+// nssDB, pdfsig and pdfsigCount are padestest's, shared with the
+// capabilities' tests.
+func nssDB(t testing.TB, root *x509.Certificate) string { t.Helper(); return padestest.NSSDB(t, root) }
 
-// pdfsig runs poppler's pdfsig on data and returns its report.
 func pdfsig(t testing.TB, nss string, data []byte) string {
 	t.Helper()
-	needTool(t, "pdfsig", "poppler-utils")
-	p := write(t, t.TempDir(), "signed.pdf", data)
-	out, _ := run(t, "pdfsig", "-nssdir", "sql:"+nss, p)
-	return out
+	return padestest.Pdfsig(t, nss, data)
 }
 
-// pdfsigCount counts the signatures pdfsig reports valid and trusted.
-func pdfsigCount(out string) (valid, trusted, total int) {
-	valid = strings.Count(out, "Signature Validation: Signature is Valid.")
-	trusted = strings.Count(out, "Certificate Validation: Certificate is Trusted.")
-	total = strings.Count(out, "Signature #")
-	return
-}
+func pdfsigCount(out string) (valid, trusted, total int) { return padestest.Count(out) }
 
 // recorder keeps the tokens the TSA made.
 type recorder struct {

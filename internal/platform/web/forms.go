@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"madina/internal/platform/errs"
@@ -142,6 +143,9 @@ type Confirm struct {
 	// fields (the anti-forgery token is added).
 	Action string
 	Hidden map[string]string
+	// HiddenValues are hidden fields sent with several values (the
+	// documents a send-back asks for).
+	HiddenValues url.Values
 	// Inputs are fields the person fills in to confirm (a password, a
 	// code), drawn by the "field" partial.
 	Inputs []Input
@@ -161,22 +165,42 @@ type Fact struct {
 	Value string
 }
 
-// Input is a field a confirmation asks for.
+// Input is a field a confirmation asks for. Type "textarea" is a text of
+// several lines (a refusal's reasons), drawn by the "textarea" partial,
+// Optional when it may stay empty, MaxLength its limit in characters.
 type Input struct {
 	Name, Type, Label, Autocomplete string
+	Optional                        bool
+	MaxLength                       int
 }
 
 // Failed reports whether the confirmation comes back with errors.
 func (c Confirm) Failed() bool { return c.Form.Failed() }
 
 // RenderConfirm renders a confirmation page with status 200, or, after a
-// failed post (c.Form carries errors), with the status of err. The page's
-// title is c.Title.
+// failed post (c.Form carries errors: use WithError), with the status of
+// the error (RenderConfirmError does both). The page's title is c.Title,
+// prefixed "Error:" when the form failed.
 func (rd *Renderer) RenderConfirm(w http.ResponseWriter, r *http.Request, status int, c Confirm) {
 	if c.Warning.Key == "" {
 		c.Warning = Msg("component.confirm.warning")
 	}
 	rd.Render(w, r, status, "web/confirm", c.Title, c)
+}
+
+// RenderConfirmError renders confirmation c again after its post failed
+// with err: err's mistakes on their fields (WithError) above the typed
+// values of c.Form, with the status of err's kind — the confirmation's
+// address stays in the address bar, without any token, so nothing typed
+// is lost. It returns err when err is not the person's mistake.
+func (rd *Renderer) RenderConfirmError(w http.ResponseWriter, r *http.Request, c Confirm, err error) error {
+	f, ok := rd.WithError(r, c.Form, err)
+	if !ok {
+		return err
+	}
+	c.Form = f
+	rd.RenderConfirm(w, r, httpx.Status(errs.KindOf(err)), c)
+	return nil
 }
 
 // Msg translates a Message, for templates: {{.Msg .Data.Title}}.

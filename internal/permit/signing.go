@@ -1,0 +1,234 @@
+package permit
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"madina/internal/authz"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+	"madina/internal/platform/jobs"
+)
+
+// The kinds of signed documents permit issues (the signature registry's
+// kinds).
+const (
+	KindReceipt  = "receipt"
+	KindDecision = "decision"
+)
+
+// Signatures is what permit asks of the signature capability: sealing
+// the documents it issues by itself (the deposit receipt) with the
+// commune's electronic seal, and the signed PDF recorded for a file. The
+// signature service provides it (module.Need); permit never imports it.
+type Signatures interface {
+	// SealPDF signs pdf with the commune's seal (PAdES B-LT), keeps and
+	// records it; only the system actor may. Idempotent per kind and file.
+	SealPDF(ctx context.Context, a authz.Actor, kind, reference string, fileID int64, reason string, pdf []byte) error
+	// IssuedPDF is the signed PDF of kind recorded for the file;
+	// errs.NotFound when there is none.
+	IssuedPDF(ctx context.Context, kind string, fileID int64) ([]byte, error)
+	// HasIssued says whether a signed document of kind is recorded for
+	// the file.
+	HasIssued(ctx context.Context, kind string, fileID int64) (bool, error)
+	// HasSigningKey says whether the person holds a key they may sign
+	// with now (not revoked, locked or expired).
+	HasSigningKey(ctx context.Context, person int64) (bool, error)
+	// UnlockPDFSigner opens a's own key with pin for one act on the file
+	// (counted, rate-limited, audited; a wrong PIN is an errs.Invalid on
+	// field "pin") and returns the function that signs that act's PDF
+	// and records it inside the caller's transaction.
+	UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose string) (SignPDF, error)
+}
+
+// SignPDF signs pdf (PAdES B-LT), keeps it and records it in tx, once.
+type SignPDF = func(ctx context.Context, tx *db.Tx, kind, reference string, fileID int64, reason string, pdf []byte) error
+
+// SignsDecisions says whether the officer a signs the decisions they take
+// (they hold a usable signing key): their confirmation then asks for the
+// PIN, and DecideSigned takes the decision.
+func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
+	if s.signatures == nil || a.Person == 0 || a.Token {
+		return false
+	}
+	ok, err := s.signatures.HasSigningKey(ctx, a.Person)
+	if err != nil {
+		s.log.Warn("permit: signing key", "person", a.Person, "err", err.Error())
+	}
+	return ok
+}
+
+// DecisionSigned says whether file id's decision was signed (its page
+// says so instead of the note that it will be).
+func (s *Service) DecisionSigned(ctx context.Context, id int64) bool {
+	if s.signatures == nil {
+		return false
+	}
+	ok, err := s.signatures.HasIssued(ctx, KindDecision, id)
+	return err == nil && ok
+}
+
+// IsEconomic says whether file id, which a may read, is an economic file
+// (the officer decides it); false when a may not read it.
+func (s *Service) IsEconomic(ctx context.Context, a authz.Actor, id int64) bool {
+	f, _, err := s.load(ctx, s.db, a, authz.ReadFile, id)
+	return err == nil && f.Family == Economic
+}
+
+// DecideSigned takes the officer's decision on an economic file and signs
+// its document with their key, all or nothing: the key is unlocked with
+// pin first (a wrong PIN: no decision, the refusal says why, on field
+// "pin"); then one transaction records the decision, draws its document,
+// signs it and records the signed document; if any step fails, neither
+// the decision nor a signed document exists.
+func (s *Service) DecideSigned(ctx context.Context, a authz.Actor, id int64, version int, approve bool, reason, pin string) (*File, error) {
+	if s.signatures == nil {
+		return nil, errs.E(errs.Conflict, "permit.error.no_signature")
+	}
+	reason = strings.TrimSpace(reason)
+	name := TApprove
+	if !approve {
+		name = TRefuse
+		if utf8.RuneCountInString(reason) < 10 {
+			return nil, errs.E(errs.Invalid, "permit.error.reason").OnField("reason")
+		}
+	}
+	if utf8.RuneCountInString(reason) > 2000 {
+		return nil, errs.E(errs.Invalid, "permit.error.too_long").With("max", 2000).OnField("reason")
+	}
+	// What the transition would refuse is refused before the PIN is
+	// tried: no attempt is spent on a decision that cannot be taken.
+	t, _ := transitionNamed(name)
+	f, k, err := s.load(ctx, s.db, a, t.Action, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.guard(a, t, f, k, version); err != nil {
+		return nil, err
+	}
+	if f.Family != Economic {
+		return nil, errs.E(errs.Conflict, "permit.error.decision_not_economic")
+	}
+	sign, err := s.signatures.UnlockPDFSigner(ctx, a, pin, id, KindDecision)
+	if err != nil {
+		return nil, err
+	}
+	return s.transitionThen(ctx, a, id, version, name, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
+		return s.close(ctx, tx, f, reason, now)
+	}, func(tx *db.Tx, f *File, k *Kind) error {
+		v := &View{File: f, Kind: k}
+		if f.Window != "" {
+			if w, err := s.window(ctx, f.Window); err == nil {
+				v.Window = &w
+			}
+		}
+		b, _, err := s.decisionPDF(ctx, v, true)
+		if err != nil {
+			return err
+		}
+		what := "Autorisation"
+		if !approve {
+			what = "Refus d’autorisation"
+		}
+		return sign(ctx, tx, KindDecision, f.Number, f.ID, what+" — décision n° "+f.Number, b)
+	})
+}
+
+// JobSealReceipt is the job that seals an accepted file's receipt.
+const JobSealReceipt = "permit.seal_receipt"
+
+// sealReceiptJob is its payload.
+type sealReceiptJob struct {
+	File int64 `json:"file"`
+}
+
+// queueReceiptSeal is the subscriber that, when a file is accepted, queues
+// the sealing of its receipt: the acceptance has committed already (the
+// event exists only then), and a failed signature is retried by the job
+// queue without touching it.
+func (s *Service) queueReceiptSeal(q *jobs.Queue) jobs.Subscriber {
+	return func(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
+		var p FileChanged
+		if err := ev.Decode(&p); err != nil {
+			return err
+		}
+		if p.V != EventVersion || p.Change != "accept" {
+			return nil
+		}
+		_, err := q.Enqueue(ctx, tx, JobSealReceipt, sealReceiptJob{File: p.File},
+			jobs.EnqueueOptions{UniqueKey: "file:" + strconv.FormatInt(p.File, 10)})
+		return err
+	}
+}
+
+// runSealReceipt is the job's handler.
+func (s *Service) runSealReceipt(ctx context.Context, j jobs.Job) error {
+	var p sealReceiptJob
+	if err := j.Decode(&p); err != nil {
+		return err
+	}
+	return s.SealReceipt(ctx, p.File)
+}
+
+// SealReceipt builds the receipt of an accepted file and has it sealed
+// and recorded (the system's act). Doing it again changes nothing.
+func (s *Service) SealReceipt(ctx context.Context, id int64) error {
+	if s.signatures == nil {
+		return nil
+	}
+	if done, err := s.signatures.HasIssued(ctx, KindReceipt, id); err != nil || done {
+		return err
+	}
+	v, err := s.systemView(ctx, id)
+	if err != nil {
+		return err
+	}
+	if v.File.AcceptedAt == nil {
+		return jobs.Permanent(errs.E(errs.Conflict, "permit.error.no_receipt"))
+	}
+	b, err := s.receiptPDF(ctx, v)
+	if err != nil {
+		return err
+	}
+	if err := s.signatures.SealPDF(ctx, authz.Actor{System: true}, KindReceipt, v.File.Number, id,
+		"Récépissé de dépôt d’un dossier complet", b); err != nil {
+		return fmt.Errorf("permit: seal the receipt of file %d: %w", id, err)
+	}
+	return nil
+}
+
+// SealReceipts seals the receipt of every accepted file that has none
+// yet (the demonstration, which loads without running jobs), and says
+// how many files it looked at.
+func (s *Service) SealReceipts(ctx context.Context) (int, error) {
+	if s.signatures == nil {
+		return 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM permit_files WHERE accepted_at IS NOT NULL ORDER BY id`)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if err := s.SealReceipt(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
