@@ -1,5 +1,3 @@
-//go:build registry
-
 package signature_test
 
 import (
@@ -36,13 +34,13 @@ func TestVerifyIssuedDocument(t *testing.T) {
 	fr.SetLang(i18n.FR)
 	code, page := verifyUpload(fr, pdf)
 	page = html.UnescapeString(page)
-	if code != 200 || !strings.Contains(page, "Délivré par Madina : PC-2026-42") || !strings.Contains(page, "Les signatures sont valides") {
+	if code != 200 || !strings.Contains(page, "Délivré par Madina : Récépissé PC-2026-42") || !strings.Contains(page, "Les signatures sont valides") {
 		t.Errorf("issued: %d\n%s", code, apptest.Grep(page, "Madina"))
 	}
 	sum := sha256.Sum256(src)
 	code, page, _ = fr.Get("/verify?h=" + hex.EncodeToString(sum[:]))
 	page = html.UnescapeString(page)
-	if code != 200 || !strings.Contains(page, "Madina a délivré ce document : PC-2026-42") {
+	if code != 200 || !strings.Contains(page, "Madina a délivré ce document : Récépissé PC-2026-42") {
 		t.Errorf("?h=: %d\n%s", code, apptest.Grep(page, "banner"))
 	}
 }

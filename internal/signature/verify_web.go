@@ -71,7 +71,8 @@ func (h *Handlers) verifyData(r *http.Request) map[string]any {
 			switch {
 			case err == nil:
 				lang := i18n.FromContext(r.Context())
-				d["Issued"] = h.Resp.Cat.T(lang, "signature.verify.source.found", "reference", m.Reference,
+				t := func(key string, params ...any) string { return h.Resp.Cat.T(lang, key, params...) }
+				d["Issued"] = t("signature.verify.source.found", "kind", kindLabel(t, m.Kind), "reference", m.Reference,
 					"date", i18n.FormatDate(lang, m.SignedAt), "signers", strings.Join(m.Signers, ", "))
 			case errs.Is(err, errs.NotFound):
 				d["NotIssued"] = true
@@ -307,7 +308,7 @@ func (h *Handlers) verifiedModel(r *http.Request, v *Verification) verifiedPage 
 	}
 	if v.Issued != nil {
 		p.Facts = append(p.Facts, fact{Key: t("signature.verify.field.issued"),
-			Value: t("signature.verify.issued.yes", "reference", v.Issued.Reference, "date", i18n.FormatDate(lang, v.Issued.SignedAt))})
+			Value: t("signature.verify.issued.yes", "kind", kindLabel(t, v.Issued.Kind), "reference", v.Issued.Reference, "date", i18n.FormatDate(lang, v.Issued.SignedAt))})
 	} else {
 		p.Facts = append(p.Facts, fact{Key: t("signature.verify.field.issued"), Value: t("signature.verify.issued.no")})
 	}
@@ -325,4 +326,14 @@ func isSHA256(s string) bool {
 		}
 	}
 	return true
+}
+
+// kindLabel names a kind of issued document (receipt, decision); an
+// unknown kind is left out rather than shown as a key.
+func kindLabel(t func(string, ...any) string, kind string) string {
+	switch kind {
+	case KindReceipt, KindDecision:
+		return t("signature.verify.kind." + kind)
+	}
+	return ""
 }
