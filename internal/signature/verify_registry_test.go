@@ -1,10 +1,12 @@
 package signature_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"html"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -36,6 +38,12 @@ func TestVerifyIssuedDocument(t *testing.T) {
 	page = html.UnescapeString(page)
 	if code != 200 || !strings.Contains(page, "Délivré par Madina : Récépissé PC-2026-42") || !strings.Contains(page, "Les signatures sont valides") {
 		t.Errorf("issued: %d\n%s", code, apptest.Grep(page, "Madina"))
+	}
+	// The API says the same, checked against the API document.
+	var v signature.Verification
+	code, body := apptest.CheckedAPI(t, a, base, "").Call(http.MethodPost, signature.PathVerifyAPI, "application/pdf", bytes.NewReader(pdf), &v)
+	if code != 200 || v.Verdict != signature.VerdictValid || v.Issued == nil || v.Issued.Reference != "PC-2026-42" || v.Issued.Kind != "receipt" || len(v.Issued.Signers) != 1 {
+		t.Errorf("API: %d %s", code, body)
 	}
 	sum := sha256.Sum256(src)
 	code, page, _ = fr.Get("/verify?h=" + hex.EncodeToString(sum[:]))
