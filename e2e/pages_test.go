@@ -49,7 +49,7 @@ var fixed = map[string][]string{
 var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
-		"/procedures/which"},
+		"/procedures/which", "/verify"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}": firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),

@@ -29,6 +29,7 @@ Commands:
   demo           load the demonstration data (running it twice changes nothing)
   admin          administration tasks (run "madina admin" for the list)
   audit verify   check the audit log's hash chain
+  verify FILE    check a signed PDF's signatures offline (exit 0 only when all are valid and trusted)
   bench          measure Madina's pages against a bare net/http handler
   version        print the version
 
@@ -62,6 +63,8 @@ func MainWith(ctx context.Context, args []string, stdout, stderr io.Writer, opt 
 		err = cmdAudit(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr, opt)
+	case "verify":
+		return cmdVerify(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "madina", versionString())
 		return 0

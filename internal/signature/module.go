@@ -65,11 +65,18 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	}
 	s := NewService(Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log, Blobs: env.Blobs, TSA: stamps})
 	env.Provide("signature", s)
-	h := &Handlers{Service: s, Web: env.Web, Resp: env.Resp, TSALimit: ratelimit.New(2, 120, time.Hour)}
+	verifier, err := newVerifier(ca, env.Cfg.TrustedRootsFile)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	wireRegistry(verifier, s)
+	h := &Handlers{Service: s, Web: env.Web, Resp: env.Resp, TSALimit: ratelimit.New(2, 120, time.Hour),
+		Verifier: verifier, VerifyLimit: ratelimit.New(VerifyRate, VerifyBurst, time.Hour)}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.PKIRoutes(rt)
 		h.WebRoutes(rt)
 		h.APIRoutes(rt)
+		h.VerifyRoutes(rt)
 	}}, nil
 }
 

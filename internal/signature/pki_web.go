@@ -18,6 +18,10 @@ type Handlers struct {
 	Resp    *httpx.Responder
 	// TSALimit bounds time-stamp requests per client address.
 	TSALimit *ratelimit.Limiter
+	// Verifier checks the PDFs sent to /verify; VerifyLimit bounds those
+	// checks per client address.
+	Verifier    *Verifier
+	VerifyLimit *ratelimit.Limiter
 }
 
 // Content types of the published PKI (RFC 2585, RFC 3161).

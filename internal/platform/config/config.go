@@ -44,6 +44,11 @@ type Config struct {
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
 
+	// TrustedRootsFile is a PEM bundle of the root certificates, besides
+	// Madina's own, whose signers /verify trusts (the providers of the
+	// city's signers' certificates); empty: Madina's root only.
+	TrustedRootsFile string
+
 	SecretKey string // base64 of 32 bytes: MADINA_SECRET_KEY or --secret-key-file; default a file in the data directory
 
 	SMTP SMTP
@@ -196,6 +201,7 @@ func (f *Flags) Server() {
 	f.int64(&f.c.MinFreeSpaceMB, "min-free-space-mb", 1024, "free space in MB the file store's disk (the spool's, for S3) must keep; below it /readyz fails")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
+	f.str(&f.c.TrustedRootsFile, "trusted-roots-file", "", "PEM file of the root certificates, besides Madina's own, whose signatures /verify trusts")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
 	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
