@@ -33,11 +33,6 @@ const (
 	VerifyUntrusted  = 6 // intact, but not trusted, not checkable for revocation, or revoked
 )
 
-type rootFlags []string
-
-func (r *rootFlags) String() string     { return strings.Join(*r, ",") }
-func (r *rootFlags) Set(v string) error { *r = append(*r, v); return nil }
-
 // cliLang is the language of `madina verify`: --lang, else the
 // terminal's (LC_ALL, LANG) when it is Arabic, French or English, else
 // French (terminals often show Arabic unshaped or left to right).
@@ -56,11 +51,11 @@ func cliLang(flagValue string) i18n.Lang {
 // stored CRLs read from the database when there is one (the data
 // directory's, or --database-url), and the roots given with --root.
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var roots rootFlags
+	var roots []string
 	var lang string
 	cfg, fs, err := parse("verify", "[flags] FILE\n\nChecks the electronic signatures of a signed PDF, offline, against Madina's root\n(read from the database when present) and the roots given with --root.\nExit status: 0 every signature valid and trusted, 3 unreadable, 4 unsigned,\n5 invalid (changed), 6 untrusted or revoked, 2 usage.",
 		args, stdout, stderr, (*config.Flags).Database, func(fs *flag.FlagSet) {
-			fs.Var(&roots, "root", "PEM file of a trusted root certificate (repeatable)")
+			fs.Func("root", "PEM file of a trusted root certificate (repeatable)", func(v string) error { roots = append(roots, v); return nil })
 			fs.StringVar(&lang, "lang", "", "language of the report: ar, fr or en (default: the terminal's, else fr)")
 		})
 	switch {
