@@ -2,12 +2,13 @@ package pdf
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"madina/internal/platform/testenv"
 )
 
 // The tests check this package's output and its judgement of uploads
@@ -35,19 +36,7 @@ func needTool(t testing.TB, name string) string {
 // together with its exit code.
 func runTool(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(needTool(t, name), args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	return "", 0
+	return testenv.RunTool(t, nil, needTool(t, name), args...)
 }
 
 // mustTool runs a tool that must succeed.

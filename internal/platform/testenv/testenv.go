@@ -7,7 +7,9 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -56,4 +58,28 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// RunTool runs an outside program (a checker such as qpdf, pdfsig or
+// openssl) with the extra environment given, and returns its standard
+// output and error output together with its exit code; it fails t when the
+// program cannot be started at all.
+func RunTool(t testing.TB, env []string, name string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), exit.ExitCode()
+	}
+	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	return "", 0
 }

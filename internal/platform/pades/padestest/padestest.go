@@ -8,12 +8,13 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"madina/internal/platform/testenv"
 )
 
 // NeedTool fails t unless name is installed (Debian package pkg).
@@ -29,20 +30,7 @@ func NeedTool(t testing.TB, name, pkg string) string {
 // Run runs a tool and returns its output and exit code.
 func Run(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
-	return "", 0
+	return testenv.RunTool(t, []string{"LC_ALL=C.UTF-8"}, name, args...)
 }
 
 // Must runs a tool that must succeed.
