@@ -163,17 +163,24 @@ func (h *Handlers) importPost(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handlers) pinForm(w http.ResponseWriter, r *http.Request) error {
+// myKey is the signed-in person's signing status when they hold a key; a
+// visitor not signed in has been sent to sign in (ok false, no error).
+func (h *Handlers) myKey(w http.ResponseWriter, r *http.Request) (authz.Actor, Status, bool, error) {
 	a, ok := signedIn(w, r)
 	if !ok {
-		return nil
+		return a, Status{}, false, nil
 	}
 	st, err := h.Service.Mine(r.Context(), a)
-	if err != nil {
-		return err
+	if err == nil && st.Key == nil {
+		err = errs.E(errs.NotFound, "signature.error.no_key")
 	}
-	if st.Key == nil {
-		return errs.E(errs.NotFound, "signature.error.no_key")
+	return a, st, true, err
+}
+
+func (h *Handlers) pinForm(w http.ResponseWriter, r *http.Request) error {
+	_, _, ok, err := h.myKey(w, r)
+	if !ok || err != nil {
+		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "signature/pin", web.Msg("signature.pin.title"), map[string]any{"Form": Form{}})
 	return nil
@@ -198,16 +205,9 @@ func (h *Handlers) pinPost(w http.ResponseWriter, r *http.Request) error {
 
 // certificate downloads the signer's certificate and its chain (PEM).
 func (h *Handlers) certificate(w http.ResponseWriter, r *http.Request) error {
-	a, ok := signedIn(w, r)
-	if !ok {
-		return nil
-	}
-	st, err := h.Service.Mine(r.Context(), a)
-	if err != nil {
+	_, st, ok, err := h.myKey(w, r)
+	if !ok || err != nil {
 		return err
-	}
-	if st.Key == nil {
-		return errs.E(errs.NotFound, "signature.error.no_key")
 	}
 	var out []byte
 	for _, c := range append([]*x509.Certificate{st.Key.Cert}, st.Key.Chain...) {
@@ -225,16 +225,9 @@ func (h *Handlers) certificate(w http.ResponseWriter, r *http.Request) error {
 var ownReasons = map[string]bool{"cessation_of_operation": true, "key_compromise": true, "superseded": true}
 
 func (h *Handlers) revokeConfirm(w http.ResponseWriter, r *http.Request) error {
-	a, ok := signedIn(w, r)
-	if !ok {
-		return nil
-	}
-	st, err := h.Service.Mine(r.Context(), a)
-	if err != nil {
+	_, st, ok, err := h.myKey(w, r)
+	if !ok || err != nil {
 		return err
-	}
-	if st.Key == nil {
-		return errs.E(errs.NotFound, "signature.error.no_key")
 	}
 	reason := r.URL.Query().Get("reason")
 	if !ownReasons[reason] {
@@ -261,16 +254,9 @@ func (h *Handlers) confirm(r *http.Request, k Key, reason, action, back, text st
 }
 
 func (h *Handlers) revokePost(w http.ResponseWriter, r *http.Request) error {
-	a, ok := signedIn(w, r)
-	if !ok {
-		return nil
-	}
-	st, err := h.Service.Mine(r.Context(), a)
-	if err != nil {
+	a, st, ok, err := h.myKey(w, r)
+	if !ok || err != nil {
 		return err
-	}
-	if st.Key == nil {
-		return errs.E(errs.NotFound, "signature.error.no_key")
 	}
 	name := r.PostFormValue("reason")
 	if !ownReasons[name] {
