@@ -60,13 +60,14 @@ var everyActor = []actor{
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new"}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
-		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove", "/me/signature",
-		"/me/signature/pin", "/me/signature/import", "/me/signature/revoke"},
+		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove",
+		"/files/{id}/documents/{doc}/sign", "/me/signature", "/me/signature/pin", "/me/signature/import", "/me/signature/revoke"},
 		discover: func(tb *tab) map[string][]string {
 			// "Check your answers" is a draft's page.
 			draft := firstLink(tb, "/files?state=draft", `^/files/\d+$`)
 			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`),
-				"/files/{id}/check": {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstRemove(tb)}
+				"/files/{id}/check": {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstDraftForm(tb, "/remove"),
+				"/files/{id}/documents/{doc}/sign": firstDraftForm(tb, "/sign")}
 		}},
 	{name: "company", email: "mehdi.tazi@example.ma", routes: []string{"/me", "/me/legal", "/me/inbox", "/me/mandates",
 		"/me/mandates/{id}/revoke", "/files", "/files/{id}"},
@@ -381,20 +382,21 @@ func signInChecked(tb *tab, a actor, rec *pageRecord) {
 	}
 }
 
-// firstRemove finds, among the actor's drafts, a document they may remove
-// and gives the page that asks to confirm it.
-func firstRemove(tb *tab) []string {
+// firstDraftForm finds, among the actor's drafts, a document they may
+// remove or sign (suffix "/remove", "/sign") and gives the page that asks
+// to confirm it.
+func firstDraftForm(tb *tab, suffix string) []string {
 	tb.t.Helper()
 	tb.open("/files?state=draft", 200)
 	drafts := eval[[]string](tb, `[...new Set([...document.querySelectorAll('main a[href]')].map(a => a.pathname)
 		.filter(p => /^\/files\/\d+$/.test(p)))]`)
 	for _, d := range drafts {
 		tb.open(d, 200)
-		if forms := eval[[]string](tb, `[...document.querySelectorAll('main form[action$="/remove"]')].map(f => f.getAttribute('action'))`); len(forms) > 0 {
+		if forms := eval[[]string](tb, `[...document.querySelectorAll('main form[action$="`+suffix+`"]')].map(f => f.getAttribute('action'))`); len(forms) > 0 {
 			return forms[:1]
 		}
 	}
-	tb.t.Fatalf("no removable document in the drafts %v", drafts)
+	tb.t.Fatalf("no document in the drafts %v has a %s form", drafts, suffix)
 	return nil
 }
 

@@ -144,10 +144,14 @@ const (
 	// enrol and revoke it.
 	ScopeCertificatesRead  Scope = "certificates:read"
 	ScopeCertificatesWrite Scope = "certificates:write"
+	// ScopeSign lets a token sign with its holder's key (the PIN is
+	// still asked for every act): a document of a file they prepare.
+	ScopeSign Scope = "signatures:sign"
 )
 
 // Scopes a person may give a token.
-var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite, ScopeCertificatesRead, ScopeCertificatesWrite}
+var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite, ScopeCertificatesRead, ScopeCertificatesWrite,
+	ScopeSign}
 
 // Action is something an actor wants to do.
 type Action string
@@ -347,6 +351,8 @@ var tokenScope = map[Action]Scope{
 	// A token holds no staff grants: only a verified architect enrols
 	// through the API.
 	RevokeSigner: ScopeCertificatesWrite,
+	SignPlans:    ScopeFilesWrite,
+	Sign:         ScopeSign,
 }
 
 // Decide is the policy.

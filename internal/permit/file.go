@@ -224,6 +224,19 @@ type Upload struct {
 	Pages       int       `json:"pages,omitempty"`
 	UploadedBy  int64     `json:"uploaded_by"`
 	UploadedAt  time.Time `json:"uploaded_at"`
+	// Signature: the document is a signed copy, made in Madina, of the
+	// applicant's document Signs (SignDocument).
+	Signature *DocumentSignature `json:"signature,omitempty"`
+}
+
+// DocumentSignature says who signed a document in Madina: the signer's
+// name and certificate serial (hex), when, and the document signed.
+type DocumentSignature struct {
+	Signs    int64     `json:"signs"`
+	By       int64     `json:"signed_by"`
+	Signer   string    `json:"signer"`
+	Serial   string    `json:"serial"`
+	SignedAt time.Time `json:"signed_at"`
 }
 
 // Event is a line of a file's timeline.

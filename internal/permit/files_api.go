@@ -38,6 +38,7 @@ func (h *FileHandlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleLargeErr("POST /api/v1/files/{id}/documents/{item}", MaxUpload+1<<20, h.apiUpload)
 	rt.HandleErr("GET /api/v1/files/{id}/documents/{doc}", h.apiDownload)
 	rt.HandleErr("DELETE /api/v1/files/{id}/documents/{doc}", h.apiRemove)
+	rt.HandleErr("POST /api/v1/files/{id}/documents/{doc}/signature", h.apiSign)
 	rt.HandleErr("POST /api/v1/files/{id}/submit", h.apiSubmit)
 	rt.HandleErr("POST /api/v1/files/{id}/withdraw", h.apiWithdraw)
 	rt.HandleErr("POST /api/v1/files/{id}/answer", h.apiAnswer)

@@ -30,6 +30,8 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /files/{id}/documents/{doc}", h.webDownload)
 	rt.HandleErr("GET /files/{id}/documents/{doc}/remove", h.webRemoveConfirm)
 	rt.HandleErr("POST /files/{id}/documents/{doc}/remove", h.webRemove)
+	rt.HandleErr("GET /files/{id}/documents/{doc}/sign", h.webSignConfirm)
+	rt.HandleErr("POST /files/{id}/documents/{doc}/sign", h.webSign)
 	rt.HandleErr("GET /files/{id}/check", h.webCheck)
 	rt.HandleErr("POST /files/{id}/submit", h.webSubmit)
 	rt.HandleErr("POST /files/{id}/withdraw", h.webWithdraw)

@@ -16,7 +16,7 @@ import (
 // happen (webRemoveConfirm), then goes back to the file.
 
 // uploadView is one document as the checklist shows it.
-func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable bool) *uploadView {
+func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, signable bool) *uploadView {
 	id := strconv.FormatInt(fileID, 10)
 	meta := []string{p.t("permit.files.size", "mb", blob.FormatMB(d.Size))}
 	if d.Pages > 0 {
@@ -28,6 +28,12 @@ func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable b
 	if removable {
 		u.RemoveURL = u.URL + "/remove"
 	}
+	if signable {
+		u.SignURL = u.URL + "/sign"
+	}
+	if g := d.Signature; g != nil {
+		u.Signed = p.t("permit.sign.signed_by", "name", g.Signer, "date", i18n.FormatDateTime(p.l, g.SignedAt))
+	}
 	return u
 }
 
@@ -36,10 +42,10 @@ func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable b
 func (h *FileHandlers) itemDocuments(p printer, vw *View, it ChecklistItem, iv *itemView) {
 	iv.Several = it.Several
 	if d := it.Latest; d != nil {
-		iv.Latest = h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID])
+		iv.Latest = h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID], vw.Signable[d.ID])
 	}
 	for _, d := range it.Current {
-		iv.Docs = append(iv.Docs, h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID]))
+		iv.Docs = append(iv.Docs, h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID], vw.Signable[d.ID]))
 	}
 	if it.Several && len(it.Current) > 0 {
 		iv.Count = p.t("permit.documents.count", "count", len(it.Current))

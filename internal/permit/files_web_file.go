@@ -37,7 +37,7 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed"}
+	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -182,6 +182,8 @@ type uploadView struct {
 	Version               int
 	Image                 bool   // a photo or scan: previewed on the page as a thumbnail
 	RemoveURL             string // the page asking to remove it, when the reader may
+	SignURL               string // the page asking for the PIN to sign it, when the reader may
+	Signed                string // "Signed electronically by … on …", when a signed copy
 }
 
 type appointmentView struct {
@@ -737,7 +739,7 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 	}
 	var what string
 	switch e.Kind {
-	case "uploaded", "document_removed":
+	case "uploaded", "document_removed", "document_signed":
 		what = p.t("permit.event."+e.Kind, "item", docName(str(d, "item")), "version", strconv.Itoa(intOf(d, "version")))
 	case TSubmit:
 		if w, ok := windows[str(d, "window")]; ok {

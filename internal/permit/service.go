@@ -475,8 +475,9 @@ type View struct {
 	Window      *district.Window
 	Route       *Decision // where the file goes, and why (a preview until submission)
 	Can         map[string]bool
-	// Removable: the documents the reader may remove now, by id.
-	Removable map[int64]bool
+	// Removable: the documents the reader may remove now, by id;
+	// Signable: those they may sign now.
+	Removable, Signable map[int64]bool
 	// Conflict: the reader is an agent of the file's window but involved
 	// in it, so the policy refuses them its window work.
 	Conflict bool
@@ -582,6 +583,9 @@ func (s *Service) viewOf(ctx context.Context, a authz.Actor, f *File, k *Kind) (
 	v.Can["extend"] = review.Allow && !f.State.Closed()
 	v.Conflict = review.Reason == authz.ReasonConflict
 	if v.Removable, err = s.removableDocuments(ctx, a, v); err != nil {
+		return nil, err
+	}
+	if v.Signable, err = s.signableDocuments(ctx, a, v); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -43,7 +43,17 @@ type Signatures interface {
 	// field "pin") and returns the function that signs that act's PDF
 	// and records it inside the caller's transaction.
 	UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose string) (SignPDF, error)
+	// UnlockUploadSigner opens a's own key with pin to sign one document
+	// (whose SHA-256 is digest) of the file (counted, rate-limited,
+	// audited) and returns the function that signs a PDF with it and
+	// returns the signed PDF, the signer's name and the certificate's
+	// serial, keeping nothing.
+	UnlockUploadSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose, digest string) (SignUpload, error)
 }
+
+// SignUpload signs a PDF (PAdES B-LT, invisible) and returns it with the
+// signer's name and certificate serial.
+type SignUpload = func(ctx context.Context, pdf []byte, reason string) (signed []byte, signer, serial string, err error)
 
 // SignPDF signs pdf (PAdES B-LT), keeps it and records it in tx, once.
 type SignPDF = func(ctx context.Context, tx *db.Tx, kind, reference string, fileID int64, reason string, pdf []byte) error

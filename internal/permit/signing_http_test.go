@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,5 +290,102 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	}
 	if _, body, _ := keyless.Get(plain); !strings.Contains(html.UnescapeString(body), "sera signé électroniquement dès que") {
 		t.Fatal("the unsigned decision's page lost its note")
+	}
+}
+
+// TestArchitectSignsOverHTTP: in the demonstration, the architect opens a
+// draft of theirs, follows a document's Sign button to the page asking
+// for the PIN (in Arabic and French), comes back to it on a wrong PIN with
+// the attempts left and nothing signed, then signs: the file's page says
+// who signed the document, the PDF served carries their valid, trusted
+// signature, and the JSON API signs another document of the file (201)
+// but refuses a token without the signing scope.
+func TestArchitectSignsOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite, withBaseURL)
+	ctx := context.Background()
+	nss := padestest.NSSDB(t, a.Signature.CA().Root())
+	omar := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'omar.berrada@example.ma'`)
+	var fileID int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT f.id FROM permit_files f WHERE f.state = 'draft' AND f.created_by = $1
+		AND (SELECT COUNT(*) FROM permit_documents d WHERE d.file_id = f.id AND d.content_type = 'application/pdf') >= 2
+		ORDER BY f.id LIMIT 1`, omar).Scan(&fileID); err != nil {
+		t.Fatalf("a draft of the architect's with two PDFs: %v", err)
+	}
+	page := "/files/" + strconv.FormatInt(fileID, 10)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	b := apptest.NewBrowser(t, srv.URL)
+	b.SignIn("omar.berrada@example.ma", false)
+	b.SetLang(i18n.FR)
+
+	_, body, _ := b.Get(page)
+	signs := regexp.MustCompile(`action="(`+regexp.QuoteMeta(page)+`/documents/(\d+)/sign)"`).FindAllStringSubmatch(body, -1)
+	if len(signs) < 2 {
+		t.Fatalf("the draft's page offers %d documents to sign:\n%s", len(signs), apptest.Grep(body, "/sign"))
+	}
+	signPage, docID := signs[0][1], signs[0][2]
+	code, body, _ := b.Get(signPage)
+	if code != http.StatusOK || !strings.Contains(body, `name="pin"`) || !strings.Contains(html.UnescapeString(body), "Signer ce document ?") {
+		t.Fatalf("the sign page (fr): %d\n%s", code, apptest.Grep(body, "pin"))
+	}
+	b.SetLang(i18n.AR)
+	if _, body, _ := b.Get(signPage); !strings.Contains(body, "توقيع هذه الوثيقة؟") {
+		t.Fatal("the sign page is not in Arabic")
+	}
+	b.SetLang(i18n.FR)
+	signatures := func() int {
+		t.Helper()
+		var n int
+		if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_document_signatures g JOIN permit_documents d
+			ON d.id = g.document_id WHERE d.file_id = $1`, fileID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	code, body, _ = b.Post(signPage, signPage, url.Values{"pin": {"111111"}})
+	if code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(body), "Le document n’a pas été signé") ||
+		!strings.Contains(html.UnescapeString(body), "Code PIN erroné") || signatures() != 0 {
+		t.Fatalf("wrong PIN: %d, %d signatures\n%s", code, signatures(), apptest.Grep(html.UnescapeString(body), "PIN"))
+	}
+	code, _, h := b.Post(signPage, signPage, url.Values{"pin": {"246813"}})
+	apptest.WantStatus(t, "sign", code, http.StatusSeeOther, h)
+	if loc := h.Get("Location"); !strings.HasPrefix(loc, page+"?done=signed#item-") {
+		t.Fatalf("after signing: %s", loc)
+	}
+	_, body, _ = b.Get(page + "?done=signed")
+	body = html.UnescapeString(body)
+	if !strings.Contains(body, "Le document a été signé") || !strings.Contains(body, "Signé électroniquement par Omar") {
+		t.Fatalf("the file's page after signing:\n%s", apptest.Grep(body, "sign"))
+	}
+	var signedID int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT document_id FROM permit_document_signatures WHERE source_id = $1`, docID).Scan(&signedID); err != nil {
+		t.Fatal(err)
+	}
+	_, pdfBody, _ := b.Get(page + "/documents/" + strconv.FormatInt(signedID, 10))
+	out := padestest.Pdfsig(t, nss, []byte(pdfBody))
+	if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 || !strings.Contains(out, "Omar") {
+		t.Fatalf("pdfsig on the signed document:\n%s", out)
+	}
+
+	// The API: a token with files:write and signatures:sign signs; one
+	// without the signing scope is refused, nothing signed.
+	other := signs[1][2]
+	api := func(scopes ...authz.Scope) (int, string) {
+		t.Helper()
+		tok, err := a.Identity.CreateToken(ctx, omar, "signing", scopes, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := apptest.APIClient{T: t, Base: srv.URL, Token: tok}
+		return c.JSON(http.MethodPost, page+"/documents/"+other+"/signature", map[string]string{"pin": "246813"}, nil)
+	}
+	page = "/api/v1" + page
+	if code, body := api(authz.ScopeFilesRead, authz.ScopeFilesWrite); code != http.StatusForbidden || signatures() != 1 {
+		t.Fatalf("a token without signatures:sign: %d %s", code, body)
+	}
+	if code, body := api(authz.ScopeFilesRead, authz.ScopeFilesWrite, authz.ScopeSign); code != http.StatusCreated ||
+		!strings.Contains(body, `"signs":`+other) || signatures() != 2 {
+		t.Fatalf("the API's signature: %d %s", code, body)
 	}
 }

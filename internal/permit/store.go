@@ -236,8 +236,10 @@ func bump(ctx context.Context, tx *db.Tx, f *File, now time.Time) error {
 // the documents its applicant removed (permit_document_removals) are no
 // longer the file's: not listed, not counted, not served.
 func documents(ctx context.Context, q db.Querier, fileID int64) ([]Upload, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, item, version, sha256, size, content_type, name, pages, uploaded_by, uploaded_at
-		FROM permit_documents d WHERE file_id = $1 AND `+notRemoved+` ORDER BY item, version`, fileID)
+	rows, err := q.QueryContext(ctx, `SELECT d.id, d.item, d.version, d.sha256, d.size, d.content_type, d.name, d.pages,
+		d.uploaded_by, d.uploaded_at, COALESCE(g.source_id, 0), COALESCE(g.signer, 0), COALESCE(g.signer_name, ''), COALESCE(g.serial, ''), g.signed_at
+		FROM permit_documents d LEFT JOIN permit_document_signatures g ON g.document_id = d.id
+		WHERE d.file_id = $1 AND `+notRemoved+` AND `+notSignedOver+` ORDER BY d.item, d.version`, fileID)
 	if err != nil {
 		return nil, fmt.Errorf("permit: documents: %w", err)
 	}
@@ -245,11 +247,17 @@ func documents(ctx context.Context, q db.Querier, fileID int64) ([]Upload, error
 	var out []Upload
 	for rows.Next() {
 		var d Upload
+		var g DocumentSignature
+		var at sql.NullTime
 		if err := rows.Scan(&d.ID, &d.Item, &d.Version, &d.SHA256, &d.Size, &d.ContentType, &d.Name, &d.Pages,
-			&d.UploadedBy, &d.UploadedAt); err != nil {
+			&d.UploadedBy, &d.UploadedAt, &g.Signs, &g.By, &g.Signer, &g.Serial, &at); err != nil {
 			return nil, fmt.Errorf("permit: documents: %w", err)
 		}
 		d.UploadedAt = d.UploadedAt.UTC()
+		if g.Signs != 0 {
+			g.SignedAt = at.Time.UTC()
+			d.Signature = &g
+		}
 		out = append(out, d)
 	}
 	return out, rows.Err()

@@ -264,3 +264,9 @@ const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents d WHERE ` + no
 // notRemoved keeps the rows of permit_documents d its applicant did not
 // remove.
 const notRemoved = `NOT EXISTS (SELECT 1 FROM permit_document_removals r WHERE r.document_id = d.id)`
+
+// notSignedOver keeps the rows of permit_documents d that no signed copy
+// replaces (SignDocument): a signed copy its applicant removed gives its
+// source back.
+const notSignedOver = `NOT EXISTS (SELECT 1 FROM permit_document_signatures g2 WHERE g2.source_id = d.id
+	AND NOT EXISTS (SELECT 1 FROM permit_document_removals r2 WHERE r2.document_id = g2.document_id))`

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -297,6 +298,35 @@ func (s *Service) UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string
 	}, nil
 }
 
+// UnlockUploadSigner unlocks a's own key with pin for signing one
+// document of permit file fileID, whose SHA-256 is digest (Unlock:
+// counted, rate-limited, audited with both) and returns the function that signs a PDF with it as PAdES B-LT, time-
+// stamped, without a visible block (the pages are their author's: a plan
+// has no free corner); it returns the signed PDF, the signer's name (the
+// certificate's) and the certificate's serial (hex). Nothing is kept or
+// recorded here: the signed PDF becomes the caller's own document; the
+// act is in the audit chain.
+func (s *Service) UnlockUploadSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose, digest string) (func(ctx context.Context, pdf []byte, reason string) (signed []byte, signer, serial string, err error), error) {
+	crls, err := s.crls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := s.Unlock(ctx, a, pin, Act{ObjectType: "permit_file", ObjectID: strconv.FormatInt(fileID, 10),
+		Purpose: purpose, Digest: digest})
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, pdf []byte, reason string) ([]byte, string, string, error) {
+		name := signer.Cert.Subject.CommonName
+		out, err := s.signLT(ctx, pdf, pades.Signer{Key: signer, Cert: signer.Cert, Chain: signer.Chain},
+			pades.Options{Reason: reason, Location: "Casablanca", Name: name, Time: s.now().UTC().Truncate(time.Second)}, crls)
+		if err != nil {
+			return nil, "", "", err
+		}
+		return out, name, pki.SerialHex(signer.Cert.SerialNumber), nil
+	}, nil
+}
+
 // crls are the issuing CA's and the root's current CRLs.
 func (s *Service) crls(ctx context.Context) ([][]byte, error) {
 	crl, err := s.ca.CRL(ctx)
@@ -320,23 +350,8 @@ func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name st
 	vis := &pades.Appearance{Page: 0, URL: s.ca.URL(PathVerify + "?h=" + source), W: 300, H: 78,
 		Lines: []string{"وقّعه إلكترونيًا " + name, "Signé électroniquement par " + name,
 			"Le " + now.UTC().Format("02/01/2006 à 15:04") + " UTC", d.Reference}}
-	opts := pades.Options{Reason: d.Reason, Location: "Casablanca", Name: name, Time: now, Visible: vis}
-	if s.tsa != nil {
-		opts.Stamper = s.tsa
-	}
-	out, err := pades.Sign(ctx, d.PDF, ps, opts)
+	out, err := s.signLT(ctx, d.PDF, ps, pades.Options{Reason: d.Reason, Location: "Casablanca", Name: name, Time: now, Visible: vis}, crls)
 	if err != nil {
-		return Signed{}, err
-	}
-	certs, err := pades.Certificates(out)
-	if err != nil {
-		return Signed{}, err
-	}
-	// What a verifier needs besides the root: every certificate the
-	// signature carries (signer, CA chain, TSA and its chain) and the
-	// CRLs of the issuing CA and of the root.
-	vd := pades.ValidationData{Certs: append(certs, s.ca.Chain()...), CRLs: crls}
-	if out, err = pades.AddDSS(ctx, out, vd); err != nil {
 		return Signed{}, err
 	}
 	if s.blobs == nil {
@@ -349,6 +364,32 @@ func (s *Service) sign(ctx context.Context, d Document, ps pades.Signer, name st
 	serial := pki.SerialHex(ps.Cert.SerialNumber)
 	return Signed{IssuedDocument: IssuedDocument{Kind: d.Kind, Reference: d.Reference, FileID: d.FileID, SignedAt: now,
 		Signers: []string{name + " (" + serial + ")"}}, SHA256: b.SHA256, Source: source, PDF: out, serials: []string{serial}}, nil
+}
+
+// signLT signs pdf as PAdES B-LT: the signature, its time stamp (the
+// configured authority's), then a Document Security Store with what a
+// verifier needs besides the root: every certificate the signature
+// carries (signer, CA chain, TSA and its chain), Madina's CA chain,
+// crls, and the CRLs of the certificates Madina did not issue (an
+// external TSA's: foreignCRLs).
+func (s *Service) signLT(ctx context.Context, pdf []byte, ps pades.Signer, opts pades.Options, crls [][]byte) ([]byte, error) {
+	if s.stamper != nil {
+		opts.Stamper = s.stamper
+	}
+	out, err := pades.Sign(ctx, pdf, ps, opts)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pades.Certificates(out)
+	if err != nil {
+		return nil, err
+	}
+	foreign, err := s.foreignCRLs(ctx, certs)
+	if err != nil {
+		return nil, err
+	}
+	vd := pades.ValidationData{Certs: append(certs, s.ca.Chain()...), CRLs: append(slices.Clone(crls), foreign...)}
+	return pades.AddDSS(ctx, out, vd)
 }
 
 // Record writes sd in the registry with its audit entry, inside tx (the

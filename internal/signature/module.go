@@ -11,6 +11,8 @@ package signature
 import (
 	"context"
 	"embed"
+	"fmt"
+	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -63,7 +65,14 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	s := NewService(Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log, Blobs: env.Blobs, TSA: stamps})
+	d := Deps{DB: env.DB, CA: ca, Box: env.Box, People: register, Log: env.Log, Blobs: env.Blobs, TSA: stamps}
+	if u := env.Cfg.TSAURL; u != "" {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return module.Parts{}, fmt.Errorf("signature: --tsa-url %q is not an HTTP address", u)
+		}
+		d.Stamper = &tsa.Client{URL: u}
+	}
+	s := NewService(d)
 	env.Provide("signature", s)
 	verifier, err := newVerifier(ca, env.Cfg.TrustedRootsFile)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,9 +43,12 @@ type Deps struct {
 	People People
 	Log    *slog.Logger
 	// Blobs keeps the signed documents (optional: without it nothing is
-	// signed); TSA time-stamps them (optional: B-B without it).
-	Blobs blob.Store
-	TSA   *tsa.Authority
+	// signed); TSA is the built-in time-stamping authority (optional:
+	// B-B without it), and Stamper, if set, an external one that
+	// time-stamps the signatures instead (a tsa.Client).
+	Blobs   blob.Store
+	TSA     *tsa.Authority
+	Stamper tsa.Stamper
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// PIN are the argon2id costs of the PIN-derived key (default
@@ -68,6 +72,8 @@ type Service struct {
 	// database's counter: 10 a minute.
 	attempts *ratelimit.Limiter
 	tsa      *tsa.Authority
+	stamper  tsa.Stamper // what time-stamps signatures: Deps.Stamper, else the built-in TSA
+	crlCache *crlCache   // the CRLs of an external TSA's certificates
 	blobs    blob.Store
 	sealMu   sync.Mutex // one seal made at a time on this node
 }
@@ -80,8 +86,13 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Service{db: d.DB, store: &Store{DB: d.DB}, ca: d.CA, people: d.People, seal: newSealer(d.Box, d.PIN),
-		log: d.Log, now: d.Now, attempts: ratelimit.New(10.0/60, 10, time.Hour), blobs: d.Blobs, tsa: d.TSA}
+	s := &Service{db: d.DB, store: &Store{DB: d.DB}, ca: d.CA, people: d.People, seal: newSealer(d.Box, d.PIN),
+		log: d.Log, now: d.Now, attempts: ratelimit.New(10.0/60, 10, time.Hour), blobs: d.Blobs, tsa: d.TSA, stamper: d.Stamper,
+		crlCache: &crlCache{byURL: map[string]cachedCRL{}, client: &http.Client{Timeout: 15 * time.Second}}}
+	if s.stamper == nil && d.TSA != nil {
+		s.stamper = d.TSA
+	}
+	return s
 }
 
 // Store is the capability's store.

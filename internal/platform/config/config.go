@@ -49,6 +49,11 @@ type Config struct {
 	// city's signers' certificates); empty: Madina's root only.
 	TrustedRootsFile string
 
+	// TSAURL is an external RFC 3161 time-stamping authority (the city's
+	// qualified provider's) that time-stamps Madina's signatures instead
+	// of the built-in one; its root must then be in TrustedRootsFile.
+	TSAURL string
+
 	SecretKey string // base64 of 32 bytes: MADINA_SECRET_KEY or --secret-key-file; default a file in the data directory
 
 	SMTP SMTP
@@ -188,6 +193,7 @@ func (f *Flags) Data() {
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
 	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
+	f.str(&f.c.TSAURL, "tsa-url", "", "external RFC 3161 time-stamping authority for Madina's signatures (its root in --trusted-roots-file); empty: the built-in one")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
 }
 
