@@ -228,6 +228,7 @@ Tasks:
   import-catalogue FILE   check a permit catalogue file, store it and put it in force (--check: only check it)
   create-staff            open a staff account, or give a role to an existing one (--help for its flags)
   create-admin            open the first administrator's account
+  seal                    seal with the commune's seal the receipts and decisions issued unsigned (before signatures were in service)
 `
 	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
@@ -242,6 +243,30 @@ Tasks:
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr, opt)
 	case "import-catalogue":
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
+	case "seal":
+		cfg, fs, err := parse("admin seal", "[flags]\n\nSeals with the commune's seal the receipt of every accepted file and the decision of every\ndecided economic file that no one signed yet. Running it again changes nothing.",
+			args[1:], stdout, stderr, (*config.Flags).Server)
+		if err != nil {
+			return err
+		}
+		if fs.NArg() != 0 {
+			fmt.Fprint(stderr, adminUsage)
+			return errUsage
+		}
+		a, err := NewWith(ctx, cfg, NewLogger(stderr, cfg.LogFormat, cfg.LogLevel), opt)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		receipts, decisions, err := a.Permit.SealIssued(ctx)
+		if err != nil {
+			return err
+		}
+		if err := sealAuditLog(ctx, a.DB); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sealed %d receipts and %d decisions\n", receipts, decisions)
+		return nil
 	case "import-districts":
 		cfg, fs, err := parse("admin import-districts", "[flags] FILE\n\nLoads or updates a city's prefectures, arrondissements and windows from a JSON file.",
 			args[1:], stdout, stderr, (*config.Flags).Server)

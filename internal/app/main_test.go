@@ -54,6 +54,10 @@ func TestServeDemoAuditOnBothEngines(t *testing.T) {
 			}
 			verified = out
 		}
+		// The demonstration sealed what it issued: nothing is left to seal.
+		if code, out, errs := run("admin", "seal"); code != 0 || out != "sealed 0 receipts and 0 decisions\n" {
+			t.Fatalf("admin seal: %d %q %s", code, out, errs)
+		}
 
 		sctx, cancel := context.WithCancel(ctx)
 		pr, pw := io.Pipe()

@@ -39,7 +39,7 @@ func (s *Service) Decision(ctx context.Context, a authz.Actor, id int64) ([]byte
 			return nil, "", err
 		}
 	}
-	return s.decisionPDF(ctx, v, false)
+	return s.decisionPDF(ctx, v, s.pendingNote())
 }
 
 // UnsignedDecision builds the decision document from the file's immutable
@@ -53,12 +53,28 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 	if err != nil {
 		return nil, "", err
 	}
-	return s.decisionPDF(ctx, v, false)
+	return s.decisionPDF(ctx, v, s.pendingNote())
 }
 
-// decisionPDF draws the decision of v's file; signed replaces the note
-// that it will be signed by the note that it is.
-func (s *Service) decisionPDF(ctx context.Context, v *View, signed bool) ([]byte, string, error) {
+// The note at the foot of a decision on how it is signed.
+const (
+	noteSigned   = "permit.decision.signed_note"  // by the officer (DecideSigned)
+	noteSealed   = "permit.decision.sealed_note"  // by the commune's seal (SealDecision)
+	notePending  = "permit.decision.pending_note" // the sealed copy is on its way (the job)
+	noteUnsigned = "permit.decision.unsigned"     // no signature capability in this deployment
+)
+
+// pendingNote is the note of a decision not signed yet.
+func (s *Service) pendingNote() string {
+	if s.signatures == nil {
+		return noteUnsigned
+	}
+	return notePending
+}
+
+// decisionPDF draws the decision of v's file with note (noteSigned…) at
+// its foot.
+func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte, string, error) {
 	f, k := v.File, v.Kind
 	if f.Family != Economic {
 		return nil, "", errs.E(errs.Conflict, "permit.error.decision_not_economic")
@@ -214,11 +230,7 @@ func (s *Service) decisionPDF(ctx context.Context, v *View, signed bool) ([]byte
 	if !f.Tacit {
 		line(tr("permit.decision.doc.signatory"), 11, true)
 	}
-	if signed {
-		line(tr("permit.decision.signed_note"), 9.5, false)
-	} else {
-		line(tr("permit.decision.unsigned"), 9.5, false)
-	}
+	line(tr(note), 9.5, false)
 	line(tr("permit.decision.doc.issued", "url", iso(s.cfg.BaseURL+"/track")), 8.5, false)
 	var b bytes.Buffer
 	if _, err := doc.WriteTo(&b); err != nil {

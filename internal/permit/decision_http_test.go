@@ -94,16 +94,20 @@ func TestDecisionsOfTheDemoFiles(t *testing.T) {
 	ownerPage := false
 	for _, f := range picked {
 		page := fmt.Sprintf("/files/%d", f.id)
-		// The decisions the demonstration's officers took are signed by
-		// them (docs/arch/signdocs.md): the page says so instead of the
-		// note that it will be.
-		var signed bool
-		if err := a.DB.QueryRowContext(ctx, `SELECT count(*) > 0 FROM signed_documents WHERE kind = 'decision' AND file_id = $1`, f.id).Scan(&signed); err != nil {
-			t.Fatal(err)
+		// The decisions the demonstration's certified officers took are
+		// signed by them; the others (tacit approvals, officers without a
+		// certificate) are sealed by the commune: every page says which.
+		var sealed bool
+		if err := a.DB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signature_seals k WHERE k.serial = d.signer_serials)
+			FROM signed_documents d WHERE d.kind = 'decision' AND d.file_id = $1`, f.id).Scan(&sealed); err != nil {
+			t.Fatalf("%s: no signed decision: %v", page, err)
 		}
-		noteFR, noteAR := "sera signé électroniquement", "سيوقع هذا المستند إلكترونيا"
-		if signed {
-			noteFR, noteAR = "signée électroniquement par l’agent qui l’a prise", "موقّعة إلكترونيًا من طرف الموظف"
+		noteFR, noteAR := "signée électroniquement par l’agent qui l’a prise", "موقّعة إلكترونيًا من طرف الموظف"
+		if sealed {
+			noteFR, noteAR = "scellée électroniquement par la commune", "مختومة إلكترونيًا من طرف الجماعة"
+		}
+		if f.tacit && !sealed {
+			t.Fatalf("%s: a tacit approval signed by a person", page)
 		}
 		// The applicant, through the API (checked against the contract).
 		tok, err := a.Identity.CreateToken(ctx, f.ownerID, "app", []authz.Scope{authz.ScopeFilesRead}, time.Hour)

@@ -55,7 +55,7 @@ type fileView struct {
 	Window                     string
 	Route                      *fileRoute
 	Decision                   string
-	DecisionSigned             bool // its document is signed by the officer
+	DecisionSigned             string // how its document is signed (DecisionSignature)
 	Tacit                      bool
 	Version                    int
 	Can                        map[string]bool
@@ -320,7 +320,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		v.Done = p.t(st.done)
 	}
 	if f.Family == Economic && (f.State == Approved || f.State == Refused) {
-		v.DecisionSigned = h.Service.DecisionSigned(ctx, f.ID)
+		v.DecisionSigned = h.Service.DecisionSignature(ctx, f.ID)
 	}
 	if v.errors == nil {
 		v.errors = map[string]string{}

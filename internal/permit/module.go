@@ -85,6 +85,9 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		// acceptance committed (docs/arch/signdocs.md).
 		env.Jobs.Subscribe(TopicFileChanged, "permit.receipts", s.queueReceiptSeal(env.Jobs))
 		env.Jobs.Handle(JobSealReceipt, s.runSealReceipt)
+		// A decision no officer signed is sealed by the commune likewise.
+		env.Jobs.Subscribe(TopicFileChanged, "permit.decisions", s.queueDecisionSeal(env.Jobs))
+		env.Jobs.Handle(JobSealDecision, s.runSealDecision)
 	}
 	env.Provide("permit", cat)
 	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}

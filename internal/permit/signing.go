@@ -35,6 +35,10 @@ type Signatures interface {
 	// HasIssued says whether a signed document of kind is recorded for
 	// the file.
 	HasIssued(ctx context.Context, kind string, fileID int64) (bool, error)
+	// SealedIssued says whether the document of kind recorded for the
+	// file bears the commune's seal rather than a person's signature;
+	// errs.NotFound when there is none.
+	SealedIssued(ctx context.Context, kind string, fileID int64) (bool, error)
 	// HasSigningKey says whether the person holds a key they may sign
 	// with now (not revoked, locked or expired).
 	HasSigningKey(ctx context.Context, person int64) (bool, error)
@@ -72,14 +76,29 @@ func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
 	return ok
 }
 
-// DecisionSigned says whether file id's decision was signed (its page
-// says so instead of the note that it will be).
-func (s *Service) DecisionSigned(ctx context.Context, id int64) bool {
+// How a decided file's document is signed (its page says it).
+const (
+	DecisionUnsigned  = ""        // no signature capability in this deployment
+	DecisionPending   = "pending" // its sealed copy is being made (the job)
+	DecisionByOfficer = "officer" // signed by the officer who took it
+	DecisionBySeal    = "seal"    // sealed by the commune (a tacit approval; an officer without a usable key)
+)
+
+// DecisionSignature says how file id's decision document is signed.
+func (s *Service) DecisionSignature(ctx context.Context, id int64) string {
 	if s.signatures == nil {
-		return false
+		return DecisionUnsigned
 	}
-	ok, err := s.signatures.HasIssued(ctx, KindDecision, id)
-	return err == nil && ok
+	switch sealed, err := s.signatures.SealedIssued(ctx, KindDecision, id); {
+	case err != nil:
+		if !errs.Is(err, errs.NotFound) {
+			s.log.Warn("permit: decision signature", "file", id, "err", err.Error())
+		}
+		return DecisionPending
+	case sealed:
+		return DecisionBySeal
+	}
+	return DecisionByOfficer
 }
 
 // IsEconomic says whether file id, which a may read, is an economic file
@@ -136,7 +155,7 @@ func (s *Service) DecideSigned(ctx context.Context, a authz.Actor, id int64, ver
 				v.Window = &w
 			}
 		}
-		b, _, err := s.decisionPDF(ctx, v, true)
+		b, _, err := s.decisionPDF(ctx, v, noteSigned)
 		if err != nil {
 			return err
 		}
@@ -211,34 +230,104 @@ func (s *Service) SealReceipt(ctx context.Context, id int64) error {
 	return nil
 }
 
-// SealReceipts seals the receipt of every accepted file that has none
-// yet (the demonstration, which loads without running jobs), and says
-// how many files it looked at.
-func (s *Service) SealReceipts(ctx context.Context) (int, error) {
+// JobSealDecision is the job that seals the decision of an economic file
+// that no officer signed: one approved tacitly (nobody decided: the law
+// did), or decided by an officer without a usable signing key.
+const JobSealDecision = "permit.seal_decision"
+
+// queueDecisionSeal is the subscriber that, when an economic file is
+// decided, queues the sealing of its decision (the job finds it already
+// signed when the officer signed it, in the decision's transaction).
+func (s *Service) queueDecisionSeal(q *jobs.Queue) jobs.Subscriber {
+	return func(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
+		var p FileChanged
+		if err := ev.Decode(&p); err != nil {
+			return err
+		}
+		if p.V != EventVersion || (p.Change != TApprove && p.Change != TRefuse && p.Change != TTacit) {
+			return nil
+		}
+		_, err := q.Enqueue(ctx, tx, JobSealDecision, sealReceiptJob{File: p.File},
+			jobs.EnqueueOptions{UniqueKey: "file:" + strconv.FormatInt(p.File, 10)})
+		return err
+	}
+}
+
+// runSealDecision is the job's handler.
+func (s *Service) runSealDecision(ctx context.Context, j jobs.Job) error {
+	var p sealReceiptJob
+	if err := j.Decode(&p); err != nil {
+		return err
+	}
+	return s.SealDecision(ctx, p.File)
+}
+
+// SealDecision has the commune seal the decision of a decided economic
+// file whose decision is not signed yet; an urban file (its decision is
+// the committee's) or one already signed is left as it is.
+func (s *Service) SealDecision(ctx context.Context, id int64) error {
 	if s.signatures == nil {
-		return 0, nil
+		return nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM permit_files WHERE accepted_at IS NOT NULL ORDER BY id`)
+	if done, err := s.signatures.HasIssued(ctx, KindDecision, id); err != nil || done {
+		return err
+	}
+	v, err := s.systemView(ctx, id)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
+	if v.File.Family != Economic {
+		return nil
+	}
+	b, _, err := s.decisionPDF(ctx, v, noteSealed)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	what := "Autorisation"
+	if v.File.State == Refused {
+		what = "Refus d’autorisation"
+	}
+	if err := s.signatures.SealPDF(ctx, authz.Actor{System: true}, KindDecision, v.File.Number, id,
+		what+" — décision n° "+v.File.Number, b); err != nil {
+		return fmt.Errorf("permit: seal the decision of file %d: %w", id, err)
+	}
+	return nil
+}
+
+// SealIssued seals the receipt of every accepted file that has none yet
+// and the decision of every decided economic file no officer signed: the
+// demonstration's (it loads without running jobs), or an operator's
+// catching up on what was issued before signatures came into service
+// (madina admin seal). Doing it again changes nothing. It returns how many
+// receipts and decisions it sealed.
+func (s *Service) SealIssued(ctx context.Context) (receipts, decisions int, err error) {
+	if s.signatures == nil {
+		return 0, 0, nil
+	}
+	fs, err := issuedFiles(ctx, s.db)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, f := range fs {
+		if done, err := s.signatures.HasIssued(ctx, KindReceipt, f.id); err != nil {
+			return receipts, decisions, err
+		} else if !done {
+			if err := s.SealReceipt(ctx, f.id); err != nil {
+				return receipts, decisions, err
+			}
+			receipts++
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, id := range ids {
-		if err := s.SealReceipt(ctx, id); err != nil {
-			return 0, err
+		if !f.decided {
+			continue
+		}
+		if done, err := s.signatures.HasIssued(ctx, KindDecision, f.id); err != nil {
+			return receipts, decisions, err
+		} else if !done {
+			if err := s.SealDecision(ctx, f.id); err != nil {
+				return receipts, decisions, err
+			}
+			decisions++
 		}
 	}
-	return len(ids), nil
+	return receipts, decisions, nil
 }

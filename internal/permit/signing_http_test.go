@@ -130,6 +130,25 @@ func TestReceiptsAreSealed(t *testing.T) {
 	if valid, trusted, _ := padestest.Count(padestest.Pdfsig(t, nss, []byte(body))); valid != 1 || trusted != 1 {
 		t.Fatal("the demonstration's receipt is not validly sealed")
 	}
+
+	// The colleague holds no signing certificate: the file they approve
+	// has its decision sealed by the commune, by the job that follows.
+	version = colleague.Version(page)
+	code, _, h = colleague.Post(page+"/approve", page+"/approve", url.Values{"version": {version}, "reason": {""}})
+	apptest.WantStatus(t, "approve", code, http.StatusSeeOther, h)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if ok, _ := a.Signature.HasIssued(ctx, signature.KindDecision, f.ID); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the decision no officer signed was not sealed within a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, body, _ = colleague.Get(page + "/decision.pdf")
+	if out := padestest.Pdfsig(t, nss, []byte(body)); !strings.Contains(out, "Commune de Casablanca") {
+		t.Fatalf("pdfsig on the sealed decision:\n%s", out)
+	}
 }
 
 // TestDecisionsSignedByTheOfficer: an officer who holds a signing
@@ -137,8 +156,8 @@ func TestReceiptsAreSealed(t *testing.T) {
 // the right one the file is decided and its decision PDF is signed by
 // them (pdfsig: valid, trusted, their name; the registry knows it); a
 // wrong PIN leaves the file undecided and says so in French and Arabic,
-// nothing recorded; an officer without a certificate decides unsigned,
-// as before, and is asked for no PIN.
+// nothing recorded; an officer without a certificate is asked for no PIN
+// and decides, and the commune's seal then seals the decision, once.
 func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	t.Parallel()
 	a := apptest.Demo(t, db.SQLite, withBaseURL)
@@ -148,7 +167,8 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	// The demonstration's officers signed the decisions they took.
 	var signedDemo, decidedDemo int
 	if err := a.DB.QueryRowContext(ctx, `SELECT count(*) FROM signed_documents d JOIN permit_files f ON f.id = d.file_id
-		WHERE d.kind = 'decision' AND f.state IN ('approved', 'refused') AND NOT f.tacit`).Scan(&signedDemo); err != nil {
+		WHERE d.kind = 'decision' AND f.state IN ('approved', 'refused') AND NOT f.tacit
+		AND NOT EXISTS (SELECT 1 FROM signature_seals k WHERE k.serial = d.signer_serials)`).Scan(&signedDemo); err != nil {
 		t.Fatal(err)
 	}
 	// Those whose officer holds a certificate (signaturedemo's window
@@ -272,7 +292,8 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 		t.Fatalf("the file's page does not say the decision is signed:\n%s", apptest.Grep(html.UnescapeString(body), "decision.pdf"))
 	}
 
-	// Without a certificate: no PIN asked, decided unsigned.
+	// Without a certificate: no PIN asked, decided; the commune's seal
+	// follows (the job, run here at once).
 	plain := file("AE-99403")
 	version = keyless.Version(plain)
 	code, body, _ = keyless.Get(plain + "/approve?version=" + version)
@@ -288,8 +309,25 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	if _, _, total := padestest.Count(padestest.Pdfsig(t, nss, []byte(pdfBody))); total != 0 {
 		t.Fatal("the keyless officer's decision carries a signature")
 	}
-	if _, body, _ := keyless.Get(plain); !strings.Contains(html.UnescapeString(body), "sera signé électroniquement dès que") {
-		t.Fatal("the unsigned decision's page lost its note")
+	if _, body, _ := keyless.Get(plain); !strings.Contains(html.UnescapeString(body), "sa copie scellée électroniquement est en préparation") {
+		t.Fatalf("the decision's page while its seal is pending:\n%s", apptest.Grep(html.UnescapeString(body), "decision.pdf"))
+	}
+	// What the job does, or an operator's "madina admin seal": the
+	// three receipts of this test (no job ran) and the one decision no
+	// officer signed; then nothing more.
+	if receipts, decisions, err := a.Permit.SealIssued(ctx); err != nil || receipts != 3 || decisions != 1 || recorded(plain) != 1 {
+		t.Fatalf("sealed %d receipts, %d decisions: %v", receipts, decisions, err)
+	}
+	if receipts, decisions, err := a.Permit.SealIssued(ctx); err != nil || receipts+decisions != 0 {
+		t.Fatalf("sealing again: %d receipts, %d decisions: %v", receipts, decisions, err)
+	}
+	_, pdfBody, _ = keyless.Get(plain + "/decision.pdf")
+	out = padestest.Pdfsig(t, nss, []byte(pdfBody))
+	if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 || !strings.Contains(out, "Commune de Casablanca") {
+		t.Fatalf("pdfsig on the sealed decision:\n%s", out)
+	}
+	if _, body, _ := keyless.Get(plain); !strings.Contains(html.UnescapeString(body), "scellée électroniquement par la commune") {
+		t.Fatal("the sealed decision's page does not say it is sealed")
 	}
 }
 

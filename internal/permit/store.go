@@ -430,3 +430,29 @@ func nextNumber(ctx context.Context, tx *db.Tx, window string, year int) (int, e
 	}
 	return n, nil
 }
+
+// issuedFile is an accepted file, and whether it is a decided economic
+// one (SealIssued).
+type issuedFile struct {
+	id      int64
+	decided bool
+}
+
+// issuedFiles lists the accepted files, oldest first.
+func issuedFiles(ctx context.Context, q db.Querier) ([]issuedFile, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, family = 'economic' AND state IN ('approved', 'refused')
+		FROM permit_files WHERE accepted_at IS NOT NULL ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("permit: accepted files: %w", err)
+	}
+	defer rows.Close()
+	var out []issuedFile
+	for rows.Next() {
+		var f issuedFile
+		if err := rows.Scan(&f.id, &f.decided); err != nil {
+			return nil, fmt.Errorf("permit: accepted files: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -110,6 +110,22 @@ func (s *Service) HasIssued(ctx context.Context, kind string, fileID int64) (boo
 	return err == nil, err
 }
 
+// SealedIssued says whether the signed document of kind recorded for the
+// file bears the commune's seal (rather than a person's signature);
+// errs.NotFound when none is recorded.
+func (s *Service) SealedIssued(ctx context.Context, kind string, fileID int64) (bool, error) {
+	var sealed bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signature_seals k WHERE k.serial = d.signer_serials)
+		FROM signed_documents d WHERE d.kind = $1 AND d.file_id = $2`, kind, fileID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, errs.E(errs.NotFound, "signature.error.not_issued")
+	}
+	if err != nil {
+		return false, fmt.Errorf("signature: read the registry: %w", err)
+	}
+	return sealed, nil
+}
+
 // Document is a PDF Madina issues for a permit file, to be signed.
 type Document struct {
 	Kind      string // KindReceipt, KindDecision

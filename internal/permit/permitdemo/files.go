@@ -898,15 +898,16 @@ func (a *deps) load(ctx context.Context, out io.Writer) error {
 	return a.seal(ctx, out)
 }
 
-// seal has the receipts of the accepted files sealed with the commune's
-// seal now (the demonstration runs no jobs): those sealed already stay.
+// seal has the receipts of the accepted files, and the decisions no
+// officer signed, sealed with the commune's seal now (the demonstration
+// runs no jobs): those sealed already stay.
 func (a *deps) seal(ctx context.Context, out io.Writer) error {
-	n, err := a.Permit.SealReceipts(ctx)
+	receipts, decisions, err := a.Permit.SealIssued(ctx)
 	if err != nil {
-		return fmt.Errorf("demo: receipts: %w", err)
+		return fmt.Errorf("demo: seal: %w", err)
 	}
-	if n > 0 {
-		fmt.Fprintf(out, "demo: the receipts of %d accepted files are sealed by the commune\n", n)
+	if receipts+decisions > 0 {
+		fmt.Fprintf(out, "demo: %d receipts and %d decisions sealed by the commune\n", receipts, decisions)
 	}
 	return nil
 }
