@@ -89,9 +89,13 @@ func (h *FileHandlers) confirmation(r *http.Request, a authz.Actor, id int64, na
 			Optional: name == TApprove, MaxLength: 2000}}
 		// An officer who holds a signing certificate signs the decision:
 		// the PIN opens their key, and without it nothing is decided.
+		// Without a usable key (none, locked, expired, revoked), the
+		// commune's seal signs it after: the officer is told so.
 		if f.Family == Economic && h.Service.SignsDecisions(r.Context(), a) {
 			c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.confirm.signature"), Value: h.printer(r).t("permit.confirm.pin_hint")})
 			c.Inputs = append(c.Inputs, web.Input{Name: "pin", Type: "password", Label: "permit.confirm.pin", Autocomplete: "off"})
+		} else if f.Family == Economic && h.Service.SealsDecisions() {
+			c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.confirm.signature"), Value: h.printer(r).t("permit.confirm.seal_hint")})
 		}
 	case TReturn, TAsk:
 		return h.sendBackConfirmation(r, a, id, name, c)

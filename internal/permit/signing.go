@@ -76,6 +76,10 @@ func (s *Service) SignsDecisions(ctx context.Context, a authz.Actor) bool {
 	return ok
 }
 
+// SealsDecisions says whether the decisions no officer signs are sealed
+// by the commune (the signature capability is in service).
+func (s *Service) SealsDecisions() bool { return s.signatures != nil }
+
 // How a decided file's document is signed (its page says it).
 const (
 	DecisionUnsigned  = ""        // no signature capability in this deployment

@@ -297,8 +297,8 @@ func TestDecisionsSignedByTheOfficer(t *testing.T) {
 	plain := file("AE-99403")
 	version = keyless.Version(plain)
 	code, body, _ = keyless.Get(plain + "/approve?version=" + version)
-	if code != http.StatusOK || strings.Contains(body, `name="pin"`) {
-		t.Fatalf("the keyless officer's confirmation: %d, asks for a PIN: %v", code, strings.Contains(body, `name="pin"`))
+	if code != http.StatusOK || strings.Contains(body, `name="pin"`) || !strings.Contains(html.UnescapeString(body), "scellée électroniquement par la commune une fois prise") {
+		t.Fatalf("the keyless officer's confirmation: %d, asks for a PIN: %v\n%s", code, strings.Contains(body, `name="pin"`), apptest.Grep(html.UnescapeString(body), "signature"))
 	}
 	code, _, h = keyless.Post(plain+"/approve", plain+"/approve", url.Values{"version": {version}, "reason": {""}})
 	apptest.WantStatus(t, "approve unsigned", code, http.StatusSeeOther, h)

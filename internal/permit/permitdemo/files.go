@@ -941,7 +941,42 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 	if err := d.play(ctx); err != nil {
 		return fmt.Errorf("demo: files: %w", err)
 	}
+	if err := d.signPlans(ctx); err != nil {
+		return fmt.Errorf("demo: files: sign plans: %w", err)
+	}
 	return d.summary(ctx, out)
+}
+
+// signPlans has the architects sign, with their demonstration
+// certificate, the architectural plans of every other draft of theirs
+// (the rest stay to be signed by whoever tries the demonstration).
+func (d *demoFiles) signPlans(ctx context.Context) error {
+	if d.a.Permit.Deps().Signatures == nil {
+		return nil
+	}
+	n := 0
+	for _, f := range d.files {
+		if f.id == 0 || f.pro == 0 || f.final != dfDraft {
+			continue
+		}
+		n++
+		if n%2 == 0 {
+			continue
+		}
+		a := d.filer(f)
+		v, err := d.svc.View(ctx, a, f.id)
+		if err != nil {
+			return err
+		}
+		for _, doc := range v.Documents {
+			if doc.Item == "architectural_plans" && v.Signable[doc.ID] {
+				if _, err := d.svc.SignDocument(ctx, a, f.id, doc.ID, DemoPIN); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // people opens the accounts the files need: the added owners and their
