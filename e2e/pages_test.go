@@ -65,7 +65,9 @@ var everyActor = []actor{
 		discover: func(tb *tab) map[string][]string {
 			// "Check your answers" is a draft's page.
 			draft := firstLink(tb, "/files?state=draft", `^/files/\d+$`)
-			return map[string][]string{"/files/{id}": firstLink(tb, "/files", `^/files/\d+$`),
+			// A file's page: a draft whose plans he signed (its documents
+			// with their signature, Sign and Remove buttons).
+			return map[string][]string{"/files/{id}": {firstDraftWith(tb, `main .tag-green`)},
 				"/files/{id}/check": {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstDraftForm(tb, "/remove"),
 				"/files/{id}/documents/{doc}/sign": firstDraftForm(tb, "/sign")}
 		}},
@@ -382,14 +384,33 @@ func signInChecked(tb *tab, a actor, rec *pageRecord) {
 	}
 }
 
+// firstDraftWith finds, among the actor's drafts, the first whose page
+// has an element matching the CSS selector sel.
+func firstDraftWith(tb *tab, sel string) string {
+	tb.t.Helper()
+	for _, d := range drafts(tb) {
+		tb.open(d, 200)
+		if eval[bool](tb, `document.querySelector(`+strconv.Quote(sel)+`) !== null`) {
+			return d
+		}
+	}
+	tb.t.Fatalf("no draft has %s", sel)
+	return ""
+}
+
+// drafts are the actor's drafts' pages.
+func drafts(tb *tab) []string {
+	tb.open("/files?state=draft", 200)
+	return eval[[]string](tb, `[...new Set([...document.querySelectorAll('main a[href]')].map(a => a.pathname)
+		.filter(p => /^\/files\/\d+$/.test(p)))]`)
+}
+
 // firstDraftForm finds, among the actor's drafts, a document they may
 // remove or sign (suffix "/remove", "/sign") and gives the page that asks
 // to confirm it.
 func firstDraftForm(tb *tab, suffix string) []string {
 	tb.t.Helper()
-	tb.open("/files?state=draft", 200)
-	drafts := eval[[]string](tb, `[...new Set([...document.querySelectorAll('main a[href]')].map(a => a.pathname)
-		.filter(p => /^\/files\/\d+$/.test(p)))]`)
+	drafts := drafts(tb)
 	for _, d := range drafts {
 		tb.open(d, 200)
 		if forms := eval[[]string](tb, `[...document.querySelectorAll('main form[action$="`+suffix+`"]')].map(f => f.getAttribute('action'))`); len(forms) > 0 {

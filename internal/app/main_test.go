@@ -187,7 +187,8 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 }
 
 // TestDemoHelpListsOnlyItsFlags: demo offers the settings the data it
-// loads depends on, not the server's (listening, workers, e-mail, OIDC…).
+// loads depends on (its signatures' time stamps included), not the
+// server's (listening, workers, e-mail, OIDC…).
 func TestDemoHelpListsOnlyItsFlags(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
@@ -199,7 +200,8 @@ func TestDemoHelpListsOnlyItsFlags(t *testing.T) {
 		got = append(got, m[1])
 	}
 	slices.Sort(got)
-	want := []string{"addr", "base-url", "blob-url", "data-dir", "database-url", "log-format", "log-level", "permit-catalogue-file", "secret-key-file"}
+	want := []string{"addr", "base-url", "blob-url", "data-dir", "database-url", "log-format", "log-level", "permit-catalogue-file", "secret-key-file",
+		"tsa-url"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("demo --help flags (-want +got):\n%s\n%s", d, out.String())
 	}

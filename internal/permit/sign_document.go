@@ -26,7 +26,9 @@ import (
 // certificate. The source stays stored: removing the signed copy before
 // the window receives it brings the source back, as removing any version
 // does. Only the current documents of a file still with its applicant may
-// be signed, and only PDFs.
+// be signed, only PDFs, and only of the items the architect draws up
+// (the catalogue's Document.Author: plans, notices, their certificate —
+// not the owner's ID card nor a land certificate).
 
 // signSlots bounds the documents signed at once on this node.
 var signSlots = make(chan struct{}, 2)
@@ -129,6 +131,9 @@ func (s *Service) maySign(ctx context.Context, q db.Querier, a authz.Actor, id, 
 	if d.ContentType != "application/pdf" {
 		return nil, nil, nil, errs.E(errs.Invalid, "permit.sign.error.not_pdf").With("name", d.Name)
 	}
+	if i := slices.IndexFunc(k.Documents, func(r Requirement) bool { return r.Code == d.Item }); i < 0 || k.Documents[i].Author != PartyArchitect {
+		return nil, nil, nil, errs.E(errs.Conflict, "permit.sign.error.not_author").With("name", d.Name)
+	}
 	if !slices.ContainsFunc(signable(k, ds), func(c Upload) bool { return c.ID == d.ID }) {
 		return nil, nil, nil, errs.E(errs.Conflict, "permit.sign.error.old_version").With("name", d.Name)
 	}
@@ -144,10 +149,14 @@ func (s *Service) maySign(ctx context.Context, q db.Querier, a authz.Actor, id, 
 }
 
 // signable are the documents of ds that count on k's checklist (the
-// latest version of a single item, every one of a set) and are PDFs.
+// latest version of a single item, every one of a set), are PDFs, and
+// are of an item the file's architect draws up (Document.Author).
 func signable(k *Kind, ds []Upload) []Upload {
 	var out []Upload
 	for _, r := range k.Documents {
+		if r.Author != PartyArchitect {
+			continue
+		}
 		for _, d := range current(r, ds) {
 			if d.ContentType == "application/pdf" {
 				out = append(out, d)

@@ -73,8 +73,7 @@ func TestArchitectSignsTheirPlans(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := e.s.View(ctx, a, f.ID)
-		code := v.Missing[0]
+		code := "architectural_plans"
 		old, err := e.s.AddDocument(ctx, a, f.ID, code, "esquisse.pdf", bytes.NewReader(testPDF("esquisse")))
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +82,7 @@ func TestArchitectSignsTheirPlans(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ = e.s.View(ctx, a, f.ID)
+		v, _ := e.s.View(ctx, a, f.ID)
 		if !v.Signable[plan.ID] || v.Signable[old.ID] {
 			t.Fatalf("signable: %v (the current plan %d only)", v.Signable, plan.ID)
 		}
@@ -180,6 +179,17 @@ func TestArchitectSignsTheirPlans(t *testing.T) {
 		}
 		_, err = e.s.SignDocument(ctx, a, f.ID, pic.ID, "246813")
 		wantErr(t, err, errs.Invalid, "permit.sign.error.not_pdf")
+		// Nor what the architect does not draw up: the owner's request.
+		req, err := e.s.AddDocument(ctx, a, f.ID, "application", "demande.pdf", bytes.NewReader(testPDF("demande")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ = e.s.View(ctx, a, f.ID)
+		if v.Signable[req.ID] {
+			t.Fatal("the owner's request is offered to the architect to sign")
+		}
+		_, err = e.s.SignDocument(ctx, a, f.ID, req.ID, "246813")
+		wantErr(t, err, errs.Conflict, "permit.sign.error.not_author")
 		e.uploadAll(t, a, f.ID)
 		if _, err := e.s.Submit(ctx, a, f.ID, 0); err != nil {
 			t.Fatal(err)

@@ -346,9 +346,10 @@ func TestArchitectSignsOverHTTP(t *testing.T) {
 	omar := apptest.IDOf(t, a.DB, `SELECT id FROM persons WHERE email = 'omar.berrada@example.ma'`)
 	var fileID int64
 	if err := a.DB.QueryRowContext(ctx, `SELECT f.id FROM permit_files f WHERE f.state = 'draft' AND f.created_by = $1
-		AND (SELECT COUNT(*) FROM permit_documents d WHERE d.file_id = f.id AND d.content_type = 'application/pdf') >= 2
+		AND (SELECT COUNT(DISTINCT d.item) FROM permit_documents d WHERE d.file_id = f.id
+			AND d.item IN ('situation_plan', 'mass_plan')) = 2
 		ORDER BY f.id LIMIT 1`, omar).Scan(&fileID); err != nil {
-		t.Fatalf("a draft of the architect's with two PDFs: %v", err)
+		t.Fatalf("a draft of the architect's with its situation and site plans: %v", err)
 	}
 	page := "/files/" + strconv.FormatInt(fileID, 10)
 	srv := httptest.NewServer(a.Handler)

@@ -205,6 +205,12 @@ type Document struct {
 	// own document, all of them current; otherwise an upload is a new
 	// version that replaces the one before.
 	Several bool `json:"several,omitempty"`
+	// Author: who draws the document up, when it is a professional of the
+	// file ("architect": the plans, the notices, the architect's
+	// certificate). That professional signs it electronically from their
+	// space; what others issued (an ID card, a land certificate) is not
+	// the filer's to sign. A PDF only.
+	Author string `json:"author,omitempty"`
 }
 
 // mimeTypes are the content types each document type accepts, as
@@ -824,6 +830,9 @@ func Compile(s Spec) (*Catalogue, error) {
 			if !slices.Contains(docTypes, t) {
 				c.addf("%s: type %q, want one of %s", what, t, strings.Join(docTypes, ", "))
 			}
+		}
+		if d.Author != "" && (d.Author != "architect" || !slices.Contains(d.Types, "pdf")) {
+			c.addf("%s: author %q: only \"architect\", for a document that may be a PDF", what, d.Author)
 		}
 		if d.Several && !slices.Contains(d.Types, "image") {
 			// A set is of pictures, each its own file; a PDF holds

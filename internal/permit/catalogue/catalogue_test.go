@@ -170,6 +170,8 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 			`documents: duplicate code "application"`},
 		{"several PDFs", func(s *Spec) { s.Documents[0].Several = true },
 			`document "application": several files only for items that accept images`},
+		{"an author who is no professional of the file", func(s *Spec) { s.Documents[0].Author = "notary" },
+			`document "application": author "notary": only "architect", for a document that may be a PDF`},
 		{"deadline without source", func(s *Spec) { s.Schedules[0].Steps[1].Deadline.Source = "" },
 			`schedule "large_project" step #2 (dispatch): deadline without a source`},
 		{"overall deadline without source", func(s *Spec) { s.Schedules[1].Overall.Source = "" },
