@@ -83,11 +83,11 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if signatures != nil {
 		// A file accepted: its receipt is sealed by a job, after the
 		// acceptance committed (docs/arch/signdocs.md).
-		env.Jobs.Subscribe(TopicFileChanged, "permit.receipts", s.queueReceiptSeal(env.Jobs))
-		env.Jobs.Handle(JobSealReceipt, s.runSealReceipt)
+		env.Jobs.Subscribe(TopicFileChanged, "permit.receipts", queueSeal(env.Jobs, JobSealReceipt, TAccept))
+		env.Jobs.Handle(JobSealReceipt, runSeal(s.SealReceipt))
 		// A decision no officer signed is sealed by the commune likewise.
-		env.Jobs.Subscribe(TopicFileChanged, "permit.decisions", s.queueDecisionSeal(env.Jobs))
-		env.Jobs.Handle(JobSealDecision, s.runSealDecision)
+		env.Jobs.Subscribe(TopicFileChanged, "permit.decisions", queueSeal(env.Jobs, JobSealDecision, TApprove, TRefuse, TTacit))
+		env.Jobs.Handle(JobSealDecision, runSeal(s.SealDecision))
 	}
 	env.Provide("permit", cat)
 	ph := &Handlers{Catalogue: cat, Cat: env.Cat, Web: env.Web, Resp: env.Resp}

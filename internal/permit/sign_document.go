@@ -3,10 +3,7 @@ package permit
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 
@@ -54,7 +51,7 @@ func (s *Service) SignDocument(ctx context.Context, a authz.Actor, id, docID int
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	src, err := s.readBlob(ctx, d)
+	src, err := blob.ReadAll(ctx, s.blobs, d.SHA256, d.Size)
 	if err != nil {
 		return nil, err
 	}
@@ -185,22 +182,4 @@ func (s *Service) signableDocuments(ctx context.Context, a authz.Actor, v *View)
 		}
 	}
 	return out, nil
-}
-
-// readBlob reads a document's bytes whole, checking them against its
-// record.
-func (s *Service) readBlob(ctx context.Context, d *Upload) ([]byte, error) {
-	rc, err := s.blobs.Open(ctx, d.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, d.Size+1))
-	if err != nil {
-		return nil, err
-	}
-	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != d.SHA256 {
-		return nil, fmt.Errorf("permit: document %d does not match its record", d.ID)
-	}
-	return b, nil
 }

@@ -3,6 +3,7 @@ package permit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,40 +172,49 @@ func (s *Service) DecideSigned(ctx context.Context, a authz.Actor, id int64, ver
 	})
 }
 
-// JobSealReceipt is the job that seals an accepted file's receipt.
-const JobSealReceipt = "permit.seal_receipt"
+// The seals follow a file's changes by jobs, after the change committed
+// (its event exists only then), so that a failed signature is retried by
+// the job queue without touching the change.
+const (
+	// JobSealReceipt seals an accepted file's receipt.
+	JobSealReceipt = "permit.seal_receipt"
+	// JobSealDecision seals the decision of an economic file that no
+	// officer signed: one approved tacitly (nobody decided: the law did),
+	// or decided by an officer without a usable signing key.
+	JobSealDecision = "permit.seal_decision"
+)
 
-// sealReceiptJob is its payload.
-type sealReceiptJob struct {
+// sealJob is the seal jobs' payload.
+type sealJob struct {
 	File int64 `json:"file"`
 }
 
-// queueReceiptSeal is the subscriber that, when a file is accepted, queues
-// the sealing of its receipt: the acceptance has committed already (the
-// event exists only then), and a failed signature is retried by the job
-// queue without touching it.
-func (s *Service) queueReceiptSeal(q *jobs.Queue) jobs.Subscriber {
+// queueSeal is the subscriber that queues job for the file of every
+// change among changes (once per file).
+func queueSeal(q *jobs.Queue, job string, changes ...string) jobs.Subscriber {
 	return func(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
 		var p FileChanged
 		if err := ev.Decode(&p); err != nil {
 			return err
 		}
-		if p.V != EventVersion || p.Change != "accept" {
+		if p.V != EventVersion || !slices.Contains(changes, p.Change) {
 			return nil
 		}
-		_, err := q.Enqueue(ctx, tx, JobSealReceipt, sealReceiptJob{File: p.File},
+		_, err := q.Enqueue(ctx, tx, job, sealJob{File: p.File},
 			jobs.EnqueueOptions{UniqueKey: "file:" + strconv.FormatInt(p.File, 10)})
 		return err
 	}
 }
 
-// runSealReceipt is the job's handler.
-func (s *Service) runSealReceipt(ctx context.Context, j jobs.Job) error {
-	var p sealReceiptJob
-	if err := j.Decode(&p); err != nil {
-		return err
+// runSeal is the handler of a seal job doing seal for its file.
+func runSeal(seal func(context.Context, int64) error) jobs.Handler {
+	return func(ctx context.Context, j jobs.Job) error {
+		var p sealJob
+		if err := j.Decode(&p); err != nil {
+			return err
+		}
+		return seal(ctx, p.File)
 	}
-	return s.SealReceipt(ctx, p.File)
 }
 
 // SealReceipt builds the receipt of an accepted file and has it sealed
@@ -232,38 +242,6 @@ func (s *Service) SealReceipt(ctx context.Context, id int64) error {
 		return fmt.Errorf("permit: seal the receipt of file %d: %w", id, err)
 	}
 	return nil
-}
-
-// JobSealDecision is the job that seals the decision of an economic file
-// that no officer signed: one approved tacitly (nobody decided: the law
-// did), or decided by an officer without a usable signing key.
-const JobSealDecision = "permit.seal_decision"
-
-// queueDecisionSeal is the subscriber that, when an economic file is
-// decided, queues the sealing of its decision (the job finds it already
-// signed when the officer signed it, in the decision's transaction).
-func (s *Service) queueDecisionSeal(q *jobs.Queue) jobs.Subscriber {
-	return func(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
-		var p FileChanged
-		if err := ev.Decode(&p); err != nil {
-			return err
-		}
-		if p.V != EventVersion || (p.Change != TApprove && p.Change != TRefuse && p.Change != TTacit) {
-			return nil
-		}
-		_, err := q.Enqueue(ctx, tx, JobSealDecision, sealReceiptJob{File: p.File},
-			jobs.EnqueueOptions{UniqueKey: "file:" + strconv.FormatInt(p.File, 10)})
-		return err
-	}
-}
-
-// runSealDecision is the job's handler.
-func (s *Service) runSealDecision(ctx context.Context, j jobs.Job) error {
-	var p sealReceiptJob
-	if err := j.Decode(&p); err != nil {
-		return err
-	}
-	return s.SealDecision(ctx, p.File)
 }
 
 // SealDecision has the commune seal the decision of a decided economic

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,17 +84,9 @@ func (s *Service) IssuedPDF(ctx context.Context, kind string, fileID int64) ([]b
 	if s.blobs == nil {
 		return nil, errors.New("signature: no blob store")
 	}
-	rc, err := s.blobs.Open(ctx, r.SHA256)
+	b, err := blob.ReadAll(ctx, s.blobs, r.SHA256, r.Size)
 	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, r.Size+1))
-	if err != nil {
-		return nil, err
-	}
-	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.SHA256 {
-		return nil, fmt.Errorf("signature: the stored %s of file %d does not match its record", kind, fileID)
+		return nil, fmt.Errorf("signature: the stored %s of file %d: %w", kind, fileID, err)
 	}
 	return b, nil
 }

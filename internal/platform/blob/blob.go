@@ -5,7 +5,9 @@ package blob
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -158,6 +160,25 @@ func ValidHash(s string) bool {
 		}
 	}
 	return true
+}
+
+// ReadAll reads blob sha256 of size bytes whole, for what must hold it in
+// memory (a PDF to sign), and checks the bytes are the ones named: a blob
+// changed or cut on its disk or bucket is an error, never a document.
+func ReadAll(ctx context.Context, s Store, sha256Hex string, size int64) ([]byte, error) {
+	rc, err := s.Open(ctx, sha256Hex)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, size+1))
+	if err != nil {
+		return nil, unavailable(err, "read %s", sha256Hex)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != sha256Hex || int64(len(b)) != size {
+		return nil, fmt.Errorf("blob: %s does not hold the bytes named (%d bytes read, %d recorded)", sha256Hex, len(b), size)
+	}
+	return b, nil
 }
 
 func checkHash(s string) error {

@@ -288,3 +288,47 @@ func TestSweepSpool(t *testing.T) {
 		t.Errorf("after sweep (-want +got):\n%s", diff)
 	}
 }
+
+// TestReadAllChecksTheBytes: a blob read whole is the one named; one
+// changed or cut on disk behind the store's back is an error, not bytes.
+func TestReadAllChecksTheBytes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte(strings.Repeat("plan coté R+1\n", 1000))
+	b, err := s.Put(ctx, strings.NewReader(string(content)), PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadAll(ctx, s, b.SHA256, b.Size)
+	if err != nil || string(got) != string(content) {
+		t.Fatalf("ReadAll: %d bytes, %v", len(got), err)
+	}
+	var path string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) == b.SHA256 {
+			path = p
+		}
+		return nil
+	})
+	if path == "" {
+		t.Fatal("the blob's file is not under the store's directory")
+	}
+	for name, change := range map[string][]byte{"changed": append([]byte("X"), content[1:]...), "cut": content[:100]} {
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, change, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadAll(ctx, s, b.SHA256, b.Size); err == nil {
+			t.Fatalf("%s on disk: %d bytes read without an error", name, len(got))
+		}
+	}
+	if _, err := ReadAll(ctx, s, strings.Repeat("0", 64), 10); err == nil {
+		t.Fatal("a blob that does not exist was read")
+	}
+}
