@@ -63,6 +63,8 @@ func TestPagesInEveryLanguage(t *testing.T) {
 			{"/procedures?q=xyzzy", 200, map[i18n.Lang]string{i18n.AR: "لا توجد مسطرة تطابق بحثك", i18n.FR: "Aucune procédure ne correspond", i18n.EN: "No procedure matches"}},
 			{"/procedures?family=agricultural", 400, map[i18n.Lang]string{i18n.AR: "يجب أن يكون الصنف", i18n.FR: "La famille doit être", i18n.EN: "The family must be"}},
 			{"/procedures/building", 200, map[i18n.Lang]string{i18n.AR: "15 يوم عمل", i18n.FR: "15 jours ouvrables", i18n.EN: "15 working days"}},
+			// The committee's occasional members, and when they sit.
+			{"/procedures/subdivision", 200, map[i18n.Lang]string{i18n.AR: "عشرون وحدة سكنية أو بقعة فأكثر: شبكة الاتصالات", i18n.FR: "Vingt logements ou lots ou plus : réseau de télécommunications", i18n.EN: "Twenty dwellings or lots or more: telecommunications network"}},
 			{"/procedures/habitation", 200, map[i18n.Lang]string{i18n.AR: "شهر واحد ابتداء من التصريح بانتهاء الأشغال", i18n.FR: "1 mois à compter de la déclaration d’achèvement", i18n.EN: "1 month from the completion declaration"}},
 			{"/procedures/classified_establishment", 200, map[i18n.Lang]string{i18n.AR: "الصنف الأول (أخطار أو مضار كبيرة) أو الصنف الثاني", i18n.FR: "1re classe (dangers ou nuisances importants) ou 2e classe", i18n.EN: "class 1 (major hazards or nuisances) or class 2"}},
 			{"/procedures/kiosk", 404, map[i18n.Lang]string{i18n.AR: "لا توجد مسطرة بهذا الرمز", i18n.FR: "Aucune procédure ne porte ce code", i18n.EN: "No procedure has this code"}},

@@ -226,7 +226,12 @@ type handlingView struct {
 	OverallSource               sourceRef
 	Steps                       []deadlineView
 	Committee, CommitteeMembers string
+	// Occasional: the committee's members on some files only, each
+	// with when ("Civil protection: a building open to the public…").
+	Occasional []occasionalView
 }
+
+type occasionalView struct{ Body, Reason string }
 
 type feeView struct {
 	Name, Amount string
@@ -321,6 +326,9 @@ func (p printer) procedure(cat *Catalogue, k *Kind) procedureView {
 			members = append(members, m.Name.Pick(p.l))
 		}
 		hv.CommitteeMembers = p.list(members)
+		for _, o := range h.Committee.Occasional {
+			hv.Occasional = append(hv.Occasional, occasionalView{Body: o.Body.Name.Pick(p.l), Reason: o.Reason.Pick(p.l)})
+		}
 		for _, st := range h.Schedule.Steps {
 			dv := deadlineView{Step: st.Name.Pick(p.l), Actor: st.Actor.Name.Pick(p.l), Deadline: p.t("permit.deadline.within")}
 			if d := st.Deadline; d != nil {

@@ -161,11 +161,23 @@ type Step struct {
 	Description Text   `json:"description"`
 }
 
-// CommitteeSpec is a committee type and the bodies sitting on it.
+// CommitteeSpec is a committee type and the bodies sitting on it: its
+// permanent members on every file, and its occasional ones on the files
+// their conditions select.
 type CommitteeSpec struct {
-	Code    string   `json:"code"`
-	Name    Text     `json:"name"`
-	Members []string `json:"members"`
+	Code       string           `json:"code"`
+	Name       Text             `json:"name"`
+	Members    []string         `json:"members"`
+	Occasional []OccasionalSpec `json:"occasional,omitempty"`
+}
+
+// OccasionalSpec is a body sitting on a committee only for the files
+// whose form meets When (civil protection for a building open to the
+// public), and the reason given on the file for selecting it.
+type OccasionalSpec struct {
+	Body   string      `json:"body"`
+	When   *Conditions `json:"when"`
+	Reason Text        `json:"reason"`
 }
 
 // Field is a form field.
@@ -399,11 +411,45 @@ type Handling struct {
 	Committee Committee `json:"committee"`
 }
 
-// Committee is a committee type with its members.
+// Committee is a committee type with its members: the permanent ones
+// and the occasional ones (Kind.Seats selects them for a file).
 type Committee struct {
-	Code    string `json:"code"`
-	Name    Text   `json:"name"`
-	Members []Term `json:"members"`
+	Code       string       `json:"code"`
+	Name       Text         `json:"name"`
+	Members    []Term       `json:"members"`
+	Occasional []Occasional `json:"occasional,omitempty"`
+}
+
+// Occasional is a body on a committee for the files meeting When.
+type Occasional struct {
+	Body   Term        `json:"body"`
+	When   *Conditions `json:"when"`
+	Reason Text        `json:"reason"`
+}
+
+// Seat is a body selected to sit on a file's committee, and why: a
+// permanent member (Reason empty), or an occasional one whose condition
+// the file meets (Reason says which).
+type Seat struct {
+	Body      Term `json:"body"`
+	Permanent bool `json:"permanent"`
+	Reason    Text `json:"reason,omitzero"`
+}
+
+// Seats selects the bodies sitting on committee cm for a file of this
+// kind with values v: every permanent member, then each occasional one
+// whose conditions the values meet, in the catalogue's order.
+func (k *Kind) Seats(cm Committee, v Values) []Seat {
+	out := make([]Seat, 0, len(cm.Members)+len(cm.Occasional))
+	for _, m := range cm.Members {
+		out = append(out, Seat{Body: m, Permanent: true})
+	}
+	for _, o := range cm.Occasional {
+		if k.holds(o.When, v) {
+			out = append(out, Seat{Body: o.Body, Reason: o.Reason})
+		}
+	}
+	return out
 }
 
 // Schedule is a set of legal deadlines.
@@ -772,10 +818,14 @@ func Compile(s Spec) (*Catalogue, error) {
 			c.addf("%s has no member", what)
 		}
 		cm := Committee{Code: x.Code, Name: x.Name}
+		seated := map[string]bool{}
 		for _, m := range x.Members {
 			if i := bodies[m]; i == 0 {
 				c.addf("%s: unknown member body %q", what, m)
+			} else if seated[m] {
+				c.addf("%s: member body %q twice", what, m)
 			} else {
+				seated[m] = true
 				cm.Members = append(cm.Members, s.Bodies[i-1])
 			}
 		}
@@ -816,6 +866,40 @@ func Compile(s Spec) (*Catalogue, error) {
 		if fidx[f.Code] > 0 {
 			fields[f.Code] = &f
 		}
+	}
+
+	// Occasional committee members, once the fields their conditions
+	// name are known.
+	for _, x := range s.Committees {
+		cm, ok := committees[x.Code]
+		if !ok || cidx[x.Code] == 0 {
+			continue
+		}
+		what := "committee " + strconvQ(x.Code)
+		seated := map[string]bool{}
+		for _, m := range cm.Members {
+			seated[m.Code] = true
+		}
+		for _, o := range x.Occasional {
+			owhat := what + " occasional member " + strconvQ(o.Body)
+			i := bodies[o.Body]
+			switch {
+			case i == 0:
+				c.addf("%s: unknown body", owhat)
+				continue
+			case seated[o.Body]:
+				c.addf("%s: already a member (once, permanent or occasional)", owhat)
+				continue
+			case o.When == nil:
+				c.addf("%s: no condition; a member on every file is a permanent one", owhat)
+				continue
+			}
+			seated[o.Body] = true
+			c.text(owhat, "reason", o.Reason)
+			cm.Occasional = append(cm.Occasional, Occasional{Body: s.Bodies[i-1], Reason: o.Reason,
+				When: c.conditions(owhat, o.When, fields)})
+		}
+		committees[x.Code] = cm
 	}
 
 	documents := map[string]Document{}
@@ -1269,6 +1353,11 @@ func (k *Kind) holds(cs *Conditions, v Values) bool {
 
 func (k *Kind) test(c Condition, v Values) bool {
 	f := k.fields[c.Field]
+	if f == nil {
+		// A committee's condition on a field this kind's form has not:
+		// a file of this kind does not meet it.
+		return false
+	}
 	raw := strings.TrimSpace(v[c.Field])
 	switch f.Type {
 	case FieldNumber:

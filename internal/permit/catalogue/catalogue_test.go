@@ -170,6 +170,18 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 			`documents: duplicate code "application"`},
 		{"several PDFs", func(s *Spec) { s.Documents[0].Several = true },
 			`document "application": several files only for items that accept images`},
+		{"an occasional member already permanent", func(s *Spec) {
+			s.Committees[0].Occasional = append(s.Committees[0].Occasional, OccasionalSpec{Body: s.Committees[0].Members[0],
+				When: &Conditions{All: []Condition{{Field: "upper_floors", Op: "gte", Value: 2.0}}}, Reason: Text{AR: "س", FR: "r", EN: "r"}})
+		}, `committee "urban_large" occasional member "commune": already a member (once, permanent or occasional)`},
+		{"an occasional member without a condition", func(s *Spec) {
+			s.Committees[0].Occasional[0].When = nil
+		}, `committee "urban_large" occasional member "civil_protection": no condition; a member on every file is a permanent one`},
+		{"an occasional member on an unknown field", func(s *Spec) {
+			s.Committees[0].Occasional[0].When = &Conditions{All: []Condition{{Field: "height", Op: "gt", Value: 10.0}}}
+		}, `committee "urban_large" occasional member "civil_protection": condition on field "height"`},
+		{"an occasional member without its reason in Arabic", func(s *Spec) { s.Committees[1].Occasional[0].Reason.AR = "" },
+			`committee "urban_small" occasional member "civil_protection": reason lacks a translation (ar)`},
 		{"an author who is no professional of the file", func(s *Spec) { s.Documents[0].Author = "notary" },
 			`document "application": author "notary": only "architect", for a document that may be a PDF`},
 		{"deadline without source", func(s *Spec) { s.Schedules[0].Steps[1].Deadline.Source = "" },
@@ -319,6 +331,61 @@ func TestRoute(t *testing.T) {
 	}
 	if _, err := cat.Route("kiosk", nil); !errs.Is(err, errs.NotFound) {
 		t.Fatalf("unknown kind: %v", err)
+	}
+}
+
+// TestCommitteeSeats: the committee's permanent members sit on every
+// file; an occasional one only on the files its condition selects, with
+// the reason the file's page gives.
+func TestCommitteeSeats(t *testing.T) {
+	cat := Casablanca()
+	cases := []struct {
+		name, kind string
+		v          Values
+		want       []string // body codes, permanent first
+		reasonFR   map[string]string
+	}{
+		{"R+3 housing", "building", Values{"upper_floors": "3", "use": "housing", "built_area": "900"},
+			[]string{"commune", "prefecture", "urban_agency", "distributor"},
+			map[string]string{"distributor": "raccordement"}},
+		{"R+4 housing: civil protection for the height", "building", Values{"upper_floors": "4", "use": "housing", "built_area": "1200"},
+			[]string{"commune", "prefecture", "urban_agency", "civil_protection", "distributor"},
+			map[string]string{"civil_protection": "cinq niveaux ou plus"}},
+		{"R+1 school", "building", Values{"upper_floors": "1", "public_building": "on", "built_area": "400", "use": "facility"},
+			[]string{"commune", "prefecture", "urban_agency", "civil_protection", "distributor"}, nil},
+		{"R+1 house at the arrondissement", "building", Values{"upper_floors": "1", "use": "housing", "built_area": "160"},
+			[]string{"arrondissement", "prefecture", "urban_agency", "distributor"}, nil},
+		{"R+3 block of 24 flats", "building", Values{"upper_floors": "3", "use": "housing", "built_area": "2000", "housing_units": "24"},
+			[]string{"commune", "prefecture", "urban_agency", "distributor", "telecom"}, map[string]string{"telecom": "Vingt logements"}},
+		{"R+4 demolition: nothing built, no connection", "demolition", Values{"upper_floors": "4"},
+			[]string{"commune", "prefecture", "urban_agency", "civil_protection"}, nil},
+		{"small subdivision", "subdivision", Values{"lots": "12", "use": "housing"},
+			[]string{"commune", "prefecture", "urban_agency", "distributor", "land_registry"}, nil},
+		{"subdivision of 40 lots", "subdivision", Values{"lots": "40", "use": "housing"},
+			[]string{"commune", "prefecture", "urban_agency", "distributor", "land_registry", "telecom"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := cat.Route(c.kind, c.v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k, _ := cat.Kind(c.kind)
+			seats := k.Seats(d.Handling.Committee, c.v)
+			var got []string
+			for _, s := range seats {
+				got = append(got, s.Body.Code)
+				if s.Permanent != (s.Reason.FR == "") {
+					t.Errorf("%s: permanent %v with reason %q", s.Body.Code, s.Permanent, s.Reason.FR)
+				}
+				if want := c.reasonFR[s.Body.Code]; want != "" && !strings.Contains(s.Reason.FR, want) {
+					t.Errorf("%s: reason %q, want it to say %q", s.Body.Code, s.Reason.FR, want)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("%s's committee %s seats %v, want %v", c.kind, d.Handling.Committee.Code, got, c.want)
+			}
+		})
 	}
 }
 
