@@ -82,7 +82,7 @@ var everyActor = []actor{
 		}},
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
 		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse",
-		"/files/{id}/return", "/files/{id}/ask"},
+		"/files/{id}/return", "/files/{id}/ask", "/files/{id}/dispatch"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
 			queue := eval[string](tb, `location.pathname`)
@@ -93,8 +93,9 @@ var everyActor = []actor{
 			// economic file under review (the city window's billboard).
 			deposit := firstLink(tb, queue+"?tab=new", `^/files/\d+$`)[0]
 			review := firstLink(tb, queue+"?tab=review", `^/files/\d+$`)[0]
+			accepted := firstLink(tb, queue+"?tab=accepted", `^/files/\d+$`)[0]
 			return map[string][]string{"/window/{code}": {queue}, "/files/{id}": firstLink(tb, queue, `^/files/\d+$`),
-				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"},
+				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/dispatch": {accepted + "/dispatch"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"},
 				// Sending back asks first too: what the window's form would send.
 				"/files/{id}/return": {deposit + "/return?note=" + url.QueryEscape("La photo de la façade est floue.")},
 				"/files/{id}/ask":    {review + "/ask?note=" + url.QueryEscape("Le croquis du local manque.")}}

@@ -6,7 +6,9 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"madina/internal/people"
 	"strconv"
@@ -264,4 +266,69 @@ func (s *Store) WindowStaff(ctx context.Context, q db.Querier, window string) ([
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// orgKinds are the kinds of organisation that hold each committee body's
+// seat (the permit catalogue's bodies; organisations.kind).
+var orgKinds = map[string][]string{
+	"commune": {"commune"}, "arrondissement": {"arrondissement"}, "prefecture": {"prefecture"},
+	"urban_agency": {"urban_agency"}, "civil_protection": {"civil_protection"}, "distributor": {"utility", "electricity"},
+	"telecom": {"telecom"}, "land_registry": {"land_registry"},
+}
+
+// SeatHolder is the organisation that holds committee body's seat for a
+// file in arrondissement (the arrondissement's own for "arrondissement";
+// for "prefecture" the one of the arrondissement's prefecture, named
+// after it as the default organisations are, "prefecture-<code>"; else
+// the first registered of the body's kind, by code), with its committee
+// members by name; errs.NotFound when none is registered.
+func (s *Store) SeatHolder(ctx context.Context, q db.Querier, body, arrondissement string) (people.Organisation, error) {
+	kinds := orgKinds[body]
+	if len(kinds) == 0 {
+		return people.Organisation{}, errs.E(errs.NotFound, "")
+	}
+	var o people.Organisation
+	args := []any{arrondissement}
+	in := make([]string, len(kinds))
+	for i, k := range kinds {
+		args = append(args, k)
+		in[i] = "$" + strconv.Itoa(i+2)
+	}
+	err := q.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en FROM organisations
+		WHERE kind IN (`+strings.Join(in, ", ")+`) AND (kind <> 'arrondissement' OR arrondissement_code = $1)
+		ORDER BY CASE WHEN kind = 'prefecture' AND code LIKE '%-' || (SELECT prefecture_code FROM arrondissements
+			WHERE code = $1) THEN 0 ELSE 1 END, code LIMIT 1`, args...).Scan(&o.Code, &o.Name.AR, &o.Name.FR, &o.Name.EN)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, errs.E(errs.NotFound, "")
+	}
+	if err != nil {
+		return o, fmt.Errorf("identity: seat holder: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT g.person_id FROM staff_grants g JOIN persons p ON p.id = g.person_id
+		WHERE g.organisation_code = $1 AND g.role = 'committee_member' AND g.revoked_at IS NULL AND p.disabled_at IS NULL
+		ORDER BY g.person_id`, o.Code)
+	if err != nil {
+		return o, fmt.Errorf("identity: seat holder: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return o, fmt.Errorf("identity: seat holder: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return o, err
+	}
+	for _, id := range ids {
+		p, err := s.Person(ctx, q, id)
+		if err != nil {
+			return o, err
+		}
+		o.Members = append(o.Members, p)
+	}
+	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"madina/internal/notify"
+	"madina/internal/platform/i18n"
 )
 
 // Person is someone with an account.
@@ -79,6 +80,15 @@ func (l LegalPerson) DisplayName(lang string) string {
 		return l.NameAR
 	}
 	return l.Name
+}
+
+// Organisation is a body of the administration or a partner (the urban
+// agency, civil protection, the distributor…) as staff grants name it,
+// and the people who sit on committees for it.
+type Organisation struct {
+	Code    string
+	Name    i18n.Text
+	Members []Person // its committee members (role committee_member), by name
 }
 
 // Professional is a person's declared profession, verified or not yet.

@@ -29,6 +29,9 @@ type (
 	Source      = catalogue.Source
 	Values      = catalogue.Values
 	Decision    = catalogue.Decision
+	Term        = catalogue.Term
+	Committee   = catalogue.Committee
+	Occasional  = catalogue.Occasional
 )
 
 // The catalogue's closed vocabularies.

@@ -67,6 +67,8 @@ const (
 	TTacit    = "tacit"    // under_review → approved by the administration's silence (the clock)
 	TAsk      = "ask"      // under_review → info_requested: the officer asks for more (economic)
 	TAnswer   = "answer"   // info_requested → under_review: the applicant answered
+	// TDispatch (dispatch.go): accepted → accepted, from the window to
+	// the committee (urban).
 )
 
 // Transition is an allowed move of the workflow.
@@ -97,6 +99,7 @@ var Transitions = []Transition{
 	{Name: TAsk, From: []State{UnderReview}, To: map[string]State{Economic: InfoRequested}, Action: authz.ReviewFile},
 	{Name: TAnswer, From: []State{InfoRequested}, To: map[string]State{Economic: UnderReview}, Action: authz.PrepareFile},
 	{Name: TTacit, From: []State{UnderReview}, To: map[string]State{Economic: Approved}},
+	{Name: TDispatch, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile},
 }
 
 // transitionNamed returns the transition called name.

@@ -99,6 +99,8 @@ func (h *FileHandlers) confirmation(r *http.Request, a authz.Actor, id int64, na
 		}
 	case TReturn, TAsk:
 		return h.sendBackConfirmation(r, a, id, name, c)
+	case TDispatch:
+		return h.dispatchConfirmation(r, a, id, c)
 	}
 	return c, nil
 }

@@ -37,7 +37,7 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed"}
+	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -77,6 +77,7 @@ type fileView struct {
 	Decisions                  []decisionForm
 	MaxMB                      string
 	OpenDeadlines              []option
+	Committee                  *committeeView // once dispatched
 	Deadlines                  []deadlineRow
 	Events                     []eventRow
 	Top, TopLink, Done         string
@@ -326,7 +327,12 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		v.errors = map[string]string{}
 	}
 	v.TrackURL = "/track?" + url.Values{"number": {f.Display()}, "code": {f.TrackingCode}}.Encode()
-	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TAsk] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"]
+	v.Agent = vw.Can[TAccept] || vw.Can[TReturn] || vw.Can[TAsk] || vw.Can[TApprove] || vw.Can[TRefuse] || vw.Can["extend"] ||
+		vw.Can[TDispatch]
+	var err error
+	if v.Committee, err = h.committeeSection(r, a, vw, p); err != nil {
+		return nil, err
+	}
 	v.Conflict = vw.Conflict
 	v.Applicant = h.contact(r, a, vw)
 	if f.Step != "" && !f.State.Closed() {
@@ -771,6 +777,15 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 		what = p.t("permit.event.extended", "duration", p.duration(Deadline{Value: intOf(d, "days"), Unit: WorkingDays}))
 		step()
 		reason("reason")
+	case "member_added":
+		body := str(d, "body")
+		for _, b := range h.Service.Catalogue().Bodies() {
+			if b.Code == body {
+				body = b.Name.Pick(p.l)
+			}
+		}
+		what = p.t("permit.event.member_added", "body", body)
+		reason("note")
 	case TTacit, "referral", "overdue":
 		what = p.t("permit.event." + e.Kind)
 		step()

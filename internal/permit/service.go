@@ -579,6 +579,8 @@ func (s *Service) viewOf(ctx context.Context, a authz.Actor, f *File, k *Kind) (
 	v.Can["edit"] = prepare && (f.State == Draft || f.State == Returned)
 	v.Can["upload"] = prepare && f.State.Uploads()
 	v.Can["book"] = prepare && f.State == Submitted
+	// Dispatched once: then the committee holds it.
+	v.Can[TDispatch] = v.Can[TDispatch] && f.Holder == HolderWindow
 	review := authz.Decide(a, authz.ReviewFile, r)
 	v.Can["extend"] = review.Allow && !f.State.Closed()
 	v.Conflict = review.Reason == authz.ReasonConflict

@@ -360,6 +360,7 @@ type Catalogue struct {
 	Schedules int     `json:"-"`
 	byCode    map[string]*Kind
 	steps     map[string]Step
+	bodies    []Term
 }
 
 // Kind is a permit kind with its documents, fields, routing, handling and
@@ -994,7 +995,7 @@ func Compile(s Spec) (*Catalogue, error) {
 		c.addf("deposit: notice hours must be between 0 and 168")
 	}
 	cat := &Catalogue{Version: s.Version, City: s.City, Effective: s.Effective, byCode: map[string]*Kind{},
-		Deposit: dp, Rules: len(s.Routing), Schedules: len(s.Schedules), steps: map[string]Step{}}
+		Deposit: dp, Rules: len(s.Routing), Schedules: len(s.Schedules), steps: map[string]Step{}, bodies: s.Bodies}
 	for _, x := range s.Steps {
 		cat.steps[x.Code] = x
 	}
@@ -1258,6 +1259,9 @@ func (k *Kind) Sources() []Source {
 
 // overallName names a file's overall deadline.
 var overallName = Text{AR: "الأجل الإجمالي", FR: "Délai global", EN: "Overall deadline"}
+
+// Bodies are the bodies that sit on committees, in the catalogue's order.
+func (cat *Catalogue) Bodies() []Term { return cat.bodies }
 
 // StepName is the name of a step (or of the overall deadline).
 func (cat *Catalogue) StepName(code string) Text {

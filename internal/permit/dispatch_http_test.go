@@ -1,0 +1,86 @@
+package permit_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"madina/internal/apptest"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+)
+
+// TestDispatchOverHTTP: in the demonstration, the city window's agent
+// opens an accepted urban file, follows "See the committee and dispatch"
+// to the confirmation that lists who sits and why (in French and
+// Arabic), dispatches it: the file's page then shows the committee to the
+// agent with the organisations' members by name, and the file is gone
+// from the window's accepted tab; a member added without a reason comes
+// back with the error on its field; with one, it is on the committee.
+func TestDispatchOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite)
+	ctx := context.Background()
+	var id int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE window_code = 'city' AND state = 'accepted'
+		AND holder = 'window' AND family = 'urban' ORDER BY id LIMIT 1`).Scan(&id); err != nil {
+		t.Fatalf("an accepted urban file at the city window: %v", err)
+	}
+	page := "/files/" + strconv.FormatInt(id, 10)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	agent := apptest.NewBrowser(t, srv.URL)
+	agent.SignIn("amina.idrissi@example.ma", true)
+	agent.SetLang(i18n.FR)
+
+	_, body, _ := agent.Get(page)
+	if !strings.Contains(body, `action="`+page+`/dispatch"`) {
+		t.Fatalf("the accepted file's page offers no dispatch:\n%s", apptest.Grep(body, "dispatch"))
+	}
+	version := agent.Version(page)
+	code, body, _ := agent.Get(page + "/dispatch?version=" + version)
+	text := html.UnescapeString(body)
+	if code != http.StatusOK || !strings.Contains(text, "Transmettre ce dossier à sa commission ?") ||
+		!strings.Contains(text, "Membre permanent de la commission") || !strings.Contains(text, "Agence urbaine") {
+		t.Fatalf("the dispatch confirmation: %d\n%s", code, apptest.Grep(text, "commission"))
+	}
+	agent.SetLang(i18n.AR)
+	if _, body, _ := agent.Get(page + "/dispatch?version=" + version); !strings.Contains(body, "هل تحيل هذا الملف على لجنته؟") ||
+		!strings.Contains(body, "عضو دائم في اللجنة") {
+		t.Fatal("the dispatch confirmation is not in Arabic")
+	}
+	agent.SetLang(i18n.FR)
+	code, _, h := agent.Post(page+"/dispatch?version="+version, page+"/dispatch", url.Values{"version": {version}})
+	apptest.WantStatus(t, "dispatch", code, http.StatusSeeOther, h)
+	_, body, _ = agent.Get(page + "?done=dispatched")
+	text = html.UnescapeString(body)
+	if !strings.Contains(text, "Le dossier a été transmis à sa commission.") || !strings.Contains(text, "La commission qui étudie le dossier") ||
+		!strings.Contains(text, "Karim Benjelloun") || strings.Contains(body, `action="`+page+`/dispatch"`) {
+		t.Fatalf("the file's page after the dispatch:\n%s", apptest.Grep(text, "commission"))
+	}
+	if _, body, _ := agent.Get("/window/city?tab=accepted"); strings.Contains(body, `href="`+page+`"`) {
+		t.Fatal("the dispatched file is still in the window's accepted tab")
+	}
+
+	// A body not on it yet: the form offers only those.
+	m := regexp.MustCompile(`<select id="member-body" name="body"[^>]*>\s*<option value="([a-z_]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no body to add:\n%s", apptest.Grep(body, "member-body"))
+	}
+	extra := m[1]
+	code, body, _ = agent.Post(page, page+"/members", url.Values{"body": {extra}, "note": {"court"}})
+	if code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(body), "10 caractères au moins") || !strings.Contains(body, `id="member-note-error"`) {
+		t.Fatalf("a member without a reason: %d\n%s", code, apptest.Grep(html.UnescapeString(body), "member"))
+	}
+	code, _, h = agent.Post(page, page+"/members", url.Values{"body": {extra}, "note": {"Le terrain doit être borné avant travaux."}})
+	apptest.WantStatus(t, "add a member", code, http.StatusSeeOther, h)
+	if _, body, _ := agent.Get(page); !strings.Contains(html.UnescapeString(body), "Ajouté par le guichet : Le terrain doit être borné avant travaux.") {
+		t.Fatal("the added member is not on the file's committee")
+	}
+}

@@ -1,0 +1,188 @@
+package permit
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/errs"
+)
+
+// TestDispatchToTheCommittee: the window dispatches an accepted urban
+// file in one action. Madina selects its committee from the catalogue —
+// the permanent members, and the distributor because the house is a new
+// construction — with the organisation holding each seat (the
+// arrondissement's own, its prefecture's, the urban agency and its member
+// by name; none yet for the distributor), records the selection, meets the dispatch step and
+// starts the members' study; the file leaves the window's queue. Once
+// only; only the window's agents; a member added needs a reason; the
+// database keeps the selection as it was made.
+func TestDispatchToTheCommittee(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		if _, err := d.ExecContext(ctx, `INSERT INTO organisations (code, kind, name_ar, name_fr, name_en, created_at)
+			VALUES ('aucasa', 'urban_agency', 'الوكالة الحضرية', 'Agence urbaine de Casablanca', 'Casablanca urban agency', $1)`, monday); err != nil {
+			t.Fatal(err)
+		}
+		// Two prefectures: the file's arrondissement's holds the seat.
+		var pc string
+		if err := d.QueryRowContext(ctx, `SELECT prefecture_code FROM arrondissements WHERE code = 'sidi-othmane'`).Scan(&pc); err != nil {
+			t.Fatal(err)
+		}
+		for _, code := range []string{"prefecture-aaa", "prefecture-" + pc} {
+			if _, err := d.ExecContext(ctx, `INSERT INTO organisations (code, kind, name_ar, name_fr, name_en, created_at)
+				VALUES ($1, 'prefecture', 'عمالة', 'Préfecture', 'Prefecture', $2)`, code, monday); err != nil {
+				t.Fatal(err)
+			}
+		}
+		member := e.person(t, "member@example.ma", "fr")
+		if _, err := d.ExecContext(ctx, `INSERT INTO staff_grants (person_id, organisation_code, role, granted_at)
+			VALUES ($1, 'aucasa', 'committee_member', $2)`, member, monday); err != nil {
+			t.Fatal(err)
+		}
+		arch := e.architectActor()
+		f := e.submitted(t, arch, sidiOthmane(e.owner))
+		agent := e.agentActor(e.agent, "sidi-othmane")
+		f, err := e.s.Accept(ctx, agent, f.ID, f.Version)
+		if err != nil || f.Step != "dispatch" {
+			t.Fatalf("accept: %+v %v", f, err)
+		}
+		v, _ := e.s.View(ctx, agent, f.ID)
+		if !v.Can[TDispatch] {
+			t.Fatal("the window's agent is not offered to dispatch the accepted file")
+		}
+		if v, _ := e.s.View(ctx, arch, f.ID); v.Can[TDispatch] {
+			t.Fatal("the architect is offered to dispatch")
+		}
+
+		_, preview, err := e.s.DispatchPreview(ctx, agent, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"arrondissement", "prefecture", "urban_agency", "distributor"}
+		if got := bodiesOf(preview); !slices.Equal(got, want) {
+			t.Fatalf("selected %v, want %v", got, want)
+		}
+		for _, st := range preview {
+			switch st.Body.Code {
+			case "arrondissement":
+				if st.Basis != SeatPermanent || st.Organisation.Code != "sidi-othmane" {
+					t.Errorf("arrondissement: %+v", st)
+				}
+			case "urban_agency":
+				if st.Organisation.Code != "aucasa" || len(st.Organisation.Members) != 1 || st.Organisation.Members[0].ID != member {
+					t.Errorf("urban agency: %+v", st.Organisation)
+				}
+			case "prefecture":
+				if st.Organisation.Code != "prefecture-"+pc {
+					t.Errorf("prefecture held by %q, want the arrondissement's, prefecture-%s", st.Organisation.Code, pc)
+				}
+			case "distributor":
+				if st.Basis != SeatOccasional || !strings.Contains(st.Reason.FR, "raccordement") || st.Organisation.Code != "" {
+					t.Errorf("distributor: %+v", st)
+				}
+			}
+		}
+
+		// Nobody but the window's agents.
+		// (the policy hides the window's work from whoever is not its agent)
+		_, err = e.s.Dispatch(ctx, arch, f.ID, 0)
+		wantErr(t, err, errs.NotFound, "permit.error.file_not_found")
+		_, err = e.s.Dispatch(ctx, e.agentActor(e.otherAgent, "anfa"), f.ID, 0)
+		wantErr(t, err, errs.NotFound, "")
+		_, err = e.s.AddSeat(ctx, agent, f.ID, "civil_protection", "Salle de sport au rez-de-chaussée.")
+		wantErr(t, err, errs.Conflict, "permit.dispatch.error.not_dispatched")
+
+		e.clock.add(time.Hour)
+		f, err = e.s.Dispatch(ctx, agent, f.ID, f.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.State != Accepted || f.Holder != HolderCommittee || f.Step != "study" || f.DueAt == nil {
+			t.Fatalf("dispatched file: %s, held by %s, step %s, due %v", f.State, f.Holder, f.Step, f.DueAt)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM permit_deadlines WHERE file_id = $1 AND step = 'dispatch' AND outcome = 'met'`, f.ID); n != 1 {
+			t.Fatalf("the dispatch step is not met (%d)", n)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM permit_deadlines WHERE file_id = $1 AND step = 'study' AND actor = 'members' AND met_at IS NULL`, f.ID); n != 1 {
+			t.Fatalf("the members' study has %d running deadlines", n)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM permit_files WHERE id = $1 AND holder = 'window'`, f.ID); n != 0 {
+			t.Fatal("the dispatched file is still in the window's queue")
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.dispatch' AND object_id = $1`, strconv.FormatInt(f.ID, 10)); n != 1 {
+			t.Fatalf("%d audit records of the dispatch", n)
+		}
+		v, _ = e.s.View(ctx, agent, f.ID)
+		if v.Can[TDispatch] {
+			t.Fatal("a dispatched file is offered to dispatch again")
+		}
+		if ev := v.Events[len(v.Events)-1]; ev.Kind != TDispatch || ev.Data["committee"] != "urban_small" {
+			t.Fatalf("last event %+v", ev)
+		}
+		_, err = e.s.Dispatch(ctx, agent, f.ID, 0)
+		wantErr(t, err, errs.Conflict, "permit.dispatch.error.done")
+
+		// The owner reads who studies their file, and why.
+		seats, err := e.s.Seats(ctx, e.ownerActor(), f.ID)
+		if err != nil || !slices.Equal(bodiesOf(seats), want) {
+			t.Fatalf("the owner reads %v, %v", bodiesOf(seats), err)
+		}
+
+		// Adding a member: a reason, a known body not seated yet.
+		_, err = e.s.AddSeat(ctx, agent, f.ID, "civil_protection", "salle")
+		wantErr(t, err, errs.Invalid, "permit.dispatch.error.note")
+		_, err = e.s.AddSeat(ctx, agent, f.ID, "fire_brigade", "Salle de sport au rez-de-chaussée.")
+		wantErr(t, err, errs.Invalid, "permit.dispatch.error.body")
+		_, err = e.s.AddSeat(ctx, agent, f.ID, "urban_agency", "Avis conforme une seconde fois.")
+		wantErr(t, err, errs.Conflict, "permit.dispatch.error.seated")
+		_, err = e.s.AddSeat(ctx, arch, f.ID, "civil_protection", "Salle de sport au rez-de-chaussée.")
+		wantErr(t, err, errs.NotFound, "permit.error.file_not_found")
+		added, err := e.s.AddSeat(ctx, agent, f.ID, "civil_protection", "Salle de sport au rez-de-chaussée.")
+		if err != nil || added.Basis != SeatAdded {
+			t.Fatalf("add: %+v %v", added, err)
+		}
+		seats, _ = e.s.Seats(ctx, agent, f.ID)
+		if got := bodiesOf(seats); !slices.Equal(got, append(want, "civil_protection")) || seats[4].Note != "Salle de sport au rez-de-chaussée." {
+			t.Fatalf("after adding: %v", got)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.member_added'`); n != 1 {
+			t.Fatalf("%d audit records of the addition", n)
+		}
+
+		// The database: a selection only for an accepted file, kept as made.
+		g, err := e.s.Create(ctx, arch, sidiOthmane(e.owner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seat := `INSERT INTO permit_committee_seats (file_id, committee, body, basis, selected_by, selected_at)
+			VALUES ($1, 'urban_small', 'telecom', 'permanent', $2, $3)`
+		if _, err := d.ExecContext(ctx, seat, g.ID, e.agent, monday); err == nil {
+			t.Fatal("a draft was given a committee")
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO permit_committee_seats (file_id, committee, body, basis, selected_by, selected_at)
+			VALUES ($1, 'urban_small', 'telecom', 'added', $2, $3)`, f.ID, e.agent, monday); err == nil {
+			t.Fatal("a member was added without a reason")
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE permit_committee_seats SET basis = 'permanent' WHERE file_id = $1`, f.ID); err == nil {
+			t.Fatal("a selection was changed")
+		}
+		if _, err := d.ExecContext(ctx, `DELETE FROM permit_committee_seats WHERE file_id = $1`, f.ID); err == nil {
+			t.Fatal("a selection was deleted")
+		}
+	})
+}
+
+func bodiesOf(seats []FileSeat) []string {
+	var out []string
+	for _, st := range seats {
+		out = append(out, st.Body.Code)
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package permit
+
+import (
+	"net/http"
+	"strconv"
+
+	"madina/internal/authz"
+	"madina/internal/platform/web"
+)
+
+// The window dispatches an accepted urban file to its committee from the
+// file's page: its button leads to a confirmation listing who Madina
+// selected and why; once dispatched, the file's page shows the committee
+// to whoever reads the file (bodies, why each sits, the organisation
+// holding the seat; staff also see its members by name), and the window's
+// agents may add a member with a reason.
+
+// committeeView is the committee section of a file's page.
+type committeeView struct {
+	Seats  []seatView
+	Bodies []option // the bodies an agent may still add
+}
+
+// seatView is one body sitting on the file.
+type seatView struct {
+	Body, Why, Organisation, Members string
+}
+
+// seatViews are the rows of seats in the reader's language; members is
+// whether to name the organisations' members (staff only).
+func (h *FileHandlers) seatViews(p printer, seats []FileSeat, members bool) []seatView {
+	out := make([]seatView, 0, len(seats))
+	for _, st := range seats {
+		sv := seatView{Body: st.Body.Name.Pick(p.l)}
+		if sv.Body == "" {
+			sv.Body = st.Body.Code
+		}
+		switch st.Basis {
+		case SeatPermanent:
+			sv.Why = p.t("permit.dispatch.why.permanent")
+		case SeatOccasional:
+			sv.Why = st.Reason.Pick(p.l)
+		case SeatAdded:
+			sv.Why = p.t("permit.dispatch.why.added", "note", st.Note)
+		}
+		if st.Organisation.Code == "" {
+			sv.Organisation = p.t("permit.dispatch.no_organisation")
+		} else {
+			sv.Organisation = st.Organisation.Name.Pick(p.l)
+		}
+		if members && len(st.Organisation.Members) > 0 {
+			var names []string
+			for _, m := range st.Organisation.Members {
+				names = append(names, m.DisplayName(string(p.l)))
+			}
+			sv.Members = p.list(names)
+		}
+		out = append(out, sv)
+	}
+	return out
+}
+
+// committeeSection is the committee of a dispatched file, nil before.
+func (h *FileHandlers) committeeSection(r *http.Request, a authz.Actor, vw *View, p printer) (*committeeView, error) {
+	if vw.File.Holder != HolderCommittee && !vw.File.State.Closed() {
+		return nil, nil
+	}
+	seats, err := h.Service.Seats(r.Context(), a, vw.File.ID)
+	if err != nil || len(seats) == 0 {
+		return nil, err
+	}
+	staff := a.Staff()
+	cv := &committeeView{Seats: h.seatViews(p, seats, staff)}
+	if vw.File.State == Accepted && authz.Decide(a, authz.ReviewFile, vw.File.Resource(vw.Kind)).Allow {
+		cat, err := h.Service.catalogueOf(r.Context(), h.Service.db, vw.File.CatalogueVersion)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range cat.Bodies() {
+			seated := false
+			for _, st := range seats {
+				seated = seated || st.Body.Code == b.Code
+			}
+			if !seated {
+				cv.Bodies = append(cv.Bodies, option{Value: b.Code, Label: b.Name.Pick(p.l)})
+			}
+		}
+	}
+	return cv, nil
+}
+
+// dispatchConfirmation completes the dispatch's confirmation: who sits,
+// and why.
+func (h *FileHandlers) dispatchConfirmation(r *http.Request, a authz.Actor, id int64, c web.Confirm) (web.Confirm, error) {
+	_, seats, err := h.Service.DispatchPreview(r.Context(), a, id)
+	if err != nil {
+		return c, err
+	}
+	p := h.printer(r)
+	for _, sv := range h.seatViews(p, seats, true) {
+		value := sv.Why + " — " + sv.Organisation
+		if sv.Members != "" {
+			value += " (" + sv.Members + ")"
+		}
+		c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.dispatch.body", "name", sv.Body), Value: value})
+	}
+	c.Warning = web.Msg("permit.confirm.dispatch.warning")
+	return c, nil
+}
+
+func (h *FileHandlers) webDispatch(w http.ResponseWriter, r *http.Request) error {
+	return h.act(w, r, TDispatch, "dispatched", func(a authz.Actor, id int64, version int) error {
+		_, err := h.Service.Dispatch(r.Context(), a, id, version)
+		return err
+	})
+}
+
+// webAddMember adds a member to a dispatched file's committee.
+func (h *FileHandlers) webAddMember(w http.ResponseWriter, r *http.Request) error {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	id, err := fileID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.Service.AddSeat(r.Context(), v.Actor, id, r.PostFormValue("body"), r.PostFormValue("note")); err != nil {
+		return h.fail(w, r, v.Actor, id, "member", "", err)
+	}
+	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=member_added#committee-heading", http.StatusSeeOther)
+	return nil
+}
