@@ -50,6 +50,12 @@ type Options struct {
 	// NoLate leaves unplaced the files that cannot be on time, instead of
 	// putting them in the earliest later session with room.
 	NoLate bool
+	// Horizon, when set, is the time until which the sessions given are
+	// all the sessions there will be, such as the end of the weeks
+	// planned. A file due after it may then give its seat to a file due
+	// before it that would otherwise miss its deadline, and wait for a
+	// later plan, where sessions after the horizon are known.
+	Horizon time.Time
 }
 
 // Code says, in a word the UI translates, why a file is where it is.
@@ -63,7 +69,9 @@ const (
 	// files whose last possible session came first.
 	CodeEarliestDeadline Code = "earliest_deadline"
 	// CodeRebalanced: placed on time once Reason.Count other files moved
-	// to other sessions (still on time) to make room.
+	// to other sessions (still on time) to make room, and, if Reason.File
+	// is set, once that file, due after Options.Horizon, gave up its seat
+	// (it waits for a later plan).
 	CodeRebalanced Code = "rebalanced"
 	// CodeMoved: moved from the session the sweep chose to make room for
 	// file Reason.File; still on time.

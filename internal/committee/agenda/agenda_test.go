@@ -276,6 +276,13 @@ func TestPlanOptimalOnUnitFiles(t *testing.T) {
 				if err != nil {
 					t.Fatalf("seed %d: %v", seed, err)
 				}
+				// Files due after a horizon may give way: never at the
+				// cost of a file on time.
+				rh, err := Plan(files, sessions, Options{Horizon: day(float64(g.days) / 2)})
+				if err != nil {
+					t.Fatalf("seed %d: %v", seed, err)
+				}
+				check(t, files, sessions, rh, true)
 				fr, err := Feasible(files, sessions)
 				if err != nil {
 					t.Fatalf("seed %d: %v", seed, err)
@@ -284,8 +291,9 @@ func TestPlanOptimalOnUnitFiles(t *testing.T) {
 					t.Fatalf("seed %d: unit instance reported inexact", seed)
 				}
 				got := r.Stats().OnTime
-				if got != fr.MaxOnTime {
-					t.Fatalf("seed %d: Plan puts %d files on time, max-flow %d", seed, got, fr.MaxOnTime)
+				if got != fr.MaxOnTime || rh.Stats().OnTime != got {
+					t.Fatalf("seed %d: Plan puts %d files on time (%d with a horizon), max-flow %d",
+						seed, got, rh.Stats().OnTime, fr.MaxOnTime)
 				}
 				fifo, err := FIFO(files, sessions)
 				if err != nil {
@@ -369,6 +377,51 @@ func TestRepairNeededWithAbsences(t *testing.T) {
 		if !reflect.DeepEqual(o, want[o.FileID]) {
 			t.Errorf("file %d: %+v, want %+v", o.FileID, o, want[o.FileID])
 		}
+	}
+}
+
+// TestYieldBeforeHorizon: a file due after the horizon gives its seat to
+// one due before it, which would otherwise miss its deadline; without a
+// horizon it keeps it.
+func TestYieldBeforeHorizon(t *testing.T) {
+	// g needs the agency, absent from S2, so the sweep gives it S1 first;
+	// f and h then compete for S2. Each session holds one file.
+	sessions := []Session{
+		{ID: 1, Committee: "u", Start: day(1), Capacity: 30},
+		{ID: 2, Committee: "u", Start: day(2), Capacity: 30, Absent: []string{"urban_agency"}},
+	}
+	files := []File{
+		{ID: 1, Committee: "u", Minutes: 30, Ready: day(1.5), Deadline: day(2)},                                 // h
+		{ID: 2, Committee: "u", Minutes: 30, Ready: day(0), Deadline: day(2)},                                   // f
+		{ID: 3, Committee: "u", Minutes: 30, Ready: day(0), Deadline: day(30), Needs: []string{"urban_agency"}}, // g
+	}
+	cases := []struct {
+		name string
+		opts Options
+		want []Outcome
+	}{
+		{"no horizon", Options{}, []Outcome{
+			{FileID: 1, SessionID: 2, Reason: Reason{Code: CodeEarliestDeadline}},
+			{FileID: 2, Reason: Reason{Code: CodeSessionsFull, Session: 1, Count: 2}},
+			{FileID: 3, SessionID: 1, Reason: Reason{Code: CodeEarliestDeadline}},
+		}},
+		{"horizon", Options{Horizon: day(10)}, []Outcome{
+			{FileID: 1, SessionID: 2, Reason: Reason{Code: CodeEarliestDeadline}},
+			{FileID: 2, SessionID: 1, Reason: Reason{Code: CodeRebalanced, File: 3}},
+			{FileID: 3, Reason: Reason{Code: CodeSessionsFull, Session: 1, Count: 1}},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Plan(files, sessions, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, files, sessions, r, true)
+			if !reflect.DeepEqual(r.Files, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", r.Files, tc.want)
+			}
+		})
 	}
 }
 

@@ -72,6 +72,10 @@ type problem struct {
 	reason []Reason // why, while it is on time
 	used   []int    // minutes used in each session
 	on     [][]int  // the files on each session
+
+	horizon time.Time // Options.Horizon
+	seen    []int     // the search that last reached each session (augment)
+	stamp   int       // the current search
 }
 
 // committee is one committee's share of the problem.
@@ -93,6 +97,7 @@ func prepare(files []File, sessions []Session, opts Options) (*problem, error) {
 		pos: make([]int, len(sessions)),
 		at:  make([]int, len(files)), reason: make([]Reason, len(files)),
 		used: make([]int, len(sessions)), on: make([][]int, len(sessions)),
+		seen: make([]int, len(sessions)), horizon: opts.Horizon,
 	}
 	byName := map[string]*committee{}
 	for _, name := range opts.Committees {

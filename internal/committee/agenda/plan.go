@@ -64,14 +64,29 @@ func (h *fileHeap) Pop() any {
 }
 
 // repair tries, for each of committee c's files not on a session yet, by
-// deadline, to make room for it on time by moving other files.
+// deadline, to make room for it on time by moving other files (augment).
+// Failing that, a pressing file may take the seat of one that is not
+// pressing (yield), which then tries in turn. Passes repeat until one
+// changes nothing: each success puts one more file on time, or one more
+// pressing file, so they end.
 func (p *problem) repair(c *committee) {
-	seen := make([]int, len(p.sessions)) // the file whose search last reached each session, plus one
-	for _, f := range c.files {
-		if p.at[f] < 0 && len(p.elig[f]) > 0 {
-			p.augment(f, seen)
+	for changed := true; changed; {
+		changed = false
+		for _, f := range c.files {
+			if p.at[f] >= 0 || len(p.elig[f]) == 0 {
+				continue
+			}
+			if p.augment(f, false) || (p.pressing(f) && p.augment(f, true)) {
+				changed = true
+			}
 		}
 	}
+}
+
+// pressing reports whether file f is due before Options.Horizon: one that
+// is not may give its seat to one that is, and wait for a later plan.
+func (p *problem) pressing(f int) bool {
+	return !p.horizon.IsZero() && p.files[f].Deadline.Before(p.horizon)
 }
 
 // step is a session reached while searching room for a file: in would go
@@ -83,16 +98,19 @@ type step struct{ s, in, parent int }
 // session that could take it on time, and so on until a session with room
 // ends the chain, and applies the shortest one found. Every file stays on
 // time. A file g may leave a session only if the file coming in then fits.
+// With yield, the chain ends instead at a session where a file that is not
+// pressing leaves the plan to make room; the file f is then pressing.
 //
-// With files of equal minutes this is the augmenting path of bipartite
-// matching: when none exists, no rearrangement puts one more file on time.
-func (p *problem) augment(f int, seen []int) bool {
-	mark := f + 1
+// With files of equal minutes and no yield, this is the augmenting path of
+// bipartite matching: when none exists, no rearrangement puts one more
+// file on time.
+func (p *problem) augment(f int, yield bool) bool {
+	p.stamp++
 	var steps []step
 	reach := func(in, parent int) {
 		for _, s := range p.elig[in] {
-			if seen[s] != mark {
-				seen[s] = mark
+			if p.seen[s] != p.stamp {
+				p.seen[s] = p.stamp
 				steps = append(steps, step{s, in, parent})
 			}
 		}
@@ -101,8 +119,12 @@ func (p *problem) augment(f int, seen []int) bool {
 	for i := 0; i < len(steps); i++ {
 		st := steps[i]
 		need := p.files[st.in].Minutes
-		if p.free(st.s) >= need {
-			p.apply(steps, i)
+		if !yield && p.free(st.s) >= need {
+			p.apply(steps, i, -1)
+			return true
+		}
+		if g := p.yielder(st.s, need); yield && g >= 0 {
+			p.apply(steps, i, g)
 			return true
 		}
 		for _, g := range p.on[st.s] {
@@ -114,18 +136,41 @@ func (p *problem) augment(f int, seen []int) bool {
 	return false
 }
 
+// yielder returns the file on session s that is not pressing, whose
+// leaving makes room for need minutes, with the latest deadline (then the
+// highest ID); -1 if there is none.
+func (p *problem) yielder(s, need int) int {
+	best := -1
+	for _, g := range p.on[s] {
+		if p.horizon.IsZero() || p.pressing(g) || p.free(s)+p.files[g].Minutes < need {
+			continue
+		}
+		if best < 0 || p.byDeadline(g, best) > 0 {
+			best = g
+		}
+	}
+	return best
+}
+
 // apply moves the files along the chain ending at steps[i], last first,
-// so that each session loses its file before it gains the next.
-func (p *problem) apply(steps []step, i int) {
+// so that each session loses its file before it gains the next; first, if
+// gone ≥ 0, file gone leaves the last session.
+func (p *problem) apply(steps []step, i, gone int) {
 	root := i
 	for steps[root].parent >= 0 {
 		root = steps[root].parent
 	}
 	f, moved := steps[root].in, 0
+	why := Reason{Code: CodeRebalanced}
+	if gone >= 0 {
+		p.remove(gone)
+		why.File = p.files[gone].ID
+	}
 	for j := i; j >= 0; j = steps[j].parent {
 		st := steps[j]
 		if st.parent < 0 {
-			p.place(f, st.s, Reason{Code: CodeRebalanced, Count: moved})
+			why.Count = moved
+			p.place(f, st.s, why)
 			break
 		}
 		p.remove(st.in)
