@@ -120,6 +120,22 @@ func (r realistic) misses(res Result) int {
 	return n
 }
 
+// onTimeMinutes adds up the minutes of the files res puts on time, fixed
+// ones aside.
+func (r realistic) onTimeMinutes(res Result) int {
+	minutes := map[int64]int{}
+	for _, f := range r.files {
+		minutes[f.ID] = f.Minutes
+	}
+	n := 0
+	for _, o := range res.Files {
+		if o.OnTime() && o.Reason.Code != CodeFixed {
+			n += minutes[o.FileID]
+		}
+	}
+	return n
+}
+
 // TestRealistic checks the benchmark's instance: its shape, that Plan
 // breaks no rule on it and meets every deadline it can, and that FIFO
 // does not.
@@ -151,9 +167,13 @@ func TestRealistic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if on := res.Stats().OnTime; on > fr.MaxOnTime {
-		t.Errorf("Plan %d on time, above the bound %d", on, fr.MaxOnTime)
+	if on := res.Stats().OnTime; on > fr.Bound {
+		t.Errorf("Plan %d on time, above the bound %d", on, fr.Bound)
 	}
+	if m := r.onTimeMinutes(res); m > fr.MaxMinutes {
+		t.Errorf("Plan %d minutes on time, above the bound %d", m, fr.MaxMinutes)
+	}
+	t.Logf("Plan %d minutes on time", r.onTimeMinutes(res))
 	t.Logf("due %d, Plan %+v, FIFO %+v misses %d, bound %+v", len(r.due), res.Stats(), fifo.Stats(), r.misses(fifo), fr)
 }
 
@@ -180,7 +200,10 @@ func BenchmarkPlan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/plan")
 	b.ReportMetric(float64(res.Stats().OnTime), "ontime")
-	b.ReportMetric(float64(fr.MaxOnTime), "flow_bound")
+	b.ReportMetric(float64(fr.MaxOnTime), "flow_unit_bound")
+	b.ReportMetric(float64(fr.Bound), "flow_bound")
+	b.ReportMetric(float64(r.onTimeMinutes(res)), "ontime_min")
+	b.ReportMetric(float64(fr.MaxMinutes), "flow_min_bound")
 	b.ReportMetric(float64(len(r.due)), "due")
 	b.ReportMetric(float64(r.misses(res)), "plan_misses")
 	b.ReportMetric(float64(r.misses(fifo)), "fifo_misses")

@@ -1,5 +1,7 @@
 package agenda
 
+import "slices"
+
 // FeasibilityReport is what any schedule could reach on time, found by
 // max-flow. Fixed files are left out of the counts; their minutes are
 // taken from their sessions' capacity.
@@ -18,12 +20,18 @@ type FeasibilityReport struct {
 	// files could be split between sessions (the fractional relaxation):
 	// an upper bound on the minutes of any real schedule.
 	MaxMinutes int
+	// Bound is the tighter upper bound on the files on time: per
+	// committee, the lesser of MaxOnTime's share and the number of its
+	// shortest files (among those some session could take on time) whose
+	// minutes add up to at most MaxMinutes' share. It equals MaxOnTime
+	// when Exact.
+	Bound int
 }
 
 // Feasible computes, by max-flow (source → file → each open session that
 // could take it on time → sink), how many files and minutes any schedule
-// can put on time, for comparison with Plan. Bad input gives an
-// *InputError, as for Plan.
+// can put on time, for comparison with Plan. Committees are independent
+// and solved one by one. Bad input gives an *InputError, as for Plan.
 func Feasible(files []File, sessions []Session) (FeasibilityReport, error) {
 	p, err := prepare(files, sessions, Options{})
 	if err != nil {
@@ -31,49 +39,69 @@ func Feasible(files []File, sessions []Session) (FeasibilityReport, error) {
 	}
 	r := FeasibilityReport{Exact: true}
 	for _, c := range p.committees {
+		var minutes []int // of the files some session could take on time
 		for _, f := range c.files {
+			m := p.files[f].Minutes
 			r.Files++
-			r.Minutes += p.files[f].Minutes
-			if p.files[f].Minutes != c.minMinutes {
-				r.Exact = false
+			r.Minutes += m
+			r.Exact = r.Exact && m == c.minMinutes
+			if len(p.elig[f]) > 0 {
+				minutes = append(minutes, m)
 			}
 		}
+		if len(minutes) == 0 {
+			continue
+		}
+		unit, fractional := int(p.maxFlow(c, true)), int(p.maxFlow(c, false))
+		r.MaxOnTime += unit
+		r.MaxMinutes += fractional
+		r.Bound += min(unit, shortestWithin(minutes, fractional))
 	}
-	r.MaxOnTime = int(p.maxFlow(true))
-	r.MaxMinutes = int(p.maxFlow(false))
 	return r, nil
 }
 
-// maxFlow builds the flow network of p and returns its maximum flow: in
-// unit mode files carry 1 and sessions hold free/minMinutes files, else
-// files carry their minutes and sessions hold their free minutes.
-func (p *problem) maxFlow(unit bool) int64 {
+// shortestWithin returns how many of the shortest minutes add up to at
+// most limit.
+func shortestWithin(minutes []int, limit int) int {
+	slices.Sort(minutes)
+	n, sum := 0, 0
+	for _, m := range minutes {
+		if sum += m; sum > limit {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// maxFlow builds the flow network of committee c and returns its maximum
+// flow: in unit mode files carry 1 and sessions hold free/minMinutes
+// files, else files carry their minutes and sessions hold their free
+// minutes.
+func (p *problem) maxFlow(c *committee, unit bool) int64 {
 	// Nodes: 0 source, 1 sink, then files, then sessions.
 	const source, sink = 0, 1
-	g := newNetwork(2 + len(p.files) + len(p.sessions))
-	sessionNode := func(s int) int { return 2 + len(p.files) + s }
-	for _, c := range p.committees {
-		if len(c.files) == 0 {
-			continue
+	g := newNetwork(2 + len(c.files) + len(c.open))
+	sessionNode := func(s int) int { return 2 + len(c.files) + p.pos[s] }
+	for _, s := range c.open {
+		free := int64(p.free(s))
+		if unit {
+			free /= int64(c.minMinutes)
 		}
-		for _, s := range c.open {
-			free := int64(p.free(s))
-			if unit {
-				free /= int64(c.minMinutes)
-			}
-			if free > 0 {
-				g.add(sessionNode(s), sink, free)
-			}
+		if free > 0 {
+			g.add(sessionNode(s), sink, free)
 		}
-		for _, f := range c.files {
-			load := int64(p.files[f].Minutes)
-			if unit {
-				load = 1
-			}
-			g.add(source, 2+f, load)
-			for _, s := range p.elig[f] {
-				g.add(2+f, sessionNode(s), load)
-			}
+	}
+	for k, f := range c.files {
+		load := int64(p.files[f].Minutes)
+		if unit {
+			load = 1
+		}
+		if len(p.elig[f]) > 0 {
+			g.add(source, 2+k, load)
+		}
+		for _, s := range p.elig[f] {
+			g.add(2+k, sessionNode(s), load)
 		}
 	}
 	return g.maxFlow(source, sink)
