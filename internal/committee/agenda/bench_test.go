@@ -229,3 +229,28 @@ func BenchmarkFIFO(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlanOneCommittee is a stress case, not a city: the realistic
+// waiting list and sessions all given to one committee, so that every
+// file competes with every other for 400 sessions and the repair searches
+// run through them all.
+func BenchmarkPlanOneCommittee(b *testing.B) {
+	r := newRealistic(1)
+	for i := range r.files {
+		r.files[i].Committee = "all"
+	}
+	for i := range r.sessions {
+		r.sessions[i].Committee = "all"
+	}
+	var res Result
+	var err error
+	for b.Loop() {
+		res, err = Plan(r.files, r.sessions, Options{Horizon: r.end})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/plan")
+	b.ReportMetric(float64(res.Stats().OnTime), "ontime")
+	b.ReportMetric(float64(r.misses(res)), "plan_misses")
+}

@@ -73,9 +73,11 @@ type problem struct {
 	used   []int    // minutes used in each session
 	on     [][]int  // the files on each session
 
-	horizon time.Time // Options.Horizon
-	seen    []int     // the search that last reached each session (augment)
-	stamp   int       // the current search
+	horizon time.Time  // Options.Horizon
+	seen    []int      // the search that last reached each session (augment)
+	stamp   int        // the current search
+	dead    [2]deadSet // sessions failed searches reached, without and with yield
+	epoch   int        // how many times repair changed the plan, plus one
 }
 
 // committee is one committee's share of the problem.
@@ -97,7 +99,10 @@ func prepare(files []File, sessions []Session, opts Options) (*problem, error) {
 		pos: make([]int, len(sessions)),
 		at:  make([]int, len(files)), reason: make([]Reason, len(files)),
 		used: make([]int, len(sessions)), on: make([][]int, len(sessions)),
-		seen: make([]int, len(sessions)), horizon: opts.Horizon,
+		seen: make([]int, len(sessions)), horizon: opts.Horizon, epoch: 1,
+	}
+	for i := range p.dead {
+		p.dead[i] = deadSet{make([]int, len(sessions)), make([]int, len(sessions))}
 	}
 	byName := map[string]*committee{}
 	for _, name := range opts.Committees {

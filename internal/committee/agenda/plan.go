@@ -105,6 +105,9 @@ type step struct{ s, in, parent int }
 // bipartite matching: when none exists, no rearrangement puts one more
 // file on time.
 func (p *problem) augment(f int, yield bool) bool {
+	if p.hopeless(f, yield) {
+		return false
+	}
 	p.stamp++
 	var steps []step
 	reach := func(in, parent int) {
@@ -121,10 +124,12 @@ func (p *problem) augment(f int, yield bool) bool {
 		need := p.files[st.in].Minutes
 		if !yield && p.free(st.s) >= need {
 			p.apply(steps, i, -1)
+			p.epoch++
 			return true
 		}
 		if g := p.yielder(st.s, need); yield && g >= 0 {
 			p.apply(steps, i, g)
+			p.epoch++
 			return true
 		}
 		for _, g := range p.on[st.s] {
@@ -133,7 +138,36 @@ func (p *problem) augment(f int, yield bool) bool {
 			}
 		}
 	}
+	d := &p.dead[b2i(yield)]
+	for _, st := range steps {
+		if d.epoch[st.s] != p.epoch {
+			d.epoch[st.s], d.minutes[st.s] = p.epoch, p.files[f].Minutes
+		}
+		d.minutes[st.s] = min(d.minutes[st.s], p.files[f].Minutes)
+	}
 	return false
+}
+
+// deadSet remembers the sessions that failed searches reached since the
+// plan last changed (epoch), and the fewest minutes of a file whose search
+// reached each.
+type deadSet struct{ epoch, minutes []int }
+
+// hopeless reports whether a search for file f would fail: every session
+// that could take it was reached, since the plan last changed, by a failed
+// search for a file of no more minutes. A failed search reaches every
+// session it can from its start, and none of them has room (or a file to
+// yield); with files of equal minutes, the search from f would then reach
+// only those sessions and fail too. With unequal minutes this is a
+// shortcut that may, rarely, skip a chain the search would have found.
+func (p *problem) hopeless(f int, yield bool) bool {
+	d := p.dead[b2i(yield)]
+	for _, s := range p.elig[f] {
+		if d.epoch[s] != p.epoch || d.minutes[s] > p.files[f].Minutes {
+			return false
+		}
+	}
+	return true
 }
 
 // yielder returns the file on session s that is not pressing, whose
