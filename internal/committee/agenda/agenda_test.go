@@ -526,6 +526,13 @@ func TestReasons(t *testing.T) {
 			want:     Outcome{FileID: 1, SessionID: 1, Reason: Reason{Code: CodeEarliestDeadline}},
 		},
 		{
+			name:     "a committee declared in Options without sessions",
+			sessions: []Session{{ID: 1, Committee: "u", Start: day(1), Capacity: 60}},
+			files:    []File{{ID: 1, Committee: "subdivisions", Minutes: 30, Ready: day(0), Deadline: day(1)}},
+			opts:     Options{Committees: []string{"u", "subdivisions"}},
+			want:     Outcome{FileID: 1, Reason: Reason{Code: CodeNoSessionBeforeDeadline}},
+		},
+		{
 			name:     "ready and deadline exactly at the start",
 			sessions: []Session{{ID: 1, Committee: "u", Start: day(1), Capacity: 60}},
 			files:    []File{u(1, 1, 1)},

@@ -26,10 +26,11 @@ const (
 	ErrFrozenOverCapacity  ErrorCode = "frozen_over_capacity"  // a frozen session whose fixed files exceed it
 )
 
-// InputError is the first problem found in a plan's input: files are
-// checked in the order given, after the sessions. FileID and SessionID
-// name what is wrong (0 when not about one); Committee is set for
-// ErrUnknownCommittee.
+// InputError is the first problem found in a plan's input: the sessions
+// are checked in the order given, then the files, then the frozen
+// sessions' capacity. FileID and SessionID name what is wrong (0 when not
+// about one, or when that ID is the problem and is 0); Committee is set
+// for ErrUnknownCommittee.
 type InputError struct {
 	Code      ErrorCode
 	FileID    int64
