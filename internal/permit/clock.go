@@ -145,6 +145,9 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 // one of its files has passed (the notices' subscriber, for
 // TopicDeadlinePassed).
 func (s *Service) alert(ctx context.Context, tx *db.Tx, ev jobs.Event, p DeadlinePassed) error {
+	// Whose step it is decides who is alerted: the committee members
+	// sitting on the file for theirs (the study), the window's staff for
+	// the others.
 	if p.Window == "" {
 		return nil
 	}
@@ -153,7 +156,7 @@ func (s *Service) alert(ctx context.Context, tx *db.Tx, ev jobs.Event, p Deadlin
 		return err
 	}
 	f.Window = p.Window
-	staff, err := s.people.WindowStaff(ctx, tx, p.Window)
+	staff, err := s.alerted(ctx, tx, f, p)
 	if err != nil {
 		return err
 	}

@@ -314,3 +314,37 @@ func insertSeat(ctx context.Context, tx *db.Tx, fileID int64, committee string, 
 	}
 	return nil
 }
+
+// alerted are the people told that deadline p of file f passed: for a
+// step of the committee's members, the members of the organisations
+// sitting on the file (each once); for any other, the window's staff.
+func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePassed) ([]people.Person, error) {
+	var actor string
+	if err := tx.QueryRowContext(ctx, `SELECT actor FROM permit_deadlines WHERE id = $1`, p.Deadline).Scan(&actor); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("permit: deadline %d: %w", p.Deadline, err)
+	}
+	if actor != "members" {
+		return s.people.WindowStaff(ctx, tx, p.Window)
+	}
+	seats, err := fileSeats(ctx, reader{tx}, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []people.Person
+	for _, st := range seats {
+		if st.Organisation == "" {
+			continue
+		}
+		org, err := s.seatHolder(ctx, reader{tx}, st.Body, f.Arrondissement)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range org.Members {
+			if !slices.ContainsFunc(out, func(o people.Person) bool { return o.ID == m.ID }) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}

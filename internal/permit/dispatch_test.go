@@ -2,6 +2,7 @@ package permit
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +129,36 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		}
 		_, err = e.s.Dispatch(ctx, agent, f.ID, 0)
 		wantErr(t, err, errs.Conflict, "permit.dispatch.error.done")
+
+		// The applicants are told; when the members' study runs late, the
+		// committee's members are alerted, not the window.
+		e.dispatch(t)
+		if n := count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.dispatch' AND user_id = $1`,
+			fmt.Sprintf("person:%d", e.owner)); n == 0 {
+			t.Fatal("the owner was not told of the dispatch")
+		}
+		var studyDue, overallDue time.Time
+		if err := d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = 'study'`, f.ID).Scan(&studyDue); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = $2`, f.ID, Overall).Scan(&overallDue); err != nil {
+			t.Fatal(err)
+		}
+		if !studyDue.Before(overallDue) {
+			t.Fatalf("the study is due %v, after the overall deadline %v", studyDue, overallDue)
+		}
+		e.clock.add(studyDue.Sub(e.clock.now()) + time.Hour)
+		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d deadlines passed, %v", n, err)
+		}
+		e.dispatch(t)
+		overdue := func(who int64) int {
+			return count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
+				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
+		}
+		if overdue(member) != 1 || overdue(e.agent) != 0 {
+			t.Fatalf("the late study alerted the member %d times, the window's agent %d times", overdue(member), overdue(e.agent))
+		}
 
 		// The owner reads who studies their file, and why.
 		seats, err := e.s.Seats(ctx, e.ownerActor(), f.ID)
