@@ -944,7 +944,33 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 	if err := d.signPlans(ctx); err != nil {
 		return fmt.Errorf("demo: files: sign plans: %w", err)
 	}
+	if err := d.dispatchSome(ctx); err != nil {
+		return fmt.Errorf("demo: files: dispatch: %w", err)
+	}
 	return d.summary(ctx, out)
+}
+
+// dispatchSome has the windows dispatch every third urban file accepted
+// lately to its committee (the others wait for it, in the accepted tab).
+func (d *demoFiles) dispatchSome(ctx context.Context) error {
+	for _, f := range d.files {
+		if f.id == 0 || f.final != dfAccepted || f.n%3 != 0 {
+			continue
+		}
+		a := d.agents[f.window]
+		a.Now = time.Now()
+		pf, err := d.svc.Get(ctx, a, f.id)
+		if err != nil {
+			return err
+		}
+		if pf.State != permit.Accepted || pf.Holder != permit.HolderWindow {
+			continue
+		}
+		if _, err := d.svc.Dispatch(ctx, a, f.id, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // signPlans has the architects sign, with their demonstration
@@ -2124,7 +2150,7 @@ func (d *demoFiles) upload(ctx context.Context, a authz.Actor, f *dfFile, item, 
 func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 	states := map[permit.State]int{}
 	windows := map[string]bool{}
-	tacit, booked := 0, 0
+	tacit, booked, committee := 0, 0, 0
 	for _, f := range d.files {
 		if f.id == 0 {
 			continue
@@ -2139,6 +2165,9 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		}
 		if pf.Tacit {
 			tacit++
+		}
+		if pf.Holder == permit.HolderCommittee {
+			committee++
 		}
 		if pf.State == permit.Submitted && !f.appt.IsZero() {
 			booked++
@@ -2157,8 +2186,8 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		n += c
 	}
 	fmt.Fprintf(out, "demo: %d permit files in %d windows: %d drafts, %d submitted (%d with a deposit appointment), %d returned, "+
-		"%d accepted, %d under review, %d awaiting the applicant's answer, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
-		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted],
+		"%d accepted (%d with their committee), %d under review, %d awaiting the applicant's answer, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
+		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted], committee,
 		states[permit.UnderReview], states[permit.InfoRequested], states[permit.Approved], tacit, states[permit.Refused], states[permit.Withdrawn], overdue)
 	return nil
 }
