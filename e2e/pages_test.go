@@ -101,9 +101,11 @@ var everyActor = []actor{
 				"/files/{id}/ask":    {review + "/ask?note=" + url.QueryEscape("Le croquis du local manque.")}}
 		}},
 	// The auditor reads the audit log; a committee member holds a signing
-	// certificate (the demonstration's) and no window.
+	// certificate (the demonstration's) and no window, and studies the
+	// files their organisation sits on.
 	{name: "auditor", email: "hassan.filali@example.ma", staff: true, routes: []string{"/me", "/me/security", "/admin/audit"}},
-	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature"}},
+	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
+		"/committee"}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
 		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke", "/admin/signature",

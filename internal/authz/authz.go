@@ -195,13 +195,16 @@ const (
 	// receipt) with the commune's electronic seal: the system only, never
 	// a person (law 43-20: a legal person's seal is no person's signature).
 	SealDocument Action = "signature.seal"
+	// ReadStudies lists the files a committee member's organisations
+	// sit on, to study (issue #12): committee members.
+	ReadStudies Action = "committee.files"
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
-	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument}
+	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -212,6 +215,9 @@ type Resource struct {
 	FileRef           string
 	RequiresArchitect bool   // the permit kind legally requires an architect
 	Window            string // for files: the single window handling it ("" before routing)
+	// Seats are the organisations sitting on a file's committee once it
+	// is dispatched: their committee members read the file.
+	Seats []string
 	// Involved is who has a stake in the case besides its owner (who
 	// always counts): whoever filed it, the parties named on it, the
 	// professionals holding a mandate on it, the person a staff decision
@@ -264,6 +270,7 @@ const (
 	ReasonNoStanding      Reason = "neither owner nor professional"
 	ReasonNoFileAccess    Reason = "neither owner, mandated professional nor agent of the window"
 	ReasonNotAgent        Reason = "not an agent of the file's window"
+	ReasonNotMember       Reason = "not a committee member"
 	ReasonNoClaimStanding Reason = "neither a representative nor an administrator"
 	ReasonNoMandate       Reason = "no mandate"
 	ReasonArchitect       Reason = "an architect is required"
@@ -429,6 +436,9 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if a.agentOf(r.Window) {
 			return a.staff(WindowAgent)
 		}
+		if a.sitsOn(r.Seats) {
+			return a.staff(CommitteeMember)
+		}
 		return hide(ReasonNoFileAccess)
 	case ReviewFile:
 		if !a.agentOf(r.Window) {
@@ -471,6 +481,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return a.staff(Admin)
 		}
 		return hide(ReasonNotAgent)
+	case ReadStudies:
+		if !a.HasRole(CommitteeMember) {
+			return hide(ReasonNotMember)
+		}
+		return a.staff(CommitteeMember)
 	case ReadSigner, RevokeSigner:
 		if r.OwnerPerson != a.Person {
 			return hide(ReasonNotOwn)
@@ -577,6 +592,17 @@ func (a Actor) decideFile(act Action, r Resource) Decision {
 func (a Actor) mandated(r Resource) bool {
 	for _, m := range a.Mandates {
 		if a.ActingFor == 0 && m.covers(r, a.Now) {
+			return true
+		}
+	}
+	return false
+}
+
+// sitsOn reports whether a is a committee member of one of the
+// organisations in seats.
+func (a Actor) sitsOn(seats []string) bool {
+	for _, g := range a.Grants {
+		if g.Role == CommitteeMember && slices.Contains(seats, g.Org) {
 			return true
 		}
 	}

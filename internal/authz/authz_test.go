@@ -86,6 +86,7 @@ var resources = map[Action]Resource{
 	RevokeSigner:       {OwnerPerson: architect},
 	ManageSigners:      {OwnerPerson: architect, Involved: involved},
 	SealDocument:       {},
+	ReadStudies:        {},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -94,25 +95,25 @@ var resources = map[Action]Resource{
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
-// signature.seal (the system's only)
+// signature.seal (the system's only) committee.files
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D H",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -142,6 +143,30 @@ func TestPolicyTable(t *testing.T) {
 		if _, ok := actors[name]; !ok {
 			t.Errorf("expectations for unknown actor %q", name)
 		}
+	}
+}
+
+// TestCommitteeMembersReadTheFilesTheySitOn: a committee member of an
+// organisation sitting on a file's committee reads it (with the second
+// factor), and lists the files to study; of another organisation, the
+// file does not exist for them.
+func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
+	m := Actor{Person: 77, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: CommitteeMember, Org: "aucasa"}}}
+	file := Resource{OwnerPerson: citizen, PermitKind: "building", Window: "city", Seats: []string{"commune", "aucasa"}}
+	if !Decide(m, ReadFile, file).Allow || !Decide(m, ReadStudies, Resource{}).Allow {
+		t.Fatal("the urban agency's member cannot read a file it sits on, or list them")
+	}
+	if d := Decide(m, ReviewFile, file); d.Allow {
+		t.Fatal("a committee member does the window's work")
+	}
+	other := file
+	other.Seats = []string{"commune", "lydec"}
+	if d := Decide(m, ReadFile, other); d.Allow || !d.Hide {
+		t.Fatalf("a file the member's organisation does not sit on: %+v", d)
+	}
+	m.MFA = false
+	if Decide(m, ReadFile, file).Allow || Decide(m, ReadStudies, Resource{}).Allow {
+		t.Fatal("a committee member without the second factor reads files")
 	}
 }
 
@@ -225,7 +250,7 @@ func TestCheckErrorKinds(t *testing.T) {
 // TestEveryRoleIsInTheTable checks each staff role against every action:
 // roles without powers over identity (all but admin and auditor) decide
 // like an agent of another window than the file's, with the second factor
-// and without.
+// and without; a committee member lists the files to study.
 func TestEveryRoleIsInTheTable(t *testing.T) {
 	for _, role := range Roles {
 		for _, mfa := range []bool{true, false} {
@@ -237,6 +262,8 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 				case role == Admin && (act == VerifyProfessional || act == ManageStaff || act == ManageOrgs || act == ReadAudit || act == DecideLegalClaim || act == ReadQueue || act == ManageSigners):
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
+					want = Decision{Allow: mfa}
+				case role == CommitteeMember && act == ReadStudies:
 					want = Decision{Allow: mfa}
 				}
 				if got.Allow != want.Allow || got.Hide != want.Hide {
@@ -257,7 +284,7 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 	// A window agent may still read a file they are involved in: reading
 	// is not an official act; nor is looking at the style page, which
 	// concerns no case.
-	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true}
+	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true, ReadStudies: true}
 	// A legal person's representatives answer a claim on it as its owner
 	// (the claimant is the other side): representing the owner is their
 	// standing there, not a conflict. Any other involvement still is.

@@ -348,3 +348,55 @@ func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePas
 	}
 	return out, nil
 }
+
+// StudyRow is a file waiting for its committee's study on which one of a
+// committee member's organisations sits.
+type StudyRow struct {
+	ID                                     int64
+	Display, Kind, Address, Arrondissement string
+	Committee, CatalogueVersion            string
+	DueAt                                  *time.Time
+}
+
+// MaxStudyRows bounds the list of files to study.
+const MaxStudyRows = 200
+
+// ToStudy lists the files dispatched to a committee on which one of a's
+// organisations sits, waiting for the members' study, the most urgent
+// first (the policy: committee members, with the second factor).
+func (s *Service) ToStudy(ctx context.Context, a authz.Actor) ([]StudyRow, error) {
+	if err := authz.Check(a, authz.ReadStudies, authz.Resource{}); err != nil {
+		return nil, err
+	}
+	var orgs []any
+	var ph []string
+	for _, g := range a.Grants {
+		if g.Role == authz.CommitteeMember {
+			orgs = append(orgs, g.Org)
+			ph = append(ph, fmt.Sprintf("$%d", len(orgs)))
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.address, COALESCE(f.arrondissement_code, ''),
+		COALESCE(f.committee, ''), f.catalogue_version, f.due_at FROM permit_files f
+		WHERE f.state = 'accepted' AND f.holder = 'committee' AND EXISTS (SELECT 1 FROM permit_committee_seats s
+			WHERE s.file_id = f.id AND s.organisation_code IN (`+strings.Join(ph, ", ")+`))
+		ORDER BY f.due_at IS NULL, f.due_at, f.id LIMIT `+fmt.Sprint(MaxStudyRows), orgs...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: files to study: %w", err)
+	}
+	defer rows.Close()
+	var out []StudyRow
+	for rows.Next() {
+		var r StudyRow
+		var due sql.NullTime
+		if err := rows.Scan(&r.ID, &r.Display, &r.Kind, &r.Address, &r.Arrondissement, &r.Committee, &r.CatalogueVersion, &due); err != nil {
+			return nil, fmt.Errorf("permit: files to study: %w", err)
+		}
+		if due.Valid {
+			t := due.Time.UTC()
+			r.DueAt = &t
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

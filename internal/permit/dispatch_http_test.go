@@ -22,7 +22,8 @@ import (
 // Arabic), dispatches it: the file's page then shows the committee to the
 // agent with the organisations' members by name, and the file is gone
 // from the window's accepted tab; a member added without a reason comes
-// back with the error on its field; with one, it is on the committee.
+// back with the error on its field; with one, it is on the committee. The
+// urban agency's member then finds it among their files to study.
 func TestDispatchOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := apptest.Demo(t, db.SQLite)
@@ -82,5 +83,31 @@ func TestDispatchOverHTTP(t *testing.T) {
 	apptest.WantStatus(t, "add a member", code, http.StatusSeeOther, h)
 	if _, body, _ := agent.Get(page); !strings.Contains(html.UnescapeString(body), "Ajouté par le guichet : Le terrain doit être borné avant travaux.") {
 		t.Fatal("the added member is not on the file's committee")
+	}
+
+	// The urban agency's member finds it among the files to study and
+	// reads it; a file not dispatched does not exist for them; a citizen
+	// has no such list.
+	member := apptest.NewBrowser(t, srv.URL)
+	member.SignIn("karim.benjelloun@example.ma", true)
+	member.SetLang(i18n.FR)
+	code, body, _ = member.Get("/committee")
+	if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(html.UnescapeString(body), "Dossiers à étudier") {
+		t.Fatalf("the member's files to study: %d\n%s", code, apptest.Grep(body, "/files/"))
+	}
+	if code, _, _ := member.Get(page); code != http.StatusOK {
+		t.Fatalf("the member opens the file they study: %d", code)
+	}
+	var waiting int64
+	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE state = 'accepted' AND holder = 'window' ORDER BY id LIMIT 1`).Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := member.Get("/files/" + strconv.FormatInt(waiting, 10)); code != http.StatusNotFound {
+		t.Fatalf("a file not dispatched, for a committee member: %d, want 404", code)
+	}
+	citizen := apptest.NewBrowser(t, srv.URL)
+	citizen.SignIn("fatima.benali@example.ma", false)
+	if code, _, _ := citizen.Get("/committee"); code != http.StatusNotFound {
+		t.Fatalf("a citizen's /committee: %d, want 404", code)
 	}
 }

@@ -170,6 +170,9 @@ type File struct {
 	// Involved is who has a stake in the file as stored (owner, filer,
 	// parties, professionals mandated on it), read with it.
 	Involved authz.Involved
+	// Seats are the organisations sitting on its committee (dispatch.go),
+	// read with it: their committee members read the file.
+	Seats []string
 }
 
 // Resource is the file as the policy sees it. Whoever is involved in it —
@@ -181,7 +184,7 @@ func (f *File) Resource(k *Kind) authz.Resource {
 		inv = inv.AddPersons(p.PersonID)
 	}
 	r := authz.Resource{OwnerPerson: f.OwnerPerson, OwnerLegal: f.OwnerLegal, PermitKind: f.Kind, FileRef: f.Ref, Window: f.Window,
-		Involved: inv}
+		Involved: inv, Seats: f.Seats}
 	if k != nil {
 		r.RequiresArchitect = k.ArchitectRequired
 	}

@@ -52,6 +52,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /files/{id}/refuse", h.webConfirm(TRefuse), httpx.Multiline("reason"))
 	rt.HandleErr("POST /files/{id}/refuse", h.webRefuse, httpx.Multiline("reason"))
 	rt.HandleErr("POST /files/{id}/extend", h.webExtend, httpx.Multiline("reason"))
+	rt.HandleErr("GET /committee", h.webStudies)
 	rt.HandleErr("GET /window", h.webWindows)
 	rt.HandleErr("GET /window/{code}", h.webQueue)
 	rt.HandleErr("GET /track", h.webTrack)

@@ -131,3 +131,57 @@ func (h *FileHandlers) webAddMember(w http.ResponseWriter, r *http.Request) erro
 	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=member_added#committee-heading", http.StatusSeeOther)
 	return nil
 }
+
+// studyView is the committee member's page of files to study.
+type studyView struct {
+	Rows []studyRowView
+	Max  int
+	Full bool // the list stops at Max
+}
+
+type studyRowView struct {
+	ID                       int64
+	Display, Kind, Committee string
+	Address, Arrondissement  string
+	Due, Left                string
+	Overdue                  bool
+}
+
+// webStudies lists the files a committee member's organisations sit on,
+// waiting for their study, the most urgent first.
+func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error {
+	v := h.signedIn(w, r)
+	if v == nil {
+		return nil
+	}
+	rows, err := h.Service.ToStudy(r.Context(), v.Actor)
+	if err != nil {
+		return err
+	}
+	p := h.printer(r)
+	now := h.Service.now()
+	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows}
+	for _, row := range rows {
+		rv := studyRowView{ID: row.ID, Display: row.Display, Kind: row.Kind, Committee: row.Committee}
+		if cat, err := h.Service.catalogueOf(r.Context(), h.Service.db, row.CatalogueVersion); err == nil {
+			if k, err := cat.Kind(row.Kind); err == nil {
+				rv.Kind = k.Name.Pick(p.l)
+				for _, hd := range k.Handling {
+					if hd.Committee.Code == row.Committee {
+						rv.Committee = hd.Committee.Name.Pick(p.l)
+					}
+				}
+			}
+		}
+		rv.Address = row.Address
+		if row.Arrondissement != "" {
+			if ar, _, _, err := h.Service.places.Arrondissement(r.Context(), row.Arrondissement); err == nil {
+				rv.Arrondissement = ar.Name.Pick(p.l)
+			}
+		}
+		rv.Due, rv.Left, rv.Overdue = h.due(p, row.DueAt, now)
+		sv.Rows = append(sv.Rows, rv)
+	}
+	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
+	return nil
+}

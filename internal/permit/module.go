@@ -23,7 +23,8 @@ var Module = module.Module{
 	Pages:    &Pages,
 	Nav: []web.NavItem{{Key: "nav.procedures", Href: "/procedures", Rank: 20},
 		{Key: "nav.files", Href: "/files", Rank: 40},
-		{Key: "nav.window", Href: "/window", Rank: 45, Show: isAgent}},
+		{Key: "nav.window", Href: "/window", Rank: 45, Show: isAgent},
+		{Key: "nav.studies", Href: "/committee", Rank: 46, Show: isCommitteeMember}},
 	Notices:  Notices(),
 	OpenAPI:  OpenAPI,
 	BlobRefs: BlobRefsSQL,
@@ -145,6 +146,12 @@ func (s *Service) KindName(code string) i18n.Text {
 
 // isAgent tells whether the request's visitor works at a window: the
 // queue's entry in the main navigation is for them.
+// isCommitteeMember shows "Files to study" to committee members.
+func isCommitteeMember(ctx context.Context) bool {
+	v := authz.FromContext(ctx)
+	return v.SignedIn && !v.Pending && authz.Decide(v.Actor, authz.ReadStudies, authz.Resource{}).Allow
+}
+
 func isAgent(ctx context.Context) bool {
 	v := authz.FromContext(ctx)
 	return v.SignedIn && !v.Pending && len(AgentWindows(v.Actor)) > 0

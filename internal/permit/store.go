@@ -96,7 +96,29 @@ func file(ctx context.Context, q db.Querier, column string, v any) (*File, error
 		return nil, err
 	}
 	f.Involved = inv[f.ID]
+	if f.Seats, err = seatOrganisations(ctx, q, f.ID); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// seatOrganisations are the organisations sitting on file id's committee.
+func seatOrganisations(ctx context.Context, q db.Querier, id int64) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT organisation_code FROM permit_committee_seats
+		WHERE file_id = $1 AND organisation_code IS NOT NULL ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("permit: seats: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, fmt.Errorf("permit: seats: %w", err)
+		}
+		out = append(out, code)
+	}
+	return out, rows.Err()
 }
 
 // involvement reads who is involved in each of the files ids, for the
