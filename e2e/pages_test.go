@@ -105,7 +105,14 @@ var everyActor = []actor{
 	// files their organisation sits on.
 	{name: "auditor", email: "hassan.filali@example.ma", staff: true, routes: []string{"/me", "/me/security", "/admin/audit"}},
 	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
-		"/committee"}},
+		"/committee", "/files/{id}", "/files/{id}/opinion"},
+		discover: func(tb *tab) map[string][]string {
+			// A file to study, and the confirmation of an opinion on it.
+			study := firstLink(tb, "/committee", `^/files/\d+$`)[0]
+			return map[string][]string{"/files/{id}": {study},
+				"/files/{id}/opinion": {study + "/opinion?" + url.Values{"verdict": {"reservations"},
+					"reasons": {"Recul de 3 m sur la voie à respecter."}}.Encode()}}
+		}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
 		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke", "/admin/signature",

@@ -198,13 +198,17 @@ const (
 	// ReadStudies lists the files a committee member's organisations
 	// sit on, to study (issue #12): committee members.
 	ReadStudies Action = "committee.files"
+	// GiveOpinion records an organisation's opinion on a file it sits on:
+	// its committee members, officially (nobody on their own case).
+	GiveOpinion Action = "file.opinion"
 )
 
 // Actions lists every action, for the policy's table test.
 var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, ManageTokens, ReadInbox,
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
-	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies}
+	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
+	GiveOpinion}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -481,6 +485,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return a.staff(Admin)
 		}
 		return hide(ReasonNotAgent)
+	case GiveOpinion:
+		if !a.sitsOn(r.Seats) {
+			return hide(ReasonNotMember)
+		}
+		return a.official(CommitteeMember, r)
 	case ReadStudies:
 		if !a.HasRole(CommitteeMember) {
 			return hide(ReasonNotMember)

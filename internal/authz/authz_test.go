@@ -87,6 +87,7 @@ var resources = map[Action]Resource{
 	ManageSigners:      {OwnerPerson: architect, Involved: involved},
 	SealDocument:       {},
 	ReadStudies:        {},
+	GiveOpinion:        {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -95,25 +96,25 @@ var resources = map[Action]Resource{
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
-// signature.seal (the system's only) committee.files
+// signature.seal (the system's only) committee.files file.opinion (the commune sits)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D H",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D H",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D H",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D H",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D H",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D H",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D H",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D H",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D H",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D H",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D H",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -148,8 +149,8 @@ func TestPolicyTable(t *testing.T) {
 
 // TestCommitteeMembersReadTheFilesTheySitOn: a committee member of an
 // organisation sitting on a file's committee reads it (with the second
-// factor), and lists the files to study; of another organisation, the
-// file does not exist for them.
+// factor), lists the files to study and gives an opinion, never on their
+// own case; of another organisation, the file does not exist for them.
 func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
 	m := Actor{Person: 77, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: CommitteeMember, Org: "aucasa"}}}
 	file := Resource{OwnerPerson: citizen, PermitKind: "building", Window: "city", Seats: []string{"commune", "aucasa"}}
@@ -164,8 +165,16 @@ func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
 	if d := Decide(m, ReadFile, other); d.Allow || !d.Hide {
 		t.Fatalf("a file the member's organisation does not sit on: %+v", d)
 	}
+	if !Decide(m, GiveOpinion, file).Allow || !Decide(m, GiveOpinion, other).Hide {
+		t.Fatal("the member gives an opinion on the file they sit on only")
+	}
+	own := file
+	own.OwnerPerson = m.Person
+	if d := Decide(m, GiveOpinion, own); d.Allow || d.Reason != ReasonConflict {
+		t.Fatalf("a member giving an opinion on their own file: %+v", d)
+	}
 	m.MFA = false
-	if Decide(m, ReadFile, file).Allow || Decide(m, ReadStudies, Resource{}).Allow {
+	if Decide(m, ReadFile, file).Allow || Decide(m, ReadStudies, Resource{}).Allow || Decide(m, GiveOpinion, file).Allow {
 		t.Fatal("a committee member without the second factor reads files")
 	}
 }
@@ -263,7 +272,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
-				case role == CommitteeMember && act == ReadStudies:
+				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion):
 					want = Decision{Allow: mfa}
 				}
 				if got.Allow != want.Allow || got.Hide != want.Hide {

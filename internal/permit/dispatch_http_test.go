@@ -98,6 +98,30 @@ func TestDispatchOverHTTP(t *testing.T) {
 	if code, _, _ := member.Get(page); code != http.StatusOK {
 		t.Fatalf("the member opens the file they study: %d", code)
 	}
+	// … and gives the urban agency's opinion: reasons are required for
+	// reservations; then a confirmation; then it is on the file's page
+	// for the window too.
+	if _, body, _ := member.Get(page); !strings.Contains(body, `action="`+page+`/opinion"`) {
+		t.Fatalf("the member is not offered to give the opinion:\n%s", apptest.Grep(body, "opinion"))
+	}
+	code, body, _ = member.Get(page + "/opinion?" + url.Values{"verdict": {"reservations"}, "reasons": {"court"}}.Encode())
+	if code != http.StatusBadRequest || !strings.Contains(body, `id="opinion-reasons-error"`) {
+		t.Fatalf("reservations without reasons: %d\n%s", code, apptest.Grep(body, "opinion-reasons"))
+	}
+	reasons := "Recul de 3 m sur la voie à respecter."
+	code, body, _ = member.Get(page + "/opinion?" + url.Values{"verdict": {"reservations"}, "reasons": {reasons}}.Encode())
+	if code != http.StatusOK || !strings.Contains(html.UnescapeString(body), "Donner cet avis ?") || !strings.Contains(html.UnescapeString(body), reasons) {
+		t.Fatalf("the opinion's confirmation: %d\n%s", code, apptest.Grep(html.UnescapeString(body), "avis"))
+	}
+	code, _, h = member.Post(page+"/opinion", page+"/opinion", url.Values{"verdict": {"reservations"}, "reasons": {reasons}})
+	apptest.WantStatus(t, "give the opinion", code, http.StatusSeeOther, h)
+	if _, body, _ := agent.Get(page); !strings.Contains(html.UnescapeString(body), "Favorable avec réserves") || !strings.Contains(html.UnescapeString(body), reasons) {
+		t.Fatalf("the window does not see the opinion:\n%s", apptest.Grep(html.UnescapeString(body), "avis"))
+	}
+	if _, body, _ := member.Get(page); strings.Contains(body, `action="`+page+`/opinion"`) {
+		t.Fatal("the member is offered to give the opinion again")
+	}
+
 	var waiting int64
 	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE state = 'accepted' AND holder = 'window' ORDER BY id LIMIT 1`).Scan(&waiting); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
@@ -185,6 +186,43 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.member_added'`); n != 1 {
 			t.Fatalf("%d audit records of the addition", n)
+		}
+
+		// The urban agency's member gives its opinion, once, with reasons
+		// unless favourable; the window does not give opinions; the
+		// window sees it, the owner reads the committee's remarks instead.
+		m := authz.Actor{Person: member, EmailVerified: true, MFA: true, Now: e.clock.now(),
+			Grants: []authz.Grant{{Role: authz.CommitteeMember, Org: "aucasa"}}}
+		if _, body, err := e.s.MayGiveOpinion(ctx, m, f.ID); err != nil || body.Code != "urban_agency" {
+			t.Fatalf("the member may give the urban agency's opinion: %v %v", body, err)
+		}
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, "maybe", "")
+		wantErr(t, err, errs.Invalid, "permit.opinion.error.verdict")
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, Unfavourable, "non")
+		wantErr(t, err, errs.Invalid, "permit.opinion.error.reasons")
+		_, err = e.s.GiveOpinion(ctx, agent, f.ID, Favourable, "")
+		wantErr(t, err, errs.NotFound, "")
+		op, err := e.s.GiveOpinion(ctx, m, f.ID, Reservations, "Recul de 3 m sur la voie à respecter.")
+		if err != nil || op.Body.Code != "urban_agency" || op.Organisation != "aucasa" {
+			t.Fatalf("opinion: %+v %v", op, err)
+		}
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, Favourable, "")
+		wantErr(t, err, errs.Conflict, "permit.opinion.error.given")
+		if ops, err := e.s.Opinions(ctx, agent, f.ID); err != nil || len(ops) != 1 || ops[0].Verdict != Reservations || ops[0].Member.ID != member {
+			t.Fatalf("the window reads %+v, %v", ops, err)
+		}
+		if ops, err := e.s.Opinions(ctx, e.ownerActor(), f.ID); err != nil || len(ops) != 0 {
+			t.Fatalf("the owner reads the members' opinions: %+v, %v", ops, err)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.opinion'`); n != 1 {
+			t.Fatalf("%d audit records of the opinion", n)
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO permit_opinions (file_id, body, organisation_code, given_by, verdict, given_at)
+			VALUES ($1, 'telecom', 'aucasa', $2, 'favourable', $3)`, f.ID, member, monday); err == nil {
+			t.Fatal("an opinion recorded for a body that does not sit on the file")
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE permit_opinions SET verdict = 'favourable'`); err == nil {
+			t.Fatal("an opinion was changed")
 		}
 
 		// The database: a selection only for an accepted file, kept as made.

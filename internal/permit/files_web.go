@@ -42,6 +42,8 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /files/{id}/dispatch", h.webConfirm(TDispatch))
 	rt.HandleErr("POST /files/{id}/dispatch", h.webDispatch)
 	rt.HandleErr("POST /files/{id}/members", h.webAddMember, httpx.Multiline("note"))
+	rt.HandleErr("GET /files/{id}/opinion", h.webOpinionConfirm, httpx.Multiline("reasons"))
+	rt.HandleErr("POST /files/{id}/opinion", h.webOpinion, httpx.Multiline("reasons"))
 	rt.HandleErr("GET /files/{id}/return", h.webConfirm(TReturn), httpx.Multiline("note"))
 	rt.HandleErr("POST /files/{id}/return", h.webSendBack(TReturn, "returned"), httpx.Multiline("note"))
 	rt.HandleErr("GET /files/{id}/ask", h.webConfirm(TAsk), httpx.Multiline("note"))

@@ -37,7 +37,7 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added"}
+	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added", "opinion_given"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -78,6 +78,7 @@ type fileView struct {
 	MaxMB                      string
 	OpenDeadlines              []option
 	Committee                  *committeeView // once dispatched
+	Opinions                   *opinionsView  // the committee's opinions, for staff
 	Deadlines                  []deadlineRow
 	Events                     []eventRow
 	Top, TopLink, Done         string
@@ -331,6 +332,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		vw.Can[TDispatch]
 	var err error
 	if v.Committee, err = h.committeeSection(r, a, vw, p); err != nil {
+		return nil, err
+	}
+	if v.Opinions, err = h.opinionsSection(r, a, vw, st, p); err != nil {
 		return nil, err
 	}
 	v.Conflict = vw.Conflict
@@ -777,6 +781,14 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 		what = p.t("permit.event.extended", "duration", p.duration(Deadline{Value: intOf(d, "days"), Unit: WorkingDays}))
 		step()
 		reason("reason")
+	case "opinion":
+		body := str(d, "body")
+		for _, b := range h.Service.Catalogue().Bodies() {
+			if b.Code == body {
+				body = b.Name.Pick(p.l)
+			}
+		}
+		what = p.t("permit.event.opinion", "body", body, "verdict", p.t("permit.opinion.verdict."+str(d, "verdict")))
 	case "member_added":
 		body := str(d, "body")
 		for _, b := range h.Service.Catalogue().Bodies() {
