@@ -304,31 +304,52 @@ func (s *Store) SeatHolder(ctx context.Context, q db.Querier, body, arrondisseme
 	if err != nil {
 		return o, fmt.Errorf("identity: seat holder: %w", err)
 	}
+	return o, s.addMembers(ctx, q, &o)
+}
+
+// Organisation is a registered organisation with its committee members
+// by name; errs.NotFound when there is none with that code.
+func (s *Store) Organisation(ctx context.Context, q db.Querier, code string) (people.Organisation, error) {
+	var o people.Organisation
+	err := q.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en FROM organisations WHERE code = $1`, code).
+		Scan(&o.Code, &o.Name.AR, &o.Name.FR, &o.Name.EN)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, errs.E(errs.NotFound, "")
+	}
+	if err != nil {
+		return o, fmt.Errorf("identity: organisation: %w", err)
+	}
+	return o, s.addMembers(ctx, q, &o)
+}
+
+// addMembers reads o's committee members (role committee_member, not
+// revoked, accounts not disabled), by person.
+func (s *Store) addMembers(ctx context.Context, q db.Querier, o *people.Organisation) error {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT g.person_id FROM staff_grants g JOIN persons p ON p.id = g.person_id
 		WHERE g.organisation_code = $1 AND g.role = 'committee_member' AND g.revoked_at IS NULL AND p.disabled_at IS NULL
 		ORDER BY g.person_id`, o.Code)
 	if err != nil {
-		return o, fmt.Errorf("identity: seat holder: %w", err)
+		return fmt.Errorf("identity: seat holder: %w", err)
 	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return o, fmt.Errorf("identity: seat holder: %w", err)
+			return fmt.Errorf("identity: seat holder: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return o, err
+		return err
 	}
 	for _, id := range ids {
 		p, err := s.Person(ctx, q, id)
 		if err != nil {
-			return o, err
+			return err
 		}
 		o.Members = append(o.Members, p)
 	}
-	return o, nil
+	return nil
 }

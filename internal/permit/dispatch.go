@@ -97,6 +97,19 @@ func (s *Service) seatHolder(ctx context.Context, q db.Querier, body, arrondisse
 	return org, err
 }
 
+// organisation is the organisation recorded on a seat, with its members
+// now; only its code when it is no longer registered.
+func (s *Service) organisation(ctx context.Context, q db.Querier, code string) (people.Organisation, error) {
+	if s.people.Staff == nil {
+		return people.Organisation{Code: code}, nil
+	}
+	org, err := s.people.Organisation(ctx, q, code)
+	if errs.Is(err, errs.NotFound) {
+		return people.Organisation{Code: code}, nil
+	}
+	return org, err
+}
+
 // DispatchPreview is the committee a dispatch of file id would select,
 // for the page that asks to confirm it: the same checks as Dispatch.
 func (s *Service) DispatchPreview(ctx context.Context, a authz.Actor, id int64) (*File, []FileSeat, error) {
@@ -258,10 +271,9 @@ func (s *Service) Seats(ctx context.Context, a authz.Actor, id int64) ([]FileSea
 			fs.Reason = cm.Occasional[i].Reason
 		}
 		if st.Organisation != "" {
-			if fs.Organisation, err = s.seatHolder(ctx, s.db, st.Body, f.Arrondissement); err != nil {
+			if fs.Organisation, err = s.organisation(ctx, s.db, st.Organisation); err != nil {
 				return nil, err
 			}
-			fs.Organisation.Code = st.Organisation
 		}
 		out = append(out, fs)
 	}
@@ -336,7 +348,7 @@ func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePas
 		if st.Organisation == "" {
 			continue
 		}
-		org, err := s.seatHolder(ctx, reader{tx}, st.Body, f.Arrondissement)
+		org, err := s.organisation(ctx, reader{tx}, st.Organisation)
 		if err != nil {
 			return nil, err
 		}

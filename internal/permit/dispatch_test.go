@@ -131,6 +131,17 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		_, err = e.s.Dispatch(ctx, agent, f.ID, 0)
 		wantErr(t, err, errs.Conflict, "permit.dispatch.error.done")
 
+		// Another urban agency registered afterwards (first by code) changes
+		// nothing on this file: its seat stays the one recorded.
+		if _, err := d.ExecContext(ctx, `INSERT INTO organisations (code, kind, name_ar, name_fr, name_en, created_at)
+			VALUES ('aaa-agence', 'urban_agency', 'وكالة', 'Autre agence', 'Other agency', $1)`, monday); err != nil {
+			t.Fatal(err)
+		}
+		if seats, err := e.s.Seats(ctx, agent, f.ID); err != nil || seats[2].Organisation.Code != "aucasa" ||
+			len(seats[2].Organisation.Members) != 1 || seats[2].Organisation.Members[0].ID != member {
+			t.Fatalf("the urban agency's seat after another registered: %+v, %v", seats[2].Organisation, err)
+		}
+
 		// The applicants are told; when the members' study runs late, the
 		// committee's members are alerted, not the window.
 		e.dispatch(t)

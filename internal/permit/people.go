@@ -42,6 +42,9 @@ type Staff interface {
 	// a file in arrondissement, with its committee members; errs.NotFound
 	// when none is registered.
 	SeatHolder(ctx context.Context, q db.Querier, body, arrondissement string) (people.Organisation, error)
+	// Organisation is a registered organisation with its committee
+	// members; errs.NotFound when none has that code.
+	Organisation(ctx context.Context, q db.Querier, code string) (people.Organisation, error)
 }
 
 // directory is People and Staff together, as the service asks them.
