@@ -114,12 +114,13 @@ func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte
 	y := 56.0
 	// height estimates what a paragraph takes once wrapped (a little more
 	// than its width over the box's, for the space lost at line ends);
-	// room starts a new page when it would cross the bottom margin.
+	// room starts a new page when it would enter the bottom of the page
+	// kept for the signature block (signatureRoom).
 	height := func(s string, sz float64, bold bool) float64 {
 		return math.Ceil(doc.Width(s, sz, bold)*1.15/width+0.01) * pdf.LineHeight(sz)
 	}
 	room := func(need float64) {
-		if y+need > size.H-56 {
+		if y+need > size.H-signatureRoom {
 			doc.AddPage()
 			y = 64
 		}

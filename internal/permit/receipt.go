@@ -43,6 +43,11 @@ func (s *Service) Receipt(ctx context.Context, a authz.Actor, id int64) ([]byte,
 }
 
 // receiptPDF draws the receipt of v's file, accepted.
+// signatureRoom is the bottom of a page Madina's documents leave free:
+// the signature block is drawn there on the last page (pades.Appearance,
+// 78 pt high, half an inch above the bottom edge), and must hide no text.
+const signatureRoom = 130.0
+
 func (s *Service) receiptPDF(ctx context.Context, v *View) ([]byte, error) {
 	f, k := v.File, v.Kind
 	if f.AcceptedAt == nil {
@@ -115,13 +120,19 @@ func (s *Service) receiptPDF(ctx context.Context, v *View) ([]byte, error) {
 	for _, it := range v.Checklist {
 		for _, d := range it.Current {
 			line(fmt.Sprintf("%s — النسخة %d", it.Name.AR, d.Version), fmt.Sprintf("%s — v%d — %s…", it.Name.FR, d.Version, d.SHA256[:16]), 9.5, false)
-			if y > size.H-140 {
+			if y > size.H-signatureRoom {
 				doc.AddPage()
 				y = 64
 			}
 		}
 	}
 	rule()
+	// The deadlines, the tracking line and the footer (about 100 pt) end
+	// above the signature block's place, on a new page if need be.
+	if y > size.H-signatureRoom-100 {
+		doc.AddPage()
+		y = 64
+	}
 	for _, d := range v.Deadlines {
 		if d.Open() && !d.DueAt.IsZero() {
 			name := s.cat.StepName(d.Step)
