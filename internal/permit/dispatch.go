@@ -215,8 +215,8 @@ func (s *Service) AddSeat(ctx context.Context, a authz.Actor, id int64, body, no
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(cat.Bodies(), func(b Term) bool { return b.Code == body })
-		if i < 0 {
+		term, ok := cat.Body(body)
+		if !ok {
 			return errs.E(errs.Invalid, "permit.dispatch.error.body").OnField("body")
 		}
 		seats, err := fileSeats(ctx, tx, f.ID)
@@ -231,7 +231,7 @@ func (s *Service) AddSeat(ctx context.Context, a authz.Actor, id int64, body, no
 			return err
 		}
 		now := s.now()
-		added = &FileSeat{Body: cat.Bodies()[i], Basis: SeatAdded, Note: note, Organisation: org, SelectedAt: now}
+		added = &FileSeat{Body: term, Basis: SeatAdded, Note: note, Organisation: org, SelectedAt: now}
 		if err := insertSeat(ctx, tx, f.ID, seats[0].Committee, *added, a.Person, now); err != nil {
 			return err
 		}
@@ -255,18 +255,10 @@ func (s *Service) Seats(ctx context.Context, a authz.Actor, id int64) ([]FileSea
 	if err != nil {
 		return nil, err
 	}
-	cat, err := s.catalogueOf(ctx, s.db, f.CatalogueVersion)
-	if err != nil {
-		return nil, err
-	}
-	bodies := cat.Bodies()
 	cm, _ := committeeOf(k, f)
 	out := make([]FileSeat, 0, len(stored))
 	for _, st := range stored {
-		fs := FileSeat{Body: Term{Code: st.Body}, Basis: st.Basis, Note: st.Note, SelectedAt: st.At}
-		if i := slices.IndexFunc(bodies, func(b Term) bool { return b.Code == st.Body }); i >= 0 {
-			fs.Body = bodies[i]
-		}
+		fs := FileSeat{Body: s.bodyTerm(ctx, f, st.Body), Basis: st.Basis, Note: st.Note, SelectedAt: st.At}
 		if i := slices.IndexFunc(cm.Occasional, func(o Occasional) bool { return o.Body.Code == st.Body }); i >= 0 && st.Basis == SeatOccasional {
 			fs.Reason = cm.Occasional[i].Reason
 		}

@@ -2,7 +2,6 @@ package permit
 
 import (
 	"net/http"
-	"strconv"
 
 	"madina/internal/authz"
 	"madina/internal/platform/web"
@@ -32,9 +31,6 @@ func (h *FileHandlers) seatViews(p printer, seats []FileSeat, members bool) []se
 	out := make([]seatView, 0, len(seats))
 	for _, st := range seats {
 		sv := seatView{Body: st.Body.Name.Pick(p.l)}
-		if sv.Body == "" {
-			sv.Body = st.Body.Code
-		}
 		switch st.Basis {
 		case SeatPermanent:
 			sv.Why = p.t("permit.dispatch.why.permanent")
@@ -117,19 +113,10 @@ func (h *FileHandlers) webDispatch(w http.ResponseWriter, r *http.Request) error
 
 // webAddMember adds a member to a dispatched file's committee.
 func (h *FileHandlers) webAddMember(w http.ResponseWriter, r *http.Request) error {
-	v := h.signedIn(w, r)
-	if v == nil {
-		return nil
-	}
-	id, err := fileID(r, "id")
-	if err != nil {
+	return h.act(w, r, "member", "member_added", func(a authz.Actor, id int64, _ int) error {
+		_, err := h.Service.AddSeat(r.Context(), a, id, r.PostFormValue("body"), r.PostFormValue("note"))
 		return err
-	}
-	if _, err := h.Service.AddSeat(r.Context(), v.Actor, id, r.PostFormValue("body"), r.PostFormValue("note")); err != nil {
-		return h.fail(w, r, v.Actor, id, "member", "", err)
-	}
-	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=member_added#committee-heading", http.StatusSeeOther)
-	return nil
+	})
 }
 
 // studyView is the committee member's page of files to study.

@@ -782,21 +782,11 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 		step()
 		reason("reason")
 	case "opinion":
-		body := str(d, "body")
-		for _, b := range h.Service.Catalogue().Bodies() {
-			if b.Code == body {
-				body = b.Name.Pick(p.l)
-			}
-		}
-		what = p.t("permit.event.opinion", "body", body, "verdict", p.t("permit.opinion.verdict."+str(d, "verdict")))
+		body, _ := h.Service.Catalogue().Body(str(d, "body"))
+		what = p.t("permit.event.opinion", "body", body.Name.Pick(p.l), "verdict", p.t("permit.opinion.verdict."+str(d, "verdict")))
 	case "member_added":
-		body := str(d, "body")
-		for _, b := range h.Service.Catalogue().Bodies() {
-			if b.Code == body {
-				body = b.Name.Pick(p.l)
-			}
-		}
-		what = p.t("permit.event.member_added", "body", body)
+		body, _ := h.Service.Catalogue().Body(str(d, "body"))
+		what = p.t("permit.event.member_added", "body", body.Name.Pick(p.l))
 		reason("note")
 	case TTacit, "referral", "overdue":
 		what = p.t("permit.event." + e.Kind)

@@ -107,17 +107,8 @@ func (h *FileHandlers) webOpinionConfirm(w http.ResponseWriter, r *http.Request)
 
 // webOpinion records the opinion and goes back to the file.
 func (h *FileHandlers) webOpinion(w http.ResponseWriter, r *http.Request) error {
-	v := h.signedIn(w, r)
-	if v == nil {
-		return nil
-	}
-	id, err := fileID(r, "id")
-	if err != nil {
+	return h.act(w, r, "opinion", "opinion_given", func(a authz.Actor, id int64, _ int) error {
+		_, err := h.Service.GiveOpinion(r.Context(), a, id, r.PostFormValue("verdict"), r.PostFormValue("reasons"))
 		return err
-	}
-	if _, err := h.Service.GiveOpinion(r.Context(), v.Actor, id, r.PostFormValue("verdict"), r.PostFormValue("reasons")); err != nil {
-		return h.fail(w, r, v.Actor, id, "opinion", "", err)
-	}
-	http.Redirect(w, r, "/files/"+strconv.FormatInt(id, 10)+"?done=opinion_given#opinion-heading", http.StatusSeeOther)
-	return nil
+	})
 }

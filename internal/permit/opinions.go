@@ -187,12 +187,10 @@ func (s *Service) Opinions(ctx context.Context, a authz.Actor, id int64) ([]Opin
 
 // bodyTerm is body's name in f's catalogue (its code when unknown).
 func (s *Service) bodyTerm(ctx context.Context, f *File, body string) Term {
-	if cat, err := s.catalogueOf(ctx, s.db, f.CatalogueVersion); err == nil {
-		for _, b := range cat.Bodies() {
-			if b.Code == body {
-				return b
-			}
-		}
+	cat, err := s.catalogueOf(ctx, s.db, f.CatalogueVersion)
+	if err != nil {
+		cat = s.cat
 	}
-	return Term{Code: body}
+	t, _ := cat.Body(body)
+	return t
 }

@@ -1263,6 +1263,17 @@ var overallName = Text{AR: "الأجل الإجمالي", FR: "Délai global", E
 // Bodies are the bodies that sit on committees, in the catalogue's order.
 func (cat *Catalogue) Bodies() []Term { return cat.bodies }
 
+// Body is the body with code c; false (and c as its only name) when the
+// catalogue has none.
+func (cat *Catalogue) Body(c string) (Term, bool) {
+	for _, b := range cat.bodies {
+		if b.Code == c {
+			return b, true
+		}
+	}
+	return Term{Code: c, Name: Text{AR: c, FR: c, EN: c}}, false
+}
+
 // StepName is the name of a step (or of the overall deadline).
 func (cat *Catalogue) StepName(code string) Text {
 	if code == Overall {
