@@ -27,10 +27,14 @@ const (
 	Editor           Role = "editor"            // news and open data
 	Moderator        Role = "moderator"         // Casastore
 	Auditor          Role = "auditor"           // reads the audit log
+	// President of the commune or of an arrondissement: decides the
+	// urban files of their window (the grant names it) once its
+	// committee has concluded, and signs the decision.
+	President Role = "president"
 )
 
 // Roles lists every staff role.
-var Roles = []Role{Admin, WindowAgent, CommitteeMember, ComplaintOfficer, FacilityManager, Dispatcher, Editor, Moderator, Auditor}
+var Roles = []Role{Admin, WindowAgent, CommitteeMember, ComplaintOfficer, FacilityManager, Dispatcher, Editor, Moderator, Auditor, President}
 
 // Grant is a role held in an organisation, limited to an arrondissement or
 // a window where it applies.
@@ -38,7 +42,7 @@ type Grant struct {
 	Role           Role
 	Org            string
 	Arrondissement string // "" = the whole organisation
-	Window         string // window agents: their window
+	Window         string // window agents and presidents: their window
 }
 
 // Mandate lets a professional act for an owner, for one file or for every
@@ -201,6 +205,9 @@ const (
 	// GiveOpinion records an organisation's opinion on a file it sits on:
 	// its committee members, officially (nobody on their own case).
 	GiveOpinion Action = "file.opinion"
+	// DecideFile grants or refuses an urban file's permit once its
+	// committee concluded: the president of its window, officially.
+	DecideFile Action = "file.decide"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -208,7 +215,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion}
+	GiveOpinion, DecideFile}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -275,6 +282,7 @@ const (
 	ReasonNoFileAccess    Reason = "neither owner, mandated professional nor agent of the window"
 	ReasonNotAgent        Reason = "not an agent of the file's window"
 	ReasonNotMember       Reason = "not a committee member"
+	ReasonNotPresident    Reason = "not the president of the file's window"
 	ReasonNoClaimStanding Reason = "neither a representative nor an administrator"
 	ReasonNoMandate       Reason = "no mandate"
 	ReasonArchitect       Reason = "an architect is required"
@@ -443,6 +451,9 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if a.sitsOn(r.Seats) {
 			return a.staff(CommitteeMember)
 		}
+		if a.presides(r.Window) {
+			return a.staff(President)
+		}
 		return hide(ReasonNoFileAccess)
 	case ReviewFile:
 		if !a.agentOf(r.Window) {
@@ -490,6 +501,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotMember)
 		}
 		return a.official(CommitteeMember, r)
+	case DecideFile:
+		if !a.presides(r.Window) {
+			return hide(ReasonNotPresident)
+		}
+		return a.official(President, r)
 	case ReadStudies:
 		if !a.HasRole(CommitteeMember) {
 			return hide(ReasonNotMember)
@@ -622,6 +638,17 @@ func (a Actor) sitsOn(seats []string) bool {
 func (a Actor) agentOf(w string) bool {
 	for _, g := range a.Grants {
 		if w != "" && g.Role == WindowAgent && g.Window == w {
+			return true
+		}
+	}
+	return false
+}
+
+// presides reports whether a is the president deciding the files of
+// window w.
+func (a Actor) presides(w string) bool {
+	for _, g := range a.Grants {
+		if w != "" && g.Role == President && g.Window == w {
 			return true
 		}
 	}

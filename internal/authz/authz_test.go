@@ -88,6 +88,7 @@ var resources = map[Action]Resource{
 	SealDocument:       {},
 	ReadStudies:        {},
 	GiveOpinion:        {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	DecideFile:         {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -96,25 +97,25 @@ var resources = map[Action]Resource{
 // profession.declare file.prepare plans.sign file.read file.review professional.verify staff orgs audit
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
-// signature.seal (the system's only) committee.files file.opinion (the commune sits)
+// signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -176,6 +177,38 @@ func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
 	m.MFA = false
 	if Decide(m, ReadFile, file).Allow || Decide(m, ReadStudies, Resource{}).Allow || Decide(m, GiveOpinion, file).Allow {
 		t.Fatal("a committee member without the second factor reads files")
+	}
+}
+
+// TestPresidentDecidesTheFilesOfTheirWindow: the president of a window
+// reads and decides its urban files, with the second factor, never their
+// own case nor another window's; a window agent or a committee member
+// does not decide.
+func TestPresidentDecidesTheFilesOfTheirWindow(t *testing.T) {
+	p := Actor{Person: 78, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: President, Org: "commune", Window: "city"}}}
+	file := Resource{OwnerPerson: citizen, PermitKind: "building", Window: "city", Seats: []string{"commune", "aucasa"}}
+	if !Decide(p, ReadFile, file).Allow || !Decide(p, DecideFile, file).Allow {
+		t.Fatal("the president cannot read or decide a file of their window")
+	}
+	other := file
+	other.Window = "anfa"
+	if d := Decide(p, DecideFile, other); d.Allow || !d.Hide {
+		t.Fatalf("the president decides another window's file: %+v", d)
+	}
+	own := file
+	own.Involved = own.Involved.AddPersons(p.Person)
+	if d := Decide(p, DecideFile, own); d.Allow || d.Reason != ReasonConflict {
+		t.Fatalf("the president decides a file they are involved in: %+v", d)
+	}
+	for _, g := range []Grant{{Role: WindowAgent, Org: "commune", Window: "city"}, {Role: CommitteeMember, Org: "aucasa"}} {
+		o := Actor{Person: 79, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{g}}
+		if Decide(o, DecideFile, file).Allow {
+			t.Fatalf("a %s decides the permit", g.Role)
+		}
+	}
+	p.MFA = false
+	if Decide(p, DecideFile, file).Allow {
+		t.Fatal("the president decides without the second factor")
 	}
 }
 

@@ -100,6 +100,31 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 		system := authz.Actor{}
 		data := map[string]any{"step": d.Step, "due": d.DueAt}
 		switch {
+		case d.Silence == SilenceApproval && d.Step == f.Step && f.State == Accepted && f.Holder == HolderCommittee:
+			// The members' silence counts as agreement: each body that
+			// said nothing is recorded as such, and the round concludes.
+			silent, c, err := s.applySilence(ctx, tx, k, f, now)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE permit_deadlines SET outcome = 'tacit_approval' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			data["bodies"] = silent
+			if err := s.record(ctx, tx, system, k, f, "silence", "", "", data, false, now); err != nil {
+				return err
+			}
+			if c == nil {
+				return nil
+			}
+			r, _, err := lastRound(ctx, tx, f.ID)
+			if err != nil {
+				return err
+			}
+			if err := bump(ctx, tx, f, now); err != nil {
+				return err
+			}
+			return s.concluded(ctx, tx, k, f, r.N, c, now)
 		case d.Silence == SilenceApproval && f.State == UnderReview:
 			t, _ := transitionNamed(TTacit)
 			to, err := checkTransition(t, f.State, f.Family)

@@ -12,6 +12,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/permit/catalogue"
+	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
@@ -75,12 +76,25 @@ func (s *Service) pendingNote() string {
 // decisionPDF draws the decision of v's file with note (noteSigned…) at
 // its foot.
 func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte, string, error) {
+	return s.decisionPDFFrom(ctx, s.db, v, note)
+}
+
+// decisionPDFFrom is decisionPDF reading the committee's conclusion of an
+// urban file through q (the deciding transaction's, or the database).
+func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, note string) ([]byte, string, error) {
 	f, k := v.File, v.Kind
-	if f.Family != Economic {
-		return nil, "", errs.E(errs.Conflict, "permit.error.decision_not_economic")
-	}
 	if (f.State != Approved && f.State != Refused) || f.ClosedAt == nil || f.AcceptedAt == nil {
 		return nil, "", errs.E(errs.Conflict, "permit.error.no_decision")
+	}
+	var c *Conclusion
+	if f.Family == Urban && !f.Tacit {
+		var err error
+		if c, err = s.conclusionView(ctx, q, k, f); err != nil {
+			return nil, "", err
+		}
+		if c == nil {
+			return nil, "", errs.E(errs.Conflict, "permit.error.no_decision")
+		}
 	}
 	msgs, err := decisionTexts()
 	if err != nil {
@@ -151,6 +165,40 @@ func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte
 		y += 4
 	}
 	rule := func() { y += 2; doc.Line(margin, y, right, y, 0.6); y += 8 }
+	// grounds prints each opinion a committee's decision rests on: the
+	// body and the part of the rule it weighs through, then the members'
+	// words; and the rule's legal source.
+	grounds := func(c *Conclusion) {
+		for _, g := range c.Grounds {
+			body := g.Body.Name
+			line(perLang("permit.decision.doc.ground."+g.Rule, "body", func(l i18n.Lang) string { return body.Pick(l) }), 10, true)
+			if g.Reasons != "" {
+				free(g.Reasons, 10.5)
+			}
+		}
+		line(tr("permit.decision.doc.rule_source", "source", c.Rule.Source.Short), 9, false)
+	}
+	// plans lists the approved plan set, each document by its SHA-256:
+	// the plans the permit approves are these bytes.
+	plans := func() {
+		var docs []Upload
+		items, _ := Checklist(k, f.Fields, v.Documents)
+		for _, it := range items {
+			if it.Author == "architect" {
+				docs = append(docs, it.Current...)
+			}
+		}
+		if len(docs) == 0 {
+			return
+		}
+		heading("permit.decision.doc.plans")
+		for _, d := range docs {
+			room(height(d.Name, 9, false) * 2)
+			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, 9, false, d.Name, rtlText(d.Name))
+			y += doc.Paragraph(pdf.Rect{X: margin, Y: y, W: width}, 8, false, "SHA-256 "+d.SHA256, false)
+		}
+		y += 4
+	}
 
 	wAR, wFR := f.Window, f.Window
 	if v.Window != nil {
@@ -172,6 +220,14 @@ func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte
 	switch {
 	case f.Tacit:
 		line(tr("permit.decision.doc.granted_tacit"), 10.5, false)
+	case c != nil:
+		key := "permit.decision.doc.granted_urban"
+		if !approved {
+			key = "permit.decision.doc.refusal_urban"
+		}
+		cm, _ := committeeOf(k, f)
+		line(perLang(key, "committee", func(l i18n.Lang) string { return cm.Name.Pick(l) },
+			"date", date(*c.Round.ClosedAt), "round", c.Round.N), 10.5, false)
 	case approved:
 		line(tr("permit.decision.doc.granted"), 10.5, false)
 	default:
@@ -215,16 +271,31 @@ func (s *Service) decisionPDF(ctx context.Context, v *View, note string) ([]byte
 			}
 		}
 		heading("permit.decision.doc.conditions")
-		for _, c := range []string{"personal", "change", "display"} {
-			line(tr("permit.decision.doc.condition."+c), 9.5, false)
+		general := []string{"personal", "change", "display"}
+		if f.Family == Urban {
+			general = []string{"plans", "panel", "completion"}
 		}
-		if f.DecisionReason != "" {
+		for _, g := range general {
+			line(tr("permit.decision.doc.condition."+g), 9.5, false)
+		}
+		switch {
+		case c != nil && len(c.Grounds) > 0:
+			line(tr("permit.decision.doc.condition.particular"), 10, true)
+			grounds(c)
+		case f.DecisionReason != "":
 			line(tr("permit.decision.doc.condition.particular"), 10, true)
 			free(f.DecisionReason, 10.5)
 		}
+		if f.Family == Urban {
+			plans()
+		}
 	} else {
 		heading("permit.decision.doc.reasons")
-		free(f.DecisionReason, 10.5)
+		if c != nil {
+			grounds(c)
+		} else {
+			free(f.DecisionReason, 10.5)
+		}
 		line(tr("permit.decision.doc.reapply"), 10, false)
 	}
 	rule()

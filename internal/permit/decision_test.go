@@ -213,9 +213,9 @@ func TestDecisionOfATacitApproval(t *testing.T) {
 	})
 }
 
-// A building permit's decision follows its committee, not this workflow:
-// the document is not for urban files, whatever their state.
-func TestNoDecisionDocumentForUrbanFiles(t *testing.T) {
+// A building permit's decision follows its committee: an urban file
+// accepted but not decided has no decision document yet.
+func TestNoDecisionDocumentBeforeTheCommitteeConcludes(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -227,7 +227,7 @@ func TestNoDecisionDocumentForUrbanFiles(t *testing.T) {
 		}
 		for _, a := range []authz.Actor{e.ownerActor(), arch, e.agentActor(e.agent, "sidi-othmane")} {
 			_, _, err = e.s.Decision(ctx, a, f.ID)
-			wantErr(t, err, errs.Conflict, "permit.error.decision_not_economic")
+			wantErr(t, err, errs.Conflict, "permit.error.no_decision")
 		}
 		_, _, err = e.s.Decision(ctx, authz.Actor{Person: e.stranger, EmailVerified: true, Now: e.clock.now()}, f.ID)
 		wantErr(t, err, errs.NotFound, "")

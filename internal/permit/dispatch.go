@@ -129,11 +129,14 @@ func (s *Service) mayDispatch(ctx context.Context, q db.Querier, a authz.Actor, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.guard(a, t, f, k, 0); err != nil {
+	if n, err := seatCount(ctx, q, f.ID); err != nil || (f.State == Accepted && (f.Holder != HolderWindow || n > 0)) {
+		if err == nil {
+			err = errs.E(errs.Conflict, "permit.dispatch.error.done").With("number", f.Display())
+		}
 		return nil, nil, err
 	}
-	if f.Holder != HolderWindow {
-		return nil, nil, errs.E(errs.Conflict, "permit.dispatch.error.done").With("number", f.Display())
+	if _, err := s.guard(a, t, f, k, 0); err != nil {
+		return nil, nil, err
 	}
 	return f, k, nil
 }
@@ -173,17 +176,8 @@ func (s *Service) Dispatch(ctx context.Context, a authz.Actor, id int64, version
 		if err := closeDeadlines(ctx, tx, f.ID, "met", now, "dispatch"); err != nil {
 			return nil, err
 		}
-		sched, ok := s.schedule(k, f)
-		if !ok {
-			return nil, fmt.Errorf("permit: file %d: no schedule %q", f.ID, f.Schedule)
-		}
-		f.Holder, f.Step = HolderCommittee, nextStep(sched, "dispatch")
-		for _, st := range sched.Steps {
-			if st.Code == f.Step && st.Deadline != nil {
-				if err := s.startDeadline(ctx, tx, f, st.Code, st.Actor.Code, *st.Deadline, now); err != nil {
-					return nil, err
-				}
-			}
+		if err := s.openRound(ctx, tx, k, f, 1, now); err != nil {
+			return nil, err
 		}
 		if err := s.refreshDue(ctx, tx, f); err != nil {
 			return nil, err

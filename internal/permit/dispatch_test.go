@@ -159,18 +159,6 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		if !studyDue.Before(overallDue) {
 			t.Fatalf("the study is due %v, after the overall deadline %v", studyDue, overallDue)
 		}
-		e.clock.add(studyDue.Sub(e.clock.now()) + time.Hour)
-		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
-			t.Fatalf("sweep: %d deadlines passed, %v", n, err)
-		}
-		e.dispatch(t)
-		overdue := func(who int64) int {
-			return count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
-				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
-		}
-		if overdue(member) != 1 || overdue(e.agent) != 0 {
-			t.Fatalf("the late study alerted the member %d times, the window's agent %d times", overdue(member), overdue(e.agent))
-		}
 
 		// The owner reads who studies their file, and why.
 		seats, err := e.s.Seats(ctx, e.ownerActor(), f.ID)
@@ -204,20 +192,20 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		// window sees it, the owner reads the committee's remarks instead.
 		m := authz.Actor{Person: member, EmailVerified: true, MFA: true, Now: e.clock.now(),
 			Grants: []authz.Grant{{Role: authz.CommitteeMember, Org: "aucasa"}}}
-		if _, body, err := e.s.MayGiveOpinion(ctx, m, f.ID); err != nil || body.Code != "urban_agency" {
+		if _, body, _, err := e.s.MayGiveOpinion(ctx, m, f.ID); err != nil || body.Code != "urban_agency" {
 			t.Fatalf("the member may give the urban agency's opinion: %v %v", body, err)
 		}
-		_, err = e.s.GiveOpinion(ctx, m, f.ID, "maybe", "")
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, 0, "maybe", "")
 		wantErr(t, err, errs.Invalid, "permit.opinion.error.verdict")
-		_, err = e.s.GiveOpinion(ctx, m, f.ID, Unfavourable, "non")
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, 0, Unfavourable, "non")
 		wantErr(t, err, errs.Invalid, "permit.opinion.error.reasons")
-		_, err = e.s.GiveOpinion(ctx, agent, f.ID, Favourable, "")
+		_, err = e.s.GiveOpinion(ctx, agent, f.ID, 0, Favourable, "")
 		wantErr(t, err, errs.NotFound, "")
-		op, err := e.s.GiveOpinion(ctx, m, f.ID, Reservations, "Recul de 3 m sur la voie à respecter.")
+		op, err := e.s.GiveOpinion(ctx, m, f.ID, 0, Reservations, "Recul de 3 m sur la voie à respecter.")
 		if err != nil || op.Body.Code != "urban_agency" || op.Organisation != "aucasa" {
 			t.Fatalf("opinion: %+v %v", op, err)
 		}
-		_, err = e.s.GiveOpinion(ctx, m, f.ID, Favourable, "")
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, 0, Favourable, "")
 		wantErr(t, err, errs.Conflict, "permit.opinion.error.given")
 		if ops, err := e.s.Opinions(ctx, agent, f.ID); err != nil || len(ops) != 1 || ops[0].Verdict != Reservations || ops[0].Member.ID != member {
 			t.Fatalf("the window reads %+v, %v", ops, err)
@@ -235,6 +223,30 @@ func TestDispatchToTheCommittee(t *testing.T) {
 		if _, err := d.ExecContext(ctx, `UPDATE permit_opinions SET verdict = 'favourable'`); err == nil {
 			t.Fatal("an opinion was changed")
 		}
+
+		// The study's deadline passes: the catalogue counts the silence of
+		// the bodies that said nothing as agreement, records it, and the
+		// round concludes by the committee's rule — the urban agency's
+		// reservations become a condition; the window's secretariat has
+		// the file back for the minutes.
+		e.clock.add(studyDue.Sub(e.clock.now()) + time.Hour)
+		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d deadlines passed, %v", n, err)
+		}
+		e.dispatch(t)
+		if n := count(t, d, `SELECT COUNT(*) FROM permit_silences WHERE file_id = $1 AND round = 1`, f.ID); n != 4 {
+			t.Fatalf("%d silences recorded, want the 4 bodies that said nothing", n)
+		}
+		c, err := e.s.Conclusion(ctx, agent, f.ID)
+		if err != nil || c == nil || c.Outcome != "grant" || len(c.Grounds) != 1 || c.Grounds[0].Body.Code != "urban_agency" ||
+			c.Grounds[0].Rule != "reservations" || len(c.Silences) != 4 {
+			t.Fatalf("conclusion %+v, %v", c, err)
+		}
+		if g, _ := e.s.Get(ctx, agent, f.ID); g.Holder != HolderWindow || g.Step != StepMinutes {
+			t.Fatalf("after the round: held by %s at step %s", g.Holder, g.Step)
+		}
+		_, err = e.s.GiveOpinion(ctx, m, f.ID, 0, Favourable, "")
+		wantErr(t, err, errs.Conflict, "permit.opinion.error.not_open")
 
 		// The database: a selection only for an accepted file, kept as made.
 		g, err := e.s.Create(ctx, arch, sidiOthmane(e.owner))

@@ -35,6 +35,12 @@ const (
 // States lists every state, in workflow order.
 var States = []State{Draft, Submitted, Returned, Accepted, UnderReview, InfoRequested, Approved, Refused, Withdrawn}
 
+// Uploads reports whether the applicant may add documents to f now: in
+// a state where they may, or answering the committee's remarks.
+func (f *File) Uploads() bool {
+	return f.State.Uploads() || (f.State == Accepted && f.Holder == HolderApplicant && f.Step == StepRemarks)
+}
+
 // Uploads reports whether the applicant may add documents in state s.
 func (s State) Uploads() bool { return s == Draft || s == Returned || s == InfoRequested }
 
@@ -68,7 +74,9 @@ const (
 	TAsk      = "ask"      // under_review → info_requested: the officer asks for more (economic)
 	TAnswer   = "answer"   // info_requested → under_review: the applicant answered
 	// TDispatch (dispatch.go): accepted → accepted, from the window to
-	// the committee (urban).
+	// the committee (urban). TRemarks, TRevise, TForward (rounds.go) and
+	// TGrant, TReject (decide.go): the committee's rounds and the
+	// president's decision (urban).
 )
 
 // Transition is an allowed move of the workflow.
@@ -77,6 +85,14 @@ type Transition struct {
 	From   []State
 	To     map[string]State // by family; "" for any
 	Action authz.Action     // the policy decides who may; "" for the system only
+	// Holder and Step, when set, are who must hold the file and at which
+	// step: an accepted urban file moves through several hands.
+	Holder, Step string
+}
+
+// fits reports whether f is where t starts: its holder and step.
+func (t Transition) fits(f *File) bool {
+	return (t.Holder == "" || t.Holder == f.Holder) && (t.Step == "" || t.Step == f.Step)
 }
 
 func (t Transition) target(family string) (State, bool) {
@@ -99,7 +115,12 @@ var Transitions = []Transition{
 	{Name: TAsk, From: []State{UnderReview}, To: map[string]State{Economic: InfoRequested}, Action: authz.ReviewFile},
 	{Name: TAnswer, From: []State{InfoRequested}, To: map[string]State{Economic: UnderReview}, Action: authz.PrepareFile},
 	{Name: TTacit, From: []State{UnderReview}, To: map[string]State{Economic: Approved}},
-	{Name: TDispatch, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile},
+	{Name: TDispatch, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow},
+	{Name: TRemarks, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow, Step: StepMinutes},
+	{Name: TForward, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow, Step: StepMinutes},
+	{Name: TRevise, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.PrepareFile, Holder: HolderApplicant, Step: StepRemarks},
+	{Name: TGrant, From: []State{Accepted}, To: map[string]State{Urban: Approved}, Action: authz.DecideFile, Holder: HolderCommittee, Step: StepDecision},
+	{Name: TReject, From: []State{Accepted}, To: map[string]State{Urban: Refused}, Action: authz.DecideFile, Holder: HolderCommittee, Step: StepDecision},
 }
 
 // transitionNamed returns the transition called name.

@@ -101,6 +101,8 @@ func (h *FileHandlers) confirmation(r *http.Request, a authz.Actor, id int64, na
 		return h.sendBackConfirmation(r, a, id, name, c)
 	case TDispatch:
 		return h.dispatchConfirmation(r, a, id, c)
+	case TForward, TGrant, TReject, TRevise:
+		return h.roundsConfirmation(r, a, id, name, c)
 	}
 	return c, nil
 }
@@ -171,7 +173,7 @@ func (h *FileHandlers) told(r *http.Request, a authz.Actor, vw *View) []string {
 func (h *FileHandlers) confirmFailed(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, name string, err error) error {
 	e := errs.As(err)
 	pin := e != nil && (e.Field == "pin" || strings.HasPrefix(e.Key, "signature.error."))
-	if e != nil && (e.Kind == errs.Invalid && e.Field == "reason" || pin) && (name == TApprove || name == TRefuse) {
+	if e != nil && (e.Kind == errs.Invalid && e.Field == "reason" || pin) && (name == TApprove || name == TRefuse || name == TGrant || name == TReject) {
 		form := web.Form{Values: url.Values{"reason": {r.PostFormValue("reason")}}}
 		c, cerr := h.confirmation(r, a, id, name, r.PostFormValue("version"), form)
 		if cerr == nil {
@@ -203,6 +205,12 @@ func (s *Service) MayTake(ctx context.Context, a authz.Actor, id int64, name str
 		return nil, err
 	}
 	if _, err := s.guard(a, t, f, k, 0); err != nil {
+		return nil, err
+	}
+	if ok, err := outcomeFits(ctx, s.db, f, name); err != nil || !ok {
+		if err == nil {
+			err = errs.E(errs.Conflict, "permit.rounds.error.outcome").With("number", f.Display())
+		}
 		return nil, err
 	}
 	return f, nil

@@ -79,6 +79,7 @@ type fileView struct {
 	OpenDeadlines              []option
 	Committee                  *committeeView // once dispatched
 	Opinions                   *opinionsView  // the committee's opinions, for staff
+	Rounds                     *roundsView    // conclusions, remarks and answers, the president's decision
 	Deadlines                  []deadlineRow
 	Events                     []eventRow
 	Top, TopLink, Done         string
@@ -321,7 +322,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	if st.done != "" {
 		v.Done = p.t(st.done)
 	}
-	if f.Family == Economic && (f.State == Approved || f.State == Refused) {
+	if f.State == Approved || f.State == Refused {
 		v.DecisionSigned = h.Service.DecisionSignature(ctx, f.ID)
 	}
 	if v.errors == nil {
@@ -335,6 +336,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		return nil, err
 	}
 	if v.Opinions, err = h.opinionsSection(r, a, vw, st, p); err != nil {
+		return nil, err
+	}
+	if v.Rounds, err = h.roundsSection(r, a, vw, st, p); err != nil {
 		return nil, err
 	}
 	v.Conflict = vw.Conflict
@@ -788,6 +792,22 @@ func (h *FileHandlers) eventText(p printer, k *Kind, windows map[string]district
 		body, _ := h.Service.Catalogue().Body(str(d, "body"))
 		what = p.t("permit.event.member_added", "body", body.Name.Pick(p.l))
 		reason("note")
+	case "concluded":
+		what = p.t("permit.event.concluded", "round", intOf(d, "round"), "outcome", p.t("permit.rounds.outcome."+str(d, "outcome")))
+	case "silence":
+		var names []string
+		for _, b := range strList(d, "bodies") {
+			body, _ := h.Service.Catalogue().Body(b)
+			names = append(names, body.Name.Pick(p.l))
+		}
+		what = p.t("permit.event.silence", "bodies", p.list(names))
+	case TRemarks:
+		what = p.t("permit.event.remarks", "count", intOf(d, "remarks"))
+	case TRevise:
+		what = p.t("permit.event.revise", "round", intOf(d, "round"))
+	case TGrant, TReject:
+		what = p.t("permit.event." + e.Kind)
+		reason("reason")
 	case TTacit, "referral", "overdue":
 		what = p.t("permit.event." + e.Kind)
 		step()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"madina/internal/authz"
+	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
 )
@@ -18,14 +19,18 @@ import (
 // opinionsView is the opinions section of a file's page.
 type opinionsView struct {
 	Given []opinionView
-	// Form: the member may give their body's opinion now (Body names it).
+	// Form: the member may give their body's opinion now (Body names it)
+	// in round Round (the form carries it: an opinion on plans revised
+	// since is refused).
 	Form     bool
 	Body     string
+	Round    int
 	Verdicts []option
 }
 
 type opinionView struct {
 	Body, Verdict, Tag, Reasons, By string
+	Round                           int
 }
 
 // verdictTags colours each verdict.
@@ -34,7 +39,7 @@ var verdictTags = map[string]string{Favourable: "green", Reservations: "yellow",
 // opinionsSection is the opinions of a dispatched file for a staff reader,
 // and the form for a member who may give theirs; nil otherwise.
 func (h *FileHandlers) opinionsSection(r *http.Request, a authz.Actor, vw *View, st *pageState, p printer) (*opinionsView, error) {
-	if vw.File.Holder != HolderCommittee || !a.Staff() {
+	if !a.Staff() || vw.File.Family != Urban {
 		return nil, nil
 	}
 	ops, err := h.Service.Opinions(r.Context(), a, vw.File.ID)
@@ -43,12 +48,12 @@ func (h *FileHandlers) opinionsSection(r *http.Request, a authz.Actor, vw *View,
 	}
 	ov := &opinionsView{}
 	for _, op := range ops {
-		ov.Given = append(ov.Given, opinionView{Body: op.Body.Name.Pick(p.l), Verdict: p.t("permit.opinion.verdict." + op.Verdict),
+		ov.Given = append(ov.Given, opinionView{Round: op.Round, Body: op.Body.Name.Pick(p.l), Verdict: p.t("permit.opinion.verdict." + op.Verdict),
 			Tag: verdictTags[op.Verdict], Reasons: op.Reasons,
 			By: p.t("permit.opinion.by", "name", op.Member.DisplayName(string(p.l)), "date", i18n.FormatDateTime(p.l, op.GivenAt))})
 	}
-	if _, body, err := h.Service.MayGiveOpinion(r.Context(), a, vw.File.ID); err == nil {
-		ov.Form, ov.Body = true, body.Name.Pick(p.l)
+	if _, body, round, err := h.Service.MayGiveOpinion(r.Context(), a, vw.File.ID); err == nil {
+		ov.Form, ov.Body, ov.Round = true, body.Name.Pick(p.l), round
 		chosen := ""
 		if st.form == "opinion" {
 			chosen = st.values.Get("verdict")
@@ -76,9 +81,13 @@ func (h *FileHandlers) webOpinionConfirm(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	q := r.URL.Query()
-	f, body, err := h.Service.MayGiveOpinion(r.Context(), v.Actor, id)
+	f, body, round, err := h.Service.MayGiveOpinion(r.Context(), v.Actor, id)
 	if err != nil {
 		return err
+	}
+	if q.Get("round") != "" && q.Get("round") != strconv.Itoa(round) {
+		return h.fail(w, r, v.Actor, id, "opinion", "", errs.E(errs.Conflict, "permit.opinion.error.old_round").
+			With("number", f.Display()).With("round", round))
 	}
 	verdict := q.Get("verdict")
 	reasons, err := CheckOpinion(verdict, q.Get("reasons"))
@@ -91,8 +100,9 @@ func (h *FileHandlers) webOpinionConfirm(w http.ResponseWriter, r *http.Request)
 		Title: web.Msg("permit.confirm.opinion.title"),
 		Text:  web.Msg("permit.confirm.opinion.text", "body", body.Name.Pick(p.l)),
 		Facts: []web.Fact{{Key: web.Msg("permit.confirm.file"), Value: f.Display()},
+			{Key: web.Msg("permit.rounds.round"), Value: strconv.Itoa(round)},
 			{Key: web.Msg("permit.opinion.verdict"), Value: p.t("permit.opinion.verdict." + verdict)}},
-		Hidden:  map[string]string{"verdict": verdict, "reasons": reasons},
+		Hidden:  map[string]string{"verdict": verdict, "reasons": reasons, "round": strconv.Itoa(round)},
 		Warning: web.Msg("permit.confirm.opinion.warning"),
 		Action:  page + "/opinion",
 		Button:  web.Msg("permit.confirm.opinion.button"),
@@ -108,7 +118,11 @@ func (h *FileHandlers) webOpinionConfirm(w http.ResponseWriter, r *http.Request)
 // webOpinion records the opinion and goes back to the file.
 func (h *FileHandlers) webOpinion(w http.ResponseWriter, r *http.Request) error {
 	return h.act(w, r, "opinion", "opinion_given", func(a authz.Actor, id int64, _ int) error {
-		_, err := h.Service.GiveOpinion(r.Context(), a, id, r.PostFormValue("verdict"), r.PostFormValue("reasons"))
+		round, err := strconv.Atoi(r.PostFormValue("round"))
+		if err != nil {
+			round = 0 // a form from before rounds: the current one
+		}
+		_, err = h.Service.GiveOpinion(r.Context(), a, id, round, r.PostFormValue("verdict"), r.PostFormValue("reasons"))
 		return err
 	})
 }

@@ -87,7 +87,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		env.Jobs.Subscribe(TopicFileChanged, "permit.receipts", queueSeal(env.Jobs, JobSealReceipt, TAccept))
 		env.Jobs.Handle(JobSealReceipt, runSeal(s.SealReceipt))
 		// A decision no officer signed is sealed by the commune likewise.
-		env.Jobs.Subscribe(TopicFileChanged, "permit.decisions", queueSeal(env.Jobs, JobSealDecision, TApprove, TRefuse, TTacit))
+		env.Jobs.Subscribe(TopicFileChanged, "permit.decisions", queueSeal(env.Jobs, JobSealDecision, TApprove, TRefuse, TTacit, TGrant, TReject))
 		env.Jobs.Handle(JobSealDecision, runSeal(s.SealDecision))
 	}
 	env.Provide("permit", cat)

@@ -18,8 +18,8 @@ import (
 // one of its organisation's committee members records it — favourable,
 // favourable with reservations, unfavourable — with reasons unless
 // favourable, once per body and round; the other members and the window
-// see it at once, as Rokhas publishes each opinion when entered.
-// Remarks to the applicant, new rounds and the decision rule come next.
+// see it at once, as Rokhas publishes each opinion when entered. The
+// last opinion of a round concludes it (rounds.go).
 
 // Verdicts of an opinion (permit_opinions.verdict).
 const (
@@ -59,41 +59,46 @@ func mySeat(a authz.Actor, seats []storedSeat) (storedSeat, bool) {
 	return storedSeat{}, false
 }
 
-// MayGiveOpinion returns the file and the body a gives an opinion for,
-// when they may give it now (GiveOpinion's checks without recording).
-func (s *Service) MayGiveOpinion(ctx context.Context, a authz.Actor, id int64) (*File, Term, error) {
-	f, seat, err := s.mayGiveOpinion(ctx, s.db, a, id)
+// MayGiveOpinion returns the file, the body a gives an opinion for and
+// the round it is for, when they may give it now (GiveOpinion's checks
+// without recording).
+func (s *Service) MayGiveOpinion(ctx context.Context, a authz.Actor, id int64) (*File, Term, int, error) {
+	f, seat, round, err := s.mayGiveOpinion(ctx, s.db, a, id)
 	if err != nil {
-		return nil, Term{}, err
+		return nil, Term{}, 0, err
 	}
-	return f, s.bodyTerm(ctx, f, seat.Body), nil
+	return f, s.bodyTerm(ctx, f, seat.Body), round, nil
 }
 
-func (s *Service) mayGiveOpinion(ctx context.Context, q db.Querier, a authz.Actor, id int64) (*File, storedSeat, error) {
+func (s *Service) mayGiveOpinion(ctx context.Context, q db.Querier, a authz.Actor, id int64) (*File, storedSeat, int, error) {
 	f, _, err := s.load(ctx, q, a, authz.GiveOpinion, id)
 	if err != nil {
-		return nil, storedSeat{}, err
+		return nil, storedSeat{}, 0, err
 	}
-	if f.State != Accepted || f.Holder != HolderCommittee {
-		return nil, storedSeat{}, errs.E(errs.Conflict, "permit.opinion.error.not_open").With("number", f.Display())
+	r, ok, err := lastRound(ctx, q, f.ID)
+	if err != nil {
+		return nil, storedSeat{}, 0, err
+	}
+	if f.State != Accepted || f.Holder != HolderCommittee || !ok || !r.Open() {
+		return nil, storedSeat{}, 0, errs.E(errs.Conflict, "permit.opinion.error.not_open").With("number", f.Display())
 	}
 	seats, err := fileSeats(ctx, q, f.ID)
 	if err != nil {
-		return nil, storedSeat{}, err
+		return nil, storedSeat{}, 0, err
 	}
 	seat, ok := mySeat(a, seats)
 	if !ok {
-		return nil, storedSeat{}, errs.E(errs.NotFound, "permit.error.file_not_found")
+		return nil, storedSeat{}, 0, errs.E(errs.NotFound, "permit.error.file_not_found")
 	}
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_opinions WHERE file_id = $1 AND round = 1 AND body = $2`,
-		f.ID, seat.Body).Scan(&n); err != nil {
-		return nil, storedSeat{}, fmt.Errorf("permit: opinions: %w", err)
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_opinions WHERE file_id = $1 AND round = $2 AND body = $3`,
+		f.ID, r.N, seat.Body).Scan(&n); err != nil {
+		return nil, storedSeat{}, 0, fmt.Errorf("permit: opinions: %w", err)
 	}
 	if n > 0 {
-		return nil, storedSeat{}, errs.E(errs.Conflict, "permit.opinion.error.given").With("number", f.Display())
+		return nil, storedSeat{}, 0, errs.E(errs.Conflict, "permit.opinion.error.given").With("number", f.Display())
 	}
-	return f, seat, nil
+	return f, seat, r.N, nil
 }
 
 // CheckOpinion checks what a member typed: a known verdict, reasons
@@ -114,15 +119,34 @@ func CheckOpinion(verdict, reasons string) (string, error) {
 }
 
 // GiveOpinion records the opinion of the body a's organisation holds on
-// file id, once; it is on the file's history and in the audit chain.
-func (s *Service) GiveOpinion(ctx context.Context, a authz.Actor, id int64, verdict, reasons string) (*Opinion, error) {
+// file id in round (the one the member read; 0: the current one), once;
+// it is on the file's history and in the audit chain. An opinion on a
+// round that has closed since (the plans it judged were revised) is
+// refused. The round's last opinion concludes it.
+func (s *Service) GiveOpinion(ctx context.Context, a authz.Actor, id int64, round int, verdict, reasons string) (*Opinion, error) {
 	reasons, err := CheckOpinion(verdict, reasons)
 	if err != nil {
 		return nil, err
 	}
 	var op *Opinion
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
-		f, seat, err := s.mayGiveOpinion(ctx, tx, a, id)
+		f, _, err := s.load(ctx, tx, a, authz.GiveOpinion, id)
+		if err != nil {
+			return err
+		}
+		// The file's row is held from here: the round cannot close under
+		// the opinion, and two last opinions conclude once.
+		if err := tx.LockRow(ctx, "permit_files", "id", f.ID); err != nil {
+			return err
+		}
+		if round != 0 {
+			if r, ok, err := lastRound(ctx, tx, f.ID); err != nil {
+				return err
+			} else if ok && r.N != round {
+				return errs.E(errs.Conflict, "permit.opinion.error.old_round").With("number", f.Display()).With("round", r.N)
+			}
+		}
+		f, seat, n, err := s.mayGiveOpinion(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -132,12 +156,22 @@ func (s *Service) GiveOpinion(ctx context.Context, a authz.Actor, id int64, verd
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO permit_opinions (file_id, round, body, organisation_code, given_by, verdict,
-			reasons, given_at) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)`, f.ID, seat.Body, seat.Organisation, a.Person, verdict, reasons, now); err != nil {
+			reasons, given_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, f.ID, n, seat.Body, seat.Organisation, a.Person, verdict, reasons, now); err != nil {
 			return fmt.Errorf("permit: opinion on file %d: %w", f.ID, err)
 		}
-		op = &Opinion{Round: 1, Body: s.bodyTerm(ctx, f, seat.Body), Organisation: seat.Organisation, By: a.Person,
+		op = &Opinion{Round: n, Body: s.bodyTerm(ctx, f, seat.Body), Organisation: seat.Organisation, By: a.Person,
 			Verdict: verdict, Reasons: reasons, GivenAt: now}
-		return s.record(ctx, tx, a, k, f, "opinion", "", "", map[string]any{"body": seat.Body, "verdict": verdict}, false, now)
+		if err := s.record(ctx, tx, a, k, f, "opinion", "", "", map[string]any{"body": seat.Body, "verdict": verdict, "round": n}, false, now); err != nil {
+			return err
+		}
+		c, err := s.conclude(ctx, tx, k, f, now)
+		if err != nil || c == nil {
+			return err
+		}
+		if err := bump(ctx, tx, f, now); err != nil {
+			return err
+		}
+		return s.concluded(ctx, tx, k, f, n, c, now)
 	})
 	if err != nil {
 		return nil, err

@@ -570,17 +570,20 @@ func (s *Service) viewOf(ctx context.Context, a authz.Actor, f *File, k *Kind) (
 	}
 	r := f.Resource(k)
 	for _, t := range Transitions {
-		if t.Action == "" || !slices.Contains(Allowed(f.State, f.Family), t.Name) {
+		if t.Action == "" || !slices.Contains(Allowed(f.State, f.Family), t.Name) || !t.fits(f) {
 			continue
 		}
 		v.Can[t.Name] = authz.Decide(a, t.Action, r).Allow
+		if v.Can[t.Name] {
+			if v.Can[t.Name], err = outcomeFits(ctx, s.db, f, t.Name); err != nil {
+				return nil, err
+			}
+		}
 	}
 	prepare := authz.Decide(a, authz.PrepareFile, r).Allow
 	v.Can["edit"] = prepare && (f.State == Draft || f.State == Returned)
-	v.Can["upload"] = prepare && f.State.Uploads()
+	v.Can["upload"] = prepare && f.Uploads()
 	v.Can["book"] = prepare && f.State == Submitted
-	// Dispatched once: then the committee holds it.
-	v.Can[TDispatch] = v.Can[TDispatch] && f.Holder == HolderWindow
 	review := authz.Decide(a, authz.ReviewFile, r)
 	v.Can["extend"] = review.Allow && !f.State.Closed()
 	v.Conflict = review.Reason == authz.ReasonConflict
@@ -765,7 +768,11 @@ func (s *Service) guard(a authz.Actor, t Transition, f *File, k *Kind, version i
 	if version != 0 && version != f.Version {
 		return "", errs.E(errs.Conflict, "permit.error.stale")
 	}
-	return checkTransition(t, f.State, f.Family)
+	to, err := checkTransition(t, f.State, f.Family)
+	if err == nil && !t.fits(f) {
+		err = errs.E(errs.Conflict, "permit.error.transition").With("action", t.Name).With("state", string(f.State))
+	}
+	return to, err
 }
 
 // Withdraw ends a file before acceptance, at the applicant's wish.

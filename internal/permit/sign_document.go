@@ -122,7 +122,7 @@ func (s *Service) maySign(ctx context.Context, q db.Querier, a authz.Actor, id, 
 		return nil, nil, nil, errs.E(errs.NotFound, "permit.documents.error.not_found")
 	}
 	d := ds[i]
-	if !f.State.Uploads() {
+	if !f.Uploads() {
 		return nil, nil, nil, errs.E(errs.Conflict, "permit.sign.error.not_with_you").With("name", d.Name)
 	}
 	if d.ContentType != "application/pdf" {
@@ -168,7 +168,7 @@ func signable(k *Kind, ds []Upload) []Upload {
 // a usable key.
 func (s *Service) signableDocuments(ctx context.Context, a authz.Actor, v *View) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	if s.signatures == nil || !v.File.State.Uploads() || a.Person == 0 ||
+	if s.signatures == nil || !v.File.Uploads() || a.Person == 0 ||
 		!authz.Decide(a, authz.SignPlans, v.File.Resource(v.Kind)).Allow {
 		return out, nil
 	}

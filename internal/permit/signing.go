@@ -244,9 +244,9 @@ func (s *Service) SealReceipt(ctx context.Context, id int64) error {
 	return nil
 }
 
-// SealDecision has the commune seal the decision of a decided economic
-// file whose decision is not signed yet; an urban file (its decision is
-// the committee's) or one already signed is left as it is.
+// SealDecision has the commune seal the decision of a decided file whose
+// decision is not signed yet (economic, or urban as its committee
+// concluded); one already signed is left as it is.
 func (s *Service) SealDecision(ctx context.Context, id int64) error {
 	if s.signatures == nil {
 		return nil
@@ -257,9 +257,6 @@ func (s *Service) SealDecision(ctx context.Context, id int64) error {
 	v, err := s.systemView(ctx, id)
 	if err != nil {
 		return err
-	}
-	if v.File.Family != Economic {
-		return nil
 	}
 	b, _, err := s.decisionPDF(ctx, v, noteSealed)
 	if err != nil {

@@ -453,8 +453,7 @@ func nextNumber(ctx context.Context, tx *db.Tx, window string, year int) (int, e
 	return n, nil
 }
 
-// issuedFile is an accepted file, and whether it is a decided economic
-// one (SealIssued).
+// issuedFile is an accepted file, and whether it is decided (SealIssued).
 type issuedFile struct {
 	id      int64
 	decided bool
@@ -462,7 +461,7 @@ type issuedFile struct {
 
 // issuedFiles lists the accepted files, oldest first.
 func issuedFiles(ctx context.Context, q db.Querier) ([]issuedFile, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, family = 'economic' AND state IN ('approved', 'refused')
+	rows, err := q.QueryContext(ctx, `SELECT id, state IN ('approved', 'refused')
 		FROM permit_files WHERE accepted_at IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("permit: accepted files: %w", err)

@@ -87,7 +87,7 @@ func (s *Service) StartUpload(ctx context.Context, a authz.Actor, id int64, item
 	if err != nil {
 		return nil, err
 	}
-	if !f.State.Uploads() {
+	if !f.Uploads() {
 		return nil, errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 	}
 	i := slices.IndexFunc(k.Documents, func(r Requirement) bool { return r.Code == item })
@@ -155,7 +155,7 @@ func (b *UploadBatch) Commit(ctx context.Context) ([]*Upload, error) {
 		if err != nil {
 			return err
 		}
-		if !f.State.Uploads() {
+		if !f.Uploads() {
 			return errs.E(errs.Conflict, "permit.error.not_editable").With("state", string(f.State))
 		}
 		// Again with this batch, in the transaction: parallel uploads

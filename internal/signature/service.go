@@ -203,6 +203,7 @@ var roleTitles = map[authz.Role]string{
 	authz.Editor:           "Éditeur",
 	authz.Moderator:        "Modérateur",
 	authz.Auditor:          "Auditeur",
+	authz.President:        "Président",
 }
 
 // Enrol makes the actor a signing key (ECDSA P-256), has the CA certify

@@ -432,7 +432,10 @@ func (g *GrantSpec) settle(org Organisation, win *Place) error {
 		}
 		g.Arrondissement = org.Arrondissement
 	}
-	if (g.Role == authz.WindowAgent) != (win != nil) {
+	if (g.Role == authz.WindowAgent || g.Role == authz.President) != (win != nil) {
+		if win == nil && g.Role == authz.President {
+			return errs.E(errs.Invalid, "admin.error.window_required_president").OnField("window")
+		}
 		if win == nil {
 			return errs.E(errs.Invalid, "admin.error.window_required").OnField("window")
 		}

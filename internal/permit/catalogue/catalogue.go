@@ -169,6 +169,19 @@ type CommitteeSpec struct {
 	Name       Text             `json:"name"`
 	Members    []string         `json:"members"`
 	Occasional []OccasionalSpec `json:"occasional,omitempty"`
+	Decision   DecisionSpec     `json:"decision"`
+}
+
+// DecisionSpec is how a round of the committee's opinions concludes
+// (DecisionRule.Conclude): whose unfavourable opinion is binding (refuses the
+// file), what another unfavourable opinion and reservations lead to, and
+// how many rounds of remarks a file gets.
+type DecisionSpec struct {
+	Binding      []string `json:"binding"`
+	Unfavourable string   `json:"unfavourable"` // "remarks" or "refuse"
+	Reservations string   `json:"reservations"` // "conditions" or "remarks"
+	MaxRounds    int      `json:"max_rounds"`
+	Source       string   `json:"source"`
 }
 
 // OccasionalSpec is a body sitting on a committee only for the files
@@ -419,6 +432,16 @@ type Committee struct {
 	Name       Text         `json:"name"`
 	Members    []Term       `json:"members"`
 	Occasional []Occasional `json:"occasional,omitempty"`
+	Decision   DecisionRule `json:"decision"`
+}
+
+// DecisionRule is a committee's decision rule, with its legal source.
+type DecisionRule struct {
+	Binding      []string `json:"binding"`
+	Unfavourable string   `json:"unfavourable"`
+	Reservations string   `json:"reservations"`
+	MaxRounds    int      `json:"max_rounds"`
+	Source       Source   `json:"source"`
 }
 
 // Occasional is a body on a committee for the files meeting When.
@@ -900,6 +923,7 @@ func Compile(s Spec) (*Catalogue, error) {
 			cm.Occasional = append(cm.Occasional, Occasional{Body: s.Bodies[i-1], Reason: o.Reason,
 				When: c.conditions(owhat, o.When, fields)})
 		}
+		cm.Decision = c.rule(what, x.Decision, seated, s.Sources)
 		committees[x.Code] = cm
 	}
 

@@ -241,6 +241,14 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 			`kind "telecom_equipment" validity: no source`},
 		{"validity from an unknown source", func(s *Spec) { kind(s, "telecom_equipment").Validity.Source = "law_99_99" },
 			`kind "telecom_equipment" validity: unknown source "law_99_99"`},
+		{"binding body not on the committee", func(s *Spec) { s.Committees[0].Decision.Binding = []string{"land_registry"} },
+			`committee "urban_large" decision: binding body "land_registry" does not sit on the committee`},
+		{"unknown lead of reservations", func(s *Spec) { s.Committees[0].Decision.Reservations = "ignore" },
+			`committee "urban_large" decision: reservations "ignore", want one of conditions, remarks`},
+		{"no round", func(s *Spec) { s.Committees[1].Decision.MaxRounds = 0 },
+			`committee "urban_small" decision: max_rounds 0, want 1 to 10`},
+		{"decision rule from an unknown source", func(s *Spec) { s.Committees[1].Decision.Source = "" },
+			`committee "urban_small" decision: unknown source ""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
