@@ -200,7 +200,8 @@ const (
 	// a person (law 43-20: a legal person's seal is no person's signature).
 	SealDocument Action = "signature.seal"
 	// ReadStudies lists the files a committee member's organisations
-	// sit on, to study (issue #12): committee members.
+	// sit on, to study (issue #12): committee members; and the files
+	// waiting for a president's decision: presidents.
 	ReadStudies Action = "committee.files"
 	// GiveOpinion records an organisation's opinion on a file it sits on:
 	// its committee members, officially (nobody on their own case).
@@ -507,6 +508,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return a.official(President, r)
 	case ReadStudies:
+		// Committee members list the files they study; a president, the
+		// files waiting for their decision.
+		if a.HasRole(President) && !a.HasRole(CommitteeMember) {
+			return a.staff(President)
+		}
 		if !a.HasRole(CommitteeMember) {
 			return hide(ReasonNotMember)
 		}

@@ -187,8 +187,8 @@ func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
 func TestPresidentDecidesTheFilesOfTheirWindow(t *testing.T) {
 	p := Actor{Person: 78, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: President, Org: "commune", Window: "city"}}}
 	file := Resource{OwnerPerson: citizen, PermitKind: "building", Window: "city", Seats: []string{"commune", "aucasa"}}
-	if !Decide(p, ReadFile, file).Allow || !Decide(p, DecideFile, file).Allow {
-		t.Fatal("the president cannot read or decide a file of their window")
+	if !Decide(p, ReadFile, file).Allow || !Decide(p, DecideFile, file).Allow || !Decide(p, ReadStudies, Resource{}).Allow {
+		t.Fatal("the president cannot read or decide a file of their window, or list those waiting")
 	}
 	other := file
 	other.Window = "anfa"

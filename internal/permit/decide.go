@@ -201,3 +201,29 @@ func (s *Service) DecidePermit(ctx context.Context, a authz.Actor, id int64, ver
 	}
 	return s.transitionThen(ctx, a, id, version, name, apply, after)
 }
+
+// ToDecide lists the urban files of the windows a presides whose
+// committee concluded and whose decision is theirs, the oldest first.
+func (s *Service) ToDecide(ctx context.Context, a authz.Actor) ([]StudyRow, error) {
+	if err := authz.Check(a, authz.ReadStudies, authz.Resource{}); err != nil {
+		return nil, err
+	}
+	var windows []any
+	var ph []string
+	for _, g := range a.Grants {
+		if g.Role == authz.President && g.Window != "" {
+			windows = append(windows, g.Window)
+			ph = append(ph, fmt.Sprintf("$%d", len(windows)))
+		}
+	}
+	if len(windows) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+studyColumns+` FROM permit_files f
+		WHERE f.state = 'accepted' AND f.holder = 'committee' AND f.step = 'decision' AND f.window_code IN (`+strings.Join(ph, ", ")+`)
+		ORDER BY f.updated_at, f.id LIMIT `+fmt.Sprint(MaxStudyRows), windows...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: files to decide: %w", err)
+	}
+	return scanStudyRows(rows)
+}

@@ -374,21 +374,32 @@ func (s *Service) ToStudy(ctx context.Context, a authz.Actor) ([]StudyRow, error
 			ph = append(ph, fmt.Sprintf("$%d", len(orgs)))
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT f.id, COALESCE(f.number, f.ref), f.kind, f.address, COALESCE(f.arrondissement_code, ''),
-		COALESCE(f.committee, ''), f.catalogue_version, f.due_at FROM permit_files f
-		WHERE f.state = 'accepted' AND f.holder = 'committee' AND EXISTS (SELECT 1 FROM permit_committee_seats s
+	if len(orgs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+studyColumns+` FROM permit_files f
+		WHERE f.state = 'accepted' AND f.holder = 'committee' AND f.step <> 'decision' AND EXISTS (SELECT 1 FROM permit_committee_seats s
 			WHERE s.file_id = f.id AND s.organisation_code IN (`+strings.Join(ph, ", ")+`))
 		ORDER BY f.due_at IS NULL, f.due_at, f.id LIMIT `+fmt.Sprint(MaxStudyRows), orgs...)
 	if err != nil {
 		return nil, fmt.Errorf("permit: files to study: %w", err)
 	}
+	return scanStudyRows(rows)
+}
+
+// studyColumns are the columns scanStudyRows reads, of permit_files f.
+const studyColumns = `f.id, COALESCE(f.number, f.ref), f.kind, f.address, COALESCE(f.arrondissement_code, ''),
+	COALESCE(f.committee, ''), f.catalogue_version, f.due_at`
+
+// scanStudyRows reads rows of studyColumns, and closes them.
+func scanStudyRows(rows *sql.Rows) ([]StudyRow, error) {
 	defer rows.Close()
 	var out []StudyRow
 	for rows.Next() {
 		var r StudyRow
 		var due sql.NullTime
 		if err := rows.Scan(&r.ID, &r.Display, &r.Kind, &r.Address, &r.Arrondissement, &r.Committee, &r.CatalogueVersion, &due); err != nil {
-			return nil, fmt.Errorf("permit: files to study: %w", err)
+			return nil, fmt.Errorf("permit: committee files: %w", err)
 		}
 		if due.Valid {
 			t := due.Time.UTC()

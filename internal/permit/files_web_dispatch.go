@@ -121,9 +121,12 @@ func (h *FileHandlers) webAddMember(w http.ResponseWriter, r *http.Request) erro
 
 // studyView is the committee member's page of files to study.
 type studyView struct {
-	Rows []studyRowView
-	Max  int
-	Full bool // the list stops at Max
+	Rows   []studyRowView
+	Max    int
+	Full   bool // the list stops at Max
+	Member bool // a committee member (Rows are theirs to study)
+	// Decide: the files waiting for the president's decision.
+	Decide []studyRowView
 }
 
 type studyRowView struct {
@@ -145,9 +148,21 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	decide, err := h.Service.ToDecide(r.Context(), v.Actor)
+	if err != nil {
+		return err
+	}
 	p := h.printer(r)
+	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows, Member: v.Actor.HasRole(authz.CommitteeMember),
+		Rows: h.studyRows(r, p, rows), Decide: h.studyRows(r, p, decide)}
+	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
+	return nil
+}
+
+// studyRows are rows of the committee's page, in the reader's language.
+func (h *FileHandlers) studyRows(r *http.Request, p printer, rows []StudyRow) []studyRowView {
 	now := h.Service.now()
-	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows}
+	var out []studyRowView
 	for _, row := range rows {
 		rv := studyRowView{ID: row.ID, Display: row.Display, Kind: row.Kind, Committee: row.Committee}
 		if cat, err := h.Service.catalogueOf(r.Context(), h.Service.db, row.CatalogueVersion); err == nil {
@@ -167,8 +182,7 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 		rv.Due, rv.Left, rv.Overdue = h.due(p, row.DueAt, now)
-		sv.Rows = append(sv.Rows, rv)
+		out = append(out, rv)
 	}
-	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
-	return nil
+	return out
 }
