@@ -289,7 +289,7 @@ const (
 	// ReasonNotSeated refuses a committee member a session of a committee
 	// none of their organisations sits on: told, not hidden (a session's
 	// date is no secret, and they may have followed a wrong link).
-	ReasonNotSeated Reason = "does not sit on this committee"
+	ReasonNotSeated       Reason = "does not sit on this committee"
 	ReasonNoClaimStanding Reason = "neither a representative nor an administrator"
 	ReasonNoMandate       Reason = "no mandate"
 	ReasonArchitect       Reason = "an architect is required"
