@@ -124,6 +124,11 @@ type studyView struct {
 	Rows []studyRowView
 	Max  int
 	Full bool // the list stops at Max
+	// The next sessions of the member's committees, and their calendar
+	// feed (files_web_sessions.go).
+	Sessions []sessionCard
+	Feed     bool   // may renew their feed
+	FeedURL  string // the new feed's address, shown once
 }
 
 type studyRowView struct {
@@ -141,10 +146,18 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 	if v == nil {
 		return nil
 	}
-	rows, err := h.Service.ToStudy(r.Context(), v.Actor)
-	if err != nil {
+	return h.studies(w, r, v.Actor, "")
+}
+
+// studies renders the /committee page for a; feedURL is a calendar
+// address just made, to show once.
+func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.Actor, feedURL string) error {
+	rows, err := h.Service.ToStudy(r.Context(), a)
+	if err != nil && len(AgentWindows(a)) == 0 {
 		return err
 	}
+	// A window's agent (the secretariat) has no files to study, but
+	// sessions.
 	p := h.printer(r)
 	now := h.Service.now()
 	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows}
@@ -169,6 +182,10 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 		rv.Due, rv.Left, rv.Overdue = h.due(p, row.DueAt, now)
 		sv.Rows = append(sv.Rows, rv)
 	}
+	if err := h.sessionsSection(r, a, p, &sv); err != nil {
+		return err
+	}
+	sv.FeedURL = feedURL
 	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
 	return nil
 }

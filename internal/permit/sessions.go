@@ -623,31 +623,46 @@ func (s *Service) GetSession(ctx context.Context, a authz.Actor, id int64) (*Ses
 // MaxSessionRows bounds the sessions listed to a member.
 const MaxSessionRows = 30
 
-// MySessions are the next sessions (at most MaxSessionRows) of the
-// committees a's organisations sit on, or of a's windows, with their
-// agendas.
+// MySessions are the next sessions (at most MaxSessionRows) with their
+// agendas: of a's windows, every one; of the committees a's organisations
+// sit on, those with files on their agenda (a member of an organisation
+// sitting on every committee of the city would otherwise see dozens of
+// empty sittings a week).
 func (s *Service) MySessions(ctx context.Context, a authz.Actor) ([]*Session, error) {
 	ins, err := s.instances(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var codes []any
-	var ph []string
+	args := []any{s.now()}
+	var windows, seated []string
 	for _, in := range ins {
+		if in.Window != "" && slices.Contains(AgentWindows(a), in.Window) &&
+			authz.Decide(a, authz.ReadSession, authz.Resource{Window: in.Window}).Allow {
+			args = append(args, in.Code)
+			windows = append(windows, "$"+strconv.Itoa(len(args)))
+			continue
+		}
 		seats, err := s.sessionSeats(ctx, s.db, in)
 		if err != nil {
 			return nil, err
 		}
 		if authz.Decide(a, authz.ReadSession, authz.Resource{Window: in.Window, Seats: seats}).Allow {
-			codes = append(codes, in.Code)
-			ph = append(ph, "$"+strconv.Itoa(len(codes)+1))
+			args = append(args, in.Code)
+			seated = append(seated, "$"+strconv.Itoa(len(args)))
 		}
 	}
-	if len(codes) == 0 {
+	var where []string
+	if len(windows) > 0 {
+		where = append(where, `s.committee_code IN (`+strings.Join(windows, ", ")+`)`)
+	}
+	if len(seated) > 0 {
+		where = append(where, `(s.committee_code IN (`+strings.Join(seated, ", ")+`)
+			AND EXISTS (SELECT 1 FROM permit_agenda a WHERE a.session_id = s.id))`)
+	}
+	if len(where) == 0 {
 		return nil, nil
 	}
-	args := append([]any{s.now()}, codes...)
-	list, err := sessionsWhere(ctx, s.db, `s.ends_at > $1 AND s.committee_code IN (`+strings.Join(ph, ", ")+`)`, args...)
+	list, err := sessionsWhere(ctx, s.db, `s.ends_at > $1 AND (`+strings.Join(where, " OR ")+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
