@@ -209,6 +209,17 @@ const (
 	// DecideFile grants or refuses an urban file's permit once its
 	// committee concluded: the president of its window, officially.
 	DecideFile Action = "file.decide"
+	// ReadSession reads a committee session and its agenda (issue #12,
+	// point 3): the committee members of the organisations sitting on
+	// its committee (Resource.Seats) and the agents of its window.
+	ReadSession Action = "committee.session.read"
+	// ManageAgenda plans a committee's agendas and freezes a session's:
+	// the agents of the committee's window (its secretariat),
+	// officially (never when a file on the agenda is their own case).
+	ManageAgenda Action = "committee.agenda.manage"
+	// ManageFeed shows and renews a committee member's own private
+	// calendar feed of their sessions.
+	ManageFeed Action = "committee.feed.manage"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -216,7 +227,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion, DecideFile}
+	GiveOpinion, DecideFile, ReadSession, ManageAgenda, ManageFeed}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -284,6 +295,10 @@ const (
 	ReasonNotAgent        Reason = "not an agent of the file's window"
 	ReasonNotMember       Reason = "not a committee member"
 	ReasonNotPresident    Reason = "not the president of the file's window"
+	// ReasonNotSeated refuses a committee member a session of a committee
+	// none of their organisations sits on: told, not hidden (a session's
+	// date is no secret, and they may have followed a wrong link).
+	ReasonNotSeated       Reason = "does not sit on this committee"
 	ReasonNoClaimStanding Reason = "neither a representative nor an administrator"
 	ReasonNoMandate       Reason = "no mandate"
 	ReasonArchitect       Reason = "an architect is required"
@@ -333,6 +348,7 @@ var refusalKeys = map[Reason]string{
 	ReasonArchitect:     "error.authz.architect",
 	ReasonUnverifiedPro: "error.authz.unverified_professional",
 	ReasonConflict:      "error.authz.conflict",
+	ReasonNotSeated:     "error.authz.not_seated",
 	ReasonNotSigner:     "error.authz.not_signer",
 	ReasonSignAsOther:   "error.authz.sign_as_other",
 	ReasonActingFor:     "error.authz.sign_acting_for",
@@ -507,6 +523,30 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotPresident)
 		}
 		return a.official(President, r)
+	case ReadSession:
+		if a.agentOf(r.Window) {
+			return a.staff(WindowAgent)
+		}
+		if a.sitsOn(r.Seats) {
+			return a.staff(CommitteeMember)
+		}
+		if a.HasRole(CommitteeMember) {
+			return deny(ReasonNotSeated)
+		}
+		return hide(ReasonNotMember)
+	case ManageAgenda:
+		if !a.agentOf(r.Window) {
+			return hide(ReasonNotAgent)
+		}
+		return a.official(WindowAgent, r)
+	case ManageFeed:
+		if r.OwnerPerson != a.Person {
+			return hide(ReasonNotOwn)
+		}
+		if !a.HasRole(CommitteeMember) {
+			return hide(ReasonNotMember)
+		}
+		return a.staff(CommitteeMember)
 	case ReadStudies:
 		// Committee members list the files they study; a president, the
 		// files waiting for their decision.

@@ -89,6 +89,9 @@ var resources = map[Action]Resource{
 	ReadStudies:        {},
 	GiveOpinion:        {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	DecideFile:         {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Involved: involved},
+	ReadSession:        {Window: "anfa", Seats: []string{"commune"}},
+	ManageAgenda:       {Window: "anfa", Involved: involved},
+	ManageFeed:         {OwnerPerson: citizen},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -98,24 +101,25 @@ var resources = map[Action]Resource{
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 // signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
+// committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.feed.manage (the citizen's)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHH",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHH",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHH",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHH",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAH",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHH",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHH",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADH",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADH",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHH",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -173,6 +177,23 @@ func TestCommitteeMembersReadTheFilesTheySitOn(t *testing.T) {
 	own.OwnerPerson = m.Person
 	if d := Decide(m, GiveOpinion, own); d.Allow || d.Reason != ReasonConflict {
 		t.Fatalf("a member giving an opinion on their own file: %+v", d)
+	}
+	// Sessions: of a committee the member's organisation sits on, read;
+	// of another, refused with a message saying why (not hidden).
+	if !Decide(m, ReadSession, Resource{Window: "city", Seats: []string{"aucasa"}}).Allow {
+		t.Fatal("the member cannot read a session of their committee")
+	}
+	if d := Decide(m, ReadSession, Resource{Window: "anfa", Seats: []string{"anfa"}}); d.Allow || d.Hide || d.Reason != ReasonNotSeated {
+		t.Fatalf("a session of a committee the member does not sit on: %+v", d)
+	}
+	if err := Check(m, ReadSession, Resource{Window: "anfa", Seats: []string{"anfa"}}); errs.As(err) == nil || errs.As(err).Key != "error.authz.not_seated" {
+		t.Fatalf("the refusal says %v", err)
+	}
+	if Decide(m, ManageAgenda, Resource{Window: "city"}).Allow {
+		t.Fatal("a committee member freezes the window's agenda")
+	}
+	if !Decide(m, ManageFeed, Resource{OwnerPerson: m.Person}).Allow || !Decide(m, ManageFeed, Resource{OwnerPerson: citizen}).Hide {
+		t.Fatal("the member manages their own feed only")
 	}
 	m.MFA = false
 	if Decide(m, ReadFile, file).Allow || Decide(m, ReadStudies, Resource{}).Allow || Decide(m, GiveOpinion, file).Allow {
@@ -292,7 +313,8 @@ func TestCheckErrorKinds(t *testing.T) {
 // TestEveryRoleIsInTheTable checks each staff role against every action:
 // roles without powers over identity (all but admin and auditor) decide
 // like an agent of another window than the file's, with the second factor
-// and without; a committee member lists the files to study.
+// and without; a committee member lists the files to study, a president
+// the files waiting for their decision.
 func TestEveryRoleIsInTheTable(t *testing.T) {
 	for _, role := range Roles {
 		for _, mfa := range []bool{true, false} {
@@ -305,7 +327,9 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
-				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion):
+				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession):
+					want = Decision{Allow: mfa}
+				case role == President && act == ReadStudies:
 					want = Decision{Allow: mfa}
 				}
 				if got.Allow != want.Allow || got.Hide != want.Hide {
@@ -326,7 +350,7 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 	// A window agent may still read a file they are involved in: reading
 	// is not an official act; nor is looking at the style page, which
 	// concerns no case.
-	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true, ReadStudies: true}
+	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true, ReadStudies: true, ReadSession: true}
 	// A legal person's representatives answer a claim on it as its owner
 	// (the claimant is the other side): representing the owner is their
 	// standing there, not a conflict. Any other involvement still is.

@@ -119,14 +119,21 @@ func (h *FileHandlers) webAddMember(w http.ResponseWriter, r *http.Request) erro
 	})
 }
 
-// studyView is the committee member's page of files to study.
+// studyView is the committee page: the files a member studies, the
+// files waiting for a president's decision, the next sessions.
 type studyView struct {
 	Rows   []studyRowView
 	Max    int
 	Full   bool // the list stops at Max
 	Member bool // a committee member (Rows are theirs to study)
 	// Decide: the files waiting for the president's decision.
-	Decide []studyRowView
+	President bool
+	Decide    []studyRowView
+	// The next sessions of the member's committees, and their calendar
+	// feed (files_web_sessions.go).
+	Sessions []sessionCard
+	Feed     bool   // may renew their feed
+	FeedURL  string // the new feed's address, shown once
 }
 
 type studyRowView struct {
@@ -144,17 +151,31 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 	if v == nil {
 		return nil
 	}
-	rows, err := h.Service.ToStudy(r.Context(), v.Actor)
-	if err != nil {
+	return h.studies(w, r, v.Actor, "")
+}
+
+// studies renders the /committee page for a; feedURL is a calendar
+// address just made, to show once.
+func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.Actor, feedURL string) error {
+	// A window's agent (the secretariat) has no files to study, but
+	// sessions.
+	rows, err := h.Service.ToStudy(r.Context(), a)
+	if err != nil && len(AgentWindows(a)) == 0 {
 		return err
 	}
-	decide, err := h.Service.ToDecide(r.Context(), v.Actor)
-	if err != nil {
-		return err
+	var decide []StudyRow
+	if err == nil {
+		if decide, err = h.Service.ToDecide(r.Context(), a); err != nil {
+			return err
+		}
 	}
 	p := h.printer(r)
-	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows, Member: v.Actor.HasRole(authz.CommitteeMember),
-		Rows: h.studyRows(r, p, rows), Decide: h.studyRows(r, p, decide)}
+	sv := studyView{Max: MaxStudyRows, Full: len(rows) >= MaxStudyRows, Member: a.HasRole(authz.CommitteeMember),
+		President: a.HasRole(authz.President), Rows: h.studyRows(r, p, rows), Decide: h.studyRows(r, p, decide)}
+	if err := h.sessionsSection(r, a, p, &sv); err != nil {
+		return err
+	}
+	sv.FeedURL = feedURL
 	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
 	return nil
 }

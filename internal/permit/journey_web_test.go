@@ -1,11 +1,14 @@
 package permit_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,7 +164,24 @@ func TestAppointmentPickerDaysThenTimes(t *testing.T) {
 		page := submittedRepair(t, owner)
 
 		_, body, _ := owner.Get(page)
-		days := regexp.MustCompile(`href="`+regexp.QuoteMeta(page)+`\?day=(\d{4}-\d\d-\d\d)#slots"`).FindAllStringSubmatch(body, -1)
+		dayRE := regexp.MustCompile(`href="` + regexp.QuoteMeta(page) + `\?day=(\d{4}-\d\d-\d\d)#slots"`)
+		days := dayRE.FindAllStringSubmatch(body, -1)
+		if len(days) == 1 {
+			// Filed late in the week, the receipt's legal deadline leaves
+			// one working day: the window books it out, and the page
+			// offers the later days, saying they are past the deadline.
+			id, _ := strconv.ParseInt(path.Base(page), 10, 64)
+			for _, m := range slotRE.FindAllStringSubmatch(body, -1) {
+				start, _ := time.Parse(time.RFC3339, html.UnescapeString(m[1]))
+				if _, err := a.DB.ExecContext(context.Background(), `INSERT INTO permit_slots (window_code, starts_at, capacity, booked)
+					SELECT window_code, $2, 9, 9 FROM permit_files WHERE id = $1
+					ON CONFLICT (window_code, starts_at) DO UPDATE SET capacity = 9, booked = 9`, id, start.UTC()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, body, _ = owner.Get(page)
+			days = dayRE.FindAllStringSubmatch(body, -1)
+		}
 		if len(days) < 2 {
 			t.Fatalf("%d days offered as links", len(days))
 		}

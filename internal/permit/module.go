@@ -81,6 +81,9 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	for _, t := range Topics {
 		env.Jobs.Subscribe(t, "permit.notices", s.SendNotices)
 	}
+	// A file dispatched, or leaving its committee, re-plans its
+	// committee's open agendas (docs/arch/sessions.md).
+	env.Jobs.Subscribe(TopicFileChanged, "permit.agenda", s.ReplanOnChange)
 	if signatures != nil {
 		// A file accepted: its receipt is sealed by a job, after the
 		// acceptance committed (docs/arch/signdocs.md).
@@ -100,7 +103,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 			fh.APIRoutes(rt)
 			fh.WebRoutes(rt)
 		},
-		Workers: []module.Worker{{Name: "permit deadlines", Jobs: true, Run: func(ctx context.Context) { sweepDeadlines(ctx, s) }}},
+		Workers: []module.Worker{{Name: "permit deadlines", Jobs: true, Run: func(ctx context.Context) { sweepDeadlines(ctx, s) }},
+			{Name: "permit sessions", Jobs: true, Run: func(ctx context.Context) { sweepSessions(ctx, s) }}},
 	}, nil
 }
 
@@ -115,6 +119,28 @@ func sweepDeadlines(ctx context.Context, s *Service) {
 			s.log.Warn("permit deadlines", "err", err.Error())
 		} else if n > 0 {
 			s.log.Info("permit deadlines handled", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sessionsInterval is how often committee sessions are generated and
+// due agendas frozen.
+const sessionsInterval = 15 * time.Minute
+
+// sweepSessions generates the committees' sessions and freezes the
+// agendas due until ctx ends; every node may run it (generation is
+// idempotent, each agenda is frozen once).
+func sweepSessions(ctx context.Context, s *Service) {
+	t := time.NewTicker(sessionsInterval)
+	defer t.Stop()
+	for {
+		if err := s.SweepSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("permit sessions", "err", err.Error())
 		}
 		select {
 		case <-ctx.Done():

@@ -167,6 +167,7 @@ type Step struct {
 type CommitteeSpec struct {
 	Code       string           `json:"code"`
 	Name       Text             `json:"name"`
+	Sessions   *SessionCalendar `json:"sessions,omitempty"`
 	Members    []string         `json:"members"`
 	Occasional []OccasionalSpec `json:"occasional,omitempty"`
 	Decision   DecisionSpec     `json:"decision"`
@@ -182,6 +183,45 @@ type DecisionSpec struct {
 	Reservations string   `json:"reservations"` // "conditions" or "remarks"
 	MaxRounds    int      `json:"max_rounds"`
 	Source       string   `json:"source"`
+}
+
+// SessionCalendar is when a committee sits, every week (issue #12,
+// point 3): on Weekdays (ISO: 1 Monday … 7 Sunday) from Start to End
+// (hh:mm, Africa/Casablanca), never on a public holiday; each sitting
+// studies files for at most Capacity minutes, each file taking the
+// minutes of its kind (Minutes["default"] for a kind not listed); its
+// agenda freezes FreezeWorkingDays working days before the sitting.
+type SessionCalendar struct {
+	Weekdays          []int          `json:"weekdays"`
+	Start             string         `json:"start"`
+	End               string         `json:"end"`
+	Capacity          int            `json:"capacity_minutes"`
+	Minutes           map[string]int `json:"minutes"`
+	FreezeWorkingDays int            `json:"freeze_working_days"`
+}
+
+// MinutesFor is the time a file of kind takes in a sitting.
+func (sc *SessionCalendar) MinutesFor(kind string) int {
+	if m, ok := sc.Minutes[kind]; ok {
+		return m
+	}
+	return sc.Minutes["default"]
+}
+
+// Hours are the sitting's start and end as minutes after midnight; ok is
+// false when either is not a valid hh:mm.
+func (sc *SessionCalendar) Hours() (start, end int, ok bool) {
+	a, ok1 := clockMinutes(sc.Start)
+	b, ok2 := clockMinutes(sc.End)
+	return a, b, ok1 && ok2
+}
+
+func clockMinutes(s string) (int, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
 }
 
 // OccasionalSpec is a body sitting on a committee only for the files
@@ -428,11 +468,12 @@ type Handling struct {
 // Committee is a committee type with its members: the permanent ones
 // and the occasional ones (Kind.Seats selects them for a file).
 type Committee struct {
-	Code       string       `json:"code"`
-	Name       Text         `json:"name"`
-	Members    []Term       `json:"members"`
-	Occasional []Occasional `json:"occasional,omitempty"`
-	Decision   DecisionRule `json:"decision"`
+	Code       string           `json:"code"`
+	Name       Text             `json:"name"`
+	Sessions   *SessionCalendar `json:"sessions,omitempty"`
+	Members    []Term           `json:"members"`
+	Occasional []Occasional     `json:"occasional,omitempty"`
+	Decision   DecisionRule     `json:"decision"`
 }
 
 // DecisionRule is a committee's decision rule, with its legal source.
@@ -841,7 +882,10 @@ func Compile(s Spec) (*Catalogue, error) {
 		if len(x.Members) == 0 {
 			c.addf("%s has no member", what)
 		}
-		cm := Committee{Code: x.Code, Name: x.Name}
+		cm := Committee{Code: x.Code, Name: x.Name, Sessions: x.Sessions}
+		if x.Sessions != nil {
+			c.sessions(what, x.Sessions, s.Kinds)
+		}
 		seated := map[string]bool{}
 		for _, m := range x.Members {
 			if i := bodies[m]; i == 0 {
@@ -1085,6 +1129,59 @@ func Compile(s Spec) (*Catalogue, error) {
 }
 
 func strconvQ(s string) string { return strconv.Quote(s) }
+
+// sessions checks a committee's session calendar.
+func (c *checker) sessions(what string, sc *SessionCalendar, kinds []KindSpec) {
+	what += " sessions"
+	if len(sc.Weekdays) == 0 {
+		c.addf("%s: no weekday", what)
+	}
+	seen := map[int]bool{}
+	for _, d := range sc.Weekdays {
+		switch {
+		case d < 1 || d > 7:
+			c.addf("%s: weekday %d is outside 1 (Monday) to 7 (Sunday)", what, d)
+		case seen[d]:
+			c.addf("%s: weekday %d twice", what, d)
+		}
+		seen[d] = true
+	}
+	start, end, ok := sc.Hours()
+	switch {
+	case !ok:
+		c.addf("%s: start %q and end %q must be hh:mm", what, sc.Start, sc.End)
+	case end <= start:
+		c.addf("%s: end %s is not after start %s", what, sc.End, sc.Start)
+	}
+	switch {
+	case sc.Capacity <= 0:
+		c.addf("%s: capacity_minutes %d must be above 0", what, sc.Capacity)
+	case ok && end > start && sc.Capacity > end-start:
+		c.addf("%s: capacity_minutes %d is longer than the sitting (%d minutes)", what, sc.Capacity, end-start)
+	}
+	if _, ok := sc.Minutes["default"]; !ok {
+		c.addf("%s: minutes has no \"default\"", what)
+	}
+	codes := []string{}
+	for k := range sc.Minutes {
+		codes = append(codes, k)
+	}
+	slices.Sort(codes)
+	for _, k := range codes {
+		m := sc.Minutes[k]
+		if k != "default" && !slices.ContainsFunc(kinds, func(ks KindSpec) bool { return ks.Code == k }) {
+			c.addf("%s: minutes for unknown kind %q", what, k)
+		}
+		if m <= 0 {
+			c.addf("%s: minutes for %q: %d must be above 0", what, k, m)
+		} else if sc.Capacity > 0 && m > sc.Capacity {
+			c.addf("%s: minutes for %q: %d is above the capacity (%d)", what, k, m, sc.Capacity)
+		}
+	}
+	if sc.FreezeWorkingDays < 0 || sc.FreezeWorkingDays > 30 {
+		c.addf("%s: freeze_working_days %d must be 0 to 30", what, sc.FreezeWorkingDays)
+	}
+}
 
 // kind checks and resolves one kind, routing and handling aside.
 func (c *checker) kind(ks KindSpec, fields map[string]*Field, documents map[string]Document, sources map[string]int, source func(string) Source) *Kind {

@@ -182,6 +182,20 @@ func TestCompileRefusesBrokenCatalogues(t *testing.T) {
 		}, `committee "urban_large" occasional member "civil_protection": condition on field "height"`},
 		{"an occasional member without its reason in Arabic", func(s *Spec) { s.Committees[1].Occasional[0].Reason.AR = "" },
 			`committee "urban_small" occasional member "civil_protection": reason lacks a translation (ar)`},
+		{"a session weekday outside the week", func(s *Spec) { s.Committees[0].Sessions.Weekdays = []int{2, 8} },
+			`committee "urban_large" sessions: weekday 8 is outside 1 (Monday) to 7 (Sunday)`},
+		{"a session ending before it starts", func(s *Spec) { s.Committees[1].Sessions.End = "08:00" },
+			`committee "urban_small" sessions: end 08:00 is not after start 09:30`},
+		{"a session of no capacity", func(s *Spec) { s.Committees[0].Sessions.Capacity = 0 },
+			`committee "urban_large" sessions: capacity_minutes 0 must be above 0`},
+		{"a file longer than the session's capacity", func(s *Spec) { s.Committees[0].Sessions.Minutes["regularisation"] = 300 },
+			`committee "urban_large" sessions: minutes for "regularisation": 300 is above the capacity (210)`},
+		{"a file of no minutes", func(s *Spec) { s.Committees[1].Sessions.Minutes["default"] = 0 },
+			`committee "urban_small" sessions: minutes for "default": 0 must be above 0`},
+		{"minutes for an unknown kind", func(s *Spec) { s.Committees[1].Sessions.Minutes["villa"] = 20 },
+			`committee "urban_small" sessions: minutes for unknown kind "villa"`},
+		{"a capacity longer than the sitting", func(s *Spec) { s.Committees[3].Sessions.Capacity = 200 },
+			`committee "land_division" sessions: capacity_minutes 200 is longer than the sitting (150 minutes)`},
 		{"an author who is no professional of the file", func(s *Spec) { s.Documents[0].Author = "notary" },
 			`document "application": author "notary": only "architect", for a document that may be a PDF`},
 		{"deadline without source", func(s *Spec) { s.Schedules[0].Steps[1].Deadline.Source = "" },
@@ -476,5 +490,37 @@ func TestParseNumber(t *testing.T) {
 		if _, ok := ParseNumber(in); ok {
 			t.Errorf("ParseNumber(%q) accepted", in)
 		}
+	}
+}
+
+// TestSessionCalendars: every committee of Casablanca sits on set days,
+// and a file takes the minutes of its kind, or the default.
+func TestSessionCalendars(t *testing.T) {
+	cat := Casablanca()
+	for _, k := range cat.Kinds {
+		for _, h := range k.Handling {
+			if h.Committee.Sessions == nil {
+				t.Errorf("%s: committee %s has no session calendar", k.Code, h.Committee.Code)
+			}
+		}
+	}
+	k, err := cat.Kind("repair")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc *SessionCalendar
+	for _, h := range k.Handling {
+		if h.Committee.Code == "urban_small" {
+			sc = h.Committee.Sessions
+		}
+	}
+	if sc == nil {
+		t.Fatal("repair has no small projects committee")
+	}
+	if sc.MinutesFor("repair") != 10 || sc.MinutesFor("building") != 20 {
+		t.Fatalf("urban_small: repair %d, building %d minutes", sc.MinutesFor("repair"), sc.MinutesFor("building"))
+	}
+	if a, b, ok := sc.Hours(); !ok || a != 9*60+30 || b != 12*60+30 {
+		t.Fatalf("urban_small sits %d to %d (%v)", a, b, ok)
 	}
 }
