@@ -48,7 +48,7 @@ const (
 const (
 	StepStudy    = "study"
 	StepMinutes  = "minutes"
-	StepRemarks  = "remarks"
+	StepRemarks  = catalogue.StepRemarks
 	StepDecision = "decision"
 )
 
@@ -206,14 +206,19 @@ func (s *Service) conclude(ctx context.Context, tx *db.Tx, k *Kind, f *File, now
 	return &c, s.refreshDue(ctx, tx, f)
 }
 
-// concluded records a round's conclusion on the file's history.
+// concluded records a round's conclusion on the file's history, and
+// publishes it.
 func (s *Service) concluded(ctx context.Context, tx *db.Tx, k *Kind, f *File, n int, c *catalogue.Conclusion, now time.Time) error {
 	grounds := make([]map[string]string, len(c.Grounds))
 	for i, g := range c.Grounds {
 		grounds[i] = map[string]string{"body": g.Body, "verdict": g.Verdict, "rule": g.Rule}
 	}
-	return s.record(ctx, tx, authz.Actor{}, k, f, "concluded", "", "", map[string]any{"round": n, "outcome": c.Outcome,
-		"grounds": grounds, "silences": c.Silences}, false, now)
+	if err := s.record(ctx, tx, authz.Actor{}, k, f, "concluded", "", "", map[string]any{"round": n, "outcome": c.Outcome,
+		"grounds": grounds, "silences": c.Silences}, false, now); err != nil {
+		return err
+	}
+	// The file leaves the members' study: its agenda is planned again.
+	return s.fileChanged(ctx, tx, f, "concluded", "", "", nil)
 }
 
 // Conclusion is the latest closed round's conclusion on file f with the

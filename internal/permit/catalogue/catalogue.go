@@ -1381,6 +1381,13 @@ func (k *Kind) Sources() []Source {
 // overallName names a file's overall deadline.
 var overallName = Text{AR: "الأجل الإجمالي", FR: "Délai global", EN: "Overall deadline"}
 
+// StepRemarks is the applicant's time answering a committee's remarks: a
+// step of every committee's file, off the legal clock, that no schedule
+// lists.
+const StepRemarks = "remarks"
+
+var remarksName = Text{AR: "الجواب عن ملاحظات اللجنة", FR: "Réponse aux remarques de la commission", EN: "Answering the committee’s remarks"}
+
 // Bodies are the bodies that sit on committees, in the catalogue's order.
 func (cat *Catalogue) Bodies() []Term { return cat.bodies }
 
@@ -1399,6 +1406,9 @@ func (cat *Catalogue) Body(c string) (Term, bool) {
 func (cat *Catalogue) StepName(code string) Text {
 	if code == Overall {
 		return overallName
+	}
+	if code == StepRemarks {
+		return remarksName
 	}
 	if st, ok := cat.steps[code]; ok {
 		return st.Name
