@@ -155,16 +155,18 @@ func inWindow(window string, n int, args []any) (string, []any) {
 }
 
 // BottleneckWaitingSQL counts, per seat holder (the organisation, or the
-// body whose seat none holds), the files the committee holds in the
-// members' study whose body has not given its opinion in this study, and
-// those past the study's deadline at $1. A window filter may follow.
+// body whose seat none holds), the files the committee holds whose body
+// has not given its opinion (in the members' running study, or since it
+// sat), unless the file is in a step of someone else's, and those past
+// the study's deadline at $1. A window filter may follow.
 const BottleneckWaitingSQL = `SELECT COALESCE(s.organisation_code, ''), CASE WHEN s.organisation_code IS NULL THEN s.body ELSE '' END,
-	COUNT(DISTINCT s.file_id), COUNT(DISTINCT CASE WHEN d.due_at < $1 THEN s.file_id END)
+	COUNT(DISTINCT s.file_id), COUNT(DISTINCT CASE WHEN d.due_at < $1 AND d.paused_at IS NULL THEN s.file_id END)
 	FROM permit_files f
-	JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL AND d.paused_at IS NULL AND d.actor = 'members'
 	JOIN permit_committee_seats s ON s.file_id = f.id
-	WHERE f.holder = 'committee' AND f.state = 'accepted'
-	AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body AND o.given_at >= d.starts_at)`
+	LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL
+	WHERE f.holder = 'committee' AND f.state = 'accepted' AND (d.id IS NULL OR d.actor = 'members')
+	AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body
+		AND o.given_at >= COALESCE(d.starts_at, s.selected_at))`
 
 // BottleneckOpinionsSQL lists the opinions given from $1 to $2: the
 // organisation, when its seat was given (the dispatch, or the member's
@@ -354,12 +356,15 @@ const BottleneckRiskSQL = `SELECT f.id, COALESCE(f.number, f.ref), f.kind, COALE
 	GROUP BY f.id, f.number, f.ref, f.kind, f.window_code, f.holder, f.step
 	ORDER BY MIN(d.due_at), f.id`
 
-// BottleneckPendingSQL lists, for the files whose ids follow, the seats
-// whose opinion the members' running study still waits for.
+// BottleneckPendingSQL lists, for the files whose ids follow (held by
+// the committee), the seats whose opinion is still awaited: none given in
+// the members' running study, or since the body sat.
 const BottleneckPendingSQL = `SELECT s.file_id, COALESCE(s.organisation_code, ''), s.body
-	FROM permit_committee_seats s
-	JOIN permit_deadlines d ON d.file_id = s.file_id AND d.actor = 'members' AND d.met_at IS NULL
-	WHERE NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body AND o.given_at >= d.starts_at)
+	FROM permit_committee_seats s JOIN permit_files f ON f.id = s.file_id
+	LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL
+	WHERE (d.id IS NULL OR d.actor = 'members')
+	AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body
+		AND o.given_at >= COALESCE(d.starts_at, s.selected_at))
 	AND s.file_id IN `
 
 func (s *Service) riskFiles(ctx context.Context, b *Bottlenecks) error {

@@ -57,6 +57,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /committee", h.webStudies)
 	rt.HandleErr("GET /window", h.webWindows)
 	rt.HandleErr("GET /window/{code}", h.webQueue)
+	h.bottleneckRoutes(rt)
 	rt.HandleErr("GET /track", h.webTrack)
 }
 
