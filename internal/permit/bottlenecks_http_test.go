@@ -30,6 +30,7 @@ func TestBottlenecksOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
+	apptest.Untranslated(a) // from now on, every text looked up without one is recorded
 	agent := apptest.NewBrowser(t, srv.URL)
 	agent.SignIn("amina.idrissi@example.ma", true)
 	agent.SetLang(i18n.FR)
@@ -118,6 +119,9 @@ func TestBottlenecksOverHTTP(t *testing.T) {
 	code, body, _ = admin.Get("/bottlenecks?window=city")
 	if code != http.StatusOK || !strings.Contains(body, `<option value="city" selected>`) {
 		t.Fatalf("the overview of the city window: %d\n%s", code, apptest.Grep(body, "option"))
+	}
+	if miss := apptest.Untranslated(a); len(miss) > 0 {
+		t.Fatalf("texts without a translation: %v", miss)
 	}
 	citizen := apptest.NewBrowser(t, srv.URL)
 	citizen.SignIn("fatima.benali@example.ma", false)
