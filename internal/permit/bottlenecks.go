@@ -155,29 +155,58 @@ func inWindow(window string, n int, args []any) (string, []any) {
 }
 
 // BottleneckWaitingSQL counts, per seat holder (the organisation, or the
-// body whose seat none holds), the files the committee holds whose body
-// has not given its opinion (in the members' running study, or since it
-// sat), unless the file is in a step of someone else's, and those past
-// the study's deadline at $1. A window filter may follow.
+// body whose seat none holds), the files the committee holds in one of
+// the members' steps ({steps}: the catalogue's steps whose actor is the
+// members, the study) whose body has not given its opinion since the step
+// started (or since it sat, when the step runs no deadline), and those
+// past the step's deadline at $1. A window filter may follow.
 const BottleneckWaitingSQL = `SELECT COALESCE(s.organisation_code, ''), CASE WHEN s.organisation_code IS NULL THEN s.body ELSE '' END,
 	COUNT(DISTINCT s.file_id), COUNT(DISTINCT CASE WHEN d.due_at < $1 AND d.paused_at IS NULL THEN s.file_id END)
 	FROM permit_files f
 	JOIN permit_committee_seats s ON s.file_id = f.id
 	LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL
-	WHERE f.holder = 'committee' AND f.state = 'accepted' AND (d.id IS NULL OR d.actor = 'members')
+	WHERE f.holder = 'committee' AND f.state = 'accepted' AND f.step IN ({steps})
 	AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body
 		AND o.given_at >= COALESCE(d.starts_at, s.selected_at))`
 
 // BottleneckOpinionsSQL lists the opinions given from $1 to $2: the
 // organisation, when its seat was given (the dispatch, or the member's
-// addition), when it gave the opinion, and the members' study deadline
-// it answered (the latest started before). A window filter may follow.
-const BottleneckOpinionsSQL = `SELECT o.organisation_code, s.selected_at, o.given_at,
-	(SELECT MAX(d.due_at) FROM permit_deadlines d WHERE d.file_id = o.file_id AND d.actor = 'members' AND d.starts_at <= o.given_at)
+// addition), when it gave the opinion, and the start and end of the
+// members' deadline it answered (the latest started before it: the
+// round's study). A window filter may follow.
+const BottleneckOpinionsSQL = `SELECT o.organisation_code, s.selected_at, o.given_at, d.starts_at, d.due_at
 	FROM permit_opinions o
 	JOIN permit_committee_seats s ON s.file_id = o.file_id AND s.body = o.body
 	JOIN permit_files f ON f.id = o.file_id
+	LEFT JOIN permit_deadlines d ON d.file_id = o.file_id AND d.actor = 'members' AND d.starts_at = (SELECT MAX(d2.starts_at)
+		FROM permit_deadlines d2 WHERE d2.file_id = o.file_id AND d2.actor = 'members' AND d2.starts_at <= o.given_at)
 	WHERE o.given_at >= $1 AND o.given_at <= $2`
+
+// memberSteps are the codes of the catalogue's steps whose actor is the
+// committee's members (the study), as SQL placeholders from $n on, with
+// args.
+func (s *Service) memberSteps(n int, args []any) (string, []any) {
+	var codes []string
+	for _, k := range s.cat.Kinds {
+		for _, h := range k.Handling {
+			for _, st := range h.Schedule.Steps {
+				if st.Actor.Code == "members" && !slices.Contains(codes, st.Code) {
+					codes = append(codes, st.Code)
+				}
+			}
+		}
+	}
+	if len(codes) == 0 {
+		codes = []string{"study"}
+	}
+	slices.Sort(codes)
+	ph := make([]string, len(codes))
+	for i, c := range codes {
+		ph[i] = fmt.Sprintf("$%d", n+i)
+		args = append(args, c)
+	}
+	return strings.Join(ph, ", "), args
+}
 
 func (s *Service) orgBottlenecks(ctx context.Context, b *Bottlenecks) ([]OrgBottleneck, error) {
 	byKey := map[string]*OrgBottleneck{}
@@ -189,8 +218,9 @@ func (s *Service) orgBottlenecks(ctx context.Context, b *Bottlenecks) ([]OrgBott
 		byKey[h.key()] = o
 		return o
 	}
-	filter, args := inWindow(b.Window, 2, []any{b.Now})
-	rows, err := s.db.QueryContext(ctx, BottleneckWaitingSQL+filter+` GROUP BY 1, 2`, args...)
+	steps, args := s.memberSteps(2, []any{b.Now})
+	filter, args := inWindow(b.Window, len(args)+1, args)
+	rows, err := s.db.QueryContext(ctx, strings.Replace(BottleneckWaitingSQL, "{steps}", steps, 1)+filter+` GROUP BY 1, 2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("permit: bottlenecks: %w", err)
 	}
@@ -217,8 +247,8 @@ func (s *Service) orgBottlenecks(ctx context.Context, b *Bottlenecks) ([]OrgBott
 	for rows.Next() {
 		var org string
 		var seated, given time.Time
-		var due aggTime
-		if err := rows.Scan(&org, &seated, &given, &due); err != nil {
+		var started, due sql.NullTime
+		if err := rows.Scan(&org, &seated, &given, &started, &due); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("permit: bottlenecks: %w", err)
 		}
@@ -227,7 +257,13 @@ func (s *Service) orgBottlenecks(ctx context.Context, b *Bottlenecks) ([]OrgBott
 		if due.Valid && given.After(due.Time) {
 			o.Late++
 		}
-		delays[org] = append(delays[org], max(0, s.cal.WorkingDaysBetween(seated, given)))
+		// From when the body had the file: the round's study, or its
+		// seat when it was added later.
+		from := seated
+		if started.Valid && started.Time.After(from) {
+			from = started.Time
+		}
+		delays[org] = append(delays[org], max(0, s.cal.WorkingDaysBetween(from, given)))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -357,12 +393,12 @@ const BottleneckRiskSQL = `SELECT f.id, COALESCE(f.number, f.ref), f.kind, COALE
 	ORDER BY MIN(d.due_at), f.id`
 
 // BottleneckPendingSQL lists, for the files whose ids follow (held by
-// the committee), the seats whose opinion is still awaited: none given in
-// the members' running study, or since the body sat.
+// the committee), the seats whose opinion the members' step ({steps})
+// still awaits: none given since it started, or since the body sat.
 const BottleneckPendingSQL = `SELECT s.file_id, COALESCE(s.organisation_code, ''), s.body
 	FROM permit_committee_seats s JOIN permit_files f ON f.id = s.file_id
 	LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL
-	WHERE (d.id IS NULL OR d.actor = 'members')
+	WHERE f.step IN ({steps})
 	AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body
 		AND o.given_at >= COALESCE(d.starts_at, s.selected_at))
 	AND s.file_id IN `
@@ -396,9 +432,10 @@ func (s *Service) riskFiles(ctx context.Context, b *Bottlenecks) error {
 		return err
 	}
 	b.More = max(0, total-len(b.Risks))
-	var ids []any
+	steps, ids := s.memberSteps(1, nil)
 	var ph []string
 	at := map[int64]int{}
+	first := len(ids)
 	for i, r := range b.Risks {
 		if r.Holder == HolderCommittee {
 			ids = append(ids, r.ID)
@@ -406,10 +443,10 @@ func (s *Service) riskFiles(ctx context.Context, b *Bottlenecks) error {
 			at[r.ID] = i
 		}
 	}
-	if len(ids) == 0 {
+	if len(ids) == first {
 		return nil
 	}
-	rows, err = s.db.QueryContext(ctx, BottleneckPendingSQL+`(`+strings.Join(ph, ", ")+`) ORDER BY s.file_id, s.id`, ids...)
+	rows, err = s.db.QueryContext(ctx, strings.Replace(BottleneckPendingSQL, "{steps}", steps, 1)+`(`+strings.Join(ph, ", ")+`) ORDER BY s.file_id, s.id`, ids...)
 	if err != nil {
 		return fmt.Errorf("permit: files at risk: %w", err)
 	}

@@ -275,8 +275,8 @@ func explainBottlenecks(b *testing.B, d *db.DB, now, horizon time.Time) {
 		name, sql string
 		args      []any
 	}{
-		{"waiting", BottleneckWaitingSQL + ` GROUP BY 1, 2`, []any{now}},
-		{"waiting, city", BottleneckWaitingSQL + ` AND f.window_code = $2 GROUP BY 1, 2`, []any{now, "city"}},
+		{"waiting", strings.Replace(BottleneckWaitingSQL, "{steps}", "$2", 1) + ` GROUP BY 1, 2`, []any{now, "study"}},
+		{"waiting, city", strings.Replace(BottleneckWaitingSQL, "{steps}", "$2", 1) + ` AND f.window_code = $3 GROUP BY 1, 2`, []any{now, "study", "city"}},
 		{"opinions", BottleneckOpinionsSQL, []any{since, now}},
 		{"opinions, city", BottleneckOpinionsSQL + ` AND f.window_code = $3`, []any{since, now, "city"}},
 		{"window steps waiting", BottleneckWindowWaitingSQL + ` GROUP BY f.window_code, d.step`, []any{now}},

@@ -46,7 +46,7 @@ func TestBottlenecksOverHTTP(t *testing.T) {
 	}
 	var waiting int
 	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(DISTINCT s.file_id) FROM permit_committee_seats s JOIN permit_files f ON f.id = s.file_id
-		WHERE s.organisation_code = 'aucasa' AND f.window_code = 'city' AND f.holder = 'committee' AND f.state = 'accepted'
+		WHERE s.organisation_code = 'aucasa' AND f.window_code = 'city' AND f.holder = 'committee' AND f.state = 'accepted' AND f.step = 'study'
 		AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body)`).Scan(&waiting); err != nil {
 		t.Fatal(err)
 	}
