@@ -44,10 +44,25 @@ func TestBottlenecksOverHTTP(t *testing.T) {
 		code, _, h := agent.Post(page+"/dispatch?version="+version, page+"/dispatch", url.Values{"version": {version}})
 		apptest.WantStatus(t, "dispatch", code, http.StatusSeeOther, h)
 	}
+	// The files in one of the members' steps (the catalogue's steps whose
+	// actor is the committee's members) where the agency has said nothing
+	// since the step began.
+	var steps []string
+	for _, k := range permit.Casablanca().Kinds {
+		for _, hd := range k.Handling {
+			for _, st := range hd.Schedule.Steps {
+				if st.Actor.Code == "members" {
+					steps = append(steps, "'"+st.Code+"'")
+				}
+			}
+		}
+	}
 	var waiting int
 	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(DISTINCT s.file_id) FROM permit_committee_seats s JOIN permit_files f ON f.id = s.file_id
-		WHERE s.organisation_code = 'aucasa' AND f.window_code = 'city' AND f.holder = 'committee' AND f.state = 'accepted' AND f.step = 'study'
-		AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body)`).Scan(&waiting); err != nil {
+		WHERE s.organisation_code = 'aucasa' AND f.window_code = 'city' AND f.holder = 'committee' AND f.state = 'accepted'
+		AND f.step IN (`+strings.Join(steps, ", ")+`)
+		AND NOT EXISTS (SELECT 1 FROM permit_opinions o WHERE o.file_id = s.file_id AND o.body = s.body
+			AND o.given_at >= COALESCE((SELECT MAX(d.starts_at) FROM permit_deadlines d WHERE d.file_id = f.id AND d.step = f.step), s.selected_at))`).Scan(&waiting); err != nil {
 		t.Fatal(err)
 	}
 	if waiting == 0 {
