@@ -73,6 +73,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("POST /committee/sessions/{id}/freeze", h.webFreeze)
 	rt.HandleErr("GET /window", h.webWindows)
 	rt.HandleErr("GET /window/{code}", h.webQueue)
+	h.bottleneckRoutes(rt)
 	rt.HandleErr("GET /track", h.webTrack)
 }
 
