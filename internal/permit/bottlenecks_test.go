@@ -55,7 +55,7 @@ func TestBottlenecks(t *testing.T) {
 			}
 		}
 		opinion := func(f *File) {
-			if _, err := e.s.GiveOpinion(ctx, arrondissement(), f.ID, Favourable, ""); err != nil {
+			if _, err := e.s.GiveOpinion(ctx, arrondissement(), f.ID, 0, Favourable, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
