@@ -61,14 +61,19 @@ var everyActor = []actor{
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new"}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
 		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove",
-		"/files/{id}/documents/{doc}/sign", "/me/signature", "/me/signature/pin", "/me/signature/import", "/me/signature/revoke"},
+		"/files/{id}/documents/{doc}/sign", "/me/signature", "/me/signature/pin", "/me/signature/import", "/me/signature/revoke",
+		"/files/{id}/revise"},
 		discover: func(tb *tab) map[string][]string {
 			// "Check your answers" is a draft's page.
 			draft := firstLink(tb, "/files?state=draft", `^/files/\d+$`)
 			// A file's page: a draft whose plans he signed (its documents
 			// with their signature, Sign and Remove buttons).
-			return map[string][]string{"/files/{id}": {firstDraftWith(tb, `main .tag-green`)},
-				"/files/{id}/check": {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstDraftForm(tb, "/remove"),
+			// A file back from its committee with remarks he answered:
+			// its page (remarks, answers) and sending it back.
+			revise := firstFileForm(tb, "/files", "/revise")
+			return map[string][]string{"/files/{id}": {firstDraftWith(tb, `main .tag-green`), strings.Split(revise, "/revise")[0]},
+				"/files/{id}/revise": {revise},
+				"/files/{id}/check":  {draft[0] + "/check"}, "/files/{id}/documents/{doc}/remove": firstDraftForm(tb, "/remove"),
 				"/files/{id}/documents/{doc}/sign": firstDraftForm(tb, "/sign")}
 		}},
 	{name: "company", email: "mehdi.tazi@example.ma", routes: []string{"/me", "/me/legal", "/me/inbox", "/me/mandates",
@@ -82,7 +87,8 @@ var everyActor = []actor{
 		}},
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
 		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse",
-		"/files/{id}/return", "/files/{id}/ask", "/files/{id}/dispatch"},
+		"/files/{id}/return", "/files/{id}/ask", "/files/{id}/dispatch", "/window/{code}/bottlenecks", "/committee",
+		"/committee/sessions/{id}/freeze", "/files/{id}/remarks", "/files/{id}/forward"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
 			queue := eval[string](tb, `location.pathname`)
@@ -94,7 +100,15 @@ var everyActor = []actor{
 			deposit := firstLink(tb, queue+"?tab=new", `^/files/\d+$`)[0]
 			review := firstLink(tb, queue+"?tab=review", `^/files/\d+$`)[0]
 			accepted := firstLink(tb, queue+"?tab=accepted", `^/files/\d+$`)[0]
-			return map[string][]string{"/window/{code}": {queue}, "/files/{id}": firstLink(tb, queue, `^/files/\d+$`),
+			// The secretariat: a session's agenda to freeze, remarks to
+			// send from a round concluded with them, a conclusion to
+			// forward to the president.
+			session := firstLink(tb, "/committee", `^/committee/sessions/\d+$`)[0]
+			remarks := firstFileForm(tb, queue+"?tab=accepted", "/remarks")
+			forward := firstFileForm(tb, queue+"?tab=accepted", "/forward")
+			return map[string][]string{"/window/{code}": {queue}, "/window/{code}/bottlenecks": {queue + "/bottlenecks"},
+				"/committee/sessions/{id}/freeze": {session + "/freeze"}, "/files/{id}/remarks": {remarks}, "/files/{id}/forward": {forward},
+				"/files/{id}":        append(firstLink(tb, queue, `^/files/\d+$`), strings.TrimSuffix(strings.Split(remarks, "?")[0], "/remarks")),
 				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/dispatch": {accepted + "/dispatch"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"},
 				// Sending back asks first too: what the window's form would send.
 				"/files/{id}/return": {deposit + "/return?note=" + url.QueryEscape("La photo de la façade est floue.")},
@@ -105,18 +119,31 @@ var everyActor = []actor{
 	// files their organisation sits on.
 	{name: "auditor", email: "hassan.filali@example.ma", staff: true, routes: []string{"/me", "/me/security", "/admin/audit"}},
 	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
-		"/committee", "/files/{id}", "/files/{id}/opinion"},
+		"/committee", "/files/{id}", "/files/{id}/opinion", "/committee/sessions/{id}"},
 		discover: func(tb *tab) map[string][]string {
-			// A file to study, and the confirmation of an opinion on it.
-			study := firstLink(tb, "/committee", `^/files/\d+$`)[0]
-			return map[string][]string{"/files/{id}": {study},
-				"/files/{id}/opinion": {study + "/opinion?" + url.Values{"verdict": {"reservations"},
-					"reasons": {"Recul de 3 m sur la voie à respecter."}}.Encode()}}
+			// A file to study, and the confirmation of an opinion on it;
+			// a session of a committee the urban agency sits on.
+			study := firstFileForm(tb, "/committee", "/opinion")
+			file := strings.Split(study, "/opinion")[0]
+			return map[string][]string{"/files/{id}": {file},
+				"/files/{id}/opinion": {file + "/opinion?" + url.Values{"verdict": {"reservations"},
+					"reasons": {"Recul de 3 m sur la voie à respecter."}, "round": {eval[string](tb,
+						`document.querySelector('form[action$="/opinion"] input[name=round]').value`)}}.Encode()},
+				"/committee/sessions/{id}": firstLink(tb, "/committee", `^/committee/sessions/\d+$`)}
+		}},
+	// The president of the city decides the files its committee
+	// concluded, from /committee.
+	{name: "president", email: "abdellatif.benslimane@example.ma", staff: true, routes: []string{"/me", "/me/signature",
+		"/committee", "/files/{id}", "/files/{id}/grant", "/files/{id}/reject"},
+		discover: func(tb *tab) map[string][]string {
+			grant := firstFileForm(tb, "/committee", "/grant")
+			return map[string][]string{"/files/{id}": {strings.Split(grant, "/grant")[0]}, "/files/{id}/grant": {grant},
+				"/files/{id}/reject": {firstFileForm(tb, "/committee", "/reject")}}
 		}},
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
 		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke", "/admin/signature",
-		"/admin/signature/{id}/revoke"},
+		"/admin/signature/{id}/revoke", "/bottlenecks"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/admin/staff/grants/{id}/revoke": firstLink(tb, "/admin/staff", `^/admin/staff/grants/\d+/revoke$`),
 				"/admin/signature/{id}/revoke": firstLink(tb, "/admin/signature", `^/admin/signature/\d+/revoke$`)}
@@ -146,6 +173,7 @@ var skippedRoutes = map[string]string{
 	"/pki/crl":                       "a certificate revocation list (DER), not a page",
 	"/pki/root.crl":                  "the root's revocation list (DER), not a page",
 	"/me/signature/certificate.pem":  "a certificate download (PEM), not a page",
+	"/committee/calendar/{token}":    "a committee member's iCalendar feed (TestSessionsOverHTTP reads it with python3-icalendar)",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has
@@ -429,6 +457,25 @@ func firstDraftForm(tb *tab, suffix string) []string {
 	}
 	tb.t.Fatalf("no document in the drafts %v has a %s form", drafts, suffix)
 	return nil
+}
+
+// firstFileForm opens the files linked from list, in order, and gives
+// the confirmation page the first file's GET form whose action ends in
+// suffix leads to: the form's action with what it would send.
+func firstFileForm(tb *tab, list, suffix string) string {
+	tb.t.Helper()
+	tb.open(list, 200)
+	files := eval[[]string](tb, `[...new Set([...document.querySelectorAll('main a[href]')].map(a => a.pathname)
+		.filter(p => /^\/files\/\d+$/.test(p)))]`)
+	for _, f := range files {
+		tb.open(f, 200)
+		if u := eval[string](tb, `(f => f ? f.getAttribute('action') + '?' + new URLSearchParams(new FormData(f)).toString() : '')(
+			document.querySelector('main form[method=get][action$="`+suffix+`"]'))`); u != "" {
+			return u
+		}
+	}
+	tb.t.Fatalf("no file linked from %s has a %s form (%d files)", list, suffix, len(files))
+	return ""
 }
 
 // firstLink opens page and gives the first link whose path matches re.

@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"madina/internal/app"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/pades/padestest"
+)
+
+// The people of the committee journey (docs/DEMO.md).
+const (
+	committeeAgent     = "amina.idrissi@example.ma"         // the city window's agent: its secretariat
+	committeePresident = "abdellatif.benslimane@example.ma" // the president deciding the city window's files
+)
+
+// TestCommitteeJourney drives a large project through its committee in
+// Chromium (issue #12, point 10): the city window dispatches an accepted
+// file; every body's member gives an opinion from the file's page, the
+// distributor's asking for changes; the secretariat sends the remark; the
+// architect answers it and uploads a revised plan, and sends the file
+// back; the second round approves, the urban agency's reservations
+// becoming a condition; the secretariat forwards; the president signs
+// the permit with their key; the applicant downloads it and poppler's
+// pdfsig finds one valid signature by a certificate Madina's root makes
+// trusted.
+func TestCommitteeJourney(t *testing.T) {
+	needAxe(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	demo(t, dir)
+	srv := startServer(t, "--data-dir", dir, "--workers", "2")
+	b := startBrowser(t)
+	cat, err := i18n.Load(app.MessageSources()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "madina.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	const fr = i18n.FR
+
+	// A large project accepted at the city window, waiting for dispatch,
+	// and who prepares it.
+	var id int64
+	var applicant string
+	if err := d.QueryRowContext(ctx, `SELECT f.id, p.email FROM permit_files f JOIN persons p ON p.id = f.created_by
+		WHERE f.window_code = 'city' AND f.family = 'urban' AND f.state = 'accepted' AND f.holder = 'window'
+		AND f.committee = 'urban_large' AND f.kind = 'building'
+		AND NOT EXISTS (SELECT 1 FROM permit_committee_seats s WHERE s.file_id = f.id)
+		AND EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = f.created_by AND r.profession = 'architect')
+		ORDER BY f.id LIMIT 1`).Scan(&id, &applicant); err != nil {
+		t.Fatalf("an accepted building file at the city window, filed by an architect: %v", err)
+	}
+	page := "/files/" + strconv.FormatInt(id, 10)
+	step := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+	// confirm clicks the page's GET form for action, then the
+	// confirmation's own button.
+	confirm := func(tb *tab, action string) {
+		tb.t.Helper()
+		submit(tb, "ask to "+action, `form[method=get][action="`+page+"/"+action+`"] button[type=submit]`)
+		if p := tb.path(); !strings.HasPrefix(p, page+"/"+action) {
+			tb.t.Fatalf("the %s button leads to %s, not its confirmation", action, p)
+		}
+		submit(tb, action, `form[method=post][action="`+page+"/"+action+`"] button[type=submit]`)
+	}
+
+	agent := b.newTab(t, srv, desktop)
+	agent.setLanguage("fr")
+	step("the window dispatches the file", func(t *testing.T) {
+		agent := agent.in(t)
+		signIn(agent, committeeAgent, true)
+		agent.open(page, 200)
+		confirm(agent, "dispatch")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.dispatched"))
+	})
+
+	// Who sits, and a member of each seat's organisation.
+	type seat struct{ body, email string }
+	var seats []seat
+	rows, err := d.QueryContext(ctx, `SELECT s.body, COALESCE((SELECT p.email FROM staff_grants g JOIN persons p ON p.id = g.person_id
+		WHERE g.organisation_code = s.organisation_code AND g.role = 'committee_member' AND g.revoked_at IS NULL
+		ORDER BY p.id LIMIT 1), '') FROM permit_committee_seats s WHERE s.file_id = $1 ORDER BY s.id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s seat
+		if err := rows.Scan(&s.body, &s.email); err != nil {
+			t.Fatal(err)
+		}
+		if s.email == "" {
+			t.Fatalf("no demonstration member sits for %s on %s", s.body, page)
+		}
+		seats = append(seats, s)
+	}
+	rows.Close()
+	if len(seats) < 3 {
+		t.Fatalf("%d seats on %s", len(seats), page)
+	}
+	asker := "distributor" // the body that asks for changes in round 1
+	if !slices.ContainsFunc(seats, func(s seat) bool { return s.body == asker }) {
+		asker = "prefecture"
+	}
+	const askReasons = "Le raccordement à l’assainissement doit passer par la voie publique, non par la servitude."
+	const reservation = "Recul de 3 m sur la voie à respecter pour la clôture."
+	members := map[string]*tab{}
+	opinions := func(t *testing.T, round int, verdict func(body string) (string, string)) {
+		for _, s := range seats {
+			tb, ok := members[s.email]
+			if !ok {
+				tb = b.newTab(t, srv, desktop)
+				tb.setLanguage("fr")
+				members[s.email] = tb
+				signIn(tb.in(t), s.email, true)
+			}
+			m := tb.in(t)
+			m.open("/committee", 200)
+			if count(m, `main a[href="`+page+`"]`) == 0 {
+				t.Fatalf("round %d: %s does not find %s among the files to study", round, s.email, page)
+			}
+			m.open(page, 200)
+			if round == 1 && s.body == "urban_agency" {
+				m.checkAxe()
+			}
+			v, reasons := verdict(s.body)
+			if got := value(m, `form[action="`+page+`/opinion"] input[name=round]`); got != strconv.Itoa(round) {
+				t.Fatalf("the opinion form is for round %q, want %d", got, round)
+			}
+			m.do(chromedp.Click(chromedp.CSS("#verdict-" + v)))
+			if reasons != "" {
+				m.do(chromedp.SendKeys(chromedp.CSS("#opinion-reasons"), reasons))
+			}
+			confirm(m, "opinion")
+			m.checkConsole("")
+		}
+	}
+	step("round 1: the members' opinions", func(t *testing.T) {
+		opinions(t, 1, func(body string) (string, string) {
+			switch body {
+			case asker:
+				return "unfavourable", askReasons
+			case "urban_agency":
+				return "reservations", reservation
+			}
+			return "favourable", ""
+		})
+	})
+
+	step("the secretariat sends the remark", func(t *testing.T) {
+		agent := agent.in(t)
+		agent.open(page, 200)
+		wantText(agent, `section[aria-labelledby="rounds-heading"]`, cat.T(fr, "permit.rounds.outcome.remarks"), askReasons)
+		agent.checkAxe()
+		confirm(agent, "remarks")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.remarks_sent"))
+	})
+
+	arch := b.newTab(t, srv, desktop)
+	arch.setLanguage("fr")
+	step("the architect answers and revises the plans", func(t *testing.T) {
+		arch := arch.in(t)
+		signIn(arch, applicant, false)
+		arch.open(page, 200)
+		wantText(arch, `section[aria-labelledby="rounds-heading"]`, askReasons)
+		arch.checkAxe()
+		ids := attrs(arch, `textarea[name^="answer-"]`, "id")
+		if len(ids) != 1 {
+			t.Fatalf("%d answers to write, want 1", len(ids))
+		}
+		arch.do(chromedp.SendKeys(chromedp.CSS("#"+ids[0]), "Le plan de masse révisé raccorde par la voie publique."))
+		submit(arch, "save the answer", `form[action="`+page+`/answers"] button[type=submit]`)
+		wantText(arch, "main", cat.T(fr, "permit.files.done.answers_saved"))
+		var buf bytes.Buffer
+		if _, err := plan().WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		revised := filepath.Join(t.TempDir(), "plans-revises.pdf")
+		if err := os.WriteFile(revised, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		upload(arch, page, "architectural_plans", revised)
+		confirm(arch, "revise")
+		wantText(arch, "main", cat.T(fr, "permit.files.done.revised"))
+		arch.checkConsole("")
+	})
+
+	step("round 2: the members approve", func(t *testing.T) {
+		opinions(t, 2, func(body string) (string, string) {
+			if body == "urban_agency" {
+				return "reservations", reservation
+			}
+			return "favourable", ""
+		})
+	})
+
+	step("the secretariat forwards to the president", func(t *testing.T) {
+		agent := agent.in(t)
+		agent.open(page, 200)
+		wantText(agent, `section[aria-labelledby="rounds-heading"]`, cat.T(fr, "permit.rounds.outcome.grant"), reservation)
+		confirm(agent, "forward")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.forwarded"))
+	})
+
+	step("the president signs the permit", func(t *testing.T) {
+		pres := b.newTab(t, srv, desktop).in(t)
+		pres.setLanguage("fr")
+		signIn(pres, committeePresident, true)
+		pres.open("/committee", 200)
+		wantText(pres, "main", cat.T(fr, "permit.studies.decide.heading"))
+		pres.follow("open the file to decide", 200, chromedp.Click(chromedp.CSS(`main a[href="`+page+`"]`)))
+		pres.checkAxe()
+		submit(pres, "ask to grant", `form[method=get][action="`+page+`/grant"] button[type=submit]`)
+		wantText(pres, "main", cat.T(fr, "permit.confirm.grant.text"), reservation)
+		pres.checkAxe()
+		pres.do(chromedp.SendKeys(chromedp.CSS("#pin"), "246813"))
+		submit(pres, "grant", `form[method=post][action="`+page+`/grant"] button[type=submit]`)
+		wantText(pres, "main", cat.T(fr, "permit.files.done.granted"))
+		pres.checkConsole("")
+	})
+
+	step("the applicant downloads the signed permit", func(t *testing.T) {
+		arch := arch.in(t)
+		arch.open(page, 200)
+		wantFact(arch, cat, fr, "permit.files.fact.state", cat.T(fr, "permit.state.approved"))
+		r := eval[struct {
+			Status int
+			Body   string
+		}](arch, `fetch(`+strconv.Quote(page+"/decision.pdf")+`).then(async r => {
+			const b = new Uint8Array(await r.arrayBuffer());
+			let s = ''; for (const c of b) s += String.fromCharCode(c);
+			return {status: r.status, body: btoa(s)};
+		})`)
+		pdfBytes, err := base64.StdEncoding.DecodeString(r.Body)
+		if err != nil || r.Status != 200 {
+			t.Fatalf("the permit answered %d (%v)", r.Status, err)
+		}
+		resp, err := http.Get(srv.URL + "/pki/root.crt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		root, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := padestest.Pdfsig(t, padestest.NSSDB(t, root), pdfBytes)
+		if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 {
+			t.Fatalf("pdfsig on the permit:\n%s", out)
+		}
+		if !strings.Contains(out, "Benslimane") {
+			t.Errorf("the permit is not signed by the president:\n%s", out)
+		}
+	})
+}
