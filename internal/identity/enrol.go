@@ -231,6 +231,18 @@ func (s *Service) EnableTOTPSecret(ctx context.Context, op authz.Actor, personID
 	})
 }
 
+// WindowPresidents lists the presidents deciding a window's files (the
+// role's grant names the window).
+func (s *Store) WindowPresidents(ctx context.Context, q db.Querier, window string) ([]Person, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT g.person_id FROM staff_grants g JOIN persons p ON p.id = g.person_id
+		WHERE g.revoked_at IS NULL AND p.disabled_at IS NULL AND g.role = 'president' AND g.window_code = $1
+		ORDER BY g.person_id`, window)
+	if err != nil {
+		return nil, fmt.Errorf("identity: window presidents: %w", err)
+	}
+	return s.personsOf(ctx, q, rows)
+}
+
 // WindowStaff lists the people answerable for a window's work: its agents,
 // and their supervisors — the administrators of the organisations those
 // agents work in. Disabled accounts are left out.
@@ -244,12 +256,17 @@ func (s *Store) WindowStaff(ctx context.Context, q db.Querier, window string) ([
 	if err != nil {
 		return nil, fmt.Errorf("identity: window staff: %w", err)
 	}
+	return s.personsOf(ctx, q, rows)
+}
+
+// personsOf reads rows of person IDs, closes them, and gives the persons.
+func (s *Store) personsOf(ctx context.Context, q db.Querier, rows *sql.Rows) ([]Person, error) {
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("identity: window staff: %w", err)
+			return nil, fmt.Errorf("identity: persons: %w", err)
 		}
 		ids = append(ids, id)
 	}

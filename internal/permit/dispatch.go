@@ -12,6 +12,7 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/people"
+	"madina/internal/permit/catalogue"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
@@ -315,33 +316,73 @@ func insertSeat(ctx context.Context, tx *db.Tx, fileID int64, committee string, 
 
 // alerted are the people told that deadline p of file f passed: for a
 // step of the committee's members, the members of the organisations
-// sitting on the file (each once); for any other, the window's staff.
+// whose body has not given its opinion in the open round (the late ones,
+// not those who answered), the window's staff (its secretariat) and the
+// president; for the president's step, the president and the window's
+// staff; for any other, the window's staff. Each once.
 func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePassed) ([]people.Person, error) {
 	var actor string
 	if err := tx.QueryRowContext(ctx, `SELECT actor FROM permit_deadlines WHERE id = $1`, p.Deadline).Scan(&actor); err != nil &&
 		!errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("permit: deadline %d: %w", p.Deadline, err)
 	}
-	if actor != "members" {
-		return s.people.WindowStaff(ctx, tx, p.Window)
+	var out []people.Person
+	add := func(ps ...people.Person) {
+		for _, m := range ps {
+			if !slices.ContainsFunc(out, func(o people.Person) bool { return o.ID == m.ID }) {
+				out = append(out, m)
+			}
+		}
 	}
+	if actor == "members" {
+		late, err := s.lateSeats(ctx, tx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range late {
+			org, err := s.organisation(ctx, reader{tx}, st.Organisation)
+			if err != nil {
+				return nil, err
+			}
+			add(org.Members...)
+		}
+	}
+	staff, err := s.people.WindowStaff(ctx, tx, p.Window)
+	if err != nil {
+		return nil, err
+	}
+	add(staff...)
+	if actor == "members" || actor == "president" {
+		pres, err := s.people.WindowPresidents(ctx, tx, p.Window)
+		if err != nil {
+			return nil, err
+		}
+		add(pres...)
+	}
+	return out, nil
+}
+
+// lateSeats are the seats of f, held by an organisation, whose body has
+// not spoken in its last round.
+func (s *Service) lateSeats(ctx context.Context, tx *db.Tx, f *File) ([]storedSeat, error) {
 	seats, err := fileSeats(ctx, reader{tx}, f.ID)
 	if err != nil {
 		return nil, err
 	}
-	var out []people.Person
-	for _, st := range seats {
-		if st.Organisation == "" {
-			continue
-		}
-		org, err := s.organisation(ctx, reader{tx}, st.Organisation)
-		if err != nil {
+	r, ok, err := lastRound(ctx, reader{tx}, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	said := map[string]catalogue.Opinion{}
+	if ok {
+		if said, err = spoken(ctx, reader{tx}, f.ID, r.N); err != nil {
 			return nil, err
 		}
-		for _, m := range org.Members {
-			if !slices.ContainsFunc(out, func(o people.Person) bool { return o.ID == m.ID }) {
-				out = append(out, m)
-			}
+	}
+	var out []storedSeat
+	for _, st := range seats {
+		if _, ok := said[st.Body]; !ok && st.Organisation != "" {
+			out = append(out, st)
 		}
 	}
 	return out, nil

@@ -38,6 +38,8 @@ type People interface {
 // when the back office moves there.
 type Staff interface {
 	WindowStaff(ctx context.Context, q db.Querier, window string) ([]people.Person, error)
+	// WindowPresidents are the presidents deciding a window's files.
+	WindowPresidents(ctx context.Context, q db.Querier, window string) ([]people.Person, error)
 	// SeatHolder is the organisation holding a committee body's seat for
 	// a file in arrondissement, with its committee members; errs.NotFound
 	// when none is registered.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"madina/internal/authz"
+	"madina/internal/permit/catalogue"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
@@ -290,6 +291,61 @@ func TestBindingOpinionRefuses(t *testing.T) {
 			"Hauteur de 18 m au-delà des 15,5 m du plan d’aménagement.", "Règlement général de construction")
 		if sig := e.s.DecisionSignature(ctx, f.ID); sig != DecisionByOfficer {
 			t.Fatalf("the refusal's signature: %q", sig)
+		}
+	})
+}
+
+// TestLateMembersAreAlerted: where the catalogue has no silence rule for
+// the members' study, its deadline passing alerts the members of the
+// bodies that have not given their opinion — not those who did — the
+// window's secretariat and the president.
+func TestLateMembersAreAlerted(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		spec := catalogue.CasablancaSpec()
+		for i := range spec.Schedules {
+			for j := range spec.Schedules[i].Steps {
+				if st := &spec.Schedules[i].Steps[j]; st.Step == StepStudy && st.Deadline != nil {
+					st.Deadline.Silence = ""
+				}
+			}
+		}
+		cat, err := catalogue.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.s.cat = cat
+		m, pres := e.committee(t)
+		f := e.dispatched(t)
+		for _, body := range []string{"arrondissement", "prefecture"} {
+			if _, err := e.s.GiveOpinion(ctx, m[body], f.ID, 0, Favourable, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var due time.Time
+		if err := d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = 'study'`, f.ID).Scan(&due); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.add(due.Sub(e.clock.now()) + time.Hour)
+		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d, %v", n, err)
+		}
+		e.dispatch(t)
+		alerts := func(who int64) int {
+			return count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
+				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
+		}
+		for body, want := range map[string]int{"urban_agency": 1, "distributor": 1, "arrondissement": 0, "prefecture": 0} {
+			if got := alerts(m[body].Person); got != want {
+				t.Errorf("the %s member got %d alerts, want %d", body, got, want)
+			}
+		}
+		if alerts(e.agent) != 1 || alerts(pres.Person) != 1 {
+			t.Errorf("the secretariat got %d alerts, the president %d; want 1 each", alerts(e.agent), alerts(pres.Person))
+		}
+		if g, _ := e.s.Get(ctx, e.agentActor(e.agent, "sidi-othmane"), f.ID); g.Holder != HolderCommittee || g.Step != StepStudy {
+			t.Fatalf("without a silence rule the round stays open: %s at %s", g.Holder, g.Step)
 		}
 	})
 }
