@@ -203,6 +203,9 @@ func TestCommitteeJourney(t *testing.T) {
 		upload(arch, page, "architectural_plans", revised)
 		confirm(arch, "revise")
 		wantText(arch, "main", cat.T(fr, "permit.files.done.revised"))
+		// The round's revised plan, beside the version it replaces.
+		wantText(arch, `section[aria-labelledby="rounds-heading"]`, cat.T(fr, "permit.rounds.revised_for", "round", 2),
+			"plans-revises.pdf", cat.T(fr, "permit.rounds.replaces"))
 		arch.checkConsole("")
 	})
 

@@ -27,6 +27,10 @@ type roundsView struct {
 	Forward bool   // the secretariat forwards the conclusion to the president
 	Decide  string // the president's transition (TGrant, TReject), "" when not theirs
 	Rounds  []roundRemarks
+	// Revised: for each round after the first, the documents the
+	// applicant uploaded for it (the versions it studies), with the one
+	// each replaces: the comparison of one round's file with the last.
+	Revised []roundVersions
 	Answer  bool // the applicant answers the last round's remarks now
 	Revise  bool // and may send the file back to the committee
 }
@@ -53,6 +57,18 @@ type roundRemarks struct {
 	Round   int
 	Title   string
 	Remarks []remarkView
+}
+
+type roundVersions struct {
+	Title string
+	Docs  []revisedDoc
+}
+
+type revisedDoc struct {
+	Item, Name, URL, Date string
+	Version               int
+	Replaces              string // the name of the version it replaces ("" for a new item)
+	ReplacesURL           string
 }
 
 type remarkView struct {
@@ -138,6 +154,9 @@ func (h *FileHandlers) roundsSection(r *http.Request, a authz.Actor, vw *View, s
 		}
 		rr := &rv.Rounds[len(rv.Rounds)-1]
 		rr.Remarks = append(rr.Remarks, v)
+	}
+	if rv.Revised, err = h.revisedVersions(r, a, p, vw); err != nil {
+		return nil, err
 	}
 	if rv.Conclusion == nil && len(rv.Drafts) == 0 && !rv.Forward && rv.Decide == "" && len(rv.Rounds) == 0 {
 		return nil, nil
@@ -308,4 +327,50 @@ func (h *FileHandlers) roundsConfirmation(r *http.Request, a authz.Actor, id int
 		c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.rounds.next"), Value: strconv.Itoa(last + 1)})
 	}
 	return c, nil
+}
+
+// revisedVersions lists, for each round after the first, the documents
+// uploaded between the previous round's conclusion and its opening: the
+// revised versions the committee studied again, each with the version it
+// replaced.
+func (h *FileHandlers) revisedVersions(r *http.Request, a authz.Actor, p printer, vw *View) ([]roundVersions, error) {
+	rounds, err := h.Service.Rounds(r.Context(), a, vw.File.ID)
+	if err != nil {
+		return nil, err
+	}
+	page := "/files/" + strconv.FormatInt(vw.File.ID, 10)
+	name := func(item string) string {
+		for _, d := range vw.Kind.Documents {
+			if d.Code == item {
+				return d.Name.Pick(p.l)
+			}
+		}
+		return item
+	}
+	var out []roundVersions
+	for i := 1; i < len(rounds); i++ {
+		prev := rounds[i-1]
+		if prev.ClosedAt == nil {
+			continue
+		}
+		rv := roundVersions{Title: p.t("permit.rounds.revised_for", "round", rounds[i].N)}
+		for _, d := range vw.Documents {
+			if !d.UploadedAt.After(*prev.ClosedAt) || d.UploadedAt.After(rounds[i].OpenedAt) {
+				continue
+			}
+			doc := revisedDoc{Item: name(d.Item), Name: d.Name, Version: d.Version, Date: i18n.FormatDate(p.l, d.UploadedAt),
+				URL: page + "/documents/" + strconv.FormatInt(d.ID, 10)}
+			for _, o := range vw.Documents {
+				if o.Item == d.Item && o.Version == d.Version-1 {
+					doc.Replaces, doc.ReplacesURL = o.Name, page+"/documents/"+strconv.FormatInt(o.ID, 10)
+				}
+			}
+			rv.Docs = append(rv.Docs, doc)
+		}
+		if len(rv.Docs) == 0 {
+			rv.Docs = nil
+		}
+		out = append(out, rv)
+	}
+	return out, nil
 }
