@@ -136,17 +136,20 @@ func (c *Conclusion) decisionText() string {
 }
 
 // DecidePermit takes the president's decision on urban file id, at the
-// version they saw, as its committee concluded. With pin (the president
-// holds a usable key: SignsDecisions) the decision PDF is signed with
-// their key, all or nothing; without, the commune seals it (the job).
+// version they saw, as its committee concluded. When the president
+// holds a usable key (SignsDecisions) the decision PDF is signed with it,
+// unlocked by pin, all or nothing; otherwise the commune seals it (the
+// job).
 func (s *Service) DecidePermit(ctx context.Context, a authz.Actor, id int64, version int, pin string) (*File, error) {
 	_, c, err := s.mayDecidePermit(ctx, s.db, a, id)
 	if err != nil {
 		return nil, err
 	}
 	name := c.Transition()
+	// A president holding a usable key signs with it, or decides nothing;
+	// without one, the commune's seal signs after.
 	var sign SignPDF
-	if pin != "" {
+	if pin != "" || s.SignsDecisions(ctx, a) {
 		if s.signatures == nil {
 			return nil, errs.E(errs.Conflict, "permit.error.no_signature")
 		}

@@ -347,6 +347,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		v.Step = cat.StepName(f.Step).Pick(p.l)
 	}
 	v.Holder = p.holder(f.Holder, vw.Window)
+	if f.Holder == HolderCommittee && f.Step == StepDecision {
+		v.Holder = p.t("permit.holder.president")
+	}
 	if vw.Window != nil {
 		v.Window = vw.Window.Name.Pick(p.l)
 	}

@@ -431,10 +431,6 @@ func (s *Service) SendRemarks(ctx context.Context, a authz.Actor, id int64, vers
 		return nil, err
 	}
 	return s.transition(ctx, a, id, version, TRemarks, func(tx *db.Tx, f *File, now time.Time) (map[string]any, error) {
-		k, err := s.kindOf(ctx, tx, f)
-		if err != nil {
-			return nil, err
-		}
 		if _, _, err := s.mayMinute(ctx, tx, a, id, TRemarks); err != nil {
 			return nil, err
 		}
@@ -462,7 +458,6 @@ func (s *Service) SendRemarks(ctx context.Context, a authz.Actor, id int64, vers
 			AND met_at IS NULL AND paused_at IS NULL`, now, f.ID); err != nil {
 			return nil, fmt.Errorf("permit: pause: %w", err)
 		}
-		_ = k
 		f.Holder, f.Step, f.DueAt = HolderApplicant, StepRemarks, nil
 		return map[string]any{"round": r.N, "remarks": len(clean)}, nil
 	})

@@ -268,9 +268,11 @@ func TestBindingOpinionRefuses(t *testing.T) {
 		if _, err := e.s.Forward(ctx, agent, f.ID, 0); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.s.DecidePermit(ctx, pres, f.ID, 0, "000000")
-		if e := errs.As(err); e == nil || e.Field != "pin" {
-			t.Fatalf("a wrong PIN: %v", err)
+		for _, pin := range []string{"", "000000"} {
+			_, err = e.s.DecidePermit(ctx, pres, f.ID, 0, pin)
+			if e := errs.As(err); e == nil || e.Field != "pin" {
+				t.Fatalf("PIN %q: %v", pin, err)
+			}
 		}
 		if g, _ := e.s.Get(ctx, pres, f.ID); g.State != Accepted {
 			t.Fatal("a wrong PIN decided")
