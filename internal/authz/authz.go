@@ -220,6 +220,9 @@ const (
 	// ManageFeed shows and renews a committee member's own private
 	// calendar feed of their sessions.
 	ManageFeed Action = "committee.feed.manage"
+	// DeclareAbsence declares (or cancels) one's own absence from one's
+	// committee work, with a substitute: committee members, their own.
+	DeclareAbsence Action = "committee.absence"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -227,7 +230,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion, DecideFile, ReadSession, ManageAgenda, ManageFeed}
+	GiveOpinion, DecideFile, ReadSession, ManageAgenda, ManageFeed, DeclareAbsence}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -518,6 +521,14 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotMember)
 		}
 		return a.official(CommitteeMember, r)
+	case DeclareAbsence:
+		if r.OwnerPerson != a.Person {
+			return hide(ReasonNotOwn)
+		}
+		if !a.HasRole(CommitteeMember) {
+			return hide(ReasonNotMember)
+		}
+		return a.staff(CommitteeMember)
 	case DecideFile:
 		if !a.presides(r.Window) {
 			return hide(ReasonNotPresident)

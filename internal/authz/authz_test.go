@@ -92,6 +92,7 @@ var resources = map[Action]Resource{
 	ReadSession:        {Window: "anfa", Seats: []string{"commune"}},
 	ManageAgenda:       {Window: "anfa", Involved: involved},
 	ManageFeed:         {OwnerPerson: citizen},
+	DeclareAbsence:     {OwnerPerson: citizen},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -101,25 +102,25 @@ var resources = map[Action]Resource{
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 // signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
-// committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.feed.manage (the citizen's)
+// committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.feed.manage (the citizen's) committee.absence (the citizen's)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHH",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHH",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHH",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHH",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAH",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHH",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHH",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADH",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADH",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHH",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHH",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHH",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHH",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHH",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHH",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHH",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHH",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHH",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHH",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHH",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -327,7 +328,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
-				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession):
+				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession || act == DeclareAbsence && a.Person == resources[act].OwnerPerson):
 					want = Decision{Allow: mfa}
 				case role == President && act == ReadStudies:
 					want = Decision{Allow: mfa}

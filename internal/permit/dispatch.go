@@ -317,7 +317,8 @@ func insertSeat(ctx context.Context, tx *db.Tx, fileID int64, committee string, 
 // alerted are the people told that deadline p of file f passed: for a
 // step of the committee's members, the members of the organisations
 // whose body has not given its opinion in the open round (the late ones,
-// not those who answered), the window's staff (its secretariat) and the
+// not those who answered; a member away today is replaced by their
+// substitute), the window's staff (its secretariat) and the
 // president; for the president's step, the president and the window's
 // staff; for any other, the window's staff. Each once.
 func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePassed) ([]people.Person, error) {
@@ -339,13 +340,15 @@ func (s *Service) alerted(ctx context.Context, tx *db.Tx, f *File, p DeadlinePas
 		if err != nil {
 			return nil, err
 		}
+		var orgs []string
 		for _, st := range late {
-			org, err := s.organisation(ctx, reader{tx}, st.Organisation)
-			if err != nil {
-				return nil, err
-			}
-			add(org.Members...)
+			orgs = append(orgs, st.Organisation)
 		}
+		members, err := s.seatMembers(ctx, reader{tx}, orgs)
+		if err != nil {
+			return nil, err
+		}
+		add(members...)
 	}
 	staff, err := s.people.WindowStaff(ctx, tx, p.Window)
 	if err != nil {

@@ -66,6 +66,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /files/{id}/reject", h.webConfirm(TReject))
 	rt.HandleErr("POST /files/{id}/reject", h.webDecidePermit(TReject, "rejected"))
 	rt.HandleErr("GET /committee", h.webStudies)
+	h.absenceRoutes(rt)
 	rt.HandleErr("POST /committee/calendar", h.webRenewFeed)
 	rt.HandleErr("GET /committee/calendar/{token}", h.webFeed)
 	rt.HandleErr("GET /committee/sessions/{id}", h.webSession)

@@ -134,6 +134,11 @@ type studyView struct {
 	Sessions []sessionCard
 	Feed     bool   // may renew their feed
 	FeedURL  string // the new feed's address, shown once
+	// Absences: a committee member's absences to come, and the form to
+	// declare one (absences.go).
+	Absences *absencesView
+	Done     string
+	Top      string // the error summary's message
 }
 
 type studyRowView struct {
@@ -151,12 +156,21 @@ func (h *FileHandlers) webStudies(w http.ResponseWriter, r *http.Request) error 
 	if v == nil {
 		return nil
 	}
-	return h.studies(w, r, v.Actor, "")
+	return h.studies(w, r, v.Actor, studyExtra{Done: r.URL.Query().Get("done")})
 }
 
-// studies renders the /committee page for a; feedURL is a calendar
-// address just made, to show once.
-func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.Actor, feedURL string) error {
+// studyExtra is what a /committee page shows besides the lists: a
+// calendar address just made (shown once), a form that failed, a done
+// banner.
+type studyExtra struct {
+	FeedURL string
+	Absence *absenceForm // the absence form as posted, with its errors
+	Status  int
+	Done    string
+}
+
+// studies renders the /committee page for a.
+func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.Actor, extra studyExtra) error {
 	// A window's agent (the secretariat) has no files to study, but
 	// sessions.
 	rows, err := h.Service.ToStudy(r.Context(), a)
@@ -175,8 +189,15 @@ func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.A
 	if err := h.sessionsSection(r, a, p, &sv); err != nil {
 		return err
 	}
-	sv.FeedURL = feedURL
-	h.Web.Render(w, r, http.StatusOK, "permit/studies", web.Msg("permit.studies.title"), sv)
+	sv.FeedURL = extra.FeedURL
+	if err := h.absencesSection(r, a, p, &sv, extra); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if extra.Status != 0 {
+		status = extra.Status
+	}
+	h.Web.Render(w, r, status, "permit/studies", web.Msg("permit.studies.title"), sv)
 	return nil
 }
 

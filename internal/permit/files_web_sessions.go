@@ -189,7 +189,7 @@ func (h *FileHandlers) webRenewFeed(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return h.studies(w, r, v.Actor, h.Service.cfg.BaseURL+"/committee/calendar/"+token+".ics")
+	return h.studies(w, r, v.Actor, studyExtra{FeedURL: h.Service.cfg.BaseURL + "/committee/calendar/" + token + ".ics"})
 }
 
 // webFeed serves a member's calendar of sessions (RFC 5545), to whoever

@@ -305,19 +305,7 @@ func TestLateMembersAreAlerted(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		e := newEnv(t, d)
-		spec := catalogue.CasablancaSpec()
-		for i := range spec.Schedules {
-			for j := range spec.Schedules[i].Steps {
-				if st := &spec.Schedules[i].Steps[j]; st.Step == StepStudy && st.Deadline != nil {
-					st.Deadline.Silence = ""
-				}
-			}
-		}
-		cat, err := catalogue.Compile(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.s.cat = cat
+		e.withoutStudySilence(t)
 		m, pres := e.committee(t)
 		f := e.dispatched(t)
 		for _, body := range []string{"arrondissement", "prefecture"} {
@@ -350,4 +338,23 @@ func TestLateMembersAreAlerted(t *testing.T) {
 			t.Fatalf("without a silence rule the round stays open: %s at %s", g.Holder, g.Step)
 		}
 	})
+}
+
+// withoutStudySilence gives e's service Casablanca's catalogue without
+// the silence rule of the members' study: its deadline passing alerts.
+func (e *env) withoutStudySilence(t *testing.T) {
+	t.Helper()
+	spec := catalogue.CasablancaSpec()
+	for i := range spec.Schedules {
+		for j := range spec.Schedules[i].Steps {
+			if st := &spec.Schedules[i].Steps[j]; st.Step == StepStudy && st.Deadline != nil {
+				st.Deadline.Silence = ""
+			}
+		}
+	}
+	cat, err := catalogue.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s.cat = cat
 }

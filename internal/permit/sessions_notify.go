@@ -12,6 +12,7 @@ import (
 	"madina/internal/committee/agenda"
 	"madina/internal/notify"
 	"madina/internal/people"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 )
@@ -33,15 +34,24 @@ func reach(who people.Person) notify.Recipient {
 	return notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang}
 }
 
-// seatMembers are the committee members of the organisations, each once.
+// seatMembers are the committee members of the organisations who are
+// told today, each once: those absent today are replaced by the
+// substitute they named (absences.go).
 func (s *Service) seatMembers(ctx context.Context, q db.Querier, orgs []string) ([]people.Person, error) {
 	var out []people.Person
+	today := calendar.DateOf(s.now())
 	for _, code := range orgs {
 		org, err := s.organisation(ctx, q, code)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range org.Members {
+		members, err := standIns(ctx, q, code, org.Members, today, func(id int64) (people.Person, error) {
+			return s.people.Person(ctx, q, id)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
 			if !slices.ContainsFunc(out, func(o people.Person) bool { return o.ID == m.ID }) {
 				out = append(out, m)
 			}

@@ -96,7 +96,7 @@ CREATE TABLE staff_grants_new (
 	granted_at TIMESTAMP NOT NULL,
 	revoked_at TIMESTAMP,
 	CHECK (role <> 'window_agent' OR window_code IS NOT NULL),
-	CHECK (role <> 'president' OR window_code IS NOT NULL)
+	CONSTRAINT staff_grants_president_window CHECK (role <> 'president' OR window_code IS NOT NULL)
 );
 INSERT INTO staff_grants_new (id, person_id, organisation_code, role, arrondissement_code, window_code, granted_by, granted_at, revoked_at)
 	SELECT id, person_id, organisation_code, role, arrondissement_code, window_code, granted_by, granted_at, revoked_at FROM staff_grants;
