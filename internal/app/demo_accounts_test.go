@@ -98,8 +98,8 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 			t.Fatalf("the second demo changed the database (-first +second):\n%s", diff)
 		}
 		// The accounts, and the people the demonstration files add (demo_files.go).
-		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents())
-		want := map[string]int{"persons": 20 + added, "staff_grants": 11 + len(permitdemo.Agents()),
+		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents()) + len(permitdemo.Members())
+		want := map[string]int{"persons": 20 + added, "staff_grants": 11 + len(permitdemo.Agents()) + len(permitdemo.Members()),
 			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
 			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount}
 		for k, n := range want {
