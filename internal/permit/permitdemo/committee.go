@@ -3,9 +3,11 @@ package permitdemo
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -649,4 +651,41 @@ func (d *demoFiles) sessions(ctx context.Context) (int, error) {
 	}
 	_, err = d.svc.FreezeDue(ctx)
 	return n, err
+}
+
+// committeeExamples names a file of each committee story, at a window
+// with a demonstration agent when there is one (docs/DEMO.md).
+func (d *demoFiles) committeeExamples(ctx context.Context, out io.Writer) error {
+	stories := []struct{ final, variant, label string }{
+		{dfStudy, "", "studied"}, {dfMinutes, "remarks", "remarks to send"}, {dfMinutes, "grant", "to forward"},
+		{dfMinutes, "silence", "to forward after a silence"}, {dfRemarks, "partial", "remarks partly answered"},
+		{dfRemarks, "none", "remarks unanswered"}, {dfRound2, "", "second round"}, {dfPresident, "grant", "to grant"},
+		{dfPresident, "refuse", "to refuse"}, {dfGranted, "conditions", "granted with conditions"},
+		{dfGranted, "silence", "granted after a silence"}, {dfGranted, "rounds2", "granted after two rounds"},
+		{dfRejected, "", "refused on the urban agency's opinion"},
+	}
+	var parts []string
+	for _, st := range stories {
+		best := ""
+		for _, f := range d.files {
+			if f.id == 0 || f.final != st.final || f.variant != st.variant {
+				continue
+			}
+			pf, err := d.svc.Get(ctx, d.filer(f), f.id)
+			if err != nil {
+				return err
+			}
+			if best == "" || slices.Contains(dfAgentWindows, pf.Window) {
+				best = pf.Display()
+			}
+			if slices.Contains(dfAgentWindows, pf.Window) {
+				break
+			}
+		}
+		if best != "" {
+			parts = append(parts, st.label+" "+best)
+		}
+	}
+	fmt.Fprintf(out, "demo: committee examples: %s\n", strings.Join(parts, ", "))
+	return nil
 }

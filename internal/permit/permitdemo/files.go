@@ -966,7 +966,7 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 		return err
 	}
 	fmt.Fprintf(out, "demo: %d committee sessions in the coming %d weeks, their agendas planned\n", sessions, permit.SessionWeeks)
-	return nil
+	return d.committeeExamples(ctx, out)
 }
 
 // signPlans has the architects sign, with their demonstration
