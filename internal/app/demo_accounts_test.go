@@ -83,7 +83,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if err := a.LoadDemo(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "18 demonstration accounts opened") {
+		if !strings.Contains(out.String(), "20 demonstration accounts opened") {
 			t.Fatalf("first demo said %q", out.String())
 		}
 		first := demoCounts(t, a.DB)
@@ -98,8 +98,8 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 			t.Fatalf("the second demo changed the database (-first +second):\n%s", diff)
 		}
 		// The accounts, and the people the demonstration files add (demo_files.go).
-		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents())
-		want := map[string]int{"persons": 18 + added, "staff_grants": 9 + len(permitdemo.Agents()),
+		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents()) + len(permitdemo.Members())
+		want := map[string]int{"persons": 20 + added, "staff_grants": 11 + len(permitdemo.Agents()) + len(permitdemo.Members()),
 			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
 			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount}
 		for k, n := range want {

@@ -83,6 +83,8 @@ func Accounts() []Account {
 		staffAccount("said.mouline@example.ma", "سعيد", "مولين", "Said", "Mouline", "ar", g(authz.CommitteeMember, "protection-civile", "")),
 		staffAccount("laila.kettani@example.ma", "ليلى", "الكتاني", "Laila", "Kettani", "fr", g(authz.CommitteeMember, "lydec", "")),
 		staffAccount("driss.sqalli@example.ma", "إدريس", "الصقلي", "Driss", "Sqalli", "ar", g(authz.CommitteeMember, "commune", "")),
+		staffAccount("abdellatif.benslimane@example.ma", "عبد اللطيف", "بنسليمان", "Abdellatif", "Benslimane", "fr", g(authz.President, "commune", "city")),
+		staffAccount("latifa.bouhlal@example.ma", "لطيفة", "بوهلال", "Latifa", "Bouhlal", "ar", g(authz.President, "sidi-othmane", "sidi-othmane")),
 	}
 }
 

@@ -756,6 +756,10 @@ type dfStep struct {
 	want     time.Time     // book: the appointment wished for
 	approve  bool          // decide
 	revision string        // uploads: the documents' revision
+	body     string        // opinion: the body whose member gives it
+	verdict  string        // opinion
+	round    int           // opinion: the round it is for
+	partial  bool          // answer: only the first remark is answered
 }
 
 // dfFile is a demonstration file: what it is, and its story.
@@ -774,11 +778,17 @@ type dfFile struct {
 	reason   string // of a refusal
 	steps    []dfStep
 	next     int
+	// the committee: its type, the bodies that will sit on the file, the
+	// variant of its committee story
+	committee permit.Committee
+	bodies    []string
+	variant   string
 	// as played
 	id   int64
 	appt time.Time
 	last time.Time
-	idx  int // in the heap
+	idx  int               // in the heap
+	orgs map[string]string // the organisation holding each body's seat
 }
 
 // at is when the file's next step happens.
@@ -826,8 +836,12 @@ type demoFiles struct {
 	pros    map[int64]authz.Actor
 	proInfo map[int64]permit.Party
 	agents  map[string]authz.Actor
-	files   []*dfFile
-	swept   calendar.Date
+	// committee members by organisation, presidents by window
+	members    map[string]authz.Actor
+	memberLang map[int64]string
+	presidents map[string]authz.Actor
+	files      []*dfFile
+	swept      calendar.Date
 }
 
 // Load loads the demonstration permit files, unless they are there
@@ -944,33 +958,15 @@ func (a *deps) loadAt(ctx context.Context, out io.Writer, owners []identity.Enro
 	if err := d.signPlans(ctx); err != nil {
 		return fmt.Errorf("demo: files: sign plans: %w", err)
 	}
-	if err := d.dispatchSome(ctx); err != nil {
-		return fmt.Errorf("demo: files: dispatch: %w", err)
+	sessions, err := d.sessions(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: files: committee sessions: %w", err)
 	}
-	return d.summary(ctx, out)
-}
-
-// dispatchSome has the windows dispatch every third urban file accepted
-// lately to its committee (the others wait for it, in the accepted tab).
-func (d *demoFiles) dispatchSome(ctx context.Context) error {
-	for _, f := range d.files {
-		if f.id == 0 || f.final != dfAccepted || f.n%3 != 0 {
-			continue
-		}
-		a := d.agents[f.window]
-		a.Now = time.Now()
-		pf, err := d.svc.Get(ctx, a, f.id)
-		if err != nil {
-			return err
-		}
-		if pf.State != permit.Accepted || pf.Holder != permit.HolderWindow {
-			continue
-		}
-		if _, err := d.svc.Dispatch(ctx, a, f.id, 0); err != nil {
-			return err
-		}
+	if err := d.summary(ctx, out); err != nil {
+		return err
 	}
-	return nil
+	fmt.Fprintf(out, "demo: %d committee sessions in the coming %d weeks, their agendas planned\n", sessions, permit.SessionWeeks)
+	return d.committeeExamples(ctx, out)
 }
 
 // signPlans has the architects sign, with their demonstration
@@ -1069,6 +1065,9 @@ func (d *demoFiles) people(ctx context.Context, owners []identity.Enrolment) err
 			return err
 		}
 		d.agents[ag.window] = dfAgent(p, ag.org, ag.window)
+	}
+	if err := d.committeePeople(ctx); err != nil {
+		return err
 	}
 	// Professionals named on files: the demonstration's engineer and surveyor.
 	for _, pr := range []struct{ email, role, name, reg string }{{"hicham.naciri@example.ma", permit.PartyEngineer, "Hicham Naciri", "ING-2016-0452"},
@@ -1435,6 +1434,7 @@ func (d *demoFiles) states() {
 			}
 		}
 	}
+	d.committeeFinals()
 }
 
 // describe fills in a file's form: title, address, parcel, figures,
@@ -1674,7 +1674,10 @@ func (d *demoFiles) describe(ctx context.Context, f *dfFile, arrCode string) {
 	}
 	slices.SortFunc(f.in.Parties, func(a, b permit.Party) int { return strings.Compare(a.Role, b.Role) })
 	if dec, err := d.a.Catalogue.Route(f.kind.Code, v); err == nil {
-		f.window, f.schedule = dec.Window, dec.Handling.Schedule
+		f.window, f.schedule, f.committee = dec.Window, dec.Handling.Schedule, dec.Handling.Committee
+		for _, st := range f.kind.Seats(dec.Handling.Committee, v) {
+			f.bodies = append(f.bodies, st.Body.Code)
+		}
 		if dec.Window != district.CityWindow {
 			f.window = arr.code
 		}
@@ -1824,7 +1827,20 @@ func (d *demoFiles) story(f *dfFile) {
 			add(dfStep{op: "resubmit", at: r})
 		}
 	}
+	// The committee's stories go on from the acceptance; when no date
+	// fits, the file stays accepted.
+	var accept time.Time
+	var committee []dfStep
+	if isCommitteeFinal(f.final) {
+		var ok bool
+		if accept, committee, ok = d.committeePlan(f); !ok {
+			f.final, f.variant = dfAccepted, ""
+		}
+	}
 	switch f.final {
+	case dfStudy, dfMinutes, dfRemarks, dfRound2, dfPresident, dfGranted, dfRejected:
+		meet(accept, "accept")
+		steps = append(steps, committee...)
 	case dfDraft:
 		c := d.between(begin, end.Add(-2*time.Hour))
 		add(dfStep{op: "create", at: c})
@@ -2115,7 +2131,12 @@ func (d *demoFiles) step(ctx context.Context, f *dfFile, s dfStep) (done bool, e
 			return false, err
 		}
 	default:
-		return false, fmt.Errorf("no step %q", s.op)
+		if err := d.committeeStep(ctx, f, s, agent(), filer); err != nil {
+			if pf, gerr := svc.Get(ctx, agent(), f.id); gerr == nil {
+				return false, fmt.Errorf("the file %s, held by %s at step %s: %w", pf.State, pf.Holder, pf.Step, err)
+			}
+			return false, err
+		}
 	}
 	return false, nil
 }
@@ -2150,7 +2171,8 @@ func (d *demoFiles) upload(ctx context.Context, a authz.Actor, f *dfFile, item, 
 func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 	states := map[permit.State]int{}
 	windows := map[string]bool{}
-	tacit, booked, committee := 0, 0, 0
+	tacit, booked := 0, 0
+	steps := map[string]int{}
 	for _, f := range d.files {
 		if f.id == 0 {
 			continue
@@ -2166,8 +2188,8 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		if pf.Tacit {
 			tacit++
 		}
-		if pf.Holder == permit.HolderCommittee {
-			committee++
+		if pf.State == permit.Accepted && pf.Step != "" && (pf.Holder != permit.HolderWindow || pf.Step == permit.StepMinutes) {
+			steps[pf.Step]++
 		}
 		if pf.State == permit.Submitted && !f.appt.IsZero() {
 			booked++
@@ -2186,8 +2208,10 @@ func (d *demoFiles) summary(ctx context.Context, out io.Writer) error {
 		n += c
 	}
 	fmt.Fprintf(out, "demo: %d permit files in %d windows: %d drafts, %d submitted (%d with a deposit appointment), %d returned, "+
-		"%d accepted (%d with their committee), %d under review, %d awaiting the applicant's answer, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
-		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted], committee,
+		"%d accepted (%d studied by their committee, %d at the secretariat's minutes, %d with remarks to answer, %d for the president), "+
+		"%d under review, %d awaiting the applicant's answer, %d approved (%d tacitly), %d refused, %d withdrawn; %d overdue in the windows' queues (docs/DEMO.md)\n",
+		n, len(windows), states[permit.Draft], states[permit.Submitted], booked, states[permit.Returned], states[permit.Accepted],
+		steps[permit.StepStudy]+steps["inspection"], steps[permit.StepMinutes], steps[permit.StepRemarks], steps[permit.StepDecision],
 		states[permit.UnderReview], states[permit.InfoRequested], states[permit.Approved], tacit, states[permit.Refused], states[permit.Withdrawn], overdue)
 	return nil
 }

@@ -37,7 +37,8 @@ func TestDemoDocuments(t *testing.T) {
 }
 
 // TestDemoFilePeople checks the added people: unique e-mail addresses and
-// CIN numbers, names in both scripts, parcels inside the city.
+// CIN numbers, names in both scripts, one committee member per
+// organisation, parcels inside the city.
 func TestDemoFilePeople(t *testing.T) {
 	owners := Owners()
 	if len(owners) != OwnerCount {
@@ -58,6 +59,13 @@ func TestDemoFilePeople(t *testing.T) {
 			t.Errorf("agent %s twice", ag.Email)
 		}
 		seen[ag.Email] = true
+	}
+	orgs := map[string]bool{}
+	for _, m := range Members() {
+		if seen[m.Email] || orgs[m.Org] || m.GivenNameAR == "" || m.FamilyNameLatin == "" {
+			t.Errorf("member %+v", m)
+		}
+		seen[m.Email], orgs[m.Org] = true, true
 	}
 	if again := Owners(); again[17] != owners[17] {
 		t.Error("the owners are not the same from one load to the next")

@@ -1,8 +1,8 @@
 // Package signaturedemo gives the demonstration's signers their signing
-// certificates: the staff who decide (window agents, committee members)
-// and the verified architects, each enrolled through the signature
-// service as they would do themselves, with the PIN DemoPIN (published in
-// docs/DEMO.md).
+// certificates: the staff who decide (window agents, committee members,
+// presidents) and the verified architects, each enrolled through the
+// signature service as they would do themselves, with the PIN DemoPIN
+// (published in docs/DEMO.md).
 package signaturedemo
 
 import (
@@ -27,7 +27,7 @@ func Signers() []identitydemo.Account {
 	var out []identitydemo.Account
 	for _, a := range identitydemo.Accounts() {
 		switch {
-		case a.Grant != nil && (a.Grant.Role == authz.WindowAgent || a.Grant.Role == authz.CommitteeMember):
+		case a.Grant != nil && (a.Grant.Role == authz.WindowAgent || a.Grant.Role == authz.CommitteeMember || a.Grant.Role == authz.President):
 			out = append(out, a)
 		case a.Profession == authz.Architect && a.Verified:
 			out = append(out, a)

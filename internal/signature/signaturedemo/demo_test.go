@@ -28,7 +28,7 @@ func TestDemoSigners(t *testing.T) {
 	if err := signaturedemo.Load(ctx, env, &out); err != nil {
 		t.Fatal(err)
 	}
-	if want := len(signaturedemo.Signers()); want != 8 || !strings.Contains(out.String(), "8 demonstration signing certificates") {
+	if want := len(signaturedemo.Signers()); want != 10 || !strings.Contains(out.String(), "10 demonstration signing certificates") {
 		t.Fatalf("%d signers; said %q", want, out.String())
 	}
 	out.Reset()
@@ -36,7 +36,7 @@ func TestDemoSigners(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM signer_keys`).Scan(&n); err != nil || n != 8 {
+	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM signer_keys`).Scan(&n); err != nil || n != 10 {
 		t.Fatalf("%d keys after two loads: %v", n, err)
 	}
 	arch := authz.Actor{Person: apptest.PersonID(t, a, "omar.berrada@example.ma"), EmailVerified: true,
