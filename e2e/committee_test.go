@@ -96,26 +96,61 @@ func TestCommitteeJourney(t *testing.T) {
 		wantText(agent, "main", cat.T(fr, "permit.files.done.dispatched"))
 	})
 
-	// Who sits, and a member of each seat's organisation.
-	type seat struct{ body, email string }
-	var seats []seat
-	rows, err := d.QueryContext(ctx, `SELECT s.body, COALESCE((SELECT p.email FROM staff_grants g JOIN persons p ON p.id = g.person_id
-		WHERE g.organisation_code = s.organisation_code AND g.role = 'committee_member' AND g.revoked_at IS NULL
-		ORDER BY p.id LIMIT 1), '') FROM permit_committee_seats s WHERE s.file_id = $1 ORDER BY s.id`, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s seat
-		if err := rows.Scan(&s.body, &s.email); err != nil {
+	// Who sits, and a member of each seat's organisation who can sign in
+	// (the demonstration's other members have no password). Where none
+	// can, the administrator appoints a demonstration staff member to the
+	// organisation's committee seat, as an administrator would.
+	type seat struct{ body, org, email string }
+	readSeats := func() []seat {
+		var out []seat
+		rows, err := d.QueryContext(ctx, `SELECT s.body, COALESCE(s.organisation_code, ''), COALESCE((SELECT p.email
+			FROM staff_grants g JOIN persons p ON p.id = g.person_id
+			WHERE g.organisation_code = s.organisation_code AND g.role = 'committee_member' AND g.revoked_at IS NULL
+			AND p.password_hash IS NOT NULL ORDER BY p.id LIMIT 1), '') FROM permit_committee_seats s WHERE s.file_id = $1 ORDER BY s.id`, id)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if s.email == "" {
-			t.Fatalf("no demonstration member sits for %s on %s", s.body, page)
+		defer rows.Close()
+		for rows.Next() {
+			var s seat
+			if err := rows.Scan(&s.body, &s.org, &s.email); err != nil {
+				t.Fatal(err)
+			}
+			if s.org == "" {
+				t.Fatalf("no organisation holds the %s seat on %s", s.body, page)
+			}
+			out = append(out, s)
 		}
-		seats = append(seats, s)
+		return out
 	}
-	rows.Close()
+	seats := readSeats()
+	spare := []string{"hassan.filali@example.ma", "souad.chraibi@example.ma", "abdelkader.fassi@example.ma"}
+	var admin *tab
+	for _, s := range seats {
+		if s.email != "" {
+			continue
+		}
+		if len(spare) == 0 {
+			t.Fatalf("no demonstration account left to sit for %s", s.org)
+		}
+		if admin == nil {
+			admin = b.newTab(t, srv, desktop).in(t)
+			admin.setLanguage("fr")
+			signIn(admin, "nadia.bensouda@example.ma", true)
+		}
+		admin.open("/admin/staff", 200)
+		admin.do(chromedp.SendKeys(chromedp.CSS("#email"), spare[0]),
+			chromedp.SetValue(chromedp.CSS("#role"), "committee_member"),
+			chromedp.SetValue(chromedp.CSS("#org"), s.org))
+		submit(admin, "appoint "+spare[0]+" to "+s.org, `form[action="/admin/staff/grants"] button[type=submit]`)
+		spare = spare[1:]
+	}
+	seats = readSeats()
+	for _, s := range seats {
+		if s.email == "" {
+			t.Fatalf("nobody who can sign in sits for %s on %s", s.body, page)
+		}
+	}
 	if len(seats) < 3 {
 		t.Fatalf("%d seats on %s", len(seats), page)
 	}
