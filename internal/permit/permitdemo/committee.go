@@ -570,15 +570,13 @@ func (d *demoFiles) committeeStep(ctx context.Context, f *dfFile, s dfStep, agen
 			return fmt.Errorf("no president at %s", f.window)
 		}
 		p.Now = time.Now()
-		// Every other decision is signed with the president's
-		// certificate; the others are left to the commune's seal.
-		if f.n%2 == 0 && svc.SignsDecisions(ctx, p) {
-			_, err := svc.DecidePermit(ctx, p, f.id, 0, DemoPIN)
-			if err == nil || !errs.Is(err, errs.TooMany) {
-				return err
-			}
+		// A president holding a certificate signs with it (a decision
+		// taken without one is sealed by the commune).
+		pin := ""
+		if svc.SignsDecisions(ctx, p) {
+			pin = DemoPIN
 		}
-		_, err := svc.DecidePermit(ctx, p, f.id, 0, "")
+		_, err := svc.DecidePermit(ctx, p, f.id, 0, pin)
 		return err
 	default:
 		return fmt.Errorf("no step %q", s.op)
