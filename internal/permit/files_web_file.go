@@ -37,7 +37,8 @@ type pageState struct {
 
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
-	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added", "opinion_given"}
+	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added", "opinion_given",
+	"remarks_sent", "answers_saved", "revised", "forwarded", "granted", "rejected"}
 
 // fileView is the data of a file's page.
 type fileView struct {
