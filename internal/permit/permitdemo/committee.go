@@ -36,7 +36,7 @@ import (
 const (
 	dfStudy     = "study"         // dispatched, some opinions given, others awaited
 	dfMinutes   = "minutes"       // round concluded, the secretariat's minutes to take
-	dfRemarks   = "remarks"       // remarks sent, the applicant's answers awaited (some given)
+	dfRemarks   = "remarks"       // remarks sent, the applicant's answers awaited (all, some or none given)
 	dfRound2    = "round2"        // revised after remarks, the second round studied
 	dfPresident = "president"     // forwarded, the president's decision awaited
 	dfGranted   = "granted"       // granted by the president
@@ -52,7 +52,7 @@ var dfCommitteeFinals = []dfCommitteeFinal{
 	{dfRejected, 3, true, []string{""}},
 	{dfStudy, 8, false, []string{""}},
 	{dfMinutes, 6, false, []string{"remarks", "grant", "silence"}},
-	{dfRemarks, 5, false, []string{"partial", "none"}},
+	{dfRemarks, 6, false, []string{"answered", "partial", "none"}},
 	{dfRound2, 4, false, []string{""}},
 }
 
@@ -179,8 +179,13 @@ func (d *demoFiles) committeeFinals() {
 			} else {
 				// The first of each variant at a window with a demonstration
 				// agent, the first with remarks among Omar Berrada's files.
-				if i == 0 && c.final == dfRemarks {
+				// Omar Berrada's answered and partly answered ones; the
+				// secretariat's examples at the city's window first.
+				if i < 2 && c.final == dfRemarks {
 					f = take(func(f *dfFile) bool { return f.pro == d.archs[0] && slices.Contains(dfAgentWindows, f.window) })
+				}
+				if f == nil && i < len(c.variants) && c.final == dfMinutes {
+					f = take(func(f *dfFile) bool { return f.window == dfAgentWindows[0] })
 				}
 				if f == nil && i < len(c.variants) {
 					f = take(func(f *dfFile) bool { return slices.Contains(dfAgentWindows, f.window) })
@@ -328,16 +333,17 @@ func (d *demoFiles) committeeSteps(f *dfFile, a time.Time) ([]dfStep, bool) {
 		c, ok := round(1, dispatch, d.verdicts(f, f.variant), false)
 		return steps, ok && c.Before(end.Add(-30*time.Minute)) && c.After(end.Add(-5*day))
 	case dfRemarks:
-		// Partly answered: two remarks, the first answered.
-		c, ok := round(1, dispatch, d.verdicts(f, pick(f.variant == "partial", "remarks2", "remarks")), false)
+		// Partly answered: two remarks, the first answered; answered:
+		// every remark, the file not sent back yet.
+		c, ok := round(1, dispatch, d.verdicts(f, pick(f.variant == "none", "remarks", "remarks2")), false)
 		if !ok {
 			return nil, false
 		}
 		s := minutes(c)
 		add(dfStep{op: "remarks", at: s})
-		if f.variant == "partial" {
+		if f.variant == "partial" || f.variant == "answered" {
 			ans := d.between(s.Add(day), s.Add(5*day))
-			add(dfStep{op: "answer", at: ans, partial: true})
+			add(dfStep{op: "answer", at: ans, partial: f.variant == "partial"})
 			return steps, ans.Before(end.Add(-30 * time.Minute))
 		}
 		return steps, s.Before(end.Add(-day))
@@ -656,7 +662,8 @@ func (d *demoFiles) sessions(ctx context.Context) (int, error) {
 func (d *demoFiles) committeeExamples(ctx context.Context, out io.Writer) error {
 	stories := []struct{ final, variant, label string }{
 		{dfStudy, "", "studied"}, {dfMinutes, "remarks", "remarks to send"}, {dfMinutes, "grant", "to forward"},
-		{dfMinutes, "silence", "to forward after a silence"}, {dfRemarks, "partial", "remarks partly answered"},
+		{dfMinutes, "silence", "to forward after a silence"}, {dfRemarks, "answered", "remarks answered, to send back"},
+		{dfRemarks, "partial", "remarks partly answered"},
 		{dfRemarks, "none", "remarks unanswered"}, {dfRound2, "", "second round"}, {dfPresident, "grant", "to grant"},
 		{dfPresident, "refuse", "to refuse"}, {dfGranted, "conditions", "granted with conditions"},
 		{dfGranted, "silence", "granted after a silence"}, {dfGranted, "rounds2", "granted after two rounds"},
