@@ -197,7 +197,11 @@ func (h *FileHandlers) studies(w http.ResponseWriter, r *http.Request, a authz.A
 	if extra.Status != 0 {
 		status = extra.Status
 	}
-	h.Web.Render(w, r, status, "permit/studies", web.Msg("permit.studies.title"), sv)
+	title := web.Msg("permit.studies.title")
+	if sv.President && !sv.Member {
+		title = web.Msg("permit.studies.decide.heading")
+	}
+	h.Web.Render(w, r, status, "permit/studies", title, sv)
 	return nil
 }
 

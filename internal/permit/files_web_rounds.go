@@ -155,6 +155,15 @@ func (h *FileHandlers) roundsSection(r *http.Request, a authz.Actor, vw *View, s
 		rr := &rv.Rounds[len(rv.Rounds)-1]
 		rr.Remarks = append(rr.Remarks, v)
 	}
+	// Sending back is offered once every remark of the last round has
+	// its answer (the service refuses it before).
+	for _, rr := range rv.Rounds {
+		for _, rm := range rr.Remarks {
+			if rm.Open && !rm.Answered {
+				rv.Revise = false
+			}
+		}
+	}
 	if rv.Revised, err = h.revisedVersions(r, a, p, vw); err != nil {
 		return nil, err
 	}
@@ -295,8 +304,8 @@ func (h *FileHandlers) roundsConfirmation(r *http.Request, a authz.Actor, id int
 		c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.rounds.conclusion"),
 			Value: p.t("permit.rounds.outcome."+cv.Outcome) + " — " + p.t("permit.rounds.round_n", "round", cv.Round.N)})
 		for _, g := range cv.Grounds {
-			c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.rounds.ground_of", "body", g.Body.Name.Pick(p.l)),
-				Value: p.t("permit.rounds.ground."+g.Rule) + "\n" + g.Reasons})
+			c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.rounds.ground_fact", "body", g.Body.Name.Pick(p.l),
+				"rule", p.t("permit.rounds.ground."+g.Rule)), Value: g.Reasons})
 		}
 		if name == TForward {
 			break
