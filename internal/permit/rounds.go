@@ -160,8 +160,9 @@ func spoken(ctx context.Context, q db.Querier, fileID int64, n int) (map[string]
 
 // conclude closes f's open round once every body sitting on it has
 // spoken: the committee's rule gives the outcome, the study step is met
-// and the window's secretariat takes the minutes. It reports whether it
-// closed the round. The caller holds the file's row and saves f.
+// and the window's secretariat takes the minutes. It returns the
+// conclusion, nil while a body has not spoken. The caller holds the
+// file's row and saves f.
 func (s *Service) conclude(ctx context.Context, tx *db.Tx, k *Kind, f *File, now time.Time) (*catalogue.Conclusion, error) {
 	r, ok, err := lastRound(ctx, tx, f.ID)
 	if err != nil || !ok || !r.Open() {
@@ -221,7 +222,7 @@ func (s *Service) concluded(ctx context.Context, tx *db.Tx, k *Kind, f *File, n 
 	return s.fileChanged(ctx, tx, f, "concluded", "", "", nil)
 }
 
-// Conclusion is the latest closed round's conclusion on file f with the
+// conclusionOf is the latest closed round's conclusion on file f with the
 // opinions it rests on, for the secretariat, the president and the
 // decision; ok false while no round is closed.
 func (s *Service) conclusionOf(ctx context.Context, q db.Querier, k *Kind, f *File) (Round, catalogue.Conclusion, bool, error) {
