@@ -566,7 +566,7 @@ func (c *tnCluster) eachDeadlineSweptOnce(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	alerted := c.count(`SELECT count(*) FROM permit_deadlines WHERE alerted_at >= $1`, since)
-	events := c.count(`SELECT count(*) FROM permit_events WHERE at >= $1 AND kind IN ('overdue', 'tacit', 'referral')`, since)
+	events := c.count(`SELECT count(*) FROM permit_events WHERE at >= $1 AND kind IN ('overdue', 'tacit', 'referral', 'silence')`, since)
 	if alerted == 0 || events != alerted {
 		t.Errorf("%d deadlines claimed, %d clock events recorded: want one event per deadline", alerted, events)
 	}

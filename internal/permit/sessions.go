@@ -13,8 +13,8 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
-	"madina/internal/committee/agenda"
 	"madina/internal/permit/catalogue"
+	"madina/internal/platform/agenda"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
@@ -27,7 +27,7 @@ import (
 // window (the files record both: File.Committee, File.Window). Madina
 // generates the instances' sessions for the coming weeks, never on a
 // public holiday (the permit clock's calendar), puts the files waiting
-// for their study on them with the planner (internal/committee/agenda),
+// for their study on them with the planner (internal/platform/agenda),
 // stores each placement with the planner's reason, re-plans when a file
 // arrives or leaves, and freezes each agenda N working days before its
 // session (the sweep), or earlier when the window's secretariat does.

@@ -40,7 +40,7 @@ func TestSessionsOverHTTP(t *testing.T) {
 	}
 	var id int64
 	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE window_code = 'city' AND state = 'accepted'
-		AND holder = 'window' AND step <> 'minutes' AND family = 'urban' ORDER BY id LIMIT 1`).Scan(&id); err != nil {
+		AND holder = 'window' AND step = 'dispatch' AND family = 'urban' ORDER BY id LIMIT 1`).Scan(&id); err != nil {
 		t.Fatalf("an accepted urban file at the city window: %v", err)
 	}
 	page := "/files/" + strconv.FormatInt(id, 10)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"madina/internal/authz"
-	"madina/internal/committee/agenda"
 	"madina/internal/notify"
 	"madina/internal/people"
+	"madina/internal/platform/agenda"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"

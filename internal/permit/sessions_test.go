@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"madina/internal/authz"
-	"madina/internal/committee/agenda"
+	"madina/internal/platform/agenda"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
