@@ -108,7 +108,8 @@ func TestSessionsOverHTTP(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(html.UnescapeString(body), "est déjà arrêté") {
 		t.Fatalf("freezing twice: %d\n%s", code, apptest.Grep(html.UnescapeString(body), "arrêté"))
 	}
-	if n := apptest.IDOf(t, a.DB, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.session_frozen'`); n != 1 {
+	if n := apptest.IDOf(t, a.DB, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.session_frozen'
+		AND object_id = '`+strconv.FormatInt(session, 10)+`'`); n != 1 {
 		t.Fatalf("%d freezes audited", n)
 	}
 
