@@ -191,7 +191,7 @@ func (s *Service) DecidePermit(ctx context.Context, a authz.Actor, id int64, ver
 					v.Window = &w
 				}
 			}
-			b, _, err := s.decisionPDFFrom(ctx, tx, v, noteSigned)
+			b, _, err := s.decisionPDFFrom(ctx, tx, v, notePresident)
 			if err != nil {
 				return err
 			}

@@ -59,10 +59,11 @@ func (s *Service) UnsignedDecision(ctx context.Context, a authz.Actor, id int64)
 
 // The note at the foot of a decision on how it is signed.
 const (
-	noteSigned   = "permit.decision.signed_note"  // by the officer (DecideSigned)
-	noteSealed   = "permit.decision.sealed_note"  // by the commune's seal (SealDecision)
-	notePending  = "permit.decision.pending_note" // the sealed copy is on its way (the job)
-	noteUnsigned = "permit.decision.unsigned"     // no signature capability in this deployment
+	noteSigned    = "permit.decision.signed_note"    // by the officer (DecideSigned)
+	notePresident = "permit.decision.president_note" // by the president (DecidePermit)
+	noteSealed    = "permit.decision.sealed_note"    // by the commune's seal (SealDecision)
+	notePending   = "permit.decision.pending_note"   // the sealed copy is on its way (the job)
+	noteUnsigned  = "permit.decision.unsigned"       // no signature capability in this deployment
 )
 
 // pendingNote is the note of a decision not signed yet.
@@ -226,8 +227,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 			key = "permit.decision.doc.refusal_urban"
 		}
 		cm, _ := committeeOf(k, f)
-		line(perLang(key, "committee", func(l i18n.Lang) string { return cm.Name.Pick(l) },
-			"date", date(*c.Round.ClosedAt), "round", c.Round.N), 10.5, false)
+		concluded := *c.Round.ClosedAt
+		both := func(l i18n.Lang) string {
+			return msgs.T(l, key, "committee", cm.Name.Pick(l), "date", i18n.FormatDate(l, concluded), "round", c.Round.N)
+		}
+		line([2]string{both(i18n.AR), both(i18n.FR)}, 10.5, false)
 	case approved:
 		line(tr("permit.decision.doc.granted"), 10.5, false)
 	default:

@@ -46,6 +46,7 @@ type fileView struct {
 	Display, Ref, Number, Code string
 	TrackURL                   string
 	Kind, KindCode, Family     string
+	FamilyCode                 string // Urban, Economic
 	Title, Address, Place      string
 	State                      State
 	StateLabel                 string
@@ -316,7 +317,7 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 	f, k := vw.File, vw.Kind
 	id := strconv.FormatInt(f.ID, 10)
 	v := &fileView{ID: f.ID, Display: f.Display(), Ref: f.Ref, Number: f.Number, Code: f.TrackingCode,
-		Kind: k.Name.Pick(p.l), KindCode: k.Code, Family: p.t("permit.family." + k.Family), Title: f.Title, Address: f.Address,
+		Kind: k.Name.Pick(p.l), KindCode: k.Code, Family: p.t("permit.family." + k.Family), FamilyCode: k.Family, Title: f.Title, Address: f.Address,
 		State: f.State, StateLabel: p.state(f.State), Closed: f.State.Closed(), Decision: f.DecisionReason, Tacit: f.Tacit,
 		Version: f.Version, Can: vw.Can, Top: st.top, TopLink: st.topLink, Done: "", errors: st.errors, form: st.form,
 		values: st.values}

@@ -13,6 +13,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/pades/padestest"
 	"madina/internal/signature"
 )
@@ -223,8 +224,10 @@ func TestCommitteeRounds(t *testing.T) {
 				planSHA = it.Current[len(it.Current)-1].SHA256
 			}
 		}
+		concluded := c.Round.ClosedAt.In(i18n.Casablanca)
 		checkDecisionPDF(t, b, "Autorisation", f.Number, "Conditions", "Clôture sur rue limitée à 2 m de hauteur.",
-			"Réserves", "Plans approuvés", planSHA, "tour d’étude 2", "Règlement général de construction")
+			"Réserves", "Plans approuvés", planSHA, "tour d’étude 2, le "+i18n.FormatDate(i18n.FR, concluded),
+			"Commission des petits projets", "Règlement général de construction")
 		e.dispatch(t)
 		if n := count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.grant' AND user_id = $1`,
 			fmt.Sprintf("person:%d", e.owner)); n == 0 {
@@ -290,6 +293,7 @@ func TestBindingOpinionRefuses(t *testing.T) {
 			t.Fatalf("pdfsig on the signed refusal:\n%s", out)
 		}
 		checkDecisionPDF(t, b, "Refus", f.Number, "Avis défavorable conforme", "cet avis lie la décision",
+			"signé électroniquement par le président qui a pris la décision",
 			"Hauteur de 18 m au-delà des 15,5 m du plan d’aménagement.", "Règlement général de construction")
 		if sig := e.s.DecisionSignature(ctx, f.ID); sig != DecisionByOfficer {
 			t.Fatalf("the refusal's signature: %q", sig)
