@@ -304,7 +304,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	}
 	rule()
 	if !f.Tacit {
-		line(tr("permit.decision.doc.signatory"), 11, true)
+		if c != nil {
+			line(tr("permit.decision.doc.signatory_president"), 11, true)
+		} else {
+			line(tr("permit.decision.doc.signatory"), 11, true)
+		}
 	}
 	line(tr(note), 9.5, false)
 	line(tr("permit.decision.doc.issued", "url", iso(s.cfg.BaseURL+"/track")), 8.5, false)
