@@ -125,8 +125,12 @@ func agendaText(ss *Session) string {
 }
 
 // tellFrozen sends a frozen session's agenda to the members sitting on
-// its committee, and to each file's applicants their file's time.
+// its committee, and to each file's applicants their file's time. An
+// empty agenda tells nobody: there is nothing to study.
 func (s *Service) tellFrozen(ctx context.Context, tx *db.Tx, ss *Session) error {
+	if len(ss.Items) == 0 {
+		return nil
+	}
 	members, err := s.seatMembers(ctx, reader{tx}, ss.Seats)
 	if err != nil {
 		return err
