@@ -2,9 +2,7 @@ package permit
 
 import (
 	"context"
-	"fmt"
 	"testing"
-	"time"
 
 	"madina/internal/authz"
 	"madina/internal/platform/calendar"
@@ -75,19 +73,8 @@ func TestCommitteeAbsences(t *testing.T) {
 
 		// A late study while he is away: his substitute is alerted.
 		f := e.dispatched(t)
-		var due time.Time
-		if err := d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = 'study'`, f.ID).Scan(&due); err != nil {
-			t.Fatal(err)
-		}
-		e.clock.add(due.Sub(e.clock.now()) + time.Hour)
-		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
-			t.Fatalf("sweep: %d, %v", n, err)
-		}
-		e.dispatch(t)
-		alerts := func(who int64) int {
-			return count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
-				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
-		}
+		e.studyOverdue(t, f)
+		alerts := func(who int64) int { return e.overdueAlerts(t, who) }
 		if alerts(karim.Person) != 0 || alerts(colleague) != 1 {
 			t.Fatalf("the absent member got %d alerts, his substitute %d", alerts(karim.Person), alerts(colleague))
 		}

@@ -3,7 +3,6 @@ package permit
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -371,19 +370,13 @@ func (s *Service) RemarkDrafts(ctx context.Context, a authz.Actor, id int64) (*F
 	if err != nil {
 		return nil, nil, err
 	}
-	r, c, _, err := s.conclusionOf(ctx, s.db, k, f)
-	if err != nil {
+	c, err := s.conclusionView(ctx, s.db, k, f)
+	if err != nil || c == nil {
 		return nil, nil, err
 	}
 	var out []RemarkDraft
 	for _, g := range c.Grounds {
-		var reasons string
-		err := s.db.QueryRowContext(ctx, `SELECT reasons FROM permit_opinions WHERE file_id = $1 AND round = $2 AND body = $3`,
-			f.ID, r.N, g.Body).Scan(&reasons)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, fmt.Errorf("permit: opinion: %w", err)
-		}
-		out = append(out, RemarkDraft{Body: g.Body, Text: reasons})
+		out = append(out, RemarkDraft{Body: g.Body.Code, Text: g.Reasons})
 	}
 	return f, out, nil
 }

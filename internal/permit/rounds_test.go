@@ -317,19 +317,8 @@ func TestLateMembersAreAlerted(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var due time.Time
-		if err := d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = 'study'`, f.ID).Scan(&due); err != nil {
-			t.Fatal(err)
-		}
-		e.clock.add(due.Sub(e.clock.now()) + time.Hour)
-		if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
-			t.Fatalf("sweep: %d, %v", n, err)
-		}
-		e.dispatch(t)
-		alerts := func(who int64) int {
-			return count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
-				AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
-		}
+		e.studyOverdue(t, f)
+		alerts := func(who int64) int { return e.overdueAlerts(t, who) }
 		for body, want := range map[string]int{"urban_agency": 1, "distributor": 1, "arrondissement": 0, "prefecture": 0} {
 			if got := alerts(m[body].Person); got != want {
 				t.Errorf("the %s member got %d alerts, want %d", body, got, want)
@@ -361,4 +350,27 @@ func (e *env) withoutStudySilence(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.s.cat = cat
+}
+
+// studyOverdue lets the study deadline of file f pass and sweeps: one
+// deadline handled, its events dispatched.
+func (e *env) studyOverdue(t *testing.T, f *File) {
+	t.Helper()
+	ctx := context.Background()
+	var due time.Time
+	if err := e.d.QueryRowContext(ctx, `SELECT due_at FROM permit_deadlines WHERE file_id = $1 AND step = 'study'`, f.ID).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.add(due.Sub(e.clock.now()) + time.Hour)
+	if n, err := e.s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	e.dispatch(t)
+}
+
+// overdueAlerts counts the overdue alerts who received in their inbox.
+func (e *env) overdueAlerts(t *testing.T, who int64) int {
+	t.Helper()
+	return count(t, e.d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND user_id = $1
+		AND channel = 'inbox'`, fmt.Sprintf("person:%d", who))
 }
