@@ -831,7 +831,9 @@ func (s *Service) replanFile(ctx context.Context, tx *db.Tx, fileID int64, chang
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_agenda WHERE file_id = $1`, fileID).Scan(&listed); err != nil {
 		return err
 	}
-	if committee == "" || window == "" || (change != TDispatch && listed == 0) {
+	// A dispatch brings a file, a revision brings it back for its next
+	// round; any other change matters only to a file on an agenda.
+	if committee == "" || window == "" || (change != TDispatch && change != TRevise && listed == 0) {
 		return nil
 	}
 	if _, ok := s.committeeType(committee); !ok {
