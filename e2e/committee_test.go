@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -305,6 +306,7 @@ func TestCommitteeJourney(t *testing.T) {
 		tb.open(sessionPage, 200)
 		submit(tb, "ask to sign the minutes", `form[method=get][action="`+sessionPage+`/minutes/sign"] button[type=submit]`)
 		tb.checkAxe()
+		snap(tb, "minutes-sign")
 		tb.do(chromedp.SendKeys(chromedp.CSS("#pin"), "246813"))
 		submit(tb, "sign the minutes", `form[method=post][action="`+sessionPage+`/minutes/sign"] button[type=submit]`)
 		wantText(tb, "main", cat.T(fr, "permit.minutes.signed_done"))
@@ -315,6 +317,8 @@ func TestCommitteeJourney(t *testing.T) {
 		agent.open("/committee", 200)
 		wantText(agent, `section[aria-labelledby="minutes-heading"]`, cat.T(fr, "permit.minutes.waiting.draft"))
 		agent.open(sessionPage, 200)
+		agent.checkAxe()
+		snap(agent, "session-sat")
 		for _, s := range seats {
 			var person int64
 			if err := d.QueryRowContext(ctx, `SELECT id FROM persons WHERE email = $1`, s.email).Scan(&person); err != nil {
@@ -322,11 +326,13 @@ func TestCommitteeJourney(t *testing.T) {
 			}
 			agent.do(chromedp.Click(chromedp.CSS("#present-" + strconv.FormatInt(person, 10))))
 		}
-		agent.checkAxe()
 		submit(agent, "ask to draw up the minutes", `form[method=get][action="`+sessionPage+`/minutes"] button[type=submit]`)
+		agent.checkAxe()
+		snap(agent, "minutes-confirm")
 		submit(agent, "draw up the minutes", `form[method=post][action="`+sessionPage+`/minutes"] button[type=submit]`)
 		wantText(agent, "main", cat.T(fr, "permit.minutes.drafted_done"), cat.T(fr, "permit.minutes.outcome.grant"))
 		agent.checkAxe()
+		snap(agent, "minutes-drafted")
 		for _, s := range seats {
 			m := members[s.email].in(t)
 			m.open("/committee", 200)
@@ -344,6 +350,7 @@ func TestCommitteeJourney(t *testing.T) {
 		wantText(pres, `section[aria-labelledby="minutes-heading"]`, cat.T(fr, "permit.minutes.waiting.sign"))
 		signMinutes(pres)
 		wantText(pres, "main", cat.T(fr, "permit.minutes.tag.signed"))
+		snap(pres, "minutes-signed")
 		out := padestest.Pdfsig(t, padestest.NSSDB(t, rootCert(t, srv.URL)), download(t, pres, sessionPage+"/minutes.pdf"))
 		if valid, trusted, total := padestest.Count(out); valid != len(seats)+1 || trusted != valid || total != valid {
 			t.Fatalf("pdfsig on the minutes (%d members present):\n%s", len(seats), out)
@@ -420,4 +427,30 @@ func rootCert(t *testing.T, base string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// snap saves, with MADINA_SCREENSHOTS=dir, the page tb shows at 390 and
+// 1366 pixels in Arabic and French, to look at; the tab is back at its
+// size and in French afterwards.
+func snap(tb *tab, name string) {
+	tb.t.Helper()
+	dir := os.Getenv("MADINA_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	here := eval[string](tb, `location.pathname + location.search`)
+	for _, lang := range []string{"ar", "fr"} {
+		tb.setLanguage(lang)
+		tb.open(here, 200)
+		for _, v := range []viewport{phone390, laptop1366} {
+			tb.do(viewportAction(v))
+			shot(tb, filepath.Join(dir, fmt.Sprintf("journey-%s-%d-%s.png", name, v.width, lang)))
+		}
+	}
+	tb.setLanguage("fr")
+	tb.do(viewportAction(desktop))
+	tb.open(here, 200)
 }
