@@ -221,11 +221,20 @@ type RosterSeat struct {
 	Members      []people.Person
 }
 
-// Roster is who may sit on session ss: the members of each organisation
-// sitting on it.
+// roster is who may sit on session ss: the members of each organisation
+// sitting on the files on its agenda (the committee's permanent bodies,
+// and those the files' attributes call), in the order of the seats.
 func (s *Service) roster(ctx context.Context, q db.Querier, ss *Session) ([]RosterSeat, error) {
+	var orgs []string
+	for _, f := range ss.files {
+		for _, code := range f.Seats {
+			if !slices.Contains(orgs, code) {
+				orgs = append(orgs, code)
+			}
+		}
+	}
 	var out []RosterSeat
-	for _, code := range ss.Seats {
+	for _, code := range orgs {
 		org, err := s.organisation(ctx, q, code)
 		if err != nil {
 			return nil, err
