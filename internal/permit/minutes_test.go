@@ -2,6 +2,7 @@ package permit
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +65,10 @@ func TestSessionMinutes(t *testing.T) {
 		ss, err := e.s.FreezeSession(ctx, agent, sid)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The president follows their window's sessions.
+		if mine, err := e.s.MySessions(ctx, pres); err != nil || !slices.ContainsFunc(mine, func(x *Session) bool { return x.ID == sid }) {
+			t.Fatalf("the president's sessions lack the file's: %v", err)
 		}
 		present := []int64{m["arrondissement"].Person, m["prefecture"].Person, m["urban_agency"].Person}
 		_, err = e.s.DraftMinutes(ctx, agent, sid, present)

@@ -624,7 +624,7 @@ func (s *Service) GetSession(ctx context.Context, a authz.Actor, id int64) (*Ses
 const MaxSessionRows = 30
 
 // MySessions are the next sessions (at most MaxSessionRows) with their
-// agendas: of a's windows, every one; of the committees a's organisations
+// agendas: of a's windows (as an agent or their president), every one; of the committees a's organisations
 // sit on, those with files on their agenda (a member of an organisation
 // sitting on every committee of the city would otherwise see dozens of
 // empty sittings a week).
@@ -636,7 +636,7 @@ func (s *Service) MySessions(ctx context.Context, a authz.Actor) ([]*Session, er
 	args := []any{s.now()}
 	var windows, seated []string
 	for _, in := range ins {
-		if in.Window != "" && slices.Contains(AgentWindows(a), in.Window) &&
+		if in.Window != "" && (slices.Contains(AgentWindows(a), in.Window) || presides(a, in.Window)) &&
 			authz.Decide(a, authz.ReadSession, authz.Resource{Window: in.Window}).Allow {
 			args = append(args, in.Code)
 			windows = append(windows, "$"+strconv.Itoa(len(args)))
