@@ -88,7 +88,8 @@ var everyActor = []actor{
 	{name: "agent", email: "amina.idrissi@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
 		"/window/{code}", "/files/{id}", "/files", "/files/{id}/accept", "/files/{id}/approve", "/files/{id}/refuse",
 		"/files/{id}/return", "/files/{id}/ask", "/files/{id}/dispatch", "/window/{code}/bottlenecks", "/committee",
-		"/committee/sessions/{id}/freeze", "/files/{id}/remarks", "/files/{id}/forward"},
+		"/committee/sessions/{id}/freeze", "/files/{id}/remarks", "/files/{id}/forward", "/committee/sessions/{id}",
+		"/committee/sessions/{id}/minutes"},
 		discover: func(tb *tab) map[string][]string {
 			tb.open("/window", 200) // sends the agent to their window's queue
 			queue := eval[string](tb, `location.pathname`)
@@ -103,11 +104,17 @@ var everyActor = []actor{
 			// The secretariat: a session's agenda to freeze, remarks to
 			// send from a round concluded with them, a conclusion to
 			// forward to the president.
-			session := firstLink(tb, "/committee", `^/committee/sessions/\d+$`)[0]
+			session := firstSession(tb)
+			// A session that sat, its minutes to draw up, with the
+			// first member ticked present.
+			sat := minutesLink(tb)
+			tb.open(sat, 200)
+			present := eval[string](tb, `document.querySelector('input[name=present]').value`)
 			remarks := firstFileForm(tb, queue+"?tab=accepted", "/remarks")
 			forward := firstFileForm(tb, queue+"?tab=accepted", "/forward")
 			return map[string][]string{"/window/{code}": {queue}, "/window/{code}/bottlenecks": {queue + "/bottlenecks"},
 				"/committee/sessions/{id}/freeze": {session + "/freeze"}, "/files/{id}/remarks": {remarks}, "/files/{id}/forward": {forward},
+				"/committee/sessions/{id}": {sat}, "/committee/sessions/{id}/minutes": {sat + "/minutes?present=" + present},
 				"/files/{id}":        append(firstLink(tb, queue, `^/files/\d+$`), strings.TrimSuffix(strings.Split(remarks, "?")[0], "/remarks")),
 				"/files/{id}/accept": {deposit + "/accept"}, "/files/{id}/dispatch": {accepted + "/dispatch"}, "/files/{id}/approve": {review + "/approve"}, "/files/{id}/refuse": {review + "/refuse"},
 				// Sending back asks first too: what the window's form would send.
@@ -119,8 +126,10 @@ var everyActor = []actor{
 	// files their organisation sits on.
 	{name: "auditor", email: "hassan.filali@example.ma", staff: true, routes: []string{"/me", "/me/security", "/admin/audit"}},
 	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
-		"/committee", "/files/{id}", "/files/{id}/opinion", "/committee/sessions/{id}"},
+		"/committee", "/files/{id}", "/files/{id}/opinion", "/committee/sessions/{id}", "/committee/sessions/{id}/minutes/sign"},
 		discover: func(tb *tab) map[string][]string {
+			// Minutes waiting for the urban agency's signature.
+			minutes := minutesLink(tb)
 			// A file to study, and the confirmation of an opinion on it;
 			// a session of a committee the urban agency sits on.
 			study := firstFileForm(tb, "/committee", "/opinion")
@@ -129,7 +138,7 @@ var everyActor = []actor{
 				"/files/{id}/opinion": {file + "/opinion?" + url.Values{"verdict": {"reservations"},
 					"reasons": {"Recul de 3 m sur la voie à respecter."}, "round": {eval[string](tb,
 						`document.querySelector('form[action$="/opinion"] input[name=round]').value`)}}.Encode()},
-				"/committee/sessions/{id}": firstLink(tb, "/committee", `^/committee/sessions/\d+$`)}
+				"/committee/sessions/{id}": {firstSession(tb), minutes}, "/committee/sessions/{id}/minutes/sign": {minutes + "/minutes/sign"}}
 		}},
 	// The president of the city decides the files its committee
 	// concluded, from /committee.
@@ -154,29 +163,27 @@ var everyActor = []actor{
 // the reason. A new route is either visited by an actor above or listed
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
-	"/window":                               "sends a window agent to their window's queue, /window/{code}, visited",
-	"/me/inbox/{id}":                        "opens a notice: marks it read and redirects to its file, a page visited here",
-	"/me/export":                            "a JSON download, not a page",
-	"/me/legal/claims/{id}/evidence":        "a document download, not a page",
-	"/files/{id}/receipt.pdf":               "a PDF download, not a page",
-	"/files/{id}/decision.pdf":              "a PDF download, not a page (TestDecisionsOfTheDemoFiles fetches it)",
-	"/files/{id}/documents/{doc}":           "a document download, not a page",
-	"/healthz":                              "a probe for the orchestrator, not a page",
-	"/readyz":                               "a probe for the orchestrator, not a page",
-	"/metrics":                              "Prometheus metrics, not a page",
-	"/static/":                              "stylesheets, scripts, fonts and icons",
-	"/api/v1/openapi.json":                  "the API's description (every /api/ route is JSON, not a page)",
-	"/signin/oidc":                          "a redirect to the identity provider",
-	"/signin/oidc/callback":                 "the identity provider's return",
-	"/pki/root.crt":                         "the CA's certificate (DER), not a page",
-	"/pki/issuing.crt":                      "the issuing CA's certificate (DER), not a page",
-	"/pki/crl":                              "a certificate revocation list (DER), not a page",
-	"/pki/root.crl":                         "the root's revocation list (DER), not a page",
-	"/me/signature/certificate.pem":         "a certificate download (PEM), not a page",
-	"/committee/calendar/{token}":           "a committee member's iCalendar feed (TestSessionsOverHTTP reads it with python3-icalendar)",
-	"/committee/sessions/{id}/minutes.pdf":  "a PDF download, not a page (TestCommitteeJourney checks its signatures with pdfsig)",
-	"/committee/sessions/{id}/minutes":      "the confirmation drawing up a session's minutes: no demonstration session has sat yet; TestCommitteeJourney drives it with axe",
-	"/committee/sessions/{id}/minutes/sign": "the confirmation signing a session's minutes: no demonstration session has sat yet; TestCommitteeJourney drives it with axe",
+	"/window":                              "sends a window agent to their window's queue, /window/{code}, visited",
+	"/me/inbox/{id}":                       "opens a notice: marks it read and redirects to its file, a page visited here",
+	"/me/export":                           "a JSON download, not a page",
+	"/me/legal/claims/{id}/evidence":       "a document download, not a page",
+	"/files/{id}/receipt.pdf":              "a PDF download, not a page",
+	"/files/{id}/decision.pdf":             "a PDF download, not a page (TestDecisionsOfTheDemoFiles fetches it)",
+	"/files/{id}/documents/{doc}":          "a document download, not a page",
+	"/healthz":                             "a probe for the orchestrator, not a page",
+	"/readyz":                              "a probe for the orchestrator, not a page",
+	"/metrics":                             "Prometheus metrics, not a page",
+	"/static/":                             "stylesheets, scripts, fonts and icons",
+	"/api/v1/openapi.json":                 "the API's description (every /api/ route is JSON, not a page)",
+	"/signin/oidc":                         "a redirect to the identity provider",
+	"/signin/oidc/callback":                "the identity provider's return",
+	"/pki/root.crt":                        "the CA's certificate (DER), not a page",
+	"/pki/issuing.crt":                     "the issuing CA's certificate (DER), not a page",
+	"/pki/crl":                             "a certificate revocation list (DER), not a page",
+	"/pki/root.crl":                        "the root's revocation list (DER), not a page",
+	"/me/signature/certificate.pem":        "a certificate download (PEM), not a page",
+	"/committee/calendar/{token}":          "a committee member's iCalendar feed (TestSessionsOverHTTP reads it with python3-icalendar)",
+	"/committee/sessions/{id}/minutes.pdf": "a PDF download, not a page (TestCommitteeJourney checks its signatures with pdfsig)",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has
@@ -481,6 +488,29 @@ func firstFileForm(tb *tab, list, suffix string) string {
 	return ""
 }
 
+// minutesLink is the first session on /committee whose minutes wait for
+// the visitor.
+func minutesLink(tb *tab) string {
+	tb.t.Helper()
+	tb.open("/committee", 200)
+	p := eval[string](tb, `(a => a ? a.pathname : '')(document.querySelector('section[aria-labelledby="minutes-heading"] a[href^="/committee/sessions/"]'))`)
+	if p == "" {
+		tb.t.Fatal("/committee lists no minutes waiting")
+	}
+	return p
+}
+
+// firstSession is the first of the next sessions listed on /committee.
+func firstSession(tb *tab) string {
+	tb.t.Helper()
+	tb.open("/committee", 200)
+	p := eval[string](tb, `(a => a ? a.pathname : '')(document.querySelector('section[aria-labelledby="sessions-heading"] a[href^="/committee/sessions/"]'))`)
+	if p == "" {
+		tb.t.Fatal("/committee lists no session")
+	}
+	return p
+}
+
 // firstLink opens page and gives the first link whose path matches re.
 func firstLink(tb *tab, page, re string) []string {
 	tb.t.Helper()
@@ -685,9 +715,14 @@ func shot(tb *tab, file string) {
 	}
 }
 
-// slug turns a path into a file name part: /me/legal → -me-legal.
+// slug turns a path into a file name part: /me/legal → -me-legal; a long
+// query (a remark's words) is cut, for the file system's 255 bytes.
 func slug(p string) string {
-	return strings.NewReplacer("/", "-", "?", "-", "=", "-", "&", "-").Replace(strings.TrimSuffix(p, "/"))
+	s := strings.NewReplacer("/", "-", "?", "-", "=", "-", "&", "-").Replace(strings.TrimSuffix(p, "/"))
+	if len(s) > 120 {
+		s = s[:120]
+	}
+	return s
 }
 
 // TestEveryPageBookkeeping: a route neither visited nor skipped is

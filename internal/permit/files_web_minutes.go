@@ -102,6 +102,9 @@ func (h *FileHandlers) minutesSection(r *http.Request, a authz.Actor, p printer,
 		mv.CanSign, mv.SignRole = true, role
 	}
 	pg.Minutes = mv
+	// The files the session studied are the minutes' (the adjourned ones
+	// left its agenda for a later session).
+	pg.Count = p.t("permit.sessions.count", "count", len(m.Items))
 	return nil
 }
 
@@ -226,13 +229,13 @@ func (h *FileHandlers) minutesSignConfirmation(r *http.Request, a authz.Actor, i
 		Back:    page,
 		Inputs:  []web.Input{{Name: "pin", Type: "password", Label: "permit.confirm.pin", Autocomplete: "off"}},
 	}
-	c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.minutes.document"), Value: p.t("permit.minutes.download_hint",
-		"url", page+"/minutes.pdf")})
+	c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.minutes.document"), Value: p.t("permit.minutes.download_hint"),
+		Href: page + "/minutes.pdf", Action: web.Msg("permit.minutes.read")})
 	for _, it := range m.Items {
 		c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.minutes.file_fact", "number", it.Display),
 			Value: p.t("permit.minutes.outcome." + it.Outcome)})
 	}
-	c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.confirm.signature"), Value: p.t("permit.confirm.pin_hint")})
+	c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.confirm.signature"), Value: p.t("permit.minutes.pin_hint")})
 	return c, nil
 }
 

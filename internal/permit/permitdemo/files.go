@@ -842,6 +842,9 @@ type demoFiles struct {
 	presidents map[string]authz.Actor
 	files      []*dfFile
 	swept      calendar.Date
+	// The sessions of the last days (minutes.go): how many minutes drawn
+	// up per window, nil before they start.
+	sat map[string]int
 }
 
 // Load loads the demonstration permit files, unless they are there
@@ -2020,7 +2023,10 @@ func (d *demoFiles) sweepUntil(ctx context.Context, t time.Time) error {
 	}
 	d.swept = day
 	d.clock.advance(day.At(0, 5))
-	return d.sweep(ctx)
+	if err := d.sweep(ctx); err != nil {
+		return err
+	}
+	return d.sitSessions(ctx, day)
 }
 
 func (d *demoFiles) sweep(ctx context.Context) error {

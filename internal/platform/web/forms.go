@@ -163,6 +163,10 @@ type Confirm struct {
 type Fact struct {
 	Key   Message
 	Value string
+	// Href and Action, when set, are a link beside the value (the
+	// document the action is about: "Read it").
+	Href   string
+	Action Message
 }
 
 // Input is a field a confirmation asks for. Type "textarea" is a text of
@@ -211,6 +215,9 @@ func (v *View) ConfirmFacts(fs []Fact) []map[string]any {
 	out := make([]map[string]any, len(fs))
 	for i, f := range fs {
 		out[i] = map[string]any{"Key": v.Msg(f.Key), "Value": f.Value}
+		if f.Href != "" {
+			out[i]["Href"], out[i]["Action"] = f.Href, v.Msg(f.Action)
+		}
 	}
 	return out
 }
