@@ -93,6 +93,7 @@ var resources = map[Action]Resource{
 	ManageAgenda:       {Window: "anfa", Involved: involved},
 	ManageFeed:         {OwnerPerson: citizen},
 	DeclareAbsence:     {OwnerPerson: citizen},
+	DispatchFile:       {OwnerPerson: citizen, PermitKind: "building", Window: "anfa"},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -103,24 +104,25 @@ var resources = map[Action]Resource{
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 // signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
 // committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.feed.manage (the citizen's) committee.absence (the citizen's)
+// file.dispatch.auto (the system's only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHH",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHH",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHH",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHH",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHH",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHH",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHH",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHH",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHH",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHH",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHH D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHH D",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHH D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHH D",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHH D",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHH D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHH D",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHH D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHH D",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHH D",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHH D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHH D",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHH D",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHH D",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHH D",
 }
 
 func TestPolicyTable(t *testing.T) {
