@@ -209,8 +209,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	line([2]string{commune[0] + " — " + wAR, commune[1] + " — " + wFR}, 10.5, false)
 	rule()
 	kind := "permit.decision.doc.title.approved"
-	if !approved {
+	switch {
+	case !approved:
 		kind = "permit.decision.doc.title.refused"
+	case f.Tacit && f.Family == Urban:
+		kind = "permit.tacit.doc.title" // a certificate of tacit approval (tacit_urban.go)
 	}
 	line(tr(kind), 18, true)
 	line([2]string{k.Name.AR, k.Name.FR}, 13, true)
