@@ -137,3 +137,40 @@ func (s *Service) FileAgenda(ctx context.Context, a authz.Actor, id int64, l i18
 	}
 	return t("permit.planner.file.placed", "date", i18n.FormatDate(l, start), "time", clock(start)), true, nil
 }
+
+// replanOrganisation plans again, in tx, the agendas of the committees
+// studying a file on which organisation org sits: an absence declared or
+// cancelled moves files (and their applicants and members are told, as
+// for any move).
+func (s *Service) replanOrganisation(ctx context.Context, tx *db.Tx, org string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT f.committee, f.window_code FROM permit_files f
+		JOIN permit_committee_seats st ON st.file_id = f.id
+		WHERE st.organisation_code = $1 AND f.state = 'accepted' AND f.holder = 'committee' AND f.step = 'study'
+		AND f.committee IS NOT NULL AND f.window_code IS NOT NULL ORDER BY f.committee, f.window_code`, org)
+	if err != nil {
+		return fmt.Errorf("permit: committees of %s: %w", org, err)
+	}
+	var ins []instance
+	for rows.Next() {
+		var in instance
+		if err := rows.Scan(&in.Committee, &in.Window); err != nil {
+			rows.Close()
+			return err
+		}
+		in.Code = instanceCode(in.Committee, in.Window)
+		ins = append(ins, in)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if _, ok := s.committeeType(in.Committee); !ok {
+			continue
+		}
+		if _, err := s.replan(ctx, tx, authz.Actor{}, in, s.now(), s.silent(ctx)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
