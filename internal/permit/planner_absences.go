@@ -49,6 +49,31 @@ func (s *Service) readAbsences(ctx context.Context, tx *db.Tx, files []agenda.Fi
 	if len(needed) == 0 {
 		return nil
 	}
+	// Only the organisations with an absence to come can be away: one
+	// query spares the others' members and substitutes on every day.
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT organisation_code FROM committee_absences
+		WHERE cancelled_at IS NULL AND ends_on >= $1`, calendar.DateOf(s.now()).String())
+	if err != nil {
+		return fmt.Errorf("permit: absences to come: %w", err)
+	}
+	someAway := map[string]bool{}
+	for rows.Next() {
+		var org string
+		if err := rows.Scan(&org); err != nil {
+			rows.Close()
+			return err
+		}
+		someAway[org] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for org := range needed {
+		if !someAway[org] {
+			delete(needed, org)
+		}
+	}
 	away := map[string]bool{} // org + " " + day: nobody available
 	seen := map[string]bool{}
 	for i := range sessions {
