@@ -18,7 +18,8 @@ import (
 // member opens a file Madina dispatched by itself and reads so on its
 // page, in Arabic, French and English, with where the file stands on its
 // committee's agenda; the city window's agent reads, on a file she
-// dispatched, that the window did it, naming the agent.
+// dispatched, that the window did it, naming the agent; its applicant
+// reads that the window did.
 func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := apptest.Demo(t, db.SQLite)
@@ -30,11 +31,12 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 		ORDER BY s.file_id LIMIT 1`).Scan(&auto); err != nil {
 		t.Fatalf("a file Madina dispatched, on an agenda: %v", err)
 	}
-	var agentName string
-	if err := a.DB.QueryRowContext(ctx, `SELECT s.file_id, p.given_name_latin FROM permit_committee_seats s
-		JOIN permit_files f ON f.id = s.file_id JOIN persons p ON p.id = s.selected_by
-		WHERE s.basis <> 'added' AND f.window_code = 'city' ORDER BY s.file_id LIMIT 1`).Scan(&manual, &agentName); err != nil {
-		t.Fatalf("a file the city window dispatched: %v", err)
+	var agentName, filer string
+	if err := a.DB.QueryRowContext(ctx, `SELECT s.file_id, p.given_name_latin, c.email FROM permit_committee_seats s
+		JOIN permit_files f ON f.id = s.file_id JOIN persons p ON p.id = s.selected_by JOIN persons c ON c.id = f.created_by
+		WHERE s.basis <> 'added' AND f.window_code = 'city' AND c.password_hash IS NOT NULL
+		ORDER BY s.file_id LIMIT 1`).Scan(&manual, &agentName, &filer); err != nil {
+		t.Fatalf("a file the city window dispatched, filed by someone who can sign in: %v", err)
 	}
 	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
@@ -71,6 +73,16 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	if !strings.Contains(text, "Transmis par "+agentName) || !strings.Contains(text, ", du guichet, le") ||
 		strings.Contains(text, "Transmis automatiquement") {
 		t.Fatalf("the agent's dispatch on the page:\n%s", apptest.Grep(text, "Transmis"))
+	}
+	// Its applicant reads that the window dispatched it, without the
+	// agent's name.
+	applicant := apptest.NewBrowser(t, srv.URL)
+	applicant.SignIn(filer, false)
+	applicant.SetLang(i18n.FR)
+	_, body, _ = applicant.Get("/files/" + strconv.FormatInt(manual, 10))
+	text = html.UnescapeString(body)
+	if !strings.Contains(text, "Transmis par le guichet le") || strings.Contains(text, "Transmis par "+agentName) {
+		t.Fatalf("the applicant's page:\n%s", apptest.Grep(text, "Transmis"))
 	}
 	if u := apptest.Untranslated(a); len(u) > 0 {
 		t.Fatalf("untranslated: %v", u)
