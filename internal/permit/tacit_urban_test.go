@@ -163,7 +163,7 @@ func TestTacitApprovalCertificate(t *testing.T) {
 		if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 {
 			t.Fatalf("pdfsig on the certificate:\n%s", out)
 		}
-		checkDecisionPDF(t, b, "Certificat d’autorisation tacite", "شهادة الترخيص الضمني", f.Number,
+		checkDecisionPDF(t, b, "Certificat d’autorisation tacite", "شهادة الترخيص الضمني", "Certificat n° "+f.Number, "Date du certificat",
 			"par le silence de l’administration", "Fondement légal", "Autorisation acquise tacitement",
 			"Arrêté conjoint n° 1839.23", "scellé électroniquement par la Commune", "SHA-256")
 	})
