@@ -229,6 +229,8 @@ Tasks:
   create-staff            open a staff account, or give a role to an existing one (--help for its flags)
   create-admin            open the first administrator's account
   seal                    seal with the commune's seal the receipts and decisions issued unsigned (before signatures were in service)
+  dispatch-mode WINDOW automatic|manual
+                          whether Madina dispatches a window's accepted urban files itself (the default) or its agents do
 `
 	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
@@ -243,6 +245,8 @@ Tasks:
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr, opt)
 	case "import-catalogue":
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
+	case "dispatch-mode":
+		return cmdAdminDispatchMode(ctx, args[1:], stdout, stderr, opt)
 	case "seal":
 		cfg, fs, err := parse("admin seal", "[flags]\n\nSeals with the commune's seal the receipt of every accepted file and the decision of every\ndecided economic file that no one signed yet. Running it again changes nothing.",
 			args[1:], stdout, stderr, (*config.Flags).Server)

@@ -108,7 +108,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -229,6 +229,10 @@ const (
 	// DeclareAbsence declares (or cancels) one's own absence from one's
 	// committee work, with a substitute: committee members, their own.
 	DeclareAbsence Action = "committee.absence"
+	// DispatchFile is Madina's own dispatch of an accepted urban file to
+	// its committee, by the catalogue's rules (issue #12, point 2): the
+	// system only. A window's agent dispatches with file.review.
+	DispatchFile Action = "file.dispatch.auto"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -236,7 +240,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence}
+	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -602,7 +606,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
-	case SealDocument:
+	case SealDocument, DispatchFile:
 		return deny(ReasonSystemOnly)
 	case ManageSigners:
 		// Another's certificate stays out of sight of whoever is not an

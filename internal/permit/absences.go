@@ -120,7 +120,10 @@ func (s *Service) DeclareAbsence(ctx context.Context, a authz.Actor, in AbsenceI
 		_, err := audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, authz.Resource{}), Action: "committee.absence",
 			ObjectType: "committee_absence", ObjectID: fmt.Sprint(ab.ID), At: ab.DeclaredAt,
 			Change: map[string]any{"organisation": ab.Organisation, "from": from.String(), "to": to.String(), "substitute": ab.Substitute}})
-		return err
+		if err != nil {
+			return err
+		}
+		return s.replanOrganisation(ctx, tx, ab.Organisation) // planner_absences.go
 	})
 	if err != nil {
 		return nil, err
@@ -145,7 +148,14 @@ func (s *Service) CancelAbsence(ctx context.Context, a authz.Actor, id int64) er
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, authz.Resource{}), Action: "committee.absence_cancelled",
 			ObjectType: "committee_absence", ObjectID: fmt.Sprint(id), At: now, Change: map[string]any{"cancelled": true}})
-		return err
+		if err != nil {
+			return err
+		}
+		var org string
+		if err := tx.QueryRowContext(ctx, `SELECT organisation_code FROM committee_absences WHERE id = $1`, id).Scan(&org); err != nil {
+			return fmt.Errorf("permit: absence %d: %w", id, err)
+		}
+		return s.replanOrganisation(ctx, tx, org) // planner_absences.go
 	})
 }
 

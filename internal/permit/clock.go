@@ -125,6 +125,10 @@ func (s *Service) expire(ctx context.Context, id int64, now time.Time) (bool, er
 				return err
 			}
 			return s.concluded(ctx, tx, k, f, r.N, c, now)
+		case d.Silence == SilenceApproval && d.Step == Overall && f.Family == Urban && f.State == Accepted:
+			// The overall deadline of an urban file passed undecided,
+			// where the catalogue says silence approves (tacit_urban.go).
+			return s.tacitUrban(ctx, tx, k, f, d, data, now)
 		case d.Silence == SilenceApproval && f.State == UnderReview:
 			t, _ := transitionNamed(TTacit)
 			to, err := checkTransition(t, f.State, f.Family)

@@ -209,13 +209,20 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	line([2]string{commune[0] + " — " + wAR, commune[1] + " — " + wFR}, 10.5, false)
 	rule()
 	kind := "permit.decision.doc.title.approved"
-	if !approved {
+	switch {
+	case !approved:
 		kind = "permit.decision.doc.title.refused"
+	case f.Tacit && f.Family == Urban:
+		kind = "permit.tacit.doc.title" // a certificate of tacit approval (tacit_urban.go)
 	}
 	line(tr(kind), 18, true)
 	line([2]string{k.Name.AR, k.Name.FR}, 13, true)
-	line(tr("permit.decision.doc.number", "number", iso(f.Number)), 12, true)
-	line(perLang("permit.decision.doc.date", "date", date(decided)), 10.5, false)
+	numberKey, dateKey := "permit.decision.doc.number", "permit.decision.doc.date"
+	if f.Tacit && f.Family == Urban {
+		numberKey, dateKey = "permit.tacit.doc.number", "permit.tacit.doc.date"
+	}
+	line(tr(numberKey, "number", iso(f.Number)), 12, true)
+	line(perLang(dateKey, "date", date(decided)), 10.5, false)
 	line(perLang("permit.decision.doc.file", "date", date(*f.AcceptedAt), "number", iso(f.Number), "code", iso(f.TrackingCode)), 9, false)
 	rule()
 	switch {

@@ -159,32 +159,39 @@ func (s *Service) Dispatch(ctx context.Context, a authz.Actor, id int64, version
 			}
 			return nil, err
 		}
-		k, err := s.kindOf(ctx, tx, f)
-		if err != nil {
-			return nil, err
-		}
-		committee, seats, err := s.selectSeats(ctx, tx, k, f)
-		if err != nil {
-			return nil, err
-		}
-		var bodies []string
-		for _, st := range seats {
-			if err := insertSeat(ctx, tx, f.ID, committee, st, a.Person, now); err != nil {
-				return nil, err
-			}
-			bodies = append(bodies, st.Body.Code)
-		}
-		if err := closeDeadlines(ctx, tx, f.ID, "met", now, "dispatch"); err != nil {
-			return nil, err
-		}
-		if err := s.openRound(ctx, tx, k, f, 1, now); err != nil {
-			return nil, err
-		}
-		if err := s.refreshDue(ctx, tx, f); err != nil {
-			return nil, err
-		}
-		return map[string]any{"committee": committee, "members": bodies}, nil
+		return s.dispatchTx(ctx, tx, f, a.Person, now)
 	})
+}
+
+// dispatchTx is the dispatch of f in tx, by person by (0: Madina itself,
+// autodispatch.go): the selection recorded with its reasons, the dispatch
+// step met, round 1 and the members' study started.
+func (s *Service) dispatchTx(ctx context.Context, tx *db.Tx, f *File, by int64, now time.Time) (map[string]any, error) {
+	k, err := s.kindOf(ctx, tx, f)
+	if err != nil {
+		return nil, err
+	}
+	committee, seats, err := s.selectSeats(ctx, tx, k, f)
+	if err != nil {
+		return nil, err
+	}
+	var bodies []string
+	for _, st := range seats {
+		if err := insertSeat(ctx, tx, f.ID, committee, st, by, now); err != nil {
+			return nil, err
+		}
+		bodies = append(bodies, st.Body.Code)
+	}
+	if err := closeDeadlines(ctx, tx, f.ID, "met", now, "dispatch"); err != nil {
+		return nil, err
+	}
+	if err := s.openRound(ctx, tx, k, f, 1, now); err != nil {
+		return nil, err
+	}
+	if err := s.refreshDue(ctx, tx, f); err != nil {
+		return nil, err
+	}
+	return map[string]any{"committee": committee, "members": bodies}, nil
 }
 
 // AddSeat has body sit on file id's committee too, for the reason note,
@@ -301,14 +308,20 @@ func seatCount(ctx context.Context, q db.Querier, fileID int64) (int, error) {
 	return n, nil
 }
 
+// insertSeat records seat st of file fileID, selected by person by (0:
+// by Madina itself, which the database allows for a selection by the
+// catalogue's rules only).
 func insertSeat(ctx context.Context, tx *db.Tx, fileID int64, committee string, st FileSeat, by int64, now time.Time) error {
-	var org any
+	var org, selector any
 	if st.Organisation.Code != "" {
 		org = st.Organisation.Code
 	}
+	if by != 0 {
+		selector = by
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO permit_committee_seats (file_id, committee, body, organisation_code, basis,
 		note, selected_by, selected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		fileID, committee, st.Body.Code, org, st.Basis, st.Note, by, now); err != nil {
+		fileID, committee, st.Body.Code, org, st.Basis, st.Note, selector, now); err != nil {
 		return fmt.Errorf("permit: seat %s on file %d: %w", st.Body.Code, fileID, err)
 	}
 	return nil

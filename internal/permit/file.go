@@ -70,7 +70,7 @@ const (
 	TAccept   = "accept"   // submitted → accepted (urban) or under_review (economic)
 	TApprove  = "approve"  // under_review → approved (economic)
 	TRefuse   = "refuse"   // under_review → refused (economic)
-	TTacit    = "tacit"    // under_review → approved by the administration's silence (the clock)
+	TTacit    = "tacit"    // under_review (economic), accepted (urban, tacit_urban.go) → approved by the administration's silence (the clock)
 	TAsk      = "ask"      // under_review → info_requested: the officer asks for more (economic)
 	TAnswer   = "answer"   // info_requested → under_review: the applicant answered
 	// TDispatch (dispatch.go): accepted → accepted, from the window to
@@ -114,7 +114,7 @@ var Transitions = []Transition{
 	{Name: TRefuse, From: []State{UnderReview}, To: map[string]State{Economic: Refused}, Action: authz.ReviewFile},
 	{Name: TAsk, From: []State{UnderReview}, To: map[string]State{Economic: InfoRequested}, Action: authz.ReviewFile},
 	{Name: TAnswer, From: []State{InfoRequested}, To: map[string]State{Economic: UnderReview}, Action: authz.PrepareFile},
-	{Name: TTacit, From: []State{UnderReview}, To: map[string]State{Economic: Approved}},
+	{Name: TTacit, From: []State{UnderReview, Accepted}, To: map[string]State{Economic: Approved, Urban: Approved}},
 	{Name: TDispatch, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow},
 	{Name: TRemarks, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow, Step: StepMinutes},
 	{Name: TForward, From: []State{Accepted}, To: map[string]State{Urban: Accepted}, Action: authz.ReviewFile, Holder: HolderWindow, Step: StepMinutes},

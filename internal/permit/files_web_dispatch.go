@@ -16,8 +16,10 @@ import (
 
 // committeeView is the committee section of a file's page.
 type committeeView struct {
-	Seats  []seatView
-	Bodies []option // the bodies an agent may still add
+	Dispatched string // who dispatched it, and when (autodispatch.go)
+	Agenda     string // its committee session, or why it has none yet (planner_absences.go)
+	Seats      []seatView
+	Bodies     []option // the bodies an agent may still add
 }
 
 // seatView is one body sitting on the file.
@@ -67,6 +69,14 @@ func (h *FileHandlers) committeeSection(r *http.Request, a authz.Actor, vw *View
 	}
 	staff := a.Staff()
 	cv := &committeeView{Seats: h.seatViews(p, seats, staff)}
+	if cv.Dispatched, err = h.dispatchedLine(r.Context(), vw.File, p, staff); err != nil {
+		return nil, err
+	}
+	if vw.File.State == Accepted {
+		if cv.Agenda, _, err = h.Service.FileAgenda(r.Context(), a, vw.File.ID, p.l, p.t); err != nil {
+			return nil, err
+		}
+	}
 	if vw.File.State == Accepted && authz.Decide(a, authz.ReviewFile, vw.File.Resource(vw.Kind)).Allow {
 		cat, err := h.Service.catalogueOf(r.Context(), h.Service.db, vw.File.CatalogueVersion)
 		if err != nil {

@@ -104,7 +104,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 			fh.WebRoutes(rt)
 		},
 		Workers: []module.Worker{{Name: "permit deadlines", Jobs: true, Run: func(ctx context.Context) { sweepDeadlines(ctx, s) }},
-			{Name: "permit sessions", Jobs: true, Run: func(ctx context.Context) { sweepSessions(ctx, s) }}},
+			{Name: "permit sessions", Jobs: true, Run: func(ctx context.Context) { sweepSessions(ctx, s) }},
+			{Name: "permit dispatch", Jobs: true, Run: func(ctx context.Context) { sweepDispatch(ctx, s) }}},
 	}, nil
 }
 

@@ -75,6 +75,10 @@ type Config struct {
 	Now     func() time.Time
 	// Quota bounds what one file may hold; zero fields take the defaults.
 	Quota Quota
+	// AutoDispatchAfter is how long after its acceptance Madina dispatches
+	// an urban file of a window that dispatches automatically (0: at the
+	// next sweep); never later than just before its dispatch deadline.
+	AutoDispatchAfter time.Duration
 }
 
 // Service runs permit files.

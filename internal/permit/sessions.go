@@ -421,6 +421,10 @@ func (s *Service) replan(ctx context.Context, tx *db.Tx, a authz.Actor, in insta
 		}
 		files = append(files, agenda.File{ID: w.ID, Committee: in.Code, Minutes: cm.Sessions.MinutesFor(w.Kind), Ready: ready, Deadline: deadline})
 	}
+	// Who is away on each session's day (planner_absences.go).
+	if err := s.readAbsences(ctx, tx, files, as); err != nil {
+		return nil, err
+	}
 	res, err := agenda.Plan(files, as, agenda.Options{Committees: []string{in.Code}, Horizon: horizon})
 	if err != nil {
 		return nil, fmt.Errorf("permit: plan %s: %w", in.Code, err)

@@ -266,8 +266,11 @@ func (s *Service) SealDecision(ctx context.Context, id int64) error {
 		return jobs.Permanent(err)
 	}
 	what := "Autorisation"
-	if v.File.State == Refused {
+	switch {
+	case v.File.State == Refused:
 		what = "Refus d’autorisation"
+	case v.File.Tacit && v.File.Family == Urban:
+		what = "Certificat d’autorisation tacite"
 	}
 	if err := s.signatures.SealPDF(ctx, authz.Actor{System: true}, KindDecision, v.File.Number, id,
 		what+" — décision n° "+v.File.Number, b); err != nil {

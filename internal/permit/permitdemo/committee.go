@@ -518,8 +518,14 @@ func (d *demoFiles) committeeStep(ctx context.Context, f *dfFile, s dfStep, agen
 	svc := d.svc
 	switch s.op {
 	case "dispatch":
-		if _, err := svc.Dispatch(ctx, agent, f.id, 0); err != nil {
-			return err
+		// The windows whose agent has a demonstration account dispatch
+		// by hand (dispatchModes); Madina dispatches the others' files.
+		if slices.Contains(dfAgentWindows, f.window) {
+			if _, err := svc.Dispatch(ctx, agent, f.id, 0); err != nil {
+				return err
+			}
+		} else if ok, err := svc.AutoDispatchFile(ctx, f.id); err != nil || !ok {
+			return fmt.Errorf("automatic dispatch: %v, %w", ok, err)
 		}
 		seats, err := svc.Seats(ctx, agent, f.id)
 		if err != nil {
@@ -620,6 +626,14 @@ func (d *demoFiles) committeePeople(ctx context.Context) error {
 		} else {
 			d.members[g.Org] = actor
 			d.memberLang[p.ID] = acc.Lang
+		}
+	}
+	// The windows whose agent has a demonstration account dispatch their
+	// accepted urban files by hand, so that their agents find files to
+	// dispatch; every other window dispatches automatically (the default).
+	for _, w := range dfAgentWindows {
+		if err := d.svc.SetDispatchMode(ctx, authz.Actor{System: true}, w, false); err != nil {
+			return fmt.Errorf("dispatch mode of %s: %w", w, err)
 		}
 	}
 	op := staff.System("demo")

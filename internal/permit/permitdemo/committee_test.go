@@ -52,6 +52,14 @@ func TestDemoCommitteeStates(t *testing.T) {
 		// The last round of a file, and what was said in it.
 		const last = `(SELECT MAX(r.round) FROM permit_rounds r WHERE r.file_id = f.id)`
 		const accepted = `f.state = 'accepted' AND f.family = 'urban'`
+		// Dispatched by Madina at the windows that dispatch automatically,
+		// by hand at those whose agent has a demonstration account.
+		q("dispatched automatically by Madina", `SELECT COUNT(DISTINCT s.file_id) FROM permit_committee_seats s
+			JOIN permit_files f ON f.id = s.file_id WHERE s.selected_by IS NULL
+			AND f.window_code NOT IN (SELECT window_code FROM permit_dispatch_modes WHERE NOT automatic)`)
+		q("dispatched by an agent", `SELECT COUNT(DISTINCT s.file_id) FROM permit_committee_seats s
+			JOIN permit_files f ON f.id = s.file_id WHERE s.selected_by IS NOT NULL AND s.basis <> 'added'
+			AND f.window_code IN (SELECT window_code FROM permit_dispatch_modes WHERE NOT automatic)`)
 		q("studied with some opinions given and others awaited", `SELECT COUNT(*) FROM permit_files f WHERE `+accepted+`
 			AND f.holder = 'committee' AND f.step = 'study' AND `+last+` = 1
 			AND (SELECT COUNT(*) FROM permit_opinions o WHERE o.file_id = f.id AND o.round = 1) BETWEEN 1
