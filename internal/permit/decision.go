@@ -120,6 +120,15 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	if !approved {
 		title = "Refus " + f.Number
 	}
+	// After the works: the permit the building was put up under, and the
+	// day the committee inspected it (afterworks.go).
+	aw, err := s.afterWorksDoc(ctx, q, f, c)
+	if err != nil {
+		return nil, "", err
+	}
+	if aw != nil && approved {
+		title = k.Name.FR + " " + f.Number
+	}
 	doc := pdf.New(pdf.Options{Title: title, Author: "Madina", Subject: k.Name.FR, Lang: "ar", CreationDate: decided})
 	doc.AddPage()
 	const margin = 48.0
@@ -212,8 +221,12 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	if !approved {
 		kind = "permit.decision.doc.title.refused"
 	}
-	line(tr(kind), 18, true)
-	line([2]string{k.Name.AR, k.Name.FR}, 13, true)
+	if aw != nil && approved {
+		line([2]string{k.Name.AR, k.Name.FR}, 18, true)
+	} else {
+		line(tr(kind), 18, true)
+		line([2]string{k.Name.AR, k.Name.FR}, 13, true)
+	}
 	line(tr("permit.decision.doc.number", "number", iso(f.Number)), 12, true)
 	line(perLang("permit.decision.doc.date", "date", date(decided)), 10.5, false)
 	line(perLang("permit.decision.doc.file", "date", date(*f.AcceptedAt), "number", iso(f.Number), "code", iso(f.TrackingCode)), 9, false)
@@ -230,6 +243,9 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 		concluded := *c.Round.ClosedAt
 		both := func(l i18n.Lang) string {
 			return msgs.T(l, key, "committee", cm.Name.Pick(l), "date", i18n.FormatDate(l, concluded), "round", c.Round.N)
+		}
+		if aw != nil {
+			both = aw.text(msgs, k, cm, approved, concluded)
 		}
 		line([2]string{both(i18n.AR), both(i18n.FR)}, 10.5, false)
 	case approved:
@@ -279,6 +295,10 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 		if f.Family == Urban {
 			general = []string{"plans", "panel", "completion"}
 		}
+		if aw != nil {
+			general = nil
+			line(tr("permit.afterworks.doc.condition"), 9.5, false)
+		}
 		for _, g := range general {
 			line(tr("permit.decision.doc.condition."+g), 9.5, false)
 		}
@@ -290,7 +310,7 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 			line(tr("permit.decision.doc.condition.particular"), 10, true)
 			free(f.DecisionReason, 10.5)
 		}
-		if f.Family == Urban {
+		if f.Family == Urban && aw == nil {
 			plans()
 		}
 	} else {
