@@ -4,7 +4,7 @@
 -- file to the delivered permit it follows: the holder declared the works
 -- complete from that permit's page. Never changed.
 CREATE TABLE permit_after_works (
-	file_id BIGINT PRIMARY KEY REFERENCES permit_files (id),
+	file_id BIGINT PRIMARY KEY NOT NULL REFERENCES permit_files (id),
 	parent_id BIGINT NOT NULL REFERENCES permit_files (id),
 	declared_by BIGINT NOT NULL REFERENCES persons (id),
 	declared_at TIMESTAMP NOT NULL,
@@ -52,7 +52,7 @@ BEGIN SELECT RAISE(ABORT, 'permit_inspection_photos are immutable'); END;
 -- the legal month passed without a decision (the clock recorded the
 -- overall deadline's referral). Once per file; never changed.
 CREATE TABLE permit_recourses (
-	file_id BIGINT PRIMARY KEY REFERENCES permit_files (id),
+	file_id BIGINT PRIMARY KEY NOT NULL REFERENCES permit_files (id),
 	filed_by BIGINT NOT NULL REFERENCES persons (id),
 	filed_at TIMESTAMP NOT NULL
 );
