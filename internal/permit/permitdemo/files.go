@@ -842,6 +842,7 @@ type demoFiles struct {
 	presidents map[string]authz.Actor
 	files      []*dfFile
 	swept      calendar.Date
+	after      map[int]*dfAfter // after-works stories, by granted permit (afterworks.go)
 }
 
 // Load loads the demonstration permit files, unless they are there
@@ -1373,6 +1374,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 	for _, f := range d.files {
 		d.story(f)
 	}
+	d.afterWorksPlan()
 	return nil
 }
 
