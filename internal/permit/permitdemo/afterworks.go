@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -46,45 +48,59 @@ func (d *demoFiles) afterWorksPlan() {
 	d.after = plans
 	for _, story := range []string{awPending, awDelivered} {
 		kind := permit.KindHabitation
-		lead := 8 * day
+		// Works take their time: the completion is declared some days
+		// before now, long after the permit for most.
+		lead, back := 11*day, [2]time.Duration{7 * day, 9 * day}
 		if story == awDelivered {
-			kind, lead = permit.KindConformity, 20*day
+			kind, lead, back = permit.KindConformity, 26*day, [2]time.Duration{20 * day, 24 * day}
 		}
 		k, err := d.a.Catalogue.Kind(kind)
 		if err != nil {
 			continue
 		}
-		for _, f := range d.files {
-			if f.final != dfGranted || f.kind.Code != "building" || plans[f.n] != nil || len(f.steps) == 0 {
+		// The pending habitation permit from the permit decided last, the
+		// delivered certificate from the first that fits.
+		var f *dfFile
+		var decided dfStep
+		for _, g := range d.files {
+			// A person's building: whoever tries the demonstration signs in
+			// as them (a company's representative acts for it only once
+			// they chose so).
+			if g.final != dfGranted || g.kind.Code != "building" || plans[g.n] != nil || len(g.steps) == 0 || g.owner.legal != 0 {
 				continue
 			}
-			if (f.in.Fields["use"] == "housing") != (kind == permit.KindHabitation) {
+			if (g.in.Fields["use"] == "housing") != (kind == permit.KindHabitation) {
 				continue
 			}
-			decided := f.steps[len(f.steps)-1]
-			if decided.op != "decide_permit" || !decided.at.Add(lead).Before(d.end) {
+			last := g.steps[len(g.steps)-1]
+			if last.op != "decide_permit" || !last.at.Add(lead).Before(d.end) {
 				continue
 			}
-			plans[f.n] = &dfAfter{story: story, kind: k}
-			declared := d.officeAfter(decided.at.Add(d.dur(2*day, 4*day)))
-			accept := d.officeAfter(declared.Add(day))
-			dispatch := d.officeAfter(accept.Add(day))
-			f.steps = append(f.steps, dfStep{op: "aw_declare", at: declared}, dfStep{op: "aw_upload", at: declared.Add(20 * time.Minute)},
-				dfStep{op: "aw_submit", at: declared.Add(35 * time.Minute)}, dfStep{op: "aw_accept", at: accept},
-				dfStep{op: "aw_dispatch", at: dispatch})
-			if story == awDelivered {
-				// The visit on the committee's next sitting day (Monday or
-				// Thursday), the forward the next day, the decision after.
-				visit := dispatch.Add(day)
-				for wd := visit.In(time.UTC).Weekday(); wd != time.Monday && wd != time.Thursday; wd = visit.Weekday() {
-					visit = visit.Add(day)
-				}
-				visit = d.officeAfter(time.Date(visit.Year(), visit.Month(), visit.Day(), 9, 30, 0, 0, time.UTC))
-				forward := d.officeAfter(visit.Add(day))
-				f.steps = append(f.steps, dfStep{op: "aw_photos", at: visit}, dfStep{op: "aw_findings", at: visit.Add(time.Hour)},
-					dfStep{op: "aw_forward", at: forward}, dfStep{op: "aw_decide", at: d.officeAfter(forward.Add(day))})
+			if f == nil || (story == awPending && last.at.After(decided.at)) {
+				f, decided = g, last
 			}
-			break
+		}
+		if f == nil {
+			continue
+		}
+		plans[f.n] = &dfAfter{story: story, kind: k}
+		declared := d.officeAfter(d.end.Add(-d.dur(back[0], back[1])))
+		accept := d.officeAfter(declared.Add(day))
+		dispatch := d.officeAfter(accept.Add(day))
+		f.steps = append(f.steps, dfStep{op: "aw_declare", at: declared}, dfStep{op: "aw_upload", at: declared.Add(20 * time.Minute)},
+			dfStep{op: "aw_submit", at: declared.Add(35 * time.Minute)}, dfStep{op: "aw_accept", at: accept},
+			dfStep{op: "aw_dispatch", at: dispatch})
+		if story == awDelivered {
+			// The visit on the committee's next sitting day (Monday or
+			// Thursday), the forward the next day, the decision after.
+			visit := dispatch.Add(day)
+			for wd := visit.In(time.UTC).Weekday(); wd != time.Monday && wd != time.Thursday; wd = visit.Weekday() {
+				visit = visit.Add(day)
+			}
+			visit = d.officeAfter(time.Date(visit.Year(), visit.Month(), visit.Day(), 9, 30, 0, 0, time.UTC))
+			forward := d.officeAfter(visit.Add(day))
+			f.steps = append(f.steps, dfStep{op: "aw_photos", at: visit}, dfStep{op: "aw_findings", at: visit.Add(time.Hour)},
+				dfStep{op: "aw_forward", at: forward}, dfStep{op: "aw_decide", at: d.officeAfter(forward.Add(day))})
 		}
 	}
 }
@@ -243,4 +259,33 @@ func (d *demoFiles) decidePermit(ctx context.Context, p authz.Actor, id int64, p
 		case <-time.After(time.Duration(max(retry, 1)) * time.Second):
 		}
 	}
+}
+
+// afterWorksExamples names the after-works files and the permits they
+// follow (docs/DEMO.md).
+func (d *demoFiles) afterWorksExamples(ctx context.Context, out io.Writer) error {
+	var parts []string
+	for _, f := range d.files {
+		aw := d.after[f.n]
+		if aw == nil || aw.child == nil {
+			continue
+		}
+		owner := f.owner.actor
+		owner.Now = time.Now()
+		pf, err := d.svc.Get(ctx, owner, aw.child.id)
+		if err != nil {
+			return err
+		}
+		parent, err := d.svc.Get(ctx, owner, f.id)
+		if err != nil {
+			return err
+		}
+		label := map[string]string{awPending: "habitation permit pending its inspection visit",
+			awDelivered: "conformity certificate delivered"}[aw.story]
+		parts = append(parts, fmt.Sprintf("%s %s (permit %s, %s)", label, pf.Display(), parent.Display(), f.owner.key))
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(out, "demo: after the works: %s\n", strings.Join(parts, ", "))
+	}
+	return nil
 }

@@ -691,5 +691,5 @@ func (d *demoFiles) committeeExamples(ctx context.Context, out io.Writer) error 
 		}
 	}
 	fmt.Fprintf(out, "demo: committee examples: %s\n", strings.Join(parts, ", "))
-	return nil
+	return d.afterWorksExamples(ctx, out)
 }
