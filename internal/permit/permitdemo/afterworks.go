@@ -52,7 +52,7 @@ func (d *demoFiles) afterWorksPlan() {
 		// before now, long after the permit for most.
 		lead, back := 11*day, [2]time.Duration{7 * day, 9 * day}
 		if story == awDelivered {
-			kind, lead, back = permit.KindConformity, 26*day, [2]time.Duration{20 * day, 24 * day}
+			kind, lead, back = permit.KindConformity, 16*day, [2]time.Duration{20 * day, 24 * day}
 		}
 		k, err := d.a.Catalogue.Kind(kind)
 		if err != nil {
@@ -63,10 +63,11 @@ func (d *demoFiles) afterWorksPlan() {
 		var f *dfFile
 		var decided dfStep
 		for _, g := range d.files {
-			// A person's building: whoever tries the demonstration signs in
-			// as them (a company's representative acts for it only once
-			// they chose so).
-			if g.final != dfGranted || g.kind.Code != "building" || plans[g.n] != nil || len(g.steps) == 0 || g.owner.legal != 0 {
+			// The pending one, a person's building: a test signs in as them
+			// (a company's representative acts for it only once they
+			// chose so).
+			if g.final != dfGranted || g.kind.Code != "building" || plans[g.n] != nil || len(g.steps) == 0 ||
+				(story == awPending && g.owner.legal != 0) {
 				continue
 			}
 			if (g.in.Fields["use"] == "housing") != (kind == permit.KindHabitation) {
@@ -84,7 +85,7 @@ func (d *demoFiles) afterWorksPlan() {
 			continue
 		}
 		plans[f.n] = &dfAfter{story: story, kind: k}
-		declared := d.officeAfter(d.end.Add(-d.dur(back[0], back[1])))
+		declared := d.officeAfter(tmax(d.end.Add(-d.dur(back[0], back[1])), decided.at.Add(2*day)))
 		accept := d.officeAfter(declared.Add(day))
 		dispatch := d.officeAfter(accept.Add(day))
 		f.steps = append(f.steps, dfStep{op: "aw_declare", at: declared}, dfStep{op: "aw_upload", at: declared.Add(20 * time.Minute)},
@@ -288,4 +289,12 @@ func (d *demoFiles) afterWorksExamples(ctx context.Context, out io.Writer) error
 		fmt.Fprintf(out, "demo: after the works: %s\n", strings.Join(parts, ", "))
 	}
 	return nil
+}
+
+// tmax is the later of a and b.
+func tmax(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
