@@ -273,6 +273,10 @@ func TestAfterTheWorks(t *testing.T) {
 		} else {
 			rc.Close()
 		}
+		// The file store's sweeper keeps the photo's bytes.
+		if n := count(t, d, `SELECT COUNT(*) FROM (`+BlobRefsSQL+`) r WHERE r.sha256 = $1`, got[0].SHA256); n != 1 {
+			t.Fatalf("the blobs named for the sweeper lack the photo (%d)", n)
+		}
 
 		// Before the month passes, no recourse.
 		_, err = e.s.FileRecourse(ctx, owner, h.ID)
