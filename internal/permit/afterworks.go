@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"madina/internal/authz"
+	"madina/internal/notify"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
@@ -601,6 +603,9 @@ func (s *Service) FileRecourse(ctx context.Context, a authz.Actor, id int64) (*R
 		if err := s.record(ctx, tx, a, k, f, "recourse", "", "", map[string]any{"referred": out.ReferredAt}, true, now); err != nil {
 			return err
 		}
+		if err := s.tellRecourse(ctx, tx, k, f, out); err != nil {
+			return err
+		}
 		return s.fileChanged(ctx, tx, f, "recourse", "", "", nil)
 	})
 	if err != nil {
@@ -646,4 +651,42 @@ func (aw *afterWorksDecision) text(msgs *i18n.Catalog, k *Kind, cm Committee, ap
 		return msgs.T(l, key, "committee", cm.Name.Pick(l), "date", i18n.FormatDate(l, concluded), "visit", i18n.FormatDate(l, aw.Inspected),
 			"kind", k.Name.Pick(l), "permit", iso(aw.Permit))
 	}
+}
+
+// tellRecourse tells the window's staff and its presidents, in their
+// language (inbox, and e-mail when verified), that the applicant of f
+// filed the recourse, in the transaction that records it.
+func (s *Service) tellRecourse(ctx context.Context, tx *db.Tx, k *Kind, f *File, r *Recourse) error {
+	if f.Window == "" || s.people.Staff == nil || s.silent(ctx) {
+		return nil
+	}
+	staff, err := s.people.WindowStaff(ctx, tx, f.Window)
+	if err != nil {
+		return err
+	}
+	pres, err := s.people.WindowPresidents(ctx, tx, f.Window)
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, who := range append(staff, pres...) {
+		if seen[who.ID] {
+			continue
+		}
+		seen[who.ID] = true
+		l := i18n.Lang(who.Lang)
+		data := s.data(ctx, f, k, who.Lang, nil)
+		data["Name"] = who.DisplayName(who.Lang)
+		data["Referred"] = i18n.FormatDate(l, r.ReferredAt)
+		channels := []notify.Channel{notify.Inbox}
+		if who.EmailVerifiedAt != nil {
+			channels = append(channels, notify.Email)
+		}
+		if err := s.notify.Send(ctx, tx, notify.Message{Template: "permit.recourse_staff", Data: data,
+			Key: fmt.Sprintf("permit.recourse:%d:person:%d", f.ID, who.ID),
+			To:  notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Lang: who.Lang}, Channels: channels}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -410,6 +410,16 @@ func TestRecourseAfterTheLegalMonth(t *testing.T) {
 			if r, err := e.s.RecourseOf(ctx, a, c.ID); err != nil || r == nil || r.FiledAt == nil {
 				t.Fatalf("%d does not see the recourse: %+v, %v", a.Person, r, err)
 			}
+			// …and is told, in their inbox (the agent in Arabic, the
+			// president in Arabic too: their accounts' language).
+			if n := count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.recourse_staff' AND user_id = $1
+				AND channel = 'inbox' AND lang = 'ar'`, fmt.Sprintf("person:%d", a.Person)); n != 1 {
+				t.Fatalf("%d was told of the recourse %d times", a.Person, n)
+			}
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM notify_deliveries WHERE template = 'permit.recourse_staff' AND user_id = $1`,
+			fmt.Sprintf("person:%d", e.otherAgent)); n != 0 {
+			t.Fatal("another window's agent was told of the recourse")
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM permit_events WHERE file_id = $1 AND kind = 'recourse' AND public`, c.ID); n != 1 {
 			t.Fatalf("%d recourse events", n)
