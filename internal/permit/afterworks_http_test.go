@@ -107,6 +107,17 @@ func TestAfterWorksOverHTTP(t *testing.T) {
 		t.Fatalf("the member's page of the file:\n%s", apptest.Grep(text, "isite"))
 	}
 	tok := html.UnescapeString(apptest.CSRFRE.FindStringSubmatch(body)[1])
+	// The file is among the member's files to study, its visit among the
+	// committee's sittings.
+	if _, body, _ := member.Get("/committee"); !strings.Contains(body, `href="`+hab+`"`) ||
+		!strings.Contains(html.UnescapeString(body), "Commission de récolement") {
+		t.Fatalf("the member's /committee:\n%s", apptest.Grep(html.UnescapeString(body), "récolement"))
+	}
+	member.SetLang(i18n.EN)
+	if _, body, _ := member.Get(hab); !strings.Contains(body, "Inspection visit") || !strings.Contains(body, "Not conform") {
+		t.Fatalf("the member's page in English:\n%s", apptest.Grep(body, "isit"))
+	}
+	member.SetLang(i18n.FR)
 	code, body, _ = member.PostMultipart(hab+"/inspection/photos", url.Values{"csrf_token": {tok}}, "photos", "facade.jpg", []byte("%PDF-1.4 not a photo"))
 	if code != http.StatusUnsupportedMediaType || !strings.Contains(html.UnescapeString(body), "JPEG ou en PNG") ||
 		!strings.Contains(body, `id="photos-photos-error"`) {
