@@ -307,7 +307,7 @@ func TestAfterTheWorks(t *testing.T) {
 			t.Fatalf("pdfsig on the habitation permit:\n%s", out)
 		}
 		text := checkDecisionPDF(t, pdf, "Permis d’habiter", "رخصة السكن", h.Number, permit.Number, "26 novembre 2026",
-			"visite de récolement", "Garde-corps de la terrasse", "Commission de récolement",
+			"visite de récolement", "Garde-corps de la terrasse", "Commission de récolement", "Conforme avec réserves",
 			"signé électroniquement par le président")
 		if strings.Contains(text, "SHA-256") || strings.Contains(text, "panneau") {
 			t.Errorf("the habitation permit lists the building permit's plans or site panel:\n%s", text)
@@ -429,6 +429,63 @@ func TestRecourseAfterTheLegalMonth(t *testing.T) {
 		}
 		if _, err := d.ExecContext(ctx, `DELETE FROM permit_recourses`); err == nil {
 			t.Fatal("the database deleted a recourse")
+		}
+	})
+}
+
+// TestNotConformRefuses: the urban agency finds the building does not
+// conform to the permit: its finding binds, the president refuses the
+// habitation permit, and the refusal gives the finding, in the members'
+// words, as its reason. The holder may then declare again, once the works
+// are put right.
+func TestNotConformRefuses(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		m, pres := e.inspectors(t)
+		agent := e.agentActor(e.agent, "sidi-othmane")
+		owner := e.ownerActor()
+		permit := e.granted(t, m, pres, sidiOthmane(e.owner))
+		h, err := e.s.DeclareCompletion(ctx, owner, permit.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.uploadAll(t, owner, h.ID)
+		for _, step := range []func() (*File, error){
+			func() (*File, error) { return e.s.Submit(ctx, owner, h.ID, 0) },
+			func() (*File, error) { return e.s.Accept(ctx, agent, h.ID, 0) },
+			func() (*File, error) { return e.s.Dispatch(ctx, agent, h.ID, 0) },
+		} {
+			if h, err = step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const finding = "Un étage de plus que le permis : R+2 construit au lieu de R+1 autorisé."
+		for _, o := range [][3]string{{"commune", Favourable, ""}, {"arrondissement", Favourable, ""}, {"prefecture", Favourable, ""},
+			{"urban_agency", Unfavourable, finding}} {
+			if _, err := e.s.GiveOpinion(ctx, m[o[0]], h.ID, 0, o[1], o[2]); err != nil {
+				t.Fatalf("%s: %v", o[0], err)
+			}
+		}
+		c, err := e.s.Conclusion(ctx, agent, h.ID)
+		if err != nil || c == nil || c.Outcome != "refuse" || c.Grounds[0].Rule != "binding" {
+			t.Fatalf("the conclusion: %+v, %v", c, err)
+		}
+		if _, err := e.s.Forward(ctx, agent, h.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if h, err = e.s.DecidePermit(ctx, pres, h.ID, 0, ""); err != nil || h.State != Refused {
+			t.Fatalf("the refusal: %+v, %v", h, err)
+		}
+		pdf, _, err := e.s.Decision(ctx, owner, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDecisionPDF(t, pdf, "Refus d’autorisation", "Permis d’habiter", "رخصة السكن", "refuse le Permis d’habiter", permit.Number,
+			"Constat de non-conformité", "ce constat lie la décision", finding)
+		// Refused, the works may be put right and declared again.
+		if _, k, err := e.s.MayDeclareCompletion(ctx, owner, permit.ID); err != nil || k.Code != KindHabitation {
+			t.Fatalf("declaring again after the refusal: %v", err)
 		}
 	})
 }

@@ -181,7 +181,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	grounds := func(c *Conclusion) {
 		for _, g := range c.Grounds {
 			body := g.Body.Name
-			line(perLang("permit.decision.doc.ground."+g.Rule, "body", func(l i18n.Lang) string { return body.Pick(l) }), 10, true)
+			prefix := "permit.decision.doc.ground."
+			if aw != nil {
+				prefix = "permit.afterworks.doc.ground." // a finding of the visit, not an opinion on plans
+			}
+			line(perLang(prefix+g.Rule, "body", func(l i18n.Lang) string { return body.Pick(l) }), 10, true)
 			if g.Reasons != "" {
 				free(g.Reasons, 10.5)
 			}
