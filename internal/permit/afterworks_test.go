@@ -489,3 +489,38 @@ func TestNotConformRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclaringTwiceAtOnce: the holder's two tabs declare the completion
+// at the same moment: one file starts, the other is told it is declared.
+func TestDeclaringTwiceAtOnce(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		m, pres := e.inspectors(t)
+		permit := e.granted(t, m, pres, sidiOthmane(e.owner))
+		errs2 := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := e.s.DeclareCompletion(ctx, e.ownerActor(), permit.ID)
+				errs2 <- err
+			}()
+		}
+		var ok, refused int
+		for range 2 {
+			switch err := <-errs2; {
+			case err == nil:
+				ok++
+			case errs.As(err) != nil && errs.As(err).Key == "permit.afterworks.error.declared":
+				refused++
+			default:
+				t.Fatalf("a declaration at once: %v", err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("%d declared, %d refused", ok, refused)
+		}
+		if n := count(t, d, `SELECT COUNT(*) FROM permit_after_works WHERE parent_id = $1`, permit.ID); n != 1 {
+			t.Fatalf("%d files after the works", n)
+		}
+	})
+}
