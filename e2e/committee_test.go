@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -254,6 +256,32 @@ func TestCommitteeJourney(t *testing.T) {
 		arch.checkConsole("")
 	})
 
+	// The revised file went back on an agenda. A week passes in a
+	// moment: its session froze and sat (the test moves the session, not
+	// the clock).
+	var session int64
+	step("the file's session sits", func(t *testing.T) {
+		// The workers plan the agendas when the file changes.
+		for wait := 0; ; wait++ {
+			err := d.QueryRowContext(ctx, `SELECT session_id FROM permit_agenda WHERE file_id = $1 AND session_id IS NOT NULL`, id).Scan(&session)
+			if err == nil {
+				break
+			}
+			if wait == 100 {
+				var holder, step, reason string
+				_ = d.QueryRowContext(ctx, `SELECT holder, step FROM permit_files WHERE id = $1`, id).Scan(&holder, &step)
+				_ = d.QueryRowContext(ctx, `SELECT reason FROM permit_agenda WHERE file_id = $1`, id).Scan(&reason)
+				t.Fatalf("the revised file (%s at %s) is on no session (%q): %v", holder, step, reason, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		if _, err := d.ExecContext(ctx, `UPDATE permit_sessions SET starts_at = $1, ends_at = $2, freezes_at = $3, frozen_at = $3
+			WHERE id = $4 AND frozen_at IS NULL`, now.Add(-3*time.Hour), now.Add(-time.Hour), now.Add(-48*time.Hour), session); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	step("round 2: the members approve", func(t *testing.T) {
 		opinions(t, 2, func(body string) (string, string) {
 			if body == "urban_agency" {
@@ -261,6 +289,72 @@ func TestCommitteeJourney(t *testing.T) {
 			}
 			return "favourable", ""
 		})
+	})
+
+	sessionPage := "/committee/sessions/" + strconv.FormatInt(session, 10)
+	// signMinutes signs the minutes from the session's page with the
+	// demonstration PIN.
+	signMinutes := func(tb *tab) {
+		tb.t.Helper()
+		// A member appointed for the journey enrols their signing
+		// certificate first, as any new member does.
+		tb.open("/me/signature", 200)
+		if count(tb, `form[action="/me/signature/enrol"]`) > 0 {
+			tb.do(chromedp.SendKeys(chromedp.CSS("#pin"), "246813"), chromedp.SendKeys(chromedp.CSS("#pin_confirm"), "246813"))
+			submit(tb, "enrol a signing certificate", `form[action="/me/signature/enrol"] button[type=submit]`)
+		}
+		tb.open(sessionPage, 200)
+		submit(tb, "ask to sign the minutes", `form[method=get][action="`+sessionPage+`/minutes/sign"] button[type=submit]`)
+		tb.checkAxe()
+		snap(tb, "minutes-sign")
+		tb.do(chromedp.SendKeys(chromedp.CSS("#pin"), "246813"))
+		submit(tb, "sign the minutes", `form[method=post][action="`+sessionPage+`/minutes/sign"] button[type=submit]`)
+		wantText(tb, "main", cat.T(fr, "permit.minutes.signed_done"))
+		tb.checkConsole("")
+	}
+	step("the minutes are drawn up and signed by each member present", func(t *testing.T) {
+		agent := agent.in(t)
+		agent.open("/committee", 200)
+		wantText(agent, `section[aria-labelledby="minutes-heading"]`, cat.T(fr, "permit.minutes.waiting.draft"))
+		agent.open(sessionPage, 200)
+		agent.checkAxe()
+		snap(agent, "session-sat")
+		for _, s := range seats {
+			var person int64
+			if err := d.QueryRowContext(ctx, `SELECT id FROM persons WHERE email = $1`, s.email).Scan(&person); err != nil {
+				t.Fatal(err)
+			}
+			agent.do(chromedp.Click(chromedp.CSS("#present-" + strconv.FormatInt(person, 10))))
+		}
+		submit(agent, "ask to draw up the minutes", `form[method=get][action="`+sessionPage+`/minutes"] button[type=submit]`)
+		agent.checkAxe()
+		snap(agent, "minutes-confirm")
+		submit(agent, "draw up the minutes", `form[method=post][action="`+sessionPage+`/minutes"] button[type=submit]`)
+		wantText(agent, "main", cat.T(fr, "permit.minutes.drafted_done"), cat.T(fr, "permit.minutes.outcome.grant"))
+		agent.checkAxe()
+		snap(agent, "minutes-drafted")
+		for _, s := range seats {
+			m := members[s.email].in(t)
+			m.open("/committee", 200)
+			wantText(m, `section[aria-labelledby="minutes-heading"]`, cat.T(fr, "permit.minutes.waiting.sign"))
+			signMinutes(m)
+		}
+	})
+
+	pres := b.newTab(t, srv, desktop)
+	pres.setLanguage("fr")
+	step("the president closes the minutes", func(t *testing.T) {
+		pres := pres.in(t)
+		signIn(pres, presidents[window], true)
+		pres.open("/committee", 200)
+		wantText(pres, `section[aria-labelledby="minutes-heading"]`, cat.T(fr, "permit.minutes.waiting.sign"))
+		signMinutes(pres)
+		wantText(pres, "main", cat.T(fr, "permit.minutes.tag.signed"))
+		snap(pres, "minutes-signed")
+		out := padestest.Pdfsig(t, padestest.NSSDB(t, rootCert(t, srv.URL)), download(t, pres, sessionPage+"/minutes.pdf"))
+		if valid, trusted, total := padestest.Count(out); valid != len(seats)+1 || trusted != valid || total != valid {
+			t.Fatalf("pdfsig on the minutes (%d members present):\n%s", len(seats), out)
+		}
 	})
 
 	step("the secretariat forwards to the president", func(t *testing.T) {
@@ -272,9 +366,7 @@ func TestCommitteeJourney(t *testing.T) {
 	})
 
 	step("the president signs the permit", func(t *testing.T) {
-		pres := b.newTab(t, srv, desktop).in(t)
-		pres.setLanguage("fr")
-		signIn(pres, presidents[window], true)
+		pres := pres.in(t)
 		pres.open("/committee", 200)
 		wantText(pres, "main", cat.T(fr, "permit.studies.decide.heading"))
 		pres.follow("open the file to decide", 200, chromedp.Click(chromedp.CSS(`main a[href="`+page+`"]`)))
@@ -292,29 +384,7 @@ func TestCommitteeJourney(t *testing.T) {
 		arch := arch.in(t)
 		arch.open(page, 200)
 		wantFact(arch, cat, fr, "permit.files.fact.state", cat.T(fr, "permit.state.approved"))
-		r := eval[struct {
-			Status int
-			Body   string
-		}](arch, `fetch(`+strconv.Quote(page+"/decision.pdf")+`).then(async r => {
-			const b = new Uint8Array(await r.arrayBuffer());
-			let s = ''; for (const c of b) s += String.fromCharCode(c);
-			return {status: r.status, body: btoa(s)};
-		})`)
-		pdfBytes, err := base64.StdEncoding.DecodeString(r.Body)
-		if err != nil || r.Status != 200 {
-			t.Fatalf("the permit answered %d (%v)", r.Status, err)
-		}
-		resp, err := http.Get(srv.URL + "/pki/root.crt")
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		root, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := padestest.Pdfsig(t, padestest.NSSDB(t, root), pdfBytes)
+		out := padestest.Pdfsig(t, padestest.NSSDB(t, rootCert(t, srv.URL)), download(t, arch, page+"/decision.pdf"))
 		if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 {
 			t.Fatalf("pdfsig on the permit:\n%s", out)
 		}
@@ -322,4 +392,65 @@ func TestCommitteeJourney(t *testing.T) {
 			t.Errorf("the permit is not signed by the president:\n%s", out)
 		}
 	})
+}
+
+// download fetches path in tb's session and returns its bytes; anything
+// but 200 fails the test.
+func download(t *testing.T, tb *tab, path string) []byte {
+	t.Helper()
+	r := eval[struct {
+		Status int
+		Body   string
+	}](tb, `fetch(`+strconv.Quote(path)+`).then(async r => {
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = ''; for (const c of b) s += String.fromCharCode(c);
+		return {status: r.status, body: btoa(s)};
+	})`)
+	b, err := base64.StdEncoding.DecodeString(r.Body)
+	if err != nil || r.Status != 200 {
+		t.Fatalf("%s answered %d (%v)", path, r.Status, err)
+	}
+	return b
+}
+
+// rootCert is the server's root certificate, as anyone downloads it.
+func rootCert(t *testing.T, base string) *x509.Certificate {
+	t.Helper()
+	resp, err := http.Get(base + "/pki/root.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	root, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// snap saves, with MADINA_SCREENSHOTS=dir, the page tb shows at 390 and
+// 1366 pixels in Arabic and French, to look at; the tab is back at its
+// size and in French afterwards.
+func snap(tb *tab, name string) {
+	tb.t.Helper()
+	dir := os.Getenv("MADINA_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	here := eval[string](tb, `location.pathname + location.search`)
+	for _, lang := range []string{"ar", "fr"} {
+		tb.setLanguage(lang)
+		tb.open(here, 200)
+		for _, v := range []viewport{phone390, laptop1366} {
+			tb.do(viewportAction(v))
+			shot(tb, filepath.Join(dir, fmt.Sprintf("journey-%s-%d-%s.png", name, v.width, lang)))
+		}
+	}
+	tb.setLanguage("fr")
+	tb.do(viewportAction(desktop))
+	tb.open(here, 200)
 }

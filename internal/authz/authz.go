@@ -217,6 +217,12 @@ const (
 	// the agents of the committee's window (its secretariat),
 	// officially (never when a file on the agenda is their own case).
 	ManageAgenda Action = "committee.agenda.manage"
+	// SignMinutes signs a committee session's minutes (issue #12, point
+	// 6): a committee member of an organisation sitting on it, then the
+	// president of its window, officially (never when a file on it is
+	// their own case). Whether they were present is the minutes' rule,
+	// not the policy's.
+	SignMinutes Action = "committee.minutes.sign"
 	// ManageFeed shows and renews a committee member's own private
 	// calendar feed of their sessions.
 	ManageFeed Action = "committee.feed.manage"
@@ -230,7 +236,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion, DecideFile, ReadSession, ManageAgenda, ManageFeed, DeclareAbsence}
+	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -541,10 +547,21 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if a.sitsOn(r.Seats) {
 			return a.staff(CommitteeMember)
 		}
+		if a.presides(r.Window) {
+			return a.staff(President)
+		}
 		if a.HasRole(CommitteeMember) {
 			return deny(ReasonNotSeated)
 		}
 		return hide(ReasonNotMember)
+	case SignMinutes:
+		if a.presides(r.Window) {
+			return a.official(President, r)
+		}
+		if !a.sitsOn(r.Seats) {
+			return hide(ReasonNotMember)
+		}
+		return a.official(CommitteeMember, r)
 	case ManageAgenda:
 		if !a.agentOf(r.Window) {
 			return hide(ReasonNotAgent)

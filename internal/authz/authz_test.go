@@ -91,6 +91,7 @@ var resources = map[Action]Resource{
 	DecideFile:         {OwnerPerson: citizen, PermitKind: "building", Window: "anfa", Involved: involved},
 	ReadSession:        {Window: "anfa", Seats: []string{"commune"}},
 	ManageAgenda:       {Window: "anfa", Involved: involved},
+	SignMinutes:        {Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	ManageFeed:         {OwnerPerson: citizen},
 	DeclareAbsence:     {OwnerPerson: citizen},
 }
@@ -102,25 +103,25 @@ var resources = map[Action]Resource{
 // legal.claim.decide (the other citizen's claim on the company) design.read queue.read file.document.remove
 // signature.read (the citizen's) signature.enrol signature.sign signature.revoke (the architect's) signature.manage
 // signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
-// committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.feed.manage (the citizen's) committee.absence (the citizen's)
+// committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.minutes.sign (anfa's, the commune sits) committee.feed.manage (the citizen's) committee.absence (the citizen's)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHH",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHH",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHH",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHH",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHH",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHH",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHH",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHH",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHH",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHH",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -328,7 +329,7 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
-				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession || act == DeclareAbsence && a.Person == resources[act].OwnerPerson):
+				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession || act == SignMinutes || act == DeclareAbsence && a.Person == resources[act].OwnerPerson):
 					want = Decision{Allow: mfa}
 				case role == President && act == ReadStudies:
 					want = Decision{Allow: mfa}

@@ -132,8 +132,11 @@ type studyView struct {
 	// The next sessions of the member's committees, and their calendar
 	// feed (files_web_sessions.go).
 	Sessions []sessionCard
-	Feed     bool   // may renew their feed
-	FeedURL  string // the new feed's address, shown once
+	// Minutes: the sessions whose minutes wait for the visitor, to draw
+	// up or to sign (files_web_minutes.go).
+	Minutes []minutesRow
+	Feed    bool   // may renew their feed
+	FeedURL string // the new feed's address, shown once
 	// Absences: a committee member's absences to come, and the form to
 	// declare one (absences.go).
 	Absences *absencesView

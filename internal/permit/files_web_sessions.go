@@ -75,14 +75,19 @@ func (h *FileHandlers) sessionsSection(r *http.Request, a authz.Actor, p printer
 		sv.Sessions = append(sv.Sessions, h.sessionCard(p, ss))
 	}
 	sv.Feed = authz.Decide(a, authz.ManageFeed, authz.Resource{OwnerPerson: a.Person}).Allow
-	return nil
+	sv.Minutes, err = h.minutesWaiting(r, a, p)
+	return err
 }
 
 // sessionPage is a session's page.
 type sessionPage struct {
 	sessionCard
 	CanFreeze bool
-	Done      bool
+	Done      string // the banner's message after an action
+	// The minutes once the session sat (files_web_minutes.go): the form
+	// to draw them up, or their state.
+	Draft   *draftForm
+	Minutes *minutesView
 }
 
 // webSession shows a session's agenda.
@@ -100,9 +105,20 @@ func (h *FileHandlers) webSession(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p := h.printer(r)
-	pg := sessionPage{sessionCard: h.sessionCard(p, ss), Done: r.URL.Query().Get("done") == "frozen",
+	pg := sessionPage{sessionCard: h.sessionCard(p, ss),
 		CanFreeze: !ss.Frozen() && ss.Start.After(h.Service.now()) &&
 			authz.Decide(v.Actor, authz.ManageAgenda, ss.resource()).Allow}
+	switch r.URL.Query().Get("done") {
+	case "frozen":
+		pg.Done = p.t("permit.sessions.frozen_done")
+	case "minutes":
+		pg.Done = p.t("permit.minutes.drafted_done")
+	case "signed":
+		pg.Done = p.t("permit.minutes.signed_done")
+	}
+	if err := h.minutesSection(r, v.Actor, p, ss, &pg); err != nil {
+		return err
+	}
 	h.Web.Render(w, r, http.StatusOK, "permit/sessions", web.Msg("permit.sessions.heading", "committee",
 		ss.CatalogueCommittee.Name.Pick(p.l), "date", i18n.FormatDate(p.l, ss.Start)), pg)
 	return nil

@@ -624,7 +624,7 @@ func (s *Service) GetSession(ctx context.Context, a authz.Actor, id int64) (*Ses
 const MaxSessionRows = 30
 
 // MySessions are the next sessions (at most MaxSessionRows) with their
-// agendas: of a's windows, every one; of the committees a's organisations
+// agendas: of a's windows (as an agent or their president), every one; of the committees a's organisations
 // sit on, those with files on their agenda (a member of an organisation
 // sitting on every committee of the city would otherwise see dozens of
 // empty sittings a week).
@@ -636,7 +636,7 @@ func (s *Service) MySessions(ctx context.Context, a authz.Actor) ([]*Session, er
 	args := []any{s.now()}
 	var windows, seated []string
 	for _, in := range ins {
-		if in.Window != "" && slices.Contains(AgentWindows(a), in.Window) &&
+		if in.Window != "" && (slices.Contains(AgentWindows(a), in.Window) || presides(a, in.Window)) &&
 			authz.Decide(a, authz.ReadSession, authz.Resource{Window: in.Window}).Allow {
 			args = append(args, in.Code)
 			windows = append(windows, "$"+strconv.Itoa(len(args)))
@@ -831,7 +831,9 @@ func (s *Service) replanFile(ctx context.Context, tx *db.Tx, fileID int64, chang
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_agenda WHERE file_id = $1`, fileID).Scan(&listed); err != nil {
 		return err
 	}
-	if committee == "" || window == "" || (change != TDispatch && listed == 0) {
+	// A dispatch brings a file, a revision brings it back for its next
+	// round; any other change matters only to a file on an agenda.
+	if committee == "" || window == "" || (change != TDispatch && change != TRevise && listed == 0) {
 		return nil
 	}
 	if _, ok := s.committeeType(committee); !ok {

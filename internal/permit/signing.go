@@ -54,6 +54,9 @@ type Signatures interface {
 	// returns the signed PDF, the signer's name and the certificate's
 	// serial, keeping nothing.
 	UnlockUploadSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose, digest string) (SignUpload, error)
+	// UnlockSigner is UnlockUploadSigner for a document of another
+	// object: the minutes of a committee session ("permit_session").
+	UnlockSigner(ctx context.Context, a authz.Actor, pin, objectType, objectID, purpose, digest string) (SignUpload, error)
 }
 
 // SignUpload signs a PDF (PAdES B-LT, invisible) and returns it with the

@@ -314,12 +314,19 @@ func (s *Service) UnlockPDFSigner(ctx context.Context, a authz.Actor, pin string
 // recorded here: the signed PDF becomes the caller's own document; the
 // act is in the audit chain.
 func (s *Service) UnlockUploadSigner(ctx context.Context, a authz.Actor, pin string, fileID int64, purpose, digest string) (func(ctx context.Context, pdf []byte, reason string) (signed []byte, signer, serial string, err error), error) {
+	return s.UnlockSigner(ctx, a, pin, "permit_file", strconv.FormatInt(fileID, 10), purpose, digest)
+}
+
+// UnlockSigner is UnlockUploadSigner for a document of any object (a
+// committee session's minutes: "permit_session"): the act names the
+// object's type and identifier, what it is for and the document's
+// SHA-256.
+func (s *Service) UnlockSigner(ctx context.Context, a authz.Actor, pin, objectType, objectID, purpose, digest string) (func(ctx context.Context, pdf []byte, reason string) (signed []byte, signer, serial string, err error), error) {
 	crls, err := s.crls(ctx)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := s.Unlock(ctx, a, pin, Act{ObjectType: "permit_file", ObjectID: strconv.FormatInt(fileID, 10),
-		Purpose: purpose, Digest: digest})
+	signer, err := s.Unlock(ctx, a, pin, Act{ObjectType: objectType, ObjectID: objectID, Purpose: purpose, Digest: digest})
 	if err != nil {
 		return nil, err
 	}
