@@ -184,6 +184,9 @@ var skippedRoutes = map[string]string{
 	"/me/signature/certificate.pem":        "a certificate download (PEM), not a page",
 	"/committee/calendar/{token}":          "a committee member's iCalendar feed (TestSessionsOverHTTP reads it with python3-icalendar)",
 	"/committee/sessions/{id}/minutes.pdf": "a PDF download, not a page (TestCommitteeJourney checks its signatures with pdfsig)",
+
+	// After the works.
+	"/files/{id}/inspection/photos/{photo}": "a photo of the inspection visit, downloaded, not a page (TestAfterWorksOverHTTP fetches it)",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has

@@ -120,6 +120,15 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	if !approved {
 		title = "Refus " + f.Number
 	}
+	// After the works: the permit the building was put up under, and the
+	// day the committee inspected it (afterworks.go).
+	aw, err := s.afterWorksDoc(ctx, q, f, c)
+	if err != nil {
+		return nil, "", err
+	}
+	if aw != nil && approved {
+		title = k.Name.FR + " " + f.Number
+	}
 	doc := pdf.New(pdf.Options{Title: title, Author: "Madina", Subject: k.Name.FR, Lang: "ar", CreationDate: decided})
 	doc.AddPage()
 	const margin = 48.0
@@ -172,7 +181,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	grounds := func(c *Conclusion) {
 		for _, g := range c.Grounds {
 			body := g.Body.Name
-			line(perLang("permit.decision.doc.ground."+g.Rule, "body", func(l i18n.Lang) string { return body.Pick(l) }), 10, true)
+			prefix := "permit.decision.doc.ground."
+			if aw != nil {
+				prefix = "permit.afterworks.doc.ground." // a finding of the visit, not an opinion on plans
+			}
+			line(perLang(prefix+g.Rule, "body", func(l i18n.Lang) string { return body.Pick(l) }), 10, true)
 			if g.Reasons != "" {
 				free(g.Reasons, 10.5)
 			}
@@ -215,8 +228,12 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 	case f.Tacit && f.Family == Urban:
 		kind = "permit.tacit.doc.title" // a certificate of tacit approval (tacit_urban.go)
 	}
-	line(tr(kind), 18, true)
-	line([2]string{k.Name.AR, k.Name.FR}, 13, true)
+	if aw != nil && approved {
+		line([2]string{k.Name.AR, k.Name.FR}, 18, true)
+	} else {
+		line(tr(kind), 18, true)
+		line([2]string{k.Name.AR, k.Name.FR}, 13, true)
+	}
 	numberKey, dateKey := "permit.decision.doc.number", "permit.decision.doc.date"
 	if f.Tacit && f.Family == Urban {
 		numberKey, dateKey = "permit.tacit.doc.number", "permit.tacit.doc.date"
@@ -237,6 +254,9 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 		concluded := *c.Round.ClosedAt
 		both := func(l i18n.Lang) string {
 			return msgs.T(l, key, "committee", cm.Name.Pick(l), "date", i18n.FormatDate(l, concluded), "round", c.Round.N)
+		}
+		if aw != nil {
+			both = aw.text(msgs, k, cm, approved, concluded)
 		}
 		line([2]string{both(i18n.AR), both(i18n.FR)}, 10.5, false)
 	case approved:
@@ -286,6 +306,10 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 		if f.Family == Urban {
 			general = []string{"plans", "panel", "completion"}
 		}
+		if aw != nil {
+			general = nil
+			line(tr("permit.afterworks.doc.condition"), 9.5, false)
+		}
 		for _, g := range general {
 			line(tr("permit.decision.doc.condition."+g), 9.5, false)
 		}
@@ -297,7 +321,7 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 			line(tr("permit.decision.doc.condition.particular"), 10, true)
 			free(f.DecisionReason, 10.5)
 		}
-		if f.Family == Urban {
+		if f.Family == Urban && aw == nil {
 			plans()
 		}
 	} else {

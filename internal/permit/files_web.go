@@ -65,6 +65,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("POST /files/{id}/grant", h.webDecidePermit(TGrant, "granted"))
 	rt.HandleErr("GET /files/{id}/reject", h.webConfirm(TReject))
 	rt.HandleErr("POST /files/{id}/reject", h.webDecidePermit(TReject, "rejected"))
+	h.afterWorksRoutes(rt)
 	rt.HandleErr("GET /committee", h.webStudies)
 	h.absenceRoutes(rt)
 	rt.HandleErr("POST /committee/calendar", h.webRenewFeed)

@@ -38,7 +38,7 @@ type pageState struct {
 // dones are the confirmations an action's redirect may ask for.
 var dones = []string{"created", "saved", "uploaded", "submitted", "withdrawn", "booked", "cancelled", "accepted", "returned",
 	"approved", "refused", "extended", "asked", "answered", "uploaded_several", "removed", "signed", "dispatched", "member_added", "opinion_given",
-	"remarks_sent", "answers_saved", "revised", "forwarded", "granted", "rejected"}
+	"remarks_sent", "answers_saved", "revised", "forwarded", "granted", "rejected", "declared", "photos_added", "recourse_filed"}
 
 // fileView is the data of a file's page.
 type fileView struct {
@@ -79,9 +79,10 @@ type fileView struct {
 	Decisions                  []decisionForm
 	MaxMB                      string
 	OpenDeadlines              []option
-	Committee                  *committeeView // once dispatched
-	Opinions                   *opinionsView  // the committee's opinions, for staff
-	Rounds                     *roundsView    // conclusions, remarks and answers, the president's decision
+	Committee                  *committeeView  // once dispatched
+	Opinions                   *opinionsView   // the committee's opinions, for staff
+	Rounds                     *roundsView     // conclusions, remarks and answers, the president's decision
+	AfterWorks                 *afterWorksView // the completion declaration, the inspection, the recourse
 	Deadlines                  []deadlineRow
 	Events                     []eventRow
 	Top, TopLink, Done         string
@@ -341,6 +342,9 @@ func (h *FileHandlers) fileView(r *http.Request, a authz.Actor, vw *View, st *pa
 		return nil, err
 	}
 	if v.Rounds, err = h.roundsSection(r, a, vw, st, p); err != nil {
+		return nil, err
+	}
+	if v.AfterWorks, err = h.afterWorksSection(r, a, vw, p); err != nil {
 		return nil, err
 	}
 	v.Conflict = vw.Conflict

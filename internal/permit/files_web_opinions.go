@@ -48,7 +48,7 @@ func (h *FileHandlers) opinionsSection(r *http.Request, a authz.Actor, vw *View,
 	}
 	ov := &opinionsView{}
 	for _, op := range ops {
-		ov.Given = append(ov.Given, opinionView{Round: op.Round, Body: op.Body.Name.Pick(p.l), Verdict: p.t("permit.opinion.verdict." + op.Verdict),
+		ov.Given = append(ov.Given, opinionView{Round: op.Round, Body: op.Body.Name.Pick(p.l), Verdict: p.t(verdictKey(vw.File) + op.Verdict),
 			Tag: verdictTags[op.Verdict], Reasons: op.Reasons,
 			By: p.t("permit.opinion.by", "name", op.Member.DisplayName(string(p.l)), "date", i18n.FormatDateTime(p.l, op.GivenAt))})
 	}
@@ -59,7 +59,7 @@ func (h *FileHandlers) opinionsSection(r *http.Request, a authz.Actor, vw *View,
 			chosen = st.values.Get("verdict")
 		}
 		for _, v := range Verdicts {
-			ov.Verdicts = append(ov.Verdicts, option{Value: v, Label: p.t("permit.opinion.verdict." + v), Selected: v == chosen})
+			ov.Verdicts = append(ov.Verdicts, option{Value: v, Label: p.t(verdictKey(vw.File) + v), Selected: v == chosen})
 		}
 	}
 	if len(ov.Given) == 0 && !ov.Form {
@@ -101,7 +101,7 @@ func (h *FileHandlers) webOpinionConfirm(w http.ResponseWriter, r *http.Request)
 		Text:  web.Msg("permit.confirm.opinion.text", "body", body.Name.Pick(p.l)),
 		Facts: []web.Fact{{Key: web.Msg("permit.confirm.file"), Value: f.Display()},
 			{Key: web.Msg("permit.rounds.round"), Value: strconv.Itoa(round)},
-			{Key: web.Msg("permit.opinion.verdict"), Value: p.t("permit.opinion.verdict." + verdict)}},
+			{Key: web.Msg("permit.opinion.verdict"), Value: p.t(verdictKey(f) + verdict)}},
 		Hidden:  map[string]string{"verdict": verdict, "reasons": reasons, "round": strconv.Itoa(round)},
 		Warning: web.Msg("permit.confirm.opinion.warning"),
 		Action:  page + "/opinion",

@@ -305,13 +305,13 @@ type waiting struct {
 }
 
 // waitingFiles are the dispatched files of instance in whose committee
-// study is open.
+// study (or, after the works, inspection visit) is open.
 func waitingFiles(ctx context.Context, q db.Querier, in instance) ([]waiting, error) {
 	// Plain columns, no aggregate: SQLite types an aggregate's result by
 	// its value, and a time would come back as text.
 	rows, err := q.QueryContext(ctx, `SELECT f.id, f.kind, d.due_at, f.due_at FROM permit_files f
-		LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = 'study' AND d.met_at IS NULL
-		WHERE f.state = 'accepted' AND f.holder = 'committee' AND f.step = 'study' AND f.committee = $1 AND f.window_code = $2
+		LEFT JOIN permit_deadlines d ON d.file_id = f.id AND d.step = f.step AND d.met_at IS NULL
+		WHERE f.state = 'accepted' AND f.holder = 'committee' AND f.step IN ('study', 'inspection') AND f.committee = $1 AND f.window_code = $2
 		ORDER BY f.id`, in.Committee, in.Window)
 	if err != nil {
 		return nil, fmt.Errorf("permit: waiting files: %w", err)

@@ -259,7 +259,8 @@ func (q Quota) bytesErr() *errs.Error {
 // applicant removed no longer names its blob (removal is only of what
 // the administration never received, see RemoveDocument): the same bytes
 // kept by another document, of this file or any, are still named by it.
-const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents d WHERE ` + notRemoved
+const BlobRefsSQL = `SELECT DISTINCT sha256 FROM permit_documents d WHERE ` + notRemoved +
+	` UNION SELECT sha256 FROM permit_inspection_photos`
 
 // notRemoved keeps the rows of permit_documents d its applicant did not
 // remove.

@@ -588,10 +588,9 @@ func (d *demoFiles) committeeStep(ctx context.Context, f *dfFile, s dfStep, agen
 		if svc.SignsDecisions(ctx, p) {
 			pin = DemoPIN
 		}
-		_, err := svc.DecidePermit(ctx, p, f.id, 0, pin)
-		return err
+		return d.decidePermit(ctx, p, f.id, pin)
 	default:
-		return fmt.Errorf("no step %q", s.op)
+		return d.afterWorksStep(ctx, f, s)
 	}
 	return nil
 }
@@ -706,5 +705,5 @@ func (d *demoFiles) committeeExamples(ctx context.Context, out io.Writer) error 
 		}
 	}
 	fmt.Fprintf(out, "demo: committee examples: %s\n", strings.Join(parts, ", "))
-	return nil
+	return d.afterWorksExamples(ctx, out)
 }

@@ -844,7 +844,8 @@ type demoFiles struct {
 	swept      calendar.Date
 	// The sessions of the last days (minutes.go): how many minutes drawn
 	// up per window, nil before they start.
-	sat map[string]int
+	sat   map[string]int
+	after map[int]*dfAfter // after-works stories, by granted permit (afterworks.go)
 }
 
 // Load loads the demonstration permit files, unless they are there
@@ -1376,6 +1377,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 	for _, f := range d.files {
 		d.story(f)
 	}
+	d.afterWorksPlan()
 	return nil
 }
 
