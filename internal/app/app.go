@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -399,16 +400,35 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
+	// The modules' workers, the blob sweeper and the audit sealer stop
+	// with the server, and Serve waits for them (within the grace
+	// period): none is left inside a transaction once it returns.
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	run := func(f func(context.Context)) {
+		workers.Add(1)
+		go func() { defer workers.Done(); f(wctx) }()
+	}
+	defer func() {
+		stopWorkers()
+		stopped := make(chan struct{})
+		go func() { workers.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(a.Cfg.Grace):
+			a.Log.Warn("workers still running after the grace period")
+		}
+	}()
 	for _, p := range a.parts {
 		for _, w := range p.Workers {
 			if !w.Jobs || a.Cfg.Workers > 0 {
-				go w.Run(qctx)
+				run(w.Run)
 			}
 		}
 	}
 	// Every node sweeps: an S3 store's spool is each node's own disk.
-	go a.Sweeper.Run(qctx, blobSweepInterval)
-	go a.runAuditSealer(qctx)
+	run(func(ctx context.Context) { a.Sweeper.Run(ctx, blobSweepInterval) })
+	run(a.runAuditSealer)
 	srv := httpx.NewServer(a.Handler)
 	srv.ErrorLog = slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 2)

@@ -48,8 +48,10 @@ func checkDemoFiles(t *testing.T, a *app.App) {
 		}
 		return n
 	}
-	if n := q(`SELECT count(*) FROM permit_files`); n != permitdemo.FileCount {
-		t.Errorf("%d files, want %d", n, permitdemo.FileCount)
+	// The stories' files, and the files their holders declared after the
+	// works (permitdemo/afterworks.go).
+	if n, after := q(`SELECT count(*) FROM permit_files`), q(`SELECT count(*) FROM permit_after_works`); n != permitdemo.FileCount+after || after == 0 {
+		t.Errorf("%d files, want %d and %d after the works", n, permitdemo.FileCount, after)
 	}
 	for _, s := range permit.States {
 		if n := q(`SELECT count(*) FROM permit_files WHERE state = $1`, string(s)); n == 0 {
