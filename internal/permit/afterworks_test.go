@@ -355,8 +355,17 @@ func TestRecourseAfterTheLegalMonth(t *testing.T) {
 		if c, err = e.s.Submit(ctx, owner, c.ID, 0); err != nil {
 			t.Fatal(err)
 		}
+		lodged := *c.SubmittedAt
+		// The window takes two days to accept it: the legal month still
+		// runs from the declaration lodged.
+		e.clock.add(48 * time.Hour)
 		if c, err = e.s.Accept(ctx, agent, c.ID, 0); err != nil {
 			t.Fatal(err)
+		}
+		var overall time.Time
+		if err := d.QueryRowContext(ctx, `SELECT starts_at FROM permit_deadlines WHERE file_id = $1 AND step = 'overall'`, c.ID).Scan(&overall); err != nil ||
+			!overall.Equal(lodged) {
+			t.Fatalf("the legal month starts at %s, not at the declaration lodged %s (%v)", overall, lodged, err)
 		}
 		if c, err = e.s.Dispatch(ctx, agent, c.ID, 0); err != nil {
 			t.Fatal(err)

@@ -966,7 +966,14 @@ func (s *Service) Accept(ctx context.Context, a authz.Actor, id int64, version i
 			return nil, fmt.Errorf("permit: file %d: no schedule %q", f.ID, f.Schedule)
 		}
 		f.Step = nextStep(sched, "receipt")
-		if err := s.startDeadline(ctx, tx, f, Overall, "window", sched.Overall, now); err != nil {
+		// The overall deadline runs from the complete file (its
+		// acceptance), or, after the works, from the completion
+		// declaration the holder lodged (its submission).
+		start := now
+		if sched.Overall.From == FromCompletionDeclaration && f.SubmittedAt != nil && f.SubmittedAt.Before(now) {
+			start = *f.SubmittedAt
+		}
+		if err := s.startDeadline(ctx, tx, f, Overall, "window", sched.Overall, start); err != nil {
 			return nil, err
 		}
 		for _, st := range sched.Steps {
