@@ -259,6 +259,11 @@ func (s *Service) decisionPDFFrom(ctx context.Context, q db.Querier, v *View, no
 			both = aw.text(msgs, k, cm, approved, concluded)
 		}
 		line([2]string{both(i18n.AR), both(i18n.FR)}, 10.5, false)
+		// The minutes of the session that studied the round, once drawn
+		// up (minutes.go).
+		if at, ok := studiedAt(ctx, q, f.ID, c.Round.N); ok {
+			line(perLang("permit.minutes.doc.cited", "date", date(at)), 10, false)
+		}
 	case approved:
 		line(tr("permit.decision.doc.granted"), 10.5, false)
 	default:

@@ -732,3 +732,12 @@ func (s *Service) MinutesToDraft(ctx context.Context, a authz.Actor) ([]*Session
 	}
 	return list, nil
 }
+
+// studiedAt is the start of the session whose minutes record round n of
+// file id with its conclusion; ok false when no minutes do.
+func studiedAt(ctx context.Context, q db.Querier, id int64, n int) (time.Time, bool) {
+	var at time.Time
+	err := q.QueryRowContext(ctx, `SELECT s.starts_at FROM permit_minutes_items i JOIN permit_sessions s ON s.id = i.session_id
+		WHERE i.file_id = $1 AND i.round = $2 AND i.outcome <> 'adjourned' ORDER BY s.starts_at DESC LIMIT 1`, id, n).Scan(&at)
+	return at.UTC(), err == nil
+}

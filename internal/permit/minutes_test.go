@@ -12,6 +12,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/pades/padestest"
 	"madina/internal/signature"
 )
@@ -162,6 +163,19 @@ func TestSessionMinutes(t *testing.T) {
 		checkDecisionPDF(t, b, "Procès-verbal de la séance", "Membres présents (3)", f1.Display(), f2.Display(),
 			"Avis favorable : autorisation", "Ajourné à une séance ultérieure", "Retrait de 3 m sur la rue à respecter.",
 			"signé électroniquement par chaque membre présent")
+
+		// The permit granted on the concluded file cites the minutes.
+		if _, err := e.s.Forward(ctx, agent, f1.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.s.DecidePermit(ctx, pres, f1.ID, 0, "246810"); err != nil {
+			t.Fatal(err)
+		}
+		dec, _, err := e.s.Decision(ctx, e.ownerActor(), f1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDecisionPDF(t, dec, "Vu le procès-verbal de la séance de la commission du "+i18n.FormatDate(i18n.FR, ss.Start)+".")
 
 		// The database keeps the order too.
 		if _, err := d.ExecContext(ctx, `INSERT INTO permit_minutes_signatures (session_id, person_id, role, sha256, signer, serial, signed_at)
