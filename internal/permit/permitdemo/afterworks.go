@@ -10,7 +10,6 @@ import (
 
 	"madina/internal/authz"
 	"madina/internal/permit"
-	"madina/internal/platform/errs"
 )
 
 // After the works (issue #12, points 7 and 9): two of the building
@@ -243,23 +242,14 @@ func (d *demoFiles) afterWorksStep(ctx context.Context, f *dfFile, s dfStep) err
 }
 
 // decidePermit has president p decide urban file id, signing with pin
-// when they hold a key. Past ten signatures a minute a key is
-// rate-limited (the signature service, in real time): the president then
-// waits the time they are told, as a person would, and signs.
+// when they hold a key; a president past the signature capability's rate
+// waits (patiently, minutes.go).
 func (d *demoFiles) decidePermit(ctx context.Context, p authz.Actor, id int64, pin string) error {
-	for {
+	if pin == "" {
 		_, err := d.svc.DecidePermit(ctx, p, id, 0, pin)
-		e := errs.As(err)
-		if e == nil || e.Kind != errs.TooMany || pin == "" {
-			return err
-		}
-		retry, _ := e.Params["retry"].(int)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(max(retry, 1)) * time.Second):
-		}
+		return err
 	}
+	return patiently(ctx, func() error { _, err := d.svc.DecidePermit(ctx, p, id, 0, pin); return err })
 }
 
 // afterWorksExamples names the after-works files and the permits they
