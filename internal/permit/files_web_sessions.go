@@ -108,6 +108,9 @@ func (h *FileHandlers) webSession(w http.ResponseWriter, r *http.Request) error 
 	pg := sessionPage{sessionCard: h.sessionCard(p, ss),
 		CanFreeze: !ss.Frozen() && ss.Start.After(h.Service.now()) &&
 			authz.Decide(v.Actor, authz.ManageAgenda, ss.resource()).Allow}
+	if !ss.End.After(h.Service.now()) {
+		pg.Tag, pg.TagKind = p.t("permit.sessions.tag.held"), "grey"
+	}
 	switch r.URL.Query().Get("done") {
 	case "frozen":
 		pg.Done = p.t("permit.sessions.frozen_done")
