@@ -35,6 +35,7 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	if err := a.DB.QueryRowContext(ctx, `SELECT s.file_id, p.given_name_latin, c.email FROM permit_committee_seats s
 		JOIN permit_files f ON f.id = s.file_id JOIN persons p ON p.id = s.selected_by JOIN persons c ON c.id = f.created_by
 		WHERE s.basis <> 'added' AND f.window_code = 'city' AND c.password_hash IS NOT NULL
+		AND (f.holder = 'committee' OR f.state IN ('approved', 'refused'))
 		ORDER BY s.file_id LIMIT 1`).Scan(&manual, &agentName, &filer); err != nil {
 		t.Fatalf("a file the city window dispatched, filed by someone who can sign in: %v", err)
 	}
@@ -79,10 +80,13 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	applicant := apptest.NewBrowser(t, srv.URL)
 	applicant.SignIn(filer, false)
 	applicant.SetLang(i18n.FR)
-	_, body, _ = applicant.Get("/files/" + strconv.FormatInt(manual, 10))
+	code, body, _ := applicant.Get("/files/" + strconv.FormatInt(manual, 10))
 	text = html.UnescapeString(body)
+	if code != http.StatusOK {
+		t.Fatalf("the applicant's page of file %d (%s): %d\n%s", manual, filer, code, apptest.Grep(text, "<h1"))
+	}
 	if !strings.Contains(text, "Transmis par le guichet le") || strings.Contains(text, "Transmis par "+agentName) {
-		t.Fatalf("the applicant's page:\n%s", apptest.Grep(text, "Transmis"))
+		t.Fatalf("the applicant's page:\n%s\n%s", apptest.Grep(text, "Transmis"), apptest.Grep(text, "committee-heading"))
 	}
 	if u := apptest.Untranslated(a); len(u) > 0 {
 		t.Fatalf("untranslated: %v", u)

@@ -145,7 +145,7 @@ func (h *FileHandlers) draftConfirmation(r *http.Request, a authz.Actor, id int6
 				if id == who.ID {
 					c.Facts = append(c.Facts, web.Fact{Key: web.Msg("permit.minutes.present_fact", "organisation",
 						st.Organisation.Name.Pick(p.l)), Value: who.DisplayName(string(p.l))})
-					c.HiddenValues.Add("present", strconv.FormatInt(id, 10))
+					c.HiddenValues["present"] = append(c.HiddenValues["present"], strconv.FormatInt(id, 10))
 				}
 			}
 		}

@@ -337,6 +337,16 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, in Input) (*File, e
 	}
 	s.defaultArchitect(ctx, a, k, f)
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
+		// The reference is random: one already taken (a chance in
+		// millions) is drawn again rather than refused.
+		for taken := true; taken; {
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM permit_files WHERE ref = $1)`, f.Ref).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				f.Ref = fmt.Sprintf("F%d-%s", calendar.DateOf(now).Year, randomCode(6))
+			}
+		}
 		if err := insertFile(ctx, tx, f); err != nil {
 			return err
 		}
