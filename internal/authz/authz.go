@@ -481,7 +481,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if a.sitsOn(r.Seats) {
 			return a.staff(CommitteeMember)
 		}
-		if a.presides(r.Window) {
+		if a.Presides(r.Window) {
 			return a.staff(President)
 		}
 		return hide(ReasonNoFileAccess)
@@ -540,7 +540,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return a.staff(CommitteeMember)
 	case DecideFile:
-		if !a.presides(r.Window) {
+		if !a.Presides(r.Window) {
 			return hide(ReasonNotPresident)
 		}
 		return a.official(President, r)
@@ -551,7 +551,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		if a.sitsOn(r.Seats) {
 			return a.staff(CommitteeMember)
 		}
-		if a.presides(r.Window) {
+		if a.Presides(r.Window) {
 			return a.staff(President)
 		}
 		if a.HasRole(CommitteeMember) {
@@ -559,7 +559,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return hide(ReasonNotMember)
 	case SignMinutes:
-		if a.presides(r.Window) {
+		if a.Presides(r.Window) {
 			return a.official(President, r)
 		}
 		if !a.sitsOn(r.Seats) {
@@ -722,9 +722,9 @@ func (a Actor) agentOf(w string) bool {
 	return false
 }
 
-// presides reports whether a is the president deciding the files of
+// Presides reports whether a is the president deciding the files of
 // window w.
-func (a Actor) presides(w string) bool {
+func (a Actor) Presides(w string) bool {
 	for _, g := range a.Grants {
 		if w != "" && g.Role == President && g.Window == w {
 			return true

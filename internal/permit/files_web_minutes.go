@@ -64,7 +64,7 @@ func (h *FileHandlers) minutesSection(r *http.Request, a authz.Actor, p printer,
 		return err
 	}
 	if m == nil {
-		if _, roster, err := h.Service.MayDraftMinutes(ctx, a, ss.ID); err == nil {
+		if roster, err := h.Service.DraftRoster(ctx, a, ss, nil); err == nil {
 			f := &draftForm{}
 			for _, st := range roster {
 				ds := draftSeat{Organisation: st.Organisation.Name.Pick(p.l)}
@@ -98,7 +98,7 @@ func (h *FileHandlers) minutesSection(r *http.Request, a authz.Actor, p printer,
 		mv.Items = append(mv.Items, minutesItemRow{FileID: it.FileID, Display: it.Display, Round: it.Round,
 			Outcome: p.t("permit.minutes.outcome." + it.Outcome)})
 	}
-	if _, _, role, err := h.Service.MaySignMinutes(ctx, a, ss.ID); err == nil {
+	if role, err := MinutesRole(a, ss, m); err == nil {
 		mv.CanSign, mv.SignRole = true, role
 	}
 	pg.Minutes = mv

@@ -260,25 +260,39 @@ func (s *Service) mayDraftMinutes(ctx context.Context, q db.Querier, a authz.Act
 	if err != nil {
 		return nil, err
 	}
+	m, err := s.minutesOf(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return ss, s.draftable(a, ss, m)
+}
+
+// draftable says whether a may draw up the minutes of session ss, whose
+// minutes are m (nil before), now.
+func (s *Service) draftable(a authz.Actor, ss *Session, m *Minutes) error {
 	if err := authz.Check(a, authz.ManageAgenda, ss.resource()); err != nil {
-		return nil, err
+		return err
 	}
-	switch m, err := s.minutesOf(ctx, q, id); {
-	case err != nil:
-		return nil, err
+	switch {
 	case m != nil:
-		return nil, errs.E(errs.Conflict, "permit.minutes.error.drafted")
+		return errs.E(errs.Conflict, "permit.minutes.error.drafted")
+	case ss.End.After(s.now()):
+		return errs.E(errs.Conflict, "permit.minutes.error.not_sat")
+	case !ss.Frozen():
+		return errs.E(errs.Conflict, "permit.minutes.error.not_frozen")
+	case len(ss.Items) == 0:
+		return errs.E(errs.Conflict, "permit.minutes.error.empty")
 	}
-	if ss.End.After(s.now()) {
-		return nil, errs.E(errs.Conflict, "permit.minutes.error.not_sat")
+	return nil
+}
+
+// DraftRoster is the roster of session ss for its minutes m (nil before)
+// when a may draw them up now: the session's page has both already.
+func (s *Service) DraftRoster(ctx context.Context, a authz.Actor, ss *Session, m *Minutes) ([]RosterSeat, error) {
+	if err := s.draftable(a, ss, m); err != nil {
+		return nil, err
 	}
-	if !ss.Frozen() {
-		return nil, errs.E(errs.Conflict, "permit.minutes.error.not_frozen")
-	}
-	if len(ss.Items) == 0 {
-		return nil, errs.E(errs.Conflict, "permit.minutes.error.empty")
-	}
-	return ss, nil
+	return s.roster(ctx, s.db, ss)
 }
 
 // DraftMinutes records who was present at session id (present: person
@@ -518,33 +532,38 @@ func (s *Service) maySignMinutes(ctx context.Context, q db.Querier, a authz.Acto
 	if err != nil {
 		return nil, nil, "", err
 	}
-	if err := authz.Check(a, authz.SignMinutes, ss.resource()); err != nil {
-		return nil, nil, "", err
-	}
 	m, err := s.minutesOf(ctx, q, id)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	switch {
-	case m == nil:
-		return nil, nil, "", errs.E(errs.Conflict, "permit.minutes.error.none")
-	case m.SignedAt != nil:
-		return nil, nil, "", errs.E(errs.Conflict, "permit.minutes.error.complete")
-	case m.Signed(a.Person):
-		return nil, nil, "", errs.E(errs.Conflict, "permit.minutes.error.signed")
-	case m.Attended(a.Person):
-		return ss, m, MinutesMember, nil
-	case !presides(a, ss.Window):
-		return nil, nil, "", errs.E(errs.Forbidden, "permit.minutes.error.absent")
-	case len(m.Waiting()) > 0:
-		return nil, nil, "", errs.E(errs.Conflict, "permit.minutes.error.members_first").With("count", len(m.Waiting()))
+	role, err := MinutesRole(a, ss, m)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	return ss, m, MinutesPresident, nil
+	return ss, m, role, nil
 }
 
-// presides reports whether a presides window's committee decisions.
-func presides(a authz.Actor, window string) bool {
-	return slices.ContainsFunc(a.Grants, func(g authz.Grant) bool { return g.Role == authz.President && g.Window == window })
+// MinutesRole is the role in which a signs session ss's minutes m now
+// (MinutesMember or MinutesPresident), or why they may not.
+func MinutesRole(a authz.Actor, ss *Session, m *Minutes) (string, error) {
+	if err := authz.Check(a, authz.SignMinutes, ss.resource()); err != nil {
+		return "", err
+	}
+	switch {
+	case m == nil:
+		return "", errs.E(errs.Conflict, "permit.minutes.error.none")
+	case m.SignedAt != nil:
+		return "", errs.E(errs.Conflict, "permit.minutes.error.complete")
+	case m.Signed(a.Person):
+		return "", errs.E(errs.Conflict, "permit.minutes.error.signed")
+	case m.Attended(a.Person):
+		return MinutesMember, nil
+	case !a.Presides(ss.Window):
+		return "", errs.E(errs.Forbidden, "permit.minutes.error.absent")
+	case len(m.Waiting()) > 0:
+		return "", errs.E(errs.Conflict, "permit.minutes.error.members_first").With("count", len(m.Waiting()))
+	}
+	return MinutesPresident, nil
 }
 
 // SignMinutes signs session id's minutes with a's own key, opened with

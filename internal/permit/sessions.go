@@ -640,7 +640,7 @@ func (s *Service) MySessions(ctx context.Context, a authz.Actor) ([]*Session, er
 	args := []any{s.now()}
 	var windows, seated []string
 	for _, in := range ins {
-		if in.Window != "" && (slices.Contains(AgentWindows(a), in.Window) || presides(a, in.Window)) &&
+		if in.Window != "" && (slices.Contains(AgentWindows(a), in.Window) || a.Presides(in.Window)) &&
 			authz.Decide(a, authz.ReadSession, authz.Resource{Window: in.Window}).Allow {
 			args = append(args, in.Code)
 			windows = append(windows, "$"+strconv.Itoa(len(args)))
