@@ -5,11 +5,16 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,16 +30,21 @@ import (
 	"madina/internal/platform/pades/padestest"
 )
 
-// TestCommitteeJourney drives an urban file through its committee in
-// Chromium (issue #12, point 10): the window (the city's, for a large
-// project, when the demonstration has one) dispatches an accepted file; every body's member gives an opinion from the file's page, the
-// distributor's asking for changes; the secretariat sends the remark; the
-// architect answers it and uploads a revised plan, and sends the file
-// back; the second round approves, the urban agency's reservations
-// becoming a condition; the secretariat forwards; the president signs
-// the permit with their key; the applicant downloads it and poppler's
-// pdfsig finds one valid signature by a certificate Madina's root makes
-// trusted.
+// TestCommitteeJourney drives a large project from the window to its
+// conformity certificate in Chromium (issue #12, points 7 and 10): the
+// city window accepts a building and dispatches it; every body's member
+// gives an opinion from the file's page, the distributor's asking for
+// changes; the secretariat sends the remark; the architect answers it and
+// uploads a revised plan, and sends the file back; the second round
+// approves, the urban agency's reservations becoming a condition; the
+// session's minutes are drawn up and signed by each member present, then
+// the president; the secretariat forwards; the president signs the permit
+// with their key; the applicant downloads it and poppler's pdfsig finds
+// one valid signature by a certificate Madina's root makes trusted. Then
+// the holder declares the works complete on a phone in Arabic and files
+// the conformity certificate; the window accepts and dispatches it; the
+// inspecting members add photos of the visit and find the building
+// conform; the president signs the certificate, and pdfsig trusts it.
 func TestCommitteeJourney(t *testing.T) {
 	needAxe(t)
 	ctx := context.Background()
@@ -53,20 +63,47 @@ func TestCommitteeJourney(t *testing.T) {
 	t.Cleanup(func() { d.Close() })
 	const fr = i18n.FR
 
-	// An urban file accepted at a window with a demonstration agent and
-	// president (the city's first: its large projects), waiting for
-	// dispatch, filed by an architect who can sign in.
+	// A large project at the city window: a building submitted there,
+	// filed by an architect who can sign in, for an owner who can too (a
+	// person, or a company's representative), whose completion asks for a
+	// conformity certificate the city window handles (a building not only
+	// for housing, of three upper floors or more).
 	agents := map[string]string{"city": "amina.idrissi@example.ma", "sidi-othmane": "abdelkader.fassi@example.ma"}
 	presidents := map[string]string{"city": "abdellatif.benslimane@example.ma", "sidi-othmane": "latifa.bouhlal@example.ma"}
 	var id int64
-	var applicant, window, kindCode string
-	if err := d.QueryRowContext(ctx, `SELECT f.id, p.email, f.window_code, f.kind FROM permit_files f JOIN persons p ON p.id = f.created_by
-		WHERE f.window_code IN ('city', 'sidi-othmane') AND f.family = 'urban' AND f.state = 'accepted' AND f.holder = 'window'
-		AND f.step = 'dispatch' AND p.password_hash IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM permit_committee_seats s WHERE s.file_id = f.id)
-		AND EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = f.created_by AND r.profession = 'architect')
-		ORDER BY f.window_code = 'city' DESC, f.id LIMIT 1`).Scan(&id, &applicant, &window, &kindCode); err != nil {
-		t.Fatalf("an accepted urban file at the city or Sidi Othmane window, filed by an architect who can sign in: %v", err)
+	var applicant, holder, window, kindCode string
+	var ownerLegal int64 // the company or association owning it, when it is one
+	{
+		rows, err := d.QueryContext(ctx, `SELECT f.id, p.email, f.window_code, f.kind, f.fields, COALESCE(f.owner_legal_id, 0), COALESCE(o.email, (SELECT r.email
+			FROM representatives x JOIN persons r ON r.id = x.person_id WHERE x.legal_person_id = f.owner_legal_id
+			AND x.revoked_at IS NULL AND r.password_hash IS NOT NULL ORDER BY r.id LIMIT 1), '')
+			FROM permit_files f JOIN persons p ON p.id = f.created_by LEFT JOIN persons o ON o.id = f.owner_person_id AND o.password_hash IS NOT NULL
+			WHERE f.window_code = 'city' AND f.kind = 'building' AND f.state = 'submitted' AND f.holder = 'window'
+			AND p.password_hash IS NOT NULL
+			AND EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = f.created_by AND r.profession = 'architect')
+			ORDER BY f.id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() && id == 0 {
+			var fid, legal int64
+			var email, w, k, fields, owner string
+			if err := rows.Scan(&fid, &email, &w, &k, &fields, &legal, &owner); err != nil {
+				t.Fatal(err)
+			}
+			var v permit.Values
+			if err := json.Unmarshal([]byte(fields), &v); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := permit.Casablanca().Route(permit.KindConformity, v); owner == "" || v["use"] == "housing" || err != nil || r.Window != "city" {
+				continue
+			}
+			id, applicant, holder, window, kindCode, ownerLegal = fid, email, owner, w, k, legal
+		}
+		rows.Close()
+		if id == 0 {
+			t.Fatal("no building submitted at the city window, filed by an architect who can sign in, for an owner who can, whose conformity certificate the city window handles")
+		}
 	}
 	kind, err := permit.Casablanca().Kind(kindCode)
 	if err != nil {
@@ -78,7 +115,7 @@ func TestCommitteeJourney(t *testing.T) {
 			planItem = doc.Code
 		}
 	}
-	t.Logf("file %d (%s) at %s, filed by %s; revised plan: %s", id, kindCode, window, applicant, planItem)
+	t.Logf("file %d (%s) at %s, filed by %s for %s; revised plan: %s", id, kindCode, window, applicant, holder, planItem)
 	page := "/files/" + strconv.FormatInt(id, 10)
 	step := func(name string, f func(t *testing.T)) {
 		t.Helper()
@@ -86,23 +123,29 @@ func TestCommitteeJourney(t *testing.T) {
 			t.FailNow()
 		}
 	}
-	// confirm clicks the page's GET form for action, then the
+	// confirmOn clicks the GET form for action on file page at, then the
 	// confirmation's own button.
-	confirm := func(tb *tab, action string) {
+	confirmOn := func(tb *tab, at, action string) {
 		tb.t.Helper()
-		submit(tb, "ask to "+action, `form[method=get][action="`+page+"/"+action+`"] button[type=submit]`)
-		if p := tb.path(); !strings.HasPrefix(p, page+"/"+action) {
+		submit(tb, "ask to "+action, `form[method=get][action="`+at+"/"+action+`"] button[type=submit]`)
+		if p := tb.path(); !strings.HasPrefix(p, at+"/"+action) {
 			tb.t.Fatalf("the %s button leads to %s, not its confirmation", action, p)
 		}
-		submit(tb, action, `form[method=post][action="`+page+"/"+action+`"] button[type=submit]`)
+		submit(tb, action, `form[method=post][action="`+at+"/"+action+`"] button[type=submit]`)
+	}
+	confirm := func(tb *tab, action string) {
+		tb.t.Helper()
+		confirmOn(tb, page, action)
 	}
 
 	agent := b.newTab(t, srv, desktop)
 	agent.setLanguage("fr")
-	step("the window dispatches the file", func(t *testing.T) {
+	step("the window accepts the file and dispatches it", func(t *testing.T) {
 		agent := agent.in(t)
 		signIn(agent, agents[window], true)
 		agent.open(page, 200)
+		confirm(agent, "accept")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.accepted"))
 		confirm(agent, "dispatch")
 		wantText(agent, "main", cat.T(fr, "permit.files.done.dispatched"))
 	})
@@ -112,12 +155,12 @@ func TestCommitteeJourney(t *testing.T) {
 	// can, the administrator appoints a demonstration staff member to the
 	// organisation's committee seat, as an administrator would.
 	type seat struct{ body, org, email string }
-	readSeats := func() []seat {
+	readSeats := func(file int64) []seat {
 		var out []seat
 		rows, err := d.QueryContext(ctx, `SELECT s.body, COALESCE(s.organisation_code, ''), COALESCE((SELECT p.email
 			FROM staff_grants g JOIN persons p ON p.id = g.person_id
 			WHERE g.organisation_code = s.organisation_code AND g.role = 'committee_member' AND g.revoked_at IS NULL
-			AND p.password_hash IS NOT NULL ORDER BY p.id LIMIT 1), '') FROM permit_committee_seats s WHERE s.file_id = $1 ORDER BY s.id`, id)
+			AND p.password_hash IS NOT NULL ORDER BY p.id LIMIT 1), '') FROM permit_committee_seats s WHERE s.file_id = $1 ORDER BY s.id`, file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,40 +171,43 @@ func TestCommitteeJourney(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.org == "" {
-				t.Fatalf("no organisation holds the %s seat on %s", s.body, page)
+				t.Fatalf("no organisation holds the %s seat on file %d", s.body, file)
 			}
 			out = append(out, s)
 		}
 		return out
 	}
-	seats := readSeats()
 	spare := []string{"hassan.filali@example.ma", "souad.chraibi@example.ma", "abdelkader.fassi@example.ma"}
 	var admin *tab
-	for _, s := range seats {
-		if s.email != "" {
-			continue
+	seatsOf := func(file int64) []seat {
+		for _, s := range readSeats(file) {
+			if s.email != "" {
+				continue
+			}
+			if len(spare) == 0 {
+				t.Fatalf("no demonstration account left to sit for %s", s.org)
+			}
+			if admin == nil {
+				admin = b.newTab(t, srv, desktop).in(t)
+				admin.setLanguage("fr")
+				signIn(admin, "nadia.bensouda@example.ma", true)
+			}
+			admin.open("/admin/staff", 200)
+			admin.do(chromedp.SendKeys(chromedp.CSS("#email"), spare[0]),
+				chromedp.SetValue(chromedp.CSS("#role"), "committee_member"),
+				chromedp.SetValue(chromedp.CSS("#org"), s.org))
+			submit(admin, "appoint "+spare[0]+" to "+s.org, `form[action="/admin/staff/grants"] button[type=submit]`)
+			spare = spare[1:]
 		}
-		if len(spare) == 0 {
-			t.Fatalf("no demonstration account left to sit for %s", s.org)
+		seats := readSeats(file)
+		for _, s := range seats {
+			if s.email == "" {
+				t.Fatalf("nobody who can sign in sits for %s on file %d", s.body, file)
+			}
 		}
-		if admin == nil {
-			admin = b.newTab(t, srv, desktop).in(t)
-			admin.setLanguage("fr")
-			signIn(admin, "nadia.bensouda@example.ma", true)
-		}
-		admin.open("/admin/staff", 200)
-		admin.do(chromedp.SendKeys(chromedp.CSS("#email"), spare[0]),
-			chromedp.SetValue(chromedp.CSS("#role"), "committee_member"),
-			chromedp.SetValue(chromedp.CSS("#org"), s.org))
-		submit(admin, "appoint "+spare[0]+" to "+s.org, `form[action="/admin/staff/grants"] button[type=submit]`)
-		spare = spare[1:]
+		return seats
 	}
-	seats = readSeats()
-	for _, s := range seats {
-		if s.email == "" {
-			t.Fatalf("nobody who can sign in sits for %s on %s", s.body, page)
-		}
-	}
+	seats := seatsOf(id)
 	if len(seats) < 3 {
 		t.Fatalf("%d seats on %s", len(seats), page)
 	}
@@ -390,6 +436,152 @@ func TestCommitteeJourney(t *testing.T) {
 		}
 		if last := strings.Split(presidents[window], "@")[0]; !strings.Contains(strings.ToLower(out), strings.Split(last, ".")[1]) {
 			t.Errorf("the permit is not signed by the president:\n%s", out)
+		}
+	})
+
+	// After the works (point 7), on the same building: its holder
+	// declares the works complete from the permit's page, on a phone in
+	// Arabic, and files the conformity certificate it opens; the window
+	// accepts and dispatches it to the works inspection committee; each
+	// inspecting member adds a photo of the visit and finds the building
+	// conform; the secretariat forwards; the president signs; the holder
+	// downloads the signed certificate.
+	owner := b.newTab(t, srv, phone390)
+	owner.setLanguage("ar")
+	var aw string // the conformity certificate's page
+	var awID int64
+	step("the holder declares the works complete", func(t *testing.T) {
+		owner := owner.in(t)
+		signIn(owner, holder, false)
+		if ownerLegal != 0 {
+			// The company's representative acts for it, as on any of its files.
+			owner.open("/me/legal", 200)
+			submit(owner, "act for the company", `form[action="/me/acting/`+strconv.FormatInt(ownerLegal, 10)+`"] button[type=submit]`)
+		}
+		owner.open(page, 200)
+		owner.checkAxe()
+		submit(owner, "declare the works complete", `form[action="`+page+`/completion"] button[type=submit]`)
+		m := regexp.MustCompile(`^/files/(\d+)\?done=declared$`).FindStringSubmatch(owner.path())
+		if m == nil || "/files/"+m[1] == page {
+			t.Fatalf("the declaration leads to %s", owner.path())
+		}
+		aw = "/files/" + m[1]
+		awID, _ = strconv.ParseInt(m[1], 10, 64)
+		awKind, err := permit.Casablanca().Kind(permit.KindConformity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantText(owner, "main", cat.T(i18n.AR, "permit.files.done.declared"), awKind.Name.AR)
+		owner.checkAxe()
+	})
+
+	step("the holder files the conformity certificate", func(t *testing.T) {
+		owner := owner.in(t)
+		var missing []string
+		for _, href := range attrs(owner, `section[aria-labelledby="missing-heading"] a`, "href") {
+			missing = append(missing, strings.TrimPrefix(href, "#item-"))
+		}
+		if !slices.Contains(missing, "architect_certificate") {
+			t.Fatalf("the architect's certificate of completion is not asked for: %v", missing)
+		}
+		awKind, err := permit.Casablanca().Kind(permit.KindConformity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs := permitDocuments(t, awKind, missing)
+		for _, code := range missing {
+			upload(owner, aw, code, docs[code])
+		}
+		owner.follow("check your answers", 200, chromedp.Click(chromedp.CSS(`main a.button.start[href="`+aw+`/check"]`)))
+		owner.checkAxe()
+		submit(owner, "submit the conformity certificate", `form[action="`+aw+`/submit"] button[type=submit]`)
+		wantFact(owner, cat, i18n.AR, "permit.files.fact.state", cat.T(i18n.AR, "permit.state.submitted"))
+		owner.checkConsole("")
+	})
+
+	step("the window accepts it and dispatches it to the inspection", func(t *testing.T) {
+		agent := agent.in(t)
+		agent.open(aw, 200)
+		confirmOn(agent, aw, "accept")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.accepted"))
+		confirmOn(agent, aw, "dispatch")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.dispatched"))
+	})
+
+	inspectors := seatsOf(awID)
+	if len(inspectors) < 2 {
+		t.Fatalf("%d bodies inspect the building", len(inspectors))
+	}
+	photo := filepath.Join(t.TempDir(), "facade.png")
+	{
+		img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+		for x := 0; x < 64; x++ {
+			for y := 0; y < 48; y++ {
+				img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 5), 120, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(photo, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step("each inspecting member adds a photo and finds the building conform", func(t *testing.T) {
+		for i, s := range inspectors {
+			tb, ok := members[s.email]
+			if !ok {
+				tb = b.newTab(outer, srv, desktop)
+				tb.setLanguage("fr")
+				members[s.email] = tb
+				signIn(tb.in(t), s.email, true)
+			}
+			m := tb.in(t)
+			m.open(aw, 200)
+			m.do(chromedp.SetUploadFiles(chromedp.CSS("#photos-photos"), []string{photo}))
+			submit(m, "add the visit's photo", `form[action="`+aw+`/inspection/photos"] button[type=submit]`)
+			if count(m, `main a[href^="`+aw+`/inspection/photos/"]`) == 0 {
+				t.Fatalf("%s's photo is not on the file", s.body)
+			}
+			if i == 0 {
+				m.checkAxe()
+				snap(m, "inspection")
+			}
+			m.do(chromedp.Click(chromedp.CSS("#verdict-favourable")))
+			confirmOn(m, aw, "opinion")
+			m.checkConsole("")
+		}
+	})
+
+	step("the secretariat forwards, the president signs the certificate", func(t *testing.T) {
+		agent := agent.in(t)
+		agent.open(aw, 200)
+		confirmOn(agent, aw, "forward")
+		wantText(agent, "main", cat.T(fr, "permit.files.done.forwarded"))
+		pres := pres.in(t)
+		pres.open(aw, 200)
+		submit(pres, "ask to grant", `form[method=get][action="`+aw+`/grant"] button[type=submit]`)
+		pres.checkAxe()
+		pres.do(chromedp.SendKeys(chromedp.CSS("#pin"), "246813"))
+		submit(pres, "grant", `form[method=post][action="`+aw+`/grant"] button[type=submit]`)
+		wantText(pres, "main", cat.T(fr, "permit.files.done.granted"))
+		pres.checkConsole("")
+	})
+
+	step("the holder downloads the signed conformity certificate", func(t *testing.T) {
+		owner := owner.in(t)
+		owner.open(aw, 200)
+		wantFact(owner, cat, i18n.AR, "permit.files.fact.state", cat.T(i18n.AR, "permit.state.approved"))
+		owner.checkAxe()
+		snap(owner, "conformity-delivered")
+		body := download(t, owner, aw+"/decision.pdf")
+		out := padestest.Pdfsig(t, padestest.NSSDB(t, rootCert(t, srv.URL)), body)
+		if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 {
+			t.Fatalf("pdfsig on the conformity certificate:\n%s", out)
+		}
+		if last := strings.Split(presidents[window], "@")[0]; !strings.Contains(strings.ToLower(out), strings.Split(last, ".")[1]) {
+			t.Errorf("the conformity certificate is not signed by the president:\n%s", out)
 		}
 	})
 }
