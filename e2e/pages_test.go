@@ -43,6 +43,7 @@ var fixed = map[string][]string{
 	"/me/legal/new/{kind}":        {"/me/legal/new/company", "/me/legal/new/association"},
 	"/me/legal/claim/{kind}":      {"/me/legal/claim/company", "/me/legal/claim/association"},
 	"/admin/organisations/{code}": {"/admin/organisations/commune"},
+	"/admin/dispatch/{window}":    {"/admin/dispatch/city?mode=automatic"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -152,7 +153,7 @@ var everyActor = []actor{
 	{name: "admin", email: "nadia.bensouda@example.ma", staff: true, routes: []string{"/", "/me", "/me/security", "/me/tokens",
 		"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/{code}", "/admin/professionals",
 		"/admin/audit", "/admin/legal-claims", "/design", "/admin/staff/grants/{id}/revoke", "/admin/signature",
-		"/admin/signature/{id}/revoke", "/bottlenecks"},
+		"/admin/signature/{id}/revoke", "/bottlenecks", "/admin/dispatch", "/admin/dispatch/{window}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/admin/staff/grants/{id}/revoke": firstLink(tb, "/admin/staff", `^/admin/staff/grants/\d+/revoke$`),
 				"/admin/signature/{id}/revoke": firstLink(tb, "/admin/signature", `^/admin/signature/\d+/revoke$`)}

@@ -264,3 +264,55 @@ func (h *FileHandlers) dispatchedLine(ctx context.Context, f *File, p printer, s
 	}
 	return p.t("permit.autodispatch.by_window", "date", date), nil
 }
+
+// DispatchMode is how a window dispatches its accepted urban files, and
+// who set it last.
+type DispatchMode struct {
+	Window    district.Window
+	Automatic bool
+	SetBy     int64      // 0: never set (the default), or set by the server's operator
+	SetAt     *time.Time // nil: never set
+}
+
+// DispatchModes lists every window's dispatch mode, in the reference's
+// order, for an administrator (authz.ManageOrgs).
+func (s *Service) DispatchModes(ctx context.Context, a authz.Actor) ([]DispatchMode, error) {
+	if err := authz.Check(a, authz.ManageOrgs, authz.Resource{}); err != nil {
+		return nil, err
+	}
+	ws, err := s.places.Windows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT window_code, automatic, set_by, set_at FROM permit_dispatch_modes`)
+	if err != nil {
+		return nil, fmt.Errorf("permit: dispatch modes: %w", err)
+	}
+	defer rows.Close()
+	set := map[string]DispatchMode{}
+	for rows.Next() {
+		var code string
+		var m DispatchMode
+		var by sql.NullInt64
+		var at time.Time
+		if err := rows.Scan(&code, &m.Automatic, &by, &at); err != nil {
+			return nil, fmt.Errorf("permit: dispatch modes: %w", err)
+		}
+		at = at.UTC()
+		m.SetBy, m.SetAt = by.Int64, &at
+		set[code] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("permit: dispatch modes: %w", err)
+	}
+	out := make([]DispatchMode, 0, len(ws))
+	for _, w := range ws {
+		m, ok := set[w.Code]
+		if !ok {
+			m.Automatic = true
+		}
+		m.Window = w
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -5,6 +5,8 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,6 +90,101 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	}
 	if !strings.Contains(text, "Transmis par le guichet le") || strings.Contains(text, "Transmis par "+agentName) {
 		t.Fatalf("the applicant's page:\n%s\n%s", apptest.Grep(text, "Transmis"), apptest.Grep(text, "committee-heading"))
+	}
+	if u := apptest.Untranslated(a); len(u) > 0 {
+		t.Fatalf("untranslated: %v", u)
+	}
+}
+
+// TestDispatchModesOverHTTP: the administrator finds, from the
+// administration's home, each window's dispatch mode (the demonstration's
+// agent windows are left to their agents); switches the city window to
+// automatic dispatch through its confirmation, and the page says so with
+// her name; the accepted files the city window left waiting are then
+// dispatched by Madina. A window agent may not open the page, and a made
+// up mode or window gets a clear error, in each language.
+func TestDispatchModesOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite)
+	ctx := context.Background()
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	waiting := func() int {
+		var n int
+		if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_files WHERE window_code = 'city' AND family = 'urban'
+			AND state = 'accepted' AND step = 'dispatch'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if waiting() == 0 {
+		t.Fatal("the demonstration's city window has no accepted file waiting for dispatch")
+	}
+
+	admin := apptest.NewBrowser(t, srv.URL)
+	admin.SignIn("nadia.bensouda@example.ma", true)
+	admin.SetLang(i18n.FR)
+	if _, body, _ := admin.Get("/admin"); !strings.Contains(body, `href="/admin/dispatch"`) {
+		t.Fatal("the administration's home does not lead to the dispatch modes")
+	}
+	code, body, _ := admin.Get("/admin/dispatch")
+	text := html.UnescapeString(body)
+	if code != http.StatusOK || !strings.Contains(text, "Transmission aux commissions") {
+		t.Fatalf("/admin/dispatch: %d\n%s", code, apptest.Grep(text, "<h1"))
+	}
+	if !regexp.MustCompile(`action="/admin/dispatch/city">\s*<input type="hidden" name="mode" value="automatic">`).MatchString(text) {
+		t.Fatalf("the city window's row does not offer automatic dispatch:\n%s", apptest.Grep(text, `action="/admin/dispatch/city"`))
+	}
+	if strings.Count(text, "Par les agents du guichet") < 2 || !strings.Contains(text, "Jamais changé (automatique par défaut)") {
+		t.Errorf("the page does not say which windows are left to their agents and which never changed")
+	}
+
+	code, body, _ = admin.Get("/admin/dispatch/city?mode=automatic")
+	text = html.UnescapeString(body)
+	if code != http.StatusOK || !strings.Contains(text, "Confier à Madina la transmission des dossiers de") ||
+		!strings.Contains(text, "journal d’audit") {
+		t.Fatalf("the confirmation: %d\n%s", code, apptest.Grep(text, "<h1"))
+	}
+	code, _, hdr := admin.Post("/admin/dispatch/city?mode=automatic", "/admin/dispatch/city", url.Values{"mode": {"automatic"}})
+	if code != http.StatusSeeOther || hdr.Get("Location") != "/admin/dispatch?done=city" {
+		t.Fatalf("switching: %d to %q", code, hdr.Get("Location"))
+	}
+	_, body, _ = admin.Get("/admin/dispatch?done=city")
+	text = html.UnescapeString(body)
+	if !strings.Contains(text, "Madina transmet désormais les dossiers acceptés de") || !strings.Contains(text, "Par Nadia") {
+		t.Fatalf("after the switch:\n%s\n%s", apptest.Grep(text, "banner"), apptest.Grep(text, "Par Nadia"))
+	}
+	var audited int
+	if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'permit.dispatch_mode' AND object_id = 'city'
+		AND actor <> 'system'`).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("%d audit records of the switch by the administrator (%v)", audited, err)
+	}
+	if _, err := a.Permit.AutoDispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := waiting(); n != 0 {
+		t.Errorf("%d accepted files still wait for dispatch at the city window after Madina's sweep", n)
+	}
+
+	for l, want := range map[i18n.Lang]string{i18n.AR: "اختر الإحالة التلقائية", i18n.FR: "Choisissez la transmission automatique", i18n.EN: "Choose automatic dispatch"} {
+		admin.SetLang(l)
+		code, body, _ := admin.Post("/admin/dispatch", "/admin/dispatch/city", url.Values{"mode": {"sometimes"}})
+		if code != http.StatusBadRequest || !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("%s: a made-up mode: %d\n%s", l, code, apptest.Grep(html.UnescapeString(body), "error"))
+		}
+	}
+	admin.SetLang(i18n.FR)
+	if code, _, _ := admin.Get("/admin/dispatch/atlantis?mode=manual"); code != http.StatusNotFound {
+		t.Errorf("a window that does not exist: %d", code)
+	}
+
+	agent := apptest.NewBrowser(t, srv.URL)
+	agent.SignIn("amina.idrissi@example.ma", true)
+	if code, _, _ := agent.Get("/admin/dispatch"); code != http.StatusForbidden {
+		t.Errorf("a window agent opens the dispatch modes: %d", code)
+	}
+	if code, _, _ := agent.Post("/files", "/admin/dispatch/city", url.Values{"mode": {"manual"}}); code != http.StatusForbidden {
+		t.Errorf("a window agent switches the city window: %d", code)
 	}
 	if u := apptest.Untranslated(a); len(u) > 0 {
 		t.Fatalf("untranslated: %v", u)

@@ -81,6 +81,7 @@ func (h *FileHandlers) WebRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /window", h.webWindows)
 	rt.HandleErr("GET /window/{code}", h.webQueue)
 	h.bottleneckRoutes(rt)
+	h.dispatchModeRoutes(rt)
 	rt.HandleErr("GET /track", h.webTrack)
 }
 
