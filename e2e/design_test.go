@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -131,11 +130,12 @@ func TestDesignSystem(t *testing.T) {
 	}
 }
 
-// demo loads the demonstration data into dir.
+// demo leaves in dir what `madina demo --data-dir dir` leaves there
+// (copyDemo: loaded once per test process, copied for each test).
 func demo(t *testing.T, dir string) {
 	t.Helper()
-	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
-		t.Fatalf("madina demo: %v\n%s", err, out)
+	if err := copyDemo(dir); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,9 +28,7 @@ import (
 func TestPermitPhotos(t *testing.T) {
 	needAxe(t)
 	dir := t.TempDir()
-	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
-		t.Fatalf("madina demo: %v\n%s", err, out)
-	}
+	demo(t, dir)
 	srv := startServer(t, "--data-dir", dir)
 	b := startBrowser(t)
 	cat, err := i18n.Load(app.MessageSources()...)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,9 +101,7 @@ func TestCitizenAccount(t *testing.T) {
 	defer gw.Close()
 	// The demonstration data gives a verified architect to mandate.
 	dir := t.TempDir()
-	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
-		t.Fatalf("madina demo: %v\n%s", err, out)
-	}
+	demo(t, dir)
 	srv := startServer(t, "--data-dir", dir, "--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none",
 		"--smtp-from", "Madina <no-reply@casablanca.example.ma>", "--sms-url", gw.URL, "--workers", "2")
 	b := startBrowser(t)

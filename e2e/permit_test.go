@@ -13,7 +13,6 @@ import (
 	"net/mail"
 	"net/textproto"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -77,9 +76,7 @@ func TestPermitBuildingFile(t *testing.T) {
 	gw := httptest.NewServer(sms)
 	t.Cleanup(gw.Close) // after the server stops: late jobs still find it
 	dir := t.TempDir()
-	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
-		t.Fatalf("madina demo: %v\n%s", err, out)
-	}
+	demo(t, dir)
 	srv := startServer(t, "--data-dir", dir, "--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none",
 		"--smtp-from", "Madina <no-reply@casablanca.example.ma>", "--sms-url", gw.URL, "--workers", "2")
 	b := startBrowser(t)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +27,7 @@ const demoTOTP = "MADINACASABLANCADEMOSTAFFTOTPKEY"
 func TestSignedInPagesAreAccessible(t *testing.T) {
 	needAxe(t)
 	dir := t.TempDir()
-	if out, err := exec.Command(binary, "demo", "--data-dir", dir).CombinedOutput(); err != nil {
-		t.Fatalf("madina demo: %v\n%s", err, out)
-	}
+	demo(t, dir)
 	srv := startServer(t, "--data-dir", dir)
 	b := startBrowser(t)
 	for who, email := range map[string]string{"citizen": "fatima.benali@example.ma", "admin": "nadia.bensouda@example.ma"} {

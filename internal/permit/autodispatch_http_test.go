@@ -141,7 +141,7 @@ func TestDispatchModesOverHTTP(t *testing.T) {
 
 	code, body, _ = admin.Get("/admin/dispatch/city?mode=automatic")
 	text = html.UnescapeString(body)
-	if code != http.StatusOK || !strings.Contains(text, "Confier à Madina la transmission des dossiers de") ||
+	if code != http.StatusOK || !strings.Contains(text, "Confier à Madina la transmission des dossiers de ce guichet") ||
 		!strings.Contains(text, "journal d’audit") {
 		t.Fatalf("the confirmation: %d\n%s", code, apptest.Grep(text, "<h1"))
 	}
@@ -151,7 +151,7 @@ func TestDispatchModesOverHTTP(t *testing.T) {
 	}
 	_, body, _ = admin.Get("/admin/dispatch?done=city")
 	text = html.UnescapeString(body)
-	if !strings.Contains(text, "Madina transmet désormais les dossiers acceptés de") || !strings.Contains(text, "Par Nadia") {
+	if !strings.Contains(text, "Madina transmet désormais ses dossiers acceptés.") || !strings.Contains(text, "Par Nadia") {
 		t.Fatalf("after the switch:\n%s\n%s", apptest.Grep(text, "banner"), apptest.Grep(text, "Par Nadia"))
 	}
 	var audited int

@@ -96,8 +96,8 @@ func (h *FileHandlers) dispatchModeConfirmation(r *http.Request, window, mode st
 		}
 		name := m.Window.Name.Pick(p.l)
 		return web.Confirm{
-			Title:   web.Msg("permit.dispatchmode.confirm."+mode+".title", "window", name),
-			Text:    web.Msg("permit.dispatchmode.confirm."+mode+".text", "window", name),
+			Title:   web.Msg("permit.dispatchmode.confirm." + mode + ".title"),
+			Text:    web.Msg("permit.dispatchmode.confirm." + mode + ".text"),
 			Warning: web.Msg("permit.dispatchmode.confirm.warning"),
 			Facts: []web.Fact{{Key: web.Msg("permit.dispatchmode.col.window"), Value: name},
 				{Key: web.Msg("permit.dispatchmode.col.now"), Value: p.t(now)}},
