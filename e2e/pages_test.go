@@ -44,17 +44,21 @@ var fixed = map[string][]string{
 	"/me/legal/claim/{kind}":      {"/me/legal/claim/company", "/me/legal/claim/association"},
 	"/admin/organisations/{code}": {"/admin/organisations/commune"},
 	"/admin/dispatch/{window}":    {"/admin/dispatch/city?mode=automatic"},
+	"/ogc/collections/{id}":       {"/ogc/collections/projects", "/ogc/collections/city"},
+	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
 var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
-		"/procedures/which", "/verify"},
+		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
+		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
-				"/arrondissements/{code}": firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
-				"/procedures/{code}":      firstLink(tb, "/procedures", `^/procedures/[^/]+$`),
+				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
+				"/procedures/{code}":                firstLink(tb, "/procedures", `^/procedures/[^/]+$`),
+				"/ogc/collections/{id}/items/{fid}": firstLink(tb, "/ogc/collections/projects/items?limit=5", `^/ogc/collections/projects/items/[^/]+$`),
 			}
 		}},
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",

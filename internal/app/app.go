@@ -28,6 +28,7 @@ import (
 	"madina/internal/design"
 	"madina/internal/devmail"
 	"madina/internal/district"
+	geoportal "madina/internal/geo"
 	"madina/internal/identity"
 	"madina/internal/identity/identitydemo"
 	"madina/internal/module"
@@ -102,6 +103,7 @@ func Modules() []module.Module {
 		staff.Module,
 		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
+		geoportal.Module,
 		devmail.Module,
 		design.Module,
 	}

@@ -1,0 +1,54 @@
+// Package geo is the geographic portal (issue #14): the city's layers
+// served as OGC API – Features, Part 1 Core at /ogc, in GeoJSON for GIS
+// software and in HTML for people — the authorised projects, live from
+// the permits, and the city's territory.
+package geo
+
+import (
+	"context"
+	"embed"
+	"strings"
+
+	"madina/internal/district"
+	"madina/internal/module"
+	geom "madina/internal/platform/geo"
+	"madina/internal/platform/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages are this capability's page templates.
+var Pages = web.Pages{Prefix: "geo", FS: templates}
+
+// Messages are this capability's texts.
+//
+//go:embed messages/*.json
+var Messages embed.FS
+
+// Module is the geographic portal, as the application lists it.
+var Module = module.Module{
+	Name:     "geo",
+	Messages: Messages,
+	Pages:    &Pages,
+	Start:    start,
+}
+
+// Projects are the authorised projects: the permit capability's.
+type Projects interface {
+	AuthorisedProjects(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error)
+}
+
+func start(ctx context.Context, env *module.Env) (module.Parts, error) {
+	projects, err := module.Need[Projects](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	places, err := module.Need[*district.Store](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
+		Collections: collections(projects, places)}
+	return module.Parts{Routes: h.Routes}, nil
+}
