@@ -300,7 +300,6 @@ func query(r *http.Request, c Collection) (geom.FeatureQuery, error) {
 	return q, nil
 }
 
-
 // featureRow is a feature on the HTML pages: its properties as rows of a
 // summary list, labelled and worded in the reader's language.
 type featureRow struct {

@@ -85,4 +85,3 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 	}
 	return page, rows.Err()
 }
-
