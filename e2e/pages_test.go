@@ -168,6 +168,7 @@ var everyActor = []actor{
 // the reason. A new route is either visited by an actor above or listed
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
+	"/ogc/collections/projects/live":       "a stream of server-sent events, not a page (geo_test.TestLiveProjects reads it)",
 	"/window":                              "sends a window agent to their window's queue, /window/{code}, visited",
 	"/me/inbox/{id}":                       "opens a notice: marks it read and redirects to its file, a page visited here",
 	"/me/export":                           "a JSON download, not a page",

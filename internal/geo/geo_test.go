@@ -1,6 +1,7 @@
 package geo_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/apptest"
 	"madina/internal/platform/db"
@@ -280,5 +282,76 @@ func TestGDALReadsThePortal(t *testing.T) {
 	city := run("-al", root, "city")
 	if strings.Count(city, "OGRFeature(city)") != 1 || !strings.Contains(city, "POLYGON") {
 		t.Errorf("ogrinfo on the city:\n%s", city[:min(len(city), 2000)])
+	}
+}
+
+// TestLiveProjects: a map watching the authorised projects hears of a
+// permit within seconds of the president granting it, as a GeoJSON
+// feature, without asking again.
+func TestLiveProjects(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite)
+	srv := httptest.NewServer(a.Handler)
+	defer srv.Close()
+	var id int64
+	var number string
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT id, number FROM permit_files WHERE window_code = 'sidi-othmane'
+		AND family = 'urban' AND state = 'accepted' AND step = 'decision' AND lon IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &number); err != nil {
+		t.Fatalf("the demonstration's permit to grant at Sidi Othmane: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ogc/collections/projects/live", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("the stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	events := make(chan string, 8)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		var ev strings.Builder
+		for sc.Scan() {
+			if sc.Text() == "" {
+				events <- ev.String()
+				ev.Reset()
+				continue
+			}
+			ev.WriteString(sc.Text() + "\n")
+		}
+		close(events)
+	}()
+	if first := <-events; !strings.HasPrefix(first, "retry: ") {
+		t.Fatalf("the stream begins with %q", first)
+	}
+
+	pres := apptest.NewBrowser(t, srv.URL)
+	pres.SignIn("latifa.bouhlal@example.ma", true)
+	page := fmt.Sprintf("/files/%d", id)
+	if code, body, _ := pres.Act(page, page+"/grant", url.Values{"pin": {"246813"}}); code != http.StatusSeeOther {
+		t.Fatalf("the president grants %s: %d\n%s", number, code, apptest.Grep(body, "error"))
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if !strings.HasPrefix(ev, "event: project\n") {
+				continue
+			}
+			if !strings.Contains(ev, "id: "+number+"\n") || !strings.Contains(ev, `"type":"Feature","id":"`+number+`"`) {
+				t.Fatalf("the event: %q", ev)
+			}
+			return
+		case <-timeout:
+			t.Fatalf("no event for %s within 10 s of its grant", number)
+		}
 	}
 }

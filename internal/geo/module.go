@@ -8,6 +8,7 @@ import (
 	"context"
 	"embed"
 	"strings"
+	"time"
 
 	"madina/internal/district"
 	"madina/internal/module"
@@ -49,6 +50,6 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
-		Collections: collections(projects, places)}
+		Collections: collections(projects, places), live: &live{projects: projects, log: env.Log, now: time.Now}}
 	return module.Parts{Routes: h.Routes}, nil
 }

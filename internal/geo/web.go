@@ -41,6 +41,7 @@ type Handlers struct {
 	Resp        *httpx.Responder
 	Base        string // the site's public URL, for absolute links
 	Collections []Collection
+	live        *live
 }
 
 // Routes registers the portal's routes.
@@ -51,6 +52,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /ogc/collections/{id}", h.collection)
 	rt.HandleErr("GET /ogc/collections/{id}/items", h.items)
 	rt.HandleErr("GET /ogc/collections/{id}/items/{fid}", h.item)
+	rt.HandleErr("GET /ogc/collections/projects/live", h.liveProjects)
 }
 
 // Link is a link of an OGC document.

@@ -22,9 +22,33 @@ func NewServer(h http.Handler) *http.Server {
 	}
 }
 
+// shutdownKey carries, in every request's context, the channel Serve
+// closes when the server begins to shut down.
+type shutdownKey struct{}
+
+// ShuttingDown is closed when the server that took the request begins to
+// shut down (nil outside Serve). A response that never ends by itself — a
+// stream of server-sent events — ends then, so that shutting down does
+// not wait for it; ordinary requests finish within the grace period.
+func ShuttingDown(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(shutdownKey{}).(chan struct{})
+	return ch
+}
+
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops
-// accepting, lets in-flight requests finish for up to grace, then closes.
+// accepting, tells the streams (ShuttingDown), lets in-flight requests
+// finish for up to grace, then closes.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	down := make(chan struct{})
+	base := srv.BaseContext
+	srv.BaseContext = func(l net.Listener) context.Context {
+		c := context.Background()
+		if base != nil {
+			c = base(l)
+		}
+		return context.WithValue(c, shutdownKey{}, down)
+	}
+	srv.RegisterOnShutdown(func() { close(down) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
