@@ -47,3 +47,53 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 		t.Fatal("server still accepts after shutdown")
 	}
 }
+
+// A stream that never ends by itself ends when the server begins to shut
+// down (ShuttingDown), so that Serve returns without waiting the grace
+// period; the stream's client sees its last words.
+func TestServeEndsStreamsOnShutdown(t *testing.T) {
+	started := make(chan struct{})
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "watching\n")
+		_ = http.NewResponseController(w).Flush()
+		close(started)
+		select {
+		case <-ShuttingDown(r.Context()):
+			_, _ = io.WriteString(w, "bye\n")
+		case <-r.Context().Done():
+		}
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, 30*time.Second) }()
+	got := make(chan string, 1)
+	go func() {
+		res, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	begun := time.Now()
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if s := <-got; s != "watching\nbye\n" {
+		t.Fatalf("the stream's client got %q", s)
+	}
+	if waited := time.Since(begun); waited > 10*time.Second {
+		t.Fatalf("shutting down waited %s for the stream", waited)
+	}
+	if ShuttingDown(context.Background()) != nil {
+		t.Fatal("a context outside Serve has a shutdown channel")
+	}
+}
