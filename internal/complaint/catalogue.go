@@ -61,7 +61,7 @@ type Category struct {
 	Team         i18n.Text `json:"team"`
 	Location     string    `json:"location"`
 	Photo        string    `json:"photo"`
-	Service      Service   `json:"service"`
+	Service      Level     `json:"service"`
 	Escalation   Escalate  `json:"escalation"`
 	// Anonymous: the category may be filed without an account (with a
 	// verified phone or e-mail; not offered yet, see ARCHITECTURE.md).
@@ -82,9 +82,9 @@ type Words struct {
 
 func (w Words) all() []string { return slices.Concat(w.AR, w.FR, w.EN) }
 
-// Service is the public service level, in working days on the shared
+// Level is the public service level, in working days on the shared
 // calendar, counted from the day after filing (calendar.AddWorkingDays).
-type Service struct {
+type Level struct {
 	Acknowledge int `json:"acknowledge"`
 	Resolve     int `json:"resolve"`
 }
