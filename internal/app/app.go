@@ -25,6 +25,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/complaint"
 	"madina/internal/design"
 	"madina/internal/devmail"
 	"madina/internal/district"
@@ -102,6 +103,7 @@ func Modules() []module.Module {
 		staff.Module,
 		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
+		complaint.Module,
 		devmail.Module,
 		design.Module,
 	}
