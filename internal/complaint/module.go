@@ -19,6 +19,7 @@ var Module = module.Module{
 	Pages:    &Pages,
 	Nav: []web.NavItem{{Key: "nav.requests", Href: "/requests", Rank: 42},
 		{Key: "nav.requests_queue", Href: "/requests/queue", Rank: 47, Show: isOfficer}},
+	Notices:  Notices(),
 	BlobRefs: BlobRefsSQL,
 	Start:    start,
 }
@@ -28,8 +29,14 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
+	register, err := module.Need[People](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
 	s := NewService(Deps{DB: env.DB, Catalogue: DefaultCatalogue(), Calendar: env.Calendar, Blobs: env.Blobs,
-		Places: places, Events: env.Jobs})
+		Places: places, Events: env.Jobs, People: register, Notify: env.Notify, BaseURL: env.Cfg.BaseURL})
+	// The reporter hears of each change (docs/ARCHITECTURE.md, "Events").
+	env.Jobs.Subscribe(TopicRequestChanged, "complaint.notices", s.SendNotices)
 	// The catalogue's organisations exist (staff, listed before, seeds
 	// them at its start).
 	if err := s.CheckOrganisations(ctx); err != nil {

@@ -44,6 +44,12 @@ type Deps struct {
 	Blobs     blob.Store
 	Places    Places
 	Events    Publisher
+	// People and Notify tell reporters of their requests' changes
+	// (SendNotices); BaseURL starts the links in the notices. Without
+	// them, nobody is told.
+	People  People
+	Notify  Notifier
+	BaseURL string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -52,13 +58,14 @@ type Deps struct {
 // then checks the rules, then writes in one transaction with its history
 // line, its audit record and its event.
 type Service struct {
-	db     *db.DB
-	cat    *Catalogue
-	cal    *calendar.Calendar
-	blobs  blob.Store
-	places Places
-	events Publisher
-	now    func() time.Time
+	db      *db.DB
+	cat     *Catalogue
+	cal     *calendar.Calendar
+	blobs   blob.Store
+	places  Places
+	events  Publisher
+	notices *noticeDeps
+	now     func() time.Time
 }
 
 // NewService builds the service.
@@ -67,7 +74,11 @@ func NewService(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, places: d.Places, events: d.Events, now: now}
+	s := &Service{db: d.DB, cat: d.Catalogue, cal: d.Calendar, blobs: d.Blobs, places: d.Places, events: d.Events, now: now}
+	if d.People != nil && d.Notify != nil {
+		s.notices = &noticeDeps{people: d.People, notify: d.Notify, baseURL: d.BaseURL}
+	}
+	return s
 }
 
 // Catalogue is the request types in force.
@@ -138,8 +149,8 @@ const TopicRequestChanged = "complaint.request_changed"
 // EventVersion is the version of RequestChanged.
 const EventVersion = 1
 
-// RequestChanged reports a change of a request: ids, codes and dates, no
-// names, no text.
+// RequestChanged reports a change of a request: ids, codes, dates and the
+// change's note; no names, no contact.
 type RequestChanged struct {
 	V              int       `json:"v"`
 	Request        int64     `json:"request"`
@@ -152,7 +163,10 @@ type RequestChanged struct {
 	To             State     `json:"to"`
 	Version        int       `json:"version"`
 	Due            time.Time `json:"due"` // the resolve deadline after the change
-	At             time.Time `json:"at"`
+	// Note is what the change said to the other side (the question, the
+	// public answer, the citizen's reply), as the history shows it.
+	Note string    `json:"note,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // File files a request for the signed-in person a. Every mistake of the
@@ -161,7 +175,7 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	if err := authz.Check(a, authz.FileRequest, authz.Resource{}); err != nil {
 		return nil, err
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	var fe errs.Fields
 	k, ok := s.cat.Category(strings.TrimSpace(in.Category))
 	if !ok {
@@ -341,7 +355,7 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Reque
 	}
 	return s.events.Publish(ctx, tx, TopicRequestChanged, RequestChanged{V: EventVersion, Request: r.ID, Number: r.Number,
 		Category: r.Category, Organisation: r.Organisation, Arrondissement: r.Arrondissement, Change: c, From: from, To: to,
-		Version: r.Version, Due: r.ResolveDue, At: now})
+		Version: r.Version, Due: r.ResolveDue, Note: note, At: now})
 }
 
 // Get reads a request for its reporter or the team answering it.
@@ -435,7 +449,7 @@ func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int
 		case n > MaxNote:
 			return errs.E(errs.Invalid, "complaint.error.too_long").With("max", MaxNote).OnField("note")
 		}
-		now := s.now().UTC()
+		now := s.now().UTC().Truncate(time.Microsecond)
 		if c == CReopen && (r.ResolvedAt == nil || now.Sub(*r.ResolvedAt) > ReopenWindow) {
 			return errs.E(errs.Conflict, "complaint.error.reopen_late").With("days", int(ReopenWindow/(24*time.Hour)))
 		}

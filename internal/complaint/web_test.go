@@ -96,6 +96,16 @@ func TestRequestJourney(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, number) {
 			t.Fatalf("my requests: %d", code)
 		}
+		// The reporter is told, with the number and the tracking code.
+		if got := apptest.LastNotice(t, a, "complaint.filed", "Code"); got != trackCode[1] {
+			t.Errorf("the filing notice gives the code %q, want %q", got, trackCode[1])
+		}
+		// In the inbox, and by SMS as chosen: not by e-mail.
+		var inbox, email int
+		if err := a.DB.QueryRowContext(ctx, `SELECT count(CASE WHEN channel = 'inbox' THEN 1 END), count(CASE WHEN channel = 'email' THEN 1 END)
+			FROM notify_deliveries WHERE template = 'complaint.filed'`).Scan(&inbox, &email); err != nil || inbox != 1 || email != 0 {
+			t.Errorf("filing notices: %d in the inbox, %d by e-mail (%v)", inbox, email, err)
+		}
 
 		// Lydec's officer: the queue, then the work.
 		staff := apptest.NewBrowser(t, base)
@@ -119,6 +129,9 @@ func TestRequestJourney(t *testing.T) {
 			t.Fatal("a question without text is not refused with its message")
 		}
 		act(staff, "ask", "Quel est le numéro du poteau ?", http.StatusSeeOther)
+		if got := apptest.LastNotice(t, a, "complaint.ask", "Note"); got != "Quel est le numéro du poteau ?" {
+			t.Errorf("the question's notice says %q", got)
+		}
 		act(citizen, "reply", "L-2231", http.StatusSeeOther)
 		act(staff, "resolve", "Lampe remplacée.", http.StatusSeeOther)
 		// The citizen cannot resolve; the officer cannot reopen.
