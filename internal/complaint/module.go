@@ -46,5 +46,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	h := &Handlers{Service: s, Cat: env.Cat, Web: env.Web,
 		Track: ratelimit.New(30.0/60, 30, time.Hour),
 		File:  ratelimit.New(10.0/3600, 10, 24*time.Hour)}
-	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt) }}, nil
+	return module.Parts{Routes: func(rt *httpx.Router) {
+		h.Routes(rt)
+		h.Open311Routes(rt, env.Cfg.BaseURL)
+	}}, nil
 }

@@ -191,8 +191,13 @@ func events(ctx context.Context, q db.Querier, id int64) ([]Event, error) {
 // listRequests reads requests matching where (a condition on the table's
 // columns with its arguments), in order, at most limit.
 func listRequests(ctx context.Context, q db.Querier, where, order string, limit int, args ...any) ([]*Request, error) {
-	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM complaint_requests WHERE %s ORDER BY %s LIMIT %d`,
-		requestColumns, where, order, limit), args...)
+	return listRequestsFrom(ctx, q, where, order, limit, 0, args...)
+}
+
+// listRequestsFrom is listRequests skipping the first offset rows.
+func listRequestsFrom(ctx context.Context, q db.Querier, where, order string, limit, offset int, args ...any) ([]*Request, error) {
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM complaint_requests WHERE %s ORDER BY %s LIMIT %d OFFSET %d`,
+		requestColumns, where, order, limit, offset), args...)
 	if err != nil {
 		return nil, fmt.Errorf("complaint: list requests: %w", err)
 	}
