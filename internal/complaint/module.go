@@ -45,7 +45,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	env.Provide("complaint", s)
 	h := &Handlers{Service: s, Cat: env.Cat, Web: env.Web,
 		Track: ratelimit.New(30.0/60, 30, time.Hour),
-		File:  ratelimit.New(10.0/3600, 10, 24*time.Hour)}
+		File:  ratelimit.New(20.0/(24*3600), 20, 24*time.Hour)}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		h.Open311Routes(rt, env.Cfg.BaseURL)

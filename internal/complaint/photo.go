@@ -18,7 +18,8 @@ import (
 // dimensions are read from the header before anything is decoded, so a
 // small file that would unpack into gigabytes of pixels (a decompression
 // bomb) is refused without being decoded; the photo is then decoded,
-// scaled to fit the web and encoded again as JPEG — which leaves behind
+// scaled to fit the web, turned upright as its EXIF orientation says
+// (orient.go) and encoded again as JPEG — which leaves behind
 // every metadata block of the original (EXIF with its GPS position, XMP,
 // comments). The blob store checks the result's type once more.
 const (
@@ -73,7 +74,7 @@ func processPhoto(r io.Reader) (processed, error) {
 	if err != nil {
 		return processed{}, errs.E(errs.Invalid, "complaint.error.photo_damaged").Cause(err)
 	}
-	img = fit(img, WebSide)
+	img = orient(fit(img, WebSide), exifOrientation(b))
 	var out bytes.Buffer
 	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: jpegQuality}); err != nil {
 		return processed{}, err

@@ -41,7 +41,9 @@ type Handlers struct {
 	// Track limits the public tracking page per client address (codes
 	// cannot be guessed by trying).
 	Track *ratelimit.Limiter
-	// File limits filings per client address (a flood from one address).
+	// File limits filings per account (a flood from one account; per
+	// account rather than per address, since a mobile operator's NAT
+	// puts many citizens behind one address).
 	File *ratelimit.Limiter
 }
 
@@ -333,7 +335,7 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 		return h.Web.RenderForm(w, r, "complaint/form", title, data, web.Form{Values: values}, err)
 	}
 	if h.File != nil {
-		if ok, wait := h.File.Allow(httpx.ClientIP(r)); !ok {
+		if ok, wait := h.File.Allow("person:" + strconv.FormatInt(v.Actor.Person, 10)); !ok {
 			return fail(errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds()))))
 		}
 	}
