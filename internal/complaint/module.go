@@ -49,5 +49,5 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		h.Open311Routes(rt, env.Cfg.BaseURL)
-	}}, nil
+	}, Workers: []module.Worker{{Name: "complaint sweep", Jobs: true, Run: func(ctx context.Context) { sweep(ctx, s, env.Log) }}}}, nil
 }

@@ -464,6 +464,49 @@ func TestTheRequestsLife(t *testing.T) {
 	})
 }
 
+// TestResolvedRequestsCloseAfterThirtyDays: a request resolved and not
+// reopened is closed by Madina once its reporter may no longer reopen
+// it; one reopened stays with the team.
+func TestResolvedRequestsCloseAfterThirtyDays(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		lydec := e.officer(e.lydec, "lydec", "")
+		var rs []*Request
+		for range 2 {
+			r, err := e.s.File(ctx, e.actor(e.citizen), lighting())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.s.Move(ctx, lydec, r.ID, 0, CResolve, "Lampe remplacée."); err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, r)
+		}
+		e.clock.add(29 * 24 * time.Hour)
+		if _, err := e.s.Move(ctx, e.actor(e.citizen), rs[1].ID, 0, CReopen, "Toujours éteint."); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.s.CloseResolved(ctx); err != nil || n != 0 {
+			t.Fatalf("closed %d before 30 days (%v)", n, err)
+		}
+		e.clock.add(2 * 24 * time.Hour)
+		if n, err := e.s.CloseResolved(ctx); err != nil || n != 1 {
+			t.Fatalf("closed %d, want 1 (%v)", n, err)
+		}
+		r, evs, err := e.s.Get(ctx, e.actor(e.citizen), rs[0].ID)
+		if err != nil || r.State != Closed || r.PublicAnswer != "Lampe remplacée." || evs[len(evs)-1].ActorLabel != "system" {
+			t.Fatalf("the first request: %v %+v", err, r)
+		}
+		if r, _, _ := e.s.Get(ctx, e.actor(e.citizen), rs[1].ID); r.State != Reopened {
+			t.Fatalf("the reopened request was closed: %s", r.State)
+		}
+		if n, err := e.s.CloseResolved(ctx); err != nil || n != 0 {
+			t.Fatalf("closed %d again (%v)", n, err)
+		}
+	})
+}
+
 // TestNobodyHandlesTheirOwnRequest: a Lydec officer who reports a street
 // light as a citizen reads their request but cannot acknowledge it; a
 // colleague can.

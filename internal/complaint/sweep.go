@@ -1,0 +1,98 @@
+package complaint
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+)
+
+// system is Madina itself, closing what nobody reopened.
+var system = authz.Actor{System: true}
+
+// CloseResolved closes the requests resolved more than ReopenWindow ago
+// (their reporters may no longer reopen them) and returns how many. Each
+// closes in its own transaction, as a person's close would: history line,
+// audit record, event; one that changed meanwhile is left as it is. Every
+// node may run it: each request is closed once.
+func (s *Service) CloseResolved(ctx context.Context) (int, error) {
+	if err := authz.Check(system, authz.CloseResolvedRequest, authz.Resource{}); err != nil {
+		return 0, err
+	}
+	cutoff := s.now().UTC().Add(-ReopenWindow)
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM complaint_requests WHERE state = 'resolved' AND resolved_at < $1
+		ORDER BY resolved_at LIMIT 500`, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		closed := false
+		err := s.db.Transact(ctx, func(tx *db.Tx) error {
+			if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
+				return err
+			}
+			r, err := request(ctx, tx, "id", id)
+			if err != nil {
+				return err
+			}
+			now := s.now().UTC().Truncate(time.Microsecond)
+			if r.State != Resolved || r.ResolvedAt == nil || now.Sub(*r.ResolvedAt) <= ReopenWindow {
+				return nil // reopened or closed meanwhile
+			}
+			if err := authz.Check(system, authz.CloseResolvedRequest, r.Resource()); err != nil {
+				return err
+			}
+			s.apply(r, CClose, Closed, "", now)
+			if err := bump(ctx, tx, r, now); err != nil {
+				return err
+			}
+			closed = true
+			return s.record(ctx, tx, system, r, CClose, Resolved, Closed, "", now)
+		})
+		if err != nil && !errs.Is(err, errs.Conflict) {
+			return n, err
+		}
+		if closed && err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// sweepInterval is how often resolved requests are closed.
+const sweepInterval = time.Hour
+
+// sweep closes resolved requests until ctx ends.
+func sweep(ctx context.Context, s *Service, log *slog.Logger) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := s.CloseResolved(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("complaint sweep", "err", err.Error())
+		} else if n > 0 {
+			log.Info("complaint requests closed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
