@@ -20,6 +20,7 @@ var Module = module.Module{
 	Nav: []web.NavItem{{Key: "nav.requests", Href: "/requests", Rank: 42},
 		{Key: "nav.requests_queue", Href: "/requests/queue", Rank: 47, Show: isOfficer}},
 	Notices:  Notices(),
+	OpenAPI:  OpenAPI,
 	BlobRefs: BlobRefsSQL,
 	Start:    start,
 }
@@ -43,11 +44,12 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Provide("complaint", s)
-	h := &Handlers{Service: s, Cat: env.Cat, Web: env.Web,
+	h := &Handlers{Service: s, Cat: env.Cat, Web: env.Web, Resp: env.Resp,
 		Track: ratelimit.New(30.0/60, 30, time.Hour),
 		File:  ratelimit.New(20.0/(24*3600), 20, 24*time.Hour)}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
+		h.APIRoutes(rt)
 		h.Open311Routes(rt, env.Cfg.BaseURL)
 	}, Workers: []module.Worker{{Name: "complaint sweep", Jobs: true, Run: func(ctx context.Context) { sweep(ctx, s, env.Log) }}}}, nil
 }

@@ -273,6 +273,44 @@ func TestOpen311(t *testing.T) {
 			!strings.Contains(xerr.Errors[0].Description, "open ou closed") {
 			t.Errorf("an XML error: %d %s", code, body)
 		}
+		// The JSON API, each answer checked against the served OpenAPI
+		// document.
+		api := apptest.Checked(t, a, nil)
+		apiGet := func(path string, out any) int {
+			t.Helper()
+			res, err := api.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if out != nil && res.StatusCode == 200 {
+				if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return res.StatusCode
+		}
+		var types []struct {
+			Code   string
+			Fields []struct{ Name string }
+		}
+		if code := apiGet("/api/v1/request-types?q="+url.QueryEscape("حفرة"), &types); code != 200 || len(types) == 0 || types[0].Code != "roads" || len(types[0].Fields) != 3 {
+			t.Errorf("request types: %d %+v", code, types)
+		}
+		var tr struct {
+			Number, State, Description string
+			Private                    bool
+			Events                     []struct{ Change string }
+		}
+		_, pbody, _ := citizen.Get(light)
+		lightCode := regexp.MustCompile(`<bdi dir="ltr">([2-9A-Z]{8})</bdi>`).FindStringSubmatch(pbody)[1]
+		if code := apiGet("/api/v1/requests/track?"+url.Values{"number": {lightNo}, "code": {lightCode}}.Encode(), &tr); code != 200 ||
+			tr.State != "resolved" || strings.Contains(tr.Description, "0612345678") || len(tr.Events) != 2 {
+			t.Errorf("API tracking: %d %+v", code, tr)
+		}
+		if code := apiGet("/api/v1/requests/track?number="+lightNo+"&code=AAAAAAAA", nil); code != 404 {
+			t.Errorf("API tracking with a wrong code: %d", code)
+		}
 		if miss := apptest.Untranslated(a); len(miss) > 0 {
 			t.Errorf("untranslated: %v", miss)
 		}

@@ -38,6 +38,7 @@ type Handlers struct {
 	Service *Service
 	Cat     *i18n.Catalog
 	Web     *web.Renderer
+	Resp    *httpx.Responder
 	// Track limits the public tracking page per client address (codes
 	// cannot be guessed by trying).
 	Track *ratelimit.Limiter
