@@ -49,14 +49,15 @@ type noticeDeps struct {
 // SendNotices is the subscriber of TopicRequestChanged. Each notice is
 // keyed by event and reporter, so that an event handed twice sends it
 // once; a change with no template (the reporter's own reply or reopening,
-// the team starting work) tells nobody.
+// the team starting work) tells nobody, nor does a silent one (loading
+// the demonstration).
 func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
 	var p RequestChanged
 	if err := ev.Decode(&p); err != nil {
 		return err
 	}
 	n := s.notices
-	if p.V != EventVersion || n == nil {
+	if p.V != EventVersion || p.Silent || n == nil {
 		return nil
 	}
 	template := "complaint." + string(p.Change)

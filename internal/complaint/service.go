@@ -17,6 +17,7 @@ import (
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/district"
+	"madina/internal/notify"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
@@ -165,8 +166,11 @@ type RequestChanged struct {
 	Due            time.Time `json:"due"` // the resolve deadline after the change
 	// Note is what the change said to the other side (the question, the
 	// public answer, the citizen's reply), as the history shows it.
-	Note string    `json:"note,omitempty"`
-	At   time.Time `json:"at"`
+	Note string `json:"note,omitempty"`
+	// Silent: the change was made loading data (the demonstration,
+	// notify.Quiet); the subscribers that tell people skip it.
+	Silent bool      `json:"silent,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // File files a request for the signed-in person a. Every mistake of the
@@ -355,7 +359,7 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Reque
 	}
 	return s.events.Publish(ctx, tx, TopicRequestChanged, RequestChanged{V: EventVersion, Request: r.ID, Number: r.Number,
 		Category: r.Category, Organisation: r.Organisation, Arrondissement: r.Arrondissement, Change: c, From: from, To: to,
-		Version: r.Version, Due: r.ResolveDue, Note: note, At: now})
+		Version: r.Version, Due: r.ResolveDue, Note: note, Silent: notify.IsQuiet(ctx), At: now})
 }
 
 // Get reads a request for its reporter or the team answering it.
