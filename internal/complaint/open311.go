@@ -308,6 +308,9 @@ func (o *open311) requests(f string) httpx.ErrorHandler {
 					ph = append(ph, arg(strings.ToUpper(id)))
 				}
 			}
+			if len(ph) == 0 {
+				return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.ids")
+			}
 			where = append(where, "number IN ("+strings.Join(ph, ", ")+")")
 		} else {
 			if code := q.Get("service_code"); code != "" {

@@ -243,6 +243,7 @@ func TestOpen311(t *testing.T) {
 			text string
 		}{
 			{"/open311/v2/requests.json?status=pending", 400, "status must be open or closed"},
+			{"/open311/v2/requests.json?service_request_id=,%20,", 400, "service_request_id"},
 			{"/open311/v2/requests.json?start_date=yesterday", 400, "start_date must be a W3C date"},
 			{"/open311/v2/requests.json?service_code=ufo", 400, "service_code=ufo"},
 			{"/open311/v2/requests.json?page_size=5000", 400, "page_size must be a number from 1 to 1000"},
