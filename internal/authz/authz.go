@@ -108,7 +108,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, CloseResolvedRequest}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -254,9 +254,11 @@ const (
 	// ReadRequestQueue lists an organisation's requests: its complaint
 	// officers (their grant's arrondissement limits the rows).
 	ReadRequestQueue Action = "request.queue"
-	// CloseResolvedRequest closes a request resolved long enough ago
-	// that its reporter may no longer reopen it: the system only.
-	CloseResolvedRequest Action = "request.close.resolved"
+	// SweepRequests is the service-level clock's acts on requests:
+	// closing one resolved long enough ago that its reporter may no longer
+	// reopen it, alerting its team when a deadline passes, escalating it.
+	// The system only.
+	SweepRequests Action = "request.sweep"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -265,7 +267,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
-	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, CloseResolvedRequest}
+	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -636,7 +638,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
-	case SealDocument, DispatchFile, CloseResolvedRequest:
+	case SealDocument, DispatchFile, SweepRequests:
 		return deny(ReasonSystemOnly)
 	case ManageSigners:
 		// Another's certificate stays out of sight of whoever is not an

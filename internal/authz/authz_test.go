@@ -103,12 +103,12 @@ var resources = map[Action]Resource{
 	DispatchFile:       {OwnerPerson: citizen, PermitKind: "building", Window: "anfa"},
 	// The citizen's request about a street light in Sidi Moumen, which
 	// Lydec answers.
-	FileRequest:          {},
-	ReadRequest:          {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	FollowRequest:        {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	HandleRequest:        {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	ReadRequestQueue:     {Org: "lydec"},
-	CloseResolvedRequest: {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen"},
+	FileRequest:      {},
+	ReadRequest:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	FollowRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	HandleRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	ReadRequestQueue: {Org: "lydec"},
+	SweepRequests:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen"},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -121,7 +121,7 @@ var resources = map[Action]Resource{
 // committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.minutes.sign (anfa's, the commune sits) committee.feed.manage (the citizen's) committee.absence (the citizen's)
 // file.dispatch.auto (the system's only)
 // request.file request.read request.follow request.handle (the citizen's request in Sidi Moumen, Lydec's) request.queue (Lydec's)
-// request.close.resolved (the system's only)
+// request.sweep (the system's only)
 var want = map[string]string{
 	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D",
 	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D",

@@ -38,6 +38,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		Places: places, Events: env.Jobs, People: register, Notify: env.Notify, BaseURL: env.Cfg.BaseURL})
 	// The reporter hears of each change (docs/ARCHITECTURE.md, "Events").
 	env.Jobs.Subscribe(TopicRequestChanged, "complaint.notices", s.SendNotices)
+	env.Jobs.Subscribe(TopicRequestAlert, "complaint.alerts", s.SendAlerts)
 	// The catalogue's organisations exist (staff, listed before, seeds
 	// them at its start).
 	if err := s.CheckOrganisations(ctx); err != nil {

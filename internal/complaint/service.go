@@ -462,6 +462,13 @@ func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int
 		if err := bump(ctx, tx, r, now); err != nil {
 			return err
 		}
+		if c == CReopen {
+			// A fresh deadline: the team is alerted, and the request
+			// raised, again if it passes.
+			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET alerted_at = NULL, escalated_at = NULL WHERE id = $1`, r.ID); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, tx, a, r, c, from, m.to, note, now)
 	})
 	if err != nil {

@@ -19,7 +19,7 @@ var system = authz.Actor{System: true}
 // audit record, event; one that changed meanwhile is left as it is. Every
 // node may run it: each request is closed once.
 func (s *Service) CloseResolved(ctx context.Context) (int, error) {
-	if err := authz.Check(system, authz.CloseResolvedRequest, authz.Resource{}); err != nil {
+	if err := authz.Check(system, authz.SweepRequests, authz.Resource{}); err != nil {
 		return 0, err
 	}
 	cutoff := s.now().UTC().Add(-ReopenWindow)
@@ -56,7 +56,7 @@ func (s *Service) CloseResolved(ctx context.Context) (int, error) {
 			if r.State != Resolved || r.ResolvedAt == nil || now.Sub(*r.ResolvedAt) <= ReopenWindow {
 				return nil // reopened or closed meanwhile
 			}
-			if err := authz.Check(system, authz.CloseResolvedRequest, r.Resource()); err != nil {
+			if err := authz.Check(system, authz.SweepRequests, r.Resource()); err != nil {
 				return err
 			}
 			s.apply(r, CClose, Closed, "", now)
@@ -76,14 +76,21 @@ func (s *Service) CloseResolved(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// sweepInterval is how often resolved requests are closed.
-const sweepInterval = time.Hour
+// sweepInterval is how often the clock looks: deadlines end at the end
+// of a day, a quarter of an hour late is soon enough.
+const sweepInterval = 15 * time.Minute
 
-// sweep closes resolved requests until ctx ends.
+// sweep runs the service-level clock until ctx ends: alerts, escalations,
+// resolved requests closed.
 func sweep(ctx context.Context, s *Service, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
+		if o, e, err := s.Alert(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("complaint alerts", "err", err.Error())
+		} else if o+e > 0 {
+			log.Info("complaint requests alerted", "overdue", o, "escalated", e)
+		}
 		if n, err := s.CloseResolved(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("complaint sweep", "err", err.Error())
 		} else if n > 0 {

@@ -8,7 +8,9 @@
 -- its point nor its address (the service's rule; the flag is kept here).
 -- The service level: ack_due and resolve_due on the shared calendar,
 -- resolve_due extended when a wait on the citizen ends; escalate_at is
--- when the supervisors are raised. The state machine is the service's;
+-- when the supervisors are raised. alerted_at and escalated_at: when the
+-- team was told a deadline passed, and when the request was raised (each
+-- once; a reopened request may be alerted again). The state machine is the service's;
 -- the database refuses any other move (complaint_requests_transition).
 CREATE TABLE complaint_requests (
 	id INTEGER PRIMARY KEY,
@@ -38,6 +40,8 @@ CREATE TABLE complaint_requests (
 	closed_at TIMESTAMP,
 	waiting_since TIMESTAMP,
 	public_answer TEXT NOT NULL DEFAULT '' CHECK (length(public_answer) <= 4000),
+	alerted_at TIMESTAMP,
+	escalated_at TIMESTAMP,
 	updated_at TIMESTAMP NOT NULL,
 	CONSTRAINT complaint_requests_point CHECK ((lat IS NULL) = (lon IS NULL)),
 	CONSTRAINT complaint_requests_due CHECK (filed_at < ack_due AND ack_due <= resolve_due AND resolve_due <= escalate_at),
@@ -50,6 +54,7 @@ CREATE TABLE complaint_requests (
 CREATE INDEX complaint_requests_reporter ON complaint_requests (reporter_id, filed_at);
 CREATE INDEX complaint_requests_queue ON complaint_requests (organisation_code, state, resolve_due);
 CREATE INDEX complaint_requests_area ON complaint_requests (arrondissement_code, filed_at);
+CREATE INDEX complaint_requests_clock ON complaint_requests (state, escalate_at);
 CREATE TRIGGER complaint_requests_transition BEFORE UPDATE OF state ON complaint_requests
 WHEN OLD.state <> NEW.state AND (OLD.state || '>' || NEW.state) NOT IN (
 		'received>acknowledged',
