@@ -17,7 +17,7 @@ var Module = module.Module{
 	Name:     "complaint",
 	Messages: Messages,
 	Pages:    &Pages,
-	Nav: []web.NavItem{{Key: "nav.requests", Href: "/requests", Rank: 42},
+	Nav: []web.NavItem{{Key: "nav.requests", Href: "/requests", Rank: 42, Show: isCitizen},
 		{Key: "nav.requests_queue", Href: "/requests/queue", Rank: 47, Show: isOfficer}},
 	Notices:  Notices(),
 	OpenAPI:  OpenAPI,

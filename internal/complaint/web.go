@@ -82,6 +82,13 @@ func signedIn(w http.ResponseWriter, r *http.Request, back string) *authz.Caller
 	return &v
 }
 
+// isCitizen shows "my requests" to signed-in people without a staff role
+// (staff file from their personal account).
+func isCitizen(ctx context.Context) bool {
+	v := authz.FromContext(ctx)
+	return v.SignedIn && !v.Pending && !v.Actor.Staff()
+}
+
 // isOfficer shows the queue in the navigation to complaint officers.
 func isOfficer(ctx context.Context) bool {
 	v := authz.FromContext(ctx)

@@ -93,7 +93,8 @@ func TestRequestJourney(t *testing.T) {
 			t.Fatalf("request page: %d %q %v\n%s", code, number, trackCode, body)
 		}
 		code, body, _ = citizen.Get("/requests")
-		if code != http.StatusOK || !strings.Contains(body, number) {
+		if code != http.StatusOK || !strings.Contains(body, number) || !strings.Contains(body, `href="/requests"`) ||
+			strings.Contains(body, `href="/requests/queue"`) {
 			t.Fatalf("my requests: %d", code)
 		}
 		// The reporter is told, with the number and the tracking code.
@@ -112,7 +113,8 @@ func TestRequestJourney(t *testing.T) {
 		staff.SignIn("laila.kettani@example.ma", true)
 		staff.SetLang(i18n.FR)
 		code, body, _ = staff.Get("/requests/queue")
-		if code != http.StatusOK || !strings.Contains(body, number) || !strings.Contains(body, "Éclairage public") {
+		if code != http.StatusOK || !strings.Contains(body, number) || !strings.Contains(body, "Éclairage public") ||
+			!strings.Contains(body, `href="/requests/queue"`) || strings.Contains(body, `href="/requests"`) {
 			t.Fatalf("queue: %d\n%s", code, apptest.Grep(body, "requests/"))
 		}
 		act := func(b *apptest.Browser, change, note string, want int) string {
