@@ -17,6 +17,7 @@ import (
 
 	"madina/internal/apptest"
 	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
 )
 
 // file files a request through the form and returns its page's path and
@@ -274,6 +275,28 @@ func TestOpen311(t *testing.T) {
 			!strings.Contains(xerr.Errors[0].Description, "open ou closed") {
 			t.Errorf("an XML error: %d %s", code, body)
 		}
+		// The public list: both requests, no name, no phone, the private
+		// one without its place or description; filters.
+		anyone := apptest.NewBrowser(t, base)
+		for _, l := range []string{"ar", "fr", "en"} {
+			anyone.SetLang(i18n.Lang(l))
+			code, body, _ := anyone.Get("/requests/public")
+			if code != 200 || !strings.Contains(body, lightNo) || !strings.Contains(body, noiseNo) || strings.Contains(body, "0612345678") ||
+				strings.Contains(body, "Lilas") || strings.Contains(body, "Fête") || strings.Contains(body, "Benali") ||
+				!strings.Contains(body, "Lampadaire éteint") {
+				t.Fatalf("public list in %s: %d\n%s", l, code, body)
+			}
+		}
+		for q, want := range map[string][]string{"status=open": {noiseNo}, "status=closed": {lightNo}, "category=lighting": {lightNo},
+			"arrondissement=anfa": {noiseNo}, "category=roads": nil} {
+			_, body, _ := anyone.Get("/requests/public?" + q)
+			for _, no := range []string{lightNo, noiseNo} {
+				if strings.Contains(body, no) != slices.Contains(want, no) {
+					t.Errorf("public list ?%s: %s shown %v", q, no, strings.Contains(body, no))
+				}
+			}
+		}
+
 		// The JSON API, each answer checked against the served OpenAPI
 		// document.
 		api := apptest.Checked(t, a, nil)

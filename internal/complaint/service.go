@@ -589,3 +589,35 @@ func (s *Service) PhotoOf(ctx context.Context, a authz.Actor, id int64, position
 	}
 	return nil, Photo{}, errs.E(errs.NotFound, "complaint.error.not_found")
 }
+
+// PublicFilter chooses the requests of the public list.
+type PublicFilter struct {
+	Category, Arrondissement string
+	Status                   string // "", open or closed
+	Since                    time.Time
+	Limit, Offset            int
+}
+
+// PublicList lists requests filed since f.Since, newest first, as the
+// public list shows them (the caller leaves out what a private-life
+// request must not show). Unknown filter values match nothing.
+func (s *Service) PublicList(ctx context.Context, f PublicFilter) ([]*Request, error) {
+	where := []string{"filed_at >= $1"}
+	args := []any{f.Since}
+	if f.Category != "" {
+		args = append(args, f.Category)
+		where = append(where, "category = $"+strconv.Itoa(len(args)))
+	}
+	if f.Arrondissement != "" {
+		args = append(args, f.Arrondissement)
+		where = append(where, "arrondissement_code = $"+strconv.Itoa(len(args)))
+	}
+	switch f.Status {
+	case "open":
+		where = append(where, "state NOT IN ('resolved', 'closed')")
+	case "closed":
+		where = append(where, "state IN ('resolved', 'closed')")
+	}
+	limit := min(max(f.Limit, 1), 1000)
+	return listRequestsFrom(ctx, s.db, strings.Join(where, " AND "), "filed_at DESC, id DESC", limit, max(f.Offset, 0), args...)
+}

@@ -58,6 +58,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /requests/new/{category}", h.form)
 	rt.HandleLargeErr("POST /requests/new/{category}", maxFilingBody, h.file)
 	rt.HandleErr("GET /requests/track", h.track)
+	rt.HandleErr("GET /requests/public", h.public)
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
 	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note"))
@@ -736,4 +737,65 @@ func (h *Handlers) orgName(ctx context.Context, l i18n.Lang, code string) string
 		return code
 	}
 	return n.Pick(l)
+}
+
+// publicPage is how many requests the public list shows per page.
+const publicPage = 50
+
+// public lists the requests of the last 90 days as anyone may see them:
+// category, area, state, dates, the public answer; never a name or a
+// contact, and for private-life categories no description.
+func (h *Handlers) public(w http.ResponseWriter, r *http.Request) error {
+	p := h.printer(r)
+	q := r.URL.Query()
+	cat, arr, state := q.Get("category"), q.Get("arrondissement"), q.Get("status")
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	f := PublicFilter{Category: cat, Arrondissement: arr, Status: state, Since: h.Service.now().AddDate(0, 0, -90),
+		Limit: publicPage + 1, Offset: (page - 1) * publicPage}
+	rs, err := h.Service.PublicList(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	more := len(rs) > publicPage
+	if more {
+		rs = rs[:publicPage]
+	}
+	rows := h.rows(r, rs)
+	for i, x := range rs {
+		if x.Private {
+			rows[i].Description = ""
+		}
+	}
+	cats := []option{{Value: "", Label: p.t("complaint.public.any")}}
+	for _, k := range h.Service.cat.Categories {
+		cats = append(cats, option{Value: k.Code, Label: k.Name.Pick(p.l), Selected: k.Code == cat})
+	}
+	arrs := []option{{Value: "", Label: p.t("complaint.public.any")}}
+	if as, err := h.Service.places.Arrondissements(r.Context()); err == nil {
+		for _, a := range as {
+			arrs = append(arrs, option{Value: a.Code, Label: a.Name.Pick(p.l), Selected: a.Code == arr})
+		}
+	}
+	states := []option{{Value: "", Label: p.t("complaint.public.any")}, {Value: "open", Label: p.t("complaint.public.open"), Selected: state == "open"},
+		{Value: "closed", Label: p.t("complaint.public.closed"), Selected: state == "closed"}}
+	link := func(n int) string {
+		v := url.Values{}
+		for k, x := range map[string]string{"category": cat, "arrondissement": arr, "status": state} {
+			if x != "" {
+				v.Set(k, x)
+			}
+		}
+		v.Set("page", strconv.Itoa(n))
+		return "/requests/public?" + v.Encode()
+	}
+	data := map[string]any{"Rows": rows, "Categories": cats, "Arrondissements": arrs, "States": states, "Page": page}
+	if page > 1 {
+		data["Prev"] = link(page - 1)
+	}
+	if more {
+		data["Next"] = link(page + 1)
+	}
+	h.Web.Render(w, r, http.StatusOK, "complaint/public", web.Msg("complaint.public.title"), data)
+	return nil
 }
