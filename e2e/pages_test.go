@@ -193,6 +193,19 @@ var skippedRoutes = map[string]string{
 
 	// After the works.
 	"/files/{id}/inspection/photos/{photo}": "a photo of the inspection visit, downloaded, not a page (TestAfterWorksOverHTTP fetches it)",
+
+	// Citizens' requests (issue #16): their pages are driven over HTTP in
+	// ar/fr/en by internal/complaint's TestRequestJourney; no
+	// demonstration account holds a request or a complaint officer's
+	// grant yet, so no actor here can reach them. To move to the actors
+	// with complaintdemo.
+	"/requests":                 "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
+	"/requests/new":             "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
+	"/requests/new/{category}":  "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
+	"/requests/track":           "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
+	"/requests/queue":           "issue #16: no demonstration complaint officer yet (TestRequestJourney covers it over HTTP)",
+	"/requests/{id}":            "issue #16: no demonstration request yet (TestRequestJourney covers it over HTTP)",
+	"/requests/{id}/photos/{n}": "a photo of a request, downloaded, not a page",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has

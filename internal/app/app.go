@@ -25,6 +25,7 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/complaint"
 	"madina/internal/design"
 	"madina/internal/devmail"
 	"madina/internal/district"
@@ -104,6 +105,7 @@ func Modules() []module.Module {
 		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
 		geoportal.Module,
+		complaint.Module,
 		devmail.Module,
 		design.Module,
 	}

@@ -108,7 +108,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -233,6 +233,32 @@ const (
 	// its committee, by the catalogue's rules (issue #12, point 2): the
 	// system only. A window's agent dispatches with file.review.
 	DispatchFile Action = "file.dispatch.auto"
+	// Citizens' requests and complaints (issue #16). The resource's
+	// OwnerPerson is the reporter, Org the organisation responsible for
+	// the request's category, Arrondissement where it is.
+	//
+	// FileRequest files a request under one's own account: any person
+	// with a verified address, not from a staff account.
+	FileRequest Action = "request.file"
+	// ReadRequest reads a request whole (contact, exact place, history):
+	// its reporter; the complaint officers of the responsible
+	// organisation whose grant covers its arrondissement.
+	ReadRequest Action = "request.read"
+	// FollowRequest is the reporter's part: answer a question, reopen a
+	// request resolved as "not fixed".
+	FollowRequest Action = "request.follow"
+	// HandleRequest is the team's work on a request (acknowledge, ask the
+	// citizen, resolve, close with a public answer): its complaint
+	// officers, officially (never on a request of their own).
+	HandleRequest Action = "request.handle"
+	// ReadRequestQueue lists an organisation's requests: its complaint
+	// officers (their grant's arrondissement limits the rows).
+	ReadRequestQueue Action = "request.queue"
+	// SweepRequests is the service-level clock's acts on requests:
+	// closing one resolved long enough ago that its reporter may no longer
+	// reopen it, alerting its team when a deadline passes, escalating it.
+	// The system only.
+	SweepRequests Action = "request.sweep"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -240,7 +266,8 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	CreateLegalPerson, ActFor, GrantMandate, RevokeMandate, ReadMandate, DeclareProfession, PrepareFile, SignPlans,
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
-	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile}
+	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
+	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -251,6 +278,10 @@ type Resource struct {
 	FileRef           string
 	RequiresArchitect bool   // the permit kind legally requires an architect
 	Window            string // for files: the single window handling it ("" before routing)
+	// Org and Arrondissement: for a citizen's request, the organisation
+	// responsible for it and the arrondissement it is in.
+	Org            string
+	Arrondissement string
 	// Seats are the organisations sitting on a file's committee once it
 	// is dispatched: their committee members read the file.
 	Seats []string
@@ -308,6 +339,7 @@ const (
 	ReasonNotAgent        Reason = "not an agent of the file's window"
 	ReasonNotMember       Reason = "not a committee member"
 	ReasonNotPresident    Reason = "not the president of the file's window"
+	ReasonNotOfficer      Reason = "not a complaint officer of the responsible organisation here"
 	// ReasonNotSeated refuses a committee member a session of a committee
 	// none of their organisations sits on: told, not hidden (a session's
 	// date is no secret, and they may have followed a wrong link).
@@ -606,7 +638,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
-	case SealDocument, DispatchFile:
+	case SealDocument, DispatchFile, SweepRequests:
 		return deny(ReasonSystemOnly)
 	case ManageSigners:
 		// Another's certificate stays out of sight of whoever is not an
@@ -615,6 +647,37 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotOwn)
 		}
 		return a.official(Admin, r)
+	case FileRequest:
+		if a.Staff() {
+			return hide(ReasonStaffAccount)
+		}
+		if !a.EmailVerified {
+			return deny(ReasonEmailUnverified)
+		}
+		return allow(ReasonVerified)
+	case ReadRequest:
+		if a.owns(Resource{OwnerPerson: r.OwnerPerson}) {
+			return allow(ReasonOwner)
+		}
+		if a.handlesRequests(r.Org, r.Arrondissement) {
+			return a.staff(ComplaintOfficer)
+		}
+		return hide(ReasonNotOfficer)
+	case FollowRequest:
+		if !a.owns(Resource{OwnerPerson: r.OwnerPerson}) {
+			return hide(ReasonNotOwner)
+		}
+		return allow(ReasonOwner)
+	case HandleRequest:
+		if !a.handlesRequests(r.Org, r.Arrondissement) {
+			return hide(ReasonNotOfficer)
+		}
+		return a.official(ComplaintOfficer, r)
+	case ReadRequestQueue:
+		if !a.handlesRequests(r.Org, "") {
+			return hide(ReasonNotOfficer)
+		}
+		return a.staff(ComplaintOfficer)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)
@@ -716,6 +779,19 @@ func (a Actor) sitsOn(seats []string) bool {
 func (a Actor) agentOf(w string) bool {
 	for _, g := range a.Grants {
 		if w != "" && g.Role == WindowAgent && g.Window == w {
+			return true
+		}
+	}
+	return false
+}
+
+// handlesRequests reports whether a is a complaint officer of org whose
+// grant covers arrondissement arr (a grant without one covers the whole
+// organisation); arr "" asks for any grant in org (the queue, whose rows
+// the grant then limits).
+func (a Actor) handlesRequests(org, arr string) bool {
+	for _, g := range a.Grants {
+		if org != "" && g.Role == ComplaintOfficer && g.Org == org && (arr == "" || g.Arrondissement == "" || g.Arrondissement == arr) {
 			return true
 		}
 	}

@@ -19,6 +19,7 @@ const (
 	agentFiler = 30 // a window agent who filed the file under review
 	adminInv   = 31 // an administrator involved in the case
 	agentRep   = 32 // a window agent representing the company involved
+	officerInv = 33 // a complaint officer involved in the request (a co-reporter)
 	company    = 100
 	mandateEnd = 30 * 24 * time.Hour
 )
@@ -46,12 +47,17 @@ var actors = map[string]Actor{
 	"agent, filer":     {Person: agentFiler, EmailVerified: true, MFA: true, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}},
 	"agent for co.":    {Person: agentRep, EmailVerified: true, MFA: true, Represents: []int64{company}, Grants: []Grant{{Role: WindowAgent, Org: "anfa", Window: "anfa"}}},
 	"admin, involved":  {Person: adminInv, EmailVerified: true, MFA: true, Grants: []Grant{{Role: Admin, Org: "commune"}, {Role: Auditor, Org: "commune"}}},
+	"officer":          {Person: 40, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
+	"officer no 2FA":   {Person: 41, EmailVerified: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
+	"officer of anfa":  {Person: 42, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec", Arrondissement: "anfa"}}},
+	"officer, commune": {Person: 43, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "commune"}}},
+	"officer, involv.": {Person: officerInv, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
 }
 
 // involved is who has a stake in the staff actions' resources: an agent
 // who filed the file, an administrator, and the company (so whoever
 // represents it).
-var involved = Involved{Persons: []int64{agentFiler, adminInv}, Legals: []int64{company}}
+var involved = Involved{Persons: []int64{agentFiler, adminInv, officerInv}, Legals: []int64{company}}
 
 // resources: the object each action is tried on (the citizen's own things,
 // the company's, a building-permit file that needs an architect).
@@ -95,6 +101,14 @@ var resources = map[Action]Resource{
 	ManageFeed:         {OwnerPerson: citizen},
 	DeclareAbsence:     {OwnerPerson: citizen},
 	DispatchFile:       {OwnerPerson: citizen, PermitKind: "building", Window: "anfa"},
+	// The citizen's request about a street light in Sidi Moumen, which
+	// Lydec answers.
+	FileRequest:      {},
+	ReadRequest:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	FollowRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	HandleRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	ReadRequestQueue: {Org: "lydec"},
+	SweepRequests:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen"},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -106,24 +120,31 @@ var resources = map[Action]Resource{
 // signature.seal (the system's only) committee.files file.opinion (the commune sits) file.decide
 // committee.session.read (anfa's, the commune sits) committee.agenda.manage (anfa's) committee.minutes.sign (anfa's, the commune sits) committee.feed.manage (the citizen's) committee.absence (the citizen's)
 // file.dispatch.auto (the system's only)
+// request.file request.read request.follow request.handle (the citizen's request in Sidi Moumen, Lydec's) request.queue (Lydec's)
+// request.sweep (the system's only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D",
 }
 
 func TestPolicyTable(t *testing.T) {

@@ -1,0 +1,187 @@
+package complaint
+
+import (
+	"regexp"
+	"slices"
+	"time"
+
+	"madina/internal/authz"
+)
+
+// State is where a request stands.
+type State string
+
+const (
+	Received     State = "received"
+	Acknowledged State = "acknowledged"
+	InProgress   State = "in_progress"
+	Waiting      State = "waiting" // on the citizen: the service-level clock is paused
+	Resolved     State = "resolved"
+	Closed       State = "closed"
+	Reopened     State = "reopened"
+)
+
+// States lists every state, in the order of a request's life.
+var States = []State{Received, Acknowledged, InProgress, Waiting, Resolved, Reopened, Closed}
+
+// Open reports whether the team still has work on a request in s.
+func (s State) Open() bool { return s != Resolved && s != Closed }
+
+// Change is a move of the state machine, as the history and the audit
+// name it.
+type Change string
+
+const (
+	CFiled       Change = "filed"
+	CAcknowledge Change = "acknowledge"
+	CStart       Change = "start"
+	CAsk         Change = "ask"   // the team asks the citizen for more: the clock pauses
+	CReply       Change = "reply" // the citizen answers: the clock runs again
+	CResolve     Change = "resolve"
+	CClose       Change = "close"
+	CReopen      Change = "reopen" // the reporter: not fixed, within ReopenWindow of the resolution
+)
+
+// move is one change of the state machine: the states it leaves, the one
+// it reaches, who makes it (the team, or the reporter) and whether it
+// needs a note (the question, the answer, the public answer, the reason).
+type move struct {
+	from     []State
+	to       State
+	action   authz.Action
+	needNote bool
+}
+
+// moves is the state machine. migrations/…/0032_complaints.sql holds the
+// same pairs in its trigger: a move missing there is refused by the
+// database too (TestStateMachineMatchesTheDatabase).
+var moves = map[Change]move{
+	CAcknowledge: {[]State{Received}, Acknowledged, authz.HandleRequest, false},
+	CStart:       {[]State{Acknowledged, Reopened}, InProgress, authz.HandleRequest, false},
+	CAsk:         {[]State{Received, Acknowledged, InProgress, Reopened}, Waiting, authz.HandleRequest, true},
+	CReply:       {[]State{Waiting}, InProgress, authz.FollowRequest, true},
+	CResolve:     {[]State{Received, Acknowledged, InProgress, Waiting, Reopened}, Resolved, authz.HandleRequest, true},
+	CClose:       {[]State{Received, Acknowledged, InProgress, Waiting, Reopened, Resolved}, Closed, authz.HandleRequest, true},
+	CReopen:      {[]State{Resolved}, Reopened, authz.FollowRequest, true},
+}
+
+// Changes lists the moves in the order pages offer them.
+var Changes = []Change{CAcknowledge, CStart, CAsk, CReply, CResolve, CClose, CReopen}
+
+// allowed reports whether c may be made from s.
+func (c Change) allowed(s State) bool {
+	m, ok := moves[c]
+	return ok && slices.Contains(m.from, s)
+}
+
+// ReopenWindow is how long after its resolution a reporter may reopen a
+// request as not fixed.
+const ReopenWindow = 30 * 24 * time.Hour
+
+// Contact preferences: how the reporter wants to hear of changes.
+const (
+	ContactEmail = "email"
+	ContactSMS   = "sms"
+	ContactInbox = "inbox"
+)
+
+// Contacts lists the preferences offered.
+var Contacts = []string{ContactInbox, ContactEmail, ContactSMS}
+
+// Bounds of what a person types.
+const (
+	MaxDescription = 4000
+	MaxAddress     = 300
+	MaxNote        = 4000
+	MaxPhotos      = 5
+)
+
+// Request is a citizen's request or complaint.
+type Request struct {
+	ID               int64
+	Number           string
+	TrackingCode     string
+	Category         string
+	CatalogueVersion string
+	Reporter         int64
+	Organisation     string
+	Arrondissement   string
+	Lat, Lon         *float64
+	Address          string
+	Description      string
+	// PublicDescription is Description with phone numbers and e-mail
+	// addresses masked: what anyone else than the reporter and the team
+	// reads.
+	PublicDescription string
+	Answers           map[string]string
+	Contact           string
+	Private           bool
+	State             State
+	Version           int
+	FiledAt           time.Time
+	AckDue            time.Time
+	ResolveDue        time.Time
+	EscalateAt        time.Time
+	AcknowledgedAt    *time.Time
+	ResolvedAt        *time.Time
+	ClosedAt          *time.Time
+	WaitingSince      *time.Time
+	PublicAnswer      string
+	UpdatedAt         time.Time
+	Photos            []Photo
+}
+
+// Resource is the request as the policy sees it.
+func (r *Request) Resource() authz.Resource {
+	return authz.Resource{OwnerPerson: r.Reporter, Org: r.Organisation, Arrondissement: r.Arrondissement,
+		Involved: authz.Involved{}.AddPersons(r.Reporter)}
+}
+
+// Overdue reports whether the request's next service-level deadline has
+// passed at now: acknowledging while received, resolving while open. A
+// request waiting on the citizen is never overdue.
+func (r *Request) Overdue(now time.Time) bool {
+	switch r.State {
+	case Received:
+		return now.After(r.AckDue)
+	case Acknowledged, InProgress, Reopened:
+		return now.After(r.ResolveDue)
+	}
+	return false
+}
+
+// Photo is one of a request's photos, re-encoded.
+type Photo struct {
+	Position      int
+	SHA256        string
+	Size          int64
+	Width, Height int
+	AddedAt       time.Time
+}
+
+// Event is a line of a request's history.
+type Event struct {
+	At         time.Time
+	Actor      int64 // 0: the system
+	ActorLabel string
+	Kind       Change
+	From, To   State
+	Note       string
+}
+
+var (
+	// A phone number: nine digits or more (a Moroccan number has ten;
+	// a date has eight), in any script, with the separators people type.
+	phoneRE = regexp.MustCompile(`(?:\+|00)?[0-9٠-٩۰-۹](?:[ .\-/]?[0-9٠-٩۰-۹]){8,}`)
+	emailRE = regexp.MustCompile(`[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+`)
+)
+
+// Mask is what stands for a masked phone number or address.
+const Mask = "•••"
+
+// MaskContacts returns s with phone numbers and e-mail addresses replaced
+// by Mask: a description is published, its author's contact never.
+func MaskContacts(s string) string {
+	s = emailRE.ReplaceAllString(s, Mask)
+	return phoneRE.ReplaceAllString(s, Mask)
+}
