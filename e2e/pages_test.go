@@ -46,6 +46,7 @@ var fixed = map[string][]string{
 	"/admin/dispatch/{window}":    {"/admin/dispatch/city?mode=automatic"},
 	"/ogc/collections/{id}":       {"/ogc/collections/projects", "/ogc/collections/city"},
 	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items"},
+	"/requests/new/{category}":    {"/requests/new/lighting", "/requests/new/waste"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -53,7 +54,7 @@ var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
-		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}"},
+		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -63,7 +64,17 @@ var everyActor = []actor{
 		}},
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
-		"/me/mandates", "/me/mandates/new", "/files", "/files/new"}},
+		"/me/mandates", "/me/mandates/new", "/files", "/files/new", "/requests", "/requests/new", "/requests/new/{category}",
+		"/requests/{id}"},
+		discover: func(tb *tab) map[string][]string {
+			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`)}
+		}},
+	// A complaint officer (complaintdemo): Sidi Othmane's, who is also a
+	// window agent there.
+	{name: "officer", email: "abdelkader.fassi@example.ma", staff: true, routes: []string{"/requests/queue", "/requests/{id}"},
+		discover: func(tb *tab) map[string][]string {
+			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests/queue", `^/requests/\d+$`)}
+		}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
 		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove",
 		"/files/{id}/documents/{doc}/sign", "/me/signature", "/me/signature/pin", "/me/signature/import", "/me/signature/revoke",
@@ -194,18 +205,15 @@ var skippedRoutes = map[string]string{
 	// After the works.
 	"/files/{id}/inspection/photos/{photo}": "a photo of the inspection visit, downloaded, not a page (TestAfterWorksOverHTTP fetches it)",
 
-	// Citizens' requests (issue #16): their pages are driven over HTTP in
-	// ar/fr/en by internal/complaint's TestRequestJourney; no
-	// demonstration account holds a request or a complaint officer's
-	// grant yet, so no actor here can reach them. To move to the actors
-	// with complaintdemo.
-	"/requests":                 "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
-	"/requests/new":             "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
-	"/requests/new/{category}":  "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
-	"/requests/track":           "issue #16: not yet walked in the browser (TestRequestJourney covers it over HTTP)",
-	"/requests/queue":           "issue #16: no demonstration complaint officer yet (TestRequestJourney covers it over HTTP)",
-	"/requests/{id}":            "issue #16: no demonstration request yet (TestRequestJourney covers it over HTTP)",
-	"/requests/{id}/photos/{n}": "a photo of a request, downloaded, not a page",
+	// Open311 GeoReport v2: documents for Open311 clients, not pages.
+	"/open311/v2/discovery.json":  "an Open311 document (JSON), not a page (internal/complaint's Open311 tests read it)",
+	"/open311/v2/services.json":   "an Open311 document (JSON), not a page (internal/complaint's Open311 tests read it)",
+	"/open311/v2/services.xml":    "an Open311 document (XML), not a page (internal/complaint's Open311 tests read it)",
+	"/open311/v2/requests.json":   "an Open311 document (JSON), not a page (internal/complaint's Open311 tests read it)",
+	"/open311/v2/requests.xml":    "an Open311 document (XML), not a page (internal/complaint's Open311 tests read it)",
+	"/open311/v2/services/{file}": "an Open311 service definition (JSON or XML), not a page",
+	"/open311/v2/requests/{file}": "an Open311 request (JSON or XML), not a page",
+	"/requests/{id}/photos/{n}":   "a photo of a request, downloaded, not a page",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has

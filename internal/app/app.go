@@ -26,6 +26,7 @@ import (
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/complaint"
+	"madina/internal/complaint/complaintdemo"
 	"madina/internal/design"
 	"madina/internal/devmail"
 	"madina/internal/district"
@@ -105,7 +106,7 @@ func Modules() []module.Module {
 		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
 		geoportal.Module,
-		complaint.Module,
+		module.WithDemo(complaint.Module, complaintdemo.Load),
 		devmail.Module,
 		design.Module,
 	}
