@@ -37,6 +37,9 @@ func TestDispatchedByWhomOverHTTP(t *testing.T) {
 	if err := a.DB.QueryRowContext(ctx, `SELECT s.file_id, p.given_name_latin, c.email FROM permit_committee_seats s
 		JOIN permit_files f ON f.id = s.file_id JOIN persons p ON p.id = s.selected_by JOIN persons c ON c.id = f.created_by
 		WHERE s.basis <> 'added' AND f.window_code = 'city' AND c.password_hash IS NOT NULL
+		-- its owner, or an architect under mandate: they read it as themselves
+		-- (a company's representative reads its files only acting for it)
+		AND (f.owner_person_id = c.id OR EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = c.id AND r.verified_at IS NOT NULL))
 		AND (f.holder = 'committee' OR f.state IN ('approved', 'refused'))
 		AND NOT EXISTS (SELECT 1 FROM permit_after_works w WHERE w.file_id = f.id)
 		ORDER BY s.file_id LIMIT 1`).Scan(&manual, &agentName, &filer); err != nil {
