@@ -459,9 +459,12 @@ var tokenScope = map[Action]Scope{
 	SignPlans:    ScopeFilesWrite,
 	Sign:         ScopeSign,
 	// Plan review: the applicant reads the shared annotations and
-	// answers on them through the API.
-	ReadAnnotations: ScopeFilesRead,
-	ReplyAnnotation: ScopeFilesWrite,
+	// answers on them through the API. A token holds no staff grant, so
+	// the committee's notes and drawing stay refused, with their reasons.
+	ReadAnnotations:    ScopeFilesRead,
+	ReadCommitteeNotes: ScopeFilesRead,
+	Annotate:           ScopeFilesWrite,
+	ReplyAnnotation:    ScopeFilesWrite,
 }
 
 // Decide is the policy.

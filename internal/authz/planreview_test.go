@@ -60,4 +60,13 @@ func TestPlanReviewPolicy(t *testing.T) {
 	if !Decide(tok, ReadAnnotations, file).Allow || Decide(tok, ReplyAnnotation, file).Allow {
 		t.Error("a files:read token reads the shared annotations and does not answer")
 	}
+	if e := errs.As(Check(tok, ReadCommitteeNotes, file)); e == nil || e.Key != "error.authz.committee_only" {
+		t.Errorf("the applicant's token asking for the committee's notes: %v", e)
+	}
+	// A token carries no staff grant (identity strips them): a member's
+	// token is an outsider's.
+	mtok := Actor{Person: 77, EmailVerified: true, Token: true, Scopes: []Scope{ScopeFilesRead, ScopeFilesWrite}, Now: now}
+	if d := Decide(mtok, Annotate, file); d.Allow || !d.Hide {
+		t.Errorf("a token without grants annotates: %+v", d)
+	}
 }
