@@ -72,7 +72,7 @@ func TestAnnotationsOverHTTP(t *testing.T) {
 		// units is 10 m.
 		if code, p := f.call(f.member, "", "POST", web+"/annotations", i18n.FR, annotation(source, "distance",
 			fmt.Sprintf(`%s<line x1="%g" y1="%g" x2="%g" y2="%g"/></svg>`, svgNS, x, y, x+120, y+160), 1, map[string]any{
-				"madina:visibility": "shared",
+				"madina:visibility":  "shared",
 				"madina:calibration": map[string]any{"source": "reference", "line": [][]float64{{x, y}, {x + 100, y}}, "metres": 5}}),
 			&dist); code != http.StatusCreated || dist.Measurement == nil || math.Abs(dist.Measurement.Value-10) > 1e-9 {
 			t.Fatalf("a distance from a reference line: %d %v %+v", code, p, dist.Measurement)
@@ -106,7 +106,11 @@ func TestAnnotationsOverHTTP(t *testing.T) {
 			{"off the page", i18n.EN, annotation(source, "pin", fmt.Sprintf(`%s<circle cx="%g" cy="%g" r="4"/></svg>`, svgNS, box[2]+10, y), 1, nil),
 				400, "planreview.error.off_page", "beyond the edges"},
 			{"a script in the selector", i18n.EN, annotation(source, "pin", svgNS+`<script>alert(1)</script></svg>`, 1, nil), 400, "planreview.error.svg", "could not be read"},
-			{"not the W3C context", i18n.EN, func() map[string]any { m := annotation(source, "pin", room, 1, nil); m["@context"] = "http://schema.org"; return m }(),
+			{"not the W3C context", i18n.EN, func() map[string]any {
+				m := annotation(source, "pin", room, 1, nil)
+				m["@context"] = "http://schema.org"
+				return m
+			}(),
 				400, "planreview.error.context", "anno.jsonld"},
 		}
 		for _, b := range bad {

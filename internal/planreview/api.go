@@ -443,4 +443,3 @@ func (h *Handlers) reply(w http.ResponseWriter, r *http.Request) error {
 	h.Resp.JSON(w, r, http.StatusCreated, h.w3c(r, v, a, true))
 	return nil
 }
-
