@@ -1,0 +1,137 @@
+package planreview_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"madina/internal/apptest"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/testenv"
+)
+
+// TestBadSheetsAndExportOverHTTP, on both engines: a sheet the server
+// cannot read — damaged, encrypted, without a page, not a PDF — is
+// refused with a message saying so in the reader's language, and nothing
+// is kept of it; the export of a sheet holds, as PDF annotations qpdf
+// reads back, what its reader may see: all for the committee, the
+// shared ones for the applicant.
+func TestBadSheetsAndExportOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		f := newSheetFixture(t, e)
+		bad := []struct {
+			what    string
+			content []byte
+			key     string
+			text    string
+		}{
+			{"a damaged PDF", []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog\nthis ends here"), "error.pdf.corrupt", "damaged or incomplete"},
+			{"an encrypted PDF", encryptedPDF(), "error.pdf.encrypted", "protected by a password"},
+			{"a PDF without a page", zeroPagePDF(), "planreview.error.no_pages", "no page to annotate"},
+		}
+		for _, b := range bad {
+			doc := f.newVersion(b.content, 0)
+			code, p := f.call(f.member, "", "GET", f.sheet("", doc)+"/annotations", i18n.EN, nil, nil)
+			wantProblem(t, b.what, code, p, 400, b.key, b.text)
+		}
+		code, p := f.call(nil, f.token, "GET", f.sheet("/api/v1", f.doc)+"/annotations?visibility=everything", i18n.FR, nil, nil)
+		wantProblem(t, "an unknown visibility", code, p, 400, "planreview.error.visibility", "Choisissez qui voit")
+		var n int
+		if err := f.a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM planreview_sheets`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("sheets kept after refusals: %d %v", n, err)
+		}
+	})
+}
+
+// TestExportOverHTTP: the committee's member exports the sheet with both
+// annotations; the owner, through the API, with the shared one only.
+func TestExportOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		f := newSheetFixture(t, e)
+		web, api := f.sheet("", f.doc), f.sheet("/api/v1", f.doc)
+		var c collection
+		f.call(f.member, "", "GET", web+"/annotations", i18n.EN, nil, &c)
+		x, y := c.Sheet.Pages[0].Box[0]+40, c.Sheet.Pages[0].Box[1]+40
+		for _, vis := range []string{"shared", "committee"} {
+			if code, p := f.call(f.member, "", "POST", web+"/annotations", i18n.EN, annotation(c.Sheet.Source, "rectangle",
+				fmt.Sprintf(`%s<rect x="%g" y="%g" width="100" height="60"/></svg>`, svgNS, x, y), 1,
+				map[string]any{"madina:visibility": vis, "body": map[string]any{"type": "TextualBody", "value": "Façade: " + vis}}), nil); code != http.StatusCreated {
+				t.Fatalf("%s rectangle: %d %v", vis, code, p)
+			}
+		}
+		count := func(b *apptest.Browser, token, path string) (int, string) {
+			t.Helper()
+			req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+			cl := http.DefaultClient
+			if b != nil {
+				cl = b.C
+			}
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			res, err := cl.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" {
+				t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+			}
+			bin, err := exec.LookPath("qpdf")
+			if err != nil {
+				t.Fatal("qpdf is required: install the Debian package qpdf")
+			}
+			in := filepath.Join(t.TempDir(), "x.pdf")
+			_ = os.WriteFile(in, body, 0o600)
+			out, code := testenv.RunTool(t, nil, bin, "--json=2", "--json-key=qpdf", in)
+			if code != 0 {
+				t.Fatalf("qpdf: %d %s", code, out)
+			}
+			return strings.Count(out, `"/Subtype": "/Square"`), out
+		}
+		if n, out := count(f.member, "", web+"/annotated.pdf"); n != 2 || !strings.Contains(out, "Façade: committee") {
+			t.Fatalf("the member's export holds %d rectangles, want 2", n)
+		}
+		if n, out := count(nil, f.token, api+"/annotated.pdf"); n != 1 || strings.Contains(out, "Façade: committee") || !strings.Contains(out, "Façade: shared") {
+			t.Fatalf("the owner's export holds %d rectangles (or the committee's), want the shared one", n)
+		}
+	})
+}
+
+// encryptedPDF is a one-page PDF whose trailer names an encryption
+// dictionary.
+func encryptedPDF() []byte {
+	return handPDF("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+		"/Encrypt << /Filter /Standard /V 2 /R 3 /O (x) /U (y) /P -4 >>")
+}
+
+// zeroPagePDF is a well-formed PDF whose page tree is empty.
+func zeroPagePDF() []byte {
+	return handPDF("<< /Type /Pages /Kids [] /Count 0 >>", "<< /Type /Page /MediaBox [0 0 595 842] >>", "")
+}
+
+func handPDF(tree, page, trailer string) []byte {
+	var b strings.Builder
+	b.WriteString("%PDF-1.7\n")
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", tree, page}
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
+	return []byte(b.String())
+}
