@@ -24,7 +24,7 @@ import (
 // a PDF plan of it, the urban agency's member who sits on it (signed
 // in, with the second factor), and its owner's API token.
 type sheetFixture struct {
-	t          *testing.T
+	t          testing.TB
 	a          *app.App
 	srv        *httptest.Server
 	file, doc  int64
@@ -36,7 +36,7 @@ type sheetFixture struct {
 	token      string
 }
 
-func newSheetFixture(t *testing.T, e db.Engine) *sheetFixture {
+func newSheetFixture(t testing.TB, e db.Engine) *sheetFixture {
 	t.Helper()
 	a := apptest.Demo(t, e)
 	ctx := context.Background()
@@ -216,17 +216,23 @@ type collection struct {
 // tested there), and returns the document's id.
 func (f *sheetFixture) newVersion(content []byte, pages int) int64 {
 	f.t.Helper()
+	f.version++
+	return f.newDocument(f.item, f.version, content, pages)
+}
+
+// newDocument stores content as version v of item of the fixture's file.
+func (f *sheetFixture) newDocument(item string, v int, content []byte, pages int) int64 {
+	f.t.Helper()
 	ctx := context.Background()
 	b, err := f.a.Blobs.Put(ctx, bytes.NewReader(content), blob.PutOptions{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.version++
 	var id int64
 	err = f.a.DB.Transact(ctx, func(tx *db.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO permit_documents (file_id, item, version, sha256, size, content_type, name, pages,
 			uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, 'application/pdf', 'plan.pdf', $6, $7, $8) RETURNING id`,
-			f.file, f.item, f.version, b.SHA256, b.Size, pages, f.owner, time.Now().UTC()).Scan(&id)
+			f.file, item, v, b.SHA256, b.Size, pages, f.owner, time.Now().UTC()).Scan(&id)
 	})
 	if err != nil {
 		f.t.Fatal(err)
