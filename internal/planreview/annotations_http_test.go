@@ -184,6 +184,40 @@ func TestAnnotationsOverHTTP(t *testing.T) {
 			map[string]any{"madina:status": "resolved"}, &resolved); code != http.StatusOK || resolved.Status != "resolved" {
 			t.Fatalf("resolving the pin: %d %v %+v", code, p, resolved)
 		}
+		// The window's agent (also reviewing the file) changes a status but
+		// not another's text; an unknown status is refused; the owner
+		// changes nothing.
+		var window string
+		if err := f.a.DB.QueryRowContext(context.Background(), `SELECT window_code FROM permit_files WHERE id = $1`, f.file).Scan(&window); err != nil {
+			t.Fatal(err)
+		}
+		agentOf := map[string]string{"city": "amina.idrissi@example.ma", "sidi-othmane": "abdelkader.fassi@example.ma", "maarif": "souad.chraibi@example.ma"}
+		if email, ok := agentOf[window]; ok {
+			agent := apptest.NewBrowser(t, f.srv.URL)
+			agent.SignIn(email, true)
+			memberCSRF := f.memberCSRF
+			f.memberCSRF = f.csrf(agent, fmt.Sprintf("/files/%d", f.file))
+			code, p := f.call(agent, "", "PATCH", web+"/annotations/"+lastSegment(dist.ID), i18n.EN,
+				map[string]any{"body": map[string]any{"type": "TextualBody", "value": "rewritten"}}, nil)
+			wantProblem(t, "the agent rewriting the member's text", code, p, 403, "planreview.error.not_author", "Only the author")
+			var info w3c
+			if code, p := f.call(agent, "", "PATCH", web+"/annotations/"+lastSegment(dist.ID), i18n.EN,
+				map[string]any{"madina:status": "info"}, &info); code != http.StatusOK || info.Status != "info" {
+				t.Fatalf("the agent setting a status: %d %v", code, p)
+			}
+			if code, p := f.call(agent, "", "PATCH", web+"/annotations/"+lastSegment(dist.ID), i18n.EN,
+				map[string]any{"madina:status": "open"}, &info); code != http.StatusOK || info.Status != "open" {
+				t.Fatalf("the agent opening it again: %d %v", code, p)
+			}
+			f.memberCSRF = memberCSRF
+		} else {
+			t.Logf("no demonstration agent for window %q: the agent's part is skipped", window)
+		}
+		code, p = f.call(f.member, "", "PATCH", web+"/annotations/"+lastSegment(dist.ID), i18n.FR, map[string]any{"madina:status": "closed"}, nil)
+		wantProblem(t, "an unknown status", code, p, 400, "planreview.error.status", "ouvert, résolu ou pour information")
+		code, p = f.call(nil, f.token, "PATCH", api+"/annotations/"+lastSegment(area.ID), i18n.EN, map[string]any{"madina:status": "resolved"}, nil)
+		wantProblem(t, "the owner resolving", code, p, 403, "error.authz.applicant_answers", "Answer on an annotation instead")
+
 		doc2 := f.newVersion(apptest.TinyPDF("version 2"), 1)
 		var next collection
 		if code, p := f.call(f.member, "", "GET", f.sheet("", doc2)+"/annotations", i18n.EN, nil, &next); code != http.StatusOK {
