@@ -11,6 +11,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
 )
 
 // Handlers serve the annotations of plan sheets as W3C Web Annotations
@@ -23,6 +24,7 @@ import (
 type Handlers struct {
 	Service *Service
 	Resp    *httpx.Responder
+	Web     *web.Renderer
 	BaseURL string
 }
 
@@ -36,6 +38,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 		rt.HandleErr("POST "+base+"/annotations/{ann}/replies", h.reply)
 		rt.HandleErr("GET "+base+"/annotated.pdf", h.export)
 	}
+	rt.HandleErr("GET /files/{id}/documents/{doc}/review", h.review)
 }
 
 // The JSON-LD context: the W3C Web Annotation context first, then

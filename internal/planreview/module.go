@@ -6,7 +6,14 @@ import (
 
 	"madina/internal/module"
 	"madina/internal/platform/httpx"
+	"madina/internal/platform/web"
 )
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages are the capability's page templates.
+var Pages = web.Pages{Prefix: "planreview", FS: templates}
 
 // Messages are the capability's texts.
 //
@@ -18,6 +25,7 @@ var Messages embed.FS
 var Module = module.Module{
 	Name:     "planreview",
 	Messages: Messages,
+	Pages:    &Pages,
 	OpenAPI:  OpenAPI,
 	Start:    start,
 }
@@ -33,6 +41,6 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	}
 	s := NewService(Deps{DB: env.DB, Blobs: env.Blobs, Sheets: sheets, Names: names, Log: env.Log})
 	env.Provide("planreview", s)
-	h := &Handlers{Service: s, Resp: env.Resp, BaseURL: env.Cfg.BaseURL}
+	h := &Handlers{Service: s, Resp: env.Resp, Web: env.Web, BaseURL: env.Cfg.BaseURL}
 	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt) }}, nil
 }

@@ -3,6 +3,7 @@ package planreview_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -50,9 +51,12 @@ func TestBadSheetsAndExportOverHTTP(t *testing.T) {
 	})
 }
 
-// TestExportOverHTTP: the committee's member exports the sheet with both
-// annotations; the owner, through the API, with the shared one only.
-func TestExportOverHTTP(t *testing.T) {
+// TestExportAndReviewPageOverHTTP: the committee's member exports the
+// sheet with both annotations; the owner, through the API, with the
+// shared one only. The review page lists the annotations as text in each
+// language — the measured area, the thread — the committee's for the
+// member, the shared one for the owner.
+func TestExportAndReviewPageOverHTTP(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
 		f := newSheetFixture(t, e)
 		web, api := f.sheet("", f.doc), f.sheet("/api/v1", f.doc)
@@ -102,6 +106,58 @@ func TestExportOverHTTP(t *testing.T) {
 		}
 		if n, out := count(nil, f.token, api+"/annotated.pdf"); n != 1 || strings.Contains(out, "Façade: committee") || !strings.Contains(out, "Façade: shared") {
 			t.Fatalf("the owner's export holds %d rectangles (or the committee's), want the shared one", n)
+		}
+
+		// The review page.
+		var area w3c
+		if code, p := f.call(f.member, "", "POST", web+"/annotations", i18n.EN, annotation(c.Sheet.Source, "area",
+			fmt.Sprintf(`%s<polygon points="%g,%g %g,%g %g,%g %g,%g"/></svg>`, svgNS, x, y, x+72, y, x+72, y+72, x, y+72), 1,
+			map[string]any{"madina:visibility": "shared", "madina:calibration": map[string]any{"source": "scale", "ratio": 100}}), &area); code != http.StatusCreated {
+			t.Fatalf("the area: %d %v", code, p)
+		}
+		if code, p := f.call(nil, f.token, "POST", api+"/annotations/"+lastSegment(area.ID)+"/replies", i18n.EN,
+			map[string]any{"body": map[string]any{"type": "TextualBody", "value": "La pièce respecte le minimum."}}, nil); code != http.StatusCreated {
+			t.Fatalf("the owner's answer: %d %v", code, p)
+		}
+		review := web + "/review"
+		for lang, want := range map[i18n.Lang][]string{
+			i18n.FR: {"3 annotations", "Surface — page 1", "6,45 m² (périmètre 10,16 m)", "échelle déclarée 1:100", "Façade: committee", "commission seulement", "La pièce respecte le minimum.", "(demandeur)", "Karim Benjelloun"},
+			i18n.EN: {"3 annotations", "Area — page 1", "6.45 m² (perimeter 10.16 m)", "declared scale 1:100", "committee only", "(applicant)"},
+			i18n.AR: {"مساحة — الصفحة 1", "6.45 م² (المحيط 10.16 م)", "مقياس مصرح به 1:100", "للجنة وحدها", "(صاحب الطلب)"},
+		} {
+			f.member.SetLang(lang)
+			code, body, _ := f.member.Get(review)
+			body = html.UnescapeString(body)
+			for _, w := range want {
+				if code != http.StatusOK || !strings.Contains(body, w) {
+					t.Fatalf("the review page in %s: %d, no %q\n%s", lang, code, w, apptest.Grep(body, "annotation"))
+				}
+			}
+		}
+		var email string
+		if err := f.a.DB.QueryRowContext(context.Background(), `SELECT email FROM persons WHERE id = $1`, f.owner).Scan(&email); err != nil {
+			t.Fatal(err)
+		}
+		// The demonstration's generated owners have no password: give this
+		// one the demonstration's.
+		if err := f.a.DB.Transact(context.Background(), func(tx *db.Tx) error {
+			_, err := tx.ExecContext(context.Background(), `UPDATE persons SET password_hash = (SELECT password_hash FROM persons
+				WHERE email = 'karim.benjelloun@example.ma') WHERE id = $1`, f.owner)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		owner := apptest.NewBrowser(t, f.srv.URL)
+		owner.SignIn(email, false)
+		owner.SetLang(i18n.EN)
+		code, body, _ := owner.Get(review)
+		body = html.UnescapeString(body)
+		if code != http.StatusOK || !strings.Contains(body, "2 annotations") || strings.Contains(body, "Façade: committee") ||
+			!strings.Contains(body, "Façade: shared") || !strings.Contains(body, "shared with you") {
+			t.Fatalf("the owner's review page: %d\n%s", code, apptest.Grep(body, "annotation"))
+		}
+		if miss := apptest.Untranslated(f.a); len(miss) > 0 {
+			t.Fatalf("texts missing: %v", miss)
 		}
 	})
 }
