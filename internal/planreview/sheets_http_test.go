@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -134,6 +135,29 @@ func TestExportAndReviewPageOverHTTP(t *testing.T) {
 				}
 			}
 		}
+		// The viewer comes with the build's PDF.js (scripts/assets); without
+		// it the page is the list alone.
+		f.member.SetLang(i18n.EN)
+		_, page, _ := f.member.Get(review)
+		_, statErr := os.Stat("../platform/web/static/vendor/pdfjs/pdf.min.js")
+		if built := statErr == nil; built != strings.Contains(page, "data-plan-viewer") {
+			t.Fatalf("PDF.js built %v, viewer on the page %v", built, !built)
+		} else if built {
+			for _, attr := range []string{"data-pdfjs", "data-worker"} {
+				m := regexp.MustCompile(attr + `="([^"]+)"`).FindStringSubmatch(page)
+				if m == nil {
+					t.Fatalf("no %s on the page", attr)
+				}
+				code, body, h := f.member.Get(m[1])
+				if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/javascript") || len(body) < 100000 {
+					t.Fatalf("%s %s: %d %s, %d bytes", attr, m[1], code, h.Get("Content-Type"), len(body))
+				}
+			}
+			if m := regexp.MustCompile(`src="(/static/planviewer\.[0-9a-f]+\.js)"`).FindStringSubmatch(page); m == nil {
+				t.Fatal("the viewer's script is not on the page")
+			}
+		}
+
 		var email string
 		if err := f.a.DB.QueryRowContext(context.Background(), `SELECT email FROM persons WHERE id = $1`, f.owner).Scan(&email); err != nil {
 			t.Fatal(err)
