@@ -39,6 +39,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 		rt.HandleErr("GET "+base+"/annotated.pdf", h.export)
 	}
 	rt.HandleErr("GET /files/{id}/documents/{doc}/review", h.review)
+	rt.HandleErr("POST /files/{id}/documents/{doc}/review/{ann}", h.webReply, httpx.Multiline("reply-*"))
 }
 
 // The JSON-LD context: the W3C Web Annotation context first, then

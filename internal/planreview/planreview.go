@@ -132,6 +132,8 @@ type View struct {
 	Annotations []*Annotation
 	// Committee: the reader sees the committee's own annotations too.
 	Committee bool
+	// Reply: the reader may answer on the annotations they see.
+	Reply bool
 	// Names of the authors, by person.
 	Names map[int64]people.Person
 }

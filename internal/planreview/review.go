@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/web"
 )
@@ -76,9 +77,22 @@ func (h *Handlers) review(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.Service.View(r.Context(), actor(r), ids[0], ids[1], false)
+	data, title, err := h.reviewPage(r, ids[0], ids[1])
 	if err != nil {
 		return err
+	}
+	if r.URL.Query().Get("done") == "replied" {
+		data["Done"] = "planreview.review.replied"
+	}
+	h.Web.Render(w, r, http.StatusOK, "planreview/review", title, data)
+	return nil
+}
+
+// reviewPage is the review page's data and title.
+func (h *Handlers) reviewPage(r *http.Request, file, doc int64) (map[string]any, web.Message, error) {
+	v, err := h.Service.View(r.Context(), actor(r), file, doc, false)
+	if err != nil {
+		return nil, web.Message{}, err
 	}
 	lang := i18n.FromContext(r.Context())
 	name := func(id int64) string {
@@ -87,9 +101,34 @@ func (h *Handlers) review(w http.ResponseWriter, r *http.Request) error {
 		}
 		return ""
 	}
-	h.Web.Render(w, r, http.StatusOK, "planreview/review", web.Msg("planreview.review.title", "name", v.Sheet.Name),
-		reviewData{View: v, lang: lang, name: name})
-	return nil
+	return map[string]any{"Review": reviewData{View: v, lang: lang, name: name}, "Form": web.Form{}},
+		web.Msg("planreview.review.title", "name", v.Sheet.Name), nil
+}
+
+// webReply answers on an annotation from the review page's form (no
+// JavaScript needed): back to the page at the annotation, or the page
+// again with the mistake on the answer's field.
+func (h *Handlers) webReply(w http.ResponseWriter, r *http.Request) error {
+	ids, err := pathIDs(r, "id", "doc", "ann")
+	if err != nil {
+		return err
+	}
+	field := "reply-" + strconv.FormatInt(ids[2], 10)
+	_, _, err = h.Service.Reply(r.Context(), actor(r), ids[0], ids[1], ids[2], r.PostFormValue(field))
+	if err == nil {
+		http.Redirect(w, r, fmt.Sprintf("/files/%d/documents/%d/review?done=replied#annotation-%d", ids[0], ids[1], ids[2]), http.StatusSeeOther)
+		return nil
+	}
+	if e := errs.As(err); e != nil && e.Field == "body" {
+		moved := *e
+		moved.Field = field
+		err = &moved
+	}
+	data, title, lerr := h.reviewPage(r, ids[0], ids[1])
+	if lerr != nil {
+		return lerr
+	}
+	return h.Web.RenderForm(w, r, "planreview/review", title, data, web.Form{Values: r.PostForm}, err)
 }
 
 // reviewData is the page's data; Rows needs the page's View for its

@@ -120,7 +120,8 @@ func (s *Service) View(ctx context.Context, a authz.Actor, fileID, docID int64, 
 	if committeeOnly {
 		anns = slices.DeleteFunc(anns, func(x *Annotation) bool { return x.Visibility != VisibleCommittee })
 	}
-	v := &View{Sheet: sh, Pages: pages, Annotations: anns, Committee: committee}
+	v := &View{Sheet: sh, Pages: pages, Annotations: anns, Committee: committee,
+		Reply: authz.Decide(a, authz.ReplyAnnotation, sh.Resource).Allow}
 	v.Names, err = s.namesOf(ctx, anns)
 	return v, err
 }

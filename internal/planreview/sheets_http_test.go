@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,6 +180,23 @@ func TestExportAndReviewPageOverHTTP(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "2 annotations") || strings.Contains(body, "Façade: committee") ||
 			!strings.Contains(body, "Façade: shared") || !strings.Contains(body, "shared with you") {
 			t.Fatalf("the owner's review page: %d\n%s", code, apptest.Grep(body, "annotation"))
+		}
+		// The owner answers from the page, without JavaScript: an empty
+		// answer comes back on its field; a real one is on the thread.
+		shared := area.ID[strings.LastIndex(area.ID, "/")+1:]
+		field := "reply-" + shared
+		code, body, _ = owner.Post(review, review+"/"+shared, url.Values{field: {"  "}})
+		body = html.UnescapeString(body)
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#`+field+`"`) || !strings.Contains(body, "Write your answer") ||
+			!strings.Contains(body, `id="`+field+`-error"`) {
+			t.Fatalf("an empty answer from the page: %d\n%s", code, apptest.Grep(body, "answer"))
+		}
+		code, _, h := owner.Post(review, review+"/"+shared, url.Values{field: {"Les dimensions sont corrigées\nsur la version 2."}})
+		apptest.WantStatus(t, "the owner's answer from the page", code, http.StatusSeeOther, h)
+		_, body, _ = owner.Get(h.Get("Location"))
+		body = html.UnescapeString(body)
+		if !strings.Contains(body, "Your answer was added to the annotation.") || !strings.Contains(body, "Les dimensions sont corrigées\nsur la version 2.") {
+			t.Fatalf("the page after the answer:\n%s", apptest.Grep(body, "answer"))
 		}
 		if miss := apptest.Untranslated(f.a); len(miss) > 0 {
 			t.Fatalf("texts missing: %v", miss)
