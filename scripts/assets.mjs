@@ -45,6 +45,14 @@ for (const name of icons) {
 }
 fs.copyFileSync("node_modules/lucide-static/LICENSE", path.join(tmp, "icons", "LICENSE.txt"));
 
+// PDF.js (Apache-2.0) for the plan viewer: the library and its worker,
+// both ES modules, named .js so that they are served as JavaScript.
+fs.mkdirSync(path.join(tmp, "pdfjs"), { recursive: true });
+for (const [from, to] of [["pdf.min.mjs", "pdf.min.js"], ["pdf.worker.min.mjs", "pdf.worker.min.js"]]) {
+  fs.copyFileSync(path.join("node_modules/pdfjs-dist/build", from), path.join(tmp, "pdfjs", to));
+}
+fs.copyFileSync("node_modules/pdfjs-dist/LICENSE", path.join(tmp, "pdfjs", "LICENSE.txt"));
+
 fs.rmSync(dest, { recursive: true, force: true });
 fs.renameSync(tmp, dest);
-console.log(`assets: ${subsets.length * weights.length} font files and ${icons.length} icons in ${dest}`);
+console.log(`assets: ${subsets.length * weights.length} font files, ${icons.length} icons and PDF.js in ${dest}`);

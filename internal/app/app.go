@@ -38,6 +38,7 @@ import (
 	"madina/internal/oidclogin"
 	"madina/internal/permit"
 	"madina/internal/permit/permitdemo"
+	"madina/internal/planreview"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/config"
@@ -80,12 +81,13 @@ type App struct {
 	Notify  *notify.Service
 	// The capabilities' services, for the command line and tests; the
 	// application itself builds everything from the module list.
-	Identity  *identity.Service
-	Staff     *staff.Service // the back office
-	Districts *district.Store
-	Catalogue *permit.Catalogue  // the permit catalogue in force
-	Permit    *permit.Service    // permit files
-	Signature *signature.Service // signers' keys, the CA and the TSA
+	Identity   *identity.Service
+	Staff      *staff.Service // the back office
+	Districts  *district.Store
+	Catalogue  *permit.Catalogue   // the permit catalogue in force
+	Permit     *permit.Service     // permit files
+	Signature  *signature.Service  // signers' keys, the CA and the TSA
+	PlanReview *planreview.Service // annotations and measurements on plan sheets
 
 	env        *module.Env
 	parts      []module.Parts
@@ -107,6 +109,7 @@ func Modules() []module.Module {
 		module.WithDemo(permit.Module, permitdemo.Load),
 		geoportal.Module,
 		module.WithDemo(complaint.Module, complaintdemo.Load),
+		planreview.Module,
 		devmail.Module,
 		design.Module,
 	}
@@ -283,6 +286,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	a.Catalogue = module.Get[*permit.Catalogue](a.env)
 	a.Permit = module.Get[*permit.Service](a.env)
 	a.Signature = module.Get[*signature.Service](a.env)
+	a.PlanReview = module.Get[*planreview.Service](a.env)
 	a.Router = httpx.NewRouter(a.Resp)
 	a.routes()
 	var h http.Handler = a.Router

@@ -3,6 +3,7 @@ package app
 import (
 	"madina/internal/identity"
 	"madina/internal/permit"
+	"madina/internal/planreview"
 	"madina/internal/signature"
 )
 
@@ -15,4 +16,6 @@ var (
 	_ identity.FileOwners = (*permit.Service)(nil)
 	_ signature.People    = (*identity.Store)(nil)
 	_ permit.Signatures   = (*signature.Service)(nil)
+	_ planreview.Sheets   = (*permit.Service)(nil)
+	_ planreview.Names    = (*identity.Store)(nil)
 )

@@ -259,6 +259,20 @@ const (
 	// reopen it, alerting its team when a deadline passes, escalating it.
 	// The system only.
 	SweepRequests Action = "request.sweep"
+	// Plan review (issue #13). ReadAnnotations reads the annotations of
+	// a file's plan sheet shared with the applicant: whoever reads the
+	// file. ReadCommitteeNotes reads those kept for the committee too:
+	// the agents of its window, the members of the organisations sitting
+	// on it and its president, officially (never on their own case);
+	// the applicant is told they are the committee's. Annotate draws,
+	// measures and changes an annotation's status: the same staff,
+	// officially. ReplyAnnotation answers on an annotation: the
+	// applicant (its owner, or a verified professional under mandate),
+	// or the same staff, officially.
+	ReadAnnotations    Action = "plan.annotations.read"
+	ReadCommitteeNotes Action = "plan.annotations.committee"
+	Annotate           Action = "plan.annotate"
+	ReplyAnnotation    Action = "plan.annotation.reply"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -267,7 +281,8 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	ReadFile, ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ReadDesign, ReadQueue,
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
-	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests}
+	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
+	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -371,6 +386,12 @@ const (
 	// ReasonActingFor refuses a signing key to someone acting for a legal
 	// person: a signature is a person's own.
 	ReasonActingFor Reason = "acting for a legal person"
+	// ReasonCommitteeOnly refuses the applicant the annotations the
+	// committee keeps for itself: told, since they know the file.
+	ReasonCommitteeOnly Reason = "the committee's own annotations"
+	// ReasonApplicantAnswers refuses the applicant drawing on the plans:
+	// the committee and the window annotate, the applicant answers.
+	ReasonApplicantAnswers Reason = "the applicant answers on annotations"
 )
 
 // Reasons of a permission.
@@ -397,6 +418,9 @@ var refusalKeys = map[Reason]string{
 	ReasonNotSigner:     "error.authz.not_signer",
 	ReasonSignAsOther:   "error.authz.sign_as_other",
 	ReasonActingFor:     "error.authz.sign_acting_for",
+	// Plan review.
+	ReasonCommitteeOnly:    "error.authz.committee_only",
+	ReasonApplicantAnswers: "error.authz.applicant_answers",
 }
 
 // Decision is the policy's answer.
@@ -434,6 +458,13 @@ var tokenScope = map[Action]Scope{
 	RevokeSigner: ScopeCertificatesWrite,
 	SignPlans:    ScopeFilesWrite,
 	Sign:         ScopeSign,
+	// Plan review: the applicant reads the shared annotations and
+	// answers on them through the API. A token holds no staff grant, so
+	// the committee's notes and drawing stay refused, with their reasons.
+	ReadAnnotations:    ScopeFilesRead,
+	ReadCommitteeNotes: ScopeFilesRead,
+	Annotate:           ScopeFilesWrite,
+	ReplyAnnotation:    ScopeFilesWrite,
 }
 
 // Decide is the policy.
@@ -497,7 +528,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		// Taking a document back is preparing the file: the same people,
 		// for the same reasons.
 		return a.decideFile(PrepareFile, r)
-	case ReadFile:
+	case ReadFile, ReadAnnotations:
 		if a.owns(r) {
 			return allow(ReasonOwner)
 		}
@@ -640,6 +671,34 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return a.signer()
 	case SealDocument, DispatchFile, SweepRequests:
 		return deny(ReasonSystemOnly)
+	case ReadCommitteeNotes, Annotate:
+		if d, ok := a.reviewer(r); ok {
+			return d
+		}
+		if a.owns(r) || a.mandated(r) {
+			if act == Annotate {
+				return deny(ReasonApplicantAnswers)
+			}
+			return deny(ReasonCommitteeOnly)
+		}
+		return hide(ReasonNoFileAccess)
+	case ReplyAnnotation:
+		// The applicant answers as the applicant, even when they also
+		// work for the administration: their own case is theirs to
+		// answer, not an official act.
+		if a.owns(r) {
+			return allow(ReasonOwner)
+		}
+		if a.mandated(r) {
+			if !a.ProfessionalVerified {
+				return deny(ReasonUnverifiedPro)
+			}
+			return allow(ReasonUnderMandate)
+		}
+		if d, ok := a.reviewer(r); ok {
+			return d
+		}
+		return hide(ReasonNoFileAccess)
 	case ManageSigners:
 		// Another's certificate stays out of sight of whoever is not an
 		// administrator.
@@ -685,6 +744,21 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return a.official(Admin, r)
 	}
 	return deny(ReasonUnknownAction)
+}
+
+// reviewer decides for the staff who review a file's plans — a member of
+// an organisation sitting on its committee, an agent of its window, its
+// president — officially; ok false when a is none of them.
+func (a Actor) reviewer(r Resource) (Decision, bool) {
+	switch {
+	case a.sitsOn(r.Seats):
+		return a.official(CommitteeMember, r), true
+	case a.agentOf(r.Window):
+		return a.official(WindowAgent, r), true
+	case a.Presides(r.Window):
+		return a.official(President, r), true
+	}
+	return Decision{}, false
 }
 
 // official decides an action taken in an official capacity — every action

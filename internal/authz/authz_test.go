@@ -103,12 +103,16 @@ var resources = map[Action]Resource{
 	DispatchFile:       {OwnerPerson: citizen, PermitKind: "building", Window: "anfa"},
 	// The citizen's request about a street light in Sidi Moumen, which
 	// Lydec answers.
-	FileRequest:      {},
-	ReadRequest:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	FollowRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	HandleRequest:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
-	ReadRequestQueue: {Org: "lydec"},
-	SweepRequests:    {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen"},
+	FileRequest:        {},
+	ReadRequest:        {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	FollowRequest:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	HandleRequest:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen", Involved: involved},
+	ReadRequestQueue:   {Org: "lydec"},
+	SweepRequests:      {OwnerPerson: citizen, Org: "lydec", Arrondissement: "sidi-moumen"},
+	ReadAnnotations:    {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	ReadCommitteeNotes: {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	Annotate:           {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	ReplyAnnotation:    {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -122,29 +126,30 @@ var resources = map[Action]Resource{
 // file.dispatch.auto (the system's only)
 // request.file request.read request.follow request.handle (the citizen's request in Sidi Moumen, Lydec's) request.queue (Lydec's)
 // request.sweep (the system's only)
+// plan.annotations.read plan.annotations.committee plan.annotate plan.annotation.reply (anfa's file, the commune sits)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -352,7 +357,8 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					want = Decision{Allow: mfa}
 				case role == Auditor && act == ReadAudit:
 					want = Decision{Allow: mfa}
-				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession || act == SignMinutes || act == DeclareAbsence && a.Person == resources[act].OwnerPerson):
+				case role == CommitteeMember && (act == ReadStudies || act == GiveOpinion || act == ReadSession || act == SignMinutes || act == DeclareAbsence && a.Person == resources[act].OwnerPerson ||
+					act == ReadAnnotations || act == ReadCommitteeNotes || act == Annotate || act == ReplyAnnotation):
 					want = Decision{Allow: mfa}
 				case role == President && act == ReadStudies:
 					want = Decision{Allow: mfa}
@@ -375,11 +381,16 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 	// A window agent may still read a file they are involved in: reading
 	// is not an official act; nor is looking at the style page, which
 	// concerns no case.
-	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true, ReadStudies: true, ReadSession: true}
+	reads := map[Action]bool{ReadFile: true, ReadDesign: true, ReadQueue: true, ReadStudies: true, ReadSession: true, ReadAnnotations: true}
 	// A legal person's representatives answer a claim on it as its owner
 	// (the claimant is the other side): representing the owner is their
 	// standing there, not a conflict. Any other involvement still is.
 	ownersAnswer := map[Action]bool{DecideLegalClaim: true}
+	// The applicant answers on the plans' annotations as the applicant,
+	// whatever job they hold: owning the file (themselves, or acting for
+	// the company that does) is their standing there, not an official
+	// act. Staff merely involved still may not answer for the committee.
+	applicantsAnswer := map[Action]bool{ReplyAnnotation: true}
 	const other = 300 // a legal person the staff member represents
 	ways := map[string]func(a *Actor, r *Resource){
 		"owner":                      func(a *Actor, r *Resource) { r.OwnerPerson, r.OwnerLegal = a.Person, 0 },
@@ -413,6 +424,12 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 					}
 					continue
 				}
+				if applicantsAnswer[act] && (way == "owner" || way == "acts for the owner") {
+					if !d.Allow || d.Reason != ReasonOwner {
+						t.Errorf("%s / %s, %s: the applicant refused (%s)", role, act, way, d.Reason)
+					}
+					continue
+				}
 				if reads[act] {
 					if !d.Allow {
 						t.Errorf("%s / %s, %s: refused reading (%s)", role, act, way, d.Reason)
@@ -429,7 +446,8 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 			}
 		}
 	}
-	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ManageSigners} {
+	for _, act := range []Action{ReviewFile, VerifyProfessional, ManageStaff, ManageOrgs, ReadAudit, DecideLegalClaim, ManageSigners,
+		ReadCommitteeNotes, Annotate, ReplyAnnotation} {
 		if !staffActions[act] {
 			t.Errorf("%s not found as a staff action: the search is broken", act)
 		}

@@ -103,7 +103,7 @@ func newRenderer(cat *i18n.Catalog, log *slog.Logger, nav []NavItem, static fs.F
 		return nil, err
 	}
 	rd := &Renderer{cat: cat, log: log, pages: map[string]*template.Template{}, assets: assets, nav: nav, static: map[string]cachedPage{}}
-	funcs := template.FuncMap{"asset": assets.URL, "field": field, "icon": icons.Icon, "dict": dict, "list": list}
+	funcs := template.FuncMap{"asset": assets.URL, "hasAsset": assets.Has, "field": field, "icon": icons.Icon, "dict": dict, "list": list}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(layoutFS, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
