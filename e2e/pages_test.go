@@ -142,7 +142,8 @@ var everyActor = []actor{
 	// files their organisation sits on.
 	{name: "auditor", email: "hassan.filali@example.ma", staff: true, routes: []string{"/me", "/me/security", "/admin/audit"}},
 	{name: "committee", email: "karim.benjelloun@example.ma", staff: true, routes: []string{"/me", "/me/security", "/me/signature",
-		"/committee", "/files/{id}", "/files/{id}/opinion", "/committee/sessions/{id}", "/committee/sessions/{id}/minutes/sign"},
+		"/committee", "/files/{id}", "/files/{id}/opinion", "/committee/sessions/{id}", "/committee/sessions/{id}/minutes/sign",
+		"/files/{id}/documents/{doc}/review"},
 		discover: func(tb *tab) map[string][]string {
 			// Minutes waiting for the urban agency's signature.
 			minutes := minutesLink(tb)
@@ -150,7 +151,9 @@ var everyActor = []actor{
 			// a session of a committee the urban agency sits on.
 			study := firstFileForm(tb, "/committee", "/opinion")
 			file := strings.Split(study, "/opinion")[0]
-			return map[string][]string{"/files/{id}": {file},
+			// The plan-review page of the file's first plan.
+			review := firstLink(tb, file, `^/files/\d+/documents/\d+/review$`)
+			return map[string][]string{"/files/{id}": {file}, "/files/{id}/documents/{doc}/review": review,
 				"/files/{id}/opinion": {file + "/opinion?" + url.Values{"verdict": {"reservations"},
 					"reasons": {"Recul de 3 m sur la voie à respecter."}, "round": {eval[string](tb,
 						`document.querySelector('form[action$="/opinion"] input[name=round]').value`)}}.Encode()},
@@ -214,6 +217,11 @@ var skippedRoutes = map[string]string{
 	"/open311/v2/services/{file}": "an Open311 service definition (JSON or XML), not a page",
 	"/open311/v2/requests/{file}": "an Open311 request (JSON or XML), not a page",
 	"/requests/{id}/photos/{n}":   "a photo of a request, downloaded, not a page",
+	// Plan review (issue #13): the annotations in their W3C form, and the
+	// annotated export.
+	"/files/{id}/documents/{doc}/annotations":       "a sheet's annotations as W3C Web Annotations (JSON), not a page (planreview's HTTP tests)",
+	"/files/{id}/documents/{doc}/annotations/{ann}": "one annotation (JSON), not a page (planreview's HTTP tests)",
+	"/files/{id}/documents/{doc}/annotated.pdf":     "the annotated sheet, a PDF download (planreview's export tests read it with qpdf)",
 }
 
 // A knownFailure is a check that fails on a page owned by someone who has

@@ -34,6 +34,9 @@ func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, 
 	if g := d.Signature; g != nil {
 		u.Signed = p.t("permit.sign.signed_by", "name", g.Signer, "date", i18n.FormatDateTime(p.l, g.SignedAt))
 	}
+	if d.ContentType == "application/pdf" {
+		u.ReviewURL = u.URL + "/review"
+	}
 	return u
 }
 
@@ -41,11 +44,19 @@ func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, 
 // every current one of a set.
 func (h *FileHandlers) itemDocuments(p printer, vw *View, it ChecklistItem, iv *itemView) {
 	iv.Several = it.Several
+	// A filed urban file's plans are reviewed, annotated and measured on
+	// the plan-review page (internal/planreview).
+	reviewed := func(u *uploadView) *uploadView {
+		if vw.File.Family != Urban || vw.File.State == Draft {
+			u.ReviewURL = ""
+		}
+		return u
+	}
 	if d := it.Latest; d != nil {
-		iv.Latest = h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID], vw.Signable[d.ID])
+		iv.Latest = reviewed(h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID], vw.Signable[d.ID]))
 	}
 	for _, d := range it.Current {
-		iv.Docs = append(iv.Docs, h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID], vw.Signable[d.ID]))
+		iv.Docs = append(iv.Docs, reviewed(h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID], vw.Signable[d.ID])))
 	}
 	if it.Several && len(it.Current) > 0 {
 		iv.Count = p.t("permit.documents.count", "count", len(it.Current))

@@ -190,6 +190,7 @@ type uploadView struct {
 	RemoveURL             string // the page asking to remove it, when the reader may
 	SignURL               string // the page asking for the PIN to sign it, when the reader may
 	Signed                string // "Signed electronically by … on …", when a signed copy
+	ReviewURL             string // the plan-review page (annotations, measurements) of a PDF of a filed urban file
 }
 
 type appointmentView struct {

@@ -84,6 +84,16 @@ func (d *demoFiles) minutes(ctx context.Context, agent authz.Actor, id int64, cl
 	if err != nil {
 		return err
 	}
+	ss, err := d.svc.GetSession(ctx, agent, id)
+	if err != nil {
+		return err
+	}
+	// Minutes the demonstration closes need the window's president; at a
+	// window without one they stay open, waiting for the urban agency's
+	// demonstration member too (whatever day the demonstration is loaded,
+	// some minutes wait for Karim Benjelloun).
+	pres, hasPres := d.presidents[ss.Window]
+	closes := closed && hasPres
 	var present []int64
 	var signers []authz.Actor
 	for _, st := range roster {
@@ -108,7 +118,7 @@ func (d *demoFiles) minutes(ctx context.Context, agent authz.Actor, id int64, cl
 		present = append(present, who.Person)
 		// The urban agency's demonstration member signs the open minutes
 		// themself.
-		if keyed && (closed || st.Organisation.Code != "aucasa") {
+		if keyed && (closes || st.Organisation.Code != "aucasa") {
 			signers = append(signers, *who)
 		}
 	}
@@ -124,15 +134,7 @@ func (d *demoFiles) minutes(ctx context.Context, agent authz.Actor, id int64, cl
 			return err
 		}
 	}
-	if !closed {
-		return nil
-	}
-	ss, err := d.svc.GetSession(ctx, agent, id)
-	if err != nil {
-		return err
-	}
-	pres, ok := d.presidents[ss.Window]
-	if !ok {
+	if !closes {
 		return nil
 	}
 	pres.Now = time.Now()
