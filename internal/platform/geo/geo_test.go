@@ -529,7 +529,7 @@ func TestMessages(t *testing.T) {
 		t.Fatal(probs)
 	}
 	keys := []string{KeyInvalid, KeyType, KeyRange, KeyNumber, KeyRingOpen, KeyRingShort, KeySelfIntersection,
-		KeyTooManyVertices, KeyHole, KeyOutside}
+		KeyTooManyVertices, KeyHole, KeyOutside, KeyBBox, KeyDatetime, KeyLimit, KeyOffset}
 	for _, l := range i18n.Langs {
 		if n := len(cat.Keys(l)); n != len(keys) {
 			t.Errorf("%s: %d keys, want %d", l, n, len(keys))
