@@ -3,11 +3,9 @@ package complaint
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
 	"io"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/geo"
+	"madina/internal/platform/refcode"
 	"madina/internal/platform/textnorm"
 )
 
@@ -108,22 +107,8 @@ func (s *Service) CheckOrganisations(ctx context.Context) error {
 	return nil
 }
 
-// codeAlphabet leaves out the letters and digits people confuse (0/O,
-// 1/I/L).
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-func randomCode(n int) string {
-	b := make([]byte, n)
-	limit := big.NewInt(int64(len(codeAlphabet)))
-	for i := range b {
-		k, err := rand.Int(rand.Reader, limit)
-		if err != nil {
-			panic(err)
-		}
-		b[i] = codeAlphabet[k.Int64()]
-	}
-	return string(b)
-}
+// randomCode is a reference or tracking code people read and type back.
+func randomCode(n int) string { return refcode.Random(n) }
 
 // Input is what a person files.
 type Input struct {

@@ -2,14 +2,12 @@ package permit
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +24,7 @@ import (
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/refcode"
 	"madina/internal/platform/textnorm"
 )
 
@@ -131,21 +130,8 @@ func (s *Service) Calendar() *calendar.Calendar { return s.cal }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// codeAlphabet has no letters people confuse (0/O, 1/I/L).
-const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-func randomCode(n int) string {
-	b := make([]byte, n)
-	max := big.NewInt(int64(len(codeAlphabet)))
-	for i := range b {
-		k, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			panic(err)
-		}
-		b[i] = codeAlphabet[k.Int64()]
-	}
-	return string(b)
-}
+// randomCode is a reference or tracking code people read and type back.
+func randomCode(n int) string { return refcode.Random(n) }
 
 // Input is what an applicant fills in; drafts save as they go, so every
 // part may be missing until submission.
