@@ -16,7 +16,7 @@ import (
 // happen (webRemoveConfirm), then goes back to the file.
 
 // uploadView is one document as the checklist shows it.
-func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, signable bool) *uploadView {
+func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, signable, reviewable bool) *uploadView {
 	id := strconv.FormatInt(fileID, 10)
 	meta := []string{p.t("permit.files.size", "mb", blob.FormatMB(d.Size))}
 	if d.Pages > 0 {
@@ -34,7 +34,7 @@ func (h *FileHandlers) uploadView(p printer, fileID int64, d Upload, removable, 
 	if g := d.Signature; g != nil {
 		u.Signed = p.t("permit.sign.signed_by", "name", g.Signer, "date", i18n.FormatDateTime(p.l, g.SignedAt))
 	}
-	if d.ContentType == "application/pdf" {
+	if reviewable && d.ContentType == "application/pdf" {
 		u.ReviewURL = u.URL + "/review"
 	}
 	return u
@@ -46,17 +46,12 @@ func (h *FileHandlers) itemDocuments(p printer, vw *View, it ChecklistItem, iv *
 	iv.Several = it.Several
 	// A filed urban file's plans are reviewed, annotated and measured on
 	// the plan-review page (internal/planreview).
-	reviewed := func(u *uploadView) *uploadView {
-		if vw.File.Family != Urban || vw.File.State == Draft {
-			u.ReviewURL = ""
-		}
-		return u
-	}
+	review := vw.File.Family == Urban && vw.File.State != Draft
 	if d := it.Latest; d != nil {
-		iv.Latest = reviewed(h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID], vw.Signable[d.ID]))
+		iv.Latest = h.uploadView(p, vw.File.ID, *d, vw.Removable[d.ID], vw.Signable[d.ID], review)
 	}
 	for _, d := range it.Current {
-		iv.Docs = append(iv.Docs, reviewed(h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID], vw.Signable[d.ID])))
+		iv.Docs = append(iv.Docs, h.uploadView(p, vw.File.ID, d, vw.Removable[d.ID], vw.Signable[d.ID], review))
 	}
 	if it.Several && len(it.Current) > 0 {
 		iv.Count = p.t("permit.documents.count", "count", len(it.Current))
