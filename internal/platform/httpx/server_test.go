@@ -17,24 +17,7 @@ func TestServeFinishesInFlightRequestsOnShutdown(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_, _ = io.WriteString(w, "finished")
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, srv, ln, 5*time.Second) }()
-	got := make(chan string, 1)
-	go func() {
-		res, err := http.Get("http://" + ln.Addr().String() + "/")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		got <- string(b)
-	}()
+	ln, cancel, served, got := serveOneRequest(t, srv, 5*time.Second)
 	<-started
 	cancel()
 	if s := <-got; s != "finished" {
@@ -63,24 +46,7 @@ func TestServeEndsStreamsOnShutdown(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, srv, ln, 30*time.Second) }()
-	got := make(chan string, 1)
-	go func() {
-		res, err := http.Get("http://" + ln.Addr().String() + "/")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		got <- string(b)
-	}()
+	_, cancel, served, got := serveOneRequest(t, srv, 30*time.Second)
 	<-started
 	begun := time.Now()
 	cancel()
@@ -96,4 +62,30 @@ func TestServeEndsStreamsOnShutdown(t *testing.T) {
 	if ShuttingDown(context.Background()) != nil {
 		t.Fatal("a context outside Serve has a shutdown channel")
 	}
+}
+
+// serveOneRequest serves srv with Serve and grace on a loopback port and
+// sends it one GET /: cancel starts the shutdown, served gets Serve's
+// result and got the response's body (or "error: …").
+func serveOneRequest(t *testing.T, srv *http.Server, grace time.Duration) (net.Listener, context.CancelFunc, <-chan error, <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, grace) }()
+	got := make(chan string, 1)
+	go func() {
+		res, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- string(b)
+	}()
+	return ln, cancel, served, got
 }
