@@ -608,3 +608,21 @@ func TestWithinAgreesWithSampling(t *testing.T) {
 		t.Fatalf("only %d of %d pairs within: the test checks too little", within, checked)
 	}
 }
+
+// DistanceTo measures on the ground: 0 inside a polygon, to the nearest
+// edge outside it (not to a vertex), and between two points.
+func TestDistanceTo(t *testing.T) {
+	sq := NewPolygon(Polygon{{{Lon: -7.62, Lat: 33.56}, {Lon: -7.60, Lat: 33.56}, {Lon: -7.60, Lat: 33.58}, {Lon: -7.62, Lat: 33.58}, {Lon: -7.62, Lat: 33.56}}})
+	if d := sq.DistanceTo(Point{Lon: -7.61, Lat: 33.57}); d != 0 {
+		t.Errorf("inside: %v m", d)
+	}
+	// A hundredth of a degree east of the east edge, level with its middle:
+	// about 928 m at this latitude (a degree of longitude is some 92.8 km).
+	if d := sq.DistanceTo(Point{Lon: -7.59, Lat: 33.57}); d < 920 || d > 935 {
+		t.Errorf("east of the square: %.1f m", d)
+	}
+	// A hundredth of a degree north: about 1,109 m.
+	if d := NewPoint(Point{Lon: -7.6, Lat: 33.57}).DistanceTo(Point{Lon: -7.6, Lat: 33.58}); d < 1105 || d > 1113 {
+		t.Errorf("between two points: %.1f m", d)
+	}
+}
