@@ -30,11 +30,11 @@ const Source = "demo"
 // names (with %[1]s the arrondissement's name and %[2]d a number, or
 // a name from names) and its hours.
 type kind struct {
-	category string
-	count    int
+	category   string
+	count      int
 	ar, fr, en string
-	names    [][3]string
-	hours    string
+	names      [][3]string
+	hours      string
 }
 
 var parks = [][3]string{{"الياسمين", "des Jasmins", "Jasmine"}, {"الورود", "des Roses", "Rose"}, {"الأمل", "de l’Espoir", "Hope"},
