@@ -55,7 +55,8 @@ CREATE TABLE drift_probe (
 	sqlite_only TEXT
 );
 CREATE INDEX drift_probe_label ON drift_probe (label) WHERE note IS NULL;
-CREATE INDEX drift_probe_at ON drift_probe (at, id);`},
+CREATE INDEX drift_probe_at ON drift_probe (at, id);
+CREATE VIRTUAL TABLE drift_probe_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat);`},
 			}
 			pgMs := []db.Migration{
 				{Version: 9999, Name: "drift", SQL: `
@@ -100,6 +101,7 @@ CREATE UNIQUE INDEX drift_probe_at ON drift_probe (id, at);`},
 				"drift_probe: unique (code) on sqlite only",
 				"drift_probe: index drift_probe_label on (label) partial on sqlite, on (label) on postgres",
 				"drift_probe: index drift_probe_at on (at,id) on sqlite, unique on (id,at) on postgres",
+				"drift_probe: a spatial index on sqlite only",
 			} {
 				if !strings.Contains(got, want) {
 					t.Errorf("the comparison does not report %q; it reports:\n%s", want, got)
@@ -139,6 +141,12 @@ type table struct {
 	namedChecks []string
 	indexes     map[string]index
 	triggers    []string // "BEFORE UPDATE", sorted
+	// spatial: the table's locations are indexed the engine's way
+	// (internal/platform/db/spatial.go) — on SQLite an R*Tree table
+	// <table>_rtree and the triggers that keep it, on PostgreSQL a geometry
+	// column geom and its GiST index <table>_geom. Those are compared as
+	// one thing: present on both engines or on neither.
+	spatial bool
 }
 
 type column struct {
@@ -196,11 +204,24 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 		return err
 	}
 	pks := map[string]string{}
+	// The R*Trees (and their own tables) are their tables' spatial index.
+	spatial := map[string]bool{}
+	plain := tabs[:0]
+	for _, tb := range tabs {
+		switch {
+		case strings.HasPrefix(tb.sql, "CREATE VIRTUAL TABLE") && strings.Contains(tb.sql, "USING rtree"):
+			spatial[strings.TrimSuffix(tb.name, "_rtree")] = true
+		case strings.HasSuffix(tb.name, "_rtree_node") || strings.HasSuffix(tb.name, "_rtree_parent") || strings.HasSuffix(tb.name, "_rtree_rowid"):
+		default:
+			plain = append(plain, tb)
+		}
+	}
+	tabs = plain
 	for _, tb := range tabs {
 		t := &table{columns: map[string]column{}, indexes: map[string]index{}}
 		s.tables[tb.name] = t
 		pk := map[int]string{}
-		err := each(ctx, d, `SELECT name, type, "notnull", pk, dflt_value IS NOT NULL, coalesce(dflt_value, '') FROM pragma_table_info($1)`, []any{tb.name}, func(r scanner) error {
+		err := each(ctx, d, `SELECT name, type, "notnull", pk, dflt_value IS NOT NULL, coalesce(dflt_value, '') FROM pragma_table_xinfo($1)`, []any{tb.name}, func(r scanner) error {
 			var name, typ string
 			var notNull, pkPos int
 			var hasDefault bool
@@ -311,6 +332,9 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 			return err
 		}
 		if t := s.tables[tn]; t != nil {
+			if strings.Contains(sql, tn+"_rtree") {
+				return nil // keeps the spatial index
+			}
 			// A trigger refusing NULL in a column (0012) is that column's
 			// NOT NULL on SQLite; TestSQLiteRefusesNullKeys checks it works.
 			if m := notNullTrigger.FindStringSubmatch(sql); m != nil {
@@ -326,7 +350,8 @@ func describeSQLite(ctx context.Context, d *db.DB, s *schema) error {
 		}
 		return nil
 	})
-	for _, t := range s.tables {
+	for name, t := range s.tables {
+		t.spatial = spatial[name]
 		sort.Strings(t.triggers)
 	}
 	return err
@@ -413,6 +438,10 @@ func describePostgres(ctx context.Context, d *db.DB, s *schema) error {
 			var hasDefault bool
 			var dflt string
 			err := r.Scan(&col, &typ, &nullable, &hasDefault, &dflt)
+			if col == "geom" && typ == "USER-DEFINED" {
+				t.spatial = true // PostGIS's geometry
+				return err
+			}
 			t.columns[col] = column{typ: typ, notNull: nullable == "NO", hasDefault: hasDefault, dflt: normDefault(dflt)}
 			return err
 		})
@@ -468,6 +497,9 @@ func describePostgres(ctx context.Context, d *db.DB, s *schema) error {
 				var iname, cols string
 				var unique, partial bool
 				err := r.Scan(&iname, &unique, &partial, &cols)
+				if iname == name+"_geom" {
+					return err // the spatial index (see table.spatial)
+				}
 				t.indexes[iname] = index{cols: cols, unique: unique, partial: partial}
 				return err
 			})
@@ -533,6 +565,9 @@ func compareSchemas(a, b *schema) []string {
 		tb := b.tables[name]
 		if tb == nil {
 			continue
+		}
+		if ta.spatial != tb.spatial {
+			add("%s: a spatial index on %s only", name, map[bool]db.Engine{true: a.engine, false: b.engine}[ta.spatial])
 		}
 		for col, ca := range ta.columns {
 			cb, ok := tb.columns[col]

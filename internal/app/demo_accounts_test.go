@@ -65,7 +65,7 @@ func demoCounts(t *testing.T, d *db.DB) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"persons", "organisations", "staff_grants", "legal_persons", "representatives", "professionals",
 		"verification_codes", "sessions", "recovery_codes", "notify_deliveries", "jobs", "audit_log",
-		"mandates", "permit_files", "permit_documents", "permit_events"} {
+		"mandates", "permit_files", "permit_documents", "permit_events", "places"} {
 		var n int
 		if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)
@@ -84,7 +84,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if err := a.LoadDemo(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "20 demonstration accounts opened") {
+		if !strings.Contains(out.String(), "21 demonstration accounts opened") {
 			t.Fatalf("first demo said %q", out.String())
 		}
 		first := demoCounts(t, a.DB)

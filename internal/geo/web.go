@@ -426,27 +426,23 @@ func (h *Handlers) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", typeGeoJSON)
 	w.Header().Set("Content-Language", string(i18n.FromContext(r.Context())))
-	var buf bytes.Buffer
-	buf.WriteString(`{"type":"FeatureCollection","features":[`)
+	buf := make([]byte, 0, 256*len(page.Features)+2048)
+	buf = append(buf, `{"type":"FeatureCollection","features":[`...)
 	for i, f := range page.Features {
-		b, err := f.MarshalJSON()
-		if err != nil {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = f.AppendJSON(buf); err != nil {
 			return err
 		}
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(b)
 	}
 	meta, err := marshal(map[string]any{"numberMatched": page.Matched, "numberReturned": len(page.Features),
 		"timeStamp": time.Now().UTC().Format(time.RFC3339), "links": links})
 	if err != nil {
 		return err
 	}
-	buf.WriteString("],")
-	buf.Write(meta[1:])
-	buf.WriteByte('\n')
-	_, err = w.Write(buf.Bytes())
+	buf = append(append(append(buf, "],"...), meta[1:]...), '\n')
+	_, err = w.Write(buf)
 	return err
 }
 

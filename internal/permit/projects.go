@@ -56,34 +56,52 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 	}
 	cond := strings.Join(where, " AND ")
 	var page geo.FeaturePage
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_files WHERE `+cond, args...).Scan(&page.Matched); err != nil {
-		return page, fmt.Errorf("permit: projects: %w", err)
-	}
+	// One query: the page and, beside each row, how many match in all.
+	nargs := len(args)
 	limit, offset := arg(q.Limit), arg(q.Offset)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, number, kind, COALESCE(arrondissement_code, ''), location, closed_at, tacit
-		FROM permit_files WHERE `+cond+` ORDER BY closed_at, id LIMIT `+limit+` OFFSET `+offset, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, number, kind, COALESCE(arrondissement_code, ''), location, lon, lat, closed_at, tacit,
+		COUNT(*) OVER () FROM permit_files WHERE `+cond+` ORDER BY closed_at, id LIMIT `+limit+` OFFSET `+offset, args...)
 	if err != nil {
 		return page, fmt.Errorf("permit: projects: %w", err)
 	}
 	defer rows.Close()
+	kindNames := map[string]map[string]string{}
 	for rows.Next() {
 		var id int64
 		var number, kind, arr, location string
 		var granted time.Time
 		var tacit bool
-		if err := rows.Scan(&id, &number, &kind, &arr, &location, &granted, &tacit); err != nil {
+		var lon, lat float64
+		if err := rows.Scan(&id, &number, &kind, &arr, &location, &lon, &lat, &granted, &tacit, &page.Matched); err != nil {
 			return page, fmt.Errorf("permit: projects: %w", err)
 		}
-		g, err := geo.ParseGeoJSON([]byte(location))
-		if err != nil {
+		// A point is the file's reference point: no need to read the JSON
+		// (a page holds thousands); a parcel's outline is read.
+		var g geo.Geometry
+		if strings.HasPrefix(location, `{"type":"Point"`) {
+			g = geo.NewPoint(geo.Point{Lon: lon, Lat: lat})
+		} else if g, err = geo.ParseGeoJSON([]byte(location)); err != nil {
 			return page, fmt.Errorf("permit: project of file %d: %w", id, err)
 		}
-		props := map[string]any{"number": number, "kind": kind, "arrondissement": arr,
-			"granted": granted.UTC().Format(time.RFC3339), "tacit": tacit}
-		if k, err := s.cat.Kind(kind); err == nil {
-			props["kind_name"] = map[string]string{"ar": k.Name.AR, "fr": k.Name.FR, "en": k.Name.EN}
+		props := make(map[string]any, 6)
+		props["number"], props["kind"], props["arrondissement"] = number, kind, arr
+		props["granted"], props["tacit"] = granted.UTC().Format(time.RFC3339), tacit
+		if name, ok := kindNames[kind]; ok {
+			props["kind_name"] = name
+		} else if k, err := s.cat.Kind(kind); err == nil {
+			name = map[string]string{"ar": k.Name.AR, "fr": k.Name.FR, "en": k.Name.EN}
+			kindNames[kind] = name // shared by the page's features of that kind
+			props["kind_name"] = name
 		}
 		page.Features = append(page.Features, geo.Feature{ID: number, Geometry: g, Properties: props})
 	}
-	return page, rows.Err()
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("permit: projects: %w", err)
+	}
+	if len(page.Features) == 0 && q.Offset > 0 { // a page past the end: how many there are
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_files WHERE `+cond, args[:nargs]...).Scan(&page.Matched); err != nil {
+			return page, fmt.Errorf("permit: projects: %w", err)
+		}
+	}
+	return page, nil
 }

@@ -83,6 +83,9 @@ func TestAuthorisedProjects(t *testing.T) {
 		same("another arrondissement", page(geo.FeatureQuery{Properties: map[string]string{"arrondissement": "anfa"}}))
 		same("another kind", page(geo.FeatureQuery{Properties: map[string]string{"kind": "demolition"}}))
 		same("the second page of one", page(geo.FeatureQuery{Limit: 1, Offset: 1}), second.Number)
+		if past, err := e.s.AuthorisedProjects(ctx, geo.FeatureQuery{Limit: 10, Offset: 5}); err != nil || past.Matched != 2 || len(past.Features) != 0 {
+			t.Errorf("a page past the end: %d matched, %d features, %v", past.Matched, len(past.Features), err)
+		}
 		same("one by its number", page(geo.FeatureQuery{ID: second.Number}), second.Number)
 		same("a number that is not", page(geo.FeatureQuery{ID: "SIDI-OTHMANE-1999-00001"}))
 	})

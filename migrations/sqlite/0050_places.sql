@@ -5,7 +5,7 @@
 -- location is the point as GeoJSON, for the spatial index (an R*Tree kept
 -- by triggers, as permit_files_rtree; see internal/platform/db/spatial.go).
 CREATE TABLE places (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	id INTEGER PRIMARY KEY,
 	code TEXT NOT NULL UNIQUE CHECK (code <> '' AND length(code) <= 80),
 	category TEXT NOT NULL CHECK (category <> ''),
 	name_ar TEXT NOT NULL CHECK (name_ar <> ''),

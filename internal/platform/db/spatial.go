@@ -3,6 +3,8 @@ package db
 import (
 	"database/sql/driver"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"modernc.org/sqlite"
 
@@ -41,15 +43,39 @@ func init() {
 				return nil, fmt.Errorf("geo_intersects_bbox: coordinate %d is %T", i+1, a)
 			}
 		}
-		g, err := geo.ParseGeoJSON([]byte(loc))
-		if err != nil {
-			return nil, fmt.Errorf("geo_intersects_bbox: stored location: %w", err)
+		g, ok := point(loc)
+		if !ok {
+			var err error
+			if g, err = geo.ParseGeoJSON([]byte(loc)); err != nil {
+				return nil, fmt.Errorf("geo_intersects_bbox: stored location: %w", err)
+			}
 		}
 		if g.Intersects(geo.Bounds{Min: geo.Point{Lon: c[0], Lat: c[1]}, Max: geo.Point{Lon: c[2], Lat: c[3]}}) {
 			return int64(1), nil
 		}
 		return int64(0), nil
 	})
+}
+
+// point reads a stored Point's GeoJSON as the application writes it
+// ({"type":"Point","coordinates":[lon,lat]}), the common case, without the
+// general parser.
+func point(loc string) (geo.Geometry, bool) {
+	rest, ok := strings.CutPrefix(loc, `{"type":"Point","coordinates":[`)
+	if !ok {
+		return geo.Geometry{}, false
+	}
+	xs, rest, ok := strings.Cut(rest, ",")
+	ys, tail, ok2 := strings.Cut(rest, "]")
+	if !ok || !ok2 || tail != "}" {
+		return geo.Geometry{}, false
+	}
+	x, err1 := strconv.ParseFloat(xs, 64)
+	y, err2 := strconv.ParseFloat(ys, 64)
+	if err1 != nil || err2 != nil {
+		return geo.Geometry{}, false
+	}
+	return geo.NewPoint(geo.Point{Lon: x, Lat: y}), true
 }
 
 // Intersects returns the SQL condition on table (its rows' id, location

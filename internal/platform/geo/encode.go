@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MarshalJSON writes g as an RFC 7946 GeoJSON geometry: coordinates with at
@@ -160,12 +162,16 @@ type Feature struct {
 }
 
 // MarshalJSON writes f as an RFC 7946 Feature.
-func (f Feature) MarshalJSON() ([]byte, error) {
-	b := []byte(`{"type":"Feature"`)
+func (f Feature) MarshalJSON() ([]byte, error) { return f.AppendJSON(nil) }
+
+// AppendJSON appends f as an RFC 7946 Feature to b. A layer's page holds
+// thousands of features: properties of the usual kinds (text, booleans,
+// numbers, texts by language) are written without reflection.
+func (f Feature) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"type":"Feature"`...)
 	if f.ID != "" {
-		id, _ := json.Marshal(f.ID)
 		b = append(b, `,"id":`...)
-		b = append(b, id...)
+		b = appendString(b, f.ID)
 	}
 	g, err := f.Geometry.MarshalJSON()
 	if err != nil {
@@ -173,13 +179,110 @@ func (f Feature) MarshalJSON() ([]byte, error) {
 	}
 	b = append(b, `,"geometry":`...)
 	b = append(b, g...)
-	props, err := json.Marshal(f.Properties)
-	if err != nil {
+	b = append(b, `,"properties":`...)
+	if b, err = appendValue(b, f.Properties); err != nil {
 		return nil, fmt.Errorf("geo: feature %q properties: %w", f.ID, err)
 	}
-	b = append(b, `,"properties":`...)
-	b = append(b, props...)
 	return append(b, '}'), nil
+}
+
+// appendValue appends v as JSON: maps with their keys sorted, as
+// encoding/json writes them, which it falls back on for other kinds.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendValue(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, k), ':')
+			b = appendString(b, x[k])
+		}
+		return append(b, '}'), nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
+}
+
+// appendString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, and U+2028 and U+2029 (which end a line in
+// JavaScript); the rest as UTF-8. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	// Most of a layer's text is plain ASCII: copied a run at a time.
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	b = append(b, s[:i]...)
+	for _, r := range s[i:] {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			switch r {
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+			}
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // WriteFeatureCollection writes features as one GeoJSON FeatureCollection,

@@ -664,3 +664,35 @@ func TestIntersects(t *testing.T) {
 		}
 	}
 }
+
+// A feature's properties written without reflection read back as
+// encoding/json reads its own writing: quotes, backslashes, control
+// characters, line separators, Arabic, invalid UTF-8, nested texts by
+// language, numbers and booleans.
+func TestFeaturePropertiesEncodeAsJSONDoes(t *testing.T) {
+	texts := []string{"", `a "quoted" \ word`, "line\nbreak\ttab\x01\x1f", "سيدي عثمان", "\u2028\u2029", "bad \xff utf8", "<b>&amp;</b>"}
+	for i, s := range texts {
+		props := map[string]any{"name": s, "n": i, "ok": i%2 == 0, "f": 1.5, "none": nil,
+			"names": map[string]string{"ar": s, "fr": "é", "en": "x"}, s: "key"}
+		f := Feature{ID: s, Geometry: NewPoint(Point{Lon: -7.6, Lat: 33.5}), Properties: props}
+		ours, err := f.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want any
+		if err := json.Unmarshal(ours, &got); err != nil {
+			t.Fatalf("%q: not JSON: %v\n%s", s, err, ours)
+		}
+		doc := map[string]any{"type": "Feature", "id": s, "geometry": map[string]any{"type": "Point", "coordinates": []float64{-7.6, 33.5}}, "properties": props}
+		if s == "" {
+			delete(doc, "id") // an empty id is left out
+		}
+		std, _ := json.Marshal(doc)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q:\n ours %s\n want %s", s, ours, std)
+		}
+	}
+}
