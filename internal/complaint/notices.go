@@ -68,6 +68,11 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	if err != nil {
 		return err
 	}
+	if r.Reporter == 0 {
+		// Posted through Open311: its client follows the request
+		// (servicerequestupdates) and tells the person itself.
+		return nil
+	}
 	who, err := n.people.Person(ctx, tx, r.Reporter)
 	if err != nil {
 		return fmt.Errorf("complaint: reporter %d: %w", r.Reporter, err)

@@ -129,6 +129,19 @@ type Request struct {
 	PublicAnswer      string
 	UpdatedAt         time.Time
 	Photos            []Photo
+	// Client is the Open311 client that posted the request (Reporter is
+	// then 0), Open311Token what it may ask tokens/{token} about, and the
+	// Via fields what it sent of the person: never published.
+	Client       int64
+	Open311Token string
+	Via          Open311Person
+}
+
+// Open311Person is what an Open311 client sends of the person who
+// reports (first_name and last_name, email, phone, device_id): kept for
+// the team, never published.
+type Open311Person struct {
+	Name, Email, Phone, Device string
 }
 
 // Resource is the request as the policy sees it.

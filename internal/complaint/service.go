@@ -123,6 +123,9 @@ type Input struct {
 	Answers map[string]string
 	Contact string
 	Photos  []io.Reader
+	// Via is what an Open311 client sent of the person (its requests
+	// only).
+	Via Open311Person
 }
 
 // FieldInput is the form's name of a category's field.
@@ -172,18 +175,34 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	}
 	r := &Request{TrackingCode: randomCode(8), CatalogueVersion: s.cat.Version, Reporter: a.Person, State: Received,
 		FiledAt: now, Answers: map[string]string{}}
-	// Where: the arrondissement, chosen (point-in-polygon waits for the
-	// arrondissements' boundaries, issue "geo").
+	if a.Open311Client != 0 {
+		// Posted by an Open311 client: no account; what it sent of the
+		// person is checked and kept for the team.
+		r.Reporter, r.Client, r.Open311Token = 0, a.Open311Client, randomToken()
+		if err := fe.Add(checkVia(&in.Via)); err != nil {
+			return nil, err
+		}
+		r.Via = in.Via
+	}
+	// Where: the arrondissement, chosen, or found from the point when the
+	// territorial reference knows the arrondissements' boundaries.
 	arrs, err := s.places.Arrondissements(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r.Arrondissement = strings.TrimSpace(in.Arrondissement)
-	if !slices.ContainsFunc(arrs, func(x district.Arrondissement) bool { return x.Code == r.Arrondissement }) {
-		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.arrondissement").OnField("arrondissement"))
-	}
 	if err := fe.Add(s.location(ctx, k, in, r)); err != nil {
 		return nil, err
+	}
+	r.Arrondissement = strings.TrimSpace(in.Arrondissement)
+	if r.Arrondissement == "" && r.Lat != nil {
+		if code, err := s.arrondissementAt(ctx, *r.Lat, *r.Lon); err != nil {
+			return nil, err
+		} else if code != "" {
+			r.Arrondissement = code
+		}
+	}
+	if !slices.ContainsFunc(arrs, func(x district.Arrondissement) bool { return x.Code == r.Arrondissement }) {
+		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.arrondissement").OnField("arrondissement"))
 	}
 	r.Description = strings.TrimSpace(in.Description)
 	switch n := utf8.RuneCountInString(r.Description); {
@@ -322,7 +341,10 @@ func (s *Service) location(ctx context.Context, k *Category, in Input, r *Reques
 // record writes a change's history line, audit record and event, in tx.
 func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Request, c Change, from, to State, note string, now time.Time) error {
 	label := "system"
-	if !a.Anonymous() {
+	switch {
+	case a.Open311Client != 0:
+		label = "open311:" + strconv.FormatInt(a.Open311Client, 10)
+	case !a.Anonymous():
 		label = authz.ActorLabel(a, r.Resource())
 	}
 	if err := insertEvent(ctx, tx, r.ID, Event{At: now, Actor: a.Person, ActorLabel: label, Kind: c, From: from, To: to, Note: note}); err != nil {

@@ -536,7 +536,26 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			facts = append(facts, fact{Key: fd.Label.Pick(p.l), Value: val})
 		}
 	}
-	facts = append(facts, fact{Key: p.t("complaint.fact.contact"), Value: p.t("complaint.contact." + x.Contact)})
+	if x.Client != 0 {
+		// Posted through Open311: the team reads what the client sent of
+		// the person (nobody else reads this page).
+		via, err := clientName(r.Context(), h.Service.db, x.Client)
+		if err != nil {
+			return err
+		}
+		facts = append(facts, fact{Key: p.t("complaint.fact.via"), Value: via})
+		var who []string
+		for _, s := range []string{x.Via.Name, x.Via.Email, x.Via.Phone} {
+			if s != "" {
+				who = append(who, s)
+			}
+		}
+		if len(who) > 0 {
+			facts = append(facts, fact{Key: p.t("complaint.fact.reporter"), Value: strings.Join(who, " · ")})
+		}
+	} else {
+		facts = append(facts, fact{Key: p.t("complaint.fact.contact"), Value: p.t("complaint.contact." + x.Contact)})
+	}
 	var actions []action
 	for _, c := range Changes {
 		m := moves[c]
