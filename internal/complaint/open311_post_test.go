@@ -268,4 +268,3 @@ func TestOpen311Post(t *testing.T) {
 		}
 	})
 }
-
