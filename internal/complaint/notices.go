@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
 	"slices"
 	"strconv"
 
@@ -68,29 +69,42 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	if err != nil {
 		return err
 	}
-	if r.Reporter == 0 {
-		// Posted through Open311: its client follows the request
-		// (servicerequestupdates) and tells the person itself.
-		return nil
+	// The reporter, then the co-reporters (the reporters of the
+	// duplicates merged into it), each in their language. A request
+	// posted through Open311 has no reporter's account: its client follows
+	// it (servicerequestupdates) and tells the person itself.
+	people := r.CoReporters
+	if r.Reporter != 0 {
+		people = append([]int64{r.Reporter}, people...)
 	}
-	who, err := n.people.Person(ctx, tx, r.Reporter)
-	if err != nil {
-		return fmt.Errorf("complaint: reporter %d: %w", r.Reporter, err)
-	}
-	l := i18n.Lang(who.Lang)
-	d := map[string]any{"Name": who.DisplayName(who.Lang), "Number": r.Number, "Code": r.TrackingCode, "Category": r.Category,
-		"URL": n.baseURL + "/requests/" + strconv.FormatInt(r.ID, 10), "Note": p.Note, "Due": i18n.FormatDate(l, p.Due)}
-	if k, ok := s.cat.Category(r.Category); ok {
-		d["Category"] = k.Name.Pick(l)
-	}
-	channels := []notify.Channel{notify.Inbox}
-	for _, c := range who.Channels() {
-		if string(c) == r.Contact && !slices.Contains(channels, c) {
-			channels = append(channels, c)
+	for _, id := range people {
+		who, err := n.people.Person(ctx, tx, id)
+		if err != nil {
+			return fmt.Errorf("complaint: reporter %d: %w", id, err)
+		}
+		l := i18n.Lang(who.Lang)
+		url := n.baseURL + "/requests/" + strconv.FormatInt(r.ID, 10)
+		if id != r.Reporter {
+			// A co-reporter follows it on the tracking page.
+			url = n.baseURL + "/requests/track?" + neturl.Values{"number": {r.Number}, "code": {r.TrackingCode}}.Encode()
+		}
+		d := map[string]any{"Name": who.DisplayName(who.Lang), "Number": r.Number, "Code": r.TrackingCode, "Category": r.Category,
+			"URL": url, "Note": p.Note, "Due": i18n.FormatDate(l, p.Due)}
+		if k, ok := s.cat.Category(r.Category); ok {
+			d["Category"] = k.Name.Pick(l)
+		}
+		channels := []notify.Channel{notify.Inbox}
+		for _, c := range who.Channels() {
+			if string(c) == r.Contact && !slices.Contains(channels, c) {
+				channels = append(channels, c)
+			}
+		}
+		if err := n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
+			Key:      ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(who.ID, 10),
+			To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},
+			Channels: channels}); err != nil {
+			return err
 		}
 	}
-	return n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
-		Key:      ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(who.ID, 10),
-		To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},
-		Channels: channels})
+	return nil
 }

@@ -40,6 +40,12 @@ const (
 	CResolve     Change = "resolve"
 	CClose       Change = "close"
 	CReopen      Change = "reopen" // the reporter: not fixed, within ReopenWindow of the resolution
+	// The team's moves that are not the state machine's (Reassign,
+	// Merge): to another team with a reason; a duplicate closed as merged
+	// into another request; the kept request's line about it.
+	CReassign Change = "reassign"
+	CMerge    Change = "merge"
+	CMerged   Change = "merged"
 )
 
 // move is one change of the state machine: the states it leaves, the one
@@ -135,6 +141,11 @@ type Request struct {
 	Client       int64
 	Open311Token string
 	Via          Open311Person
+	// MergedInto is the request a duplicate was merged into (it is then
+	// closed); CoReporters the reporters of the duplicates merged into
+	// this one, who hear of its changes too.
+	MergedInto  int64
+	CoReporters []int64
 }
 
 // Open311Person is what an Open311 client sends of the person who
@@ -147,7 +158,7 @@ type Open311Person struct {
 // Resource is the request as the policy sees it.
 func (r *Request) Resource() authz.Resource {
 	return authz.Resource{OwnerPerson: r.Reporter, Org: r.Organisation, Arrondissement: r.Arrondissement,
-		Involved: authz.Involved{}.AddPersons(r.Reporter)}
+		Involved: authz.Involved{}.AddPersons(r.Reporter).AddPersons(r.CoReporters...)}
 }
 
 // Overdue reports whether the request's next service-level deadline has

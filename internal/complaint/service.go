@@ -472,7 +472,13 @@ func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int
 		if c == CReopen {
 			// A fresh deadline: the team is alerted, and the request
 			// raised, again if it passes.
-			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET alerted_at = NULL, escalated_at = NULL WHERE id = $1`, r.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET alerted_at = NULL, escalated_at = NULL, warned_at = NULL WHERE id = $1`, r.ID); err != nil {
+				return err
+			}
+		}
+		if c == CAcknowledge {
+			// The next deadline is the resolution's: warned of afresh.
+			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET warned_at = NULL WHERE id = $1`, r.ID); err != nil {
 				return err
 			}
 		}

@@ -21,23 +21,23 @@ const BlobRefsSQL = `SELECT sha256 FROM complaint_photos`
 const requestColumns = `id, number, tracking_code, category, catalogue_version, reporter_id, organisation_code,
 	arrondissement_code, lat, lon, address, description, public_description, answers, contact, private, state,
 	version, filed_at, ack_due, resolve_due, escalate_at, acknowledged_at, resolved_at, closed_at, waiting_since,
-	public_answer, updated_at, client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id`
+	public_answer, updated_at, client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id, merged_into`
 
 func scanRequest(row interface{ Scan(...any) error }) (*Request, error) {
 	var r Request
 	var lat, lon sql.NullFloat64
 	var answers string
 	var ack, res, closed, waiting sql.NullTime
-	var reporter, client sql.NullInt64
+	var reporter, client, merged sql.NullInt64
 	var token sql.NullString
 	err := row.Scan(&r.ID, &r.Number, &r.TrackingCode, &r.Category, &r.CatalogueVersion, &reporter, &r.Organisation,
 		&r.Arrondissement, &lat, &lon, &r.Address, &r.Description, &r.PublicDescription, &answers, &r.Contact, &r.Private,
 		&r.State, &r.Version, &r.FiledAt, &r.AckDue, &r.ResolveDue, &r.EscalateAt, &ack, &res, &closed, &waiting,
-		&r.PublicAnswer, &r.UpdatedAt, &client, &token, &r.Via.Name, &r.Via.Email, &r.Via.Phone, &r.Via.Device)
+		&r.PublicAnswer, &r.UpdatedAt, &client, &token, &r.Via.Name, &r.Via.Email, &r.Via.Phone, &r.Via.Device, &merged)
 	if err != nil {
 		return nil, err
 	}
-	r.Reporter, r.Client, r.Open311Token = reporter.Int64, client.Int64, token.String
+	r.Reporter, r.Client, r.Open311Token, r.MergedInto = reporter.Int64, client.Int64, token.String, merged.Int64
 	if lat.Valid && lon.Valid {
 		r.Lat, r.Lon = &lat.Float64, &lon.Float64
 	}
@@ -71,7 +71,28 @@ func request(ctx context.Context, q db.Querier, col string, v any) (*Request, er
 	if r.Photos, err = photos(ctx, q, r.ID); err != nil {
 		return nil, err
 	}
+	if r.CoReporters, err = coReporters(ctx, q, r.ID); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// coReporters lists the co-reporters of request id.
+func coReporters(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT person_id FROM complaint_coreporters WHERE request_id = $1 ORDER BY added_at, person_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("complaint: co-reporters: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func photos(ctx context.Context, q db.Querier, id int64) ([]Photo, error) {
