@@ -205,7 +205,7 @@ func TestWarnBeforeTheDeadline(t *testing.T) {
 		if n, _ := s.Warn(ctx); n != 0 {
 			t.Fatalf("warned of a resolve deadline days away: %d", n)
 		}
-		e.clock.add(r.ResolveDue.Add(-12*time.Hour).Sub(e.clock.now()))
+		e.clock.add(r.ResolveDue.Add(-12 * time.Hour).Sub(e.clock.now()))
 		if n, err := s.Warn(ctx); err != nil || n != 1 {
 			t.Fatalf("the resolve deadline's day: %d warned (%v), want 1", n, err)
 		}
