@@ -18,6 +18,7 @@ import (
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/ratelimit"
 	"madina/internal/platform/textin"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/web"
 )
 
@@ -61,7 +62,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /requests/public", h.public)
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
-	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note"))
+	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note", "comment"))
 	rt.HandleErr("GET /requests/{id}/photos/{n}", h.photo)
 }
 
@@ -193,7 +194,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 // doneMessage is the success banner a redirect asks for, from a fixed
 // list so that an address cannot put words in the page.
 func doneMessage(name string) string {
-	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen"}, name) {
+	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate"}, name) {
 		return "complaint.done." + name
 	}
 	return ""
@@ -569,6 +570,57 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			NoteLabel: p.t("complaint.action." + string(c) + ".note"), NeedNote: m.needNote,
 			Optional: c == CClose && x.State == Resolved})
 	}
+	// The team's other work: to another team, a duplicate merged in.
+	handles := authz.Check(a, authz.HandleRequest, x.Resource()) == nil
+	var teams, areas []option
+	if handles && x.State.Open() {
+		orgs, err := organisationNames(r.Context(), h.Service.db, p.l)
+		if err != nil {
+			return err
+		}
+		for code, name := range orgs {
+			teams = append(teams, option{Value: code, Label: name, Selected: code == f.Get("organisation")})
+		}
+		slices.SortFunc(teams, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+		arrs, err := h.Service.places.Arrondissements(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, ar := range arrs {
+			areas = append(areas, option{Value: ar.Code, Label: ar.Name.Pick(p.l), Selected: ar.Code == x.Arrondissement})
+		}
+	}
+	if x.MergedInto != 0 {
+		if m, err := request(r.Context(), h.Service.db, "id", x.MergedInto); err == nil {
+			facts = append(facts, fact{Key: p.t("complaint.fact.merged_into"), Value: m.Number, Action: p.t("complaint.fact.merged_into.follow"),
+				Href: "/requests/track?" + url.Values{"number": {m.Number}, "code": {m.TrackingCode}}.Encode()})
+		}
+	}
+	if len(x.CoReporters) > 0 && handles {
+		facts = append(facts, fact{Key: p.t("complaint.fact.coreporters"), Value: strconv.Itoa(len(x.CoReporters))})
+	}
+	rating, err := h.Service.RatingOf(r.Context(), x.ID)
+	if err != nil {
+		return err
+	}
+	if rating != nil {
+		v := p.t("complaint.rating.stars", "n", rating.Stars)
+		if rating.Comment != "" {
+			v += " — " + rating.Comment
+		}
+		facts = append(facts, fact{Key: p.t("complaint.fact.rating"), Value: v})
+	}
+	canRate := a.Person == x.Reporter && x.Reporter != 0 && !x.State.Open() && x.MergedInto == 0
+	var stars []option
+	if canRate {
+		cur := f.Get("stars")
+		if cur == "" && rating != nil {
+			cur = strconv.Itoa(rating.Stars)
+		}
+		for n := 5; n >= 1; n-- {
+			stars = append(stars, option{Value: strconv.Itoa(n), Label: p.t("complaint.rating.stars", "n", n), Selected: cur == strconv.Itoa(n)})
+		}
+	}
 	// The team sees who did what; the reporter, what was done.
 	officer := a.Person != x.Reporter
 	var pics []int
@@ -580,7 +632,8 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 		"State": p.state(x.State), "Tag": stateTag(x.State), "Overdue": x.Overdue(now), "Version": x.Version,
 		"Photos": pics, "History": h.history(p, evs, officer), "Actions": actions, "Reporter": a.Person == x.Reporter,
 		"Private": x.Private, "Done": doneMessage(r.URL.Query().Get("done")), "Form": f,
-		"TrackURL": "/requests/track?" + url.Values{"number": {x.Number}, "code": {x.TrackingCode}}.Encode()}
+		"TrackURL": "/requests/track?" + url.Values{"number": {x.Number}, "code": {x.TrackingCode}}.Encode(),
+		"Teams":    teams, "Areas": areas, "CanMerge": handles && x.State != Closed && x.MergedInto == 0, "Stars": stars}
 	h.Web.Render(w, r, status, "complaint/request", web.Msg("complaint.request.title", "number", x.Number), data)
 	return nil
 }
@@ -596,11 +649,31 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	c := Change(r.PostFormValue("change"))
-	if _, ok := moves[c]; !ok {
-		return errs.E(errs.Invalid, "complaint.error.change")
+	var x *Request
+	var err2 error
+	switch c {
+	case CReassign:
+		x, err2 = h.Service.Reassign(r.Context(), v.Actor, id, version, r.PostFormValue("organisation"), r.PostFormValue("arrondissement"), r.PostFormValue("note"))
+	case CMerge:
+		number := strings.ToUpper(strings.TrimSpace(textnorm.Digits(r.PostFormValue("duplicate"))))
+		dup, err := request(r.Context(), h.Service.db, "number", number)
+		if err != nil {
+			err2 = errs.E(errs.Invalid, "complaint.error.duplicate").OnField("duplicate")
+			break
+		}
+		x, err2 = h.Service.Merge(r.Context(), v.Actor, id, dup.ID, r.PostFormValue("note"))
+	case "rate":
+		stars, _ := strconv.Atoi(r.PostFormValue("stars"))
+		if err2 = h.Service.Rate(r.Context(), v.Actor, id, stars, r.PostFormValue("comment")); err2 == nil {
+			x = &Request{ID: id}
+		}
+	default:
+		if _, ok := moves[c]; !ok {
+			return errs.E(errs.Invalid, "complaint.error.change")
+		}
+		x, err2 = h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
 	}
-	x, err := h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
-	if err != nil {
+	if err := err2; err != nil {
 		e := errs.As(err)
 		if e == nil || e.Field == "" {
 			return err
@@ -611,14 +684,27 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		f := web.Form{Values: url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")}}}
-		f, ok := h.Web.WithError(r, f, errs.E(e.Kind, e.Key).OnField("note-"+string(c)))
+		f := web.Form{Values: url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")},
+			"organisation": {r.PostFormValue("organisation")}, "duplicate": {r.PostFormValue("duplicate")},
+			"stars": {r.PostFormValue("stars")}, "comment": {r.PostFormValue("comment")}}}
+		field := "note-" + string(c)
+		if e.Field != "note" {
+			field = e.Field
+		}
+		f, ok := h.Web.WithError(r, f, errs.E(e.Kind, e.Key).OnField(field))
 		if !ok {
 			return err
 		}
 		return h.renderPage(w, r, v.Actor, cur, evs, httpx.Status(e.Kind), f)
 	}
-	http.Redirect(w, r, "/requests/"+strconv.FormatInt(x.ID, 10)+"?done="+string(c), http.StatusSeeOther)
+	to := "/requests/" + strconv.FormatInt(x.ID, 10) + "?done=" + string(c)
+	if c == CReassign {
+		if _, _, err := h.Service.Get(r.Context(), v.Actor, x.ID); err != nil {
+			// Gone to a team the officer is not in: back to their queue.
+			to = "/requests/queue"
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 

@@ -2,12 +2,16 @@ package complaint
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
@@ -191,4 +195,70 @@ func (s *Service) Following(ctx context.Context, a authz.Actor) ([]*Request, err
 	}
 	return listRequests(ctx, s.db, `id IN (SELECT request_id FROM complaint_coreporters WHERE person_id = $1)`,
 		`filed_at DESC, id DESC`, 200, a.Person)
+}
+
+// Rating is a reporter's rating of the answer.
+type Rating struct {
+	Stars   int
+	Comment string
+	RatedAt time.Time
+}
+
+// MaxRatingComment bounds a rating's comment.
+const MaxRatingComment = 1000
+
+// Rate records (or changes) the reporter's rating of the answer to request
+// id, once it is resolved or closed: 1 to 5 stars and an optional
+// comment.
+func (s *Service) Rate(ctx context.Context, a authz.Actor, id int64, stars int, comment string) error {
+	comment = strings.TrimSpace(comment)
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		r, err := request(ctx, tx, "id", id)
+		if err != nil {
+			return err
+		}
+		if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
+			return err
+		}
+		if err := authz.Check(a, authz.FollowRequest, r.Resource()); err != nil {
+			return err
+		}
+		if r.State.Open() || r.MergedInto != 0 {
+			return errs.E(errs.Conflict, "complaint.error.rate_state")
+		}
+		var fe errs.Fields
+		if stars < 1 || stars > 5 {
+			_ = fe.Add(errs.E(errs.Invalid, "complaint.error.stars").OnField("stars"))
+		}
+		if utf8.RuneCountInString(comment) > MaxRatingComment {
+			_ = fe.Add(errs.E(errs.Invalid, "complaint.error.too_long").With("max", MaxRatingComment).OnField("comment"))
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO complaint_ratings (request_id, person_id, stars, comment, rated_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET stars = excluded.stars, comment = excluded.comment,
+			rated_at = excluded.rated_at`, r.ID, a.Person, stars, comment, now); err != nil {
+			return fmt.Errorf("complaint: rate %d: %w", r.ID, err)
+		}
+		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, r.Resource()), Action: "complaint.rate",
+			ObjectType: "complaint_request", ObjectID: strconv.FormatInt(r.ID, 10),
+			Change: map[string]any{"number": r.Number, "stars": stars}, At: now})
+		return err
+	})
+}
+
+// RatingOf is the rating of request id, if any (for whoever read it).
+func (s *Service) RatingOf(ctx context.Context, id int64) (*Rating, error) {
+	var rt Rating
+	err := s.db.QueryRowContext(ctx, `SELECT stars, comment, rated_at FROM complaint_ratings WHERE request_id = $1`, id).
+		Scan(&rt.Stars, &rt.Comment, &rt.RatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("complaint: rating: %w", err)
+	}
+	return &rt, nil
 }
