@@ -50,7 +50,7 @@ func (s *Service) Warn(ctx context.Context) (int, error) {
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	soon := s.cal.AddWorkingDays(now, 0) // the end of today
-	ids, err := s.ids(ctx, `SELECT id FROM complaint_requests WHERE warned_at IS NULL AND alerted_at IS NULL AND ((state = 'received' AND ack_due <= $1)
+	ids, err := s.ids(ctx, `SELECT id FROM complaint_requests WHERE warned_at IS NULL AND alerted_at IS NULL AND held_at IS NULL AND ((state = 'received' AND ack_due <= $1)
 			OR (state IN ('acknowledged', 'in_progress', 'reopened') AND resolve_due <= $1)) ORDER BY id LIMIT 500`, soon)
 	if err != nil {
 		return 0, err
@@ -76,10 +76,10 @@ func (s *Service) Alert(ctx context.Context) (overdue, escalated int, err error)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	for _, kind := range []string{"overdue", "escalated"} {
-		query := `SELECT id FROM complaint_requests WHERE alerted_at IS NULL AND ((state = 'received' AND ack_due < $1)
+		query := `SELECT id FROM complaint_requests WHERE alerted_at IS NULL AND held_at IS NULL AND ((state = 'received' AND ack_due < $1)
 			OR (state IN ('acknowledged', 'in_progress', 'reopened') AND resolve_due < $1)) ORDER BY id LIMIT 500`
 		if kind == "escalated" {
-			query = `SELECT id FROM complaint_requests WHERE escalated_at IS NULL AND escalate_at < $1
+			query = `SELECT id FROM complaint_requests WHERE escalated_at IS NULL AND held_at IS NULL AND escalate_at < $1
 				AND state IN ('received', 'acknowledged', 'in_progress', 'reopened') ORDER BY id LIMIT 500`
 		}
 		ids, err := s.ids(ctx, query, now)

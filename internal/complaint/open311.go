@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 )
@@ -382,9 +383,7 @@ func (o *open311) requests(f string) httpx.ErrorHandler {
 				*p.to = n
 			}
 		}
-		if len(where) == 0 {
-			where = []string{"1 = 1"}
-		}
+		where = append(where, "held_at IS NULL") // held for review: not public yet
 		rs, err := listRequestsFrom(r.Context(), o.s.db, strings.Join(where, " AND "), "filed_at DESC, id DESC",
 			size, (page-1)*size, args...)
 		if err != nil {
@@ -415,6 +414,9 @@ func (o *open311) request(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	x, err := request(r.Context(), o.s.db, "number", strings.ToUpper(id))
+	if err == nil && x.HeldAt != nil {
+		err = errs.E(errs.NotFound, "complaint.error.not_found")
+	}
 	if err != nil {
 		return o.fail(w, r, f, http.StatusNotFound, "complaint.open311.not_found", "id", id)
 	}

@@ -241,7 +241,7 @@ func (o *open311) updates(f string) httpx.ErrorHandler {
 		}
 		rows, err := o.s.db.QueryContext(r.Context(), `SELECT e.id, r.number, e.at, e.kind, e.to_state, e.note, r.private
 			FROM complaint_events e JOIN complaint_requests r ON r.id = e.request_id
-			WHERE e.at >= $1 AND e.at <= $2 ORDER BY e.at, e.id LIMIT `+strconv.Itoa(size)+` OFFSET `+strconv.Itoa((page-1)*size),
+			WHERE e.at >= $1 AND e.at <= $2 AND r.held_at IS NULL ORDER BY e.at, e.id LIMIT `+strconv.Itoa(size)+` OFFSET `+strconv.Itoa((page-1)*size),
 			start, end)
 		if err != nil {
 			return err

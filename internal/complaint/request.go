@@ -46,6 +46,9 @@ const (
 	CReassign Change = "reassign"
 	CMerge    Change = "merge"
 	CMerged   Change = "merged"
+	// CRelease: the team lets a request held for review (a flood) into
+	// its queue.
+	CRelease Change = "release"
 )
 
 // move is one change of the state machine: the states it leaves, the one
@@ -146,6 +149,11 @@ type Request struct {
 	// this one, who hear of its changes too.
 	MergedInto  int64
 	CoReporters []int64
+	// HeldAt: filed past the limits of one account or address (HeldReason),
+	// the request waits for the team's review, out of the queue and of
+	// everything public.
+	HeldAt     *time.Time
+	HeldReason string
 }
 
 // Open311Person is what an Open311 client sends of the person who

@@ -126,6 +126,9 @@ type Input struct {
 	// Via is what an Open311 client sent of the person (its requests
 	// only).
 	Via Open311Person
+	// Hold: filed past a flood limit ("account", "address", "device"):
+	// the request waits for the team's review.
+	Hold string
 }
 
 // FieldInput is the form's name of a category's field.
@@ -273,6 +276,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 			return nil, err
 		}
 		r.Photos = append(r.Photos, Photo{Position: i + 1, SHA256: b.SHA256, Size: b.Size, Width: p.Width, Height: p.Height, AddedAt: now})
+	}
+	if in.Hold != "" {
+		r.HeldAt, r.HeldReason = &now, in.Hold
 	}
 	r.AckDue = s.cal.AddWorkingDays(now, k.Service.Acknowledge)
 	r.ResolveDue = s.cal.AddWorkingDays(now, k.Service.Resolve)
@@ -615,7 +621,7 @@ type PublicFilter struct {
 // public list shows them (the caller leaves out what a private-life
 // request must not show). Unknown filter values match nothing.
 func (s *Service) PublicList(ctx context.Context, f PublicFilter) ([]*Request, error) {
-	where := []string{"filed_at >= $1"}
+	where := []string{"filed_at >= $1", "held_at IS NULL"}
 	args := []any{f.Since}
 	if f.Category != "" {
 		args = append(args, f.Category)

@@ -43,10 +43,12 @@ type Handlers struct {
 	// Track limits the public tracking page per client address (codes
 	// cannot be guessed by trying).
 	Track *ratelimit.Limiter
-	// File limits filings per account (a flood from one account; per
-	// account rather than per address, since a mobile operator's NAT
-	// puts many citizens behind one address).
-	File *ratelimit.Limiter
+	// File and FileAddress are the flood limits per account and per
+	// client address (generous: a mobile operator's NAT puts many
+	// citizens behind one address). A filing past either is not refused
+	// but held for the team's review (Input.Hold). FileCap refuses past
+	// a hard cap per account, which no person reaches.
+	File, FileAddress, FileCap *ratelimit.Limiter
 }
 
 // maxFilingBody bounds a filing's body: five photos and the text.
@@ -194,7 +196,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 // doneMessage is the success banner a redirect asks for, from a fixed
 // list so that an address cannot put words in the page.
 func doneMessage(name string) string {
-	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate"}, name) {
+	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate", "release"}, name) {
 		return "complaint.done." + name
 	}
 	return ""
@@ -344,9 +346,22 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 		}
 		return h.Web.RenderForm(w, r, "complaint/form", title, data, web.Form{Values: values}, err)
 	}
-	if h.File != nil {
-		if ok, wait := h.File.Allow("person:" + strconv.FormatInt(v.Actor.Person, 10)); !ok {
+	person := "person:" + strconv.FormatInt(v.Actor.Person, 10)
+	if h.FileCap != nil {
+		if ok, wait := h.FileCap.Allow(person); !ok {
 			return fail(errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds()))))
+		}
+	}
+	// A flood is held for review, not dropped.
+	hold := ""
+	if h.File != nil {
+		if ok, _ := h.File.Allow(person); !ok {
+			hold = "account"
+		}
+	}
+	if h.FileAddress != nil {
+		if ok, _ := h.FileAddress.Allow("ip:" + httpx.ClientIP(r)); !ok && hold == "" {
+			hold = "address"
 		}
 	}
 	mr, err := r.MultipartReader()
@@ -410,7 +425,7 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := Input{Category: k.Code, Lat: values.Get("lat"), Lon: values.Get("lon"), Address: values.Get("address"),
 		Arrondissement: values.Get("arrondissement"), Description: values.Get("description"), Contact: values.Get("contact"),
-		Answers: map[string]string{}}
+		Answers: map[string]string{}, Hold: hold}
 	for _, fd := range k.Fields {
 		in.Answers[fd.Name] = values.Get(FieldInput(fd.Name))
 	}
@@ -599,6 +614,9 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 	if len(x.CoReporters) > 0 && handles {
 		facts = append(facts, fact{Key: p.t("complaint.fact.coreporters"), Value: strconv.Itoa(len(x.CoReporters))})
 	}
+	if x.HeldAt != nil {
+		facts = append([]fact{{Key: p.t("complaint.fact.held"), Value: p.t("complaint.held." + x.HeldReason)}}, facts...)
+	}
 	rating, err := h.Service.RatingOf(r.Context(), x.ID)
 	if err != nil {
 		return err
@@ -662,6 +680,8 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 		x, err2 = h.Service.Merge(r.Context(), v.Actor, id, dup.ID, r.PostFormValue("note"))
+	case CRelease:
+		x, err2 = h.Service.Release(r.Context(), v.Actor, id)
 	case "rate":
 		stars, _ := strconv.Atoi(r.PostFormValue("stars"))
 		if err2 = h.Service.Rate(r.Context(), v.Actor, id, stars, r.PostFormValue("comment")); err2 == nil {
@@ -802,6 +822,7 @@ type queueOrg struct {
 	Code, Name string
 	Rows       []row
 	Overdue    int
+	Held       []row // filed in a flood, waiting for review
 }
 
 func (h *Handlers) queue(w http.ResponseWriter, r *http.Request) error {
@@ -821,7 +842,11 @@ func (h *Handlers) queue(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		q := queueOrg{Code: org, Name: h.orgName(r.Context(), p.l, org), Rows: h.rows(r, rs)}
+		held, err := h.Service.Held(r.Context(), v.Actor, org)
+		if err != nil {
+			return err
+		}
+		q := queueOrg{Code: org, Name: h.orgName(r.Context(), p.l, org), Rows: h.rows(r, rs), Held: h.rows(r, held)}
 		for _, x := range q.Rows {
 			if x.Overdue {
 				q.Overdue++

@@ -262,3 +262,66 @@ func (s *Service) RatingOf(ctx context.Context, id int64) (*Rating, error) {
 	}
 	return &rt, nil
 }
+
+// Held lists an organisation's requests held for review (floods), oldest
+// first, for one of its complaint officers (their grants' arrondissements).
+func (s *Service) Held(ctx context.Context, a authz.Actor, org string) ([]*Request, error) {
+	if err := authz.Check(a, authz.ReadRequestQueue, authz.Resource{Org: org}); err != nil {
+		return nil, err
+	}
+	where, args := queueWhere(officerArrondissements(a, org))
+	where = strings.Replace(where, "held_at IS NULL", "held_at IS NOT NULL", 1)
+	return listRequests(ctx, s.db, where, "held_at, id", 500, append([]any{org}, args...)...)
+}
+
+// officerArrondissements are the arrondissements a's grants for org cover
+// (nil: all).
+func officerArrondissements(a authz.Actor, org string) []string {
+	var arrs []string
+	for _, g := range a.Grants {
+		if g.Role != authz.ComplaintOfficer || g.Org != org {
+			continue
+		}
+		if g.Arrondissement == "" {
+			return nil
+		}
+		arrs = append(arrs, g.Arrondissement)
+	}
+	return arrs
+}
+
+// Release lets a request held for review into the team's queue (and
+// everything public), with a history line; one that is spam is closed
+// instead, with its public reason.
+func (s *Service) Release(ctx context.Context, a authz.Actor, id int64) (*Request, error) {
+	var r *Request
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+		if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
+			return err
+		}
+		var err error
+		if r, err = request(ctx, tx, "id", id); err != nil {
+			return err
+		}
+		if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
+			return err
+		}
+		if err := authz.Check(a, authz.HandleRequest, r.Resource()); err != nil {
+			return err
+		}
+		if r.HeldAt == nil {
+			return errs.E(errs.Conflict, "complaint.error.not_held")
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET held_at = NULL, held_reason = '', version = version + 1,
+			updated_at = $1 WHERE id = $2`, now, r.ID); err != nil {
+			return fmt.Errorf("complaint: release %d: %w", r.ID, err)
+		}
+		r.HeldAt, r.HeldReason, r.Version, r.UpdatedAt = nil, "", r.Version+1, now
+		return s.record(ctx, tx, a, r, CRelease, r.State, r.State, "", now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

@@ -26,12 +26,20 @@ END $$;
 CREATE TRIGGER complaint_requests_merged BEFORE INSERT OR UPDATE ON complaint_requests
 FOR EACH ROW EXECUTE FUNCTION complaint_requests_merged();
 
+-- held_at, held_reason: a request filed past the limits of one account
+-- or one address (a flood) is held for the team's review instead of
+-- refused: out of the queue, the public list and Open311 until released
+-- (or closed).
+ALTER TABLE complaint_requests ADD COLUMN held_at TIMESTAMPTZ;
+ALTER TABLE complaint_requests ADD COLUMN held_reason TEXT NOT NULL DEFAULT '' CHECK (held_reason IN ('', 'account', 'address', 'device'));
+CREATE INDEX complaint_requests_held ON complaint_requests (organisation_code, held_at);
+
 -- The history knows the team's new moves: reassigning to another team
 -- (state unchanged, with its reason), closing a duplicate as merged, and
 -- the kept request's line about it.
 ALTER TABLE complaint_events DROP CONSTRAINT complaint_events_kind_check;
 ALTER TABLE complaint_events ADD CONSTRAINT complaint_events_kind_check CHECK (kind IN ('filed', 'acknowledge', 'start',
-	'ask', 'reply', 'resolve', 'close', 'reopen', 'reassign', 'merge', 'merged'));
+	'ask', 'reply', 'resolve', 'close', 'reopen', 'reassign', 'merge', 'merged', 'release'));
 
 -- complaint_coreporters: the reporters of the duplicates merged into a
 -- request: they hear of its every change as its reporter does. via: the

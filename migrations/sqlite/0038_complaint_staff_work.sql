@@ -19,6 +19,14 @@ CREATE TRIGGER complaint_requests_merge_kept BEFORE UPDATE OF merged_into ON com
 WHEN OLD.merged_into IS NOT NULL AND OLD.merged_into IS NOT NEW.merged_into
 BEGIN SELECT RAISE(ABORT, 'complaint_requests: a merge is never undone'); END;
 
+-- held_at, held_reason: a request filed past the limits of one account
+-- or one address (a flood) is held for the team's review instead of
+-- refused: out of the queue, the public list and Open311 until released
+-- (or closed).
+ALTER TABLE complaint_requests ADD COLUMN held_at TIMESTAMP;
+ALTER TABLE complaint_requests ADD COLUMN held_reason TEXT NOT NULL DEFAULT '' CHECK (held_reason IN ('', 'account', 'address', 'device'));
+CREATE INDEX complaint_requests_held ON complaint_requests (organisation_code, held_at);
+
 -- The history knows the team's new moves: reassigning to another team
 -- (state unchanged, with its reason), closing a duplicate as merged, and
 -- the kept request's line about it. Its CHECK is in the table: built again
@@ -30,7 +38,7 @@ CREATE TABLE complaint_events_0038 (
 	actor_id BIGINT REFERENCES persons (id),
 	actor_label TEXT NOT NULL CHECK (actor_label <> ''),
 	kind TEXT NOT NULL CHECK (kind IN ('filed', 'acknowledge', 'start', 'ask', 'reply', 'resolve', 'close', 'reopen',
-		'reassign', 'merge', 'merged')),
+		'reassign', 'merge', 'merged', 'release')),
 	from_state TEXT NOT NULL DEFAULT '',
 	to_state TEXT NOT NULL CHECK (to_state <> ''),
 	note TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 4000)
