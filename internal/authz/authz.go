@@ -104,6 +104,10 @@ type Actor struct {
 	// requests through Open311 (issue #16), known by its api_key: no
 	// person, and only FileRequest. Never a person's session or token.
 	Open311Client int64
+	// Contact is an e-mail address or phone number proven by a one-time
+	// code, filing without an account where the category allows it
+	// (issue #16): no person, and only FileRequest.
+	Contact int64
 }
 
 // systemActions are what the server's operator may do without a person:
@@ -379,6 +383,9 @@ const (
 	// ReasonOpen311Client: an Open311 client files requests, and does
 	// nothing else.
 	ReasonOpen311Client Reason = "an Open311 client: files requests only"
+	// ReasonProvenContact: a contact proven by a one-time code files
+	// requests, and does nothing else.
+	ReasonProvenContact Reason = "a proven contact without an account: files requests only"
 	// ReasonConflict is the reason of a refusal for a conflict of
 	// interest: the actor holds the staff role the action needs but is
 	// involved in the case (see Actor.involvedIn).
@@ -487,10 +494,16 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return allow("system operator")
 	}
 	if a.Open311Client != 0 {
-		if a.Person != 0 || a.Token || act != FileRequest {
+		if a.Person != 0 || a.Token || a.Contact != 0 || act != FileRequest {
 			return deny(ReasonOpen311Client)
 		}
 		return allow(ReasonOpen311Client)
+	}
+	if a.Contact != 0 {
+		if a.Person != 0 || a.Token || act != FileRequest {
+			return deny(ReasonProvenContact)
+		}
+		return allow(ReasonProvenContact)
 	}
 	if a.Anonymous() {
 		return deny(ReasonAnonymous)

@@ -54,6 +54,8 @@ var actors = map[string]Actor{
 	"officer, involv.": {Person: officerInv, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
 	"open311 client":   {Open311Client: 1},
 	"o311 with person": {Open311Client: 1, Person: citizen, EmailVerified: true},
+	"proven contact":   {Contact: 1},
+	"contact, token":   {Contact: 1, Token: true},
 }
 
 // involved is who has a stake in the staff actions' resources: an agent
@@ -136,6 +138,8 @@ var want = map[string]string{
 	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D",
 	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D",
 	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D",
+	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D",
+	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D",
 	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H",
 	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H",
 	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H",

@@ -73,6 +73,29 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	// duplicates merged into it), each in their language. A request
 	// posted through Open311 has no reporter's account: its client follows
 	// it (servicerequestupdates) and tells the person itself.
+	if r.ContactID != 0 {
+		// Filed without an account: told at the proven address, in the
+		// language it was proven in, with the tracking page's link.
+		var channel, address, lang string
+		if err := tx.QueryRowContext(ctx, `SELECT channel, address, lang FROM complaint_contacts WHERE id = $1`, r.ContactID).
+			Scan(&channel, &address, &lang); err != nil {
+			return fmt.Errorf("complaint: contact %d: %w", r.ContactID, err)
+		}
+		l := i18n.Lang(lang)
+		d := map[string]any{"Name": address, "Number": r.Number, "Code": r.TrackingCode, "Category": r.Category, "Note": p.Note,
+			"Due": i18n.FormatDate(l, p.Due), "URL": n.baseURL + "/requests/track?" + neturl.Values{"number": {r.Number}, "code": {r.TrackingCode}}.Encode()}
+		if k, ok := s.cat.Category(r.Category); ok {
+			d["Category"] = k.Name.Pick(l)
+		}
+		to, ch := notify.Recipient{Lang: lang, Email: address}, notify.Email
+		if channel == ContactSMS {
+			to, ch = notify.Recipient{Lang: lang, Phone: address}, notify.SMS
+		}
+		if err := n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d, To: to, Channels: []notify.Channel{ch},
+			Key: ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":contact:" + strconv.FormatInt(r.ContactID, 10)}); err != nil {
+			return err
+		}
+	}
 	people := r.CoReporters
 	if r.Reporter != 0 {
 		people = append([]int64{r.Reporter}, people...)

@@ -154,6 +154,9 @@ type Request struct {
 	// everything public.
 	HeldAt     *time.Time
 	HeldReason string
+	// ContactID: filed without an account, with an e-mail address or
+	// phone number proven by a one-time code (Reporter is then 0).
+	ContactID int64
 }
 
 // Open311Person is what an Open311 client sends of the person who

@@ -81,6 +81,14 @@ func NewService(d Deps) *Service {
 	return s
 }
 
+// baseURL is where the site is served ("" when unknown).
+func (s *Service) baseURL() string {
+	if s.notices == nil {
+		return ""
+	}
+	return s.notices.baseURL
+}
+
 // Catalogue is the request types in force.
 func (s *Service) Catalogue() *Catalogue { return s.cat }
 
@@ -187,6 +195,19 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 		}
 		r.Via = in.Via
 	}
+	var proven *ContactProof
+	if a.Contact != 0 {
+		// Filed without an account, with a proven contact: where the
+		// category allows it; told at that address.
+		var err error
+		if proven, err = s.Proof(ctx, a.Contact); err != nil {
+			return nil, err
+		}
+		r.Reporter, r.ContactID = 0, a.Contact
+		if k != nil && !k.Anonymous {
+			_ = fe.Add(errs.E(errs.Invalid, "complaint.error.anonymous").OnField("category"))
+		}
+	}
 	// Where: the arrondissement, chosen, or found from the point when the
 	// territorial reference knows the arrondissements' boundaries.
 	arrs, err := s.places.Arrondissements(ctx)
@@ -221,6 +242,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	}
 	if !slices.Contains(Contacts, r.Contact) {
 		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.contact").OnField("contact"))
+	}
+	if proven != nil {
+		r.Contact = proven.Channel
 	}
 	if k != nil {
 		r.Category, r.Private = k.Code, k.Private

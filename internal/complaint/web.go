@@ -49,6 +49,8 @@ type Handlers struct {
 	// but held for the team's review (Input.Hold). FileCap refuses past
 	// a hard cap per account, which no person reaches.
 	File, FileAddress, FileCap *ratelimit.Limiter
+	// Proof limits the one-time codes sent per client address.
+	Proof *ratelimit.Limiter
 }
 
 // maxFilingBody bounds a filing's body: five photos and the text.
@@ -61,6 +63,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /requests/new/{category}", h.form)
 	rt.HandleLargeErr("POST /requests/new/{category}", maxFilingBody, h.file)
 	rt.HandleErr("GET /requests/track", h.track)
+	h.verifyRoutes(rt)
 	rt.HandleErr("GET /requests/public", h.public)
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
@@ -305,22 +308,51 @@ func (h *Handlers) category(r *http.Request) (*Category, error) {
 	return k, nil
 }
 
-func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
-	v := signedIn(w, r, "")
-	if v == nil {
-		return nil
+// ContactCookie holds a proven contact's token (filing without an
+// account), on the requests' pages only.
+const ContactCookie = "madina_contact"
+
+// filer is who files in category k: the signed-in person, or a visitor
+// holding a proven contact where k allows it. Anyone else is sent to sign
+// in — or, where k allows it, to choose between signing in and proving
+// an address — and ok is false.
+func (h *Handlers) filer(w http.ResponseWriter, r *http.Request, k *Category) (authz.Actor, *ContactProof, bool) {
+	c := authz.FromContext(r.Context())
+	if !c.SignedIn && !c.Pending && k.Anonymous {
+		if ck, err := r.Cookie(ContactCookie); err == nil {
+			if a, p, err := h.Service.ContactActor(r.Context(), ck.Value); err == nil {
+				return a, p, true
+			}
+		}
+		http.Redirect(w, r, "/requests/verify?category="+url.QueryEscape(k.Code), http.StatusSeeOther)
+		return authz.Actor{}, nil, false
 	}
+	v := signedIn(w, r, "/requests/new/"+url.PathEscape(k.Code))
+	if v == nil {
+		return authz.Actor{}, nil, false
+	}
+	return v.Actor, nil, true
+}
+
+func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
 	k, err := h.category(r)
 	if err != nil {
 		return err
 	}
+	actor, proven, ok := h.filer(w, r, k)
+	if !ok {
+		return nil
+	}
 	// Whoever may not file learns it before typing (a staff account).
-	if err := authz.Check(v.Actor, authz.FileRequest, authz.Resource{}); err != nil {
+	if err := authz.Check(actor, authz.FileRequest, authz.Resource{}); err != nil {
 		return err
 	}
 	data, err := h.formData(r, k, web.Form{Values: url.Values{}})
 	if err != nil {
 		return err
+	}
+	if proven != nil {
+		data["Proven"] = proven.Address
 	}
 	h.Web.Render(w, r, http.StatusOK, "complaint/form", web.Msg("complaint.form.title", "category", k.Name.Pick(i18n.FromContext(r.Context()))), data)
 	return nil
@@ -329,13 +361,13 @@ func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
 // file reads the multipart form part by part: the text through the one
 // text rule, each photo bounded, then files the request.
 func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
-	v := signedIn(w, r, "/requests/new/"+url.PathEscape(r.PathValue("category")))
-	if v == nil {
-		return nil
-	}
 	k, err := h.category(r)
 	if err != nil {
 		return err
+	}
+	actor, proven, ok := h.filer(w, r, k)
+	if !ok {
+		return nil
 	}
 	title := web.Msg("complaint.form.title", "category", k.Name.Pick(i18n.FromContext(r.Context())))
 	values := url.Values{}
@@ -344,9 +376,15 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
+		if proven != nil {
+			data["Proven"] = proven.Address
+		}
 		return h.Web.RenderForm(w, r, "complaint/form", title, data, web.Form{Values: values}, err)
 	}
-	person := "person:" + strconv.FormatInt(v.Actor.Person, 10)
+	person := "person:" + strconv.FormatInt(actor.Person, 10)
+	if proven != nil {
+		person = "contact:" + proven.Address
+	}
 	if h.FileCap != nil {
 		if ok, wait := h.FileCap.Allow(person); !ok {
 			return fail(errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds()))))
@@ -432,9 +470,14 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 	for _, b := range photos {
 		in.Photos = append(in.Photos, bytes.NewReader(b))
 	}
-	req, err := h.Service.File(r.Context(), v.Actor, in)
+	req, err := h.Service.File(r.Context(), actor, in)
 	if err != nil {
 		return fail(err)
+	}
+	if proven != nil {
+		// No account page: the request is followed on the tracking page.
+		http.Redirect(w, r, "/requests/track?"+url.Values{"number": {req.Number}, "code": {req.TrackingCode}, "done": {"filed"}}.Encode(), http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, "/requests/"+strconv.FormatInt(req.ID, 10)+"?done=filed", http.StatusSeeOther)
 	return nil

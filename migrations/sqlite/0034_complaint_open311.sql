@@ -21,9 +21,33 @@ BEGIN SELECT RAISE(ABORT, 'complaint_open311_clients: a key is never changed, a 
 CREATE TRIGGER complaint_open311_clients_kept BEFORE DELETE ON complaint_open311_clients
 BEGIN SELECT RAISE(ABORT, 'complaint_open311_clients are never deleted'); END;
 
+-- complaint_contacts: an e-mail address or phone number proven by a
+-- one-time code, for filing without an account where the category
+-- allows it. The code and the session token given once proven are kept
+-- only as their SHA-256; five wrong codes end the attempt. Never deleted:
+-- the requests filed with it name it.
+CREATE TABLE complaint_contacts (
+	id INTEGER PRIMARY KEY,
+	channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+	address TEXT NOT NULL CHECK (length(address) BETWEEN 3 AND 254),
+	code_hash TEXT NOT NULL CHECK (length(code_hash) = 64),
+	token_hash TEXT UNIQUE CHECK (token_hash IS NULL OR length(token_hash) = 64),
+	lang TEXT NOT NULL CHECK (lang IN ('ar', 'fr', 'en')),
+	attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts BETWEEN 0 AND 5),
+	created_at TIMESTAMP NOT NULL,
+	expires_at TIMESTAMP NOT NULL,
+	verified_at TIMESTAMP,
+	CONSTRAINT complaint_contacts_verified CHECK ((verified_at IS NULL) = (token_hash IS NULL)),
+	CONSTRAINT complaint_contacts_expiry CHECK (created_at < expires_at)
+);
+CREATE TRIGGER complaint_contacts_kept BEFORE DELETE ON complaint_contacts
+BEGIN SELECT RAISE(ABORT, 'complaint_contacts are never deleted'); END;
+
 -- A request posted through Open311 has no reporter's account: it names
 -- the client that posted it, and keeps what the client sent of the person
--- (name, e-mail, phone, device), never published. Exactly one of the two.
+-- (name, e-mail, phone, device), never published. A request filed without
+-- an account names its proven contact (contact_id). Exactly one of the
+-- three: the account, the client, the contact.
 -- open311_token: what the client may ask tokens/{token} about.
 --
 -- SQLite cannot drop a NOT NULL: the table is built again (its photos and
@@ -64,6 +88,7 @@ CREATE TABLE complaint_requests (
 	escalated_at TIMESTAMP,
 	updated_at TIMESTAMP NOT NULL,
 	client_id BIGINT REFERENCES complaint_open311_clients (id),
+	contact_id BIGINT REFERENCES complaint_contacts (id),
 	open311_token TEXT CHECK (open311_token IS NULL OR length(open311_token) BETWEEN 16 AND 64),
 	reporter_name TEXT NOT NULL DEFAULT '' CHECK (length(reporter_name) <= 200),
 	reporter_email TEXT NOT NULL DEFAULT '' CHECK (length(reporter_email) <= 254),
@@ -76,7 +101,8 @@ CREATE TABLE complaint_requests (
 	CONSTRAINT complaint_requests_resolved CHECK (state NOT IN ('resolved', 'reopened') OR resolved_at IS NOT NULL),
 	CONSTRAINT complaint_requests_closed CHECK ((state = 'closed') = (closed_at IS NOT NULL)),
 	CONSTRAINT complaint_requests_answered CHECK (state NOT IN ('resolved', 'closed') OR public_answer <> ''),
-	CONSTRAINT complaint_requests_source CHECK ((reporter_id IS NULL) <> (client_id IS NULL)),
+	CONSTRAINT complaint_requests_source CHECK ((CASE WHEN reporter_id IS NULL THEN 0 ELSE 1 END)
+		+ (CASE WHEN client_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN contact_id IS NULL THEN 0 ELSE 1 END) = 1),
 	CONSTRAINT complaint_requests_token CHECK ((open311_token IS NULL) = (client_id IS NULL))
 );
 CREATE INDEX complaint_requests_reporter ON complaint_requests (reporter_id, filed_at);
@@ -106,9 +132,9 @@ WHEN OLD.state <> NEW.state AND (OLD.state || '>' || NEW.state) NOT IN (
 		'reopened>resolved',
 		'reopened>closed')
 BEGIN SELECT RAISE(ABORT, 'complaint_requests: no such change of state'); END;
-CREATE TRIGGER complaint_requests_fixed BEFORE UPDATE OF number, tracking_code, reporter_id, client_id, open311_token, filed_at, description ON complaint_requests
+CREATE TRIGGER complaint_requests_fixed BEFORE UPDATE OF number, tracking_code, reporter_id, client_id, contact_id, open311_token, filed_at, description ON complaint_requests
 WHEN OLD.number <> NEW.number OR OLD.tracking_code <> NEW.tracking_code
-	OR OLD.reporter_id IS NOT NEW.reporter_id OR OLD.client_id IS NOT NEW.client_id
+	OR OLD.reporter_id IS NOT NEW.reporter_id OR OLD.client_id IS NOT NEW.client_id OR OLD.contact_id IS NOT NEW.contact_id
 	OR OLD.open311_token IS NOT NEW.open311_token
 	OR OLD.filed_at <> NEW.filed_at OR OLD.description <> NEW.description
 BEGIN SELECT RAISE(ABORT, 'complaint_requests: what was filed is never changed'); END;
@@ -116,6 +142,7 @@ CREATE TRIGGER complaint_requests_kept BEFORE DELETE ON complaint_requests
 BEGIN SELECT RAISE(ABORT, 'complaint_requests are never deleted'); END;
 CREATE UNIQUE INDEX complaint_requests_open311_token ON complaint_requests (open311_token);
 CREATE INDEX complaint_requests_client ON complaint_requests (client_id, filed_at);
+CREATE INDEX complaint_requests_contact ON complaint_requests (contact_id);
 CREATE INDEX complaint_events_at ON complaint_events (at, id);
 INSERT INTO complaint_requests (id, number, tracking_code, category, catalogue_version, reporter_id, organisation_code, arrondissement_code,
 	lat, lon, address, description, public_description, answers, contact, private, state, version, filed_at, ack_due,
