@@ -55,7 +55,8 @@ var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
-		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track", "/requests/verify"},
+		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track", "/requests/verify",
+		"/requests/statistics"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),

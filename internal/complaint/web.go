@@ -64,6 +64,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleLargeErr("POST /requests/new/{category}", maxFilingBody, h.file)
 	rt.HandleErr("GET /requests/track", h.track)
 	h.verifyRoutes(rt)
+	h.statsRoutes(rt)
 	rt.HandleErr("GET /requests/public", h.public)
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
