@@ -218,7 +218,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 		return nil, err
 	}
 	r.Arrondissement = strings.TrimSpace(in.Arrondissement)
-	if r.Arrondissement == "" && r.Lat != nil {
+	if r.Lat != nil {
+		// A point is where the request is: its arrondissement is the one
+		// the outlines place it in, whatever was chosen.
 		if code, err := s.arrondissementAt(ctx, *r.Lat, *r.Lon); err != nil {
 			return nil, err
 		} else if code != "" {
