@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"madina/internal/complaint/complaintdemo"
 	"net"
 	"os"
 	"runtime/debug"
@@ -217,7 +218,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, opt O
 		return err
 	}
 	defer a.Close()
-	return a.LoadDemo(ctx, stdout)
+	// The demonstration's year of citizens' requests comes with the
+	// command (tests loading the demonstration on PostgreSQL skip it).
+	return a.LoadDemo(complaintdemo.WithYear(ctx), stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {

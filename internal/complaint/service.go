@@ -81,6 +81,14 @@ func NewService(d Deps) *Service {
 	return s
 }
 
+// WithClock is the service with another clock: the demonstration files
+// and moves requests at the dates of a past year with it.
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
+}
+
 // baseURL is where the site is served ("" when unknown).
 func (s *Service) baseURL() string {
 	if s.notices == nil {

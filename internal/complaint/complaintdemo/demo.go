@@ -119,7 +119,34 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(out, "demo: %d citizens' requests filed; complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
-		len(requests), Officers[0].Email, Officers[1].Email, Officers[2].Email)
+	// A year of requests, most through the demonstration's Open311 client.
+	if !wantsYear(ctx) {
+		fmt.Fprintf(out, "demo: %d citizens' requests filed; complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
+			len(requests), Officers[0].Email, Officers[1].Email, Officers[2].Email)
+		return nil
+	}
+	c, _, err := s.RegisterOpen311Client(ctx, authz.Actor{System: true}, "Casa Signale (démonstration)")
+	if err != nil {
+		return err
+	}
+	var reopeners []authz.Actor
+	for _, e := range []string{"mehdi.tazi@example.ma", "naima.bennis@example.ma", "youssef.elamrani@example.ma"} {
+		a, err := citizen(e)
+		if err != nil {
+			return err
+		}
+		reopeners = append(reopeners, a)
+	}
+	var arrs []string
+	for _, code := range []string{"anfa", "maarif", "sidi-belyout", "al-fida", "mers-sultan", "ain-sebaa", "hay-mohammadi",
+		"roches-noires", "ain-chock", "hay-hassani", "ben-msick", "sbata", "moulay-rachid", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"} {
+		arrs = append(arrs, code)
+	}
+	year, err := loadYear(ctx, s, authz.Actor{Open311Client: c.ID, Now: now}, reopeners, officers, arrs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo: %d citizens' requests filed, and %d over the past year (most through the Open311 client %q); complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
+		len(requests), year, c.Name, Officers[0].Email, Officers[1].Email, Officers[2].Email)
 	return nil
 }
