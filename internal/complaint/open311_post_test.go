@@ -123,7 +123,7 @@ func TestOpen311Post(t *testing.T) {
 				[]string{"attribute[colour] is not an attribute of service lighting", "attribute[danger] is not an attribute of service lighting"}},
 			{"every mistake at once", url.Values{"api_key": {key}, "service_code": {"roads"}, "lat": {"33.5795"}, "long": {"-7.5290"},
 				"attribute[where]": {"sky"}, "attribute[arrondissement]": {"atlantis"}, "email": {"not an address"}}, "en", 400,
-				[]string{"email: ", "attribute[arrondissement]: ", "description: ", "attribute[where]: "}},
+				[]string{"email: ", "description: ", "attribute[where]: "}}, // the point places it: the arrondissement given gives way
 			{"required attribute", with(map[string]string{"service_code": "roads", "attribute[danger]": "true"}, "attribute[pole]"), "en", 400,
 				[]string{"attribute[where]: ", "attribute[danger_detail]: "}},
 		} {

@@ -546,7 +546,7 @@ func TestQueueOverdueFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		anfa := lighting()
-		anfa.Arrondissement = "anfa"
+		anfa.Arrondissement, anfa.Lat, anfa.Lon = "anfa", "33.5900", "-7.6300" // a point in Anfa's outline
 		inAnfa, err := e.s.File(ctx, e.actor(e.other), anfa)
 		if err != nil {
 			t.Fatal(err)
