@@ -51,7 +51,7 @@ type env struct {
 	citizen, other, lydec, sidiMoumen, lydecCitizen int64
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	places := district.NewStore(d)
@@ -88,7 +88,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	return e
 }
 
-func (e *env) person(t *testing.T, email string) int64 {
+func (e *env) person(t testing.TB, email string) int64 {
 	t.Helper()
 	var id int64
 	err := e.d.Transact(context.Background(), func(tx *db.Tx) error {
