@@ -89,6 +89,7 @@ type App struct {
 	Permit     *permit.Service     // permit files
 	Signature  *signature.Service  // signers' keys, the CA and the TSA
 	PlanReview *planreview.Service // annotations and measurements on plan sheets
+	Complaint  *complaint.Service  // citizens' requests and complaints
 
 	env        *module.Env
 	parts      []module.Parts
@@ -288,6 +289,7 @@ func NewWith(ctx context.Context, cfg config.Config, log *slog.Logger, opt Optio
 	a.Permit = module.Get[*permit.Service](a.env)
 	a.Signature = module.Get[*signature.Service](a.env)
 	a.PlanReview = module.Get[*planreview.Service](a.env)
+	a.Complaint = module.Get[*complaint.Service](a.env)
 	a.Router = httpx.NewRouter(a.Resp)
 	a.routes()
 	var h http.Handler = a.Router

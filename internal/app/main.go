@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"madina/internal/complaint/complaintdemo"
 	"net"
 	"os"
 	"runtime/debug"
@@ -217,7 +218,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, opt O
 		return err
 	}
 	defer a.Close()
-	return a.LoadDemo(ctx, stdout)
+	// The demonstration's year of citizens' requests comes with the
+	// command (tests loading the demonstration on PostgreSQL skip it).
+	return a.LoadDemo(complaintdemo.WithYear(ctx), stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, opt Options) error {
@@ -231,6 +234,8 @@ Tasks:
   seal                    seal with the commune's seal the receipts and decisions issued unsigned (before signatures were in service)
   dispatch-mode WINDOW automatic|manual
                           whether Madina dispatches a window's accepted urban files itself (the default) or its agents do
+  open311-client NAME     register an application that posts requests through Open311 and print its api_key
+  open311-revoke ID       revoke an Open311 client's api_key
 `
 	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
@@ -247,6 +252,8 @@ Tasks:
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
 	case "dispatch-mode":
 		return cmdAdminDispatchMode(ctx, args[1:], stdout, stderr, opt)
+	case "open311-client", "open311-revoke":
+		return cmdAdminOpen311(ctx, args[0], args[1:], stdout, stderr, opt)
 	case "seal":
 		cfg, fs, err := parse("admin seal", "[flags]\n\nSeals with the commune's seal the receipt of every accepted file and the decision of every\ndecided economic file that no one signed yet. Running it again changes nothing.",
 			args[1:], stdout, stderr, (*config.Flags).Server)

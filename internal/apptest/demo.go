@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"madina/internal/app"
+	"madina/internal/complaint/complaintdemo"
 	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 )
@@ -64,7 +65,7 @@ var demoData = sync.OnceValues(func() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = a.LoadDemo(context.Background(), io.Discard)
+	err = a.LoadDemo(complaintdemo.WithYear(context.Background()), io.Discard)
 	if cerr := a.Close(); err == nil {
 		err = cerr // closing the last connection folds SQLite's journal into the file
 	}

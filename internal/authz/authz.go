@@ -100,6 +100,14 @@ type Actor struct {
 	// seeded at start): no person, and only the actions systemActions
 	// lists. Never built from a request.
 	System bool
+	// Open311Client is an application staff registered to post citizens'
+	// requests through Open311 (issue #16), known by its api_key: no
+	// person, and only FileRequest. Never a person's session or token.
+	Open311Client int64
+	// Contact is an e-mail address or phone number proven by a one-time
+	// code, filing without an account where the category allows it
+	// (issue #16): no person, and only FileRequest.
+	Contact int64
 }
 
 // systemActions are what the server's operator may do without a person:
@@ -108,7 +116,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces, ManageOpen311Clients}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -259,6 +267,10 @@ const (
 	// reopen it, alerting its team when a deadline passes, escalating it.
 	// The system only.
 	SweepRequests Action = "request.sweep"
+	// ManageOpen311Clients registers the applications that post requests
+	// through Open311 and gives (or revokes) their keys: administrators,
+	// officially, and the server's operator from the command line.
+	ManageOpen311Clients Action = "request.open311.clients"
 	// Plan review (issue #13). ReadAnnotations reads the annotations of
 	// a file's plan sheet shared with the applicant: whoever reads the
 	// file. ReadCommitteeNotes reads those kept for the committee too:
@@ -287,7 +299,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
-	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces}
+	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -373,6 +385,12 @@ const (
 	ReasonSecondFactor    Reason = "second factor required"
 	ReasonUnknownAction   Reason = "unknown action"
 	ReasonSystemOnly      Reason = "the system's act, no person's"
+	// ReasonOpen311Client: an Open311 client files requests, and does
+	// nothing else.
+	ReasonOpen311Client Reason = "an Open311 client: files requests only"
+	// ReasonProvenContact: a contact proven by a one-time code files
+	// requests, and does nothing else.
+	ReasonProvenContact Reason = "a proven contact without an account: files requests only"
 	// ReasonConflict is the reason of a refusal for a conflict of
 	// interest: the actor holds the staff role the action needs but is
 	// involved in the case (see Actor.involvedIn).
@@ -479,6 +497,18 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny("not allowed to the system operator")
 		}
 		return allow("system operator")
+	}
+	if a.Open311Client != 0 {
+		if a.Person != 0 || a.Token || a.Contact != 0 || act != FileRequest {
+			return deny(ReasonOpen311Client)
+		}
+		return allow(ReasonOpen311Client)
+	}
+	if a.Contact != 0 {
+		if a.Person != 0 || a.Token || act != FileRequest {
+			return deny(ReasonProvenContact)
+		}
+		return allow(ReasonProvenContact)
 	}
 	if a.Anonymous() {
 		return deny(ReasonAnonymous)
@@ -749,6 +779,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotOfficer)
 		}
 		return a.staff(ComplaintOfficer)
+	case ManageOpen311Clients:
+		if !a.HasRole(Admin) {
+			return hide(ReasonNeedsStaff)
+		}
+		return a.official(Admin, r)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)

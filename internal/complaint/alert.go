@@ -30,12 +30,42 @@ type RequestAlert struct {
 	V              int       `json:"v"`
 	Request        int64     `json:"request"`
 	Number         string    `json:"number"`
-	Kind           string    `json:"kind"` // overdue or escalated
+	Kind           string    `json:"kind"` // warning, overdue or escalated
 	To             string    `json:"to"`   // the organisation whose officers are told
 	Arrondissement string    `json:"arrondissement"`
 	Due            time.Time `json:"due"`
 	Silent         bool      `json:"silent,omitempty"`
 	At             time.Time `json:"at"`
+}
+
+// Warn tells the team of each request whose next deadline falls today
+// (Casablanca's day: the sweep sees it in the small hours, a working day
+// ahead of the deadline's end) — and the escalation organisation's
+// officers, the team's supervisors — once per deadline (warned_at;
+// acknowledging, reopening or reassigning starts over); it returns how
+// many requests.
+func (s *Service) Warn(ctx context.Context) (int, error) {
+	if err := authz.Check(system, authz.SweepRequests, authz.Resource{}); err != nil {
+		return 0, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	soon := s.cal.AddWorkingDays(now, 0) // the end of today
+	ids, err := s.ids(ctx, `SELECT id FROM complaint_requests WHERE warned_at IS NULL AND alerted_at IS NULL AND held_at IS NULL AND ((state = 'received' AND ack_due <= $1)
+			OR (state IN ('acknowledged', 'in_progress', 'reopened') AND resolve_due <= $1)) ORDER BY id LIMIT 500`, soon)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		done, err := s.alertOne(ctx, id, "warning", now)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Alert tells the teams of the requests whose deadline passed and raises
@@ -46,10 +76,10 @@ func (s *Service) Alert(ctx context.Context) (overdue, escalated int, err error)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	for _, kind := range []string{"overdue", "escalated"} {
-		query := `SELECT id FROM complaint_requests WHERE alerted_at IS NULL AND ((state = 'received' AND ack_due < $1)
+		query := `SELECT id FROM complaint_requests WHERE alerted_at IS NULL AND held_at IS NULL AND ((state = 'received' AND ack_due < $1)
 			OR (state IN ('acknowledged', 'in_progress', 'reopened') AND resolve_due < $1)) ORDER BY id LIMIT 500`
 		if kind == "escalated" {
-			query = `SELECT id FROM complaint_requests WHERE escalated_at IS NULL AND escalate_at < $1
+			query = `SELECT id FROM complaint_requests WHERE escalated_at IS NULL AND held_at IS NULL AND escalate_at < $1
 				AND state IN ('received', 'acknowledged', 'in_progress', 'reopened') ORDER BY id LIMIT 500`
 		}
 		ids, err := s.ids(ctx, query, now)
@@ -107,7 +137,17 @@ func (s *Service) alertOne(ctx context.Context, id int64, kind string, now time.
 		if r.State == Received {
 			due = r.AckDue
 		}
-		if kind == "escalated" {
+		var also string // a second organisation told
+		switch kind {
+		case "warning":
+			col = "warned_at"
+			if r.Overdue(now) || r.State == Waiting || !r.State.Open() || due.After(s.cal.AddWorkingDays(now, 0)) {
+				return nil
+			}
+			if k, ok := s.cat.Category(r.Category); ok && k.Escalation.To != r.Organisation {
+				also = k.Escalation.To
+			}
+		case "escalated":
 			col, due = "escalated_at", r.EscalateAt
 			k, ok := s.cat.Category(r.Category)
 			if !ok {
@@ -117,8 +157,10 @@ func (s *Service) alertOne(ctx context.Context, id int64, kind string, now time.
 			if !r.State.Open() || r.State == Waiting || !now.After(r.EscalateAt) {
 				return nil
 			}
-		} else if !r.Overdue(now) {
-			return nil
+		default:
+			if !r.Overdue(now) {
+				return nil
+			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET `+col+` = $1 WHERE id = $2 AND `+col+` IS NULL`, now, id)
 		if err != nil {
@@ -132,8 +174,16 @@ func (s *Service) alertOne(ctx context.Context, id int64, kind string, now time.
 			ObjectID: strconv.FormatInt(r.ID, 10), Change: map[string]any{"number": r.Number, "to": to, "due": due}, At: now}); err != nil {
 			return err
 		}
-		return s.events.Publish(ctx, tx, TopicRequestAlert, RequestAlert{V: EventVersion, Request: r.ID, Number: r.Number, Kind: kind,
-			To: to, Arrondissement: r.Arrondissement, Due: due, Silent: notify.IsQuiet(ctx), At: now})
+		for _, org := range []string{to, also} {
+			if org == "" {
+				continue
+			}
+			if err := s.events.Publish(ctx, tx, TopicRequestAlert, RequestAlert{V: EventVersion, Request: r.ID, Number: r.Number, Kind: kind,
+				To: org, Arrondissement: r.Arrondissement, Due: due, Silent: notify.IsQuiet(ctx), At: now}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return done, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 )
@@ -47,6 +48,7 @@ func (h *Handlers) Open311Routes(rt *httpx.Router, baseURL string) {
 	}
 	rt.HandleErr("GET "+Open311Base+"/services/{file}", o.definition)
 	rt.HandleErr("GET "+Open311Base+"/requests/{file}", o.request)
+	h.open311WriteRoutes(rt, o)
 }
 
 // o311Error is one error of the standard format.
@@ -85,7 +87,7 @@ func (o *open311) fail(w http.ResponseWriter, r *http.Request, f string, status 
 
 // jurisdiction refuses another city's jurisdiction_id.
 func (o *open311) jurisdiction(w http.ResponseWriter, r *http.Request, f string) bool {
-	if j := r.URL.Query().Get("jurisdiction_id"); j != "" && j != Jurisdiction {
+	if j := r.FormValue("jurisdiction_id"); j != "" && j != Jurisdiction {
 		_ = o.fail(w, r, f, http.StatusNotFound, "complaint.open311.jurisdiction", "jurisdiction", Jurisdiction)
 		return false
 	}
@@ -136,7 +138,7 @@ func (o *open311) services(f string) httpx.ErrorHandler {
 				words = k.Words.EN
 			}
 			out = append(out, o311Service{Code: k.Code, Name: k.Name.Pick(l), Description: k.Team.Pick(l),
-				Metadata: len(k.Fields) > 0, Type: "realtime", Keywords: strings.Join(words, ", "), Group: k.Team.Pick(l)})
+				Metadata: true, Type: "realtime", Keywords: strings.Join(words, ", "), Group: k.Team.Pick(l)})
 		}
 		return write(w, http.StatusOK, f, "services", out)
 	}
@@ -210,6 +212,19 @@ func (o *open311) definition(w http.ResponseWriter, r *http.Request) error {
 		}
 		def.Attributes = append(def.Attributes, a)
 	}
+	// Where the request is: an arrondissement, unless the point says.
+	arrs, err := o.s.places.Arrondissements(r.Context())
+	if err != nil {
+		return err
+	}
+	_, canPlace := o.s.places.(placer)
+	where := o311Attribute{Variable: true, Code: ArrondissementAttribute, Datatype: "singlevaluelist", Required: !canPlace,
+		Order: len(def.Attributes) + 1, Description: o.cat.T(l, "complaint.open311.arrondissement"),
+		DatatypeDescription: o.cat.T(l, "complaint.open311.arrondissement")}
+	for _, x := range arrs {
+		where.Values = append(where.Values, o311Value{Key: x.Code, Name: x.Name.Pick(l)})
+	}
+	def.Attributes = append(def.Attributes, where)
 	if f == "xml" {
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		_, _ = w.Write([]byte(xml.Header))
@@ -368,9 +383,7 @@ func (o *open311) requests(f string) httpx.ErrorHandler {
 				*p.to = n
 			}
 		}
-		if len(where) == 0 {
-			where = []string{"1 = 1"}
-		}
+		where = append(where, "held_at IS NULL") // held for review: not public yet
 		rs, err := listRequestsFrom(r.Context(), o.s.db, strings.Join(where, " AND "), "filed_at DESC, id DESC",
 			size, (page-1)*size, args...)
 		if err != nil {
@@ -401,6 +414,9 @@ func (o *open311) request(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	x, err := request(r.Context(), o.s.db, "number", strings.ToUpper(id))
+	if err == nil && x.HeldAt != nil {
+		err = errs.E(errs.NotFound, "complaint.error.not_found")
+	}
 	if err != nil {
 		return o.fail(w, r, f, http.StatusNotFound, "complaint.open311.not_found", "id", id)
 	}

@@ -148,9 +148,10 @@ func TestOpen311(t *testing.T) {
 				Values         []struct{ Key, Name string }
 			}
 		}
-		if code != 200 || json.Unmarshal([]byte(body), &def) != nil || def.ServiceCode != "roads" || len(def.Attributes) != 3 ||
+		if code != 200 || json.Unmarshal([]byte(body), &def) != nil || def.ServiceCode != "roads" || len(def.Attributes) != 4 ||
 			def.Attributes[0].Datatype != "singlevaluelist" || !def.Attributes[0].Required || def.Attributes[0].Values[1].Name != "On the pavement" ||
-			def.Attributes[2].Required {
+			def.Attributes[2].Required || def.Attributes[3].Code != "arrondissement" || len(def.Attributes[3].Values) != 16 ||
+			def.Attributes[3].Values[15].Key != "sidi-moumen" {
 			t.Fatalf("roads definition: %d %s", code, body)
 		}
 		if code, _, body = get("/open311/v2/services/roads.xml"); code != 200 || !strings.Contains(body, "<service_definition>") ||

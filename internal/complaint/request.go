@@ -40,6 +40,15 @@ const (
 	CResolve     Change = "resolve"
 	CClose       Change = "close"
 	CReopen      Change = "reopen" // the reporter: not fixed, within ReopenWindow of the resolution
+	// The team's moves that are not the state machine's (Reassign,
+	// Merge): to another team with a reason; a duplicate closed as merged
+	// into another request; the kept request's line about it.
+	CReassign Change = "reassign"
+	CMerge    Change = "merge"
+	CMerged   Change = "merged"
+	// CRelease: the team lets a request held for review (a flood) into
+	// its queue.
+	CRelease Change = "release"
 )
 
 // move is one change of the state machine: the states it leaves, the one
@@ -129,12 +138,38 @@ type Request struct {
 	PublicAnswer      string
 	UpdatedAt         time.Time
 	Photos            []Photo
+	// Client is the Open311 client that posted the request (Reporter is
+	// then 0), Open311Token what it may ask tokens/{token} about, and the
+	// Via fields what it sent of the person: never published.
+	Client       int64
+	Open311Token string
+	Via          Open311Person
+	// MergedInto is the request a duplicate was merged into (it is then
+	// closed); CoReporters the reporters of the duplicates merged into
+	// this one, who hear of its changes too.
+	MergedInto  int64
+	CoReporters []int64
+	// HeldAt: filed past the limits of one account or address (HeldReason),
+	// the request waits for the team's review, out of the queue and of
+	// everything public.
+	HeldAt     *time.Time
+	HeldReason string
+	// ContactID: filed without an account, with an e-mail address or
+	// phone number proven by a one-time code (Reporter is then 0).
+	ContactID int64
+}
+
+// Open311Person is what an Open311 client sends of the person who
+// reports (first_name and last_name, email, phone, device_id): kept for
+// the team, never published.
+type Open311Person struct {
+	Name, Email, Phone, Device string
 }
 
 // Resource is the request as the policy sees it.
 func (r *Request) Resource() authz.Resource {
 	return authz.Resource{OwnerPerson: r.Reporter, Org: r.Organisation, Arrondissement: r.Arrondissement,
-		Involved: authz.Involved{}.AddPersons(r.Reporter)}
+		Involved: authz.Involved{}.AddPersons(r.Reporter).AddPersons(r.CoReporters...)}
 }
 
 // Overdue reports whether the request's next service-level deadline has

@@ -81,6 +81,22 @@ func NewService(d Deps) *Service {
 	return s
 }
 
+// WithClock is the service with another clock: the demonstration files
+// and moves requests at the dates of a past year with it.
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
+}
+
+// baseURL is where the site is served ("" when unknown).
+func (s *Service) baseURL() string {
+	if s.notices == nil {
+		return ""
+	}
+	return s.notices.baseURL
+}
+
 // Catalogue is the request types in force.
 func (s *Service) Catalogue() *Catalogue { return s.cat }
 
@@ -123,6 +139,12 @@ type Input struct {
 	Answers map[string]string
 	Contact string
 	Photos  []io.Reader
+	// Via is what an Open311 client sent of the person (its requests
+	// only).
+	Via Open311Person
+	// Hold: filed past a flood limit ("account", "address", "device"):
+	// the request waits for the team's review.
+	Hold string
 }
 
 // FieldInput is the form's name of a category's field.
@@ -172,18 +194,49 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	}
 	r := &Request{TrackingCode: randomCode(8), CatalogueVersion: s.cat.Version, Reporter: a.Person, State: Received,
 		FiledAt: now, Answers: map[string]string{}}
-	// Where: the arrondissement, chosen (point-in-polygon waits for the
-	// arrondissements' boundaries, issue "geo").
+	if a.Open311Client != 0 {
+		// Posted by an Open311 client: no account; what it sent of the
+		// person is checked and kept for the team.
+		r.Reporter, r.Client, r.Open311Token = 0, a.Open311Client, randomToken()
+		if err := fe.Add(checkVia(&in.Via)); err != nil {
+			return nil, err
+		}
+		r.Via = in.Via
+	}
+	var proven *ContactProof
+	if a.Contact != 0 {
+		// Filed without an account, with a proven contact: where the
+		// category allows it; told at that address.
+		var err error
+		if proven, err = s.Proof(ctx, a.Contact); err != nil {
+			return nil, err
+		}
+		r.Reporter, r.ContactID = 0, a.Contact
+		if k != nil && !k.Anonymous {
+			_ = fe.Add(errs.E(errs.Invalid, "complaint.error.anonymous").OnField("category"))
+		}
+	}
+	// Where: the arrondissement, chosen, or found from the point when the
+	// territorial reference knows the arrondissements' boundaries.
 	arrs, err := s.places.Arrondissements(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r.Arrondissement = strings.TrimSpace(in.Arrondissement)
-	if !slices.ContainsFunc(arrs, func(x district.Arrondissement) bool { return x.Code == r.Arrondissement }) {
-		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.arrondissement").OnField("arrondissement"))
-	}
 	if err := fe.Add(s.location(ctx, k, in, r)); err != nil {
 		return nil, err
+	}
+	r.Arrondissement = strings.TrimSpace(in.Arrondissement)
+	if r.Lat != nil {
+		// A point is where the request is: its arrondissement is the one
+		// the outlines place it in, whatever was chosen.
+		if code, err := s.arrondissementAt(ctx, *r.Lat, *r.Lon); err != nil {
+			return nil, err
+		} else if code != "" {
+			r.Arrondissement = code
+		}
+	}
+	if !slices.ContainsFunc(arrs, func(x district.Arrondissement) bool { return x.Code == r.Arrondissement }) {
+		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.arrondissement").OnField("arrondissement"))
 	}
 	r.Description = strings.TrimSpace(in.Description)
 	switch n := utf8.RuneCountInString(r.Description); {
@@ -199,6 +252,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	}
 	if !slices.Contains(Contacts, r.Contact) {
 		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.contact").OnField("contact"))
+	}
+	if proven != nil {
+		r.Contact = proven.Channel
 	}
 	if k != nil {
 		r.Category, r.Private = k.Code, k.Private
@@ -254,6 +310,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 			return nil, err
 		}
 		r.Photos = append(r.Photos, Photo{Position: i + 1, SHA256: b.SHA256, Size: b.Size, Width: p.Width, Height: p.Height, AddedAt: now})
+	}
+	if in.Hold != "" {
+		r.HeldAt, r.HeldReason = &now, in.Hold
 	}
 	r.AckDue = s.cal.AddWorkingDays(now, k.Service.Acknowledge)
 	r.ResolveDue = s.cal.AddWorkingDays(now, k.Service.Resolve)
@@ -322,7 +381,10 @@ func (s *Service) location(ctx context.Context, k *Category, in Input, r *Reques
 // record writes a change's history line, audit record and event, in tx.
 func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Request, c Change, from, to State, note string, now time.Time) error {
 	label := "system"
-	if !a.Anonymous() {
+	switch {
+	case a.Open311Client != 0:
+		label = "open311:" + strconv.FormatInt(a.Open311Client, 10)
+	case !a.Anonymous():
 		label = authz.ActorLabel(a, r.Resource())
 	}
 	if err := insertEvent(ctx, tx, r.ID, Event{At: now, Actor: a.Person, ActorLabel: label, Kind: c, From: from, To: to, Note: note}); err != nil {
@@ -450,7 +512,13 @@ func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int
 		if c == CReopen {
 			// A fresh deadline: the team is alerted, and the request
 			// raised, again if it passes.
-			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET alerted_at = NULL, escalated_at = NULL WHERE id = $1`, r.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET alerted_at = NULL, escalated_at = NULL, warned_at = NULL WHERE id = $1`, r.ID); err != nil {
+				return err
+			}
+		}
+		if c == CAcknowledge {
+			// The next deadline is the resolution's: warned of afresh.
+			if _, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET warned_at = NULL WHERE id = $1`, r.ID); err != nil {
 				return err
 			}
 		}
@@ -587,7 +655,7 @@ type PublicFilter struct {
 // public list shows them (the caller leaves out what a private-life
 // request must not show). Unknown filter values match nothing.
 func (s *Service) PublicList(ctx context.Context, f PublicFilter) ([]*Request, error) {
-	where := []string{"filed_at >= $1"}
+	where := []string{"filed_at >= $1", "held_at IS NULL"}
 	args := []any{f.Since}
 	if f.Category != "" {
 		args = append(args, f.Category)

@@ -51,7 +51,7 @@ type env struct {
 	citizen, other, lydec, sidiMoumen, lydecCitizen int64
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	places := district.NewStore(d)
@@ -88,7 +88,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	return e
 }
 
-func (e *env) person(t *testing.T, email string) int64 {
+func (e *env) person(t testing.TB, email string) int64 {
 	t.Helper()
 	var id int64
 	err := e.d.Transact(context.Background(), func(tx *db.Tx) error {
@@ -546,7 +546,7 @@ func TestQueueOverdueFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		anfa := lighting()
-		anfa.Arrondissement = "anfa"
+		anfa.Arrondissement, anfa.Lat, anfa.Lon = "anfa", "33.5900", "-7.6300" // a point in Anfa's outline
 		inAnfa, err := e.s.File(ctx, e.actor(e.other), anfa)
 		if err != nil {
 			t.Fatal(err)

@@ -21,20 +21,24 @@ const BlobRefsSQL = `SELECT sha256 FROM complaint_photos`
 const requestColumns = `id, number, tracking_code, category, catalogue_version, reporter_id, organisation_code,
 	arrondissement_code, lat, lon, address, description, public_description, answers, contact, private, state,
 	version, filed_at, ack_due, resolve_due, escalate_at, acknowledged_at, resolved_at, closed_at, waiting_since,
-	public_answer, updated_at`
+	public_answer, updated_at, client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id, merged_into, held_at, held_reason, contact_id`
 
 func scanRequest(row interface{ Scan(...any) error }) (*Request, error) {
 	var r Request
 	var lat, lon sql.NullFloat64
 	var answers string
-	var ack, res, closed, waiting sql.NullTime
-	err := row.Scan(&r.ID, &r.Number, &r.TrackingCode, &r.Category, &r.CatalogueVersion, &r.Reporter, &r.Organisation,
+	var ack, res, closed, waiting, held sql.NullTime
+	var reporter, client, merged, contact sql.NullInt64
+	var token sql.NullString
+	err := row.Scan(&r.ID, &r.Number, &r.TrackingCode, &r.Category, &r.CatalogueVersion, &reporter, &r.Organisation,
 		&r.Arrondissement, &lat, &lon, &r.Address, &r.Description, &r.PublicDescription, &answers, &r.Contact, &r.Private,
 		&r.State, &r.Version, &r.FiledAt, &r.AckDue, &r.ResolveDue, &r.EscalateAt, &ack, &res, &closed, &waiting,
-		&r.PublicAnswer, &r.UpdatedAt)
+		&r.PublicAnswer, &r.UpdatedAt, &client, &token, &r.Via.Name, &r.Via.Email, &r.Via.Phone, &r.Via.Device, &merged, &held, &r.HeldReason, &contact)
 	if err != nil {
 		return nil, err
 	}
+	r.Reporter, r.Client, r.Open311Token, r.MergedInto, r.HeldAt = reporter.Int64, client.Int64, token.String, merged.Int64, nullTime(held)
+	r.ContactID = contact.Int64
 	if lat.Valid && lon.Valid {
 		r.Lat, r.Lon = &lat.Float64, &lon.Float64
 	}
@@ -68,7 +72,28 @@ func request(ctx context.Context, q db.Querier, col string, v any) (*Request, er
 	if r.Photos, err = photos(ctx, q, r.ID); err != nil {
 		return nil, err
 	}
+	if r.CoReporters, err = coReporters(ctx, q, r.ID); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// coReporters lists the co-reporters of request id.
+func coReporters(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT person_id FROM complaint_coreporters WHERE request_id = $1 ORDER BY added_at, person_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("complaint: co-reporters: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func photos(ctx context.Context, q db.Querier, id int64) ([]Photo, error) {
@@ -109,14 +134,27 @@ func insertRequest(ctx context.Context, tx *db.Tx, r *Request) error {
 	if err != nil {
 		return err
 	}
+	var reporter, client, token, contact any
+	if r.Reporter != 0 {
+		reporter = r.Reporter
+	}
+	if r.ContactID != 0 {
+		contact = r.ContactID
+	}
+	if r.Client != 0 {
+		client, token = r.Client, r.Open311Token
+	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO complaint_requests (number, tracking_code, category, catalogue_version,
 		reporter_id, organisation_code, arrondissement_code, lat, lon, address, description, public_description, answers,
-		contact, private, state, version, filed_at, ack_due, resolve_due, escalate_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18, $19, $20, $17)
+		contact, private, state, version, filed_at, ack_due, resolve_due, escalate_at, updated_at,
+		client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id, held_at, held_reason, contact_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18, $19, $20, $17,
+		$21, $22, $23, $24, $25, $26, $27, $28, $29)
 		RETURNING id`,
-		r.Number, r.TrackingCode, r.Category, r.CatalogueVersion, r.Reporter, r.Organisation, r.Arrondissement,
+		r.Number, r.TrackingCode, r.Category, r.CatalogueVersion, reporter, r.Organisation, r.Arrondissement,
 		r.Lat, r.Lon, r.Address, r.Description, r.PublicDescription, string(answers), r.Contact, r.Private,
-		string(r.State), r.FiledAt, r.AckDue, r.ResolveDue, r.EscalateAt).Scan(&r.ID)
+		string(r.State), r.FiledAt, r.AckDue, r.ResolveDue, r.EscalateAt,
+		client, token, r.Via.Name, r.Via.Email, r.Via.Phone, r.Via.Device, r.HeldAt, r.HeldReason, contact).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("complaint: insert request: %w", err)
 	}
@@ -221,7 +259,7 @@ const queueOrder = `CASE WHEN state = 'waiting' THEN 1 ELSE 0 END, CASE WHEN sta
 // queueWhere selects an organisation's open requests, in the
 // arrondissements given ("" for all).
 func queueWhere(arrs []string) (string, []any) {
-	where := `organisation_code = $1 AND state IN ('received', 'acknowledged', 'in_progress', 'waiting', 'reopened')`
+	where := `organisation_code = $1 AND held_at IS NULL AND state IN ('received', 'acknowledged', 'in_progress', 'waiting', 'reopened')`
 	if len(arrs) == 0 {
 		return where, nil
 	}

@@ -86,6 +86,11 @@ func sweep(ctx context.Context, s *Service, log *slog.Logger) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
+		if n, err := s.Warn(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("complaint warnings", "err", err.Error())
+		} else if n > 0 {
+			log.Info("complaint requests due soon", "count", n)
+		}
 		if o, e, err := s.Alert(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("complaint alerts", "err", err.Error())
 		} else if o+e > 0 {

@@ -18,6 +18,7 @@ import (
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/ratelimit"
 	"madina/internal/platform/textin"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/web"
 )
 
@@ -42,10 +43,14 @@ type Handlers struct {
 	// Track limits the public tracking page per client address (codes
 	// cannot be guessed by trying).
 	Track *ratelimit.Limiter
-	// File limits filings per account (a flood from one account; per
-	// account rather than per address, since a mobile operator's NAT
-	// puts many citizens behind one address).
-	File *ratelimit.Limiter
+	// File and FileAddress are the flood limits per account and per
+	// client address (generous: a mobile operator's NAT puts many
+	// citizens behind one address). A filing past either is not refused
+	// but held for the team's review (Input.Hold). FileCap refuses past
+	// a hard cap per account, which no person reaches.
+	File, FileAddress, FileCap *ratelimit.Limiter
+	// Proof limits the one-time codes sent per client address.
+	Proof *ratelimit.Limiter
 }
 
 // maxFilingBody bounds a filing's body: five photos and the text.
@@ -58,10 +63,12 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /requests/new/{category}", h.form)
 	rt.HandleLargeErr("POST /requests/new/{category}", maxFilingBody, h.file)
 	rt.HandleErr("GET /requests/track", h.track)
+	h.verifyRoutes(rt)
+	h.statsRoutes(rt)
 	rt.HandleErr("GET /requests/public", h.public)
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
-	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note"))
+	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note", "comment"))
 	rt.HandleErr("GET /requests/{id}/photos/{n}", h.photo)
 }
 
@@ -193,7 +200,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 // doneMessage is the success banner a redirect asks for, from a fixed
 // list so that an address cannot put words in the page.
 func doneMessage(name string) string {
-	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen"}, name) {
+	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate", "release"}, name) {
 		return "complaint.done." + name
 	}
 	return ""
@@ -302,22 +309,51 @@ func (h *Handlers) category(r *http.Request) (*Category, error) {
 	return k, nil
 }
 
-func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
-	v := signedIn(w, r, "")
-	if v == nil {
-		return nil
+// ContactCookie holds a proven contact's token (filing without an
+// account), on the requests' pages only.
+const ContactCookie = "madina_contact"
+
+// filer is who files in category k: the signed-in person, or a visitor
+// holding a proven contact where k allows it. Anyone else is sent to sign
+// in — or, where k allows it, to choose between signing in and proving
+// an address — and ok is false.
+func (h *Handlers) filer(w http.ResponseWriter, r *http.Request, k *Category) (authz.Actor, *ContactProof, bool) {
+	c := authz.FromContext(r.Context())
+	if !c.SignedIn && !c.Pending && k.Anonymous {
+		if ck, err := r.Cookie(ContactCookie); err == nil {
+			if a, p, err := h.Service.ContactActor(r.Context(), ck.Value); err == nil {
+				return a, p, true
+			}
+		}
+		http.Redirect(w, r, "/requests/verify?category="+url.QueryEscape(k.Code), http.StatusSeeOther)
+		return authz.Actor{}, nil, false
 	}
+	v := signedIn(w, r, "/requests/new/"+url.PathEscape(k.Code))
+	if v == nil {
+		return authz.Actor{}, nil, false
+	}
+	return v.Actor, nil, true
+}
+
+func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
 	k, err := h.category(r)
 	if err != nil {
 		return err
 	}
+	actor, proven, ok := h.filer(w, r, k)
+	if !ok {
+		return nil
+	}
 	// Whoever may not file learns it before typing (a staff account).
-	if err := authz.Check(v.Actor, authz.FileRequest, authz.Resource{}); err != nil {
+	if err := authz.Check(actor, authz.FileRequest, authz.Resource{}); err != nil {
 		return err
 	}
 	data, err := h.formData(r, k, web.Form{Values: url.Values{}})
 	if err != nil {
 		return err
+	}
+	if proven != nil {
+		data["Proven"] = proven.Address
 	}
 	h.Web.Render(w, r, http.StatusOK, "complaint/form", web.Msg("complaint.form.title", "category", k.Name.Pick(i18n.FromContext(r.Context()))), data)
 	return nil
@@ -326,13 +362,13 @@ func (h *Handlers) form(w http.ResponseWriter, r *http.Request) error {
 // file reads the multipart form part by part: the text through the one
 // text rule, each photo bounded, then files the request.
 func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
-	v := signedIn(w, r, "/requests/new/"+url.PathEscape(r.PathValue("category")))
-	if v == nil {
-		return nil
-	}
 	k, err := h.category(r)
 	if err != nil {
 		return err
+	}
+	actor, proven, ok := h.filer(w, r, k)
+	if !ok {
+		return nil
 	}
 	title := web.Msg("complaint.form.title", "category", k.Name.Pick(i18n.FromContext(r.Context())))
 	values := url.Values{}
@@ -341,11 +377,30 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
+		if proven != nil {
+			data["Proven"] = proven.Address
+		}
 		return h.Web.RenderForm(w, r, "complaint/form", title, data, web.Form{Values: values}, err)
 	}
-	if h.File != nil {
-		if ok, wait := h.File.Allow("person:" + strconv.FormatInt(v.Actor.Person, 10)); !ok {
+	person := "person:" + strconv.FormatInt(actor.Person, 10)
+	if proven != nil {
+		person = "contact:" + proven.Address
+	}
+	if h.FileCap != nil {
+		if ok, wait := h.FileCap.Allow(person); !ok {
 			return fail(errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds()))))
+		}
+	}
+	// A flood is held for review, not dropped.
+	hold := ""
+	if h.File != nil {
+		if ok, _ := h.File.Allow(person); !ok {
+			hold = "account"
+		}
+	}
+	if h.FileAddress != nil {
+		if ok, _ := h.FileAddress.Allow("ip:" + httpx.ClientIP(r)); !ok && hold == "" {
+			hold = "address"
 		}
 	}
 	mr, err := r.MultipartReader()
@@ -409,16 +464,21 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := Input{Category: k.Code, Lat: values.Get("lat"), Lon: values.Get("lon"), Address: values.Get("address"),
 		Arrondissement: values.Get("arrondissement"), Description: values.Get("description"), Contact: values.Get("contact"),
-		Answers: map[string]string{}}
+		Answers: map[string]string{}, Hold: hold}
 	for _, fd := range k.Fields {
 		in.Answers[fd.Name] = values.Get(FieldInput(fd.Name))
 	}
 	for _, b := range photos {
 		in.Photos = append(in.Photos, bytes.NewReader(b))
 	}
-	req, err := h.Service.File(r.Context(), v.Actor, in)
+	req, err := h.Service.File(r.Context(), actor, in)
 	if err != nil {
 		return fail(err)
+	}
+	if proven != nil {
+		// No account page: the request is followed on the tracking page.
+		http.Redirect(w, r, "/requests/track?"+url.Values{"number": {req.Number}, "code": {req.TrackingCode}, "done": {"filed"}}.Encode(), http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, "/requests/"+strconv.FormatInt(req.ID, 10)+"?done=filed", http.StatusSeeOther)
 	return nil
@@ -536,7 +596,26 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			facts = append(facts, fact{Key: fd.Label.Pick(p.l), Value: val})
 		}
 	}
-	facts = append(facts, fact{Key: p.t("complaint.fact.contact"), Value: p.t("complaint.contact." + x.Contact)})
+	if x.Client != 0 {
+		// Posted through Open311: the team reads what the client sent of
+		// the person (nobody else reads this page).
+		via, err := clientName(r.Context(), h.Service.db, x.Client)
+		if err != nil {
+			return err
+		}
+		facts = append(facts, fact{Key: p.t("complaint.fact.via"), Value: via})
+		var who []string
+		for _, s := range []string{x.Via.Name, x.Via.Email, x.Via.Phone} {
+			if s != "" {
+				who = append(who, s)
+			}
+		}
+		if len(who) > 0 {
+			facts = append(facts, fact{Key: p.t("complaint.fact.reporter"), Value: strings.Join(who, " · ")})
+		}
+	} else {
+		facts = append(facts, fact{Key: p.t("complaint.fact.contact"), Value: p.t("complaint.contact." + x.Contact)})
+	}
 	var actions []action
 	for _, c := range Changes {
 		m := moves[c]
@@ -550,6 +629,60 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			NoteLabel: p.t("complaint.action." + string(c) + ".note"), NeedNote: m.needNote,
 			Optional: c == CClose && x.State == Resolved})
 	}
+	// The team's other work: to another team, a duplicate merged in.
+	handles := authz.Check(a, authz.HandleRequest, x.Resource()) == nil
+	var teams, areas []option
+	if handles && x.State.Open() {
+		orgs, err := organisationNames(r.Context(), h.Service.db, p.l)
+		if err != nil {
+			return err
+		}
+		for code, name := range orgs {
+			teams = append(teams, option{Value: code, Label: name, Selected: code == f.Get("organisation")})
+		}
+		slices.SortFunc(teams, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+		arrs, err := h.Service.places.Arrondissements(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, ar := range arrs {
+			areas = append(areas, option{Value: ar.Code, Label: ar.Name.Pick(p.l), Selected: ar.Code == x.Arrondissement})
+		}
+	}
+	if x.MergedInto != 0 {
+		if m, err := request(r.Context(), h.Service.db, "id", x.MergedInto); err == nil {
+			facts = append(facts, fact{Key: p.t("complaint.fact.merged_into"), Value: m.Number, Action: p.t("complaint.fact.merged_into.follow"),
+				Href: "/requests/track?" + url.Values{"number": {m.Number}, "code": {m.TrackingCode}}.Encode()})
+		}
+	}
+	if len(x.CoReporters) > 0 && handles {
+		facts = append(facts, fact{Key: p.t("complaint.fact.coreporters"), Value: strconv.Itoa(len(x.CoReporters))})
+	}
+	if x.HeldAt != nil {
+		facts = append([]fact{{Key: p.t("complaint.fact.held"), Value: p.t("complaint.held." + x.HeldReason)}}, facts...)
+	}
+	rating, err := h.Service.RatingOf(r.Context(), x.ID)
+	if err != nil {
+		return err
+	}
+	if rating != nil {
+		v := p.t("complaint.rating.stars", "n", rating.Stars)
+		if rating.Comment != "" {
+			v += " — " + rating.Comment
+		}
+		facts = append(facts, fact{Key: p.t("complaint.fact.rating"), Value: v})
+	}
+	canRate := a.Person == x.Reporter && x.Reporter != 0 && !x.State.Open() && x.MergedInto == 0
+	var stars []option
+	if canRate {
+		cur := f.Get("stars")
+		if cur == "" && rating != nil {
+			cur = strconv.Itoa(rating.Stars)
+		}
+		for n := 5; n >= 1; n-- {
+			stars = append(stars, option{Value: strconv.Itoa(n), Label: p.t("complaint.rating.stars", "n", n), Selected: cur == strconv.Itoa(n)})
+		}
+	}
 	// The team sees who did what; the reporter, what was done.
 	officer := a.Person != x.Reporter
 	var pics []int
@@ -561,7 +694,8 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 		"State": p.state(x.State), "Tag": stateTag(x.State), "Overdue": x.Overdue(now), "Version": x.Version,
 		"Photos": pics, "History": h.history(p, evs, officer), "Actions": actions, "Reporter": a.Person == x.Reporter,
 		"Private": x.Private, "Done": doneMessage(r.URL.Query().Get("done")), "Form": f,
-		"TrackURL": "/requests/track?" + url.Values{"number": {x.Number}, "code": {x.TrackingCode}}.Encode()}
+		"TrackURL": "/requests/track?" + url.Values{"number": {x.Number}, "code": {x.TrackingCode}}.Encode(),
+		"Teams":    teams, "Areas": areas, "CanMerge": handles && x.State != Closed && x.MergedInto == 0, "Stars": stars}
 	h.Web.Render(w, r, status, "complaint/request", web.Msg("complaint.request.title", "number", x.Number), data)
 	return nil
 }
@@ -577,11 +711,33 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	c := Change(r.PostFormValue("change"))
-	if _, ok := moves[c]; !ok {
-		return errs.E(errs.Invalid, "complaint.error.change")
+	var x *Request
+	var err2 error
+	switch c {
+	case CReassign:
+		x, err2 = h.Service.Reassign(r.Context(), v.Actor, id, version, r.PostFormValue("organisation"), r.PostFormValue("arrondissement"), r.PostFormValue("note"))
+	case CMerge:
+		number := strings.ToUpper(strings.TrimSpace(textnorm.Digits(r.PostFormValue("duplicate"))))
+		dup, err := request(r.Context(), h.Service.db, "number", number)
+		if err != nil {
+			err2 = errs.E(errs.Invalid, "complaint.error.duplicate").OnField("duplicate")
+			break
+		}
+		x, err2 = h.Service.Merge(r.Context(), v.Actor, id, dup.ID, r.PostFormValue("note"))
+	case CRelease:
+		x, err2 = h.Service.Release(r.Context(), v.Actor, id)
+	case "rate":
+		stars, _ := strconv.Atoi(r.PostFormValue("stars"))
+		if err2 = h.Service.Rate(r.Context(), v.Actor, id, stars, r.PostFormValue("comment")); err2 == nil {
+			x = &Request{ID: id}
+		}
+	default:
+		if _, ok := moves[c]; !ok {
+			return errs.E(errs.Invalid, "complaint.error.change")
+		}
+		x, err2 = h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
 	}
-	x, err := h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
-	if err != nil {
+	if err := err2; err != nil {
 		e := errs.As(err)
 		if e == nil || e.Field == "" {
 			return err
@@ -592,14 +748,27 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		f := web.Form{Values: url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")}}}
-		f, ok := h.Web.WithError(r, f, errs.E(e.Kind, e.Key).OnField("note-"+string(c)))
+		f := web.Form{Values: url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")},
+			"organisation": {r.PostFormValue("organisation")}, "duplicate": {r.PostFormValue("duplicate")},
+			"stars": {r.PostFormValue("stars")}, "comment": {r.PostFormValue("comment")}}}
+		field := "note-" + string(c)
+		if e.Field != "note" {
+			field = e.Field
+		}
+		f, ok := h.Web.WithError(r, f, errs.E(e.Kind, e.Key).OnField(field))
 		if !ok {
 			return err
 		}
 		return h.renderPage(w, r, v.Actor, cur, evs, httpx.Status(e.Kind), f)
 	}
-	http.Redirect(w, r, "/requests/"+strconv.FormatInt(x.ID, 10)+"?done="+string(c), http.StatusSeeOther)
+	to := "/requests/" + strconv.FormatInt(x.ID, 10) + "?done=" + string(c)
+	if c == CReassign {
+		if _, _, err := h.Service.Get(r.Context(), v.Actor, x.ID); err != nil {
+			// Gone to a team the officer is not in: back to their queue.
+			to = "/requests/queue"
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
@@ -697,6 +866,7 @@ type queueOrg struct {
 	Code, Name string
 	Rows       []row
 	Overdue    int
+	Held       []row // filed in a flood, waiting for review
 }
 
 func (h *Handlers) queue(w http.ResponseWriter, r *http.Request) error {
@@ -716,7 +886,11 @@ func (h *Handlers) queue(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		q := queueOrg{Code: org, Name: h.orgName(r.Context(), p.l, org), Rows: h.rows(r, rs)}
+		held, err := h.Service.Held(r.Context(), v.Actor, org)
+		if err != nil {
+			return err
+		}
+		q := queueOrg{Code: org, Name: h.orgName(r.Context(), p.l, org), Rows: h.rows(r, rs), Held: h.rows(r, held)}
 		for _, x := range q.Rows {
 			if x.Overdue {
 				q.Overdue++

@@ -88,6 +88,14 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(WithVisitor(ctx, v)))
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/open311/") {
+			// Open311 (complaint) knows its clients by the api_key each
+			// post carries, and reads publish only what anyone may see:
+			// cookies are ignored there, so a page elsewhere cannot make a
+			// browser post through it, and there is no anti-forgery token.
+			next.ServeHTTP(w, r.WithContext(WithVisitor(ctx, v)))
+			return
+		}
 		if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
 			lookup := m.Service.visitor
 			if unsafe(r.Method) {

@@ -48,9 +48,9 @@ var requests = []demoRequest{
 		Description: "Nid de poule profond sur la chaussée, les voitures font des écarts dangereux.",
 		Answers:     map[string]string{"where": "carriageway", "danger": "true", "danger_detail": "Les scooters tombent presque chaque soir."}},
 		steps: []step{{change: complaint.CAcknowledge}, {change: complaint.CAsk, note: "Pouvez-vous préciser de quel côté du boulevard se trouve le trou ?"}}},
-	{by: "khadija.ouazzani@example.ma", in: complaint.Input{Category: "waste", Arrondissement: "sidi-othmane", Lat: "33.5560", Lon: "-7.5650",
+	{by: "khadija.ouazzani@example.ma", in: complaint.Input{Category: "waste", Arrondissement: "sidi-othmane", Lat: "33.5650", Lon: "-7.5500",
 		Description: "Rubbish has not been collected for three days at the corner of the market.", Answers: map[string]string{"what": "not_collected"}}},
-	{by: "khadija.ouazzani@example.ma", in: complaint.Input{Category: "green-spaces", Arrondissement: "sidi-othmane", Lat: "33.5540", Lon: "-7.5610",
+	{by: "khadija.ouazzani@example.ma", in: complaint.Input{Category: "green-spaces", Arrondissement: "sidi-othmane", Lat: "33.5700", Lon: "-7.5550",
 		Description: "A large branch of a tree in the small garden is about to fall onto the children's swings.", Answers: map[string]string{"fallen_tree": "true"}},
 		steps: []step{{change: complaint.CAcknowledge}}},
 	{by: "fatima.benali@example.ma", in: complaint.Input{Category: "water", Arrondissement: "sidi-moumen", Lat: "33.5805", Lon: "-7.5270",
@@ -119,7 +119,34 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(out, "demo: %d citizens' requests filed; complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
-		len(requests), Officers[0].Email, Officers[1].Email, Officers[2].Email)
+	// A year of requests, most through the demonstration's Open311 client.
+	if !wantsYear(ctx) {
+		fmt.Fprintf(out, "demo: %d citizens' requests filed; complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
+			len(requests), Officers[0].Email, Officers[1].Email, Officers[2].Email)
+		return nil
+	}
+	c, _, err := s.RegisterOpen311Client(ctx, authz.Actor{System: true}, "Casa Signale (démonstration)")
+	if err != nil {
+		return err
+	}
+	var reopeners []authz.Actor
+	for _, e := range []string{"mehdi.tazi@example.ma", "naima.bennis@example.ma", "youssef.elamrani@example.ma"} {
+		a, err := citizen(e)
+		if err != nil {
+			return err
+		}
+		reopeners = append(reopeners, a)
+	}
+	var arrs []string
+	for _, code := range []string{"anfa", "maarif", "sidi-belyout", "al-fida", "mers-sultan", "ain-sebaa", "hay-mohammadi",
+		"roches-noires", "ain-chock", "hay-hassani", "ben-msick", "sbata", "moulay-rachid", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"} {
+		arrs = append(arrs, code)
+	}
+	year, err := loadYear(ctx, s, authz.Actor{Open311Client: c.ID, Now: now}, reopeners, officers, arrs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo: %d citizens' requests filed, and %d over the past year (most through the Open311 client %q); complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
+		len(requests), year, c.Name, Officers[0].Email, Officers[1].Email, Officers[2].Email)
 	return nil
 }

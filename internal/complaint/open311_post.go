@@ -1,0 +1,278 @@
+package complaint
+
+import (
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"madina/internal/platform/errs"
+	"madina/internal/platform/httpx"
+	"madina/internal/platform/i18n"
+)
+
+// Open311 GeoReport v2, the write side: POST requests with the api_key
+// staff gave the client, tokens/{token}, and the servicerequestupdates
+// extension FixMyStreet's clients read. Errors in the standard format and
+// the request's language, one {code, description} per mistake, nothing
+// written unless all is right (Service.File does the checking, as for a
+// citizen's form).
+
+// ArrondissementAttribute is the attribute every service definition
+// carries for where the request is: one of the arrondissements' codes.
+// A point the territorial reference can place does without it.
+const ArrondissementAttribute = "arrondissement"
+
+func (h *Handlers) open311WriteRoutes(rt *httpx.Router, o *open311) {
+	for _, f := range []string{"json", "xml"} {
+		rt.HandleErr("POST "+Open311Base+"/requests."+f, o.post(f), httpx.Multiline("description"))
+		rt.HandleErr("GET "+Open311Base+"/servicerequestupdates."+f, o.updates(f))
+	}
+	rt.HandleErr("GET "+Open311Base+"/tokens/{file}", o.token)
+}
+
+// o311Posted is the answer to a POST: the request's number at once (the
+// request is created synchronously), with its token.
+type o311Posted struct {
+	XMLName       xml.Name `json:"-" xml:"request"`
+	ID            string   `json:"service_request_id" xml:"service_request_id"`
+	Token         string   `json:"token" xml:"token"`
+	ServiceNotice string   `json:"service_notice" xml:"service_notice"`
+	AccountID     string   `json:"account_id" xml:"account_id"`
+}
+
+// o311Param names, for a client, the parameter each of the service's
+// fields came from.
+func o311Param(field string) string {
+	switch field {
+	case "category":
+		return "service_code"
+	case "lon":
+		return "long"
+	case "address":
+		return "address_string"
+	case "photos":
+		return "media_url"
+	case "name":
+		return "first_name"
+	case ArrondissementAttribute:
+		return "attribute[" + ArrondissementAttribute + "]"
+	}
+	if name, ok := strings.CutPrefix(field, "f-"); ok {
+		return "attribute[" + name + "]"
+	}
+	return field
+}
+
+// failAll answers err as the standard error list: every field's mistake
+// as one error naming its parameter, in the request's language.
+func (o *open311) failAll(w http.ResponseWriter, r *http.Request, f string, err error) error {
+	e := errs.As(err)
+	if e == nil {
+		return err
+	}
+	status := http.StatusBadRequest
+	switch e.Kind {
+	case errs.Unauthenticated, errs.Forbidden:
+		status = http.StatusForbidden
+	case errs.NotFound:
+		status = http.StatusNotFound
+	case errs.Invalid, errs.Conflict:
+	default:
+		return err
+	}
+	l := i18n.FromContext(r.Context())
+	one := func(field, key string, params map[string]any) o311Error {
+		d := o.cat.TMap(l, key, params)
+		if field != "" {
+			d = o311Param(field) + ": " + d
+		}
+		return o311Error{Code: status, Description: d}
+	}
+	list := []o311Error{one(e.Field, e.Key, e.Params)}
+	for _, ft := range e.Faults {
+		list = append(list, one(ft.Field, ft.Key, ft.Params))
+	}
+	return write(w, status, f, "errors", list)
+}
+
+func (o *open311) post(f string) httpx.ErrorHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		httpx.Private(r)
+		if !o.jurisdiction(w, r, f) {
+			return nil
+		}
+		a, err := o.s.Open311Actor(r.Context(), r.FormValue("api_key"))
+		if err != nil {
+			return o.failAll(w, r, f, err)
+		}
+		code := strings.TrimSpace(r.FormValue("service_code"))
+		k, ok := o.s.cat.Category(code)
+		if !ok {
+			if code == "" {
+				return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.service_code_missing")
+			}
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.service_code", "code", code)
+		}
+		in := Input{Category: k.Code, Lat: r.FormValue("lat"), Lon: r.FormValue("long"), Address: r.FormValue("address_string"),
+			Description: r.FormValue("description"), Contact: ContactInbox, Answers: map[string]string{},
+			Via: Open311Person{Name: strings.TrimSpace(r.FormValue("first_name") + " " + r.FormValue("last_name")),
+				Email: r.FormValue("email"), Phone: r.FormValue("phone"), Device: r.FormValue("device_id")}}
+		// The attributes: those of the service definition, one value each.
+		var unknown []o311Error
+		l := i18n.FromContext(r.Context())
+		for name, vs := range r.Form {
+			attr, ok := strings.CutPrefix(name, "attribute[")
+			if !ok {
+				continue
+			}
+			attr = strings.TrimSuffix(strings.TrimSuffix(attr, "[]"), "]")
+			known := attr == ArrondissementAttribute || slices.ContainsFunc(k.Fields, func(fd Field) bool { return fd.Name == attr })
+			switch {
+			case !known:
+				unknown = append(unknown, o311Error{Code: http.StatusBadRequest,
+					Description: o.cat.T(l, "complaint.open311.attribute", "code", attr, "service", k.Code)})
+			case len(vs) != 1:
+				unknown = append(unknown, o311Error{Code: http.StatusBadRequest,
+					Description: o.cat.T(l, "complaint.open311.attribute_values", "code", attr)})
+			case attr == ArrondissementAttribute:
+				in.Arrondissement = vs[0]
+			default:
+				in.Answers[attr] = vs[0]
+			}
+		}
+		if len(unknown) > 0 {
+			slices.SortFunc(unknown, func(a, b o311Error) int { return strings.Compare(a.Description, b.Description) })
+			return write(w, http.StatusBadRequest, f, "errors", unknown)
+		}
+		if in.Address == "" && r.FormValue("address_id") != "" {
+			in.Address = r.FormValue("address_id")
+		}
+		x, err := o.s.File(r.Context(), a, in)
+		if err != nil {
+			return o.failAll(w, r, f, err)
+		}
+		return write(w, http.StatusCreated, f, "service_requests", []o311Posted{{ID: x.Number, Token: x.Open311Token,
+			ServiceNotice: o.cat.T(l, "complaint.open311.notice", "ack", k.Service.Acknowledge, "resolve", k.Service.Resolve)}})
+	}
+}
+
+// o311Token answers tokens/{token}.
+type o311Token struct {
+	XMLName xml.Name `json:"-" xml:"request"`
+	ID      string   `json:"service_request_id" xml:"service_request_id"`
+	Token   string   `json:"token" xml:"token"`
+}
+
+func (o *open311) token(w http.ResponseWriter, r *http.Request) error {
+	tok, f, ok := format(r.PathValue("file"))
+	if !ok {
+		return o.fail(w, r, f, http.StatusNotFound, "complaint.open311.format")
+	}
+	if !o.jurisdiction(w, r, f) {
+		return nil
+	}
+	var number string
+	err := o.s.db.QueryRowContext(r.Context(), `SELECT number FROM complaint_requests WHERE open311_token = $1`, strings.ToLower(tok)).Scan(&number)
+	if err != nil {
+		return o.fail(w, r, f, http.StatusNotFound, "complaint.open311.token", "token", tok)
+	}
+	return write(w, http.StatusOK, f, "service_requests", []o311Token{{ID: number, Token: strings.ToLower(tok)}})
+}
+
+// o311Update is one update of the servicerequestupdates extension: a
+// change of a request, as its history shows it publicly.
+type o311Update struct {
+	XMLName     xml.Name `json:"-" xml:"request_update"`
+	UpdateID    string   `json:"update_id" xml:"update_id"`
+	RequestID   string   `json:"service_request_id" xml:"service_request_id"`
+	Status      string   `json:"status" xml:"status"`
+	Updated     string   `json:"updated_datetime" xml:"updated_datetime"`
+	Description string   `json:"description" xml:"description"`
+	MediaURL    string   `json:"media_url" xml:"media_url"`
+}
+
+// updateStatus is the extension's word for a state.
+var updateStatus = map[State]string{Received: "OPEN", Acknowledged: "INVESTIGATING", InProgress: "IN_PROGRESS",
+	Waiting: "ACTION_SCHEDULED", Resolved: "FIXED", Closed: "CLOSED", Reopened: "REOPEN"}
+
+// updates lists the changes of requests between start_date and end_date
+// (the last day when neither is given), oldest first, paged. What a
+// change says publicly: the team's notes; the citizen's, masked; nothing
+// of a private-life request but its states and its public answer.
+func (o *open311) updates(f string) httpx.ErrorHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !o.jurisdiction(w, r, f) {
+			return nil
+		}
+		q := r.URL.Query()
+		now := o.s.now().UTC()
+		start, end := now.AddDate(0, 0, -1), now
+		for _, p := range []struct {
+			name string
+			to   *time.Time
+		}{{"start_date", &start}, {"end_date", &end}} {
+			if v := q.Get(p.name); v != "" {
+				t, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.date", "name", p.name)
+				}
+				*p.to = t.UTC()
+			}
+		}
+		if end.Before(start) {
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.date_order")
+		}
+		page, size := 1, o311MaxPage
+		for _, p := range []struct {
+			name string
+			to   *int
+			max  int
+		}{{"page", &page, 1 << 20}, {"page_size", &size, o311MaxPage}} {
+			if v := q.Get(p.name); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > p.max {
+					return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.paging", "name", p.name, "max", p.max)
+				}
+				*p.to = n
+			}
+		}
+		rows, err := o.s.db.QueryContext(r.Context(), `SELECT e.id, r.number, e.at, e.kind, e.to_state, e.note, r.private
+			FROM complaint_events e JOIN complaint_requests r ON r.id = e.request_id
+			WHERE e.at >= $1 AND e.at <= $2 AND r.held_at IS NULL ORDER BY e.at, e.id LIMIT `+strconv.Itoa(size)+` OFFSET `+strconv.Itoa((page-1)*size),
+			start, end)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out := []o311Update{}
+		for rows.Next() {
+			var id int64
+			var u o311Update
+			var at time.Time
+			var kind Change
+			var to State
+			var note string
+			var private bool
+			if err := rows.Scan(&id, &u.RequestID, &at, &kind, &to, &note, &private); err != nil {
+				return err
+			}
+			u.UpdateID, u.Updated, u.Status = strconv.FormatInt(id, 10), iso(at), updateStatus[to]
+			switch kind {
+			case CResolve, CClose:
+				u.Description = note // the public answer
+			case CAsk, CReply, CReopen:
+				if !private {
+					u.Description = MaskContacts(note)
+				}
+			}
+			out = append(out, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return write(w, http.StatusOK, f, "service_request_updates", out)
+	}
+}
