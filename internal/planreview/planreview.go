@@ -134,6 +134,8 @@ type View struct {
 	Committee bool
 	// Reply: the reader may answer on the annotations they see.
 	Reply bool
+	// Annotate: the reader may draw, measure and annotate.
+	Annotate bool
 	// Names of the authors, by person.
 	Names map[int64]people.Person
 }

@@ -81,8 +81,11 @@ func (h *Handlers) review(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("done") == "replied" {
+	switch r.URL.Query().Get("done") {
+	case "replied":
 		data["Done"] = "planreview.review.replied"
+	case "annotated":
+		data["Done"] = "planreview.review.annotated"
 	}
 	h.Web.Render(w, r, http.StatusOK, "planreview/review", title, data)
 	return nil
@@ -168,3 +171,31 @@ func (d reviewData) Export() string {
 
 // File is the address of the sheet's file.
 func (d reviewData) File() string { return fmt.Sprintf("/files/%d", d.View.Sheet.File) }
+
+// Tool is one of the viewer's drawing and measuring tools, with its key:
+// a letter read by its physical position (KeyboardEvent.code), so that it
+// is the same key on an Arabic, French or English keyboard.
+type Tool struct {
+	Kind string // an annotation kind, or "calibrate" for the reference line
+	Key  string // the letter on a QWERTY keyboard: KeyboardEvent.code "Key"+Key
+}
+
+// Tools are the viewer's tools in two groups: measurements (the
+// reference line first), then annotations.
+func (d reviewData) Tools() map[string][]Tool {
+	return map[string][]Tool{
+		"measure": {{"calibrate", "K"}, {"distance", "D"}, {"polyline", "L"}, {"area", "A"}, {"rectangle_area", "X"}, {"count", "N"}, {"angle", "Q"}},
+		"annotate": {{"pin", "P"}, {"arrow", "W"}, {"line", "I"}, {"rectangle", "B"}, {"ellipse", "E"}, {"polygon", "G"},
+			{"freehand", "F"}, {"text", "T"}, {"highlight", "H"}},
+	}
+}
+
+// PDFScale reports whether a page of the sheet gives its own scale.
+func (d reviewData) PDFScale() bool {
+	for _, p := range d.View.Pages {
+		if p.Measure > 0 {
+			return true
+		}
+	}
+	return false
+}

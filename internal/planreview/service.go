@@ -121,7 +121,7 @@ func (s *Service) View(ctx context.Context, a authz.Actor, fileID, docID int64, 
 		anns = slices.DeleteFunc(anns, func(x *Annotation) bool { return x.Visibility != VisibleCommittee })
 	}
 	v := &View{Sheet: sh, Pages: pages, Annotations: anns, Committee: committee,
-		Reply: authz.Decide(a, authz.ReplyAnnotation, sh.Resource).Allow}
+		Reply: authz.Decide(a, authz.ReplyAnnotation, sh.Resource).Allow, Annotate: authz.Decide(a, authz.Annotate, sh.Resource).Allow}
 	v.Names, err = s.namesOf(ctx, anns)
 	return v, err
 }

@@ -1,0 +1,359 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"madina/internal/app"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/testenv"
+)
+
+// TestPlanReviewJourney drives the plan-review workspace in Chromium
+// (issue #13, point 8): the urban agency's member opens the architect's
+// plans of a file back with its applicant, sets the scale by drawing a
+// reference line of known length, measures a room's area (the value the
+// browser shows while drawing is the server's to 0.01 m²), adds three
+// annotations with the tools and the keyboard, reloads the page and finds
+// all four drawn and listed; the architect uploads a new version of the
+// plans, and the member finds the open ones carried over to it and the
+// one for information left with the first; the annotated PDF's
+// annotations are read back by qpdf.
+func TestPlanReviewJourney(t *testing.T) {
+	needAxe(t)
+	qpdf, err := exec.LookPath("qpdf")
+	testenv.Need(t, "qpdf", err == nil, "install Debian's qpdf (scripts/test-deps does)")
+	ctx := context.Background()
+	dir := t.TempDir()
+	demo(t, dir)
+	srv := startServer(t, "--data-dir", dir, "--workers", "2")
+	b := startBrowser(t)
+	cat, err := i18n.Load(app.MessageSources()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "madina.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	const fr = i18n.FR
+
+	// A file the committee sent back to its architect with remarks (so
+	// that the architect may upload new plans), on which the urban
+	// agency sits, with the architect's plans as a PDF.
+	var file, doc int64
+	var architect string
+	err = d.QueryRowContext(ctx, `SELECT f.id, d.id, p.email FROM permit_files f
+		JOIN permit_committee_seats s ON s.file_id = f.id AND s.organisation_code = 'aucasa'
+		JOIN permit_documents d ON d.file_id = f.id AND d.item = 'architectural_plans' AND d.content_type = 'application/pdf'
+		JOIN persons p ON p.id = f.created_by AND p.password_hash IS NOT NULL
+		WHERE f.state = 'accepted' AND f.holder = 'applicant' AND f.step = 'remarks'
+		AND EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = f.created_by AND r.profession = 'architect')
+		AND NOT EXISTS (SELECT 1 FROM permit_documents d2 WHERE d2.file_id = f.id AND d2.item = d.item AND d2.version > d.version)
+		ORDER BY f.id LIMIT 1`).Scan(&file, &doc, &architect)
+	if err != nil {
+		t.Fatalf("no file back with its architect, the urban agency sitting on it, with PDF plans: %v", err)
+	}
+	filePage := fmt.Sprintf("/files/%d", file)
+	review := fmt.Sprintf("%s/documents/%d/review", filePage, doc)
+	t.Logf("file %d, plans %d, architect %s", file, doc, architect)
+	step := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+
+	member := b.newTab(t, srv, desktop)
+	member.setLanguage("fr")
+	signIn(member, "karim.benjelloun@example.ma", true)
+
+	// The page box of page 1, in user space, as the server read it.
+	var box [4]float64
+	// The shapes, in fractions of the page box.
+	at := func(fx, fy float64) [2]float64 {
+		return [2]float64{box[0] + fx*(box[2]-box[0]), box[1] + fy*(box[3]-box[1])}
+	}
+	var areaShown float64
+	var areaText string
+	step("the member calibrates from a reference line and measures a room", func(t *testing.T) {
+		m := member.in(t)
+		m.open(review, 200)
+		waitViewer(m, 0)
+		if err := json.Unmarshal([]byte(eval[string](m, `fetch(location.pathname.replace(/review$/, 'annotations'), {headers: {Accept: 'application/json'}})
+			.then(r => r.json()).then(j => JSON.stringify(j['madina:sheet'].pages[0].box))`)), &box); err != nil {
+			t.Fatal(err)
+		}
+		// No scale yet: the plan gives none of its own.
+		if v := value(m, "#plan-scale"); v != "" {
+			t.Fatalf("the scale is %q before any is set", v)
+		}
+		// The reference line: 40% of the page's width stands for 12 m.
+		m.do(chromedp.Click(chromedp.CSS(`[data-tool="calibrate"]`)))
+		ref := [][2]float64{at(0.2, 0.3), at(0.6, 0.3)}
+		clickOn(m, ref[0])
+		clickOn(m, ref[1])
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-length"), "12"), chromedp.Click(chromedp.CSS(`[data-plan-calibrate] button[type=submit]`)))
+		drawn := eval[[][2]float64](m, `JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage).find(k => k.startsWith('madina.planreview.')))).line`)
+		if len(drawn) != 2 {
+			t.Fatalf("the reference line was not kept: %v", drawn)
+		}
+		perUnit := 12 / math.Hypot(drawn[1][0]-drawn[0][0], drawn[1][1]-drawn[0][1])
+		wantText(m, "[data-plan-hint]", strings.Split(cat.T(fr, "planreview.tools.scale_set", "page", 1, "ratio", "X"), "X")[0])
+		if v := value(m, "#plan-scale"); v != "reference" {
+			t.Fatalf("after the reference line the scale list shows %q", v)
+		}
+		// An L-shaped room, by its six corners, chosen with the keyboard's
+		// A (area) while the plan has the focus; finished with Enter.
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("a"))
+		if p := attrs(m, `[data-tool="area"]`, "aria-pressed"); len(p) != 1 || p[0] != "true" {
+			t.Fatalf("the key A did not choose the area tool: %v", p)
+		}
+		room := [][2]float64{at(0.2, 0.3), at(0.5, 0.3), at(0.5, 0.45), at(0.35, 0.45), at(0.35, 0.6), at(0.2, 0.6)}
+		for _, p := range room {
+			clickOn(m, p)
+		}
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("\r"))
+		areaText = text(m, "#plan-measured")
+		areaShown = firstNumber(t, areaText)
+		// What the corners mean at the scale drawn: the clicks land on
+		// pixels, so within 2 %.
+		var pts [][2]float64
+		pts = append(pts, room...)
+		want := math.Abs(shoelace(pts)) * perUnit * perUnit
+		if math.Abs(areaShown-want) > want*0.02 {
+			t.Fatalf("the browser shows %q (%v m²) for a room of about %.2f m²", areaText, areaShown, want)
+		}
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Séjour : surface à vérifier."),
+			chromedp.SetValue(chromedp.CSS("#plan-visibility"), "shared"))
+		save(m)
+		wantText(m, "main", cat.T(fr, "planreview.review.annotated"))
+		// The server stored the same value, computed from the same shape.
+		stored := eval[float64](m, `fetch(location.pathname.replace(/review$/, 'annotations'), {headers: {Accept: 'application/json'}})
+			.then(r => r.json()).then(j => j.first.items.find(a => a['madina:kind'] === 'area')['madina:measurement'].value)`)
+		if math.Abs(stored-areaShown) > 0.01 {
+			t.Fatalf("the browser showed %.2f m², the server stored %v m²", areaShown, stored)
+		}
+		m.checkConsole(review)
+	})
+
+	step("the member adds three annotations, reloads and finds them", func(t *testing.T) {
+		m := member.in(t)
+		waitViewer(m, 1)
+		// A pin shared with the applicant.
+		m.do(chromedp.Click(chromedp.CSS(`[data-tool="pin"]`)))
+		clickOn(m, at(0.7, 0.5))
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Cote de la façade manquante."),
+			chromedp.SetValue(chromedp.CSS("#plan-visibility"), "shared"))
+		save(m)
+		waitViewer(m, 2)
+		// An arrow for information, for the committee only.
+		m.do(chromedp.Click(chromedp.CSS(`[data-tool="arrow"]`)))
+		clickOn(m, at(0.75, 0.7))
+		clickOn(m, at(0.55, 0.55))
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Servitude de passage à confirmer."),
+			chromedp.SetValue(chromedp.CSS("#plan-status"), "info"))
+		save(m)
+		waitViewer(m, 3)
+		// A rectangle, open, for the committee.
+		m.do(chromedp.Click(chromedp.CSS(`[data-tool="rectangle"]`)))
+		clickOn(m, at(0.62, 0.2))
+		clickOn(m, at(0.8, 0.35))
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Escalier non conforme."))
+		save(m)
+		m.open(review, 200)
+		waitViewer(m, 4)
+		listed := texts(m, "ol.annotations > li h3")
+		if len(listed) != 4 {
+			t.Fatalf("the list shows %d annotations, want 4: %v", len(listed), listed)
+		}
+		for _, want := range []string{"Séjour : surface à vérifier.", "Cote de la façade manquante.", "Servitude de passage à confirmer.", "Escalier non conforme."} {
+			wantText(m, "ol.annotations", want)
+		}
+		// The list shows the area the browser showed while drawing.
+		listedArea := firstNumber(t, text(m, `ol.annotations > li:first-child dl div:nth-child(3) dd`))
+		if math.Abs(listedArea-areaShown) > 0.01 {
+			t.Fatalf("the list shows an area of %v m², the browser showed %v m²", listedArea, areaShown)
+		}
+		kinds := attrs(m, ".plan-annotation", "data-kind")
+		if strings.Join(kinds, " ") != "area pin arrow rectangle" {
+			t.Fatalf("the sheet draws %v", kinds)
+		}
+		m.checkAxe()
+		m.checkConsole(review)
+		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			m.do(chromedp.Click(chromedp.CSS(`[data-tool="area"]`)))
+			shot(m, filepath.Join(dir, "planreview-viewer-1280-fr.png"))
+		}
+		snap(m, "planreview")
+	})
+
+	var newDoc int64
+	step("the architect uploads new plans; the open annotations are carried over", func(t *testing.T) {
+		arch := b.newTab(t, srv, desktop)
+		arch.setLanguage("fr")
+		signIn(arch, architect, false)
+		arch.open(filePage, 200)
+		var buf bytes.Buffer
+		if _, err := plan().WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		revised := filepath.Join(t.TempDir(), "plans-v2.pdf")
+		if err := os.WriteFile(revised, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		upload(arch, filePage, "architectural_plans", revised)
+		if err := d.QueryRowContext(ctx, `SELECT id FROM permit_documents WHERE file_id = $1 AND item = 'architectural_plans'
+			ORDER BY version DESC LIMIT 1`, file).Scan(&newDoc); err != nil || newDoc == doc {
+			t.Fatalf("no new version of the plans: %v", err)
+		}
+		m := member.in(t)
+		m.open(fmt.Sprintf("%s/documents/%d/review", filePage, newDoc), 200)
+		waitViewer(m, 3)
+		listed := texts(m, "ol.annotations > li")
+		if len(listed) != 3 {
+			t.Fatalf("the new version lists %d annotations, want the 3 open ones: %v", len(listed), listed)
+		}
+		carried := cat.T(fr, "planreview.review.carried", "version", 1)
+		for _, li := range listed {
+			if !strings.Contains(li, carried) {
+				t.Fatalf("an annotation on the new version is not marked %q: %s", carried, li)
+			}
+			if strings.Contains(li, "Servitude") {
+				t.Fatal("the annotation for information was carried over")
+			}
+		}
+		m.checkConsole(review)
+	})
+
+	step("the annotated export holds them as PDF annotations qpdf reads", func(t *testing.T) {
+		m := member.in(t)
+		pdfBytes := download(t, m, fmt.Sprintf("%s/documents/%d/annotated.pdf", filePage, newDoc))
+		in := filepath.Join(t.TempDir(), "annotated.pdf")
+		if err := os.WriteFile(in, pdfBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(qpdf, "--check", in).CombinedOutput(); err != nil {
+			t.Fatalf("qpdf --check: %v\n%s", err, out)
+		}
+		out, err := exec.Command(qpdf, "--json=2", "--json-key=qpdf", in).Output()
+		if err != nil {
+			t.Fatalf("qpdf --json: %v", err)
+		}
+		var doc struct {
+			QPDF []json.RawMessage `json:"qpdf"`
+		}
+		var objs map[string]struct {
+			Value map[string]any `json:"value"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil || len(doc.QPDF) != 2 {
+			t.Fatalf("qpdf's JSON: %v", err)
+		}
+		if err := json.Unmarshal(doc.QPDF[1], &objs); err != nil {
+			t.Fatal(err)
+		}
+		found := map[string]string{}
+		for _, o := range objs {
+			if o.Value["/Type"] == "/Annot" || o.Value["/Subtype"] != nil {
+				if c, ok := o.Value["/Contents"].(string); ok {
+					found[fmt.Sprint(o.Value["/Subtype"])] = c
+				}
+			}
+		}
+		for subtype, want := range map[string]string{"/Polygon": "Séjour", "/Text": "façade", "/Square": "Escalier"} {
+			if !strings.Contains(found[subtype], want) {
+				t.Fatalf("the export has no %s annotation saying %q: %v", subtype, want, found)
+			}
+		}
+		if strings.Contains(fmt.Sprint(found), "Servitude") {
+			t.Fatal("the export of the new version holds the annotation left with the first")
+		}
+		if v := firstNumber(t, found["/Polygon"]); math.Abs(v-areaShown) > 0.01 {
+			t.Fatalf("the area's PDF annotation says %q, not the %.2f m² measured", found["/Polygon"], areaShown)
+		}
+	})
+}
+
+// waitViewer waits until the viewer has drawn page 1 with n annotations.
+func waitViewer(tb *tab, n int) {
+	tb.t.Helper()
+	within(tb.t, 30*time.Second, "the viewer draws the plan", func() error {
+		got := eval[int](tb, `(() => { const f = document.querySelector('.plan-viewer-page[data-page="1"] .plan-viewer-overlay');
+			return f ? f.querySelectorAll('.plan-annotation').length : -1; })()`)
+		if got != n {
+			return errNotYet
+		}
+		return nil
+	})
+}
+
+// clickOn clicks point p of page 1 (in its user space), scrolling the
+// plan and the page so that it is in view first.
+func clickOn(tb *tab, p [2]float64) {
+	tb.t.Helper()
+	xy := eval[[2]float64](tb, fmt.Sprintf(`(() => {
+		const g = document.querySelector('.plan-viewer-page[data-page="1"] .plan-viewer-overlay g');
+		const where = () => new DOMPoint(%g, %g).matrixTransform(g.getScreenCTM());
+		const pages = document.querySelector('.plan-viewer-pages');
+		let q = where(), r = pages.getBoundingClientRect();
+		pages.scrollBy(q.x - (r.left + r.width / 2), q.y - (r.top + r.height / 2));
+		q = where();
+		window.scrollBy(0, q.y - innerHeight / 2);
+		q = where();
+		return [q.x, q.y];
+	})()`, p[0], p[1]))
+	tb.do(chromedp.MouseClickXY(xy[0], xy[1]))
+}
+
+// save sends the annotation form and waits for the page it reloads.
+func save(tb *tab) {
+	tb.t.Helper()
+	eval[bool](tb, `window.planReviewBefore = true`)
+	tb.do(chromedp.Click(chromedp.CSS(`[data-plan-save] button[type=submit]`)))
+	within(tb.t, 20*time.Second, "the annotation is saved", func() error {
+		if alert := eval[string](tb, `(document.querySelector('[data-plan-save] [data-plan-error]:not([hidden])') || {}).textContent || ''`); alert != "" {
+			return fmt.Errorf("the form says: %s", alert)
+		}
+		if eval[bool](tb, `!!window.planReviewBefore`) || !strings.Contains(tb.path(), "done=annotated") || eval[string](tb, `document.readyState`) != "complete" {
+			return errNotYet
+		}
+		return nil
+	})
+}
+
+var numberRE = regexp.MustCompile(`\d+(?:[.,]\d+)?`)
+
+// firstNumber is the first number written in s (a decimal comma or point).
+func firstNumber(t *testing.T, s string) float64 {
+	t.Helper()
+	m := numberRE.FindString(s)
+	v, err := strconv.ParseFloat(strings.Replace(m, ",", ".", 1), 64)
+	if err != nil {
+		t.Fatalf("no number in %q", s)
+	}
+	return v
+}
+
+func shoelace(pts [][2]float64) float64 {
+	s := 0.0
+	for i := range pts {
+		j := (i + 1) % len(pts)
+		s += pts[i][0]*pts[j][1] - pts[j][0]*pts[i][1]
+	}
+	return s / 2
+}
