@@ -200,6 +200,41 @@ func TestPlanReviewJourney(t *testing.T) {
 			m.do(chromedp.Click(chromedp.CSS(`[data-tool="area"]`)))
 			shot(m, filepath.Join(dir, "planreview-viewer-1280-fr.png"))
 		}
+		// A thumbnail per page, showing which part of the sheet is on
+		// screen; zoomed in to 16 times (an A0 sheet's detail), the page's
+		// own canvas stays within 16 million pixels and the part on
+		// screen is drawn again, sharp, at the screen's resolution.
+		if n := count(m, ".plan-viewer-thumb canvas"); n < 1 {
+			t.Fatal("no thumbnail drawn")
+		}
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")))
+		for range 13 {
+			m.do(chromedp.KeyEvent("+"))
+		}
+		within(t, 30*time.Second, "the deep zoom draws the part on screen", func() error {
+			z := eval[struct {
+				Pixels, Shown     float64
+				DetailW, VisibleW float64
+				Painted, Outline  bool
+			}](m, `(() => { const f = document.querySelector('.plan-viewer-page[data-page="1"]');
+				const c = f.querySelector('.plan-viewer-sheet canvas'), d = f.querySelector('.plan-viewer-detail');
+				const mark = document.querySelector('.plan-viewer-thumb-view');
+				const out = {Pixels: c.width * c.height, Shown: parseFloat(c.style.width), DetailW: d ? d.width : 0,
+					VisibleW: document.querySelector('.plan-viewer-pages').clientWidth * devicePixelRatio,
+					Outline: !!mark && !mark.hidden && parseFloat(mark.style.width) < 20, Painted: false};
+				if (d) { const px = d.getContext('2d').getImageData(d.width / 2, d.height / 2, 1, 1).data; out.Painted = px[3] === 255; }
+				return out; })()`)
+			if z.DetailW == 0 || !z.Painted {
+				return errNotYet
+			}
+			if z.Pixels > 16e6 || z.Shown < 10*z.VisibleW/2 || math.Abs(z.DetailW-z.VisibleW) > 4 || !z.Outline {
+				return fmt.Errorf("deep zoom: %+v", z)
+			}
+			return nil
+		})
+		m.do(chromedp.KeyEvent("0"))
+		m.checkConsole(review)
+
 		// On a phone, in Arabic, the tools and the plan fit the screen and
 		// pass axe too.
 		m.setLanguage("ar")

@@ -45,6 +45,9 @@ function rgb(c) {
 }
 
 const SVG = "http://www.w3.org/2000/svg";
+// The most pixels a page's canvas holds (browsers refuse much larger
+// canvases, and phones run out of memory well before).
+const maxPixels = 16e6;
 const shapes = new Set(["circle", "ellipse", "rect", "line", "polyline", "polygon"]);
 
 // ---- Measuring: the same arithmetic as the server (planreview/measure.go).
@@ -207,7 +210,14 @@ async function start(root) {
   pages.setAttribute("role", "region");
   pages.setAttribute("aria-label", t.tSheet);
   status.textContent = "";
-  root.append(bar, pages);
+  // Thumbnails: one button per page, drawn small when it comes into
+  // view; the part of the page on screen is outlined on its thumbnail.
+  const thumbs = document.createElement("nav");
+  thumbs.className = "plan-viewer-thumbs";
+  thumbs.setAttribute("aria-label", t.tThumbs);
+  const thumbList = document.createElement("ol");
+  thumbs.append(thumbList);
+  root.append(bar, thumbs, pages);
 
   // One frame per page, drawn when it comes into view.
   const frames = [];
@@ -221,6 +231,69 @@ async function start(root) {
     pages.append(frame);
     frames.push(frame);
   }
+  const thumbOf = new Map();
+  const thumbObserver = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting && !e.target.dataset.drawn) {
+        e.target.dataset.drawn = "1";
+        drawThumb(e.target).catch((err) => console.error("plan viewer:", err));
+      }
+    }
+  }, { rootMargin: "100px" });
+  for (let n = 1; n <= doc.numPages; n++) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "plan-viewer-thumb";
+    b.dataset.page = String(n);
+    const label = document.createElement("span");
+    label.textContent = t.tPage.replace("{page}", String(n));
+    b.append(label);
+    b.addEventListener("click", () => frames[n - 1].scrollIntoView({ block: "start" }));
+    li.append(b);
+    thumbList.append(li);
+    thumbOf.set(n, b);
+    thumbObserver.observe(b);
+  }
+  async function drawThumb(b) {
+    const page = await doc.getPage(Number(b.dataset.page));
+    const base = page.getViewport({ scale: 1, rotation: (page.rotate + rotation) % 360 });
+    const vp = page.getViewport({ scale: 96 / Math.max(base.width, base.height), rotation: (page.rotate + rotation) % 360 });
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.ceil(vp.width);
+    canvas.height = Math.ceil(vp.height);
+    canvas.setAttribute("aria-hidden", "true");
+    const box = document.createElement("span");
+    box.className = "plan-viewer-thumb-sheet";
+    const seenBox = document.createElement("span");
+    seenBox.className = "plan-viewer-thumb-view";
+    box.append(canvas, seenBox);
+    b.querySelector(".plan-viewer-thumb-sheet")?.remove();
+    b.prepend(box);
+    await page.render({ canvas, viewport: vp }).promise;
+    outline();
+  }
+  // outline marks on each thumbnail the part of its page on screen.
+  function outline() {
+    const view = pages.getBoundingClientRect();
+    const top = Math.max(view.top, 0), bottom = Math.min(view.bottom, window.innerHeight);
+    for (const f of frames) {
+      const mark = thumbOf.get(Number(f.dataset.page))?.querySelector(".plan-viewer-thumb-view");
+      const sheet = f.querySelector(".plan-viewer-sheet");
+      if (!mark) continue;
+      if (!sheet) { mark.hidden = true; continue; }
+      const r = sheet.getBoundingClientRect();
+      const x0 = Math.max(r.left, view.left), x1 = Math.min(r.right, view.right);
+      const y0 = Math.max(r.top, top), y1 = Math.min(r.bottom, bottom);
+      mark.hidden = x1 <= x0 || y1 <= y0;
+      if (mark.hidden) continue;
+      mark.style.left = `${((x0 - r.left) / r.width) * 100}%`;
+      mark.style.top = `${((y0 - r.top) / r.height) * 100}%`;
+      mark.style.width = `${((x1 - x0) / r.width) * 100}%`;
+      mark.style.height = `${((y1 - y0) / r.height) * 100}%`;
+    }
+  }
+
   const seen = new Set();
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
@@ -234,6 +307,48 @@ async function start(root) {
 
   function redraw() {
     for (const f of seen) draw(f);
+    for (const b of thumbOf.values()) if (b.dataset.drawn) drawThumb(b);
+  }
+
+  // Deep zoom: a page's canvas holds at most maxPixels; zoomed in further
+  // (an A0 sheet at 16×), it is drawn at that resolution and stretched,
+  // and the part on screen is drawn again at the screen's own resolution
+  // on a canvas of its own, each time the plan stops moving.
+  let settle = 0;
+  const moved = () => {
+    outline();
+    clearTimeout(settle);
+    settle = setTimeout(() => { for (const f of seen) detail(f); }, 120);
+  };
+  pages.addEventListener("scroll", moved, { passive: true });
+  window.addEventListener("scroll", moved, { passive: true });
+  window.addEventListener("resize", moved, { passive: true });
+
+  function detail(frame) {
+    const sheet = frame.querySelector(".plan-viewer-sheet");
+    frame.detailTask?.cancel();
+    sheet?.querySelector(".plan-viewer-detail")?.remove();
+    if (!sheet || frame.sharp || !frame.page) return;
+    const r = sheet.getBoundingClientRect();
+    const view = pages.getBoundingClientRect();
+    const x0 = Math.max(r.left, view.left, 0), x1 = Math.min(r.right, view.right, window.innerWidth);
+    const y0 = Math.max(r.top, view.top, 0), y1 = Math.min(r.bottom, view.bottom, window.innerHeight);
+    if (x1 <= x0 || y1 <= y0) return;
+    const ratio = window.devicePixelRatio || 1;
+    const sx = Math.floor(x0 - r.left), sy = Math.floor(y0 - r.top);
+    const w = Math.ceil(x1 - x0), h = Math.ceil(y1 - y0);
+    const canvas = document.createElement("canvas");
+    canvas.className = "plan-viewer-detail";
+    canvas.width = Math.floor(w * ratio);
+    canvas.height = Math.floor(h * ratio);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+    canvas.style.left = `${sx}px`;
+    canvas.style.top = `${sy}px`;
+    canvas.setAttribute("aria-hidden", "true");
+    sheet.querySelector("canvas").after(canvas);
+    frame.detailTask = frame.page.render({ canvas, viewport: frame.vp, transform: [ratio, 0, 0, ratio, -sx * ratio, -sy * ratio] });
+    frame.detailTask.promise.catch((err) => { if (err?.name !== "RenderingCancelledException") console.error("plan viewer:", err); });
   }
 
   const tools = t.annotate === "true" ? tooling() : null;
@@ -244,7 +359,10 @@ async function start(root) {
     const base = page.getViewport({ scale: 1, rotation: (page.rotate + rotation) % 360 });
     const width = Math.max(200, pages.clientWidth - 2);
     const vp = page.getViewport({ scale: (width / base.width) * zoom, rotation: (page.rotate + rotation) % 360 });
-    const ratio = window.devicePixelRatio || 1;
+    const screen = window.devicePixelRatio || 1;
+    const ratio = Math.min(screen, Math.sqrt(maxPixels / (vp.width * vp.height)));
+    frame.sharp = ratio >= screen;
+    frame.page = page;
     const canvas = document.createElement("canvas");
     canvas.width = Math.floor(vp.width * ratio);
     canvas.height = Math.floor(vp.height * ratio);
@@ -262,7 +380,11 @@ async function start(root) {
     const old = frame.querySelector(".plan-viewer-sheet");
     if (old) old.replaceWith(wrap); else frame.prepend(wrap);
     if (tools) tools.attach(frame, svg);
-    await page.render({ canvas, viewport: vp, transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : undefined }).promise;
+    frame.task?.cancel();
+    frame.task = page.render({ canvas, viewport: vp, transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : undefined });
+    await frame.task.promise.catch((err) => { if (err?.name !== "RenderingCancelledException") throw err; });
+    outline();
+    detail(frame);
   }
 
   // tooling wires the drawing and measuring tools (the page's
