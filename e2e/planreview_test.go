@@ -289,6 +289,68 @@ func TestPlanReviewJourney(t *testing.T) {
 		m.checkConsole(review)
 	})
 
+	step("the member compares the two versions, side by side and overlaid", func(t *testing.T) {
+		m := member.in(t)
+		m.open(fmt.Sprintf("%s/documents/%d/review", filePage, newDoc), 200)
+		// The form names the first version; choosing it opens the comparison.
+		m.do(chromedp.SetValue(chromedp.CSS("#compare"), strconv.FormatInt(doc, 10)))
+		submit(m, "compare", `form.plan-compare-form button[type=submit]`)
+		wantText(m, "#compare-heading", cat.T(fr, "planreview.compare.heading", "new", 2, "old", 1))
+		panes := func() []float64 {
+			var w []float64
+			within(t, 30*time.Second, "both versions drawn side by side", func() error {
+				w = eval[[]float64](m, `[...document.querySelectorAll('.plan-compare-pane canvas')].map(c => c.getBoundingClientRect().width)`)
+				if len(w) != 2 {
+					return errNotYet
+				}
+				return nil
+			})
+			return w
+		}
+		before := panes()
+		// Zoomed together, from the viewer's zoom.
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("+"), chromedp.KeyEvent("+"))
+		var after []float64
+		within(t, 30*time.Second, "both versions zoomed", func() error {
+			after = panes()
+			if after[0] <= before[0]*1.5 {
+				return errNotYet
+			}
+			return nil
+		})
+		if math.Abs(after[0]-after[1]) > 2 {
+			t.Fatalf("zoomed, the versions are %v pixels wide", after)
+		}
+		// Panned together.
+		pan := eval[[]float64](m, `new Promise(done => { const s = document.querySelectorAll('.plan-compare-scroll');
+			s[0].scrollLeft = 120; s[0].scrollTop = 80;
+			setTimeout(() => done([s[0].scrollLeft, s[0].scrollTop, s[1].scrollLeft, s[1].scrollTop]), 300); })`)
+		if pan[0] != 120 || pan[2] != pan[0] || pan[3] != pan[1] {
+			t.Fatalf("the second version scrolled to (%v, %v) when the first went to (%v, %v)", pan[2], pan[3], pan[0], pan[1])
+		}
+		// Overlaid: what only the first version has in red, what only the
+		// second has in blue, and how much of the page differs.
+		m.do(chromedp.Click(chromedp.CSS(`[data-plan-compare] button[data-mode="overlay"]`)))
+		within(t, 60*time.Second, "the overlay", func() error {
+			if count(m, ".plan-compare-diff") != 1 {
+				return errNotYet
+			}
+			return nil
+		})
+		o := eval[[]int](m, `(() => { const d = document.querySelector('.plan-compare-diff'); return [+d.dataset.onlyOld, +d.dataset.onlyNew]; })()`)
+		if o[0] == 0 || o[1] == 0 {
+			t.Fatalf("the overlay of two different plans shows %d pixels only in the first, %d only in the second", o[0], o[1])
+		}
+		if v := firstNumber(t, text(m, ".plan-compare-result")); v <= 0 || v >= 100 {
+			t.Fatalf("the overlay says %q", text(m, ".plan-compare-result"))
+		}
+		m.checkAxe()
+		m.checkConsole(review)
+		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			shot(m, filepath.Join(dir, "planreview-compare-1280-fr.png"))
+		}
+	})
+
 	step("the annotated export holds them as PDF annotations qpdf reads", func(t *testing.T) {
 		m := member.in(t)
 		pdfBytes := download(t, m, fmt.Sprintf("%s/documents/%d/annotated.pdf", filePage, newDoc))

@@ -104,7 +104,21 @@ func (h *Handlers) reviewPage(r *http.Request, file, doc int64) (map[string]any,
 		}
 		return ""
 	}
-	return map[string]any{"Review": reviewData{View: v, lang: lang, name: name}, "Form": web.Form{}},
+	d := reviewData{View: v, lang: lang, name: name}
+	// ?compare=DOC: another version of the same item, drawn against this
+	// one by the viewer.
+	if c := r.URL.Query().Get("compare"); c != "" {
+		id, _ := strconv.ParseInt(c, 10, 64)
+		for _, ver := range v.Sheet.Versions {
+			if ver.Document == id && id != v.Sheet.Document {
+				d.Compare = ver
+			}
+		}
+		if d.Compare.Document == 0 {
+			return nil, web.Message{}, errs.E(errs.Invalid, "planreview.error.compare").OnField("compare")
+		}
+	}
+	return map[string]any{"Review": d, "Form": web.Form{}},
 		web.Msg("planreview.review.title", "name", v.Sheet.Name), nil
 }
 
@@ -138,6 +152,8 @@ func (h *Handlers) webReply(w http.ResponseWriter, r *http.Request) error {
 // texts, so the template asks for them.
 type reviewData struct {
 	View *View
+	// Compare is the version drawn against this one, if any.
+	Compare SheetVersion
 	lang i18n.Lang
 	name func(int64) string
 }
@@ -198,4 +214,16 @@ func (d reviewData) PDFScale() bool {
 		}
 	}
 	return false
+}
+
+// Others are the item's other versions, newest first: what the sheet may
+// be compared with.
+func (d reviewData) Others() []SheetVersion {
+	var out []SheetVersion
+	for i := len(d.View.Sheet.Versions) - 1; i >= 0; i-- {
+		if v := d.View.Sheet.Versions[i]; v.Document != d.View.Sheet.Document {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -305,8 +305,10 @@ async function start(root) {
   }, { rootMargin: "200px" });
   frames.forEach((f) => observer.observe(f));
 
+  let compare = null;
   function redraw() {
     for (const f of seen) draw(f);
+    compare?.draw();
     for (const b of thumbOf.values()) if (b.dataset.drawn) drawThumb(b);
   }
 
@@ -352,6 +354,171 @@ async function start(root) {
   }
 
   const tools = t.annotate === "true" ? tooling() : null;
+  const cmpEl = document.querySelector("[data-plan-compare]");
+  if (cmpEl) compare = await comparing(cmpEl);
+
+  // comparing draws this version of the sheet against another
+  // (el.dataset.old): side by side, zoomed together (the viewer's zoom
+  // buttons) and panned together; or overlaid, each pixel coloured by
+  // which version has ink there.
+  async function comparing(el) {
+    const c = el.dataset;
+    const old = await pdfjs.getDocument({ url: c.old, withCredentials: true }).promise;
+    document.querySelector("[data-compare-nojs]")?.remove();
+    el.hidden = false;
+    let mode = "side";
+    let pageN = 1;
+    const modes = document.createElement("div");
+    modes.className = "plan-viewer-tools";
+    const choices = [];
+    for (const [m, label] of [["side", c.tSide], ["overlay", c.tOverlay]]) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "button secondary";
+      b.dataset.mode = m;
+      b.textContent = label;
+      b.setAttribute("aria-pressed", String(m === mode));
+      b.addEventListener("click", () => {
+        mode = m;
+        for (const x of choices) x.setAttribute("aria-pressed", String(x.dataset.mode === mode));
+        draw();
+      });
+      choices.push(b);
+      modes.append(b);
+    }
+    const most = Math.max(old.numPages, doc.numPages);
+    if (most > 1) {
+      const sel = document.createElement("select");
+      sel.id = "compare-page";
+      sel.setAttribute("aria-label", t.tPage.replace("{page}", "").trim() || "page");
+      for (let n = 1; n <= most; n++) {
+        const o = document.createElement("option");
+        o.value = String(n);
+        o.textContent = t.tPage.replace("{page}", String(n));
+        sel.append(o);
+      }
+      sel.addEventListener("change", () => { pageN = Number(sel.value); draw(); });
+      modes.append(sel);
+    }
+    const result = document.createElement("p");
+    result.className = "plan-compare-result";
+    result.setAttribute("role", "status");
+    const panes = document.createElement("div");
+    panes.className = "plan-compare-panes";
+    panes.dir = "ltr";
+    el.append(modes, result, panes);
+
+    async function render(d, n, scale, ratio) {
+      if (n > d.numPages) return null;
+      const p = await d.getPage(n);
+      const vp = p.getViewport({ scale, rotation: (p.rotate + rotation) % 360 });
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.floor(vp.width * ratio);
+      canvas.height = Math.floor(vp.height * ratio);
+      canvas.style.width = `${Math.floor(vp.width)}px`;
+      canvas.style.height = `${Math.floor(vp.height)}px`;
+      canvas.setAttribute("aria-hidden", "true");
+      await p.render({ canvas, viewport: vp, transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : undefined }).promise;
+      return canvas;
+    }
+
+    let drawing = 0;
+    async function draw() {
+      const mine = ++drawing;
+      const n = Math.min(pageN, doc.numPages);
+      const first = await doc.getPage(n);
+      const base = first.getViewport({ scale: 1, rotation: (first.rotate + rotation) % 360 });
+      const paneWidth = Math.max(150, (mode === "side" ? panes.clientWidth / 2 - 12 : panes.clientWidth - 4));
+      let scale = (paneWidth / base.width) * zoom;
+      const screen = window.devicePixelRatio || 1;
+      // Both versions at one scale, so that what did not move lies at the
+      // same place; the overlay reads every pixel, so it is kept smaller.
+      const cap = mode === "side" ? maxPixels : 4e6;
+      const ratio = Math.min(screen, Math.sqrt(cap / (base.width * base.height * scale * scale)));
+      const [a, b] = await Promise.all([render(old, pageN, scale, ratio), render(doc, pageN, scale, ratio)]);
+      if (mine !== drawing) return;
+      panes.replaceChildren();
+      result.textContent = "";
+      if (mode === "side") {
+        const made = [];
+        for (const [canvas, label] of [[a, c.tOld], [b, c.tNew]]) {
+          const fig = document.createElement("figure");
+          fig.className = "plan-compare-pane";
+          const cap = document.createElement("figcaption");
+          cap.textContent = label;
+          const scroller = document.createElement("div");
+          scroller.className = "plan-compare-scroll";
+          scroller.tabIndex = 0;
+          scroller.setAttribute("role", "region");
+          scroller.setAttribute("aria-label", label);
+          if (canvas) scroller.append(canvas);
+          fig.append(cap, scroller);
+          panes.append(fig);
+          made.push(scroller);
+        }
+        // Panned together: one follows the other.
+        let following = false;
+        for (const [from, to] of [[made[0], made[1]], [made[1], made[0]]]) {
+          from.addEventListener("scroll", () => {
+            if (following) { following = false; return; }
+            following = true;
+            to.scrollLeft = from.scrollLeft;
+            to.scrollTop = from.scrollTop;
+          }, { passive: true });
+        }
+        return;
+      }
+      const w = Math.max(a?.width || 0, b?.width || 0), h = Math.max(a?.height || 0, b?.height || 0);
+      const pixels = (canvas) => {
+        const cv = document.createElement("canvas");
+        cv.width = w;
+        cv.height = h;
+        const cx = cv.getContext("2d", { willReadFrequently: true });
+        cx.fillStyle = "#fff";
+        cx.fillRect(0, 0, w, h);
+        if (canvas) cx.drawImage(canvas, 0, 0);
+        return cx.getImageData(0, 0, w, h).data;
+      };
+      const pa = pixels(a), pb = pixels(b);
+      const diff = document.createElement("canvas");
+      diff.className = "plan-compare-diff";
+      diff.width = w;
+      diff.height = h;
+      diff.style.width = `${Math.round(w / ratio)}px`;
+      diff.style.height = `${Math.round(h / ratio)}px`;
+      diff.setAttribute("aria-hidden", "true");
+      const dx = diff.getContext("2d");
+      const img = dx.createImageData(w, h);
+      const o = img.data;
+      let differing = 0, onlyOld = 0, onlyNew = 0;
+      for (let i = 0; i < o.length; i += 4) {
+        const la = 0.299 * pa[i] + 0.587 * pa[i + 1] + 0.114 * pa[i + 2];
+        const lb = 0.299 * pb[i] + 0.587 * pb[i + 1] + 0.114 * pb[i + 2];
+        o[i + 3] = 255;
+        if (Math.abs(la - lb) > 48) {
+          differing++;
+          if (la < lb) { onlyOld++; o[i] = 215; o[i + 1] = 25; o[i + 2] = 28; } else { onlyNew++; o[i] = 25; o[i + 1] = 80; o[i + 2] = 220; }
+        } else {
+          const v = 255 - (255 - Math.min(la, lb)) * 0.4;
+          o[i] = o[i + 1] = o[i + 2] = v;
+        }
+      }
+      dx.putImageData(img, 0, 0);
+      diff.dataset.onlyOld = String(onlyOld);
+      diff.dataset.onlyNew = String(onlyNew);
+      const scroller = document.createElement("div");
+      scroller.className = "plan-compare-scroll";
+      scroller.tabIndex = 0;
+      scroller.setAttribute("role", "region");
+      scroller.setAttribute("aria-label", c.tOverlay);
+      scroller.append(diff);
+      panes.append(scroller);
+      const percent = (100 * differing) / (w * h);
+      result.textContent = c.tDifferences.replace("{percent}", percent.toFixed(1).replace(".", t.decimal || ".")).replace("{page}", String(pageN));
+    }
+    await draw();
+    return { draw };
+  }
 
   async function draw(frame) {
     const n = Number(frame.dataset.page);
