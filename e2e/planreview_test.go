@@ -65,6 +65,7 @@ func TestPlanReviewJourney(t *testing.T) {
 		WHERE f.state = 'accepted' AND f.holder = 'applicant' AND f.step = 'remarks'
 		AND EXISTS (SELECT 1 FROM professionals r WHERE r.person_id = f.created_by AND r.profession = 'architect')
 		AND NOT EXISTS (SELECT 1 FROM permit_documents d2 WHERE d2.file_id = f.id AND d2.item = d.item AND d2.version > d.version)
+		AND NOT EXISTS (SELECT 1 FROM planreview_annotations a WHERE a.file_id = f.id)
 		ORDER BY f.id LIMIT 1`).Scan(&file, &doc, &architect)
 	if err != nil {
 		t.Fatalf("no file back with its architect, the urban agency sitting on it, with PDF plans: %v", err)
@@ -437,10 +438,22 @@ func save(tb *tab) {
 	eval[bool](tb, `window.planReviewBefore = true`)
 	tb.do(chromedp.Click(chromedp.CSS(`[data-plan-save] button[type=submit]`)))
 	within(tb.t, 20*time.Second, "the annotation is saved", func() error {
-		if alert := eval[string](tb, `(document.querySelector('[data-plan-save] [data-plan-error]:not([hidden])') || {}).textContent || ''`); alert != "" {
-			return fmt.Errorf("the form says: %s", alert)
-		}
-		if eval[bool](tb, `!!window.planReviewBefore`) || !strings.Contains(tb.path(), "done=annotated") || eval[string](tb, `document.readyState`) != "complete" {
+		// The page reloads meanwhile: an evaluation it interrupts is tried again.
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+			Before bool
+			Search string
+			Ready  string
+			Alert  string
+		}](`({Before: !!window.planReviewBefore, Search: location.search, Ready: document.readyState,
+			Alert: (document.querySelector('[data-plan-save] [data-plan-error]:not([hidden])') || {}).textContent || ''})`))
+		cancel()
+		switch {
+		case err != nil:
+			return errNotYet
+		case st.Alert != "":
+			return fmt.Errorf("the form says: %s", st.Alert)
+		case st.Before || !strings.Contains(st.Search, "done=annotated") || st.Ready != "complete":
 			return errNotYet
 		}
 		return nil

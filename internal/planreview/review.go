@@ -154,8 +154,8 @@ type reviewData struct {
 	View *View
 	// Compare is the version drawn against this one, if any.
 	Compare SheetVersion
-	lang i18n.Lang
-	name func(int64) string
+	lang    i18n.Lang
+	name    func(int64) string
 }
 
 // Rows are the annotations as the page lists them.
