@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -20,6 +21,7 @@ import (
 	"madina/internal/app"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/pades/padestest"
 	"madina/internal/platform/testenv"
 )
 
@@ -397,6 +399,43 @@ func TestPlanReviewJourney(t *testing.T) {
 		if v := firstNumber(t, found["/Polygon"]); math.Abs(v-areaShown) > 0.01 {
 			t.Fatalf("the area's PDF annotation says %q, not the %.2f m² measured", found["/Polygon"], areaShown)
 		}
+	})
+
+	step("the member signs the annotated plan with their key; pdfsig trusts it", func(t *testing.T) {
+		m := member.in(t)
+		page := fmt.Sprintf("%s/documents/%d/review", filePage, newDoc)
+		m.open(page, 200)
+		// A wrong PIN comes back on its field.
+		m.do(chromedp.SendKeys(chromedp.CSS("#pin"), "000000"))
+		if status, _ := post(m, `form[action$="/signed-export"] button[type=submit]`); status == 200 {
+			t.Fatal("a wrong PIN signed the export")
+		}
+		if count(m, "#pin-error") != 1 {
+			t.Fatal("a wrong PIN is not told on its field")
+		}
+		m.checkConsole(fmt.Sprintf("%s%s/documents/%d/signed-export", srv.URL, filePage, newDoc))
+		// The right one: the form's answer is the signed PDF.
+		r := eval[struct {
+			Status int
+			Type   string
+			Body   string
+		}](m, `(async () => { const f = document.querySelector('form[action$="/signed-export"]');
+			const fd = new FormData(f); fd.set('pin', '246813');
+			const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(fd)});
+			const b = new Uint8Array(await r.arrayBuffer()); let s = ''; for (const c of b) s += String.fromCharCode(c);
+			return {Status: r.status, Type: r.headers.get('Content-Type'), Body: btoa(s)}; })()`)
+		signed, err := base64.StdEncoding.DecodeString(r.Body)
+		if err != nil || r.Status != 200 || r.Type != "application/pdf" {
+			t.Fatalf("signing answered %d %s (%v)", r.Status, r.Type, err)
+		}
+		out := padestest.Pdfsig(t, padestest.NSSDB(t, rootCert(t, srv.URL)), signed)
+		if valid, trusted, total := padestest.Count(out); valid != 1 || trusted != 1 || total != 1 {
+			t.Fatalf("pdfsig on the signed annotated plan:\n%s", out)
+		}
+		if !strings.Contains(strings.ToLower(out), "benjelloun") {
+			t.Errorf("the annotated plan is not signed by the member:\n%s", out)
+		}
+		m.checkConsole(page)
 	})
 }
 
