@@ -241,3 +241,30 @@ func handPDF(tree, page, trailer string) []byte {
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
 	return []byte(b.String())
 }
+
+// TestCompareOnTheReviewPage: the member's review page of a sheet with two
+// versions offers to compare them; the comparison names both versions,
+// and a document that is not another version of the same item is
+// refused with a message in the reader's language.
+func TestCompareOnTheReviewPage(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		f := newSheetFixture(t, e)
+		first, v1 := f.doc, f.version
+		next := f.newVersion(apptest.TinyPDF("version 2"), 1)
+		f.member.SetLang(i18n.FR)
+		page := f.sheet("", next) + "/review"
+		code, body, _ := f.member.Get(page)
+		if code != 200 || !strings.Contains(body, `name="compare"`) || !strings.Contains(body, fmt.Sprintf(`value="%d"`, first)) {
+			t.Fatalf("the review page of version %d offers no comparison with %d (%d)", f.version, first, code)
+		}
+		code, body, _ = f.member.Get(fmt.Sprintf("%s?compare=%d", page, first))
+		want := fmt.Sprintf("Version %d comparée à la version %d", f.version, v1)
+		if code != 200 || !strings.Contains(body, want) || !strings.Contains(body, "data-plan-compare") {
+			t.Fatalf("comparing: %d, want %q", code, want)
+		}
+		code, body, _ = f.member.Get(fmt.Sprintf("%s?compare=%d", page, next))
+		if code != 400 || !strings.Contains(body, "Ce n’est pas une autre version du même plan.") {
+			t.Fatalf("comparing a version with itself: %d", code)
+		}
+	})
+}
