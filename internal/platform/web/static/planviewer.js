@@ -456,14 +456,12 @@ async function start(root) {
           panes.append(fig);
           made.push(scroller);
         }
-        // Panned together: one follows the other.
-        let following = false;
+        // Panned together: one follows the other (setting what is already
+        // there fires no event, so the two settle).
         for (const [from, to] of [[made[0], made[1]], [made[1], made[0]]]) {
           from.addEventListener("scroll", () => {
-            if (following) { following = false; return; }
-            following = true;
-            to.scrollLeft = from.scrollLeft;
-            to.scrollTop = from.scrollTop;
+            if (to.scrollLeft !== from.scrollLeft) to.scrollLeft = from.scrollLeft;
+            if (to.scrollTop !== from.scrollTop) to.scrollTop = from.scrollTop;
           }, { passive: true });
         }
         return;
