@@ -40,6 +40,7 @@ import (
 	"madina/internal/permit"
 	"madina/internal/permit/permitdemo"
 	"madina/internal/planreview"
+	"madina/internal/planreview/planreviewdemo"
 	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/config"
@@ -111,7 +112,7 @@ func Modules() []module.Module {
 		module.WithDemo(permit.Module, permitdemo.Load),
 		module.WithDemo(geoportal.Module, geodemo.Load),
 		module.WithDemo(complaint.Module, complaintdemo.Load),
-		planreview.Module,
+		module.WithDemo(planreview.Module, planreviewdemo.Load),
 		devmail.Module,
 		design.Module,
 	}

@@ -18,4 +18,5 @@ var (
 	_ permit.Signatures   = (*signature.Service)(nil)
 	_ planreview.Sheets   = (*permit.Service)(nil)
 	_ planreview.Names    = (*identity.Store)(nil)
+	_ planreview.Signer   = (*signature.Service)(nil)
 )

@@ -40,6 +40,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	}
 	rt.HandleErr("GET /files/{id}/documents/{doc}/review", h.review)
 	rt.HandleErr("POST /files/{id}/documents/{doc}/review/{ann}", h.webReply, httpx.Multiline("reply-*"))
+	rt.HandleErr("POST /files/{id}/documents/{doc}/signed-export", h.signedExport)
 }
 
 // The JSON-LD context: the W3C Web Annotation context first, then

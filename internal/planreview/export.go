@@ -3,6 +3,8 @@ package planreview
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -16,6 +18,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/pdf"
+	"madina/internal/platform/web"
 )
 
 // The export: the sheet as uploaded, followed by one incremental update
@@ -330,6 +333,68 @@ func drawing(anns []*Annotation) []byte {
 	}
 	b.WriteString("Q\n")
 	return b.Bytes()
+}
+
+// SignedExport is the annotated export of sheet docID of file fileID
+// (with real PDF annotations), signed with a's own key unlocked by pin: a
+// member or agent who annotates the file signs what the committee
+// remarked on the plan. The signature service checks the PIN and keeps
+// the act in the audit chain.
+func (s *Service) SignedExport(ctx context.Context, a authz.Actor, fileID, docID int64, pin string, lang i18n.Lang) ([]byte, *View, error) {
+	if s.signer == nil {
+		return nil, nil, errs.E(errs.Unavailable, "planreview.error.no_signer")
+	}
+	if _, err := s.sheet(ctx, s.db, a, authz.Annotate, fileID, docID); err != nil {
+		return nil, nil, err
+	}
+	out, v, err := s.Export(ctx, a, fileID, docID, false, lang)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(out)
+	sign, err := s.signer.UnlockSigner(ctx, a, pin, "plan_sheet", strconv.FormatInt(docID, 10), "annotated_export", hex.EncodeToString(sum[:]))
+	if err != nil {
+		return nil, nil, err
+	}
+	signed, _, _, err := sign(ctx, out, "Remarques de la commission sur le plan / ملاحظات اللجنة على التصميم")
+	if err != nil {
+		return nil, nil, err
+	}
+	return signed, v, nil
+}
+
+// signedExport answers the review page's signing form with the signed
+// PDF, or the page again with the mistake on the PIN.
+func (h *Handlers) signedExport(w http.ResponseWriter, r *http.Request) error {
+	ids, err := pathIDs(r, "id", "doc")
+	if err != nil {
+		return err
+	}
+	out, v, err := h.Service.SignedExport(r.Context(), actor(r), ids[0], ids[1], r.PostFormValue("pin"), i18n.FromContext(r.Context()))
+	if err != nil {
+		e := errs.As(err)
+		if e == nil || (e.Field != "pin" && !strings.HasPrefix(e.Key, "signature.error.")) {
+			return err
+		}
+		if e.Field == "" {
+			moved := *e
+			moved.Field = "pin"
+			err = &moved
+		}
+		data, title, lerr := h.reviewPage(r, ids[0], ids[1])
+		if lerr != nil {
+			return lerr
+		}
+		form := web.Form{Values: r.PostForm}
+		form.Values.Del("pin")
+		return h.Web.RenderForm(w, r, "planreview/review", title, data, form, err)
+	}
+	name := strings.TrimSuffix(v.Sheet.Name, ".pdf") + "-annotated-signed.pdf"
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	_, _ = w.Write(out)
+	return nil
 }
 
 func (h *Handlers) export(w http.ResponseWriter, r *http.Request) error {

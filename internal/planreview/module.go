@@ -39,7 +39,12 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	s := NewService(Deps{DB: env.DB, Blobs: env.Blobs, Sheets: sheets, Names: names, Log: env.Log})
+	// The signature capability signs exports; without it they stay unsigned.
+	signer, err := module.Need[Signer](env)
+	if err != nil {
+		signer = nil
+	}
+	s := NewService(Deps{DB: env.DB, Blobs: env.Blobs, Sheets: sheets, Names: names, Signer: signer, Log: env.Log})
 	env.Provide("planreview", s)
 	h := &Handlers{Service: s, Resp: env.Resp, Web: env.Web, BaseURL: env.Cfg.BaseURL}
 	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt) }}, nil

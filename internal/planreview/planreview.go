@@ -51,6 +51,17 @@ type Sheets interface {
 	PlanSheet(ctx context.Context, q db.Querier, a authz.Actor, fileID, docID int64) (Sheet, error)
 }
 
+// SignPDF signs a PDF (PAdES, invisible) and returns it with the
+// signer's name and certificate serial.
+type SignPDF = func(ctx context.Context, pdf []byte, reason string) (signed []byte, signer, serial string, err error)
+
+// Signer is how planreview has an export signed (the signature
+// capability's Service provides it): the actor's own key, unlocked with
+// their PIN for one act on one object.
+type Signer interface {
+	UnlockSigner(ctx context.Context, a authz.Actor, pin, objectType, objectID, purpose, digest string) (SignPDF, error)
+}
+
 // Names is how planreview names the authors (identity's store).
 type Names interface {
 	Person(ctx context.Context, q db.Querier, id int64) (people.Person, error)
@@ -134,6 +145,11 @@ type View struct {
 	Committee bool
 	// Reply: the reader may answer on the annotations they see.
 	Reply bool
+	// Annotate: the reader may draw, measure and annotate.
+	Annotate bool
+	// Sign: the reader may sign the annotated export (they annotate, and
+	// the signature service is there).
+	Sign bool
 	// Names of the authors, by person.
 	Names map[int64]people.Person
 }

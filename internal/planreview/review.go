@@ -81,8 +81,11 @@ func (h *Handlers) review(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("done") == "replied" {
+	switch r.URL.Query().Get("done") {
+	case "replied":
 		data["Done"] = "planreview.review.replied"
+	case "annotated":
+		data["Done"] = "planreview.review.annotated"
 	}
 	h.Web.Render(w, r, http.StatusOK, "planreview/review", title, data)
 	return nil
@@ -101,7 +104,21 @@ func (h *Handlers) reviewPage(r *http.Request, file, doc int64) (map[string]any,
 		}
 		return ""
 	}
-	return map[string]any{"Review": reviewData{View: v, lang: lang, name: name}, "Form": web.Form{}},
+	d := reviewData{View: v, lang: lang, name: name}
+	// ?compare=DOC: another version of the same item, drawn against this
+	// one by the viewer.
+	if c := r.URL.Query().Get("compare"); c != "" {
+		id, _ := strconv.ParseInt(c, 10, 64)
+		for _, ver := range v.Sheet.Versions {
+			if ver.Document == id && id != v.Sheet.Document {
+				d.Compare = ver
+			}
+		}
+		if d.Compare.Document == 0 {
+			return nil, web.Message{}, errs.E(errs.Invalid, "planreview.error.compare").OnField("compare")
+		}
+	}
+	return map[string]any{"Review": d, "Form": web.Form{}},
 		web.Msg("planreview.review.title", "name", v.Sheet.Name), nil
 }
 
@@ -135,8 +152,10 @@ func (h *Handlers) webReply(w http.ResponseWriter, r *http.Request) error {
 // texts, so the template asks for them.
 type reviewData struct {
 	View *View
-	lang i18n.Lang
-	name func(int64) string
+	// Compare is the version drawn against this one, if any.
+	Compare SheetVersion
+	lang    i18n.Lang
+	name    func(int64) string
 }
 
 // Rows are the annotations as the page lists them.
@@ -168,3 +187,43 @@ func (d reviewData) Export() string {
 
 // File is the address of the sheet's file.
 func (d reviewData) File() string { return fmt.Sprintf("/files/%d", d.View.Sheet.File) }
+
+// Tool is one of the viewer's drawing and measuring tools, with its key:
+// a letter read by its physical position (KeyboardEvent.code), so that it
+// is the same key on an Arabic, French or English keyboard.
+type Tool struct {
+	Kind string // an annotation kind, or "calibrate" for the reference line
+	Key  string // the letter on a QWERTY keyboard: KeyboardEvent.code "Key"+Key
+}
+
+// Tools are the viewer's tools in two groups: measurements (the
+// reference line first), then annotations.
+func (d reviewData) Tools() map[string][]Tool {
+	return map[string][]Tool{
+		"measure": {{"calibrate", "K"}, {"distance", "D"}, {"polyline", "L"}, {"area", "A"}, {"rectangle_area", "X"}, {"count", "N"}, {"angle", "Q"}},
+		"annotate": {{"pin", "P"}, {"arrow", "W"}, {"line", "I"}, {"rectangle", "B"}, {"ellipse", "E"}, {"polygon", "G"},
+			{"freehand", "F"}, {"text", "T"}, {"highlight", "H"}},
+	}
+}
+
+// PDFScale reports whether a page of the sheet gives its own scale.
+func (d reviewData) PDFScale() bool {
+	for _, p := range d.View.Pages {
+		if p.Measure > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Others are the item's other versions, newest first: what the sheet may
+// be compared with.
+func (d reviewData) Others() []SheetVersion {
+	var out []SheetVersion
+	for i := len(d.View.Sheet.Versions) - 1; i >= 0; i-- {
+		if v := d.View.Sheet.Versions[i]; v.Document != d.View.Sheet.Document {
+			out = append(out, v)
+		}
+	}
+	return out
+}

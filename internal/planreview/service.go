@@ -23,7 +23,8 @@ type Deps struct {
 	DB     *db.DB
 	Blobs  blob.Store
 	Sheets Sheets
-	Names  Names // nil: authors are not named
+	Names  Names  // nil: authors are not named
+	Signer Signer // nil: exports are not signed
 	Log    *slog.Logger
 	Now    func() time.Time
 }
@@ -36,13 +37,14 @@ type Service struct {
 	blobs  blob.Store
 	sheets Sheets
 	names  Names
+	signer Signer
 	log    *slog.Logger
 	now    func() time.Time
 }
 
 // NewService builds the service.
 func NewService(d Deps) *Service {
-	s := &Service{db: d.DB, blobs: d.Blobs, sheets: d.Sheets, names: d.Names, log: d.Log, now: d.Now}
+	s := &Service{db: d.DB, blobs: d.Blobs, sheets: d.Sheets, names: d.Names, signer: d.Signer, log: d.Log, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -121,7 +123,8 @@ func (s *Service) View(ctx context.Context, a authz.Actor, fileID, docID int64, 
 		anns = slices.DeleteFunc(anns, func(x *Annotation) bool { return x.Visibility != VisibleCommittee })
 	}
 	v := &View{Sheet: sh, Pages: pages, Annotations: anns, Committee: committee,
-		Reply: authz.Decide(a, authz.ReplyAnnotation, sh.Resource).Allow}
+		Reply: authz.Decide(a, authz.ReplyAnnotation, sh.Resource).Allow, Annotate: authz.Decide(a, authz.Annotate, sh.Resource).Allow}
+	v.Sign = v.Annotate && s.signer != nil
 	v.Names, err = s.namesOf(ctx, anns)
 	return v, err
 }

@@ -39,6 +39,15 @@ func TestBadSheetsAndExportOverHTTP(t *testing.T) {
 			{"an encrypted PDF", encryptedPDF(), "error.pdf.encrypted", "protected by a password"},
 			{"a PDF without a page", zeroPagePDF(), "planreview.error.no_pages", "no page to annotate"},
 		}
+		// The demonstration's annotated sheets are there already.
+		sheets := func() int {
+			var n int
+			if err := f.a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM planreview_sheets`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := sheets()
 		for _, b := range bad {
 			doc := f.newVersion(b.content, 0)
 			code, p := f.call(f.member, "", "GET", f.sheet("", doc)+"/annotations", i18n.EN, nil, nil)
@@ -46,9 +55,8 @@ func TestBadSheetsAndExportOverHTTP(t *testing.T) {
 		}
 		code, p := f.call(nil, f.token, "GET", f.sheet("/api/v1", f.doc)+"/annotations?visibility=everything", i18n.FR, nil, nil)
 		wantProblem(t, "an unknown visibility", code, p, 400, "planreview.error.visibility", "Choisissez qui voit")
-		var n int
-		if err := f.a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM planreview_sheets`).Scan(&n); err != nil || n != 0 {
-			t.Fatalf("sheets kept after refusals: %d %v", n, err)
+		if n := sheets(); n != before {
+			t.Fatalf("sheets kept after refusals: %d, %d before", n, before)
 		}
 	})
 }
@@ -232,4 +240,31 @@ func handPDF(tree, page, trailer string) []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
 	return []byte(b.String())
+}
+
+// TestCompareOnTheReviewPage: the member's review page of a sheet with two
+// versions offers to compare them; the comparison names both versions,
+// and a document that is not another version of the same item is
+// refused with a message in the reader's language.
+func TestCompareOnTheReviewPage(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		f := newSheetFixture(t, e)
+		first, v1 := f.doc, f.version
+		next := f.newVersion(apptest.TinyPDF("version 2"), 1)
+		f.member.SetLang(i18n.FR)
+		page := f.sheet("", next) + "/review"
+		code, body, _ := f.member.Get(page)
+		if code != 200 || !strings.Contains(body, `name="compare"`) || !strings.Contains(body, fmt.Sprintf(`value="%d"`, first)) {
+			t.Fatalf("the review page of version %d offers no comparison with %d (%d)", f.version, first, code)
+		}
+		code, body, _ = f.member.Get(fmt.Sprintf("%s?compare=%d", page, first))
+		want := fmt.Sprintf("Version %d comparée à la version %d", f.version, v1)
+		if code != 200 || !strings.Contains(body, want) || !strings.Contains(body, "data-plan-compare") {
+			t.Fatalf("comparing: %d, want %q", code, want)
+		}
+		code, body, _ = f.member.Get(fmt.Sprintf("%s?compare=%d", page, next))
+		if code != 400 || !strings.Contains(body, "Ce n’est pas une autre version du même plan.") {
+			t.Fatalf("comparing a version with itself: %d", code)
+		}
+	})
 }
