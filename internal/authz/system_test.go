@@ -15,7 +15,7 @@ func TestSystemActorDoesOnlyTheCommandLinesActs(t *testing.T) {
 	sys := Actor{System: true}
 	for _, act := range Actions {
 		d := Decide(sys, act, Resource{})
-		want := act == ManageStaff || act == ManageOrgs || act == SealDocument || act == DispatchFile || act == SweepRequests
+		want := act == ManageStaff || act == ManageOrgs || act == SealDocument || act == DispatchFile || act == SweepRequests || act == SweepBookings
 		if d.Allow != want {
 			t.Errorf("system %s: allow %v (%s), want %v", act, d.Allow, d.Reason, want)
 		}
