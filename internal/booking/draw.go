@@ -270,9 +270,9 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 // f's kind, 1 to MaxWeight.
 func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person int64, now time.Time) (int, error) {
 	var last sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT max(b.slot_start) FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
-		WHERE b.holder_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3`,
-		person, f.Kind, now).Scan(&last); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT b.slot_start FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
+		WHERE b.holder_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
+		ORDER BY b.slot_start DESC LIMIT 1`, person, f.Kind, now).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("booking: weight: %w", err)
 	}
 	if !last.Valid {

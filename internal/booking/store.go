@@ -160,8 +160,8 @@ func count(ctx context.Context, q db.Querier, where string, args ...any) (int, e
 // suspendedUntil is the end of person's suspension, nil when none runs.
 func suspendedUntil(ctx context.Context, q db.Querier, person int64, now time.Time) (*time.Time, error) {
 	var t sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT max(suspended_until) FROM booking_penalties WHERE person_id = $1 AND suspended_until > $2`,
-		person, now).Scan(&t); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT suspended_until FROM booking_penalties WHERE person_id = $1 AND suspended_until > $2
+		ORDER BY suspended_until DESC LIMIT 1`, person, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("booking: suspension: %w", err)
 	}
 	return nullTime(t), nil
