@@ -25,6 +25,8 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/booking"
+	"madina/internal/booking/bookingdemo"
 	"madina/internal/complaint"
 	"madina/internal/complaint/complaintdemo"
 	"madina/internal/design"
@@ -109,6 +111,7 @@ func Modules() []module.Module {
 		module.WithDemo(permit.Module, permitdemo.Load),
 		geoportal.Module,
 		module.WithDemo(complaint.Module, complaintdemo.Load),
+		module.WithDemo(booking.Module, bookingdemo.Load),
 		planreview.Module,
 		devmail.Module,
 		design.Module,
