@@ -256,7 +256,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		groups = append(groups, map[string]string{"Code": g.Code, "Name": g.Name.Pick(l)})
 	}
 	return map[string]any{"Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
-		"Day": i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
+		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
 }
@@ -351,7 +351,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 		}
 		row := bookingRow{ID: b.ID, Number: b.Number, Facility: names[b.Facility], When: h.when(r, b.Start, b.End),
 			State: h.t(r, "booking.state."+string(b.State)), Tag: stateTag(b.State), Method: h.t(r, "booking.method."+b.Method),
-			Cancel: (b.State == Pending || b.State == Offered || b.State == Held) && b.End.After(now),
+			Cancel:  (b.State == Pending || b.State == Offered || b.State == Held) && b.End.After(now),
 			Confirm: b.State == Offered, Code: b.State == Held && b.End.After(now)}
 		if b.ConfirmBy != nil {
 			row.ConfirmBy = i18n.FormatDateTime(l, *b.ConfirmBy)
