@@ -3,7 +3,9 @@ package booking
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,4 +219,44 @@ func TestCheckInAndNoShows(t *testing.T) {
 		_, err = e.s.Book(ctx, e.citizen(1), BookInput{Facility: field1, Start: at(2026, 12, 11, 10, 0)})
 		wantKey(t, err, "booking.error.suspended")
 	})
+}
+
+// madina booking verify-draw confirms a published draw and refuses a
+// tampered one, with its exit status.
+func TestVerifyDrawCommandLine(t *testing.T) {
+	seed := SeedHash("a seed drawn at random")
+	ents := []Entry{{Token: "aaaaaaaaaa", Weight: 30}, {Token: "bbbbbbbbbb", Weight: 3}, {Token: "cccccccccc", Weight: 12}}
+	order, err := Order(seed, ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Published{Facility: field1, SlotStart: at(2026, 12, 14, 19, 0), Method: Method, SeedHash: SeedHash(seed), Seed: seed,
+		State: "drawn", Entries: ents, Result: order}
+	dir := t.TempDir()
+	write := func(name string, p Published) string {
+		b, _ := json.Marshal(p)
+		path := dir + "/" + name
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var out, errOut strings.Builder
+	if code := CLI(context.Background(), []string{"verify-draw", write("good.json", p)}, &out, &errOut); code != DrawConfirmed ||
+		!strings.Contains(out.String(), "CONFIRMED") || !strings.Contains(out.String(), order[0]) {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	bad := p
+	bad.Result = []string{order[1], order[0], order[2]}
+	out.Reset()
+	if code := CLI(context.Background(), []string{"verify-draw", write("bad.json", bad)}, &out, &errOut); code != DrawDiffers ||
+		!strings.Contains(out.String(), "NOT CONFIRMED") {
+		t.Fatalf("a tampered result: exit %d, %s", code, out.String())
+	}
+	if code := CLI(context.Background(), []string{"verify-draw", dir + "/none.json"}, &out, &errOut); code != DrawUnreadable {
+		t.Fatalf("a missing file: exit %d", code)
+	}
+	if code := CLI(context.Background(), []string{"verify-draw"}, &out, &errOut); code != DrawUsage {
+		t.Fatalf("no file: exit %d", code)
+	}
 }
