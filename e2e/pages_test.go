@@ -47,6 +47,7 @@ var fixed = map[string][]string{
 	"/ogc/collections/{id}":       {"/ogc/collections/projects", "/ogc/collections/city"},
 	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items"},
 	"/requests/new/{category}":    {"/requests/new/lighting", "/requests/new/waste"},
+	"/bookings/places/{code}":     {"/bookings/places/moulay-rachid-field-1", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -54,7 +55,8 @@ var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
-		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track"},
+		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track",
+		"/bookings/places", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -65,9 +67,15 @@ var everyActor = []actor{
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new", "/requests", "/requests/new", "/requests/new/{category}",
-		"/requests/{id}"},
+		"/requests/{id}", "/bookings", "/bookings/{id}", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
-			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`)}
+			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`),
+				"/bookings/{id}": firstLink(tb, "/bookings", `^/bookings/\d+$`)}
+		}},
+	// A facility manager (Casa In): Moulay Rachid's, at the desk.
+	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}"},
+		discover: func(tb *tab) map[string][]string {
+			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},
 	// A complaint officer (complaintdemo): Sidi Othmane's, who is also a
 	// window agent there.

@@ -170,6 +170,6 @@ func (s *Service) Desk(ctx context.Context, a authz.Actor, org string) (*Desk, e
 	}
 	now := s.clock()
 	d.Coming, err = listBookings(ctx, s.db, in+` AND `+activeSQL+` AND slot_end > $2 AND slot_start < $3`, `slot_start, facility_code`, 300,
-		org, now, now.Add(48*time.Hour))
+		org, now, now.Add(7*24*time.Hour))
 	return d, err
 }

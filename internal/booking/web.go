@@ -78,6 +78,13 @@ func isCitizen(ctx context.Context) bool {
 	return v.SignedIn && !v.Pending && !v.Actor.Staff()
 }
 
+// notStaff shows the public facilities to visitors and citizens (staff
+// book from a personal account).
+func notStaff(ctx context.Context) bool {
+	v := authz.FromContext(ctx)
+	return !v.SignedIn || !v.Actor.Staff()
+}
+
 func isManager(ctx context.Context) bool {
 	v := authz.FromContext(ctx)
 	return v.SignedIn && !v.Pending && len(DeskOrgs(v.Actor)) > 0
@@ -147,7 +154,7 @@ func (h *Handlers) places(w http.ResponseWriter, r *http.Request) error {
 			Area: h.areaName(r.Context(), l, f.Arrondissement), Free: free, Request: f.Request(), Capacity: f.Capacity})
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/places", web.Msg("booking.places.title"), map[string]any{
-		"Areas": areas, "Arr": arr, "Rows": rows})
+		"Areas": areas, "Arr": arr, "Rows": rows, "Citizen": isCitizen(r.Context())})
 	return nil
 }
 
