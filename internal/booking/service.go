@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"madina/internal/audit"
@@ -53,6 +54,38 @@ type Service struct {
 	codes   *secretbox.Signer
 	notices *noticeDeps
 	now     func() time.Time
+	// cache keeps facilities read for booking a short while (a flash
+	// crowd reads the same one thousands of times a second); a change of
+	// rules on this node clears it, on another node it shows within
+	// cacheFor.
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	f    *Facility
+	read time.Time
+}
+
+// cacheFor is how long a facility read for booking is reused.
+const cacheFor = 2 * time.Second
+
+// bookable reads facility code through the short cache.
+func (s *Service) bookable(ctx context.Context, code string) (*Facility, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock() // one read on a miss; the others wait for it
+	if c, ok := s.cache[code]; ok && time.Since(c.read) < cacheFor {
+		return c.f, nil
+	}
+	f, _, err := facility(ctx, s.db, code)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache == nil {
+		s.cache = map[string]cached{}
+	}
+	s.cache[code] = cached{f, time.Now()}
+	return f, nil
 }
 
 // NewService builds the service.
@@ -215,6 +248,11 @@ func (s *Service) UpdateRules(ctx context.Context, a authz.Actor, code string, v
 		out = &g
 		return nil
 	})
+	if err == nil {
+		s.mu.Lock()
+		delete(s.cache, code)
+		s.mu.Unlock()
+	}
 	return out, err
 }
 
@@ -259,11 +297,35 @@ func (f *Facility) Slots(day calendar.Date) []Slot {
 	return out
 }
 
-// slotAt is the facility's slot starting at start, if there is one.
+// slotAt is the facility's slot starting at start, if there is one
+// (what Slots would list, without listing the day).
 func (f *Facility) slotAt(start time.Time) (Slot, bool) {
-	for _, sl := range f.Slots(calendar.DateOf(start)) {
-		if sl.Start.Equal(start) {
-			return sl, true
+	if f.Request() || f.SlotMinutes <= 0 {
+		return Slot{}, false
+	}
+	t := local(start)
+	if t.Second() != 0 || t.Nanosecond() != 0 {
+		return Slot{}, false
+	}
+	ds := t.Format(time.DateOnly)
+	for _, c := range f.Closures {
+		if ds >= c.From && ds <= c.To {
+			return Slot{}, false
+		}
+	}
+	iso := int(t.Weekday())
+	if iso == 0 {
+		iso = 7
+	}
+	m := t.Hour()*60 + t.Minute()
+	for _, h := range f.Hours {
+		if !slices.Contains(h.Days, iso) {
+			continue
+		}
+		o, _ := clock(h.Open)
+		c, _ := clock(h.Close)
+		if m >= o && m+f.SlotMinutes <= c && (m-o)%f.SlotMinutes == 0 {
+			return Slot{Start: start.UTC(), End: start.UTC().Add(time.Duration(f.SlotMinutes) * time.Minute), Peak: f.peak(t)}, true
 		}
 	}
 	return Slot{}, false
@@ -370,7 +432,7 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 // the rules forbid it, when the person is suspended, past a quota, or
 // when someone else holds the slot (the database decides the race).
 func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booking, error) {
-	f, _, err := facility(ctx, s.db, in.Facility)
+	f, err := s.bookable(ctx, in.Facility)
 	if err != nil {
 		return nil, err
 	}
@@ -381,6 +443,17 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 	}
 	if sl.Peak && now.Before(f.DrawCloses(sl.Start)) {
 		return nil, errs.E(errs.Conflict, "booking.error.peak_draw")
+	}
+	// A slot already held is refused before any write: in a flash crowd
+	// most requests end here, on a read. The race between those that
+	// pass is the unique index's (bookings_one_holder).
+	var held bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
+		AND `+activeSQL+`)`, f.Code, sl.Start).Scan(&held); err != nil {
+		return nil, fmt.Errorf("booking: slot: %w", err)
+	}
+	if held {
+		return nil, errs.E(errs.Conflict, "booking.error.taken")
 	}
 	b := &Booking{Facility: f.Code, Start: sl.Start, End: sl.End, Holder: a.Person, HolderLegal: a.ActingFor,
 		Group: in.Group, Method: FirstCome, State: Held, CreatedAt: now}

@@ -48,7 +48,7 @@ type env struct {
 	assoc                           int64
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := district.NewStore(d).Load(ctx, district.Casablanca(), "system"); err != nil {
@@ -91,7 +91,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	return e
 }
 
-func (e *env) person(t *testing.T, email string) int64 {
+func (e *env) person(t testing.TB, email string) int64 {
 	t.Helper()
 	var id int64
 	err := e.d.Transact(context.Background(), func(tx *db.Tx) error {
