@@ -42,6 +42,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Jobs.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
+	env.Jobs.Subscribe(TopicAmbulanceChanged, "booking.ambulance_notices", s.SendAmbulanceNotices)
 	env.Provide("booking", s)
 	h := &Handlers{Service: s, Places: places, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
 	return module.Parts{Routes: func(rt *httpx.Router) {
