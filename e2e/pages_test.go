@@ -72,6 +72,8 @@ var everyActor = []actor{
 			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`),
 				"/bookings/{id}": firstLink(tb, "/bookings", `^/bookings/\d+$`)}
 		}},
+	// Sbata's ambulance dispatcher (Casa In), at the desk's queue.
+	{name: "dispatcher", email: "hamid.ouali@example.ma", staff: true, routes: []string{"/bookings/desk"}},
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}"},
 		discover: func(tb *tab) map[string][]string {

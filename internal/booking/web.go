@@ -53,6 +53,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/desk", h.desk)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
 	rt.HandleErr("POST /bookings/desk/{id}", h.decide)
+	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
@@ -87,7 +88,7 @@ func notStaff(ctx context.Context) bool {
 
 func isManager(ctx context.Context) bool {
 	v := authz.FromContext(ctx)
-	return v.SignedIn && !v.Pending && len(DeskOrgs(v.Actor)) > 0
+	return v.SignedIn && !v.Pending && (len(DeskOrgs(v.Actor)) > 0 || len(DispatchOrgs(v.Actor)) > 0)
 }
 
 func (h *Handlers) lang(r *http.Request) i18n.Lang { return i18n.FromContext(r.Context()) }
@@ -262,7 +263,11 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	for _, g := range f.Rules.Groups {
 		groups = append(groups, map[string]string{"Code": g.Code, "Name": g.Name.Pick(l)})
 	}
-	return map[string]any{"Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
+	var urgencies []map[string]any
+	for _, u := range Urgencies {
+		urgencies = append(urgencies, map[string]any{"Value": u, "Label": h.t(r, "booking.ambulance.urgency."+u)})
+	}
+	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
@@ -303,6 +308,8 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 		case "wait":
 			done = "waiting"
 			_, err = h.Service.JoinWaitlist(r.Context(), v.Actor, in)
+		case "ambulance":
+			return h.ambulance(w, r, v.Actor, code)
 		default:
 			err = errs.E(errs.Invalid, "booking.error.action")
 		}
@@ -369,7 +376,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 }
 
 func doneMessage(name string) string {
-	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in"}, name) {
+	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -416,8 +423,16 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			pens = append(pens, m)
 		}
 	}
+	var amb []ambulanceRow
+	if v.Actor.ActingFor == 0 {
+		as, err := h.Service.MyAmbulanceRequests(r.Context(), v.Actor)
+		if err != nil {
+			return err
+		}
+		amb = h.ambulanceRows(r, as)
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rows": rows, "Places": places, "Penalties": pens, "Done": doneMessage(r.URL.Query().Get("done"))})
+		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done"))})
 	return nil
 }
 
@@ -521,7 +536,16 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs})
 	}
-	return map[string]any{"Orgs": orgs, "Done": doneMessage(r.URL.Query().Get("done")), "Form": web.Form{Values: url.Values{}}}, nil
+	var dispatch []map[string]any
+	for _, org := range DispatchOrgs(a) {
+		q, err := h.Service.DispatchQueue(r.Context(), a, org)
+		if err != nil {
+			return nil, err
+		}
+		dispatch = append(dispatch, map[string]any{"Name": h.areaName(r.Context(), l, org), "Rows": h.ambulanceRows(r, q)})
+	}
+	return map[string]any{"Orgs": orgs, "Dispatch": dispatch, "Managers": len(DeskOrgs(a)) > 0, "Done": doneMessage(r.URL.Query().Get("done")),
+		"Form": web.Form{Values: url.Values{}}}, nil
 }
 
 func (h *Handlers) desk(w http.ResponseWriter, r *http.Request) error {
@@ -530,7 +554,7 @@ func (h *Handlers) desk(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	httpx.Private(r)
-	if len(DeskOrgs(v.Actor)) == 0 {
+	if len(DeskOrgs(v.Actor)) == 0 && len(DispatchOrgs(v.Actor)) == 0 {
 		return authz.Check(v.Actor, authz.ReadBookingDesk, authz.Resource{Org: "-"})
 	}
 	data, err := h.deskData(r, v.Actor)
@@ -579,5 +603,84 @@ func (h *Handlers) decide(w http.ResponseWriter, r *http.Request) error {
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
 	}
 	http.Redirect(w, r, "/bookings/desk?done="+act, http.StatusSeeOther)
+	return nil
+}
+
+// ambulanceFields are the request form's fields, in its order.
+var ambulanceFields = []string{"patient", "address", "lat", "lon", "urgency", "destination", "phone"}
+
+// ambulance files an ambulance request from the service's page.
+func (h *Handlers) ambulance(w http.ResponseWriter, r *http.Request, a authz.Actor, code string) error {
+	values := url.Values{}
+	for _, k := range ambulanceFields {
+		values.Set(k, r.PostFormValue(k))
+	}
+	_, err := h.Service.RequestAmbulance(r.Context(), a, AmbulanceInput{Service: code, Patient: values.Get("patient"),
+		Address: values.Get("address"), Lat: values.Get("lat"), Lon: values.Get("lon"), Urgency: values.Get("urgency"),
+		Destination: values.Get("destination"), Phone: values.Get("phone")})
+	if err == nil {
+		http.Redirect(w, r, "/bookings?done=ambulance", http.StatusSeeOther)
+		return nil
+	}
+	data, f, derr := h.facilityData(r, code)
+	if derr != nil {
+		return derr
+	}
+	return h.Web.RenderForm(w, r, "booking/facility", web.Msg("booking.facility.title", "name", f.Name.Pick(h.lang(r))), data,
+		web.Form{Values: values, Order: ambulanceFields}, err)
+}
+
+type ambulanceRow struct {
+	ID                                        int64
+	Number, Patient, Where, Urgency, UrgTag   string
+	Destination, Phone, State, Filed, Vehicle string
+	Moves                                     []map[string]string
+}
+
+func (h *Handlers) ambulanceRows(r *http.Request, rs []*AmbulanceRequest) []ambulanceRow {
+	l := h.lang(r)
+	var out []ambulanceRow
+	for _, x := range rs {
+		where := x.Address
+		if x.Lat != nil {
+			where = strings.TrimSpace(where + " (" + strconv.FormatFloat(*x.Lat, 'f', 5, 64) + ", " + strconv.FormatFloat(*x.Lon, 'f', 5, 64) + ")")
+		}
+		row := ambulanceRow{ID: x.ID, Number: x.Number, Patient: x.Patient, Where: where, Urgency: h.t(r, "booking.ambulance.urgency."+x.Urgency),
+			UrgTag: map[string]string{"critical": "red", "urgent": "yellow"}[x.Urgency], Destination: x.Destination, Phone: x.Phone,
+			State: h.t(r, "booking.ambulance.state."+x.State), Filed: i18n.FormatDateTime(l, x.FiledAt), Vehicle: x.Vehicle}
+		if row.UrgTag == "" {
+			row.UrgTag = "grey"
+		}
+		for _, to := range ambulanceMoves[x.State] {
+			row.Moves = append(row.Moves, map[string]string{"To": to, "Label": h.t(r, "booking.ambulance.move."+to)})
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
+	id, err := bookingID(r)
+	if err != nil {
+		return err
+	}
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	vehicle, crew := r.PostFormValue("vehicle"), r.PostFormValue("crew")
+	if _, err := h.Service.MoveAmbulance(r.Context(), v.Actor, id, r.PostFormValue("to"), vehicle, crew); err != nil {
+		data, derr := h.deskData(r, v.Actor)
+		if derr != nil {
+			return derr
+		}
+		if e := errs.As(err); e != nil && e.Field != "" {
+			c := *e
+			c.Field = ""
+			err = &c
+		}
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
+	}
+	http.Redirect(w, r, "/bookings/desk?done=moved", http.StatusSeeOther)
 	return nil
 }

@@ -28,6 +28,9 @@ var Managers = []struct{ Email, Org string }{
 	{"anas.kabbaj@example.ma", "maarif"},
 }
 
+// Dispatcher is the demonstration's ambulance dispatcher (Sbata).
+const Dispatcher = "hamid.ouali@example.ma"
+
 // Load books; it does nothing when the demonstration's bookings are
 // there already.
 func Load(ctx context.Context, env *module.Env, out io.Writer) error {
@@ -103,6 +106,10 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 	}
 	if _, err := s.Book(ctx, naima, booking.BookInput{Facility: "maarif-coworking", Start: at(cw, 8), Group: "partners"}); err != nil {
 		return fmt.Errorf("booking demo: the association's coworking request: %w", err)
+	}
+	if _, err := s.RequestAmbulance(ctx, khadija, booking.AmbulanceInput{Service: "sbata-ambulance", Patient: "Fatna Ouazzani, 74",
+		Address: "Derb Sbata, street 14, no. 3", Urgency: "urgent", Destination: "Moulay Youssef hospital", Phone: "0770 11 22 33"}); err != nil {
+		return fmt.Errorf("booking demo: the ambulance request: %w", err)
 	}
 	fmt.Fprintf(out, "demo: Casa In bookings made; facility managers %s (Moulay Rachid), %s (Maârif)\n", Managers[0].Email, Managers[1].Email)
 	return nil

@@ -87,6 +87,7 @@ func Accounts() []Account {
 		staffAccount("latifa.bouhlal@example.ma", "لطيفة", "بوهلال", "Latifa", "Bouhlal", "ar", g(authz.President, "sidi-othmane", "sidi-othmane")),
 		staffAccount("meriem.sentissi@example.ma", "مريم", "السنتيسي", "Meriem", "Sentissi", "ar", g(authz.FacilityManager, "moulay-rachid", "")),
 		staffAccount("anas.kabbaj@example.ma", "أنس", "القباج", "Anas", "Kabbaj", "fr", g(authz.FacilityManager, "maarif", "")),
+		staffAccount("hamid.ouali@example.ma", "حميد", "الوالي", "Hamid", "Ouali", "ar", g(authz.Dispatcher, "sbata", "")),
 	}
 }
 
