@@ -394,3 +394,31 @@ func TestCoworkingWaitsForTheArrondissementsApproval(t *testing.T) {
 		wantKey(t, err, "booking.error.state")
 	})
 }
+
+// Several accounts booking with one phone number are a signal for the
+// managers' review; a manager of another arrondissement does not see it.
+func TestSharedPhonesAreSignalledForReview(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		mgr := e.manager(e.mrManager, "moulay-rachid")
+		for i := range 2 {
+			if _, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: field1, Start: at(2026, 12, 8, 9+i, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sg, err := e.s.Signals(ctx, mgr, "moulay-rachid"); err != nil || len(sg) != 0 {
+			t.Fatalf("two accounts on one phone signalled: %+v %v", sg, err)
+		}
+		if _, err := e.s.Book(ctx, e.citizen(2), BookInput{Facility: field1, Start: at(2026, 12, 8, 12, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		sg, err := e.s.Signals(ctx, mgr, "moulay-rachid")
+		if err != nil || len(sg) != 1 || sg[0].Accounts != 3 || sg[0].Bookings != 3 || sg[0].Phone == "+212612345678" {
+			t.Fatalf("signals %+v, %v: want one, three accounts, the phone masked", sg, err)
+		}
+		if _, err := e.s.Signals(ctx, e.manager(e.maarifMgr, "maarif"), "moulay-rachid"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("Maarif's manager read Moulay Rachid's signals: %v", err)
+		}
+	})
+}

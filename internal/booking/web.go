@@ -534,7 +534,12 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		for _, f := range d.Facilities {
 			fs = append(fs, map[string]string{"Code": f.Code, "Name": f.Name.Pick(l)})
 		}
-		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs})
+		sg, err := h.Service.Signals(r.Context(), a, org)
+		if err != nil {
+			return nil, err
+		}
+		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
+			"Signals": sg})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
