@@ -220,7 +220,9 @@ func (s *Service) UpdateRules(ctx context.Context, a authz.Actor, code string, v
 		if err != nil {
 			return err
 		}
-		if err := authz.Check(a, authz.ReadBookingDesk, authz.Resource{Org: f.Organisation}); err != nil {
+		// The facility's managers, officially (a dispatcher of the same
+		// organisation does not).
+		if err := authz.Check(a, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 			return err
 		}
 		if version != 0 && version != v {

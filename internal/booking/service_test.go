@@ -422,3 +422,38 @@ func TestSharedPhonesAreSignalledForReview(t *testing.T) {
 		}
 	})
 }
+
+// A manager changes a facility's rules from the back office: a rule set
+// that contradicts itself is refused whole, with every contradiction; a
+// manager of another arrondissement cannot; a stale version is refused.
+func TestManagersChangeTheRules(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		mgr := e.manager(e.mrManager, "moulay-rachid")
+		f, v, err := e.s.Facility(ctx, field1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := f.Rules
+		bad.MinNoticeHours, bad.Quotas = 24*30, []Quota{{Per: WhoCitizen, Period: "week", Max: 9}, {Per: WhoCitizen, Period: "month", Max: 2}}
+		_, err = e.s.UpdateRules(ctx, mgr, field1, v, bad)
+		if fe := errs.As(err); fe == nil || fe.Kind != errs.Invalid || len(fe.Faults) < 1 {
+			t.Fatalf("contradictory rules: %v", err)
+		}
+		good := f.Rules
+		good.MaxFuture = 2
+		if _, err := e.s.UpdateRules(ctx, e.manager(e.maarifMgr, "maarif"), field1, v, good); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("Maarif's manager changed Moulay Rachid's rules: %v", err)
+		}
+		if _, err := e.s.UpdateRules(ctx, mgr, field1, v, good); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.s.UpdateRules(ctx, mgr, field1, v, good)
+		wantKey(t, err, "booking.error.stale")
+		g, v2, _ := e.s.Facility(ctx, field1)
+		if g.Rules.MaxFuture != 2 || v2 != v+1 {
+			t.Fatalf("rules after the change: max %d, version %d", g.Rules.MaxFuture, v2)
+		}
+	})
+}

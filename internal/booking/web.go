@@ -16,6 +16,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/web"
 )
 
@@ -54,6 +55,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
 	rt.HandleErr("POST /bookings/desk/{id}", h.decide)
 	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}", h.rules)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}", h.saveRules)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
@@ -376,7 +379,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 }
 
 func doneMessage(name string) string {
-	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved"}, name) {
+	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -532,7 +535,7 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		}
 		var fs []map[string]string
 		for _, f := range d.Facilities {
-			fs = append(fs, map[string]string{"Code": f.Code, "Name": f.Name.Pick(l)})
+			fs = append(fs, map[string]string{"Code": f.Code, "Name": f.Name.Pick(l), "Rules": strconv.FormatBool(!f.Request())})
 		}
 		sg, err := h.Service.Signals(r.Context(), a, org)
 		if err != nil {
@@ -687,5 +690,144 @@ func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
 	}
 	http.Redirect(w, r, "/bookings/desk?done=moved", http.StatusSeeOther)
+	return nil
+}
+
+// ruleFields are the rules' form fields, in order.
+var ruleFields = []string{"horizon_days", "release", "min_notice_hours", "cancel_hours", "max_future", "confirm_hours",
+	"quota_citizen_week", "quota_citizen_month", "quota_association_week", "quota_association_month", "peak_window_hours"}
+
+// ruleField puts each contradiction of a rule set on the field to change.
+var ruleField = map[string]string{
+	"booking.rules.horizon": "horizon_days", "booking.rules.release": "release", "booking.rules.notice_horizon": "min_notice_hours",
+	"booking.rules.cancel_horizon": "cancel_hours", "booking.rules.max_future": "max_future", "booking.rules.hours_negative": "confirm_hours",
+	"booking.rules.quota": "quota_citizen_week", "booking.rules.quota_who": "quota_association_week",
+	"booking.rules.peak_window": "peak_window_hours", "booking.rules.approval_draw": "peak_window_hours",
+}
+
+func rulesForm(f *Facility) url.Values {
+	v := url.Values{}
+	r := f.Rules
+	v.Set("horizon_days", strconv.Itoa(r.HorizonDays))
+	v.Set("release", r.Release)
+	v.Set("min_notice_hours", strconv.Itoa(r.MinNoticeHours))
+	v.Set("cancel_hours", strconv.Itoa(r.CancelHours))
+	v.Set("max_future", strconv.Itoa(r.MaxFuture))
+	v.Set("confirm_hours", strconv.Itoa(r.ConfirmHours))
+	for _, q := range r.Quotas {
+		v.Set("quota_"+q.Per+"_"+q.Period, strconv.Itoa(q.Max))
+	}
+	if r.Peak != nil {
+		v.Set("peak_window_hours", strconv.Itoa(r.Peak.WindowHours))
+	}
+	if r.Approval {
+		v.Set("approval", "true")
+	}
+	return v
+}
+
+func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facility, version int, form web.Form, err error) error {
+	var fields []map[string]string
+	for _, k := range ruleFields {
+		if k == "peak_window_hours" && f.Rules.Peak == nil {
+			continue
+		}
+		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
+	}
+	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
+		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
+	title := web.Msg("booking.rules.title", "name", f.Name.Pick(h.lang(r)))
+	if err != nil {
+		return h.Web.RenderForm(w, r, "booking/rules", title, data, form, err)
+	}
+	h.Web.Render(w, r, http.StatusOK, "booking/rules", title, data)
+	return nil
+}
+
+func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "")
+	if v == nil {
+		return nil
+	}
+	httpx.Private(r)
+	f, version, err := h.Service.Facility(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
+		return err
+	}
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: ruleFields}, nil)
+}
+
+func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
+	code := r.PathValue("code")
+	v := signedIn(w, r, "/bookings/desk/facilities/"+url.PathEscape(code))
+	if v == nil {
+		return nil
+	}
+	f, version, err := h.Service.Facility(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	values := url.Values{}
+	for _, k := range append(ruleFields, "approval") {
+		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
+	}
+	form := web.Form{Values: values, Order: ruleFields}
+	rules := f.Rules
+	var fe errs.Fields
+	num := func(k string, dst *int) {
+		n, err := strconv.Atoi(textnorm.Digits(values.Get(k)))
+		if err != nil {
+			_ = fe.Add(errs.E(errs.Invalid, "booking.rules.number").OnField(k))
+			return
+		}
+		*dst = n
+	}
+	num("horizon_days", &rules.HorizonDays)
+	num("min_notice_hours", &rules.MinNoticeHours)
+	num("cancel_hours", &rules.CancelHours)
+	num("max_future", &rules.MaxFuture)
+	num("confirm_hours", &rules.ConfirmHours)
+	rules.Release = values.Get("release")
+	rules.Approval = values.Get("approval") == "true"
+	rules.Quotas = nil
+	for _, per := range []string{WhoCitizen, WhoAssociation} {
+		for _, period := range []string{"week", "month"} {
+			k := "quota_" + per + "_" + period
+			if values.Get(k) == "" {
+				continue
+			}
+			q := Quota{Per: per, Period: period}
+			num(k, &q.Max)
+			rules.Quotas = append(rules.Quotas, q)
+		}
+	}
+	if rules.Peak != nil {
+		p := *rules.Peak
+		num("peak_window_hours", &p.WindowHours)
+		rules.Peak = &p
+	}
+	if err := fe.Err(); err != nil {
+		return h.renderRules(w, r, f, version, form, err)
+	}
+	sent, _ := strconv.Atoi(r.PostFormValue("version"))
+	if _, err := h.Service.UpdateRules(r.Context(), v.Actor, code, sent, rules); err != nil {
+		if e := errs.As(err); e != nil && e.Kind == errs.Invalid {
+			// Each contradiction on the field to change.
+			var faults []errs.Fault
+			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
+				ft.Field = ruleField[ft.Key]
+				if ft.Field == "" {
+					ft.Field = "horizon_days"
+				}
+				faults = append(faults, ft)
+			}
+			err = (&errs.Error{Kind: errs.Invalid, Key: faults[0].Key, Params: faults[0].Params, Field: faults[0].Field}).WithFaults(faults[1:]...)
+		}
+		return h.renderRules(w, r, f, version, form, err)
+	}
+	http.Redirect(w, r, "/bookings/desk/facilities/"+url.PathEscape(code)+"?done=rules", http.StatusSeeOther)
 	return nil
 }
