@@ -475,6 +475,9 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		if err := s.allowed(ctx, tx, f, a.Person, a.ActingFor, sl.Start, now); err != nil {
 			return err
 		}
+		if err := s.reserved(ctx, tx, f, b, now); err != nil {
+			return err
+		}
 		if err := insertBooking(ctx, tx, b); err != nil {
 			return err
 		}
@@ -526,6 +529,62 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 		if n >= q.Max {
 			return errs.E(errs.Conflict, "booking.error.quota."+q.Period).With("max", q.Max)
 		}
+	}
+	return nil
+}
+
+// ReservedUntil is how long before its slot a priority group's share
+// stays reserved for it; closer to the slot, anyone may book what is left.
+const ReservedUntil = 48 * time.Hour
+
+// reserved keeps the priority groups' shares of a day's slots: a booking
+// outside group g may not take a slot that the reserved shares need,
+// until ReservedUntil before the slot. The group is declared by the
+// holder and checked by staff at the venue.
+func (s *Service) reserved(ctx context.Context, tx *db.Tx, f *Facility, b *Booking, now time.Time) error {
+	if len(f.Rules.Groups) == 0 || b.Start.Sub(now) < ReservedUntil {
+		return nil
+	}
+	slots := f.Slots(calendar.DateOf(b.Start))
+	if len(slots) == 0 {
+		return nil
+	}
+	from, to := slots[0].Start, slots[len(slots)-1].End
+	held := map[string]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT group_code, count(*) FROM bookings WHERE facility_code = $1 AND slot_start >= $2
+		AND slot_start < $3 AND `+activeSQL+` GROUP BY group_code`, f.Code, from, to)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var g string
+		var n int
+		if err := rows.Scan(&g, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		held[g] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The slots still owed to the other groups: each group's share of
+	// the day (rounded up) less what it holds.
+	owed := 0
+	for _, g := range f.Rules.Groups {
+		if g.Code == b.Group {
+			continue
+		}
+		share := (len(slots)*g.Share + 99) / 100
+		owed += max(share-held[g.Code], 0)
+	}
+	taken := 0
+	for _, n := range held {
+		taken += n
+	}
+	if len(slots)-taken-owed < 1 {
+		return errs.E(errs.Conflict, "booking.error.reserved")
 	}
 	return nil
 }

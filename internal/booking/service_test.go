@@ -457,3 +457,43 @@ func TestManagersChangeTheRules(t *testing.T) {
 		}
 	})
 }
+
+// A priority group's share of a day is kept for it until two days before:
+// the young's 30 % of Moulay Rachid's first field (5 of 15 slots, 4 peak
+// ones drawn), then anyone may book what is left.
+func TestPriorityGroupsKeepTheirShare(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		// Friday 11 December: 15 slots, 11 first-come, 5 reserved.
+		var people []int64
+		for i := range 12 {
+			people = append(people, e.person(t, fmt.Sprintf("share%d@example.ma", i)))
+		}
+		book := func(i, h int, group string) error {
+			_, err := e.s.Book(ctx, authz.Actor{Person: people[i], EmailVerified: true, Now: monday},
+				BookInput{Facility: field1, Start: at(2026, 12, 11, h, 0), Group: group})
+			return err
+		}
+		// Ten slots booked from 08:00 (the peak ones, whose draws closed
+		// with nobody asking, are first-come too).
+		hours := []int{8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22}
+		for i := range 10 {
+			if err := book(i, hours[i], ""); err != nil {
+				t.Fatalf("booking %d: %v", i, err)
+			}
+		}
+		// 15 slots, 10 taken, 5 owed to the young: the 11th is theirs.
+		wantKey(t, book(10, 22, ""), "booking.error.reserved")
+		if err := book(10, 22, "youth"); err != nil {
+			t.Fatalf("the young's slot: %v", err)
+		}
+		// 15 slots, 11 taken, 4 owed: still nothing for the others.
+		wantKey(t, book(11, 19, ""), "booking.error.reserved")
+		// Less than two days before, the reservation ends.
+		e.clock.set(at(2026, 12, 9, 20, 0))
+		if err := book(11, 19, ""); err != nil {
+			t.Fatalf("after the reservation: %v", err)
+		}
+	})
+}
