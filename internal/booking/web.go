@@ -292,6 +292,9 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 	if v == nil {
 		return nil
 	}
+	if r.PostFormValue("action") == "ambulance" {
+		return h.ambulance(w, r, v.Actor, code)
+	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group")}
 	var done string
@@ -311,8 +314,6 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 		case "wait":
 			done = "waiting"
 			_, err = h.Service.JoinWaitlist(r.Context(), v.Actor, in)
-		case "ambulance":
-			return h.ambulance(w, r, v.Actor, code)
 		default:
 			err = errs.E(errs.Invalid, "booking.error.action")
 		}
