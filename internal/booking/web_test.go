@@ -81,6 +81,23 @@ func TestBookingOverHTTP(t *testing.T) {
 		if code, _, h := mgr.Post(rules, rules, good); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=rules") {
 			t.Fatalf("good rules: %d", code)
 		}
+		// An ambulance request from Sbata's page: a mistake on its field,
+		// then the request, listed in "my bookings".
+		amb := url.Values{"action": {"ambulance"}, "patient": {"Ahmed, 80"}, "address": {"Derb Sbata, street 9"},
+			"destination": {"Moulay Youssef hospital"}, "phone": {"12"}, "urgency": {"critical"}}
+		youssef.SetLang(i18n.FR)
+		code, body, _ = youssef.Post("/bookings/places/sbata-ambulance", "/bookings/places/sbata-ambulance", amb)
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#phone"`) {
+			t.Fatalf("a bad phone: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		amb.Set("phone", "0662 98 76 54")
+		if code, _, h := youssef.Post("/bookings/places/sbata-ambulance", "/bookings/places/sbata-ambulance", amb); code != http.StatusSeeOther ||
+			h.Get("Location") != "/bookings?done=ambulance" {
+			t.Fatalf("the ambulance request: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ = youssef.Get("/bookings"); !strings.Contains(body, "Reçue") {
+			t.Fatalf("the request is not in my bookings:\n%s", apptest.Grep(body, "A-"))
+		}
 		// A citizen does not reach the rules.
 		if code, _, _ := fatima.Get(rules); code != http.StatusNotFound {
 			t.Fatalf("a citizen opened the rules form: %d", code)
