@@ -113,6 +113,7 @@ var resources = map[Action]Resource{
 	ReadCommitteeNotes: {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	Annotate:           {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	ReplyAnnotation:    {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	ManagePlaces:       {Arrondissement: "sidi-othmane"},
 	// The citizen's booking of a sports field in Moulay Rachid, and an
 	// ambulance request in Sbata.
 	BookFacility:      {OwnerPerson: citizen},
@@ -135,30 +136,31 @@ var resources = map[Action]Resource{
 // request.file request.read request.follow request.handle (the citizen's request in Sidi Moumen, Lydec's) request.queue (Lydec's)
 // request.sweep (the system's only)
 // plan.annotations.read plan.annotations.committee plan.annotate plan.annotation.reply (anfa's file, the commune sits)
+// place.manage (a place in Sidi Othmane)
 // booking.book booking.read booking.manage booking.desk ambulance.dispatch (the citizen's, Moulay Rachid's, Sbata's) booking.sweep (the system's only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD DDDDD D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA AAHHH D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH DHHHH D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH HHHHH D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH HHHHH D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA HHHHH D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD HHHHH D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH HHHHH D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA HHHHH D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA HHHHH D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH HHHHH D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH HHHHH D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH HHHHH D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD DDDDD D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD HHHHH D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD HHHHH D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH HHHHH D",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH HHHHH D",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH HHHHH D",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH HHHHH D",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH HHHHH D",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH HHHHH D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D DDDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H AAHHH D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H DHHHH D",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H HHHHH D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H HHHHH D",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H HHHHH D",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H HHHHH D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H HHHHH D",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H HHHHH D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H HHHHH D",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H HHHHH D",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H HHHHH D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H HHHHH D",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D DDDDD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H HHHHH D",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H HHHHH D",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H HHHHH D",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H HHHHH D",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H HHHHH D",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H HHHHH D",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H HHHHH D",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H HHHHH D",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -370,6 +372,8 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					act == ReadAnnotations || act == ReadCommitteeNotes || act == Annotate || act == ReplyAnnotation):
 					want = Decision{Allow: mfa}
 				case role == President && act == ReadStudies:
+					want = Decision{Allow: mfa}
+				case role == Editor && act == ManagePlaces:
 					want = Decision{Allow: mfa}
 				}
 				if got.Allow != want.Allow || got.Hide != want.Hide {

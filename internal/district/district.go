@@ -44,6 +44,32 @@ type Arrondissement struct {
 	Prefecture string `json:"prefecture,omitempty"`
 	Name       Name   `json:"name"`
 	Window     string `json:"window,omitempty"`
+	// Boundary is the arrondissement's territory in a reference file (a
+	// Polygon or MultiPolygon); nil in what the store lists: Store.Areas
+	// and Store.ArrondissementAt answer for the boundaries.
+	Boundary *geo.Geometry `json:"boundary,omitempty"`
+}
+
+// UnmarshalJSON reads an arrondissement of a reference file, its boundary
+// with the rules of a territory (geo.ParseBoundary).
+func (a *Arrondissement) UnmarshalJSON(b []byte) error {
+	type plain Arrondissement
+	aux := struct {
+		*plain
+		Boundary json.RawMessage `json:"boundary"`
+	}{plain: (*plain)(a)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	a.Boundary = nil
+	if len(aux.Boundary) > 0 && string(aux.Boundary) != "null" {
+		g, err := geo.ParseBoundary(aux.Boundary)
+		if err != nil {
+			return fmt.Errorf("arrondissement %s: boundary: %w", a.Code, err)
+		}
+		a.Boundary = &g
+	}
+	return nil
 }
 
 // Window kinds.
@@ -109,6 +135,10 @@ type Reference struct {
 	Windows       []Window     `json:"windows"`
 	// BoundarySource says where Boundary comes from.
 	BoundarySource string `json:"boundary_source,omitempty"`
+	// ArrondissementBoundarySource says where the arrondissements'
+	// boundaries come from (how approximate they are). The boundaries are
+	// optional, but a reference gives all of them or none.
+	ArrondissementBoundarySource string `json:"arrondissement_boundary_source,omitempty"`
 	// Boundary is the city's territory, a GeoJSON Polygon or MultiPolygon
 	// (WGS 84): the locations of permit applications must lie within it.
 	// The database does not keep it (Store.Save writes prefectures,
@@ -190,6 +220,7 @@ func (ref Reference) Validate() error {
 		return nil
 	}
 	pcodes, acodes := map[string]bool{}, map[string]bool{}
+	bounded := 0
 	for _, p := range ref.Prefectures {
 		if err := named("prefecture", p.Code, p.Name); err != nil {
 			return err
@@ -209,7 +240,23 @@ func (ref Reference) Validate() error {
 				return bad("arrondissement %q twice", a.Code)
 			}
 			acodes[a.Code] = true
+			if a.Boundary == nil {
+				continue
+			}
+			bounded++
+			if n := a.Boundary.Vertices(); n > geo.MaxBoundaryVertices {
+				return bad("arrondissement %q: boundary of %d vertices, at most %d", a.Code, n, geo.MaxBoundaryVertices)
+			}
+			if err := a.Boundary.Validate(); err != nil {
+				return bad("arrondissement %q: boundary: %w", a.Code, err)
+			}
+			if ref.Boundary.Areal() && !ref.Boundary.Bounds().Contains(a.Boundary.Centroid()) {
+				return bad("arrondissement %q: its boundary's centre is far outside the city (latitude and longitude swapped?)", a.Code)
+			}
 		}
+	}
+	if bounded > 0 && bounded < len(acodes) {
+		return bad("%d of %d arrondissements have a boundary: give all or none", bounded, len(acodes))
 	}
 	if len(acodes) == 0 {
 		return bad("no arrondissement")

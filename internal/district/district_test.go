@@ -31,12 +31,26 @@ func TestValidateRefusesBrokenReferences(t *testing.T) {
 		"duplicate arrondissement": func(r *Reference) {
 			r.Prefectures[1].Arrondissements[0].Code = r.Prefectures[0].Arrondissements[0].Code
 		},
-		"two city windows":           func(r *Reference) { r.Windows[1].Kind, r.Windows[1].Arrondissement = CityWindow, "" },
-		"window of unknown place":    func(r *Reference) { r.Windows[2].Arrondissement = "atlantis" },
-		"arrondissement sans window": func(r *Reference) { r.Windows = r.Windows[:len(r.Windows)-1] },
-		"bad code":                   func(r *Reference) { r.Prefectures[0].Code = "Anfa Prefecture" },
-		"no boundary":                func(r *Reference) { r.Boundary = geo.Geometry{} },
-		"a point for a boundary":     func(r *Reference) { r.Boundary = geo.NewPoint(geo.Point{Lon: -7.6, Lat: 33.57}) },
+		"two city windows":                        func(r *Reference) { r.Windows[1].Kind, r.Windows[1].Arrondissement = CityWindow, "" },
+		"window of unknown place":                 func(r *Reference) { r.Windows[2].Arrondissement = "atlantis" },
+		"arrondissement sans window":              func(r *Reference) { r.Windows = r.Windows[:len(r.Windows)-1] },
+		"bad code":                                func(r *Reference) { r.Prefectures[0].Code = "Anfa Prefecture" },
+		"no boundary":                             func(r *Reference) { r.Boundary = geo.Geometry{} },
+		"a point for a boundary":                  func(r *Reference) { r.Boundary = geo.NewPoint(geo.Point{Lon: -7.6, Lat: 33.57}) },
+		"one arrondissement without its boundary": func(r *Reference) { r.Prefectures[2].Arrondissements[1].Boundary = nil },
+		"an arrondissement's boundary crossing itself": func(r *Reference) {
+			g := geo.NewPolygon(geo.Polygon{{{Lon: -7.6, Lat: 33.55}, {Lon: -7.55, Lat: 33.58}, {Lon: -7.55, Lat: 33.55}, {Lon: -7.6, Lat: 33.58}, {Lon: -7.6, Lat: 33.55}}})
+			r.Prefectures[0].Arrondissements[0].Boundary = &g
+		},
+		"an arrondissement with latitude and longitude swapped": func(r *Reference) {
+			g := *r.Prefectures[0].Arrondissements[0].Boundary
+			var ring []geo.Point
+			for _, p := range g.Polygon[0] {
+				ring = append([]geo.Point{{Lon: p.Lat, Lat: p.Lon}}, ring...)
+			}
+			sw := geo.NewPolygon(geo.Polygon{ring})
+			r.Prefectures[0].Arrondissements[0].Boundary = &sw
+		},
 		"a boundary crossing itself": func(r *Reference) {
 			r.Boundary = geo.NewPolygon(geo.Polygon{{{Lon: -7.7, Lat: 33.5}, {Lon: -7.5, Lat: 33.6}, {Lon: -7.5, Lat: 33.5}, {Lon: -7.7, Lat: 33.6}, {Lon: -7.7, Lat: 33.5}}})
 		},
@@ -215,6 +229,17 @@ func TestReferenceBoundaryFromFile(t *testing.T) {
 		} else {
 			m["boundary"] = json.RawMessage(boundary)
 		}
+		// The arrondissements' outlines would lie outside another city.
+		var ps []map[string]any
+		if err := json.Unmarshal(m["prefectures"], &ps); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			for _, a := range p["arrondissements"].([]any) {
+				delete(a.(map[string]any), "boundary")
+			}
+		}
+		m["prefectures"], _ = json.Marshal(ps)
 		b, _ := json.Marshal(m)
 		return b
 	}
@@ -266,6 +291,11 @@ func TestTheBoundaryIsStored(t *testing.T) {
 		ref.Boundary = geo.NewPolygon(geo.Polygon{{{Lon: -7.62, Lat: 33.56}, {Lon: -7.57, Lat: 33.56}, {Lon: -7.57, Lat: 33.6},
 			{Lon: -7.62, Lat: 33.6}, {Lon: -7.62, Lat: 33.56}}})
 		ref.BoundarySource = "test square"
+		for i := range ref.Prefectures { // the arrondissements' outlines do not fit the square
+			for j := range ref.Prefectures[i].Arrondissements {
+				ref.Prefectures[i].Arrondissements[j].Boundary = nil
+			}
+		}
 		changed, err := s.Load(ctx, ref, "test")
 		if err != nil || !changed {
 			t.Fatalf("new boundary: changed %v, %v", changed, err)
@@ -330,4 +360,83 @@ func TestValidateRefusesBrokenContacts(t *testing.T) {
 			t.Errorf("window %s lies outside the city", w.Code)
 		}
 	}
+}
+
+// Every location of the city is assigned to one arrondissement by
+// point-in-polygon, on both engines: each arrondissement's office (the
+// window's address, placed independently of the outlines) lies in its own
+// arrondissement, every point of a 250-metre grid over the city gets one,
+// and a point outside the city or in the sea gets none.
+func TestArrondissementAt(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := NewStore(d)
+		if _, ok, err := s.ArrondissementAt(ctx, geo.Point{Lon: -7.6, Lat: 33.57}); ok || err != nil {
+			t.Fatalf("before any reference: ok %v, %v", ok, err)
+		}
+		ref := Casablanca()
+		if _, err := s.Load(ctx, ref, "test"); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range ref.Windows {
+			if w.Kind != ArrondissementWindow {
+				continue
+			}
+			a, ok, err := s.ArrondissementAt(ctx, geo.Point{Lon: w.Contact.Lon, Lat: w.Contact.Lat})
+			if err != nil || !ok || a.Code != w.Arrondissement || a.Name.AR == "" || a.Window != w.Code {
+				t.Errorf("the office of %s is assigned to %+v (ok %v, %v)", w.Arrondissement, a, ok, err)
+			}
+		}
+		areas, err := s.Areas(ctx)
+		if err != nil || len(areas) != 16 {
+			t.Fatalf("%d areas, %v", len(areas), err)
+		}
+		c, _ := s.City(ctx)
+		if !strings.Contains(c.ArrondissementBoundarySource, "approximation") {
+			t.Errorf("the outlines are not labelled as approximations: %q", c.ArrondissementBoundarySource)
+		}
+		b := c.Boundary.Bounds()
+		seen := map[string]int{}
+		inside, gaps := 0, 0
+		for lat := b.Min.Lat; lat <= b.Max.Lat; lat += 0.00225 {
+			for lon := b.Min.Lon; lon <= b.Max.Lon; lon += 0.0027 {
+				p := geo.Point{Lon: lon, Lat: lat}
+				in := geo.NewPoint(p).Within(c.Boundary)
+				a, ok, err := s.ArrondissementAt(ctx, p)
+				if err != nil || ok != in {
+					t.Fatalf("%v: ok %v, inside the city %v, %v", p, ok, in, err)
+				}
+				if !ok {
+					continue
+				}
+				inside++
+				seen[a.Code]++
+				n := 0
+				for _, ar := range areas {
+					if geo.NewPoint(p).Within(ar.Boundary) {
+						n++
+					}
+				}
+				if n == 0 {
+					gaps++
+				}
+				if n > 1 {
+					t.Errorf("%v lies in %d arrondissements' outlines", p, n)
+				}
+			}
+		}
+		if len(seen) != 16 || inside < 1000 || gaps > inside/200 {
+			t.Errorf("%d grid points in the city, %d in no outline, arrondissements reached: %v", inside, gaps, seen)
+		}
+		for _, p := range []geo.Point{{Lon: -7.65, Lat: 33.65}, {Lon: -7.3, Lat: 33.57}, {Lon: 0, Lat: 0}} {
+			if a, ok, _ := s.ArrondissementAt(ctx, p); ok {
+				t.Errorf("%v (outside the city) assigned to %s", p, a.Code)
+			}
+		}
+		// The arrondissements' lists do not carry the outlines.
+		as, _ := s.Arrondissements(ctx)
+		if len(as) != 16 || as[0].Boundary != nil {
+			t.Errorf("listed arrondissements carry their outline")
+		}
+	})
 }

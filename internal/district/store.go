@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,8 @@ type Store struct {
 type snapshot struct {
 	prefectures []Prefecture
 	windows     []Window
-	city        *City // nil before a reference with a boundary was saved
+	city        *City  // nil before a reference with a boundary was saved
+	areas       []Area // in the arrondissements' order; empty when the reference gives no boundaries
 	taken       time.Time
 }
 
@@ -36,6 +38,15 @@ type City struct {
 	Name           Name
 	Boundary       geo.Geometry
 	BoundarySource string
+	// ArrondissementBoundarySource says where the arrondissements'
+	// boundaries come from, "" when there are none.
+	ArrondissementBoundarySource string
+}
+
+// Area is an arrondissement's territory.
+type Area struct {
+	Arrondissement string
+	Boundary       geo.Geometry
 }
 
 const snapshotTTL = 30 * time.Second
@@ -61,7 +72,11 @@ func (s *Store) current(ctx context.Context) (*snapshot, error) {
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return nil, err
 	}
-	sn := &snapshot{prefectures: ps, windows: ws, city: c, taken: time.Now()}
+	as, err := s.readAreas(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sn := &snapshot{prefectures: ps, windows: ws, city: c, areas: as, taken: time.Now()}
 	s.snap.Store(sn)
 	return sn, nil
 }
@@ -103,10 +118,19 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 			return false, fmt.Errorf("district: save prefecture %s: %w", p.Code, err)
 		}
 		for j, a := range p.Arrondissements {
-			err := upsert(`INSERT INTO arrondissements AS t (code, prefecture_code, name_ar, name_fr, name_en, position) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (code) DO UPDATE SET `+names+`, prefecture_code = excluded.prefecture_code, position = excluded.position
-				WHERE `+differ+` OR t.prefecture_code <> excluded.prefecture_code OR t.position <> excluded.position`,
-				a.Code, p.Code, a.Name.AR, a.Name.FR, a.Name.EN, (i+1)*100+j+1)
+			var boundary any
+			if a.Boundary != nil {
+				b, err := json.Marshal(*a.Boundary)
+				if err != nil {
+					return false, fmt.Errorf("district: arrondissement %s boundary: %w", a.Code, err)
+				}
+				boundary = string(b)
+			}
+			err := upsert(`INSERT INTO arrondissements AS t (code, prefecture_code, name_ar, name_fr, name_en, position, boundary) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (code) DO UPDATE SET `+names+`, prefecture_code = excluded.prefecture_code, position = excluded.position, boundary = excluded.boundary
+				WHERE `+differ+` OR t.prefecture_code <> excluded.prefecture_code OR t.position <> excluded.position
+					OR t.boundary IS DISTINCT FROM excluded.boundary`,
+				a.Code, p.Code, a.Name.AR, a.Name.FR, a.Name.EN, (i+1)*100+j+1, boundary)
 			if err != nil {
 				return false, fmt.Errorf("district: save arrondissement %s: %w", a.Code, err)
 			}
@@ -116,12 +140,13 @@ func (s *Store) Save(ctx context.Context, tx *db.Tx, ref Reference) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("district: boundary: %w", err)
 	}
-	err = upsert(`INSERT INTO city AS t (id, code, name_ar, name_fr, name_en, boundary, boundary_source)
-		VALUES (1, $1, $2, $3, $4, $5, $6)
+	err = upsert(`INSERT INTO city AS t (id, code, name_ar, name_fr, name_en, boundary, boundary_source, arrondissement_boundary_source)
+		VALUES (1, $1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET code = excluded.code, `+names+`, boundary = excluded.boundary,
-		boundary_source = excluded.boundary_source
-		WHERE `+differ+` OR t.code <> excluded.code OR t.boundary <> excluded.boundary OR t.boundary_source <> excluded.boundary_source`,
-		ref.City.Code, ref.City.Name.AR, ref.City.Name.FR, ref.City.Name.EN, string(boundary), ref.BoundarySource)
+		boundary_source = excluded.boundary_source, arrondissement_boundary_source = excluded.arrondissement_boundary_source
+		WHERE `+differ+` OR t.code <> excluded.code OR t.boundary <> excluded.boundary OR t.boundary_source <> excluded.boundary_source
+			OR t.arrondissement_boundary_source <> excluded.arrondissement_boundary_source`,
+		ref.City.Code, ref.City.Name.AR, ref.City.Name.FR, ref.City.Name.EN, string(boundary), ref.BoundarySource, ref.ArrondissementBoundarySource)
 	if err != nil {
 		return false, fmt.Errorf("district: save city: %w", err)
 	}
@@ -164,8 +189,8 @@ func (s *Store) City(ctx context.Context) (City, error) {
 func (s *Store) readCity(ctx context.Context) (*City, error) {
 	var c City
 	var boundary string
-	err := s.db.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en, boundary, boundary_source FROM city WHERE id = 1`).
-		Scan(&c.Code, &c.Name.AR, &c.Name.FR, &c.Name.EN, &boundary, &c.BoundarySource)
+	err := s.db.QueryRowContext(ctx, `SELECT code, name_ar, name_fr, name_en, boundary, boundary_source, arrondissement_boundary_source FROM city WHERE id = 1`).
+		Scan(&c.Code, &c.Name.AR, &c.Name.FR, &c.Name.EN, &boundary, &c.BoundarySource, &c.ArrondissementBoundarySource)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "").Cause(errors.New("district: no city loaded"))
 	}
@@ -176,6 +201,79 @@ func (s *Store) readCity(ctx context.Context) (*City, error) {
 		return nil, fmt.Errorf("district: stored boundary: %w", err)
 	}
 	return &c, nil
+}
+
+// readAreas reads the arrondissements' boundaries, in order.
+func (s *Store) readAreas(ctx context.Context) ([]Area, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT code, boundary FROM arrondissements WHERE boundary IS NOT NULL ORDER BY position`)
+	if err != nil {
+		return nil, fmt.Errorf("district: boundaries: %w", err)
+	}
+	defer rows.Close()
+	var out []Area
+	for rows.Next() {
+		var a Area
+		var b string
+		if err := rows.Scan(&a.Arrondissement, &b); err != nil {
+			return nil, fmt.Errorf("district: boundaries: %w", err)
+		}
+		if a.Boundary, err = geo.ParseBoundary([]byte(b)); err != nil {
+			return nil, fmt.Errorf("district: stored boundary of %s: %w", a.Arrondissement, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Areas lists the arrondissements' territories in order; none when the
+// reference gives no boundaries. The result is shared: do not modify it.
+func (s *Store) Areas(ctx context.Context) ([]Area, error) {
+	sn, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sn.areas, nil
+}
+
+// ArrondissementAt assigns a location to its arrondissement by
+// point-in-polygon: the arrondissement whose territory holds p (its edge
+// included; the first in the reference's order where two touch). A point
+// of the city that falls in no territory — a sliver between two
+// neighbours' lines, which approximate outlines leave — goes to the
+// nearest one. ok is false for a point outside the city, or when the
+// reference gives no boundaries.
+func (s *Store) ArrondissementAt(ctx context.Context, p geo.Point) (a Arrondissement, ok bool, err error) {
+	sn, err := s.current(ctx)
+	if err != nil || len(sn.areas) == 0 || sn.city == nil {
+		return Arrondissement{}, false, err
+	}
+	pt := geo.NewPoint(p)
+	if !pt.Within(sn.city.Boundary) {
+		return Arrondissement{}, false, nil
+	}
+	code := ""
+	for _, ar := range sn.areas {
+		if pt.Within(ar.Boundary) {
+			code = ar.Arrondissement
+			break
+		}
+	}
+	if code == "" {
+		best := math.Inf(1)
+		for _, ar := range sn.areas {
+			if d := ar.Boundary.DistanceTo(p); d < best {
+				best, code = d, ar.Arrondissement
+			}
+		}
+	}
+	for _, pr := range sn.prefectures {
+		for _, x := range pr.Arrondissements {
+			if x.Code == code {
+				return x, true, nil
+			}
+		}
+	}
+	return Arrondissement{}, false, nil
 }
 
 // Prefectures lists the prefectures in order, each with its arrondissements

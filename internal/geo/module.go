@@ -1,7 +1,8 @@
 // Package geo is the geographic portal (issue #14): the city's layers
 // served as OGC API – Features, Part 1 Core at /ogc, in GeoJSON for GIS
 // software and in HTML for people — the authorised projects, live from
-// the permits, and the city's territory.
+// the permits, the city's territory, its arrondissements — and the
+// directory of places, with its pages.
 package geo
 
 import (
@@ -13,6 +14,7 @@ import (
 	"madina/internal/district"
 	"madina/internal/module"
 	geom "madina/internal/platform/geo"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/web"
 )
 
@@ -49,7 +51,13 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
+	directory := NewPlaces(env.DB, places)
+	env.Provide("geo", directory)
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
-		Collections: collections(projects, places), live: &live{projects: projects, log: env.Log, now: time.Now}}
-	return module.Parts{Routes: h.Routes}, nil
+		Collections: collections(projects, places, directory), live: &live{projects: projects, log: env.Log, now: time.Now}}
+	ph := &PlaceHandlers{Places: directory, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
+	return module.Parts{Routes: func(rt *httpx.Router) {
+		h.Routes(rt)
+		ph.Routes(rt)
+	}}, nil
 }

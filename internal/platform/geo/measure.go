@@ -105,3 +105,33 @@ func (g Geometry) Centroid() Point {
 	}
 	return Point{Lon: round7(sx / float64(n)), Lat: round7(sy / float64(n))}
 }
+
+// DistanceTo returns the distance in metres from p to g: to the point, or
+// to the nearest edge of a polygon's rings (0 when p lies inside it). It
+// uses the local projection about p, so it suits the distances of a city.
+func (g Geometry) DistanceTo(p Point) float64 {
+	pr := newProj(Bounds{Min: p, Max: p})
+	if g.Type == TypePoint {
+		x, y := pr.xy(g.Point)
+		return math.Hypot(x, y)
+	}
+	if locatePointParts(p, g.parts()) != outside {
+		return 0
+	}
+	best := math.Inf(1)
+	for _, poly := range g.parts() {
+		for _, r := range poly {
+			for i := 0; i+1 < len(r); i++ {
+				x0, y0 := pr.xy(r[i])
+				x1, y1 := pr.xy(r[i+1])
+				dx, dy := x1-x0, y1-y0
+				t := 0.0
+				if l := dx*dx + dy*dy; l > 0 {
+					t = math.Max(0, math.Min(1, -(x0*dx+y0*dy)/l))
+				}
+				best = math.Min(best, math.Hypot(x0+t*dx, y0+t*dy))
+			}
+		}
+	}
+	return best
+}
