@@ -40,16 +40,18 @@ type actor struct {
 
 // fixed fills the path parameters that do not depend on who looks.
 var fixed = map[string][]string{
-	"/me/legal/new/{kind}":        {"/me/legal/new/company", "/me/legal/new/association"},
-	"/me/legal/claim/{kind}":      {"/me/legal/claim/company", "/me/legal/claim/association"},
-	"/admin/organisations/{code}": {"/admin/organisations/commune"},
-	"/admin/dispatch/{window}":    {"/admin/dispatch/city?mode=automatic"},
-	"/ogc/collections/{id}":       {"/ogc/collections/projects", "/ogc/collections/city"},
-	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items", "/ogc/collections/places/items?limit=5"},
-	"/requests/new/{category}":    {"/requests/new/lighting", "/requests/new/waste"},
-	"/places/{code}":              {"/places/siege-sidi-othmane"},
-	"/places/{code}/edit":         {"/places/siege-anfa/edit"},
-	"/requests/verify":            {"/requests/verify?category=lighting"},
+	"/me/legal/new/{kind}":             {"/me/legal/new/company", "/me/legal/new/association"},
+	"/me/legal/claim/{kind}":           {"/me/legal/claim/company", "/me/legal/claim/association"},
+	"/admin/organisations/{code}":      {"/admin/organisations/commune"},
+	"/admin/dispatch/{window}":         {"/admin/dispatch/city?mode=automatic"},
+	"/ogc/collections/{id}":            {"/ogc/collections/projects", "/ogc/collections/city"},
+	"/ogc/collections/{id}/items":      {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items", "/ogc/collections/places/items?limit=5"},
+	"/requests/new/{category}":         {"/requests/new/lighting", "/requests/new/waste"},
+	"/places/{code}":                   {"/places/siege-sidi-othmane"},
+	"/places/{code}/edit":              {"/places/siege-anfa/edit"},
+	"/requests/verify":                 {"/requests/verify?category=lighting"},
+	"/bookings/places/{code}":          {"/bookings/places/moulay-rachid-field-1", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
+	"/bookings/desk/facilities/{code}": {"/bookings/desk/facilities/moulay-rachid-field-1"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -58,7 +60,7 @@ var everyActor = []actor{
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
 		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track", "/requests/verify",
-		"/requests/statistics", "/places", "/places/{code}"},
+		"/requests/statistics", "/places", "/places/{code}", "/bookings/places", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -69,9 +71,18 @@ var everyActor = []actor{
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new", "/requests", "/requests/new", "/requests/new/{category}",
-		"/requests/{id}"},
+		"/requests/{id}", "/bookings", "/bookings/{id}", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
-			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`)}
+			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`),
+				"/bookings/{id}": firstLink(tb, "/bookings", `^/bookings/\d+$`)}
+		}},
+	// Sbata's ambulance dispatcher (Casa In), at the desk's queue.
+	{name: "dispatcher", email: "hamid.ouali@example.ma", staff: true, routes: []string{"/bookings/desk"}},
+	// A facility manager (Casa In): Moulay Rachid's, at the desk.
+	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
+		"/bookings/desk/facilities/{code}"},
+		discover: func(tb *tab) map[string][]string {
+			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},
 	// A complaint officer (complaintdemo): Sidi Othmane's, who is also a
 	// window agent there.

@@ -25,6 +25,8 @@ import (
 
 	"madina/internal/audit"
 	"madina/internal/authz"
+	"madina/internal/booking"
+	"madina/internal/booking/bookingdemo"
 	"madina/internal/complaint"
 	"madina/internal/complaint/complaintdemo"
 	"madina/internal/design"
@@ -112,6 +114,7 @@ func Modules() []module.Module {
 		module.WithDemo(permit.Module, permitdemo.Load),
 		module.WithDemo(geoportal.Module, geodemo.Load),
 		module.WithDemo(complaint.Module, complaintdemo.Load),
+		module.WithDemo(booking.Module, bookingdemo.Load),
 		module.WithDemo(planreview.Module, planreviewdemo.Load),
 		devmail.Module,
 		design.Module,

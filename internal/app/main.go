@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"madina/internal/audit"
+	"madina/internal/booking"
 	"madina/internal/district"
 	"madina/internal/permit"
 	"madina/internal/platform/config"
@@ -31,6 +32,8 @@ Commands:
   admin          administration tasks (run "madina admin" for the list)
   audit verify   check the audit log's hash chain
   verify FILE    check a signed PDF's signatures offline (exit 0 only when all are valid and trusted)
+  booking verify-draw FILE|URL
+                 re-run a Casa In draw from its published data (exit 0 when confirmed)
   bench          measure Madina's pages against a bare net/http handler
   version        print the version
 
@@ -66,6 +69,8 @@ func MainWith(ctx context.Context, args []string, stdout, stderr io.Writer, opt 
 		err = cmdBench(ctx, args[1:], stdout, stderr, opt)
 	case "verify":
 		return cmdVerify(ctx, args[1:], stdout, stderr)
+	case "booking":
+		return booking.CLI(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "madina", versionString())
 		return 0

@@ -116,7 +116,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces, ManageOpen311Clients}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces, ManageOpen311Clients, SweepBookings}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -290,6 +290,35 @@ const (
 	// editors whose grant covers its arrondissement, and the system
 	// operator loading a city's directory.
 	ManagePlaces Action = "place.manage"
+	// Casa In, booking public services (issue #15). The resource's
+	// OwnerPerson is the person a booking is for, OwnerLegal the
+	// association it is for (its representatives are involved), Org
+	// the organisation running the facility, Arrondissement where it is.
+	//
+	// BookFacility books, requests a peak slot, joins a waitlist or asks
+	// an ambulance, in one's own name or the association one acts for:
+	// a person with a verified address, not from a staff account (the
+	// holder is bound to that identity).
+	BookFacility Action = "booking.book"
+	// ReadBooking reads a booking whole: its holder; the facility
+	// managers of the organisation running the facility whose grant
+	// covers its arrondissement.
+	ReadBooking Action = "booking.read"
+	// ManageBooking is the facility managers' official work on a
+	// booking (approve, refuse, check in, record a no-show, run a draw):
+	// never on a booking of their own or of an association they belong
+	// to.
+	ManageBooking Action = "booking.manage"
+	// ReadBookingDesk lists an organisation's facilities' bookings,
+	// approvals and waitlists: its facility managers.
+	ReadBookingDesk Action = "booking.desk"
+	// DispatchAmbulance assigns a vehicle to an ambulance request and
+	// moves it on: the dispatchers of the organisation running the
+	// service, officially.
+	DispatchAmbulance Action = "ambulance.dispatch"
+	// SweepBookings is the booking clock's acts: no-shows recorded,
+	// waitlist offers lapsing, draws held at their time. The system only.
+	SweepBookings Action = "booking.sweep"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -299,7 +328,8 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
-	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients}
+	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
+	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -372,6 +402,9 @@ const (
 	ReasonNotMember       Reason = "not a committee member"
 	ReasonNotPresident    Reason = "not the president of the file's window"
 	ReasonNotOfficer      Reason = "not a complaint officer of the responsible organisation here"
+	// ReasonNotFacilityStaff: not a facility manager (or dispatcher) of
+	// the organisation running the facility, here.
+	ReasonNotFacilityStaff Reason = "not a facility manager or dispatcher of the organisation here"
 	// ReasonNotSeated refuses a committee member a session of a committee
 	// none of their organisations sits on: told, not hidden (a session's
 	// date is no secret, and they may have followed a wrong link).
@@ -711,7 +744,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
-	case SealDocument, DispatchFile, SweepRequests:
+	case SealDocument, DispatchFile, SweepRequests, SweepBookings:
 		return deny(ReasonSystemOnly)
 	case ReadCommitteeNotes, Annotate:
 		if d, ok := a.reviewer(r); ok {
@@ -784,6 +817,43 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNeedsStaff)
 		}
 		return a.official(Admin, r)
+	case BookFacility:
+		if a.Staff() {
+			return hide(ReasonStaffAccount)
+		}
+		if !a.EmailVerified {
+			return deny(ReasonEmailUnverified)
+		}
+		if !a.owns(r) {
+			return hide(ReasonNotOwn)
+		}
+		return allow(ReasonVerified)
+	case ReadBooking:
+		if a.owns(r) {
+			return allow(ReasonOwner)
+		}
+		if a.holdsIn(FacilityManager, r.Org, r.Arrondissement) {
+			return a.staff(FacilityManager)
+		}
+		return hide(ReasonNotFacilityStaff)
+	case ManageBooking:
+		if !a.holdsIn(FacilityManager, r.Org, r.Arrondissement) {
+			return hide(ReasonNotFacilityStaff)
+		}
+		return a.official(FacilityManager, r)
+	case ReadBookingDesk:
+		if !a.holdsIn(FacilityManager, r.Org, "") && !a.holdsIn(Dispatcher, r.Org, "") {
+			return hide(ReasonNotFacilityStaff)
+		}
+		if a.holdsIn(FacilityManager, r.Org, "") {
+			return a.staff(FacilityManager)
+		}
+		return a.staff(Dispatcher)
+	case DispatchAmbulance:
+		if !a.holdsIn(Dispatcher, r.Org, r.Arrondissement) {
+			return hide(ReasonNotFacilityStaff)
+		}
+		return a.official(Dispatcher, r)
 	case ReadAudit:
 		if a.HasRole(Auditor) {
 			return a.official(Auditor, r)
@@ -913,6 +983,18 @@ func (a Actor) agentOf(w string) bool {
 func (a Actor) handlesRequests(org, arr string) bool {
 	for _, g := range a.Grants {
 		if org != "" && g.Role == ComplaintOfficer && g.Org == org && (arr == "" || g.Arrondissement == "" || g.Arrondissement == arr) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsIn reports whether a holds role in org with a grant covering
+// arrondissement arr (a grant without one covers the whole
+// organisation); arr "" asks for any grant of the role in org.
+func (a Actor) holdsIn(role Role, org, arr string) bool {
+	for _, g := range a.Grants {
+		if org != "" && g.Role == role && g.Org == org && (arr == "" || g.Arrondissement == "" || g.Arrondissement == arr) {
 			return true
 		}
 	}

@@ -86,6 +86,9 @@ func Accounts() []Account {
 		staffAccount("abdellatif.benslimane@example.ma", "عبد اللطيف", "بنسليمان", "Abdellatif", "Benslimane", "fr", g(authz.President, "commune", "city")),
 		staffAccount("latifa.bouhlal@example.ma", "لطيفة", "بوهلال", "Latifa", "Bouhlal", "ar", g(authz.President, "sidi-othmane", "sidi-othmane")),
 		staffAccount("zineb.tahiri@example.ma", "زينب", "الطاهري", "Zineb", "Tahiri", "ar", g(authz.Editor, "commune", "")),
+		staffAccount("meriem.sentissi@example.ma", "مريم", "السنتيسي", "Meriem", "Sentissi", "ar", g(authz.FacilityManager, "moulay-rachid", "")),
+		staffAccount("anas.kabbaj@example.ma", "أنس", "القباج", "Anas", "Kabbaj", "fr", g(authz.FacilityManager, "maarif", "")),
+		staffAccount("hamid.ouali@example.ma", "حميد", "الوالي", "Hamid", "Ouali", "ar", g(authz.Dispatcher, "sbata", "")),
 	}
 }
 

@@ -1,0 +1,63 @@
+package authz
+
+import (
+	"testing"
+
+	"madina/internal/platform/errs"
+)
+
+// A facility manager of Moulay Rachid approves a citizen's booking there,
+// but never their own, nor one for an association they represent, nor
+// one in another arrondissement; a dispatcher of Sbata dispatches Sbata's
+// ambulances only.
+func TestFacilityManagersActOfficiallyOnlyOnOthersBookings(t *testing.T) {
+	const assoc = 900
+	fm := Actor{Person: 60, EmailVerified: true, MFA: true, Now: now, Represents: []int64{assoc},
+		Grants: []Grant{{Role: FacilityManager, Org: "moulay-rachid", Arrondissement: "moulay-rachid"}}}
+	others := Resource{OwnerPerson: citizen, Org: "moulay-rachid", Arrondissement: "moulay-rachid"}
+	if d := Decide(fm, ManageBooking, others); !d.Allow {
+		t.Fatalf("the manager cannot approve a citizen's booking: %s", d.Reason)
+	}
+	own := others
+	own.OwnerPerson = fm.Person
+	if err := Check(fm, ManageBooking, own); !errs.Is(err, errs.Forbidden) || errs.As(err).Key != "error.authz.conflict" {
+		t.Errorf("own booking: %v, want a conflict-of-interest refusal", err)
+	}
+	forAssoc := Resource{OwnerLegal: assoc, Org: "moulay-rachid", Arrondissement: "moulay-rachid", Involved: Involved{}.AddPersons(citizen)}
+	if d := Decide(fm, ManageBooking, forAssoc); d.Allow || d.Reason != ReasonConflict {
+		t.Errorf("their association's booking: %+v, want a conflict of interest", d)
+	}
+	elsewhere := others
+	elsewhere.Org, elsewhere.Arrondissement = "maarif", "maarif"
+	if d := Decide(fm, ManageBooking, elsewhere); d.Allow || !d.Hide {
+		t.Errorf("Maarif's booking: %+v, want hidden", d)
+	}
+	noMFA := fm
+	noMFA.MFA = false
+	if d := Decide(noMFA, ManageBooking, others); d.Allow || d.Reason != ReasonSecondFactor {
+		t.Errorf("without the second factor: %+v", d)
+	}
+	if d := Decide(fm, BookFacility, Resource{OwnerPerson: fm.Person}); d.Allow {
+		t.Error("a staff account books: it books from a personal account")
+	}
+	disp := Actor{Person: 61, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: Dispatcher, Org: "sbata"}}}
+	amb := Resource{OwnerPerson: citizen, Org: "sbata", Arrondissement: "sbata"}
+	if d := Decide(disp, DispatchAmbulance, amb); !d.Allow {
+		t.Errorf("Sbata's dispatcher refused: %s", d.Reason)
+	}
+	if d := Decide(disp, ManageBooking, others); d.Allow {
+		t.Error("a dispatcher manages bookings")
+	}
+	if d := Decide(disp, DispatchAmbulance, Resource{OwnerPerson: disp.Person, Org: "sbata", Arrondissement: "sbata"}); d.Allow || d.Reason != ReasonConflict {
+		t.Errorf("a dispatcher on their own request: %+v", d)
+	}
+	// A citizen acting for their association books in its name, not in
+	// another's.
+	rep := Actor{Person: 62, EmailVerified: true, Now: now, Represents: []int64{assoc}, ActingFor: assoc}
+	if d := Decide(rep, BookFacility, Resource{OwnerLegal: assoc}); !d.Allow {
+		t.Errorf("the association's representative: %s", d.Reason)
+	}
+	if d := Decide(rep, BookFacility, Resource{OwnerLegal: assoc + 1}); d.Allow {
+		t.Error("books for an association they do not represent")
+	}
+}

@@ -1,0 +1,388 @@
+package booking
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+)
+
+// The facilities and their rules are data: another arrondissement adds
+// its fields and rooms to this file (or from the back office), not to
+// the code. Check refuses a rule set that contradicts itself, naming
+// each contradiction in the reader's language.
+//
+//go:embed catalogue/casablanca.json
+var defaultCatalogue []byte
+
+// Kinds of facility.
+const (
+	SportsField  = "sports_field"
+	SportsHall   = "sports_hall"
+	Coworking    = "coworking"
+	CulturalRoom = "cultural_room"
+	Ambulance    = "ambulance" // a request-type service: no slots
+)
+
+// Kinds lists the kinds, in the order the public list shows them.
+var Kinds = []string{SportsField, SportsHall, Coworking, CulturalRoom, Ambulance}
+
+// Who may book.
+const (
+	WhoCitizen     = "citizen"
+	WhoAssociation = "association"
+)
+
+// Catalogue is the facilities a city offers, and the penalty ladder.
+type Catalogue struct {
+	Version    string      `json:"version"`
+	Source     string      `json:"source"`
+	Facilities []*Facility `json:"facilities"`
+	// Penalties is the ladder climbed by no-shows: step n applies at the
+	// person's n-th no-show within LookbackDays.
+	Penalties Ladder `json:"penalties"`
+}
+
+// Ladder is the penalty ladder.
+type Ladder struct {
+	LookbackDays int    `json:"lookback_days"`
+	Steps        []Step `json:"steps"`
+}
+
+// Step is one rung: a warning (SuspendDays 0) or a suspension.
+type Step struct {
+	SuspendDays int `json:"suspend_days"`
+}
+
+// Facility is one bookable place, or a request-type service.
+type Facility struct {
+	Code           string    `json:"code"`
+	Arrondissement string    `json:"arrondissement"`
+	Organisation   string    `json:"organisation"`
+	Kind           string    `json:"kind"`
+	Name           i18n.Text `json:"name"`
+	Address        i18n.Text `json:"address"`
+	Lat            float64   `json:"lat"`
+	Lon            float64   `json:"lon"`
+	Capacity       int       `json:"capacity"`
+	// Photos are paths of the static folder ("" none yet).
+	Photos []string `json:"photos,omitempty"`
+	// Hours are the opening hours per weekday; SlotMinutes cut them into
+	// slots.
+	Hours       []Opening `json:"hours,omitempty"`
+	SlotMinutes int       `json:"slot_minutes,omitempty"`
+	Closures    []Closure `json:"closures,omitempty"`
+	Rules       Rules     `json:"rules"`
+}
+
+// Opening is a weekday's hours (Days 1 Monday … 7 Sunday; "HH:MM").
+type Opening struct {
+	Days  []int  `json:"days"`
+	Open  string `json:"open"`
+	Close string `json:"close"`
+}
+
+// Closure closes the facility from From to To, both included (dates
+// "2026-12-24").
+type Closure struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason i18n.Text `json:"reason"`
+}
+
+// Rules are a facility's booking rules.
+type Rules struct {
+	Who []string `json:"who"`
+	// HorizonDays: a slot is bookable from HorizonDays before its day,
+	// at Release ("HH:MM", Casablanca time).
+	HorizonDays int    `json:"horizon_days"`
+	Release     string `json:"release"`
+	// MinNoticeHours: no booking later than this before the slot.
+	MinNoticeHours int `json:"min_notice_hours"`
+	// CancelHours: cancelling is free until this before the slot.
+	CancelHours int     `json:"cancel_hours"`
+	Quotas      []Quota `json:"quotas,omitempty"`
+	// MaxFuture caps the bookings one person (or association) holds at
+	// once in the future.
+	MaxFuture int `json:"max_future"`
+	// Approval: bookings wait for the arrondissement's approval.
+	Approval bool `json:"approval"`
+	// Peak slots are drawn by lottery among requests collected during
+	// WindowHours after their release; leftovers go first-come.
+	Peak *Peak `json:"peak,omitempty"`
+	// Groups are priority groups with reserved shares of the slots.
+	Groups []Group `json:"groups,omitempty"`
+	// ConfirmHours: a waitlist place promoted is confirmed within this.
+	ConfirmHours int `json:"confirm_hours"`
+}
+
+// Quota caps bookings Per person or association over a Period (week,
+// month).
+type Quota struct {
+	Per    string `json:"per"`
+	Period string `json:"period"`
+	Max    int    `json:"max"`
+}
+
+// Peak names the slots allocated by lottery.
+type Peak struct {
+	Days        []int  `json:"days"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	WindowHours int    `json:"window_hours"`
+}
+
+// Group is a priority group and the share of slots reserved for it.
+type Group struct {
+	Code  string    `json:"code"`
+	Name  i18n.Text `json:"name"`
+	Share int       `json:"share"` // percent
+}
+
+var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,63}$`)
+
+// Load parses and checks a catalogue; a bad one names every mistake (in
+// English: it stops the start, for the operator).
+func Load(b []byte, cat *i18n.Catalog) (*Catalogue, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c Catalogue
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("booking catalogue: %w", err)
+	}
+	var problems []string
+	seen := map[string]bool{}
+	for _, f := range c.Facilities {
+		if seen[f.Code] {
+			problems = append(problems, "facility "+f.Code+" twice")
+		}
+		seen[f.Code] = true
+		if err := f.Check(); err != nil {
+			problems = append(problems, "facility "+f.Code+": "+describe(err, cat))
+		}
+	}
+	if c.Version == "" || c.Penalties.LookbackDays < 1 || len(c.Penalties.Steps) == 0 {
+		problems = append(problems, "a version and a penalty ladder (lookback_days, steps) are needed")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("booking catalogue: %s", strings.Join(problems, "; "))
+	}
+	return &c, nil
+}
+
+// DefaultCatalogue is Casablanca's catalogue (it is checked by a test).
+func DefaultCatalogue() *Catalogue {
+	c, err := Load(defaultCatalogue, nil)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// describe says an error in English, or by its keys without a catalogue.
+func describe(err error, cat *i18n.Catalog) string {
+	e := errs.As(err)
+	if e == nil {
+		return err.Error()
+	}
+	var parts []string
+	faults := e.Faults
+	if len(faults) == 0 {
+		faults = []errs.Fault{{Key: e.Key, Params: e.Params}}
+	}
+	for _, f := range faults {
+		if cat != nil {
+			parts = append(parts, cat.TMap(i18n.EN, f.Key, f.Params))
+		} else {
+			parts = append(parts, f.Key)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// clock parses "HH:MM" into minutes since midnight.
+func clock(s string) (int, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+// Request reports whether f is a request-type service (no slots).
+func (f *Facility) Request() bool { return f.Kind == Ambulance }
+
+// Check refuses a facility whose description or rules contradict
+// themselves, every contradiction at once (errs.Invalid, one fault each).
+func (f *Facility) Check() error {
+	var faults []errs.Fault
+	bad := func(key string, params ...any) {
+		f := errs.Fault{Field: "rules", Key: key, Params: map[string]any{}}
+		for i := 0; i+1 < len(params); i += 2 {
+			f.Params[params[i].(string)] = params[i+1]
+		}
+		if !slices.ContainsFunc(faults, func(x errs.Fault) bool { return x.Key == f.Key }) {
+			faults = append(faults, f)
+		}
+	}
+	done := func() error {
+		if len(faults) == 0 {
+			return nil
+		}
+		e := &errs.Error{Kind: errs.Invalid, Key: faults[0].Key, Params: faults[0].Params, Field: "rules"}
+		return e.WithFaults(faults[1:]...)
+	}
+	if !codeRE.MatchString(f.Code) {
+		bad("booking.rules.code")
+	}
+	if !slices.Contains(Kinds, f.Kind) {
+		bad("booking.rules.kind")
+	}
+	if f.Arrondissement == "" || f.Organisation == "" {
+		bad("booking.rules.place")
+	}
+	if f.Name.Missing() != "" {
+		bad("booking.rules.name", "missing", f.Name.Missing())
+	}
+	if f.Lat < -90 || f.Lat > 90 || f.Lon < -180 || f.Lon > 180 || (f.Lat == 0 && f.Lon == 0) {
+		bad("booking.rules.location")
+	}
+	if f.Request() {
+		if len(f.Hours) > 0 || f.SlotMinutes != 0 || f.Rules.Peak != nil {
+			bad("booking.rules.request_slots")
+		}
+		return done()
+	}
+	if f.Capacity < 1 {
+		bad("booking.rules.capacity")
+	}
+	if f.SlotMinutes < 15 || f.SlotMinutes > 8*60 {
+		bad("booking.rules.slot_minutes")
+	}
+	if len(f.Hours) == 0 {
+		bad("booking.rules.hours")
+	}
+	days := map[int]bool{}
+	for _, h := range f.Hours {
+		o, ok1 := clock(h.Open)
+		c, ok2 := clock(h.Close)
+		switch {
+		case !ok1 || !ok2 || o >= c:
+			bad("booking.rules.hours_order", "open", h.Open, "close", h.Close)
+		case f.SlotMinutes > 0 && (c-o)%f.SlotMinutes != 0:
+			bad("booking.rules.hours_slots", "open", h.Open, "close", h.Close, "minutes", f.SlotMinutes)
+		}
+		for _, d := range h.Days {
+			if d < 1 || d > 7 || days[d] {
+				bad("booking.rules.days")
+			}
+			days[d] = true
+		}
+	}
+	for _, c := range f.Closures {
+		a, err1 := time.Parse(time.DateOnly, c.From)
+		b, err2 := time.Parse(time.DateOnly, c.To)
+		if err1 != nil || err2 != nil || b.Before(a) {
+			bad("booking.rules.closure", "from", c.From, "to", c.To)
+		}
+	}
+	r := f.Rules
+	if len(r.Who) == 0 {
+		bad("booking.rules.who")
+	}
+	for _, w := range r.Who {
+		if w != WhoCitizen && w != WhoAssociation {
+			bad("booking.rules.who")
+		}
+	}
+	if r.HorizonDays < 1 || r.HorizonDays > 365 {
+		bad("booking.rules.horizon")
+	}
+	if _, ok := clock(r.Release); !ok {
+		bad("booking.rules.release")
+	}
+	if r.MinNoticeHours < 0 || r.CancelHours < 0 || r.ConfirmHours < 1 {
+		bad("booking.rules.hours_negative")
+	}
+	if r.MinNoticeHours >= r.HorizonDays*24 {
+		bad("booking.rules.notice_horizon", "notice", r.MinNoticeHours, "horizon", r.HorizonDays)
+	}
+	if r.CancelHours > r.HorizonDays*24 {
+		bad("booking.rules.cancel_horizon", "cancel", r.CancelHours, "horizon", r.HorizonDays)
+	}
+	if r.MaxFuture < 1 {
+		bad("booking.rules.max_future")
+	}
+	// A week's quota above the month's, or a cap under what one period
+	// allows, contradicts itself.
+	quota := map[string]int{}
+	for _, q := range r.Quotas {
+		if (q.Per != WhoCitizen && q.Per != WhoAssociation) || (q.Period != "week" && q.Period != "month") || q.Max < 1 {
+			bad("booking.rules.quota")
+			continue
+		}
+		if _, dup := quota[q.Per+"/"+q.Period]; dup {
+			bad("booking.rules.quota_twice", "per", q.Per, "period", q.Period)
+		}
+		quota[q.Per+"/"+q.Period] = q.Max
+		if !slices.Contains(r.Who, q.Per) {
+			bad("booking.rules.quota_who", "per", q.Per)
+		}
+	}
+	for _, per := range []string{WhoCitizen, WhoAssociation} {
+		w, okw := quota[per+"/week"]
+		m, okm := quota[per+"/month"]
+		if okw && okm && w > m {
+			bad("booking.rules.quota_order", "per", per, "week", w, "month", m)
+		}
+	}
+	if r.Approval && !slices.Contains(r.Who, WhoAssociation) && r.Peak != nil {
+		bad("booking.rules.approval_draw")
+	}
+	if p := r.Peak; p != nil {
+		a, ok1 := clock(p.From)
+		b, ok2 := clock(p.To)
+		if !ok1 || !ok2 || a >= b || len(p.Days) == 0 {
+			bad("booking.rules.peak")
+		}
+		for _, d := range p.Days {
+			if !days[d] {
+				bad("booking.rules.peak_closed", "day", d)
+			}
+		}
+		if p.WindowHours < 1 || p.WindowHours+r.MinNoticeHours >= r.HorizonDays*24 {
+			bad("booking.rules.peak_window", "window", p.WindowHours, "horizon", r.HorizonDays)
+		}
+		if r.Approval {
+			bad("booking.rules.approval_draw")
+		}
+	}
+	share := 0
+	for _, g := range r.Groups {
+		if !codeRE.MatchString(g.Code) || g.Share < 1 || g.Name.Missing() != "" {
+			bad("booking.rules.group")
+		}
+		share += g.Share
+	}
+	if share > 100 {
+		bad("booking.rules.shares", "total", share)
+	}
+	return done()
+}
+
+// Facility is the catalogue's facility code.
+func (c *Catalogue) Facility(code string) (*Facility, bool) {
+	for _, f := range c.Facilities {
+		if f.Code == code {
+			return f, true
+		}
+	}
+	return nil, false
+}

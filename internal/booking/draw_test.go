@@ -1,0 +1,262 @@
+package booking
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/errs"
+)
+
+// Three citizens request the same peak slot while its draw collects
+// requests: the seed's hash is published before, the draw is held when
+// the window closes, one wins, the others wait in the draw's order, and
+// anyone re-runs the draw from what was published. A tampered result or
+// seed is caught.
+func TestPeakSlotsAreDrawnFairlyAndVerifiably(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		// Monday 14 December at 19:00 is released on Monday 7 at 08:00;
+		// its draw collects requests for 24 hours.
+		start := at(2026, 12, 14, 19, 0)
+		n, err := e.s.PrepareDraws(ctx)
+		if err != nil || n == 0 {
+			t.Fatalf("no draw prepared (%d, %v)", n, err)
+		}
+		draws, _ := e.s.Draws(ctx, field1, 50)
+		var id int64
+		for _, dr := range draws {
+			if dr.Start.Equal(start) {
+				id = dr.ID
+			}
+		}
+		before, err := e.s.PublishedDraw(ctx, id)
+		if err != nil || before.Seed != "" || len(before.SeedHash) != 64 {
+			t.Fatalf("before the window: %+v, %v", before, err)
+		}
+		// The third citizen was served at a field yesterday: lighter.
+		if _, err := d.ExecContext(ctx, `INSERT INTO bookings (number, facility_code, slot_start, slot_end, holder_id, method, token,
+			state, created_at, updated_at, version) VALUES ('B-SERVED01', $1, $2, $3, $4, 'first_come', 'servedyest', 'held', $5, $5, 1)`,
+			"moulay-rachid-field-2", monday.Add(-24*time.Hour), monday.Add(-23*time.Hour), e.people[2], monday.Add(-48*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := e.s.Enter(ctx, e.citizen(i), BookInput{Facility: field1, Start: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = e.s.Enter(ctx, e.citizen(0), BookInput{Facility: field1, Start: start})
+		wantKey(t, err, "booking.error.entered")
+		_, err = e.s.Book(ctx, e.citizen(3), BookInput{Facility: field1, Start: start})
+		wantKey(t, err, "booking.error.peak_draw")
+		_, err = e.s.RunDraw(ctx, e.manager(e.mrManager, "moulay-rachid"), id)
+		wantKey(t, err, "booking.error.draw_open")
+		e.clock.set(at(2026, 12, 8, 8, 1))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.s.PublishedDraw(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.State != "drawn" || p.SeedHash != before.SeedHash || len(p.Result) != 3 || len(p.Entries) != 3 {
+			t.Fatalf("after the draw: %+v", p)
+		}
+		weights := map[int]int{}
+		for _, en := range p.Entries {
+			weights[en.Weight]++
+		}
+		if weights[MaxWeight] != 2 || weights[1] != 1 {
+			t.Errorf("weights %v: the citizen served yesterday should weigh 1, the others %d", weights, MaxWeight)
+		}
+		if err := p.Verify(); err != nil {
+			t.Fatalf("the published draw does not verify: %v", err)
+		}
+		if e.active(t, field1, start) != 1 {
+			t.Fatal("the draw did not give the slot to one holder")
+		}
+		var winners, waiting int
+		for i := range 3 {
+			mine, _ := e.s.Mine(ctx, e.citizen(i))
+			for _, b := range mine {
+				if b.Start.Equal(start) && b.Method == ByDraw && b.State == Held {
+					winners++
+				}
+			}
+			places, _ := e.s.WaitPlaces(ctx, e.citizen(i))
+			waiting += len(places)
+		}
+		if winners != 1 || waiting != 2 {
+			t.Fatalf("%d winners, %d waiting", winners, waiting)
+		}
+		// Tampering: another result, another seed, a heavier entry.
+		b, _ := json.Marshal(p)
+		var forged Published
+		_ = json.Unmarshal(b, &forged)
+		slices.Reverse(forged.Result)
+		if forged.Verify() == nil {
+			t.Error("a reversed result verifies")
+		}
+		_ = json.Unmarshal(b, &forged)
+		forged.Seed = "00" + forged.Seed[2:]
+		if forged.Verify() == nil {
+			t.Error("another seed verifies")
+		}
+		// The draw is never held again, and the database keeps it.
+		_, err = e.s.RunDraw(ctx, e.manager(e.mrManager, "moulay-rachid"), id)
+		wantKey(t, err, "booking.error.drawn")
+		if _, err := d.ExecContext(ctx, `UPDATE booking_draws SET seed_hash = $1 WHERE id = $2`, SeedHash("x"), id); err == nil {
+			t.Error("a committed seed hash was changed")
+		}
+	})
+}
+
+// The order depends on the seed and the weights only, and favours the
+// heavier: over many seeds, an entry weighing 30 beats one weighing 1
+// about 30 times in 31.
+func TestOrderFavoursThoseServedLessRecently(t *testing.T) {
+	wins := 0
+	const runs = 2000
+	for i := range runs {
+		seed := SeedHash(string(rune(i)) + "seed")
+		o, err := Order(seed, []Entry{{Token: "heavy00000", Weight: 30}, {Token: "light00000", Weight: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o[0] == "heavy00000" {
+			wins++
+		}
+		again, _ := Order(seed, []Entry{{Token: "light00000", Weight: 1}, {Token: "heavy00000", Weight: 30}})
+		if !slices.Equal(o, again) {
+			t.Fatal("the order depends on the entries' order")
+		}
+	}
+	if share := float64(wins) / runs; share < 0.93 || share > 0.99 {
+		t.Errorf("the heavier wins %.3f of draws, want about %.3f", share, 30.0/31)
+	}
+}
+
+// The holder's check-in code is accepted once by the facility's staff;
+// a forged code, a replay, an expired code and a manager checking in
+// their own booking are refused. A no-show climbs the penalty ladder:
+// a warning, then a suspension that refuses new bookings.
+func TestCheckInAndNoShows(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		mgr := e.manager(e.mrManager, "moulay-rachid")
+		start := at(2026, 12, 8, 10, 0)
+		b, err := e.s.Book(ctx, e.citizen(0), BookInput{Facility: field1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.s.Code(ctx, e.citizen(1), b.ID); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("another citizen got the code: %v", err)
+		}
+		e.clock.set(start.Add(-10 * time.Minute))
+		code, until, err := e.s.Code(ctx, e.citizen(0), b.ID)
+		if err != nil || !until.After(e.clock.now()) || until.Sub(e.clock.now()) > 2*CodeStep {
+			t.Fatalf("code %q until %v: %v", code, until, err)
+		}
+		forged := code[:len(code)-1] + map[bool]string{true: "B", false: "A"}[code[len(code)-1] == 'A']
+		_, err = e.s.CheckIn(ctx, mgr, forged)
+		wantKey(t, err, "booking.error.code")
+		_, err = e.s.CheckIn(ctx, e.manager(e.maarifMgr, "maarif"), code)
+		wantKey(t, err, "booking.error.code")
+		e.clock.add(3 * CodeStep)
+		_, err = e.s.CheckIn(ctx, mgr, code)
+		wantKey(t, err, "booking.error.code")
+		code, _, _ = e.s.Code(ctx, e.citizen(0), b.ID)
+		c, err := e.s.CheckIn(ctx, mgr, code)
+		if err != nil || c.State != CheckedIn || c.CheckedInAt == nil {
+			t.Fatalf("check-in: %+v, %v", c, err)
+		}
+		_, err = e.s.CheckIn(ctx, mgr, code)
+		wantKey(t, err, "booking.error.replayed")
+
+		// The manager's own booking (from their personal account).
+		e.clock.set(monday)
+		own, err := e.s.Book(ctx, e.citizen(1), BookInput{Facility: field1, Start: at(2026, 12, 9, 10, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(own.Start)
+		oc, _, _ := e.s.Code(ctx, e.citizen(1), own.ID)
+		self := e.manager(e.people[1], "moulay-rachid")
+		_, err = e.s.CheckIn(ctx, self, oc)
+		wantKey(t, err, "error.authz.conflict")
+
+		// Nobody checks it in: a no-show, a warning.
+		e.clock.set(own.Start.Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := e.s.Penalties(ctx, e.citizen(1))
+		if err != nil || len(ps) != 1 || ps[0].Step != 1 || ps[0].SuspendedUntil != nil {
+			t.Fatalf("after one no-show: %+v, %v", ps, err)
+		}
+		// A second no-show: suspended fourteen days.
+		e.clock.set(monday.Add(time.Hour))
+		again, err := e.s.Book(ctx, e.citizen(1), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 9, 16, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(again.Start.Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ps, _ = e.s.Penalties(ctx, e.citizen(1))
+		if len(ps) != 2 || ps[0].Step != 2 || ps[0].SuspendedUntil == nil {
+			t.Fatalf("after two no-shows: %+v", ps)
+		}
+		_, err = e.s.Book(ctx, e.citizen(1), BookInput{Facility: field1, Start: at(2026, 12, 11, 10, 0)})
+		wantKey(t, err, "booking.error.suspended")
+	})
+}
+
+// madina booking verify-draw confirms a published draw and refuses a
+// tampered one, with its exit status.
+func TestVerifyDrawCommandLine(t *testing.T) {
+	seed := SeedHash("a seed drawn at random")
+	ents := []Entry{{Token: "aaaaaaaaaa", Weight: 30}, {Token: "bbbbbbbbbb", Weight: 3}, {Token: "cccccccccc", Weight: 12}}
+	order, err := Order(seed, ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Published{Facility: field1, SlotStart: at(2026, 12, 14, 19, 0), Method: Method, SeedHash: SeedHash(seed), Seed: seed,
+		State: "drawn", Entries: ents, Result: order}
+	dir := t.TempDir()
+	write := func(name string, p Published) string {
+		b, _ := json.Marshal(p)
+		path := dir + "/" + name
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var out, errOut strings.Builder
+	if code := CLI(context.Background(), []string{"verify-draw", write("good.json", p)}, &out, &errOut); code != DrawConfirmed ||
+		!strings.Contains(out.String(), "CONFIRMED") || !strings.Contains(out.String(), order[0]) {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	bad := p
+	bad.Result = []string{order[1], order[0], order[2]}
+	out.Reset()
+	if code := CLI(context.Background(), []string{"verify-draw", write("bad.json", bad)}, &out, &errOut); code != DrawDiffers ||
+		!strings.Contains(out.String(), "NOT CONFIRMED") {
+		t.Fatalf("a tampered result: exit %d, %s", code, out.String())
+	}
+	if code := CLI(context.Background(), []string{"verify-draw", dir + "/none.json"}, &out, &errOut); code != DrawUnreadable {
+		t.Fatalf("a missing file: exit %d", code)
+	}
+	if code := CLI(context.Background(), []string{"verify-draw"}, &out, &errOut); code != DrawUsage {
+		t.Fatalf("no file: exit %d", code)
+	}
+}

@@ -1,0 +1,85 @@
+package booking
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strconv"
+
+	"madina/internal/notify"
+	"madina/internal/people"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
+)
+
+//go:embed notices
+var noticesFS embed.FS
+
+// Notices are the e-mail and SMS templates of bookings, as notify reads
+// them (templates/{lang}/{name}.tmpl).
+func Notices() fs.FS {
+	sub, _ := fs.Sub(noticesFS, "notices") // a valid path: fs.Sub cannot fail
+	return sub
+}
+
+// People is the register of people: how to reach a holder, in their
+// language (identity's store provides it).
+type People interface {
+	Person(ctx context.Context, q db.Querier, id int64) (people.Person, error)
+}
+
+// Notifier queues notices (notify.Service).
+type Notifier interface {
+	Has(template string) bool
+	Send(ctx context.Context, tx *db.Tx, m notify.Message) error
+}
+
+type noticeDeps struct {
+	people  People
+	notify  Notifier
+	baseURL string
+}
+
+// SendNotices is the subscriber of TopicBookingChanged: the holder hears
+// of a waitlist offer (with its deadline), of the arrondissement's
+// decision, of a draw won, of a no-show recorded — in their language, in
+// the inbox, by e-mail and SMS where verified. Keyed by event, so an
+// event handed twice is told once.
+func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
+	var p BookingChanged
+	if err := ev.Decode(&p); err != nil {
+		return err
+	}
+	n := s.notices
+	if p.V != EventVersion || p.Silent || n == nil {
+		return nil
+	}
+	template := "booking." + p.Change
+	if !n.notify.Has(template) {
+		return nil
+	}
+	b, err := booking(ctx, tx, p.Booking)
+	if err != nil {
+		return err
+	}
+	f, _, err := facility(ctx, tx, b.Facility)
+	if err != nil {
+		return err
+	}
+	who, err := n.people.Person(ctx, tx, b.Holder)
+	if err != nil {
+		return fmt.Errorf("booking: holder %d: %w", b.Holder, err)
+	}
+	l := i18n.Lang(who.Lang)
+	d := map[string]any{"Name": who.DisplayName(who.Lang), "Number": b.Number, "Facility": f.Name.Pick(l),
+		"Slot": i18n.FormatDateTime(l, b.Start), "URL": n.baseURL + "/bookings/" + strconv.FormatInt(b.ID, 10)}
+	if b.ConfirmBy != nil {
+		d["Deadline"] = i18n.FormatDateTime(l, *b.ConfirmBy)
+	}
+	return n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
+		Key:      ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(who.ID, 10),
+		To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},
+		Channels: append([]notify.Channel{notify.Inbox}, who.Channels()...)})
+}

@@ -1,0 +1,238 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+)
+
+// All SQL of bookings, one text for both engines.
+
+func facility(ctx context.Context, q db.Querier, code string) (*Facility, int, error) {
+	var def string
+	var v int
+	err := q.QueryRowContext(ctx, `SELECT definition, version FROM booking_facilities WHERE code = $1`, code).Scan(&def, &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, errs.E(errs.NotFound, "booking.error.facility").Cause(err)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("booking: facility %s: %w", code, err)
+	}
+	var f Facility
+	if err := json.Unmarshal([]byte(def), &f); err != nil {
+		return nil, 0, fmt.Errorf("booking: facility %s: %w", code, err)
+	}
+	return &f, v, nil
+}
+
+func facilities(ctx context.Context, q db.Querier, arr string) ([]*Facility, error) {
+	rows, err := q.QueryContext(ctx, `SELECT definition FROM booking_facilities WHERE $1 = '' OR arrondissement_code = $1
+		ORDER BY arrondissement_code, kind, code`, arr)
+	if err != nil {
+		return nil, fmt.Errorf("booking: facilities: %w", err)
+	}
+	defer rows.Close()
+	var out []*Facility
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			return nil, err
+		}
+		var f Facility
+		if err := json.Unmarshal([]byte(def), &f); err != nil {
+			return nil, err
+		}
+		out = append(out, &f)
+	}
+	return out, rows.Err()
+}
+
+const bookingColumns = `id, number, facility_code, slot_start, slot_end, holder_id, COALESCE(holder_legal_id, 0), group_code,
+	method, token, state, confirm_by, checked_in_at, COALESCE(decided_by, 0), ended_at, created_at, updated_at, version`
+
+func scanBooking(row interface{ Scan(...any) error }) (*Booking, error) {
+	var b Booking
+	var confirm, checked, ended sql.NullTime
+	if err := row.Scan(&b.ID, &b.Number, &b.Facility, &b.Start, &b.End, &b.Holder, &b.HolderLegal, &b.Group, &b.Method,
+		&b.Token, &b.State, &confirm, &checked, &b.DecidedBy, &ended, &b.CreatedAt, &b.UpdatedAt, &b.Version); err != nil {
+		return nil, err
+	}
+	b.ConfirmBy, b.CheckedInAt, b.EndedAt = nullTime(confirm), nullTime(checked), nullTime(ended)
+	for _, t := range []*time.Time{&b.Start, &b.End, &b.CreatedAt, &b.UpdatedAt} {
+		*t = t.UTC()
+	}
+	return &b, nil
+}
+
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
+
+func booking(ctx context.Context, q db.Querier, id int64) (*Booking, error) {
+	b, err := scanBooking(q.QueryRowContext(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.NotFound, "booking.error.not_found").Cause(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("booking: read booking: %w", err)
+	}
+	return b, nil
+}
+
+func listBookings(ctx context.Context, q db.Querier, where, order string, limit int, args ...any) ([]*Booking, error) {
+	rows, err := q.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM bookings WHERE %s ORDER BY %s LIMIT %d`,
+		bookingColumns, where, order, limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("booking: list bookings: %w", err)
+	}
+	defer rows.Close()
+	var out []*Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// insertBooking writes a new booking; someone else holding the slot is a
+// definite refusal (the unique index bookings_one_holder decides).
+func insertBooking(ctx context.Context, tx *db.Tx, b *Booking) error {
+	b.Number, b.Token, b.Version, b.UpdatedAt = newNumber(), newToken(), 1, b.CreatedAt
+	var legal any
+	if b.HolderLegal != 0 {
+		legal = b.HolderLegal
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO bookings (number, facility_code, slot_start, slot_end, holder_id,
+		holder_legal_id, group_code, method, token, state, confirm_by, created_at, updated_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1) RETURNING id`,
+		b.Number, b.Facility, b.Start, b.End, b.Holder, legal, b.Group, b.Method, b.Token, string(b.State), b.ConfirmBy,
+		b.CreatedAt).Scan(&b.ID)
+	if db.IsUniqueViolation(err) {
+		return errs.E(errs.Conflict, "booking.error.taken").Cause(err)
+	}
+	if err != nil {
+		return fmt.Errorf("booking: insert: %w", err)
+	}
+	return nil
+}
+
+// bump writes a booking's moving parts, if nobody changed it since read.
+func bump(ctx context.Context, tx *db.Tx, b *Booking, now time.Time) error {
+	var decided any
+	if b.DecidedBy != 0 {
+		decided = b.DecidedBy
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE bookings SET state = $1, confirm_by = $2, checked_in_at = $3, decided_by = $4,
+		ended_at = $5, updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8`,
+		string(b.State), b.ConfirmBy, b.CheckedInAt, decided, b.EndedAt, now, b.ID, b.Version)
+	if err != nil {
+		return fmt.Errorf("booking: update %d: %w", b.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.E(errs.Conflict, "booking.error.stale")
+	}
+	b.Version++
+	b.UpdatedAt = now
+	return nil
+}
+
+func count(ctx context.Context, q db.Querier, where string, args ...any) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM bookings WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("booking: count: %w", err)
+	}
+	return n, nil
+}
+
+// suspendedUntil is the end of person's suspension, nil when none runs.
+func suspendedUntil(ctx context.Context, q db.Querier, person int64, now time.Time) (*time.Time, error) {
+	var t sql.NullTime
+	if err := q.QueryRowContext(ctx, `SELECT suspended_until FROM booking_penalties WHERE person_id = $1 AND suspended_until > $2
+		ORDER BY suspended_until DESC LIMIT 1`, person, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("booking: suspension: %w", err)
+	}
+	return nullTime(t), nil
+}
+
+type waiting struct {
+	id, person, legal int64
+	rank              int
+}
+
+func addWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time, person, legal int64, now time.Time) (int, error) {
+	var rank int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(rank), 0) + 1 FROM booking_waitlist WHERE facility_code = $1 AND slot_start = $2`,
+		code, start).Scan(&rank); err != nil {
+		return 0, err
+	}
+	var l any
+	if legal != 0 {
+		l = legal
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO booking_waitlist (facility_code, slot_start, person_id, legal_id, rank, state, joined_at)
+		VALUES ($1, $2, $3, $4, $5, 'waiting', $6)`, code, start, person, l, rank, now); err != nil {
+		return 0, err
+	}
+	// Those ahead still waiting give the place in the line.
+	var ahead int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_waitlist WHERE facility_code = $1 AND slot_start = $2
+		AND state = 'waiting' AND rank < $3`, code, start, rank).Scan(&ahead); err != nil {
+		return 0, err
+	}
+	return ahead + 1, nil
+}
+
+func firstWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time) (waiting, bool, error) {
+	var w waiting
+	err := tx.QueryRowContext(ctx, `SELECT id, person_id, COALESCE(legal_id, 0), rank FROM booking_waitlist
+		WHERE facility_code = $1 AND slot_start = $2 AND state = 'waiting' ORDER BY rank LIMIT 1`, code, start).
+		Scan(&w.id, &w.person, &w.legal, &w.rank)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, false, nil
+	}
+	if err != nil {
+		return w, false, fmt.Errorf("booking: waitlist: %w", err)
+	}
+	return w, true, nil
+}
+
+// WaitPlace is a person's place on a waitlist.
+type WaitPlace struct {
+	Facility string
+	Start    time.Time
+	Place    int
+}
+
+func waitPlaces(ctx context.Context, q db.Querier, person int64) ([]WaitPlace, error) {
+	rows, err := q.QueryContext(ctx, `SELECT w.facility_code, w.slot_start,
+		(SELECT count(*) FROM booking_waitlist o WHERE o.facility_code = w.facility_code AND o.slot_start = w.slot_start
+			AND o.state = 'waiting' AND o.rank <= w.rank)
+		FROM booking_waitlist w WHERE w.person_id = $1 AND w.state = 'waiting' ORDER BY w.slot_start`, person)
+	if err != nil {
+		return nil, fmt.Errorf("booking: waitlist places: %w", err)
+	}
+	defer rows.Close()
+	var out []WaitPlace
+	for rows.Next() {
+		var p WaitPlace
+		if err := rows.Scan(&p.Facility, &p.Start, &p.Place); err != nil {
+			return nil, err
+		}
+		p.Start = p.Start.UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,182 @@
+package booking
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"time"
+
+	"madina/internal/authz"
+	"madina/internal/platform/db"
+	"madina/internal/platform/errs"
+)
+
+// The booking clock: draws held when their window closes, waitlist
+// offers lapsing (and passed on), no-shows recorded with their penalty.
+
+// SweepInterval is how often the clock runs.
+const SweepInterval = time.Minute
+
+var system = authz.Actor{System: true}
+
+// Sweep does the clock's due work once; it returns how many things it
+// did.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	n, err := s.PrepareDraws(ctx)
+	if err != nil {
+		return n, err
+	}
+	ids, err := s.DueDraws(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, id := range ids {
+		if _, err := s.RunDraw(ctx, system, id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	now := s.clock()
+	lapsed, err := listBookings(ctx, s.db, `state = 'offered' AND confirm_by < $1`, `confirm_by, id`, 500, now)
+	if err != nil {
+		return n, err
+	}
+	for _, b := range lapsed {
+		if _, err := s.move(ctx, b.ID, func(b *Booking, f *Facility, now time.Time) error {
+			return s.systemCheck(b, f, now, Offered)
+		}, Lapsed, "lapsed", system, nil); err != nil {
+			return n, err
+		}
+		n++
+	}
+	late, err := listBookings(ctx, s.db, `state = 'held' AND slot_start < $1`, `slot_start, id`, 500, now.Add(-NoShowGrace))
+	if err != nil {
+		return n, err
+	}
+	for _, b := range late {
+		if err := s.noShow(ctx, b.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Service) systemCheck(b *Booking, f *Facility, now time.Time, want State) error {
+	if err := authz.Check(system, authz.SweepBookings, authz.Resource{Org: f.Organisation}); err != nil {
+		return err
+	}
+	if b.State != want {
+		return errs.E(errs.Conflict, "booking.error.state")
+	}
+	return nil
+}
+
+// noShow records that booking id's holder did not come, and climbs the
+// penalty ladder: the n-th no-show within the lookback takes step n (the
+// last step repeats), which may suspend booking for some days.
+func (s *Service) noShow(ctx context.Context, id int64) error {
+	return s.db.Transact(ctx, func(tx *db.Tx) error {
+		if err := tx.LockRow(ctx, "bookings", "id", id); err != nil {
+			return err
+		}
+		b, err := booking(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		f, _, err := facility(ctx, tx, b.Facility)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		if err := s.systemCheck(b, f, now, Held); err != nil {
+			return err
+		}
+		b.State = NoShow
+		if err := bump(ctx, tx, b, now); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, system, f, b, "no_show", now); err != nil {
+			return err
+		}
+		_, err = s.penalise(ctx, tx, b, "no_show", now)
+		return err
+	})
+}
+
+// Penalty is a step of the ladder a person reached.
+type Penalty struct {
+	Booking        int64
+	Reason         string
+	Step           int
+	SuspendedUntil *time.Time
+	At             time.Time
+}
+
+func (s *Service) penalise(ctx context.Context, tx *db.Tx, b *Booking, reason string, now time.Time) (Penalty, error) {
+	l := s.cat.Penalties
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties WHERE person_id = $1 AND at > $2`,
+		b.Holder, now.AddDate(0, 0, -l.LookbackDays)).Scan(&n); err != nil {
+		return Penalty{}, err
+	}
+	p := Penalty{Booking: b.ID, Reason: reason, Step: n + 1, At: now}
+	st := l.Steps[min(n, len(l.Steps)-1)]
+	if st.SuspendDays > 0 {
+		u := now.AddDate(0, 0, st.SuspendDays)
+		p.SuspendedUntil = &u
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO booking_penalties (person_id, booking_id, reason, step, suspended_until, at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, b.Holder, b.ID, reason, p.Step, p.SuspendedUntil, now)
+	return p, err
+}
+
+// Penalties lists a's penalties, newest first.
+func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, error) {
+	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT booking_id, reason, step, suspended_until, at FROM booking_penalties
+		WHERE person_id = $1 ORDER BY at DESC, id DESC`, a.Person)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Penalty
+	for rows.Next() {
+		var p Penalty
+		var until sql.NullTime
+		if err := rows.Scan(&p.Booking, &p.Reason, &p.Step, &until, &p.At); err != nil {
+			return nil, err
+		}
+		p.SuspendedUntil, p.At = nullTime(until), p.At.UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// WaitPlaces lists a's places on waitlists.
+func (s *Service) WaitPlaces(ctx context.Context, a authz.Actor) ([]WaitPlace, error) {
+	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
+		return nil, err
+	}
+	return waitPlaces(ctx, s.db, a.Person)
+}
+
+// sweep runs the booking clock until ctx ends.
+func sweep(ctx context.Context, s *Service, log *slog.Logger) {
+	t := time.NewTicker(SweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx); err != nil {
+			log.Error("booking sweep", "err", err)
+		} else if n > 0 {
+			log.Info("booking sweep", "done", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package booking_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"madina/internal/apptest"
+	"madina/internal/platform/db"
+	"madina/internal/platform/i18n"
+)
+
+// Over HTTP: the public list; a citizen books a slot from the facility's
+// page; another, a moment later, is told in French that someone has just
+// taken it; the manager's rules form names every contradiction on its
+// field.
+func TestBookingOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		anon := apptest.NewBrowser(t, base)
+		anon.SetLang(i18n.FR)
+		code, body, _ := anon.Get("/bookings/places?arrondissement=moulay-rachid")
+		if code != http.StatusOK || !strings.Contains(body, `href="/bookings/places/moulay-rachid-field-1"`) ||
+			strings.Contains(body, "maarif-coworking") {
+			t.Fatalf("public list: %d\n%s", code, apptest.Grep(body, "bookings/places"))
+		}
+		day := time.Now().In(i18n.Casablanca).AddDate(0, 0, 2)
+		start := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, i18n.Casablanca).UTC().Format(time.RFC3339)
+		page := "/bookings/places/moulay-rachid-field-1?day=" + day.Format(time.DateOnly)
+
+		fatima := apptest.NewBrowser(t, base)
+		fatima.SignIn("fatima.benali@example.ma", false)
+		code, body, _ = fatima.Get(page)
+		if code != http.StatusOK || !strings.Contains(body, `value="`+start+`"`) {
+			t.Fatalf("facility page: %d\n%s", code, apptest.Grep(body, "start"))
+		}
+		code, _, h := fatima.Post(page, "/bookings/places/moulay-rachid-field-1", url.Values{"action": {"book"}, "start": {start}})
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/bookings/") {
+			t.Fatalf("booking: %d %s", code, h.Get("Location"))
+		}
+		code, body, _ = fatima.Get(h.Get("Location"))
+		if code != http.StatusOK || !strings.Contains(body, "data:image/png;base64,") {
+			t.Fatalf("the booking's page has no check-in QR: %d", code)
+		}
+
+		youssef := apptest.NewBrowser(t, base)
+		youssef.SignIn("youssef.elamrani@example.ma", false)
+		youssef.SetLang(i18n.FR)
+		form := url.Values{"action": {"book"}, "start": {start}}
+		_, page2, _ := youssef.Get("/bookings/places")
+		form.Set("csrf_token", apptest.CSRFRE.FindStringSubmatch(page2)[1])
+		code, body, _ = youssef.PostRaw("/bookings/places/moulay-rachid-field-1", form)
+		if code != http.StatusConflict || !strings.Contains(body, "Quelqu") || !strings.Contains(body, "liste d") {
+			t.Fatalf("the second booker: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.FR)
+		rules := "/bookings/desk/facilities/moulay-rachid-field-1"
+		code, body, _ = mgr.Get(rules)
+		if code != http.StatusOK || !strings.Contains(body, `name="horizon_days" type="text" dir="ltr" inputmode="numeric" value="7"`) {
+			t.Fatalf("rules form: %d\n%s", code, apptest.Grep(body, "horizon_days"))
+		}
+		version := regexpVersion(body)
+		bad := url.Values{"version": {version}, "horizon_days": {"7"}, "release": {"08:00"}, "min_notice_hours": {"1000"},
+			"cancel_hours": {"24"}, "max_future": {"3"}, "confirm_hours": {"4"}, "quota_citizen_week": {"9"},
+			"quota_citizen_month": {"2"}, "peak_window_hours": {"24"}}
+		code, body, _ = mgr.Post(rules, rules, bad)
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#min_notice_hours"`) ||
+			!strings.Contains(body, "Le quota de la semaine (9) dépasse celui du mois (2)") {
+			t.Fatalf("contradictory rules: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		good := apptest.CloneForm(bad)
+		good.Set("min_notice_hours", "3")
+		good.Set("quota_citizen_week", "2")
+		good.Set("quota_citizen_month", "6")
+		if code, _, h := mgr.Post(rules, rules, good); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=rules") {
+			t.Fatalf("good rules: %d", code)
+		}
+		// An ambulance request from Sbata's page: a mistake on its field,
+		// then the request, listed in "my bookings".
+		amb := url.Values{"action": {"ambulance"}, "patient": {"Ahmed, 80"}, "address": {"Derb Sbata, street 9"},
+			"destination": {"Moulay Youssef hospital"}, "phone": {"12"}, "urgency": {"critical"}}
+		youssef.SetLang(i18n.FR)
+		code, body, _ = youssef.Post("/bookings/places/sbata-ambulance", "/bookings/places/sbata-ambulance", amb)
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#phone"`) {
+			t.Fatalf("a bad phone: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		amb.Set("phone", "0662 98 76 54")
+		if code, _, h := youssef.Post("/bookings/places/sbata-ambulance", "/bookings/places/sbata-ambulance", amb); code != http.StatusSeeOther ||
+			h.Get("Location") != "/bookings?done=ambulance" {
+			t.Fatalf("the ambulance request: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ = youssef.Get("/bookings"); !strings.Contains(body, "Reçue") {
+			t.Fatalf("the request is not in my bookings:\n%s", apptest.Grep(body, "A-"))
+		}
+		// A citizen does not reach the rules.
+		if code, _, _ := fatima.Get(rules); code != http.StatusNotFound {
+			t.Fatalf("a citizen opened the rules form: %d", code)
+		}
+	})
+}
+
+func regexpVersion(page string) string {
+	i := strings.Index(page, `name="version" value="`)
+	if i < 0 {
+		return "0"
+	}
+	rest := page[i+len(`name="version" value="`):]
+	return rest[:strings.Index(rest, `"`)]
+}
