@@ -13,6 +13,7 @@ import (
 	"madina/internal/district"
 	"madina/internal/module"
 	geom "madina/internal/platform/geo"
+	"madina/internal/platform/httpx"
 	"madina/internal/platform/web"
 )
 
@@ -32,6 +33,8 @@ var Module = module.Module{
 	Name:     "geo",
 	Messages: Messages,
 	Pages:    &Pages,
+	OpenAPI:  OpenAPI,
+	Nav:      []web.NavItem{{Key: "nav.map", Href: "/map", Rank: 35}},
 	Start:    start,
 }
 
@@ -51,5 +54,10 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	}
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
 		Collections: collections(projects, places), live: &live{projects: projects, log: env.Log, now: time.Now}}
-	return module.Parts{Routes: h.Routes}, nil
+	tiles, err := ParseTiles(env.Cfg.MapTiles, env.Cfg.MapTilesAttribution)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles}
+	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt); m.Routes(rt) }, Wrap: tiles.allowTiles}, nil
 }
