@@ -74,7 +74,7 @@
   function newMap(canvas, root) {
     const t = root.dataset;
     canvas.setAttribute("dir", "ltr"); // Leaflet lays its panes out left to right
-    const map = L.map(canvas, { zoomControl: false, attributionControl: false });
+    const map = L.map(canvas, { zoomControl: false, attributionControl: false, minZoom: 9, maxZoom: 19 });
     canvas.setAttribute("role", "region");
     canvas.setAttribute("aria-label", t.tRegion || "");
     L.control.zoom({ position: rtl ? "topright" : "topleft", zoomInTitle: t.tZoomIn, zoomOutTitle: t.tZoomOut }).addTo(map);
@@ -147,6 +147,7 @@
     const say = (s) => { status.textContent = s; };
     root.hidden = false;
     const map = newMap(root.querySelector("#map"), root);
+    root.leafletMap = map; // for the browser tests, which click on places
     say(t.tLoading);
 
     const outlines = L.featureGroup().addTo(map);
@@ -409,6 +410,7 @@
     const say = (s) => { status.textContent = s; };
     root.hidden = false;
     const map = newMap(root.querySelector(".map-canvas"), root);
+    root.leafletMap = map;
     const outlines = L.featureGroup().addTo(map);
     const drawn = L.featureGroup().addTo(map);
     let mode = "point";
