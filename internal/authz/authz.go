@@ -108,7 +108,7 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -273,6 +273,11 @@ const (
 	ReadCommitteeNotes Action = "plan.annotations.committee"
 	Annotate           Action = "plan.annotate"
 	ReplyAnnotation    Action = "plan.annotation.reply"
+	// ManagePlaces adds, changes and imports the places of the city's
+	// directory (issue #14; Resource.Arrondissement is the place's): the
+	// editors whose grant covers its arrondissement, and the system
+	// operator loading a city's directory.
+	ManagePlaces Action = "place.manage"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -282,7 +287,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	RemoveDocument, ReadSigner, EnrolSigner, Sign, RevokeSigner, ManageSigners, SealDocument, ReadStudies,
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
-	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation}
+	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -629,6 +634,13 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotMember)
 		}
 		return a.official(CommitteeMember, r)
+	case ManagePlaces:
+		for _, g := range a.Grants {
+			if g.Role == Editor && (g.Arrondissement == "" || g.Arrondissement == r.Arrondissement) {
+				return a.official(Editor, r)
+			}
+		}
+		return hide(ReasonNeedsRole)
 	case ManageAgenda:
 		if !a.agentOf(r.Window) {
 			return hide(ReasonNotAgent)

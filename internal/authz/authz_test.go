@@ -113,6 +113,7 @@ var resources = map[Action]Resource{
 	ReadCommitteeNotes: {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	Annotate:           {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
 	ReplyAnnotation:    {OwnerPerson: citizen, PermitKind: "building", RequiresArchitect: true, Window: "anfa", Seats: []string{"commune"}, Involved: involved},
+	ManagePlaces:       {Arrondissement: "sidi-othmane"},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -127,29 +128,30 @@ var resources = map[Action]Resource{
 // request.file request.read request.follow request.handle (the citizen's request in Sidi Moumen, Lydec's) request.queue (Lydec's)
 // request.sweep (the system's only)
 // plan.annotations.read plan.annotations.committee plan.annotate plan.annotation.reply (anfa's file, the commune sits)
+// place.manage (a place in Sidi Othmane)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -361,6 +363,8 @@ func TestEveryRoleIsInTheTable(t *testing.T) {
 					act == ReadAnnotations || act == ReadCommitteeNotes || act == Annotate || act == ReplyAnnotation):
 					want = Decision{Allow: mfa}
 				case role == President && act == ReadStudies:
+					want = Decision{Allow: mfa}
+				case role == Editor && act == ManagePlaces:
 					want = Decision{Allow: mfa}
 				}
 				if got.Allow != want.Allow || got.Hide != want.Hide {

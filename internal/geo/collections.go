@@ -41,16 +41,61 @@ func collections(projects Projects, places *district.Store) []Collection {
 				}
 				f := geom.Feature{ID: c.Code, Geometry: c.Boundary, Properties: map[string]any{
 					"code": c.Code, "name_ar": c.Name.AR, "name_fr": c.Name.FR, "name_en": c.Name.EN, "source": c.BoundarySource}}
-				b := c.Boundary.Bounds()
-				if (q.ID != "" && q.ID != c.Code) || (q.BBox != nil && (b.Max.Lon < q.BBox.Min.Lon || b.Min.Lon > q.BBox.Max.Lon ||
-					b.Max.Lat < q.BBox.Min.Lat || b.Min.Lat > q.BBox.Max.Lat)) {
-					return geom.FeaturePage{}, nil
+				return pageOf(q, []geom.Feature{f}), nil
+			}},
+		{ID: "arrondissements", Title: "geo.arrondissements.title", About: "geo.arrondissements.about", Extent: extent,
+			Properties: []string{"prefecture"},
+			Items: func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {
+				areas, err := places.Areas(ctx)
+				if err != nil {
+					return geom.FeaturePage{}, err
 				}
-				page := geom.FeaturePage{Matched: 1}
-				if q.Offset == 0 && q.Limit > 0 {
-					page.Features = []geom.Feature{f}
+				c, err := places.City(ctx)
+				if err != nil {
+					return geom.FeaturePage{}, err
 				}
-				return page, nil
+				arrs, err := places.Arrondissements(ctx)
+				if err != nil {
+					return geom.FeaturePage{}, err
+				}
+				fs := make([]geom.Feature, 0, len(areas))
+				for _, ar := range areas {
+					for _, a := range arrs {
+						if a.Code != ar.Arrondissement {
+							continue
+						}
+						fs = append(fs, geom.Feature{ID: a.Code, Geometry: ar.Boundary, Properties: map[string]any{
+							"code": a.Code, "name_ar": a.Name.AR, "name_fr": a.Name.FR, "name_en": a.Name.EN,
+							"prefecture": a.Prefecture, "window": a.Window, "source": c.ArrondissementBoundarySource}})
+					}
+				}
+				return pageOf(q, fs), nil
 			}},
 	}
+}
+
+// pageOf answers q from a layer held in memory (a handful of features):
+// those of its identifier, meeting its box and with its properties, then
+// its page. Such layers have no time.
+func pageOf(q geom.FeatureQuery, all []geom.Feature) geom.FeaturePage {
+	var page geom.FeaturePage
+	for _, f := range all {
+		if (q.ID != "" && q.ID != f.ID) || (q.BBox != nil && !f.Geometry.Intersects(*q.BBox)) {
+			continue
+		}
+		match := true
+		for k, v := range q.Properties {
+			if s, _ := f.Properties[k].(string); s != v {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		if page.Matched >= q.Offset && len(page.Features) < q.Limit {
+			page.Features = append(page.Features, f)
+		}
+		page.Matched++
+	}
+	return page
 }

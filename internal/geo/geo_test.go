@@ -110,7 +110,7 @@ func TestOGCAPIFeatures(t *testing.T) {
 			Links     []link
 		}
 	}
-	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 2 || cols.Collections[0].ID != "projects" ||
+	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 3 || cols.Collections[0].ID != "projects" ||
 		cols.Collections[0].Title != "Projets autorisés" || rel(cols.Collections[0].Links, "items", "application/geo+json") == "" {
 		t.Fatalf("collections: %v\n%s", err, body)
 	}
@@ -197,6 +197,31 @@ func TestOGCAPIFeatures(t *testing.T) {
 		t.Errorf("item %s: %d %s\n%s", number, code, ctype, body)
 	}
 
+	// The arrondissements: a box about Sidi Othmane's office meets its
+	// outline; a prefecture selects its arrondissements.
+	ids := func(path string) []string {
+		t.Helper()
+		_, _, body := get(t, srv, path, "application/geo+json", "")
+		var fc struct{ Features []struct{ ID string } }
+		if err := json.Unmarshal([]byte(body), &fc); err != nil {
+			t.Fatalf("%s: %v\n%s", path, err, body)
+		}
+		var out []string
+		for _, f := range fc.Features {
+			out = append(out, f.ID)
+		}
+		return out
+	}
+	if got := ids("/ogc/collections/arrondissements/items?bbox=-7.5525,33.5685,-7.5515,33.5695"); strings.Join(got, ",") != "sidi-othmane" {
+		t.Errorf("the arrondissements about Sidi Othmane's office: %v", got)
+	}
+	if got := ids("/ogc/collections/arrondissements/items?prefecture=casablanca-anfa"); strings.Join(got, ",") != "anfa,maarif,sidi-belyout" {
+		t.Errorf("the prefecture of Casablanca-Anfa: %v", got)
+	}
+	if got := ids("/ogc/collections/arrondissements/items?limit=5&offset=14"); len(got) != 2 {
+		t.Errorf("the last page of the arrondissements: %v", got)
+	}
+
 	// Bad parameters: the error names what is wrong, in the reader's language.
 	for _, c := range []struct {
 		path, lang, want string
@@ -222,7 +247,8 @@ func TestOGCAPIFeatures(t *testing.T) {
 
 	// The same documents as pages.
 	for _, p := range []string{"/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/projects",
-		"/ogc/collections/projects/items?limit=2", "/ogc/collections/projects/items/" + number, "/ogc/collections/city/items"} {
+		"/ogc/collections/projects/items?limit=2", "/ogc/collections/projects/items/" + number, "/ogc/collections/city/items",
+		"/ogc/collections/arrondissements/items", "/ogc/collections/arrondissements/items/maarif"} {
 		code, ctype, body := get(t, srv, p, "text/html,application/xhtml+xml", "fr")
 		if code != 200 || !strings.HasPrefix(ctype, "text/html") || !strings.Contains(body, "<main") {
 			t.Errorf("%s as a page: %d %s", p, code, ctype)
@@ -267,7 +293,7 @@ func TestGDALReadsThePortal(t *testing.T) {
 	}
 	root := "OAPIF:" + srv.URL + "/ogc"
 	list := run(root)
-	for _, want := range []string{"1: projects", "2: city"} {
+	for _, want := range []string{"1: projects", "2: city", "3: arrondissements"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("ogrinfo lists:\n%s", list)
 		}
@@ -282,6 +308,10 @@ func TestGDALReadsThePortal(t *testing.T) {
 	city := run("-al", root, "city")
 	if strings.Count(city, "OGRFeature(city)") != 1 || !strings.Contains(city, "POLYGON") {
 		t.Errorf("ogrinfo on the city:\n%s", city[:min(len(city), 2000)])
+	}
+	arrs := run("-al", root, "arrondissements")
+	if strings.Count(arrs, "OGRFeature(arrondissements)") != 16 || !strings.Contains(arrs, "name_ar (String) = سيدي عثمان") {
+		t.Errorf("ogrinfo on the arrondissements:\n%s", arrs[:min(len(arrs), 2000)])
 	}
 }
 

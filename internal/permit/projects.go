@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/platform/db"
 	"madina/internal/platform/geo"
 )
 
@@ -23,8 +24,9 @@ var ProjectProperties = []string{"kind", "arrondissement"}
 // AuthorisedProjects answers a page of q: the urban permits granted with
 // a location, in the order they were granted (then by id), each a GeoJSON
 // feature whose id is its number. Its time is when the permit was
-// granted; BBox holds a project whose reference point (the point, or the
-// outline's centroid, as the file recorded it) lies in it.
+// granted; BBox holds a project whose location — its point or its
+// parcel's outline — meets the box (PostGIS on PostgreSQL, an R*Tree and
+// the exact predicate on SQLite: db.Intersects).
 func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (geo.FeaturePage, error) {
 	where := []string{"family = 'urban'", "state = 'approved'", "lon IS NOT NULL"}
 	var args []any
@@ -33,7 +35,7 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if b := q.BBox; b != nil {
-		where = append(where, "lon BETWEEN "+arg(b.Min.Lon)+" AND "+arg(b.Max.Lon), "lat BETWEEN "+arg(b.Min.Lat)+" AND "+arg(b.Max.Lat))
+		where = append(where, db.Intersects(s.db.Engine, "permit_files", "permit_files", *b, arg))
 	}
 	if q.ID != "" {
 		where = append(where, "number = "+arg(q.ID))

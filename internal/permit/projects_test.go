@@ -3,6 +3,8 @@ package permit
 import (
 	"context"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,82 @@ func TestAuthorisedProjects(t *testing.T) {
 		same("the second page of one", page(geo.FeatureQuery{Limit: 1, Offset: 1}), second.Number)
 		same("one by its number", page(geo.FeatureQuery{ID: second.Number}), second.Number)
 		same("a number that is not", page(geo.FeatureQuery{ID: "SIDI-OTHMANE-1999-00001"}))
+	})
+}
+
+// TestProjectsBoxAgreesOnBothEngines is the spatial contract: whatever the
+// engine (PostGIS on PostgreSQL, an R*Tree on SQLite), a box selects
+// exactly the projects whose point or parcel meets it, the parcel's edges
+// and the box's edges included — the answer geo.Geometry.Intersects gives.
+// Projects move (their location is rewritten), so the index is kept by the
+// database on every change.
+func TestProjectsBoxAgreesOnBothEngines(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		m, pres := e.committee(t)
+		var numbers []string
+		for range 4 {
+			numbers = append(numbers, e.granted(t, m, pres, sidiOthmane(e.owner)).Number)
+			e.clock.add(time.Hour)
+		}
+		rng := rand.New(rand.NewPCG(14, 7))
+		boxOnly := 0 // boxes that meet a parcel's box but not the parcel
+		coord := func(lo, hi float64) float64 { return math.Round((lo+rng.Float64()*(hi-lo))*1e4) / 1e4 }
+		for round := range 25 {
+			at := map[string]geo.Geometry{}
+			for _, n := range numbers {
+				lon, lat := coord(-7.60, -7.50), coord(33.52, 33.60)
+				g := geo.NewPoint(geo.Point{Lon: lon, Lat: lat})
+				if rng.IntN(2) == 0 { // a triangular parcel: its box holds more than it does
+					// (Coordinates of four decimals, sums included: the grid of
+					// the exact predicates is 1e-7 degree, stored GeoJSON too.)
+					e, n := coord(lon+0.0005, lon+0.02), coord(lat+0.0005, lat+0.02)
+					g = geo.NewPolygon(geo.Polygon{{{Lon: lon, Lat: lat}, {Lon: e, Lat: lat}, {Lon: lon, Lat: n}, {Lon: lon, Lat: lat}}})
+				}
+				b, _ := json.Marshal(g)
+				c := g.Centroid()
+				if _, err := d.ExecContext(ctx, `UPDATE permit_files SET location = $1, lon = $2, lat = $3 WHERE number = $4`, string(b), c.Lon, c.Lat, n); err != nil {
+					t.Fatal(err)
+				}
+				at[n] = g
+			}
+			for range 8 {
+				// A small box about one project, to meet its parcel's box often.
+				nb := at[numbers[rng.IntN(len(numbers))]].Bounds()
+				lon, lat := coord(nb.Min.Lon-0.004, nb.Max.Lon), coord(nb.Min.Lat-0.004, nb.Max.Lat)
+				box := geo.Bounds{Min: geo.Point{Lon: lon, Lat: lat}, Max: geo.Point{Lon: coord(lon, lon+0.006), Lat: coord(lat, lat+0.006)}}
+				if round == 0 { // a box that only touches the first parcel's corner or the point
+					g := at[numbers[0]]
+					p := g.Point
+					if g.Type == geo.TypePolygon {
+						p = g.Polygon[0][2]
+					}
+					box = geo.Bounds{Min: p, Max: geo.Point{Lon: coord(p.Lon+0.01, p.Lon+0.01), Lat: coord(p.Lat+0.01, p.Lat+0.01)}}
+				}
+				var want []string
+				for _, n := range numbers {
+					if at[n].Intersects(box) {
+						want = append(want, n)
+					} else if b := at[n].Bounds(); b.Max.Lon >= box.Min.Lon && b.Min.Lon <= box.Max.Lon && b.Max.Lat >= box.Min.Lat && b.Min.Lat <= box.Max.Lat {
+						boxOnly++
+					}
+				}
+				got, err := e.s.AuthorisedProjects(ctx, geo.FeatureQuery{BBox: &box, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []string
+				for _, f := range got.Features {
+					ids = append(ids, f.ID)
+				}
+				if strings.Join(ids, ",") != strings.Join(want, ",") || got.Matched != len(want) {
+					t.Fatalf("round %d, box %+v: %v (%d matched), want %v", round, box, ids, got.Matched, want)
+				}
+			}
+		}
+		if boxOnly < 5 {
+			t.Errorf("only %d boxes met a parcel's box without meeting the parcel: the exact predicate was hardly tested", boxOnly)
+		}
 	})
 }

@@ -626,3 +626,41 @@ func TestDistanceTo(t *testing.T) {
 		t.Errorf("between two points: %.1f m", d)
 	}
 }
+
+// Intersects is the box test of the portal's bbox: the box inside the
+// polygon, the polygon inside the box, crossing edges and a touching
+// corner meet it; a box in the polygon's hole or beside its slanted side
+// does not (though it meets the polygon's bounding box).
+func TestIntersects(t *testing.T) {
+	withHole := NewPolygon(Polygon{
+		{{Lon: 0, Lat: 0}, {Lon: 10, Lat: 0}, {Lon: 10, Lat: 10}, {Lon: 0, Lat: 10}, {Lon: 0, Lat: 0}},
+		{{Lon: 3, Lat: 3}, {Lon: 3, Lat: 7}, {Lon: 7, Lat: 7}, {Lon: 7, Lat: 3}, {Lon: 3, Lat: 3}},
+	})
+	triangle := NewPolygon(Polygon{{{Lon: 0, Lat: 0}, {Lon: 10, Lat: 0}, {Lon: 0, Lat: 10}, {Lon: 0, Lat: 0}}})
+	box := func(x0, y0, x1, y1 float64) Bounds {
+		return Bounds{Min: Point{Lon: x0, Lat: y0}, Max: Point{Lon: x1, Lat: y1}}
+	}
+	for _, c := range []struct {
+		name string
+		g    Geometry
+		b    Bounds
+		want bool
+	}{
+		{"a box inside the polygon", withHole, box(1, 1, 2, 2), true},
+		{"the polygon inside a box", withHole, box(-1, -1, 11, 11), true},
+		{"a box across an edge", withHole, box(9, 4, 12, 5), true},
+		{"a box touching a corner", withHole, box(10, 10, 12, 12), true},
+		{"a box in the hole", withHole, box(4, 4, 6, 6), false},
+		{"a box around the hole's edge", withHole, box(2, 4, 4, 5), true},
+		{"a box beside the slanted side", triangle, box(7, 7, 9, 9), false},
+		{"a box on the slanted side", triangle, box(4, 4, 6, 6), true},
+		{"a box far away", triangle, box(20, 20, 30, 30), false},
+		{"a point inside", NewPoint(Point{Lon: 1, Lat: 1}), box(0, 0, 2, 2), true},
+		{"a point on the edge", NewPoint(Point{Lon: 2, Lat: 1}), box(0, 0, 2, 2), true},
+		{"a point outside", NewPoint(Point{Lon: 2.0000002, Lat: 1}), box(0, 0, 2, 2), false},
+	} {
+		if got := c.g.Intersects(c.b); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

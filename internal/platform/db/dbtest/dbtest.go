@@ -86,7 +86,8 @@ func URL(t testing.TB, e db.Engine) string {
 			t.Fatalf("parse %s: %v", EnvURL, err)
 		}
 		q := u.Query()
-		q.Set("search_path", schema)
+		// public after the test's own schema: PostGIS lives there.
+		q.Set("search_path", schema+",public")
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
