@@ -30,7 +30,8 @@ func waitJS(tb *tab, cond string, seconds int) bool {
 // the pixel offset (dx, dy) from its centre, as a finger would.
 func clickMap(tb *tab, root string, dx, dy float64) {
 	tb.t.Helper()
-	at := eval[[]float64](tb, `(() => { const c = document.querySelector(`+strconv.Quote(root)+` + ' .leaflet-container').getBoundingClientRect();
+	at := eval[[]float64](tb, `(() => { const e = document.querySelector(`+strconv.Quote(root)+` + ' .leaflet-container');
+		e.scrollIntoView({block: 'center'}); const c = e.getBoundingClientRect();
 		return [c.left + c.width / 2, c.top + c.height / 2]; })()`)
 	x, y := at[0]+dx, at[1]+dy
 	tb.do(chromedp.MouseClickXY(x, y))
@@ -42,7 +43,7 @@ func clickMap(tb *tab, root string, dx, dy float64) {
 // exactly the projects the OGC API lists there; Sidi Othmane's president
 // grants a permit in another browser, and the project appears on the
 // visitor's map within seconds without a reload. Then a citizen starts a
-// new file, draws the parcel's outline on the form's map, is told at
+// new file (a repair permit), draws the parcel's outline on the form's map, is told at
 // once it lies in Sidi Othmane, and saves: the file keeps the outline and
 // the arrondissement.
 func TestMapJourney(t *testing.T) {
@@ -88,8 +89,9 @@ func TestMapJourney(t *testing.T) {
 			t.Fatalf("the map did not load: %s", text(v, "#map-status"))
 		}
 		// Outlines on a plain background: the city's at least, no tile.
-		if n := count(v, m+" .leaflet-overlay-pane path"); n < 1 {
-			t.Errorf("no outline drawn")
+		// The city's and the sixteen arrondissements' outlines.
+		if n := count(v, m+" path.map-outline"); n != 17 {
+			t.Errorf("%d outlines drawn, want the city's and 16 arrondissements'", n)
 		}
 		if n := count(v, m+" .leaflet-tile"); n != 0 {
 			t.Errorf("%d tiles with --map-tiles none", n)
@@ -117,7 +119,7 @@ func TestMapJourney(t *testing.T) {
 			t.Errorf("projects not drawn again with their layer on")
 		}
 		v.do(chromedp.Click(chromedp.CSS("#layer-arrondissements")))
-		if n := count(v, m+" .leaflet-overlay-pane path"); n != 0 {
+		if n := count(v, m+" path.map-outline"); n != 0 {
 			t.Errorf("%d outlines drawn with their layer off", n)
 		}
 		v.do(chromedp.Click(chromedp.CSS("#layer-arrondissements")))
@@ -174,7 +176,7 @@ func TestMapJourney(t *testing.T) {
 		c.setLanguage("fr")
 		signIn(c, "fatima.benali@example.ma", false)
 		c.open("/files/new", 200)
-		c.do(chromedp.Click(chromedp.CSS("#kind-building")))
+		c.do(chromedp.Click(chromedp.CSS("#kind-repair")))
 		if count(c, `input[name="owner"]`) > 0 && count(c, `input[name="owner"]:checked`) == 0 {
 			c.do(chromedp.Click(chromedp.CSS(`input[name="owner"]`)))
 		}

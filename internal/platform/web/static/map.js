@@ -71,6 +71,25 @@
     return out;
   }
 
+  // layers are the ids of the portal's collections: a map asks only for
+  // those the portal serves.
+  let layerList = null;
+  function layers() {
+    if (!layerList) {
+      layerList = fetch("/ogc/collections?f=json", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((r) => r.json()).then((d) => new Set((d.collections || []).map((c) => c.id)));
+    }
+    return layerList;
+  }
+
+  // layer reads every feature of collection id, null when the portal has
+  // no such layer.
+  async function layer(id, limit) {
+    const have = await layers();
+    if (!have.has(id)) return null;
+    return items("/ogc/collections/" + id + "/items?f=json&limit=" + (limit || 10000));
+  }
+
   function newMap(canvas, root) {
     const t = root.dataset;
     canvas.setAttribute("dir", "ltr"); // Leaflet lays its panes out left to right
@@ -341,19 +360,19 @@
     });
 
     Promise.all([
-      items("/ogc/collections/arrondissements/items?f=json&limit=100").catch(() => null),
-      items("/ogc/collections/city/items?f=json").catch(() => null),
-      items("/ogc/collections/places/items?f=json&limit=10000").catch(() => null),
-      items("/ogc/collections/projects/items?f=json&limit=10000"),
+      layer("arrondissements", 100),
+      layer("city", 10),
+      layer("places"),
+      layer("projects"),
     ]).then(([arr, city, pls, prj]) => {
       for (const f of city || []) {
-        L.geoJSON(f.geometry, { style: { color: "#0b5d4b", weight: 2.5, fill: false }, interactive: false }).addTo(outlines);
+        L.geoJSON(f.geometry, { style: { color: "#0b5d4b", weight: 2.5, fill: false, className: "map-outline" }, interactive: false }).addTo(outlines);
       }
       for (const f of arr || []) {
         const p = f.properties || {};
         const code = p.code || f.id;
         const nm = name(p);
-        const layer = L.geoJSON(f.geometry, { style: { color: "#0b5d4b", weight: 1.5, fillColor: "#0b5d4b", fillOpacity: 0.03 } });
+        const layer = L.geoJSON(f.geometry, { style: { color: "#0b5d4b", weight: 1.5, fillColor: "#0b5d4b", fillOpacity: 0.03, className: "map-outline" } });
         layer.bindTooltip(nm, { sticky: true, direction: "top", className: "map-label" });
         layer.on("click", () => { form.elements.arrondissement.value = code; redraw(); });
         layer.addTo(outlines);
@@ -418,15 +437,15 @@
     let places = null;
     const areas = [];
 
-    items("/ogc/collections/arrondissements/items?f=json&limit=100").then((arr) => {
+    layer("arrondissements", 100).then((arr) => {
       for (const a of arr || []) {
         const p = a.properties || {};
         const layer = L.geoJSON(a.geometry, { style: { color: "#0b5d4b", weight: 1.5, fillOpacity: 0.03 }, interactive: false }).addTo(outlines);
         areas.push({ name: name(p), code: p.code || a.id, layer: layer, search: fold([p.name_ar, p.name_fr, p.name_en].join(" ")) });
       }
     }).catch(() => {});
-    items("/ogc/collections/city/items?f=json").then((cs) => {
-      for (const c of cs || []) L.geoJSON(c.geometry, { style: { color: "#0b5d4b", weight: 2.5, fill: false }, interactive: false }).addTo(outlines);
+    layer("city", 10).then((cs) => {
+      for (const c of cs || []) L.geoJSON(c.geometry, { style: { color: "#0b5d4b", weight: 2.5, fill: false, className: "map-outline" }, interactive: false }).addTo(outlines);
     }).catch(() => {});
 
     const fmt = (x) => x.toFixed(6);
@@ -529,7 +548,7 @@
       const q = fold(search.value);
       found.replaceChildren();
       if (q.length < 2) return;
-      if (places === null) places = (await items("/ogc/collections/places/items?f=json&limit=10000").catch(() => null)) || [];
+      if (places === null) places = (await layer("places").catch(() => null)) || [];
       const out = [];
       for (const a of areas) if (a.search.includes(q)) out.push({ label: a.name, go: () => map.fitBounds(a.layer.getBounds()) });
       for (const p of places) {
