@@ -103,9 +103,9 @@
         L.tileLayer(tiles, { maxZoom: 19, attribution: "" }).addTo(map);
         attribution.addAttribution(credit || "");
       }
-      if (b && b.length === 4 && b.every(isFinite)) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+      if (b && b.length === 4 && b.every(isFinite)) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false });
     };
-    map.setView([33.57, -7.59], 11);
+    map.setView([33.57, -7.59], 11, { animate: false });
     if (t.settings) {
       map.ready = fetch(t.settings, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then((r) => r.json()).then((s) => background(s.tiles, s.attribution, s.bounds)).catch(() => {});
@@ -577,7 +577,7 @@
           const g = JSON.parse(f.geojson.value);
           drawn.clearLayers();
           const layer = L.geoJSON(g, { style: { color: "#b3261e", weight: 2 } }).addTo(drawn);
-          if (moveMap && layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { maxZoom: 17 });
+          if (moveMap && layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { maxZoom: 17, animate: false });
           const c = centre(g);
           if (c) locate(fmt(c.lat), fmt(c.lng));
           return;
@@ -589,7 +589,7 @@
         drawn.clearLayers();
         const at = L.latLng(lat, lon);
         pin(at, "project", fill(t.tPointSet, { lat: lat, lon: lon })).addTo(drawn);
-        if (moveMap) map.setView(at, 16);
+        if (moveMap) map.setView(at, 16, { animate: false });
         locate(f.lat.value, f.lon.value);
       }
     }
