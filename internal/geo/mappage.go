@@ -71,6 +71,9 @@ type MapHandlers struct {
 	Resp   *httpx.Responder
 	Places *district.Store
 	Tiles  Tiles
+	// Layers are the ids of the portal's collections: the page links to
+	// the lists of those it serves.
+	Layers []string
 }
 
 // Routes registers the map's routes.
@@ -101,8 +104,12 @@ func (h *MapHandlers) mapPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b := city.Boundary.Bounds()
+	has := map[string]bool{}
+	for _, id := range h.Layers {
+		has[id] = true
+	}
 	h.Web.Render(w, r, http.StatusOK, "geo/map", web.Msg("geo.map.title"), map[string]any{
-		"Arrondissements": out, "Tiles": h.Tiles,
+		"Arrondissements": out, "Tiles": h.Tiles, "Has": has,
 		"Bounds": fmt.Sprintf("%g,%g,%g,%g", b.Min.Lon, b.Min.Lat, b.Max.Lon, b.Max.Lat)})
 	return nil
 }

@@ -109,7 +109,7 @@ func TestMapPage(t *testing.T) {
 				t.Fatalf("/map (%s): %d", lang, r.Code)
 			}
 			for _, want := range []string{c.want, `href="/ogc/collections/projects/items?f=html&amp;arrondissement=sidi-othmane"`,
-				`<option value="sidi-othmane">`, `href="/ogc/collections/places/items?f=html"`} {
+				`<option value="sidi-othmane">`, `href="/ogc/collections/arrondissements/items?f=html"`} {
 				if !strings.Contains(r.Body, want) {
 					t.Errorf("/map (%s, tiles %q) lacks %s", lang, c.tiles, want)
 				}

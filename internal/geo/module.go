@@ -59,5 +59,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles}
+	for _, c := range h.Collections {
+		m.Layers = append(m.Layers, c.ID)
+	}
 	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt); m.Routes(rt) }, Wrap: tiles.allowTiles}, nil
 }
