@@ -93,7 +93,7 @@
   function newMap(canvas, root) {
     const t = root.dataset;
     canvas.setAttribute("dir", "ltr"); // Leaflet lays its panes out left to right
-    const map = L.map(canvas, { zoomControl: false, attributionControl: false, minZoom: 9, maxZoom: 19 });
+    const map = L.map(canvas, { zoomControl: false, attributionControl: false, minZoom: 9, maxZoom: 19, zoomSnap: 0.25 });
     canvas.setAttribute("role", "region");
     canvas.setAttribute("aria-label", t.tRegion || "");
     L.control.zoom({ position: rtl ? "topright" : "topleft", zoomInTitle: t.tZoomIn, zoomOutTitle: t.tZoomOut }).addTo(map);
@@ -248,10 +248,14 @@
       return true;
     }
 
+    // on reports whether a layer's box is ticked (a layer the portal does
+    // not serve has none).
+    const on = (id) => { const b = form.elements["layer-" + id]; return !!b && b.checked; };
+
     function values() {
       const e = form.elements;
       return { arrondissement: e.arrondissement.value, kind: e.kind.value, from: e.from.value, to: e.to.value,
-        layers: { arrondissements: e["layer-arrondissements"].checked, places: e["layer-places"].checked, projects: e["layer-projects"].checked } };
+        layers: { arrondissements: on("arrondissements"), places: on("places"), projects: on("projects") } };
     }
 
     function redraw() {
@@ -329,7 +333,7 @@
           if (a.search.includes(q)) out.push({ label: a.name, kind: t.tKindArrondissement, go: () => { form.elements.arrondissement.value = code; redraw(); map.fitBounds(a.layer.getBounds()); } });
         }
         for (const it of allPlaces) {
-          if (it.search.includes(q)) out.push({ label: name(it.p), kind: t.tKindPlace, go: () => { if (!map.hasLayer(places)) { form.elements["layer-places"].checked = true; redraw(); } open(it.marker, places); } });
+          if (it.search.includes(q)) out.push({ label: name(it.p), kind: t.tKindPlace, go: () => { if (!on("places")) { form.elements["layer-places"].checked = true; redraw(); } open(it.marker, places); } });
         }
         for (const it of allProjects) {
           if (it.search.includes(q)) out.push({ label: it.p.number, kind: t.tKindProject, go: () => open(it.marker, projects) });
