@@ -45,8 +45,10 @@ var fixed = map[string][]string{
 	"/admin/organisations/{code}": {"/admin/organisations/commune"},
 	"/admin/dispatch/{window}":    {"/admin/dispatch/city?mode=automatic"},
 	"/ogc/collections/{id}":       {"/ogc/collections/projects", "/ogc/collections/city"},
-	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items"},
+	"/ogc/collections/{id}/items": {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items", "/ogc/collections/places/items?limit=5"},
 	"/requests/new/{category}":    {"/requests/new/lighting", "/requests/new/waste"},
+	"/places/{code}":              {"/places/siege-sidi-othmane"},
+	"/places/{code}/edit":         {"/places/siege-anfa/edit"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -54,7 +56,8 @@ var everyActor = []actor{
 	{name: "anonymous", routes: []string{"/", "/arrondissements", "/arrondissements/{code}", "/procedures", "/procedures/{code}",
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
-		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track", "/map"},
+		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track",
+		"/places", "/places/{code}", "/map"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -75,6 +78,8 @@ var everyActor = []actor{
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests/queue", `^/requests/\d+$`)}
 		}},
+	// The editor who keeps the directory of places (geodemo).
+	{name: "editor", email: "zineb.tahiri@example.ma", staff: true, routes: []string{"/places/new", "/places/import", "/places/{code}/edit"}},
 	{name: "architect", email: "omar.berrada@example.ma", routes: []string{"/me", "/me/profession", "/me/mandates", "/me/inbox",
 		"/files", "/files/{id}", "/files/new", "/files/{id}/check", "/files/{id}/documents/{doc}/remove",
 		"/files/{id}/documents/{doc}/sign", "/me/signature", "/me/signature/pin", "/me/signature/import", "/me/signature/revoke",

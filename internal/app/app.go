@@ -31,6 +31,7 @@ import (
 	"madina/internal/devmail"
 	"madina/internal/district"
 	geoportal "madina/internal/geo"
+	"madina/internal/geo/geodemo"
 	"madina/internal/identity"
 	"madina/internal/identity/identitydemo"
 	"madina/internal/module"
@@ -107,7 +108,7 @@ func Modules() []module.Module {
 		staff.Module,
 		module.WithDemo(signature.Module, signaturedemo.Load),
 		module.WithDemo(permit.Module, permitdemo.Load),
-		geoportal.Module,
+		module.WithDemo(geoportal.Module, geodemo.Load),
 		module.WithDemo(complaint.Module, complaintdemo.Load),
 		planreview.Module,
 		devmail.Module,

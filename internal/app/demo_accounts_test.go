@@ -100,7 +100,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		}
 		// The accounts, and the people the demonstration files add (demo_files.go).
 		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents()) + len(permitdemo.Members())
-		want := map[string]int{"persons": 20 + added, "staff_grants": 11 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
+		want := map[string]int{"persons": 21 + added, "staff_grants": 12 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
 			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
 			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount + afterWorks(t, a.DB)}
 		for k, n := range want {

@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -67,3 +69,23 @@ func ActorLabel(a Actor, r Resource) string {
 
 func personLabel(id int64) string { return "person:" + strconv.FormatInt(id, 10) }
 func legalLabel(id int64) string  { return "legal:" + strconv.FormatInt(id, 10) }
+
+// SignedInOr returns the request's caller when they are signed in, and
+// otherwise sends them to sign in — or to finish the second factor — and
+// back to the page back ("" for the requested one), returning nil: the
+// handler then stops.
+func SignedInOr(w http.ResponseWriter, r *http.Request, back string) *Caller {
+	v := FromContext(r.Context())
+	if back == "" {
+		back = r.URL.RequestURI()
+	}
+	switch {
+	case v.Pending:
+		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(back), http.StatusSeeOther)
+		return nil
+	case !v.SignedIn:
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+		return nil
+	}
+	return &v
+}

@@ -22,7 +22,7 @@ type Collection struct {
 }
 
 // collections are the portal's layers, in the order they are listed.
-func collections(projects Projects, places *district.Store) []Collection {
+func collections(projects Projects, places *district.Store, directory *Places) []Collection {
 	extent := func(ctx context.Context) (geom.Bounds, error) {
 		c, err := places.City(ctx)
 		if err != nil {
@@ -43,6 +43,8 @@ func collections(projects Projects, places *district.Store) []Collection {
 					"code": c.Code, "name_ar": c.Name.AR, "name_fr": c.Name.FR, "name_en": c.Name.EN, "source": c.BoundarySource}}
 				return pageOf(q, []geom.Feature{f}), nil
 			}},
+		{ID: "places", Title: "geo.places.title.collection", About: "geo.places.about", Extent: extent,
+			Properties: []string{"category", "arrondissement"}, Items: directory.Features},
 		{ID: "arrondissements", Title: "geo.arrondissements.title", About: "geo.arrondissements.about", Extent: extent,
 			Properties: []string{"prefecture"},
 			Items: func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {

@@ -110,7 +110,7 @@ func TestOGCAPIFeatures(t *testing.T) {
 			Links     []link
 		}
 	}
-	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 3 || cols.Collections[0].ID != "projects" ||
+	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 4 || cols.Collections[0].ID != "projects" ||
 		cols.Collections[0].Title != "Projets autorisés" || rel(cols.Collections[0].Links, "items", "application/geo+json") == "" {
 		t.Fatalf("collections: %v\n%s", err, body)
 	}
@@ -281,9 +281,10 @@ func TestGDALReadsThePortal(t *testing.T) {
 		AND lon IS NOT NULL`).Scan(&granted); err != nil {
 		t.Fatal(err)
 	}
+	pageSize := "4"
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(ogrinfo, append([]string{"-ro", "--config", "OAPIF_PAGE_SIZE", "4"}, args...)...)
+		cmd := exec.Command(ogrinfo, append([]string{"-ro", "--config", "OAPIF_PAGE_SIZE", pageSize}, args...)...)
 		cmd.Env = append(cmd.Environ(), "GDAL_HTTP_TIMEOUT=30")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -293,7 +294,7 @@ func TestGDALReadsThePortal(t *testing.T) {
 	}
 	root := "OAPIF:" + srv.URL + "/ogc"
 	list := run(root)
-	for _, want := range []string{"1: projects", "2: city", "3: arrondissements"} {
+	for _, want := range []string{"1: projects", "2: city", "3: places", "4: arrondissements"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("ogrinfo lists:\n%s", list)
 		}
@@ -308,6 +309,14 @@ func TestGDALReadsThePortal(t *testing.T) {
 	city := run("-al", root, "city")
 	if strings.Count(city, "OGRFeature(city)") != 1 || !strings.Contains(city, "POLYGON") {
 		t.Errorf("ogrinfo on the city:\n%s", city[:min(len(city), 2000)])
+	}
+	var places int
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM places`).Scan(&places); err != nil || places < 2000 {
+		t.Fatalf("the demonstration's places: %d, %v", places, err)
+	}
+	pageSize = "500"
+	if got := strings.Count(run("-al", "-geom=NO", root, "places"), "OGRFeature(places)"); got != places {
+		t.Errorf("ogrinfo reads %d places, want %d", got, places)
 	}
 	arrs := run("-al", root, "arrondissements")
 	if strings.Count(arrs, "OGRFeature(arrondissements)") != 16 || !strings.Contains(arrs, "name_ar (String) = سيدي عثمان") {

@@ -109,7 +109,7 @@ func (h *MapHandlers) mapPage(w http.ResponseWriter, r *http.Request) error {
 		has[id] = true
 	}
 	h.Web.Render(w, r, http.StatusOK, "geo/map", web.Msg("geo.map.title"), map[string]any{
-		"Arrondissements": out, "Tiles": h.Tiles, "Has": has,
+		"Arrondissements": out, "Tiles": h.Tiles, "Has": has, "Categories": Categories,
 		"Bounds": fmt.Sprintf("%g,%g,%g,%g", b.Min.Lon, b.Min.Lat, b.Max.Lon, b.Max.Lat)})
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package geo is the geographic portal (issue #14): the city's layers
 // served as OGC API – Features, Part 1 Core at /ogc, in GeoJSON for GIS
 // software and in HTML for people — the authorised projects, live from
-// the permits, and the city's territory.
+// the permits, the city's territory, its arrondissements — and the
+// directory of places, with its pages.
 package geo
 
 import (
@@ -52,8 +53,11 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
+	directory := NewPlaces(env.DB, places)
+	env.Provide("geo", directory)
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
-		Collections: collections(projects, places), live: &live{projects: projects, log: env.Log, now: time.Now}}
+		Collections: collections(projects, places, directory), live: &live{projects: projects, log: env.Log, now: time.Now}}
+	ph := &PlaceHandlers{Places: directory, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
 	tiles, err := ParseTiles(env.Cfg.MapTiles, env.Cfg.MapTilesAttribution)
 	if err != nil {
 		return module.Parts{}, err
@@ -62,5 +66,9 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	for _, c := range h.Collections {
 		m.Layers = append(m.Layers, c.ID)
 	}
-	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt); m.Routes(rt) }, Wrap: tiles.allowTiles}, nil
+	return module.Parts{Routes: func(rt *httpx.Router) {
+		h.Routes(rt)
+		ph.Routes(rt)
+		m.Routes(rt)
+	}, Wrap: tiles.allowTiles}, nil
 }

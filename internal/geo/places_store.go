@@ -128,6 +128,24 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// Validate checks p's fields and assigns it to its arrondissement, and
+// returns every mistake at once — with those of read, the mistakes found
+// reading a form (nil when there were none); the point is located only
+// when read found no mistake in it.
+func (s *Places) Validate(ctx context.Context, p *Place, read error) error {
+	var fe errs.Fields
+	if err := fe.Add(read); err != nil {
+		return err
+	}
+	_ = fe.Add(p.check())
+	if !fe.Has("lat") && !fe.Has("lon") {
+		if err := fe.Add(s.locate(ctx, p)); err != nil {
+			return err
+		}
+	}
+	return fe.Err()
+}
+
 // locate assigns p to its arrondissement, or says it lies outside the
 // city.
 func (s *Places) locate(ctx context.Context, p *Place) error {
@@ -153,10 +171,7 @@ func (s *Places) locate(ctx context.Context, p *Place) error {
 // one the editor read; a change made since is a conflict), for actor.
 // It returns the place as stored.
 func (s *Places) Save(ctx context.Context, actor authz.Actor, p Place, version int) (Place, error) {
-	if err := p.check(); err != nil {
-		return Place{}, err
-	}
-	if err := s.locate(ctx, &p); err != nil {
+	if err := s.Validate(ctx, &p, nil); err != nil {
 		return Place{}, err
 	}
 	if err := authz.Check(actor, authz.ManagePlaces, authz.Resource{Arrondissement: p.Arrondissement}); err != nil {
@@ -250,4 +265,25 @@ func pick(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// Features answers the portal's layer of places: q's box, identifier
+// (the place's code), properties (category, arrondissement) and page,
+// each place a point with its names, category, address, hours and
+// contacts (a public institution's, never a person's).
+func (s *Places) Features(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {
+	pq := PlaceQuery{Code: q.ID, BBox: q.BBox, Category: q.Properties["category"], Arrondissement: q.Properties["arrondissement"],
+		Limit: q.Limit, Offset: q.Offset}
+	res, err := s.Search(ctx, pq)
+	if err != nil {
+		return geom.FeaturePage{}, err
+	}
+	page := geom.FeaturePage{Matched: res.Matched}
+	for _, p := range res.Places {
+		props := map[string]any{"code": p.Code, "category": p.Category, "name_ar": p.Name.AR, "name_fr": p.Name.FR, "name_en": p.Name.EN,
+			"address_ar": p.Address.AR, "address_fr": p.Address.FR, "address_en": p.Address.EN, "arrondissement": p.Arrondissement,
+			"hours": p.Hours, "phone": p.Phone, "email": p.Email, "website": p.Website, "updated": p.UpdatedAt.UTC().Format(time.RFC3339)}
+		page.Features = append(page.Features, geom.Feature{ID: p.Code, Geometry: geom.NewPoint(p.Point), Properties: props})
+	}
+	return page, nil
 }

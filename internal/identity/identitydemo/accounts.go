@@ -85,6 +85,7 @@ func Accounts() []Account {
 		staffAccount("driss.sqalli@example.ma", "إدريس", "الصقلي", "Driss", "Sqalli", "ar", g(authz.CommitteeMember, "commune", "")),
 		staffAccount("abdellatif.benslimane@example.ma", "عبد اللطيف", "بنسليمان", "Abdellatif", "Benslimane", "fr", g(authz.President, "commune", "city")),
 		staffAccount("latifa.bouhlal@example.ma", "لطيفة", "بوهلال", "Latifa", "Bouhlal", "ar", g(authz.President, "sidi-othmane", "sidi-othmane")),
+		staffAccount("zineb.tahiri@example.ma", "زينب", "الطاهري", "Zineb", "Tahiri", "ar", g(authz.Editor, "commune", "")),
 	}
 }
 

@@ -203,6 +203,10 @@ func (v *View) Dir() string { return v.Lang.Dir() }
 // T translates a key with optional name, value pairs.
 func (v *View) T(key string, params ...any) string { return v.cat.T(v.Lang, key, params...) }
 
+// Has reports whether the catalogue has a message key in the page's
+// language (a hint that some fields have and others not).
+func (v *View) Has(key string) bool { return v.cat.Has(v.Lang, key) }
+
 // Date formats a time as a date in Casablanca.
 func (v *View) Date(t time.Time) string { return i18n.FormatDate(v.Lang, t) }
 

@@ -177,6 +177,8 @@
     let allPlaces = [];
     let allProjects = [];
     const kinds = new Map();
+    const categories = {};
+    root.querySelectorAll(".map-categories li").forEach((li) => { categories[li.dataset.code] = li.textContent; });
 
     // row is a popup's line: a label above its value.
     function row(box, label, value) {
@@ -201,9 +203,9 @@
       const p = f.properties;
       const box = el("div");
       box.append(el("p").appendChild(el("strong", {}, name(p))).parentNode);
-      if (p.category) row(box, t.tCategory, name(p, "category_name") || p.category);
+      if (p.category) row(box, t.tCategory, categories[p.category] || p.category);
       if (areas[p.arrondissement]) row(box, t.tArrondissement, areas[p.arrondissement].name);
-      const a = el("a", { href: "/ogc/collections/places/items/" + encodeURIComponent(f.id) + "?f=html" }, t.tDetails);
+      const a = el("a", { href: "/places/" + encodeURIComponent(f.id) }, t.tDetails);
       box.append(el("p").appendChild(a).parentNode);
       return box;
     }
@@ -235,7 +237,7 @@
       const m = pin(at, "place", name(p));
       m.bindPopup(() => placePopup(f));
       allPlaces.push({ f: f, p: p, marker: m, at: at,
-        search: fold([p.name_ar, p.name_fr, p.name_en, p.code].join(" ")) });
+        search: fold([p.name_ar, p.name_fr, p.name_en, p.address_ar, p.address_fr, p.address_en, p.code].join(" ")) });
     }
 
     function keepProject(it, v) {
@@ -557,7 +559,7 @@
       for (const a of areas) if (a.search.includes(q)) out.push({ label: a.name, go: () => map.fitBounds(a.layer.getBounds()) });
       for (const p of places) {
         const pr = p.properties || {};
-        if (fold([pr.name_ar, pr.name_fr, pr.name_en].join(" ")).includes(q)) {
+        if (fold([pr.name_ar, pr.name_fr, pr.name_en, pr.address_ar, pr.address_fr, pr.address_en].join(" ")).includes(q)) {
           const at = centre(p.geometry);
           if (at) out.push({ label: name(pr), go: () => setPoint(at, true) });
         }
