@@ -135,8 +135,9 @@
       showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true,
       iconCreateFunction: (c) => {
         const n = c.getChildCount();
+        const k = c.getAllChildMarkers().some((m) => m.feature) ? "project" : "place";
         const size = n < 10 ? 34 : n < 100 ? 40 : 48;
-        return L.divIcon({ className: "map-cluster map-cluster-" + kind, iconSize: [size, size],
+        return L.divIcon({ className: "map-cluster map-cluster-" + k, iconSize: [size, size],
           html: '<span aria-hidden="true">' + n + '</span><span class="visually-hidden">' + fill(label, { n: n }) + "</span>" });
       },
     });
@@ -170,8 +171,10 @@
     say(t.tLoading);
 
     const outlines = L.featureGroup().addTo(map);
+    // One cluster group for places and projects: clusters of two groups
+    // would overlap and hide each other's targets.
     const places = cluster("place", t.tCluster).addTo(map);
-    const projects = cluster("project", t.tCluster).addTo(map);
+    const projects = places;
     const parcels = L.featureGroup().addTo(map);
     const areas = {}; // code → {name, layer}
     let allPlaces = [];
