@@ -60,7 +60,7 @@ var everyActor = []actor{
 		"/track", "/signup", "/signup/sent", "/signin", "/reset", "/contact", "/help", "/accessibility", "/terms", "/privacy",
 		"/procedures/which", "/verify", "/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/{id}",
 		"/ogc/collections/{id}/items", "/ogc/collections/{id}/items/{fid}", "/requests/public", "/requests/track", "/requests/verify",
-		"/requests/statistics", "/places", "/places/{code}", "/bookings/places", "/bookings/places/{code}"},
+		"/requests/statistics", "/places", "/places/{code}", "/bookings/places", "/bookings/places/{code}", "/map"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{
 				"/arrondissements/{code}":           firstLink(tb, "/arrondissements", `^/arrondissements/[^/]+$`),
@@ -199,6 +199,7 @@ var everyActor = []actor{
 // the reason. A new route is either visited by an actor above or listed
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
+	"/map/settings":                        "the maps' settings (JSON) for the parcel map, not a page (geo_test.TestMapPage)",
 	"/ogc/collections/projects/live":       "a stream of server-sent events, not a page (geo_test.TestLiveProjects reads it)",
 	"/window":                              "sends a window agent to their window's queue, /window/{code}, visited",
 	"/me/inbox/{id}":                       "opens a notice: marks it read and redirects to its file, a page visited here",

@@ -34,7 +34,9 @@ type server struct {
 // unless it then exits 0 and logged no error.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--shutdown-grace", "10s"}, args...)
+	// The browser has no network: the maps draw no tiles (--map-tiles
+	// none), outlines and points on a plain background.
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--shutdown-grace", "10s", "--map-tiles", "none"}, args...)
 	s := &server{stdout: newLineWatcher("Madina is running at "), exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
 	s.cmd.Env = childEnv()

@@ -53,6 +53,22 @@ for (const [from, to] of [["pdf.min.mjs", "pdf.min.js"], ["pdf.worker.min.mjs", 
 }
 fs.copyFileSync("node_modules/pdfjs-dist/LICENSE", path.join(tmp, "pdfjs", "LICENSE.txt"));
 
+// Leaflet (BSD-2-Clause) and Leaflet.markercluster (MIT) for the map
+// pages (internal/geo): the scripts, their stylesheets, Leaflet's images
+// (its stylesheet names them) and their licences.
+fs.mkdirSync(path.join(tmp, "leaflet", "images"), { recursive: true });
+for (const f of ["leaflet.js", "leaflet.css"]) {
+  fs.copyFileSync(path.join("node_modules/leaflet/dist", f), path.join(tmp, "leaflet", f));
+}
+for (const f of fs.readdirSync("node_modules/leaflet/dist/images")) {
+  fs.copyFileSync(path.join("node_modules/leaflet/dist/images", f), path.join(tmp, "leaflet", "images", f));
+}
+fs.copyFileSync("node_modules/leaflet/LICENSE", path.join(tmp, "leaflet", "LICENSE.txt"));
+for (const f of ["leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"]) {
+  fs.copyFileSync(path.join("node_modules/leaflet.markercluster/dist", f), path.join(tmp, "leaflet", f));
+}
+fs.copyFileSync("node_modules/leaflet.markercluster/MIT-LICENCE.txt", path.join(tmp, "leaflet", "markercluster-LICENSE.txt"));
+
 fs.rmSync(dest, { recursive: true, force: true });
 fs.renameSync(tmp, dest);
-console.log(`assets: ${subsets.length * weights.length} font files, ${icons.length} icons and PDF.js in ${dest}`);
+console.log(`assets: ${subsets.length * weights.length} font files, ${icons.length} icons, PDF.js and Leaflet in ${dest}`);

@@ -34,6 +34,8 @@ var Module = module.Module{
 	Name:     "geo",
 	Messages: Messages,
 	Pages:    &Pages,
+	OpenAPI:  OpenAPI,
+	Nav:      []web.NavItem{{Key: "nav.map", Href: "/map", Rank: 35}},
 	Start:    start,
 }
 
@@ -56,8 +58,17 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
 		Collections: collections(projects, places, directory), live: &live{projects: projects, log: env.Log, now: time.Now}}
 	ph := &PlaceHandlers{Places: directory, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
+	tiles, err := ParseTiles(env.Cfg.MapTiles, env.Cfg.MapTilesAttribution)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles}
+	for _, c := range h.Collections {
+		m.Layers = append(m.Layers, c.ID)
+	}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		ph.Routes(rt)
-	}}, nil
+		m.Routes(rt)
+	}, Wrap: tiles.allowTiles}, nil
 }

@@ -60,11 +60,24 @@ type Config struct {
 	SMS  SMS
 	OIDC OIDC
 
+	// MapTiles is the tile source of the maps' background (a URL template
+	// with {z}, {x}, {y} and optionally {s}); "none": no tiles, the maps
+	// draw outlines and points on a plain background.
+	MapTiles            string
+	MapTilesAttribution string
+
 	// DevOutbox keeps every e-mail and SMS that no SMTP server or SMS
 	// gateway sends, readable in full at /dev/outbox by this machine's
 	// browser: for a developer's machine (make run), never production.
 	DevOutbox bool
 }
+
+// The maps' default background: OpenStreetMap's standard tiles, whose
+// licence (ODbL) asks for this credit.
+const (
+	DefaultMapTiles            = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+	DefaultMapTilesAttribution = "© OpenStreetMap contributors"
+)
 
 // OIDC are the settings of sign-in with a national digital-identity
 // provider; Issuer empty means it is not offered.
@@ -212,6 +225,8 @@ func (f *Flags) Server() {
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
 	f.boolean(&f.c.MetricsPublic, "metrics-public", false, "without --metrics-addr, serve /metrics on the main address to any client, not only to this machine's")
 	f.Notify()
+	f.str(&f.c.MapTiles, "map-tiles", DefaultMapTiles, "tile URL template of the maps' background ({z}, {x}, {y}, optionally {s}); \"none\": no tiles, outlines and points on a plain background")
+	f.str(&f.c.MapTilesAttribution, "map-tiles-attribution", DefaultMapTilesAttribution, "credit shown on the maps for the tiles (their licence asks for it)")
 	f.boolean(&f.c.DevOutbox, "dev-outbox", false, "development only: keep every e-mail and SMS that no SMTP server or SMS gateway sends, links and codes included, readable at /dev/outbox from this machine")
 	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
 	f.str(&f.c.OIDC.ClientID, "oidc-client-id", "", "client ID registered with the identity provider")
