@@ -61,21 +61,9 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
 
-func signedIn(w http.ResponseWriter, r *http.Request, back string) *authz.Caller {
-	v := authz.FromContext(r.Context())
-	if back == "" {
-		back = r.URL.RequestURI()
-	}
-	if v.Pending {
-		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(back), http.StatusSeeOther)
-		return nil
-	}
-	if !v.SignedIn {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
-		return nil
-	}
-	return &v
-}
+// signedIn returns the visitor, or sends them to sign in (or to finish
+// the second factor) and back.
+var signedIn = authz.SignedInOr
 
 func isCitizen(ctx context.Context) bool {
 	v := authz.FromContext(ctx)

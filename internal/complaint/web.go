@@ -74,21 +74,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
 // the second factor) and back.
-func signedIn(w http.ResponseWriter, r *http.Request, back string) *authz.Caller {
-	v := authz.FromContext(r.Context())
-	if back == "" {
-		back = r.URL.RequestURI()
-	}
-	if v.Pending {
-		http.Redirect(w, r, "/signin/second-factor?next="+url.QueryEscape(back), http.StatusSeeOther)
-		return nil
-	}
-	if !v.SignedIn {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
-		return nil
-	}
-	return &v
-}
+var signedIn = authz.SignedInOr
 
 // isCitizen shows "my requests" to signed-in people without a staff role
 // (staff file from their personal account).
