@@ -56,7 +56,7 @@ var permitProject = struct {
 }{
 	Title:   "Maison R+1 — Hay El Amal",
 	Address: "12, rue 45, Hay El Amal, Sidi Othmane",
-	Lat:     "33.556", Lon: "-7.564",
+	Lat:     "33.563", Lon: "-7.555", // inside Sidi Othmane's (approximate) outline
 	Fields: permit.Values{"owner_kind": "person", "land_title": "45872/C", "use": "housing", "upper_floors": "1",
 		"built_area": "160", "land_area": "120", "housing_units": "2"},
 }

@@ -32,6 +32,13 @@ var pageOnly = map[string]string{
 	"times":        "the hours of one day inside .hours",
 	"or":           "the separator between the ways to sign in, one page",
 	"token":        "a new API token, shown once on /me/tokens",
+	// The plan-review workspace's viewer (internal/planreview, review.html).
+	"plan-tools":        "the viewer's tool bar, one page",
+	"plan-tool-group":   "a group of the viewer's tools",
+	"plan-tool-legend":  "the name of a group of tools",
+	"plan-measured":     "the value a measuring tool shows as it is drawn",
+	"plan-form":         "the form that saves a drawn annotation",
+	"plan-compare-form": "the choice of a version to compare with",
 }
 
 var (

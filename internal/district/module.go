@@ -5,7 +5,6 @@ import (
 
 	"madina/internal/module"
 	"madina/internal/platform/errs"
-	"madina/internal/platform/web"
 )
 
 // Module is the territorial reference and the arrondissements' pages, as
@@ -17,7 +16,8 @@ var Module = module.Module{
 	Messages: Messages,
 	Pages:    &Pages,
 	OpenAPI:  OpenAPI,
-	Nav:      []web.NavItem{{Key: "nav.arrondissements", Href: "/arrondissements", Rank: 30}},
+	// The arrondissements and their windows are reached from the map, the
+	// procedures and the footer (the header's line is full).
 	Start:    start,
 }
 

@@ -150,7 +150,8 @@ var Module = module.Module{
 	Name:     "portal",
 	Messages: Messages,
 	Pages:    &Pages,
-	Nav:      []web.NavItem{{Key: "nav.home", Href: "/", Rank: 10}},
+	// No "Home" entry: the site's name in the header leads home, and the
+	// header's one line has room for a capability more.
 	Start: func(ctx context.Context, env *module.Env) (module.Parts, error) {
 		// The portal starts first: it looks for the permit capability on
 		// the first request, once every capability has started.
