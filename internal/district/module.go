@@ -18,7 +18,7 @@ var Module = module.Module{
 	OpenAPI:  OpenAPI,
 	// The arrondissements and their windows are reached from the map, the
 	// procedures and the footer (the header's line is full).
-	Start:    start,
+	Start: start,
 }
 
 func start(ctx context.Context, env *module.Env) (module.Parts, error) {
