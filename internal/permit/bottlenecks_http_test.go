@@ -38,7 +38,7 @@ func TestBottlenecksOverHTTP(t *testing.T) {
 	// One more file with the committee, so the urban agency waits.
 	var id int64
 	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE window_code = 'city' AND state = 'accepted'
-		AND holder = 'window' AND family = 'urban' ORDER BY id LIMIT 1`).Scan(&id); err == nil {
+		AND holder = 'window' AND step = 'dispatch' AND family = 'urban' ORDER BY id LIMIT 1`).Scan(&id); err == nil {
 		page := "/files/" + strconv.FormatInt(id, 10)
 		version := agent.Version(page)
 		code, _, h := agent.Post(page+"/dispatch?version="+version, page+"/dispatch", url.Values{"version": {version}})

@@ -123,7 +123,7 @@ func TestDispatchOverHTTP(t *testing.T) {
 	}
 
 	var waiting int64
-	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE state = 'accepted' AND holder = 'window' ORDER BY id LIMIT 1`).Scan(&waiting); err != nil {
+	if err := a.DB.QueryRowContext(ctx, `SELECT id FROM permit_files WHERE state = 'accepted' AND holder = 'window' AND step = 'dispatch' ORDER BY id LIMIT 1`).Scan(&waiting); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, _ := member.Get("/files/" + strconv.FormatInt(waiting, 10)); code != http.StatusNotFound {
