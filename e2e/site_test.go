@@ -94,7 +94,7 @@ func TestSite(t *testing.T) {
 		tb.checkAxe()
 
 		// The choice holds on the next page.
-		tb.follow("click the arrondissements link", 200, chromedp.Click(chromedp.CSS(`.main-nav a[href="/arrondissements"]`)))
+		tb.follow("click the arrondissements link", 200, chromedp.Click(chromedp.CSS(`.site-footer a[href="/arrondissements"]`)))
 		checkLanguage(tb, "fr")
 		if got, want := get(tb, chromedp.Text(chromedp.CSS("h1"))), cat.T(i18n.FR, "district.list.title"); got != want {
 			t.Errorf("heading %q, want %q", got, want)
@@ -110,7 +110,7 @@ func TestSite(t *testing.T) {
 
 		// An explicit choice outlives the browser's own language.
 		tb.do(acceptLanguageAction("fr-FR,fr;q=0.9"))
-		tb.follow("click the home link", 200, chromedp.Click(chromedp.CSS(`.main-nav a[href="/"]`)))
+		tb.follow("click the home link", 200, chromedp.Click(chromedp.CSS(`a.brand[href="/"]`)))
 		checkLanguage(tb, "ar")
 		tb.checkConsole("")
 	})
