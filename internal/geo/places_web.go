@@ -171,21 +171,11 @@ func (h *PlaceHandlers) page(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"Place": p, "Name": p.Name.Pick(l), "Address": p.Address.Pick(l),
 		"Category": h.t(r, "geo.category."+p.Category), "Arrondissement": h.arrondissementName(r, p.Arrondissement),
 		"Hours": district.WindowHours(calendar.OpeningHours{Week: week}, calendar.DateOf(time.Now())).Week,
-		"OSM":   district.OSMURL(p.Point.Lat, p.Point.Lon), "Dial": dial(p.Phone), "CanEdit": canEdit(r, p.Arrondissement),
+		"OSM":   district.OSMURL(p.Point.Lat, p.Point.Lon), "Dial": (&district.Contact{Phone: p.Phone}).Dial(), "CanEdit": canEdit(r, p.Arrondissement),
 		"Updated": i18n.FormatDate(l, p.UpdatedAt), "Lat": strconv.FormatFloat(p.Point.Lat, 'f', -1, 64),
 		"Lon": strconv.FormatFloat(p.Point.Lon, 'f', -1, 64), "Done": r.URL.Query().Get("done") != ""}
 	h.Web.Render(w, r, http.StatusOK, "geo/place", web.Msg("geo.place.page.title", "name", p.Name.Pick(l)), data)
 	return nil
-}
-
-// dial is a phone number to dial (tel:).
-func dial(phone string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '+' || r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, phone)
 }
 
 // placeFields are the form's fields, in the order of the page (and of its

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 
 	"madina/internal/authz"
@@ -181,10 +182,4 @@ func Features(ctx context.Context, ds *district.Store) (collection, error) {
 	return fc, nil
 }
 
-func round6(x float64) float64 {
-	const k = 1e6
-	if x < 0 {
-		return -float64(int64(-x*k+0.5)) / k
-	}
-	return float64(int64(x*k+0.5)) / k
-}
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
