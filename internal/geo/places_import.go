@@ -152,7 +152,11 @@ func (s *Places) Import(ctx context.Context, actor authz.Actor, name string, dat
 			}
 		}
 	}
-	if len(ie.Problems) == 0 {
+	have, err := s.Search(ctx, PlaceQuery{}) // an empty directory holds no duplicate: no query a place
+	if err != nil {
+		return rep, err
+	}
+	if len(ie.Problems) == 0 && have.Matched > 0 {
 		for _, r := range rows {
 			near, err := s.Search(ctx, PlaceQuery{Category: r.place.Category, BBox: around(r.place.Point, duplicateMetres), Limit: 20})
 			if err != nil {
@@ -172,7 +176,7 @@ func (s *Places) Import(ctx context.Context, actor authz.Actor, name string, dat
 	if len(ie.Problems) > 0 {
 		return rep, ie
 	}
-	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		rep = ImportReport{}
 		for _, r := range rows {
 			old, found, err := s.lockPlace(ctx, tx, r.place.Code)
