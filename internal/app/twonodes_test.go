@@ -575,6 +575,15 @@ func (c *tnCluster) eachDeadlineSweptOnce(t *testing.T) {
 		GROUP BY file_id, data HAVING count(*) > 1) x`, since); twice != 0 {
 		t.Errorf("%d deadlines recorded overdue twice", twice)
 	}
+	// The alerts are the subscribers' work: wait for every deadline's
+	// event to be handed to them.
+	deadline = time.Now().Add(60 * time.Second)
+	for c.count(`SELECT count(*) FROM events WHERE topic = 'permit.deadline_passed' AND dispatched_at IS NULL AND created_at >= $1`, since) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("passed deadlines' events left undispatched")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	alerts := c.count(`SELECT count(*) FROM notify_deliveries WHERE template = 'permit.overdue' AND created_at >= $1`, since)
 	if overdue == 0 || alerts == 0 {
 		t.Fatalf("%d overdue deadlines, %d alerts: the demo's windows have staff to alert", overdue, alerts)
