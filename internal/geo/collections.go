@@ -39,7 +39,7 @@ func collections(projects Projects, places *district.Store, directory *Places) [
 				if err != nil {
 					return geom.FeaturePage{}, err
 				}
-				f := geom.Feature{ID: c.Code, Geometry: c.Boundary, Properties: map[string]any{
+				f := geom.Feature{ID: c.Code, Geometry: c.Boundary, Properties: geom.Props{
 					"code": c.Code, "name_ar": c.Name.AR, "name_fr": c.Name.FR, "name_en": c.Name.EN, "source": c.BoundarySource}}
 				return pageOf(q, []geom.Feature{f}), nil
 			}},
@@ -66,7 +66,7 @@ func collections(projects Projects, places *district.Store, directory *Places) [
 						if a.Code != ar.Arrondissement {
 							continue
 						}
-						fs = append(fs, geom.Feature{ID: a.Code, Geometry: ar.Boundary, Properties: map[string]any{
+						fs = append(fs, geom.Feature{ID: a.Code, Geometry: ar.Boundary, Properties: geom.Props{
 							"code": a.Code, "name_ar": a.Name.AR, "name_fr": a.Name.FR, "name_en": a.Name.EN,
 							"prefecture": a.Prefecture, "window": a.Window, "source": c.ArrondissementBoundarySource}})
 					}
@@ -87,7 +87,7 @@ func pageOf(q geom.FeatureQuery, all []geom.Feature) geom.FeaturePage {
 		}
 		match := true
 		for k, v := range q.Properties {
-			if s, _ := f.Properties[k].(string); s != v {
+			if s, _ := f.Properties.Property(k).(string); s != v {
 				match = false
 			}
 		}

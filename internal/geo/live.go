@@ -92,7 +92,7 @@ func (l *live) poll(since time.Time) {
 				continue
 			}
 			seen[f.ID] = true
-			if at, err := time.Parse(time.RFC3339, fmt.Sprint(f.Properties["granted"])); err == nil && at.After(since) {
+			if at, err := time.Parse(time.RFC3339, fmt.Sprint(f.Properties.Property("granted"))); err == nil && at.After(since) {
 				since = at
 			}
 			l.send(f)

@@ -280,7 +280,7 @@ func (s *Places) Features(ctx context.Context, q geom.FeatureQuery) (geom.Featur
 	}
 	page := geom.FeaturePage{Matched: res.Matched}
 	for _, p := range res.Places {
-		props := map[string]any{"code": p.Code, "category": p.Category, "name_ar": p.Name.AR, "name_fr": p.Name.FR, "name_en": p.Name.EN,
+		props := geom.Props{"code": p.Code, "category": p.Category, "name_ar": p.Name.AR, "name_fr": p.Name.FR, "name_en": p.Name.EN,
 			"address_ar": p.Address.AR, "address_fr": p.Address.FR, "address_en": p.Address.EN, "arrondissement": p.Arrondissement,
 			"hours": p.Hours, "phone": p.Phone, "email": p.Email, "website": p.Website, "updated": p.UpdatedAt.UTC().Format(time.RFC3339)}
 		page.Features = append(page.Features, geom.Feature{ID: p.Code, Geometry: geom.NewPoint(p.Point), Properties: props})

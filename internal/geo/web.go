@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"madina/internal/platform/errs"
@@ -319,9 +320,9 @@ func (h *Handlers) rows(r *http.Request, fs []geom.Feature) []featureRow {
 	out := make([]featureRow, 0, len(fs))
 	for _, f := range fs {
 		row := featureRow{ID: f.ID}
-		keys := make([]string, 0, len(f.Properties))
-		for k := range f.Properties {
-			keys = append(keys, k)
+		var keys []string
+		if f.Properties != nil {
+			keys = f.Properties.Keys()
 		}
 		// The names people read first, then the codes; others by name.
 		rank := func(k string) int {
@@ -337,7 +338,7 @@ func (h *Handlers) rows(r *http.Request, fs []geom.Feature) []featureRow {
 			return strings.Compare(a, b)
 		})
 		for _, k := range keys {
-			v := f.Properties[k]
+			v := f.Properties.Property(k)
 			var s string
 			switch x := v.(type) {
 			case map[string]string: // a name in each language
@@ -426,8 +427,15 @@ func (h *Handlers) items(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", typeGeoJSON)
 	w.Header().Set("Content-Language", string(i18n.FromContext(r.Context())))
-	buf := make([]byte, 0, 256*len(page.Features)+2048)
-	buf = append(buf, `{"type":"FeatureCollection","features":[`...)
+	// A page of a thousand projects is some 300 kB: written into a
+	// buffer kept from an earlier answer.
+	bp := answers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxKeptAnswer {
+			answers.Put(bp)
+		}
+	}()
+	buf := append((*bp)[:0], `{"type":"FeatureCollection","features":[`...)
 	for i, f := range page.Features {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -442,9 +450,16 @@ func (h *Handlers) items(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	buf = append(append(append(buf, "],"...), meta[1:]...), '\n')
+	*bp = buf
 	_, err = w.Write(buf)
 	return err
 }
+
+// answers are the buffers the items are written in, kept for the next
+// answer up to maxKeptAnswer bytes (a page of the largest limit).
+var answers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+const maxKeptAnswer = 4 << 20
 
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}

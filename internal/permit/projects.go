@@ -1,8 +1,12 @@
 package permit
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,35 +69,55 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 		return page, fmt.Errorf("permit: projects: %w", err)
 	}
 	defer rows.Close()
-	kindNames := map[string]map[string]string{}
+	// A page's projects share a few kinds and arrondissements: each text
+	// is made once, and each kind's names written once.
+	texts := map[string]string{}
+	text := func(b []byte) string {
+		if t, ok := texts[string(b)]; ok {
+			return t
+		}
+		t := string(b)
+		texts[t] = t
+		return t
+	}
+	names := map[string]*kindName{}
+	recs := make([]Project, 0, min(q.Limit, 1024))
+	page.Features = make([]geo.Feature, 0, cap(recs))
+	// Scanned into the same variables row after row (each passed to Scan
+	// would otherwise be made anew for every row).
+	var (
+		id                  int64
+		number              string
+		kind, arr, location sql.RawBytes
+		p                   Project
+		lon, lat            float64
+	)
 	for rows.Next() {
-		var id int64
-		var number, kind, arr, location string
-		var granted time.Time
-		var tacit bool
-		var lon, lat float64
-		if err := rows.Scan(&id, &number, &kind, &arr, &location, &lon, &lat, &granted, &tacit, &page.Matched); err != nil {
+		if err := rows.Scan(&id, &number, &kind, &arr, &location, &lon, &lat, &p.Granted, &p.Tacit, &page.Matched); err != nil {
 			return page, fmt.Errorf("permit: projects: %w", err)
 		}
+		p.Number, p.Kind, p.Arrondissement = number, text(kind), text(arr)
 		// A point is the file's reference point: no need to read the JSON
 		// (a page holds thousands); a parcel's outline is read.
 		var g geo.Geometry
-		if strings.HasPrefix(location, `{"type":"Point"`) {
+		if bytes.HasPrefix(location, []byte(`{"type":"Point"`)) {
 			g = geo.NewPoint(geo.Point{Lon: lon, Lat: lat})
-		} else if g, err = geo.ParseGeoJSON([]byte(location)); err != nil {
+		} else if g, err = geo.ParseGeoJSON(location); err != nil {
 			return page, fmt.Errorf("permit: project of file %d: %w", id, err)
 		}
-		props := make(map[string]any, 6)
-		props["number"], props["kind"], props["arrondissement"] = number, kind, arr
-		props["granted"], props["tacit"] = granted.UTC().Format(time.RFC3339), tacit
-		if name, ok := kindNames[kind]; ok {
-			props["kind_name"] = name
-		} else if k, err := s.cat.Kind(kind); err == nil {
-			name = map[string]string{"ar": k.Name.AR, "fr": k.Name.FR, "en": k.Name.EN}
-			kindNames[kind] = name // shared by the page's features of that kind
-			props["kind_name"] = name
+		n, ok := names[p.Kind]
+		if !ok {
+			if k, err := s.cat.Kind(p.Kind); err == nil {
+				n = newKindName(k.Name)
+			}
+			names[p.Kind] = n
 		}
-		page.Features = append(page.Features, geo.Feature{ID: number, Geometry: g, Properties: props})
+		p.kindName = n
+		recs = append(recs, p)
+		page.Features = append(page.Features, geo.Feature{ID: number, Geometry: g})
+	}
+	for i := range recs { // one allocation for the page's records
+		page.Features[i].Properties = &recs[i]
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("permit: projects: %w", err)
@@ -104,4 +128,84 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 		}
 	}
 	return page, nil
+}
+
+// Project is an authorised project's properties, the projects layer's
+// typed record: a page holds thousands, written with no map or sorting.
+type Project struct {
+	Number         string
+	Kind           string
+	Arrondissement string // "" when the file's arrondissement is unknown
+	Granted        time.Time
+	Tacit          bool // granted by the administration's silence
+	kindName       *kindName
+}
+
+// kindName is a kind's name in each language, and as JSON.
+type kindName struct {
+	names map[string]string
+	json  []byte
+}
+
+func newKindName(t Text) *kindName {
+	n := &kindName{names: map[string]string{"ar": t.AR, "fr": t.FR, "en": t.EN}}
+	n.json = append(n.json, `{"ar":`...)
+	n.json = geo.AppendString(n.json, t.AR)
+	n.json = append(n.json, `,"en":`...)
+	n.json = geo.AppendString(n.json, t.EN)
+	n.json = append(n.json, `,"fr":`...)
+	n.json = geo.AppendString(n.json, t.FR)
+	n.json = append(n.json, '}')
+	return n
+}
+
+// projectKeys are a project's properties, as written (sorted).
+var projectKeys = []string{"arrondissement", "granted", "kind", "kind_name", "number", "tacit"}
+
+// AppendJSON appends p's properties as a JSON object.
+func (p *Project) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"arrondissement":`...)
+	b = geo.AppendString(b, p.Arrondissement)
+	b = append(b, `,"granted":"`...)
+	b = p.Granted.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","kind":`...)
+	b = geo.AppendString(b, p.Kind)
+	if p.kindName != nil {
+		b = append(b, `,"kind_name":`...)
+		b = append(b, p.kindName.json...)
+	}
+	b = append(b, `,"number":`...)
+	b = geo.AppendString(b, p.Number)
+	b = append(b, `,"tacit":`...)
+	b = strconv.AppendBool(b, p.Tacit)
+	return append(b, '}'), nil
+}
+
+// Property returns one of p's properties by its name.
+func (p *Project) Property(key string) any {
+	switch key {
+	case "number":
+		return p.Number
+	case "kind":
+		return p.Kind
+	case "arrondissement":
+		return p.Arrondissement
+	case "granted":
+		return p.Granted.UTC().Format(time.RFC3339)
+	case "tacit":
+		return p.Tacit
+	case "kind_name":
+		if p.kindName != nil {
+			return p.kindName.names
+		}
+	}
+	return nil
+}
+
+// Keys returns the names of p's properties.
+func (p *Project) Keys() []string {
+	if p.kindName == nil {
+		return slices.DeleteFunc(slices.Clone(projectKeys), func(k string) bool { return k == "kind_name" })
+	}
+	return slices.Clone(projectKeys)
 }

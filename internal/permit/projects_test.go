@@ -50,9 +50,23 @@ func TestAuthorisedProjects(t *testing.T) {
 				t.Errorf("the published project shows %q: %s", private, b)
 			}
 		}
-		if f.Properties["kind"] != "building" || f.Properties["arrondissement"] != "sidi-othmane" || f.Properties["tacit"] != false ||
+		if p := f.Properties; p.Property("kind") != "building" || p.Property("arrondissement") != "sidi-othmane" || p.Property("tacit") != false ||
 			f.Geometry.Type != geo.TypePoint || f.Geometry.Point != (geo.Point{Lon: -7.564, Lat: 33.556}) {
 			t.Errorf("the project: %s", b)
+		}
+		// What the record writes is what it says it holds, as
+		// encoding/json would write it.
+		held := map[string]any{}
+		for _, k := range f.Properties.Keys() {
+			held[k] = f.Properties.Property(k)
+		}
+		if _, ok := held["kind_name"].(map[string]string); !ok || held["granted"] == "" {
+			t.Errorf("the project's kind name or day missing: %v", held)
+		}
+		want, _ := json.Marshal(held)
+		got, err := f.Properties.AppendJSON(nil)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("the project's properties are written\n %s (%v)\nwhere they hold\n %s", got, err, want)
 		}
 
 		page := func(q geo.FeatureQuery) []string {

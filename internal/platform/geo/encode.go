@@ -13,11 +13,13 @@ import (
 // MarshalJSON writes g as an RFC 7946 GeoJSON geometry: coordinates with at
 // most 7 decimals, exterior rings counter-clockwise and holes clockwise
 // (the right-hand rule). The zero Geometry is written as null.
-func (g Geometry) MarshalJSON() ([]byte, error) {
+func (g Geometry) MarshalJSON() ([]byte, error) { return g.AppendJSON(nil) }
+
+// AppendJSON appends g to b as MarshalJSON writes it.
+func (g Geometry) AppendJSON(b []byte) ([]byte, error) {
 	if g.IsZero() {
-		return []byte("null"), nil
+		return append(b, "null"...), nil
 	}
-	var b []byte
 	switch g.Type {
 	case TypePoint:
 		b = append(b, `{"type":"Point","coordinates":`...)
@@ -158,29 +160,62 @@ func (g Geometry) WKT() string {
 type Feature struct {
 	ID         string // omitted when empty
 	Geometry   Geometry
-	Properties map[string]any // written as null when nil
+	Properties Properties // written as null when nil
+}
+
+// Properties are what a feature says beyond its geometry. The small
+// layers give a Props map; a layer of thousands of features gives a
+// typed record that writes itself, with no map, sorting or reflection.
+type Properties interface {
+	// AppendJSON appends the properties to b as one JSON object.
+	AppendJSON(b []byte) ([]byte, error)
+	// Property is the property called key, nil when there is none: a
+	// text, a boolean, a number, or a name in each language
+	// (map[string]string). A time is its RFC 3339 text.
+	Property(key string) any
+	// Keys are the names of the properties there are.
+	Keys() []string
+}
+
+// Props are properties held in a map, written with their keys sorted as
+// encoding/json writes a map.
+type Props map[string]any
+
+// AppendJSON appends p as a JSON object.
+func (p Props) AppendJSON(b []byte) ([]byte, error) { return appendValue(b, map[string]any(p)) }
+
+// Property returns p[key].
+func (p Props) Property(key string) any { return p[key] }
+
+// Keys returns p's keys, sorted.
+func (p Props) Keys() []string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // MarshalJSON writes f as an RFC 7946 Feature.
 func (f Feature) MarshalJSON() ([]byte, error) { return f.AppendJSON(nil) }
 
-// AppendJSON appends f as an RFC 7946 Feature to b. A layer's page holds
-// thousands of features: properties of the usual kinds (text, booleans,
-// numbers, texts by language) are written without reflection.
+// AppendJSON appends f as an RFC 7946 Feature to b.
 func (f Feature) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"type":"Feature"`...)
 	if f.ID != "" {
 		b = append(b, `,"id":`...)
-		b = appendString(b, f.ID)
+		b = AppendString(b, f.ID)
 	}
-	g, err := f.Geometry.MarshalJSON()
+	b = append(b, `,"geometry":`...)
+	b, err := f.Geometry.AppendJSON(b)
 	if err != nil {
 		return nil, err
 	}
-	b = append(b, `,"geometry":`...)
-	b = append(b, g...)
 	b = append(b, `,"properties":`...)
-	if b, err = appendValue(b, f.Properties); err != nil {
+	if f.Properties == nil {
+		b = append(b, "null"...)
+	} else if b, err = f.Properties.AppendJSON(b); err != nil {
 		return nil, fmt.Errorf("geo: feature %q properties: %w", f.ID, err)
 	}
 	return append(b, '}'), nil
@@ -193,7 +228,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return AppendString(b, x), nil
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case int:
@@ -214,7 +249,7 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = AppendString(b, k)
 			b = append(b, ':')
 			var err error
 			if b, err = appendValue(b, x[k]); err != nil {
@@ -236,8 +271,8 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendString(b, k), ':')
-			b = appendString(b, x[k])
+			b = append(AppendString(b, k), ':')
+			b = AppendString(b, x[k])
 		}
 		return append(b, '}'), nil
 	}
@@ -248,11 +283,11 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
-// appendString appends s as a JSON string: quotes, backslashes and
+// AppendString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, and U+2028 and U+2029 (which end a line in
 // JavaScript); the rest as UTF-8. Invalid UTF-8 becomes U+FFFD, as
 // encoding/json writes it.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	// Most of a layer's text is plain ASCII: copied a run at a time.

@@ -31,13 +31,13 @@ func TestGDALReadsFeatureCollections(t *testing.T) {
 		extent   string
 	}{
 		{"points", []Feature{
-			{ID: "BP-2025-0001", Geometry: NewPoint(Point{-7.5898, 33.5731}), Properties: map[string]any{"name": "سيدي عثمان", "floors": 3}},
-			{ID: "BP-2025-0002", Geometry: NewPoint(Point{-7.67, 33.563}), Properties: map[string]any{"name": "Hay Hassani", "floors": 1}},
+			{ID: "BP-2025-0001", Geometry: NewPoint(Point{-7.5898, 33.5731}), Properties: Props{"name": "سيدي عثمان", "floors": 3}},
+			{ID: "BP-2025-0002", Geometry: NewPoint(Point{-7.67, 33.563}), Properties: Props{"name": "Hay Hassani", "floors": 1}},
 		}, "Point", "Extent: (-7.670000, 33.563000) - (-7.589800, 33.573100)"},
 		{"parcels", []Feature{
-			{ID: "a", Geometry: parcel, Properties: map[string]any{"kind": "building"}},
+			{ID: "a", Geometry: parcel, Properties: Props{"kind": "building"}},
 			{ID: "b", Geometry: holed},
-			{Geometry: NewPolygon(Polygon{rect(-7.50, 33.60, -7.499, 33.601)}), Properties: map[string]any{}},
+			{Geometry: NewPolygon(Polygon{rect(-7.50, 33.60, -7.499, 33.601)}), Properties: Props{}},
 		}, "Polygon", "Extent: (-7.600000, 33.554000) - (-7.499000, 33.601000)"},
 		{"territory", []Feature{
 			{ID: "casablanca", Geometry: NewMultiPolygon(MultiPolygon{{rect(-7.7, 33.5, -7.6, 33.6)}, {rect(-7.55, 33.5, -7.5, 33.55)}})},
@@ -85,7 +85,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestWriteFeatureCollection(t *testing.T) {
 	var buf bytes.Buffer
-	err := WriteFeatureCollection(&buf, []Feature{{ID: `a"b`, Geometry: NewPoint(Point{1, 2}), Properties: map[string]any{"k": "v"}}, {}})
+	err := WriteFeatureCollection(&buf, []Feature{{ID: `a"b`, Geometry: NewPoint(Point{1, 2}), Properties: Props{"k": "v"}}, {}})
 	want := "{\"type\":\"FeatureCollection\",\"features\":[\n" +
 		`{"type":"Feature","id":"a\"b","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"k":"v"}},` + "\n" +
 		`{"type":"Feature","geometry":null,"properties":null}` + "\n]}\n"
@@ -96,7 +96,7 @@ func TestWriteFeatureCollection(t *testing.T) {
 	if err := WriteFeatureCollection(&buf, nil); err != nil || !json.Valid(buf.Bytes()) {
 		t.Fatalf("empty: %s %v", buf.String(), err)
 	}
-	if err := WriteFeatureCollection(&buf, []Feature{{Properties: map[string]any{"f": func() {}}}}); err == nil {
+	if err := WriteFeatureCollection(&buf, []Feature{{Properties: Props{"f": func() {}}}}); err == nil {
 		t.Error("unwritable properties accepted")
 	}
 	// A Feature read back gives its geometry.
@@ -132,7 +132,7 @@ func TestValidityAgreesWithGEOS(t *testing.T) {
 			ours = 1
 			valid++
 		}
-		fs = append(fs, Feature{ID: itoa(i), Geometry: g, Properties: map[string]any{"ours": ours, "wkt": g.WKT()}})
+		fs = append(fs, Feature{ID: itoa(i), Geometry: g, Properties: Props{"ours": ours, "wkt": g.WKT()}})
 	}
 	if valid < 40 || valid > 360 {
 		t.Fatalf("%d valid of 400: the sample tells little", valid)
@@ -212,7 +212,7 @@ func TestWithinAgreesWithGEOS(t *testing.T) {
 			ours = 1
 			within++
 		}
-		fs = append(fs, Feature{ID: itoa(i), Geometry: a, Properties: map[string]any{"ours": ours, "a": a.WKT(), "b": b.WKT()}})
+		fs = append(fs, Feature{ID: itoa(i), Geometry: a, Properties: Props{"ours": ours, "a": a.WKT(), "b": b.WKT()}})
 	}
 	if within < 30 {
 		t.Fatalf("only %d of 600 within: the sample tells little", within)

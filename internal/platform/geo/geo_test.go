@@ -674,7 +674,7 @@ func TestFeaturePropertiesEncodeAsJSONDoes(t *testing.T) {
 	for i, s := range texts {
 		props := map[string]any{"name": s, "n": i, "ok": i%2 == 0, "f": 1.5, "none": nil,
 			"names": map[string]string{"ar": s, "fr": "é", "en": "x"}, s: "key"}
-		f := Feature{ID: s, Geometry: NewPoint(Point{Lon: -7.6, Lat: 33.5}), Properties: props}
+		f := Feature{ID: s, Geometry: NewPoint(Point{Lon: -7.6, Lat: 33.5}), Properties: Props(props)}
 		ours, err := f.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
