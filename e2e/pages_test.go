@@ -201,6 +201,7 @@ var everyActor = []actor{
 var skippedRoutes = map[string]string{
 	"/map/settings":                        "the maps' settings (JSON) for the parcel map, not a page (geo_test.TestMapPage)",
 	"/ogc/collections/projects/live":       "a stream of server-sent events, not a page (geo_test.TestLiveProjects reads it)",
+	"/ogc/api":                             "the portal's OpenAPI definition (JSON), not a page (geo_test.TestOGCAPIDefinition)",
 	"/window":                              "sends a window agent to their window's queue, /window/{code}, visited",
 	"/me/inbox/{id}":                       "opens a notice: marks it read and redirects to its file, a page visited here",
 	"/me/export":                           "a JSON download, not a page",

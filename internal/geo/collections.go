@@ -16,7 +16,10 @@ type Collection struct {
 	About      string // message key
 	Properties []string
 	Temporal   bool
-	Items      func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error)
+	// Schema is each property's JSON Schema, for the API definition; nil
+	// leaves the properties undescribed.
+	Schema map[string]any
+	Items  func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error)
 	// Extent is the box its items lie in: the city's.
 	Extent func(ctx context.Context) (geom.Bounds, error)
 }
@@ -30,10 +33,16 @@ func collections(projects Projects, places *district.Store, directory *Places) [
 		}
 		return c.Boundary.Bounds(), nil
 	}
+	text := map[string]any{"type": "string"}
+	names := map[string]any{"type": "object", "required": []string{"ar", "fr", "en"},
+		"properties": map[string]any{"ar": text, "fr": text, "en": text}}
 	return []Collection{
 		{ID: "projects", Title: "geo.projects.title", About: "geo.projects.about", Properties: []string{"kind", "arrondissement"},
-			Temporal: true, Items: projects.AuthorisedProjects, Extent: extent},
+			Temporal: true, Items: projects.AuthorisedProjects, Extent: extent, Schema: map[string]any{
+				"number": text, "kind": text, "kind_name": names, "arrondissement": text,
+				"granted": map[string]any{"type": "string", "format": "date-time"}, "tacit": map[string]any{"type": "boolean"}}},
 		{ID: "city", Title: "geo.city.title", About: "geo.city.about", Extent: extent,
+			Schema: map[string]any{"code": text, "name_ar": text, "name_fr": text, "name_en": text, "source": text},
 			Items: func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {
 				c, err := places.City(ctx)
 				if err != nil {
@@ -44,9 +53,13 @@ func collections(projects Projects, places *district.Store, directory *Places) [
 				return pageOf(q, []geom.Feature{f}), nil
 			}},
 		{ID: "places", Title: "geo.places.title.collection", About: "geo.places.about", Extent: extent,
-			Properties: []string{"category", "arrondissement"}, Items: directory.Features},
+			Properties: []string{"category", "arrondissement"}, Items: directory.Features, Schema: map[string]any{
+				"code": text, "category": text, "name_ar": text, "name_fr": text, "name_en": text,
+				"address_ar": text, "address_fr": text, "address_en": text, "arrondissement": text,
+				"hours": text, "phone": text, "email": text, "website": text, "updated": map[string]any{"type": "string", "format": "date-time"}}},
 		{ID: "arrondissements", Title: "geo.arrondissements.title", About: "geo.arrondissements.about", Extent: extent,
 			Properties: []string{"prefecture"},
+			Schema:     map[string]any{"code": text, "name_ar": text, "name_fr": text, "name_en": text, "prefecture": text, "window": text, "source": text},
 			Items: func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {
 				areas, err := places.Areas(ctx)
 				if err != nil {

@@ -48,6 +48,7 @@ type Handlers struct {
 // Routes registers the portal's routes.
 func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /ogc", h.landing)
+	rt.HandleErr("GET /ogc/api", h.apiDefinition)
 	rt.HandleErr("GET /ogc/conformance", h.conformance)
 	rt.HandleErr("GET /ogc/collections", h.collections)
 	rt.HandleErr("GET /ogc/collections/{id}", h.collection)
@@ -148,6 +149,7 @@ func (h *Handlers) landing(w http.ResponseWriter, r *http.Request) error {
 		{Href: h.self(r, "/ogc", nil, "json"), Rel: "self", Type: typeJSON, Title: h.t(r, "geo.link.this")},
 		{Href: h.self(r, "/ogc", nil, "html"), Rel: "alternate", Type: typeHTML, Title: h.t(r, "geo.link.html")},
 		{Href: h.self(r, "/ogc", nil, "html"), Rel: "service-doc", Type: typeHTML, Title: h.t(r, "geo.link.doc")},
+		{Href: h.self(r, "/ogc/api", nil, "json"), Rel: "service-desc", Type: typeOpenAPI, Title: h.t(r, "geo.link.api")},
 		{Href: h.self(r, "/ogc/conformance", nil, "json"), Rel: "conformance", Type: typeJSON, Title: h.t(r, "geo.link.conformance")},
 		{Href: h.self(r, "/ogc/collections", nil, "json"), Rel: "data", Type: typeJSON, Title: h.t(r, "geo.link.collections")},
 	}}
