@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -133,6 +135,35 @@ func TestStreetLightJourney(t *testing.T) {
 	for _, secret := range []string{"0612345678", "بنعلي", "Benali", "فاطمة", "Amrani"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("the public list shows %q", secret)
+		}
+	}
+
+	// The public map: the requests' layer, ticked and filtered to Sidi
+	// Moumen, shows as many requests as the portal lists there; this one
+	// is closed, with nothing of its reporter.
+	anyone.open("/map", 200)
+	if !waitJS(anyone, `document.querySelector('[data-portal-map]').dataset.ready === 'true'`, 20) {
+		t.Fatalf("the map did not load: %s", text(anyone, "#map-status"))
+	}
+	anyone.do(chromedp.Click(chromedp.CSS("#layer-requests")))
+	anyone.do(chromedp.SetValue(chromedp.CSS("#filter-arrondissement"), "sidi-moumen"))
+	eval[bool](anyone, `document.querySelector('#filter-arrondissement').dispatchEvent(new Event('change', {bubbles: true}))`)
+	since := time.Now().Add(-90 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05Z")
+	there := eval[int](anyone, `fetch('/ogc/collections/requests/items?f=json&limit=1&arrondissement=sidi-moumen&datetime=`+since+`/..').then(r => r.json()).then(d => d.numberMatched)`)
+	if got := eval[string](anyone, `document.querySelector('[data-portal-map]').dataset.shownRequests`); got != strconv.Itoa(there) || there == 0 {
+		t.Errorf("the map shows %s requests in Sidi Moumen; the portal lists %d", got, there)
+	}
+	if n := count(anyone, "[data-portal-map] .map-pin-request, [data-portal-map] .map-cluster"); n == 0 {
+		t.Error("no request marker or cluster on the map")
+	}
+	check(anyone, "the map with the requests")
+	item := eval[string](anyone, `fetch('/ogc/collections/requests/items/`+number+`?f=json').then(r => r.text())`)
+	if !strings.Contains(item, `"status":"closed"`) {
+		t.Errorf("the map's request %s: %.500s", number, item)
+	}
+	for _, secret := range []string{"0612345678", "بنعلي", "Benali", "فاطمة", "الضو"} {
+		if strings.Contains(item, secret) {
+			t.Errorf("the map's request shows %q", secret)
 		}
 	}
 }

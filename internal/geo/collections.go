@@ -25,7 +25,7 @@ type Collection struct {
 }
 
 // collections are the portal's layers, in the order they are listed.
-func collections(projects Projects, places *district.Store, directory *Places) []Collection {
+func collections(projects Projects, places *district.Store, directory *Places, requests func() Requests) []Collection {
 	extent := func(ctx context.Context) (geom.Bounds, error) {
 		c, err := places.City(ctx)
 		if err != nil {
@@ -86,6 +86,15 @@ func collections(projects Projects, places *district.Store, directory *Places) [
 				}
 				return pageOf(q, fs), nil
 			}},
+		{ID: "requests", Title: "geo.requests.title", About: "geo.requests.about", Extent: extent, Temporal: true,
+			Properties: []string{"category", "arrondissement", "status"},
+			Items: func(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error) {
+				return requests().RequestFeatures(ctx, q)
+			},
+			Schema: map[string]any{"number": text, "category": text, "category_name": names, "arrondissement": text,
+				"state":  map[string]any{"type": "string", "enum": []string{"received", "acknowledged", "in_progress", "waiting", "resolved", "closed", "reopened"}},
+				"status": map[string]any{"type": "string", "enum": []string{"open", "closed"}},
+				"filed":  map[string]any{"type": "string", "format": "date-time"}, "resolved": map[string]any{"type": "string", "format": "date-time"}}},
 	}
 }
 

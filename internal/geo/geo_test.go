@@ -110,7 +110,7 @@ func TestOGCAPIFeatures(t *testing.T) {
 			Links     []link
 		}
 	}
-	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 4 || cols.Collections[0].ID != "projects" ||
+	if err := json.Unmarshal([]byte(body), &cols); err != nil || len(cols.Collections) != 5 || cols.Collections[0].ID != "projects" ||
 		cols.Collections[0].Title != "Projets autorisés" || rel(cols.Collections[0].Links, "items", "application/geo+json") == "" {
 		t.Fatalf("collections: %v\n%s", err, body)
 	}
@@ -294,7 +294,7 @@ func TestGDALReadsThePortal(t *testing.T) {
 	}
 	root := "OAPIF:" + srv.URL + "/ogc"
 	list := run(root)
-	for _, want := range []string{"1: projects", "2: city", "3: places", "4: arrondissements"} {
+	for _, want := range []string{"1: projects", "2: city", "3: places", "4: arrondissements", "5: requests"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("ogrinfo lists:\n%s", list)
 		}
@@ -317,6 +317,14 @@ func TestGDALReadsThePortal(t *testing.T) {
 	pageSize = "500"
 	if got := strings.Count(run("-al", "-geom=NO", root, "places"), "OGRFeature(places)"); got != places {
 		t.Errorf("ogrinfo reads %d places, want %d", got, places)
+	}
+	var requests int
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM complaint_requests WHERE held_at IS NULL AND NOT private
+		AND lat IS NOT NULL`).Scan(&requests); err != nil || requests == 0 {
+		t.Fatalf("the demonstration's public requests with a point: %d, %v", requests, err)
+	}
+	if got := strings.Count(run("-al", "-geom=NO", root, "requests"), "OGRFeature(requests)"); got != requests {
+		t.Errorf("ogrinfo reads %d requests, want %d", got, requests)
 	}
 	arrs := run("-al", root, "arrondissements")
 	if strings.Count(arrs, "OGRFeature(arrondissements)") != 16 || !strings.Contains(arrs, "name_ar (String) = سيدي عثمان") {

@@ -44,6 +44,12 @@ type Projects interface {
 	AuthorisedProjects(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error)
 }
 
+// Requests are the citizens' requests on the public map: the complaint
+// capability's (it starts after this one).
+type Requests interface {
+	RequestFeatures(ctx context.Context, q geom.FeatureQuery) (geom.FeaturePage, error)
+}
+
 func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	projects, err := module.Need[Projects](env)
 	if err != nil {
@@ -56,7 +62,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	directory := NewPlaces(env.DB, places)
 	env.Provide("geo", directory)
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
-		Collections: collections(projects, places, directory), live: &live{projects: projects, log: env.Log, now: time.Now}}
+		Collections: collections(projects, places, directory, module.Late[Requests](env)), live: &live{projects: projects, log: env.Log, now: time.Now}}
 	ph := &PlaceHandlers{Places: directory, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
 	tiles, err := ParseTiles(env.Cfg.MapTiles, env.Cfg.MapTilesAttribution)
 	if err != nil {

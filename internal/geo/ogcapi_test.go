@@ -76,7 +76,7 @@ func TestOGCAPIDefinition(t *testing.T) {
 	for _, p := range []string{"/ogc?f=json", "/ogc?f=html", "/ogc/api", "/ogc/conformance?f=json", "/ogc/collections?f=json", "/ogc/collections?f=html"} {
 		fetch(p, 200)
 	}
-	for _, id := range []string{"projects", "city", "places", "arrondissements"} {
+	for _, id := range []string{"projects", "city", "places", "arrondissements", "requests"} {
 		base := "/ogc/collections/" + id
 		fetch(base+"?f=json", 200)
 		var fc struct {

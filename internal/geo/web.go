@@ -313,11 +313,12 @@ type featureRow struct {
 }
 
 // propertyOrder is the order of the properties on the pages.
-var propertyOrder = []string{"number", "kind_name", "granted", "tacit", "arrondissement", "kind", "name_ar", "name_fr", "name_en", "code", "source"}
+var propertyOrder = []string{"number", "kind_name", "category_name", "granted", "tacit", "status", "filed", "resolved", "arrondissement", "kind", "category", "state",
+	"name_ar", "name_fr", "name_en", "code", "source"}
 
 type summaryRow struct{ Key, Value, Href, Action string }
 
-func (h *Handlers) rows(r *http.Request, fs []geom.Feature) []featureRow {
+func (h *Handlers) rows(r *http.Request, layer string, fs []geom.Feature) []featureRow {
 	l := i18n.FromContext(r.Context())
 	out := make([]featureRow, 0, len(fs))
 	for _, f := range fs {
@@ -354,16 +355,20 @@ func (h *Handlers) rows(r *http.Request, fs []geom.Feature) []featureRow {
 				s = x
 				if t, err := time.Parse(time.RFC3339, x); err == nil {
 					s = i18n.FormatDate(l, t)
+				} else if m := "geo.value." + k + "." + x; h.Resp.Cat.Has(l, m) {
+					s = h.t(r, m) // a value from a short list, worded
 				}
 			default:
 				b, _ := json.Marshal(v)
 				s = string(b)
 			}
-			key := "geo.prop." + k
-			if !h.Resp.Cat.Has(l, key) {
-				key = k
-			} else {
-				key = h.t(r, key)
+			// A layer's own label for the property, else the portal's.
+			key := k
+			for _, m := range []string{"geo.prop." + layer + "." + k, "geo.prop." + k} {
+				if h.Resp.Cat.Has(l, m) {
+					key = h.t(r, m)
+					break
+				}
 			}
 			row.Rows = append(row.Rows, summaryRow{Key: key, Value: s})
 		}
@@ -423,7 +428,7 @@ func (h *Handlers) items(w http.ResponseWriter, r *http.Request) error {
 			from = q.Offset + 1
 		}
 		h.Web.Render(w, r, http.StatusOK, "geo/items", web.Msg(c.Title), map[string]any{
-			"Collection": c.ID, "Title": h.t(r, c.Title), "Rows": h.rows(r, page.Features), "Next": next, "Prev": prev,
+			"Collection": c.ID, "Title": h.t(r, c.Title), "Rows": h.rows(r, c.ID, page.Features), "Next": next, "Prev": prev,
 			"Shown": h.t(r, "geo.items.shown", "from", from, "to", q.Offset+len(page.Features), "count", page.Matched)})
 		return nil
 	}
@@ -492,7 +497,7 @@ func (h *Handlers) item(w http.ResponseWriter, r *http.Request) error {
 	path := "/ogc/collections/" + c.ID + "/items/" + url.PathEscape(fid)
 	if html {
 		h.Web.Render(w, r, http.StatusOK, "geo/item", web.Msg("geo.item.title", "id", fid), map[string]any{
-			"Collection": c.ID, "Title": h.t(r, c.Title), "Row": h.rows(r, page.Features)[0]})
+			"Collection": c.ID, "Title": h.t(r, c.Title), "Row": h.rows(r, c.ID, page.Features)[0]})
 		return nil
 	}
 	b, err := f.MarshalJSON()

@@ -84,10 +84,10 @@
 
   // layer reads every feature of collection id, null when the portal has
   // no such layer.
-  async function layer(id, limit) {
+  async function layer(id, limit, query) {
     const have = await layers();
     if (!have.has(id)) return null;
-    return items("/ogc/collections/" + id + "/items?f=json&limit=" + (limit || 10000));
+    return items("/ogc/collections/" + id + "/items?f=json&limit=" + (limit || 10000) + (query || ""));
   }
 
   function newMap(canvas, root) {
@@ -179,6 +179,7 @@
     const areas = {}; // code → {name, layer}
     let allPlaces = [];
     let allProjects = [];
+    const allRequests = [];
     const kinds = new Map();
     const categories = {};
     root.querySelectorAll(".map-categories li").forEach((li) => { categories[li.dataset.code] = li.textContent; });
@@ -211,6 +212,29 @@
       const a = el("a", { href: "/places/" + encodeURIComponent(f.id) }, t.tDetails);
       box.append(el("p").appendChild(a).parentNode);
       return box;
+    }
+
+    function requestPopup(p) {
+      const box = el("div");
+      box.append(el("p").appendChild(el("strong", { dir: "ltr" }, p.number)).parentNode);
+      row(box, t.tCategory, name(p, "category_name") || p.category);
+      row(box, t.tStatus, p.status === "closed" ? t.tClosed : t.tOpen);
+      row(box, t.tFiled, formatDate(p.filed));
+      if (areas[p.arrondissement]) row(box, t.tArrondissement, areas[p.arrondissement].name);
+      const a = el("a", { href: "/ogc/collections/requests/items/" + encodeURIComponent(p.number) + "?f=html" }, t.tDetails);
+      box.append(el("p").appendChild(a).parentNode);
+      return box;
+    }
+
+    // A citizen's request: its point, category and state (never who filed
+    // it, nor what they wrote).
+    function addRequest(f) {
+      const p = f.properties || {};
+      const at = centre(f.geometry);
+      if (!at) return;
+      const m = pin(at, "request", p.number + " — " + (name(p, "category_name") || p.category));
+      m.bindPopup(() => requestPopup(p));
+      allRequests.push({ p: p, marker: m });
     }
 
     function addProject(f, fresh) {
@@ -260,7 +284,7 @@
     function values() {
       const e = form.elements;
       return { arrondissement: e.arrondissement.value, kind: e.kind.value, from: e.from.value, to: e.to.value,
-        layers: { arrondissements: on("arrondissements"), places: on("places"), projects: on("projects") } };
+        layers: { arrondissements: on("arrondissements"), places: on("places"), projects: on("projects"), requests: on("requests") } };
     }
 
     function redraw() {
@@ -268,7 +292,7 @@
       projects.clearLayers();
       places.clearLayers();
       parcels.clearLayers();
-      let np = 0, nq = 0;
+      let np = 0, nq = 0, nr = 0;
       if (v.layers.projects) {
         const ms = [];
         for (const it of allProjects) {
@@ -288,13 +312,24 @@
         }
         places.addLayers(ms);
       }
+      if (v.layers.requests) {
+        const ms = [];
+        for (const it of allRequests) {
+          const day = String(it.p.filed || "").slice(0, 10);
+          if ((v.arrondissement && it.p.arrondissement !== v.arrondissement) || (v.from && day < v.from) || (v.to && day > v.to)) continue;
+          ms.push(it.marker);
+          nr++;
+        }
+        places.addLayers(ms);
+      }
       if (v.layers.arrondissements) { if (!map.hasLayer(outlines)) outlines.addTo(map); } else outlines.remove();
       for (const [code, a] of Object.entries(areas)) {
         a.layer.setStyle({ weight: code === v.arrondissement ? 4 : 1.5, fillOpacity: code === v.arrondissement ? 0.12 : 0.03 });
       }
       root.dataset.shownProjects = np;
       root.dataset.shownPlaces = nq;
-      say(fill(t.tShown, { projects: np, places: nq }));
+      root.dataset.shownRequests = nr;
+      say(fill(t.tShown, { projects: np, places: nq }) + (v.layers.requests ? " " + fill(t.tShownRequests, { requests: nr }) : ""));
     }
 
     form.addEventListener("change", (e) => {
@@ -373,7 +408,9 @@
       layer("city", 10),
       layer("places"),
       layer("projects"),
-    ]).then(([arr, city, pls, prj]) => {
+      // The requests of the last 90 days: the public list's span.
+      layer("requests", 10000, "&datetime=" + encodeURIComponent(new Date(Date.now() - 90 * 864e5).toISOString().slice(0, 19) + "Z") + "/.."),
+    ]).then(([arr, city, pls, prj, req]) => {
       for (const f of city || []) {
         L.geoJSON(f.geometry, { style: { color: "#0b5d4b", weight: 2.5, fill: false, className: "map-outline" }, interactive: false }).addTo(outlines);
       }
@@ -394,6 +431,7 @@
       }
       for (const f of pls || []) addPlace(f);
       for (const f of prj || []) addProject(f, false);
+      for (const f of req || []) addRequest(f);
       root.dataset.ready = "true";
       redraw();
       live();
