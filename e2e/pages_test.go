@@ -200,6 +200,7 @@ var everyActor = []actor{
 // here: TestEveryPage fails otherwise.
 var skippedRoutes = map[string]string{
 	"/map/settings":                        "the maps' settings (JSON) for the parcel map, not a page (geo_test.TestMapPage)",
+	"/map/search":                          "the parcel map's search (JSON), not a page (geo_test.TestGeocode)",
 	"/ogc/collections/projects/live":       "a stream of server-sent events, not a page (geo_test.TestLiveProjects reads it)",
 	"/ogc/api":                             "the portal's OpenAPI definition (JSON), not a page (geo_test.TestOGCAPIDefinition)",
 	"/window":                              "sends a window agent to their window's queue, /window/{code}, visited",

@@ -1,17 +1,21 @@
 package geo
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
+	"madina/internal/authz"
 	"madina/internal/district"
 	"madina/internal/platform/config"
 	"madina/internal/platform/errs"
 	geom "madina/internal/platform/geo"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/textnorm"
 	"madina/internal/platform/web"
 )
 
@@ -71,6 +75,9 @@ type MapHandlers struct {
 	Resp   *httpx.Responder
 	Places *district.Store
 	Tiles  Tiles
+	// Directory and Parcels answer the searches of GET /api/v1/geocode.
+	Directory *Places
+	Parcels   Parcels
 	// Layers are the ids of the portal's collections: the page links to
 	// the lists of those it serves.
 	Layers []string
@@ -81,6 +88,8 @@ func (h *MapHandlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /map", h.mapPage)
 	rt.HandleErr("GET /map/settings", h.settings)
 	rt.HandleErr("GET /api/v1/locate", h.locate)
+	rt.HandleErr("GET /api/v1/geocode", h.geocode)
+	rt.HandleErr("GET /map/search", h.geocode) // the same, for the pages' maps: the API ignores sessions
 }
 
 // mapArrondissement is an arrondissement in the map's filter and in its
@@ -178,5 +187,76 @@ func (h *MapHandlers) locate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	h.Resp.JSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// Parcels are the parcels a visitor already filed on: the permit
+// capability's (its files' locations, found by land title, address or
+// number, among the files the visitor may read).
+type Parcels interface {
+	ParcelsFiled(ctx context.Context, a authz.Actor, q string, limit int) ([]geom.Feature, error)
+}
+
+// Found is one answer of GET /api/v1/geocode: where a search leads.
+type Found struct {
+	Kind           string        `json:"kind"` // "parcel" (an earlier file's) or "place"
+	Label          string        `json:"label"`
+	Detail         string        `json:"detail,omitempty"`
+	Arrondissement string        `json:"arrondissement,omitempty"`
+	Geometry       geom.Geometry `json:"geometry"`
+}
+
+// maxGeocodeQuery is the longest search read (a title number, an address).
+const maxGeocodeQuery = 200
+
+// geocode answers GET /api/v1/geocode?q= (and /map/search, the same for
+// the pages, whose visitor is known by the session the API ignores): what
+// the text names in the city — for a signed-in visitor, the parcels of their earlier files
+// whose land title, address or number holds it; then the directory's
+// places whose names hold it. No street gazetteer is kept: an address
+// that is neither is not found, and the visitor taps the map instead.
+func (h *MapHandlers) geocode(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	for k := range q {
+		if k != "q" && k != "lang" {
+			return errs.E(errs.Invalid, "geo.locate.error.parameter").With("name", k).OnField(k)
+		}
+	}
+	text := strings.TrimSpace(q.Get("q"))
+	switch {
+	case textnorm.Fold(text) == "":
+		return errs.E(errs.Invalid, "geo.geocode.error.empty").OnField("q")
+	case utf8.RuneCountInString(text) > maxGeocodeQuery:
+		return errs.E(errs.Invalid, "geo.geocode.error.long").With("max", maxGeocodeQuery).OnField("q")
+	}
+	httpx.Private(r) // a visitor's own parcels
+	l := i18n.FromContext(r.Context())
+	out := []Found{}
+	if h.Parcels != nil {
+		fs, err := h.Parcels.ParcelsFiled(r.Context(), authz.FromContext(r.Context()).Actor, text, 10)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			p := f.Properties
+			label := fmt.Sprint(p.Property("file"))
+			if t := fmt.Sprint(p.Property("land_title")); t != "" {
+				label = h.Resp.Cat.T(l, "geo.geocode.parcel", "title", t, "file", label)
+			}
+			out = append(out, Found{Kind: "parcel", Label: label, Detail: fmt.Sprint(p.Property("address")),
+				Arrondissement: fmt.Sprint(p.Property("arrondissement")), Geometry: f.Geometry})
+		}
+	}
+	if h.Directory != nil {
+		page, err := h.Directory.Search(r.Context(), PlaceQuery{Q: text, Limit: 10})
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Places {
+			out = append(out, Found{Kind: "place", Label: p.Name.Pick(l), Detail: p.Address.Pick(l), Arrondissement: p.Arrondissement,
+				Geometry: geom.NewPoint(p.Point)})
+		}
+	}
+	h.Resp.JSON(w, r, http.StatusOK, map[string]any{"results": out})
 	return nil
 }

@@ -1,8 +1,11 @@
 package geo_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -126,5 +129,91 @@ func TestMapPage(t *testing.T) {
 		if _, err := geo.ParseTiles(bad, ""); err == nil {
 			t.Errorf("ParseTiles(%q) took it", bad)
 		}
+	}
+}
+
+// TestGeocode: the parcel step's search over HTTP, on the demonstration —
+// an architect finds the parcel of an earlier file by its land title;
+// an anonymous visitor finds places but nobody's parcel; bad searches
+// are refused in each language; every answer is what the API document
+// says.
+func TestGeocode(t *testing.T) {
+	t.Parallel()
+	a := apptest.Demo(t, db.SQLite)
+	base := apptest.Serve(t, a)
+	contract := apptest.Contract(t, a)
+	var number, email, fields string
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT COALESCE(f.number, f.ref), p.email, f.fields FROM permit_files f
+		JOIN persons p ON p.id = f.created_by WHERE p.email = 'omar.berrada@example.ma' AND f.location IS NOT NULL AND f.location <> ''
+		AND f.fields LIKE '%land_title%'
+		ORDER BY f.id LIMIT 1`).Scan(&number, &email, &fields); err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]string
+	if err := json.Unmarshal([]byte(fields), &values); err != nil || values["land_title"] == "" {
+		t.Fatalf("the demonstration file %s's fields: %s", number, fields)
+	}
+	title := values["land_title"]
+	// The pages' maps search at /map/search, with the session; the API's
+	// clients at /api/v1/geocode, with a token. The answers are the same.
+	search := func(b *apptest.Browser, path, q string, lang string) (int, []geo.Found, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path+"?q="+url.QueryEscape(q), nil)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Accept-Language", lang)
+		res, err := b.C.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if err := contract.Response(http.MethodGet, "/api/v1/geocode", res.StatusCode, res.Header, body); err != nil && path == "/api/v1/geocode" {
+			t.Errorf("%q: the answer departs from the API document: %v", q, err)
+		}
+		if res.StatusCode == http.StatusOK && !strings.Contains(res.Header.Get("Cache-Control"), "private") {
+			t.Errorf("%q: a visitor's own parcels cached as %q", q, res.Header.Get("Cache-Control"))
+		}
+		var out struct{ Results []geo.Found }
+		_ = json.Unmarshal(body, &out)
+		return res.StatusCode, out.Results, string(body)
+	}
+
+	architect := apptest.NewBrowser(t, base)
+	architect.SignIn(email, false)
+	code, found, body := search(architect, "/map/search", title, "fr")
+	if code != http.StatusOK || len(found) == 0 || found[0].Kind != "parcel" || !strings.Contains(found[0].Label, title) ||
+		!strings.Contains(found[0].Label, "Titre foncier") || found[0].Geometry.IsZero() {
+		t.Fatalf("%s searching the land title %q of their file %s: %d %s", email, title, number, code, body)
+	}
+
+	anyone := apptest.NewBrowser(t, base)
+	for _, path := range []string{"/map/search", "/api/v1/geocode"} {
+		if _, found, body := search(anyone, path, title, "fr"); len(found) != 0 && found[0].Kind == "parcel" {
+			t.Errorf("%s: an anonymous visitor finds a parcel: %s", path, body)
+		}
+		if _, found, body := search(anyone, path, "anfa", "ar"); len(found) == 0 || found[0].Kind != "place" || found[0].Arrondissement == "" {
+			t.Errorf("%s: the places named Anfa: %s", path, body)
+		}
+	}
+	// The API ignores the session: the architect's cookie finds nothing
+	// of theirs there.
+	if _, found, body := search(architect, "/api/v1/geocode", title, "fr"); len(found) != 0 && found[0].Kind == "parcel" {
+		t.Errorf("the API answered a session's parcels: %s", body)
+	}
+	for _, c := range []struct {
+		q     string
+		words map[string]string
+	}{
+		{"  ", map[string]string{"fr": "Tapez ce que vous cherchez", "en": "Type what you are looking for", "ar": "اكتب ما تبحث عنه"}},
+		{strings.Repeat("أ", 201), map[string]string{"fr": "200 caractères", "en": "200 characters", "ar": "200"}},
+	} {
+		for lang, word := range c.words {
+			if code, _, body := search(anyone, "/api/v1/geocode", c.q, lang); code != http.StatusBadRequest || !strings.Contains(body, word) {
+				t.Errorf("%.20q in %s: %d %s", c.q, lang, code, body)
+			}
+		}
+	}
+	if code, _, _ := anyone.Get("/api/v1/geocode?q=anfa&zoom=3"); code != http.StatusBadRequest {
+		t.Errorf("an unknown parameter: %d", code)
 	}
 }

@@ -68,7 +68,11 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles}
+	parcels, err := module.Need[Parcels](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles, Directory: directory, Parcels: parcels}
 	for _, c := range h.Collections {
 		m.Layers = append(m.Layers, c.ID)
 	}

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/geo"
+	"madina/internal/platform/textnorm"
 )
 
 // Authorised projects (issue #14, the geoportal's layer): the urban
@@ -208,4 +211,82 @@ func (p *Project) Keys() []string {
 		return slices.DeleteFunc(slices.Clone(projectKeys), func(k string) bool { return k == "kind_name" })
 	}
 	return slices.Clone(projectKeys)
+}
+
+// ParcelsFiled finds the parcels the visitor already filed on — an
+// architect's or an owner's earlier files, among those they may read (as
+// Mine chooses them, and the policy allows each) — by the land title's
+// number, the address or the file's number, folded, the newest first,
+// one per title and location: the parcel step offers to place a new file
+// where an earlier one lay (a modification, the habitation permit after
+// the works). Each is a feature: the earlier file's point or outline,
+// with its number, land title, address and arrondissement.
+func (s *Service) ParcelsFiled(ctx context.Context, a authz.Actor, q string, limit int) ([]geo.Feature, error) {
+	want := textnorm.Fold(q)
+	if want == "" || a.Anonymous() {
+		return nil, nil
+	}
+	where, args := mine(a)
+	// Only the columns searched: an architect's files over the years,
+	// read whole, would be thousands of rows of everything.
+	rows, err := s.db.QueryContext(ctx, `SELECT f.id, COALESCE(f.number, ''), f.ref, f.address, f.location, f.fields
+		FROM permit_files f WHERE `+where+` AND f.location IS NOT NULL AND f.location <> ''
+		ORDER BY f.updated_at DESC, f.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("permit: parcels filed: %w", err)
+	}
+	type match struct {
+		id       int64
+		location string
+	}
+	var matches []match
+	seen := map[string]bool{}
+	for rows.Next() {
+		var id int64
+		var number, ref, address, location, fields string
+		if err := rows.Scan(&id, &number, &ref, &address, &location, &fields); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("permit: parcels filed: %w", err)
+		}
+		var v Values
+		_ = json.Unmarshal([]byte(fields), &v)
+		title := textnorm.Fold(v["land_title"])
+		if !strings.Contains(title, want) && !strings.Contains(textnorm.Fold(address), want) &&
+			!strings.Contains(textnorm.Fold(number), want) && !strings.Contains(textnorm.Fold(ref), want) {
+			continue
+		}
+		if key := title + "\x00" + location; !seen[key] {
+			seen[key] = true
+			matches = append(matches, match{id, location})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("permit: parcels filed: %w", err)
+	}
+	var out []geo.Feature
+	for _, m := range matches {
+		f, err := file(ctx, s.db, "id", m.id)
+		if err != nil {
+			return nil, err
+		}
+		k, err := s.kindOf(ctx, s.db, f)
+		if err != nil || !authz.Decide(a, authz.ReadFile, f.Resource(k)).Allow {
+			continue
+		}
+		g, err := geo.ParseGeoJSON([]byte(m.location))
+		if err != nil {
+			return nil, fmt.Errorf("permit: the location of file %d: %w", f.ID, err)
+		}
+		number := f.Number
+		if number == "" {
+			number = f.Ref
+		}
+		out = append(out, geo.Feature{ID: number, Geometry: g, Properties: geo.Props{
+			"file": number, "land_title": f.Fields["land_title"], "address": f.Address, "arrondissement": f.Arrondissement}})
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
 }

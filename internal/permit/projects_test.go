@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/geo"
@@ -178,6 +179,69 @@ func TestProjectsBoxAgreesOnBothEngines(t *testing.T) {
 		}
 		if boxOnly < 5 {
 			t.Errorf("only %d boxes met a parcel's box without meeting the parcel: the exact predicate was hardly tested", boxOnly)
+		}
+	})
+}
+
+// TestParcelsFiled: the parcel step's search finds the parcels of the
+// visitor's own earlier files — by land title (whatever its digits), by
+// address, by number — once per title and place, with the earlier
+// outline; never another applicant's file, on both engines.
+func TestParcelsFiled(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := newEnv(t, d)
+		arch := e.architectActor()
+		create := func(in Input) *File {
+			t.Helper()
+			f, err := e.s.Create(ctx, arch, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.clock.add(time.Minute)
+			return f
+		}
+		first := create(sidiOthmane(e.owner))
+		create(sidiOthmane(e.owner)) // the same parcel again: one answer
+		other := sidiOthmane(e.owner)
+		other.Address, other.Lat, other.Lon = "5 boulevard Zerktouni", "", ""
+		other.GeoJSON = `{"type":"Polygon","coordinates":[[[-7.5645,33.5555],[-7.5635,33.5555],[-7.5635,33.5565],[-7.5645,33.5565],[-7.5645,33.5555]]]}`
+		other.Fields = Values{"owner_kind": "person", "land_title": "98765/D", "use": "housing", "upper_floors": "1", "built_area": "160", "land_area": "120"}
+		outline := create(other)
+
+		find := func(a authz.Actor, q string) []geo.Feature {
+			t.Helper()
+			fs, err := e.s.ParcelsFiled(ctx, a, q, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fs
+		}
+		if fs := find(arch, "12345/c"); len(fs) != 1 || fs[0].Properties.Property("land_title") != "12345/C" ||
+			fs[0].Geometry.Type != geo.TypePoint || fs[0].Properties.Property("arrondissement") != "sidi-othmane" {
+			t.Fatalf("by land title: %+v", fs)
+		}
+		if fs := find(arch, "١٢٣٤٥"); len(fs) != 1 {
+			t.Errorf("by land title in Arabic-Indic digits: %d parcels", len(fs))
+		}
+		if fs := find(arch, "ZERKTOUNI"); len(fs) != 1 || fs[0].Geometry.Type != geo.TypePolygon || fs[0].ID != outline.Ref {
+			t.Errorf("by address: %+v", fs)
+		}
+		if fs := find(arch, first.Ref); len(fs) != 1 || fs[0].ID != first.Ref {
+			t.Errorf("by the file's reference: %+v", fs)
+		}
+		if fs := find(e.ownerActor(), "98765"); len(fs) != 1 {
+			t.Errorf("the owner the files were filed for finds %d", len(fs))
+		}
+		stranger := authz.Actor{Person: e.person(t, "stranger@example.ma", "fr"), EmailVerified: true, Now: e.clock.now()}
+		if fs := find(stranger, "12345"); len(fs) != 0 {
+			t.Errorf("a stranger finds another applicant's parcels: %+v", fs)
+		}
+		if fs := find(authz.Actor{}, "12345"); len(fs) != 0 {
+			t.Errorf("an anonymous visitor finds %+v", fs)
+		}
+		if fs := find(arch, "  "); len(fs) != 0 {
+			t.Errorf("an empty search finds %+v", fs)
 		}
 	})
 }

@@ -294,13 +294,10 @@ func (s *Service) scanQueueWhere(ctx context.Context, keep func(QueueRow) bool, 
 	return out, rows.Err()
 }
 
-// Mine lists the files an applicant may see: their own, those of the legal
-// persons they represent, and those they hold a mandate for, the most
-// recently changed first.
-func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
-	if a.Anonymous() {
-		return nil, authz.Check(a, authz.ReadFile, authz.Resource{})
-	}
+// mine is the condition on permit_files f (with its arguments, from $1)
+// that selects the files an applicant may see: their own, those of the
+// legal persons they represent, and those they hold a mandate for.
+func mine(a authz.Actor) (string, []any) {
 	persons := []any{a.Person}
 	var legals []any
 	for _, id := range a.Represents {
@@ -327,6 +324,17 @@ func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
 	if len(legals) > 0 {
 		where += ` OR f.owner_legal_id IN (` + in(legals) + `)`
 	}
+	return "(" + where + ")", args
+}
+
+// Mine lists the files an applicant may see: their own, those of the legal
+// persons they represent, and those they hold a mandate for, the most
+// recently changed first.
+func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
+	if a.Anonymous() {
+		return nil, authz.Check(a, authz.ReadFile, authz.Resource{})
+	}
+	where, args := mine(a)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+fileColumns+` FROM permit_files f WHERE `+where+`
 		ORDER BY f.updated_at DESC, f.id DESC LIMIT 500`, args...)
 	if err != nil {
