@@ -186,34 +186,34 @@ func TestMapJourney(t *testing.T) {
 			t.Fatalf("after creating the file at %s", c.path())
 		}
 		filePath := "/files/" + mm[1]
-		const p = "[data-parcel-map]"
-		if !waitJS(c, `!document.querySelector('[data-parcel-map]').hidden && document.querySelector('[data-parcel-map]').leafletMap`, 10) {
+		const p = "[data-location-map]"
+		if !waitJS(c, `!document.querySelector('[data-location-map]').hidden && document.querySelector('[data-location-map]').leafletMap`, 10) {
 			t.Fatal("the parcel map is not shown")
 		}
 		c.checkAxe()
 		// Typed coordinates centre the map (Sidi Othmane's window).
 		c.do(chromedp.SendKeys(chromedp.CSS("#lat"), "33.5667"), chromedp.SendKeys(chromedp.CSS("#lon"), "-7.5583"))
 		eval[bool](c, `document.querySelector('#lon').dispatchEvent(new Event('change', {bubbles: true}))`)
-		if !waitJS(c, `document.querySelector('[data-parcel-map]').dataset.located === 'sidi-othmane'`, 10) {
-			t.Fatalf("typed coordinates not located: %q", text(c, p+" .parcel-where"))
+		if !waitJS(c, `document.querySelector('[data-location-map]').dataset.located === 'sidi-othmane'`, 10) {
+			t.Fatalf("typed coordinates not located: %q", text(c, p+" .location-where"))
 		}
 		// Draw the outline: four corners, then finish.
-		c.do(chromedp.Click(chromedp.CSS("#parcel-mode-polygon")))
+		c.do(chromedp.Click(chromedp.CSS("#location-mode-polygon")))
 		for _, xy := range [][2]float64{{-40, -30}, {40, -30}, {40, 30}, {-40, 30}} {
 			clickMap(c, p, xy[0], xy[1])
 		}
-		if s := text(c, p+" .parcel-status"); !strings.Contains(s, "4") {
+		if s := text(c, p+" .location-status"); !strings.Contains(s, "4") {
 			t.Errorf("after four corners the status says %q", s)
 		}
 		c.do(chromedp.Click(chromedp.CSS(p + ` [data-act="finish"]`)))
-		if !waitJS(c, `document.querySelector('[data-parcel-map]').dataset.located === 'sidi-othmane'`, 10) {
-			t.Fatalf("the outline is not located: %q", text(c, p+" .parcel-where"))
+		if !waitJS(c, `document.querySelector('[data-location-map]').dataset.located === 'sidi-othmane'`, 10) {
+			t.Fatalf("the outline is not located: %q", text(c, p+" .location-where"))
 		}
 		gj := value(c, "#location")
 		if !strings.Contains(gj, `"type":"Polygon"`) {
 			t.Fatalf("the form's GeoJSON field holds %q", gj)
 		}
-		where := text(c, p+" .parcel-where")
+		where := text(c, p+" .location-where")
 		for _, want := range []string{"Sidi Othmane", "Guichet de l’urbanisme — arrondissement Sidi Othmane"} {
 			if !strings.Contains(where, want) {
 				t.Errorf("the map says %q, want %q", where, want)
