@@ -344,7 +344,12 @@
       results.className = "map-results";
     }
 
+    // open shows a marker's popup, zooming to it. Asked while the map or
+    // its clusters are still zooming (a quick tap on "near me"'s list),
+    // zoomToShowLayer would wait for a move that never comes: wait for
+    // the zoom to end first.
     function open(marker, group) {
+      if (group._inZoomAnimation || map._animatingZoom) { setTimeout(() => open(marker, group), 100); return; }
       group.zoomToShowLayer(marker, () => marker.openPopup());
     }
 
