@@ -20,7 +20,8 @@ import (
 
 // The directory's pages: the public directory and each place's page; the
 // editors' forms to add and change a place, and to import a file. Plain
-// forms: nothing needs JavaScript.
+// forms: nothing needs JavaScript (the place form's map, the platform's
+// location-map partial, only fills its typed coordinates).
 
 // placesPerPage is the directory's page.
 const placesPerPage = 30

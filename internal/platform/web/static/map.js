@@ -8,11 +8,13 @@
 // projects granted from now on from the live stream
 // (/ogc/collections/projects/live, server-sent events).
 //
-// [data-parcel-map] (the permit file's location step): tap to set the
-// point or draw the parcel's outline, search a place, use my location;
-// the point goes into the form's lat/lon fields, an outline into its
-// GeoJSON field, and /api/v1/locate tells the arrondissement and the
-// competent window at once. Without this script the fields are typed.
+// [data-location-map] (the web/layout partial location-map: the permit
+// file's location step, the editors' place form): tap to set the point
+// or, where the form has a GeoJSON field (data-shape), draw an outline;
+// search a place, use my location. The point goes into the fields named
+// by data-lat and data-lon, an outline into the GeoJSON field, and
+// /api/v1/locate tells the arrondissement (and the competent window, with
+// data-window) at once. Without this script the fields are typed.
 //
 // Texts come from the element's data-t-* attributes, in the page's
 // language; {name} placeholders are filled here. Without tiles
@@ -156,6 +158,25 @@
     const d = new Date(s);
     if (isNaN(d)) return s || "";
     return new Intl.DateTimeFormat(lang === "ar" ? "ar-MA" : lang, { dateStyle: "long", timeZone: "Africa/Casablanca" }).format(d);
+  }
+
+  // locateMe asks the browser for its position and gives it to done; say
+  // tells the user while it waits and why there is none: refused by the
+  // user (or the browser's settings), or not found.
+  function locateMe(say, t, done) {
+    if (!navigator.geolocation) { say(t.tNearUnavailable); return; }
+    say(t.tNearAsking);
+    navigator.geolocation.getCurrentPosition((pos) => done(L.latLng(pos.coords.latitude, pos.coords.longitude)),
+      (err) => say(err && err.code === 1 ? t.tNearDenied : t.tNearUnavailable),
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  // distance is a length in metres as the page's language writes it:
+  // metres under a kilometre, else kilometres to one decimal.
+  function distance(m) {
+    const loc = lang === "ar" ? "ar-MA" : lang;
+    if (m < 1000) return new Intl.NumberFormat(loc, { style: "unit", unit: "meter", maximumFractionDigits: 0 }).format(Math.round(m / 10) * 10);
+    return new Intl.NumberFormat(loc, { style: "unit", unit: "kilometer", maximumFractionDigits: 1 }).format(m / 1000);
   }
 
   // ---------------------------------------------------------------- /map
@@ -358,7 +379,12 @@
       results.className = "map-results";
     }
 
+    // open shows a marker's popup, zooming to it. Asked while the map or
+    // its clusters are still zooming (a quick tap on "near me"'s list),
+    // zoomToShowLayer would wait for a move that never comes: wait for
+    // the zoom to end first.
     function open(marker, group) {
+      if (group._inZoomAnimation || map._animatingZoom) { setTimeout(() => open(marker, group), 100); return; }
       group.zoomToShowLayer(marker, () => marker.openPopup());
     }
 
@@ -386,22 +412,20 @@
 
     // Near me: the browser's position, and the nearest places.
     let me = null;
-    root.querySelector("#map-near").addEventListener("click", () => {
-      if (!navigator.geolocation) { say(t.tNearDenied); return; }
-      navigator.geolocation.getCurrentPosition((pos) => {
-        const at = L.latLng(pos.coords.latitude, pos.coords.longitude);
-        const b = (t.bounds || "").split(",").map(Number);
-        if (!(at.lng >= b[0] && at.lat >= b[1] && at.lng <= b[2] && at.lat <= b[3])) { say(t.tNearOutside); return; }
-        if (me) me.remove();
-        me = pin(at, "me", t.tHere).addTo(map);
-        map.setView(at, 15);
-        const near = allPlaces.map((it) => ({ it: it, d: at.distanceTo(it.at) })).filter((x) => x.d <= 2000)
-          .sort((a, b) => a.d - b.d).slice(0, 5);
-        if (!near.length) { results.replaceChildren(el("p", {}, t.tNearNone)); say(t.tNearNone); return; }
-        showResults(near.map((x) => ({ label: name(x.it.p), kind: Math.round(x.d) + " m", go: () => open(x.it.marker, places) })), t.tNearList);
-        say(t.tNearList);
-      }, () => say(t.tNearDenied), { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-    });
+    root.querySelector("#map-near").addEventListener("click", () => locateMe(say, t, (at) => {
+      const b = (t.bounds || "").split(",").map(Number);
+      if (!(at.lng >= b[0] && at.lat >= b[1] && at.lng <= b[2] && at.lat <= b[3])) { say(t.tNearOutside); return; }
+      if (me) me.remove();
+      me = pin(at, "me", t.tHere).addTo(map);
+      map.setView(at, 15);
+      if (form.elements["layer-places"] && !on("places")) { form.elements["layer-places"].checked = true; redraw(); }
+      const near = allPlaces.map((it) => ({ it: it, d: at.distanceTo(it.at) })).filter((x) => x.d <= 2000)
+        .sort((a, b) => a.d - b.d).slice(0, 5);
+      root.dataset.near = near.length;
+      if (!near.length) { results.replaceChildren(el("p", {}, t.tNearNone)); say(t.tNearNone); return; }
+      showResults(near.map((x) => ({ label: name(x.it.p), kind: distance(x.d), go: () => open(x.it.marker, places) })), t.tNearList);
+      say(t.tNearList);
+    }));
 
     Promise.all([
       layer("arrondissements", 100),
@@ -463,16 +487,18 @@
     }
   }
 
-  // ---------------------------------------------------- the parcel step
-  function parcel(root) {
+  // ---------------------------------------------- a form's location map
+  // [data-location-map]: the fields it fills are named by data-lat,
+  // data-lon, data-shape (a GeoJSON field: outlines may be drawn; absent,
+  // a point only) and data-select (an arrondissement select to set).
+  function locationMap(root) {
     const t = root.dataset;
     const form = root.closest("form");
-    const f = {
-      lat: form.querySelector("#lat"), lon: form.querySelector("#lon"),
-      geojson: form.querySelector("#location"), arrondissement: form.querySelector("#arrondissement"),
-    };
-    const where = root.querySelector(".parcel-where");
-    const status = root.querySelector(".parcel-status");
+    const field = (id) => (id ? form.querySelector("#" + CSS.escape(id)) : null);
+    const f = { lat: field(t.lat), lon: field(t.lon), geojson: field(t.shape), arrondissement: field(t.select) };
+    if (!f.lat || !f.lon) return;
+    const where = root.querySelector(".location-where");
+    const status = root.querySelector(".location-status");
     const say = (s) => { status.textContent = s; };
     root.hidden = false;
     const map = newMap(root.querySelector(".map-canvas"), root);
@@ -497,28 +523,35 @@
 
     const fmt = (x) => x.toFixed(6);
 
+    // locate tells the arrondissement (and, asked, the window) of the
+    // point; the last point set wins when answers cross.
+    let asked = 0;
     async function locate(lat, lon) {
+      const n = ++asked;
       root.dataset.located = "";
       where.replaceChildren(el("p", {}, t.tLocating));
       try {
         const r = await fetch("/api/v1/locate?lat=" + encodeURIComponent(lat) + "&lon=" + encodeURIComponent(lon) + "&lang=" + lang,
           { headers: { Accept: "application/json" }, credentials: "same-origin" });
         const doc = await r.json();
+        if (n !== asked) return;
         if (!r.ok) {
           where.replaceChildren(el("p", { class: "error" }, doc.detail || doc.title || String(r.status)));
           root.dataset.located = "error";
           return;
         }
         const a = doc.arrondissement;
-        const city = t.route === "city";
-        const win = city ? doc.city_window : doc.window;
-        where.replaceChildren(
-          el("p", {}, fill(t.tLocated, { arrondissement: a.name[lang] || a.name.ar, prefecture: doc.prefecture.name[lang] || doc.prefecture.name.ar })),
-          el("p", {}, fill(t.tWindow, { window: win.name[lang] || win.name.ar })));
-        if (city) where.append(el("p", { class: "hint" }, t.tRoute));
+        where.replaceChildren(el("p", {}, fill(t.tLocated, { arrondissement: a.name[lang] || a.name.ar, prefecture: doc.prefecture.name[lang] || doc.prefecture.name.ar })));
+        if (t.window) {
+          const city = t.route === "city";
+          const win = city ? doc.city_window : doc.window;
+          where.append(el("p", {}, fill(t.tWindow, { window: win.name[lang] || win.name.ar })));
+          if (city) where.append(el("p", { class: "hint" }, t.tRoute));
+        }
         if (f.arrondissement && [...f.arrondissement.options].some((o) => o.value === a.code)) f.arrondissement.value = a.code;
         root.dataset.located = a.code;
       } catch (err) {
+        if (n !== asked) return;
         console.error("locate:", err);
         where.replaceChildren();
       }
@@ -556,30 +589,29 @@
       locate(f.lat.value, f.lon.value);
     }
 
-    const tools = root.querySelector(".parcel-tools");
-    const finishB = tools.querySelector("[data-act=finish]");
-    const undoB = tools.querySelector("[data-act=undo]");
-    function syncTools() {
-      finishB.hidden = undoB.hidden = mode !== "polygon";
-    }
-    root.querySelectorAll("input[name=parcel-mode]").forEach((r) => r.addEventListener("change", () => {
-      mode = r.value;
-      corners = [];
+    const tools = root.querySelector(".location-tools");
+    const act = (a) => tools.querySelector("[data-act=" + a + "]");
+    if (f.geojson) {
+      const finishB = act("finish");
+      const undoB = act("undo");
+      const syncTools = () => { finishB.hidden = undoB.hidden = mode !== "polygon"; };
+      root.querySelectorAll("input[name=location-mode]").forEach((r) => r.addEventListener("change", () => {
+        mode = r.value;
+        corners = [];
+        syncTools();
+        if (mode === "polygon") say(fill(t.tCorners, { n: 0 }));
+      }));
+      finishB.addEventListener("click", finish);
+      undoB.addEventListener("click", () => { corners.pop(); drawCorners(false); say(fill(t.tCorners, { n: corners.length })); });
       syncTools();
-      if (mode === "polygon") say(fill(t.tCorners, { n: 0 }));
-    }));
-    finishB.addEventListener("click", finish);
-    undoB.addEventListener("click", () => { corners.pop(); drawCorners(false); say(fill(t.tCorners, { n: corners.length })); });
-    tools.querySelector("[data-act=clear]").addEventListener("click", () => {
+    }
+    act("clear").addEventListener("click", () => {
       corners = []; drawn.clearLayers(); f.lat.value = ""; f.lon.value = ""; if (f.geojson) f.geojson.value = "";
-      where.replaceChildren(); say("");
+      asked++; root.dataset.located = ""; where.replaceChildren(); say("");
     });
-    tools.querySelector("[data-act=mine]").addEventListener("click", () => {
-      if (!navigator.geolocation) { say(t.tNearDenied); return; }
-      navigator.geolocation.getCurrentPosition((pos) => setPoint(L.latLng(pos.coords.latitude, pos.coords.longitude), true),
-        () => say(t.tNearDenied), { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    act("mine").addEventListener("click", () => {
+      locateMe(say, t, (at) => setPoint(at, true));
     });
-    syncTools();
 
     map.on("click", (e) => {
       if (mode === "point") { setPoint(e.latlng, false); return; }
@@ -589,8 +621,8 @@
     });
 
     // Search: places and arrondissements by name.
-    const search = root.querySelector(".parcel-search input");
-    const found = root.querySelector(".parcel-found");
+    const search = root.querySelector(".location-search input");
+    const found = root.querySelector(".location-found");
     async function runSearch() {
       const q = fold(search.value);
       found.replaceChildren();
@@ -614,7 +646,7 @@
       }
       found.append(ul);
     }
-    root.querySelector(".parcel-search button").addEventListener("click", runSearch);
+    root.querySelector(".location-search button").addEventListener("click", runSearch);
     search.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); runSearch(); } });
 
     // What the form holds already, and what is typed.
@@ -648,7 +680,7 @@
 
   const start = () => {
     document.querySelectorAll("[data-portal-map]").forEach(portal);
-    document.querySelectorAll("[data-parcel-map]").forEach(parcel);
+    document.querySelectorAll("[data-location-map]").forEach(locationMap);
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
