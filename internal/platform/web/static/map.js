@@ -507,7 +507,6 @@
     const drawn = L.featureGroup().addTo(map);
     let mode = "point";
     let corners = [];
-    let places = null;
     const areas = [];
 
     layer("arrondissements", 100).then((arr) => {
@@ -620,27 +619,54 @@
       say(fill(t.tCorners, { n: corners.length }));
     });
 
-    // Search: places and arrondissements by name.
+    // Search: the arrondissements by name here; the server finds the
+    // visitor's earlier parcels (land title, address, file number) and the
+    // directory's places (/map/search), so a phone does not load them all.
     const search = root.querySelector(".location-search input");
     const found = root.querySelector(".location-found");
+    // useFound places what a search found: an earlier parcel's outline
+    // where the form takes one, else its point.
+    function useFound(g) {
+      if (g.type !== "Point" && f.geojson) {
+        f.geojson.value = JSON.stringify(g);
+        const c = centre(g);
+        if (c) { f.lat.value = fmt(c.lat); f.lon.value = fmt(c.lng); }
+        mode = "point";
+        corners = [];
+        fromFields(true);
+        say(t.tParcelSet || "");
+        return;
+      }
+      const at = centre(g);
+      if (at) setPoint(at, true);
+    }
+    let searched = 0;
     async function runSearch() {
-      const q = fold(search.value);
+      const typed = search.value.trim();
+      const q = fold(typed);
+      const n = ++searched;
       found.replaceChildren();
       if (q.length < 2) return;
-      if (places === null) places = (await layer("places").catch(() => null)) || [];
       const out = [];
       for (const a of areas) if (a.search.includes(q)) out.push({ label: a.name, go: () => map.fitBounds(a.layer.getBounds()) });
-      for (const p of places) {
-        const pr = p.properties || {};
-        if (fold([pr.name_ar, pr.name_fr, pr.name_en, pr.address_ar, pr.address_fr, pr.address_en].join(" ")).includes(q)) {
-          const at = centre(p.geometry);
-          if (at) out.push({ label: name(pr), go: () => setPoint(at, true) });
+      try {
+        const r = await fetch("/map/search?q=" + encodeURIComponent(typed) + "&lang=" + lang,
+          { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        const doc = await r.json();
+        if (r.ok) {
+          for (const x of doc.results || []) {
+            out.push({ label: x.label + (x.detail ? " — " + x.detail : ""), kind: x.kind, go: () => useFound(x.geometry) });
+          }
         }
+      } catch (err) {
+        console.error("search:", err);
       }
+      if (n !== searched) return;
       if (!out.length) { found.append(el("p", {}, t.tNoMatch)); return; }
       const ul = el("ul");
-      for (const r of out.slice(0, 10)) {
+      for (const r of out.slice(0, 20)) {
         const b = el("button", { type: "button", class: "link" }, r.label);
+        if (r.kind) b.dataset.kind = r.kind;
         b.addEventListener("click", r.go);
         ul.append(el("li").appendChild(b).parentNode);
       }
