@@ -2,6 +2,9 @@ package complaint_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"madina/internal/apptest"
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 )
@@ -71,6 +75,63 @@ func TestFloodsAreHeldForReview(t *testing.T) {
 		}
 		if code, _, _ := staff.Post(held, held, url.Values{"change": {"release"}}); code != http.StatusConflict {
 			t.Errorf("released twice: %d", code)
+		}
+	})
+}
+
+// TestOpen311FloodsAreHeld: an Open311 client's posts from one device,
+// or naming one person, past twenty in a day are not refused but held
+// for review like the site's floods; another device and another person
+// of the same client go through.
+func TestOpen311FloodsAreHeld(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		ctx := context.Background()
+		_, key, err := a.Complaint.RegisterOpen311Client(ctx, authz.Actor{System: true}, "Casa Signale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := func(device, email string) string {
+			t.Helper()
+			form := url.Values{"api_key": {key}, "service_code": {"lighting"}, "lat": {"33.5795"}, "long": {"-7.5290"},
+				"description": {"Lampadaire éteint."}, "attribute[arrondissement]": {"sidi-moumen"}, "attribute[pole]": {"P-117"},
+				"device_id": {device}, "email": {email}}
+			res, err := http.Post(base+"/open311/v2/requests.json?jurisdiction_id=casablanca", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var posted []struct {
+				ID string `json:"service_request_id"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&posted); err != nil || res.StatusCode != http.StatusCreated || len(posted) != 1 {
+				t.Fatalf("post from %q for %q: %d %v", device, email, res.StatusCode, err)
+			}
+			var reason sql.NullString
+			if err := a.DB.QueryRowContext(ctx, `SELECT held_reason FROM complaint_requests WHERE number = $1`, posted[0].ID).Scan(&reason); err != nil {
+				t.Fatal(err)
+			}
+			return reason.String
+		}
+		for i := range 20 {
+			if why := post("phone-1", fmt.Sprintf("p%d@example.ma", i)); why != "" {
+				t.Fatalf("post %d from one device held (%s)", i+1, why)
+			}
+		}
+		if why := post("phone-1", "p20@example.ma"); why != "device" {
+			t.Errorf("the 21st post from one device: held %q, want device", why)
+		}
+		if why := post("phone-2", "other@example.ma"); why != "" {
+			t.Errorf("another device's post held (%s)", why)
+		}
+		for i := range 19 { // other@ has posted once already
+			if why := post(fmt.Sprintf("tablet-%d", i), "Other@Example.ma"); why != "" {
+				t.Fatalf("post %d for one person held (%s)", i+2, why)
+			}
+		}
+		if why := post("tablet-x", "other@example.ma"); why != "account" {
+			t.Errorf("the 21st post for one person: held %q, want account", why)
 		}
 	})
 }

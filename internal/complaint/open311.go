@@ -13,6 +13,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/ratelimit"
 )
 
 // Open311 GeoReport v2, the read side (http://wiki.open311.org/GeoReport_v2):
@@ -36,11 +37,15 @@ type open311 struct {
 	s       *Service
 	cat     *i18n.Catalog
 	baseURL string
+	// device is the flood limit per client and device_id, and per client
+	// and person (e-mail or phone): a client's post past it is held for
+	// review, as the site holds a flood.
+	device *ratelimit.Limiter
 }
 
 // Open311Routes registers the endpoint.
 func (h *Handlers) Open311Routes(rt *httpx.Router, baseURL string) {
-	o := &open311{s: h.Service, cat: h.Cat, baseURL: strings.TrimSuffix(baseURL, "/")}
+	o := &open311{s: h.Service, cat: h.Cat, baseURL: strings.TrimSuffix(baseURL, "/"), device: h.Device}
 	rt.HandleErr("GET "+Open311Base+"/discovery.json", o.discovery)
 	for _, f := range []string{"json", "xml"} {
 		rt.HandleErr("GET "+Open311Base+"/services."+f, o.services(f))

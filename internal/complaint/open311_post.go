@@ -11,6 +11,7 @@ import (
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/textnorm"
 )
 
 // Open311 GeoReport v2, the write side: POST requests with the api_key
@@ -150,6 +151,7 @@ func (o *open311) post(f string) httpx.ErrorHandler {
 		if in.Address == "" && r.FormValue("address_id") != "" {
 			in.Address = r.FormValue("address_id")
 		}
+		in.Hold = o.flood(a.Open311Client, in.Via)
 		x, err := o.s.File(r.Context(), a, in)
 		if err != nil {
 			return o.failAll(w, r, f, err)
@@ -157,6 +159,25 @@ func (o *open311) post(f string) httpx.ErrorHandler {
 		return write(w, http.StatusCreated, f, "service_requests", []o311Posted{{ID: x.Number, Token: x.Open311Token,
 			ServiceNotice: o.cat.T(l, "complaint.open311.notice", "ack", k.Service.Acknowledge, "resolve", k.Service.Resolve)}})
 	}
+}
+
+// flood says why a client's post waits for review ("device", "account")
+// or "" when it is within the limits: past twenty a day from one of its
+// devices, or for one person it names by e-mail or phone.
+func (o *open311) flood(client int64, via Open311Person) string {
+	if o.device == nil {
+		return ""
+	}
+	for _, k := range []struct{ why, key string }{{"device", strings.TrimSpace(via.Device)},
+		{"account", strings.ToLower(strings.TrimSpace(via.Email))}, {"account", textnorm.Digits(strings.Join(strings.Fields(via.Phone), ""))}} {
+		if k.key == "" {
+			continue
+		}
+		if ok, _ := o.device.Allow("o311:" + strconv.FormatInt(client, 10) + ":" + k.why + ":" + k.key); !ok {
+			return k.why
+		}
+	}
+	return ""
 }
 
 // o311Token answers tokens/{token}.

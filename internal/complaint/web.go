@@ -49,6 +49,11 @@ type Handlers struct {
 	// but held for the team's review (Input.Hold). FileCap refuses past
 	// a hard cap per account, which no person reaches.
 	File, FileAddress, FileCap *ratelimit.Limiter
+	// Device is the flood limit of Open311 posts per client and device_id,
+	// and per client and person (the e-mail or phone it sends): a post
+	// past it is held for review too. (A client's server posts for many
+	// people from one address: the address says nothing there.)
+	Device *ratelimit.Limiter
 	// Proof limits the one-time codes sent per client address.
 	Proof *ratelimit.Limiter
 }
