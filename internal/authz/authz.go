@@ -344,6 +344,8 @@ type Resource struct {
 	// responsible for it and the arrondissement it is in.
 	Org            string
 	Arrondissement string
+	// Open311Client: for a request an Open311 client posted, that client.
+	Open311Client int64
 	// Seats are the organisations sitting on a file's committee once it
 	// is dispatched: their committee members read the file.
 	Seats []string
@@ -420,7 +422,10 @@ const (
 	ReasonSystemOnly      Reason = "the system's act, no person's"
 	// ReasonOpen311Client: an Open311 client files requests, and does
 	// nothing else.
-	ReasonOpen311Client Reason = "an Open311 client: files requests only"
+	ReasonOpen311Client Reason = "an Open311 client: files requests, and follows up only those it posted"
+	// ReasonOpen311Posted: an Open311 client follows up (answers,
+	// reopens) a request it posted itself, for the person who used it.
+	ReasonOpen311Posted Reason = "an Open311 client following up a request it posted"
 	// ReasonProvenContact: a contact proven by a one-time code files
 	// requests, and does nothing else.
 	ReasonProvenContact Reason = "a proven contact without an account: files requests only"
@@ -532,10 +537,17 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		return allow("system operator")
 	}
 	if a.Open311Client != 0 {
-		if a.Person != 0 || a.Token || a.Contact != 0 || act != FileRequest {
+		switch {
+		case a.Person != 0 || a.Token || a.Contact != 0:
 			return deny(ReasonOpen311Client)
+		case act == FileRequest:
+			return allow(ReasonOpen311Client)
+		case (act == ReadRequest || act == FollowRequest) && r.Open311Client == a.Open311Client:
+			// The servicerequestupdates extension: the client answers or
+			// reopens, for its user, a request it posted.
+			return allow(ReasonOpen311Posted)
 		}
-		return allow(ReasonOpen311Client)
+		return deny(ReasonOpen311Client)
 	}
 	if a.Contact != 0 {
 		if a.Person != 0 || a.Token || act != FileRequest {

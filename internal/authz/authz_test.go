@@ -508,3 +508,30 @@ func TestAllowedWithSecondFactor(t *testing.T) {
 		t.Error("a citizen would manage staff with a second factor")
 	}
 }
+
+// TestOpen311ClientsFollowUpOnlyWhatTheyPosted: an Open311 client may
+// read and follow up (answer, reopen) a request it posted — the
+// servicerequestupdates extension — and nothing of another client's or a
+// citizen's, and never a team's work.
+func TestOpen311ClientsFollowUpOnlyWhatTheyPosted(t *testing.T) {
+	c := Actor{Open311Client: 7}
+	own := Resource{Org: "lydec", Arrondissement: "anfa", Open311Client: 7}
+	other := Resource{Org: "lydec", Arrondissement: "anfa", Open311Client: 8}
+	citizens := Resource{OwnerPerson: citizen, Org: "lydec", Arrondissement: "anfa"}
+	for _, tc := range []struct {
+		act   Action
+		r     Resource
+		allow bool
+	}{
+		{ReadRequest, own, true}, {FollowRequest, own, true}, {HandleRequest, own, false},
+		{ReadRequest, other, false}, {FollowRequest, other, false},
+		{ReadRequest, citizens, false}, {FollowRequest, citizens, false},
+	} {
+		if d := Decide(c, tc.act, tc.r); d.Allow != tc.allow {
+			t.Errorf("%s on %+v: allow %v (%s), want %v", tc.act, tc.r, d.Allow, d.Reason, tc.allow)
+		}
+	}
+	if d := Decide(Actor{Open311Client: 7, Person: citizen, EmailVerified: true}, FollowRequest, own); d.Allow {
+		t.Error("a client acting with a person's identity follows up")
+	}
+}

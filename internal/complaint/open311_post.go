@@ -30,6 +30,7 @@ func (h *Handlers) open311WriteRoutes(rt *httpx.Router, o *open311) {
 	for _, f := range []string{"json", "xml"} {
 		rt.HandleErr("POST "+Open311Base+"/requests."+f, o.post(f), httpx.Multiline("description"))
 		rt.HandleErr("GET "+Open311Base+"/servicerequestupdates."+f, o.updates(f))
+		rt.HandleErr("POST "+Open311Base+"/servicerequestupdates."+f, o.postUpdate(f), httpx.Multiline("description"))
 	}
 	rt.HandleErr("GET "+Open311Base+"/tokens/{file}", o.token)
 }
@@ -58,6 +59,8 @@ func o311Param(field string) string {
 		return "media_url"
 	case "name":
 		return "first_name"
+	case "note":
+		return "description"
 	case ArrondissementAttribute:
 		return "attribute[" + ArrondissementAttribute + "]"
 	}
@@ -178,6 +181,65 @@ func (o *open311) flood(client int64, via Open311Person) string {
 		}
 	}
 	return ""
+}
+
+// postUpdate takes what a client sends for a request it posted, by the
+// updates extension (POST servicerequestupdates: service_request_id,
+// description, status): the person's answer to the team's question while
+// the request waits on them, or — status OPEN on a request resolved —
+// "not fixed", which reopens it within the reopening window. The policy
+// lets a client follow up only what it posted itself. Nothing else can
+// be said this way: the team's work is the team's. The answer is the
+// update's id, as the extension's GET lists it.
+func (o *open311) postUpdate(f string) httpx.ErrorHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		httpx.Private(r)
+		if !o.jurisdiction(w, r, f) {
+			return nil
+		}
+		ctx := r.Context()
+		a, err := o.s.Open311Actor(ctx, r.FormValue("api_key"))
+		if err != nil {
+			return o.failAll(w, r, f, err)
+		}
+		number := strings.TrimSpace(r.FormValue("service_request_id"))
+		if number == "" {
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.update_request_missing")
+		}
+		x, err := request(ctx, o.s.db, "number", number)
+		if err == nil {
+			_, _, err = o.s.Get(ctx, a, x.ID) // the policy: its own only
+		}
+		if err != nil {
+			if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) || errs.Is(err, errs.Unauthenticated) {
+				return o.fail(w, r, f, http.StatusNotFound, "complaint.open311.not_found", "id", number)
+			}
+			return err
+		}
+		var c Change
+		switch status := strings.ToUpper(strings.TrimSpace(r.FormValue("status"))); {
+		case x.State == Waiting && status != "CLOSED":
+			c = CReply
+		case x.State == Resolved && status == "OPEN":
+			c = CReopen
+		default:
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.update_nothing", "state", updateStatus[x.State])
+		}
+		if _, err := o.s.Move(ctx, a, x.ID, 0, c, r.FormValue("description")); err != nil {
+			return o.failAll(w, r, f, err)
+		}
+		var id int64
+		if err := o.s.db.QueryRowContext(ctx, `SELECT MAX(id) FROM complaint_events WHERE request_id = $1 AND kind = $2`, x.ID, c).Scan(&id); err != nil {
+			return err
+		}
+		return write(w, http.StatusCreated, f, "service_request_updates", []o311PostedUpdate{{UpdateID: strconv.FormatInt(id, 10)}})
+	}
+}
+
+// o311PostedUpdate is the answer to a posted update: its id.
+type o311PostedUpdate struct {
+	XMLName  xml.Name `json:"-" xml:"request_update"`
+	UpdateID string   `json:"update_id" xml:"update_id"`
 }
 
 // o311Token answers tokens/{token}.

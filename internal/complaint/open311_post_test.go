@@ -14,6 +14,7 @@ import (
 
 	"madina/internal/apptest"
 	"madina/internal/authz"
+	"madina/internal/complaint"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 )
@@ -265,6 +266,125 @@ func TestOpen311Post(t *testing.T) {
 		}
 		if code, body := get("/open311/v2/servicerequestupdates.json?end_date=yesterday"); code != 400 || !strings.Contains(body, "end_date") {
 			t.Errorf("updates with a bad date: %d %s", code, body)
+		}
+	})
+}
+
+// TestOpen311UpdatesFromClients: a client posts, by the updates
+// extension, its user's answer to the team's question and then "not
+// fixed" on the resolved request, which reopens it; each is listed by the
+// extension's GET; what cannot be said that way, a request of another
+// client, and a missing text are refused in the standard format.
+func TestOpen311UpdatesFromClients(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		ctx := context.Background()
+		sys := authz.Actor{System: true}
+		_, key, err := a.Complaint.RegisterOpen311Client(ctx, sys, "Casa Signale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, otherKey, err := a.Complaint.RegisterOpen311Client(ctx, sys, "Autre appli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		send := func(path string, form url.Values, lang string) (int, string) {
+			t.Helper()
+			form.Set("jurisdiction_id", "casablanca")
+			req, _ := http.NewRequest("POST", base+"/open311/v2/"+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Accept-Language", lang)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(b)
+		}
+		code, body := send("requests.json", url.Values{"api_key": {key}, "service_code": {"lighting"}, "lat": {"33.5795"}, "long": {"-7.5290"},
+			"description": {"Lampadaire éteint."}, "attribute[arrondissement]": {"sidi-moumen"}, "attribute[pole]": {"P-117"}}, "fr")
+		var posted []struct {
+			ID string `json:"service_request_id"`
+		}
+		if err := json.Unmarshal([]byte(body), &posted); code != http.StatusCreated || err != nil || len(posted) != 1 {
+			t.Fatalf("post: %d %s", code, body)
+		}
+		number := posted[0].ID
+		var id int64
+		if err := a.DB.QueryRowContext(ctx, `SELECT id FROM complaint_requests WHERE number = $1`, number).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		officerID := apptest.PersonID(t, a, "laila.kettani@example.ma")
+		if _, err := a.DB.ExecContext(ctx, `INSERT INTO staff_grants (person_id, organisation_code, role, granted_at)
+			VALUES ($1, 'lydec', 'complaint_officer', $2)`, officerID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		officer := authz.Actor{Person: officerID, EmailVerified: true, MFA: true, Now: time.Now(),
+			Grants: []authz.Grant{{Role: authz.ComplaintOfficer, Org: "lydec"}}}
+		move := func(c complaint.Change, note string) {
+			t.Helper()
+			if _, err := a.Complaint.Move(ctx, officer, id, 0, c, note); err != nil {
+				t.Fatalf("%s: %v", c, err)
+			}
+		}
+		update := func(k, status, text, lang, format string) (int, string) {
+			t.Helper()
+			return send("servicerequestupdates."+format, url.Values{"api_key": {k}, "service_request_id": {number}, "status": {status},
+				"description": {text}, "email": {"karima@example.ma"}}, lang)
+		}
+		state := func() complaint.State {
+			t.Helper()
+			var s complaint.State
+			if err := a.DB.QueryRowContext(ctx, `SELECT state FROM complaint_requests WHERE id = $1`, id).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+
+		// Nothing asked yet: nothing to say.
+		if code, body := update(key, "OPEN", "Toujours éteint", "en", "json"); code != 400 || !strings.Contains(body, "Nothing to update") {
+			t.Errorf("an update while the team works: %d %s", code, body)
+		}
+		move(complaint.CAcknowledge, "")
+		move(complaint.CAsk, "Quel est le numéro du poteau ?")
+		// Another client's key: no such request for it.
+		if code, body := update(otherKey, "OPEN", "P-117", "fr", "json"); code != 404 || !strings.Contains(body, "Aucune demande") {
+			t.Errorf("another client's update: %d %s", code, body)
+		}
+		if code, body := update(key, "OPEN", "  ", "ar", "json"); code != 400 || !strings.Contains(body, "description") {
+			t.Errorf("an update without text: %d %s", code, body)
+		}
+		code, body = update(key, "OPEN", "Le poteau P-117, devant l'école.", "fr", "xml")
+		if code != 201 || !strings.Contains(body, "<update_id>") {
+			t.Fatalf("the answer: %d %s", code, body)
+		}
+		if s := state(); s != complaint.InProgress {
+			t.Errorf("after the answer the request is %s", s)
+		}
+		move(complaint.CResolve, "Lampe remplacée.")
+		if code, body := update(key, "CLOSED", "Merci", "en", "json"); code != 400 {
+			t.Errorf("a closing update on a resolved request: %d %s", code, body)
+		}
+		code, body = update(key, "OPEN", "Toujours éteint ce soir.", "fr", "json")
+		var upd []struct {
+			UpdateID string `json:"update_id"`
+		}
+		if err := json.Unmarshal([]byte(body), &upd); code != 201 || err != nil || len(upd) != 1 || upd[0].UpdateID == "" {
+			t.Fatalf("not fixed: %d %s", code, body)
+		}
+		if s := state(); s != complaint.Reopened {
+			t.Errorf("after not fixed the request is %s", s)
+		}
+		res, err := http.Get(base + "/open311/v2/servicerequestupdates.json?jurisdiction_id=casablanca")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(listed), `"update_id":"`+upd[0].UpdateID+`"`) || !strings.Contains(string(listed), "REOPEN") {
+			t.Errorf("the updates do not list the reopening %s: %s", upd[0].UpdateID, listed)
 		}
 	})
 }

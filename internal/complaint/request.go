@@ -168,7 +168,7 @@ type Open311Person struct {
 
 // Resource is the request as the policy sees it.
 func (r *Request) Resource() authz.Resource {
-	return authz.Resource{OwnerPerson: r.Reporter, Org: r.Organisation, Arrondissement: r.Arrondissement,
+	return authz.Resource{OwnerPerson: r.Reporter, Org: r.Organisation, Arrondissement: r.Arrondissement, Open311Client: r.Client,
 		Involved: authz.Involved{}.AddPersons(r.Reporter).AddPersons(r.CoReporters...)}
 }
 
