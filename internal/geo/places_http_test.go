@@ -118,6 +118,17 @@ func TestPlacesOverHTTP(t *testing.T) {
 	}
 	// Changed, then a change on the page read before it is refused.
 	_, page, _ := ed.Get("/places/piscine-sidi-othmane/edit")
+	// Its typed coordinates are the form; the map (when the build has
+	// Leaflet) only fills them, and draws no outline for a place.
+	for _, want := range []string{`id="lat" name="lat" type="text" value="33.566"`, `id="lon" name="lon" type="text" value="-7.558"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the place's form has no %s", want)
+		}
+	}
+	if strings.Contains(page, "data-location-map") && (!strings.Contains(page, `data-lat="lat" data-lon="lon"`) ||
+		strings.Contains(page, "data-shape") || strings.Contains(page, "location-mode") || strings.Contains(page, "data-window")) {
+		t.Errorf("the place's map is not a point's:\n%s", apptest.Grep(page, "data-location-map"))
+	}
 	change := url.Values{}
 	for k, v := range form {
 		change[k] = v
