@@ -21,6 +21,7 @@ import (
 
 	"madina/internal/app"
 	"madina/internal/platform/db"
+	geom "madina/internal/platform/geo"
 	"madina/internal/platform/i18n"
 )
 
@@ -401,6 +402,39 @@ func TestMapJourney(t *testing.T) {
 		if got := value(c, "#arrondissement"); got != "sidi-othmane" {
 			t.Errorf("after saving, the arrondissement is %q", got)
 		}
+		// A second file on the same parcel: the search finds the first
+		// one's (by its reference) and takes its outline whole.
+		var ref string
+		if err := d.QueryRowContext(ctx, `SELECT ref FROM permit_files WHERE id = $1`, mm[1]).Scan(&ref); err != nil {
+			t.Fatal(err)
+		}
+		c.open("/files/new", 200)
+		c.do(chromedp.Click(chromedp.CSS("#kind-repair")))
+		if count(c, `input[name="owner"]`) > 0 && count(c, `input[name="owner"]:checked`) == 0 {
+			c.do(chromedp.Click(chromedp.CSS(`input[name="owner"]`)))
+		}
+		submit(c, "create the second file", `form[action="/files"] button[type=submit]`)
+		second := regexp.MustCompile(`^/files/([0-9]+)\?done=created$`).FindStringSubmatch(c.path())
+		if second == nil {
+			t.Fatalf("after creating the second file at %s", c.path())
+		}
+		if !waitJS(c, `!document.querySelector('[data-location-map]').hidden && document.querySelector('[data-location-map]').leafletMap`, 10) {
+			t.Fatal("the second file's parcel map is not shown")
+		}
+		c.do(chromedp.SendKeys(chromedp.CSS("#location-search"), strings.ToLower(ref)), chromedp.Click(chromedp.CSS(p+" .location-search button")))
+		if !waitJS(c, `document.querySelector('[data-location-map] .location-found button[data-kind="parcel"]') !== null`, 10) {
+			t.Fatalf("the search for %s found no earlier parcel: %q", ref, text(c, p+" .location-found"))
+		}
+		c.do(chromedp.Click(chromedp.CSS(p + ` .location-found button[data-kind="parcel"]`)))
+		if !waitJS(c, `document.querySelector('[data-location-map]').dataset.located === 'sidi-othmane'`, 10) {
+			t.Fatalf("the earlier parcel is not located: %q", text(c, p+" .location-where"))
+		}
+		took, err1 := geom.ParseGeoJSON([]byte(value(c, "#location")))
+		earlier, err2 := geom.ParseGeoJSON([]byte(gj))
+		if err1 != nil || err2 != nil || took.WKT() != earlier.WKT() {
+			t.Errorf("the earlier parcel's outline taken is %q, want %q (%v, %v)", value(c, "#location"), gj, err1, err2)
+		}
+		c.checkAxe()
 		// Use my location (Chromium's, overridden: Anfa's window) moves
 		// the point there, and the map says Anfa and its window.
 		geolocate(c, true, 33.5897, -7.633)
