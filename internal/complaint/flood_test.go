@@ -97,16 +97,12 @@ func TestOpen311FloodsAreHeld(t *testing.T) {
 			form := url.Values{"api_key": {key}, "service_code": {"lighting"}, "lat": {"33.5795"}, "long": {"-7.5290"},
 				"description": {"Lampadaire éteint."}, "attribute[arrondissement]": {"sidi-moumen"}, "attribute[pole]": {"P-117"},
 				"device_id": {device}, "email": {email}}
-			res, err := http.Post(base+"/open311/v2/requests.json?jurisdiction_id=casablanca", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
+			code, _, body := postOpen311(t, base, "requests.json", form, "")
 			var posted []struct {
 				ID string `json:"service_request_id"`
 			}
-			if err := json.NewDecoder(res.Body).Decode(&posted); err != nil || res.StatusCode != http.StatusCreated || len(posted) != 1 {
-				t.Fatalf("post from %q for %q: %d %v", device, email, res.StatusCode, err)
+			if err := json.Unmarshal([]byte(body), &posted); err != nil || code != http.StatusCreated || len(posted) != 1 {
+				t.Fatalf("post from %q for %q: %d %v", device, email, code, err)
 			}
 			var reason sql.NullString
 			if err := a.DB.QueryRowContext(ctx, `SELECT held_reason FROM complaint_requests WHERE number = $1`, posted[0].ID).Scan(&reason); err != nil {

@@ -19,6 +19,26 @@ import (
 	"madina/internal/platform/errs"
 )
 
+// postOpen311 posts form to the Open311 endpoint path (requests.json,
+// servicerequestupdates.xml…) of the server at base, for this city's
+// jurisdiction, in lang ("" for none), and returns the status, the
+// content type and the body.
+func postOpen311(t *testing.T, base, path string, form url.Values, lang string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/open311/v2/"+path+"?jurisdiction_id=casablanca", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+}
+
 // o311Errors is the standard error list in JSON.
 type o311Errors []struct {
 	Code        int
@@ -71,18 +91,7 @@ func TestOpen311Post(t *testing.T) {
 
 		post := func(format string, form url.Values, lang string) (int, string, string) {
 			t.Helper()
-			req, _ := http.NewRequest("POST", base+"/open311/v2/requests."+format+"?jurisdiction_id=casablanca", strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if lang != "" {
-				req.Header.Set("Accept-Language", lang)
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+			return postOpen311(t, base, "requests."+format, form, lang)
 		}
 		count := func() (n int) {
 			t.Helper()
@@ -291,17 +300,8 @@ func TestOpen311UpdatesFromClients(t *testing.T) {
 		}
 		send := func(path string, form url.Values, lang string) (int, string) {
 			t.Helper()
-			form.Set("jurisdiction_id", "casablanca")
-			req, _ := http.NewRequest("POST", base+"/open311/v2/"+path, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Accept-Language", lang)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer res.Body.Close()
-			b, _ := io.ReadAll(res.Body)
-			return res.StatusCode, string(b)
+			code, _, body := postOpen311(t, base, path, form, lang)
+			return code, body
 		}
 		code, body := send("requests.json", url.Values{"api_key": {key}, "service_code": {"lighting"}, "lat": {"33.5795"}, "long": {"-7.5290"},
 			"description": {"Lampadaire éteint."}, "attribute[arrondissement]": {"sidi-moumen"}, "attribute[pole]": {"P-117"}}, "fr")
