@@ -30,15 +30,7 @@ func (s *Service) RequestFeatures(ctx context.Context, q geom.FeatureQuery) (geo
 	if b := q.BBox; b != nil {
 		where = append(where, "lon BETWEEN "+arg(b.Min.Lon)+" AND "+arg(b.Max.Lon), "lat BETWEEN "+arg(b.Min.Lat)+" AND "+arg(b.Max.Lat))
 	}
-	if q.ID != "" {
-		where = append(where, "number = "+arg(q.ID))
-	}
-	if !q.From.IsZero() {
-		where = append(where, "filed_at >= "+arg(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "filed_at <= "+arg(q.To))
-	}
+	where = append(where, q.Conditions("number", "filed_at", arg)...)
 	if v, ok := q.Properties["category"]; ok {
 		where = append(where, "category = "+arg(v))
 	}

@@ -44,15 +44,7 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 	if b := q.BBox; b != nil {
 		where = append(where, db.Intersects(s.db.Engine, "permit_files", "permit_files", *b, arg))
 	}
-	if q.ID != "" {
-		where = append(where, "number = "+arg(q.ID))
-	}
-	if !q.From.IsZero() {
-		where = append(where, "closed_at >= "+arg(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "closed_at <= "+arg(q.To))
-	}
+	where = append(where, q.Conditions("number", "closed_at", arg)...)
 	for _, p := range ProjectProperties {
 		v, ok := q.Properties[p]
 		if !ok {

@@ -32,6 +32,23 @@ type FeatureQuery struct {
 	Limit, Offset int
 }
 
+// Conditions are q's SQL conditions on a layer's identifier column and
+// time column (its box and properties are the layer's own to write),
+// each value passed through arg, which returns its placeholder.
+func (q FeatureQuery) Conditions(id, at string, arg func(any) string) []string {
+	var where []string
+	if q.ID != "" {
+		where = append(where, id+" = "+arg(q.ID))
+	}
+	if !q.From.IsZero() {
+		where = append(where, at+" >= "+arg(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, at+" <= "+arg(q.To))
+	}
+	return where
+}
+
 // FeaturePage is a page of features and how many match in all.
 type FeaturePage struct {
 	Features []Feature
