@@ -9,12 +9,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"madina/internal/authz"
 	"madina/internal/complaint"
+	"madina/internal/district"
 	"madina/internal/identity"
 	"madina/internal/module"
+	"madina/internal/platform/geo"
 	"madina/internal/staff"
 )
 
@@ -142,11 +147,45 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 		"roches-noires", "ain-chock", "hay-hassani", "ben-msick", "sbata", "moulay-rachid", "sidi-othmane", "sidi-bernoussi", "sidi-moumen"} {
 		arrs = append(arrs, code)
 	}
-	year, err := loadYear(ctx, s, authz.Actor{Open311Client: c.ID, Now: now}, reopeners, officers, arrs)
+	places, err := module.Need[*district.Store](env)
+	if err != nil {
+		return err
+	}
+	year, err := loadYear(ctx, s, authz.Actor{Open311Client: c.ID, Now: now}, reopeners, officers, arrs, pointsIn(places))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "demo: %d citizens' requests filed, and %d over the past year (most through the Open311 client %q); complaint officers %s (Lydec), %s (commune), %s (Sidi Othmane)\n",
 		len(requests), year, c.Name, Officers[0].Email, Officers[1].Email, Officers[2].Email)
 	return nil
+}
+
+// pointsIn returns where in an arrondissement a request of the year is
+// placed: a point drawn at random in the arrondissement's outline (as
+// the territorial reference assigns points), the same each run; "" when
+// the reference has no outlines.
+func pointsIn(places *district.Store) func(ctx context.Context, arr string) (lat, lon string, err error) {
+	rnd := rand.New(rand.NewPCG(2026, 311))
+	return func(ctx context.Context, arr string) (string, string, error) {
+		areas, err := places.Areas(ctx)
+		if err != nil {
+			return "", "", err
+		}
+		for _, a := range areas {
+			if a.Arrondissement != arr {
+				continue
+			}
+			b := a.Boundary.Bounds()
+			for range 1000 {
+				p := geo.Point{Lon: b.Min.Lon + rnd.Float64()*(b.Max.Lon-b.Min.Lon), Lat: b.Min.Lat + rnd.Float64()*(b.Max.Lat-b.Min.Lat)}
+				p.Lon, p.Lat = math.Round(p.Lon*1e6)/1e6, math.Round(p.Lat*1e6)/1e6
+				if at, ok, err := places.ArrondissementAt(ctx, p); err != nil {
+					return "", "", err
+				} else if ok && at.Code == arr {
+					return strconv.FormatFloat(p.Lat, 'f', 6, 64), strconv.FormatFloat(p.Lon, 'f', 6, 64), nil
+				}
+			}
+		}
+		return "", "", nil
+	}
 }

@@ -29,6 +29,7 @@ func TestDemo(t *testing.T) {
 		env.Provide("identity", a.Identity)
 		env.Provide("staff", a.Staff)
 		env.Provide("complaint", s)
+		env.Provide("district", a.Districts)
 		for range 2 { // idempotent
 			if err := complaintdemo.Load(ctx, env, io.Discard); err != nil {
 				t.Fatal(err)

@@ -99,10 +99,11 @@ func yearAnswers(k *complaint.Category) map[string]string {
 // Open311 client, reopeners as the demonstration's citizens (who reopen
 // them), officers by organisation.
 func loadYear(ctx context.Context, s *complaint.Service, client authz.Actor, reopeners []authz.Actor,
-	officers map[string]authz.Actor, arrondissements []string) (int, error) {
+	officers map[string]authz.Actor, arrondissements []string, pointIn func(ctx context.Context, arr string) (lat, lon string, err error)) (int, error) {
 	end := time.Now().UTC().Truncate(time.Minute)
 	start := end.AddDate(0, 0, -365)
 	rnd := rand.New(rand.NewPCG(2026, 16))
+	placed := rand.New(rand.NewPCG(2026, 17)) // which requests come with a point: a stream of its own
 	cat := s.Catalogue()
 	// The filing dates first, in order, so that the numbers follow them;
 	// on working hours of Casablanca.
@@ -131,6 +132,15 @@ func loadYear(ctx context.Context, s *complaint.Service, client authz.Actor, reo
 			Contact: complaint.ContactInbox}
 		if k.Location != complaint.None {
 			in.Address = fmt.Sprintf("Rue %d, n° %d", 1+rnd.IntN(80), 1+rnd.IntN(200))
+			// A phone's client sends the point too (most do): the
+			// public map shows the year's requests.
+			if placed.IntN(10) != 0 {
+				lat, lon, err := pointIn(ctx, arr)
+				if err != nil {
+					return n, err
+				}
+				in.Lat, in.Lon = lat, lon
+			}
 		}
 		who := client
 		reopen := i%20 == 7 // one in twenty is reopened as not fixed
