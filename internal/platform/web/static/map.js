@@ -137,7 +137,8 @@
       showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true,
       iconCreateFunction: (c) => {
         const n = c.getChildCount();
-        const k = c.getAllChildMarkers().some((m) => m.feature) ? "project" : "place";
+        const ms = c.getAllChildMarkers();
+        const k = ms.some((m) => m.feature) ? "project" : ms.every((m) => m.request) ? "request" : "place";
         const size = n < 10 ? 34 : n < 100 ? 40 : 48;
         return L.divIcon({ className: "map-cluster map-cluster-" + k, iconSize: [size, size],
           html: '<span aria-hidden="true">' + n + '</span><span class="visually-hidden">' + fill(label, { n: n }) + "</span>" });
@@ -255,6 +256,7 @@
       if (!at) return;
       const m = pin(at, "request", p.number + " — " + (name(p, "category_name") || p.category));
       m.bindPopup(() => requestPopup(p));
+      m.request = true;
       allRequests.push({ p: p, marker: m });
     }
 
