@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -79,6 +80,14 @@ func (e *ImportError) add(line, feature int, err error) {
 			e.Problems = append(e.Problems, ImportProblem{Line: line, Feature: feature, Field: f.Field, Key: f.Key, Params: f.Params})
 		}
 	}
+}
+
+// sort puts the mistakes in the file's order, those of the file as a
+// whole first: its form is read before its values are checked.
+func (e *ImportError) sort() {
+	slices.SortStableFunc(e.Problems, func(a, b ImportProblem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Feature, b.Feature))
+	})
 }
 
 // ImportReport counts what an import did.
@@ -178,6 +187,7 @@ func (s *Places) Import(ctx context.Context, actor authz.Actor, name string, dat
 		}
 	}
 	if len(ie.Problems) > 0 {
+		ie.sort()
 		return rep, ie
 	}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -345,8 +355,9 @@ func readCSV(data []byte, f importFormat, ie *ImportError) []importRecord {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos panics after a failed read: the error says where.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -354,6 +365,7 @@ func readCSV(data []byte, f importFormat, ie *ImportError) []importRecord {
 			ie.add(line, 0, errs.E(errs.Invalid, "geo.import.error.csv"))
 			return rows
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
