@@ -119,6 +119,13 @@ func (s *Addresses) Import(ctx context.Context, actor authz.Actor, source, name 
 	}
 	now := s.now().UTC()
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
+		if s.db.Engine == db.Postgres {
+			// Two imports of one source at once: the second waits, then
+			// replaces the first's whole (SQLite has one writer anyway).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "geo.addresses:"+source); err != nil {
+				return fmt.Errorf("geo: replace the addresses of %s: %w", source, err)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM addresses WHERE source = $1`, source)
 		if err != nil {
 			return fmt.Errorf("geo: replace the addresses of %s: %w", source, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -225,6 +226,38 @@ func TestAddressMistakes(t *testing.T) {
 		}
 		if n, _ := s.Count(ctx, ""); n != 5 {
 			t.Errorf("the gazetteer holds %d addresses, want 5", n)
+		}
+	})
+}
+
+// TestImportsOfOneSourceRace: two imports of one source at once leave one
+// file's addresses, never both; on both engines.
+func TestImportsOfOneSourceRace(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newAddresses(t, d)
+		files := []string{gisCSV, "address,lat,lon\n1 rue B,33.5688,-7.5525\n2 rue B,33.5689,-7.5525\n"}
+		for range 3 {
+			var wg sync.WaitGroup
+			errc := make(chan error, len(files))
+			for _, f := range files {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := s.Import(ctx, system, "SIG", "a.csv", []byte(f))
+					errc <- err
+				}()
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.Count(ctx, "SIG"); err != nil || (n != 5 && n != 2) {
+				t.Fatalf("after two imports at once the source holds %d addresses (%v), want one file's, 5 or 2", n, err)
+			}
 		}
 	})
 }
