@@ -43,7 +43,14 @@ func cmdImportAddresses(ctx context.Context, args []string, stdout, stderr io.Wr
 	if source == "" {
 		source = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	// One byte more than the import takes, so that it refuses a larger
+	// file without this reading all of it.
+	b, err := io.ReadAll(io.LimitReader(f, geoportal.MaxImportBytes+1))
+	f.Close()
 	if err != nil {
 		return err
 	}
