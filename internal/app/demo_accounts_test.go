@@ -65,7 +65,7 @@ func demoCounts(t *testing.T, d *db.DB) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"persons", "organisations", "staff_grants", "legal_persons", "representatives", "professionals",
 		"verification_codes", "sessions", "recovery_codes", "notify_deliveries", "jobs", "audit_log",
-		"mandates", "permit_files", "permit_documents", "permit_events", "places"} {
+		"mandates", "permit_files", "permit_documents", "permit_events", "places", "addresses"} {
 		var n int
 		if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)

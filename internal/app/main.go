@@ -233,6 +233,7 @@ func cmdAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, opt 
 
 Tasks:
   import-districts FILE   load or update a city's prefectures, arrondissements and windows from a JSON file
+  import-addresses FILE   import the city's address gazetteer (CSV or GeoJSON points), replacing the same source's (--source NAME)
   import-catalogue FILE   check a permit catalogue file, store it and put it in force (--check: only check it)
   create-staff            open a staff account, or give a role to an existing one (--help for its flags)
   create-admin            open the first administrator's account
@@ -255,6 +256,8 @@ Tasks:
 		return cmdAdminStaff(ctx, args[0], args[1:], stdout, stderr, opt)
 	case "import-catalogue":
 		return cmdImportCatalogue(ctx, args[1:], stdout, stderr)
+	case "import-addresses":
+		return cmdImportAddresses(ctx, args[1:], stdout, stderr, opt)
 	case "dispatch-mode":
 		return cmdAdminDispatchMode(ctx, args[1:], stdout, stderr, opt)
 	case "open311-client", "open311-revoke":

@@ -167,6 +167,7 @@ func TestHelpGoesToStandardOutput(t *testing.T) {
 		{[]string{"admin", "create-admin", "--help"}, "-given-name-ar"},
 		{[]string{"admin", "import-districts", "--help"}, "Usage: madina admin import-districts [flags] FILE"},
 		{[]string{"admin", "import-catalogue", "--help"}, "Usage: madina admin import-catalogue [--check] [flags] FILE"},
+		{[]string{"admin", "import-addresses", "--help"}, "Usage: madina admin import-addresses [--source NAME] [flags] FILE"},
 		{[]string{"audit", "--help"}, "Usage: madina audit verify [flags]"},
 		{[]string{"audit", "verify", "--help"}, "-database-url"},
 		{[]string{"bench", "--help"}, "-clients"},

@@ -116,7 +116,8 @@ type Actor struct {
 // not among them: the schema records which administrator did it.
 // The commune's seal on the documents Madina issues by itself (receipts)
 // is the system's too: no person acts.
-var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces, ManageOpen311Clients, SweepBookings}
+var systemActions = []Action{ManageStaff, ManageOrgs, SealDocument, DispatchFile, SweepRequests, ManagePlaces, ManageOpen311Clients, SweepBookings,
+	ImportAddresses}
 
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.Person == 0 }
@@ -319,6 +320,11 @@ const (
 	// SweepBookings is the booking clock's acts: no-shows recorded,
 	// waitlist offers lapsing, draws held at their time. The system only.
 	SweepBookings Action = "booking.sweep"
+	// ImportAddresses loads the city's address gazetteer, the GIS
+	// department's file, replacing the source's earlier addresses
+	// (issue #14): the system operator only, by the command line — a
+	// whole city's addresses at once is no one editor's work.
+	ImportAddresses Action = "address.import"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -329,7 +335,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
 	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
-	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings}
+	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ImportAddresses}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -756,7 +762,7 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonSignAsOther)
 		}
 		return a.signer()
-	case SealDocument, DispatchFile, SweepRequests, SweepBookings:
+	case SealDocument, DispatchFile, SweepRequests, SweepBookings, ImportAddresses:
 		return deny(ReasonSystemOnly)
 	case ReadCommitteeNotes, Annotate:
 		if d, ok := a.reviewer(r); ok {

@@ -7,7 +7,7 @@ import (
 )
 
 // The server's operator (the command line) may open staff accounts and
-// keep the organisations, load the directory of places, and seal what Madina issues by itself, and nothing else: not verify professionals (the
+// keep the organisations, load the directory of places and the address gazetteer, and seal what Madina issues by itself, and nothing else: not verify professionals (the
 // schema records which administrator did), not read the audit log, not act
 // on anyone's things; and a "system" actor that carries a person or comes
 // by token is no system actor.
@@ -17,7 +17,8 @@ func TestSystemActorDoesOnlyTheCommandLinesActs(t *testing.T) {
 		d := Decide(sys, act, Resource{})
 		want := act == ManageStaff || act == ManageOrgs || act == SealDocument || act == DispatchFile || act == SweepRequests ||
 			act == ManagePlaces || // loading a city's directory of places
-			act == ManageOpen311Clients || act == SweepBookings
+			act == ManageOpen311Clients || act == SweepBookings ||
+			act == ImportAddresses // loading a city's address gazetteer
 		if d.Allow != want {
 			t.Errorf("system %s: allow %v (%s), want %v", act, d.Allow, d.Reason, want)
 		}

@@ -75,8 +75,10 @@ type MapHandlers struct {
 	Resp   *httpx.Responder
 	Places *district.Store
 	Tiles  Tiles
-	// Directory and Parcels answer the searches of GET /api/v1/geocode.
+	// Directory, Gazetteer and Parcels answer the searches of GET
+	// /api/v1/geocode.
 	Directory *Places
+	Gazetteer *Addresses
 	Parcels   Parcels
 	// Layers are the ids of the portal's collections: the page links to
 	// the lists of those it serves.
@@ -199,7 +201,7 @@ type Parcels interface {
 
 // Found is one answer of GET /api/v1/geocode: where a search leads.
 type Found struct {
-	Kind           string        `json:"kind"` // "parcel" (an earlier file's) or "place"
+	Kind           string        `json:"kind"` // "parcel" (an earlier file's), "address" (the gazetteer's) or "place"
 	Label          string        `json:"label"`
 	Detail         string        `json:"detail,omitempty"`
 	Arrondissement string        `json:"arrondissement,omitempty"`
@@ -212,9 +214,11 @@ const maxGeocodeQuery = 200
 // geocode answers GET /api/v1/geocode?q= (and /map/search, the same for
 // the pages, whose visitor is known by the session the API ignores): what
 // the text names in the city — for a signed-in visitor, the parcels of their earlier files
-// whose land title, address or number holds it; then the directory's
-// places whose names hold it. No street gazetteer is kept: an address
-// that is neither is not found, and the visitor taps the map instead.
+// whose land title, address or number holds it; then the gazetteer's
+// street addresses holding its words; then the directory's places whose
+// names hold it. Addresses come before places: what is searched on a map
+// that places a parcel is mostly an address, and a place's name rarely
+// holds a street's words and a number together.
 func (h *MapHandlers) geocode(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	for k := range q {
@@ -245,6 +249,19 @@ func (h *MapHandlers) geocode(w http.ResponseWriter, r *http.Request) error {
 			}
 			out = append(out, Found{Kind: "parcel", Label: label, Detail: fmt.Sprint(p.Property("address")),
 				Arrondissement: fmt.Sprint(p.Property("arrondissement")), Geometry: f.Geometry})
+		}
+	}
+	if h.Gazetteer != nil {
+		as, err := h.Gazetteer.Search(r.Context(), text, 10)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			f := Found{Kind: "address", Label: a.Label, Arrondissement: a.Arrondissement, Geometry: geom.NewPoint(a.Point)}
+			if ar, _, _, err := h.Places.Arrondissement(r.Context(), a.Arrondissement); err == nil {
+				f.Detail = ar.Name.Pick(l)
+			}
+			out = append(out, f)
 		}
 	}
 	if h.Directory != nil {

@@ -195,6 +195,29 @@ func TestGeocode(t *testing.T) {
 			t.Errorf("%s: the places named Anfa: %s", path, body)
 		}
 	}
+	// The gazetteer's addresses (the demonstration's, fictional), however
+	// typed: after the parcels, before the places.
+	var arr string
+	if err := a.DB.QueryRowContext(context.Background(), `SELECT arrondissement_code FROM addresses WHERE label = '7, rue Ibn Batouta'`).Scan(&arr); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, q, lang, label string }{
+		{"/api/v1/geocode", "7 RUE ibn batouta", "fr", "7, rue Ibn Batouta"},
+		{"/map/search", "7, rue Ibn-Batouta", "en", "7, rue Ibn Batouta"},
+		{"/api/v1/geocode", "٥ زنقه ابن زيدون", "ar", "5 زنقة ابن زيدون"},
+	} {
+		_, found, body := search(anyone, c.path, c.q, c.lang)
+		if len(found) == 0 || found[0].Kind != "address" || found[0].Label != c.label || found[0].Geometry.Type != "Point" ||
+			found[0].Arrondissement == "" || found[0].Detail == "" {
+			t.Errorf("%s %q: %s", c.path, c.q, body)
+		}
+	}
+	if _, found, body := search(anyone, "/api/v1/geocode", "7 rue ibn batouta", "fr"); len(found) == 0 || found[0].Arrondissement != arr {
+		t.Errorf("the address's arrondissement: want %s, %s", arr, body)
+	}
+	if _, found, body := search(architect, "/map/search", title, "fr"); len(found) == 0 || found[0].Kind != "parcel" {
+		t.Errorf("the parcel before any address: %s", body)
+	}
 	// The API ignores the session: the architect's cookie finds nothing
 	// of theirs there.
 	if _, found, body := search(architect, "/api/v1/geocode", title, "fr"); len(found) != 0 && found[0].Kind == "parcel" {

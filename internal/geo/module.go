@@ -61,6 +61,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	}
 	directory := NewPlaces(env.DB, places)
 	env.Provide("geo", directory)
+	gazetteer := NewAddresses(env.DB, places)
+	env.Provide("geo", gazetteer)
 	h := &Handlers{Web: env.Web, Resp: env.Resp, Base: strings.TrimSuffix(env.Cfg.BaseURL, "/"),
 		Collections: collections(projects, places, directory, module.Late[Requests](env)), live: &live{projects: projects, log: env.Log, now: time.Now}}
 	ph := &PlaceHandlers{Places: directory, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
@@ -72,7 +74,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles, Directory: directory, Parcels: parcels}
+	m := &MapHandlers{Web: env.Web, Resp: env.Resp, Places: places, Tiles: tiles, Directory: directory, Gazetteer: gazetteer, Parcels: parcels}
 	for _, c := range h.Collections {
 		m.Layers = append(m.Layers, c.ID)
 	}

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -81,6 +82,14 @@ func (e *ImportError) add(line, feature int, err error) {
 	}
 }
 
+// sort puts the mistakes in the file's order, those of the file as a
+// whole first: its form is read before its values are checked.
+func (e *ImportError) sort() {
+	slices.SortStableFunc(e.Problems, func(a, b ImportProblem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Feature, b.Feature))
+	})
+}
+
 // ImportReport counts what an import did.
 type ImportReport struct {
 	Added, Changed, Unchanged int
@@ -103,12 +112,16 @@ func (s *Places) Import(ctx context.Context, actor authz.Actor, name string, dat
 	}
 	ie := &ImportError{}
 	var rows []importRow
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\uFEFF")), " \t\r\n")
-	if strings.HasSuffix(strings.ToLower(name), ".geojson") || strings.HasSuffix(strings.ToLower(name), ".json") ||
-		(!strings.HasSuffix(strings.ToLower(name), ".csv") && len(trimmed) > 0 && trimmed[0] == '{') {
-		rows = readGeoJSON(trimmed, ie)
-	} else {
-		rows = readCSV(trimmed, ie)
+	for _, rec := range readImport(name, data, placeFormat, ie) {
+		p, err := placeFrom(rec.values, rec.point == nil)
+		if err != nil {
+			ie.add(rec.line, rec.feature, err)
+			continue
+		}
+		if rec.point != nil {
+			p.Point = *rec.point
+		}
+		rows = append(rows, importRow{line: rec.line, feature: rec.feature, place: p})
 	}
 	if len(ie.Problems) == 0 && len(rows) == 0 {
 		ie.add(0, 0, errs.E(errs.Invalid, "geo.import.error.empty"))
@@ -174,6 +187,7 @@ func (s *Places) Import(ctx context.Context, actor authz.Actor, name string, dat
 		}
 	}
 	if len(ie.Problems) > 0 {
+		ie.sort()
 		return rep, ie
 	}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -275,7 +289,39 @@ func placeFrom(values map[string]string, withPoint bool) (Place, error) {
 	return p, nil
 }
 
-func readCSV(data []byte, ie *ImportError) []importRow {
+// importFormat is what an imported file holds: its CSV columns (its
+// GeoJSON properties, but lat and lon, which the geometry gives), those
+// required, and the message for a feature that is not a Point.
+type importFormat struct {
+	columns, required []string
+	notPoint          string
+}
+
+var placeFormat = importFormat{columns: ImportColumns, required: requiredColumns, notPoint: "geo.import.error.not_point"}
+
+// importRecord is a line or feature of an imported file: its values by
+// column and, from GeoJSON, its point (from CSV, lat and lon are values).
+type importRecord struct {
+	line, feature int
+	values        map[string]string
+	point         *geom.Point
+}
+
+// readImport reads data as GeoJSON or CSV (name says which; the content
+// decides when the name does not) and returns its records, adding the
+// mistakes of its form to ie. Its values are not cleaned yet: each kind
+// of import does that with cell, the one rule for text from outside.
+func readImport(name string, data []byte, f importFormat, ie *ImportError) []importRecord {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\uFEFF")), " \t\r\n")
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".geojson") || strings.HasSuffix(lower, ".json") ||
+		(!strings.HasSuffix(lower, ".csv") && len(trimmed) > 0 && trimmed[0] == '{') {
+		return readGeoJSON(trimmed, f, ie)
+	}
+	return readCSV(trimmed, f, ie)
+}
+
+func readCSV(data []byte, f importFormat, ie *ImportError) []importRecord {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -286,8 +332,8 @@ func readCSV(data []byte, ie *ImportError) []importRow {
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
-		if !slices.Contains(ImportColumns, h) {
-			ie.add(1, 0, errs.E(errs.Invalid, "geo.import.error.column").With("column", h).With("columns", strings.Join(ImportColumns, ", ")))
+		if !slices.Contains(f.columns, h) {
+			ie.add(1, 0, errs.E(errs.Invalid, "geo.import.error.column").With("column", h).With("columns", strings.Join(f.columns, ", ")))
 			continue
 		}
 		if _, twice := col[h]; twice {
@@ -295,7 +341,7 @@ func readCSV(data []byte, ie *ImportError) []importRow {
 		}
 		col[h] = i
 	}
-	for _, c := range requiredColumns {
+	for _, c := range f.required {
 		if _, ok := col[c]; !ok {
 			ie.add(1, 0, errs.E(errs.Invalid, "geo.import.error.column_missing").With("column", c))
 		}
@@ -303,14 +349,15 @@ func readCSV(data []byte, ie *ImportError) []importRow {
 	if len(ie.Problems) > 0 {
 		return nil
 	}
-	var rows []importRow
+	var rows []importRecord
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos panics after a failed read: the error says where.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -318,6 +365,7 @@ func readCSV(data []byte, ie *ImportError) []importRow {
 			ie.add(line, 0, errs.E(errs.Invalid, "geo.import.error.csv"))
 			return rows
 		}
+		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
@@ -329,17 +377,12 @@ func readCSV(data []byte, ie *ImportError) []importRow {
 		for name, i := range col {
 			values[name] = rec[i]
 		}
-		p, err := placeFrom(values, true)
-		if err != nil {
-			ie.add(line, 0, err)
-			continue
-		}
-		rows = append(rows, importRow{line: line, place: p})
+		rows = append(rows, importRecord{line: line, values: values})
 	}
 	return rows
 }
 
-func readGeoJSON(data []byte, ie *ImportError) []importRow {
+func readGeoJSON(data []byte, f importFormat, ie *ImportError) []importRecord {
 	var fc struct {
 		Type     string `json:"type"`
 		Features []struct {
@@ -352,26 +395,26 @@ func readGeoJSON(data []byte, ie *ImportError) []importRow {
 		ie.add(0, 0, errs.E(errs.Invalid, "geo.import.error.geojson"))
 		return nil
 	}
-	var rows []importRow
-	for i, f := range fc.Features {
+	var rows []importRecord
+	for i, ft := range fc.Features {
 		n := i + 1
-		if f.Type != "Feature" {
+		if ft.Type != "Feature" {
 			ie.add(0, n, errs.E(errs.Invalid, "geo.import.error.feature"))
 			continue
 		}
-		g, err := geom.ParseGeoJSON(f.Geometry)
+		g, err := geom.ParseGeoJSON(ft.Geometry)
 		if err != nil {
 			ie.add(0, n, errs.E(errs.Invalid, "geo.import.error.geometry").With("detail", err.Error()))
 			continue
 		}
 		if g.Type != geom.TypePoint {
-			ie.add(0, n, errs.E(errs.Invalid, "geo.import.error.not_point").With("type", string(g.Type)))
+			ie.add(0, n, errs.E(errs.Invalid, f.notPoint).With("type", string(g.Type)))
 			continue
 		}
 		values := map[string]string{}
 		bad := false
-		for k, raw := range f.Properties {
-			if !slices.Contains(ImportColumns, k) || k == "lat" || k == "lon" {
+		for k, raw := range ft.Properties {
+			if !slices.Contains(f.columns, k) || k == "lat" || k == "lon" {
 				continue // other properties (an id of the source) are left aside
 			}
 			var s string
@@ -384,13 +427,8 @@ func readGeoJSON(data []byte, ie *ImportError) []importRow {
 		if bad {
 			continue
 		}
-		p, err := placeFrom(values, false)
-		if err != nil {
-			ie.add(0, n, err)
-			continue
-		}
-		p.Point = g.Point
-		rows = append(rows, importRow{feature: n, place: p})
+		pt := g.Point
+		rows = append(rows, importRecord{feature: n, values: values, point: &pt})
 	}
 	return rows
 }

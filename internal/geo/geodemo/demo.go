@@ -4,8 +4,10 @@
 // schools, health centres, sports fields and halls, cultural spaces,
 // parks, markets, annexes and bus stops — spread inside each
 // arrondissement's outline, so that the directory, the portal's layer and
-// the map have a city's worth of points. It also makes the demonstration's
-// editor, who keeps the directory.
+// the map have a city's worth of points; and some three thousand fictional
+// street addresses, along streets drawn inside each arrondissement, in the
+// address gazetteer. It also makes the demonstration's editor, who keeps
+// the directory.
 package geodemo
 
 import (
@@ -15,6 +17,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strings"
+	"time"
 
 	"madina/internal/authz"
 	"madina/internal/district"
@@ -78,6 +82,9 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 	}
 	ds, err := module.Need[*district.Store](env)
 	if err != nil {
+		return err
+	}
+	if err := loadAddresses(ctx, env, ds, out); err != nil {
 		return err
 	}
 	if have, err := places.Search(ctx, geo.PlaceQuery{}); err != nil {
@@ -183,3 +190,117 @@ func Features(ctx context.Context, ds *district.Store) (collection, error) {
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// AddressSource is the demonstration's gazetteer: it says plainly that its
+// addresses are made up.
+const AddressSource = "Démonstration : adresses fictives / fictional addresses"
+
+// Street names of the demonstration's fictional streets, in Arabic and
+// French; none names an arrondissement, so that searching one finds its
+// places rather than streets.
+var streetNames = [][2]string{{"ابن بطوطة", "Ibn Batouta"}, {"ابن زيدون", "Ibn Zaidoun"}, {"الخوارزمي", "Al Khawarizmi"},
+	{"ابن البناء", "Ibn Al Banna"}, {"المعتمد بن عباد", "Al Moutamid Ibn Abbad"}, {"أبو بكر الصديق", "Abou Bakr Seddik"},
+	{"عقبة بن نافع", "Oqba Ibn Nafii"}, {"طارق بن زياد", "Tarik Ibn Ziad"}, {"الأمير عبد القادر", "Émir Abdelkader"},
+	{"الإمام مالك", "Imam Malik"}, {"الياقوت", "Al Yacout"}, {"المرجان", "Al Morjane"}, {"الزيتون", "des Oliviers"},
+	{"الياسمين", "des Jasmins"}, {"النخيل", "des Palmiers"}, {"الأرز", "des Cèdres"}, {"البحر", "de la Mer"},
+	{"الأطلس", "de l’Atlas"}, {"الريف", "du Rif"}, {"سبو", "de l’Oued Sebou"}, {"ملوية", "de la Moulouya"},
+	{"تانسيفت", "du Tensift"}, {"درعة", "du Draâ"}, {"أم الربيع", "d’Oum Errabia"}, {"الحرية", "de la Liberté"},
+	{"الاستقلال", "de l’Indépendance"}, {"الوحدة", "de l’Unité"}, {"السلام", "de la Paix"}, {"الفتح", "Al Fath"},
+	{"النصر", "Annasr"}, {"العرفان", "Al Irfane"}, {"الرشاد", "Errachad"}, {"الأندلس", "d’Andalousie"}, {"فاس", "de Fès"},
+	{"مراكش", "de Marrakech"}, {"طنجة", "de Tanger"}, {"أكادير", "d’Agadir"}, {"وجدة", "d’Oujda"}, {"العيون", "de Laâyoune"},
+	{"الصويرة", "d’Essaouira"}}
+
+var streetKinds = [][2]string{{"زنقة", "rue"}, {"شارع", "boulevard"}, {"ممر", "passage"}, {"درب", "derb"}}
+
+// Per arrondissement: streetsEach streets of numbersEach numbers.
+const (
+	streetsEach = 10
+	numbersEach = 19
+	// numberStep is the metres between two numbers of a street.
+	numberStep = 20
+)
+
+// AddressesPerArrondissement is how many fictional addresses each
+// arrondissement has.
+func AddressesPerArrondissement() int { return streetsEach * numbersEach }
+
+// AddressesCSV are the demonstration's addresses as the CSV file a city's
+// GIS department would give: streets of numbered points, straight, inside
+// each arrondissement's outline, labelled in French on one street and in
+// Arabic on the next; the same on every load (a fixed seed). Each street's
+// name is used once in the city.
+func AddressesCSV(ctx context.Context, ds *district.Store) ([]byte, error) {
+	c, err := ds.City(ctx)
+	if err != nil {
+		return nil, err
+	}
+	areas, err := ds.Areas(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(areas)*streetsEach > len(streetNames)*len(streetKinds) {
+		return nil, fmt.Errorf("geo demo: %d streets for %d names", len(areas)*streetsEach, len(streetNames)*len(streetKinds))
+	}
+	rng := rand.New(rand.NewPCG(2026, 6))
+	var b strings.Builder
+	b.WriteString("address,lat,lon\n")
+	const metre = 1.0 / 111_000 // of latitude
+	for ai, ar := range areas {
+		bb := ar.Boundary.Bounds()
+		inside := func(p geom.Point) bool {
+			return geom.NewPoint(p).Within(ar.Boundary) && geom.NewPoint(p).Within(c.Boundary)
+		}
+		for j := range streetsEach {
+			k := ai*streetsEach + j
+			name, kind := streetNames[k%len(streetNames)], streetKinds[k/len(streetNames)]
+			var pts []geom.Point
+			for len(pts) < numbersEach { // a street that lies inside the arrondissement
+				pts = pts[:0]
+				start := geom.Point{Lon: bb.Min.Lon + rng.Float64()*(bb.Max.Lon-bb.Min.Lon), Lat: bb.Min.Lat + rng.Float64()*(bb.Max.Lat-bb.Min.Lat)}
+				angle := rng.Float64() * 2 * math.Pi
+				dLat := numberStep * metre * math.Sin(angle)
+				dLon := numberStep * metre * math.Cos(angle) / math.Cos(start.Lat*math.Pi/180)
+				for n := range numbersEach {
+					p := geom.Point{Lon: round6(start.Lon + float64(n)*dLon), Lat: round6(start.Lat + float64(n)*dLat)}
+					if !inside(p) {
+						break
+					}
+					pts = append(pts, p)
+				}
+			}
+			for n, p := range pts {
+				label := fmt.Sprintf("%d, %s %s", n+1, kind[1], name[1])
+				if j%2 == 1 {
+					label = fmt.Sprintf("%d %s %s", n+1, kind[0], name[0])
+				}
+				fmt.Fprintf(&b, "\"%s\",%g,%g\n", label, p.Lat, p.Lon)
+			}
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+// loadAddresses fills the address gazetteer, unless it holds addresses.
+func loadAddresses(ctx context.Context, env *module.Env, ds *district.Store, out io.Writer) error {
+	gazetteer, err := module.Need[*geo.Addresses](env)
+	if err != nil {
+		return err
+	}
+	if n, err := gazetteer.Count(ctx, ""); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintln(out, "demo: the address gazetteer is already there")
+		return nil
+	}
+	start := time.Now()
+	data, err := AddressesCSV(ctx, ds)
+	if err != nil {
+		return err
+	}
+	rep, err := gazetteer.Import(ctx, authz.Actor{System: true}, AddressSource, "demo-addresses.csv", data)
+	if err != nil {
+		return fmt.Errorf("geo demo: addresses: %w", err)
+	}
+	fmt.Fprintf(out, "demo: %d fictional addresses in the gazetteer (%s)\n", rep.Imported, time.Since(start).Round(time.Millisecond))
+	return nil
+}
