@@ -1,16 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"madina/internal/app"
 	"madina/internal/apptest"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 )
 
 // TestAdminDispatchMode: the operator sets a window to dispatch by hand
@@ -19,20 +15,9 @@ import (
 func TestAdminDispatchMode(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		dir := t.TempDir()
-		url := "sqlite:" + filepath.Join(dir, "madina.db")
-		args := []string{"--data-dir", dir}
-		if e == db.Postgres {
-			url = dbtest.URL(t, e)
-			args = append(args, "--database-url", url)
-		}
+		admin, url := adminCLI(t, e)
 		ctx := context.Background()
-		run := func(cmd ...string) (int, string, string) {
-			var out, errb bytes.Buffer
-			code := app.MainWith(ctx, append(append([]string{"admin", "dispatch-mode"}, args...), cmd...), &out, &errb,
-				app.Options{Hasher: apptest.Hasher})
-			return code, out.String(), errb.String()
-		}
+		run := func(cmd ...string) (int, string, string) { return admin("dispatch-mode", cmd...) }
 		if code, out, errs := run("sidi-othmane", "manual"); code != 0 || !strings.Contains(out, "sidi-othmane") {
 			t.Fatalf("manual: %d %q %s", code, out, errs)
 		}

@@ -1,17 +1,13 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"madina/internal/app"
 	"madina/internal/apptest"
 	"madina/internal/platform/db"
-	"madina/internal/platform/db/dbtest"
 )
 
 // TestAdminOpen311Client: the operator registers an Open311 client and
@@ -20,19 +16,8 @@ import (
 func TestAdminOpen311Client(t *testing.T) {
 	t.Parallel()
 	apptest.Engines(t, func(t *testing.T, e db.Engine) {
-		dir := t.TempDir()
-		url := "sqlite:" + filepath.Join(dir, "madina.db")
-		args := []string{"--data-dir", dir}
-		if e == db.Postgres {
-			url = dbtest.URL(t, e)
-			args = append(args, "--database-url", url)
-		}
+		run, url := adminCLI(t, e)
 		ctx := context.Background()
-		run := func(task string, cmd ...string) (int, string, string) {
-			var out, errb bytes.Buffer
-			code := app.MainWith(ctx, append(append([]string{"admin", task}, args...), cmd...), &out, &errb, app.Options{Hasher: apptest.Hasher})
-			return code, out.String(), errb.String()
-		}
 		code, out, errs := run("open311-client", "Casa Signale")
 		key := regexp.MustCompile(`(?m)^o311_[a-z2-7]{32}$`).FindString(out)
 		if code != 0 || key == "" {
