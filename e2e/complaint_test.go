@@ -126,6 +126,17 @@ func TestStreetLightJourney(t *testing.T) {
 	submit(officer, "resolve again", `form input[name=change][value=resolve] ~ p button[type=submit]`)
 	wantText(officer, "main", cat.T(ar, "complaint.done.resolve"))
 
+	// The reporter rates the answer (the form, under axe, on the phone).
+	citizen.open(page, 200)
+	if count(citizen, "#stars-4") != 1 {
+		t.Fatal("the resolved request's page offers its reporter no rating")
+	}
+	check(citizen, "the rating form")
+	citizen.do(chromedp.Click(chromedp.CSS("#stars-4")), chromedp.SendKeys(chromedp.CSS("#comment"), "شكرا، تم الإصلاح."))
+	submit(citizen, "rate", `form input[name=change][value=rate] ~ p button[type=submit]`)
+	wantText(citizen, "main", cat.T(ar, "complaint.done.rate"))
+	check(citizen, "the rated request")
+
 	// The public list: resolved, no name, no phone.
 	anyone := b.newTab(t, srv, phone390)
 	anyone.open("/requests/public?arrondissement=sidi-moumen&status=closed", 200)
