@@ -1,12 +1,20 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net/http"
+	"os/exec"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"madina/internal/booking"
+	"madina/internal/platform/i18n"
 )
 
 // TestCasaInJourneys walks two of issue #15's journeys in Chromium on a
@@ -94,5 +102,122 @@ func TestCasaInJourneys(t *testing.T) {
 	khadija.open("/bookings", 200)
 	if text := eval[string](khadija, `document.querySelector("main").innerText`); !strings.Contains(text, "Ambulance sent") || !strings.Contains(text, "AMB-SB-02") {
 		t.Fatalf("the requester does not see the ambulance sent:\n%s", text)
+	}
+
+	drawJourney(t, b, srv)
+}
+
+// fieldOne is Moulay Rachid's first proximity field, whose evenings are
+// drawn by lot.
+const fieldOne = "moulay-rachid-field-1"
+
+// drawJourney: three citizens, in Arabic on a phone, request the same
+// peak slot; the booking clock holds the draw when its window closes; the
+// winner sees the booking, the two others that they were not drawn and
+// their place on the waitlist; `madina booking verify-draw` confirms the
+// published result. A draw's window lasts hours: Meriem Sentissi, the
+// field's manager, first moves the release at the desk so that the slot
+// three days ahead was released 58 minutes ago and its one-hour window
+// closes within two minutes.
+func drawJourney(t *testing.T, b *browser, srv *server) {
+	emails := []string{"fatima.benali@example.ma", "youssef.elamrani@example.ma", "khadija.ouazzani@example.ma"}
+	var citizens []*tab
+	for _, e := range emails {
+		c := b.newTab(t, srv, phone390)
+		signIn(c, e, false)
+		c.setLanguage("ar")
+		citizens = append(citizens, c)
+	}
+	meriem := b.newTab(t, srv, phone390)
+	signInStaffAt(meriem, "meriem.sentissi@example.ma", time.Now().Add(30*time.Second))
+	meriem.setLanguage("fr")
+	released := time.Now().Add(-58 * time.Minute).Truncate(time.Minute).In(i18n.Casablanca)
+	meriem.open("/bookings/desk/facilities/"+fieldOne, 200)
+	meriem.typeIn("horizon_days", "3")
+	meriem.typeIn("release", released.Format("15:04"))
+	meriem.typeIn("peak_window_hours", "1")
+	meriem.submit("/bookings/desk/facilities/"+fieldOne, 200, "/bookings/desk/facilities/"+fieldOne+"?done=rules")
+
+	day := released.AddDate(0, 0, 3)
+	slot := time.Date(day.Year(), day.Month(), day.Day(), 19, 0, 0, 0, i18n.Casablanca).UTC()
+	enter := `form:has(input[name=action][value=enter]):has(input[name=start][value="` + slot.Format(time.RFC3339) + `"]) button[type=submit]`
+	for i, c := range citizens {
+		c.open("/bookings/places/"+fieldOne+"?day="+day.Format(time.DateOnly), 200)
+		checkNoHorizontalScroll(c)
+		submit(c, emails[i]+" requests the peak slot", enter)
+		if p := c.path(); p != "/bookings?done=entered" {
+			t.Fatalf("%s's request led to %s: %s", emails[i], p, c.alerts())
+		}
+	}
+
+	// The clock holds the draw (it runs every minute) once the window
+	// has closed.
+	var won []int
+	var lost []int
+	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(2 * time.Second) {
+		won, lost = nil, nil
+		for i, c := range citizens {
+			c.open("/bookings", 200)
+			rows := eval[[]string](c, `[...document.querySelectorAll("main table tbody tr")].map(r => r.innerText)`)
+			if slices.ContainsFunc(rows, func(r string) bool { return strings.Contains(r, "19:00") }) {
+				won = append(won, i)
+			} else {
+				lost = append(lost, i)
+			}
+		}
+		if len(won) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the draw was not held within four minutes")
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d winners of one slot: %v", len(won), won)
+	}
+	w := citizens[won[0]]
+	row := eval[string](w, `[...document.querySelectorAll("main table tbody tr")].map(r => r.innerText).find(r => r.includes("19:00"))`)
+	if !strings.Contains(row, "محجوز") {
+		t.Errorf("the winner's booking is not held:\n%s", row)
+	}
+	checkNoHorizontalScroll(w)
+	for place, i := range lost {
+		c := citizens[i]
+		c.open("/bookings", 200)
+		checkNoHorizontalScroll(c)
+		waiting := eval[string](c, `[...document.querySelectorAll("main li")].map(l => l.innerText).find(l => l.includes("19:00")) || ""`)
+		if !strings.Contains(waiting, "لم يقع عليكم الاختيار في القرعة") || !strings.Contains(waiting, "المرتبة "+strconv.Itoa(place+1)) {
+			t.Errorf("%s does not see that they were not drawn, at place %d on the waitlist: %q", emails[i], place+1, waiting)
+		}
+	}
+
+	// Anyone re-runs the draw from its published data.
+	citizens[0].open("/bookings/places/"+fieldOne+"?day="+day.Format(time.DateOnly), 200)
+	links := attrs(citizens[0], `a[href^="/api/v1/booking/draws/"]`, "href")
+	var url string
+	for _, l := range links {
+		resp, err := http.Get(srv.URL + l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p booking.Published
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		if p.Facility == fieldOne && p.SlotStart.Equal(slot) {
+			if p.State != "drawn" || len(p.Entries) != 3 || len(p.Result) != 3 {
+				t.Fatalf("the published draw: %+v", p)
+			}
+			url = srv.URL + l
+		}
+	}
+	if url == "" {
+		t.Fatalf("the register does not link the draw of %s among %v", slot, links)
+	}
+	out, err := exec.Command(binary, "booking", "verify-draw", url).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "CONFIRMED: ") {
+		t.Fatalf("madina booking verify-draw %s: %v\n%s", url, err, out)
 	}
 }

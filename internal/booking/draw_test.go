@@ -92,6 +92,12 @@ func TestPeakSlotsAreDrawnFairlyAndVerifiably(t *testing.T) {
 			}
 			places, _ := e.s.WaitPlaces(ctx, e.citizen(i))
 			waiting += len(places)
+			// Those not drawn are told so with their place.
+			for _, pl := range places {
+				if !pl.NotDrawn || !pl.Start.Equal(start) {
+					t.Errorf("citizen %d's place %+v does not say they were not drawn", i, pl)
+				}
+			}
 		}
 		if winners != 1 || waiting != 2 {
 			t.Fatalf("%d winners, %d waiting", winners, waiting)

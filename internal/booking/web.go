@@ -401,7 +401,8 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place})
+			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place,
+				"NotDrawn": p.NotDrawn})
 		}
 		ps, err := h.Service.Penalties(r.Context(), v.Actor)
 		if err != nil {
