@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,8 +16,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"madina/internal/authz"
 	"madina/internal/booking"
+	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
+	"madina/internal/platform/secretbox"
 )
 
 // TestCasaInJourneys walks two of issue #15's journeys in Chromium on a
@@ -104,7 +111,8 @@ func TestCasaInJourneys(t *testing.T) {
 		t.Fatalf("the requester does not see the ambulance sent:\n%s", text)
 	}
 
-	drawJourney(t, b, srv)
+	meriem, youssef := drawJourney(t, b, srv)
+	checkInJourney(t, b, srv, dir, meriem, youssef)
 }
 
 // fieldOne is Moulay Rachid's first proximity field, whose evenings are
@@ -119,7 +127,7 @@ const fieldOne = "moulay-rachid-field-1"
 // field's manager, first moves the release at the desk so that the slot
 // three days ahead was released 58 minutes ago and its one-hour window
 // closes within two minutes.
-func drawJourney(t *testing.T, b *browser, srv *server) {
+func drawJourney(t *testing.T, b *browser, srv *server) (meriem, youssef *tab) {
 	emails := []string{"fatima.benali@example.ma", "youssef.elamrani@example.ma", "khadija.ouazzani@example.ma"}
 	var citizens []*tab
 	for _, e := range emails {
@@ -128,7 +136,7 @@ func drawJourney(t *testing.T, b *browser, srv *server) {
 		c.setLanguage("ar")
 		citizens = append(citizens, c)
 	}
-	meriem := b.newTab(t, srv, phone390)
+	meriem = b.newTab(t, srv, phone390)
 	signInStaffAt(meriem, "meriem.sentissi@example.ma", time.Now().Add(30*time.Second))
 	meriem.setLanguage("fr")
 	released := time.Now().Add(-58 * time.Minute).Truncate(time.Minute).In(i18n.Casablanca)
@@ -220,4 +228,116 @@ func drawJourney(t *testing.T, b *browser, srv *server) {
 	if err != nil || !strings.HasPrefix(string(out), "CONFIRMED: ") {
 		t.Fatalf("madina booking verify-draw %s: %v\n%s", url, err, out)
 	}
+	return meriem, citizens[1]
+}
+
+// bookedEarlier books start at facility for the demonstration's person
+// email through Casa In's service on the server's database, as on the
+// day before: a slot's hour cannot pass within a test, so the bookings
+// to check in or to miss were made earlier (the test moves the booking,
+// not the clock). The rules, quotas and events are the service's.
+func bookedEarlier(t *testing.T, d *db.DB, email, facility string, start, at time.Time) *booking.Booking {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := booking.NewService(booking.Deps{DB: d, Catalogue: booking.DefaultCatalogue(), Events: jobs.New(d, nil, jobs.Options{}), Box: box,
+		Now: func() time.Time { return at }})
+	var person int64
+	if err := d.QueryRowContext(ctx, `SELECT id FROM persons WHERE email = $1`, email).Scan(&person); err != nil {
+		t.Fatalf("%s: %v", email, err)
+	}
+	bk, err := s.Book(ctx, authz.Actor{Person: person, EmailVerified: true, Now: at}, booking.BookInput{Facility: facility, Start: start})
+	if err != nil {
+		t.Fatalf("%s booking %s at %s on %s: %v", email, facility, start, at, err)
+	}
+	return bk
+}
+
+// checkInJourney: Salma Alaoui, who booked yesterday the slot of field 1
+// that starts within half an hour (or is under way), shows her check-in
+// code at the desk, and Meriem Sentissi checks her in; Youssef El Amrani
+// did not come to the two evenings he booked at field 2 (a week ago and
+// yesterday): the clock records the no-shows, the second suspends him
+// for fourteen days, which his "my bookings" says, and his next booking
+// is refused until then with the reason, in French, his language.
+func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, youssef *tab) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "madina.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	now := time.Now().In(i18n.Casablanca)
+
+	soon := now.Add(30 * time.Minute)
+	if soon.Hour() < 8 || soon.Hour() >= 23 {
+		t.Logf("no slot of %s opens for check-in at %s (08:00–23:00): the check-in is not walked", fieldOne, now.Format("15:04"))
+	} else {
+		start := time.Date(soon.Year(), soon.Month(), soon.Day(), soon.Hour(), 0, 0, 0, i18n.Casablanca)
+		bk := bookedEarlier(t, d, "salma.alaoui@example.ma", fieldOne, start, now.AddDate(0, 0, -1))
+		salma := b.newTab(t, srv, phone390)
+		signIn(salma, "salma.alaoui@example.ma", false)
+		salma.setLanguage("ar")
+		page := "/bookings/" + strconv.FormatInt(bk.ID, 10)
+		salma.open("/bookings", 200)
+		salma.follow("her booking", 200, chromedp.Click(chromedp.CSS(`main a[href="`+page+`"]`)))
+		checkNoHorizontalScroll(salma)
+		code := text(salma, "p.token bdi")
+		if !regexp.MustCompile(`^\d+-\S{8}$`).MatchString(code) {
+			t.Fatalf("the booking's page shows the code %q", code)
+		}
+		if count(salma, `main img[src^="data:image/"]`) != 1 {
+			t.Error("the booking's page shows no QR code")
+		}
+		meriem.open("/bookings/desk", 200)
+		meriem.typeIn("code", code)
+		meriem.submit("/bookings/desk/checkin", 200, "/bookings/desk?done=checked_in")
+		// A code shown twice is refused, in Meriem's language.
+		meriem.typeIn("code", code)
+		if status, problem := post(meriem, `form[action="/bookings/desk/checkin"] button[type=submit]`); status != 409 ||
+			!strings.Contains(problem, "déjà") {
+			t.Errorf("a replayed code answered %d: %s", status, problem)
+		}
+		salma.open(page, 200)
+		if st := text(salma, "main .tag"); st != "حضر" {
+			t.Errorf("after check-in the booking's state reads %q", st)
+		}
+	}
+
+	// Youssef's two evenings at field 2, booked the day before each.
+	const field2 = "moulay-rachid-field-2"
+	for _, ago := range []int{8, 1} {
+		day := now.AddDate(0, 0, -ago)
+		bookedEarlier(t, d, "youssef.elamrani@example.ma", field2, time.Date(day.Year(), day.Month(), day.Day(), 17, 0, 0, 0, i18n.Casablanca),
+			day.AddDate(0, 0, -1))
+	}
+	youssef.setLanguage("fr")
+	until := now.AddDate(0, 0, 14)
+	var penalties string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(2 * time.Second) {
+		youssef.open("/bookings", 200)
+		penalties = eval[string](youssef, `[...document.querySelectorAll("main h2")].find(h => h.innerText.includes("Sanctions") || h.innerText.includes("Pénalités"))?.nextElementSibling?.innerText || ""`)
+		if strings.Contains(penalties, "suspendues") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no suspension after two no-shows within two minutes; the page says:\n%s", mainText(youssef))
+		}
+	}
+	checkNoHorizontalScroll(youssef)
+	if !strings.Contains(penalties, i18n.FormatDate(i18n.FR, until)) || strings.Count(penalties, "Absence à un créneau réservé") != 2 {
+		t.Errorf("Youssef's penalties do not show the two no-shows and the suspension until %s:\n%s", i18n.FormatDate(i18n.FR, until), penalties)
+	}
+	tomorrow := now.AddDate(0, 0, 1)
+	youssef.open("/bookings/places/"+field2+"?day="+tomorrow.Format(time.DateOnly), 200)
+	status, problem := post(youssef, `form:has(input[name=action][value=book]) button[type=submit]`)
+	if status != 403 || !strings.Contains(problem, "Vos réservations sont suspendues jusqu'au "+until.Format(time.DateOnly)) {
+		t.Errorf("a suspended citizen's booking answered %d: %s", status, problem)
+	}
+	checkNoHorizontalScroll(youssef)
 }
