@@ -22,6 +22,7 @@ import (
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/jobs"
 	"madina/internal/platform/secretbox"
+	"madina/internal/platform/testenv/smtptest"
 )
 
 // TestCasaInJourneys walks two of issue #15's journeys in Chromium on a
@@ -32,7 +33,9 @@ import (
 func TestCasaInJourneys(t *testing.T) {
 	dir := t.TempDir()
 	demo(t, dir)
-	srv := startServer(t, "--data-dir", dir)
+	port, maildir := smtptest.Start(t)
+	srv := startServer(t, "--data-dir", dir, "--smtp-host", "127.0.0.1", "--smtp-port", strconv.Itoa(port), "--smtp-tls", "none",
+		"--smtp-from", "Madina <no-reply@casablanca.example.ma>")
 	b := startBrowser(t)
 
 	// Naima Bennis, for her association, books a morning at the
@@ -111,8 +114,9 @@ func TestCasaInJourneys(t *testing.T) {
 		t.Fatalf("the requester does not see the ambulance sent:\n%s", text)
 	}
 
-	meriem, youssef := drawJourney(t, b, srv)
-	checkInJourney(t, b, srv, dir, meriem, youssef)
+	meriem, citizens := drawJourney(t, b, srv)
+	checkInJourney(t, b, srv, dir, meriem, citizens[1])
+	waitlistJourney(t, maildir, citizens[0], khadija)
 }
 
 // fieldOne is Moulay Rachid's first proximity field, whose evenings are
@@ -127,9 +131,8 @@ const fieldOne = "moulay-rachid-field-1"
 // field's manager, first moves the release at the desk so that the slot
 // three days ahead was released 58 minutes ago and its one-hour window
 // closes within two minutes.
-func drawJourney(t *testing.T, b *browser, srv *server) (meriem, youssef *tab) {
+func drawJourney(t *testing.T, b *browser, srv *server) (meriem *tab, citizens []*tab) {
 	emails := []string{"fatima.benali@example.ma", "youssef.elamrani@example.ma", "khadija.ouazzani@example.ma"}
-	var citizens []*tab
 	for _, e := range emails {
 		c := b.newTab(t, srv, phone390)
 		signIn(c, e, false)
@@ -228,7 +231,7 @@ func drawJourney(t *testing.T, b *browser, srv *server) (meriem, youssef *tab) {
 	if err != nil || !strings.HasPrefix(string(out), "CONFIRMED: ") {
 		t.Fatalf("madina booking verify-draw %s: %v\n%s", url, err, out)
 	}
-	return meriem, citizens[1]
+	return meriem, citizens
 }
 
 // bookedEarlier books start at facility for the demonstration's person
@@ -340,4 +343,65 @@ func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, y
 		t.Errorf("a suspended citizen's booking answered %d: %s", status, problem)
 	}
 	checkNoHorizontalScroll(youssef)
+}
+
+// waitlistJourney: Fatima Zahra Benali cancels the slot she holds at
+// field 1 in two days (the demonstration's); Khadija Ouazzani, first on
+// its waitlist, is offered it — her inbox and an e-mail tell her, in
+// English, with the deadline — and accepts it from the e-mail's link.
+func waitlistJourney(t *testing.T, maildir string, fatima, khadija *tab) {
+	fatima.open("/bookings", 200)
+	link := eval[string](fatima, `[...document.querySelectorAll("main table tbody tr")].find(r => r.innerText.includes("10:00"))?.querySelector("a")?.getAttribute("href") || ""`)
+	if link == "" {
+		t.Fatalf("Fatima's bookings do not show her morning slot:\n%s", mainText(fatima))
+	}
+	fatima.follow("her booking", 200, chromedp.Click(chromedp.CSS(`main a[href="`+link+`"]`)))
+	submit(fatima, "cancel", `form:has(input[name=action][value=cancel]) button[type=submit]`)
+	if p := fatima.path(); p != link+"?done=cancel" {
+		t.Fatalf("cancelling led to %s: %s", p, fatima.alerts())
+	}
+	if st := text(fatima, "main .tag"); st != "ملغى" {
+		t.Errorf("the cancelled booking reads %q", st)
+	}
+
+	// Khadija's inbox and e-mail.
+	khadija.open("/me/inbox", 200)
+	notice := eval[string](khadija, `[...document.querySelectorAll("ul.inbox li")].map(l => l.innerText).find(l => l.includes("A place is free")) || ""`)
+	if notice == "" {
+		t.Fatalf("Khadija's inbox does not tell her of the offer:\n%s", mainText(khadija))
+	}
+	checkNoHorizontalScroll(khadija)
+	re := regexp.MustCompile(`/bookings/(\d+)`)
+	var offer, mailText string
+	within(t, 30*time.Second, "the offer's e-mail to Khadija", func() error {
+		for _, m := range smtptest.Read(t, maildir) {
+			if !strings.Contains(m.Header.Get("To"), "khadija.ouazzani@example.ma") || !strings.Contains(m.Header.Get("Subject"), "A place is free") {
+				continue
+			}
+			mailText = smtptest.Body(t, m)
+			offer = re.FindString(mailText)
+		}
+		if offer == "" {
+			return errNotYet
+		}
+		return nil
+	})
+	if !strings.Contains(mailText, "Confirm it before ") {
+		t.Errorf("the offer's e-mail gives no deadline:\n%s", mailText)
+	}
+	khadija.open(offer, 200)
+	if st := text(khadija, "main .tag"); st != "Offered, to confirm" {
+		t.Errorf("the offered booking reads %q", st)
+	}
+	checkNoHorizontalScroll(khadija)
+	submit(khadija, "confirm the offer", `form:has(input[name=action][value=confirm]) button[type=submit]`)
+	if p := khadija.path(); p != offer+"?done=confirm" {
+		t.Fatalf("confirming led to %s: %s", p, khadija.alerts())
+	}
+	if st := text(khadija, "main .tag"); st != "Booked" {
+		t.Errorf("the confirmed booking reads %q", st)
+	}
+	if !strings.Contains(mainText(khadija), "10:00") {
+		t.Errorf("the booking Khadija accepted is not Fatima's slot:\n%s", mainText(khadija))
+	}
 }
