@@ -786,6 +786,11 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 		if holder == a.Person {
 			return errs.E(errs.Conflict, "booking.error.yours")
 		}
+		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+			return err
+		} else if until != nil {
+			return errs.E(errs.Forbidden, "booking.error.suspended").With("date", local(*until).Format(time.DateOnly)).WithMember("until", *until)
+		}
 		var ok bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM booking_waitlist WHERE facility_code = $1
 			AND slot_start = $2 AND person_id = $3 AND state = 'waiting')`, f.Code, sl.Start, a.Person).Scan(&ok); err != nil {
@@ -811,9 +816,25 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	if !start.After(now) {
 		return nil
 	}
-	w, ok, err := firstWaiting(ctx, tx, f.Code, start)
-	if err != nil || !ok {
-		return err
+	var w waiting
+	for {
+		var ok bool
+		var err error
+		if w, ok, err = firstWaiting(ctx, tx, f.Code, start); err != nil || !ok {
+			return err
+		}
+		// A person suspended by the penalty ladder may not book: they
+		// are passed over, and leave the line.
+		until, err := suspendedUntil(ctx, tx, w.person, now)
+		if err != nil {
+			return err
+		}
+		if until == nil {
+			break
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE booking_waitlist SET state = 'left' WHERE id = $1`, w.id); err != nil {
+			return err
+		}
 	}
 	by := now.Add(time.Duration(f.Rules.ConfirmHours) * time.Hour)
 	if by.After(start) {

@@ -365,6 +365,62 @@ func TestCancellationPromotesTheWaitlist(t *testing.T) {
 	})
 }
 
+// A person suspended by the penalty ladder books nothing, not even
+// through a waitlist: they may not join one, and when the slot they
+// waited for is freed it passes them over to the next one waiting.
+func TestASuspendedPersonIsPassedOverOnTheWaitlist(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		start := at(2026, 12, 10, 9, 0)
+		b, err := e.s.Book(ctx, e.citizen(0), BookInput{Facility: field1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 2; i++ {
+			if _, err := e.s.JoinWaitlist(ctx, e.citizen(i), BookInput{Facility: field1, Start: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The first one waiting, and another citizen, miss two evenings
+		// at the second field this Monday: suspended.
+		for _, i := range []int{1, 3} {
+			for _, h := range []int{16, 17} {
+				if _, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h+i, 0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 20, 0).Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{1, 3} {
+			if ps, _ := e.s.Penalties(ctx, e.citizen(i)); len(ps) != 2 || ps[0].SuspendedUntil == nil {
+				t.Fatalf("citizen %d is not suspended: %+v", i, ps)
+			}
+		}
+		_, err = e.s.JoinWaitlist(ctx, e.citizen(3), BookInput{Facility: field1, Start: start})
+		wantKey(t, err, "booking.error.suspended")
+		if _, err := e.s.Cancel(ctx, e.citizen(0), b.ID); err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := e.s.Mine(ctx, e.citizen(1))
+		for _, m := range mine {
+			if m.Facility == field1 {
+				t.Fatalf("the suspended citizen was offered the slot: %+v", m)
+			}
+		}
+		if places, _ := e.s.WaitPlaces(ctx, e.citizen(1)); len(places) != 0 {
+			t.Errorf("the suspended citizen still waits: %+v", places)
+		}
+		next, _ := e.s.Mine(ctx, e.citizen(2))
+		if len(next) != 1 || next[0].State != Offered {
+			t.Fatalf("the next one waiting was not offered the slot: %+v", next)
+		}
+	})
+}
+
 // An association books the coworking space; the arrondissement approves.
 // A manager who presides the association may not approve it.
 func TestCoworkingWaitsForTheArrondissementsApproval(t *testing.T) {
