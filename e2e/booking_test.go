@@ -192,14 +192,20 @@ func drawJourney(t *testing.T, b *browser, srv *server) (meriem *tab, citizens [
 		t.Errorf("the winner's booking is not held:\n%s", row)
 	}
 	checkNoHorizontalScroll(w)
-	for place, i := range lost {
+	places := map[string]bool{}
+	for _, i := range lost {
 		c := citizens[i]
 		c.open("/bookings", 200)
 		checkNoHorizontalScroll(c)
 		waiting := eval[string](c, `[...document.querySelectorAll("main li")].map(l => l.innerText).find(l => l.includes("19:00")) || ""`)
-		if !strings.Contains(waiting, "لم يقع عليكم الاختيار في القرعة") || !strings.Contains(waiting, "المرتبة "+strconv.Itoa(place+1)) {
-			t.Errorf("%s does not see that they were not drawn, at place %d on the waitlist: %q", emails[i], place+1, waiting)
+		place := regexp.MustCompile(`المرتبة \d`).FindString(waiting)
+		if !strings.Contains(waiting, "لم يقع عليكم الاختيار في القرعة") || place == "" {
+			t.Errorf("%s does not see that they were not drawn, and their place on the waitlist: %q", emails[i], waiting)
 		}
+		places[place] = true
+	}
+	if !places["المرتبة 1"] || !places["المرتبة 2"] {
+		t.Errorf("the two not drawn are not first and second on the waitlist: %v", places)
 	}
 
 	// Anyone re-runs the draw from its published data.
@@ -335,6 +341,21 @@ func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, y
 	checkNoHorizontalScroll(youssef)
 	if !strings.Contains(penalties, i18n.FormatDate(i18n.FR, until)) || strings.Count(penalties, "Absence à un créneau réservé") != 2 {
 		t.Errorf("Youssef's penalties do not show the two no-shows and the suspension until %s:\n%s", i18n.FormatDate(i18n.FR, until), penalties)
+	}
+	// His inbox tells him of each no-show, the second with the suspension;
+	// a notice leads to its booking.
+	youssef.open("/me/inbox", 200)
+	items := texts(youssef, `ul.inbox li`)
+	if len(items) < 2 || !strings.HasPrefix(items[0], "Absence à un créneau réservé") || !strings.HasPrefix(items[1], "Absence à un créneau réservé") {
+		t.Fatalf("Youssef's inbox does not tell him of his two no-shows: %q", items)
+	}
+	if !strings.Contains(items[0], "Réservations suspendues jusqu’au "+i18n.FormatDate(i18n.FR, until)) {
+		t.Errorf("the second no-show's notice does not give the suspension: %q", items[0])
+	}
+	checkNoHorizontalScroll(youssef)
+	youssef.follow("the latest notice", 200, chromedp.Click(chromedp.CSS(`ul.inbox li h2 a`)))
+	if st := text(youssef, "main .tag"); !regexp.MustCompile(`^/bookings/\d+$`).MatchString(youssef.path()) || st != "Absent" {
+		t.Errorf("the notice led to %s, which reads %q", youssef.path(), st)
 	}
 	tomorrow := now.AddDate(0, 0, 1)
 	youssef.open("/bookings/places/"+field2+"?day="+tomorrow.Format(time.DateOnly), 200)

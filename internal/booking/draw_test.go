@@ -2,16 +2,24 @@ package booking
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"madina/internal/identity"
+	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
+	"madina/internal/platform/secretbox"
 )
 
 // Three citizens request the same peak slot while its draw collects
@@ -265,4 +273,67 @@ func TestVerifyDrawCommandLine(t *testing.T) {
 	if code := CLI(context.Background(), []string{"verify-draw"}, &out, &errOut); code != DrawUsage {
 		t.Fatalf("no file: exit %d", code)
 	}
+}
+
+// A no-show is told to its holder, in their language, with the step of
+// the ladder it reached and the suspension it brought.
+func TestNoShowsAreToldWithTheirPenalty(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		q := jobs.New(d, nil, jobs.Options{})
+		n, err := notify.New(d, q, nil, notify.Config{Templates: []fs.FS{Notices()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		box, err := secretbox.New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewService(Deps{DB: d, Catalogue: DefaultCatalogue(), Events: q, Box: box, People: identity.NewStore(d), Notify: n,
+			BaseURL: "https://madina.test", Now: e.clock.now})
+		q.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
+		for _, h := range []int{16, 17} {
+			if _, err := s.Book(ctx, e.citizen(0), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 17, 0).Add(NoShowGrace + time.Minute))
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			k, err := q.DispatchNow(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == 0 {
+				break
+			}
+		}
+		rows, err := d.QueryContext(ctx, `SELECT data FROM notify_deliveries WHERE template = 'booking.no_show' AND channel = 'inbox'
+			AND user_id = $1 ORDER BY id`, "person:"+strconv.FormatInt(e.people[0], 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var data []map[string]any
+		for rows.Next() {
+			var raw string
+			if err := rows.Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(raw), &m); err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, m)
+		}
+		until := i18n.FormatDate(i18n.AR, e.clock.now().AddDate(0, 0, 14))
+		if len(data) != 2 || data[0]["Step"] != float64(1) || data[0]["Until"] != "" || data[1]["Step"] != float64(2) || data[1]["Until"] != until {
+			t.Fatalf("the no-shows' notices: %v; want steps 1 (a warning) and 2 (suspended until %s)", data, until)
+		}
+	})
 }
