@@ -360,7 +360,7 @@ func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, y
 	tomorrow := now.AddDate(0, 0, 1)
 	youssef.open("/bookings/places/"+field2+"?day="+tomorrow.Format(time.DateOnly), 200)
 	status, problem := post(youssef, `form:has(input[name=action][value=book]) button[type=submit]`)
-	if status != 403 || !strings.Contains(problem, "Vos réservations sont suspendues jusqu'au "+until.Format(time.DateOnly)) {
+	if status != 403 || !strings.Contains(problem, "Vos réservations sont suspendues jusqu'au "+i18n.FormatDate(i18n.FR, until)) {
 		t.Errorf("a suspended citizen's booking answered %d: %s", status, problem)
 	}
 	checkNoHorizontalScroll(youssef)
