@@ -129,8 +129,8 @@ const fieldOne = "moulay-rachid-field-1"
 // their place on the waitlist; `madina booking verify-draw` confirms the
 // published result. A draw's window lasts hours: Meriem Sentissi, the
 // field's manager, first moves the release at the desk so that the slot
-// three days ahead was released 58 minutes ago and its one-hour window
-// closes within two minutes.
+// three days ahead was released 57 minutes ago and its one-hour window
+// closes within three minutes.
 func drawJourney(t *testing.T, b *browser, srv *server) (meriem *tab, citizens []*tab) {
 	emails := []string{"fatima.benali@example.ma", "youssef.elamrani@example.ma", "khadija.ouazzani@example.ma"}
 	for _, e := range emails {
@@ -142,12 +142,13 @@ func drawJourney(t *testing.T, b *browser, srv *server) (meriem *tab, citizens [
 	meriem = b.newTab(t, srv, phone390)
 	signInStaffAt(meriem, "meriem.sentissi@example.ma", time.Now().Add(30*time.Second))
 	meriem.setLanguage("fr")
-	released := time.Now().Add(-58 * time.Minute).Truncate(time.Minute).In(i18n.Casablanca)
+	released := time.Now().Add(-57 * time.Minute).Truncate(time.Minute).In(i18n.Casablanca)
 	meriem.open("/bookings/desk/facilities/"+fieldOne, 200)
 	meriem.typeIn("horizon_days", "3")
 	meriem.typeIn("release", released.Format("15:04"))
 	meriem.typeIn("peak_window_hours", "1")
 	meriem.submit("/bookings/desk/facilities/"+fieldOne, 200, "/bookings/desk/facilities/"+fieldOne+"?done=rules")
+	checkNoHorizontalScroll(meriem)
 
 	day := released.AddDate(0, 0, 3)
 	slot := time.Date(day.Year(), day.Month(), day.Day(), 19, 0, 0, 0, i18n.Casablanca).UTC()
@@ -306,6 +307,7 @@ func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, y
 		meriem.open("/bookings/desk", 200)
 		meriem.typeIn("code", code)
 		meriem.submit("/bookings/desk/checkin", 200, "/bookings/desk?done=checked_in")
+		checkNoHorizontalScroll(meriem)
 		// A code shown twice is refused, in Meriem's language.
 		meriem.typeIn("code", code)
 		if status, problem := post(meriem, `form[action="/bookings/desk/checkin"] button[type=submit]`); status != 409 ||

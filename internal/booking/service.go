@@ -745,14 +745,16 @@ func (s *Service) own(a authz.Actor, b *Booking, f *Facility) error {
 // Confirm confirms a waitlist offer before its deadline; a holder
 // suspended since the offer may not (the offer lapses to the next).
 func (s *Service) Confirm(ctx context.Context, a authz.Actor, id int64) (*Booking, error) {
-	if until, err := suspendedUntil(ctx, s.db, a.Person, s.clock()); err != nil {
+	until, err := suspendedUntil(ctx, s.db, a.Person, s.clock())
+	if err != nil {
 		return nil, err
-	} else if until != nil {
-		return nil, suspended(*until)
 	}
 	return s.move(ctx, id, func(b *Booking, f *Facility, now time.Time) error {
 		if err := s.own(a, b, f); err != nil {
 			return err
+		}
+		if until != nil {
+			return suspended(*until)
 		}
 		if b.State != Offered {
 			return errs.E(errs.Conflict, "booking.error.state")
