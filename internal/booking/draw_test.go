@@ -132,6 +132,65 @@ func TestPeakSlotsAreDrawnFairlyAndVerifiably(t *testing.T) {
 	})
 }
 
+// Someone suspended after requesting a peak slot is passed over by the
+// draw: the first in the draw's order who is not suspended wins, and the
+// suspended get no waitlist place; the published order still verifies.
+func TestTheDrawPassesOverTheSuspended(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		start := at(2026, 12, 14, 19, 0)
+		for i := range 3 {
+			if _, err := e.s.Enter(ctx, e.citizen(i), BookInput{Facility: field1, Start: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Citizens 0 and 1 miss two evenings at the second field tonight.
+		for _, i := range []int{0, 1} {
+			for _, h := range []int{16, 17} {
+				if _, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h+2*i, 0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 19, 0).Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(at(2026, 12, 8, 8, 1))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := e.s.Mine(ctx, e.citizen(2))
+		if len(mine) != 1 || !mine[0].Start.Equal(start) || mine[0].State != Held || mine[0].Method != ByDraw {
+			t.Fatalf("the one not suspended did not win: %+v", mine)
+		}
+		for _, i := range []int{0, 1} {
+			ms, _ := e.s.Mine(ctx, e.citizen(i))
+			for _, m := range ms {
+				if m.Facility == field1 {
+					t.Errorf("suspended citizen %d got the slot: %+v", i, m)
+				}
+			}
+			if ps, _ := e.s.WaitPlaces(ctx, e.citizen(i)); len(ps) != 0 {
+				t.Errorf("suspended citizen %d waits: %+v", i, ps)
+			}
+		}
+		draws, _ := e.s.Draws(ctx, field1, 50)
+		for _, dr := range draws {
+			if dr.Start.Equal(start) {
+				p, err := e.s.PublishedDraw(ctx, dr.ID)
+				if err != nil || len(p.Result) != 3 {
+					t.Fatalf("published: %+v, %v", p, err)
+				}
+				if err := p.Verify(); err != nil {
+					t.Fatalf("the draw does not verify: %v", err)
+				}
+			}
+		}
+	})
+}
+
 // The order depends on the seed and the weights only, and favours the
 // heavier: over many seeds, an entry weighing 30 beats one weighing 1
 // about 30 times in 31.
