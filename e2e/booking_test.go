@@ -332,7 +332,7 @@ func checkInJourney(t *testing.T, b *browser, srv *server, dir string, meriem, y
 	var penalties string
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(2 * time.Second) {
 		youssef.open("/bookings", 200)
-		penalties = eval[string](youssef, `[...document.querySelectorAll("main h2")].find(h => h.innerText.includes("Sanctions") || h.innerText.includes("Pénalités"))?.nextElementSibling?.innerText || ""`)
+		penalties = eval[string](youssef, `[...document.querySelectorAll("main h2")].find(h => h.innerText === "Pénalités")?.nextElementSibling?.innerText || ""`)
 		if strings.Contains(penalties, "suspendues") {
 			break
 		}
