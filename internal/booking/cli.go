@@ -61,7 +61,9 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(p.Result) > 0 {
 		winner = "token " + p.Result[0]
 	}
-	fmt.Fprintf(stdout, "CONFIRMED: draw of %s at %s, %d requests, seed matches its commitment %s, winner %s\n",
+	// The first in the order wins unless suspended since their request
+	// (then the next not suspended does): the order is what is verified.
+	fmt.Fprintf(stdout, "CONFIRMED: draw of %s at %s, %d requests, seed matches its commitment %s, first in the order %s\n",
 		p.Facility, p.SlotStart.Format(time.RFC3339), len(p.Entries), p.SeedHash, winner)
 	return DrawConfirmed
 }

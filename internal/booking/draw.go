@@ -122,7 +122,8 @@ type Published struct {
 	Closes    time.Time `json:"closes"`
 	State     string    `json:"state"`
 	Entries   []Entry   `json:"entries"`
-	// Result is the tokens in the draw's order, winner first.
+	// Result is the tokens in the draw's order; the first wins unless
+	// suspended since their request.
 	Result []string `json:"result,omitempty"`
 }
 
@@ -284,7 +285,8 @@ func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person 
 
 // RunDraw holds draw id once its window has closed: the seed revealed,
 // the order computed, the winner booked (and told), the others put on the
-// waitlist in the draw's order. The booking clock runs it (the system), or
+// waitlist in the draw's order; someone suspended since their request is
+// passed over (the order stays the one anyone re-computes). The booking clock runs it (the system), or
 // a facility manager (officially).
 func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Published, error) {
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -335,12 +337,21 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		for _, e := range ents {
 			byToken[e.Token] = e
 		}
+		won := false
 		for i, tok := range order {
 			e := byToken[tok]
 			if _, err := tx.ExecContext(ctx, `UPDATE booking_entries SET rank = $1 WHERE id = $2`, i+1, e.id); err != nil {
 				return err
 			}
-			if i == 0 {
+			// Someone suspended since their request is passed over: no
+			// booking, no waitlist place.
+			if until, err := suspendedUntil(ctx, tx, e.person, now); err != nil {
+				return err
+			} else if until != nil {
+				continue
+			}
+			if !won {
+				won = true
 				b := &Booking{Facility: f.Code, Start: d.Start, End: d.End, Holder: e.person, HolderLegal: e.legal,
 					Method: ByDraw, State: Held, CreatedAt: now}
 				if err := insertBooking(ctx, tx, b); err != nil {

@@ -2,16 +2,24 @@ package booking
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"madina/internal/identity"
+	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
+	"madina/internal/platform/secretbox"
 )
 
 // Three citizens request the same peak slot while its draw collects
@@ -92,6 +100,12 @@ func TestPeakSlotsAreDrawnFairlyAndVerifiably(t *testing.T) {
 			}
 			places, _ := e.s.WaitPlaces(ctx, e.citizen(i))
 			waiting += len(places)
+			// Those not drawn are told so with their place.
+			for _, pl := range places {
+				if !pl.NotDrawn || !pl.Start.Equal(start) {
+					t.Errorf("citizen %d's place %+v does not say they were not drawn", i, pl)
+				}
+			}
 		}
 		if winners != 1 || waiting != 2 {
 			t.Fatalf("%d winners, %d waiting", winners, waiting)
@@ -114,6 +128,65 @@ func TestPeakSlotsAreDrawnFairlyAndVerifiably(t *testing.T) {
 		wantKey(t, err, "booking.error.drawn")
 		if _, err := d.ExecContext(ctx, `UPDATE booking_draws SET seed_hash = $1 WHERE id = $2`, SeedHash("x"), id); err == nil {
 			t.Error("a committed seed hash was changed")
+		}
+	})
+}
+
+// Someone suspended after requesting a peak slot is passed over by the
+// draw: the first in the draw's order who is not suspended wins, and the
+// suspended get no waitlist place; the published order still verifies.
+func TestTheDrawPassesOverTheSuspended(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		start := at(2026, 12, 14, 19, 0)
+		for i := range 3 {
+			if _, err := e.s.Enter(ctx, e.citizen(i), BookInput{Facility: field1, Start: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Citizens 0 and 1 miss two evenings at the second field tonight.
+		for _, i := range []int{0, 1} {
+			for _, h := range []int{16, 17} {
+				if _, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h+2*i, 0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 19, 0).Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(at(2026, 12, 8, 8, 1))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := e.s.Mine(ctx, e.citizen(2))
+		if len(mine) != 1 || !mine[0].Start.Equal(start) || mine[0].State != Held || mine[0].Method != ByDraw {
+			t.Fatalf("the one not suspended did not win: %+v", mine)
+		}
+		for _, i := range []int{0, 1} {
+			ms, _ := e.s.Mine(ctx, e.citizen(i))
+			for _, m := range ms {
+				if m.Facility == field1 {
+					t.Errorf("suspended citizen %d got the slot: %+v", i, m)
+				}
+			}
+			if ps, _ := e.s.WaitPlaces(ctx, e.citizen(i)); len(ps) != 0 {
+				t.Errorf("suspended citizen %d waits: %+v", i, ps)
+			}
+		}
+		draws, _ := e.s.Draws(ctx, field1, 50)
+		for _, dr := range draws {
+			if dr.Start.Equal(start) {
+				p, err := e.s.PublishedDraw(ctx, dr.ID)
+				if err != nil || len(p.Result) != 3 {
+					t.Fatalf("published: %+v, %v", p, err)
+				}
+				if err := p.Verify(); err != nil {
+					t.Fatalf("the draw does not verify: %v", err)
+				}
+			}
 		}
 	})
 }
@@ -259,4 +332,67 @@ func TestVerifyDrawCommandLine(t *testing.T) {
 	if code := CLI(context.Background(), []string{"verify-draw"}, &out, &errOut); code != DrawUsage {
 		t.Fatalf("no file: exit %d", code)
 	}
+}
+
+// A no-show is told to its holder, in their language, with the step of
+// the ladder it reached and the suspension it brought.
+func TestNoShowsAreToldWithTheirPenalty(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		q := jobs.New(d, nil, jobs.Options{})
+		n, err := notify.New(d, q, nil, notify.Config{Templates: []fs.FS{Notices()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		box, err := secretbox.New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewService(Deps{DB: d, Catalogue: DefaultCatalogue(), Events: q, Box: box, People: identity.NewStore(d), Notify: n,
+			BaseURL: "https://madina.test", Now: e.clock.now})
+		q.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
+		for _, h := range []int{16, 17} {
+			if _, err := s.Book(ctx, e.citizen(0), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 17, 0).Add(NoShowGrace + time.Minute))
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			k, err := q.DispatchNow(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == 0 {
+				break
+			}
+		}
+		rows, err := d.QueryContext(ctx, `SELECT data FROM notify_deliveries WHERE template = 'booking.no_show' AND channel = 'inbox'
+			AND user_id = $1 ORDER BY id`, "person:"+strconv.FormatInt(e.people[0], 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var data []map[string]any
+		for rows.Next() {
+			var raw string
+			if err := rows.Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(raw), &m); err != nil {
+				t.Fatal(err)
+			}
+			data = append(data, m)
+		}
+		until := i18n.FormatDate(i18n.AR, e.clock.now().AddDate(0, 0, 14))
+		if len(data) != 2 || data[0]["Step"] != float64(1) || data[0]["Until"] != "" || data[1]["Step"] != float64(2) || data[1]["Until"] != until {
+			t.Fatalf("the no-shows' notices: %v; want steps 1 (a warning) and 2 (suspended until %s)", data, until)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -77,6 +78,19 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 		"Slot": i18n.FormatDateTime(l, b.Start), "URL": n.baseURL + "/bookings/" + strconv.FormatInt(b.ID, 10)}
 	if b.ConfirmBy != nil {
 		d["Deadline"] = i18n.FormatDateTime(l, *b.ConfirmBy)
+	}
+	if p.Change == "no_show" {
+		// The penalty's step, and the suspension it brought.
+		var step int
+		var until sql.NullTime
+		if err := tx.QueryRowContext(ctx, `SELECT step, suspended_until FROM booking_penalties WHERE booking_id = $1`, b.ID).
+			Scan(&step, &until); err != nil {
+			return fmt.Errorf("booking: penalty of %d: %w", b.ID, err)
+		}
+		d["Step"], d["Until"] = step, ""
+		if until.Valid {
+			d["Until"] = i18n.FormatDate(l, until.Time)
+		}
 	}
 	return n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
 		Key:      ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(who.ID, 10),

@@ -369,6 +369,22 @@ func (f *Facility) DrawCloses(start time.Time) time.Time {
 	return c
 }
 
+// dateText is t's date written in each language, for a message's
+// parameter; dateTimeText with the time of day.
+func dateText(t time.Time) i18n.Text {
+	return i18n.Text{AR: i18n.FormatDate(i18n.AR, t), FR: i18n.FormatDate(i18n.FR, t), EN: i18n.FormatDate(i18n.EN, t)}
+}
+
+func dateTimeText(t time.Time) i18n.Text {
+	return i18n.Text{AR: i18n.FormatDateTime(i18n.AR, t), FR: i18n.FormatDateTime(i18n.FR, t), EN: i18n.FormatDateTime(i18n.EN, t)}
+}
+
+// suspended is the refusal of a person suspended until until, the date
+// in the reader's language.
+func suspended(until time.Time) *errs.Error {
+	return errs.E(errs.Forbidden, "booking.error.suspended").With("date", dateText(until)).WithMember("until", until)
+}
+
 // BookInput is what a person books.
 type BookInput struct {
 	Facility string
@@ -420,7 +436,7 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 		return Slot{}, errs.E(errs.Invalid, "booking.error.slot").OnField("start")
 	}
 	if rel := f.Release(sl.Start); now.Before(rel) {
-		return Slot{}, errs.E(errs.Conflict, "booking.error.not_yet").With("date", local(rel).Format("2006-01-02 15:04")).
+		return Slot{}, errs.E(errs.Conflict, "booking.error.not_yet").With("date", dateTimeText(rel)).
 			WithMember("opens", rel)
 	}
 	if sl.Start.Sub(now) < time.Duration(f.Rules.MinNoticeHours)*time.Hour {
@@ -499,7 +515,7 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 	if until, err := suspendedUntil(ctx, tx, person, now); err != nil {
 		return err
 	} else if until != nil {
-		return errs.E(errs.Forbidden, "booking.error.suspended").With("date", local(*until).Format(time.DateOnly)).WithMember("until", *until)
+		return suspended(*until)
 	}
 	col, id := "holder_id", person
 	per := WhoCitizen
@@ -726,11 +742,19 @@ func (s *Service) own(a authz.Actor, b *Booking, f *Facility) error {
 	return authz.Check(a, authz.BookFacility, r)
 }
 
-// Confirm confirms a waitlist offer before its deadline.
+// Confirm confirms a waitlist offer before its deadline; a holder
+// suspended since the offer may not (the offer lapses to the next).
 func (s *Service) Confirm(ctx context.Context, a authz.Actor, id int64) (*Booking, error) {
+	until, err := suspendedUntil(ctx, s.db, a.Person, s.clock())
+	if err != nil {
+		return nil, err
+	}
 	return s.move(ctx, id, func(b *Booking, f *Facility, now time.Time) error {
 		if err := s.own(a, b, f); err != nil {
 			return err
+		}
+		if until != nil {
+			return suspended(*until)
 		}
 		if b.State != Offered {
 			return errs.E(errs.Conflict, "booking.error.state")
@@ -786,6 +810,11 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 		if holder == a.Person {
 			return errs.E(errs.Conflict, "booking.error.yours")
 		}
+		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+			return err
+		} else if until != nil {
+			return suspended(*until)
+		}
 		var ok bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM booking_waitlist WHERE facility_code = $1
 			AND slot_start = $2 AND person_id = $3 AND state = 'waiting')`, f.Code, sl.Start, a.Person).Scan(&ok); err != nil {
@@ -811,9 +840,25 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	if !start.After(now) {
 		return nil
 	}
-	w, ok, err := firstWaiting(ctx, tx, f.Code, start)
-	if err != nil || !ok {
-		return err
+	var w waiting
+	for {
+		var ok bool
+		var err error
+		if w, ok, err = firstWaiting(ctx, tx, f.Code, start); err != nil || !ok {
+			return err
+		}
+		// A person suspended by the penalty ladder may not book: they
+		// are passed over, and leave the line.
+		until, err := suspendedUntil(ctx, tx, w.person, now)
+		if err != nil {
+			return err
+		}
+		if until == nil {
+			break
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE booking_waitlist SET state = 'left' WHERE id = $1`, w.id); err != nil {
+			return err
+		}
 	}
 	by := now.Add(time.Duration(f.Rules.ConfirmHours) * time.Hour)
 	if by.After(start) {

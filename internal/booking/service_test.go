@@ -365,6 +365,87 @@ func TestCancellationPromotesTheWaitlist(t *testing.T) {
 	})
 }
 
+// A person suspended by the penalty ladder books nothing, not even
+// through a waitlist: they may not join one, when the slot they waited
+// for is freed it passes them over to the next one waiting, and an offer
+// made before the suspension may not be confirmed.
+func TestASuspendedPersonIsPassedOverOnTheWaitlist(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		start := at(2026, 12, 10, 9, 0)
+		b, err := e.s.Book(ctx, e.citizen(0), BookInput{Facility: field1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 2; i++ {
+			if _, err := e.s.JoinWaitlist(ctx, e.citizen(i), BookInput{Facility: field1, Start: start}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The first one waiting, and another citizen, miss two evenings
+		// at the second field this Monday: suspended.
+		for _, h := range []int{21, 22} {
+			if _, err := e.s.Book(ctx, e.citizen(2), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h, 0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, i := range []int{1, 3} {
+			for _, h := range []int{16, 17} {
+				if _, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: "moulay-rachid-field-2", Start: at(2026, 12, 7, h+i, 0)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		e.clock.set(at(2026, 12, 7, 20, 0).Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{1, 3} {
+			if ps, _ := e.s.Penalties(ctx, e.citizen(i)); len(ps) != 2 || ps[0].SuspendedUntil == nil {
+				t.Fatalf("citizen %d is not suspended: %+v", i, ps)
+			}
+		}
+		_, err = e.s.JoinWaitlist(ctx, e.citizen(3), BookInput{Facility: field1, Start: start})
+		wantKey(t, err, "booking.error.suspended")
+		if _, err := e.s.Cancel(ctx, e.citizen(0), b.ID); err != nil {
+			t.Fatal(err)
+		}
+		mine, _ := e.s.Mine(ctx, e.citizen(1))
+		for _, m := range mine {
+			if m.Facility == field1 {
+				t.Fatalf("the suspended citizen was offered the slot: %+v", m)
+			}
+		}
+		if places, _ := e.s.WaitPlaces(ctx, e.citizen(1)); len(places) != 0 {
+			t.Errorf("the suspended citizen still waits: %+v", places)
+		}
+		var offer *Booking
+		next, _ := e.s.Mine(ctx, e.citizen(2))
+		for _, m := range next {
+			if m.Facility == field1 && m.State == Offered {
+				offer = m
+			}
+		}
+		if offer == nil {
+			t.Fatalf("the next one waiting was not offered the slot: %+v", next)
+		}
+		// Suspended after the offer (two evenings missed tonight): the
+		// offer may not be confirmed, and the refusal gives the date in
+		// the reader's language.
+		e.clock.set(at(2026, 12, 7, 22, 0).Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.s.Confirm(ctx, e.citizen(2), offer.ID)
+		wantKey(t, err, "booking.error.suspended")
+		until := e.clock.now().AddDate(0, 0, 14)
+		if d, _ := errs.As(err).Params["date"].(i18n.Text); d.FR != i18n.FormatDate(i18n.FR, until) || d.AR != i18n.FormatDate(i18n.AR, until) {
+			t.Errorf("the suspension's date: %+v, want %s", errs.As(err).Params["date"], i18n.FormatDate(i18n.FR, until))
+		}
+	})
+}
+
 // An association books the coworking space; the arrondissement approves.
 // A manager who presides the association may not approve it.
 func TestCoworkingWaitsForTheArrondissementsApproval(t *testing.T) {

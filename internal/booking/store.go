@@ -214,12 +214,18 @@ type WaitPlace struct {
 	Facility string
 	Start    time.Time
 	Place    int
+	// NotDrawn: the place comes from a draw the person entered and did
+	// not win (the waitlist in the draw's order).
+	NotDrawn bool
 }
 
 func waitPlaces(ctx context.Context, q db.Querier, person int64) ([]WaitPlace, error) {
 	rows, err := q.QueryContext(ctx, `SELECT w.facility_code, w.slot_start,
 		(SELECT count(*) FROM booking_waitlist o WHERE o.facility_code = w.facility_code AND o.slot_start = w.slot_start
-			AND o.state = 'waiting' AND o.rank <= w.rank)
+			AND o.state = 'waiting' AND o.rank <= w.rank),
+		CASE WHEN EXISTS (SELECT 1 FROM booking_entries e JOIN booking_draws d ON d.id = e.draw_id
+			WHERE d.facility_code = w.facility_code AND d.slot_start = w.slot_start AND d.state = 'drawn'
+			AND e.person_id = w.person_id AND e.rank > 1) THEN 1 ELSE 0 END
 		FROM booking_waitlist w WHERE w.person_id = $1 AND w.state = 'waiting' ORDER BY w.slot_start`, person)
 	if err != nil {
 		return nil, fmt.Errorf("booking: waitlist places: %w", err)
@@ -228,9 +234,11 @@ func waitPlaces(ctx context.Context, q db.Querier, person int64) ([]WaitPlace, e
 	var out []WaitPlace
 	for rows.Next() {
 		var p WaitPlace
-		if err := rows.Scan(&p.Facility, &p.Start, &p.Place); err != nil {
+		var notDrawn int
+		if err := rows.Scan(&p.Facility, &p.Start, &p.Place, &notDrawn); err != nil {
 			return nil, err
 		}
+		p.NotDrawn = notDrawn == 1
 		p.Start = p.Start.UTC()
 		out = append(out, p)
 	}

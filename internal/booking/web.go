@@ -100,6 +100,15 @@ func (h *Handlers) areaName(ctx context.Context, l i18n.Lang, code string) strin
 	return code
 }
 
+// joinList joins the items of a list in a sentence of language l: with
+// the Arabic comma "،" in Arabic, a Latin comma otherwise.
+func joinList(l i18n.Lang, items []string) string {
+	if l == i18n.AR {
+		return strings.Join(items, "، ")
+	}
+	return strings.Join(items, ", ")
+}
+
 // hm is a time of day on Casablanca's clock.
 func hm(t time.Time) string { return local(t).Format("15:04") }
 
@@ -232,7 +241,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		for _, x := range f.Rules.Who {
 			who = append(who, h.t(r, "booking.who."+x))
 		}
-		rules = append(rules, h.t(r, "booking.rule.who", "who", strings.Join(who, ", ")),
+		rules = append(rules, h.t(r, "booking.rule.who", "who", joinList(l, who)),
 			h.t(r, "booking.rule.horizon", "days", f.Rules.HorizonDays, "time", f.Rules.Release),
 			h.t(r, "booking.rule.notice", "hours", f.Rules.MinNoticeHours),
 			h.t(r, "booking.rule.cancel", "hours", f.Rules.CancelHours),
@@ -401,7 +410,8 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place})
+			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place,
+				"NotDrawn": p.NotDrawn})
 		}
 		ps, err := h.Service.Penalties(r.Context(), v.Actor)
 		if err != nil {

@@ -27,6 +27,13 @@ func TestBookingOverHTTP(t *testing.T) {
 			strings.Contains(body, "maarif-coworking") {
 			t.Fatalf("public list: %d\n%s", code, apptest.Grep(body, "bookings/places"))
 		}
+		// The rules in words: in Arabic, a list's items are joined with
+		// the Arabic comma.
+		ar := apptest.NewBrowser(t, base)
+		ar.SetLang(i18n.AR)
+		if _, body, _ := ar.Get("/bookings/places/moulay-rachid-field-1"); !strings.Contains(body, "يحجز: المواطنون، الجمعيات.") {
+			t.Errorf("the Arabic rules do not join who may book with the Arabic comma:\n%s", apptest.Grep(body, "يحجز"))
+		}
 		day := time.Now().In(i18n.Casablanca).AddDate(0, 0, 2)
 		start := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, i18n.Casablanca).UTC().Format(time.RFC3339)
 		page := "/bookings/places/moulay-rachid-field-1?day=" + day.Format(time.DateOnly)
