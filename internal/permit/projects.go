@@ -55,11 +55,12 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 	}
 	cond := strings.Join(where, " AND ")
 	var page geo.FeaturePage
-	// One query: the page and, beside each row, how many match in all.
+	// The page; how many match in all is counted apart only when the
+	// page does not say it (a full page, or one past the end).
 	nargs := len(args)
 	limit, offset := arg(q.Limit), arg(q.Offset)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, number, kind, COALESCE(arrondissement_code, ''), location, lon, lat, closed_at, tacit,
-		COUNT(*) OVER () FROM permit_files WHERE `+cond+` ORDER BY closed_at, id LIMIT `+limit+` OFFSET `+offset, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, number, kind, COALESCE(arrondissement_code, ''), location, lon, lat, closed_at, tacit
+		FROM permit_files WHERE `+cond+` ORDER BY closed_at, id LIMIT `+limit+` OFFSET `+offset, args...)
 	if err != nil {
 		return page, fmt.Errorf("permit: projects: %w", err)
 	}
@@ -88,7 +89,7 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 		lon, lat            float64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &number, &kind, &arr, &location, &lon, &lat, &p.Granted, &p.Tacit, &page.Matched); err != nil {
+		if err := rows.Scan(&id, &number, &kind, &arr, &location, &lon, &lat, &p.Granted, &p.Tacit); err != nil {
 			return page, fmt.Errorf("permit: projects: %w", err)
 		}
 		p.Number, p.Kind, p.Arrondissement = number, text(kind), text(arr)
@@ -117,7 +118,8 @@ func (s *Service) AuthorisedProjects(ctx context.Context, q geo.FeatureQuery) (g
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("permit: projects: %w", err)
 	}
-	if len(page.Features) == 0 && q.Offset > 0 { // a page past the end: how many there are
+	page.Matched = q.Offset + len(page.Features)
+	if len(page.Features) == q.Limit || (len(page.Features) == 0 && q.Offset > 0) {
 		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM permit_files WHERE `+cond, args[:nargs]...).Scan(&page.Matched); err != nil {
 			return page, fmt.Errorf("permit: projects: %w", err)
 		}
