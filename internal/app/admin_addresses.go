@@ -63,7 +63,7 @@ func cmdImportAddresses(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	l := operatorLang(lang)
+	l := cliLang(lang, i18n.EN) // the operators' common language
 	t := func(key string, params ...any) string { return a.Cat.T(l, key, params...) }
 	file := filepath.Base(path)
 	rep, err := gazetteer.Import(ctx, authz.Actor{System: true}, source, file, b)
@@ -112,18 +112,4 @@ func cmdImportAddresses(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	fmt.Fprintln(stdout, t("geo.addresses.imported", "file", file, "source", rep.Source, "imported", rep.Imported, "replaced", rep.Replaced))
 	return nil
-}
-
-// operatorLang is the language of a command's messages: flagValue, else
-// the terminal's (LC_ALL, LANG) when it is Arabic, French or English,
-// else English, the operators' common language.
-func operatorLang(flagValue string) i18n.Lang {
-	for _, s := range []string{flagValue, os.Getenv("LC_ALL"), os.Getenv("LANG")} {
-		if len(s) >= 2 {
-			if l, ok := i18n.Parse(strings.ToLower(s[:2])); ok {
-				return l
-			}
-		}
-	}
-	return i18n.EN
 }

@@ -33,10 +33,11 @@ const (
 	VerifyUntrusted  = 6 // intact, but not trusted, not checkable for revocation, or revoked
 )
 
-// cliLang is the language of `madina verify`: --lang, else the
+// cliLang is the language of a command's messages: --lang, else the
 // terminal's (LC_ALL, LANG) when it is Arabic, French or English, else
-// French (terminals often show Arabic unshaped or left to right).
-func cliLang(flagValue string) i18n.Lang {
+// fallback (`madina verify` falls back on French: terminals often show
+// Arabic unshaped or left to right).
+func cliLang(flagValue string, fallback i18n.Lang) i18n.Lang {
 	for _, s := range []string{flagValue, os.Getenv("LC_ALL"), os.Getenv("LANG")} {
 		if len(s) >= 2 {
 			if l, ok := i18n.Parse(strings.ToLower(s[:2])); ok {
@@ -44,7 +45,7 @@ func cliLang(flagValue string) i18n.Lang {
 			}
 		}
 	}
-	return i18n.FR
+	return fallback
 }
 
 // cmdVerify checks a signed PDF offline: Madina's root, issuing CA and
@@ -73,7 +74,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "madina verify:", err)
 		return VerifyFailed
 	}
-	l := cliLang(lang)
+	l := cliLang(lang, i18n.FR)
 	t := func(key string, params ...any) string { return cat.T(l, key, params...) }
 
 	var certs []*x509.Certificate
