@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
@@ -208,7 +209,7 @@ func (o *open311) postUpdate(f string) httpx.ErrorHandler {
 		}
 		x, err := request(ctx, o.s.db, "number", number)
 		if err == nil {
-			_, _, err = o.s.Get(ctx, a, x.ID) // the policy: its own only
+			err = authz.Check(a, authz.ReadRequest, x.Resource()) // the policy: its own only
 		}
 		if err != nil {
 			if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) || errs.Is(err, errs.Unauthenticated) {
