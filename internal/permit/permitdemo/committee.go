@@ -48,7 +48,7 @@ const (
 // that have a demonstration president.
 var dfCommitteeFinals = []dfCommitteeFinal{
 	{dfPresident, 4, true, []string{"grant", "refuse"}},
-	{dfGranted, 9, true, []string{"conditions", "silence", "rounds2", "plain"}},
+	{dfGranted, 18, true, []string{"conditions", "silence", "rounds2", "plain"}},
 	{dfRejected, 3, true, []string{""}},
 	{dfStudy, 8, false, []string{""}},
 	{dfMinutes, 6, false, []string{"remarks", "grant", "silence"}},
@@ -147,31 +147,55 @@ var dfMemberFamilies = []dfName{{"العراقي", "Iraki"}, {"الفهري", "F
 // president decides at the windows with a demonstration president (the
 // Sidi Othmane window served first), the others anywhere, the first of
 // each variant at a window with a demonstration agent.
-func (d *demoFiles) committeeFinals() {
-	var pool []*dfFile
+func (d *demoFiles) committeeFinals(ctx context.Context) {
+	// The files accepted lately; and, should an arrondissement have no
+	// such file at a window with a demonstration president, the others
+	// that could have been (reserve).
+	var pool, reserve []*dfFile
 	for _, f := range d.files[len(dfScripted):] {
-		if f.final == dfAccepted && f.kind.Family == permit.Urban && len(f.bodies) > 0 &&
+		if f.kind.Family == permit.Urban && len(f.bodies) > 0 &&
 			(f.schedule.Code == "small_project" || f.schedule.Code == "large_project") {
-			pool = append(pool, f)
+			if f.final == dfAccepted {
+				pool = append(pool, f)
+			} else if slices.Contains(dfPresidentWindows, f.window) {
+				reserve = append(reserve, f)
+			}
 		}
 	}
 	d.rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-	take := func(ok func(*dfFile) bool) *dfFile {
-		for i, f := range pool {
+	takeFrom := func(pool *[]*dfFile, ok func(*dfFile) bool) *dfFile {
+		for i, f := range *pool {
 			if ok(f) {
-				pool = slices.Delete(pool, i, i+1)
+				*pool = slices.Delete(*pool, i, i+1)
 				return f
 			}
 		}
 		return nil
 	}
+	take := func(ok func(*dfFile) bool) *dfFile { return takeFrom(&pool, ok) }
+	// The permits granted: their projects on the geographic portal in
+	// every arrondissement (issue #14, point 7).
+	grantedIn := map[string]bool{}
 	for _, c := range dfCommitteeFinals {
 		for i := range c.n {
 			var f *dfFile
 			if c.president {
-				// One of each at the Sidi Othmane window, the rest at the city's.
+				// One of each at the Sidi Othmane window, the rest at the
+				// city's; those granted each in an arrondissement that has
+				// none yet, while one is left.
 				if i == 0 {
 					f = take(func(f *dfFile) bool { return f.window == dfPresidentWindows[0] })
+				}
+				if f == nil && c.final == dfGranted {
+					elsewhere := func(f *dfFile) bool {
+						return slices.Contains(dfPresidentWindows, f.window) && !grantedIn[f.in.Arrondissement]
+					}
+					if f = take(elsewhere); f == nil {
+						f = takeFrom(&reserve, elsewhere)
+					}
+					if f == nil {
+						f = d.relocate(ctx, &reserve, grantedIn)
+					}
 				}
 				if f == nil {
 					f = take(func(f *dfFile) bool { return slices.Contains(dfPresidentWindows, f.window) })
@@ -197,9 +221,35 @@ func (d *demoFiles) committeeFinals() {
 			if f == nil {
 				break
 			}
+			if c.final == dfGranted {
+				grantedIn[f.in.Arrondissement] = true
+			}
 			f.final, f.variant = c.final, c.variants[i%len(c.variants)]
 		}
 	}
+}
+
+// relocate takes from the reserve a file of the city's window and
+// describes it anew in the first arrondissement that has no permit
+// granted yet (none of the files drawn there went to the city's window);
+// nil when every arrondissement has one, or no file moves.
+func (d *demoFiles) relocate(ctx context.Context, reserve *[]*dfFile, grantedIn map[string]bool) *dfFile {
+	i := slices.IndexFunc(dfArrs, func(a dfArr) bool { return !grantedIn[a.code] })
+	if i < 0 {
+		return nil
+	}
+	for j, f := range *reserve {
+		if f.window != district.CityWindow {
+			continue
+		}
+		f.bodies = nil
+		d.describe(ctx, f, dfArrs[i].code)
+		if f.window == district.CityWindow && len(f.bodies) > 0 {
+			*reserve = slices.Delete(*reserve, j, j+1)
+			return f
+		}
+	}
+	return nil
 }
 
 // deadline is the deadline of f's schedule step, if it has one.

@@ -12,8 +12,10 @@ import (
 	"madina/internal/app"
 	"madina/internal/apptest"
 	"madina/internal/authz"
+	"madina/internal/district"
 	"madina/internal/permit"
 	"madina/internal/platform/db"
+	"madina/internal/platform/geo"
 )
 
 // TestDemoCommitteeStates loads the demonstration on each engine and
@@ -118,6 +120,24 @@ func TestDemoCommitteeStates(t *testing.T) {
 		}
 		if len(decided) == 0 || how[permit.DecisionByOfficer] != len(decided) {
 			t.Errorf("decisions of the urban files: %v", how)
+		}
+
+		// The permits granted put projects on the geographic portal in
+		// every arrondissement of the city (issue #14, point 7).
+		layer, err := a.Permit.AuthorisedProjects(ctx, geo.FeatureQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perArr := map[string]int{}
+		for _, f := range layer.Features {
+			perArr[f.Properties.Property("arrondissement").(string)]++
+		}
+		for _, p := range district.Casablanca().Prefectures {
+			for _, arr := range p.Arrondissements {
+				if perArr[arr.Code] == 0 {
+					t.Errorf("no authorised project in %s (%d projects: %v)", arr.Code, len(layer.Features), perArr)
+				}
+			}
 		}
 
 		// Each demonstration president has a file to decide.

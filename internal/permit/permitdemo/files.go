@@ -1373,7 +1373,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 		d.describe(ctx, f, arrs[i%len(arrs)])
 		d.files = append(d.files, f)
 	}
-	d.states()
+	d.states(ctx)
 	for _, f := range d.files {
 		d.story(f)
 	}
@@ -1383,7 +1383,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 
 // states gives the files not scripted their final states, in each
 // family's proportions.
-func (d *demoFiles) states() {
+func (d *demoFiles) states(ctx context.Context) {
 	for _, family := range []string{permit.Urban, permit.Economic} {
 		var fs []*dfFile
 		for _, f := range d.files[len(dfScripted):] {
@@ -1439,7 +1439,7 @@ func (d *demoFiles) states() {
 			}
 		}
 	}
-	d.committeeFinals()
+	d.committeeFinals(ctx)
 }
 
 // describe fills in a file's form: title, address, parcel, figures,
