@@ -45,10 +45,11 @@ const (
 
 // dfCommitteeFinals are how many files end in each committee final, and
 // their variants in turn; those the president decides are at the windows
-// that have a demonstration president.
+// that have a demonstration president. The permits granted are one for
+// each of the city's 16 arrondissements (committeeFinals spreads them).
 var dfCommitteeFinals = []dfCommitteeFinal{
 	{dfPresident, 4, true, []string{"grant", "refuse"}},
-	{dfGranted, 18, true, []string{"conditions", "silence", "rounds2", "plain"}},
+	{dfGranted, 16, true, []string{"conditions", "silence", "rounds2", "plain"}},
 	{dfRejected, 3, true, []string{""}},
 	{dfStudy, 8, false, []string{""}},
 	{dfMinutes, 6, false, []string{"remarks", "grant", "silence"}},
