@@ -237,6 +237,7 @@ var skippedRoutes = map[string]string{
 	"/open311/v2/services/{file}":            "an Open311 service definition (JSON or XML), not a page",
 	"/open311/v2/requests/{file}":            "an Open311 request (JSON or XML), not a page",
 	"/requests/{id}/photos/{n}":              "a photo of a request, downloaded, not a page",
+	"/requests/{id}/work-photos/{n}":         "a photo of the work done, downloaded, not a page",
 	"/open311/v2/tokens/{file}":              "an Open311 token's request (JSON or XML), not a page (TestOpen311Post)",
 	"/open311/v2/servicerequestupdates.json": "Open311's updates extension (JSON), not a page (TestOpen311Post)",
 	"/open311/v2/servicerequestupdates.xml":  "Open311's updates extension (XML), not a page (TestOpen311Post)",

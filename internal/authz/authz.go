@@ -160,11 +160,16 @@ const (
 	// ScopeSign lets a token sign with its holder's key (the PIN is
 	// still asked for every act): a document of a file they prepare.
 	ScopeSign Scope = "signatures:sign"
+	// ScopeRequestsRead and ScopeRequestsWrite: the citizen's own
+	// requests and complaints (issue #16): reading them, filing, and
+	// following them up (answering the team, reopening, rating).
+	ScopeRequestsRead  Scope = "requests:read"
+	ScopeRequestsWrite Scope = "requests:write"
 )
 
 // Scopes a person may give a token.
 var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite, ScopeCertificatesRead, ScopeCertificatesWrite,
-	ScopeSign}
+	ScopeSign, ScopeRequestsRead, ScopeRequestsWrite}
 
 // Action is something an actor wants to do.
 type Action string
@@ -532,6 +537,11 @@ var tokenScope = map[Action]Scope{
 	ReadCommitteeNotes: ScopeFilesRead,
 	Annotate:           ScopeFilesWrite,
 	ReplyAnnotation:    ScopeFilesWrite,
+	// Requests and complaints: the citizen's side. A token holds no staff
+	// grant, so the team's work (HandleRequest, the queue) is not listed.
+	FileRequest:   ScopeRequestsWrite,
+	ReadRequest:   ScopeRequestsRead,
+	FollowRequest: ScopeRequestsWrite,
 }
 
 // Decide is the policy.

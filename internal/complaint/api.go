@@ -1,26 +1,310 @@
 package complaint
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
+	"madina/internal/authz"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
 )
 
 // OpenAPI is this capability's fragment of the API document: the request
-// types and public tracking under /api/v1. internal/app merges it into the
+// types, public tracking and the citizen's own requests under /api/v1. internal/app merges it into the
 // served document; tests validate real responses against it.
 //
 //go:embed openapi.json
 var OpenAPI []byte
 
 // APIRoutes registers the JSON API.
+//
+// The citizen's side is all there, for an API token with the scopes
+// requests:read and requests:write: filing (with its photos), the list
+// of their requests, one request with its history, answering the team's
+// question, reopening as not fixed, rating the answer, the photos. The
+// team's work is not: the policy keeps staff actions to browser sessions
+// that passed the second factor, which API tokens are not (as for permit
+// files' window work).
 func (h *Handlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /api/v1/request-types", h.apiTypes)
 	rt.HandleErr("GET /api/v1/requests/track", h.apiTrack)
+	rt.HandleErr("GET /api/v1/requests", h.apiMine)
+	rt.HandleLargeErr("POST /api/v1/requests", maxAPIFilingBody, h.apiFile)
+	rt.HandleErr("GET /api/v1/requests/{id}", h.apiGet)
+	rt.HandleErr("POST /api/v1/requests/{id}/changes", h.apiChange)
+	rt.HandleErr("PUT /api/v1/requests/{id}/rating", h.apiRate)
+	rt.HandleErr("GET /api/v1/requests/{id}/photos/{n}", h.photo)
+	rt.HandleErr("GET /api/v1/requests/{id}/work-photos/{n}", h.workPhoto)
+}
+
+// maxAPIFilingBody bounds a filing through the API: five photos in
+// base64 (four bytes for three) and the text.
+const maxAPIFilingBody = MaxPhotos*MaxPhotoBytes/3*4 + 1<<20
+
+// FilingJSON is a request as a citizen files it through the API.
+type FilingJSON struct {
+	Category       string            `json:"category"`
+	Lat            *float64          `json:"lat"`
+	Lon            *float64          `json:"lon"`
+	Address        string            `json:"address"`
+	Arrondissement string            `json:"arrondissement"`
+	Description    string            `json:"description" text:"multiline"`
+	Answers        map[string]string `json:"answers"`
+	Contact        string            `json:"contact"`
+	// Photos are the images' bytes (JSON: base64), at most MaxPhotos.
+	Photos [][]byte `json:"photos"`
+}
+
+// RequestJSON is one of the citizen's requests as the API gives it to
+// them (and to the team): everything they filed, its state, its dates.
+type RequestJSON struct {
+	ID             int64             `json:"id"`
+	Number         string            `json:"number"`
+	TrackingCode   string            `json:"tracking_code"`
+	Category       string            `json:"category"`
+	CategoryName   i18n.Text         `json:"category_name"`
+	Arrondissement string            `json:"arrondissement"`
+	State          State             `json:"state"`
+	Version        int               `json:"version"`
+	FiledAt        time.Time         `json:"filed_at"`
+	AckDue         time.Time         `json:"acknowledge_due"`
+	ResolveDue     time.Time         `json:"resolve_due"`
+	PlannedFor     string            `json:"planned_for,omitempty"`
+	AcknowledgedAt *time.Time        `json:"acknowledged_at,omitempty"`
+	ResolvedAt     *time.Time        `json:"resolved_at,omitempty"`
+	ClosedAt       *time.Time        `json:"closed_at,omitempty"`
+	Lat            *float64          `json:"lat,omitempty"`
+	Lon            *float64          `json:"lon,omitempty"`
+	Address        string            `json:"address,omitempty"`
+	Description    string            `json:"description"`
+	Answers        map[string]string `json:"answers"`
+	Contact        string            `json:"contact"`
+	PublicAnswer   string            `json:"public_answer,omitempty"`
+	Held           bool              `json:"held"`
+	MergedInto     *int64            `json:"merged_into,omitempty"`
+	CoReported     bool              `json:"co_reported"`
+	Photos         []PhotoJSON       `json:"photos"`
+	WorkPhotos     []PhotoJSON       `json:"work_photos"`
+	Rating         *RatingJSON       `json:"rating,omitempty"`
+	Events         []EventJSON       `json:"events,omitempty"`
+}
+
+// PhotoJSON is a photo of a request.
+type PhotoJSON struct {
+	Position int    `json:"position"`
+	Width    int    `json:"width"`
+	Height   int    `json:"height"`
+	Size     int64  `json:"size"`
+	URL      string `json:"url"`
+}
+
+// RatingJSON is the reporter's rating of the answer.
+type RatingJSON struct {
+	Stars   int       `json:"stars"`
+	Comment string    `json:"comment"`
+	RatedAt time.Time `json:"rated_at"`
+}
+
+// RateJSON is a rating as the reporter gives it.
+type RateJSON struct {
+	Stars   int    `json:"stars"`
+	Comment string `json:"comment" text:"multiline"`
+}
+
+// EventJSON is a line of a request's history.
+type EventJSON struct {
+	At     time.Time `json:"at"`
+	Change Change    `json:"change"`
+	From   State     `json:"from,omitempty"`
+	To     State     `json:"to"`
+	Note   string    `json:"note,omitempty"`
+	// PlannedFor: a plan's day (YYYY-MM-DD, Casablanca).
+	PlannedFor string `json:"planned_for,omitempty"`
+}
+
+// ChangeJSON is a change the citizen makes on their request: reply (to
+// the team's question) or reopen (not fixed), with its note, at the
+// version they saw (0: whatever it is now).
+type ChangeJSON struct {
+	Change  Change `json:"change"`
+	Note    string `json:"note" text:"multiline"`
+	Version int    `json:"version"`
+}
+
+func (h *Handlers) apiFile(w http.ResponseWriter, r *http.Request) error {
+	a := authz.FromContext(r.Context()).Actor
+	// Whoever may not file (no token scope, a staff account) learns it
+	// before the body is read.
+	if err := authz.Check(a, authz.FileRequest, authz.Resource{}); err != nil {
+		return err
+	}
+	var in FilingJSON
+	if err := httpx.DecodeJSON(r, &in, maxAPIFilingBody); err != nil {
+		return err
+	}
+	if len(in.Photos) > MaxPhotos {
+		return errs.E(errs.Invalid, "complaint.error.photo_count").With("max", MaxPhotos).OnField("photos")
+	}
+	hold, err := h.floodLimits(r, "person:"+strconv.FormatInt(a.Person, 10))
+	if err != nil {
+		return err
+	}
+	coord := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	}
+	input := Input{Category: in.Category, Lat: coord(in.Lat), Lon: coord(in.Lon), Address: in.Address,
+		Arrondissement: in.Arrondissement, Description: in.Description, Contact: in.Contact, Answers: in.Answers, Hold: hold}
+	if input.Answers == nil {
+		input.Answers = map[string]string{}
+	}
+	for _, b := range in.Photos {
+		input.Photos = append(input.Photos, bytes.NewReader(b))
+	}
+	x, err := h.Service.File(r.Context(), a, input)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/requests/"+strconv.FormatInt(x.ID, 10))
+	return h.apiView(w, r, http.StatusCreated, a, x.ID)
+}
+
+func (h *Handlers) apiMine(w http.ResponseWriter, r *http.Request) error {
+	a := authz.FromContext(r.Context()).Actor
+	mine, err := h.Service.Mine(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	following, err := h.Service.Following(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	out := make([]RequestJSON, 0, len(mine)+len(following))
+	for _, x := range mine {
+		out = append(out, h.requestJSON(x, nil))
+	}
+	for _, x := range following {
+		j := h.requestJSON(x, nil)
+		j.CoReported = true
+		out = append(out, j)
+	}
+	httpx.Private(r)
+	h.Resp.JSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handlers) apiGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := requestID(r)
+	if err != nil {
+		return err
+	}
+	return h.apiView(w, r, http.StatusOK, authz.FromContext(r.Context()).Actor, id)
+}
+
+func (h *Handlers) apiChange(w http.ResponseWriter, r *http.Request) error {
+	id, err := requestID(r)
+	if err != nil {
+		return err
+	}
+	var in ChangeJSON
+	if err := httpx.DecodeJSON(r, &in, 64<<10); err != nil {
+		return err
+	}
+	// The citizen's changes only; the team's need a signed-in session
+	// with the second factor (the policy refuses them to tokens anyway).
+	if in.Change != CReply && in.Change != CReopen {
+		return errs.E(errs.Invalid, "complaint.error.change").OnField("change")
+	}
+	a := authz.FromContext(r.Context()).Actor
+	if _, err := h.Service.Move(r.Context(), a, id, in.Version, in.Change, in.Note); err != nil {
+		return err
+	}
+	return h.apiView(w, r, http.StatusOK, a, id)
+}
+
+func (h *Handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
+	id, err := requestID(r)
+	if err != nil {
+		return err
+	}
+	var in RateJSON
+	if err := httpx.DecodeJSON(r, &in, 16<<10); err != nil {
+		return err
+	}
+	a := authz.FromContext(r.Context()).Actor
+	if err := h.Service.Rate(r.Context(), a, id, in.Stars, in.Comment); err != nil {
+		return err
+	}
+	return h.apiView(w, r, http.StatusOK, a, id)
+}
+
+// apiView answers request id as a sees it, with its history.
+func (h *Handlers) apiView(w http.ResponseWriter, r *http.Request, status int, a authz.Actor, id int64) error {
+	x, evs, err := h.Service.Get(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	out := h.requestJSON(x, evs)
+	out.CoReported = x.Reporter != a.Person && slices.Contains(x.CoReporters, a.Person)
+	rt, err := h.Service.RatingOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if rt != nil {
+		out.Rating = &RatingJSON{Stars: rt.Stars, Comment: rt.Comment, RatedAt: rt.RatedAt}
+	}
+	httpx.Private(r)
+	h.Resp.JSON(w, r, status, out)
+	return nil
+}
+
+// requestJSON is x for the API, with evs as its history.
+func (h *Handlers) requestJSON(x *Request, evs []Event) RequestJSON {
+	out := RequestJSON{ID: x.ID, Number: x.Number, TrackingCode: x.TrackingCode, Category: x.Category,
+		Arrondissement: x.Arrondissement, State: x.State, Version: x.Version, FiledAt: x.FiledAt, AckDue: x.AckDue,
+		ResolveDue: x.ResolveDue, AcknowledgedAt: x.AcknowledgedAt, ResolvedAt: x.ResolvedAt, ClosedAt: x.ClosedAt,
+		Lat: x.Lat, Lon: x.Lon, Address: x.Address, Description: x.Description, Answers: x.Answers, Contact: x.Contact,
+		PublicAnswer: x.PublicAnswer, Held: x.HeldAt != nil, Photos: []PhotoJSON{}, WorkPhotos: []PhotoJSON{}}
+	if out.Answers == nil {
+		out.Answers = map[string]string{}
+	}
+	if k, ok := h.Service.cat.Category(x.Category); ok {
+		out.CategoryName = k.Name
+	}
+	if x.PlannedFor != nil {
+		out.PlannedFor = calendar.DateOf(*x.PlannedFor).String()
+	}
+	if x.MergedInto != 0 {
+		m := x.MergedInto
+		out.MergedInto = &m
+	}
+	for _, p := range x.Photos {
+		out.Photos = append(out.Photos, PhotoJSON{Position: p.Position, Width: p.Width, Height: p.Height, Size: p.Size,
+			URL: "/api/v1/requests/" + strconv.FormatInt(x.ID, 10) + "/photos/" + strconv.Itoa(p.Position)})
+	}
+	for _, p := range x.WorkPhotos {
+		out.WorkPhotos = append(out.WorkPhotos, PhotoJSON{Position: p.Position, Width: p.Width, Height: p.Height, Size: p.Size,
+			URL: "/api/v1/requests/" + strconv.FormatInt(x.ID, 10) + "/work-photos/" + strconv.Itoa(p.Position)})
+	}
+	if evs != nil {
+		out.Events = make([]EventJSON, 0, len(evs))
+		for _, e := range evs {
+			ej := EventJSON{At: e.At, Change: e.Kind, From: e.From, To: e.To, Note: e.Note}
+			if e.Planned != nil {
+				ej.PlannedFor = calendar.DateOf(*e.Planned).String()
+			}
+			out.Events = append(out.Events, ej)
+		}
+	}
+	return out
 }
 
 // TypeJSON is a request type as the API gives it.
@@ -86,6 +370,7 @@ type TrackJSON struct {
 	State          State            `json:"state"`
 	FiledAt        time.Time        `json:"filed_at"`
 	ResolveDue     *time.Time       `json:"resolve_due,omitempty"`
+	PlannedFor     string           `json:"planned_for,omitempty"`
 	Private        bool             `json:"private"`
 	Address        string           `json:"address,omitempty"`
 	Lat            *float64         `json:"lat,omitempty"`
@@ -121,6 +406,9 @@ func (h *Handlers) apiTrack(w http.ResponseWriter, r *http.Request) error {
 	if t.State.Open() && t.State != Waiting {
 		due := t.ResolveDue
 		out.ResolveDue = &due
+	}
+	if t.PlannedFor != nil && t.State.Open() {
+		out.PlannedFor = calendar.DateOf(*t.PlannedFor).String()
 	}
 	for _, e := range t.Events {
 		out.Events = append(out.Events, TrackEventJSON{At: e.At, Change: e.Kind, To: e.To, Note: e.Note})

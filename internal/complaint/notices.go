@@ -84,6 +84,9 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 		l := i18n.Lang(lang)
 		d := map[string]any{"Name": address, "Number": r.Number, "Code": r.TrackingCode, "Category": r.Category, "Note": p.Note,
 			"Due": i18n.FormatDate(l, p.Due), "URL": n.baseURL + "/requests/track?" + neturl.Values{"number": {r.Number}, "code": {r.TrackingCode}}.Encode()}
+		if p.Planned != nil {
+			d["Planned"] = i18n.FormatDate(l, *p.Planned)
+		}
 		if k, ok := s.cat.Category(r.Category); ok {
 			d["Category"] = k.Name.Pick(l)
 		}
@@ -113,6 +116,9 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 		}
 		d := map[string]any{"Name": who.DisplayName(who.Lang), "Number": r.Number, "Code": r.TrackingCode, "Category": r.Category,
 			"URL": url, "Note": p.Note, "Due": i18n.FormatDate(l, p.Due)}
+		if p.Planned != nil {
+			d["Planned"] = i18n.FormatDate(l, *p.Planned)
+		}
 		if k, ok := s.cat.Category(r.Category); ok {
 			d["Category"] = k.Name.Pick(l)
 		}

@@ -269,6 +269,10 @@ func (o *open311) publish(ctx context.Context, l i18n.Lang, x *Request, orgs map
 		AgencyResponsible: orgs[x.Organisation], StatusNotes: x.PublicAnswer}
 	if !x.State.Open() {
 		out.Status = "closed"
+	} else if x.PlannedFor != nil {
+		// The day the team planned the work for (its start in
+		// Casablanca), else the service level's deadline.
+		out.Expected = iso(*x.PlannedFor)
 	} else if x.State != Waiting {
 		out.Expected = iso(x.ResolveDue)
 	}

@@ -345,8 +345,8 @@ func (o *open311) updates(f string) httpx.ErrorHandler {
 			}
 			u.UpdateID, u.Updated, u.Status = strconv.FormatInt(id, 10), iso(at), updateStatus[to]
 			switch kind {
-			case CResolve, CClose:
-				u.Description = note // the public answer
+			case CResolve, CClose, CPlan:
+				u.Description = note // the public answer, the plan's message
 			case CAsk, CReply, CReopen:
 				if !private {
 					u.Description = MaskContacts(note)

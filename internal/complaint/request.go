@@ -40,6 +40,9 @@ const (
 	CResolve     Change = "resolve"
 	CClose       Change = "close"
 	CReopen      Change = "reopen" // the reporter: not fixed, within ReopenWindow of the resolution
+	// CPlan: the team tells the citizen the day the work is planned for
+	// (Service.Plan; a reopening clears it).
+	CPlan Change = "plan"
 	// The team's moves that are not the state machine's (Reassign,
 	// Merge): to another team with a reason; a duplicate closed as merged
 	// into another request; the kept request's line about it.
@@ -72,10 +75,11 @@ var moves = map[Change]move{
 	CResolve:     {[]State{Received, Acknowledged, InProgress, Waiting, Reopened}, Resolved, authz.HandleRequest, true},
 	CClose:       {[]State{Received, Acknowledged, InProgress, Waiting, Reopened, Resolved}, Closed, authz.HandleRequest, true},
 	CReopen:      {[]State{Resolved}, Reopened, authz.FollowRequest, true},
+	CPlan:        {[]State{Acknowledged, InProgress, Reopened}, InProgress, authz.HandleRequest, false},
 }
 
 // Changes lists the moves in the order pages offer them.
-var Changes = []Change{CAcknowledge, CStart, CAsk, CReply, CResolve, CClose, CReopen}
+var Changes = []Change{CAcknowledge, CStart, CPlan, CAsk, CReply, CResolve, CClose, CReopen}
 
 // allowed reports whether c may be made from s.
 func (c Change) allowed(s State) bool {
@@ -136,8 +140,14 @@ type Request struct {
 	ClosedAt          *time.Time
 	WaitingSince      *time.Time
 	PublicAnswer      string
-	UpdatedAt         time.Time
-	Photos            []Photo
+	// PlannedFor is the day the team planned the work for (the start of
+	// the day in Africa/Casablanca), nil when none is planned.
+	PlannedFor *time.Time
+	UpdatedAt  time.Time
+	Photos     []Photo
+	// WorkPhotos are the photos of the work done the team added when
+	// resolving it: the reporters and the team read them, nobody else.
+	WorkPhotos []Photo
 	// Client is the Open311 client that posted the request (Reporter is
 	// then 0), Open311Token what it may ask tokens/{token} about, and the
 	// Via fields what it sent of the person: never published.
@@ -202,6 +212,9 @@ type Event struct {
 	Kind       Change
 	From, To   State
 	Note       string
+	// Planned is the day a plan's line gives (the start of the day in
+	// Africa/Casablanca); nil on other lines.
+	Planned *time.Time
 }
 
 var (

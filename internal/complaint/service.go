@@ -174,6 +174,8 @@ type RequestChanged struct {
 	// Note is what the change said to the other side (the question, the
 	// public answer, the citizen's reply), as the history shows it.
 	Note string `json:"note,omitempty"`
+	// Planned is the day a plan gives (its start in Casablanca).
+	Planned *time.Time `json:"planned,omitempty"`
 	// Silent: the change was made loading data (the demonstration,
 	// notify.Quiet); the subscribers that tell people skip it.
 	Silent bool      `json:"silent,omitempty"`
@@ -387,10 +389,17 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Reque
 	case !a.Anonymous():
 		label = authz.ActorLabel(a, r.Resource())
 	}
-	if err := insertEvent(ctx, tx, r.ID, Event{At: now, Actor: a.Person, ActorLabel: label, Kind: c, From: from, To: to, Note: note}); err != nil {
+	e := Event{At: now, Actor: a.Person, ActorLabel: label, Kind: c, From: from, To: to, Note: note}
+	if c == CPlan {
+		e.Planned = r.PlannedFor
+	}
+	if err := insertEvent(ctx, tx, r.ID, e); err != nil {
 		return err
 	}
 	change := map[string]any{"number": r.Number, "version": r.Version, "to": to}
+	if e.Planned != nil {
+		change["planned_for"] = calendar.DateOf(*e.Planned).String()
+	}
 	if from != "" {
 		change["from"] = from
 	}
@@ -406,7 +415,7 @@ func (s *Service) record(ctx context.Context, tx *db.Tx, a authz.Actor, r *Reque
 	}
 	return s.events.Publish(ctx, tx, TopicRequestChanged, RequestChanged{V: EventVersion, Request: r.ID, Number: r.Number,
 		Category: r.Category, Organisation: r.Organisation, Arrondissement: r.Arrondissement, Change: c, From: from, To: to,
-		Version: r.Version, Due: r.ResolveDue, Note: note, Silent: notify.IsQuiet(ctx), At: now})
+		Version: r.Version, Due: r.ResolveDue, Note: note, Planned: e.Planned, Silent: notify.IsQuiet(ctx), At: now})
 }
 
 // Get reads a request for its reporter or the team answering it.
@@ -467,6 +476,75 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, org string) ([]*Requ
 // whatever it is now), with its note: the question, the reply, the public
 // answer, the reason for reopening.
 func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int, c Change, note string) (*Request, error) {
+	if c == CPlan {
+		return nil, errs.E(errs.Invalid, "complaint.error.plan_day").OnField("planned_for")
+	}
+	return s.move(ctx, a, id, version, c, note, moveWith{})
+}
+
+// MaxWorkPhotos bounds the photos of the work done on one request (one
+// per resolution).
+const MaxWorkPhotos = 20
+
+// Resolve resolves request id with its public answer and, when photo is
+// not nil, a photo of the work done (checked and re-encoded like the
+// reporter's; read by the reporters and the team, never published).
+// Nothing is kept of a resolution refused.
+func (s *Service) Resolve(ctx context.Context, a authz.Actor, id int64, version int, note string, photo io.Reader) (*Request, error) {
+	if photo == nil {
+		return s.move(ctx, a, id, version, CResolve, note, moveWith{})
+	}
+	// Whoever may not resolve it learns it before the photo is read.
+	cur, err := request(ctx, s.db, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authz.Check(a, authz.ReadRequest, cur.Resource()); err != nil {
+		return nil, err
+	}
+	if err := authz.Check(a, authz.HandleRequest, cur.Resource()); err != nil {
+		return nil, err
+	}
+	p, err := processPhoto(photo)
+	if err != nil {
+		if e := errs.As(err); e != nil {
+			return nil, e.OnField("photo")
+		}
+		return nil, err
+	}
+	// The photo goes to the blob store before the row (the sweeper
+	// removes it if the resolution fails after this point).
+	b, err := s.blobs.Put(ctx, bytes.NewReader(p.JPEG), blob.PutOptions{MaxSize: storedMax, Allowed: []string{"image/jpeg"}})
+	if err != nil {
+		return nil, err
+	}
+	return s.move(ctx, a, id, version, CResolve, note, moveWith{photo: &Photo{SHA256: b.SHA256, Size: b.Size, Width: p.Width, Height: p.Height}})
+}
+
+// moveWith is what a change brings besides its note: a plan's day, a
+// resolution's photo of the work done.
+type moveWith struct {
+	day   calendar.Date
+	photo *Photo
+}
+
+// MaxPlanAhead is how far ahead a team may plan the work.
+const MaxPlanAhead = 366 * 24 * time.Hour
+
+// Plan tells the citizen the day (YYYY-MM-DD, in Casablanca) the team
+// planned the work of request id for, with an optional note: today or
+// later, within a year. The request is then in progress; the service
+// level's deadline does not move (a day past it is said as it is).
+func (s *Service) Plan(ctx context.Context, a authz.Actor, id int64, version int, day, note string) (*Request, error) {
+	d, err := calendar.ParseDate(strings.TrimSpace(textnorm.Digits(day)))
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "complaint.error.plan_day").OnField("planned_for").Cause(err)
+	}
+	return s.move(ctx, a, id, version, CPlan, note, moveWith{day: d})
+}
+
+// move makes change c on request id, with what w brings.
+func (s *Service) move(ctx context.Context, a authz.Actor, id int64, version int, c Change, note string, w moveWith) (*Request, error) {
 	m, ok := moves[c]
 	if !ok {
 		return nil, errs.E(errs.Invalid, "complaint.error.change")
@@ -503,6 +581,26 @@ func (s *Service) Move(ctx context.Context, a authz.Actor, id int64, version int
 		now := s.now().UTC().Truncate(time.Microsecond)
 		if c == CReopen && (r.ResolvedAt == nil || now.Sub(*r.ResolvedAt) > ReopenWindow) {
 			return errs.E(errs.Conflict, "complaint.error.reopen_late").With("days", int(ReopenWindow/(24*time.Hour)))
+		}
+		if c == CPlan {
+			today := calendar.DateOf(now)
+			if w.day.Start().Before(today.Start()) || w.day.Start().Sub(today.Start()) > MaxPlanAhead {
+				return errs.E(errs.Invalid, "complaint.error.plan_day").OnField("planned_for")
+			}
+			start := w.day.Start().UTC()
+			r.PlannedFor = &start
+		}
+		if w.photo != nil {
+			n := len(r.WorkPhotos)
+			if n >= MaxWorkPhotos {
+				return errs.E(errs.Invalid, "complaint.error.photo_count").With("max", MaxWorkPhotos).OnField("photo")
+			}
+			p := *w.photo
+			p.Position, p.AddedAt = n+1, now
+			if err := insertWorkPhoto(ctx, tx, r.ID, a.Person, p); err != nil {
+				return err
+			}
+			r.WorkPhotos = append(r.WorkPhotos, p)
 		}
 		from := r.State
 		s.apply(r, c, m.to, note, now)
@@ -559,7 +657,8 @@ func (s *Service) apply(r *Request, c Change, to State, note string, now time.Ti
 		}
 	case CReopen:
 		// Back to the team, with a fresh resolve deadline of the
-		// category's service level.
+		// category's service level, and no plan.
+		r.PlannedFor = nil
 		if k != nil {
 			r.ResolveDue = s.cal.AddWorkingDays(now, k.Service.Resolve)
 			r.EscalateAt = s.cal.AddWorkingDays(r.ResolveDue, after)
@@ -579,6 +678,7 @@ type Public struct {
 	FiledAt        time.Time
 	AckDue         time.Time
 	ResolveDue     time.Time
+	PlannedFor     *time.Time // the day the work is planned for
 	Lat, Lon       *float64
 	Address        string
 	Description    string
@@ -601,7 +701,7 @@ func (s *Service) Track(ctx context.Context, number, code string) (*Public, erro
 	}
 	k, _ := s.cat.Category(r.Category)
 	p := &Public{Number: r.Number, Category: k, Arrondissement: r.Arrondissement, State: r.State, FiledAt: r.FiledAt,
-		AckDue: r.AckDue, ResolveDue: r.ResolveDue, PublicAnswer: r.PublicAnswer, Private: r.Private}
+		AckDue: r.AckDue, ResolveDue: r.ResolveDue, PlannedFor: r.PlannedFor, PublicAnswer: r.PublicAnswer, Private: r.Private}
 	if !r.Private {
 		p.Lat, p.Lon, p.Address, p.Description = r.Lat, r.Lon, r.Address, r.PublicDescription
 	}
@@ -635,6 +735,25 @@ func (s *Service) PhotoOf(ctx context.Context, a authz.Actor, id int64, position
 		}
 	}
 	for _, p := range r.Photos {
+		if p.Position == position {
+			rc, err := s.blobs.Open(ctx, p.SHA256)
+			return rc, p, err
+		}
+	}
+	return nil, Photo{}, errs.E(errs.NotFound, "complaint.error.not_found")
+}
+
+// WorkPhotoOf opens the photo of the work done at position on request id,
+// for its reporters and the team only.
+func (s *Service) WorkPhotoOf(ctx context.Context, a authz.Actor, id int64, position int) (io.ReadCloser, Photo, error) {
+	r, err := request(ctx, s.db, "id", id)
+	if err != nil {
+		return nil, Photo{}, err
+	}
+	if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
+		return nil, Photo{}, err
+	}
+	for _, p := range r.WorkPhotos {
 		if p.Position == position {
 			rc, err := s.blobs.Open(ctx, p.SHA256)
 			return rc, p, err

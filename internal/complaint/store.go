@@ -16,29 +16,29 @@ import (
 // All SQL of requests, one text for both engines.
 
 // BlobRefsSQL lists the photos' blobs, which the sweeper keeps.
-const BlobRefsSQL = `SELECT sha256 FROM complaint_photos`
+const BlobRefsSQL = `SELECT sha256 FROM complaint_photos UNION SELECT sha256 FROM complaint_work_photos`
 
 const requestColumns = `id, number, tracking_code, category, catalogue_version, reporter_id, organisation_code,
 	arrondissement_code, lat, lon, address, description, public_description, answers, contact, private, state,
 	version, filed_at, ack_due, resolve_due, escalate_at, acknowledged_at, resolved_at, closed_at, waiting_since,
-	public_answer, updated_at, client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id, merged_into, held_at, held_reason, contact_id`
+	public_answer, updated_at, client_id, open311_token, reporter_name, reporter_email, reporter_phone, device_id, merged_into, held_at, held_reason, contact_id, planned_for`
 
 func scanRequest(row interface{ Scan(...any) error }) (*Request, error) {
 	var r Request
 	var lat, lon sql.NullFloat64
 	var answers string
-	var ack, res, closed, waiting, held sql.NullTime
+	var ack, res, closed, waiting, held, planned sql.NullTime
 	var reporter, client, merged, contact sql.NullInt64
 	var token sql.NullString
 	err := row.Scan(&r.ID, &r.Number, &r.TrackingCode, &r.Category, &r.CatalogueVersion, &reporter, &r.Organisation,
 		&r.Arrondissement, &lat, &lon, &r.Address, &r.Description, &r.PublicDescription, &answers, &r.Contact, &r.Private,
 		&r.State, &r.Version, &r.FiledAt, &r.AckDue, &r.ResolveDue, &r.EscalateAt, &ack, &res, &closed, &waiting,
-		&r.PublicAnswer, &r.UpdatedAt, &client, &token, &r.Via.Name, &r.Via.Email, &r.Via.Phone, &r.Via.Device, &merged, &held, &r.HeldReason, &contact)
+		&r.PublicAnswer, &r.UpdatedAt, &client, &token, &r.Via.Name, &r.Via.Email, &r.Via.Phone, &r.Via.Device, &merged, &held, &r.HeldReason, &contact, &planned)
 	if err != nil {
 		return nil, err
 	}
 	r.Reporter, r.Client, r.Open311Token, r.MergedInto, r.HeldAt = reporter.Int64, client.Int64, token.String, merged.Int64, nullTime(held)
-	r.ContactID = contact.Int64
+	r.ContactID, r.PlannedFor = contact.Int64, nullTime(planned)
 	if lat.Valid && lon.Valid {
 		r.Lat, r.Lon = &lat.Float64, &lon.Float64
 	}
@@ -75,6 +75,9 @@ func request(ctx context.Context, q db.Querier, col string, v any) (*Request, er
 	if r.CoReporters, err = coReporters(ctx, q, r.ID); err != nil {
 		return nil, err
 	}
+	if r.WorkPhotos, err = workPhotos(ctx, q, r.ID); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -97,10 +100,21 @@ func coReporters(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
 }
 
 func photos(ctx context.Context, q db.Querier, id int64) ([]Photo, error) {
-	rows, err := q.QueryContext(ctx, `SELECT position, sha256, size, width, height, added_at FROM complaint_photos
+	return photosIn(ctx, q, "complaint_photos", id)
+}
+
+// workPhotos lists the photos of the work done on request id.
+func workPhotos(ctx context.Context, q db.Querier, id int64) ([]Photo, error) {
+	return photosIn(ctx, q, "complaint_work_photos", id)
+}
+
+// photosIn lists request id's photos in table (the reporter's or the
+// work done's).
+func photosIn(ctx context.Context, q db.Querier, table string, id int64) ([]Photo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT position, sha256, size, width, height, added_at FROM `+table+`
 		WHERE request_id = $1 ORDER BY position`, id)
 	if err != nil {
-		return nil, fmt.Errorf("complaint: photos: %w", err)
+		return nil, fmt.Errorf("complaint: %s: %w", table, err)
 	}
 	defer rows.Close()
 	var out []Photo
@@ -162,6 +176,16 @@ func insertRequest(ctx context.Context, tx *db.Tx, r *Request) error {
 	return nil
 }
 
+func insertWorkPhoto(ctx context.Context, tx *db.Tx, id, by int64, p Photo) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO complaint_work_photos (request_id, position, sha256, size, width, height,
+		added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, p.Position, p.SHA256, p.Size, p.Width, p.Height, p.AddedAt, by)
+	if err != nil {
+		return fmt.Errorf("complaint: insert work photo: %w", err)
+	}
+	return nil
+}
+
 func insertPhoto(ctx context.Context, tx *db.Tx, id int64, p Photo) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO complaint_photos (request_id, position, sha256, size, width, height,
 		content_type, added_at) VALUES ($1, $2, $3, $4, $5, $6, 'image/jpeg', $7)`,
@@ -177,10 +201,10 @@ func insertPhoto(ctx context.Context, tx *db.Tx, id int64, p Photo) error {
 func bump(ctx context.Context, tx *db.Tx, r *Request, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE complaint_requests SET state = $1, ack_due = $2, resolve_due = $3,
 		escalate_at = $4, acknowledged_at = $5, resolved_at = $6, closed_at = $7, waiting_since = $8,
-		public_answer = $9, updated_at = $10, version = version + 1
+		public_answer = $9, updated_at = $10, planned_for = $13, version = version + 1
 		WHERE id = $11 AND version = $12`,
 		string(r.State), r.AckDue, r.ResolveDue, r.EscalateAt, r.AcknowledgedAt, r.ResolvedAt, r.ClosedAt,
-		r.WaitingSince, r.PublicAnswer, now, r.ID, r.Version)
+		r.WaitingSince, r.PublicAnswer, now, r.ID, r.Version, r.PlannedFor)
 	if err != nil {
 		return fmt.Errorf("complaint: update request %d: %w", r.ID, err)
 	}
@@ -198,8 +222,8 @@ func insertEvent(ctx context.Context, tx *db.Tx, id int64, e Event) error {
 		actor = e.Actor
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO complaint_events (request_id, at, actor_id, actor_label, kind,
-		from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, e.At, actor, e.ActorLabel, string(e.Kind), string(e.From), string(e.To), e.Note)
+		from_state, to_state, note, planned_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, e.At, actor, e.ActorLabel, string(e.Kind), string(e.From), string(e.To), e.Note, e.Planned)
 	if err != nil {
 		return fmt.Errorf("complaint: insert event: %w", err)
 	}
@@ -208,7 +232,7 @@ func insertEvent(ctx context.Context, tx *db.Tx, id int64, e Event) error {
 
 // events reads a request's history, oldest first.
 func events(ctx context.Context, q db.Querier, id int64) ([]Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT at, COALESCE(actor_id, 0), actor_label, kind, from_state, to_state, note
+	rows, err := q.QueryContext(ctx, `SELECT at, COALESCE(actor_id, 0), actor_label, kind, from_state, to_state, note, planned_for
 		FROM complaint_events WHERE request_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("complaint: events: %w", err)
@@ -217,10 +241,11 @@ func events(ctx context.Context, q db.Querier, id int64) ([]Event, error) {
 	var out []Event
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.At, &e.Actor, &e.ActorLabel, &e.Kind, &e.From, &e.To, &e.Note); err != nil {
+		var planned sql.NullTime
+		if err := rows.Scan(&e.At, &e.Actor, &e.ActorLabel, &e.Kind, &e.From, &e.To, &e.Note, &planned); err != nil {
 			return nil, err
 		}
-		e.At = e.At.UTC()
+		e.At, e.Planned = e.At.UTC(), nullTime(planned)
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"madina/internal/authz"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/httpx"
 	"madina/internal/platform/i18n"
@@ -74,7 +75,9 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /requests/queue", h.queue)
 	rt.HandleErr("GET /requests/{id}", h.page)
 	rt.HandleErr("POST /requests/{id}", h.move, httpx.Multiline("note", "comment"))
+	rt.HandleLargeErr("POST /requests/resolve/{id}", MaxPhotoBytes+1<<20, h.resolve)
 	rt.HandleErr("GET /requests/{id}/photos/{n}", h.photo)
+	rt.HandleErr("GET /requests/{id}/work-photos/{n}", h.workPhoto)
 }
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
@@ -191,7 +194,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 // doneMessage is the success banner a redirect asks for, from a fixed
 // list so that an address cannot put words in the page.
 func doneMessage(name string) string {
-	if slices.Contains([]string{"filed", "acknowledge", "start", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate", "release"}, name) {
+	if slices.Contains([]string{"filed", "acknowledge", "start", "plan", "ask", "reply", "resolve", "close", "reopen", "reassign", "merge", "rate", "release"}, name) {
 		return "complaint.done." + name
 	}
 	return ""
@@ -377,22 +380,9 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 	if proven != nil {
 		person = "contact:" + proven.Address
 	}
-	if h.FileCap != nil {
-		if ok, wait := h.FileCap.Allow(person); !ok {
-			return fail(errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds()))))
-		}
-	}
-	// A flood is held for review, not dropped.
-	hold := ""
-	if h.File != nil {
-		if ok, _ := h.File.Allow(person); !ok {
-			hold = "account"
-		}
-	}
-	if h.FileAddress != nil {
-		if ok, _ := h.FileAddress.Allow("ip:" + httpx.ClientIP(r)); !ok && hold == "" {
-			hold = "address"
-		}
+	hold, err := h.floodLimits(r, person)
+	if err != nil {
+		return fail(err)
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -475,6 +465,29 @@ func (h *Handlers) file(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// floodLimits counts a filing by person (an account or a proven
+// contact) and by the client's address: past the hard cap per person it
+// is refused; past either flood limit it is held for the team's review
+// (hold says which), never dropped.
+func (h *Handlers) floodLimits(r *http.Request, person string) (hold string, err error) {
+	if h.FileCap != nil {
+		if ok, wait := h.FileCap.Allow(person); !ok {
+			return "", errs.E(errs.TooMany, "complaint.error.rate").With("retry", max(1, int(wait.Seconds())))
+		}
+	}
+	if h.File != nil {
+		if ok, _ := h.File.Allow(person); !ok {
+			hold = "account"
+		}
+	}
+	if h.FileAddress != nil {
+		if ok, _ := h.FileAddress.Allow("ip:" + httpx.ClientIP(r)); !ok && hold == "" {
+			hold = "address"
+		}
+	}
+	return hold, nil
+}
+
 // textPart reads a text part through the one text rule.
 func textPart(part io.Reader, name string, max int64, multiline bool) (string, error) {
 	if !multiline {
@@ -514,12 +527,20 @@ type historyLine struct {
 type action struct {
 	Change, Label, NoteLabel string
 	NeedNote, Optional       bool
+	// Day: the form asks a day (a plan), from Today on.
+	Day   bool
+	Today string
+	// Photo: the form offers a photo of the work done (a resolution).
+	Photo bool
 }
 
 func (h *Handlers) history(p printer, evs []Event, withWho bool) []historyLine {
 	out := make([]historyLine, 0, len(evs))
 	for _, e := range evs {
 		l := historyLine{What: p.t("complaint.history." + string(e.Kind)), At: i18n.FormatDateTime(p.l, e.At), Note: e.Note}
+		if e.Planned != nil {
+			l.What = p.t("complaint.history.plan", "day", i18n.FormatDate(p.l, *e.Planned))
+		}
 		if withWho {
 			l.Who = e.ActorLabel
 		}
@@ -561,6 +582,9 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 	}
 	if x.State.Open() && x.State != Waiting {
 		facts = append(facts, fact{Key: p.t("complaint.fact.resolve_due"), Value: i18n.FormatDate(p.l, x.ResolveDue)})
+	}
+	if x.PlannedFor != nil && x.State.Open() {
+		facts = append(facts, fact{Key: p.t("complaint.fact.planned"), Value: i18n.FormatDate(p.l, *x.PlannedFor)})
 	}
 	if x.Address != "" {
 		facts = append(facts, fact{Key: p.t("complaint.fact.address"), Value: x.Address})
@@ -616,9 +640,15 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 		if c == CReopen && (x.ResolvedAt == nil || now.Sub(*x.ResolvedAt) > ReopenWindow) {
 			continue
 		}
-		actions = append(actions, action{Change: string(c), Label: p.t("complaint.action." + string(c)),
+		ac := action{Change: string(c), Label: p.t("complaint.action." + string(c)),
 			NoteLabel: p.t("complaint.action." + string(c) + ".note"), NeedNote: m.needNote,
-			Optional: c == CClose && x.State == Resolved})
+			Optional: c == CClose && x.State == Resolved}
+		if c == CPlan {
+			// A day, and a message the citizen may be told besides.
+			ac.Day, ac.NeedNote, ac.Optional, ac.Today = true, true, true, calendar.DateOf(now).String()
+		}
+		ac.Photo = c == CResolve
+		actions = append(actions, ac)
 	}
 	// The team's other work: to another team, a duplicate merged in.
 	handles := authz.Check(a, authz.HandleRequest, x.Resource()) == nil
@@ -676,14 +706,17 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 	}
 	// The team sees who did what; the reporter, what was done.
 	officer := a.Person != x.Reporter
-	var pics []int
+	var pics, workPics []int
 	for _, ph := range x.Photos {
 		pics = append(pics, ph.Position)
+	}
+	for _, ph := range x.WorkPhotos {
+		workPics = append(workPics, ph.Position)
 	}
 	data := map[string]any{"ID": x.ID, "Number": x.Number, "Code": x.TrackingCode, "Facts": facts,
 		"Description": x.Description, "PublicDescription": x.PublicDescription, "Answer": x.PublicAnswer,
 		"State": p.state(x.State), "Tag": stateTag(x.State), "Overdue": x.Overdue(now), "Version": x.Version,
-		"Photos": pics, "History": h.history(p, evs, officer), "Actions": actions, "Reporter": a.Person == x.Reporter,
+		"Photos": pics, "WorkPhotos": workPics, "History": h.history(p, evs, officer), "Actions": actions, "Reporter": a.Person == x.Reporter,
 		"Private": x.Private, "Done": doneMessage(r.URL.Query().Get("done")), "Form": f,
 		"TrackURL": "/requests/track?" + url.Values{"number": {x.Number}, "code": {x.TrackingCode}}.Encode(),
 		"Teams":    teams, "Areas": areas, "CanMerge": handles && x.State != Closed && x.MergedInto == 0, "Stars": stars}
@@ -717,6 +750,8 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 		x, err2 = h.Service.Merge(r.Context(), v.Actor, id, dup.ID, r.PostFormValue("note"))
 	case CRelease:
 		x, err2 = h.Service.Release(r.Context(), v.Actor, id)
+	case CPlan:
+		x, err2 = h.Service.Plan(r.Context(), v.Actor, id, version, r.PostFormValue("planned_for"), r.PostFormValue("note"))
 	case "rate":
 		stars, _ := strconv.Atoi(r.PostFormValue("stars"))
 		if err2 = h.Service.Rate(r.Context(), v.Actor, id, stars, r.PostFormValue("comment")); err2 == nil {
@@ -729,28 +764,9 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 		x, err2 = h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
 	}
 	if err := err2; err != nil {
-		e := errs.As(err)
-		if e == nil || e.Field == "" {
-			return err
-		}
-		// The note was missing or too long: the page again, the note's
-		// error on the action's form.
-		cur, evs, gerr := h.Service.Get(r.Context(), v.Actor, id)
-		if gerr != nil {
-			return gerr
-		}
-		f := web.Form{Values: url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")},
+		return h.moveFailed(w, r, v.Actor, id, c, url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")},
 			"organisation": {r.PostFormValue("organisation")}, "duplicate": {r.PostFormValue("duplicate")},
-			"stars": {r.PostFormValue("stars")}, "comment": {r.PostFormValue("comment")}}}
-		field := "note-" + string(c)
-		if e.Field != "note" {
-			field = e.Field
-		}
-		f, ok := h.Web.WithError(r, f, errs.E(e.Kind, e.Key).OnField(field))
-		if !ok {
-			return err
-		}
-		return h.renderPage(w, r, v.Actor, cur, evs, httpx.Status(e.Kind), f)
+			"stars": {r.PostFormValue("stars")}, "comment": {r.PostFormValue("comment")}, "planned_for": {r.PostFormValue("planned_for")}}, err)
 	}
 	to := "/requests/" + strconv.FormatInt(x.ID, 10) + "?done=" + string(c)
 	if c == CReassign {
@@ -761,6 +777,122 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// moveFailed answers change c refused with err: a mistake on one of its
+// fields (the note missing or too long, a day, a photo) shows the page
+// again with the mistake on the action's form and what was typed.
+func (h *Handlers) moveFailed(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, c Change, typed url.Values, err error) error {
+	e := errs.As(err)
+	if e == nil || e.Field == "" {
+		return err
+	}
+	cur, evs, gerr := h.Service.Get(r.Context(), a, id)
+	if gerr != nil {
+		return gerr
+	}
+	field := "note-" + string(c)
+	if e.Field != "note" {
+		field = e.Field
+	}
+	f, ok := h.Web.WithError(r, web.Form{Values: typed}, e.OnField(field))
+	if !ok {
+		return err
+	}
+	return h.renderPage(w, r, a, cur, evs, httpx.Status(e.Kind), f)
+}
+
+// resolve resolves a request with its public answer and, optionally, a
+// photo of the work done: a multipart form, streamed (the photo may be
+// 10 MB), its text through the one text rule.
+func (h *Handlers) resolve(w http.ResponseWriter, r *http.Request) error {
+	id, err := requestID(r)
+	if err != nil {
+		return err
+	}
+	v := signedIn(w, r, "/requests/"+strconv.FormatInt(id, 10))
+	if v == nil {
+		return nil
+	}
+	typed := url.Values{"change": {string(CResolve)}}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errs.E(errs.Invalid, "complaint.error.bad_form").Cause(err)
+	}
+	var photo []byte
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				err = errs.E(errs.Invalid, "complaint.error.photo_size").With("mb", MaxPhotoBytes>>20).OnField("photo").Cause(err)
+				return h.moveFailed(w, r, v.Actor, id, CResolve, typed, err)
+			}
+			return errs.E(errs.Invalid, "complaint.error.bad_form").Cause(err)
+		}
+		switch name := part.FormName(); name {
+		case "photo":
+			if part.FileName() == "" {
+				_, _ = io.Copy(io.Discard, io.LimitReader(part, 1<<10))
+				break
+			}
+			if photo, err = io.ReadAll(io.LimitReader(part, MaxPhotoBytes+1)); err != nil {
+				return errs.E(errs.Invalid, "complaint.error.bad_form").Cause(err)
+			}
+		case "note", "version":
+			s, err := textPart(part, name, 4*MaxNote, name == "note")
+			if err != nil {
+				_ = part.Close()
+				return h.moveFailed(w, r, v.Actor, id, CResolve, typed, err)
+			}
+			typed.Set(name, s)
+		default:
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, 1<<10))
+		}
+		_ = part.Close()
+	}
+	version, _ := strconv.Atoi(typed.Get("version"))
+	var in io.Reader
+	if len(photo) > 0 {
+		in = bytes.NewReader(photo)
+	}
+	if _, err := h.Service.Resolve(r.Context(), v.Actor, id, version, typed.Get("note"), in); err != nil {
+		return h.moveFailed(w, r, v.Actor, id, CResolve, typed, err)
+	}
+	http.Redirect(w, r, "/requests/"+strconv.FormatInt(id, 10)+"?done=resolve", http.StatusSeeOther)
+	return nil
+}
+
+// workPhoto sends a photo of the work done, to the reporters and the team.
+func (h *Handlers) workPhoto(w http.ResponseWriter, r *http.Request) error {
+	id, err := requestID(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil {
+		return errs.E(errs.NotFound, "complaint.error.not_found")
+	}
+	rc, ph, err := h.Service.WorkPhotoOf(r.Context(), authz.FromContext(r.Context()).Actor, id, n)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	httpx.Private(r)
+	sendJPEG(w, rc, ph, "private, max-age=3600")
+	return nil
+}
+
+// sendJPEG writes a stored photo.
+func sendJPEG(w http.ResponseWriter, rc io.Reader, ph Photo, cache string) {
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.FormatInt(ph.Size, 10))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", cache)
+	_, _ = io.Copy(w, rc)
 }
 
 func (h *Handlers) photo(w http.ResponseWriter, r *http.Request) error {
@@ -777,11 +909,7 @@ func (h *Handlers) photo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer rc.Close()
-	w.Header().Set("Content-Type", "image/jpeg")
-	w.Header().Set("Content-Length", strconv.FormatInt(ph.Size, 10))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	_, _ = io.Copy(w, rc)
+	sendJPEG(w, rc, ph, "private, max-age=3600")
 	return nil
 }
 
@@ -842,6 +970,9 @@ func (h *Handlers) track(w http.ResponseWriter, r *http.Request) error {
 	}
 	if t.State.Open() && t.State != Waiting {
 		facts = append(facts, fact{Key: p.t("complaint.fact.resolve_due"), Value: i18n.FormatDate(p.l, t.ResolveDue)})
+	}
+	if t.PlannedFor != nil && t.State.Open() {
+		facts = append(facts, fact{Key: p.t("complaint.fact.planned"), Value: i18n.FormatDate(p.l, *t.PlannedFor)})
 	}
 	if t.Address != "" {
 		facts = append(facts, fact{Key: p.t("complaint.fact.address"), Value: t.Address})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"madina/internal/apptest"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 )
@@ -135,7 +136,64 @@ func TestRequestJourney(t *testing.T) {
 			t.Errorf("the question's notice says %q", got)
 		}
 		act(citizen, "reply", "L-2231", http.StatusSeeOther)
-		act(staff, "resolve", "Lampe remplacée.", http.StatusSeeOther)
+		// The work planned: a day gone is refused on its field; a day to
+		// come is told to the citizen and shown on the page.
+		today := calendar.DateOf(time.Now())
+		plan := func(day string, want int) string {
+			t.Helper()
+			code, body, _ := staff.Act(page, page, url.Values{"change": {"plan"}, "planned_for": {day}, "note": {"L'équipe passera le matin."}})
+			if code != want {
+				t.Fatalf("plan for %s: %d, want %d\n%s", day, code, want, apptest.Grep(body, "error"))
+			}
+			return body
+		}
+		if body := plan(today.AddDays(-2).String(), http.StatusBadRequest); !strings.Contains(body, "Indiquez un jour entre aujourd’hui et dans un an") ||
+			!strings.Contains(body, `id="planned_for-error"`) {
+			t.Error("a plan for a day gone is not refused on its field")
+		}
+		day := today.AddDays(3)
+		plan(day.String(), http.StatusSeeOther)
+		if got := apptest.LastNotice(t, a, "complaint.plan", "Planned"); got != i18n.FormatDate(i18n.AR, day.Start()) {
+			t.Errorf("the plan's notice gives the day %q, want %q", got, i18n.FormatDate(i18n.AR, day.Start()))
+		}
+		if _, body, _ := citizen.Get(page); !strings.Contains(body, "موعد الأشغال") || !strings.Contains(body, i18n.FormatDate(i18n.AR, day.Start())) {
+			t.Error("the citizen's page does not give the day of the work")
+		}
+		// Resolved with a photo of the work done: a file that is no photo
+		// is refused on its field, in French, and nothing is resolved; the
+		// photo is then kept for the reporter and the team only.
+		_, staffPage, _ := staff.Get(page)
+		staffToken := html.UnescapeString(apptest.CSRFRE.FindStringSubmatch(staffPage)[1])
+		resolveForm := url.Values{"csrf_token": {staffToken}, "version": {staff.Version(page)}, "note": {"Lampe remplacée."}}
+		code, body, _ = staff.PostMultipart(strings.Replace(page, "/requests/", "/requests/resolve/", 1), resolveForm, "photo", "travaux.pdf", []byte("%PDF-1.7 not a photo"))
+		if code != http.StatusBadRequest || !strings.Contains(body, "pas une photo") || !strings.Contains(body, `id="photo-error"`) ||
+			!strings.Contains(body, "Lampe remplacée.") {
+			t.Fatalf("a work photo that is none: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		var works int
+		if err := a.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM complaint_work_photos`).Scan(&works); err != nil || works != 0 {
+			t.Fatalf("%d work photos kept from a refused resolution (%v)", works, err)
+		}
+		code, _, _ = staff.PostMultipart(strings.Replace(page, "/requests/", "/requests/resolve/", 1), resolveForm, "photo", "travaux.jpg", tinyJPEG(t))
+		if code != http.StatusSeeOther {
+			t.Fatalf("resolved with a photo: %d", code)
+		}
+		workPhoto := page + "/work-photos/1"
+		neighbour := apptest.NewBrowser(t, base)
+		neighbour.SignIn("youssef.elamrani@example.ma", false)
+		if _, body, _ := citizen.Get(page); !strings.Contains(body, `src="`+workPhoto+`"`) {
+			t.Error("the reporter's page does not show the photo of the work done")
+		}
+		for _, c := range []struct {
+			who  string
+			b    *apptest.Browser
+			want int
+		}{{"the reporter", citizen, http.StatusOK}, {"the team", staff, http.StatusOK}, {"a passer-by", apptest.NewBrowser(t, base), http.StatusUnauthorized},
+			{"another citizen", neighbour, http.StatusNotFound}} {
+			if code, _, h := c.b.Get(workPhoto); code != c.want || (code == http.StatusOK && h.Get("Content-Type") != "image/jpeg") {
+				t.Errorf("%s opens the work photo: %d %s, want %d", c.who, code, h.Get("Content-Type"), c.want)
+			}
+		}
 		// The citizen cannot resolve; the officer cannot reopen.
 		if code, _, _ := citizen.PostRaw(page, url.Values{"change": {"close"}}); code == http.StatusSeeOther {
 			t.Fatal("a post without its token went through")

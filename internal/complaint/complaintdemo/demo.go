@@ -19,6 +19,7 @@ import (
 	"madina/internal/district"
 	"madina/internal/identity"
 	"madina/internal/module"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/geo"
 	"madina/internal/staff"
 )
@@ -43,6 +44,7 @@ type step struct {
 	change complaint.Change
 	note   string
 	byRep  bool // the reporter's move rather than the officer's
+	days   int  // a plan: the work planned so many days after the load
 }
 
 var requests = []demoRequest{
@@ -60,7 +62,8 @@ var requests = []demoRequest{
 		steps: []step{{change: complaint.CAcknowledge}}},
 	{by: "fatima.benali@example.ma", in: complaint.Input{Category: "water", Arrondissement: "sidi-moumen", Lat: "33.5805", Lon: "-7.5270",
 		Description: "تسرب الماء من قادوس فالشارع الرئيسي.", Answers: map[string]string{"what": "leak"}},
-		steps: []step{{change: complaint.CAcknowledge}, {change: complaint.CStart}}},
+		steps: []step{{change: complaint.CAcknowledge}, {change: complaint.CPlan, days: 2,
+			note: "سيتدخل فريق ليديك لإصلاح القادوس صباحا، وقد ينقطع الماء ساعتين."}}},
 }
 
 // Load grants the officers their role and files the requests; it does
@@ -119,7 +122,12 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 			if st.byRep {
 				a = rep
 			}
-			if _, err := s.Move(ctx, a, r.ID, 0, st.change, st.note); err != nil {
+			if st.change == complaint.CPlan {
+				_, err = s.Plan(ctx, a, r.ID, 0, calendar.DateOf(now).AddDays(st.days).String(), st.note)
+			} else {
+				_, err = s.Move(ctx, a, r.ID, 0, st.change, st.note)
+			}
+			if err != nil {
 				return fmt.Errorf("complaint demo: %s on %s: %w", st.change, r.Number, err)
 			}
 		}
