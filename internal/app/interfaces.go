@@ -11,12 +11,14 @@ import (
 // sides are in view: module.Need matches them at start, these at compile
 // time (docs/ARCHITECTURE.md).
 var (
-	_ permit.People       = (*identity.Store)(nil)
-	_ permit.Staff        = (*identity.Store)(nil)
-	_ identity.FileOwners = (*permit.Service)(nil)
-	_ signature.People    = (*identity.Store)(nil)
-	_ permit.Signatures   = (*signature.Service)(nil)
-	_ planreview.Sheets   = (*permit.Service)(nil)
-	_ planreview.Names    = (*identity.Store)(nil)
-	_ planreview.Signer   = (*signature.Service)(nil)
+	_ permit.People         = (*identity.Store)(nil)
+	_ permit.Staff          = (*identity.Store)(nil)
+	_ identity.FileOwners   = (*permit.Service)(nil)
+	_ signature.People      = (*identity.Store)(nil)
+	_ permit.Signatures     = (*signature.Service)(nil)
+	_ planreview.Sheets     = (*permit.Service)(nil)
+	_ planreview.Names      = (*identity.Store)(nil)
+	_ planreview.Signer     = (*signature.Service)(nil)
+	_ planreview.Applicants = (*permit.Service)(nil)
+	_ planreview.People     = (*identity.Store)(nil)
 )

@@ -144,3 +144,20 @@ func (s *Service) loadVisitor(ctx context.Context, token, hash string, now time.
 	}
 	return v, nil
 }
+
+// ActorOf is person id as the policy would see them signed in with a
+// complete session at now (the second factor passed when they have one
+// set up, acting for themselves), for a capability deciding whether to
+// tell them of something: a notice goes only to whoever may read what it
+// is about. errs.NotFound for a disabled or unknown account.
+func (s *Store) ActorOf(ctx context.Context, q db.Querier, id int64, now time.Time) (authz.Actor, error) {
+	p, err := s.Person(ctx, q, id)
+	if err != nil {
+		return authz.Actor{}, err
+	}
+	a := authz.Actor{Person: p.ID, EmailVerified: p.EmailVerifiedAt != nil, MFA: p.TOTPEnabledAt != nil, Now: now}
+	if err := s.actorDetails(ctx, q, &a); err != nil {
+		return authz.Actor{}, err
+	}
+	return a, nil
+}

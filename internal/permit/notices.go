@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,10 +31,7 @@ func Notices() fs.FS {
 // natural person) and whoever filed it, each once.
 func (s *Service) applicants(ctx context.Context, q db.Querier, f *File) ([]people.Person, error) {
 	var out []people.Person
-	for _, id := range []int64{f.OwnerPerson, f.CreatedBy} {
-		if id == 0 || (len(out) > 0 && out[0].ID == id) {
-			continue
-		}
+	for _, id := range applicantIDs(f) {
 		p, err := s.people.Person(ctx, q, id)
 		if err != nil {
 			return nil, fmt.Errorf("permit: applicant %d: %w", id, err)
@@ -41,6 +39,17 @@ func (s *Service) applicants(ctx context.Context, q db.Querier, f *File) ([]peop
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// applicantIDs are the people told about a file's steps, each once.
+func applicantIDs(f *File) []int64 {
+	var out []int64
+	for _, id := range []int64{f.OwnerPerson, f.CreatedBy} {
+		if id != 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // data is what every file notice may say, in lang.

@@ -83,3 +83,25 @@ func (s *Service) PlanSheet(ctx context.Context, q db.Querier, a authz.Actor, fi
 	}
 	return out, rows.Err()
 }
+
+// PlanFile is what planreview's notices ask of a file: how the applicant
+// knows it (its number once registered, else its reference), the people
+// permit tells about its steps (its owner, a natural person, and whoever
+// filed it) and the legal person owning it (0 for none). An alias of an
+// unnamed struct type, identical to planreview.FileApplicants.
+type PlanFile = struct {
+	Display    string
+	Applicants []int64
+	OwnerLegal int64
+}
+
+// PlanApplicants is file fileID as planreview's notices ask for it, read
+// through q. No actor: planreview asks the policy, for each of the
+// applicants, whether they may read what it would tell them.
+func (s *Service) PlanApplicants(ctx context.Context, q db.Querier, fileID int64) (PlanFile, error) {
+	f, err := file(ctx, reader{q}, "id", fileID)
+	if err != nil {
+		return PlanFile{}, err
+	}
+	return PlanFile{Display: f.Display(), Applicants: applicantIDs(f), OwnerLegal: f.OwnerLegal}, nil
+}

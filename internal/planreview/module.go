@@ -26,6 +26,7 @@ var Module = module.Module{
 	Name:     "planreview",
 	Messages: Messages,
 	Pages:    &Pages,
+	Notices:  Notices(),
 	OpenAPI:  OpenAPI,
 	Start:    start,
 }
@@ -44,8 +45,23 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		signer = nil
 	}
-	s := NewService(Deps{DB: env.DB, Blobs: env.Blobs, Sheets: sheets, Names: names, Signer: signer, Log: env.Log})
+	// The notices: permit says who the applicants are, identity how to
+	// reach them and how the policy sees them (notices.go).
+	applicants, err := module.Need[Applicants](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	register, err := module.Need[People](env)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	s := NewService(Deps{DB: env.DB, Blobs: env.Blobs, Sheets: sheets, Names: names, Signer: signer, Log: env.Log,
+		Events: env.Jobs, Notify: env.Notify, People: register, Applicants: applicants, BaseURL: env.Cfg.BaseURL})
 	env.Provide("planreview", s)
+	// The notices subscribe to planreview's events (docs/ARCHITECTURE.md, "Plan review").
+	for _, t := range Topics {
+		env.Jobs.Subscribe(t, "planreview.notices", s.SendNotices)
+	}
 	h := &Handlers{Service: s, Resp: env.Resp, Web: env.Web, BaseURL: env.Cfg.BaseURL}
 	return module.Parts{Routes: func(rt *httpx.Router) { h.Routes(rt) }}, nil
 }

@@ -25,8 +25,17 @@ type Deps struct {
 	Sheets Sheets
 	Names  Names  // nil: authors are not named
 	Signer Signer // nil: exports are not signed
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Events publishes what the notices follow (jobs.Queue); nil: nothing
+	// is published.
+	Events Publisher
+	// Notices: who is told, how, and the service's address for the links
+	// (notices.go); nil Notify: nobody is told.
+	Notify     Notifier
+	People     People
+	Applicants Applicants
+	BaseURL    string
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Service is the plan-review use cases. Each one asks the policy first
@@ -38,13 +47,16 @@ type Service struct {
 	sheets Sheets
 	names  Names
 	signer Signer
+	events Publisher
+	notice notices
 	log    *slog.Logger
 	now    func() time.Time
 }
 
 // NewService builds the service.
 func NewService(d Deps) *Service {
-	s := &Service{db: d.DB, blobs: d.Blobs, sheets: d.Sheets, names: d.Names, signer: d.Signer, log: d.Log, now: d.Now}
+	s := &Service{db: d.DB, blobs: d.Blobs, sheets: d.Sheets, names: d.Names, signer: d.Signer, events: d.Events,
+		notice: notices{notify: d.Notify, people: d.People, applicants: d.Applicants, baseURL: d.BaseURL}, log: d.Log, now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -292,9 +304,14 @@ func (s *Service) Create(ctx context.Context, a authz.Actor, fileID, docID int64
 		if ann.Measurement != nil {
 			ch["measured"], ch["unit"] = ann.Measurement.Value, ann.Measurement.Unit
 		}
-		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, sh.Resource), Action: "planreview.annotated",
-			ObjectType: "plan_annotation", ObjectID: strconv.FormatInt(ann.ID, 10), Change: ch})
-		return err
+		if _, err := audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, sh.Resource), Action: "planreview.annotated",
+			ObjectType: "plan_annotation", ObjectID: strconv.FormatInt(ann.ID, 10), Change: ch}); err != nil {
+			return err
+		}
+		if ann.Visibility == VisibleShared {
+			return s.shared(ctx, tx, ann, sh.Document, a.Person, SharedCreated)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -367,6 +384,11 @@ func (s *Service) Update(ctx context.Context, a authz.Actor, fileID, docID, id i
 			ObjectType: "plan_annotation", ObjectID: strconv.FormatInt(ann.ID, 10), Change: ch}); err != nil {
 			return err
 		}
+		if before["visibility"] == VisibleCommittee && ann.Visibility == VisibleShared {
+			if err := s.shared(ctx, tx, ann, sh.Document, a.Person, SharedChanged); err != nil {
+				return err
+			}
+		}
 		v = &View{Sheet: sh, Annotations: []*Annotation{ann}, Committee: true}
 		return nil
 	})
@@ -415,6 +437,9 @@ func (s *Service) Reply(ctx context.Context, a authz.Actor, fileID, docID, id in
 		if _, err := audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, sh.Resource), Action: "planreview.replied",
 			ObjectType: "plan_annotation", ObjectID: strconv.FormatInt(ann.ID, 10),
 			Change: map[string]any{"reply": r.ID, "side": r.Side, "document": sh.Document}}); err != nil {
+			return err
+		}
+		if err := s.replied(ctx, tx, ann, &r); err != nil {
 			return err
 		}
 		v = &View{Sheet: sh, Annotations: []*Annotation{ann}, Committee: authz.Decide(a, authz.ReadCommitteeNotes, sh.Resource).Allow}

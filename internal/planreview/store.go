@@ -264,3 +264,16 @@ func insertReply(ctx context.Context, tx *db.Tx, r *Reply) error {
 	}
 	return nil
 }
+
+// annotationByID reads annotation id, whatever version it shows on,
+// without its replies; errs.NotFound when there is none.
+func annotationByID(ctx context.Context, q db.Querier, id int64) (*Annotation, error) {
+	a, err := scanAnnotation(q.QueryRowContext(ctx, `SELECT `+annotationColumns+` FROM planreview_annotations a WHERE a.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.NotFound, "planreview.error.not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("planreview: annotation %d: %w", id, err)
+	}
+	return a, nil
+}
