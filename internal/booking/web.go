@@ -100,14 +100,8 @@ func (h *Handlers) areaName(ctx context.Context, l i18n.Lang, code string) strin
 	return code
 }
 
-// joinList joins the items of a list in a sentence of language l: with
-// the Arabic comma "،" in Arabic, a Latin comma otherwise.
-func joinList(l i18n.Lang, items []string) string {
-	if l == i18n.AR {
-		return strings.Join(items, "، ")
-	}
-	return strings.Join(items, ", ")
-}
+// joinList joins the items of a list in a sentence of language l.
+func joinList(l i18n.Lang, items []string) string { return i18n.JoinList(l, items) }
 
 // hm is a time of day on Casablanca's clock.
 func hm(t time.Time) string { return local(t).Format("15:04") }

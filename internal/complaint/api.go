@@ -309,17 +309,20 @@ func (h *Handlers) requestJSON(x *Request, evs []Event) RequestJSON {
 
 // TypeJSON is a request type as the API gives it.
 type TypeJSON struct {
-	Code         string      `json:"code"`
-	Name         i18n.Text   `json:"name"`
-	Team         i18n.Text   `json:"team"`
-	Routing      string      `json:"routing"`
-	Organisation string      `json:"organisation,omitempty"`
-	Location     string      `json:"location"`
-	Photo        string      `json:"photo"`
-	Acknowledge  int         `json:"acknowledge_days"`
-	Resolve      int         `json:"resolve_days"`
-	Private      bool        `json:"private"`
-	Fields       []FieldJSON `json:"fields"`
+	Code         string    `json:"code"`
+	Name         i18n.Text `json:"name"`
+	Team         i18n.Text `json:"team"`
+	Routing      string    `json:"routing"`
+	Organisation string    `json:"organisation,omitempty"`
+	// Arrondissements: where a category of some arrondissements only is
+	// handled (none: the whole city).
+	Arrondissements []string    `json:"arrondissements,omitempty"`
+	Location        string      `json:"location"`
+	Photo           string      `json:"photo"`
+	Acknowledge     int         `json:"acknowledge_days"`
+	Resolve         int         `json:"resolve_days"`
+	Private         bool        `json:"private"`
+	Fields          []FieldJSON `json:"fields"`
 }
 
 // FieldJSON is a question of a request type.
@@ -345,7 +348,7 @@ func (h *Handlers) apiTypes(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []TypeJSON{}
 	for _, k := range h.Service.cat.Search(q) {
-		t := TypeJSON{Code: k.Code, Name: k.Name, Team: k.Team, Routing: k.Routing, Organisation: k.Organisation,
+		t := TypeJSON{Code: k.Code, Name: k.Name, Team: k.Team, Routing: k.Routing, Organisation: k.Organisation, Arrondissements: k.Arrondissements,
 			Location: k.Location, Photo: k.Photo, Acknowledge: k.Service.Acknowledge, Resolve: k.Service.Resolve,
 			Private: k.Private, Fields: []FieldJSON{}}
 		for _, f := range k.Fields {

@@ -124,6 +124,13 @@ func TestRequestsAPI(t *testing.T) {
 				t.Errorf("%s: %d %.300s; want %d with %q", c.what, status, body, c.status, c.want)
 			}
 		}
+		// A category of some arrondissements only: refused elsewhere.
+		beach := map[string]any{"category": "beaches", "lat": 33.579, "lon": -7.529, "description": "Plage sale.",
+			"answers": map[string]string{"what": "dirty"}}
+		if status, body := api.JSON("POST", "/api/v1/requests?lang=fr", beach, nil); status != http.StatusBadRequest ||
+			!strings.Contains(body, "n’est pas traité dans cet arrondissement") {
+			t.Errorf("a beach in Sidi Moumen: %d %.300s", status, body)
+		}
 		var mine []apiRequest
 		if status, body := api.JSON("GET", "/api/v1/requests", nil, &mine); status != 200 || len(mine) != 0 {
 			t.Fatalf("after the refusals: %d %d requests %.300s", status, len(mine), body)
@@ -136,11 +143,16 @@ func TestRequestsAPI(t *testing.T) {
 			x.Photos[0].Width != 640 || !strings.Contains(x.Description, "0612345678") || x.Held {
 			t.Fatalf("filed: %d %+v %.500s", status, x, body)
 		}
+		beach["lat"], beach["lon"] = 33.5925, -7.6560 // Anfa, by the corniche
+		var onBeach apiRequest
+		if status, body := api.JSON("POST", "/api/v1/requests", beach, &onBeach); status != http.StatusCreated || onBeach.Arrondissement != "anfa" {
+			t.Errorf("a beach in Anfa: %d %.300s", status, body)
+		}
 		path := "/api/v1/requests/" + strconv.FormatInt(x.ID, 10)
 		if status, _ := api.Call("GET", x.Photos[0].URL, "", nil, nil); status != 200 {
 			t.Errorf("its photo: %d", status)
 		}
-		if status, _ := api.JSON("GET", "/api/v1/requests", nil, &mine); status != 200 || len(mine) != 1 || mine[0].Number != x.Number {
+		if status, _ := api.JSON("GET", "/api/v1/requests", nil, &mine); status != 200 || len(mine) != 2 || mine[1].Number != x.Number {
 			t.Errorf("listed: %d %+v", status, mine)
 		}
 		for _, c := range []struct {

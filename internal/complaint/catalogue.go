@@ -59,6 +59,10 @@ type Category struct {
 	Routing      string    `json:"routing"`
 	Organisation string    `json:"organisation,omitempty"`
 	Team         i18n.Text `json:"team"`
+	// Arrondissements: a category of some arrondissements only (the
+	// beaches of those on the coast, a district's own service), by code;
+	// empty for the whole city. A request elsewhere is refused.
+	Arrondissements []string `json:"arrondissements,omitempty"`
 	Location     string    `json:"location"`
 	Photo        string    `json:"photo"`
 	Service      Level     `json:"service"`
@@ -215,6 +219,11 @@ func (c *Catalogue) validate() error {
 			}
 		default:
 			add(where, "routing %q is neither %q nor %q", k.Routing, RouteCity, RouteArrondissement)
+		}
+		for i, a := range k.Arrondissements {
+			if !codeRE.MatchString(a) || slices.Contains(k.Arrondissements[:i], a) {
+				add(where, "arrondissements: %q is no code, or is there twice", a)
+			}
 		}
 		for _, p := range []struct{ name, v string }{{"location", k.Location}, {"photo", k.Photo}} {
 			if p.v != Required && p.v != Optional && p.v != None {

@@ -11,7 +11,7 @@ func TestDefaultCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"roads", "lighting", "waste", "green-spaces", "water", "noise", "illegal-building",
+	want := []string{"roads", "lighting", "waste", "green-spaces", "beaches", "water", "noise", "illegal-building",
 		"stray-animals", "public-space", "information", "suggestion", "service-complaint"}
 	if len(c.Categories) != len(want) {
 		t.Fatalf("%d categories, want %d", len(c.Categories), len(want))

@@ -93,7 +93,7 @@ func TestRealOpen311Client(t *testing.T) {
 		if got.Discovery.Err != nil || got.Discovery.Specification != "http://wiki.open311.org/GeoReport_v2" {
 			t.Errorf("discovery: %+v", got.Discovery)
 		}
-		if got.Services.Err != nil || len(got.Services.Codes) != 12 || got.Services.Codes[1] != "lighting" {
+		if got.Services.Err != nil || len(got.Services.Codes) != 13 || got.Services.Codes[1] != "lighting" {
 			t.Errorf("services: %+v", got.Services)
 		}
 		if got.Definition.Err != nil || strings.Join(got.Definition.Attributes, ",") != "pole,arrondissement" {

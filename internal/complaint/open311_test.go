@@ -109,7 +109,7 @@ func TestOpen311(t *testing.T) {
 		// Services, in JSON and XML, in the language asked.
 		code, _, body = get("/open311/v2/services.json?lang=fr")
 		var svcs []map[string]any
-		if code != 200 || json.Unmarshal([]byte(body), &svcs) != nil || len(svcs) != 12 {
+		if code != 200 || json.Unmarshal([]byte(body), &svcs) != nil || len(svcs) != 13 {
 			t.Fatalf("services.json: %d %s", code, body)
 		}
 		keys := func(m map[string]any) []string {
@@ -133,7 +133,7 @@ func TestOpen311(t *testing.T) {
 				Type     string `xml:"type"`
 			} `xml:"service"`
 		}
-		if code != 200 || !strings.HasPrefix(ctype, "text/xml") || xml.Unmarshal([]byte(body), &xsvcs) != nil || len(xsvcs.Services) != 12 ||
+		if code != 200 || !strings.HasPrefix(ctype, "text/xml") || xml.Unmarshal([]byte(body), &xsvcs) != nil || len(xsvcs.Services) != 13 ||
 			xsvcs.Services[1].Code != "lighting" || xsvcs.Services[1].Name != "الإنارة العمومية" || xsvcs.Services[1].Type != "realtime" {
 			t.Fatalf("services.xml: %d %s\n%s", code, ctype, body)
 		}

@@ -239,6 +239,9 @@ func (s *Service) File(ctx context.Context, a authz.Actor, in Input) (*Request, 
 	}
 	if !slices.ContainsFunc(arrs, func(x district.Arrondissement) bool { return x.Code == r.Arrondissement }) {
 		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.arrondissement").OnField("arrondissement"))
+	} else if k != nil && len(k.Arrondissements) > 0 && !slices.Contains(k.Arrondissements, r.Arrondissement) {
+		// A category of some arrondissements only: the place is elsewhere.
+		_ = fe.Add(errs.E(errs.Invalid, "complaint.error.not_here").OnField("arrondissement"))
 	}
 	r.Description = strings.TrimSpace(in.Description)
 	switch n := utf8.RuneCountInString(r.Description); {

@@ -204,6 +204,21 @@ func doneMessage(name string) string {
 type choice struct {
 	Code, Name, Team string
 	Private          bool
+	// Areas: where a category of some arrondissements only is handled.
+	Areas string
+}
+
+// areas names, in p's language, the arrondissements k is limited to ("" for
+// the whole city).
+func (h *Handlers) areas(ctx context.Context, p printer, k *Category) string {
+	if len(k.Arrondissements) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(k.Arrondissements))
+	for _, a := range k.Arrondissements {
+		names = append(names, h.arrondissementName(ctx, p.l, a))
+	}
+	return p.t("complaint.new.only_in", "areas", i18n.JoinList(p.l, names))
 }
 
 func (h *Handlers) choose(w http.ResponseWriter, r *http.Request) error {
@@ -215,7 +230,7 @@ func (h *Handlers) choose(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	var out []choice
 	for _, k := range h.Service.cat.Search(q) {
-		out = append(out, choice{Code: k.Code, Name: k.Name.Pick(p.l), Team: k.Team.Pick(p.l), Private: k.Private})
+		out = append(out, choice{Code: k.Code, Name: k.Name.Pick(p.l), Team: k.Team.Pick(p.l), Private: k.Private, Areas: h.areas(r.Context(), p, k)})
 	}
 	h.Web.Render(w, r, http.StatusOK, "complaint/choose", web.Msg("complaint.new.title"), map[string]any{
 		"Q": q, "Choices": out, "Searched": q != ""})
@@ -292,7 +307,7 @@ func (h *Handlers) formData(r *http.Request, k *Category, f web.Form) (map[strin
 	return map[string]any{"Form": f, "Code": k.Code, "Name": k.Name.Pick(p.l), "Team": k.Team.Pick(p.l),
 		"Location": k.Location, "Photo": k.Photo, "Private": k.Private, "Arrondissements": arrs, "Questions": qs,
 		"Contacts": contacts, "MaxPhotos": MaxPhotos, "MaxMB": MaxPhotoBytes >> 20, "MaxDescription": MaxDescription,
-		"Acknowledge": k.Service.Acknowledge, "Resolve": k.Service.Resolve}, nil
+		"Acknowledge": k.Service.Acknowledge, "Resolve": k.Service.Resolve, "Areas": h.areas(r.Context(), p, k)}, nil
 }
 
 func (h *Handlers) category(r *http.Request) (*Category, error) {

@@ -436,12 +436,7 @@ func (s *Service) holderName(ctx context.Context, f *File, msgs *i18n.Catalog) f
 }
 
 // sep is the list separator of l.
-func sep(l i18n.Lang) string {
-	if l == i18n.AR {
-		return "، "
-	}
-	return ", "
-}
+func sep(l i18n.Lang) string { return i18n.ListSep(l) }
 
 // placeOf writes where the activity is: the address and the
 // arrondissement, in each language.

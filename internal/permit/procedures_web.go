@@ -68,12 +68,7 @@ type printer struct {
 
 func (p printer) t(key string, params ...any) string { return p.cat.T(p.l, key, params...) }
 
-func (p printer) list(items []string) string {
-	if p.l == i18n.AR {
-		return strings.Join(items, "، ")
-	}
-	return strings.Join(items, ", ")
-}
+func (p printer) list(items []string) string { return i18n.JoinList(p.l, items) }
 
 func (p printer) duration(d Deadline) string {
 	return p.t("permit.duration."+d.Unit, "count", d.Value)

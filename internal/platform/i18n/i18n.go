@@ -454,6 +454,18 @@ func FormatDate(l Lang, t time.Time) string {
 	return fmt.Sprintf("%d %s %d", t.Day(), ms[t.Month()-1], t.Year())
 }
 
+// ListSep is the separator of a list's items in a sentence of language l:
+// the Arabic comma "،" in Arabic, a Latin comma otherwise.
+func ListSep(l Lang) string {
+	if l == AR {
+		return "، "
+	}
+	return ", "
+}
+
+// JoinList joins the items of a list in a sentence of language l.
+func JoinList(l Lang, items []string) string { return strings.Join(items, ListSep(l)) }
+
 // FormatDateTime writes t with the time of day (24-hour) in Casablanca time.
 func FormatDateTime(l Lang, t time.Time) string {
 	lt := t.In(Casablanca)
