@@ -626,6 +626,7 @@ func TestPlanReviewKeyboard(t *testing.T) {
 		if p := attrs(m, `[data-tool="distance"]`, "aria-pressed"); len(p) != 1 || p[0] != "true" {
 			t.Fatalf("the key D did not choose the distance tool: %v", p)
 		}
+		wantText(m, "[data-plan-hint-keys]:not([hidden])", cat.T(fr, "planreview.tools.hint.keyboard"))
 		keys(m, kb.ArrowLeft, 2, shift)
 		if count(m, ".plan-cursor") != 1 {
 			t.Fatal("the arrows show no crosshair on the plan")

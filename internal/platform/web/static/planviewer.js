@@ -668,6 +668,7 @@ async function start(root) {
       pages.classList.toggle("drawing", kind !== "");
       pages.classList.toggle("freehand", kind === "freehand");
       hint.textContent = kind ? t[kind === "calibrate" ? "tHintCalibrate" : hints[gestures[kind]]] : t.tHintNone;
+      q("[data-plan-hint-keys]").hidden = !kind;
       if (!kind && cursor) cursor.shown = false;
       else if (kind && document.activeElement === pages) placeCursor();
       showCursor();
