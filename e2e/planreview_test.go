@@ -784,6 +784,7 @@ func TestPlanReviewKeyboard(t *testing.T) {
 		checkNoHorizontalScroll(m)
 		m.checkAxe()
 		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			eval[bool](m, `(document.querySelector('details.plan-keys').open = true, true)`)
 			shot(m, filepath.Join(dir, "planreview-cursor-390-ar.png"))
 			m.do(viewportAction(laptop1366))
 			m.setLanguage("fr")
