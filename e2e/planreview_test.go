@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"madina/internal/app"
 	"madina/internal/platform/db"
@@ -482,8 +483,15 @@ func clickOn(tb *tab, p [2]float64) {
 // save sends the annotation form and waits for the page it reloads.
 func save(tb *tab) {
 	tb.t.Helper()
+	saveWith(tb, chromedp.Click(chromedp.CSS(`[data-plan-save] button[type=submit]`)))
+}
+
+// saveWith sends the annotation form with actions (a click, or keys) and
+// waits for the page it reloads.
+func saveWith(tb *tab, actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
 	eval[bool](tb, `window.planReviewBefore = true`)
-	tb.do(chromedp.Click(chromedp.CSS(`[data-plan-save] button[type=submit]`)))
+	tb.do(actions...)
 	within(tb.t, 20*time.Second, "the annotation is saved", func() error {
 		// The page reloads meanwhile: an evaluation it interrupts is tried again.
 		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
@@ -527,4 +535,292 @@ func shoelace(pts [][2]float64) float64 {
 		s += pts[i][0]*pts[j][1] - pts[j][0]*pts[i][1]
 	}
 	return s / 2
+}
+
+// TestPlanReviewKeyboard drives the viewer with the keyboard alone (issue
+// #13): the urban agency's member measures a distance and draws a
+// rectangle with the crosshair the arrows move, Space and Enter placing
+// the points, and saves them; the value the browser showed is the one the
+// server stored. Then the member resolves the rectangle and rewrites its
+// comment from its entry in the list (the list and the sheet show it at
+// once, and again after a reload), opens an entry from its shape on the
+// sheet, and another member of the committee, who did not write it, is
+// told in Arabic that only its author changes its text. Axe on each new
+// state; on a 390-pixel phone in Arabic, no sideways scroll.
+func TestPlanReviewKeyboard(t *testing.T) {
+	needAxe(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	demo(t, dir)
+	srv := startServer(t, "--data-dir", dir, "--workers", "2")
+	b := startBrowser(t)
+	cat, err := i18n.Load(app.MessageSources()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "madina.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	const fr, ar = i18n.FR, i18n.AR
+
+	// A file the urban agency sits on, with PDF plans and no annotation
+	// yet, and a member of another organisation sitting on it.
+	var file, doc int64
+	var other string
+	err = d.QueryRowContext(ctx, `SELECT f.id, d.id, p.email FROM permit_files f
+		JOIN permit_committee_seats s ON s.file_id = f.id AND s.organisation_code = 'aucasa'
+		JOIN permit_documents d ON d.file_id = f.id AND d.item = 'architectural_plans' AND d.content_type = 'application/pdf'
+		JOIN permit_committee_seats s2 ON s2.file_id = f.id AND s2.organisation_code <> 'aucasa'
+		JOIN staff_grants g ON g.organisation_code = s2.organisation_code AND g.role = 'committee_member' AND g.revoked_at IS NULL
+		JOIN persons p ON p.id = g.person_id AND p.password_hash IS NOT NULL
+		WHERE f.state = 'accepted' AND f.holder = 'applicant' AND f.step = 'remarks'
+		AND NOT EXISTS (SELECT 1 FROM permit_documents d2 WHERE d2.file_id = f.id AND d2.item = d.item AND d2.version > d.version)
+		AND NOT EXISTS (SELECT 1 FROM planreview_annotations a WHERE a.file_id = f.id)
+		ORDER BY f.id, p.id LIMIT 1`).Scan(&file, &doc, &other)
+	if err != nil {
+		t.Fatalf("no file with PDF plans on which the urban agency and another organisation sit: %v", err)
+	}
+	review := fmt.Sprintf("/files/%d/documents/%d/review", file, doc)
+	t.Logf("file %d, plans %d, other member %s", file, doc, other)
+	step := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+	member := b.newTab(t, srv, desktop)
+	member.setLanguage("fr")
+	signIn(member, "karim.benjelloun@example.ma", true)
+	shift := chromedp.KeyModifiers(chromedp.ModifierShift)
+	keys := func(tb *tab, k string, n int, opts ...chromedp.KeyOption) {
+		tb.t.Helper()
+		for range n {
+			tb.do(chromedp.KeyEvent(k, opts...))
+		}
+	}
+	stored := func(tb *tab) []struct {
+		ID, Kind, Status, SVG, Body string
+		Value                       float64
+	} {
+		return eval[[]struct {
+			ID, Kind, Status, SVG, Body string
+			Value                       float64
+		}](tb, `fetch(location.pathname.replace(/review$/, 'annotations'), {headers: {Accept: 'application/json'}}).then(r => r.json())
+			.then(j => j.first.items.map(a => ({ID: a.id.split('/').pop(), Kind: a['madina:kind'], Status: a['madina:status'],
+				SVG: a.target.selector.refinedBy.value, Body: (a.body || []).map(b => b.value).join(' '),
+				Value: a['madina:measurement'] ? a['madina:measurement'].value : 0})))`)
+	}
+	var rectID, distID string
+	step("the member measures a distance and draws a rectangle with the keyboard", func(t *testing.T) {
+		m := member.in(t)
+		m.open(review, 200)
+		waitViewer(m, 0)
+		// CSS pixels per user-space unit of page 1 at this zoom.
+		pxPerUnit := eval[float64](m, `fetch(location.pathname.replace(/review$/, 'annotations'), {headers: {Accept: 'application/json'}})
+			.then(r => r.json()).then(j => { const b = j['madina:sheet'].pages[0].box;
+				return document.querySelector('.plan-viewer-page[data-page="1"] .plan-viewer-sheet').getBoundingClientRect().width / (b[2] - b[0]); })`)
+		eval[bool](m, `(s => { s.value = '100'; s.dispatchEvent(new Event('change')); return true; })(document.querySelector('#plan-scale'))`)
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("d"))
+		if p := attrs(m, `[data-tool="distance"]`, "aria-pressed"); len(p) != 1 || p[0] != "true" {
+			t.Fatalf("the key D did not choose the distance tool: %v", p)
+		}
+		wantText(m, "[data-plan-hint-keys]:not([hidden])", cat.T(fr, "planreview.tools.hint.keyboard"))
+		keys(m, kb.ArrowLeft, 2, shift)
+		if count(m, ".plan-cursor") != 1 {
+			t.Fatal("the arrows show no crosshair on the plan")
+		}
+		cursorSays := strings.Split(cat.T(fr, "planreview.tools.cursor", "page", 1, "x", "X", "y", "Y"), "X")[0]
+		within(t, 5*time.Second, "the crosshair's place is said", func() error {
+			if !strings.HasPrefix(text(m, "[data-plan-cursor-say]"), cursorSays) {
+				return errNotYet
+			}
+			return nil
+		})
+		// A first point, then Backspace takes it back.
+		keys(m, " ", 1)
+		keys(m, kb.ArrowRight, 4, shift)
+		if count(m, "#plan-measured:not([hidden])") != 1 {
+			t.Fatal("no live value while measuring with the keyboard")
+		}
+		keys(m, kb.Backspace, 1)
+		if count(m, "#plan-measured:not([hidden])") != 0 {
+			t.Fatal("Backspace left the first point")
+		}
+		keys(m, kb.ArrowLeft, 4, shift)
+		keys(m, " ", 1)
+		keys(m, kb.ArrowRight, 4, shift)
+		shown := text(m, "#plan-measured")
+		keys(m, kb.Enter, 1)
+		if count(m, "[data-plan-save]:not([hidden])") != 1 {
+			t.Fatal("Enter did not place the second point and finish the distance")
+		}
+		got := firstNumber(t, shown)
+		// 4 large steps of 50 CSS pixels at 1:100.
+		want := 200 / pxPerUnit * 100 * 0.0254 / 72
+		if math.Abs(got-want) > want*0.01 {
+			t.Fatalf("the keyboard's distance shows %q, want about %.2f m", shown, want)
+		}
+		m.checkAxe()
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Recul sur rue."))
+		saveWith(m, chromedp.Focus(chromedp.CSS(`[data-plan-save] button[type=submit]`)), chromedp.KeyEvent(kb.Enter))
+		waitViewer(m, 1)
+		for _, a := range stored(m) {
+			if a.Kind == "distance" {
+				distID = a.ID
+				if math.Abs(a.Value-got) > 0.01 {
+					t.Fatalf("the browser showed %.2f m, the server stored %v m", got, a.Value)
+				}
+			}
+		}
+		// A rectangle: B, two corners placed with Space and Enter.
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("b"))
+		keys(m, kb.ArrowUp, 3, shift)
+		keys(m, " ", 1)
+		keys(m, kb.ArrowRight, 2, shift)
+		keys(m, kb.ArrowDown, 10)
+		keys(m, kb.Enter, 1)
+		m.do(chromedp.SendKeys(chromedp.CSS("#plan-comment"), "Escalier à revoir."))
+		saveWith(m, chromedp.Focus(chromedp.CSS(`[data-plan-save] button[type=submit]`)), chromedp.KeyEvent(kb.Enter))
+		waitViewer(m, 2)
+		for _, a := range stored(m) {
+			if a.Kind != "rectangle" {
+				continue
+			}
+			rectID = a.ID
+			var x, y, w, h float64
+			if _, err := fmt.Sscanf(regexp.MustCompile(`x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"`).ReplaceAllString(
+				regexp.MustCompile(`<rect [^>]*/>`).FindString(a.SVG), "$1 $2 $3 $4"), "<rect %g %g %g %g/>", &x, &y, &w, &h); err != nil {
+				t.Fatalf("the rectangle stored: %s (%v)", a.SVG, err)
+			}
+			if math.Abs(w*pxPerUnit-100) > 1 || math.Abs(h*pxPerUnit-50) > 1 {
+				t.Fatalf("the rectangle is %g × %g units, want 100 × 50 CSS pixels at %g pixels a unit", w, h, pxPerUnit)
+			}
+		}
+		if rectID == "" || distID == "" {
+			t.Fatalf("saved: %+v", stored(m))
+		}
+		m.checkConsole(review)
+	})
+
+	step("the member resolves the rectangle and rewrites its comment from the list", func(t *testing.T) {
+		m := member.in(t)
+		edit := fmt.Sprintf(`[data-plan-edit-for="%s"]`, rectID)
+		m.do(chromedp.Focus(chromedp.CSS(edit)), chromedp.KeyEvent(kb.Enter))
+		if id := eval[string](m, `document.activeElement.id`); id != "plan-edit-status" {
+			t.Fatalf("the editor opened with the focus on %q", id)
+		}
+		if count(m, fmt.Sprintf(`#annotation-%s [data-plan-edit]:not([hidden])`, rectID)) != 1 {
+			t.Fatal("the editor is not under its annotation")
+		}
+		if v := value(m, "#plan-edit-comment"); v != "Escalier à revoir." {
+			t.Fatalf("the editor shows the comment %q", v)
+		}
+		m.checkAxe()
+		eval[bool](m, `(document.querySelector('#plan-edit-comment').value = '', true)`)
+		m.do(chromedp.SetValue(chromedp.CSS("#plan-edit-status"), "resolved"),
+			chromedp.SendKeys(chromedp.CSS("#plan-edit-comment"), "Escalier conforme dans la version révisée."),
+			chromedp.Focus(chromedp.CSS(`[data-plan-edit] button[type=submit]`)), chromedp.KeyEvent(kb.Enter))
+		li := fmt.Sprintf("#annotation-%s", rectID)
+		within(t, 10*time.Second, "the change is shown", func() error {
+			if text(m, li+" [data-plan-edit-said]") != cat.T(fr, "planreview.tools.edited") {
+				return errNotYet
+			}
+			return nil
+		})
+		check := func() {
+			t.Helper()
+			wantText(m, li+" .tag", cat.T(fr, "planreview.status.resolved"))
+			wantText(m, li+" [data-plan-body] dd", "Escalier conforme dans la version révisée.")
+			if n := count(m, fmt.Sprintf(`.plan-annotation[data-id="%s"] [stroke-dasharray]`, rectID)); n != 1 {
+				t.Fatalf("the sheet does not draw the resolved rectangle dashed (%d)", n)
+			}
+		}
+		check()
+		if f := eval[string](m, `document.activeElement.dataset.planEditFor || ''`); f != rectID {
+			t.Fatalf("after saving, the focus is not back on the button (%q)", f)
+		}
+		m.open(review, 200)
+		waitViewer(m, 2)
+		check()
+		for _, a := range stored(m) {
+			if a.ID == rectID && (a.Status != "resolved" || a.Body != "Escalier conforme dans la version révisée.") {
+				t.Fatalf("the server keeps %+v", a)
+			}
+		}
+		// From the sheet: the distance's shape, followed with Enter, opens
+		// its entry's editor; Escape closes it, back to its button.
+		m.do(chromedp.Focus(chromedp.CSS(fmt.Sprintf(`.plan-annotation[data-id="%s"]`, distID))), chromedp.KeyEvent(kb.Enter))
+		if count(m, fmt.Sprintf(`#annotation-%s [data-plan-edit]:not([hidden])`, distID)) != 1 || eval[string](m, `document.activeElement.id`) != "plan-edit-status" {
+			t.Fatal("the shape on the sheet does not open its annotation's editor")
+		}
+		// (Chromium keeps Escape for a focused select: from the comment.)
+		m.do(chromedp.Focus(chromedp.CSS("#plan-edit-comment")), chromedp.KeyEvent(kb.Escape))
+		if count(m, "[data-plan-edit]:not([hidden])") != 0 || eval[string](m, `document.activeElement.dataset.planEditFor || ''`) != distID {
+			t.Fatalf("Escape does not close the editor back to its button: %d open, focus on %s", count(m, "[data-plan-edit]:not([hidden])"),
+				eval[string](m, `document.activeElement.outerHTML.slice(0, 200)`))
+		}
+		m.checkConsole(review)
+
+		// On a phone, in Arabic: the editor and the crosshair fit.
+		m.setLanguage("ar")
+		m.do(viewportAction(phone390))
+		m.open(review, 200)
+		waitViewer(m, 2)
+		m.do(chromedp.Click(chromedp.CSS(edit)))
+		checkNoHorizontalScroll(m)
+		m.checkAxe()
+		if tr := eval[string](m, `getComputedStyle(document.querySelector('.back-link .icon')).transform`); !strings.HasPrefix(tr, "matrix(-1") {
+			t.Fatalf("the back link's arrow is not turned in Arabic: %q", tr)
+		}
+		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			shot(m, filepath.Join(dir, "planreview-edit-390-ar.png"))
+		}
+		m.do(chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("p"), chromedp.KeyEvent(kb.ArrowDown))
+		if count(m, ".plan-cursor") != 1 {
+			t.Fatal("no crosshair on the phone")
+		}
+		checkNoHorizontalScroll(m)
+		m.checkAxe()
+		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			eval[bool](m, `(document.querySelector('details.plan-keys').open = true, true)`)
+			shot(m, filepath.Join(dir, "planreview-cursor-390-ar.png"))
+			m.do(viewportAction(laptop1366))
+			m.setLanguage("fr")
+			m.open(review, 200)
+			waitViewer(m, 2)
+			m.do(chromedp.Click(chromedp.CSS(edit)), chromedp.Focus(chromedp.CSS(".plan-viewer-pages")), chromedp.KeyEvent("b"), chromedp.KeyEvent(kb.ArrowDown))
+			shot(m, filepath.Join(dir, "planreview-edit-1366-fr.png"))
+		}
+		m.setLanguage("fr")
+		m.do(viewportAction(desktop))
+	})
+
+	step("another member of the committee may not rewrite the member's comment", func(t *testing.T) {
+		o := b.newTab(t, srv, desktop)
+		o.setLanguage("ar")
+		signIn(o, other, true)
+		o.open(review, 200)
+		waitViewer(o, 2)
+		o.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-plan-edit-for="%s"]`, rectID))),
+			chromedp.SendKeys(chromedp.CSS("#plan-edit-comment"), " !"),
+			chromedp.Click(chromedp.CSS(`[data-plan-edit] button[type=submit]`)))
+		within(t, 10*time.Second, "the refusal is shown", func() error {
+			if text(o, "[data-plan-edit] [data-plan-error]") == "" {
+				return errNotYet
+			}
+			return nil
+		})
+		wantText(o, "[data-plan-edit] [data-plan-error]", cat.T(ar, "planreview.error.not_author"))
+		o.checkAxe()
+		if dir := os.Getenv("MADINA_SCREENSHOTS"); dir != "" {
+			shot(o, filepath.Join(dir, "planreview-refused-1280-ar.png"))
+		}
+		for _, a := range stored(o) {
+			if a.ID == rectID && a.Body != "Escalier conforme dans la version révisée." {
+				t.Fatalf("the refused change was kept: %+v", a)
+			}
+		}
+	})
 }

@@ -63,10 +63,10 @@ type Category struct {
 	// beaches of those on the coast, a district's own service), by code;
 	// empty for the whole city. A request elsewhere is refused.
 	Arrondissements []string `json:"arrondissements,omitempty"`
-	Location     string    `json:"location"`
-	Photo        string    `json:"photo"`
-	Service      Level     `json:"service"`
-	Escalation   Escalate  `json:"escalation"`
+	Location        string   `json:"location"`
+	Photo           string   `json:"photo"`
+	Service         Level    `json:"service"`
+	Escalation      Escalate `json:"escalation"`
 	// Anonymous: the category may be filed without an account (with a
 	// verified phone or e-mail; not offered yet, see ARCHITECTURE.md).
 	Anonymous bool `json:"anonymous"`

@@ -165,6 +165,25 @@ func TestExportAndReviewPageOverHTTP(t *testing.T) {
 			if m := regexp.MustCompile(`src="(/static/planviewer\.[0-9a-f]+\.js)"`).FindStringSubmatch(page); m == nil {
 				t.Fatal("the viewer's script is not on the page")
 			}
+			// Whoever annotates may change each annotation from the viewer:
+			// a button per entry (hidden until the script shows it) and one
+			// form with the three statuses.
+			if n := strings.Count(page, `data-plan-edit-for="`); n != 3 {
+				t.Fatalf("the member's page has %d buttons to change an annotation, want 3", n)
+			}
+			for _, w := range []string{`data-plan-edit hidden`, `<option value="open" data-tag="yellow">Open</option>`,
+				`<option value="resolved" data-tag="green">Resolved</option>`, `id="plan-edit-comment"`, `data-t-cursor="`, `data-plan-cursor-say`} {
+				if !strings.Contains(page, w) {
+					t.Fatalf("the member's page has no %s", w)
+				}
+			}
+		}
+		// "Back to file": the words and the file's reference apart inside
+		// one box, after an arrow the stylesheet turns in Arabic.
+		f.member.SetLang(i18n.AR)
+		_, page, _ = f.member.Get(review)
+		if !regexp.MustCompile(`(?s)<a class="back-link" href="/files/\d+">(<svg class="icon icon-arrow-left icon-mirror"[^>]*>.*?</svg>)?<span>العودة إلى الملف <bdi dir="ltr">`).MatchString(page) {
+			t.Fatalf("the back link in Arabic:\n%s", apptest.Grep(page, "back-link"))
 		}
 
 		var email string
@@ -188,6 +207,9 @@ func TestExportAndReviewPageOverHTTP(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "2 annotations") || strings.Contains(body, "Façade: committee") ||
 			!strings.Contains(body, "Façade: shared") || !strings.Contains(body, "shared with you") {
 			t.Fatalf("the owner's review page: %d\n%s", code, apptest.Grep(body, "annotation"))
+		}
+		if strings.Contains(body, "data-plan-edit") {
+			t.Fatal("the owner, who does not annotate, is offered to change an annotation")
 		}
 		// The owner answers from the page, without JavaScript: an empty
 		// answer comes back on its field; a real one is on the thread.

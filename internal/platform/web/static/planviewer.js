@@ -149,6 +149,9 @@ function shapeOf(kind, pts) {
 
 function round(v) { return Math.round(v * 100) / 100; }
 
+// idOf is an annotation's number, the last part of its id.
+function idOf(a) { return a.id.slice(a.id.lastIndexOf("/") + 1); }
+
 function selectorSVG(kind, pts) {
   const els = shapeOf(kind, pts).map(([name, at]) =>
     `<${name} ${Object.entries(at).map(([k, v]) => `${k}="${v}"`).join(" ")}/>`);
@@ -174,6 +177,7 @@ async function start(root) {
   const sheet = collection["madina:sheet"];
   const infos = new Map((sheet.pages || []).map((p) => [p.page, p]));
   const byPage = new Map();
+  const byId = new Map(collection.first.items.map((a) => [idOf(a), a]));
   for (const a of collection.first.items) {
     const m = /^page=(\d+)/.exec(a.target.selector.value);
     if (!m) continue;
@@ -664,6 +668,10 @@ async function start(root) {
       pages.classList.toggle("drawing", kind !== "");
       pages.classList.toggle("freehand", kind === "freehand");
       hint.textContent = kind ? t[kind === "calibrate" ? "tHintCalibrate" : hints[gestures[kind]]] : t.tHintNone;
+      q("[data-plan-hint-keys]").hidden = !kind;
+      if (!kind && cursor) cursor.shown = false;
+      else if (kind && document.activeElement === pages) placeCursor();
+      showCursor();
     }
     for (const b of panel.querySelectorAll("[data-tool]")) b.addEventListener("click", () => choose(b.dataset.tool));
 
@@ -779,6 +787,7 @@ async function start(root) {
       svg.prepend(catcher);
       let down = null;
       svg.addEventListener("pointerdown", (e) => {
+        if (cursor) { cursor.shown = false; showCursor(); }
         if (!tool || pending) return;
         down = { x: e.clientX, y: e.clientY };
         if (gestures[tool] === "freehand") {
@@ -819,8 +828,22 @@ async function start(root) {
         e.preventDefault();
         add(frame, point(frame, svg, e));
       });
-      svg.addEventListener("click", (e) => { if (tool) e.preventDefault(); });
+      svg.addEventListener("click", (e) => {
+        if (tool) { e.preventDefault(); return; }
+        // No tool: an annotation chosen on the sheet opens its editor in
+        // the list (a link followed with Enter is a click too).
+        const link = e.target.closest(".plan-annotation");
+        if (link && openEditor(link.dataset.id)) e.preventDefault();
+      });
+      // Enter on a shape opens the editor itself: the link would act on
+      // keydown and leave the key's character to the field it focuses.
+      svg.addEventListener("keydown", (e) => {
+        const link = e.target.closest(".plan-annotation");
+        if (tool || !link || e.key !== "Enter" || e.ctrlKey || e.altKey || e.metaKey || e.shiftKey) return;
+        if (openEditor(link.dataset.id)) e.preventDefault();
+      });
       preview();
+      showCursor();
     }
 
     calForm.addEventListener("submit", (e) => {
@@ -906,6 +929,203 @@ async function start(root) {
       }
     });
 
+    // ---- The keyboard cursor: a crosshair the arrows move over the page
+    // (in screen steps, whatever the zoom and rotation), where Space or
+    // Enter places the tool's next point; its place is said politely.
+    let cursor = null; // {page, p (user space), shown}
+    const say = q("[data-plan-cursor-say]");
+    let sayTimer = 0, sayNext = "", saidAt = 0;
+    function announce(text) {
+      sayNext = text;
+      if (sayTimer) return;
+      const wait = Math.max(0, 800 - (Date.now() - saidAt));
+      sayTimer = setTimeout(() => { sayTimer = 0; saidAt = Date.now(); say.textContent = sayNext; }, wait);
+    }
+    function onPage(n, p) {
+      const info = infos.get(n);
+      if (!info) return [round(p[0]), round(p[1])];
+      const [x0, y0, x1, y1] = info.box;
+      return [round(Math.min(Math.max(p[0], x0), x1)), round(Math.min(Math.max(p[1], y0), y1))];
+    }
+    // placeCursor puts the crosshair, when it has no place on a page in
+    // view, in the middle of the part of the page on screen (the draft's
+    // page while drawing).
+    function placeCursor() {
+      const view = pages.getBoundingClientRect();
+      const seenOn = (f) => {
+        const r = f.querySelector(".plan-viewer-sheet")?.getBoundingClientRect();
+        return r && f.vp && r.bottom > view.top && r.top < view.bottom && r.right > view.left && r.left < view.right ? r : null;
+      };
+      if (cursor && (draft || pending || seenOn(frames[cursor.page - 1]))) { cursor.shown = true; return; }
+      const frame = (draft && frames[draft.page - 1]) || frames.find(seenOn);
+      const r = frame && seenOn(frame);
+      if (!frame || !r) return;
+      const x = (Math.max(r.left, view.left) + Math.min(r.right, view.right)) / 2 - r.left;
+      const y = (Math.max(r.top, view.top) + Math.min(r.bottom, view.bottom)) / 2 - r.top;
+      const n = Number(frame.dataset.page);
+      cursor = { page: n, p: onPage(n, frame.vp.convertToPdfPoint(x, y)), shown: true };
+      if (current !== n) { current = n; showScale(); }
+    }
+    // showCursor draws the crosshair on its page's overlay, in screen
+    // units (two short lines and a ring, dark on a light halo).
+    function showCursor() {
+      for (const f of frames) f.querySelector(".plan-cursor")?.remove();
+      if (!cursor || !cursor.shown || !tool) return;
+      const frame = frames[cursor.page - 1];
+      const svg = frame?.querySelector(".plan-viewer-overlay");
+      if (!svg || !frame.vp) return;
+      const [x, y] = frame.vp.convertToViewportPoint(cursor.p[0], cursor.p[1]);
+      const g = document.createElementNS(SVG, "g");
+      g.setAttribute("class", "plan-cursor");
+      g.setAttribute("aria-hidden", "true");
+      for (const [colour, width] of [["rgb(255 255 255)", 5], ["rgb(20 20 20)", 2]]) {
+        for (const [name, at] of [["line", { x1: x - 16, y1: y, x2: x + 16, y2: y }], ["line", { x1: x, y1: y - 16, x2: x, y2: y + 16 }],
+          ["circle", { cx: x, cy: y, r: 6 }]]) {
+          const el = document.createElementNS(SVG, name);
+          for (const [k, v] of Object.entries(at)) el.setAttribute(k, String(v));
+          el.setAttribute("stroke", colour);
+          el.setAttribute("stroke-width", String(width));
+          el.setAttribute("fill", "none");
+          g.append(el);
+        }
+      }
+      svg.append(g);
+    }
+    function cursorText() {
+      const frame = frames[cursor.page - 1];
+      const [x, y] = frame.vp.convertToViewportPoint(cursor.p[0], cursor.p[1]);
+      return t.tCursor.replace("{page}", String(cursor.page))
+        .replace("{x}", String(Math.round((100 * x) / frame.vp.width))).replace("{y}", String(Math.round((100 * y) / frame.vp.height)));
+    }
+    // moveCursor moves the crosshair by dx, dy CSS pixels on the screen,
+    // keeps it on its page and in view.
+    function moveCursor(dx, dy) {
+      placeCursor();
+      if (!cursor) return;
+      const frame = frames[cursor.page - 1];
+      const [x, y] = frame.vp.convertToViewportPoint(cursor.p[0], cursor.p[1]);
+      cursor.p = onPage(cursor.page, frame.vp.convertToPdfPoint(x + dx, y + dy));
+      const [sx, sy] = frame.vp.convertToViewportPoint(cursor.p[0], cursor.p[1]);
+      const r = frame.querySelector(".plan-viewer-sheet").getBoundingClientRect();
+      const view = pages.getBoundingClientRect();
+      const margin = 40;
+      const px = r.left + sx, py = r.top + sy;
+      pages.scrollBy(px < view.left + margin ? px - view.left - margin : px > view.right - margin ? px - view.right + margin : 0,
+        py < view.top + margin ? py - view.top - margin : py > view.bottom - margin ? py - view.bottom + margin : 0);
+      if (draft && draft.page === cursor.page) { hover = cursor.p; preview(); showLive(); }
+      showCursor();
+      announce(cursorText());
+    }
+    function placeAtCursor() {
+      placeCursor();
+      if (!cursor) return;
+      showCursor();
+      const before = draft ? draft.pts.length : 0;
+      add(frames[cursor.page - 1], cursor.p);
+      if (draft && draft.pts.length > before) announce(t.tCursorPoint.replace("{n}", String(draft.pts.length)));
+    }
+    pages.addEventListener("focus", () => {
+      if (tool && pages.matches(":focus-visible")) { placeCursor(); showCursor(); }
+    });
+
+    // ---- Changing an annotation: its status (open, resolved, for
+    // information) and its comment, from its entry in the list or from
+    // its shape on the sheet, saved with the JSON's PATCH; the server
+    // decides who may (the author alone changes the text) and its refusal
+    // is shown in the form, in the page's language.
+    const editForm = q("[data-plan-edit]");
+    let editing = null; // {id, button}
+    for (const p of document.querySelectorAll("[data-plan-edit-open]")) p.hidden = false;
+    for (const b of document.querySelectorAll("[data-plan-edit-for]")) {
+      b.addEventListener("click", () => (editing && editing.id === b.dataset.planEditFor ? closeEditor(true) : openEditor(b.dataset.planEditFor)));
+    }
+    function openEditor(id) {
+      const a = byId.get(id);
+      const li = document.getElementById(`annotation-${id}`);
+      const button = li?.querySelector("[data-plan-edit-for]");
+      if (!a || !button) return false;
+      closeEditor(false);
+      editing = { id, button };
+      button.setAttribute("aria-expanded", "true");
+      button.closest("[data-plan-edit-open]").after(editForm);
+      editForm.elements.status.value = a["madina:status"];
+      editForm.elements.comment.value = (a.body || []).map((b) => b.value).join("\n");
+      editForm.querySelector("[data-plan-error]").hidden = true;
+      li.querySelector("[data-plan-edit-said]").textContent = "";
+      editForm.hidden = false;
+      editForm.scrollIntoView({ block: "nearest" });
+      editForm.elements.status.focus();
+      return true;
+    }
+    function closeEditor(refocus) {
+      if (!editing) return;
+      editForm.hidden = true;
+      editing.button.setAttribute("aria-expanded", "false");
+      if (refocus) editing.button.focus();
+      editing = null;
+    }
+    editForm.querySelector("[data-plan-edit-cancel]").addEventListener("click", () => closeEditor(true));
+    editForm.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !e.ctrlKey && !e.altKey && !e.metaKey) { e.preventDefault(); closeEditor(true); }
+    });
+    editForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!editing) return;
+      const { id } = editing;
+      const a = byId.get(id);
+      const err = editForm.querySelector("[data-plan-error]");
+      const status = editForm.elements.status.value;
+      const comment = editForm.elements.comment.value.trim();
+      const body = {};
+      if (status !== a["madina:status"]) body["madina:status"] = status;
+      if (comment !== (a.body || []).map((b) => b.value).join("\n")) body.body = { type: "TextualBody", value: comment, format: "text/plain" };
+      if (!Object.keys(body).length) { closeEditor(true); return; }
+      const submit = editForm.querySelector("button[type=submit]");
+      submit.disabled = true;
+      err.hidden = true;
+      try {
+        const r = await fetch(`${t.annotations}/${id}`, {
+          method: "PATCH", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": t.csrf },
+          body: JSON.stringify(body),
+        });
+        const out = await r.json().catch(() => ({}));
+        if (!r.ok) {
+          const details = (out.errors || []).map((x) => x.detail).filter((x) => x && x !== out.detail);
+          err.textContent = [out.detail || t.tEditFailed, ...details].join(" ");
+          err.hidden = false;
+          return;
+        }
+        // Shown at once, on the sheet and in the list.
+        a["madina:status"] = out["madina:status"];
+        a.body = out.body;
+        a["madina:resolved"] = out["madina:resolved"];
+        for (const link of pages.querySelectorAll(`.plan-annotation[data-id="${id}"]`)) dress(link, a);
+        const li = document.getElementById(`annotation-${id}`);
+        const opt = editForm.elements.status.querySelector(`option[value="${a["madina:status"]}"]`);
+        const tag = li.querySelector(".tag");
+        if (tag && opt) {
+          tag.textContent = opt.textContent;
+          tag.className = `tag tag-${opt.dataset.tag}`;
+        }
+        const row = li.querySelector("[data-plan-body]");
+        const text = (a.body || []).map((b) => b.value).join("\n");
+        if (row) {
+          row.querySelector("dd").textContent = text;
+          row.hidden = text === "";
+        }
+        const done = li.querySelector("[data-plan-edit-said]");
+        closeEditor(true);
+        done.textContent = t.tEdited;
+      } catch (x) {
+        err.textContent = t.tEditFailed;
+        err.hidden = false;
+        console.error("plan viewer:", x);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+
     // The keys: within the viewer only, without a modifier, and never
     // while typing in a field. Letters are read by their place on the
     // keyboard (e.code), the same on an Arabic or French layout.
@@ -918,6 +1138,20 @@ async function start(root) {
         return;
       }
       const onButton = e.target.closest("button, a, summary");
+      // On the sheet, with a tool: the arrows move the crosshair (Shift,
+      // by larger steps), Space places a point, and so does Enter unless
+      // it finishes a shape of several points.
+      const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      if (tool && !pending && pages.contains(e.target)) {
+        const enter = e.code === "Enter" || e.code === "NumpadEnter";
+        const several = ["many", "count", "freehand"].includes(gestures[tool]);
+        if (arrows[e.code]) {
+          const step = e.shiftKey ? 50 : 5;
+          moveCursor(arrows[e.code][0] * step, arrows[e.code][1] * step);
+        } else if (e.code === "Space" || (enter && !(draft && several))) placeAtCursor();
+        else if (enter) finish();
+        if (arrows[e.code] || e.code === "Space" || enter) { e.preventDefault(); return; }
+      }
       let done = true;
       if (keys.has(e.code)) choose(keys.get(e.code));
       else if (e.code === "KeyR") { rotate(); redraw(); }
@@ -926,7 +1160,7 @@ async function start(root) {
       else if (e.key === "0") { zoomFit(); redraw(); }
       else if (e.key === "Escape" && (draft || pending)) cancel();
       else if (e.key === "Enter" && draft && !onButton) finish();
-      else if (e.key === "Backspace" && draft) { draft.pts.pop(); if (!draft.pts.length) draft = null; preview(); showLive(); }
+      else if (e.key === "Backspace" && draft) { draft.pts.pop(); if (!draft.pts.length) { draft = null; hover = null; } preview(); showLive(); }
       else done = false;
       if (done) e.preventDefault();
     });
@@ -951,13 +1185,11 @@ function overlay(vp, list) {
   for (const a of list) {
     const src = parser.parseFromString(a.target.selector.refinedBy.value, "image/svg+xml").documentElement;
     const link = document.createElementNS(SVG, "a");
-    link.setAttribute("href", "#annotation-" + a.id.slice(a.id.lastIndexOf("/") + 1));
+    link.setAttribute("href", "#annotation-" + idOf(a));
     link.setAttribute("class", "plan-annotation");
     link.dataset.kind = a["madina:kind"];
-    const title = document.createElementNS(SVG, "title");
-    const body = (a.body || []).map((b) => b.value).join(" ");
-    title.textContent = [a.creator.name, body].filter(Boolean).join(" — ");
-    link.append(title);
+    link.dataset.id = idOf(a);
+    link.append(document.createElementNS(SVG, "title"));
     for (const el of src.children) {
       if (!shapes.has(el.localName)) continue;
       const shape = document.createElementNS(SVG, el.localName);
@@ -968,10 +1200,22 @@ function overlay(vp, list) {
       shape.setAttribute("vector-effect", "non-scaling-stroke");
       shape.setAttribute("stroke-width", "2");
       shape.setAttribute("fill", a["madina:kind"] === "highlight" ? "rgb(255 230 0 / 0.35)" : "none");
-      if (a["madina:status"] === "resolved") shape.setAttribute("stroke-dasharray", "6 4");
       link.append(shape);
     }
+    dress(link, a);
     g.append(link);
   }
   return svg;
+}
+
+// dress gives an annotation's link on the sheet what changes with it: its
+// title (author and comment) and its stroke (dashed once resolved).
+function dress(link, a) {
+  const body = (a.body || []).map((b) => b.value).join(" ");
+  link.querySelector("title").textContent = [a.creator.name, body].filter(Boolean).join(" — ");
+  for (const shape of link.children) {
+    if (shape.localName === "title") continue;
+    if (a["madina:status"] === "resolved") shape.setAttribute("stroke-dasharray", "6 4");
+    else shape.removeAttribute("stroke-dasharray");
+  }
 }
