@@ -51,7 +51,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		FileAddress: ratelimit.New(120.0/3600, 120, time.Hour),
 		FileCap:     ratelimit.New(200.0/(24*3600), 200, 24*time.Hour),
 		Device:      ratelimit.New(20.0/(24*3600), 20, 24*time.Hour),
-		Proof:       ratelimit.New(10.0/3600, 10, time.Hour)}
+		Proof:       ratelimit.New(10.0/3600, 10, time.Hour),
+		Media:       NewMediaClient(env.Cfg.Open311MediaPrivate)}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		h.APIRoutes(rt)

@@ -41,11 +41,13 @@ type open311 struct {
 	// and person (e-mail or phone): a client's post past it is held for
 	// review, as the site holds a flood.
 	device *ratelimit.Limiter
+	// media fetches a post's media_url.
+	media *http.Client
 }
 
 // Open311Routes registers the endpoint.
 func (h *Handlers) Open311Routes(rt *httpx.Router, baseURL string) {
-	o := &open311{s: h.Service, cat: h.Cat, baseURL: strings.TrimSuffix(baseURL, "/"), device: h.Device}
+	o := &open311{s: h.Service, cat: h.Cat, baseURL: strings.TrimSuffix(baseURL, "/"), device: h.Device, media: h.Media}
 	rt.HandleErr("GET "+Open311Base+"/discovery.json", o.discovery)
 	for _, f := range []string{"json", "xml"} {
 		rt.HandleErr("GET "+Open311Base+"/services."+f, o.services(f))

@@ -1,7 +1,9 @@
 package complaint
 
 import (
+	"bytes"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -154,6 +156,13 @@ func (o *open311) post(f string) httpx.ErrorHandler {
 		}
 		if in.Address == "" && r.FormValue("address_id") != "" {
 			in.Address = r.FormValue("address_id")
+		}
+		if raw := strings.TrimSpace(r.FormValue("media_url")); raw != "" && o.media != nil {
+			b, err := fetchMedia(r.Context(), o.media, raw)
+			if err != nil {
+				return o.failAll(w, r, f, err)
+			}
+			in.Photos = []io.Reader{bytes.NewReader(b)}
 		}
 		in.Hold = o.flood(a.Open311Client, in.Via)
 		x, err := o.s.File(r.Context(), a, in)

@@ -1,11 +1,13 @@
 package complaint_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/complaint"
+	"madina/internal/platform/config"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 )
@@ -385,6 +388,87 @@ func TestOpen311UpdatesFromClients(t *testing.T) {
 		res.Body.Close()
 		if !strings.Contains(string(listed), `"update_id":"`+upd[0].UpdateID+`"`) || !strings.Contains(string(listed), "REOPEN") {
 			t.Errorf("the updates do not list the reopening %s: %s", upd[0].UpdateID, listed)
+		}
+	})
+}
+
+// TestOpen311MediaURL: a client posts a street light with the link to its
+// photo; Madina fetches it (a city allowing its own network, as the test's
+// media server is on this machine), checks and re-encodes it, and
+// publishes its own copy. A link that answers no photo, or none at all,
+// refuses the post naming media_url, in the client's language, and files
+// nothing.
+func TestOpen311MediaURL(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e, apptest.Config(func(c *config.Config) { c.Open311MediaPrivate = true }))
+		base := apptest.Serve(t, a)
+		_, key, err := a.Complaint.RegisterOpen311Client(context.Background(), authz.Actor{System: true}, "Casa Signale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		photo := jpegOf(t, 800, 600)
+		media := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/light.jpg":
+				w.Header().Set("Content-Type", "image/jpeg")
+				_, _ = w.Write(photo)
+			case "/page.html":
+				_, _ = w.Write([]byte("<!doctype html><p>not a photo</p>"))
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		defer media.Close()
+		count := func() int {
+			var n int
+			if err := a.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM complaint_requests`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		form := func(link string) url.Values {
+			return url.Values{"api_key": {key}, "service_code": {"lighting"}, "lat": {"33.5795"}, "long": {"-7.5290"},
+				"description": {"Lampadaire éteint."}, "media_url": {link}}
+		}
+		for _, c := range []struct{ link, want string }{
+			{media.URL + "/missing.jpg", "media_url: Impossible de récupérer la photo"},
+			{media.URL + "/page.html", "media_url: Ce fichier n"},
+			{"file:///etc/passwd", "media_url: Le lien de la photo n’est pas valable"},
+		} {
+			if code, _, body := postOpen311(t, base, "requests.json", form(c.link), "fr"); code != 400 || !strings.Contains(body, c.want) {
+				t.Errorf("%s: %d %s; want 400 with %q", c.link, code, body, c.want)
+			}
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("%d requests filed by refused posts", n)
+		}
+		code, _, body := postOpen311(t, base, "requests.json", form(media.URL+"/light.jpg"), "fr")
+		var posted []struct {
+			ID string `json:"service_request_id"`
+		}
+		if code != 201 || json.Unmarshal([]byte(body), &posted) != nil || len(posted) != 1 {
+			t.Fatalf("posted with its photo: %d %s", code, body)
+		}
+		res, err := http.Get(base + "/open311/v2/requests/" + posted[0].ID + ".json?jurisdiction_id=casablanca")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []struct {
+			MediaURL string `json:"media_url"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if err != nil || len(got) != 1 || !strings.HasPrefix(got[0].MediaURL, a.Cfg.BaseURL+"/requests/") || strings.Contains(got[0].MediaURL, media.URL) {
+			t.Fatalf("the request's media_url: %+v %v", got, err)
+		}
+		pic, err := http.Get(base + strings.TrimPrefix(got[0].MediaURL, a.Cfg.BaseURL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(pic.Body)
+		pic.Body.Close()
+		if pic.StatusCode != 200 || pic.Header.Get("Content-Type") != "image/jpeg" || bytes.Equal(b, photo) {
+			t.Errorf("Madina's copy: %d %s, %d bytes (re-encoded: %v)", pic.StatusCode, pic.Header.Get("Content-Type"), len(b), !bytes.Equal(b, photo))
 		}
 	})
 }

@@ -55,6 +55,8 @@ type Handlers struct {
 	// past it is held for review too. (A client's server posts for many
 	// people from one address: the address says nothing there.)
 	Device *ratelimit.Limiter
+	// Media fetches an Open311 post's media_url (NewMediaClient).
+	Media *http.Client
 	// Proof limits the one-time codes sent per client address.
 	Proof *ratelimit.Limiter
 }

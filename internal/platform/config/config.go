@@ -66,6 +66,13 @@ type Config struct {
 	MapTiles            string
 	MapTilesAttribution string
 
+	// Open311MediaPrivate lets Madina fetch an Open311 post's media_url
+	// from private, loopback and link-local addresses (a city whose
+	// clients keep their media inside its own network); by default only
+	// public addresses are fetched, so that a post cannot make Madina
+	// reach into the network it runs in.
+	Open311MediaPrivate bool
+
 	// DevOutbox keeps every e-mail and SMS that no SMTP server or SMS
 	// gateway sends, readable in full at /dev/outbox by this machine's
 	// browser: for a developer's machine (make run), never production.
@@ -227,6 +234,7 @@ func (f *Flags) Server() {
 	f.Notify()
 	f.str(&f.c.MapTiles, "map-tiles", DefaultMapTiles, "tile URL template of the maps' background ({z}, {x}, {y}, optionally {s}); \"none\": no tiles, outlines and points on a plain background")
 	f.str(&f.c.MapTilesAttribution, "map-tiles-attribution", DefaultMapTilesAttribution, "credit shown on the maps for the tiles (their licence asks for it)")
+	f.boolean(&f.c.Open311MediaPrivate, "open311-media-private", false, "fetch an Open311 post's media_url from private and loopback addresses too (clients' media inside the city's own network); default: public addresses only")
 	f.boolean(&f.c.DevOutbox, "dev-outbox", false, "development only: keep every e-mail and SMS that no SMTP server or SMS gateway sends, links and codes included, readable at /dev/outbox from this machine")
 	f.str(&f.c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer of the national digital identity; empty: not offered")
 	f.str(&f.c.OIDC.ClientID, "oidc-client-id", "", "client ID registered with the identity provider")
