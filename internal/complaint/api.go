@@ -266,13 +266,23 @@ func (h *Handlers) apiView(w http.ResponseWriter, r *http.Request, status int, a
 	return nil
 }
 
+// photosJSON lists request id's photos ps, under its path kind.
+func photosJSON(id int64, kind string, ps []Photo) []PhotoJSON {
+	out := make([]PhotoJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, PhotoJSON{Position: p.Position, Width: p.Width, Height: p.Height, Size: p.Size,
+			URL: "/api/v1/requests/" + strconv.FormatInt(id, 10) + "/" + kind + "/" + strconv.Itoa(p.Position)})
+	}
+	return out
+}
+
 // requestJSON is x for the API, with evs as its history.
 func (h *Handlers) requestJSON(x *Request, evs []Event) RequestJSON {
 	out := RequestJSON{ID: x.ID, Number: x.Number, TrackingCode: x.TrackingCode, Category: x.Category,
 		Arrondissement: x.Arrondissement, State: x.State, Version: x.Version, FiledAt: x.FiledAt, AckDue: x.AckDue,
 		ResolveDue: x.ResolveDue, AcknowledgedAt: x.AcknowledgedAt, ResolvedAt: x.ResolvedAt, ClosedAt: x.ClosedAt,
 		Lat: x.Lat, Lon: x.Lon, Address: x.Address, Description: x.Description, Answers: x.Answers, Contact: x.Contact,
-		PublicAnswer: x.PublicAnswer, Held: x.HeldAt != nil, Photos: []PhotoJSON{}, WorkPhotos: []PhotoJSON{}}
+		PublicAnswer: x.PublicAnswer, Held: x.HeldAt != nil}
 	if out.Answers == nil {
 		out.Answers = map[string]string{}
 	}
@@ -286,14 +296,7 @@ func (h *Handlers) requestJSON(x *Request, evs []Event) RequestJSON {
 		m := x.MergedInto
 		out.MergedInto = &m
 	}
-	for _, p := range x.Photos {
-		out.Photos = append(out.Photos, PhotoJSON{Position: p.Position, Width: p.Width, Height: p.Height, Size: p.Size,
-			URL: "/api/v1/requests/" + strconv.FormatInt(x.ID, 10) + "/photos/" + strconv.Itoa(p.Position)})
-	}
-	for _, p := range x.WorkPhotos {
-		out.WorkPhotos = append(out.WorkPhotos, PhotoJSON{Position: p.Position, Width: p.Width, Height: p.Height, Size: p.Size,
-			URL: "/api/v1/requests/" + strconv.FormatInt(x.ID, 10) + "/work-photos/" + strconv.Itoa(p.Position)})
-	}
+	out.Photos, out.WorkPhotos = photosJSON(x.ID, "photos", x.Photos), photosJSON(x.ID, "work-photos", x.WorkPhotos)
 	if evs != nil {
 		out.Events = make([]EventJSON, 0, len(evs))
 		for _, e := range evs {

@@ -737,13 +737,7 @@ func (s *Service) PhotoOf(ctx context.Context, a authz.Actor, id int64, position
 			return nil, Photo{}, err
 		}
 	}
-	for _, p := range r.Photos {
-		if p.Position == position {
-			rc, err := s.blobs.Open(ctx, p.SHA256)
-			return rc, p, err
-		}
-	}
-	return nil, Photo{}, errs.E(errs.NotFound, "complaint.error.not_found")
+	return s.openPhoto(ctx, r.Photos, position)
 }
 
 // WorkPhotoOf opens the photo of the work done at position on request id,
@@ -756,7 +750,12 @@ func (s *Service) WorkPhotoOf(ctx context.Context, a authz.Actor, id int64, posi
 	if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
 		return nil, Photo{}, err
 	}
-	for _, p := range r.WorkPhotos {
+	return s.openPhoto(ctx, r.WorkPhotos, position)
+}
+
+// openPhoto opens the photo at position among ps.
+func (s *Service) openPhoto(ctx context.Context, ps []Photo, position int) (io.ReadCloser, Photo, error) {
+	for _, p := range ps {
 		if p.Position == position {
 			rc, err := s.blobs.Open(ctx, p.SHA256)
 			return rc, p, err

@@ -885,34 +885,18 @@ func (h *Handlers) resolve(w http.ResponseWriter, r *http.Request) error {
 
 // workPhoto sends a photo of the work done, to the reporters and the team.
 func (h *Handlers) workPhoto(w http.ResponseWriter, r *http.Request) error {
-	id, err := requestID(r)
-	if err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil {
-		return errs.E(errs.NotFound, "complaint.error.not_found")
-	}
-	rc, ph, err := h.Service.WorkPhotoOf(r.Context(), authz.FromContext(r.Context()).Actor, id, n)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
 	httpx.Private(r)
-	sendJPEG(w, rc, ph, "private, max-age=3600")
-	return nil
-}
-
-// sendJPEG writes a stored photo.
-func sendJPEG(w http.ResponseWriter, rc io.Reader, ph Photo, cache string) {
-	w.Header().Set("Content-Type", "image/jpeg")
-	w.Header().Set("Content-Length", strconv.FormatInt(ph.Size, 10))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", cache)
-	_, _ = io.Copy(w, rc)
+	return h.sendPhoto(w, r, h.Service.WorkPhotoOf)
 }
 
 func (h *Handlers) photo(w http.ResponseWriter, r *http.Request) error {
+	return h.sendPhoto(w, r, h.Service.PhotoOf)
+}
+
+// sendPhoto sends the photo open gives for the request and position the
+// address names, as the visitor may see it.
+func (h *Handlers) sendPhoto(w http.ResponseWriter, r *http.Request,
+	open func(ctx context.Context, a authz.Actor, id int64, position int) (io.ReadCloser, Photo, error)) error {
 	id, err := requestID(r)
 	if err != nil {
 		return err
@@ -921,12 +905,16 @@ func (h *Handlers) photo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errs.E(errs.NotFound, "complaint.error.not_found")
 	}
-	rc, ph, err := h.Service.PhotoOf(r.Context(), authz.FromContext(r.Context()).Actor, id, n)
+	rc, ph, err := open(r.Context(), authz.FromContext(r.Context()).Actor, id, n)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	sendJPEG(w, rc, ph, "private, max-age=3600")
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", strconv.FormatInt(ph.Size, 10))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, _ = io.Copy(w, rc)
 	return nil
 }
 
