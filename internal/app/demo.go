@@ -7,6 +7,7 @@ import (
 
 	"madina/internal/district"
 	"madina/internal/notify"
+	"madina/internal/platform/db"
 )
 
 // LoadDemo loads the demonstration data. Running it twice changes nothing:
@@ -15,9 +16,12 @@ import (
 // so that the subscribers telling people skip them and the first serve
 // does not send hundreds of messages. It ends by sealing the audit
 // records it wrote into the chain: a copy of the loaded database (the
-// tests' apptest.Demo) carries no records waiting for a sealer.
+// tests' apptest.Demo) carries no records waiting for a sealer. On
+// PostgreSQL its thousands of transactions do not wait for their commits
+// to reach the disk (db.WithAsyncCommit): a crash may lose the last of a
+// demonstration, never half of a transaction.
 func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
-	ctx = notify.Quiet(ctx)
+	ctx = db.WithAsyncCommit(notify.Quiet(ctx))
 	if _, err := a.LoadReference(ctx, district.Casablanca(), "demo"); err != nil {
 		return fmt.Errorf("demo: reference data: %w", err)
 	}

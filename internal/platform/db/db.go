@@ -371,6 +371,20 @@ func violation(err error) violationKind {
 	return noViolation
 }
 
+// asyncCommitKey marks a context whose transactions need not wait for
+// their commit to reach the disk (WithAsyncCommit).
+type asyncCommitKey struct{}
+
+// WithAsyncCommit marks ctx for bulk loads whose loss in a crash costs
+// nothing (the demonstration): on PostgreSQL its transactions commit
+// without waiting for the write-ahead log's flush (synchronous_commit
+// off, for that transaction only) — still atomic and in order, never
+// half-written, only the last ones may be lost on a crash. SQLite's
+// commits are unchanged.
+func WithAsyncCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, asyncCommitKey{}, true)
+}
+
 func (d *DB) transactOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 	stx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -383,6 +397,12 @@ func (d *DB) transactOnce(ctx context.Context, fn func(*Tx) error) (err error) {
 			panic(p)
 		}
 	}()
+	if async, _ := ctx.Value(asyncCommitKey{}).(bool); async && d.Engine == Postgres {
+		if _, err := stx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			_ = stx.Rollback()
+			return fmt.Errorf("db: asynchronous commit: %w", err)
+		}
+	}
 	err = fn(tx)
 	if err != nil {
 		_ = stx.Rollback()

@@ -134,6 +134,55 @@ func TestTransactRollsBackOnErrorAndRunsAfterCommit(t *testing.T) {
 	})
 }
 
+// TestAsyncCommit: a transaction of a bulk load (WithAsyncCommit) on
+// PostgreSQL does not wait for its commit's flush, and only it; on both
+// engines it stays a transaction: all of it or nothing.
+func TestAsyncCommit(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE k (v TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		setting := func(ctx context.Context) (got string) {
+			t.Helper()
+			err := d.Transact(ctx, func(tx *db.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO k VALUES ($1)`, fmt.Sprint(time.Now().UnixNano())); err != nil {
+					return err
+				}
+				if d.Engine != db.Postgres {
+					return nil
+				}
+				return tx.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&got)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		bulk := db.WithAsyncCommit(ctx)
+		if d.Engine == db.Postgres {
+			if got := setting(bulk); got != "off" {
+				t.Errorf("a bulk load's transaction: synchronous_commit %q", got)
+			}
+			if got := setting(ctx); got != "on" {
+				t.Errorf("the next ordinary transaction: synchronous_commit %q", got)
+			}
+		}
+		boom := errors.New("boom")
+		err := d.Transact(bulk, func(tx *db.Tx) error {
+			if _, err := tx.ExecContext(bulk, `INSERT INTO k VALUES ('half')`); err != nil {
+				return err
+			}
+			return boom
+		})
+		var n int
+		_ = d.QueryRowContext(ctx, `SELECT count(*) FROM k WHERE v = 'half'`).Scan(&n)
+		if !errors.Is(err, boom) || n != 0 {
+			t.Errorf("a failed bulk transaction: %v, %d rows kept", err, n)
+		}
+	})
+}
+
 // Concurrent read-modify-write transactions must not lose updates on either
 // engine when they lock what they read.
 func TestConcurrentTransactionsDoNotLoseUpdates(t *testing.T) {
