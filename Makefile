@@ -2,7 +2,7 @@
 #   make run    build, load the demonstration data, serve on http://localhost:8080
 #               (e-mails and SMS readable at http://localhost:8080/dev/outbox)
 #   make test   install the test tools, then run every test
-.PHONY: run build assets test test-deps bench vet
+.PHONY: run build assets test test-deps bench bench-firstscreen vet
 
 GO ?= go
 BIN := $(CURDIR)/bin
@@ -38,3 +38,10 @@ vet:
 
 bench: build
 	$(BIN)/madina bench --out docs/PERFORMANCE.md
+
+# The plan viewer's first screen of a generated 50 MB A0 vector sheet
+# against PDF.js alone, in headless Chromium (issue #13; skipped without
+# Chromium; about 5 minutes a round on 2 cores). Its figures go into
+# docs/PERFORMANCE.md ("Plan review") by hand.
+bench-firstscreen: assets
+	$(GO) test -run '^$$' -bench FirstScreen -benchtime 2x -count 3 -timeout 45m ./internal/planreview/

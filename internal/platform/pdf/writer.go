@@ -38,8 +38,9 @@ type Size struct{ W, H float64 }
 
 // Page sizes.
 var (
-	A4          = Size{595.28, 841.89}  // portrait, the default
-	A3Landscape = Size{1190.55, 841.89} // for plans
+	A4          = Size{595.28, 841.89}   // portrait, the default
+	A3Landscape = Size{1190.55, 841.89}  // for plans
+	A0          = Size{2383.94, 3370.39} // portrait, 841 × 1189 mm: the largest plan sheets
 )
 
 // Rect is a rectangle in page coordinates: X, Y its top-left corner, W, H
@@ -261,6 +262,39 @@ func (d *Document) draw(l line, f *docFont, k int, x, y, size float64) {
 func (d *Document) Line(x1, y1, x2, y2, width float64) {
 	fmt.Fprintf(d.page(), "q %s w %s %s m %s %s l S Q\n", num(width),
 		num(x1), num(d.size.H-y1), num(x2), num(d.size.H-y2))
+}
+
+// Polyline draws the line through pts, each {x, y}, width points thick;
+// closed joins the last point to the first. Fewer than two points draw
+// nothing.
+func (d *Document) Polyline(pts [][2]float64, width float64, closed bool) {
+	if len(pts) < 2 {
+		return
+	}
+	b := d.page()
+	fmt.Fprintf(b, "q %s w %s %s m", num(width), num(pts[0][0]), num(d.size.H-pts[0][1]))
+	for _, p := range pts[1:] {
+		fmt.Fprintf(b, " %s %s l", num(p[0]), num(d.size.H-p[1]))
+	}
+	if closed {
+		b.WriteString(" h")
+	}
+	b.WriteString(" S Q\n")
+}
+
+// Segments draws separate straight segments, each {x1, y1, x2, y2}, as
+// one path stroked once, width points thick: how drawing programs write
+// hatching, ticks and the many short lines of a detailed plan.
+func (d *Document) Segments(segs [][4]float64, width float64) {
+	if len(segs) == 0 {
+		return
+	}
+	b := d.page()
+	fmt.Fprintf(b, "q %s w", num(width))
+	for _, s := range segs {
+		fmt.Fprintf(b, " %s %s m %s %s l", num(s[0]), num(d.size.H-s[1]), num(s[2]), num(d.size.H-s[3]))
+	}
+	b.WriteString(" S Q\n")
 }
 
 // Rect draws the outline of r, width points thick.

@@ -64,6 +64,13 @@ func plan() *Document {
 	}
 	d.Line(200, 525, 700, 525, 0.3)
 	d.Text(430, 545, 9, false, "50 m")
+	d.Polyline([][2]float64{{760, 150}, {900, 150}, {900, 300}, {830, 360}, {760, 300}}, 1, true) // a second building
+	d.Polyline([][2]float64{{200, 600}, {400, 620}, {600, 590}}, 0.5, false)                      // the road's edge
+	var hatch [][4]float64
+	for x := 760.0; x < 900; x += 10 {
+		hatch = append(hatch, [4]float64{x, 160, x + 10, 170})
+	}
+	d.Segments(hatch, 0.25)
 	tb := Rect{s.W - 320, s.H - 140, 300, 120}
 	d.Rect(tb, 1)
 	d.Line(tb.X, tb.Y+40, tb.X+tb.W, tb.Y+40, 0.5)
@@ -165,6 +172,13 @@ func TestPlanTools(t *testing.T) {
 	info := mustTool(t, "pdfinfo", p)
 	if !strings.Contains(info, "Page size:       1190.55 x 841.89 pts (A3)") {
 		t.Errorf("pdfinfo: want A3 landscape:\n%s", info)
+	}
+	content := mustTool(t, "qpdf", "--qdf", "--object-streams=disable", p, "-")
+	for _, want := range []string{"q 1 w 760 691.89 m 900 691.89 l 900 541.89 l 830 481.89 l 760 541.89 l h S Q",
+		"q 0.5 w 200 241.89 m 400 221.89 l 600 251.89 l S Q", "q 0.25 w 760 681.89 m 770 671.89 l 770 681.89 m 780 671.89 l"} {
+		if !strings.Contains(content, want) {
+			t.Errorf("the page's content lacks %q", want)
+		}
 	}
 	text := mustTool(t, "pdftotext", "-layout", p, "-")
 	for _, want := range []string{"Plan de masse", "Dossier CASA-2026-000123", "Échelle 1/500", "50 m"} {

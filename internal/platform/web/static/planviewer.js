@@ -551,6 +551,15 @@ async function start(root) {
     if (tools) tools.attach(frame, svg);
     frame.task?.cancel();
     frame.task = page.render({ canvas, viewport: vp, transform: ratio !== 1 ? [ratio, 0, 0, ratio, 0, 0] : undefined });
+    // The first screen is drawn once a page on screen has rendered: a
+    // performance mark, and the time since navigation on the root, for the
+    // benchmark against PDF.js alone (planreview's BenchmarkFirstScreen).
+    frame.task.promise.then(() => {
+      const r = frame.getBoundingClientRect(), v = pages.getBoundingClientRect();
+      if (root.dataset.firstScreen || r.bottom <= v.top || r.top >= v.bottom) return;
+      performance.mark("madina:plan-first-screen");
+      root.dataset.firstScreen = String(Math.round(performance.now()));
+    }, () => {});
     await frame.task.promise.catch((err) => { if (err?.name !== "RenderingCancelledException") throw err; });
     outline();
     detail(frame);
