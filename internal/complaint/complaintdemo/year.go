@@ -23,16 +23,16 @@ import (
 // day of the load.
 
 // YearRequests is how many requests the year holds.
-const YearRequests = 2000
+const YearRequests = 3000
 
 type yearKey struct{}
 
 // WithYear asks Load for the year of requests too: `madina demo` does,
 // and the tests' demonstration on SQLite (loaded once per test process);
 // a PostgreSQL test that loads the demonstration into its own schema does
-// not (some twenty seconds on SQLite; on PostgreSQL half a minute, its
-// ten thousand transactions not waiting for their commits' flush under
-// App.LoadDemo's db.WithAsyncCommit — two minutes when they did).
+// not (some twenty-five seconds on SQLite; on PostgreSQL forty, its
+// fifteen thousand transactions not waiting for their commits' flush
+// under App.LoadDemo's db.WithAsyncCommit — minutes when they did).
 func WithYear(ctx context.Context) context.Context { return context.WithValue(ctx, yearKey{}, true) }
 
 func wantsYear(ctx context.Context) bool { v, _ := ctx.Value(yearKey{}).(bool); return v }

@@ -298,16 +298,23 @@ async function start(root) {
     }
   }
 
+  // A page is drawn when it first comes near the screen (then again only
+  // on a zoom or a rotation); the first page at once, wherever it is, so
+  // that it is there when the plan is reached below the tools.
   const seen = new Set();
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      if (e.isIntersecting) {
+      if (e.isIntersecting && !seen.has(e.target)) {
         seen.add(e.target);
         draw(e.target);
       }
     }
   }, { rootMargin: "200px" });
   frames.forEach((f) => observer.observe(f));
+  if (frames[0]) {
+    seen.add(frames[0]);
+    draw(frames[0]);
+  }
 
   let compare = null;
   function redraw() {
