@@ -316,7 +316,10 @@ func TestMapJourney(t *testing.T) {
 		}
 		// A place of the list opens on the map.
 		v.do(chromedp.Click(chromedp.CSS("#map-results li button")))
-		if !waitJS(v, `document.querySelector('[data-portal-map] .leaflet-popup-content')`, 10) {
+		// Open, and faded in (Leaflet's popup fades in over 0.2 s: axe
+		// would read its colours half-transparent).
+		if !waitJS(v, `(() => { const p = document.querySelector('[data-portal-map] .leaflet-popup');
+			return p && p.querySelector('.leaflet-popup-content') && getComputedStyle(p).opacity === '1'; })()`, 10) {
 			t.Errorf("the nearest place's popup did not open")
 		} else {
 			wantText(v, "[data-portal-map] .leaflet-popup-content", want[0].name)

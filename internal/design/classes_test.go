@@ -39,6 +39,9 @@ var pageOnly = map[string]string{
 	"plan-measured":     "the value a measuring tool shows as it is drawn",
 	"plan-form":         "the form that saves a drawn annotation",
 	"plan-compare-form": "the choice of a version to compare with",
+	"plan-edit":         "the form that changes an annotation's status and comment, under its entry",
+	"plan-edit-open":    "the button that opens that form, shown by the script",
+	"back-link":         "the review page's link back to the file: an arrow that turns with the page's direction",
 }
 
 var (
