@@ -2,16 +2,23 @@ package booking
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"slices"
+	"strconv"
 	"testing"
 
 	"madina/internal/authz"
+	"madina/internal/identity"
+	"madina/internal/notify"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
+	"madina/internal/platform/secretbox"
 )
 
 // faultKeys are the message keys of a refusal, the first and its faults.
@@ -309,5 +316,55 @@ func TestASeasonQuotaRefusesTheBookingPastIt(t *testing.T) {
 		}
 		_, err = e.s.AddSeason(ctx, mgr, field1, v+2, Season{From: "2027-06-01", To: "2027-10-01"})
 		wantKey(t, err, "booking.rules.season_overlap")
+	})
+}
+
+// The holder of a booking cancelled by a closure is told, in their
+// language (Arabic here), with the reason given in French only.
+func TestAClosuresCancellationIsToldWithItsReason(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		q := jobs.New(d, nil, jobs.Options{})
+		n, err := notify.New(d, q, nil, notify.Config{Templates: []fs.FS{Notices()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		box, err := secretbox.New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewService(Deps{DB: d, Catalogue: DefaultCatalogue(), Events: q, Box: box, People: identity.NewStore(d), Notify: n,
+			BaseURL: "https://madina.test", Now: e.clock.now})
+		q.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
+		if _, err := s.Book(ctx, e.citizen(0), BookInput{Facility: field1, Start: at(2026, 12, 10, 10, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		_, v, _ := s.Facility(ctx, field1)
+		if _, _, err := s.AddClosure(ctx, e.manager(e.mrManager, "moulay-rachid"), field1, v,
+			Closure{From: "2026-12-10", To: "2026-12-10", Reason: i18n.Text{FR: "Travaux d'éclairage"}}, true); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			k, err := q.DispatchNow(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == 0 {
+				break
+			}
+		}
+		var raw string
+		if err := d.QueryRowContext(ctx, `SELECT data FROM notify_deliveries WHERE template = 'booking.closed' AND channel = 'inbox'
+			AND user_id = $1`, "person:"+strconv.FormatInt(e.people[0], 10)).Scan(&raw); err != nil {
+			t.Fatalf("no notice of the closure: %v", err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal([]byte(raw), &m)
+		if m["Reason"] != "Travaux d'éclairage" || m["Slot"] != i18n.FormatDateTime(i18n.AR, at(2026, 12, 10, 10, 0)) {
+			t.Fatalf("the closure's notice: %v", m)
+		}
 	})
 }
