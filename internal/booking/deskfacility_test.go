@@ -133,6 +133,14 @@ func TestTheDeskEditsAFacilityOverHTTP(t *testing.T) {
 			t.Fatalf("a season quota: %d", code)
 		}
 
+		// In Arabic too: the reason given in French, the days' names.
+		mgr.SetLang(i18n.AR)
+		for p, want := range map[string]string{hours: "الاثنين", closures: "Tournoi scolaire", groups: "المدارس"} {
+			if code, body, _ := mgr.Get(p); code != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("%s in Arabic: %d, no %q", p, code, want)
+			}
+		}
+
 		// A citizen, and Maarif's manager, do not reach these pages.
 		fatima := apptest.NewBrowser(t, base)
 		fatima.SignIn("fatima.benali@example.ma", false)
