@@ -79,6 +79,15 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	if b.ConfirmBy != nil {
 		d["Deadline"] = i18n.FormatDateTime(l, *b.ConfirmBy)
 	}
+	if p.Change == "closed" {
+		// The closure's reason, in the holder's language or another.
+		d["Reason"] = ""
+		for _, c := range f.Closures {
+			if from, to, ok := closureBounds(c); ok && !b.Start.Before(from) && b.Start.Before(to) {
+				d["Reason"] = pickAny(c.Reason, l)
+			}
+		}
+	}
 	if p.Change == "no_show" {
 		// The penalty's step, and the suspension it brought.
 		var step int

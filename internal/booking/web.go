@@ -57,6 +57,12 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}", h.rules)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}", h.saveRules)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/hours", h.hours)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/hours", h.saveHours)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/closures", h.closures)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
@@ -250,8 +256,13 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 			rules = append(rules, h.t(r, "booking.rule.peak", "from", p.From, "to", p.To, "hours", p.WindowHours))
 		}
 		for _, g := range f.Rules.Groups {
+			if g.Limited() {
+				rules = append(rules, h.t(r, "booking.rule.group_hours", "group", g.Name.Pick(l), "share", g.Share, "when", h.groupWhen(r, g)))
+				continue
+			}
 			rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
 		}
+		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
 	var groups []map[string]string
 	for _, g := range f.Rules.Groups {
@@ -688,7 +699,8 @@ func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
 
 // ruleFields are the rules' form fields, in order.
 var ruleFields = []string{"horizon_days", "release", "min_notice_hours", "cancel_hours", "max_future", "confirm_hours",
-	"quota_citizen_week", "quota_citizen_month", "quota_association_week", "quota_association_month", "peak_window_hours"}
+	"quota_citizen_week", "quota_citizen_month", "quota_citizen_season", "quota_association_week", "quota_association_month",
+	"quota_association_season", "peak_window_hours"}
 
 // ruleField puts each contradiction of a rule set on the field to change.
 var ruleField = map[string]string{
@@ -696,6 +708,7 @@ var ruleField = map[string]string{
 	"booking.rules.cancel_horizon": "cancel_hours", "booking.rules.max_future": "max_future", "booking.rules.hours_negative": "confirm_hours",
 	"booking.rules.quota": "quota_citizen_week", "booking.rules.quota_who": "quota_association_week",
 	"booking.rules.peak_window": "peak_window_hours", "booking.rules.approval_draw": "peak_window_hours",
+	"booking.rules.quota_season": "quota_citizen_season", "booking.rules.quota_season_order": "quota_citizen_season",
 }
 
 func rulesForm(f *Facility) url.Values {
@@ -729,6 +742,9 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 	}
 	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
 		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
+	if !f.Request() {
+		data["Tabs"] = h.tabs(r, f.Code, "rules")
+	}
 	title := web.Msg("booking.rules.title", "name", f.Name.Pick(h.lang(r)))
 	if err != nil {
 		return h.Web.RenderForm(w, r, "booking/rules", title, data, form, err)
@@ -787,7 +803,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	rules.Approval = values.Get("approval") == "true"
 	rules.Quotas = nil
 	for _, per := range []string{WhoCitizen, WhoAssociation} {
-		for _, period := range []string{"week", "month"} {
+		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
 			if values.Get(k) == "" {
 				continue
@@ -812,6 +828,9 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
+				if ft.Key == "booking.rules.quota_season_order" && ft.Params["per"] == WhoAssociation {
+					ft.Field = "quota_association_season"
+				}
 				if ft.Field == "" {
 					ft.Field = "horizon_days"
 				}
