@@ -246,6 +246,14 @@ func TestUnauthorisedTransfersAreReportedAndPenalised(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The desk shows whom the code names, to compare with the identity
+		// document; not to another arrondissement's manager.
+		ho, err := e.s.Holder(ctx, mgr, code)
+		if err != nil || ho.Booking.ID != bs[0].ID || ho.NameLatin != "Said Alaoui" || ho.NameAR != "سعيد العلوي" {
+			t.Fatalf("the holder: %+v, %v", ho, err)
+		}
+		_, err = e.s.Holder(ctx, e.manager(e.maarifMgr, "maarif"), code)
+		wantKey(t, err, "booking.error.code")
 		_, err = e.s.ReportTransfer(ctx, e.manager(e.maarifMgr, "maarif"), code)
 		wantKey(t, err, "booking.error.code")
 		_, err = e.s.ReportTransfer(ctx, mgr, code[:len(code)-1]+"x")

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -106,4 +107,48 @@ func (s *Service) ReportTransfer(ctx context.Context, a authz.Actor, code string
 		return nil, err
 	}
 	return b, nil
+}
+
+// Holder is the booking a check-in code names and its holder's names (in
+// Arabic and Latin letters, as the national identity card writes them),
+// for the desk to compare with the identity document of the person
+// showing the code before checking them in or reporting a transfer.
+type Holder struct {
+	Booking           *Booking
+	Facility          *Facility
+	NameAR, NameLatin string
+}
+
+// Holder reads who holds the booking whose code staff typed or scanned,
+// for a manager of its facility, officially, while the code is valid: a
+// forged or expired code is refused like at check-in.
+func (s *Service) Holder(ctx context.Context, a authz.Actor, code string) (*Holder, error) {
+	id, tag, err := parseCode(code)
+	if err != nil {
+		return nil, err
+	}
+	b, err := booking(ctx, s.db, id)
+	if err != nil {
+		return nil, errs.E(errs.Invalid, "booking.error.code").OnField("code").Cause(err)
+	}
+	f, _, err := facility(ctx, s.db, b.Facility)
+	if err != nil {
+		return nil, err
+	}
+	if err := authz.Check(a, authz.ReadBooking, b.Resource(f)); err != nil {
+		return nil, errs.E(errs.Invalid, "booking.error.code").OnField("code").Cause(err)
+	}
+	if err := authz.Check(a, authz.ManageBooking, b.Resource(f)); err != nil {
+		return nil, err
+	}
+	if !s.validTag(id, tag, s.clock()) {
+		return nil, errs.E(errs.Invalid, "booking.error.code").OnField("code")
+	}
+	h := &Holder{Booking: b, Facility: f}
+	if err := s.db.QueryRowContext(ctx, `SELECT given_name_ar || ' ' || family_name_ar, given_name_latin || ' ' || family_name_latin
+		FROM persons WHERE id = $1`, b.Holder).Scan(&h.NameAR, &h.NameLatin); err != nil {
+		return nil, fmt.Errorf("booking: holder of %d: %w", b.ID, err)
+	}
+	h.NameAR, h.NameLatin = strings.TrimSpace(h.NameAR), strings.TrimSpace(h.NameLatin)
+	return h, nil
 }

@@ -59,6 +59,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/desk", h.desk)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
 	rt.HandleErr("POST /bookings/desk/transfer", h.reportTransfer)
+	rt.HandleErr("POST /bookings/desk/holder", h.showHolder)
 	rt.HandleErr("POST /bookings/desk/{id}", h.decide)
 	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}", h.rules)
@@ -926,5 +927,40 @@ func (h *Handlers) reportTransfer(w http.ResponseWriter, r *http.Request) error 
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{"code": {code}}}, err)
 	}
 	http.Redirect(w, r, "/bookings/desk?done=transferred", http.StatusSeeOther)
+	return nil
+}
+
+// showHolder shows, above the check-in form's buttons, the booking the
+// typed code names and its holder's names, for the manager to compare
+// with the identity document before checking in or reporting a transfer.
+func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	code := r.PostFormValue("code")
+	form := web.Form{Values: url.Values{"code": {code}}}
+	data, err := h.deskData(r, v.Actor)
+	if err != nil {
+		return err
+	}
+	ho, err := h.Service.Holder(r.Context(), v.Actor, code)
+	if err != nil {
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, form, err)
+	}
+	rows, err := h.rows(r, []*Booking{ho.Booking})
+	if err != nil {
+		return err
+	}
+	data["Form"] = form
+	data["Holder"] = []map[string]string{
+		{"Key": h.t(r, "booking.col.booking"), "Value": ho.Booking.Number},
+		{"Key": h.t(r, "booking.fact.facility"), "Value": rows[0].Facility},
+		{"Key": h.t(r, "booking.fact.when"), "Value": rows[0].When},
+		{"Key": h.t(r, "booking.col.state"), "Value": rows[0].State},
+		{"Key": h.t(r, "booking.desk.holder_ar"), "Value": ho.NameAR},
+		{"Key": h.t(r, "booking.desk.holder_latin"), "Value": ho.NameLatin},
+	}
+	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil
 }

@@ -200,6 +200,10 @@ func TestTransferReportOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		code, body, _ = mgr.Post("/bookings/desk", "/bookings/desk/holder", url.Values{"code": {checkCode}})
+		if code != http.StatusOK || !strings.Contains(body, "Salma Alaoui") || !strings.Contains(body, `value="`+checkCode+`"`) {
+			t.Fatalf("the holder shown: %d\n%s", code, apptest.Grep(body, "summary-value"))
+		}
 		code, _, h = mgr.Post("/bookings/desk", "/bookings/desk/transfer", url.Values{"code": {checkCode}})
 		if code != http.StatusSeeOther || h.Get("Location") != "/bookings/desk?done=transferred" {
 			t.Fatalf("the report: %d %s", code, h.Get("Location"))
