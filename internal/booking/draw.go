@@ -260,6 +260,9 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 		if err != nil {
 			return err
 		}
+		if err := s.recordOrigin(ctx, tx, "enter", f.Code, sl.Start, a.Person, in.From, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.enter",
 			ObjectType: "booking_draw", ObjectID: strconv.FormatInt(d.ID, 10), Change: map[string]any{"weight": w}, At: now})
 		return err

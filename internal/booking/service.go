@@ -60,6 +60,10 @@ type Service struct {
 	// cacheFor.
 	mu    sync.Mutex
 	cache map[string]cached
+
+	// devices and networks hash a request's origin for the signals of
+	// brokering (signals.go): only their keyed hashes are stored.
+	devices, networks *secretbox.Signer
 }
 
 type cached struct {
@@ -94,7 +98,8 @@ func NewService(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now}
+	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now,
+		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network")}
 	if d.People != nil && d.Notify != nil {
 		s.notices = &noticeDeps{people: d.People, notify: d.Notify, baseURL: d.BaseURL}
 	}
@@ -155,6 +160,10 @@ type Booking struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int
+
+	// TransferredAt: the desk reported that someone else than the holder
+	// showed the code (the booking is then a no-show; transfer.go).
+	TransferredAt *time.Time
 }
 
 // TopicBookingChanged is published in the transaction of every change
@@ -349,6 +358,9 @@ type BookInput struct {
 	Facility string
 	Start    time.Time
 	Group    string // a priority group of the facility, "" none
+
+	// From is where the request came from, for the signals of brokering.
+	From Origin
 }
 
 // owner is the resource a booking made by a is for: the association
@@ -454,6 +466,9 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 			return err
 		}
 		if err := insertBooking(ctx, tx, b); err != nil {
+			return err
+		}
+		if err := s.recordOrigin(ctx, tx, "book", f.Code, sl.Start, a.Person, in.From, now); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, a, f, b, "booked", now)
@@ -808,6 +823,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 			return errs.E(errs.Conflict, "booking.error.waiting")
 		}
 		if rank, err = addWaiting(ctx, tx, f.Code, sl.Start, a.Person, a.ActingFor, now); err != nil {
+			return err
+		}
+		if err := s.recordOrigin(ctx, tx, "wait", f.Code, sl.Start, a.Person, in.From, now); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.waitlist",

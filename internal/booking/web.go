@@ -2,7 +2,9 @@ package booking
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,6 +45,9 @@ type Handlers struct {
 	Cat     *i18n.Catalog
 	Web     *web.Renderer
 	Resp    *httpx.Responder
+	// TrustProxy: the proxy's X-Forwarded-Proto says whether the device
+	// cookie is Secure (the platform's setting).
+	TrustProxy bool
 }
 
 // Routes registers the pages.
@@ -53,6 +58,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings", h.mine)
 	rt.HandleErr("GET /bookings/desk", h.desk)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
+	rt.HandleErr("POST /bookings/desk/transfer", h.reportTransfer)
+	rt.HandleErr("POST /bookings/desk/holder", h.showHolder)
 	rt.HandleErr("POST /bookings/desk/{id}", h.decide)
 	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}", h.rules)
@@ -298,7 +305,7 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 		return h.ambulance(w, r, v.Actor, code)
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
-	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group")}
+	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
 	var done string
 	if err != nil {
 		err = errs.E(errs.Invalid, "booking.error.slot")
@@ -373,6 +380,9 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 			State: h.t(r, "booking.state."+string(b.State)), Tag: stateTag(b.State), Method: h.t(r, "booking.method."+b.Method),
 			Cancel:  (b.State == Pending || b.State == Offered || b.State == Held) && b.End.After(now),
 			Confirm: b.State == Offered, Code: b.State == Held && b.End.After(now)}
+		if b.TransferredAt != nil {
+			row.State = h.t(r, "booking.state.transferred")
+		}
 		if b.ConfirmBy != nil {
 			row.ConfirmBy = i18n.FormatDateTime(l, *b.ConfirmBy)
 		}
@@ -382,7 +392,8 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 }
 
 func doneMessage(name string) string {
-	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules"}, name) {
+	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
+		"transferred"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -546,7 +557,7 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 			return nil, err
 		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": sg})
+			"Signals": h.signalRows(r, sg)})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
@@ -841,5 +852,134 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return h.renderRules(w, r, f, version, form, err)
 	}
 	http.Redirect(w, r, "/bookings/desk/facilities/"+url.PathEscape(code)+"?done=rules", http.StatusSeeOther)
+	return nil
+}
+
+// DeviceCookie is the device cookie's name: a long-lived random value
+// set when a signed-in person first asks for a slot, so that one browser
+// used by many accounts shows on the desk's signals. Only a keyed hash
+// of it is stored.
+const DeviceCookie = "madina_device"
+
+// deviceLen is the length of a device cookie's value (24 random bytes,
+// base64url).
+const deviceLen = 32
+
+// origin is where the request came from: its device cookie (set now if
+// the browser has none, or a malformed one) and the client's address as
+// the platform worked it out behind its proxies.
+func (h *Handlers) origin(w http.ResponseWriter, r *http.Request) Origin {
+	dev := ""
+	if ck, err := r.Cookie(DeviceCookie); err == nil && len(ck.Value) == deviceLen {
+		if _, err := base64.RawURLEncoding.Strict().DecodeString(ck.Value); err == nil {
+			dev = ck.Value
+		}
+	}
+	if dev == "" {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		dev = base64.RawURLEncoding.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: dev, Path: "/bookings", MaxAge: 2 * 365 * 24 * 3600,
+			HttpOnly: true, Secure: httpx.IsHTTPS(r, h.TrustProxy), SameSite: http.SameSiteLaxMode})
+	}
+	return Origin{Device: dev, IP: httpx.ClientIP(r)}
+}
+
+// signalRows are the desk's signals in words: what was seen, and what
+// the manager should check before acting.
+func (h *Handlers) signalRows(r *http.Request, sg []Signal) []map[string]string {
+	l := h.lang(r)
+	names := map[string]string{}
+	facility := func(code string) string {
+		if n, ok := names[code]; ok {
+			return n
+		}
+		n := code
+		if f, _, err := h.Service.Facility(r.Context(), code); err == nil {
+			n = f.Name.Pick(l)
+		}
+		names[code] = n
+		return n
+	}
+	slot := func(t time.Time) string { return i18n.FormatDate(l, t) + " " + hm(t) }
+	var out []map[string]string
+	for _, s := range sg {
+		row := map[string]string{"Check": h.t(r, "booking.signal."+s.Kind+"_check")}
+		switch s.Kind {
+		case SignalTransfer:
+			row["Text"] = h.t(r, "booking.signal.transfer", "number", s.Number, "facility", facility(s.Facility), "slot", slot(s.Slot),
+				"name", s.Holder.Pick(l))
+			row["Href"] = "/bookings/" + strconv.FormatInt(s.Booking, 10)
+		case SignalForOthers:
+			row["Text"] = h.t(r, "booking.signal.for_others", "name", s.Holder.Pick(l), "bookings", s.Bookings,
+				"associations", s.Associations, "transfers", s.Transfers)
+		case SignalSharedDevice:
+			row["Text"] = h.t(r, "booking.signal.shared_device", "device", s.Label, "accounts", s.Accounts, "requests", s.Requests)
+		case SignalBurst:
+			key := "booking.signal.burst_device"
+			if s.Network {
+				key = "booking.signal.burst_network"
+			}
+			row["Text"] = h.t(r, key, "label", s.Label, "requests", s.Requests, "accounts", s.Accounts, "facility", facility(s.Facility),
+				"slot", slot(s.Slot), "from", hm(s.From), "to", hm(s.To), "date", i18n.FormatDate(l, s.From))
+		case SignalSharedPhone:
+			row["Text"] = h.t(r, "booking.signal.shared_phone", "phone", s.Phone, "accounts", s.Accounts, "bookings", s.Bookings)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// reportTransfer refuses a check-in because the person showing the code
+// is not the booking's holder (the check-in form's second button).
+func (h *Handlers) reportTransfer(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	code := r.PostFormValue("code")
+	if _, err := h.Service.ReportTransfer(r.Context(), v.Actor, code); err != nil {
+		data, derr := h.deskData(r, v.Actor)
+		if derr != nil {
+			return derr
+		}
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{"code": {code}}}, err)
+	}
+	http.Redirect(w, r, "/bookings/desk?done=transferred", http.StatusSeeOther)
+	return nil
+}
+
+// showHolder shows, above the check-in form's buttons, the booking the
+// typed code names and its holder's names, for the manager to compare
+// with the identity document before checking in or reporting a transfer.
+func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	code := r.PostFormValue("code")
+	form := web.Form{Values: url.Values{"code": {code}}}
+	data, err := h.deskData(r, v.Actor)
+	if err != nil {
+		return err
+	}
+	ho, err := h.Service.Holder(r.Context(), v.Actor, code)
+	if err != nil {
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, form, err)
+	}
+	rows, err := h.rows(r, []*Booking{ho.Booking})
+	if err != nil {
+		return err
+	}
+	data["Form"] = form
+	data["Holder"] = []map[string]string{
+		{"Key": h.t(r, "booking.col.booking"), "Value": ho.Booking.Number},
+		{"Key": h.t(r, "booking.fact.facility"), "Value": rows[0].Facility},
+		{"Key": h.t(r, "booking.fact.when"), "Value": rows[0].When},
+		{"Key": h.t(r, "booking.col.state"), "Value": rows[0].State},
+		{"Key": h.t(r, "booking.desk.holder_ar"), "Value": ho.NameAR},
+		{"Key": h.t(r, "booking.desk.holder_latin"), "Value": ho.NameLatin},
+	}
+	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil
 }
