@@ -70,8 +70,11 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
+	// The desk's calendar and penalty reviews (calendar_web.go, review_web.go).
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
+	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("GET /bookings/{id}", h.page)
-	rt.HandleErr("POST /bookings/{id}", h.change)
+	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 }
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
@@ -393,7 +396,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
-		"transferred"}, name) {
+		"transferred", "contested", "review_upheld", "review_lifted"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -434,7 +437,11 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, p := range ps {
-			m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason)}
+			m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason),
+				"Href": "/bookings/" + strconv.FormatInt(p.Booking, 10)}
+			if p.Review != "" {
+				m["Review"] = h.t(r, "booking.review.state."+p.Review)
+			}
 			if p.SuspendedUntil != nil {
 				m["Until"] = i18n.FormatDate(l, *p.SuspendedUntil)
 			}
@@ -492,6 +499,9 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			{"Key": h.t(r, "booking.fact.method"), "Value": rows[0].Method},
 			{"Key": h.t(r, "booking.fact.token"), "Value": b.Token},
 		}}
+	if err := h.penaltyFacts(r, a, id, data); err != nil {
+		return err
+	}
 	if rows[0].Code && h.Service.own(a, b, f) == nil {
 		code, until, err := h.Service.Code(r.Context(), a, id)
 		if err == nil {
@@ -518,11 +528,13 @@ func (h *Handlers) change(w http.ResponseWriter, r *http.Request) error {
 		_, err = h.Service.Cancel(r.Context(), v.Actor, id)
 	case "confirm":
 		_, err = h.Service.Confirm(r.Context(), v.Actor, id)
+	case "contest":
+		act, err = "contested", h.Service.Contest(r.Context(), v.Actor, id, r.PostFormValue("reason"))
 	default:
 		err = errs.E(errs.Invalid, "booking.error.action")
 	}
 	if err != nil {
-		f, ok := h.Web.WithError(r, web.Form{Values: url.Values{}}, err)
+		f, ok := h.Web.WithError(r, contestForm(r), err)
 		if !ok {
 			return err
 		}
@@ -556,8 +568,12 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		if err != nil {
 			return nil, err
 		}
+		reviews, err := h.reviewRows(r, a, org)
+		if err != nil {
+			return nil, err
+		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": h.signalRows(r, sg)})
+			"Signals": h.signalRows(r, sg), "Reviews": reviews})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
