@@ -55,6 +55,7 @@ var fixed = map[string][]string{
 	"/bookings/desk/facilities/{code}/hours":    {"/bookings/desk/facilities/moulay-rachid-field-1/hours"},
 	"/bookings/desk/facilities/{code}/closures": {"/bookings/desk/facilities/moulay-rachid-field-1/closures"},
 	"/bookings/desk/facilities/{code}/groups":   {"/bookings/desk/facilities/moulay-rachid-field-1/groups"},
+	"/bookings/desk/facilities/{code}/calendar": {"/bookings/desk/facilities/moulay-rachid-field-1/calendar"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -84,7 +85,7 @@ var everyActor = []actor{
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
 		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
-		"/bookings/desk/facilities/{code}/groups"},
+		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/facilities/{code}/calendar"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},
