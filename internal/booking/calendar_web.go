@@ -77,6 +77,9 @@ func (h *Handlers) calendar(w http.ResponseWriter, r *http.Request) error {
 				row.Number, row.Href, row.Method = b.Number, "/bookings/"+strconv.FormatInt(b.ID, 10), h.t(r, "booking.method."+b.Method)
 			} else {
 				row.State, row.Tag = h.t(r, "booking.slot."+c.Availability), availabilityTag(c.Availability)
+				if c.Availability == SlotPast {
+					row.State = h.t(r, "booking.calendar.past") // for the desk: nobody booked it
+				}
 			}
 			rows = append(rows, row)
 			if len(c.Waiting) == 0 && (c.Booking == nil || c.Booking.State != Offered) {
