@@ -150,7 +150,8 @@ func (s *Service) PenaltyOf(ctx context.Context, a authz.Actor, id int64) (*Revi
 }
 
 // Contest contests the penalty booking id brought, for the person it
-// penalised, once, within ContestDays, with a reason.
+// penalised (acting for the association when they booked for one), once,
+// within ContestDays, with a reason.
 func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason string) error {
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		b, err := booking(ctx, tx, id)
@@ -165,16 +166,17 @@ func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason s
 		if err != nil {
 			return err
 		}
-		// Only the person penalised contests, from their own account (the
-		// holder of an association's booking too, not acting for it).
-		if v == nil || authz.Check(a, authz.BookFacility, authz.Resource{OwnerPerson: v.Person}) != nil {
-			if err := authz.Check(a, authz.ReadBooking, b.Resource(f)); err != nil {
-				return err
-			}
-			if v == nil {
-				return errs.E(errs.Conflict, "booking.review.error.no_penalty")
-			}
-			return authz.Check(a, authz.BookFacility, authz.Resource{OwnerPerson: v.Person})
+		// The holder contests as they would cancel (themself, or acting
+		// for the association they booked for), and only the person the
+		// penalty fell on.
+		if err := s.own(a, b, f); err != nil {
+			return err
+		}
+		if v == nil {
+			return errs.E(errs.Conflict, "booking.review.error.no_penalty")
+		}
+		if v.Person != a.Person {
+			return errs.E(errs.Forbidden, "booking.review.error.not_penalised")
 		}
 		now := s.clock()
 		if v.Contested {

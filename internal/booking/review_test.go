@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
@@ -204,12 +205,16 @@ func TestAManagerNeverDecidesOnTheirAssociationsPenalty(t *testing.T) {
 		if _, err := e.s.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// Acting for the association, the holder may not contest: only the
-		// person penalised, from their own account.
-		if err := e.s.Contest(ctx, holder, b.ID, "x"); !errs.Is(err, errs.NotFound) {
-			t.Fatalf("contested acting for the association: %v", err)
+		// The holder contests acting for the association, as they would
+		// cancel; another of its representatives may not (the penalty is
+		// the holder's), nor the holder outside the association's account
+		// (they do not read its bookings there).
+		other := authz.Actor{Person: e.maarifRep, EmailVerified: true, Now: e.clock.now(), ActingFor: e.assoc, Represents: []int64{e.assoc}}
+		wantKey(t, e.s.Contest(ctx, other, b.ID, "x"), "booking.review.error.not_penalised")
+		if err := e.s.Contest(ctx, e.citizen(0), b.ID, "x"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("contested outside the association's account: %v", err)
 		}
-		if err := e.s.Contest(ctx, e.citizen(0), b.ID, "Notre entraîneur est venu."); err != nil {
+		if err := e.s.Contest(ctx, holder, b.ID, "Notre entraîneur est venu."); err != nil {
 			t.Fatal(err)
 		}
 		rep := e.manager(e.mrManager, "moulay-rachid", e.assoc)

@@ -30,7 +30,7 @@ func (h *Handlers) penaltyFacts(r *http.Request, a authz.Actor, id int64, data m
 		p["Grounds"] = v.Grounds
 		p["Note"] = v.Note
 	}
-	if v.Person == a.Person && a.ActingFor == 0 && v.Contestable(h.Service.clock()) {
+	if v.Person == a.Person && h.Service.own(a, v.Booking, v.Facility) == nil && v.Contestable(h.Service.clock()) {
 		p["Contest"] = true
 		p["Deadline"] = i18n.FormatDate(l, v.At.AddDate(0, 0, ContestDays))
 		p["Max"] = ReviewTextMax
