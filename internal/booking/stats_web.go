@@ -34,38 +34,28 @@ func (h *Handlers) percent(r *http.Request, v *float64) string {
 // dayLabel is a Casablanca date in words.
 func dayLabel(l i18n.Lang, d calendar.Date) string { return i18n.FormatDate(l, d.At(12, 0)) }
 
-type statRow struct{ Key, Value string }
-
 type statShare struct{ Name, Slots, Share, Reserved string }
 
+// statFacility is a facility's figures in words: counts with their
+// shares.
 type statFacility struct {
-	Code, Name string
-	Rows       []statRow
-	Methods    []statShare
-	Groups     []statShare
+	Code, Name                                     string
+	Offered, Booked, CheckedIn, NoShows, Cancelled string
+	Promotions, FirstCome, Drawn, FromWaitlist     string
+	Groups                                         []statShare
 }
 
 func (h *Handlers) statFacility(r *http.Request, f FacilityStats) statFacility {
 	l := h.lang(r)
 	n := strconv.Itoa
-	out := statFacility{Code: f.Facility.Code, Name: f.Facility.Name.Pick(l), Rows: []statRow{
-		{h.t(r, "booking.stats.offered"), n(f.Offered)},
-		{h.t(r, "booking.stats.booked"), n(f.Booked)},
-		{h.t(r, "booking.stats.occupancy"), h.percent(r, f.Occupancy())},
-		{h.t(r, "booking.stats.checked_in"), n(f.CheckedIn)},
-		{h.t(r, "booking.stats.attendance"), h.percent(r, f.Attendance())},
-		{h.t(r, "booking.stats.no_shows"), n(f.NoShows)},
-		{h.t(r, "booking.stats.no_show_rate"), h.percent(r, f.NoShowRate())},
-		{h.t(r, "booking.stats.cancelled"), n(f.Cancelled)},
-		{h.t(r, "booking.stats.promotions"), h.t(r, "booking.stats.promotions_value", "offers", f.Promotions, "confirmed", f.PromotionsTaken)},
-	}}
-	for _, m := range []struct {
-		method string
-		slots  int
-	}{{FirstCome, f.FirstCome}, {ByDraw, f.Drawn}, {Waitlist, f.FromWaitlist}} {
-		out.Methods = append(out.Methods, statShare{Name: h.t(r, "booking.method."+m.method), Slots: n(m.slots),
-			Share: h.percent(r, ratio(m.slots, f.Booked))})
+	with := func(count int, share *float64) string {
+		return h.t(r, "booking.stats.count_share", "n", count, "share", h.percent(r, share))
 	}
+	out := statFacility{Code: f.Facility.Code, Name: f.Facility.Name.Pick(l), Offered: n(f.Offered),
+		Booked: with(f.Booked, f.Occupancy()), CheckedIn: with(f.CheckedIn, f.Attendance()), NoShows: with(f.NoShows, f.NoShowRate()),
+		Cancelled: n(f.Cancelled), Promotions: h.t(r, "booking.stats.promotions_value", "offers", f.Promotions, "confirmed", f.PromotionsTaken),
+		FirstCome: with(f.FirstCome, ratio(f.FirstCome, f.Booked)), Drawn: with(f.Drawn, ratio(f.Drawn, f.Booked)),
+		FromWaitlist: with(f.FromWaitlist, ratio(f.FromWaitlist, f.Booked))}
 	for _, g := range f.Groups {
 		s := statShare{Name: g.Name.Pick(l), Slots: n(g.Booked), Share: h.percent(r, g.Share), Reserved: "—"}
 		if g.Code == "" {

@@ -45,8 +45,9 @@ func TestStatisticsOverHTTP(t *testing.T) {
 		code, body, _ := mgr.Get(stats)
 		// One slot of the field's fifteen: 6.7 %, all of it the young's
 		// (30 % reserved).
-		for _, want := range []string{"Terrain de proximité Moulay Rachid 1", "Taux d&#39;occupation", "<bdi dir=\"ltr\">6,7\u00a0%</bdi>",
-			"Jeunes de moins de 18 ans", "<bdi dir=\"ltr\">100\u00a0%</bdi>", "<bdi dir=\"ltr\">30\u00a0%</bdi>", "Sans groupe", `value="` + d + `"`} {
+		for _, want := range []string{"Terrain de proximité Moulay Rachid 1", "Réservés (taux d&#39;occupation)", "<bdi dir=\"ltr\">1 (6,7\u00a0%)</bdi>",
+			"<bdi dir=\"ltr\">15</bdi>", "Jeunes de moins de 18 ans", "<bdi dir=\"ltr\">100\u00a0%</bdi>", "<bdi dir=\"ltr\">30\u00a0%</bdi>",
+			"Sans groupe", `value="` + d + `"`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the French figures lack %q", want)
 			}
@@ -55,7 +56,7 @@ func TestStatisticsOverHTTP(t *testing.T) {
 			t.Fatalf("statistics: %d\n%s", code, apptest.Grep(body, "bdi"))
 		}
 		mgr.SetLang(i18n.EN)
-		if _, body, _ := mgr.Get(stats); !strings.Contains(body, "<bdi dir=\"ltr\">6.7%</bdi>") || !strings.Contains(body, "Occupancy") {
+		if _, body, _ := mgr.Get(stats); !strings.Contains(body, "<bdi dir=\"ltr\">1 (6.7%)</bdi>") || !strings.Contains(body, "Booked (occupancy)") {
 			t.Errorf("the English figures:\n%s", apptest.Grep(body, "%"))
 		}
 		mgr.SetLang(i18n.AR)
@@ -63,9 +64,12 @@ func TestStatisticsOverHTTP(t *testing.T) {
 			t.Errorf("the default period in Arabic: %d", code)
 		}
 		mgr.SetLang(i18n.FR)
-		for q, field := range map[string]string{"from=2026-02-30": "from", "from=" + d + "&to=2020-01-01": "to", "from=2020-01-01&to=" + d: "from"} {
+		for q, want := range map[string][2]string{"from=2026-02-30": {"from", "Saisissez la date de début"},
+			"from=" + d + "&to=2020-01-01": {"to", "La fin de la période est avant son début."},
+			"from=2020-01-01&to=" + d:      {"from", "Une période couvre au plus 366 jours."}} {
 			code, body, _ := mgr.Get("/bookings/desk/stats?" + q)
-			if code != http.StatusBadRequest || !strings.Contains(body, `href="#`+field+`"`) || !strings.Contains(body, `aria-invalid="true"`) {
+			if code != http.StatusBadRequest || !strings.Contains(body, `href="#`+want[0]+`"`) || !strings.Contains(body, `aria-invalid="true"`) ||
+				!strings.Contains(body, want[1]) {
 				t.Errorf("%s: %d\n%s", q, code, apptest.Grep(body, "error"))
 			}
 		}
