@@ -53,7 +53,8 @@ func (p Period) bounds() (time.Time, time.Time) {
 }
 
 // ParsePeriod reads a period from its two dates (YYYY-MM-DD; digits of
-// any script); both empty is def. A date that is not one, an end before
+// any script); an empty one is def's (or, when def's would come on the
+// wrong side of the other, the other's: one day). A date that is not one, an end before
 // the start or a period longer than MaxPeriodDays is refused on its
 // field ("from", "to").
 func ParsePeriod(from, to string, def Period) (Period, error) {
@@ -75,6 +76,13 @@ func ParsePeriod(from, to string, def Period) (Period, error) {
 	read("to", to, &p.To)
 	if err := fe.Err(); err != nil {
 		return def, err
+	}
+	// One date alone beyond the default's other end: that day.
+	if strings.TrimSpace(to) == "" && p.From.After(p.To) {
+		p.To = p.From
+	}
+	if strings.TrimSpace(from) == "" && p.To.Before(p.From) {
+		p.From = p.To
 	}
 	if err := p.check(); err != nil {
 		return def, err

@@ -186,6 +186,12 @@ func TestStatisticsPeriod(t *testing.T) {
 			t.Errorf("%s–%s: on %q, want %q", c.from, c.to, e, c.field)
 		}
 	}
+	if p, err := ParsePeriod("2026-12-20", "", def); err != nil || p.From != p.To || p.To != calendar.MakeDate(2026, 12, 20) {
+		t.Errorf("a day ahead alone: %+v %v", p, err)
+	}
+	if p, err := ParsePeriod("2026-11-20", "", def); err != nil || p.From != calendar.MakeDate(2026, 11, 20) || p.To != def.To {
+		t.Errorf("a first day alone: %+v %v", p, err)
+	}
 	p, err := ParsePeriod("٢٠٢٦-١٢-٠١", "2026-12-07", def)
 	if err != nil || p.From != calendar.MakeDate(2026, 12, 1) || p.Days() != 7 {
 		t.Errorf("Arabic digits: %+v %v", p, err)
