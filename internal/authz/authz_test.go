@@ -128,6 +128,8 @@ var resources = map[Action]Resource{
 	ReadBookingDesk:   {Org: "moulay-rachid"},
 	DispatchAmbulance: {OwnerPerson: citizen, Org: "sbata", Arrondissement: "sbata", Involved: involved},
 	SweepBookings:     {OwnerPerson: citizen, Org: "moulay-rachid", Arrondissement: "moulay-rachid"},
+	// The citizen's own part in a team (their invitation, their code).
+	ManageTeam: {OwnerPerson: citizen},
 	// A city's address gazetteer.
 	ImportAddresses: {},
 }
@@ -147,34 +149,35 @@ var resources = map[Action]Resource{
 // place.manage (a place in Sidi Othmane)
 // request.open311.clients (administrators, officially)
 // booking.book booking.read booking.manage booking.desk ambulance.dispatch (the citizen's, Moulay Rachid's, Sbata's) booking.sweep (the system's only)
+// booking.team (the citizen's own part in a team)
 // address.import (the system's only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D",
-	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D",
-	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D",
-	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D",
-	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D D",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D D",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D D",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D D",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D D",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
+	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D",
+	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
+	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D",
+	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D A D",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D D",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D H D",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D H D",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D H D",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D H D",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D H D",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D H D",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D H D",
 }
 
 func TestPolicyTable(t *testing.T) {
