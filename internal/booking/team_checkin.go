@@ -55,28 +55,25 @@ func (s *Service) PlayerCode(ctx context.Context, a authz.Actor, id int64) (stri
 // co-player's, or the holder's code of a team booking); team false when
 // the code is neither, for CheckIn's own path.
 func (s *Service) checkInTeam(ctx context.Context, a authz.Actor, code string) (b *Booking, err error, team bool) {
-	parts := strings.Split(code, "-")
-	if len(parts) != 2 && len(parts) != 3 {
-		return nil, nil, false
-	}
-	id, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil {
+	// The tag is base64url and may itself hold a "-": it is the last
+	// tagLen characters, the member (if any) what lies between.
+	idPart, rest, ok := strings.Cut(code, "-")
+	id, err := strconv.ParseInt(idPart, 10, 64)
+	if !ok || err != nil || len(rest) < tagLen {
 		return nil, nil, false
 	}
 	bad := errs.E(errs.Invalid, "booking.error.code").OnField("code")
+	tag := rest[len(rest)-tagLen:]
 	var member int64
-	if len(parts) == 3 {
-		if member, err = strconv.ParseInt(parts[1], 10, 64); err != nil || member <= 0 {
+	if len(rest) > tagLen {
+		m, dash := strings.CutSuffix(rest[:len(rest)-tagLen], "-")
+		if member, err = strconv.ParseInt(m, 10, 64); !dash || err != nil || member <= 0 {
 			return nil, bad, true
 		}
 	} else if _, ok, err := teamSlot(ctx, s.db, id); err != nil {
 		return nil, err, true
 	} else if !ok {
 		return nil, nil, false
-	}
-	tag := parts[len(parts)-1]
-	if len(tag) != tagLen {
-		return nil, bad, true
 	}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		if err := tx.LockRow(ctx, "bookings", "id", id); err != nil {
