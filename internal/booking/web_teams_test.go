@@ -79,5 +79,51 @@ func TestTeamsOverHTTP(t *testing.T) {
 		if _, body, _ := fatima.Get("/bookings/places/moulay-rachid-field-1?day=" + day); strings.Contains(body, `name="team"`) {
 			t.Fatal("field 1, which teams do not book, offers a team choice")
 		}
+
+		// Four more join: six, the team books a slot of field 2.
+		for _, email := range []string{"khadija.ouazzani@example.ma", "mehdi.tazi@example.ma", "naima.bennis@example.ma", "omar.berrada@example.ma"} {
+			if code, _, _ := fatima.Post(teams, teams, url.Values{"action": {"invite"}, "id": {m[1]}, "email": {email}}); code != http.StatusSeeOther {
+				t.Fatalf("inviting %s: %d", email, code)
+			}
+			p := apptest.NewBrowser(t, base)
+			p.SignIn(email, false)
+			_, mine, _ := p.Get("/bookings")
+			inv := regexp.MustCompile(`name="id" value="(\d+)">\s*<button type="submit" name="action" value="accept"`).FindStringSubmatch(mine)
+			if inv == nil {
+				t.Fatalf("%s has no invitation", email)
+			}
+			if code, _, _ := p.Post("/bookings", teams, url.Values{"action": {"accept"}, "id": {inv[1]}}); code != http.StatusSeeOther {
+				t.Fatalf("%s accepting: %d", email, code)
+			}
+		}
+		d := time.Now().In(i18n.Casablanca).AddDate(0, 0, 2)
+		start := time.Date(d.Year(), d.Month(), d.Day(), 22, 0, 0, 0, i18n.Casablanca).UTC().Format(time.RFC3339)
+		field2 := "/bookings/places/moulay-rachid-field-2"
+		code, _, h := fatima.Post(field2+"?day="+day, field2, url.Values{"action": {"book"}, "start": {start}, "team": {m[1]}})
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/bookings/") {
+			t.Fatalf("the team's booking: %d %s", code, h.Get("Location"))
+		}
+		booked := strings.TrimSuffix(h.Get("Location"), "?done=booked")
+		if _, body, _ := fatima.Get(booked); !strings.Contains(body, "Les Lions") || !strings.Contains(body, "0 of 6 (needed: the holder and 3 others)") {
+			t.Fatalf("the team booking's page:\n%s", apptest.Grep(body, "summary"))
+		}
+		// Youssef finds it among the team slots he plays in, with his own
+		// code; the desk reads it as his (the slot is not yet due).
+		_, mine, _ = youssef.Get("/bookings")
+		if !strings.Contains(mine, `href="`+booked+`"`) {
+			t.Fatalf("Youssef's space does not list the team slot:\n%s", apptest.Grep(mine, "/bookings/"))
+		}
+		_, page, _ := youssef.Get(booked)
+		c := regexp.MustCompile(`<p class="token"><bdi dir="ltr">(\d+-\d+-\S{8})</bdi>`).FindStringSubmatch(page)
+		if c == nil || !strings.Contains(page, "data:image/png;base64,") || strings.Contains(page, `value="cancel"`) {
+			t.Fatalf("a co-player's page has no code of their own (or offers to cancel):\n%s", apptest.Grep(page, "token"))
+		}
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.EN)
+		code, body, _ = mgr.Post("/bookings/desk", "/bookings/desk/checkin", url.Values{"code": {c[1]}})
+		if code != http.StatusConflict || !strings.Contains(body, "Check-in runs from 30 minutes before the slot") {
+			t.Fatalf("the desk and a co-player's code: %d\n%s", code, apptest.Grep(body, "error"))
+		}
 	})
 }
