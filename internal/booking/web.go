@@ -839,7 +839,8 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	num("confirm_hours", &rules.ConfirmHours)
 	rules.Release = values.Get("release")
 	rules.Approval = values.Get("approval") == "true"
-	rules.Quotas = nil
+	// A team's quotas are not on the form: they stay (teams.go).
+	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
 	for _, per := range []string{WhoCitizen, WhoAssociation} {
 		for _, period := range []string{"week", "month"} {
 			k := "quota_" + per + "_" + period

@@ -125,5 +125,18 @@ func TestTeamsOverHTTP(t *testing.T) {
 		if code != http.StatusConflict || !strings.Contains(body, "Check-in runs from 30 minutes before the slot") {
 			t.Fatalf("the desk and a co-player's code: %d\n%s", code, apptest.Grep(body, "error"))
 		}
+		// The manager's rules form keeps the team rules it does not show.
+		rules := "/bookings/desk/facilities/moulay-rachid-field-2"
+		_, form, _ := mgr.Get(rules)
+		save := url.Values{"version": {regexpVersion(form)}, "horizon_days": {"7"}, "release": {"08:00"}, "min_notice_hours": {"2"},
+			"cancel_hours": {"24"}, "max_future": {"3"}, "confirm_hours": {"4"}, "quota_citizen_week": {"2"},
+			"quota_citizen_month": {"6"}, "peak_window_hours": {"24"}}
+		if code, _, _ := mgr.Post(rules, rules, save); code != http.StatusSeeOther {
+			t.Fatalf("saving field 2's rules: %d", code)
+		}
+		if _, body, _ := fatima.Get(field2); !strings.Contains(body, "At most 2 a week (teams of registered members).") ||
+			!strings.Contains(body, "A team books with at least 6 registered members") {
+			t.Fatalf("the team rules did not survive the rules form:\n%s", apptest.Grep(body, "<li>"))
+		}
 	})
 }
