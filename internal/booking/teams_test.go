@@ -440,3 +440,53 @@ func TestTheNoShowRuleOfTeamSlots(t *testing.T) {
 		}
 	})
 }
+
+// Two captains book at the same moment for teams sharing a member with
+// one booking left in their week: one passes, the other is refused —
+// the member's quota holds under the race (locks on each player's row).
+func TestTwoTeamsRacingCannotPassAMembersQuota(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		var others []authz.Actor
+		for i := range 5 {
+			others = append(others, e.extra(t, fmt.Sprintf("r%d", i)))
+		}
+		a := e.team(t, "Team A", e.citizen(0), e.citizen(1), e.citizen(2), e.citizen(3), e.citizen(4), e.citizen(5))
+		b := e.team(t, "Team B", others[0], e.citizen(1), others[1], others[2], others[3], others[4])
+		e.bookPlain(t, 1, at(2026, 12, 8, 16, 0))
+		results := make(chan error, 2)
+		gate := make(chan struct{})
+		for _, x := range []struct {
+			captain authz.Actor
+			team    int64
+			hour    int
+		}{{e.citizen(0), a, 17}, {others[0], b, 18}} {
+			go func() {
+				<-gate
+				_, err := e.s.Book(ctx, x.captain, BookInput{Facility: field2, Start: at(2026, 12, 9, x.hour, 0), Team: x.team})
+				results <- err
+			}()
+		}
+		close(gate)
+		won := 0
+		for range 2 {
+			err := <-results
+			if err == nil {
+				won++
+				continue
+			}
+			if k := errs.As(err); k == nil || k.Key != "booking.error.team_member_quota.week" {
+				t.Errorf("the loser got %v", err)
+			}
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM bookings WHERE `+personalSQL+` AND slot_start >= $3`,
+			field2, e.people[1], at(2026, 12, 7, 0, 0)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if won != 1 || n != 2 {
+			t.Fatalf("%d team bookings won, the member counts %d this week (quota 2)", won, n)
+		}
+	})
+}
