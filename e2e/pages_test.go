@@ -40,18 +40,21 @@ type actor struct {
 
 // fixed fills the path parameters that do not depend on who looks.
 var fixed = map[string][]string{
-	"/me/legal/new/{kind}":             {"/me/legal/new/company", "/me/legal/new/association"},
-	"/me/legal/claim/{kind}":           {"/me/legal/claim/company", "/me/legal/claim/association"},
-	"/admin/organisations/{code}":      {"/admin/organisations/commune"},
-	"/admin/dispatch/{window}":         {"/admin/dispatch/city?mode=automatic"},
-	"/ogc/collections/{id}":            {"/ogc/collections/projects", "/ogc/collections/city"},
-	"/ogc/collections/{id}/items":      {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items", "/ogc/collections/places/items?limit=5"},
-	"/requests/new/{category}":         {"/requests/new/lighting", "/requests/new/waste"},
-	"/places/{code}":                   {"/places/siege-sidi-othmane"},
-	"/places/{code}/edit":              {"/places/siege-anfa/edit"},
-	"/requests/verify":                 {"/requests/verify?category=lighting"},
-	"/bookings/places/{code}":          {"/bookings/places/moulay-rachid-field-1", "/bookings/places/moulay-rachid-field-2", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
-	"/bookings/desk/facilities/{code}": {"/bookings/desk/facilities/moulay-rachid-field-1"},
+	"/me/legal/new/{kind}":                      {"/me/legal/new/company", "/me/legal/new/association"},
+	"/me/legal/claim/{kind}":                    {"/me/legal/claim/company", "/me/legal/claim/association"},
+	"/admin/organisations/{code}":               {"/admin/organisations/commune"},
+	"/admin/dispatch/{window}":                  {"/admin/dispatch/city?mode=automatic"},
+	"/ogc/collections/{id}":                     {"/ogc/collections/projects", "/ogc/collections/city"},
+	"/ogc/collections/{id}/items":               {"/ogc/collections/projects/items?limit=5", "/ogc/collections/city/items", "/ogc/collections/places/items?limit=5"},
+	"/requests/new/{category}":                  {"/requests/new/lighting", "/requests/new/waste"},
+	"/places/{code}":                            {"/places/siege-sidi-othmane"},
+	"/places/{code}/edit":                       {"/places/siege-anfa/edit"},
+	"/requests/verify":                          {"/requests/verify?category=lighting"},
+	"/bookings/places/{code}":                   {"/bookings/places/moulay-rachid-field-1", "/bookings/places/moulay-rachid-field-2", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
+	"/bookings/desk/facilities/{code}":          {"/bookings/desk/facilities/moulay-rachid-field-1"},
+	"/bookings/desk/facilities/{code}/hours":    {"/bookings/desk/facilities/moulay-rachid-field-1/hours"},
+	"/bookings/desk/facilities/{code}/closures": {"/bookings/desk/facilities/moulay-rachid-field-1/closures"},
+	"/bookings/desk/facilities/{code}/groups":   {"/bookings/desk/facilities/moulay-rachid-field-1/groups"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -80,7 +83,8 @@ var everyActor = []actor{
 	{name: "dispatcher", email: "hamid.ouali@example.ma", staff: true, routes: []string{"/bookings/desk"}},
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
-		"/bookings/desk/facilities/{code}"},
+		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
+		"/bookings/desk/facilities/{code}/groups"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},

@@ -165,7 +165,17 @@ const (
 	// following them up (answering the team, reopening, rating).
 	ScopeRequestsRead  Scope = "requests:read"
 	ScopeRequestsWrite Scope = "requests:write"
+	// ScopeRequestsWork is the team's work on requests through the API
+	// (issue #16): the queue, acknowledging, asking, planning,
+	// reassigning, merging, resolving. Only a staff token carries it.
+	ScopeRequestsWork Scope = "requests:work"
 )
+
+// StaffTokenScopes are what a staff token may carry: issued from a
+// browser session that passed the second factor, bound to it and short
+// (identity.MaxStaffToken), it keeps its holder's grants — as they are at
+// each use — for these scopes' actions and no other.
+var StaffTokenScopes = []Scope{ScopeRequestsRead, ScopeRequestsWork}
 
 // Scopes a person may give a token.
 var Scopes = []Scope{ScopeProfileRead, ScopeInboxRead, ScopeFilesRead, ScopeFilesWrite, ScopeCertificatesRead, ScopeCertificatesWrite,
@@ -337,6 +347,10 @@ const (
 	// (issue #14): the system operator only, by the command line — a
 	// whole city's addresses at once is no one editor's work.
 	ImportAddresses Action = "address.import"
+	// IssueStaffToken issues oneself a staff token for a team's tool
+	// (StaffTokenScopes): the complaint officers, from a browser session
+	// that passed the second factor, never from a token.
+	IssueStaffToken Action = "tokens.staff.issue"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -347,7 +361,8 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
 	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
-	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ManageTeam, ImportAddresses}
+	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ManageTeam, ImportAddresses,
+	IssueStaffToken}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -544,11 +559,13 @@ var tokenScope = map[Action]Scope{
 	ReadCommitteeNotes: ScopeFilesRead,
 	Annotate:           ScopeFilesWrite,
 	ReplyAnnotation:    ScopeFilesWrite,
-	// Requests and complaints: the citizen's side. A token holds no staff
-	// grant, so the team's work (HandleRequest, the queue) is not listed.
-	FileRequest:   ScopeRequestsWrite,
-	ReadRequest:   ScopeRequestsRead,
-	FollowRequest: ScopeRequestsWrite,
+	// Requests and complaints: the citizen's side; and the team's work,
+	// for a staff token only (the holder's grants and second factor).
+	FileRequest:      ScopeRequestsWrite,
+	ReadRequest:      ScopeRequestsRead,
+	FollowRequest:    ScopeRequestsWrite,
+	HandleRequest:    ScopeRequestsWork,
+	ReadRequestQueue: ScopeRequestsWork,
 }
 
 // Decide is the policy.
@@ -588,6 +605,16 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		if !hasScope(a.Scopes, need) {
 			return Decision{Reason: ReasonTokenScope, Detail: string(need)}
+		}
+		// A staff token (the only token with the second factor) does
+		// its scopes' staff work and nothing else; the team's work needs
+		// one.
+		staffScope := slices.Contains(StaffTokenScopes, need)
+		if a.MFA && !staffScope {
+			return deny(ReasonTokenAction)
+		}
+		if need == ScopeRequestsWork && !a.MFA {
+			return deny(ReasonSecondFactor)
 		}
 	}
 	switch act {
@@ -845,6 +872,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 	case ReadRequestQueue:
 		if !a.handlesRequests(r.Org, "") {
 			return hide(ReasonNotOfficer)
+		}
+		return a.staff(ComplaintOfficer)
+	case IssueStaffToken:
+		if r.OwnerPerson != a.Person {
+			return hide(ReasonNotOwn)
 		}
 		return a.staff(ComplaintOfficer)
 	case ManageOpen311Clients:

@@ -52,6 +52,8 @@ var actors = map[string]Actor{
 	"officer of anfa":  {Person: 42, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec", Arrondissement: "anfa"}}},
 	"officer, commune": {Person: 43, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "commune"}}},
 	"officer, involv.": {Person: officerInv, EmailVerified: true, MFA: true, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
+	"officer token": {Person: 40, EmailVerified: true, MFA: true, Token: true, Scopes: StaffTokenScopes,
+		Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}},
 	"open311 client":   {Open311Client: 1},
 	"o311 with person": {Open311Client: 1, Person: citizen, EmailVerified: true},
 	"proven contact":   {Contact: 1},
@@ -132,6 +134,8 @@ var resources = map[Action]Resource{
 	ManageTeam: {OwnerPerson: citizen},
 	// A city's address gazetteer.
 	ImportAddresses: {},
+	// The officer's (person 40's) own staff token.
+	IssueStaffToken: {OwnerPerson: 40},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -151,33 +155,35 @@ var resources = map[Action]Resource{
 // booking.book booking.read booking.manage booking.desk ambulance.dispatch (the citizen's, Moulay Rachid's, Sbata's) booking.sweep (the system's only)
 // booking.team (the citizen's own part in a team)
 // address.import (the system's only)
+// tokens.staff.issue (the officer's own)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
-	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D",
-	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
-	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D",
-	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D A D",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D D",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D H D",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D H D",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D H D",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D H D",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D H D",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D H D",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D H D",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D",
+	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D",
+	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D",
+	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D",
+	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D A D H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D D H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D H D H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D H D H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D H D H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D H D A",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D H D H",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D H D H",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H",
+	"officer token":    "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DADAA D DDDD D D DDDDD D D D D",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D H D H",
 }
 
 func TestPolicyTable(t *testing.T) {
@@ -429,8 +435,14 @@ func TestStaffActionsRefuseConflictOfInterest(t *testing.T) {
 		"acts for the owner":         func(a *Actor, r *Resource) { r.OwnerLegal, a.Represents, a.ActingFor = other, []int64{other}, other },
 		"represents an involved co.": func(a *Actor, r *Resource) { r.Involved = r.Involved.AddLegals(other); a.Represents = []int64{other} },
 	}
+	// Issuing oneself a staff token is about one's own account, never a
+	// case: no conflict of interest to have.
+	ownAccount := map[Action]bool{IssueStaffToken: true}
 	staffActions := map[Action]bool{}
 	for _, act := range Actions {
+		if ownAccount[act] {
+			continue
+		}
 		for _, role := range Roles {
 			a := Actor{Person: 40, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: role, Org: "commune", Window: "anfa"}}}
 			r := resources[act]
@@ -539,5 +551,38 @@ func TestOpen311ClientsFollowUpOnlyWhatTheyPosted(t *testing.T) {
 	}
 	if d := Decide(Actor{Open311Client: 7, Person: citizen, EmailVerified: true}, FollowRequest, own); d.Allow {
 		t.Error("a client acting with a person's identity follows up")
+	}
+}
+
+// TestStaffTokensDoTheTeamsWorkOnly: a staff token (a token with the
+// second factor of the session that issued it) does the team's work on
+// requests and nothing else, even if it carried another scope; the
+// team's scope without the second factor does nothing; a staff token is
+// issued from a session with the second factor, never from a token.
+func TestStaffTokensDoTheTeamsWorkOnly(t *testing.T) {
+	request := resources[HandleRequest]
+	staffToken := Actor{Person: 40, EmailVerified: true, MFA: true, Token: true, Now: now,
+		Scopes: []Scope{ScopeRequestsRead, ScopeRequestsWork, ScopeFilesRead}, Grants: []Grant{{Role: ComplaintOfficer, Org: "lydec"}}}
+	if !Decide(staffToken, HandleRequest, request).Allow || !Decide(staffToken, ReadRequestQueue, Resource{Org: "lydec"}).Allow {
+		t.Fatal("a staff token does not do the team's work")
+	}
+	if d := Decide(staffToken, ReadFile, Resource{OwnerPerson: 40}); d.Allow || d.Reason != ReasonTokenAction {
+		t.Errorf("a staff token carrying files:read reads a file: %+v", d)
+	}
+	noMFA := staffToken
+	noMFA.MFA = false
+	if d := Decide(noMFA, HandleRequest, request); d.Allow || d.Reason != ReasonSecondFactor {
+		t.Errorf("the team's scope without the second factor: %+v", d)
+	}
+	if d := Decide(staffToken, IssueStaffToken, Resource{OwnerPerson: 40}); d.Allow {
+		t.Error("a staff token issues another")
+	}
+	session := Actor{Person: 40, EmailVerified: true, Now: now, Grants: staffToken.Grants}
+	if d := Decide(session, IssueStaffToken, Resource{OwnerPerson: 40}); d.Allow || d.Reason != ReasonSecondFactor {
+		t.Errorf("issued from a session without the second factor: %+v", d)
+	}
+	session.MFA = true
+	if !Decide(session, IssueStaffToken, Resource{OwnerPerson: 40}).Allow {
+		t.Error("the officer's session with the second factor may not issue a staff token")
 	}
 }

@@ -48,6 +48,9 @@ type Catalogue struct {
 	// Penalties is the ladder climbed by no-shows: step n applies at the
 	// person's n-th no-show within LookbackDays.
 	Penalties Ladder `json:"penalties"`
+	// Seasons are the city's seasons (e.g. September to June), given to
+	// every facility with slots that names none of its own.
+	Seasons []Season `json:"seasons,omitempty"`
 }
 
 // Ladder is the penalty ladder.
@@ -79,7 +82,9 @@ type Facility struct {
 	Hours       []Opening `json:"hours,omitempty"`
 	SlotMinutes int       `json:"slot_minutes,omitempty"`
 	Closures    []Closure `json:"closures,omitempty"`
-	Rules       Rules     `json:"rules"`
+	// Seasons are the periods a season quota counts over.
+	Seasons []Season `json:"seasons,omitempty"`
+	Rules   Rules    `json:"rules"`
 }
 
 // Opening is a weekday's hours (Days 1 Monday … 7 Sunday; "HH:MM").
@@ -127,7 +132,7 @@ type Rules struct {
 }
 
 // Quota caps bookings Per person or association over a Period (week,
-// month).
+// month, or season: the facility's season holding the slot).
 type Quota struct {
 	Per    string `json:"per"`
 	Period string `json:"period"`
@@ -142,11 +147,18 @@ type Peak struct {
 	WindowHours int    `json:"window_hours"`
 }
 
-// Group is a priority group and the share of slots reserved for it.
+// Group is a priority group and the share of slots reserved for it: of
+// a day's slots, or, when it has Days or From/To, of the day's slots
+// within those days and hours ("schools in school hours").
 type Group struct {
 	Code  string    `json:"code"`
 	Name  i18n.Text `json:"name"`
 	Share int       `json:"share"` // percent
+	// Days (1 Monday … 7 Sunday; none: every day) and From/To ("HH:MM",
+	// both or neither) limit the group to those slots.
+	Days []int  `json:"days,omitempty"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
 }
 
 var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,63}$`)
@@ -163,6 +175,9 @@ func Load(b []byte, cat *i18n.Catalog) (*Catalogue, error) {
 	var problems []string
 	seen := map[string]bool{}
 	for _, f := range c.Facilities {
+		if len(f.Seasons) == 0 && !f.Request() {
+			f.Seasons = slices.Clone(c.Seasons)
+		}
 		if seen[f.Code] {
 			problems = append(problems, "facility "+f.Code+" twice")
 		}
@@ -327,7 +342,7 @@ func (f *Facility) Check() error {
 	// allows, contradicts itself.
 	quota := map[string]int{}
 	for _, q := range r.Quotas {
-		if (q.Per != WhoCitizen && q.Per != WhoAssociation && q.Per != WhoTeam) || (q.Period != "week" && q.Period != "month") || q.Max < 1 {
+		if (q.Per != WhoCitizen && q.Per != WhoAssociation && q.Per != WhoTeam) || !slices.Contains(QuotaPeriods, q.Period) || q.Max < 1 {
 			bad("booking.rules.quota")
 			continue
 		}
@@ -379,6 +394,7 @@ func (f *Facility) Check() error {
 	if share > 100 {
 		bad("booking.rules.shares", "total", share)
 	}
+	f.checkCalendar(quota, bad)
 	return done()
 }
 
@@ -390,4 +406,156 @@ func (c *Catalogue) Facility(code string) (*Facility, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ---- Hours, closures, groups' hours and seasons (the desk edits them) ----
+
+// Season is a period a season quota counts over, both dates included
+// ("2026-09-01" to "2027-06-30").
+type Season struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// QuotaPeriods are the periods a quota counts over.
+var QuotaPeriods = []string{"week", "month", "season"}
+
+// seasonOf is the season of f holding t (Casablanca), if any: its first
+// instant and the instant after its last day.
+func (f *Facility) seasonOf(t time.Time) (time.Time, time.Time, bool) {
+	ds := local(t).Format(time.DateOnly)
+	for _, s := range f.Seasons {
+		if ds >= s.From && ds <= s.To {
+			a, err1 := time.ParseInLocation(time.DateOnly, s.From, i18n.Casablanca)
+			b, err2 := time.ParseInLocation(time.DateOnly, s.To, i18n.Casablanca)
+			if err1 != nil || err2 != nil {
+				return time.Time{}, time.Time{}, false
+			}
+			return a.UTC(), b.AddDate(0, 0, 1).UTC(), true
+		}
+	}
+	return time.Time{}, time.Time{}, false
+}
+
+// opening is f's hours on weekday iso (1 Monday … 7 Sunday), in minutes.
+func (f *Facility) opening(iso int) (int, int, bool) {
+	for _, h := range f.Hours {
+		if slices.Contains(h.Days, iso) {
+			o, ok1 := clock(h.Open)
+			c, ok2 := clock(h.Close)
+			return o, c, ok1 && ok2
+		}
+	}
+	return 0, 0, false
+}
+
+// Limited reports whether the group holds its share only on some days
+// or hours.
+func (g Group) Limited() bool { return len(g.Days) > 0 || g.From != "" }
+
+// holds reports whether the slot from start to end falls within the
+// group's days and hours.
+func (g Group) holds(start, end time.Time) bool {
+	s, e := local(start), local(end)
+	iso := int(s.Weekday())
+	if iso == 0 {
+		iso = 7
+	}
+	if len(g.Days) > 0 && !slices.Contains(g.Days, iso) {
+		return false
+	}
+	if g.From == "" {
+		return true
+	}
+	a, _ := clock(g.From)
+	b, _ := clock(g.To)
+	m := s.Hour()*60 + s.Minute()
+	n := e.Hour()*60 + e.Minute()
+	if n == 0 && e.After(s) {
+		n = 24 * 60
+	}
+	return m >= a && n <= b
+}
+
+// checkCalendar adds to Check the contradictions of the closures, the
+// groups' days and hours and the seasons: a closure without a reason, a
+// group's hours outside the opening hours, a season quota without a
+// season or below a week's or month's quota.
+func (f *Facility) checkCalendar(quota map[string]int, bad func(key string, params ...any)) {
+	for _, c := range f.Closures {
+		if c.Reason.AR == "" && c.Reason.FR == "" && c.Reason.EN == "" {
+			bad("booking.rules.closure_reason", "from", c.From, "to", c.To)
+		}
+	}
+	seasons := slices.Clone(f.Seasons)
+	slices.SortFunc(seasons, func(a, b Season) int { return strings.Compare(a.From, b.From) })
+	for i, s := range seasons {
+		a, err1 := time.Parse(time.DateOnly, s.From)
+		b, err2 := time.Parse(time.DateOnly, s.To)
+		if err1 != nil || err2 != nil || b.Before(a) {
+			bad("booking.rules.season", "from", s.From, "to", s.To)
+			continue
+		}
+		if i > 0 && s.From <= seasons[i-1].To {
+			bad("booking.rules.season_overlap", "from", s.From, "to", s.To)
+		}
+	}
+	for _, per := range []string{WhoCitizen, WhoAssociation} {
+		s, ok := quota[per+"/season"]
+		if !ok {
+			continue
+		}
+		if len(f.Seasons) == 0 {
+			bad("booking.rules.quota_season")
+		}
+		for _, p := range []string{"week", "month"} {
+			if n, ok := quota[per+"/"+p]; ok && n > s {
+				bad("booking.rules.quota_season_order", "per", per, "period", p, "max", n, "season", s)
+			}
+		}
+	}
+	for _, g := range f.Rules.Groups {
+		days := map[int]bool{}
+		for _, d := range g.Days {
+			if d < 1 || d > 7 || days[d] {
+				bad("booking.rules.group_days", "group", g.Code)
+			}
+			days[d] = true
+		}
+		a, ok1 := clock(g.From)
+		b, ok2 := clock(g.To)
+		if g.From == "" && g.To == "" {
+			a, b = 0, 24*60
+		} else if !ok1 || !ok2 || a >= b {
+			bad("booking.rules.group_hours_order", "group", g.Code, "from", g.From, "to", g.To)
+			continue
+		}
+		on := g.Days
+		if len(on) == 0 {
+			on = []int{1, 2, 3, 4, 5, 6, 7}
+		}
+		for _, d := range on {
+			o, c, open := f.opening(d)
+			switch {
+			case !open && len(g.Days) > 0:
+				bad("booking.rules.group_closed", "group", g.Code, "day", d)
+			case !open:
+			case g.From != "" && (a < o || b > c):
+				bad("booking.rules.group_hours", "group", g.Code, "from", g.From, "to", g.To)
+			case f.SlotMinutes > 0 && !slotWithin(o, c, f.SlotMinutes, a, b):
+				// Not one of the day's slots falls within the group's hours.
+				bad("booking.rules.group_hours", "group", g.Code, "from", g.From, "to", g.To)
+			}
+		}
+	}
+}
+
+// slotWithin reports whether a slot of n minutes cut from opening o
+// (until c) falls within a–b.
+func slotWithin(o, c, n, a, b int) bool {
+	m := o
+	if a > o {
+		m = o + (a-o+n-1)/n*n
+	}
+	return m+n <= min(b, c)
 }

@@ -263,6 +263,9 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 		if err != nil {
 			return err
 		}
+		if err := s.recordOrigin(ctx, tx, "enter", f.Code, sl.Start, a.Person, in.From, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.enter",
 			ObjectType: "booking_draw", ObjectID: strconv.FormatInt(d.ID, 10), Change: map[string]any{"weight": w}, At: now})
 		return err
@@ -341,10 +344,16 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 			byToken[e.Token] = e
 		}
 		won := false
+		// A slot closed since the draw opened (a closure, new hours) is
+		// still drawn, for the record, but nobody is booked or waits.
+		_, offered := f.slotAt(d.Start)
 		for i, tok := range order {
 			e := byToken[tok]
 			if _, err := tx.ExecContext(ctx, `UPDATE booking_entries SET rank = $1 WHERE id = $2`, i+1, e.id); err != nil {
 				return err
+			}
+			if !offered {
+				continue
 			}
 			// Someone suspended since their request is passed over: no
 			// booking, no waitlist place.

@@ -44,7 +44,8 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	env.Jobs.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
 	env.Jobs.Subscribe(TopicAmbulanceChanged, "booking.ambulance_notices", s.SendAmbulanceNotices)
 	env.Provide("booking", s)
-	h := &Handlers{Service: s, Places: places, Cat: env.Cat, Web: env.Web, Resp: env.Resp}
+	h := &Handlers{Service: s, Places: places, Cat: env.Cat, Web: env.Web, Resp: env.Resp,
+		TrustProxy: env.Cfg.TrustProxy}
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		h.APIRoutes(rt)

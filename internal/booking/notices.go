@@ -45,9 +45,9 @@ type noticeDeps struct {
 
 // SendNotices is the subscriber of TopicBookingChanged: the holder hears
 // of a waitlist offer (with its deadline), of the arrondissement's
-// decision, of a draw won, of a no-show recorded — in their language, in
-// the inbox, by e-mail and SMS where verified. Keyed by event, so an
-// event handed twice is told once.
+// decision, of a draw won, of a no-show or a booking handed over
+// recorded — in their language, in the inbox, by e-mail and SMS where
+// verified. Keyed by event, so an event handed twice is told once.
 func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) error {
 	var p BookingChanged
 	if err := ev.Decode(&p); err != nil {
@@ -79,7 +79,16 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	if b.ConfirmBy != nil {
 		d["Deadline"] = i18n.FormatDateTime(l, *b.ConfirmBy)
 	}
-	if p.Change == "no_show" {
+	if p.Change == "closed" {
+		// The closure's reason, in the holder's language or another.
+		d["Reason"] = ""
+		for _, c := range f.Closures {
+			if from, to, ok := closureBounds(c); ok && !b.Start.Before(from) && b.Start.Before(to) {
+				d["Reason"] = pickAny(c.Reason, l)
+			}
+		}
+	}
+	if p.Change == "no_show" || p.Change == "transferred" {
 		// The penalty's step, and the suspension it brought.
 		var step int
 		var until sql.NullTime

@@ -60,6 +60,10 @@ type Service struct {
 	// cacheFor.
 	mu    sync.Mutex
 	cache map[string]cached
+
+	// devices and networks hash a request's origin for the signals of
+	// brokering (signals.go): only their keyed hashes are stored.
+	devices, networks *secretbox.Signer
 }
 
 type cached struct {
@@ -94,7 +98,8 @@ func NewService(d Deps) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now}
+	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now,
+		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network")}
 	if d.People != nil && d.Notify != nil {
 		s.notices = &noticeDeps{people: d.People, notify: d.Notify, baseURL: d.BaseURL}
 	}
@@ -155,6 +160,10 @@ type Booking struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Version     int
+
+	// TransferredAt: the desk reported that someone else than the holder
+	// showed the code (the booking is then a no-show; transfer.go).
+	TransferredAt *time.Time
 }
 
 // TopicBookingChanged is published in the transaction of every change
@@ -211,51 +220,10 @@ func (s *Service) Facility(ctx context.Context, code string) (*Facility, int, er
 // whole rule set is checked first, and refused with every contradiction
 // named; version is the one the manager saw.
 func (s *Service) UpdateRules(ctx context.Context, a authz.Actor, code string, version int, r Rules) (*Facility, error) {
-	var out *Facility
-	err := s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := tx.LockRow(ctx, "booking_facilities", "code", code); err != nil {
-			return err
-		}
-		f, v, err := facility(ctx, tx, code)
-		if err != nil {
-			return err
-		}
-		// The facility's managers, officially (a dispatcher of the same
-		// organisation does not).
-		if err := authz.Check(a, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
-			return err
-		}
-		if version != 0 && version != v {
-			return errs.E(errs.Conflict, "booking.error.stale")
-		}
-		g := *f
+	return s.editFacility(ctx, a, code, version, "booking.rules", func(ctx context.Context, tx *db.Tx, g *Facility, now time.Time) (map[string]any, error) {
 		g.Rules = r
-		if err := g.Check(); err != nil {
-			return err
-		}
-		def, err := json.Marshal(&g)
-		if err != nil {
-			return err
-		}
-		now := s.clock()
-		label := authz.ActorLabel(a, authz.Resource{Org: f.Organisation})
-		if _, err := tx.ExecContext(ctx, `UPDATE booking_facilities SET definition = $1, version = version + 1,
-			updated_at = $2, updated_by = $3 WHERE code = $4`, string(def), now, label, code); err != nil {
-			return err
-		}
-		if _, err := audit.Append(ctx, tx, audit.Entry{Actor: label, Action: "booking.rules", ObjectType: "booking_facility",
-			ObjectID: code, Change: map[string]any{"version": v + 1}, At: now}); err != nil {
-			return err
-		}
-		out = &g
-		return nil
+		return nil, nil
 	})
-	if err == nil {
-		s.mu.Lock()
-		delete(s.cache, code)
-		s.mu.Unlock()
-	}
-	return out, err
 }
 
 // Slot is a slot of a facility.
@@ -391,6 +359,9 @@ type BookInput struct {
 	Start    time.Time
 	Group    string // a priority group of the facility, "" none
 	Team     int64  // the team booking (its captain books; teams.go), 0 none
+
+	// From is where the request came from, for the signals of brokering.
+	From Origin
 }
 
 // owner is the resource a booking made by a is for: the association
@@ -510,6 +481,9 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		if err := insertBooking(ctx, tx, b); err != nil {
 			return err
 		}
+		if err := s.recordOrigin(ctx, tx, "book", f.Code, sl.Start, a.Person, in.From, now); err != nil {
+			return err
+		}
 		if in.Team != 0 {
 			if err := addTeamSlot(ctx, tx, f, b, in.Team, ps); err != nil {
 				return err
@@ -555,7 +529,10 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 		if q.Per != per {
 			continue
 		}
-		from, to := period(start, q.Period)
+		from, to, ok := f.quotaPeriod(start, q.Period)
+		if !ok {
+			continue // a slot out of season: no season quota
+		}
 		n, err := count(ctx, tx, own+` AND slot_start >= $3 AND slot_start < $4`, f.Code, id, from, to)
 		if err != nil {
 			return err
@@ -573,8 +550,10 @@ const ReservedUntil = 48 * time.Hour
 
 // reserved keeps the priority groups' shares of a day's slots: a booking
 // outside group g may not take a slot that the reserved shares need,
-// until ReservedUntil before the slot. The group is declared by the
-// holder and checked by staff at the venue.
+// until ReservedUntil before the slot. A group limited to some days or
+// hours ("schools in school hours") is owed its share of the slots
+// within them, and only those slots are kept for it. The group is
+// declared by the holder and checked by staff at the venue.
 func (s *Service) reserved(ctx context.Context, tx *db.Tx, f *Facility, b *Booking, now time.Time) error {
 	if len(f.Rules.Groups) == 0 || b.Start.Sub(now) < ReservedUntil {
 		return nil
@@ -583,41 +562,61 @@ func (s *Service) reserved(ctx context.Context, tx *db.Tx, f *Facility, b *Booki
 	if len(slots) == 0 {
 		return nil
 	}
+	// The other groups whose days and hours hold this slot.
+	var others []Group
+	for _, g := range f.Rules.Groups {
+		if g.Code != b.Group && g.holds(b.Start, b.End) {
+			others = append(others, g)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
 	from, to := slots[0].Start, slots[len(slots)-1].End
-	held := map[string]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT group_code, count(*) FROM bookings WHERE facility_code = $1 AND slot_start >= $2
-		AND slot_start < $3 AND `+activeSQL+` GROUP BY group_code`, f.Code, from, to)
+	taken := map[int64]string{} // slot start → the holder's group
+	rows, err := tx.QueryContext(ctx, `SELECT slot_start, group_code FROM bookings WHERE facility_code = $1 AND slot_start >= $2
+		AND slot_start < $3 AND `+activeSQL, f.Code, from, to)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
+		var t time.Time
 		var g string
-		var n int
-		if err := rows.Scan(&g, &n); err != nil {
+		if err := rows.Scan(&t, &g); err != nil {
 			rows.Close()
 			return err
 		}
-		held[g] = n
+		taken[t.Unix()] = g
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	// The slots still owed to the other groups: each group's share of
-	// the day (rounded up) less what it holds.
-	owed := 0
-	for _, g := range f.Rules.Groups {
-		if g.Code == b.Group {
+	// The free slots within these groups' hours, and what each is still
+	// owed: its share of the slots within its hours (rounded up) less
+	// what it holds there.
+	free, owed := 0, 0
+	for _, sl := range slots {
+		if _, ok := taken[sl.Start.Unix()]; ok {
 			continue
 		}
-		share := (len(slots)*g.Share + 99) / 100
-		owed += max(share-held[g.Code], 0)
+		if slices.ContainsFunc(others, func(g Group) bool { return g.holds(sl.Start, sl.End) }) {
+			free++
+		}
 	}
-	taken := 0
-	for _, n := range held {
-		taken += n
+	for _, g := range others {
+		n, held := 0, 0
+		for _, sl := range slots {
+			if g.holds(sl.Start, sl.End) {
+				n++
+				if taken[sl.Start.Unix()] == g.Code {
+					held++
+				}
+			}
+		}
+		owed += max((n*g.Share+99)/100-held, 0)
 	}
-	if len(slots)-taken-owed < 1 {
+	if free-owed < 1 {
 		return errs.E(errs.Conflict, "booking.error.reserved")
 	}
 	return nil
@@ -847,6 +846,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 		if rank, err = addWaiting(ctx, tx, f.Code, sl.Start, a.Person, a.ActingFor, now); err != nil {
 			return err
 		}
+		if err := s.recordOrigin(ctx, tx, "wait", f.Code, sl.Start, a.Person, in.From, now); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.waitlist",
 			ObjectType: "booking_slot", ObjectID: f.Code + "@" + sl.Start.Format(time.RFC3339), Change: map[string]any{"rank": rank}, At: now})
 		return err
@@ -858,8 +860,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 // still ahead: a booking in state offered, to confirm within the
 // facility's confirm hours (never after the slot starts).
 func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, now time.Time) error {
-	if !start.After(now) {
-		return nil
+	sl, ok := f.slotAt(start)
+	if !start.After(now) || !ok {
+		return nil // past, or closed since: nobody is offered it
 	}
 	var w waiting
 	for {
@@ -885,7 +888,6 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	if by.After(start) {
 		by = start
 	}
-	sl, _ := f.slotAt(start)
 	b := &Booking{Facility: f.Code, Start: start, End: sl.End, Holder: w.person, HolderLegal: w.legal, Method: Waitlist,
 		State: Offered, ConfirmBy: &by, CreatedAt: now}
 	if err := insertBooking(ctx, tx, b); err != nil {

@@ -54,16 +54,18 @@ func facilities(ctx context.Context, q db.Querier, arr string) ([]*Facility, err
 }
 
 const bookingColumns = `id, number, facility_code, slot_start, slot_end, holder_id, COALESCE(holder_legal_id, 0), group_code,
-	method, token, state, confirm_by, checked_in_at, COALESCE(decided_by, 0), ended_at, created_at, updated_at, version`
+	method, token, state, confirm_by, checked_in_at, COALESCE(decided_by, 0), ended_at, created_at, updated_at, version,
+	transferred_at`
 
 func scanBooking(row interface{ Scan(...any) error }) (*Booking, error) {
 	var b Booking
-	var confirm, checked, ended sql.NullTime
+	var confirm, checked, ended, transferred sql.NullTime
 	if err := row.Scan(&b.ID, &b.Number, &b.Facility, &b.Start, &b.End, &b.Holder, &b.HolderLegal, &b.Group, &b.Method,
-		&b.Token, &b.State, &confirm, &checked, &b.DecidedBy, &ended, &b.CreatedAt, &b.UpdatedAt, &b.Version); err != nil {
+		&b.Token, &b.State, &confirm, &checked, &b.DecidedBy, &ended, &b.CreatedAt, &b.UpdatedAt, &b.Version, &transferred); err != nil {
 		return nil, err
 	}
 	b.ConfirmBy, b.CheckedInAt, b.EndedAt = nullTime(confirm), nullTime(checked), nullTime(ended)
+	b.TransferredAt = nullTime(transferred)
 	for _, t := range []*time.Time{&b.Start, &b.End, &b.CreatedAt, &b.UpdatedAt} {
 		*t = t.UTC()
 	}

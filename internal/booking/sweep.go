@@ -59,7 +59,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	return n, nil
+	// The requests' origins serve the signals' window only.
+	return n, s.forgetOrigins(ctx, now)
 }
 
 func (s *Service) systemCheck(b *Booking, f *Facility, now time.Time, want State) error {

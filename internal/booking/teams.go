@@ -556,7 +556,10 @@ func (s *Service) teamAllowed(ctx context.Context, tx *db.Tx, f *Facility, a aut
 		if q.Per != WhoTeam {
 			continue
 		}
-		from, to := period(start, q.Period)
+		from, to, ok := f.quotaPeriod(start, q.Period)
+		if !ok {
+			continue // a slot out of season
+		}
 		if n, err := count(ctx, tx, ownTeam+` AND slot_start >= $3 AND slot_start < $4`, f.Code, t.ID, from, to); err != nil {
 			return nil, err
 		} else if n >= q.Max {
@@ -579,7 +582,10 @@ func (s *Service) teamAllowed(ctx context.Context, tx *db.Tx, f *Facility, a aut
 			if q.Per != WhoCitizen {
 				continue
 			}
-			from, to := period(start, q.Period)
+			from, to, ok := f.quotaPeriod(start, q.Period)
+			if !ok {
+				continue
+			}
 			n, err := count(ctx, tx, personalSQL+` AND slot_start >= $3 AND slot_start < $4`, f.Code, p, from, to)
 			if err != nil {
 				return nil, err

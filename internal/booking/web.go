@@ -2,7 +2,9 @@ package booking
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,6 +45,9 @@ type Handlers struct {
 	Cat     *i18n.Catalog
 	Web     *web.Renderer
 	Resp    *httpx.Responder
+	// TrustProxy: the proxy's X-Forwarded-Proto says whether the device
+	// cookie is Secure (the platform's setting).
+	TrustProxy bool
 }
 
 // Routes registers the pages.
@@ -55,10 +60,18 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/teams", h.teamAct)
 	rt.HandleErr("GET /bookings/desk", h.desk)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
+	rt.HandleErr("POST /bookings/desk/transfer", h.reportTransfer)
+	rt.HandleErr("POST /bookings/desk/holder", h.showHolder)
 	rt.HandleErr("POST /bookings/desk/{id}", h.decide)
 	rt.HandleErr("POST /bookings/ambulance/{id}", h.moveAmbulance)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}", h.rules)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}", h.saveRules)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/hours", h.hours)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/hours", h.saveHours)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/closures", h.closures)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
+	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
@@ -260,8 +273,13 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 			rules = append(rules, h.t(r, "booking.rule.peak", "from", p.From, "to", p.To, "hours", p.WindowHours))
 		}
 		for _, g := range f.Rules.Groups {
+			if g.Limited() {
+				rules = append(rules, h.t(r, "booking.rule.group_hours", "group", g.Name.Pick(l), "share", g.Share, "when", h.groupWhen(r, g)))
+				continue
+			}
 			rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
 		}
+		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
 	var groups []map[string]string
 	for _, g := range f.Rules.Groups {
@@ -297,7 +315,7 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 		return h.ambulance(w, r, v.Actor, code)
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
-	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group")}
+	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
 	if r.PostFormValue("action") == "book" {
 		in.Team, _ = strconv.ParseInt(r.PostFormValue("team"), 10, 64)
 	}
@@ -375,6 +393,9 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 			State: h.t(r, "booking.state."+string(b.State)), Tag: stateTag(b.State), Method: h.t(r, "booking.method."+b.Method),
 			Cancel:  (b.State == Pending || b.State == Offered || b.State == Held) && b.End.After(now),
 			Confirm: b.State == Offered, Code: b.State == Held && b.End.After(now)}
+		if b.TransferredAt != nil {
+			row.State = h.t(r, "booking.state.transferred")
+		}
 		if b.ConfirmBy != nil {
 			row.ConfirmBy = i18n.FormatDateTime(l, *b.ConfirmBy)
 		}
@@ -385,7 +406,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
-		"team_create", "team_invite", "team_accept", "team_decline", "team_leave", "team_remove", "player_in"}, name) {
+		"transferred", "team_create", "team_invite", "team_accept", "team_decline", "team_leave", "team_remove", "player_in"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -584,7 +605,7 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 			return nil, err
 		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": sg})
+			"Signals": h.signalRows(r, sg)})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
@@ -742,7 +763,8 @@ func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
 
 // ruleFields are the rules' form fields, in order.
 var ruleFields = []string{"horizon_days", "release", "min_notice_hours", "cancel_hours", "max_future", "confirm_hours",
-	"quota_citizen_week", "quota_citizen_month", "quota_association_week", "quota_association_month", "peak_window_hours"}
+	"quota_citizen_week", "quota_citizen_month", "quota_citizen_season", "quota_association_week", "quota_association_month",
+	"quota_association_season", "peak_window_hours"}
 
 // ruleField puts each contradiction of a rule set on the field to change.
 var ruleField = map[string]string{
@@ -750,6 +772,7 @@ var ruleField = map[string]string{
 	"booking.rules.cancel_horizon": "cancel_hours", "booking.rules.max_future": "max_future", "booking.rules.hours_negative": "confirm_hours",
 	"booking.rules.quota": "quota_citizen_week", "booking.rules.quota_who": "quota_association_week",
 	"booking.rules.peak_window": "peak_window_hours", "booking.rules.approval_draw": "peak_window_hours",
+	"booking.rules.quota_season": "quota_citizen_season", "booking.rules.quota_season_order": "quota_citizen_season",
 }
 
 func rulesForm(f *Facility) url.Values {
@@ -783,6 +806,9 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 	}
 	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
 		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
+	if !f.Request() {
+		data["Tabs"] = h.tabs(r, f.Code, "rules")
+	}
 	title := web.Msg("booking.rules.title", "name", f.Name.Pick(h.lang(r)))
 	if err != nil {
 		return h.Web.RenderForm(w, r, "booking/rules", title, data, form, err)
@@ -842,7 +868,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	// A team's quotas are not on the form: they stay (teams.go).
 	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
 	for _, per := range []string{WhoCitizen, WhoAssociation} {
-		for _, period := range []string{"week", "month"} {
+		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
 			if values.Get(k) == "" {
 				continue
@@ -867,6 +893,9 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
+				if ft.Key == "booking.rules.quota_season_order" && ft.Params["per"] == WhoAssociation {
+					ft.Field = "quota_association_season"
+				}
 				if ft.Field == "" {
 					ft.Field = "horizon_days"
 				}
@@ -877,5 +906,134 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return h.renderRules(w, r, f, version, form, err)
 	}
 	http.Redirect(w, r, "/bookings/desk/facilities/"+url.PathEscape(code)+"?done=rules", http.StatusSeeOther)
+	return nil
+}
+
+// DeviceCookie is the device cookie's name: a long-lived random value
+// set when a signed-in person first asks for a slot, so that one browser
+// used by many accounts shows on the desk's signals. Only a keyed hash
+// of it is stored.
+const DeviceCookie = "madina_device"
+
+// deviceLen is the length of a device cookie's value (24 random bytes,
+// base64url).
+const deviceLen = 32
+
+// origin is where the request came from: its device cookie (set now if
+// the browser has none, or a malformed one) and the client's address as
+// the platform worked it out behind its proxies.
+func (h *Handlers) origin(w http.ResponseWriter, r *http.Request) Origin {
+	dev := ""
+	if ck, err := r.Cookie(DeviceCookie); err == nil && len(ck.Value) == deviceLen {
+		if _, err := base64.RawURLEncoding.Strict().DecodeString(ck.Value); err == nil {
+			dev = ck.Value
+		}
+	}
+	if dev == "" {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		dev = base64.RawURLEncoding.EncodeToString(b[:])
+		http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: dev, Path: "/bookings", MaxAge: 2 * 365 * 24 * 3600,
+			HttpOnly: true, Secure: httpx.IsHTTPS(r, h.TrustProxy), SameSite: http.SameSiteLaxMode})
+	}
+	return Origin{Device: dev, IP: httpx.ClientIP(r)}
+}
+
+// signalRows are the desk's signals in words: what was seen, and what
+// the manager should check before acting.
+func (h *Handlers) signalRows(r *http.Request, sg []Signal) []map[string]string {
+	l := h.lang(r)
+	names := map[string]string{}
+	facility := func(code string) string {
+		if n, ok := names[code]; ok {
+			return n
+		}
+		n := code
+		if f, _, err := h.Service.Facility(r.Context(), code); err == nil {
+			n = f.Name.Pick(l)
+		}
+		names[code] = n
+		return n
+	}
+	slot := func(t time.Time) string { return i18n.FormatDate(l, t) + " " + hm(t) }
+	var out []map[string]string
+	for _, s := range sg {
+		row := map[string]string{"Check": h.t(r, "booking.signal."+s.Kind+"_check")}
+		switch s.Kind {
+		case SignalTransfer:
+			row["Text"] = h.t(r, "booking.signal.transfer", "number", s.Number, "facility", facility(s.Facility), "slot", slot(s.Slot),
+				"name", s.Holder.Pick(l))
+			row["Href"] = "/bookings/" + strconv.FormatInt(s.Booking, 10)
+		case SignalForOthers:
+			row["Text"] = h.t(r, "booking.signal.for_others", "name", s.Holder.Pick(l), "bookings", s.Bookings,
+				"associations", s.Associations, "transfers", s.Transfers)
+		case SignalSharedDevice:
+			row["Text"] = h.t(r, "booking.signal.shared_device", "device", s.Label, "accounts", s.Accounts, "requests", s.Requests)
+		case SignalBurst:
+			key := "booking.signal.burst_device"
+			if s.Network {
+				key = "booking.signal.burst_network"
+			}
+			row["Text"] = h.t(r, key, "label", s.Label, "requests", s.Requests, "accounts", s.Accounts, "facility", facility(s.Facility),
+				"slot", slot(s.Slot), "from", hm(s.From), "to", hm(s.To), "date", i18n.FormatDate(l, s.From))
+		case SignalSharedPhone:
+			row["Text"] = h.t(r, "booking.signal.shared_phone", "phone", s.Phone, "accounts", s.Accounts, "bookings", s.Bookings)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// reportTransfer refuses a check-in because the person showing the code
+// is not the booking's holder (the check-in form's second button).
+func (h *Handlers) reportTransfer(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	code := r.PostFormValue("code")
+	if _, err := h.Service.ReportTransfer(r.Context(), v.Actor, code); err != nil {
+		data, derr := h.deskData(r, v.Actor)
+		if derr != nil {
+			return derr
+		}
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{"code": {code}}}, err)
+	}
+	http.Redirect(w, r, "/bookings/desk?done=transferred", http.StatusSeeOther)
+	return nil
+}
+
+// showHolder shows, above the check-in form's buttons, the booking the
+// typed code names and its holder's names, for the manager to compare
+// with the identity document before checking in or reporting a transfer.
+func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	code := r.PostFormValue("code")
+	form := web.Form{Values: url.Values{"code": {code}}}
+	data, err := h.deskData(r, v.Actor)
+	if err != nil {
+		return err
+	}
+	ho, err := h.Service.Holder(r.Context(), v.Actor, code)
+	if err != nil {
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, form, err)
+	}
+	rows, err := h.rows(r, []*Booking{ho.Booking})
+	if err != nil {
+		return err
+	}
+	data["Form"] = form
+	data["Holder"] = []map[string]string{
+		{"Key": h.t(r, "booking.col.booking"), "Value": ho.Booking.Number},
+		{"Key": h.t(r, "booking.fact.facility"), "Value": rows[0].Facility},
+		{"Key": h.t(r, "booking.fact.when"), "Value": rows[0].When},
+		{"Key": h.t(r, "booking.col.state"), "Value": rows[0].State},
+		{"Key": h.t(r, "booking.desk.holder_ar"), "Value": ho.NameAR},
+		{"Key": h.t(r, "booking.desk.holder_latin"), "Value": ho.NameLatin},
+	}
+	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil
 }

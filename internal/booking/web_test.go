@@ -1,15 +1,21 @@
 package booking_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"madina/internal/apptest"
+	"madina/internal/authz"
+	"madina/internal/booking"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/jobs"
 )
 
 // Over HTTP: the public list; a citizen books a slot from the facility's
@@ -119,4 +125,99 @@ func regexpVersion(page string) string {
 	}
 	rest := page[i+len(`name="version" value="`):]
 	return rest[:strings.Index(rest, `"`)]
+}
+
+// Over HTTP: booking sets the device cookie (HttpOnly, SameSite=Lax,
+// for /bookings only) and only its keyed hash is stored; the desk's
+// check-in form has the "not the holder" button, which refuses a forged
+// code on its field and, for the holder's real code, refuses the
+// check-in: the holder's booking reads handed over, and the desk lists
+// the report among its signals.
+func TestTransferReportOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		ctx := context.Background()
+		now := time.Now().In(i18n.Casablanca)
+		day := now.AddDate(0, 0, 3)
+		start := time.Date(day.Year(), day.Month(), day.Day(), 9, 0, 0, 0, i18n.Casablanca).UTC().Format(time.RFC3339)
+		page := "/bookings/places/moulay-rachid-field-1?day=" + day.Format(time.DateOnly)
+
+		fatima := apptest.NewBrowser(t, base)
+		fatima.SignIn("fatima.benali@example.ma", false)
+		code, _, h := fatima.Post(page, "/bookings/places/moulay-rachid-field-1", url.Values{"action": {"book"}, "start": {start}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("booking: %d", code)
+		}
+		set := strings.Join(h.Values("Set-Cookie"), "\n")
+		dev := ""
+		if m := regexp.MustCompile(booking.DeviceCookie + `=([A-Za-z0-9_-]+);`).FindStringSubmatch(set); m != nil {
+			dev = m[1]
+		}
+		if len(dev) != 32 || !strings.Contains(set, booking.DeviceCookie+"="+dev+"; Path=/bookings") ||
+			!strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") {
+			t.Fatalf("the device cookie %q: %s", dev, set)
+		}
+		var stored string
+		if err := a.DB.QueryRowContext(ctx, `SELECT device_hash FROM booking_origins ORDER BY id DESC LIMIT 1`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored == dev || len(stored) != 43 {
+			t.Fatalf("stored device %q for the cookie %q: want its keyed hash", stored, dev)
+		}
+
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.FR)
+		if code, body, _ := mgr.Get("/bookings/desk"); code != http.StatusOK || !strings.Contains(body, `formaction="/bookings/desk/transfer"`) {
+			t.Fatalf("desk: %d\n%s", code, apptest.Grep(body, "button"))
+		}
+		code, body, _ := mgr.Post("/bookings/desk", "/bookings/desk/transfer", url.Values{"code": {"12-AbCdEf12"}})
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#code"`) {
+			t.Fatalf("a forged code reported: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+
+		// The holder's real code, for a slot within half an hour (booked
+		// the day before, as the end-to-end test does).
+		soon := now.Add(30 * time.Minute)
+		if soon.Hour() < 8 || soon.Hour() >= 23 {
+			t.Logf("no slot opens for check-in at %s: the report itself is not walked", now.Format("15:04"))
+			return
+		}
+		slot := time.Date(soon.Year(), soon.Month(), soon.Day(), soon.Hour(), 0, 0, 0, i18n.Casablanca).UTC()
+		yesterday := now.AddDate(0, 0, -1)
+		earlier := booking.NewService(booking.Deps{DB: a.DB, Catalogue: booking.DefaultCatalogue(), Events: jobs.New(a.DB, nil, jobs.Options{}),
+			Box: a.Box, Now: func() time.Time { return yesterday }})
+		salmaID := apptest.PersonID(t, a, "salma.alaoui@example.ma")
+		salma := authz.Actor{Person: salmaID, EmailVerified: true, Now: yesterday}
+		bk, err := earlier.Book(ctx, salma, booking.BookInput{Facility: "moulay-rachid-field-1", Start: slot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := booking.NewService(booking.Deps{DB: a.DB, Catalogue: booking.DefaultCatalogue(), Events: jobs.New(a.DB, nil, jobs.Options{}), Box: a.Box})
+		salma.Now = time.Now()
+		checkCode, _, err := today.Code(ctx, salma, bk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, _ = mgr.Post("/bookings/desk", "/bookings/desk/holder", url.Values{"code": {checkCode}})
+		if code != http.StatusOK || !strings.Contains(body, "Salma Alaoui") || !strings.Contains(body, `value="`+checkCode+`"`) {
+			t.Fatalf("the holder shown: %d\n%s", code, apptest.Grep(body, "summary-value"))
+		}
+		code, _, h = mgr.Post("/bookings/desk", "/bookings/desk/transfer", url.Values{"code": {checkCode}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/bookings/desk?done=transferred" {
+			t.Fatalf("the report: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ := mgr.Get(h.Get("Location")); !strings.Contains(body, "notée cédée") || !strings.Contains(body, bk.Number) ||
+			!strings.Contains(body, "/bookings/"+strconv.FormatInt(bk.ID, 10)) || !strings.Contains(body, "son titulaire, Salma") ||
+			strings.Contains(body, "{") {
+			t.Fatalf("the desk after the report:\n%s", apptest.Grep(body, bk.Number))
+		}
+		sb := apptest.NewBrowser(t, base)
+		sb.SignIn("salma.alaoui@example.ma", false)
+		sb.SetLang(i18n.EN)
+		if _, body, _ := sb.Get("/bookings/" + strconv.FormatInt(bk.ID, 10)); !strings.Contains(body, "Handed over") {
+			t.Fatalf("the holder's booking does not read handed over:\n%s", apptest.Grep(body, "tag"))
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"madina/internal/authz"
@@ -24,20 +25,26 @@ var OpenAPI []byte
 
 // APIRoutes registers the JSON API.
 //
-// The citizen's side is all there, for an API token with the scopes
-// requests:read and requests:write: filing (with its photos), the list
-// of their requests, one request with its history, answering the team's
-// question, reopening as not fixed, rating the answer, the photos. The
-// team's work is not: the policy keeps staff actions to browser sessions
-// that passed the second factor, which API tokens are not (as for permit
-// files' window work).
+// The citizen's side, for a personal token with the scopes requests:read
+// and requests:write: filing (with its photos), the list of their
+// requests, one request with its history, answering the team's question,
+// reopening as not fixed, rating the answer, the photos. The team's work,
+// for a staff token (requests:read and requests:work; issued from a
+// session that passed the second factor and bound to it, see
+// identity.CreateStaffToken): the team's queue and the requests held for
+// review, one request whole, and every change the team's pages make —
+// acknowledge, start, plan, ask, resolve (with a photo of the work done),
+// close, reassign, merge a duplicate, release — through the same policy,
+// officially (never on a request of their own).
 func (h *Handlers) APIRoutes(rt *httpx.Router) {
+	rt.HandleErr("GET /api/v1/team/requests", h.apiQueue)
+	rt.HandleErr("GET /api/v1/team/held", h.apiQueue)
 	rt.HandleErr("GET /api/v1/request-types", h.apiTypes)
 	rt.HandleErr("GET /api/v1/requests/track", h.apiTrack)
 	rt.HandleErr("GET /api/v1/requests", h.apiMine)
 	rt.HandleLargeErr("POST /api/v1/requests", maxAPIFilingBody, h.apiFile)
 	rt.HandleErr("GET /api/v1/requests/{id}", h.apiGet)
-	rt.HandleErr("POST /api/v1/requests/{id}/changes", h.apiChange)
+	rt.HandleLargeErr("POST /api/v1/requests/{id}/changes", maxAPIChangeBody, h.apiChange)
 	rt.HandleErr("PUT /api/v1/requests/{id}/rating", h.apiRate)
 	rt.HandleErr("GET /api/v1/requests/{id}/photos/{n}", h.photo)
 	rt.HandleErr("GET /api/v1/requests/{id}/work-photos/{n}", h.workPhoto)
@@ -46,6 +53,10 @@ func (h *Handlers) APIRoutes(rt *httpx.Router) {
 // maxAPIFilingBody bounds a filing through the API: five photos in
 // base64 (four bytes for three) and the text.
 const maxAPIFilingBody = MaxPhotos*MaxPhotoBytes/3*4 + 1<<20
+
+// maxAPIChangeBody bounds a change through the API: a resolution's photo
+// of the work done in base64, and the text.
+const maxAPIChangeBody = MaxPhotoBytes/3*4 + 1<<20
 
 // FilingJSON is a request as a citizen files it through the API.
 type FilingJSON struct {
@@ -87,12 +98,15 @@ type RequestJSON struct {
 	Contact        string            `json:"contact"`
 	PublicAnswer   string            `json:"public_answer,omitempty"`
 	Held           bool              `json:"held"`
-	MergedInto     *int64            `json:"merged_into,omitempty"`
-	CoReported     bool              `json:"co_reported"`
-	Photos         []PhotoJSON       `json:"photos"`
-	WorkPhotos     []PhotoJSON       `json:"work_photos"`
-	Rating         *RatingJSON       `json:"rating,omitempty"`
-	Events         []EventJSON       `json:"events,omitempty"`
+	// Overdue: still open past its deadline (to acknowledge, then to
+	// resolve) now.
+	Overdue    bool        `json:"overdue"`
+	MergedInto *int64      `json:"merged_into,omitempty"`
+	CoReported bool        `json:"co_reported"`
+	Photos     []PhotoJSON `json:"photos"`
+	WorkPhotos []PhotoJSON `json:"work_photos"`
+	Rating     *RatingJSON `json:"rating,omitempty"`
+	Events     []EventJSON `json:"events,omitempty"`
 }
 
 // PhotoJSON is a photo of a request.
@@ -128,13 +142,23 @@ type EventJSON struct {
 	PlannedFor string `json:"planned_for,omitempty"`
 }
 
-// ChangeJSON is a change the citizen makes on their request: reply (to
-// the team's question) or reopen (not fixed), with its note, at the
-// version they saw (0: whatever it is now).
+// ChangeJSON is a change on a request at the version the caller saw (0:
+// whatever it is now), with its note. The reporter's: reply (to the
+// team's question), reopen (not fixed). The team's: acknowledge, start,
+// plan (PlannedFor), ask, resolve (the public answer; Photo, the work
+// done, optional), close, reassign (Organisation, Arrondissement),
+// merge (Duplicate: the number of the request merged into this one),
+// release (a request held for review).
 type ChangeJSON struct {
-	Change  Change `json:"change"`
-	Note    string `json:"note" text:"multiline"`
-	Version int    `json:"version"`
+	Change         Change `json:"change"`
+	Note           string `json:"note" text:"multiline"`
+	Version        int    `json:"version"`
+	PlannedFor     string `json:"planned_for"`
+	Organisation   string `json:"organisation"`
+	Arrondissement string `json:"arrondissement"`
+	Duplicate      string `json:"duplicate"`
+	// Photo is a JPEG, PNG or WebP photo's bytes (JSON: base64).
+	Photo []byte `json:"photo"`
 }
 
 func (h *Handlers) apiFile(w http.ResponseWriter, r *http.Request) error {
@@ -215,19 +239,65 @@ func (h *Handlers) apiChange(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in ChangeJSON
-	if err := httpx.DecodeJSON(r, &in, 64<<10); err != nil {
+	if err := httpx.DecodeJSON(r, &in, maxAPIChangeBody); err != nil {
 		return err
-	}
-	// The citizen's changes only; the team's need a signed-in session
-	// with the second factor (the policy refuses them to tokens anyway).
-	if in.Change != CReply && in.Change != CReopen {
-		return errs.E(errs.Invalid, "complaint.error.change").OnField("change")
 	}
 	a := authz.FromContext(r.Context()).Actor
-	if _, err := h.Service.Move(r.Context(), a, id, in.Version, in.Change, in.Note); err != nil {
+	c := changeInput{Change: in.Change, Version: in.Version, Note: in.Note, PlannedFor: in.PlannedFor,
+		Organisation: in.Organisation, Arrondissement: in.Arrondissement, Duplicate: in.Duplicate}
+	if len(in.Photo) > 0 {
+		if in.Change != CResolve {
+			return errs.E(errs.Invalid, "complaint.error.photo_resolve").OnField("photo")
+		}
+		c.Photo = bytes.NewReader(in.Photo)
+	}
+	x, err := h.apply(r.Context(), a, id, c)
+	if err != nil {
 		return err
 	}
-	return h.apiView(w, r, http.StatusOK, a, id)
+	if _, _, err := h.Service.Get(r.Context(), a, x.ID); errs.Is(err, errs.NotFound) {
+		// Reassigned to a team the officer is not in: said, not shown.
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return h.apiView(w, r, http.StatusOK, a, x.ID)
+}
+
+// apiQueue is the team's queue (overdue first, those waiting on the
+// citizen last) or, at /team/held, the requests held for review, of the
+// organisation asked for — or the one the officer handles.
+func (h *Handlers) apiQueue(w http.ResponseWriter, r *http.Request) error {
+	a := authz.FromContext(r.Context()).Actor
+	org := r.URL.Query().Get("organisation")
+	if org == "" {
+		for _, g := range a.Grants {
+			if g.Role != authz.ComplaintOfficer || g.Org == org {
+				continue
+			}
+			if org != "" {
+				return errs.E(errs.Invalid, "complaint.error.team_org").OnField("organisation")
+			}
+			org = g.Org
+		}
+	}
+	list := h.Service.Queue
+	if strings.HasSuffix(r.URL.Path, "/held") {
+		list = h.Service.Held
+	}
+	xs, err := list(r.Context(), a, org)
+	if err != nil {
+		return err
+	}
+	now := h.Service.now()
+	out := make([]RequestJSON, 0, len(xs))
+	for _, x := range xs {
+		j := h.requestJSON(x, nil)
+		j.Overdue = x.Overdue(now)
+		out = append(out, j)
+	}
+	httpx.Private(r)
+	h.Resp.JSON(w, r, http.StatusOK, out)
+	return nil
 }
 
 func (h *Handlers) apiRate(w http.ResponseWriter, r *http.Request) error {
@@ -254,6 +324,7 @@ func (h *Handlers) apiView(w http.ResponseWriter, r *http.Request, status int, a
 	}
 	out := h.requestJSON(x, evs)
 	out.CoReported = x.Reporter != a.Person && slices.Contains(x.CoReporters, a.Person)
+	out.Overdue = x.Overdue(h.Service.now())
 	rt, err := h.Service.RatingOf(r.Context(), id)
 	if err != nil {
 		return err

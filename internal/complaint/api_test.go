@@ -171,8 +171,8 @@ func TestRequestsAPI(t *testing.T) {
 		if _, err := a.Complaint.Move(ctx, lydec, x.ID, 0, complaint.CAsk, "Quel est le numéro du poteau le plus proche ?"); err != nil {
 			t.Fatal(err)
 		}
-		if status, body := api.JSON("POST", path+"/changes?lang=fr", map[string]any{"change": "resolve", "note": "Réparé"}, nil); status != http.StatusBadRequest ||
-			!strings.Contains(body, "Action inconnue") {
+		if status, body := api.JSON("POST", path+"/changes?lang=fr", map[string]any{"change": "resolve", "note": "Réparé"}, nil); status != http.StatusForbidden ||
+			!strings.Contains(body, "Vous n’avez pas le droit") {
 			t.Errorf("the citizen resolves: %d %.300s", status, body)
 		}
 		if status, body := api.JSON("POST", path+"/changes?lang=fr", map[string]any{"change": "reply", "note": "  "}, nil); status != http.StatusBadRequest ||

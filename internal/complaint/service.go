@@ -460,18 +460,7 @@ func (s *Service) Queue(ctx context.Context, a authz.Actor, org string) ([]*Requ
 	if err := authz.Check(a, authz.ReadRequestQueue, authz.Resource{Org: org}); err != nil {
 		return nil, err
 	}
-	var arrs []string
-	for _, g := range a.Grants {
-		if g.Role != authz.ComplaintOfficer || g.Org != org {
-			continue
-		}
-		if g.Arrondissement == "" {
-			arrs = nil
-			break
-		}
-		arrs = append(arrs, g.Arrondissement)
-	}
-	where, args := queueWhere(arrs)
+	where, args := queueWhere(officerArrondissements(a, org))
 	return listRequests(ctx, s.db, where, queueOrder, 500, append([]any{org}, args...)...)
 }
 

@@ -755,30 +755,18 @@ func (h *Handlers) move(w http.ResponseWriter, r *http.Request) error {
 	var x *Request
 	var err2 error
 	switch c {
-	case CReassign:
-		x, err2 = h.Service.Reassign(r.Context(), v.Actor, id, version, r.PostFormValue("organisation"), r.PostFormValue("arrondissement"), r.PostFormValue("note"))
-	case CMerge:
-		number := strings.ToUpper(strings.TrimSpace(textnorm.Digits(r.PostFormValue("duplicate"))))
-		dup, err := request(r.Context(), h.Service.db, "number", number)
-		if err != nil {
-			err2 = errs.E(errs.Invalid, "complaint.error.duplicate").OnField("duplicate")
-			break
-		}
-		x, err2 = h.Service.Merge(r.Context(), v.Actor, id, dup.ID, r.PostFormValue("note"))
-	case CRelease:
-		x, err2 = h.Service.Release(r.Context(), v.Actor, id)
-	case CPlan:
-		x, err2 = h.Service.Plan(r.Context(), v.Actor, id, version, r.PostFormValue("planned_for"), r.PostFormValue("note"))
 	case "rate":
 		stars, _ := strconv.Atoi(r.PostFormValue("stars"))
 		if err2 = h.Service.Rate(r.Context(), v.Actor, id, stars, r.PostFormValue("comment")); err2 == nil {
 			x = &Request{ID: id}
 		}
 	default:
-		if _, ok := moves[c]; !ok {
+		if !c.known() {
 			return errs.E(errs.Invalid, "complaint.error.change")
 		}
-		x, err2 = h.Service.Move(r.Context(), v.Actor, id, version, c, r.PostFormValue("note"))
+		x, err2 = h.apply(r.Context(), v.Actor, id, changeInput{Change: c, Version: version, Note: r.PostFormValue("note"),
+			PlannedFor: r.PostFormValue("planned_for"), Organisation: r.PostFormValue("organisation"),
+			Arrondissement: r.PostFormValue("arrondissement"), Duplicate: r.PostFormValue("duplicate")})
 	}
 	if err := err2; err != nil {
 		return h.moveFailed(w, r, v.Actor, id, c, url.Values{"change": {string(c)}, "note": {r.PostFormValue("note")},
@@ -1099,4 +1087,47 @@ func (h *Handlers) public(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Web.Render(w, r, http.StatusOK, "complaint/public", web.Msg("complaint.public.title"), data)
 	return nil
+}
+
+// changeInput is a change on a request with what it brings, as a page's
+// form or the API gives it: the note (question, reply, public answer,
+// reason), a plan's day, a reassignment's team and arrondissement, a
+// merge's duplicate (its number), a resolution's photo of the work done.
+type changeInput struct {
+	Change                                                    Change
+	Version                                                   int
+	Note, PlannedFor, Organisation, Arrondissement, Duplicate string
+	Photo                                                     io.Reader
+}
+
+// known reports whether c is a change a page or the API may ask for.
+func (c Change) known() bool {
+	_, ok := moves[c]
+	return ok || c == CReassign || c == CMerge || c == CRelease
+}
+
+// apply makes change in on request id for a, through the service's
+// method for it: the one path of the team's pages and of the API.
+func (h *Handlers) apply(ctx context.Context, a authz.Actor, id int64, in changeInput) (*Request, error) {
+	switch in.Change {
+	case CReassign:
+		return h.Service.Reassign(ctx, a, id, in.Version, in.Organisation, in.Arrondissement, in.Note)
+	case CMerge:
+		number := strings.ToUpper(strings.TrimSpace(textnorm.Digits(in.Duplicate)))
+		dup, err := request(ctx, h.Service.db, "number", number)
+		if err != nil {
+			return nil, errs.E(errs.Invalid, "complaint.error.duplicate").OnField("duplicate")
+		}
+		return h.Service.Merge(ctx, a, id, dup.ID, in.Note)
+	case CRelease:
+		return h.Service.Release(ctx, a, id)
+	case CPlan:
+		return h.Service.Plan(ctx, a, id, in.Version, in.PlannedFor, in.Note)
+	case CResolve:
+		return h.Service.Resolve(ctx, a, id, in.Version, in.Note, in.Photo)
+	}
+	if !in.Change.known() {
+		return nil, errs.E(errs.Invalid, "complaint.error.change").OnField("change")
+	}
+	return h.Service.Move(ctx, a, id, in.Version, in.Change, in.Note)
 }

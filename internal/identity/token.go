@@ -28,6 +28,8 @@ type Token struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	ExpiresAt  *time.Time
+	// Staff: a staff token, bound to the session that issued it.
+	Staff bool
 }
 
 const maxTokens = 20
@@ -91,10 +93,72 @@ func splitScopes(s string) []authz.Scope {
 	return out
 }
 
-// Tokens lists a person's live tokens.
+// MaxStaffToken is the longest a staff token lives: a working day.
+const MaxStaffToken = 12 * time.Hour
+
+// CreateStaffToken issues the visitor a staff token for a team's tool
+// (issue #16: the team's work through the JSON API) and returns its
+// secret, shown once. It may only be asked from a browser session that
+// passed the second factor (the policy's IssueStaffToken), carries
+// authz.StaffTokenScopes, and is bound to that session: it ends when the
+// session ends (signing out, everywhere or here; the session's own end)
+// and after validFor, MaxStaffToken at most. At each use it holds its
+// holder's grants as they are then.
+func (s *Service) CreateStaffToken(ctx context.Context, v *Visitor, name string, validFor time.Duration) (string, error) {
+	if v == nil || v.Person == nil {
+		return "", errs.E(errs.Unauthenticated, "error.authz.signin")
+	}
+	if err := authz.Check(v.Actor, authz.IssueStaffToken, authz.Resource{OwnerPerson: v.Person.ID}); err != nil {
+		return "", err
+	}
+	if v.Session == nil {
+		return "", errs.E(errs.Forbidden, "")
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" || len([]rune(name)) > 100 {
+		return "", errs.E(errs.Invalid, "identity.error.token_name").OnField("name")
+	}
+	if validFor <= 0 || validFor > MaxStaffToken {
+		return "", errs.E(errs.Invalid, "identity.error.staff_token_hours").With("max", int(MaxStaffToken/time.Hour)).OnField("hours")
+	}
+	secret, _ := newToken()
+	secret = TokenPrefix + secret
+	err := s.db.Transact(ctx, func(tx *db.Tx) error {
+		now := s.now()
+		until := now.Add(validFor)
+		if v.Session.ExpiresAt.Before(until) {
+			until = v.Session.ExpiresAt
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE person_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`,
+			v.Person.ID, now).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxTokens {
+			return errs.E(errs.Conflict, "identity.error.token_limit").With("max", maxTokens)
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (person_id, name, token_hash, scopes, created_at, expires_at, session_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, v.Person.ID, name, hashToken(secret), joinScopes(authz.StaffTokenScopes),
+			now, until, v.Session.TokenHash).Scan(&id); err != nil {
+			return fmt.Errorf("identity: create staff token: %w", err)
+		}
+		_, err := audit.Append(ctx, tx, audit.Entry{Actor: personActor(v.Person.ID), Action: "identity.staff_token_created",
+			ObjectType: "api_token", ObjectID: strconv.FormatInt(id, 10),
+			Change: map[string]any{"name": name, "scopes": authz.StaffTokenScopes, "expires_at": until}, At: now})
+		return err
+	})
+	return secret, err
+}
+
+// Tokens lists a person's live tokens: a staff token lives while its
+// session does.
 func (s *Service) Tokens(ctx context.Context, personID int64) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scopes, created_at, last_used_at, expires_at FROM api_tokens
-		WHERE person_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) ORDER BY id`, personID, s.now())
+	now := s.now()
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.name, t.scopes, t.created_at, t.last_used_at, t.expires_at, t.session_hash IS NOT NULL
+		FROM api_tokens t LEFT JOIN sessions s ON s.token_hash = t.session_hash
+		WHERE t.person_id = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+		AND (t.session_hash IS NULL OR (s.revoked_at IS NULL AND s.expires_at > $2)) ORDER BY t.id`, personID, now)
 	if err != nil {
 		return nil, fmt.Errorf("identity: tokens: %w", err)
 	}
@@ -104,7 +168,7 @@ func (s *Service) Tokens(ctx context.Context, personID int64) ([]Token, error) {
 		var t Token
 		var scopes string
 		var used, exp sql.NullTime
-		if err := rows.Scan(&t.ID, &t.Name, &scopes, &t.CreatedAt, &used, &exp); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &scopes, &t.CreatedAt, &used, &exp, &t.Staff); err != nil {
 			return nil, err
 		}
 		t.Scopes, t.LastUsedAt, t.ExpiresAt = splitScopes(scopes), timePtr(used), timePtr(exp)
@@ -140,9 +204,15 @@ func (s *Service) tokenVisitor(ctx context.Context, secret string) (*Visitor, er
 	var personID, id int64
 	var scopes string
 	var used sql.NullTime
-	err := s.db.QueryRowContext(ctx, `SELECT id, person_id, scopes, last_used_at FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, hashToken(secret), now).
-		Scan(&id, &personID, &scopes, &used)
+	var session sql.NullString
+	// A staff token lives while the session that issued it does (not
+	// revoked, not past its end; the browser's idleness does not count),
+	// and that session passed the second factor.
+	err := s.db.QueryRowContext(ctx, `SELECT t.id, t.person_id, t.scopes, t.last_used_at, t.session_hash FROM api_tokens t
+		LEFT JOIN sessions s ON s.token_hash = t.session_hash
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+		AND (t.session_hash IS NULL OR (s.revoked_at IS NULL AND s.expires_at > $2 AND s.mfa_at IS NOT NULL))`, hashToken(secret), now).
+		Scan(&id, &personID, &scopes, &used, &session)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.Unauthenticated, "identity.error.token_invalid")
 	}
@@ -163,7 +233,15 @@ func (s *Service) tokenVisitor(ctx context.Context, secret string) (*Visitor, er
 	if err := s.store.actorDetails(ctx, s.db, &v.Actor); err != nil {
 		return nil, err
 	}
-	// A token never carries staff powers: those need a person and a second factor.
+	if session.Valid && p.TOTPEnabledAt != nil {
+		// A staff token: its session's second factor, and its holder's
+		// grants as they are now, for its scopes (the policy keeps it to
+		// them).
+		v.Actor.MFA = true
+		return v, nil
+	}
+	// Any other token never carries staff powers: those need a person and
+	// a second factor.
 	v.Actor.Grants, v.Actor.MFA = nil, false
 	return v, nil
 }

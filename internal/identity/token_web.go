@@ -15,6 +15,7 @@ import (
 func (h *Handlers) TokenRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /me/tokens", h.tokens)
 	rt.HandleErr("POST /me/tokens", h.createToken)
+	rt.HandleErr("POST /me/tokens/staff", h.createStaffToken)
 	rt.HandleErr("GET /me/tokens/revoke", h.revokeTokenConfirm)
 	rt.HandleErr("POST /me/tokens/revoke", h.revokeToken)
 	rt.HandleErr("GET /api/v1/me", h.apiMe)
@@ -29,11 +30,15 @@ func (h *Handlers) renderTokens(w http.ResponseWriter, r *http.Request, v *Visit
 		data = map[string]any{}
 	}
 	data["Tokens"], data["Scopes"] = list, authz.Scopes
+	data["Staff"] = authz.Check(v.Actor, authz.IssueStaffToken, authz.Resource{OwnerPerson: v.Person.ID}) == nil
+	data["StaffScopes"], data["StaffHours"] = authz.StaffTokenScopes, []int{1, 4, 8, 12}
 	if r.Method == http.MethodGet {
 		data["Done"] = doneMessage(r, "identity.tokens", "revoked")
 	}
-	if _, ok := data["Form"]; !ok {
-		data["Form"] = Form{}
+	for _, k := range []string{"Form", "StaffForm"} {
+		if _, ok := data[k]; !ok {
+			data[k] = Form{}
+		}
 	}
 	h.Web.Render(w, r, status, "identity/tokens", web.Msg("identity.tokens.title"), data)
 	return nil
@@ -67,6 +72,29 @@ func (h *Handlers) createToken(w http.ResponseWriter, r *http.Request) error {
 		}
 		f, _ := h.Web.WithError(r, Form{Values: r.PostForm}, err)
 		return h.renderTokens(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"Form": f})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return h.renderTokens(w, r, v, http.StatusOK, map[string]any{"New": secret})
+}
+
+// createStaffToken issues a staff token for a team's tool, bound to this
+// session (CreateStaffToken).
+func (h *Handlers) createStaffToken(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.own(w, r, authz.IssueStaffToken)
+	if v == nil {
+		return err
+	}
+	hours, err := strconv.Atoi(r.PostFormValue("hours"))
+	if err != nil {
+		hours = -1
+	}
+	secret, err := h.Service.CreateStaffToken(r.Context(), v, r.PostFormValue("name"), time.Duration(hours)*time.Hour)
+	if err != nil {
+		if errs.KindOf(err) == errs.Internal {
+			return err
+		}
+		f, _ := h.Web.WithError(r, Form{Values: r.PostForm}, err)
+		return h.renderTokens(w, r, v, httpx.Status(errs.KindOf(err)), map[string]any{"StaffForm": f})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return h.renderTokens(w, r, v, http.StatusOK, map[string]any{"New": secret})

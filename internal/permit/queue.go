@@ -331,8 +331,13 @@ func mine(a authz.Actor) (string, []any) {
 // persons they represent, and those they hold a mandate for, the most
 // recently changed first.
 func (s *Service) Mine(ctx context.Context, a authz.Actor) ([]*File, error) {
-	if a.Anonymous() {
-		return nil, authz.Check(a, authz.ReadFile, authz.Resource{})
+	// Reading one's own files: a token needs its scope for that too.
+	own := authz.Resource{OwnerPerson: a.Person}
+	if a.ActingFor != 0 {
+		own = authz.Resource{OwnerLegal: a.ActingFor}
+	}
+	if err := authz.Check(a, authz.ReadFile, own); err != nil {
+		return nil, err
 	}
 	where, args := mine(a)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+fileColumns+` FROM permit_files f WHERE `+where+`

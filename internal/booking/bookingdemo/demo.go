@@ -72,13 +72,16 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 		return time.Date(d.Year, d.Month, d.Day, h, 0, 0, 0, i18n.Casablanca).UTC()
 	}
 	const field = "moulay-rachid-field-1"
-	if _, err := s.Book(ctx, fatima, booking.BookInput{Facility: field, Start: at(day, 10)}); err != nil {
+	// Three accounts asking from one computer (a family's, say): the
+	// desk's signals list the device for Meriem Sentissi's review.
+	shared := booking.Origin{Device: "demo-family-computer-0000000000"}
+	if _, err := s.Book(ctx, fatima, booking.BookInput{Facility: field, Start: at(day, 10), From: shared}); err != nil {
 		return fmt.Errorf("booking demo: Fatima's booking: %w", err)
 	}
-	if _, err := s.Book(ctx, youssef, booking.BookInput{Facility: field, Start: at(day, 11)}); err != nil {
+	if _, err := s.Book(ctx, youssef, booking.BookInput{Facility: field, Start: at(day, 11), From: shared}); err != nil {
 		return fmt.Errorf("booking demo: Youssef's booking: %w", err)
 	}
-	if _, err := s.JoinWaitlist(ctx, khadija, booking.BookInput{Facility: field, Start: at(day, 10)}); err != nil {
+	if _, err := s.JoinWaitlist(ctx, khadija, booking.BookInput{Facility: field, Start: at(day, 10), From: shared}); err != nil {
 		return fmt.Errorf("booking demo: Khadija's waitlist place: %w", err)
 	}
 	// The peak slot released today: its draw collects requests.
