@@ -12,6 +12,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/textnorm"
 )
 
 // Co-players' check-in. Each player of a team slot has their own code on
@@ -168,4 +169,76 @@ func teamQuorum(ctx context.Context, q db.Querier, b *Booking) (met, ok bool, er
 		return false, ok, err
 	}
 	return ts.Quorum(b.Holder), true, nil
+}
+
+// playerCode splits a co-player's code ("id-member-tag") into its parts;
+// ok false for any other code (a holder's included).
+func playerCode(code string) (id, member int64, tag string, ok bool) {
+	code = strings.TrimSpace(textnorm.Digits(code))
+	idPart, rest, cut := strings.Cut(code, "-")
+	id, err := strconv.ParseInt(idPart, 10, 64)
+	if !cut || err != nil || len(rest) <= tagLen+1 {
+		return 0, 0, "", false
+	}
+	m, dash := strings.CutSuffix(rest[:len(rest)-tagLen], "-")
+	member, err = strconv.ParseInt(m, 10, 64)
+	if !dash || err != nil || member <= 0 {
+		return 0, 0, "", false
+	}
+	return id, member, rest[len(rest)-tagLen:], true
+}
+
+// playerHolder is Holder for a co-player's code: the team slot it names
+// and the player's names, for the desk to compare with the identity
+// document of the person showing it (team false for any other code).
+func (s *Service) playerHolder(ctx context.Context, a authz.Actor, code string) (ho *Holder, err error, team bool) {
+	id, member, tag, ok := playerCode(code)
+	if !ok {
+		return nil, nil, false
+	}
+	bad := errs.E(errs.Invalid, "booking.error.code").OnField("code")
+	b, err := booking(ctx, s.db, id)
+	if err != nil {
+		return nil, bad.Cause(err), true
+	}
+	f, _, err := facility(ctx, s.db, b.Facility)
+	if err != nil {
+		return nil, err, true
+	}
+	ts, ok, err := teamSlot(ctx, s.db, id)
+	if err != nil {
+		return nil, err, true
+	}
+	if !ok {
+		return nil, bad, true
+	}
+	r := b.Resource(f)
+	if err := authz.Check(a, authz.ReadBooking, r); err != nil {
+		return nil, bad.Cause(err), true
+	}
+	r.Involved = r.Involved.AddPersons(ts.Players...)
+	if err := authz.Check(a, authz.ManageBooking, r); err != nil {
+		return nil, err, true
+	}
+	step := s.clock().Unix() / int64(CodeStep/time.Second)
+	valid := false
+	for _, st := range []int64{step, step - 1} {
+		if subtle.ConstantTimeCompare([]byte(s.playerTag(id, member, st)), []byte(tag)) == 1 {
+			valid = true
+		}
+	}
+	if !valid {
+		return nil, bad, true
+	}
+	m, err := readMembership(ctx, s.db, member)
+	if err != nil || m.team != ts.Team || m.state != MemberAccepted || !slices.Contains(ts.Players, m.person) {
+		return nil, errs.E(errs.Invalid, "booking.error.not_player").OnField("code"), true
+	}
+	ho = &Holder{Booking: b, Facility: f, Player: true}
+	if err := s.db.QueryRowContext(ctx, `SELECT given_name_ar || ' ' || family_name_ar, given_name_latin || ' ' || family_name_latin
+		FROM persons WHERE id = $1`, m.person).Scan(&ho.NameAR, &ho.NameLatin); err != nil {
+		return nil, err, true
+	}
+	ho.NameAR, ho.NameLatin = strings.TrimSpace(ho.NameAR), strings.TrimSpace(ho.NameLatin)
+	return ho, nil, true
 }

@@ -315,6 +315,13 @@ func TestCoPlayersCheckInWithTheirOwnCodes(t *testing.T) {
 		if !regexp.MustCompile(`^\d+-\d+-\S{8}$`).MatchString(c1) {
 			t.Fatalf("a co-player's code %q", c1)
 		}
+		// The desk shows whose code it is; a co-player's code reports no
+		// transfer.
+		if ho, err := e.s.Holder(ctx, mgr, c1); err != nil || !ho.Player || ho.Booking.ID != b.ID || ho.NameLatin != "Said Alaoui" {
+			t.Fatalf("the desk reading a co-player's code: %+v %v", ho, err)
+		}
+		_, err = e.s.ReportTransfer(ctx, mgr, c1)
+		wantKey(t, err, "booking.error.transfer_player")
 		got, err := e.s.CheckIn(ctx, mgr, c1)
 		if err != nil || got.State != Held {
 			t.Fatalf("the first co-player: %+v %v", got, err)

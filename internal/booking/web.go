@@ -1034,6 +1034,10 @@ func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
 		{"Key": h.t(r, "booking.desk.holder_ar"), "Value": ho.NameAR},
 		{"Key": h.t(r, "booking.desk.holder_latin"), "Value": ho.NameLatin},
 	}
+	if ho.Player { // a co-player's code: their names (team_checkin.go)
+		rows := data["Holder"].([]map[string]string)
+		rows[4]["Key"], rows[5]["Key"] = h.t(r, "booking.desk.player_ar"), h.t(r, "booking.desk.player_latin")
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil
 }

@@ -125,6 +125,10 @@ func TestTeamsOverHTTP(t *testing.T) {
 		if code != http.StatusConflict || !strings.Contains(body, "Check-in runs from 30 minutes before the slot") {
 			t.Fatalf("the desk and a co-player's code: %d\n%s", code, apptest.Grep(body, "error"))
 		}
+		code, body, _ = mgr.Post("/bookings/desk", "/bookings/desk/holder", url.Values{"code": {c[1]}})
+		if code != http.StatusOK || !strings.Contains(body, "Player (in Latin letters)") || !strings.Contains(body, "Youssef El Amrani") {
+			t.Fatalf("the desk does not show whose code it is: %d\n%s", code, apptest.Grep(body, "summary"))
+		}
 		// The manager's rules form keeps the team rules it does not show.
 		rules := "/bookings/desk/facilities/moulay-rachid-field-2"
 		_, form, _ := mgr.Get(rules)
