@@ -465,7 +465,8 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	// Teams: the invitations to answer and the team slots one plays in.
 	var inv []map[string]any
 	var played []bookingRow
-	if v.Actor.ActingFor == 0 {
+	teams := authz.Decide(v.Actor, authz.ManageTeam, authz.Resource{OwnerPerson: v.Actor.Person}).Allow
+	if teams {
 		if inv, err = h.invitationRows(r, v.Actor); err != nil {
 			return err
 		}
@@ -479,7 +480,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
 		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
-		"Invitations": inv, "Played": played, "Teams": v.Actor.ActingFor == 0, "Form": web.Form{Values: url.Values{}}})
+		"Invitations": inv, "Played": played, "Teams": teams, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
 

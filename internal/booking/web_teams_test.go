@@ -125,6 +125,10 @@ func TestTeamsOverHTTP(t *testing.T) {
 		if code != http.StatusConflict || !strings.Contains(body, "Check-in runs from 30 minutes before the slot") {
 			t.Fatalf("the desk and a co-player's code: %d\n%s", code, apptest.Grep(body, "error"))
 		}
+		// A staff account's space has no teams, and still opens.
+		if code, body, _ := mgr.Get("/bookings"); code != http.StatusOK || strings.Contains(body, `href="/bookings/teams"`) {
+			t.Fatalf("a manager's own space: %d", code)
+		}
 		code, body, _ = mgr.Post("/bookings/desk", "/bookings/desk/holder", url.Values{"code": {c[1]}})
 		if code != http.StatusOK || !strings.Contains(body, "Player (in Latin letters)") || !strings.Contains(body, "Youssef El Amrani") {
 			t.Fatalf("the desk does not show whose code it is: %d\n%s", code, apptest.Grep(body, "summary"))
