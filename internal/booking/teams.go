@@ -490,8 +490,10 @@ func (s *Service) CaptainOf(ctx context.Context, a authz.Actor) ([]*Team, error)
 // personalSQL selects, with $1 the facility and $2 a person, the active
 // bookings that count in the person's own quotas: those they hold in
 // their own name and those they play in for a team.
-const personalSQL = `facility_code = $1 AND ` + activeSQL + ` AND ((holder_id = $2 AND holder_legal_id IS NULL)
-	OR id IN (SELECT booking_id FROM booking_players WHERE person_id = $2))`
+// (One set of ids, each side read by its index, rather than an OR that
+// would scan the facility's bookings.)
+const personalSQL = `facility_code = $1 AND ` + activeSQL + ` AND id IN (SELECT id FROM bookings WHERE holder_id = $2
+	AND holder_legal_id IS NULL UNION SELECT booking_id FROM booking_players WHERE person_id = $2)`
 
 // players are the members of team id who count for a booking now: the
 // accepted members whose account is verified and active, and who are not
