@@ -54,7 +54,7 @@ func TestTeamsOverHTTP(t *testing.T) {
 		youssef.SignIn("youssef.elamrani@example.ma", false)
 		youssef.SetLang(i18n.FR)
 		_, mine, _ := youssef.Get("/bookings")
-		inv := regexp.MustCompile(`name="id" value="(\d+)">\s*<button type="submit" name="action" value="accept"`).FindStringSubmatch(mine)
+		inv := regexp.MustCompile(`name="id" value="(\d+)">\s*<div class="button-group">\s*<button type="submit" name="action" value="accept"`).FindStringSubmatch(mine)
 		if inv == nil || !strings.Contains(html.UnescapeString(mine), "Rejoindre Les Lions") {
 			t.Fatalf("Youssef's space shows no invitation:\n%s", apptest.Grep(mine, "Lions"))
 		}
@@ -88,7 +88,7 @@ func TestTeamsOverHTTP(t *testing.T) {
 			p := apptest.NewBrowser(t, base)
 			p.SignIn(email, false)
 			_, mine, _ := p.Get("/bookings")
-			inv := regexp.MustCompile(`name="id" value="(\d+)">\s*<button type="submit" name="action" value="accept"`).FindStringSubmatch(mine)
+			inv := regexp.MustCompile(`name="id" value="(\d+)">\s*<div class="button-group">\s*<button type="submit" name="action" value="accept"`).FindStringSubmatch(mine)
 			if inv == nil {
 				t.Fatalf("%s has no invitation", email)
 			}
