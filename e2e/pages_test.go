@@ -84,7 +84,7 @@ var everyActor = []actor{
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
 		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
-		"/bookings/desk/facilities/{code}/groups"},
+		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/stats"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},

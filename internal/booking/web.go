@@ -59,6 +59,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/teams", h.teams)
 	rt.HandleErr("POST /bookings/teams", h.teamAct)
 	rt.HandleErr("GET /bookings/desk", h.desk)
+	rt.HandleErr("GET /bookings/desk/stats", h.stats)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
 	rt.HandleErr("POST /bookings/desk/transfer", h.reportTransfer)
 	rt.HandleErr("POST /bookings/desk/holder", h.showHolder)
@@ -281,6 +282,10 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		}
 		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
+	occupancy, err := h.occupancyLine(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
 	var groups []map[string]string
 	for _, g := range f.Rules.Groups {
 		groups = append(groups, map[string]string{"Code": g.Code, "Name": g.Name.Pick(l)})
@@ -291,7 +296,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	}
 	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
-		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups,
+		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
 }
 
