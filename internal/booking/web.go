@@ -75,6 +75,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
+	// A facility's photos (photosweb.go).
+	h.photoRoutes(rt)
 }
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
@@ -294,7 +296,12 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	for _, u := range Urgencies {
 		urgencies = append(urgencies, map[string]any{"Value": u, "Label": h.t(r, "booking.ambulance.urgency."+u)})
 	}
-	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
+	// The facility's photos (photosweb.go).
+	pics, err := h.photoRows(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
