@@ -50,7 +50,7 @@ var fixed = map[string][]string{
 	"/places/{code}":                            {"/places/siege-sidi-othmane"},
 	"/places/{code}/edit":                       {"/places/siege-anfa/edit"},
 	"/requests/verify":                          {"/requests/verify?category=lighting"},
-	"/bookings/places/{code}":                   {"/bookings/places/moulay-rachid-field-1", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
+	"/bookings/places/{code}":                   {"/bookings/places/moulay-rachid-field-1", "/bookings/places/moulay-rachid-field-2", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
 	"/bookings/desk/facilities/{code}":          {"/bookings/desk/facilities/moulay-rachid-field-1"},
 	"/bookings/desk/facilities/{code}/hours":    {"/bookings/desk/facilities/moulay-rachid-field-1/hours"},
 	"/bookings/desk/facilities/{code}/closures": {"/bookings/desk/facilities/moulay-rachid-field-1/closures"},
@@ -76,7 +76,7 @@ var everyActor = []actor{
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new", "/requests", "/requests/new", "/requests/new/{category}",
-		"/requests/{id}", "/bookings", "/bookings/{id}", "/bookings/places/{code}"},
+		"/requests/{id}", "/bookings", "/bookings/teams", "/bookings/{id}", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`),
 				"/bookings/{id}": firstLink(tb, "/bookings", `^/bookings/\d+$`)}

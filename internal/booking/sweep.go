@@ -105,6 +105,17 @@ func (s *Service) noShow(ctx context.Context, id int64) error {
 		if err := s.systemCheck(b, f, now, Held); err != nil {
 			return err
 		}
+		// A team slot whose players reached the quorum was used: checked
+		// in, never a no-show (team_checkin.go).
+		if met, _, err := teamQuorum(ctx, tx, b); err != nil {
+			return err
+		} else if met {
+			b.State, b.CheckedInAt = CheckedIn, &now
+			if err := bump(ctx, tx, b, now); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, system, f, b, "checked_in", now)
+		}
 		b.State = NoShow
 		if err := bump(ctx, tx, b, now); err != nil {
 			return err
