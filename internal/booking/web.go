@@ -557,8 +557,10 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			{"Key": h.t(r, "booking.fact.token"), "Value": b.Token},
 		}}
 	data["Facts"] = append(data["Facts"].([]map[string]string), teamFacts...)
-	if err := h.penaltyFacts(r, a, id, data); err != nil {
-		return err
+	if !player { // a penalty is its holder's
+		if err := h.penaltyFacts(r, a, id, data); err != nil {
+			return err
+		}
 	}
 	if rows[0].Code && player {
 		if code, until, err := h.Service.PlayerCode(r.Context(), a, id); err == nil {
