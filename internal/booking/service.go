@@ -450,13 +450,8 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 	// A slot already held is refused before any write: in a flash crowd
 	// most requests end here, on a read. The race between those that
 	// pass is the unique index's (bookings_one_holder).
-	var held bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-		AND `+activeSQL+`)`, f.Code, sl.Start).Scan(&held); err != nil {
-		return nil, fmt.Errorf("booking: slot: %w", err)
-	}
-	if held {
-		return nil, errs.E(errs.Conflict, "booking.error.taken")
+	if err := slotFree(ctx, s.db, f.Code, sl.Start); err != nil {
+		return nil, err
 	}
 	b := &Booking{Facility: f.Code, Start: sl.Start, End: sl.End, Holder: a.Person, HolderLegal: a.ActingFor,
 		Group: in.Group, Method: FirstCome, State: Held, CreatedAt: now}
@@ -464,6 +459,12 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		b.State = Pending
 	}
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
+		// Those that passed the read together queue for the write: by
+		// their turn the slot is often taken, which one read says before
+		// the quotas are counted (SQLite writes one at a time).
+		if err := slotFree(ctx, tx, f.Code, sl.Start); err != nil {
+			return err
+		}
 		if sl.Peak {
 			// A draw not yet held keeps its slot from first-come.
 			var st string
@@ -502,6 +503,20 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		return nil, err
 	}
 	return b, nil
+}
+
+// slotFree refuses with booking.error.taken a slot of facility code
+// starting at start that someone holds.
+func slotFree(ctx context.Context, q db.Querier, code string, start time.Time) error {
+	var held bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
+		AND `+activeSQL+`)`, code, start).Scan(&held); err != nil {
+		return fmt.Errorf("booking: slot: %w", err)
+	}
+	if held {
+		return errs.E(errs.Conflict, "booking.error.taken")
+	}
+	return nil
 }
 
 // allowed checks, in tx and under a lock on the person (so that one
