@@ -19,6 +19,7 @@ var OpenAPI []byte
 func (h *Handlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /api/v1/booking/facilities", h.apiFacilities)
 	rt.HandleErr("GET /api/v1/booking/draws/{id}", h.apiDraw)
+	rt.HandleErr("GET /api/v1/booking/rosters/{id}", h.apiRoster)
 }
 
 func (h *Handlers) apiFacilities(w http.ResponseWriter, r *http.Request) error {

@@ -3,7 +3,9 @@ package booking
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,6 +237,16 @@ func TestRosterAllocationHasNoAcquiredRights(t *testing.T) {
 		}
 		if len(p.Roster.Granted) != 3 && len(p.Roster.Granted) != 2 {
 			t.Errorf("granted %v", p.Roster.Granted)
+		}
+		// madina booking verify-draw re-runs it from the published JSON.
+		raw, _ := json.Marshal(p)
+		file := t.TempDir() + "/roster.json"
+		if err := os.WriteFile(file, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut strings.Builder
+		if code := CLI(ctx, []string{"verify-draw", file}, &out, &errOut); code != DrawConfirmed || !strings.Contains(out.String(), "season roster") {
+			t.Fatalf("verify-draw: %d %s %s", code, out.String(), errOut.String())
 		}
 		// A tampered result does not verify.
 		bad := *p

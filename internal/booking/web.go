@@ -70,6 +70,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
+	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
 }
@@ -279,7 +280,11 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	for _, u := range Urgencies {
 		urgencies = append(urgencies, map[string]any{"Value": u, "Label": h.t(r, "booking.ambulance.urgency."+u)})
 	}
-	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
+	roster, err := h.rosterFacility(r, f, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
@@ -303,6 +308,9 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 	}
 	if r.PostFormValue("action") == "ambulance" {
 		return h.ambulance(w, r, v.Actor, code)
+	}
+	if r.PostFormValue("action") == "roster" {
+		return h.applyRoster(w, r, v.Actor, code)
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
@@ -393,7 +401,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
-		"transferred"}, name) {
+		"transferred", "roster", "roster_allocated"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -449,8 +457,12 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 		}
 		amb = h.ambulanceRows(r, as)
 	}
+	rosters, err := h.rosterMine(r, v.Actor)
+	if err != nil {
+		return err
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done"))})
+		"Rosters": rosters, "Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done"))})
 	return nil
 }
 
@@ -556,8 +568,12 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		if err != nil {
 			return nil, err
 		}
+		rosters, err := h.rosterDesk(r, a, d.Facilities)
+		if err != nil {
+			return nil, err
+		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": h.signalRows(r, sg)})
+			"Signals": h.signalRows(r, sg), "Rosters": rosters})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
