@@ -333,8 +333,12 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 		if err != nil {
 			return err
 		}
-		if r.State != "open" {
+		// The committed window decides (the rules may have changed since).
+		if r.State != "open" || !now.Before(r.Closes) {
 			return errs.E(errs.Conflict, "booking.error.roster_closed")
+		}
+		if now.Before(r.Opens) {
+			return errs.E(errs.Conflict, "booking.error.roster_not_yet").With("date", dateTimeText(r.Opens)).WithMember("opens", r.Opens)
 		}
 		app.Roster = r.ID
 		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {

@@ -47,11 +47,10 @@ func (h *Handlers) rosterFacility(r *http.Request, f *Facility, now time.Time) (
 	l := h.lang(r)
 	out := map[string]any{}
 	var windows []string
-	today := local(now).Format(time.DateOnly)
 	for _, s := range f.Seasons {
 		o, c, ok := f.RosterWindow(s)
-		if !ok || s.To < today {
-			continue
+		if !ok || !now.Before(c) {
+			continue // past windows: the register keeps their rosters
 		}
 		windows = append(windows, h.t(r, "booking.roster.window", "season", h.seasonText(r, s),
 			"opens", i18n.FormatDateTime(l, o), "closes", i18n.FormatDateTime(l, c)))

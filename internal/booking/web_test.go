@@ -244,7 +244,10 @@ func TestSeasonRosterOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now().In(i18n.Casablanca).AddDate(0, 0, 45)
-		f.Seasons = append(f.Seasons, booking.Season{From: start.Format(time.DateOnly), To: start.AddDate(0, 3, 0).Format(time.DateOnly)})
+		f.Seasons = []booking.Season{{From: start.Format(time.DateOnly), To: start.AddDate(0, 3, 0).Format(time.DateOnly)}}
+		if err := f.Check(); err != nil {
+			t.Fatal(err)
+		}
 		def, _ := json.Marshal(f)
 		if _, err := a.DB.ExecContext(ctx, `UPDATE booking_facilities SET definition = $1 WHERE code = $2`, string(def), f.Code); err != nil {
 			t.Fatal(err)
