@@ -190,11 +190,8 @@ func TestRosterAllocationHasNoAcquiredRights(t *testing.T) {
 		_, err = e.s.AllocateRoster(ctx, conflicted, id)
 		wantKey(t, err, "error.authz.conflict")
 
-		// The booking clock allocates it.
-		if _, err := e.s.Sweep(ctx); err != nil {
-			t.Fatal(err)
-		}
-		p, err := e.s.PublishedRoster(ctx, id)
+		// Another manager of the arrondissement allocates it from the desk.
+		p, err := e.s.AllocateRoster(ctx, e.manager(e.mrManager, "moulay-rachid"), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,6 +296,21 @@ func TestRosterAllocationHasNoAcquiredRights(t *testing.T) {
 			t.Fatalf("the association's result: %+v", m)
 		}
 
+		// A peak Saturday the roster holds: its draw books nobody, and the
+		// clock goes on.
+		sat18 := at(2027, 9, 18, 17, 0)
+		e.clock.set(f.Release(sat18).Add(time.Hour))
+		if _, err := e.s.Enter(ctx, e.citizen(1), BookInput{Facility: field2, Start: sat18}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(f.DrawCloses(sat18).Add(time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatalf("the clock on a draw of a roster's slot: %v", err)
+		}
+		if n := e.active(t, field2, sat18); n != 1 {
+			t.Fatalf("%d holders of a roster's Saturday after its draw", n)
+		}
+
 		_, err = e.s.AllocateRoster(ctx, e.manager(e.mrManager, "moulay-rachid"), id)
 		wantKey(t, err, "booking.error.roster_allocated")
 		// The database keeps one association per weekly slot.
@@ -337,6 +349,15 @@ func TestRosterSeedIsCommittedBeforeTheWindow(t *testing.T) {
 		}
 		if p.Verify() == nil {
 			t.Error("a roster not allocated verifies")
+		}
+		// When the window closes the clock allocates it (nobody applied:
+		// nothing is given, the seed is revealed all the same).
+		e.clock.set(rosterClosed)
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, err = e.s.PublishedRoster(ctx, id); err != nil || p.State != "allocated" || p.Verify() != nil || len(p.Roster.Granted) != 0 {
+			t.Fatalf("the roster after the clock: %+v, %v", p, err)
 		}
 	})
 }
