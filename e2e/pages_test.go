@@ -55,6 +55,7 @@ var fixed = map[string][]string{
 	"/bookings/desk/facilities/{code}/hours":    {"/bookings/desk/facilities/moulay-rachid-field-1/hours"},
 	"/bookings/desk/facilities/{code}/closures": {"/bookings/desk/facilities/moulay-rachid-field-1/closures"},
 	"/bookings/desk/facilities/{code}/groups":   {"/bookings/desk/facilities/moulay-rachid-field-1/groups"},
+	"/bookings/desk/facilities/{code}/photos":   {"/bookings/desk/facilities/moulay-rachid-field-1/photos"},
 }
 
 // everyActor is every kind of person Madina serves (docs/DEMO.md).
@@ -84,7 +85,7 @@ var everyActor = []actor{
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
 		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
-		"/bookings/desk/facilities/{code}/groups"},
+		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/facilities/{code}/photos", "/bookings/desk/stats"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},
@@ -242,6 +243,7 @@ var skippedRoutes = map[string]string{
 	"/open311/v2/requests/{file}":            "an Open311 request (JSON or XML), not a page",
 	"/requests/{id}/photos/{n}":              "a photo of a request, downloaded, not a page",
 	"/requests/{id}/work-photos/{n}":         "a photo of the work done, downloaded, not a page",
+	"/bookings/places/{code}/photos/{n}":     "a photo of a facility, an image the facility's page shows, not a page",
 	"/open311/v2/tokens/{file}":              "an Open311 token's request (JSON or XML), not a page (TestOpen311Post)",
 	"/open311/v2/servicerequestupdates.json": "Open311's updates extension (JSON), not a page (TestOpen311Post)",
 	"/open311/v2/servicerequestupdates.xml":  "Open311's updates extension (XML), not a page (TestOpen311Post)",

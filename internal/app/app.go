@@ -54,6 +54,7 @@ import (
 	"madina/internal/platform/jobs"
 	"madina/internal/platform/password"
 	"madina/internal/platform/pdf"
+	"madina/internal/platform/photo"
 	"madina/internal/platform/secretbox"
 	"madina/internal/platform/web"
 	"madina/internal/portal"
@@ -125,7 +126,7 @@ func Modules() []module.Module {
 // shared services (policy, audit, notifications).
 func platformMessages() []fs.FS {
 	return []fs.FS{web.Messages, httpx.Messages, audit.Messages, blob.Messages, notify.Messages, authz.Messages,
-		password.Messages, oidclogin.Messages, calendar.Messages, geo.Messages, pdf.Messages, db.Messages}
+		password.Messages, oidclogin.Messages, calendar.Messages, geo.Messages, pdf.Messages, db.Messages, photo.Messages}
 }
 
 // MessageSources lists every message catalogue: the platform's and each

@@ -9,8 +9,8 @@ import (
 	"madina/internal/platform/httpx"
 )
 
-// OpenAPI is Casa In's fragment of the API document: the facilities and
-// the published draws, which madina booking verify-draw reads.
+// OpenAPI is Casa In's fragment of the API document: the facilities, their
+// daily figures and the published draws, which madina booking verify-draw reads.
 //
 //go:embed openapi.json
 var OpenAPI []byte
@@ -18,6 +18,7 @@ var OpenAPI []byte
 // APIRoutes registers the JSON API.
 func (h *Handlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /api/v1/booking/facilities", h.apiFacilities)
+	rt.HandleErr("GET /api/v1/booking/facilities/{code}/daily", h.apiDaily)
 	rt.HandleErr("GET /api/v1/booking/draws/{id}", h.apiDraw)
 	rt.HandleErr("GET /api/v1/booking/rosters/{id}", h.apiRoster)
 }

@@ -75,8 +75,8 @@ type Facility struct {
 	Lat            float64   `json:"lat"`
 	Lon            float64   `json:"lon"`
 	Capacity       int       `json:"capacity"`
-	// Photos are paths of the static folder ("" none yet).
-	Photos []string `json:"photos,omitempty"`
+	// Photos are not data of the catalogue: the managers add them at the
+	// desk, into the blob store (photos.go, booking_facility_photos).
 	// Hours are the opening hours per weekday; SlotMinutes cut them into
 	// slots.
 	Hours       []Opening `json:"hours,omitempty"`

@@ -40,7 +40,7 @@ func (h *Handlers) managed(r *http.Request, a authz.Actor) (*Facility, int, erro
 // tabs are the facility's desk pages, current the one shown.
 func (h *Handlers) tabs(r *http.Request, code, current string) map[string]any {
 	var tabs []map[string]any
-	for _, p := range []string{"rules", "hours", "closures", "groups"} {
+	for _, p := range []string{"rules", "hours", "closures", "groups", "photos"} {
 		href := "/bookings/desk/facilities/" + url.PathEscape(code)
 		if p != "rules" {
 			href += "/" + p

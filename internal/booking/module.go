@@ -18,7 +18,9 @@ var Module = module.Module{
 		{Key: "nav.bookings_desk", Href: "/bookings/desk", Rank: 48, Show: isManager}},
 	Notices: Notices(),
 	OpenAPI: OpenAPI,
-	Start:   start,
+	// The facilities' photos name their blobs (photos.go).
+	BlobRefs: BlobRefsSQL,
+	Start:    start,
 }
 
 func start(ctx context.Context, env *module.Env) (module.Parts, error) {
@@ -35,7 +37,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	s := NewService(Deps{DB: env.DB, Catalogue: cat, Events: env.Jobs, Box: env.Box, People: register, Notify: env.Notify,
-		BaseURL: env.Cfg.BaseURL})
+		BaseURL: env.Cfg.BaseURL, Blobs: env.Blobs})
 	// The facilities' organisations are the arrondissements' (staff,
 	// listed before, seeds them at its start).
 	if err := s.Seed(ctx); err != nil {

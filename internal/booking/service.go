@@ -13,6 +13,7 @@ import (
 	"madina/internal/audit"
 	"madina/internal/authz"
 	"madina/internal/notify"
+	"madina/internal/platform/blob"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
@@ -39,6 +40,9 @@ type Deps struct {
 	People  People
 	Notify  Notifier
 	BaseURL string
+	// Blobs keeps the facilities' photos (photos.go); without it, none
+	// is added.
+	Blobs blob.Store
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -64,6 +68,9 @@ type Service struct {
 	// devices and networks hash a request's origin for the signals of
 	// brokering (signals.go): only their keyed hashes are stored.
 	devices, networks *secretbox.Signer
+
+	// blobs keeps the facilities' photos.
+	blobs blob.Store
 }
 
 type cached struct {
@@ -99,7 +106,7 @@ func NewService(d Deps) *Service {
 		now = time.Now
 	}
 	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now,
-		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network")}
+		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network"), blobs: d.Blobs}
 	if d.People != nil && d.Notify != nil {
 		s.notices = &noticeDeps{people: d.People, notify: d.Notify, baseURL: d.BaseURL}
 	}

@@ -57,6 +57,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/places/{code}", h.act)
 	rt.HandleErr("GET /bookings", h.mine)
 	rt.HandleErr("GET /bookings/desk", h.desk)
+	rt.HandleErr("GET /bookings/desk/stats", h.stats)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
 	rt.HandleErr("POST /bookings/desk/transfer", h.reportTransfer)
 	rt.HandleErr("POST /bookings/desk/holder", h.showHolder)
@@ -73,6 +74,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change)
+	// A facility's photos (photosweb.go).
+	h.photoRoutes(rt)
 }
 
 // signedIn returns the visitor, or sends them to sign in (or to finish
@@ -272,6 +275,10 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		}
 		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
+	occupancy, err := h.occupancyLine(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
 	var groups []map[string]string
 	for _, g := range f.Rules.Groups {
 		groups = append(groups, map[string]string{"Code": g.Code, "Name": g.Name.Pick(l)})
@@ -284,9 +291,14 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days,
+	// The facility's photos (photosweb.go).
+	pics, err := h.photoRows(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
-		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups,
+		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
 }
 

@@ -1,4 +1,4 @@
-package complaint
+package photo
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestPhotosAreTurnedUpright(t *testing.T) {
 		if got := exifOrientation(b); got != tc.o {
 			t.Fatalf("orientation read %d, want %d", got, tc.o)
 		}
-		p, err := processPhoto(bytes.NewReader(b))
+		p, err := Process(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package complaint
+package photo
 
 import (
 	"encoding/binary"
