@@ -50,11 +50,12 @@ var fixed = map[string][]string{
 	"/places/{code}":                            {"/places/siege-sidi-othmane"},
 	"/places/{code}/edit":                       {"/places/siege-anfa/edit"},
 	"/requests/verify":                          {"/requests/verify?category=lighting"},
-	"/bookings/places/{code}":                   {"/bookings/places/moulay-rachid-field-1", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
+	"/bookings/places/{code}":                   {"/bookings/places/moulay-rachid-field-1", "/bookings/places/moulay-rachid-field-2", "/bookings/places/maarif-coworking", "/bookings/places/sbata-ambulance"},
 	"/bookings/desk/facilities/{code}":          {"/bookings/desk/facilities/moulay-rachid-field-1"},
 	"/bookings/desk/facilities/{code}/hours":    {"/bookings/desk/facilities/moulay-rachid-field-1/hours"},
 	"/bookings/desk/facilities/{code}/closures": {"/bookings/desk/facilities/moulay-rachid-field-1/closures"},
 	"/bookings/desk/facilities/{code}/groups":   {"/bookings/desk/facilities/moulay-rachid-field-1/groups"},
+	"/bookings/desk/facilities/{code}/calendar": {"/bookings/desk/facilities/moulay-rachid-field-1/calendar"},
 	"/bookings/desk/facilities/{code}/photos":   {"/bookings/desk/facilities/moulay-rachid-field-1/photos"},
 }
 
@@ -75,7 +76,7 @@ var everyActor = []actor{
 	{name: "citizen", email: "fatima.benali@example.ma", routes: []string{"/", "/me", "/me/security", "/me/inbox",
 		"/me/preferences", "/me/tokens", "/me/legal", "/me/legal/new/{kind}", "/me/legal/claim/{kind}", "/me/profession",
 		"/me/mandates", "/me/mandates/new", "/files", "/files/new", "/requests", "/requests/new", "/requests/new/{category}",
-		"/requests/{id}", "/bookings", "/bookings/{id}", "/bookings/places/{code}"},
+		"/requests/{id}", "/bookings", "/bookings/teams", "/bookings/{id}", "/bookings/places/{code}"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/requests/{id}": firstLink(tb, "/requests", `^/requests/\d+$`),
 				"/bookings/{id}": firstLink(tb, "/bookings", `^/bookings/\d+$`)}
@@ -85,7 +86,8 @@ var everyActor = []actor{
 	// A facility manager (Casa In): Moulay Rachid's, at the desk.
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
 		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
-		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/facilities/{code}/photos", "/bookings/desk/stats"},
+		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/facilities/{code}/calendar", "/bookings/desk/facilities/{code}/photos",
+		"/bookings/desk/stats"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},

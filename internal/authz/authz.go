@@ -335,6 +335,13 @@ const (
 	// SweepBookings is the booking clock's acts: no-shows recorded,
 	// waitlist offers lapsing, draws held at their time. The system only.
 	SweepBookings Action = "booking.sweep"
+	// ManageTeam is a person's part in Casa In's teams, always in their
+	// own name (OwnerPerson is whom the act is for): the captain creates
+	// a team, invites, removes a member; the invited person accepts or
+	// declines; a member leaves and shows their own check-in code for the
+	// team's slots. A person with a verified address, not from a staff
+	// account and not acting for an association (a team is people).
+	ManageTeam Action = "booking.team"
 	// ImportAddresses loads the city's address gazetteer, the GIS
 	// department's file, replacing the source's earlier addresses
 	// (issue #14): the system operator only, by the command line — a
@@ -354,7 +361,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	GiveOpinion, DecideFile, ReadSession, ManageAgenda, SignMinutes, ManageFeed, DeclareAbsence, DispatchFile,
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
 	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
-	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ImportAddresses,
+	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ManageTeam, ImportAddresses,
 	IssueStaffToken}
 
 // Resource is what the action is on. Zero fields do not apply.
@@ -885,6 +892,17 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return deny(ReasonEmailUnverified)
 		}
 		if !a.owns(r) {
+			return hide(ReasonNotOwn)
+		}
+		return allow(ReasonVerified)
+	case ManageTeam:
+		if a.Staff() {
+			return hide(ReasonStaffAccount)
+		}
+		if !a.EmailVerified {
+			return deny(ReasonEmailUnverified)
+		}
+		if r.OwnerLegal != 0 || !a.owns(r) {
 			return hide(ReasonNotOwn)
 		}
 		return allow(ReasonVerified)

@@ -72,3 +72,34 @@ func TestFacilityManagersActOfficiallyOnlyOnOthersBookings(t *testing.T) {
 		t.Error("books for an association they do not represent")
 	}
 }
+
+// A person's part in a team is theirs alone: the captain's acts are the
+// captain's, an invitation is answered by its invitee; never from a staff
+// account, nor in an association's name, nor unverified.
+func TestTeamsAreEachPersonsOwn(t *testing.T) {
+	const assoc = 901
+	p := Actor{Person: 70, EmailVerified: true, Now: now}
+	if d := Decide(p, ManageTeam, Resource{OwnerPerson: p.Person}); !d.Allow {
+		t.Fatalf("a verified citizen on their own team: %s", d.Reason)
+	}
+	if d := Decide(p, ManageTeam, Resource{OwnerPerson: 71}); d.Allow || !d.Hide {
+		t.Errorf("another person's team or invitation: %+v, want hidden", d)
+	}
+	rep := p
+	rep.Represents, rep.ActingFor = []int64{assoc}, assoc
+	if d := Decide(rep, ManageTeam, Resource{OwnerPerson: p.Person}); d.Allow {
+		t.Error("a team managed in an association's name")
+	}
+	if d := Decide(rep, ManageTeam, Resource{OwnerLegal: assoc}); d.Allow {
+		t.Error("an association owns a team")
+	}
+	unverified := p
+	unverified.EmailVerified = false
+	if d := Decide(unverified, ManageTeam, Resource{OwnerPerson: p.Person}); d.Allow || d.Reason != ReasonEmailUnverified {
+		t.Errorf("unverified: %+v", d)
+	}
+	staff := Actor{Person: 72, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: FacilityManager, Org: "moulay-rachid"}}}
+	if d := Decide(staff, ManageTeam, Resource{OwnerPerson: staff.Person}); d.Allow {
+		t.Error("a staff account captains a team: teams are booked from a personal account")
+	}
+}

@@ -129,6 +129,9 @@ type Rules struct {
 	// Roster: associations apply for a weekly slot of each season
 	// (roster.go).
 	Roster *RosterRule `json:"roster,omitempty"`
+	// TeamMin is the smallest team that books a team slot (Who has
+	// WhoTeam): its accepted, verified members (teams.go).
+	TeamMin int `json:"team_min,omitempty"`
 }
 
 // Quota caps bookings Per person or association over a Period (week,
@@ -316,7 +319,7 @@ func (f *Facility) Check() error {
 		bad("booking.rules.who")
 	}
 	for _, w := range r.Who {
-		if w != WhoCitizen && w != WhoAssociation {
+		if w != WhoCitizen && w != WhoAssociation && w != WhoTeam {
 			bad("booking.rules.who")
 		}
 	}
@@ -342,7 +345,7 @@ func (f *Facility) Check() error {
 	// allows, contradicts itself.
 	quota := map[string]int{}
 	for _, q := range r.Quotas {
-		if (q.Per != WhoCitizen && q.Per != WhoAssociation) || !slices.Contains(QuotaPeriods, q.Period) || q.Max < 1 {
+		if (q.Per != WhoCitizen && q.Per != WhoAssociation && q.Per != WhoTeam) || !slices.Contains(QuotaPeriods, q.Period) || q.Max < 1 {
 			bad("booking.rules.quota")
 			continue
 		}
@@ -354,13 +357,15 @@ func (f *Facility) Check() error {
 			bad("booking.rules.quota_who", "per", q.Per)
 		}
 	}
-	for _, per := range []string{WhoCitizen, WhoAssociation} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoTeam} {
 		w, okw := quota[per+"/week"]
 		m, okm := quota[per+"/month"]
 		if okw && okm && w > m {
 			bad("booking.rules.quota_order", "per", per, "week", w, "month", m)
 		}
 	}
+	// Team slots (teams.go).
+	checkTeams(f, bad)
 	if r.Approval && !slices.Contains(r.Who, WhoAssociation) && r.Peak != nil {
 		bad("booking.rules.approval_draw")
 	}

@@ -31,9 +31,7 @@ const NoShowGrace = 15 * time.Minute
 
 const tagLen = 8
 
-func (s *Service) tag(id int64, step int64) string {
-	return s.codes.Sign([]byte(strconv.FormatInt(id, 10) + "|" + strconv.FormatInt(step, 10)))[:tagLen]
-}
+func (s *Service) tag(id int64, step int64) string { return s.playerTag(id, 0, step) }
 
 // Code is the check-in code of a's booking id now, and until when it is
 // valid; only a held booking has one.
@@ -59,6 +57,10 @@ func (s *Service) Code(ctx context.Context, a authz.Actor, id int64) (string, ti
 // forged, expired or replayed code is refused, each with its reason.
 func (s *Service) CheckIn(ctx context.Context, a authz.Actor, code string) (*Booking, error) {
 	code = strings.TrimSpace(textnorm.Digits(code))
+	// Team slots and co-players' codes (team_checkin.go).
+	if b, err, team := s.checkInTeam(ctx, a, code); team {
+		return b, err
+	}
 	idPart, tag, ok := strings.Cut(code, "-")
 	id, err := strconv.ParseInt(idPart, 10, 64)
 	if !ok || err != nil || len(tag) != tagLen {

@@ -238,6 +238,9 @@ func (s *Service) PrepareDraws(ctx context.Context) (int, error) {
 // Enter requests peak slot in.Start for a (or their association) in its
 // draw, while the draw's window is open. It returns the entry's token.
 func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (string, error) {
+	if in.Team != 0 {
+		return "", errs.E(errs.Invalid, "booking.error.team_first_come")
+	}
 	f, _, err := facility(ctx, s.db, in.Facility)
 	if err != nil {
 		return "", err

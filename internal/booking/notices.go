@@ -101,6 +101,16 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 			d["Until"] = i18n.FormatDate(l, until.Time)
 		}
 	}
+	if p.Change == "penalty_upheld" || p.Change == "penalty_lifted" {
+		// The review's decision on the penalty, with the manager's note.
+		var step int
+		var note string
+		if err := tx.QueryRowContext(ctx, `SELECT p.step, COALESCE(r.note, '') FROM booking_penalties p
+			JOIN booking_penalty_reviews r ON r.penalty_id = p.id WHERE p.booking_id = $1`, b.ID).Scan(&step, &note); err != nil {
+			return fmt.Errorf("booking: review of %d: %w", b.ID, err)
+		}
+		d["Step"], d["Note"] = step, note
+	}
 	return n.notify.Send(ctx, tx, notify.Message{Template: template, Data: d,
 		Key:      ev.Topic + ":" + strconv.FormatInt(ev.ID, 10) + ":person:" + strconv.FormatInt(who.ID, 10),
 		To:       notify.Recipient{UserID: "person:" + strconv.FormatInt(who.ID, 10), Email: who.Email, Phone: who.Phone, Lang: who.Lang},

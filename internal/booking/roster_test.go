@@ -16,9 +16,9 @@ import (
 	"madina/internal/platform/i18n"
 )
 
-// field2 has a roster: applications from 60 to 30 days before each
-// season (2027-09-01 to 2028-06-30: 3 July to 2 August 2027).
-const field2 = "moulay-rachid-field-2"
+// field2 (teams_test.go), Moulay Rachid's field 2, has a roster:
+// applications from 60 to 30 days before each season (2027-09-01 to
+// 2028-06-30: 3 July to 2 August 2027).
 
 var (
 	rosterOpen   = at(2027, 7, 10, 10, 0)

@@ -365,6 +365,7 @@ type BookInput struct {
 	Facility string
 	Start    time.Time
 	Group    string // a priority group of the facility, "" none
+	Team     int64  // the team booking (its captain books; teams.go), 0 none
 
 	// From is where the request came from, for the signals of brokering.
 	From Origin
@@ -402,6 +403,12 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 	who := WhoCitizen
 	if a.ActingFor != 0 {
 		who = WhoAssociation
+	}
+	if in.Team != 0 {
+		if a.ActingFor != 0 {
+			return Slot{}, errs.E(errs.Invalid, "booking.error.team_not_found").OnField("team")
+		}
+		who = WhoTeam
 	}
 	if !slices.Contains(f.Rules.Who, who) {
 		return Slot{}, errs.E(errs.Forbidden, "booking.error.who."+who)
@@ -466,7 +473,13 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 				return errs.E(errs.Conflict, "booking.error.draw_pending")
 			}
 		}
-		if err := s.allowed(ctx, tx, f, a.Person, a.ActingFor, sl.Start, now); err != nil {
+		var ps []int64 // a team's players (teams.go)
+		if in.Team != 0 {
+			var err error
+			if ps, err = s.teamAllowed(ctx, tx, f, a, in.Team, sl.Start, now); err != nil {
+				return err
+			}
+		} else if err := s.allowed(ctx, tx, f, a.Person, a.ActingFor, sl.Start, now); err != nil {
 			return err
 		}
 		if err := s.reserved(ctx, tx, f, b, now); err != nil {
@@ -477,6 +490,11 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		}
 		if err := s.recordOrigin(ctx, tx, "book", f.Code, sl.Start, a.Person, in.From, now); err != nil {
 			return err
+		}
+		if in.Team != 0 {
+			if err := addTeamSlot(ctx, tx, f, b, in.Team, ps); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, a, f, b, "booked", now)
 	})
@@ -505,7 +523,7 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 	}
 	own := `facility_code = $1 AND ` + col + ` = $2 AND ` + activeSQL
 	if legal == 0 {
-		own += ` AND holder_legal_id IS NULL`
+		own = personalSQL // with the team slots they play in (teams.go)
 	}
 	n, err := count(ctx, tx, own+` AND slot_end > $3`, f.Code, id, now)
 	if err != nil {
@@ -796,6 +814,9 @@ func (s *Service) Decide(ctx context.Context, a authz.Actor, id int64, approve b
 // JoinWaitlist puts a (or their association) in line for a slot that
 // someone else holds.
 func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput) (int, error) {
+	if in.Team != 0 {
+		return 0, errs.E(errs.Invalid, "booking.error.team_first_come")
+	}
 	f, _, err := facility(ctx, s.db, in.Facility)
 	if err != nil {
 		return 0, err

@@ -159,11 +159,17 @@ func count(ctx context.Context, q db.Querier, where string, args ...any) (int, e
 	return n, nil
 }
 
-// suspendedUntil is the end of person's suspension, nil when none runs.
+// notLifted keeps the penalties p (booking_penalties) that a review did
+// not lift (review.go): a lifted one neither counts on the ladder nor
+// suspends.
+const notLifted = `NOT EXISTS (SELECT 1 FROM booking_penalty_reviews r WHERE r.penalty_id = p.id AND r.decision = 'lifted')`
+
+// suspendedUntil is the end of person's suspension, nil when none runs
+// (a lifted penalty's suspension has ended).
 func suspendedUntil(ctx context.Context, q db.Querier, person int64, now time.Time) (*time.Time, error) {
 	var t sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT suspended_until FROM booking_penalties WHERE person_id = $1 AND suspended_until > $2
-		ORDER BY suspended_until DESC LIMIT 1`, person, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := q.QueryRowContext(ctx, `SELECT suspended_until FROM booking_penalties p WHERE person_id = $1 AND suspended_until > $2
+		AND `+notLifted+` ORDER BY suspended_until DESC LIMIT 1`, person, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("booking: suspension: %w", err)
 	}
 	return nullTime(t), nil

@@ -121,6 +121,17 @@ func (s *Service) noShow(ctx context.Context, id int64) error {
 		if err := s.systemCheck(b, f, now, Held); err != nil {
 			return err
 		}
+		// A team slot whose players reached the quorum was used: checked
+		// in, never a no-show (team_checkin.go).
+		if met, _, err := teamQuorum(ctx, tx, b); err != nil {
+			return err
+		} else if met {
+			b.State, b.CheckedInAt = CheckedIn, &now
+			if err := bump(ctx, tx, b, now); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, system, f, b, "checked_in", now)
+		}
 		b.State = NoShow
 		if err := bump(ctx, tx, b, now); err != nil {
 			return err
@@ -140,12 +151,17 @@ type Penalty struct {
 	Step           int
 	SuspendedUntil *time.Time
 	At             time.Time
+
+	// ID is the penalty's; Review what became of its contest (review.go):
+	// "" none, "contested" (awaiting the decision), "upheld" or "lifted".
+	ID     int64
+	Review string
 }
 
 func (s *Service) penalise(ctx context.Context, tx *db.Tx, b *Booking, reason string, now time.Time) (Penalty, error) {
 	l := s.cat.Penalties
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties WHERE person_id = $1 AND at > $2`,
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p WHERE person_id = $1 AND at > $2 AND `+notLifted,
 		b.Holder, now.AddDate(0, 0, -l.LookbackDays)).Scan(&n); err != nil {
 		return Penalty{}, err
 	}
@@ -165,8 +181,10 @@ func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, erro
 	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT booking_id, reason, step, suspended_until, at FROM booking_penalties
-		WHERE person_id = $1 ORDER BY at DESC, id DESC`, a.Person)
+	rows, err := s.db.QueryContext(ctx, `SELECT p.booking_id, p.reason, p.step, p.suspended_until, p.at, p.id,
+		CASE WHEN r.id IS NULL THEN '' ELSE COALESCE(r.decision, 'contested') END
+		FROM booking_penalties p LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id
+		WHERE p.person_id = $1 ORDER BY p.at DESC, p.id DESC`, a.Person)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +193,7 @@ func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, erro
 	for rows.Next() {
 		var p Penalty
 		var until sql.NullTime
-		if err := rows.Scan(&p.Booking, &p.Reason, &p.Step, &until, &p.At); err != nil {
+		if err := rows.Scan(&p.Booking, &p.Reason, &p.Step, &until, &p.At, &p.ID, &p.Review); err != nil {
 			return nil, err
 		}
 		p.SuspendedUntil, p.At = nullTime(until), p.At.UTC()

@@ -54,6 +54,11 @@ func (s *Service) validTag(id int64, tag string, now time.Time) bool {
 // The booking becomes a no-show handed over, the holder takes the
 // penalty ladder's next step (reason transfer) and is told.
 func (s *Service) ReportTransfer(ctx context.Context, a authz.Actor, code string) (*Booking, error) {
+	if _, _, _, player := playerCode(code); player {
+		// A co-player's code hands over no booking: the player is not
+		// checked in; a transfer is reported on the holder's code.
+		return nil, errs.E(errs.Conflict, "booking.error.transfer_player").OnField("code")
+	}
 	id, tag, err := parseCode(code)
 	if err != nil {
 		return nil, err
@@ -117,12 +122,18 @@ type Holder struct {
 	Booking           *Booking
 	Facility          *Facility
 	NameAR, NameLatin string
+	// Player: the code is a co-player's of a team slot, and the names
+	// are theirs (team_checkin.go).
+	Player bool
 }
 
 // Holder reads who holds the booking whose code staff typed or scanned,
 // for a manager of its facility, officially, while the code is valid: a
 // forged or expired code is refused like at check-in.
 func (s *Service) Holder(ctx context.Context, a authz.Actor, code string) (*Holder, error) {
+	if ho, err, team := s.playerHolder(ctx, a, code); team {
+		return ho, err
+	}
 	id, tag, err := parseCode(code)
 	if err != nil {
 		return nil, err

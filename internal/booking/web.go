@@ -56,6 +56,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/places/{code}", h.facility)
 	rt.HandleErr("POST /bookings/places/{code}", h.act)
 	rt.HandleErr("GET /bookings", h.mine)
+	rt.HandleErr("GET /bookings/teams", h.teams)
+	rt.HandleErr("POST /bookings/teams", h.teamAct)
 	rt.HandleErr("GET /bookings/desk", h.desk)
 	rt.HandleErr("GET /bookings/desk/stats", h.stats)
 	rt.HandleErr("POST /bookings/desk/checkin", h.checkIn)
@@ -71,9 +73,12 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
+	// The desk's calendar and penalty reviews (calendar_web.go, review_web.go).
+	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
+	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
 	rt.HandleErr("GET /bookings/{id}", h.page)
-	rt.HandleErr("POST /bookings/{id}", h.change)
+	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 	// A facility's photos (photosweb.go).
 	h.photoRoutes(rt)
 }
@@ -173,6 +178,7 @@ func (h *Handlers) places(w http.ResponseWriter, r *http.Request) error {
 type slotRow struct {
 	Start, Hours, Availability, Tag, Token, Method string
 	Book, Enter, Wait                              bool
+	Teams                                          []map[string]any // who books: oneself or a team (web_teams.go)
 }
 
 func availabilityTag(a string) string {
@@ -205,6 +211,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		return nil, nil, err
 	}
 	signed := isCitizen(r.Context())
+	teams := h.teamChoice(r, f)
 	var slots []slotRow
 	for _, v := range views {
 		sr := slotRow{Start: v.Start.Format(time.RFC3339), Hours: hm(v.Start) + "–" + hm(v.End), Availability: h.t(r, "booking.slot."+v.Availability),
@@ -216,6 +223,9 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 			sr.Availability = h.t(r, "booking.slot.not_yet_at", "date", i18n.FormatDate(l, v.Release)+" "+hm(v.Release))
 		}
 		sr.Book = signed && v.Availability == SlotFree
+		if sr.Book {
+			sr.Teams = teams
+		}
 		sr.Enter = signed && v.Availability == SlotDraw
 		sr.Wait = signed && (v.Availability == SlotTaken || v.Availability == SlotPending)
 		slots = append(slots, sr)
@@ -262,6 +272,9 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		}
 		if f.Rules.Approval {
 			rules = append(rules, h.t(r, "booking.rule.approval"))
+		}
+		if slices.Contains(f.Rules.Who, WhoTeam) {
+			rules = append(rules, h.t(r, "booking.rule.team", "min", f.Rules.TeamMin, "need", teamNeed(f.Rules.TeamMin)))
 		}
 		if p := f.Rules.Peak; p != nil {
 			rules = append(rules, h.t(r, "booking.rule.peak", "from", p.From, "to", p.To, "hours", p.WindowHours))
@@ -326,6 +339,9 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
+	if r.PostFormValue("action") == "book" {
+		in.Team, _ = strconv.ParseInt(r.PostFormValue("team"), 10, 64)
+	}
 	var done string
 	if err != nil {
 		err = errs.E(errs.Invalid, "booking.error.slot")
@@ -413,7 +429,8 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
-		"transferred", "roster", "roster_allocated"}, name) {
+		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
+		"team_remove", "player_in", "roster", "roster_allocated"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -454,7 +471,11 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, p := range ps {
-			m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason)}
+			m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason),
+				"Href": "/bookings/" + strconv.FormatInt(p.Booking, 10)}
+			if p.Review != "" {
+				m["Review"] = h.t(r, "booking.review.state."+p.Review)
+			}
 			if p.SuspendedUntil != nil {
 				m["Until"] = i18n.FormatDate(l, *p.SuspendedUntil)
 			}
@@ -469,12 +490,29 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 		}
 		amb = h.ambulanceRows(r, as)
 	}
+	// Teams: the invitations to answer and the team slots one plays in.
+	var inv []map[string]any
+	var played []bookingRow
+	teams := authz.Decide(v.Actor, authz.ManageTeam, authz.Resource{OwnerPerson: v.Actor.Person}).Allow
+	if teams {
+		if inv, err = h.invitationRows(r, v.Actor); err != nil {
+			return err
+		}
+		ps, err := h.Service.Played(r.Context(), v.Actor)
+		if err != nil {
+			return err
+		}
+		if played, err = h.rows(r, ps); err != nil {
+			return err
+		}
+	}
 	rosters, err := h.rosterMine(r, v.Actor)
 	if err != nil {
 		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rosters": rosters, "Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done"))})
+		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
+		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
 
@@ -501,10 +539,24 @@ func (h *Handlers) page(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Actor, id int64, status int, form web.Form) error {
 	b, f, err := h.Service.Get(r.Context(), a, id)
+	player := false // a co-player of a team slot (teams.go)
+	if errs.Is(err, errs.NotFound) {
+		if pb, pf, perr := h.Service.PlayerBooking(r.Context(), a, id); perr == nil {
+			b, f, err, player = pb, pf, nil, true
+		}
+	}
 	if err != nil {
 		return err
 	}
 	rows, err := h.rows(r, []*Booking{b})
+	if err != nil {
+		return err
+	}
+	if player {
+		rows[0].Cancel, rows[0].Confirm = false, false
+		rows[0].Code = (b.State == Held || b.State == CheckedIn) && b.End.After(h.Service.clock())
+	}
+	teamFacts, err := h.teamFacts(r, b)
 	if err != nil {
 		return err
 	}
@@ -516,7 +568,17 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 			{"Key": h.t(r, "booking.fact.method"), "Value": rows[0].Method},
 			{"Key": h.t(r, "booking.fact.token"), "Value": b.Token},
 		}}
-	if rows[0].Code && h.Service.own(a, b, f) == nil {
+	data["Facts"] = append(data["Facts"].([]map[string]string), teamFacts...)
+	if !player { // a penalty is its holder's
+		if err := h.penaltyFacts(r, a, id, data); err != nil {
+			return err
+		}
+	}
+	if rows[0].Code && player {
+		if code, until, err := h.Service.PlayerCode(r.Context(), a, id); err == nil {
+			data["CheckCode"], data["CodeUntil"], data["QR"] = code, hm(until), qrDataURL(code)
+		}
+	} else if rows[0].Code && h.Service.own(a, b, f) == nil {
 		code, until, err := h.Service.Code(r.Context(), a, id)
 		if err == nil {
 			data["CheckCode"], data["CodeUntil"] = code, hm(until)
@@ -542,11 +604,13 @@ func (h *Handlers) change(w http.ResponseWriter, r *http.Request) error {
 		_, err = h.Service.Cancel(r.Context(), v.Actor, id)
 	case "confirm":
 		_, err = h.Service.Confirm(r.Context(), v.Actor, id)
+	case "contest":
+		act, err = "contested", h.Service.Contest(r.Context(), v.Actor, id, r.PostFormValue("reason"))
 	default:
 		err = errs.E(errs.Invalid, "booking.error.action")
 	}
 	if err != nil {
-		f, ok := h.Web.WithError(r, web.Form{Values: url.Values{}}, err)
+		f, ok := h.Web.WithError(r, contestForm(r), err)
 		if !ok {
 			return err
 		}
@@ -580,12 +644,16 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		if err != nil {
 			return nil, err
 		}
+		reviews, err := h.reviewRows(r, a, org)
+		if err != nil {
+			return nil, err
+		}
 		rosters, err := h.rosterDesk(r, a, d.Facilities)
 		if err != nil {
 			return nil, err
 		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": h.signalRows(r, sg), "Rosters": rosters})
+			"Signals": h.signalRows(r, sg), "Reviews": reviews, "Rosters": rosters})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {
@@ -622,14 +690,19 @@ func (h *Handlers) checkIn(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	code := r.PostFormValue("code")
-	if _, err := h.Service.CheckIn(r.Context(), v.Actor, code); err != nil {
+	b, err := h.Service.CheckIn(r.Context(), v.Actor, code)
+	if err != nil {
 		data, derr := h.deskData(r, v.Actor)
 		if derr != nil {
 			return derr
 		}
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{"code": {code}}}, err)
 	}
-	http.Redirect(w, r, "/bookings/desk?done=checked_in", http.StatusSeeOther)
+	done := "checked_in"
+	if b.State == Held {
+		done = "player_in" // a team slot's player, the quorum not yet reached
+	}
+	http.Redirect(w, r, "/bookings/desk?done="+done, http.StatusSeeOther)
 	return nil
 }
 
@@ -840,7 +913,8 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	num("confirm_hours", &rules.ConfirmHours)
 	rules.Release = values.Get("release")
 	rules.Approval = values.Get("approval") == "true"
-	rules.Quotas = nil
+	// A team's quotas are not on the form: they stay (teams.go).
+	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
 	for _, per := range []string{WhoCitizen, WhoAssociation} {
 		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
@@ -1007,6 +1081,10 @@ func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
 		{"Key": h.t(r, "booking.col.state"), "Value": rows[0].State},
 		{"Key": h.t(r, "booking.desk.holder_ar"), "Value": ho.NameAR},
 		{"Key": h.t(r, "booking.desk.holder_latin"), "Value": ho.NameLatin},
+	}
+	if ho.Player { // a co-player's code: their names (team_checkin.go)
+		rows := data["Holder"].([]map[string]string)
+		rows[4]["Key"], rows[5]["Key"] = h.t(r, "booking.desk.player_ar"), h.t(r, "booking.desk.player_latin")
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil

@@ -2,7 +2,8 @@
 // demonstration's citizens book Moulay Rachid's fields, three of them
 // request the same peak slot in its draw, one waits for a taken slot, and
 // the Sidi Othmane association asks for Maârif's coworking space, which
-// waits for the arrondissement's approval — through the services, as
+// waits for the arrondissement's approval, and Fatima's team has one
+// member and one invitation waiting — through the services, as
 // people would, from the time the demonstration is loaded.
 package bookingdemo
 
@@ -114,6 +115,22 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 	if _, err := s.RequestAmbulance(ctx, khadija, booking.AmbulanceInput{Service: "sbata-ambulance", Patient: "Fatna Ouazzani, 74",
 		Address: "Derb Sbata, street 14, no. 3", Urgency: "urgent", Destination: "Moulay Youssef hospital", Phone: "0770 11 22 33"}); err != nil {
 		return fmt.Errorf("booking demo: the ambulance request: %w", err)
+	}
+	// A team for field 2's team slots: Fatima captains it, Youssef has
+	// joined, Khadija's invitation waits in her space.
+	team, err := s.CreateTeam(ctx, fatima, "Lions de Moulay Rachid")
+	if err != nil {
+		return fmt.Errorf("booking demo: the team: %w", err)
+	}
+	for _, email := range []string{"youssef.elamrani@example.ma", "khadija.ouazzani@example.ma"} {
+		if err := s.Invite(ctx, fatima, team.ID, email); err != nil {
+			return fmt.Errorf("booking demo: an invitation: %w", err)
+		}
+	}
+	if inv, err := s.Invitations(ctx, youssef); err != nil || len(inv) != 1 {
+		return fmt.Errorf("booking demo: Youssef's invitation: %v", err)
+	} else if err := s.Answer(ctx, youssef, inv[0].ID, true); err != nil {
+		return fmt.Errorf("booking demo: Youssef joins the team: %w", err)
 	}
 	n, err := past(ctx, env, s, id, now)
 	if err != nil {
