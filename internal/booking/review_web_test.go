@@ -94,7 +94,7 @@ func TestPenaltyReviewAndCalendarOverHTTP(t *testing.T) {
 		cal := "/bookings/desk/facilities/moulay-rachid-field-1/calendar"
 		code, body, _ = mgr.Get(cal + "?week=" + day.Format(time.DateOnly))
 		if code != http.StatusOK || !strings.Contains(body, `href="`+page+`"`) || !strings.Contains(body, bk.Number) ||
-			!strings.Contains(body, `class="stack"`) || strings.Contains(body, "{") {
+			!strings.Contains(body, `class="tag`) || strings.Contains(body, "{") {
 			t.Fatalf("the calendar: %d\n%s", code, apptest.Grep(body, "bookings/"))
 		}
 		if code, body, _ := mgr.Get(cal + "?week=demain"); code != http.StatusBadRequest || !strings.Contains(body, "Indiquez la semaine") {

@@ -130,7 +130,9 @@ func hm(t time.Time) string { return local(t).Format("15:04") }
 
 // when is a slot in words: its date and hours.
 func (h *Handlers) when(r *http.Request, start, end time.Time) string {
-	return i18n.FormatDate(h.lang(r), start) + " · " + hm(start) + "–" + hm(end)
+	// The hours isolated left to right (LRI … PDI), or Arabic reads the
+	// range backwards ("11:00–10:00").
+	return i18n.FormatDate(h.lang(r), start) + " · \u2066" + hm(start) + "–" + hm(end) + "\u2069"
 }
 
 type area struct {
