@@ -27,6 +27,17 @@ func TestFacilityManagersActOfficiallyOnlyOnOthersBookings(t *testing.T) {
 	if d := Decide(fm, ManageBooking, forAssoc); d.Allow || d.Reason != ReasonConflict {
 		t.Errorf("their association's booking: %+v, want a conflict of interest", d)
 	}
+	// A season roster's allocation involves every applicant association
+	// and its representative: a manager presiding one of them may not run
+	// it, another manager may.
+	roster := Resource{Org: "moulay-rachid", Arrondissement: "moulay-rachid", Involved: Involved{}.AddLegals(assoc+7, assoc).AddPersons(citizen)}
+	if d := Decide(fm, ManageBooking, roster); d.Allow || d.Reason != ReasonConflict {
+		t.Errorf("a roster their association applied to: %+v, want a conflict of interest", d)
+	}
+	roster.Involved = Involved{}.AddLegals(assoc + 7).AddPersons(citizen)
+	if d := Decide(fm, ManageBooking, roster); !d.Allow {
+		t.Errorf("a roster of other associations: %s", d.Reason)
+	}
 	elsewhere := others
 	elsewhere.Org, elsewhere.Arrondissement = "maarif", "maarif"
 	if d := Decide(fm, ManageBooking, elsewhere); d.Allow || !d.Hide {

@@ -20,6 +20,7 @@ func (h *Handlers) APIRoutes(rt *httpx.Router) {
 	rt.HandleErr("GET /api/v1/booking/facilities", h.apiFacilities)
 	rt.HandleErr("GET /api/v1/booking/facilities/{code}/daily", h.apiDaily)
 	rt.HandleErr("GET /api/v1/booking/draws/{id}", h.apiDraw)
+	rt.HandleErr("GET /api/v1/booking/rosters/{id}", h.apiRoster)
 }
 
 func (h *Handlers) apiFacilities(w http.ResponseWriter, r *http.Request) error {

@@ -126,6 +126,9 @@ type Rules struct {
 	Groups []Group `json:"groups,omitempty"`
 	// ConfirmHours: a waitlist place promoted is confirmed within this.
 	ConfirmHours int `json:"confirm_hours"`
+	// Roster: associations apply for a weekly slot of each season
+	// (roster.go).
+	Roster *RosterRule `json:"roster,omitempty"`
 	// TeamMin is the smallest team that books a team slot (Who has
 	// WhoTeam): its accepted, verified members (teams.go).
 	TeamMin int `json:"team_min,omitempty"`
@@ -395,6 +398,7 @@ func (f *Facility) Check() error {
 		bad("booking.rules.shares", "total", share)
 	}
 	f.checkCalendar(quota, bad)
+	f.checkRoster(bad)
 	return done()
 }
 

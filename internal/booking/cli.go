@@ -25,7 +25,10 @@ Re-runs a Casa In draw from its published data (the JSON of a facility's
 public register, /api/v1/booking/draws/ID): checks that the revealed seed
 is the one whose SHA-256 was published before the draw, re-computes the
 weighted lottery (` + Method + `) and compares the order with the
-published result. Exit status: 0 confirmed, 1 differs, 3 unreadable, 2 usage.
+published result. A season roster (/api/v1/booking/rosters/ID) is a draw
+whose entries all weigh 1; its allocation (each token in order gets its
+first choice still free) is re-run and compared too. Exit status: 0
+confirmed, 1 differs, 3 unreadable, 2 usage.
 `
 
 // CLI runs `madina booking ARGS`.
@@ -56,6 +59,11 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := p.Verify(); err != nil {
 		fmt.Fprintf(stdout, "NOT CONFIRMED: draw of %s at %s: %v\n", p.Facility, p.SlotStart.Format(time.RFC3339), err)
 		return DrawDiffers
+	}
+	if p.Roster != nil {
+		fmt.Fprintf(stdout, "CONFIRMED: season roster of %s from %s to %s, %d applications, seed matches its commitment %s, %d weekly slots given as re-run\n",
+			p.Facility, p.Roster.SeasonFrom, p.Roster.SeasonTo, len(p.Entries), p.SeedHash, len(p.Roster.Granted))
+		return DrawConfirmed
 	}
 	winner := "nobody (no request: the slot went first-come)"
 	if len(p.Result) > 0 {

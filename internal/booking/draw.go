@@ -125,6 +125,9 @@ type Published struct {
 	// Result is the tokens in the draw's order; the first wins unless
 	// suspended since their request.
 	Result []string `json:"result,omitempty"`
+	// Roster: a season roster's draw (roster.go), with each token's
+	// choices and, once allocated, what each was given.
+	Roster *RosterResult `json:"roster,omitempty"`
 }
 
 // Verify re-runs a published draw: the seed is the one committed, and
@@ -145,6 +148,24 @@ func (p Published) Verify() error {
 	}
 	if !slices.Equal(got, p.Result) {
 		return fmt.Errorf("the published result differs from the draw re-run (first: %v, published first: %v)", first(got), first(p.Result))
+	}
+	if p.Roster != nil {
+		// A roster: every application weighs 1 (no acquired rights), and
+		// each token in order gets its first choice still free.
+		for _, e := range p.Entries {
+			if e.Weight != 1 {
+				return fmt.Errorf("roster entry %s weighs %d: a roster's entries all weigh 1", e.Token, e.Weight)
+			}
+		}
+		want := Allocate(got, p.Roster.Choices)
+		if len(want) != len(p.Roster.Granted) {
+			return fmt.Errorf("the roster gave %d weekly slots, the allocation re-run %d", len(p.Roster.Granted), len(want))
+		}
+		for tok, k := range want {
+			if p.Roster.Granted[tok] != k {
+				return fmt.Errorf("token %s was given %q, the allocation re-run gives %q", tok, p.Roster.Granted[tok], k)
+			}
+		}
 	}
 	return nil
 }
@@ -347,6 +368,14 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		// A slot closed since the draw opened (a closure, new hours) is
 		// still drawn, for the record, but nobody is booked or waits.
 		_, offered := f.slotAt(d.Start)
+		// So is a slot a season roster gave an association (roster.go).
+		var held bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
+			AND `+activeSQL+`)`, f.Code, d.Start).Scan(&held); err != nil {
+			return err
+		} else if held {
+			offered = false
+		}
 		for i, tok := range order {
 			e := byToken[tok]
 			if _, err := tx.ExecContext(ctx, `UPDATE booking_entries SET rank = $1 WHERE id = $2`, i+1, e.id); err != nil {

@@ -36,6 +36,22 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	// Season rosters: committed before their window, allocated after.
+	k, err := s.PrepareRosters(ctx)
+	n += k
+	if err != nil {
+		return n, err
+	}
+	rosters, err := s.DueRosters(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, id := range rosters {
+		if _, err := s.AllocateRoster(ctx, system, id); err != nil {
+			return n, err
+		}
+		n++
+	}
 	now := s.clock()
 	lapsed, err := listBookings(ctx, s.db, `state = 'offered' AND confirm_by < $1`, `confirm_by, id`, 500, now)
 	if err != nil {

@@ -76,6 +76,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	// The desk's calendar and penalty reviews (calendar_web.go, review_web.go).
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
+	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 	// A facility's photos (photosweb.go).
@@ -301,12 +302,16 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	for _, u := range Urgencies {
 		urgencies = append(urgencies, map[string]any{"Value": u, "Label": h.t(r, "booking.ambulance.urgency."+u)})
 	}
+	roster, err := h.rosterFacility(r, f, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	// The facility's photos (photosweb.go).
 	pics, err := h.photoRows(r, f)
 	if err != nil {
 		return nil, nil, err
 	}
-	return map[string]any{"Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
+	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
@@ -330,6 +335,9 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 	}
 	if r.PostFormValue("action") == "ambulance" {
 		return h.ambulance(w, r, v.Actor, code)
+	}
+	if r.PostFormValue("action") == "roster" {
+		return h.applyRoster(w, r, v.Actor, code)
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
 	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
@@ -424,7 +432,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
-		"team_remove", "player_in"}, name) {
+		"team_remove", "player_in", "roster", "roster_allocated"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -500,9 +508,13 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	rosters, err := h.rosterMine(r, v.Actor)
+	if err != nil {
+		return err
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
 		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
-		"Invitations": inv, "Played": played, "Teams": teams, "Form": web.Form{Values: url.Values{}}})
+		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
 
@@ -638,8 +650,12 @@ func (h *Handlers) deskData(r *http.Request, a authz.Actor) (map[string]any, err
 		if err != nil {
 			return nil, err
 		}
+		rosters, err := h.rosterDesk(r, a, d.Facilities)
+		if err != nil {
+			return nil, err
+		}
 		orgs = append(orgs, map[string]any{"Name": h.areaName(r.Context(), l, org), "Pending": pending, "Coming": coming, "Facilities": fs,
-			"Signals": h.signalRows(r, sg), "Reviews": reviews})
+			"Signals": h.signalRows(r, sg), "Reviews": reviews, "Rosters": rosters})
 	}
 	var dispatch []map[string]any
 	for _, org := range DispatchOrgs(a) {

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -218,6 +219,96 @@ func TestTransferReportOverHTTP(t *testing.T) {
 		sb.SetLang(i18n.EN)
 		if _, body, _ := sb.Get("/bookings/" + strconv.FormatInt(bk.ID, 10)); !strings.Contains(body, "Handed over") {
 			t.Fatalf("the holder's booking does not read handed over:\n%s", apptest.Grep(body, "tag"))
+		}
+	})
+}
+
+// Over HTTP: while a season roster's window is open, a representative
+// acting for their association applies from the facility's page (a
+// slot the facility does not have is refused on its field), sees the
+// application in "my bookings"; the desk lists it with the association's
+// name; the public register shows the roster's committed hash, and no
+// name.
+func TestSeasonRosterOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		ctx := context.Background()
+		// A season starting in 45 days: its applications (60 to 30 days
+		// before) are open.
+		var f booking.Facility
+		var raw string
+		if err := a.DB.QueryRowContext(ctx, `SELECT definition FROM booking_facilities WHERE code = 'moulay-rachid-field-2'`).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(raw), &f); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now().In(i18n.Casablanca).AddDate(0, 0, 45)
+		f.Seasons = []booking.Season{{From: start.Format(time.DateOnly), To: start.AddDate(0, 3, 0).Format(time.DateOnly)}}
+		if err := f.Check(); err != nil {
+			t.Fatal(err)
+		}
+		def, _ := json.Marshal(f)
+		if _, err := a.DB.ExecContext(ctx, `UPDATE booking_facilities SET definition = $1 WHERE code = $2`, string(def), f.Code); err != nil {
+			t.Fatal(err)
+		}
+		var assoc int64
+		if err := a.DB.QueryRowContext(ctx, `SELECT r.legal_person_id FROM representatives r JOIN persons p ON p.id = r.person_id
+			WHERE p.email = 'naima.bennis@example.ma'`).Scan(&assoc); err != nil {
+			t.Fatal(err)
+		}
+		base := apptest.Serve(t, a)
+		page := "/bookings/places/moulay-rachid-field-2"
+
+		citizen := apptest.NewBrowser(t, base)
+		citizen.SignIn("fatima.benali@example.ma", false)
+		citizen.SetLang(i18n.EN)
+		if _, body, _ := citizen.Get(page); strings.Contains(body, `name="choice1"`) || !strings.Contains(body, "on behalf of an association") {
+			t.Fatalf("a citizen acting for no association is offered the roster form:\n%s", apptest.Grep(body, "roster"))
+		}
+
+		naima := apptest.NewBrowser(t, base)
+		naima.SignIn("naima.bennis@example.ma", false)
+		naima.SetLang(i18n.EN)
+		if code, _, _ := naima.Post("/me/legal", "/me/acting/"+strconv.FormatInt(assoc, 10), url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("acting for the association: %d", code)
+		}
+		code, body, _ := naima.Get(page)
+		if code != http.StatusOK || !strings.Contains(body, `name="choice1"`) || !strings.Contains(body, `<option value="6@17:00">Saturday 17:00</option>`) {
+			t.Fatalf("the roster form: %d\n%s", code, apptest.Grep(body, "choice"))
+		}
+		code, body, _ = naima.Post(page, page, url.Values{"action": {"roster"}, "choice1": {"6@17:00"}, "choice3": {"1@09:00"}})
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#choice3"`) || !strings.Contains(body, "no such weekly slot") {
+			t.Fatalf("a slot the facility does not have: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		code, _, h := naima.Post(page, page, url.Values{"action": {"roster"}, "choice1": {"6@17:00"}, "choice2": {"3@19:00"}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/bookings?done=roster" {
+			t.Fatalf("the application: %d %s", code, h.Get("Location"))
+		}
+		if _, body, _ := naima.Get("/bookings"); !strings.Contains(body, "Waiting for the draw") || !strings.Contains(body, "Wednesday 19:00") {
+			t.Fatalf("the application is not in my bookings:\n%s", apptest.Grep(body, "roster"))
+		}
+		code, body, _ = naima.Post(page, page, url.Values{"action": {"roster"}, "choice1": {"7@10:00"}})
+		if code != http.StatusConflict || !strings.Contains(body, "already applied") {
+			t.Fatalf("a second application: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.EN)
+		var name string
+		if err := a.DB.QueryRowContext(ctx, `SELECT name FROM legal_persons WHERE id = $1`, assoc).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if code, body, _ := mgr.Get("/bookings/desk"); code != http.StatusOK || !strings.Contains(body, "Season roster: ") ||
+			!strings.Contains(body, name) {
+			t.Fatalf("the desk does not list the application: %d\n%s", code, apptest.Grep(body, "roster"))
+		}
+		anon := apptest.NewBrowser(t, base)
+		anon.SetLang(i18n.EN)
+		if _, body, _ := anon.Get(page); !strings.Contains(body, "Roster draw, season") || strings.Contains(body, name) ||
+			!regexp.MustCompile(`href="/api/v1/booking/rosters/\d+"`).MatchString(body) {
+			t.Fatalf("the public register:\n%s", apptest.Grep(body, "oster"))
 		}
 	})
 }
