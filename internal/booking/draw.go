@@ -455,7 +455,13 @@ func (s *Service) PublishedDraw(ctx context.Context, id int64) (*Published, erro
 // DueDraws lists the draws whose window has closed and that are not held
 // yet.
 func (s *Service) DueDraws(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM booking_draws WHERE state = 'open' AND closes_at <= $1 ORDER BY closes_at, id`, s.clock())
+	return s.dueIDs(ctx, "booking_draws")
+}
+
+// dueIDs lists the rows of table (booking_draws, booking_rosters) still
+// open whose window has closed, the earliest closed first.
+func (s *Service) dueIDs(ctx context.Context, table string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM `+table+` WHERE state = 'open' AND closes_at <= $1 ORDER BY closes_at, id`, s.clock())
 	if err != nil {
 		return nil, err
 	}

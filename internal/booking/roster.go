@@ -624,20 +624,7 @@ func (s *Service) PublishedRoster(ctx context.Context, id int64) (*Published, er
 // DueRosters lists the rosters whose window has closed and that are not
 // allocated yet.
 func (s *Service) DueRosters(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM booking_rosters WHERE state = 'open' AND closes_at <= $1 ORDER BY closes_at, id`, s.clock())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return s.dueIDs(ctx, "booking_rosters")
 }
 
 // Rosters lists a facility's rosters, the latest season first.
