@@ -85,7 +85,7 @@ func (h *Handlers) calendar(w http.ResponseWriter, r *http.Request) error {
 			if len(c.Waiting) == 0 && (c.Booking == nil || c.Booking.State != Offered) {
 				continue
 			}
-			line := waitlistRow{When: i18n.FormatDate(l, c.Start) + " · " + hm(c.Start) + "–" + hm(c.End)}
+			line := waitlistRow{When: i18n.FormatDate(l, c.Start) + " · " + span(hm(c.Start), hm(c.End))}
 			if b := c.Booking; b != nil && b.State == Offered && b.ConfirmBy != nil {
 				line.Offer = h.t(r, "booking.calendar.offer", "name", name(c.HolderAR, c.HolderLatin), "number", b.Number,
 					"date", i18n.FormatDateTime(l, *b.ConfirmBy))

@@ -377,7 +377,7 @@ func (h *Handlers) groupWhen(r *http.Request, g Group) string {
 		if out != "" {
 			out += " · "
 		}
-		out += g.From + "–" + g.To
+		out += span(g.From, g.To)
 	}
 	return out
 }

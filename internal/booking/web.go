@@ -130,10 +130,13 @@ func hm(t time.Time) string { return local(t).Format("15:04") }
 
 // when is a slot in words: its date and hours.
 func (h *Handlers) when(r *http.Request, start, end time.Time) string {
-	// The hours isolated left to right (LRI … PDI), or Arabic reads the
-	// range backwards ("11:00–10:00").
-	return i18n.FormatDate(h.lang(r), start) + " · \u2066" + hm(start) + "–" + hm(end) + "\u2069"
+	return i18n.FormatDate(h.lang(r), start) + " · " + span(hm(start), hm(end))
 }
+
+// span is a range of hours ("10:00–11:00") isolated left to right (LRI
+// … PDI) for text that may be Arabic, which would read it backwards
+// ("11:00–10:00").
+func span(from, to string) string { return "\u2066" + from + "–" + to + "\u2069" }
 
 type area struct {
 	Code, Name string
@@ -279,7 +282,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 			rules = append(rules, h.t(r, "booking.rule.team", "min", f.Rules.TeamMin, "need", teamNeed(f.Rules.TeamMin)))
 		}
 		if p := f.Rules.Peak; p != nil {
-			rules = append(rules, h.t(r, "booking.rule.peak", "from", p.From, "to", p.To, "hours", p.WindowHours))
+			rules = append(rules, h.t(r, "booking.rule.peak", "span", span(p.From, p.To), "hours", p.WindowHours))
 		}
 		for _, g := range f.Rules.Groups {
 			if g.Limited() {
