@@ -64,6 +64,8 @@ type Service struct {
 	// cacheFor.
 	mu    sync.Mutex
 	cache map[string]cached
+	// gates lets one request at a time go on to write a slot (gate.go).
+	gates slotGates
 
 	// devices and networks hash a request's origin for the signals of
 	// brokering (signals.go): only their keyed hashes are stored.
@@ -450,6 +452,17 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 	// A slot already held is refused before any write: in a flash crowd
 	// most requests end here, on a read. The race between those that
 	// pass is the unique index's (bookings_one_holder).
+	if err := slotFree(ctx, s.db, f.Code, sl.Start); err != nil {
+		return nil, err
+	}
+	// Those that passed the read together go on one at a time, each
+	// reading the slot again first: the writes are left to the few that
+	// may still win it (gate.go).
+	release, err := s.gates.enter(ctx, f.Code, sl.Start)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := slotFree(ctx, s.db, f.Code, sl.Start); err != nil {
 		return nil, err
 	}
