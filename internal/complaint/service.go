@@ -544,22 +544,9 @@ func (s *Service) move(ctx context.Context, a authz.Actor, id int64, version int
 	note = strings.TrimSpace(note)
 	var r *Request
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
-			return err
-		}
 		var err error
-		if r, err = request(ctx, tx, "id", id); err != nil {
+		if r, err = lockedRequest(ctx, tx, a, id, m.action, version); err != nil {
 			return err
-		}
-		// Whoever may not read it does not learn it exists.
-		if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
-			return err
-		}
-		if err := authz.Check(a, m.action, r.Resource()); err != nil {
-			return err
-		}
-		if version != 0 && version != r.Version {
-			return errs.E(errs.Conflict, "complaint.error.stale")
 		}
 		if !c.allowed(r.State) {
 			return errs.E(errs.Conflict, "complaint.error.state").With("state", string(r.State))

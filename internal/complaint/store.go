@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
 )
@@ -58,6 +59,30 @@ func nullTime(t sql.NullTime) *time.Time {
 	}
 	v := t.Time.UTC()
 	return &v
+}
+
+// lockedRequest reads request id in tx under a lock on its row, for a
+// staff change: whoever may not read it does not learn it exists, the
+// policy must allow action on it, and a version other than 0 must still
+// be the request's (a change made meanwhile is never overwritten).
+func lockedRequest(ctx context.Context, tx *db.Tx, a authz.Actor, id int64, action authz.Action, version int) (*Request, error) {
+	if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
+		return nil, err
+	}
+	r, err := request(ctx, tx, "id", id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
+		return nil, err
+	}
+	if err := authz.Check(a, action, r.Resource()); err != nil {
+		return nil, err
+	}
+	if version != 0 && version != r.Version {
+		return nil, errs.E(errs.Conflict, "complaint.error.stale")
+	}
+	return r, nil
 }
 
 // request reads one request by id (or by number when id is 0).

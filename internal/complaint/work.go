@@ -28,21 +28,9 @@ func (s *Service) Reassign(ctx context.Context, a authz.Actor, id int64, version
 	org, arrondissement, reason = strings.TrimSpace(org), strings.TrimSpace(arrondissement), strings.TrimSpace(reason)
 	var r *Request
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
-			return err
-		}
 		var err error
-		if r, err = request(ctx, tx, "id", id); err != nil {
+		if r, err = lockedRequest(ctx, tx, a, id, authz.HandleRequest, version); err != nil {
 			return err
-		}
-		if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.HandleRequest, r.Resource()); err != nil {
-			return err
-		}
-		if version != 0 && version != r.Version {
-			return errs.E(errs.Conflict, "complaint.error.stale")
 		}
 		if !r.State.Open() {
 			return errs.E(errs.Conflict, "complaint.error.state").With("state", string(r.State))
@@ -296,17 +284,8 @@ func officerArrondissements(a authz.Actor, org string) []string {
 func (s *Service) Release(ctx context.Context, a authz.Actor, id int64) (*Request, error) {
 	var r *Request
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
-		if err := tx.LockRow(ctx, "complaint_requests", "id", id); err != nil {
-			return err
-		}
 		var err error
-		if r, err = request(ctx, tx, "id", id); err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.ReadRequest, r.Resource()); err != nil {
-			return err
-		}
-		if err := authz.Check(a, authz.HandleRequest, r.Resource()); err != nil {
+		if r, err = lockedRequest(ctx, tx, a, id, authz.HandleRequest, 0); err != nil {
 			return err
 		}
 		if r.HeldAt == nil {
