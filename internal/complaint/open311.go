@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -380,19 +381,9 @@ func (o *open311) requests(f string) httpx.ErrorHandler {
 				return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.status")
 			}
 		}
-		page, size := 1, o311MaxPage
-		for _, p := range []struct {
-			name string
-			to   *int
-			max  int
-		}{{"page", &page, 1 << 20}, {"page_size", &size, o311MaxPage}} {
-			if v := q.Get(p.name); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > p.max {
-					return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.paging", "name", p.name, "max", p.max)
-				}
-				*p.to = n
-			}
+		page, size, bad, most := paging(q)
+		if bad != "" {
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.paging", "name", bad, "max", most)
 		}
 		where = append(where, "held_at IS NULL") // held for review: not public yet
 		rs, err := listRequestsFrom(r.Context(), o.s.db, strings.Join(where, " AND "), "filed_at DESC, id DESC",
@@ -437,4 +428,25 @@ func (o *open311) request(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return write(w, http.StatusOK, f, "service_requests", []o311Request{o.publish(r.Context(), l, x, orgs)})
+}
+
+// paging reads a list's page and page_size (from 1; a page holds at most
+// o311MaxPage); bad names a parameter out of range, and most its largest
+// value.
+func paging(q url.Values) (page, size int, bad string, most int) {
+	page, size = 1, o311MaxPage
+	for _, p := range []struct {
+		name string
+		to   *int
+		max  int
+	}{{"page", &page, 1 << 20}, {"page_size", &size, o311MaxPage}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > p.max {
+				return 0, 0, p.name, p.max
+			}
+			*p.to = n
+		}
+	}
+	return page, size, "", 0
 }

@@ -318,19 +318,9 @@ func (o *open311) updates(f string) httpx.ErrorHandler {
 		if end.Before(start) {
 			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.date_order")
 		}
-		page, size := 1, o311MaxPage
-		for _, p := range []struct {
-			name string
-			to   *int
-			max  int
-		}{{"page", &page, 1 << 20}, {"page_size", &size, o311MaxPage}} {
-			if v := q.Get(p.name); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > p.max {
-					return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.paging", "name", p.name, "max", p.max)
-				}
-				*p.to = n
-			}
+		page, size, bad, most := paging(q)
+		if bad != "" {
+			return o.fail(w, r, f, http.StatusBadRequest, "complaint.open311.paging", "name", bad, "max", most)
 		}
 		rows, err := o.s.db.QueryContext(r.Context(), `SELECT e.id, r.number, e.at, e.kind, e.to_state, e.note, r.private
 			FROM complaint_events e JOIN complaint_requests r ON r.id = e.request_id
