@@ -51,5 +51,5 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	return module.Parts{Routes: func(rt *httpx.Router) {
 		h.Routes(rt)
 		h.APIRoutes(rt)
-	}, Workers: []module.Worker{{Name: "booking clock", Jobs: true, Run: func(ctx context.Context) { sweep(ctx, s, env.Log) }}}}, nil
+	}, Workers: []module.Worker{{Name: "booking clock", Jobs: true, Run: func(ctx context.Context) { sweep(ctx, s, env.Log, env.Cfg.BookingClock) }}}}, nil
 }

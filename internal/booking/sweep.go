@@ -14,7 +14,8 @@ import (
 // The booking clock: draws held when their window closes, waitlist
 // offers lapsing (and passed on), no-shows recorded with their penalty.
 
-// SweepInterval is how often the clock runs.
+// SweepInterval is how often the clock runs unless configured
+// (--booking-clock).
 const SweepInterval = time.Minute
 
 var system = authz.Actor{System: true}
@@ -210,9 +211,13 @@ func (s *Service) WaitPlaces(ctx context.Context, a authz.Actor) ([]WaitPlace, e
 	return waitPlaces(ctx, s.db, a.Person)
 }
 
-// sweep runs the booking clock until ctx ends.
-func sweep(ctx context.Context, s *Service, log *slog.Logger) {
-	t := time.NewTicker(SweepInterval)
+// sweep runs the booking clock every interval (SweepInterval if 0)
+// until ctx ends.
+func sweep(ctx context.Context, s *Service, log *slog.Logger, interval time.Duration) {
+	if interval <= 0 {
+		interval = SweepInterval
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if n, err := s.Sweep(ctx); err != nil {

@@ -29,8 +29,11 @@ type Config struct {
 	ProxyHops   int // trusted proxies in front when TrustProxy: X-Forwarded-For is read that many entries from the right
 	Workers     int
 	Grace       time.Duration
-	MetricsAddr string
-	NodeID      string // this node's identity in job leases; empty: kept in the data directory
+	// BookingClock is how often Casa In's clock runs: it holds the draws
+	// whose window has closed, records no-shows and lapses offers.
+	BookingClock time.Duration
+	MetricsAddr  string
+	NodeID       string // this node's identity in job leases; empty: kept in the data directory
 	// MetricsPublic serves /metrics on the main address to every client;
 	// by default only to this machine's.
 	MetricsPublic bool
@@ -227,6 +230,7 @@ func (f *Flags) Server() {
 	f.int64(&f.c.MinFreeSpaceMB, "min-free-space-mb", 1024, "free space in MB the file store's disk (the spool's, for S3) must keep; below it /readyz fails")
 	f.integer(&f.c.Workers, "workers", 4, "background job workers")
 	f.duration(&f.c.Grace, "shutdown-grace", 30*time.Second, "time to finish in-flight requests and jobs on shutdown")
+	f.duration(&f.c.BookingClock, "booking-clock", time.Minute, "how often Casa In's clock holds the draws whose window closed, records no-shows and lapses waitlist offers (1s or more)")
 	f.str(&f.c.TrustedRootsFile, "trusted-roots-file", "", "PEM file of the root certificates, besides Madina's own, whose signatures /verify trusts")
 	f.str(&f.c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the main one")
 	f.str(&f.c.NodeID, "node-id", "", "this node's identity, stable across restarts and distinct per node, so that a restart takes back at once the jobs it was running; default: created in the data directory (set it when nodes share one)")
@@ -282,6 +286,9 @@ func (f *Flags) Finish() error {
 	}
 	if f.fs.Lookup("trusted-proxy-hops") != nil && c.ProxyHops < 1 {
 		f.errs = append(f.errs, errors.New("trusted-proxy-hops must be 1 or more"))
+	}
+	if f.fs.Lookup("booking-clock") != nil && c.BookingClock < time.Second {
+		f.errs = append(f.errs, errors.New("booking-clock must be 1s or more"))
 	}
 	if c.Workers < 0 {
 		f.errs = append(f.errs, errors.New("workers must be 0 or more"))
