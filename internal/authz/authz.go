@@ -351,6 +351,14 @@ const (
 	// (StaffTokenScopes): the complaint officers, from a browser session
 	// that passed the second factor, never from a token.
 	IssueStaffToken Action = "tokens.staff.issue"
+	// ContestPenalty contests a penalty of Casa In's ladder (a no-show,
+	// a booking handed over) before the facility's managers review it.
+	// The penalty is the booking's owner's: a person's own booking's, the
+	// person in their own name; an association's booking's (OwnerLegal),
+	// the association's, so any of its current representatives acting
+	// for it — never from a personal session (told to act for it) nor by
+	// someone who does not represent it (hidden).
+	ContestPenalty Action = "booking.contest"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -362,7 +370,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
 	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
 	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ManageTeam, ImportAddresses,
-	IssueStaffToken}
+	IssueStaffToken, ContestPenalty}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -486,6 +494,11 @@ const (
 	// ReasonApplicantAnswers refuses the applicant drawing on the plans:
 	// the committee and the window annotate, the applicant answers.
 	ReasonApplicantAnswers Reason = "the applicant answers on annotations"
+	// ReasonActAsOwner refuses, with a message saying so, what the
+	// actor may do only in the name it belongs to: a representative of
+	// the association it belongs to, from a personal session or acting
+	// for another (or a person, on their own, while acting for one).
+	ReasonActAsOwner Reason = "may do this only acting in the owner's name"
 )
 
 // Reasons of a permission.
@@ -515,6 +528,8 @@ var refusalKeys = map[Reason]string{
 	// Plan review.
 	ReasonCommitteeOnly:    "error.authz.committee_only",
 	ReasonApplicantAnswers: "error.authz.applicant_answers",
+	// Casa In's penalty contests.
+	ReasonActAsOwner: "error.authz.act_as_owner",
 }
 
 // Decision is the policy's answer.
@@ -906,6 +921,17 @@ func Decide(a Actor, act Action, r Resource) Decision {
 			return hide(ReasonNotOwn)
 		}
 		return allow(ReasonVerified)
+	case ContestPenalty:
+		if a.owns(r) {
+			if r.OwnerLegal != 0 {
+				return allow(ReasonRepresentative)
+			}
+			return allow(ReasonOwn)
+		}
+		if (r.OwnerLegal != 0 && a.represents(r.OwnerLegal)) || (r.OwnerLegal == 0 && r.OwnerPerson != 0 && r.OwnerPerson == a.Person) {
+			return deny(ReasonActAsOwner)
+		}
+		return hide(ReasonNotOwn)
 	case ReadBooking:
 		if a.owns(r) {
 			return allow(ReasonOwner)

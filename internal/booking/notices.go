@@ -69,9 +69,34 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	if err != nil {
 		return err
 	}
-	who, err := n.people.Person(ctx, tx, b.Holder)
+	// A decision on a contest made by another representative of the
+	// association is told to them too (the penalty is the association's).
+	tell := []int64{b.Holder}
+	if p.Change == "penalty_upheld" || p.Change == "penalty_lifted" {
+		var by int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(r.contested_by, 0) FROM booking_penalties p
+			JOIN booking_penalty_reviews r ON r.penalty_id = p.id WHERE p.booking_id = $1`, b.ID).Scan(&by); err != nil {
+			return fmt.Errorf("booking: review of %d: %w", b.ID, err)
+		}
+		if by != 0 && by != b.Holder {
+			tell = append(tell, by)
+		}
+	}
+	for _, id := range tell {
+		if err := n.tell(ctx, tx, ev, p, template, b, f, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tell sends person id the notice template of event ev on booking b of
+// facility f, in their language.
+func (n *noticeDeps) tell(ctx context.Context, tx *db.Tx, ev jobs.Event, p BookingChanged, template string, b *Booking, f *Facility,
+	id int64) error {
+	who, err := n.people.Person(ctx, tx, id)
 	if err != nil {
-		return fmt.Errorf("booking: holder %d: %w", b.Holder, err)
+		return fmt.Errorf("booking: holder %d: %w", id, err)
 	}
 	l := i18n.Lang(who.Lang)
 	d := map[string]any{"Name": who.DisplayName(who.Lang), "Number": b.Number, "Facility": f.Name.Pick(l),

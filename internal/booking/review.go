@@ -51,6 +51,7 @@ type Review struct {
 	Contested   bool
 	Grounds     string // the holder's reason for contesting
 	ContestedAt time.Time
+	ContestedBy int64  // who contested: the holder, or another representative of the association (0 before migration 0063)
 	Decision    string // "" until decided
 	DecidedAt   *time.Time
 	DecidedBy   int64
@@ -79,7 +80,7 @@ func reviewText(field, s string) (string, error) {
 
 const reviewColumns = `p.id, p.person_id, p.booking_id, p.reason, p.step, p.suspended_until, p.at,
 	COALESCE(r.id, 0), COALESCE(r.reason, ''), r.contested_at, COALESCE(r.decision, ''), r.decided_at, COALESCE(r.decided_by, 0),
-	COALESCE(r.note, '')`
+	COALESCE(r.note, ''), COALESCE(r.contested_by, 0)`
 
 const reviewFrom = ` FROM booking_penalties p LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id`
 
@@ -88,7 +89,7 @@ func scanReview(row interface{ Scan(...any) error }) (*Review, error) {
 	var until, contested, decided sql.NullTime
 	var rid int64
 	if err := row.Scan(&v.ID, &v.Person, &v.Penalty.Booking, &v.Penalty.Reason, &v.Step, &until, &v.At, &rid, &v.Grounds, &contested,
-		&v.Decision, &decided, &v.DecidedBy, &v.Note); err != nil {
+		&v.Decision, &decided, &v.DecidedBy, &v.Note, &v.ContestedBy); err != nil {
 		return nil, err
 	}
 	v.SuspendedUntil, v.DecidedAt, v.At = nullTime(until), nullTime(decided), v.At.UTC()
@@ -149,9 +150,63 @@ func (s *Service) PenaltyOf(ctx context.Context, a authz.Actor, id int64) (*Revi
 	return v, nil
 }
 
-// Contest contests the penalty booking id brought, for the person it
-// penalised (acting for the association when they booked for one), once,
-// within ContestDays, with a reason.
+// penaltyOwner is whom the penalty booking b brought belongs to, as the
+// policy sees it: the association the booking was held for (any of its
+// representatives, acting for it, contests it), else its holder.
+func penaltyOwner(b *Booking) authz.Resource {
+	if b.HolderLegal != 0 {
+		return authz.Resource{OwnerLegal: b.HolderLegal}
+	}
+	return authz.Resource{OwnerPerson: b.Holder}
+}
+
+// contestStanding says whether a may contest the penalty of booking b
+// (authz.ContestPenalty), reading the representation again in q: a
+// representative revoked since their session began contests nothing,
+// and one who was a representative is told so rather than "not found".
+func contestStanding(ctx context.Context, q db.Querier, a authz.Actor, b *Booking) error {
+	err := authz.Check(a, authz.ContestPenalty, penaltyOwner(b))
+	if b.HolderLegal == 0 || a.Person == 0 || (err != nil && !errs.Is(err, errs.NotFound)) {
+		return err
+	}
+	var revoked sql.NullTime
+	switch qerr := q.QueryRowContext(ctx, `SELECT revoked_at FROM representatives WHERE legal_person_id = $1 AND person_id = $2`,
+		b.HolderLegal, a.Person).Scan(&revoked); {
+	case errors.Is(qerr, sql.ErrNoRows):
+		if err == nil {
+			return errs.E(errs.NotFound, "")
+		}
+		return err
+	case qerr != nil:
+		return fmt.Errorf("booking: representation of %d: %w", b.HolderLegal, qerr)
+	case revoked.Valid:
+		return errs.E(errs.Forbidden, "booking.review.error.revoked")
+	}
+	return err
+}
+
+// wrongAccount is, for a booking of an association that a may not read
+// from the account they act in, a refusal clearer than "not found":
+// a representative in their own name (or for another association) is
+// told to act for it, a revoked one that they no longer represent it.
+// nil otherwise (the booking stays "not found").
+func (s *Service) wrongAccount(ctx context.Context, a authz.Actor, id int64) error {
+	b, err := booking(ctx, s.db, id)
+	if err != nil || b.HolderLegal == 0 {
+		return nil
+	}
+	if err := contestStanding(ctx, s.db, a, b); errs.Is(err, errs.Forbidden) {
+		return err
+	}
+	return nil
+}
+
+// Contest contests the penalty booking id brought, once, within
+// ContestDays, with a reason: a person's own booking's in their own
+// name; an association's booking's by any of its current
+// representatives acting for it (the penalty is the association's),
+// never from a personal session, by another association's
+// representative or by a revoked one (contestStanding).
 func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason string) error {
 	return s.db.Transact(ctx, func(tx *db.Tx) error {
 		b, err := booking(ctx, tx, id)
@@ -166,17 +221,11 @@ func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason s
 		if err != nil {
 			return err
 		}
-		// The holder contests as they would cancel (themself, or acting
-		// for the association they booked for), and only the person the
-		// penalty fell on.
-		if err := s.own(a, b, f); err != nil {
+		if err := contestStanding(ctx, tx, a, b); err != nil {
 			return err
 		}
 		if v == nil {
 			return errs.E(errs.Conflict, "booking.review.error.no_penalty")
-		}
-		if v.Person != a.Person {
-			return errs.E(errs.Forbidden, "booking.review.error.not_penalised")
 		}
 		now := s.clock()
 		if v.Contested {
@@ -189,8 +238,8 @@ func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason s
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_penalty_reviews (penalty_id, reason, contested_at) VALUES ($1, $2, $3)`,
-			v.ID, text, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_penalty_reviews (penalty_id, reason, contested_at, contested_by)
+			VALUES ($1, $2, $3, $4)`, v.ID, text, now, a.Person); err != nil {
 			if db.IsUniqueViolation(err) {
 				return errs.E(errs.Conflict, "booking.review.error.contested").Cause(err)
 			}
@@ -198,9 +247,21 @@ func (s *Service) Contest(ctx context.Context, a authz.Actor, id int64, reason s
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, b.Resource(f)), Action: "booking.penalty_contested",
 			ObjectType: "booking", ObjectID: strconv.FormatInt(b.ID, 10),
-			Change: map[string]any{"number": b.Number, "penalty": v.ID, "step": v.Step}, At: now})
+			Change: map[string]any{"number": b.Number, "penalty": v.ID, "step": v.Step, "penalised": v.Person, "for": b.HolderLegal},
+			At:     now})
 		return err
 	})
+}
+
+// resource is the booking of review v as the policy sees a decision on
+// it: besides the booking's owner and holder, the person penalised and
+// whoever contested are involved. v may be nil (no penalty).
+func (v *Review) resource(b *Booking, f *Facility) authz.Resource {
+	r := b.Resource(f)
+	if v != nil {
+		r.Involved = r.Involved.AddPersons(v.Person, v.ContestedBy)
+	}
+	return r
 }
 
 // Reviews lists the contested penalties awaiting a decision at org's
@@ -253,7 +314,15 @@ func (s *Service) DecideReview(ctx context.Context, a authz.Actor, id int64, dec
 	if err != nil {
 		return err
 	}
-	if err := authz.Check(a, authz.ManageBooking, b.Resource(f)); err != nil {
+	// Who is involved is known once the contest is read (a contest is
+	// never changed): the policy refuses the penalised person, whoever
+	// contested and the association's representatives (conflict of
+	// interest), before any mistake of the form is pointed out.
+	v, err := s.reviewOf(ctx, s.db, id)
+	if err != nil {
+		return err
+	}
+	if err := authz.Check(a, authz.ManageBooking, v.resource(b, f)); err != nil {
 		return err
 	}
 	field := "note_" + strconv.FormatInt(id, 10)
@@ -272,10 +341,8 @@ func (s *Service) DecideReview(ctx context.Context, a authz.Actor, id int64, dec
 		if v == nil || !v.Contested {
 			return errs.E(errs.Conflict, "booking.review.error.not_contested")
 		}
-		if v.Person == a.Person {
-			// The holder of an association's booking is involved too;
-			// b.Resource names them, this names the person penalised.
-			return errs.E(errs.Forbidden, "error.authz.conflict")
+		if err := authz.Check(a, authz.ManageBooking, v.resource(b, f)); err != nil {
+			return err
 		}
 		now := s.clock()
 		res, err := tx.ExecContext(ctx, `UPDATE booking_penalty_reviews SET decision = $1, decided_at = $2, decided_by = $3, note = $4

@@ -183,7 +183,7 @@ func TestPenaltiesAreContestedAndReviewed(t *testing.T) {
 }
 
 // An association's booking: a manager who represents the association may
-// not decide on its holder's penalty.
+// not decide on its penalty, nor may one who contested it.
 func TestAManagerNeverDecidesOnTheirAssociationsPenalty(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
@@ -205,22 +205,163 @@ func TestAManagerNeverDecidesOnTheirAssociationsPenalty(t *testing.T) {
 		if _, err := e.s.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// The holder contests acting for the association, as they would
-		// cancel; another of its representatives may not (the penalty is
-		// the holder's), nor the holder outside the association's account
-		// (they do not read its bookings there).
+		// Another representative of the association contests it, acting
+		// for it: the penalty is the association's.
 		other := authz.Actor{Person: e.maarifRep, EmailVerified: true, Now: e.clock.now(), ActingFor: e.assoc, Represents: []int64{e.assoc}}
-		wantKey(t, e.s.Contest(ctx, other, b.ID, "x"), "booking.review.error.not_penalised")
-		if err := e.s.Contest(ctx, e.citizen(0), b.ID, "x"); !errs.Is(err, errs.NotFound) {
-			t.Fatalf("contested outside the association's account: %v", err)
-		}
-		if err := e.s.Contest(ctx, holder, b.ID, "Notre entraîneur est venu."); err != nil {
+		if err := e.s.Contest(ctx, other, b.ID, "Notre entraîneur est venu."); err != nil {
 			t.Fatal(err)
 		}
+		wantKey(t, e.s.Contest(ctx, holder, b.ID, "encore"), "booking.review.error.contested")
 		rep := e.manager(e.mrManager, "moulay-rachid", e.assoc)
 		wantKey(t, e.s.DecideReview(ctx, rep, b.ID, Lifted, "ok"), "error.authz.conflict")
+		// Whoever contested is involved, even once they no longer
+		// represent the association.
+		contester := e.manager(e.maarifRep, "moulay-rachid")
+		wantKey(t, e.s.DecideReview(ctx, contester, b.ID, Lifted, "ok"), "error.authz.conflict")
+		// The database keeps the rule too.
+		if _, err := d.ExecContext(ctx, `UPDATE booking_penalty_reviews SET decision = 'lifted', decided_at = $1, decided_by = $2,
+			note = 'x'`, e.clock.now(), e.maarifRep); err == nil {
+			t.Fatal("the database let the one who contested decide")
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE booking_penalty_reviews SET contested_by = $1`, e.people[1]); err == nil {
+			t.Fatal("the database let a contest change hands")
+		}
 		if err := e.s.DecideReview(ctx, e.manager(e.mrManager, "moulay-rachid"), b.ID, Lifted, "Vu."); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// A penalty on a booking held by an association belongs to the
+// association: only a current representative acting for it contests it.
+// From a personal session the representative is told to act for it; a
+// representative of another association does not see it; a revoked one
+// is told they no longer represent it — and nothing is written. "My
+// space" lists it in the association's account only; in the booker's own
+// name it is counted, not shown. Once decided, the holder and whoever
+// contested are told.
+func TestAnAssociationsPenaltyIsContestedOnlyActingForIt(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		q := notifyingEnv(t, e)
+		ctx := context.Background()
+		represent := func(legal, person int64) {
+			t.Helper()
+			if _, err := d.ExecContext(ctx, `INSERT INTO representatives (legal_person_id, person_id, role, created_at)
+				VALUES ($1, $2, 'manager', $3)`, legal, person, monday); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acting := func(person, legal int64) authz.Actor {
+			return authz.Actor{Person: person, EmailVerified: true, Now: e.clock.now(), ActingFor: legal, Represents: []int64{legal}}
+		}
+		represent(e.assoc, e.people[0]) // the one who books
+		represent(e.assoc, e.people[1]) // another representative
+		represent(e.assoc, e.people[2]) // soon revoked
+		var club int64                  // another association, people[3] represents it
+		if err := d.Transact(ctx, func(tx *db.Tx) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, association_number, created_by, created_at)
+				VALUES ('association', 'Club de Sbata', 'A-9876', $1, $2) RETURNING id`, e.people[3], monday).Scan(&club)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		represent(club, e.people[3])
+
+		start := at(2026, 12, 9, 10, 0)
+		b, err := e.s.Book(ctx, acting(e.people[0], e.assoc), BookInput{Facility: field1, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(start.Add(NoShowGrace + time.Minute))
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE representatives SET revoked_at = $1 WHERE person_id = $2`, e.clock.now(), e.people[2]); err != nil {
+			t.Fatal(err)
+		}
+
+		// The booker in their own name: told to act for the association.
+		personal := e.citizen(0)
+		personal.Represents = []int64{e.assoc}
+		err = e.s.Contest(ctx, personal, b.ID, "x")
+		wantKey(t, err, "error.authz.act_as_owner")
+		if !errs.Is(err, errs.Forbidden) {
+			t.Errorf("from a personal session: %v, want forbidden", err)
+		}
+		// Another association's representative: not found.
+		if err := e.s.Contest(ctx, acting(e.people[3], club), b.ID, "x"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("another association's representative: %v, want not found", err)
+		}
+		// A revoked representative — in their own name, as the session
+		// becomes, or with a stale session still acting for it.
+		wantKey(t, e.s.Contest(ctx, e.citizen(2), b.ID, "x"), "booking.review.error.revoked")
+		wantKey(t, e.s.Contest(ctx, acting(e.people[2], e.assoc), b.ID, "x"), "booking.review.error.revoked")
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalty_reviews`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d reviews written by refused contests (%v)", n, err)
+		}
+
+		// My space: the association's account lists it for every
+		// representative; the booker's own name counts it only.
+		if ps, err := e.s.Penalties(ctx, acting(e.people[1], e.assoc)); err != nil || len(ps) != 1 || ps[0].Booking != b.ID {
+			t.Fatalf("the association's penalties: %+v, %v", ps, err)
+		}
+		if ps, err := e.s.Penalties(ctx, personal); err != nil || len(ps) != 0 {
+			t.Fatalf("the booker's own penalties show the association's: %+v, %v", ps, err)
+		}
+		if n, err := e.s.AssociationPenalties(ctx, personal); err != nil || n != 1 {
+			t.Fatalf("the association's penalties on the booker's ladder: %d, %v", n, err)
+		}
+		if ps, err := e.s.Penalties(ctx, acting(e.people[3], club)); err != nil || len(ps) != 0 {
+			t.Fatalf("another association's penalties: %+v, %v", ps, err)
+		}
+
+		// The database refuses a contest naming no one.
+		if _, err := d.ExecContext(ctx, `INSERT INTO booking_penalty_reviews (penalty_id, reason, contested_at)
+			SELECT id, 'x', at FROM booking_penalties`); err == nil {
+			t.Fatal("the database took a contest naming no one")
+		}
+		// Another representative, acting for it, contests it.
+		if err := e.s.Contest(ctx, acting(e.people[1], e.assoc), b.ID, "L’entraîneur était là, feuille de présence jointe."); err != nil {
+			t.Fatal(err)
+		}
+		var by int64
+		if err := d.QueryRowContext(ctx, `SELECT contested_by FROM booking_penalty_reviews`).Scan(&by); err != nil || by != e.people[1] {
+			t.Fatalf("contested by %d (%v), want %d", by, err, e.people[1])
+		}
+		mgr := e.manager(e.mrManager, "moulay-rachid")
+		if err := e.s.DecideReview(ctx, mgr, b.ID, Lifted, "Feuille de présence vérifiée."); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.s.AssociationPenalties(ctx, personal); err != nil || n != 0 {
+			t.Fatalf("a lifted penalty still counted: %d, %v", n, err)
+		}
+		if until, err := suspendedUntil(ctx, d, e.people[0], e.clock.now()); err != nil || until != nil {
+			t.Fatalf("suspended after the lift: %v, %v", until, err)
+		}
+		var audits int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE action IN ('booking.penalty_contested', 'booking.penalty_lifted')
+			AND object_id = $1`, strconv.FormatInt(b.ID, 10)).Scan(&audits); err != nil || audits != 2 {
+			t.Fatalf("%d audit records (%v), want the contest and the decision", audits, err)
+		}
+		dispatchAll(t, q)
+		rows, err := d.QueryContext(ctx, `SELECT user_id FROM notify_deliveries WHERE template = 'booking.penalty_lifted' AND channel = 'inbox'
+			ORDER BY user_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var told []string
+		for rows.Next() {
+			var u string
+			if err := rows.Scan(&u); err != nil {
+				t.Fatal(err)
+			}
+			told = append(told, u)
+		}
+		want := []string{"person:" + strconv.FormatInt(e.people[0], 10), "person:" + strconv.FormatInt(e.people[1], 10)}
+		if strings.Join(told, ",") != strings.Join(want, ",") {
+			t.Fatalf("told %v, want the holder and whoever contested %v", told, want)
 		}
 	})
 }

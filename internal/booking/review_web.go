@@ -30,13 +30,43 @@ func (h *Handlers) penaltyFacts(r *http.Request, a authz.Actor, id int64, data m
 		p["Grounds"] = v.Grounds
 		p["Note"] = v.Note
 	}
-	if v.Person == a.Person && h.Service.own(a, v.Booking, v.Facility) == nil && v.Contestable(h.Service.clock()) {
+	if contestStanding(r.Context(), h.Service.db, a, v.Booking) == nil && v.Contestable(h.Service.clock()) {
 		p["Contest"] = true
 		p["Deadline"] = i18n.FormatDate(l, v.At.AddDate(0, 0, ContestDays))
 		p["Max"] = ReviewTextMax
 	}
 	data["Penalty"] = p
 	return nil
+}
+
+// minePenalties are the penalties "my space" lists, those of the account
+// a acts in (Service.Penalties), and in a's own name the count of the
+// penalties on their ladder that are an association's.
+func (h *Handlers) minePenalties(r *http.Request, a authz.Actor) ([]map[string]any, int, error) {
+	ps, err := h.Service.Penalties(r.Context(), a)
+	if err != nil {
+		return nil, 0, err
+	}
+	l := h.lang(r)
+	var out []map[string]any
+	for _, p := range ps {
+		m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason),
+			"Href": "/bookings/" + strconv.FormatInt(p.Booking, 10)}
+		if p.Review != "" {
+			m["Review"] = h.t(r, "booking.review.state."+p.Review)
+		}
+		if p.SuspendedUntil != nil {
+			m["Until"] = i18n.FormatDate(l, *p.SuspendedUntil)
+		}
+		out = append(out, m)
+	}
+	others := 0
+	if a.ActingFor == 0 {
+		if others, err = h.Service.AssociationPenalties(r.Context(), a); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, others, nil
 }
 
 // reviewRows are org's contested penalties for the desk.
@@ -58,6 +88,11 @@ func (h *Handlers) reviewRows(r *http.Request, a authz.Actor, org string) ([]map
 			"Field": "note_" + strconv.FormatInt(v.Booking.ID, 10), "Max": ReviewTextMax}
 		if v.SuspendedUntil != nil {
 			row["Until"] = i18n.FormatDate(l, *v.SuspendedUntil)
+		}
+		// One the manager is involved in is another manager's to decide:
+		// said, rather than a form the policy would refuse.
+		if d := authz.Decide(a, authz.ManageBooking, v.resource(v.Booking, v.Facility)); d.Reason == authz.ReasonConflict {
+			row["Conflict"] = true
 		}
 		out = append(out, row)
 	}

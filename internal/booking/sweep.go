@@ -177,15 +177,24 @@ func (s *Service) penalise(ctx context.Context, tx *db.Tx, b *Booking, reason st
 	return p, err
 }
 
-// Penalties lists a's penalties, newest first.
+// Penalties lists the penalties of the account a acts in, newest first:
+// in their own name, those of their own bookings; acting for an
+// association, those of the association's bookings, whoever of its
+// representatives booked them (a penalty of an association's booking is
+// the association's: contested only acting for it).
 func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, error) {
-	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
+	r := owner(a)
+	if err := authz.Check(a, authz.ReadBooking, r); err != nil {
 		return nil, err
+	}
+	where, arg := `p.person_id = $1 AND b.holder_legal_id IS NULL`, a.Person
+	if r.OwnerLegal != 0 {
+		where, arg = `b.holder_legal_id = $1`, r.OwnerLegal
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT p.booking_id, p.reason, p.step, p.suspended_until, p.at, p.id,
 		CASE WHEN r.id IS NULL THEN '' ELSE COALESCE(r.decision, 'contested') END
-		FROM booking_penalties p LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id
-		WHERE p.person_id = $1 ORDER BY p.at DESC, p.id DESC`, a.Person)
+		FROM booking_penalties p JOIN bookings b ON b.id = p.booking_id LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id
+		WHERE `+where+` ORDER BY p.at DESC, p.id DESC`, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +210,21 @@ func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, erro
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// AssociationPenalties counts the penalties on a's own ladder brought by
+// bookings a made for an association: they count on a's ladder (and may
+// suspend them), but are the association's, read and contested acting
+// for it; "my space" in a's own name says so without showing them.
+// Lifted ones are left out.
+func (s *Service) AssociationPenalties(ctx context.Context, a authz.Actor) (int, error) {
+	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p JOIN bookings b ON b.id = p.booking_id
+		WHERE p.person_id = $1 AND b.holder_legal_id IS NOT NULL AND `+notLifted, a.Person).Scan(&n)
+	return n, err
 }
 
 // WaitPlaces lists a's places on waitlists.

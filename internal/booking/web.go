@@ -457,7 +457,6 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := h.lang(r)
 	var places []map[string]any
-	var pens []map[string]any
 	if v.Actor.ActingFor == 0 {
 		ws, err := h.Service.WaitPlaces(r.Context(), v.Actor)
 		if err != nil {
@@ -471,21 +470,11 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place,
 				"NotDrawn": p.NotDrawn})
 		}
-		ps, err := h.Service.Penalties(r.Context(), v.Actor)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			m := map[string]any{"Step": p.Step, "At": i18n.FormatDate(l, p.At), "Reason": h.t(r, "booking.penalty."+p.Reason),
-				"Href": "/bookings/" + strconv.FormatInt(p.Booking, 10)}
-			if p.Review != "" {
-				m["Review"] = h.t(r, "booking.review.state."+p.Review)
-			}
-			if p.SuspendedUntil != nil {
-				m["Until"] = i18n.FormatDate(l, *p.SuspendedUntil)
-			}
-			pens = append(pens, m)
-		}
+	}
+	// Penalties: those of the account one acts in (review_web.go).
+	pens, others, err := h.minePenalties(r, v.Actor)
+	if err != nil {
+		return err
 	}
 	var amb []ambulanceRow
 	if v.Actor.ActingFor == 0 {
@@ -516,7 +505,7 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
+		"Rows": rows, "Places": places, "Penalties": pens, "AssociationPenalties": others, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
 		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
@@ -548,6 +537,12 @@ func (h *Handlers) renderPage(w http.ResponseWriter, r *http.Request, a authz.Ac
 	if errs.Is(err, errs.NotFound) {
 		if pb, pf, perr := h.Service.PlayerBooking(r.Context(), a, id); perr == nil {
 			b, f, err, player = pb, pf, nil, true
+		}
+	}
+	if errs.Is(err, errs.NotFound) {
+		// An association's booking read from the wrong account: say so.
+		if werr := h.Service.wrongAccount(r.Context(), a, id); werr != nil {
+			err = werr
 		}
 	}
 	if err != nil {
