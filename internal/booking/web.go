@@ -287,9 +287,12 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		for _, g := range f.Rules.Groups {
 			if g.Limited() {
 				rules = append(rules, h.t(r, "booking.rule.group_hours", "group", g.Name.Pick(l), "share", g.Share, "when", h.groupWhen(r, g)))
-				continue
+			} else {
+				rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
 			}
-			rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
+			if g.Who != "" {
+				rules = append(rules, h.t(r, "booking.rule.group_who", "group", g.Name.Pick(l), "who", h.t(r, "booking.who."+g.Who)))
+			}
 		}
 		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
@@ -314,7 +317,12 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
+	// Whom a representative books for (schools.go).
+	acting, err := h.actingBanner(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]any{"Acting": acting, "Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
@@ -515,8 +523,12 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	acting, err := h.actingBanner(r, nil)
+	if err != nil {
+		return err
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
+		"Acting": acting, "Rows": rows, "Places": places, "Penalties": pens, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
 		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
@@ -817,7 +829,7 @@ func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
 // ruleFields are the rules' form fields, in order.
 var ruleFields = []string{"horizon_days", "release", "min_notice_hours", "cancel_hours", "max_future", "confirm_hours",
 	"quota_citizen_week", "quota_citizen_month", "quota_citizen_season", "quota_association_week", "quota_association_month",
-	"quota_association_season", "peak_window_hours"}
+	"quota_association_season", "quota_school_week", "quota_school_month", "quota_school_season", "peak_window_hours"}
 
 // ruleField puts each contradiction of a rule set on the field to change.
 var ruleField = map[string]string{
@@ -920,7 +932,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	rules.Approval = values.Get("approval") == "true"
 	// A team's quotas are not on the form: they stay (teams.go).
 	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
-	for _, per := range []string{WhoCitizen, WhoAssociation} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
 		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
 			if values.Get(k) == "" {
@@ -946,8 +958,11 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
-				if ft.Key == "booking.rules.quota_season_order" && ft.Params["per"] == WhoAssociation {
-					ft.Field = "quota_association_season"
+				if ft.Key == "booking.rules.quota_season_order" && (ft.Params["per"] == WhoAssociation || ft.Params["per"] == WhoSchool) {
+					ft.Field = "quota_" + ft.Params["per"].(string) + "_season"
+				}
+				if ft.Key == "booking.rules.quota_who" && ft.Params["per"] == WhoSchool {
+					ft.Field = "quota_school_week"
 				}
 				if ft.Field == "" {
 					ft.Field = "horizon_days"
