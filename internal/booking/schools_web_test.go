@@ -69,3 +69,51 @@ func TestSchoolBooksTheHallOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// At the desk, in French: a manager opens Moulay Rachid's field to
+// schools (who books, a school quota), keeps its youth share for schools
+// acting as such, and cannot then close the field to schools while the
+// group is kept for them: the refusal is on "who books".
+func TestTheDeskOpensAFacilityToSchools(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.FR)
+		rules := "/bookings/desk/facilities/moulay-rachid-field-1"
+		code, body, _ := mgr.Get(rules)
+		if code != http.StatusOK || !strings.Contains(body, `name="who" value="citizen" checked`) || !strings.Contains(body, `name="who" value="school">`) ||
+			!strings.Contains(body, "Écoles, par leur directeur ou directrice") {
+			t.Fatalf("the rules form's who books: %d\n%s", code, apptest.Grep(body, `name="who"`))
+		}
+		form := url.Values{"version": {regexpVersion(body)}, "horizon_days": {"7"}, "release": {"08:00"}, "min_notice_hours": {"2"},
+			"cancel_hours": {"24"}, "max_future": {"3"}, "confirm_hours": {"4"}, "quota_citizen_week": {"2"}, "quota_citizen_month": {"6"},
+			"quota_school_week": {"3"}, "peak_window_hours": {"24"}, "who_shown": {"1"}, "who": {"citizen", "association", "school"}}
+		if code, _, h := mgr.Post(rules, rules, form); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=rules") {
+			t.Fatalf("opening the field to schools: %d", code)
+		}
+		_, body, _ = mgr.Get(rules)
+		if !strings.Contains(body, `name="who" value="school" checked`) || !strings.Contains(body, `name="quota_school_week" type="text" dir="ltr" inputmode="numeric" value="3"`) {
+			t.Fatalf("the rules after the change:\n%s", apptest.Grep(body, "school"))
+		}
+		groups := rules + "/groups"
+		_, body, _ = mgr.Get(groups + "?group=youth")
+		if !strings.Contains(body, `<option value="school">les écoles</option>`) {
+			t.Fatalf("the group form's who:\n%s", apptest.Grep(body, "option"))
+		}
+		youth := url.Values{"version": {regexpVersion(body)}, "action": {"save"}, "code": {"youth"}, "name_ar": {"الشباب أقل من 18 سنة"},
+			"name_fr": {"Jeunes de moins de 18 ans"}, "name_en": {"Young people under 18"}, "share": {"30"}, "who": {"school"}}
+		if code, _, h := mgr.Post(groups, groups, youth); code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=group") {
+			t.Fatalf("binding the youth share to schools: %d", code)
+		}
+		_, body, _ = mgr.Get(rules)
+		form.Set("version", regexpVersion(body))
+		form["who"] = []string{"citizen", "association"}
+		form.Del("quota_school_week")
+		code, body, _ = mgr.Post(rules, rules, form)
+		if code != http.StatusBadRequest || !strings.Contains(body, `href="#who"`) || !strings.Contains(body, "Le groupe « youth » est réservé à « school »") {
+			t.Fatalf("closing the field to schools its group is kept for: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+	})
+}

@@ -838,6 +838,7 @@ var ruleField = map[string]string{
 	"booking.rules.quota": "quota_citizen_week", "booking.rules.quota_who": "quota_association_week",
 	"booking.rules.peak_window": "peak_window_hours", "booking.rules.approval_draw": "peak_window_hours",
 	"booking.rules.quota_season": "quota_citizen_season", "booking.rules.quota_season_order": "quota_citizen_season",
+	"booking.rules.who": "who", "booking.rules.group_who": "who",
 }
 
 func rulesForm(f *Facility) url.Values {
@@ -849,6 +850,7 @@ func rulesForm(f *Facility) url.Values {
 	v.Set("cancel_hours", strconv.Itoa(r.CancelHours))
 	v.Set("max_future", strconv.Itoa(r.MaxFuture))
 	v.Set("confirm_hours", strconv.Itoa(r.ConfirmHours))
+	v["who"] = slices.Clone(r.Who)
 	for _, q := range r.Quotas {
 		v.Set("quota_"+q.Per+"_"+q.Period, strconv.Itoa(q.Max))
 	}
@@ -869,7 +871,13 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 		}
 		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
 	}
-	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
+	// Who books, by choice on the form (a team rule stays as it is:
+	// teams.go).
+	var whos []map[string]any
+	for _, x := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
+		whos = append(whos, map[string]any{"Value": x, "Label": h.t(r, "booking.rules.who_opt."+x), "Checked": slices.Contains(form.Values["who"], x)})
+	}
+	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields, "Whos": whos,
 		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
 	if !f.Request() {
 		data["Tabs"] = h.tabs(r, f.Code, "rules")
@@ -895,7 +903,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
 	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 		return err
 	}
-	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: ruleFields}, nil)
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: append([]string{"who"}, ruleFields...)}, nil)
 }
 
 func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
@@ -912,8 +920,24 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range append(ruleFields, "approval") {
 		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
 	}
-	form := web.Form{Values: values, Order: ruleFields}
 	rules := f.Rules
+	values["who"] = slices.DeleteFunc(slices.Clone(rules.Who), func(x string) bool { return x == WhoTeam })
+	if r.PostFormValue("who_shown") == "1" {
+		// The form shows who books (a form posted without the choice,
+		// from before it, keeps who books as it is).
+		var who []string
+		for _, x := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
+			if slices.Contains(r.PostForm["who"], x) {
+				who = append(who, x)
+			}
+		}
+		values["who"] = slices.Clone(who)
+		if slices.Contains(rules.Who, WhoTeam) {
+			who = append(who, WhoTeam)
+		}
+		rules.Who = who
+	}
+	form := web.Form{Values: values, Order: append([]string{"who"}, ruleFields...)}
 	var fe errs.Fields
 	num := func(k string, dst *int) {
 		n, err := strconv.Atoi(textnorm.Digits(values.Get(k)))
