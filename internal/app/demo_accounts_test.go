@@ -84,7 +84,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if err := a.LoadDemo(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "24 demonstration accounts opened") {
+		if !strings.Contains(out.String(), "25 demonstration accounts opened") {
 			t.Fatalf("first demo said %q", out.String())
 		}
 		first := demoCounts(t, a.DB)
