@@ -102,8 +102,10 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents()) + len(permitdemo.Members())
 		// Casa In's two facility managers and its dispatcher, and the
 		// directory's editor, are among the accounts (identitydemo).
-		want := map[string]int{"persons": 24 + added, "staff_grants": 15 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
-			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
+		// Legal persons: the demonstration's company, association and
+		// school (identitydemo), and the files' companies.
+		want := map[string]int{"persons": 25 + added, "staff_grants": 15 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
+			"legal_persons": 3 + len(permitdemo.Companies()), "representatives": 3 + len(permitdemo.Companies()),
 			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount + afterWorks(t, a.DB)}
 		for k, n := range want {
 			if first[k] != n {
