@@ -40,8 +40,8 @@ type actor struct {
 
 // fixed fills the path parameters that do not depend on who looks.
 var fixed = map[string][]string{
-	"/me/legal/new/{kind}":                      {"/me/legal/new/company", "/me/legal/new/association"},
-	"/me/legal/claim/{kind}":                    {"/me/legal/claim/company", "/me/legal/claim/association"},
+	"/me/legal/new/{kind}":                      {"/me/legal/new/company", "/me/legal/new/association", "/me/legal/new/school"},
+	"/me/legal/claim/{kind}":                    {"/me/legal/claim/company", "/me/legal/claim/association", "/me/legal/claim/school"},
 	"/admin/organisations/{code}":               {"/admin/organisations/commune"},
 	"/admin/dispatch/{window}":                  {"/admin/dispatch/city?mode=automatic"},
 	"/ogc/collections/{id}":                     {"/ogc/collections/projects", "/ogc/collections/city"},

@@ -14,7 +14,7 @@ import (
 var signedInPages = map[string][]string{
 	"citizen": {"/me", "/me/security", "/me/inbox", "/me/preferences", "/me/tokens", "/me/legal",
 		"/me/legal/new/company", "/me/legal/new/association", "/me/profession", "/me/mandates", "/me/mandates/new",
-		"/files", "/files/new", "/me/legal/claim/association", "/me/legal/claim/company"},
+		"/files", "/files/new", "/me/legal/claim/association", "/me/legal/claim/company", "/me/legal/new/school", "/me/legal/claim/school"},
 	"admin": {"/admin", "/admin/staff", "/admin/organisations", "/admin/organisations/commune", "/admin/professionals", "/admin/audit", "/admin/legal-claims"},
 }
 

@@ -84,7 +84,7 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		if err := a.LoadDemo(ctx, &out); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(out.String(), "24 demonstration accounts opened") {
+		if !strings.Contains(out.String(), "25 demonstration accounts opened") {
 			t.Fatalf("first demo said %q", out.String())
 		}
 		first := demoCounts(t, a.DB)
@@ -102,8 +102,10 @@ func TestDemoTwiceChangesNothing(t *testing.T) {
 		added := permitdemo.OwnerCount + len(permitdemo.Architects()) + len(permitdemo.Agents()) + len(permitdemo.Members())
 		// Casa In's two facility managers and its dispatcher, and the
 		// directory's editor, are among the accounts (identitydemo).
-		want := map[string]int{"persons": 24 + added, "staff_grants": 15 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
-			"legal_persons": 2 + len(permitdemo.Companies()), "representatives": 2 + len(permitdemo.Companies()),
+		// Legal persons: the demonstration's company, association and
+		// school (identitydemo), and the files' companies.
+		want := map[string]int{"persons": 25 + added, "staff_grants": 15 + len(permitdemo.Agents()) + len(permitdemo.Members()) + len(complaintdemo.Officers),
+			"legal_persons": 3 + len(permitdemo.Companies()), "representatives": 3 + len(permitdemo.Companies()),
 			"professionals": 4 + len(permitdemo.Architects()), "permit_files": permitdemo.FileCount + afterWorks(t, a.DB)}
 		for k, n := range want {
 			if first[k] != n {

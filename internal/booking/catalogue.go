@@ -34,11 +34,19 @@ const (
 // Kinds lists the kinds, in the order the public list shows them.
 var Kinds = []string{SportsField, SportsHall, Coworking, CulturalRoom, Ambulance}
 
-// Who may book.
+// Who may book: a person in their own name, or a representative acting
+// for an association or a school (the legal person's kind, as registered:
+// identity.Association, identity.School). Teams: teams.go.
 const (
 	WhoCitizen     = "citizen"
 	WhoAssociation = "association"
+	WhoSchool      = "school"
 )
+
+// knownWho reports whether w names who may book.
+func knownWho(w string) bool {
+	return w == WhoCitizen || w == WhoAssociation || w == WhoSchool || w == WhoTeam
+}
 
 // Catalogue is the facilities a city offers, and the penalty ladder.
 type Catalogue struct {
@@ -134,7 +142,7 @@ type Rules struct {
 	TeamMin int `json:"team_min,omitempty"`
 }
 
-// Quota caps bookings Per person or association over a Period (week,
+// Quota caps bookings Per person, association, school or team over a Period (week,
 // month, or season: the facility's season holding the slot).
 type Quota struct {
 	Per    string `json:"per"`
@@ -162,6 +170,11 @@ type Group struct {
 	Days []int  `json:"days,omitempty"`
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Who, when set, binds the group to who books (one of the facility's
+	// Who): only a booking made as that — a representative acting for a
+	// school, for "school" — takes the group's share. Without it the group
+	// is declared by whoever books ("youth").
+	Who string `json:"who,omitempty"`
 }
 
 var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,63}$`)
@@ -319,7 +332,7 @@ func (f *Facility) Check() error {
 		bad("booking.rules.who")
 	}
 	for _, w := range r.Who {
-		if w != WhoCitizen && w != WhoAssociation && w != WhoTeam {
+		if !knownWho(w) {
 			bad("booking.rules.who")
 		}
 	}
@@ -345,7 +358,7 @@ func (f *Facility) Check() error {
 	// allows, contradicts itself.
 	quota := map[string]int{}
 	for _, q := range r.Quotas {
-		if (q.Per != WhoCitizen && q.Per != WhoAssociation && q.Per != WhoTeam) || !slices.Contains(QuotaPeriods, q.Period) || q.Max < 1 {
+		if !knownWho(q.Per) || !slices.Contains(QuotaPeriods, q.Period) || q.Max < 1 {
 			bad("booking.rules.quota")
 			continue
 		}
@@ -357,7 +370,7 @@ func (f *Facility) Check() error {
 			bad("booking.rules.quota_who", "per", q.Per)
 		}
 	}
-	for _, per := range []string{WhoCitizen, WhoAssociation, WhoTeam} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool, WhoTeam} {
 		w, okw := quota[per+"/week"]
 		m, okm := quota[per+"/month"]
 		if okw && okm && w > m {
@@ -391,6 +404,10 @@ func (f *Facility) Check() error {
 	for _, g := range r.Groups {
 		if !codeRE.MatchString(g.Code) || g.Share < 1 || g.Name.Missing() != "" {
 			bad("booking.rules.group")
+		}
+		if g.Who != "" && (!knownWho(g.Who) || !slices.Contains(r.Who, g.Who)) {
+			// A share kept for who may not book here.
+			bad("booking.rules.group_who", "group", g.Code, "who", g.Who)
 		}
 		share += g.Share
 	}
@@ -504,7 +521,7 @@ func (f *Facility) checkCalendar(quota map[string]int, bad func(key string, para
 			bad("booking.rules.season_overlap", "from", s.From, "to", s.To)
 		}
 	}
-	for _, per := range []string{WhoCitizen, WhoAssociation} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
 		s, ok := quota[per+"/season"]
 		if !ok {
 			continue

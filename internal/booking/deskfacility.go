@@ -352,11 +352,11 @@ func (h *Handlers) saveClosures(w http.ResponseWriter, r *http.Request) error {
 
 // ---- Priority groups ----
 
-var groupFields = []string{"code", "name_ar", "name_fr", "name_en", "share", "days", "from", "to"}
+var groupFields = []string{"code", "name_ar", "name_fr", "name_en", "share", "who", "days", "from", "to"}
 
 func groupForm(g Group) url.Values {
 	v := url.Values{"code": {g.Code}, "name_ar": {g.Name.AR}, "name_fr": {g.Name.FR}, "name_en": {g.Name.EN},
-		"share": {strconv.Itoa(g.Share)}, "from": {g.From}, "to": {g.To}}
+		"share": {strconv.Itoa(g.Share)}, "who": {g.Who}, "from": {g.From}, "to": {g.To}}
 	for _, d := range g.Days {
 		v.Add("days", strconv.Itoa(d))
 	}
@@ -386,15 +386,25 @@ func (h *Handlers) renderGroups(w http.ResponseWriter, r *http.Request, f *Facil
 	l := h.lang(r)
 	var groups []map[string]string
 	for _, g := range f.Rules.Groups {
+		when := h.groupWhen(r, g)
+		if g.Who != "" {
+			when += " — " + h.t(r, "booking.groups.who") + " " + h.t(r, "booking.who."+g.Who)
+		}
 		groups = append(groups, map[string]string{"Code": g.Code, "Name": g.Name.Pick(l), "Share": strconv.Itoa(g.Share),
-			"When": h.groupWhen(r, g)})
+			"When": when})
 	}
 	var days []map[string]any
 	for d := 1; d <= 7; d++ {
 		n := strconv.Itoa(d)
 		days = append(days, map[string]any{"Value": n, "Label": h.t(r, "booking.day."+n), "Checked": slices.Contains(form.Values["days"], n)})
 	}
-	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(l), "Version": version, "Groups": groups, "Days": days,
+	// Who a group's share is kept for: anyone who declares it, or one of
+	// those who book here, by who they are (a school acting as one).
+	whos := []map[string]string{{"Value": "", "Label": h.t(r, "booking.groups.who_any")}}
+	for _, x := range f.Rules.Who {
+		whos = append(whos, map[string]string{"Value": x, "Label": h.t(r, "booking.who."+x)})
+	}
+	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(l), "Version": version, "Groups": groups, "Days": days, "Whos": whos,
 		"Tabs": h.tabs(r, f.Code, "groups"), "Done": deskDone(r.URL.Query().Get("done")), "Form": form}
 	title := web.Msg("booking.groups.title", "name", f.Name.Pick(l))
 	if err != nil {
@@ -458,7 +468,10 @@ func (h *Handlers) saveGroups(w http.ResponseWriter, r *http.Request) error {
 	}
 	var fe errs.Fields
 	g := Group{Code: values.Get("code"), Name: i18n.Text{AR: values.Get("name_ar"), FR: values.Get("name_fr"), EN: values.Get("name_en")},
-		From: values.Get("from"), To: values.Get("to")}
+		From: values.Get("from"), To: values.Get("to"), Who: values.Get("who")}
+	if g.Who != "" && !knownWho(g.Who) {
+		_ = fe.Add(errs.E(errs.Invalid, "booking.rules.who").OnField("who"))
+	}
 	if !codeRE.MatchString(g.Code) {
 		_ = fe.Add(errs.E(errs.Invalid, "booking.groups.bad_code").OnField("code"))
 	}
@@ -508,6 +521,8 @@ func (h *Handlers) saveGroups(w http.ResponseWriter, r *http.Request) error {
 			return "share"
 		case "booking.rules.group_days":
 			return "days"
+		case "booking.rules.group_who":
+			return "who"
 		case "booking.rules.group_hours_order", "booking.rules.group_hours", "booking.rules.group_closed":
 			return "from"
 		}

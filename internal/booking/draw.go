@@ -246,7 +246,7 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 		return "", err
 	}
 	now := s.clock()
-	sl, err := s.admissible(a, f, in, now)
+	sl, err := s.admissible(ctx, a, f, &in, now)
 	if err != nil {
 		return "", err
 	}

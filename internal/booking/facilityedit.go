@@ -216,7 +216,7 @@ func (s *Service) SaveGroup(ctx context.Context, a authz.Actor, code string, ver
 		} else {
 			g.Rules.Groups = append(g.Rules.Groups, gr)
 		}
-		return map[string]any{"group": gr.Code, "share": gr.Share, "days": gr.Days, "from": gr.From, "to": gr.To}, nil
+		return map[string]any{"group": gr.Code, "share": gr.Share, "days": gr.Days, "from": gr.From, "to": gr.To, "who": gr.Who}, nil
 	})
 }
 

@@ -2,7 +2,9 @@ package booking
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -395,7 +397,7 @@ func (b *Booking) Resource(f *Facility) authz.Resource {
 // admissible checks what a booking or a draw request of a on slot start
 // of f needs besides the database: the policy, who may book, the slot,
 // the horizon and the notice.
-func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.Time) (Slot, error) {
+func (s *Service) admissible(ctx context.Context, a authz.Actor, f *Facility, in *BookInput, now time.Time) (Slot, error) {
 	if err := authz.Check(a, authz.BookFacility, owner(a)); err != nil {
 		return Slot{}, err
 	}
@@ -404,7 +406,10 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 	}
 	who := WhoCitizen
 	if a.ActingFor != 0 {
-		who = WhoAssociation
+		var err error
+		if who, err = legalWho(ctx, s.db, a.ActingFor); err != nil {
+			return Slot{}, err
+		}
 	}
 	if in.Team != 0 {
 		if a.ActingFor != 0 {
@@ -415,8 +420,16 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 	if !slices.Contains(f.Rules.Who, who) {
 		return Slot{}, errs.E(errs.Forbidden, "booking.error.who."+who)
 	}
-	if in.Group != "" && !slices.ContainsFunc(f.Rules.Groups, func(g Group) bool { return g.Code == in.Group }) {
-		return Slot{}, errs.E(errs.Invalid, "booking.error.group").OnField("group")
+	if in.Group != "" {
+		i := slices.IndexFunc(f.Rules.Groups, func(g Group) bool { return g.Code == in.Group })
+		if i < 0 {
+			return Slot{}, errs.E(errs.Invalid, "booking.error.group").OnField("group")
+		}
+		// A group bound to who books is theirs by who they are, not by
+		// what they declare.
+		if g := f.Rules.Groups[i]; g.Who != "" && g.Who != who {
+			return Slot{}, errs.E(errs.Invalid, "booking.error.group_who."+g.Who).OnField("group")
+		}
 	}
 	sl, ok := f.slotAt(in.Start.UTC())
 	if !ok {
@@ -429,7 +442,36 @@ func (s *Service) admissible(a authz.Actor, f *Facility, in BookInput, now time.
 	if sl.Start.Sub(now) < time.Duration(f.Rules.MinNoticeHours)*time.Hour {
 		return Slot{}, errs.E(errs.Conflict, "booking.error.notice").With("hours", f.Rules.MinNoticeHours)
 	}
+	if in.Group == "" && who != WhoCitizen {
+		// A school (or association) booking within the hours of a group
+		// bound to it books in that group: it is who it is.
+		for _, g := range f.Rules.Groups {
+			if g.Who == who && g.holds(sl.Start, sl.End) {
+				in.Group = g.Code
+				break
+			}
+		}
+	}
 	return sl, nil
+}
+
+// legalWho is who books when acting for legal person id: an association
+// as an association, a school as a school (its kind, as registered); a
+// company books no public facility.
+func legalWho(ctx context.Context, q db.Querier, id int64) (string, error) {
+	var kind string
+	err := q.QueryRowContext(ctx, `SELECT kind FROM legal_persons WHERE id = $1`, id).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.E(errs.NotFound, "")
+	}
+	if err != nil {
+		return "", fmt.Errorf("booking: legal person %d: %w", id, err)
+	}
+	switch kind {
+	case WhoAssociation, WhoSchool:
+		return kind, nil
+	}
+	return "", errs.E(errs.Forbidden, "booking.error.who.company")
 }
 
 // Book books slot in.Start of a facility for a (or the association a
@@ -442,7 +484,7 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 		return nil, err
 	}
 	now := s.clock()
-	sl, err := s.admissible(a, f, in, now)
+	sl, err := s.admissible(ctx, a, f, &in, now)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +589,12 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 	col, id := "holder_id", person
 	per := WhoCitizen
 	if legal != 0 {
-		col, id, per = "holder_legal_id", legal, WhoAssociation
+		col, id = "holder_legal_id", legal
+		// An association's or a school's quotas, by its kind.
+		var err error
+		if per, err = legalWho(ctx, tx, legal); err != nil {
+			return err
+		}
 	}
 	own := `facility_code = $1 AND ` + col + ` = $2 AND ` + activeSQL
 	if legal == 0 {
@@ -850,7 +897,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 		return 0, err
 	}
 	now := s.clock()
-	sl, err := s.admissible(a, f, in, now)
+	sl, err := s.admissible(ctx, a, f, &in, now)
 	if err != nil {
 		return 0, err
 	}

@@ -287,9 +287,12 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 		for _, g := range f.Rules.Groups {
 			if g.Limited() {
 				rules = append(rules, h.t(r, "booking.rule.group_hours", "group", g.Name.Pick(l), "share", g.Share, "when", h.groupWhen(r, g)))
-				continue
+			} else {
+				rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
 			}
-			rules = append(rules, h.t(r, "booking.rule.group", "group", g.Name.Pick(l), "share", g.Share))
+			if g.Who != "" {
+				rules = append(rules, h.t(r, "booking.rule.group_who", "group", g.Name.Pick(l), "who", h.t(r, "booking.who."+g.Who)))
+			}
 		}
 		rules = append(rules, h.calendarRules(r, f, now)...)
 	}
@@ -314,7 +317,12 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return map[string]any{"Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
+	// Whom a representative books for (schools.go).
+	acting, err := h.actingBanner(r, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return map[string]any{"Acting": acting, "Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
 		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
@@ -504,8 +512,12 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	acting, err := h.actingBanner(r, nil)
+	if err != nil {
+		return err
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
-		"Rows": rows, "Places": places, "Penalties": pens, "AssociationPenalties": others, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
+		"Acting": acting, "Rows": rows, "Places": places, "Penalties": pens, "AssociationPenalties": others, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
 		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
 	return nil
 }
@@ -812,7 +824,7 @@ func (h *Handlers) moveAmbulance(w http.ResponseWriter, r *http.Request) error {
 // ruleFields are the rules' form fields, in order.
 var ruleFields = []string{"horizon_days", "release", "min_notice_hours", "cancel_hours", "max_future", "confirm_hours",
 	"quota_citizen_week", "quota_citizen_month", "quota_citizen_season", "quota_association_week", "quota_association_month",
-	"quota_association_season", "peak_window_hours"}
+	"quota_association_season", "quota_school_week", "quota_school_month", "quota_school_season", "peak_window_hours"}
 
 // ruleField puts each contradiction of a rule set on the field to change.
 var ruleField = map[string]string{
@@ -821,6 +833,7 @@ var ruleField = map[string]string{
 	"booking.rules.quota": "quota_citizen_week", "booking.rules.quota_who": "quota_association_week",
 	"booking.rules.peak_window": "peak_window_hours", "booking.rules.approval_draw": "peak_window_hours",
 	"booking.rules.quota_season": "quota_citizen_season", "booking.rules.quota_season_order": "quota_citizen_season",
+	"booking.rules.who": "who", "booking.rules.group_who": "who",
 }
 
 func rulesForm(f *Facility) url.Values {
@@ -832,6 +845,7 @@ func rulesForm(f *Facility) url.Values {
 	v.Set("cancel_hours", strconv.Itoa(r.CancelHours))
 	v.Set("max_future", strconv.Itoa(r.MaxFuture))
 	v.Set("confirm_hours", strconv.Itoa(r.ConfirmHours))
+	v["who"] = slices.Clone(r.Who)
 	for _, q := range r.Quotas {
 		v.Set("quota_"+q.Per+"_"+q.Period, strconv.Itoa(q.Max))
 	}
@@ -852,7 +866,13 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 		}
 		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
 	}
-	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
+	// Who books, by choice on the form (a team rule stays as it is:
+	// teams.go).
+	var whos []map[string]any
+	for _, x := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
+		whos = append(whos, map[string]any{"Value": x, "Label": h.t(r, "booking.rules.who_opt."+x), "Checked": slices.Contains(form.Values["who"], x)})
+	}
+	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields, "Whos": whos,
 		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
 	if !f.Request() {
 		data["Tabs"] = h.tabs(r, f.Code, "rules")
@@ -878,7 +898,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
 	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 		return err
 	}
-	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: ruleFields}, nil)
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: append([]string{"who"}, ruleFields...)}, nil)
 }
 
 func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
@@ -895,8 +915,24 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range append(ruleFields, "approval") {
 		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
 	}
-	form := web.Form{Values: values, Order: ruleFields}
 	rules := f.Rules
+	values["who"] = slices.DeleteFunc(slices.Clone(rules.Who), func(x string) bool { return x == WhoTeam })
+	if r.PostFormValue("who_shown") == "1" {
+		// The form shows who books (a form posted without the choice,
+		// from before it, keeps who books as it is).
+		var who []string
+		for _, x := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
+			if slices.Contains(r.PostForm["who"], x) {
+				who = append(who, x)
+			}
+		}
+		values["who"] = slices.Clone(who)
+		if slices.Contains(rules.Who, WhoTeam) {
+			who = append(who, WhoTeam)
+		}
+		rules.Who = who
+	}
+	form := web.Form{Values: values, Order: append([]string{"who"}, ruleFields...)}
 	var fe errs.Fields
 	num := func(k string, dst *int) {
 		n, err := strconv.Atoi(textnorm.Digits(values.Get(k)))
@@ -915,7 +951,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	rules.Approval = values.Get("approval") == "true"
 	// A team's quotas are not on the form: they stay (teams.go).
 	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
-	for _, per := range []string{WhoCitizen, WhoAssociation} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
 		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
 			if values.Get(k) == "" {
@@ -941,8 +977,11 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
-				if ft.Key == "booking.rules.quota_season_order" && ft.Params["per"] == WhoAssociation {
-					ft.Field = "quota_association_season"
+				if ft.Key == "booking.rules.quota_season_order" && (ft.Params["per"] == WhoAssociation || ft.Params["per"] == WhoSchool) {
+					ft.Field = "quota_" + ft.Params["per"].(string) + "_season"
+				}
+				if ft.Key == "booking.rules.quota_who" && ft.Params["per"] == WhoSchool {
+					ft.Field = "quota_school_week"
 				}
 				if ft.Field == "" {
 					ft.Field = "horizon_days"

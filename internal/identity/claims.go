@@ -62,7 +62,7 @@ type Claim struct {
 // ClaimInput is what a claimant fills in.
 type ClaimInput struct {
 	Kind   string
-	Number string // the ICE or the association's registration number
+	Number string // the ICE, the association's registration number or the school's code
 	Role   string
 }
 
@@ -83,6 +83,12 @@ func registryKey(kind, number string) (string, error) {
 			return "", err
 		}
 		return AssociationKey(n), nil
+	case School:
+		code := SchoolCodeKey(number)
+		if !ValidSchoolCode(code) {
+			return "", errs.E(errs.Invalid, "identity.error.school_code").OnField("number")
+		}
+		return code, nil
 	}
 	return "", errs.E(errs.Invalid, "identity.error.legal_kind").OnField("kind")
 }
@@ -90,8 +96,11 @@ func registryKey(kind, number string) (string, error) {
 // legalByKey finds the registered legal person with a kind's key.
 func (s *Store) legalByKey(ctx context.Context, q db.Querier, kind, key string) (LegalPerson, error) {
 	where := `l.ice = $1`
-	if kind == Association {
+	switch kind {
+	case Association:
 		where = `l.association_key = $1`
+	case School:
+		where = `l.school_code = $1`
 	}
 	l, err := scanLegal(q.QueryRowContext(ctx, `SELECT `+legalColumns+` FROM legal_persons l WHERE `+where, key))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -121,7 +130,7 @@ func (s *Store) claims(ctx context.Context, q db.Querier, where string, args ...
 		l := &c.Legal
 		if err := rows.Scan(&c.ID, &c.ClaimantID, &c.ClaimantName, &c.ClaimantAR, &c.ClaimantEmail, &c.Role, &c.EvidenceSHA,
 			&c.EvidenceSize, &c.Status, &c.Reason, &c.CreatedAt, &decided,
-			&l.ID, &l.Kind, &l.Name, &l.NameAR, &l.ICE, &l.RC, &l.AssociationNumber, &l.CreatedAt); err != nil {
+			&l.ID, &l.Kind, &l.Name, &l.NameAR, &l.ICE, &l.RC, &l.AssociationNumber, &l.SchoolCode, &l.CreatedAt); err != nil {
 			return nil, fmt.Errorf("identity: claims: %w", err)
 		}
 		c.DecidedAt = timePtr(decided)

@@ -29,7 +29,7 @@ func (s *Service) Export(ctx context.Context, personID int64) (map[string]any, e
 	queries := []struct {
 		key, sql string
 	}{
-		{"legal_persons", `SELECT l.kind, l.name, l.name_ar, COALESCE(l.ice, '') AS ice, COALESCE(l.rc, '') AS rc, COALESCE(l.association_number, '') AS association_number, r.role, r.created_at
+		{"legal_persons", `SELECT l.kind, l.name, l.name_ar, COALESCE(l.ice, '') AS ice, COALESCE(l.rc, '') AS rc, COALESCE(l.association_number, '') AS association_number, COALESCE(l.school_code, '') AS school_code, r.role, r.created_at
 			FROM representatives r JOIN legal_persons l ON l.id = r.legal_person_id WHERE r.person_id = $1 AND r.revoked_at IS NULL`},
 		{"professional", `SELECT profession, registration_number, verified_at, created_at FROM professionals WHERE person_id = $1`},
 		{"staff_roles", `SELECT role, organisation_code, COALESCE(arrondissement_code, '') AS arrondissement_code, COALESCE(window_code, '') AS window_code, granted_at, revoked_at

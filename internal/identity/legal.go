@@ -27,6 +27,9 @@ import (
 const (
 	Company     = "company"
 	Association = "association"
+	// School is a school (public or private) known by the establishment
+	// code the Ministry of National Education gives it (SchoolCodeKey).
+	School = "school"
 )
 
 // Roles of a representative: a company's manager, an association's
@@ -35,12 +38,15 @@ const (
 	RoleManager             = "manager"
 	RolePresident           = "president"
 	RoleLegalRepresentative = "legal_representative"
+	// RoleDirector is a school's director, who acts for it.
+	RoleDirector = "director"
 )
 
 // RepresentativeRoles lists the roles a representative of a kind may hold.
 var RepresentativeRoles = map[string][]string{
 	Company:     {RoleManager, RoleLegalRepresentative},
 	Association: {RolePresident, RoleLegalRepresentative},
+	School:      {RoleDirector},
 }
 
 // LegalPerson is a company or an association, as one of its representatives
@@ -55,6 +61,7 @@ type LegalInput struct {
 	ICE               string
 	RC                string
 	AssociationNumber string
+	SchoolCode        string
 	Role              string
 }
 
@@ -64,7 +71,23 @@ var (
 	// Trade register and association numbers: letters, digits, and the
 	// separators registries print ("123456", "RC 12/2019", "CASA-1234").
 	registryNumberRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9 ./_-]*$`)
+	// schoolCodeRE is the shape of an establishment code as MASSAR shows
+	// it (the "code GRESA": digits then one letter, "21074V"). Only the
+	// shape is checked: whether the ministry gave that code to that school
+	// is the claim's evidence and staff's to see, not something the city
+	// can look up (docs/ARCHITECTURE.md, legal persons).
+	schoolCodeRE = regexp.MustCompile(`^[0-9]{5,6}[A-Z]$`)
 )
+
+// SchoolCodeKey is a school's establishment code as stored and compared:
+// digits of any script as ASCII, letters upper case, separators dropped.
+func SchoolCodeKey(s string) string {
+	return strings.ToUpper(ICEKey(s))
+}
+
+// ValidSchoolCode reports whether key (a SchoolCodeKey) has the shape of
+// an establishment code.
+func ValidSchoolCode(key string) bool { return schoolCodeRE.MatchString(key) }
 
 // foldRegistry reads a number as a person types it: NFKC (fullwidth digits
 // and letters, no-break and thin spaces become ASCII) and Arabic-Indic and
@@ -154,7 +177,7 @@ func (in *LegalInput) Validate() error {
 	}
 	switch in.Kind {
 	case Company:
-		in.AssociationNumber = ""
+		in.AssociationNumber, in.SchoolCode = "", ""
 		in.ICE = ICEKey(in.ICE)
 		if !ValidICE(in.ICE) {
 			_ = fe.Add(errs.E(errs.Invalid, "identity.error.ice").OnField("ice"))
@@ -162,8 +185,15 @@ func (in *LegalInput) Validate() error {
 		if in.RC, err = cleanRegistryNumber("rc", in.RC, 30, "identity.error.rc"); err != nil {
 			_ = fe.Add(err)
 		}
+	case School:
+		in.ICE, in.RC, in.AssociationNumber = "", "", ""
+		if in.SchoolCode = SchoolCodeKey(in.SchoolCode); in.SchoolCode == "" {
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.required").OnField("school_code"))
+		} else if !ValidSchoolCode(in.SchoolCode) {
+			_ = fe.Add(errs.E(errs.Invalid, "identity.error.school_code").OnField("school_code"))
+		}
 	case Association:
-		in.ICE, in.RC = "", ""
+		in.ICE, in.RC, in.SchoolCode = "", "", ""
 		if in.AssociationNumber, err = cleanRegistryNumber("association_number", in.AssociationNumber, 40, "identity.error.association_number"); err != nil {
 			_ = fe.Add(err)
 		}
@@ -220,22 +250,25 @@ func legalActor(id int64) string { return "legal:" + strconv.FormatInt(id, 10) }
 
 // Store: legal persons and their representatives.
 
-const legalColumns = `l.id, l.kind, l.name, l.name_ar, COALESCE(l.ice, ''), COALESCE(l.rc, ''), COALESCE(l.association_number, ''), l.created_at`
+const legalColumns = `l.id, l.kind, l.name, l.name_ar, COALESCE(l.ice, ''), COALESCE(l.rc, ''), COALESCE(l.association_number, ''), COALESCE(l.school_code, ''), l.created_at`
 
 func scanLegal(row interface{ Scan(...any) error }, extra ...any) (LegalPerson, error) {
 	var l LegalPerson
-	err := row.Scan(append([]any{&l.ID, &l.Kind, &l.Name, &l.NameAR, &l.ICE, &l.RC, &l.AssociationNumber, &l.CreatedAt}, extra...)...)
+	err := row.Scan(append([]any{&l.ID, &l.Kind, &l.Name, &l.NameAR, &l.ICE, &l.RC, &l.AssociationNumber, &l.SchoolCode, &l.CreatedAt}, extra...)...)
 	return l, err
 }
 
 // createLegalPerson records a legal person and its first representative.
 // A legal person registers once (a company's ICE, an association's
-// AssociationKey; unique in the database too): a second registration is a
+// AssociationKey, a school's establishment code; unique in the database too): a second registration is a
 // conflict that leads to a claim.
 func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput, personID int64, now time.Time) (int64, error) {
 	field, number := "ice", in.ICE
-	if in.Kind == Association {
+	switch in.Kind {
+	case Association:
 		field, number = "association_number", in.AssociationNumber
+	case School:
+		field, number = "school_code", in.SchoolCode
 	}
 	taken := errs.E(errs.Conflict, ErrRegistered).OnField(field)
 	key, err := registryKey(in.Kind, number)
@@ -252,9 +285,10 @@ func (s *Store) createLegalPerson(ctx context.Context, tx *db.Tx, in LegalInput,
 		associationKey = key
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, association_key, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), nullString(associationKey), personID, now).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO legal_persons (kind, name, name_ar, ice, rc, association_number, association_key, school_code,
+		created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		in.Kind, in.Name, in.NameAR, nullString(in.ICE), nullString(in.RC), nullString(in.AssociationNumber), nullString(associationKey),
+		nullString(in.SchoolCode), personID, now).Scan(&id)
 	if db.IsUniqueViolation(err) {
 		// Registered by someone else between the check and the insert.
 		return 0, taken.Cause(err)

@@ -118,7 +118,8 @@ func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := LegalInput{Kind: kind, Name: r.PostFormValue("name"), NameAR: r.PostFormValue("name_ar"), ICE: r.PostFormValue("ice"),
-		RC: r.PostFormValue("rc"), AssociationNumber: r.PostFormValue("association_number"), Role: r.PostFormValue("role")}
+		RC: r.PostFormValue("rc"), AssociationNumber: r.PostFormValue("association_number"), SchoolCode: r.PostFormValue("school_code"),
+		Role: r.PostFormValue("role")}
 	if _, err := h.Service.RegisterLegalPerson(r.Context(), v.Actor, in); err != nil {
 		if e := errs.As(err); e != nil && e.Key == ErrRegistered {
 			// Registered already: lead the person to the claim, the number and
@@ -126,8 +127,11 @@ func (h *Handlers) legalCreate(w http.ResponseWriter, r *http.Request) error {
 			norm := in
 			_ = norm.Validate() // it passed in the service: now only normalises
 			number := norm.ICE
-			if kind == Association {
+			switch kind {
+			case Association:
 				number = norm.AssociationNumber
+			case School:
+				number = norm.SchoolCode
 			}
 			h.renderClaim(w, r, http.StatusConflict, kind, Form{Values: url.Values{"number": {number}, "role": {in.Role}}}, true)
 			return nil

@@ -59,7 +59,7 @@ func (p Person) Channels() []notify.Channel {
 	return cs
 }
 
-// LegalPerson is a company or an association, as one of its representatives
+// LegalPerson is a company, an association or a school, as one of its representatives
 // sees it.
 type LegalPerson struct {
 	ID                int64
@@ -69,6 +69,7 @@ type LegalPerson struct {
 	ICE               string // companies
 	RC                string // companies: trade register number
 	AssociationNumber string // associations
+	SchoolCode        string // schools: the ministry's establishment code
 	Role              string // the viewer's role
 	CreatedAt         time.Time
 }

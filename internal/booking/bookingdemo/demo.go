@@ -2,7 +2,8 @@
 // demonstration's citizens book Moulay Rachid's fields, three of them
 // request the same peak slot in its draw, one waits for a taken slot, and
 // the Sidi Othmane association asks for Maârif's coworking space, which
-// waits for the arrondissement's approval, and Fatima's team has one
+// waits for the arrondissement's approval, a school's director books
+// Sidi Othmane's hall for her school in school hours, and Fatima's team has one
 // member and one invitation waiting — through the services, as
 // people would, from the time the demonstration is loaded.
 package bookingdemo
@@ -111,6 +112,27 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 	}
 	if _, err := s.Book(ctx, naima, booking.BookInput{Facility: "maarif-coworking", Start: at(cw, 8), Group: "partners"}); err != nil {
 		return fmt.Errorf("booking demo: the association's coworking request: %w", err)
+	}
+	// The school's director, acting for École primaire Ibn Khaldoun, books
+	// Sidi Othmane's hall for a physical education class: a weekday at
+	// least three days ahead, in school hours, within the share kept for
+	// schools (she need not name it: the school is a school).
+	rachida, err := citizen("rachida.amrani@example.ma")
+	if err != nil {
+		return err
+	}
+	ls, err = id.LegalPersons(ctx, rachida)
+	if err != nil || len(ls) == 0 {
+		return fmt.Errorf("booking demo: Rachida's school: %v", err)
+	}
+	rachida.ActingFor, rachida.Represents = ls[0].ID, []int64{ls[0].ID}
+	sd := calendar.DateOf(now.AddDate(0, 0, 3))
+	for sd.Weekday() == time.Saturday || sd.Weekday() == time.Sunday {
+		sd = calendar.DateOf(at(sd, 12).AddDate(0, 0, 1))
+	}
+	class := time.Date(sd.Year, sd.Month, sd.Day, 10, 30, 0, 0, i18n.Casablanca).UTC()
+	if _, err := s.Book(ctx, rachida, booking.BookInput{Facility: "sidi-othmane-hall", Start: class}); err != nil {
+		return fmt.Errorf("booking demo: the school's class in the hall: %w", err)
 	}
 	if _, err := s.RequestAmbulance(ctx, khadija, booking.AmbulanceInput{Service: "sbata-ambulance", Patient: "Fatna Ouazzani, 74",
 		Address: "Derb Sbata, street 14, no. 3", Urgency: "urgent", Destination: "Moulay Youssef hospital", Phone: "0770 11 22 33"}); err != nil {

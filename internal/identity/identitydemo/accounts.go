@@ -60,6 +60,12 @@ func Accounts() []Account {
 	association := citizenAccount("naima.bennis@example.ma", "نعيمة", "بنيس", "Naima", "Bennis", "BE990011", "0664 18 52 33", "ar")
 	association.Legal = &identity.LegalInput{Kind: identity.Association, Name: "Association Sidi Othmane Sport et Culture",
 		NameAR: "جمعية سيدي عثمان للرياضة والثقافة", AssociationNumber: "2019/0456", Role: identity.RolePresident}
+	// A public primary school of Sidi Othmane and its director: it books
+	// the arrondissement's sports hall in school hours, under the schools'
+	// share (bookingdemo).
+	school := citizenAccount("rachida.amrani@example.ma", "رشيدة", "العمراني", "Rachida", "Amrani", "BE512034", "0668 20 34 51", "ar")
+	school.Legal = &identity.LegalInput{Kind: identity.School, Name: "École primaire Ibn Khaldoun", NameAR: "مدرسة ابن خلدون الابتدائية",
+		SchoolCode: "21974S", Role: identity.RoleDirector}
 	pro := func(a Account, profession, registration string, verified bool) Account {
 		a.Profession, a.Registration, a.Verified = profession, registration, verified
 		return a
@@ -72,6 +78,7 @@ func Accounts() []Account {
 		citizenAccount("khadija.ouazzani@example.ma", "خديجة", "الوزاني", "Khadija", "Ouazzani", "BH556677", "0770 11 22 33", "en"),
 		company,
 		association,
+		school,
 		pro(citizenAccount("omar.berrada@example.ma", "عمر", "برادة", "Omar", "Berrada", "BE201187", "0661 77 88 99", "fr"), authz.Architect, "CNOA-1187", true),
 		pro(citizenAccount("salma.alaoui@example.ma", "سلمى", "العلوي", "Salma", "Alaoui", "BK312311", "0665 23 11 40", "ar"), authz.Architect, "CNOA-2311", false),
 		pro(citizenAccount("hicham.naciri@example.ma", "هشام", "الناصري", "Hicham", "Naciri", "BJ160452", "0666 04 52 16", "fr"), authz.Engineer, "ING-2016-0452", true),
@@ -161,7 +168,7 @@ func Load(ctx context.Context, env *module.Env, out io.Writer) error {
 	return nil
 }
 
-// demoLegalPerson registers the company or association its representative
+// demoLegalPerson registers the company, association or school its representative
 // stands for, unless they represent it already.
 func (a *demo) demoLegalPerson(ctx context.Context, self authz.Actor, in identity.LegalInput) error {
 	have, err := a.Identity.LegalPersons(ctx, self)
@@ -169,7 +176,8 @@ func (a *demo) demoLegalPerson(ctx context.Context, self authz.Actor, in identit
 		return err
 	}
 	for _, l := range have {
-		if l.Kind == in.Kind && (in.ICE != "" && l.ICE == in.ICE || in.AssociationNumber != "" && l.AssociationNumber == in.AssociationNumber) {
+		if l.Kind == in.Kind && (in.ICE != "" && l.ICE == in.ICE || in.AssociationNumber != "" && l.AssociationNumber == in.AssociationNumber ||
+			in.SchoolCode != "" && l.SchoolCode == in.SchoolCode) {
 			return nil
 		}
 	}

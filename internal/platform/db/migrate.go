@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"path"
@@ -64,6 +65,16 @@ func (d *DB) Migrate(ctx context.Context, ms []Migration) (int, error) {
 	}
 	applied := 0
 	for _, m := range ms {
+		if d.Engine == SQLite && m.ForeignKeysOff() {
+			done, err := d.migrateForeignKeysOff(ctx, m)
+			if err != nil {
+				return applied, err
+			}
+			if !done {
+				applied++
+			}
+			continue
+		}
 		var done bool
 		err := d.Transact(ctx, func(tx *Tx) error {
 			if d.Engine == Postgres {
@@ -93,6 +104,89 @@ func (d *DB) Migrate(ctx context.Context, ms []Migration) (int, error) {
 		}
 	}
 	return applied, nil
+}
+
+// ForeignKeysOffMarker, as the first line of a SQLite migration, runs it
+// with the foreign keys off (migrateForeignKeysOff).
+const ForeignKeysOffMarker = "-- madina:foreign-keys-off"
+
+// ForeignKeysOff reports whether m is marked to run with SQLite's foreign
+// keys off.
+func (m Migration) ForeignKeysOff() bool {
+	first, _, _ := strings.Cut(m.SQL, "\n")
+	return strings.TrimSpace(first) == ForeignKeysOffMarker
+}
+
+// migrateForeignKeysOff applies a marked SQLite migration the way SQLite
+// documents a table rebuild (a CHECK cannot be altered): PRAGMA
+// foreign_keys cannot change inside a transaction, so on one connection
+// it is turned OFF, the migration and its record run in one transaction,
+// PRAGMA foreign_key_check must report no row (else everything is rolled
+// back), then COMMIT, and foreign_keys is ON again whatever happened. Off,
+// dropping a table that others reference neither fails nor deletes their
+// rows; their REFERENCES clauses name the table, which the rebuild
+// creates again under the same name.
+func (d *DB) migrateForeignKeysOff(ctx context.Context, m Migration) (done bool, err error) {
+	conn, err := d.write.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: migration %04d_%s: %w", m.Version, m.Name, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return false, fmt.Errorf("db: migration %04d_%s: foreign keys off: %w", m.Version, m.Name, err)
+	}
+	defer func() {
+		if _, e := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); e != nil && err == nil {
+			err = fmt.Errorf("db: migration %04d_%s: foreign keys on: %w", m.Version, m.Name, e)
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return false, fmt.Errorf("db: migration %04d_%s: begin: %w", m.Version, m.Name, err)
+	}
+	rollback := func(e error) (bool, error) {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return false, e
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return rollback(err)
+	}
+	if n > 0 {
+		_, err := conn.ExecContext(ctx, `COMMIT`)
+		return true, err
+	}
+	if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+		return rollback(fmt.Errorf("db: migration %04d_%s: %w", m.Version, m.Name, err))
+	}
+	rows, err := conn.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return rollback(fmt.Errorf("db: migration %04d_%s: foreign key check: %w", m.Version, m.Name, err))
+	}
+	var broken []string
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			rows.Close()
+			return rollback(err)
+		}
+		broken = append(broken, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rollback(err)
+	}
+	if len(broken) > 0 {
+		return rollback(fmt.Errorf("db: migration %04d_%s leaves broken references: %s", m.Version, m.Name, strings.Join(broken, "; ")))
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.Version, m.Name, time.Now()); err != nil {
+		return rollback(err)
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return rollback(fmt.Errorf("db: migration %04d_%s: commit: %w", m.Version, m.Name, err))
+	}
+	return false, nil
 }
 
 // Pending reports how many of ms are not applied yet (for readiness checks).
