@@ -150,6 +150,13 @@ type Application struct {
 	State          string // the roster's
 	Booked, Closed int
 	Taken          []time.Time // weeks someone else already held
+	// Withdrawal is "" or how the association left the roster
+	// (roster_withdraw.go): Withdrawn before the allocation, GivenBack
+	// after, at WithdrawnAt; Cancelled its bookings cancelled then, Kept
+	// those past the cancellation deadline (known only when it happens).
+	Withdrawal      string
+	WithdrawnAt     *time.Time
+	Cancelled, Kept int
 }
 
 // GrantedSlot is the weekly slot given, if any.
@@ -162,6 +169,13 @@ type RosterResult struct {
 	SeasonTo   string              `json:"season_to"`
 	Choices    map[string][]string `json:"choices"`
 	Granted    map[string]string   `json:"granted,omitempty"`
+	// Withdrawn are the tokens of the applications withdrawn before the
+	// allocation: not among the draw's entries.
+	Withdrawn []string `json:"withdrawn,omitempty"`
+	// GivenBack is, for each token that gave back its weekly slot after
+	// the allocation, when (its bookings from then on were cancelled).
+	// Granted stays the allocation as drawn, which verify-draw re-runs.
+	GivenBack map[string]time.Time `json:"given_back,omitempty"`
 }
 
 // Allocate gives each token, in order, its first choice that no token
@@ -371,8 +385,10 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 		a.choice1, COALESCE(a.choice2, ''), COALESCE(a.choice3, ''), a.entered_at, COALESCE(a.rank, 0), COALESCE(a.granted, ''),
 		r.facility_code, r.season_from, r.season_to, r.state,
 		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'booked'),
-		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'closed')
+		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'closed'),
+		COALESCE(x.kind, ''), x.at, COALESCE(x.cancelled, 0)
 		FROM booking_roster_applications a JOIN booking_rosters r ON r.id = a.roster_id
+		LEFT JOIN booking_roster_withdrawals x ON x.application_id = a.id
 		LEFT JOIN legal_persons l ON l.id = a.legal_id WHERE `+where+` ORDER BY r.season_from DESC, a.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: roster applications: %w", err)
@@ -382,8 +398,10 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 	for rows.Next() {
 		var p Application
 		var c [3]string
+		var wat sql.NullTime
 		if err := rows.Scan(&p.ID, &p.Roster, &p.Person, &p.Legal, &p.LegalName, &p.Token, &c[0], &c[1], &c[2], &p.EnteredAt,
-			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Booked, &p.Closed); err != nil {
+			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Booked, &p.Closed,
+			&p.Withdrawal, &wat, &p.Cancelled); err != nil {
 			return nil, err
 		}
 		for _, k := range c {
@@ -391,7 +409,7 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 				p.Choices = append(p.Choices, w)
 			}
 		}
-		p.EnteredAt = p.EnteredAt.UTC()
+		p.EnteredAt, p.WithdrawnAt = p.EnteredAt.UTC(), nullTime(wat)
 		out = append(out, &p)
 	}
 	if err := rows.Err(); err != nil {
@@ -466,6 +484,7 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 			return fmt.Errorf("booking: roster %d: unseal: %w", id, err)
 		}
 		seed := string(seedB)
+		apps = slices.DeleteFunc(apps, func(p *Application) bool { return p.Withdrawal == Withdrawn })
 		pub, choices := rosterEntries(apps)
 		order, err := Order(seed, pub)
 		if err != nil {
@@ -602,10 +621,25 @@ func (s *Service) PublishedRoster(ctx context.Context, id int64) (*Published, er
 		return nil, err
 	}
 	start, _ := time.ParseInLocation(time.DateOnly, r.SeasonFrom, i18n.Casablanca)
+	var withdrawn []string
+	givenBack := map[string]time.Time{}
+	apps = slices.DeleteFunc(apps, func(p *Application) bool {
+		switch p.Withdrawal {
+		case Withdrawn:
+			withdrawn = append(withdrawn, p.Token)
+			return true
+		case GivenBack:
+			givenBack[p.Token] = *p.WithdrawnAt
+		}
+		return false
+	})
 	pub, choices := rosterEntries(apps)
 	p := &Published{Facility: r.Facility, SlotStart: start.UTC(), Method: Method, SeedHash: r.SeedHash, Seed: r.Seed,
 		Opens: r.Opens, Closes: r.Closes, State: r.State, Entries: pub,
-		Roster: &RosterResult{SeasonFrom: r.SeasonFrom, SeasonTo: r.SeasonTo, Choices: choices}}
+		Roster: &RosterResult{SeasonFrom: r.SeasonFrom, SeasonTo: r.SeasonTo, Choices: choices, Withdrawn: withdrawn}}
+	if len(givenBack) > 0 {
+		p.Roster.GivenBack = givenBack
+	}
 	if r.State == "allocated" {
 		p.Result = make([]string, len(apps))
 		p.Roster.Granted = map[string]string{}
