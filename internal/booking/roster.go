@@ -147,7 +147,8 @@ type Application struct {
 	Granted        string // the weekly slot given ("" none)
 	Facility       string
 	Season         Season
-	State          string // the roster's
+	State          string    // the roster's
+	Closes         time.Time // the roster's window closes
 	Booked, Closed int
 	Taken          []time.Time // weeks someone else already held
 	// Withdrawal is "" or how the association left the roster
@@ -383,7 +384,7 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 func applications(ctx context.Context, q db.Querier, where string, args ...any) ([]*Application, error) {
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.roster_id, a.person_id, a.legal_id, COALESCE(l.name, ''), a.token,
 		a.choice1, COALESCE(a.choice2, ''), COALESCE(a.choice3, ''), a.entered_at, COALESCE(a.rank, 0), COALESCE(a.granted, ''),
-		r.facility_code, r.season_from, r.season_to, r.state,
+		r.facility_code, r.season_from, r.season_to, r.state, r.closes_at,
 		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'booked'),
 		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'closed'),
 		COALESCE(x.kind, ''), x.at, COALESCE(x.cancelled, 0)
@@ -400,7 +401,7 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 		var c [3]string
 		var wat sql.NullTime
 		if err := rows.Scan(&p.ID, &p.Roster, &p.Person, &p.Legal, &p.LegalName, &p.Token, &c[0], &c[1], &c[2], &p.EnteredAt,
-			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Booked, &p.Closed,
+			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Closes, &p.Booked, &p.Closed,
 			&p.Withdrawal, &wat, &p.Cancelled); err != nil {
 			return nil, err
 		}
@@ -409,7 +410,7 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 				p.Choices = append(p.Choices, w)
 			}
 		}
-		p.EnteredAt, p.WithdrawnAt = p.EnteredAt.UTC(), nullTime(wat)
+		p.EnteredAt, p.WithdrawnAt, p.Closes = p.EnteredAt.UTC(), nullTime(wat), p.Closes.UTC()
 		out = append(out, &p)
 	}
 	if err := rows.Err(); err != nil {

@@ -77,6 +77,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
+	rt.HandleErr("POST /bookings/rosters/applications/{id}", h.withdrawRoster)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 	// A facility's photos (photosweb.go).
@@ -435,7 +436,8 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
-		"team_remove", "player_in", "roster", "roster_allocated"}, name) {
+		"team_remove", "player_in", "roster", "roster_allocated",
+		"roster_withdrawn", "roster_given_back"}, name) {
 		return "booking.done." + name
 	}
 	return ""
