@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,6 +88,54 @@ func TestRosterWithdrawalOverHTTP(t *testing.T) {
 		}
 		if code, body, _ := naima.Post("/bookings", action, url.Values{}); code != http.StatusConflict || !strings.Contains(body, "already withdrawn") {
 			t.Fatalf("withdrawn twice: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+	})
+}
+
+// Over HTTP: the rules form carries the roster's window; a window that
+// contradicts itself, half a window or a word are refused on their
+// field, in the manager's language; a valid one is saved and shown.
+func TestRosterRuleFormOverHTTP(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, e db.Engine) {
+		a := apptest.Accounts(t, e)
+		base := apptest.Serve(t, a)
+		mgr := apptest.NewBrowser(t, base)
+		mgr.SignIn("meriem.sentissi@example.ma", true)
+		mgr.SetLang(i18n.EN)
+		rules := "/bookings/desk/facilities/moulay-rachid-field-1"
+		code, body, _ := mgr.Get(rules)
+		if code != http.StatusOK || !strings.Contains(body, `name="roster_opens_days"`) || !strings.Contains(body, "Season roster of associations and clubs") {
+			t.Fatalf("the rules form has no roster fields: %d\n%s", code, apptest.Grep(body, "roster"))
+		}
+		version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(body)[1]
+		post := func(opens, closes string) (int, string) {
+			v := url.Values{"version": {version}, "horizon_days": {"7"}, "release": {"08:00"}, "min_notice_hours": {"2"},
+				"cancel_hours": {"24"}, "max_future": {"3"}, "confirm_hours": {"4"}, "peak_window_hours": {"24"},
+				"quota_citizen_week": {"3"}, "roster_opens_days": {opens}, "roster_closes_days": {closes}}
+			code, body, _ := mgr.Post(rules, rules, v)
+			return code, body
+		}
+		if code, body := post("10", "30"); code != http.StatusBadRequest || !strings.Contains(body, `href="#roster_opens_days"`) ||
+			!strings.Contains(body, "application window contradicts itself") {
+			t.Fatalf("a window closing before it opens: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		if code, body := post("sixty", "30"); code != http.StatusBadRequest || !strings.Contains(body, `href="#roster_opens_days"`) ||
+			!strings.Contains(body, "whole number of days") {
+			t.Fatalf("a word: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		if code, body := post("60", ""); code != http.StatusBadRequest || !strings.Contains(body, `href="#roster_closes_days"`) {
+			t.Fatalf("half a window: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		if code, body := post("60", "30"); code != http.StatusSeeOther {
+			t.Fatalf("a valid window: %d\n%s", code, apptest.Grep(body, "error"))
+		}
+		if _, body, _ := mgr.Get(rules); !strings.Contains(body, `name="roster_opens_days" type="text" dir="ltr" inputmode="numeric" value="60"`) {
+			t.Fatalf("the saved window:\n%s", apptest.Grep(body, "roster_"))
+		}
+		var def string
+		if err := a.DB.QueryRowContext(context.Background(), `SELECT definition FROM booking_facilities WHERE code = 'moulay-rachid-field-1'`).Scan(&def); err != nil ||
+			!strings.Contains(def, `"roster":{"opens_days":60,"closes_days":30}`) {
+			t.Fatalf("stored: %s %v", def, err)
 		}
 	})
 }

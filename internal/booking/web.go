@@ -848,6 +848,7 @@ func rulesForm(f *Facility) url.Values {
 	if r.Approval {
 		v.Set("approval", "true")
 	}
+	rosterRulesForm(v, f)
 	return v
 }
 
@@ -860,7 +861,7 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
 	}
 	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
-		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
+		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form, "Roster": h.rosterRulesFields(r, f)}
 	if !f.Request() {
 		data["Tabs"] = h.tabs(r, f.Code, "rules")
 	}
@@ -902,7 +903,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range append(ruleFields, "approval") {
 		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
 	}
-	form := web.Form{Values: values, Order: ruleFields}
+	form := web.Form{Values: values, Order: append(slices.Clone(ruleFields), rosterRuleFields...)}
 	rules := f.Rules
 	var fe errs.Fields
 	num := func(k string, dst *int) {
@@ -938,6 +939,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		num("peak_window_hours", &p.WindowHours)
 		rules.Peak = &p
 	}
+	rosterRulesRead(r.PostFormValue, values, &rules, &fe)
 	if err := fe.Err(); err != nil {
 		return h.renderRules(w, r, f, version, form, err)
 	}
