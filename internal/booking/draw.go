@@ -167,6 +167,11 @@ func (p Published) Verify() error {
 				return fmt.Errorf("token %s gave back a weekly slot it was not granted", tok)
 			}
 		}
+		if p.Roster.Second != nil {
+			if err := p.Roster.Second.verify(p.Roster.Granted, p.Roster.GivenBack); err != nil {
+				return err
+			}
+		}
 		want := Allocate(got, p.Roster.Choices)
 		if len(want) != len(p.Roster.Granted) {
 			return fmt.Errorf("the roster gave %d weekly slots, the allocation re-run %d", len(p.Roster.Granted), len(want))

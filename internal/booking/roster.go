@@ -177,6 +177,8 @@ type RosterResult struct {
 	// the allocation, when (its bookings from then on were cancelled).
 	// Granted stays the allocation as drawn, which verify-draw re-runs.
 	GivenBack map[string]time.Time `json:"given_back,omitempty"`
+	// Second is the second round (roster_round.go), if any.
+	Second *RoundResult `json:"second_round,omitempty"`
 }
 
 // Allocate gives each token, in order, its first choice that no token
@@ -317,23 +319,9 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 		}
 		return nil, errs.E(errs.Conflict, "booking.error.roster_closed")
 	}
-	if len(in.Choices) == 0 {
-		return nil, errs.E(errs.Invalid, "booking.error.roster_choice").OnField("choice1")
-	}
-	if len(in.Choices) > MaxChoices {
-		return nil, errs.E(errs.Invalid, "booking.error.roster_choices").With("max", MaxChoices).OnField("choice1")
-	}
-	weekly := f.WeeklySlots()
-	keys := make([]string, len(in.Choices))
-	for i, c := range in.Choices {
-		field := "choice" + strconv.Itoa(i+1)
-		if !slices.Contains(weekly, c) {
-			return nil, errs.E(errs.Invalid, "booking.error.roster_slot").OnField(field)
-		}
-		keys[i] = c.Key()
-		if slices.Contains(keys[:i], keys[i]) {
-			return nil, errs.E(errs.Invalid, "booking.error.roster_same").OnField(field)
-		}
+	keys, err := checkChoices(f, in.Choices)
+	if err != nil {
+		return nil, err
 	}
 	choice := func(i int) any {
 		if i < len(keys) {
@@ -510,12 +498,16 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 				continue
 			}
 			w, _ := ParseWeekly(granted[tok])
-			if err := s.rosterWeeks(ctx, tx, a, f, r, p, w, now); err != nil {
+			if err := s.rosterWeeks(ctx, tx, a, f, r, p, w, now, "booking_roster_weeks"); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE booking_rosters SET seed = $1, state = 'allocated', allocated_at = $2 WHERE id = $3`,
 			seed, now, id); err != nil {
+			return err
+		}
+		// The slots left, and those given back, go to a second round.
+		if err := s.openRound(ctx, tx, r, len(apps)-len(granted), now); err != nil {
 			return err
 		}
 		label := "system"
@@ -536,7 +528,10 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 // rosterWeeks books weekly slot w for application p on every week of
 // the roster's season still ahead: a closed day is skipped, a slot
 // someone else holds too (both recorded).
-func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *Facility, r *Roster, p *Application, w WeeklySlot, now time.Time) error {
+// weeks is the table recording them (booking_roster_weeks, or
+// booking_roster_round_weeks for the second round).
+func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *Facility, r *Roster, p *Application, w WeeklySlot,
+	now time.Time, weeks string) error {
 	from, err1 := time.ParseInLocation(time.DateOnly, r.SeasonFrom, i18n.Casablanca)
 	to, err2 := time.ParseInLocation(time.DateOnly, r.SeasonTo, i18n.Casablanca)
 	m, _ := clock(w.Time)
@@ -580,7 +575,7 @@ func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *
 			}
 			bookingID = b.ID
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_roster_weeks (application_id, slot_start, outcome, booking_id)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+weeks+` (application_id, slot_start, outcome, booking_id)
 			VALUES ($1, $2, $3, $4)`, p.ID, start, outcome, bookingID); err != nil {
 			return fmt.Errorf("booking: roster week: %w", err)
 		}
@@ -640,6 +635,9 @@ func (s *Service) PublishedRoster(ctx context.Context, id int64) (*Published, er
 		Roster: &RosterResult{SeasonFrom: r.SeasonFrom, SeasonTo: r.SeasonTo, Choices: choices, Withdrawn: withdrawn}}
 	if len(givenBack) > 0 {
 		p.Roster.GivenBack = givenBack
+	}
+	if p.Roster.Second, err = publishedRound(ctx, s.db, id); err != nil {
+		return nil, err
 	}
 	if r.State == "allocated" {
 		p.Result = make([]string, len(apps))
