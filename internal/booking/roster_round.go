@@ -529,3 +529,33 @@ func (s *Service) MyRounds(ctx context.Context, a authz.Actor) (map[int64]*Round
 	}
 	return out, nil
 }
+
+// RoundOffer is roster id's second round and the weekly slots it offers
+// now (the facility's less the first round's grants still in force);
+// NotFound when the roster has none.
+func (s *Service) RoundOffer(ctx context.Context, id int64) (*Round, []WeeklySlot, error) {
+	ro, err := roundOf(ctx, s.db, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := rosterByID(ctx, s.db, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, _, err := facility(ctx, s.db, r.Facility)
+	if err != nil {
+		return nil, nil, err
+	}
+	apps, err := applications(ctx, s.db, `a.roster_id = $1`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	held := heldByFirst(apps)
+	var out []WeeklySlot
+	for _, w := range f.WeeklySlots() {
+		if !slices.Contains(held, w.Key()) {
+			out = append(out, w)
+		}
+	}
+	return ro, out, nil
+}

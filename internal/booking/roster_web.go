@@ -155,7 +155,11 @@ func (h *Handlers) rosterMine(r *http.Request, a authz.Actor) ([]map[string]any,
 	if err != nil {
 		return nil, err
 	}
-	return h.applicationRows(r, apps, false)
+	rows, err := h.applicationRows(r, apps, false)
+	if err != nil {
+		return nil, err
+	}
+	return rows, h.roundRows(r, a, apps, rows)
 }
 
 func (h *Handlers) applicationRows(r *http.Request, apps []*Application, names bool) ([]map[string]any, error) {

@@ -78,6 +78,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
 	rt.HandleErr("POST /bookings/rosters/applications/{id}", h.withdrawRoster)
+	rt.HandleErr("POST /bookings/rosters/applications/{id}/second", h.applyRound)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 	// A facility's photos (photosweb.go).
