@@ -63,6 +63,10 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if p.Roster != nil {
 		fmt.Fprintf(stdout, "CONFIRMED: season roster of %s from %s to %s, %d applications, seed matches its commitment %s, %d weekly slots given as re-run\n",
 			p.Facility, p.Roster.SeasonFrom, p.Roster.SeasonTo, len(p.Entries), p.SeedHash, len(p.Roster.Granted))
+		if x := p.Roster.Second; x != nil && x.State == "allocated" {
+			fmt.Fprintf(stdout, "CONFIRMED: its second round, %d applications, seed matches its commitment %s, %d weekly slots given as re-run among the %d offered\n",
+				len(x.Entries), x.SeedHash, len(x.Granted), len(x.Offered))
+		}
 		return DrawConfirmed
 	}
 	winner := "nobody (no request: the slot went first-come)"

@@ -157,6 +157,21 @@ func (p Published) Verify() error {
 				return fmt.Errorf("roster entry %s weighs %d: a roster's entries all weigh 1", e.Token, e.Weight)
 			}
 		}
+		for _, tok := range p.Roster.Withdrawn {
+			if slices.ContainsFunc(p.Entries, func(e Entry) bool { return e.Token == tok }) {
+				return fmt.Errorf("token %s is both withdrawn and drawn", tok)
+			}
+		}
+		for tok := range p.Roster.GivenBack {
+			if p.Roster.Granted[tok] == "" {
+				return fmt.Errorf("token %s gave back a weekly slot it was not granted", tok)
+			}
+		}
+		if p.Roster.Second != nil {
+			if err := p.Roster.Second.verify(p.Roster.Granted, p.Roster.GivenBack); err != nil {
+				return err
+			}
+		}
 		want := Allocate(got, p.Roster.Choices)
 		if len(want) != len(p.Roster.Granted) {
 			return fmt.Errorf("the roster gave %d weekly slots, the allocation re-run %d", len(p.Roster.Granted), len(want))

@@ -147,9 +147,17 @@ type Application struct {
 	Granted        string // the weekly slot given ("" none)
 	Facility       string
 	Season         Season
-	State          string // the roster's
+	State          string    // the roster's
+	Closes         time.Time // the roster's window closes
 	Booked, Closed int
 	Taken          []time.Time // weeks someone else already held
+	// Withdrawal is "" or how the association left the roster
+	// (roster_withdraw.go): Withdrawn before the allocation, GivenBack
+	// after, at WithdrawnAt; Cancelled its bookings cancelled then, Kept
+	// those past the cancellation deadline (known only when it happens).
+	Withdrawal      string
+	WithdrawnAt     *time.Time
+	Cancelled, Kept int
 }
 
 // GrantedSlot is the weekly slot given, if any.
@@ -162,6 +170,15 @@ type RosterResult struct {
 	SeasonTo   string              `json:"season_to"`
 	Choices    map[string][]string `json:"choices"`
 	Granted    map[string]string   `json:"granted,omitempty"`
+	// Withdrawn are the tokens of the applications withdrawn before the
+	// allocation: not among the draw's entries.
+	Withdrawn []string `json:"withdrawn,omitempty"`
+	// GivenBack is, for each token that gave back its weekly slot after
+	// the allocation, when (its bookings from then on were cancelled).
+	// Granted stays the allocation as drawn, which verify-draw re-runs.
+	GivenBack map[string]time.Time `json:"given_back,omitempty"`
+	// Second is the second round (roster_round.go), if any.
+	Second *RoundResult `json:"second_round,omitempty"`
 }
 
 // Allocate gives each token, in order, its first choice that no token
@@ -302,23 +319,9 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 		}
 		return nil, errs.E(errs.Conflict, "booking.error.roster_closed")
 	}
-	if len(in.Choices) == 0 {
-		return nil, errs.E(errs.Invalid, "booking.error.roster_choice").OnField("choice1")
-	}
-	if len(in.Choices) > MaxChoices {
-		return nil, errs.E(errs.Invalid, "booking.error.roster_choices").With("max", MaxChoices).OnField("choice1")
-	}
-	weekly := f.WeeklySlots()
-	keys := make([]string, len(in.Choices))
-	for i, c := range in.Choices {
-		field := "choice" + strconv.Itoa(i+1)
-		if !slices.Contains(weekly, c) {
-			return nil, errs.E(errs.Invalid, "booking.error.roster_slot").OnField(field)
-		}
-		keys[i] = c.Key()
-		if slices.Contains(keys[:i], keys[i]) {
-			return nil, errs.E(errs.Invalid, "booking.error.roster_same").OnField(field)
-		}
+	keys, err := checkChoices(f, in.Choices)
+	if err != nil {
+		return nil, err
 	}
 	choice := func(i int) any {
 		if i < len(keys) {
@@ -369,10 +372,12 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 func applications(ctx context.Context, q db.Querier, where string, args ...any) ([]*Application, error) {
 	rows, err := q.QueryContext(ctx, `SELECT a.id, a.roster_id, a.person_id, a.legal_id, COALESCE(l.name, ''), a.token,
 		a.choice1, COALESCE(a.choice2, ''), COALESCE(a.choice3, ''), a.entered_at, COALESCE(a.rank, 0), COALESCE(a.granted, ''),
-		r.facility_code, r.season_from, r.season_to, r.state,
+		r.facility_code, r.season_from, r.season_to, r.state, r.closes_at,
 		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'booked'),
-		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'closed')
+		(SELECT count(*) FROM booking_roster_weeks w WHERE w.application_id = a.id AND w.outcome = 'closed'),
+		COALESCE(x.kind, ''), x.at, COALESCE(x.cancelled, 0)
 		FROM booking_roster_applications a JOIN booking_rosters r ON r.id = a.roster_id
+		LEFT JOIN booking_roster_withdrawals x ON x.application_id = a.id
 		LEFT JOIN legal_persons l ON l.id = a.legal_id WHERE `+where+` ORDER BY r.season_from DESC, a.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("booking: roster applications: %w", err)
@@ -382,8 +387,10 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 	for rows.Next() {
 		var p Application
 		var c [3]string
+		var wat sql.NullTime
 		if err := rows.Scan(&p.ID, &p.Roster, &p.Person, &p.Legal, &p.LegalName, &p.Token, &c[0], &c[1], &c[2], &p.EnteredAt,
-			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Booked, &p.Closed); err != nil {
+			&p.Rank, &p.Granted, &p.Facility, &p.Season.From, &p.Season.To, &p.State, &p.Closes, &p.Booked, &p.Closed,
+			&p.Withdrawal, &wat, &p.Cancelled); err != nil {
 			return nil, err
 		}
 		for _, k := range c {
@@ -391,7 +398,7 @@ func applications(ctx context.Context, q db.Querier, where string, args ...any) 
 				p.Choices = append(p.Choices, w)
 			}
 		}
-		p.EnteredAt = p.EnteredAt.UTC()
+		p.EnteredAt, p.WithdrawnAt, p.Closes = p.EnteredAt.UTC(), nullTime(wat), p.Closes.UTC()
 		out = append(out, &p)
 	}
 	if err := rows.Err(); err != nil {
@@ -466,6 +473,7 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 			return fmt.Errorf("booking: roster %d: unseal: %w", id, err)
 		}
 		seed := string(seedB)
+		apps = slices.DeleteFunc(apps, func(p *Application) bool { return p.Withdrawal == Withdrawn })
 		pub, choices := rosterEntries(apps)
 		order, err := Order(seed, pub)
 		if err != nil {
@@ -490,12 +498,16 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 				continue
 			}
 			w, _ := ParseWeekly(granted[tok])
-			if err := s.rosterWeeks(ctx, tx, a, f, r, p, w, now); err != nil {
+			if err := s.rosterWeeks(ctx, tx, a, f, r, p, w, now, "booking_roster_weeks"); err != nil {
 				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE booking_rosters SET seed = $1, state = 'allocated', allocated_at = $2 WHERE id = $3`,
 			seed, now, id); err != nil {
+			return err
+		}
+		// The slots left, and those given back, go to a second round.
+		if err := s.openRound(ctx, tx, r, len(apps)-len(granted), now); err != nil {
 			return err
 		}
 		label := "system"
@@ -516,7 +528,10 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 // rosterWeeks books weekly slot w for application p on every week of
 // the roster's season still ahead: a closed day is skipped, a slot
 // someone else holds too (both recorded).
-func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *Facility, r *Roster, p *Application, w WeeklySlot, now time.Time) error {
+// weeks is the table recording them (booking_roster_weeks, or
+// booking_roster_round_weeks for the second round).
+func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *Facility, r *Roster, p *Application, w WeeklySlot,
+	now time.Time, weeks string) error {
 	from, err1 := time.ParseInLocation(time.DateOnly, r.SeasonFrom, i18n.Casablanca)
 	to, err2 := time.ParseInLocation(time.DateOnly, r.SeasonTo, i18n.Casablanca)
 	m, _ := clock(w.Time)
@@ -560,7 +575,7 @@ func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *
 			}
 			bookingID = b.ID
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_roster_weeks (application_id, slot_start, outcome, booking_id)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+weeks+` (application_id, slot_start, outcome, booking_id)
 			VALUES ($1, $2, $3, $4)`, p.ID, start, outcome, bookingID); err != nil {
 			return fmt.Errorf("booking: roster week: %w", err)
 		}
@@ -602,10 +617,28 @@ func (s *Service) PublishedRoster(ctx context.Context, id int64) (*Published, er
 		return nil, err
 	}
 	start, _ := time.ParseInLocation(time.DateOnly, r.SeasonFrom, i18n.Casablanca)
+	var withdrawn []string
+	givenBack := map[string]time.Time{}
+	apps = slices.DeleteFunc(apps, func(p *Application) bool {
+		switch p.Withdrawal {
+		case Withdrawn:
+			withdrawn = append(withdrawn, p.Token)
+			return true
+		case GivenBack:
+			givenBack[p.Token] = *p.WithdrawnAt
+		}
+		return false
+	})
 	pub, choices := rosterEntries(apps)
 	p := &Published{Facility: r.Facility, SlotStart: start.UTC(), Method: Method, SeedHash: r.SeedHash, Seed: r.Seed,
 		Opens: r.Opens, Closes: r.Closes, State: r.State, Entries: pub,
-		Roster: &RosterResult{SeasonFrom: r.SeasonFrom, SeasonTo: r.SeasonTo, Choices: choices}}
+		Roster: &RosterResult{SeasonFrom: r.SeasonFrom, SeasonTo: r.SeasonTo, Choices: choices, Withdrawn: withdrawn}}
+	if len(givenBack) > 0 {
+		p.Roster.GivenBack = givenBack
+	}
+	if p.Roster.Second, err = publishedRound(ctx, s.db, id); err != nil {
+		return nil, err
+	}
 	if r.State == "allocated" {
 		p.Result = make([]string, len(apps))
 		p.Roster.Granted = map[string]string{}

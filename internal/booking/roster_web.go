@@ -155,7 +155,11 @@ func (h *Handlers) rosterMine(r *http.Request, a authz.Actor) ([]map[string]any,
 	if err != nil {
 		return nil, err
 	}
-	return h.applicationRows(r, apps, false)
+	rows, err := h.applicationRows(r, apps, false)
+	if err != nil {
+		return nil, err
+	}
+	return rows, h.roundRows(r, a, apps, rows)
 }
 
 func (h *Handlers) applicationRows(r *http.Request, apps []*Application, names bool) ([]map[string]any, error) {
@@ -174,13 +178,17 @@ func (h *Handlers) applicationRows(r *http.Request, apps []*Application, names b
 		for _, c := range p.Choices {
 			choices = append(choices, h.weeklyLabel(r, c))
 		}
-		row := map[string]any{"Facility": fnames[p.Facility], "Season": h.seasonText(r, p.Season), "Choices": choices, "Token": p.Token,
-			"Rank": p.Rank}
+		row := map[string]any{"ID": p.ID, "Facility": fnames[p.Facility], "Season": h.seasonText(r, p.Season), "Choices": choices,
+			"Token": p.Token, "Rank": p.Rank}
 		if names {
 			row["Name"] = p.LegalName
 		}
+		now := h.Service.clock()
 		switch {
+		case p.Withdrawal == Withdrawn:
+			row["State"], row["Tag"] = h.t(r, "booking.roster.withdrawn", "date", i18n.FormatDateTime(l, *p.WithdrawnAt)), "grey"
 		case p.State != "allocated":
+			row["Withdraw"] = !names && now.Before(p.Closes)
 			row["State"], row["Tag"] = h.t(r, "booking.roster.waiting"), "yellow"
 		case p.Granted == "":
 			row["State"], row["Tag"] = h.t(r, "booking.roster.not_granted"), "grey"
@@ -188,6 +196,12 @@ func (h *Handlers) applicationRows(r *http.Request, apps []*Application, names b
 			w, _ := p.GrantedSlot()
 			row["State"], row["Tag"] = h.t(r, "booking.roster.granted", "slot", h.weeklyLabel(r, w)), "green"
 			row["Weeks"] = h.t(r, "booking.roster.weeks", "booked", p.Booked, "closed", p.Closed)
+			end, _ := time.ParseInLocation(time.DateOnly, p.Season.To, i18n.Casablanca)
+			if p.Withdrawal == GivenBack {
+				row["GivenBack"] = h.t(r, "booking.roster.given_back", "date", i18n.FormatDateTime(l, *p.WithdrawnAt), "n", p.Cancelled)
+			} else {
+				row["GiveBack"] = !names && now.Before(end.AddDate(0, 0, 1))
+			}
 			var taken []string
 			for _, t := range p.Taken {
 				taken = append(taken, i18n.FormatDate(l, t)+" "+hm(t))
@@ -250,6 +264,25 @@ func (h *Handlers) allocateRoster(w http.ResponseWriter, r *http.Request) error 
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
 	}
 	http.Redirect(w, r, "/bookings/desk?done=roster_allocated", http.StatusSeeOther)
+	return nil
+}
+
+// withdrawRoster withdraws an application, or gives back its weekly
+// slot, from "my bookings" (roster_withdraw.go).
+func (h *Handlers) withdrawRoster(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errs.E(errs.NotFound, "booking.error.roster_application")
+	}
+	v := signedIn(w, r, "/bookings")
+	if v == nil {
+		return nil
+	}
+	app, err := h.Service.WithdrawRoster(r.Context(), v.Actor, id)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/bookings?done=roster_"+app.Withdrawal, http.StatusSeeOther)
 	return nil
 }
 

@@ -232,6 +232,9 @@ func (s *Service) Facility(ctx context.Context, code string) (*Facility, int, er
 // named; version is the one the manager saw.
 func (s *Service) UpdateRules(ctx context.Context, a authz.Actor, code string, version int, r Rules) (*Facility, error) {
 	return s.editFacility(ctx, a, code, version, "booking.rules", func(ctx context.Context, tx *db.Tx, g *Facility, now time.Time) (map[string]any, error) {
+		if err := rosterRuleKept(ctx, tx, g, r, now); err != nil {
+			return nil, err
+		}
 		g.Rules = r
 		return nil, nil
 	})

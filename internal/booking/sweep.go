@@ -53,6 +53,17 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	// Their second rounds (roster_round.go), once closed.
+	rounds, err := s.DueRounds(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, id := range rounds {
+		if _, err := s.AllocateRound(ctx, system, id); err != nil {
+			return n, err
+		}
+		n++
+	}
 	now := s.clock()
 	lapsed, err := listBookings(ctx, s.db, `state = 'offered' AND confirm_by < $1`, `confirm_by, id`, 500, now)
 	if err != nil {

@@ -77,6 +77,8 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
+	rt.HandleErr("POST /bookings/rosters/applications/{id}", h.withdrawRoster)
+	rt.HandleErr("POST /bookings/rosters/applications/{id}/second", h.applyRound)
 	rt.HandleErr("GET /bookings/{id}", h.page)
 	rt.HandleErr("POST /bookings/{id}", h.change, httpx.Multiline("reason"))
 	// A facility's photos (photosweb.go).
@@ -443,7 +445,8 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
-		"team_remove", "player_in", "roster", "roster_allocated"}, name) {
+		"team_remove", "player_in", "roster", "roster_allocated",
+		"roster_withdrawn", "roster_given_back"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -855,6 +858,7 @@ func rulesForm(f *Facility) url.Values {
 	if r.Approval {
 		v.Set("approval", "true")
 	}
+	rosterRulesForm(v, f)
 	return v
 }
 
@@ -873,7 +877,7 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 		whos = append(whos, map[string]any{"Value": x, "Label": h.t(r, "booking.rules.who_opt."+x), "Checked": slices.Contains(form.Values["who"], x)})
 	}
 	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields, "Whos": whos,
-		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
+		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form, "Roster": h.rosterRulesFields(r, f)}
 	if !f.Request() {
 		data["Tabs"] = h.tabs(r, f.Code, "rules")
 	}
@@ -898,7 +902,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
 	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 		return err
 	}
-	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: append([]string{"who"}, ruleFields...)}, nil)
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: slices.Concat([]string{"who"}, ruleFields, rosterRuleFields)}, nil)
 }
 
 func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
@@ -932,7 +936,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		}
 		rules.Who = who
 	}
-	form := web.Form{Values: values, Order: append([]string{"who"}, ruleFields...)}
+	form := web.Form{Values: values, Order: slices.Concat([]string{"who"}, ruleFields, rosterRuleFields)}
 	var fe errs.Fields
 	num := func(k string, dst *int) {
 		n, err := strconv.Atoi(textnorm.Digits(values.Get(k)))
@@ -967,6 +971,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		num("peak_window_hours", &p.WindowHours)
 		rules.Peak = &p
 	}
+	rosterRulesRead(r.PostFormValue, values, &rules, &fe)
 	if err := fe.Err(); err != nil {
 		return h.renderRules(w, r, f, version, form, err)
 	}
