@@ -435,7 +435,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
-		"team_remove", "player_in", "roster", "roster_allocated"}, name) {
+		"team_remove", "team_handover", "team_dissolve", "player_in", "roster", "roster_allocated"}, name) {
 		return "booking.done." + name
 	}
 	return ""
@@ -846,6 +846,7 @@ func rulesForm(f *Facility) url.Values {
 	if r.Approval {
 		v.Set("approval", "true")
 	}
+	teamRulesForm(f, v)
 	return v
 }
 
@@ -856,6 +857,11 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 			continue
 		}
 		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
+	}
+	if teamRules(f) {
+		for _, k := range teamRuleFields {
+			fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
+		}
 	}
 	data := map[string]any{"Code": f.Code, "Name": f.Name.Pick(h.lang(r)), "Version": version, "Fields": fields,
 		"Done": doneMessage(r.URL.Query().Get("done")), "Form": form}
@@ -883,7 +889,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
 	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 		return err
 	}
-	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: ruleFields}, nil)
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: slices.Concat(ruleFields, teamRuleFields)}, nil)
 }
 
 func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
@@ -897,10 +903,10 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	values := url.Values{}
-	for _, k := range append(ruleFields, "approval") {
+	for _, k := range append(slices.Concat(ruleFields, teamRuleFields), "approval") {
 		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
 	}
-	form := web.Form{Values: values, Order: ruleFields}
+	form := web.Form{Values: values, Order: slices.Concat(ruleFields, teamRuleFields)}
 	rules := f.Rules
 	var fe errs.Fields
 	num := func(k string, dst *int) {
@@ -918,8 +924,11 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	num("confirm_hours", &rules.ConfirmHours)
 	rules.Release = values.Get("release")
 	rules.Approval = values.Get("approval") == "true"
-	// A team's quotas are not on the form: they stay (teams.go).
+	// A team's quotas and minimum, where teams book (web_teamrules.go).
 	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
+	if teamRules(f) {
+		readTeamRules(values, &rules, &fe)
+	}
 	for _, per := range []string{WhoCitizen, WhoAssociation} {
 		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
@@ -946,6 +955,9 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
+				if tf := teamRuleField(ft); tf != "" {
+					ft.Field = tf
+				}
 				if ft.Key == "booking.rules.quota_season_order" && ft.Params["per"] == WhoAssociation {
 					ft.Field = "quota_association_season"
 				}
