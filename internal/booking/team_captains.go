@@ -79,6 +79,11 @@ func (s *Service) HandOver(ctx context.Context, a authz.Actor, id int64) error {
 		if err != nil {
 			return err
 		}
+		// Read again under the team's lock: a member leaving meanwhile
+		// (Leave takes the same lock) is no longer accepted.
+		if m, err = readMembership(ctx, tx, id); err != nil {
+			return err
+		}
 		if m.state != MemberAccepted || m.person == t.Captain {
 			return errs.E(errs.Conflict, "booking.error.team_captain_member").OnField("member")
 		}
