@@ -521,13 +521,13 @@ func (f *Facility) checkCalendar(quota map[string]int, bad func(key string, para
 			bad("booking.rules.season_overlap", "from", s.From, "to", s.To)
 		}
 	}
-	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
+	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool, WhoTeam} {
 		s, ok := quota[per+"/season"]
 		if !ok {
 			continue
 		}
 		if len(f.Seasons) == 0 {
-			bad("booking.rules.quota_season")
+			bad("booking.rules.quota_season", "per", per)
 		}
 		for _, p := range []string{"week", "month"} {
 			if n, ok := quota[per+"/"+p]; ok && n > s {

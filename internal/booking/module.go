@@ -44,6 +44,7 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 		return module.Parts{}, err
 	}
 	env.Jobs.Subscribe(TopicBookingChanged, "booking.notices", s.SendNotices)
+	env.Jobs.Subscribe(TopicTeamChanged, "booking.team_notices", s.SendTeamNotices)
 	env.Jobs.Subscribe(TopicAmbulanceChanged, "booking.ambulance_notices", s.SendAmbulanceNotices)
 	env.Provide("booking", s)
 	h := &Handlers{Service: s, Places: places, Cat: env.Cat, Web: env.Web, Resp: env.Resp,

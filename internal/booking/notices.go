@@ -58,7 +58,10 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 		return nil
 	}
 	template := "booking." + p.Change
-	if !n.notify.Has(template) {
+	// A team slot booked or cancelled (by its holder or for a closure)
+	// is told to its other players too (team_captains.go).
+	team := map[string]string{"booked": "booked", "cancelled": "cancelled", "closed": "cancelled"}[p.Change]
+	if !n.notify.Has(template) && team == "" {
 		return nil
 	}
 	b, err := booking(ctx, tx, p.Booking)
@@ -68,6 +71,14 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 	f, _, err := facility(ctx, tx, b.Facility)
 	if err != nil {
 		return err
+	}
+	if team != "" {
+		if err := s.tellPlayers(ctx, tx, ev, b, f, team); err != nil {
+			return err
+		}
+	}
+	if !n.notify.Has(template) {
+		return nil
 	}
 	// A decision on a contest made by another representative of the
 	// association is told to them too (the penalty is the association's).

@@ -83,7 +83,9 @@ type Team struct {
 	Name      string
 	Captain   int64
 	CreatedAt time.Time
-	Members   []Member
+	// DissolvedAt: the captain dissolved the team (nil while it plays).
+	DissolvedAt *time.Time
+	Members     []Member
 }
 
 // Member is a membership or an invitation.
@@ -140,7 +142,8 @@ func (s *Service) CreateTeam(ctx context.Context, a authz.Actor, name string) (*
 			return err
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_teams WHERE captain_id = $1`, a.Person).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_teams WHERE captain_id = $1 AND dissolved_at IS NULL`,
+			a.Person).Scan(&n); err != nil {
 			return err
 		}
 		if n >= maxTeams {
@@ -175,8 +178,9 @@ func (s *Service) teamAudit(ctx context.Context, tx *db.Tx, a authz.Actor, team 
 // team reads a team; not found is the same answer as not yours.
 func team(ctx context.Context, q db.Querier, id int64) (*Team, error) {
 	t := &Team{ID: id}
-	err := q.QueryRowContext(ctx, `SELECT name, captain_id, created_at FROM booking_teams WHERE id = $1`, id).
-		Scan(&t.Name, &t.Captain, &t.CreatedAt)
+	var dissolved sql.NullTime
+	err := q.QueryRowContext(ctx, `SELECT name, captain_id, created_at, dissolved_at FROM booking_teams WHERE id = $1`, id).
+		Scan(&t.Name, &t.Captain, &t.CreatedAt, &dissolved)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "booking.error.team_not_found").Cause(err)
 	}
@@ -184,10 +188,15 @@ func team(ctx context.Context, q db.Querier, id int64) (*Team, error) {
 		return nil, fmt.Errorf("booking: team %d: %w", id, err)
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
+	if dissolved.Valid {
+		d := dissolved.Time.UTC()
+		t.DissolvedAt = &d
+	}
 	return t, nil
 }
 
-// captainOf reads team id in tx, locked, for its captain a.
+// captainOf reads team id in tx, locked, for its captain a; a dissolved
+// team is refused (it invites, books and changes no more).
 func (s *Service) captainOf(ctx context.Context, tx *db.Tx, a authz.Actor, id int64) (*Team, error) {
 	if err := tx.LockRow(ctx, "booking_teams", "id", id); err != nil {
 		return nil, err
@@ -198,6 +207,9 @@ func (s *Service) captainOf(ctx context.Context, tx *db.Tx, a authz.Actor, id in
 	}
 	if err := authz.Check(a, authz.ManageTeam, authz.Resource{OwnerPerson: t.Captain}); err != nil {
 		return nil, errs.E(errs.NotFound, "booking.error.team_not_found").Cause(err)
+	}
+	if t.DissolvedAt != nil {
+		return nil, errs.E(errs.Conflict, "booking.error.team_dissolved").OnField("team")
 	}
 	return t, nil
 }
@@ -234,7 +246,10 @@ func (s *Service) Invite(ctx context.Context, a authz.Actor, id int64, email str
 		if err != nil {
 			return fmt.Errorf("booking: invite: %w", err)
 		}
-		return s.teamAudit(ctx, tx, a, t.ID, "booking.team_invited", map[string]any{"member": mid}, now)
+		if err := s.teamAudit(ctx, tx, a, t.ID, "booking.team_invited", map[string]any{"member": mid}, now); err != nil {
+			return err
+		}
+		return s.teamEvent(ctx, tx, TeamChanged{Team: t.ID, Change: "invited", Member: mid, At: now})
 	})
 }
 
@@ -290,6 +305,11 @@ func (s *Service) Answer(ctx context.Context, a authz.Actor, id int64, accept bo
 		}
 		if m.state != MemberInvited {
 			return errs.E(errs.Conflict, "booking.error.team_answered")
+		}
+		if t, err := team(ctx, tx, m.team); err != nil {
+			return err
+		} else if t.DissolvedAt != nil && accept {
+			return errs.E(errs.Conflict, "booking.error.team_dissolved")
 		}
 		to := MemberDeclined
 		if accept {
@@ -362,7 +382,13 @@ func (s *Service) Remove(ctx context.Context, a authz.Actor, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE booking_team_members SET state = 'removed', ended_at = $1 WHERE id = $2`, now, id); err != nil {
 			return fmt.Errorf("booking: remove member: %w", err)
 		}
-		return s.teamAudit(ctx, tx, a, t.ID, "booking.team_removed", map[string]any{"member": id}, now)
+		if err := s.teamAudit(ctx, tx, a, t.ID, "booking.team_removed", map[string]any{"member": id}, now); err != nil {
+			return err
+		}
+		if m.state != MemberAccepted {
+			return nil // an invitation withdrawn: nobody had joined
+		}
+		return s.teamEvent(ctx, tx, TeamChanged{Team: t.ID, Change: "removed", Member: id, Person: m.person, At: now})
 	})
 }
 
@@ -375,7 +401,8 @@ func (s *Service) Teams(ctx context.Context, a authz.Actor) ([]*Team, error) {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.name, t.captain_id, t.created_at FROM booking_teams t
-		JOIN booking_team_members m ON m.team_id = t.id WHERE m.person_id = $1 AND m.state = 'accepted' ORDER BY t.name, t.id`, a.Person)
+		JOIN booking_team_members m ON m.team_id = t.id WHERE m.person_id = $1 AND m.state = 'accepted'
+		AND t.dissolved_at IS NULL ORDER BY t.name, t.id`, a.Person)
 	if err != nil {
 		return nil, fmt.Errorf("booking: teams: %w", err)
 	}
@@ -448,7 +475,7 @@ func (s *Service) Invitations(ctx context.Context, a authz.Actor) ([]Invitation,
 		c.given_name_ar || ' ' || c.family_name_ar, m.invited_at,
 		(SELECT count(*) FROM booking_team_members o WHERE o.team_id = t.id AND o.state = 'accepted')
 		FROM booking_team_members m JOIN booking_teams t ON t.id = m.team_id JOIN persons c ON c.id = t.captain_id
-		WHERE m.email_key = $1 AND m.state = 'invited' ORDER BY m.invited_at, m.id`, key)
+		WHERE m.email_key = $1 AND m.state = 'invited' AND t.dissolved_at IS NULL ORDER BY m.invited_at, m.id`, key)
 	if err != nil {
 		return nil, fmt.Errorf("booking: invitations: %w", err)
 	}
@@ -471,7 +498,7 @@ func (s *Service) CaptainOf(ctx context.Context, a authz.Actor) ([]*Team, error)
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, captain_id, created_at FROM booking_teams WHERE captain_id = $1
-		ORDER BY name, id`, a.Person)
+		AND dissolved_at IS NULL ORDER BY name, id`, a.Person)
 	if err != nil {
 		return nil, fmt.Errorf("booking: teams: %w", err)
 	}

@@ -445,7 +445,7 @@ func (h *Handlers) rows(r *http.Request, bs []*Booking) ([]bookingRow, error) {
 func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
-		"team_remove", "player_in", "roster", "roster_allocated",
+		"team_remove", "team_handover", "team_dissolve", "player_in", "roster", "roster_allocated",
 		"roster_withdrawn", "roster_given_back"}, name) {
 		return "booking.done." + name
 	}
@@ -859,6 +859,7 @@ func rulesForm(f *Facility) url.Values {
 		v.Set("approval", "true")
 	}
 	rosterRulesForm(v, f)
+	teamRulesForm(f, v)
 	return v
 }
 
@@ -869,6 +870,11 @@ func (h *Handlers) renderRules(w http.ResponseWriter, r *http.Request, f *Facili
 			continue
 		}
 		fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
+	}
+	if teamRules(f) {
+		for _, k := range teamRuleFields {
+			fields = append(fields, map[string]string{"Name": k, "Label": h.t(r, "booking.rules.field."+k)})
+		}
 	}
 	// Who books, by choice on the form (a team rule stays as it is:
 	// teams.go).
@@ -902,7 +908,7 @@ func (h *Handlers) rules(w http.ResponseWriter, r *http.Request) error {
 	if err := authz.Check(v.Actor, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}); err != nil {
 		return err
 	}
-	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: slices.Concat([]string{"who"}, ruleFields, rosterRuleFields)}, nil)
+	return h.renderRules(w, r, f, version, web.Form{Values: rulesForm(f), Order: slices.Concat([]string{"who"}, ruleFields, teamRuleFields, rosterRuleFields)}, nil)
 }
 
 func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
@@ -916,7 +922,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	values := url.Values{}
-	for _, k := range append(ruleFields, "approval") {
+	for _, k := range append(slices.Concat(ruleFields, teamRuleFields), "approval") {
 		values.Set(k, strings.TrimSpace(r.PostFormValue(k)))
 	}
 	rules := f.Rules
@@ -936,7 +942,7 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 		}
 		rules.Who = who
 	}
-	form := web.Form{Values: values, Order: slices.Concat([]string{"who"}, ruleFields, rosterRuleFields)}
+	form := web.Form{Values: values, Order: slices.Concat([]string{"who"}, ruleFields, teamRuleFields, rosterRuleFields)}
 	var fe errs.Fields
 	num := func(k string, dst *int) {
 		n, err := strconv.Atoi(textnorm.Digits(values.Get(k)))
@@ -953,8 +959,11 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 	num("confirm_hours", &rules.ConfirmHours)
 	rules.Release = values.Get("release")
 	rules.Approval = values.Get("approval") == "true"
-	// A team's quotas are not on the form: they stay (teams.go).
+	// A team's quotas and minimum, where teams book (web_teamrules.go).
 	rules.Quotas = slices.DeleteFunc(slices.Clone(rules.Quotas), func(q Quota) bool { return q.Per != WhoTeam })
+	if teamRules(f) {
+		readTeamRules(values, &rules, &fe)
+	}
 	for _, per := range []string{WhoCitizen, WhoAssociation, WhoSchool} {
 		for _, period := range QuotaPeriods {
 			k := "quota_" + per + "_" + period
@@ -982,6 +991,9 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 			var faults []errs.Fault
 			for _, ft := range append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...) {
 				ft.Field = ruleField[ft.Key]
+				if tf := teamRuleField(ft); tf != "" {
+					ft.Field = tf
+				}
 				if ft.Key == "booking.rules.quota_season_order" && (ft.Params["per"] == WhoAssociation || ft.Params["per"] == WhoSchool) {
 					ft.Field = "quota_" + ft.Params["per"].(string) + "_season"
 				}

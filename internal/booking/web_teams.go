@@ -102,19 +102,27 @@ func (h *Handlers) teamAct(w http.ResponseWriter, r *http.Request) error {
 		_, err = h.Service.CreateTeam(ctx, v.Actor, r.PostFormValue("name"))
 	case "invite":
 		err = h.Service.Invite(ctx, v.Actor, id, r.PostFormValue("email"))
-		if e := errs.As(err); e != nil && e.Field != "" {
-			c := *e
-			c.Field = "" // one invitation form per team: the refusal above them
-			err = &c
-		}
 	case "accept", "decline":
 		err = h.Service.Answer(ctx, v.Actor, id, act == "accept")
 	case "leave":
 		err = h.Service.Leave(ctx, v.Actor, id)
 	case "remove":
 		err = h.Service.Remove(ctx, v.Actor, id)
+	case "handover":
+		err = h.Service.HandOver(ctx, v.Actor, id)
+	case "dissolve":
+		if r.PostFormValue("confirm") != "true" {
+			err = errs.E(errs.Invalid, "booking.error.team_dissolve_confirm")
+		} else {
+			err = h.Service.Dissolve(ctx, v.Actor, id)
+		}
 	default:
 		err = errs.E(errs.Invalid, "booking.error.action")
+	}
+	if e := errs.As(err); e != nil && e.Field != "" && act != "create" {
+		c := *e
+		c.Field = "" // one form per team or member: the refusal above them
+		err = &c
 	}
 	if err == nil {
 		http.Redirect(w, r, "/bookings/teams?done=team_"+act, http.StatusSeeOther)

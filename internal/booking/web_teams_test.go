@@ -133,12 +133,16 @@ func TestTeamsOverHTTP(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "Player (in Latin letters)") || !strings.Contains(body, "Youssef El Amrani") {
 			t.Fatalf("the desk does not show whose code it is: %d\n%s", code, apptest.Grep(body, "summary"))
 		}
-		// The manager's rules form keeps the team rules it does not show.
+		// The manager's rules form shows the team rules, and keeps them.
 		rules := "/bookings/desk/facilities/moulay-rachid-field-2"
 		_, form, _ := mgr.Get(rules)
+		if !strings.Contains(form, `id="team_min" name="team_min" type="text" dir="ltr" inputmode="numeric" value="6"`) ||
+			!strings.Contains(form, `id="quota_team_week" name="quota_team_week" type="text" dir="ltr" inputmode="numeric" value="2"`) {
+			t.Fatalf("the rules form does not show the team rules:\n%s", apptest.Grep(form, "team"))
+		}
 		save := url.Values{"version": {regexpVersion(form)}, "horizon_days": {"7"}, "release": {"08:00"}, "min_notice_hours": {"2"},
 			"cancel_hours": {"24"}, "max_future": {"3"}, "confirm_hours": {"4"}, "quota_citizen_week": {"2"},
-			"quota_citizen_month": {"6"}, "peak_window_hours": {"24"}}
+			"quota_citizen_month": {"6"}, "peak_window_hours": {"24"}, "team_min": {"6"}, "quota_team_week": {"2"}}
 		if code, _, _ := mgr.Post(rules, rules, save); code != http.StatusSeeOther {
 			t.Fatalf("saving field 2's rules: %d", code)
 		}
