@@ -526,9 +526,9 @@ const personalSQL = `facility_code = $1 AND ` + activeSQL + ` AND id IN (SELECT 
 // accepted members whose account is verified and active, and who are not
 // suspended by the penalty ladder. Ascending ids.
 func players(ctx context.Context, tx *db.Tx, id int64, now time.Time) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.person_id FROM booking_team_members m JOIN persons p ON p.id = m.person_id
-		WHERE m.team_id = $1 AND m.state = 'accepted' AND p.email_verified_at IS NOT NULL AND p.disabled_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM booking_penalties x WHERE x.person_id = m.person_id AND x.suspended_until > $2)
+	rows, err := tx.QueryContext(ctx, `SELECT m.person_id FROM booking_team_members m JOIN persons u ON u.id = m.person_id
+		WHERE m.team_id = $1 AND m.state = 'accepted' AND u.email_verified_at IS NOT NULL AND u.disabled_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM booking_penalties p WHERE p.person_id = m.person_id AND p.suspended_until > $2 AND `+notLifted+`)
 		ORDER BY m.person_id`, id, now)
 	if err != nil {
 		return nil, fmt.Errorf("booking: players: %w", err)

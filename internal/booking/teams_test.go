@@ -497,3 +497,36 @@ func TestTwoTeamsRacingCannotPassAMembersQuota(t *testing.T) {
 		}
 	})
 }
+
+// A player whose suspension was lifted on review counts again in their
+// team: suspended, they made the team one too few; lifted, it books.
+func TestALiftedSuspensionCountsThePlayerAgain(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		captain := e.citizen(0)
+		id := e.team(t, "Les Lions", captain, e.citizen(1), e.citizen(2), e.citizen(3), e.citizen(4), e.citizen(5))
+		e.missed(t, 1, field1, monday, at(2026, 12, 9, 10, 0))
+		second := e.missed(t, 1, field2, monday.Add(time.Hour), at(2026, 12, 9, 16, 0))
+		e.clock.set(at(2026, 12, 10, 9, 0))
+		in := BookInput{Facility: field2, Start: at(2026, 12, 11, 17, 0), Team: id}
+		_, err := e.s.Book(ctx, captain, in)
+		wantKey(t, err, "booking.error.team_small")
+		if p := errs.As(err).Params; p["count"] != 5 {
+			t.Fatalf("the suspended player was counted: %v", p)
+		}
+		if err := e.s.Contest(ctx, e.citizen(1), second.ID, "J'étais à l'hôpital."); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.DecideReview(ctx, e.manager(e.mrManager, "moulay-rachid"), second.ID, Lifted, "Certificat vérifié."); err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.s.Book(ctx, captain, in)
+		if err != nil {
+			t.Fatalf("the team with its player's suspension lifted: %v", err)
+		}
+		if ts, ok, err := e.s.TeamSlot(ctx, b.ID); err != nil || !ok || len(ts.Players) != 6 {
+			t.Fatalf("the team slot's players: %+v, %v", ts, err)
+		}
+	})
+}
