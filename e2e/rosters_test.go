@@ -23,7 +23,7 @@ import (
 const fieldTwo = "moulay-rachid-field-2"
 
 // rosterWindow is how long the journey's roster takes applications.
-const rosterWindow = 30 * time.Second
+const rosterWindow = 60 * time.Second
 
 // TestSeasonRosterJourney walks issue #15's season roster in Chromium on
 // a phone: Naima Bennis, acting for her association, applies for
@@ -32,7 +32,7 @@ const rosterWindow = 30 * time.Second
 // the clock has already); Naima sees the weekly slot granted. A roster's
 // window lasts weeks: before the server starts, the field gets a season
 // beginning in two days and its roster is committed as the clock would,
-// with a seed sealed by the server's key, but a window closing thirty
+// with a seed sealed by the server's key, but a window closing sixty
 // seconds later.
 func TestSeasonRosterJourney(t *testing.T) {
 	dir := t.TempDir()
@@ -96,6 +96,9 @@ func TestSeasonRosterJourney(t *testing.T) {
 	naima.setLanguage("fr")
 	naima.open("/bookings/places/"+fieldTwo, 200)
 	checkNoHorizontalScroll(naima)
+	if time.Now().After(closes) {
+		t.Fatalf("the representative reached the form after the window closed (%s): the machine is too slow for its %s window", closes, rosterWindow)
+	}
 	naima.do(chromedp.SetValue(chromedp.CSS("#choice1"), "6@17:00"))
 	submit(naima, "apply for the season roster", `form:has(input[name=action][value=roster]) button[type=submit]`)
 	if p := naima.path(); p != "/bookings?done=roster" {
@@ -117,9 +120,16 @@ func TestSeasonRosterJourney(t *testing.T) {
 	time.Sleep(time.Until(closes) + time.Second)
 	meriem.open("/bookings/desk", 200)
 	if count(meriem, `form[action^="/bookings/desk/rosters/"] button[type=submit]`) > 0 {
-		submit(meriem, "allocate the roster", `form[action^="/bookings/desk/rosters/"] button[type=submit]`)
-		if p := meriem.path(); p != "/bookings/desk?done=roster_allocated" {
-			t.Fatalf("the allocation led to %s: %s", p, meriem.alerts())
+		// 409: the clock allocated it between the desk's page and the click.
+		switch status, problem := post(meriem, `form[action^="/bookings/desk/rosters/"] button[type=submit]`); status {
+		case 200:
+			if p := meriem.path(); p != "/bookings/desk?done=roster_allocated" {
+				t.Fatalf("the allocation led to %s: %s", p, meriem.alerts())
+			}
+		case 409:
+			t.Logf("the desk's allocation came second: %s", problem)
+		default:
+			t.Fatalf("the allocation answered %d: %s", status, problem)
 		}
 	}
 
