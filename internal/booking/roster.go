@@ -298,6 +298,13 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 	if a.ActingFor == 0 {
 		return nil, errs.E(errs.Forbidden, "booking.error.roster_association")
 	}
+	// Clubs and associations only: a school or a company acting as such
+	// does not apply.
+	if who, err := legalWho(ctx, s.db, a.ActingFor); err != nil && !errs.Is(err, errs.Forbidden) {
+		return nil, err
+	} else if who != WhoAssociation {
+		return nil, errs.E(errs.Forbidden, "booking.error.roster_association")
+	}
 	f, _, err := facility(ctx, s.db, in.Facility)
 	if err != nil {
 		return nil, err

@@ -65,6 +65,12 @@ func TestRosterApplicationsFollowTheWindow(t *testing.T) {
 		e.clock.set(rosterOpen)
 		_, err = e.s.ApplyRoster(ctx, e.citizen(0), sat)
 		wantKey(t, err, "booking.error.roster_association")
+		// Nor does a school or a company acting as such.
+		for _, x := range []authz.Actor{e.legalPerson(t, "school", "École Ibn Khaldoun", "director@example.ma", "21974S"),
+			e.legalPerson(t, "company", "Brokers SARL", "gerant@example.ma", "001234567000089")} {
+			_, err = e.s.ApplyRoster(ctx, x, sat)
+			wantKey(t, err, "booking.error.roster_association")
+		}
 		_, err = e.s.ApplyRoster(ctx, club, RosterInput{Facility: field1, Choices: sat.Choices})
 		wantKey(t, err, "booking.error.roster_none")
 		// Field 2 opens at 16:00 on weekdays: 09:00 on a Monday is no slot.

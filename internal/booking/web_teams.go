@@ -140,7 +140,9 @@ func (h *Handlers) teamAct(w http.ResponseWriter, r *http.Request) error {
 // teams do); nil when there is no choice to make.
 func (h *Handlers) teamChoice(r *http.Request, f *Facility) []map[string]any {
 	v := authz.FromContext(r.Context())
-	if !isCitizen(r.Context()) || !slices.Contains(f.Rules.Who, WhoTeam) {
+	// Teams book from a personal account: acting for an association or
+	// a school, the team choice is not offered (the service refuses it).
+	if !isCitizen(r.Context()) || v.Actor.ActingFor != 0 || !slices.Contains(f.Rules.Who, WhoTeam) {
 		return nil
 	}
 	ts, err := h.Service.CaptainOf(r.Context(), v.Actor)
