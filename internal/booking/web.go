@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -1002,6 +1003,11 @@ func (h *Handlers) saveRules(w http.ResponseWriter, r *http.Request) error {
 				}
 				if ft.Field == "" {
 					ft.Field = "horizon_days"
+				}
+				// Who a quota is for, in the reader's words.
+				if per, ok := ft.Params["per"].(string); ok {
+					ft.Params = maps.Clone(ft.Params)
+					ft.Params["per"] = h.t(r, "booking.who."+per)
 				}
 				faults = append(faults, ft)
 			}

@@ -85,7 +85,7 @@ func TestBookingOverHTTP(t *testing.T) {
 			"quota_citizen_month": {"2"}, "peak_window_hours": {"24"}}
 		code, body, _ = mgr.Post(rules, rules, bad)
 		if code != http.StatusBadRequest || !strings.Contains(body, `href="#min_notice_hours"`) ||
-			!strings.Contains(body, "Le quota de la semaine (9) dépasse celui du mois (2)") {
+			!strings.Contains(body, "Le quota de la semaine (9) dépasse celui du mois (2) pour « les citoyens »") {
 			t.Fatalf("contradictory rules: %d\n%s", code, apptest.Grep(body, "error"))
 		}
 		good := apptest.CloneForm(bad)
