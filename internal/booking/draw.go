@@ -343,12 +343,7 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		if err != nil {
 			return err
 		}
-		if a.System {
-			err = authz.Check(a, authz.SweepBookings, authz.Resource{Org: f.Organisation})
-		} else {
-			err = authz.Check(a, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement})
-		}
-		if err != nil {
+		if err := mayAllocate(a, f, authz.Involved{}); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -438,6 +433,16 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		return nil, err
 	}
 	return s.PublishedDraw(ctx, id)
+}
+
+// mayAllocate lets the booking clock (the system) or a manager of
+// facility f, officially — never one of involved — hold a draw or
+// allocate a roster.
+func mayAllocate(a authz.Actor, f *Facility, involved authz.Involved) error {
+	if a.System {
+		return authz.Check(a, authz.SweepBookings, authz.Resource{Org: f.Organisation})
+	}
+	return authz.Check(a, authz.ManageBooking, authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement, Involved: involved})
 }
 
 // PublishedDraw is draw id as the public register gives it: before the

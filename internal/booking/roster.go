@@ -456,16 +456,11 @@ func (s *Service) AllocateRoster(ctx context.Context, a authz.Actor, id int64) (
 		if err != nil {
 			return err
 		}
-		if a.System {
-			err = authz.Check(a, authz.SweepBookings, authz.Resource{Org: f.Organisation})
-		} else {
-			res := authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}
-			for _, p := range apps {
-				res.Involved = res.Involved.AddPersons(p.Person).AddLegals(p.Legal)
-			}
-			err = authz.Check(a, authz.ManageBooking, res)
+		var involved authz.Involved
+		for _, p := range apps {
+			involved = involved.AddPersons(p.Person).AddLegals(p.Legal)
 		}
-		if err != nil {
+		if err := mayAllocate(a, f, involved); err != nil {
 			return err
 		}
 		now := s.clock()

@@ -357,19 +357,14 @@ func (s *Service) AllocateRound(ctx context.Context, a authz.Actor, roster int64
 		if err != nil {
 			return err
 		}
-		if a.System {
-			err = authz.Check(a, authz.SweepBookings, authz.Resource{Org: f.Organisation})
-		} else {
-			res := authz.Resource{Org: f.Organisation, Arrondissement: f.Arrondissement}
-			for _, p := range apps {
-				res.Involved = res.Involved.AddPersons(p.Person).AddLegals(p.Legal)
-			}
-			for _, p := range second {
-				res.Involved = res.Involved.AddPersons(p.Person)
-			}
-			err = authz.Check(a, authz.ManageBooking, res)
+		var involved authz.Involved
+		for _, p := range apps {
+			involved = involved.AddPersons(p.Person).AddLegals(p.Legal)
 		}
-		if err != nil {
+		for _, p := range second {
+			involved = involved.AddPersons(p.Person)
+		}
+		if err := mayAllocate(a, f, involved); err != nil {
 			return err
 		}
 		now := s.clock()
