@@ -55,7 +55,16 @@ func (s *Service) ActingAs(ctx context.Context, a authz.Actor) (*Acting, error) 
 // act for themself.
 func (h *Handlers) actingBanner(r *http.Request, f *Facility) (map[string]any, error) {
 	v := authz.FromContext(r.Context())
-	if !isCitizen(r.Context()) || v.Actor.ActingFor == 0 {
+	if !isCitizen(r.Context()) {
+		return nil, nil
+	}
+	if v.Actor.ActingFor == 0 {
+		// In one's own name, "my bookings" says where those of the
+		// organisations one represents are.
+		if f == nil && len(v.Actor.Represents) > 0 {
+			return map[string]any{"ID": "acting-title", "Kind": "important", "Text": h.t(r, "booking.acting.own"),
+				"Href": "/me/legal", "Link": h.t(r, "booking.acting.switch")}, nil
+		}
 		return nil, nil
 	}
 	l, err := h.Service.ActingAs(r.Context(), v.Actor)
