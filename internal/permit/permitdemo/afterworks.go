@@ -38,6 +38,44 @@ type dfAfter struct {
 	child *dfFile // the file after the works, once declared
 }
 
+// awStory is what an after-works story needs: the kind of the file
+// after the works, how long after its permit's decision it takes to play
+// (lead), how long before now its completion is declared (back).
+type awStory struct {
+	kind string
+	lead time.Duration
+	back [2]time.Duration
+}
+
+// awStories are the after-works stories.
+func awStories() map[string]awStory {
+	day := 24 * time.Hour
+	return map[string]awStory{
+		// Works take their time: the completion is declared some days
+		// before now, long after the permit for most.
+		awPending: {permit.KindHabitation, 11 * day, [2]time.Duration{7 * day, 9 * day}},
+		// Sixteen days hold the delivered certificate's whole story
+		// (declared two days after the permit, accepted, dispatched,
+		// visited on the next sitting day, forwarded, decided), weekends
+		// and holidays included.
+		awDelivered: {permit.KindConformity, 16 * day, [2]time.Duration{20 * day, 24 * day}},
+	}
+}
+
+// afterWorksLeads has the permit the delivered certificate will follow
+// decided early enough for its story: the first granted building permit
+// not for housing (afterWorksPlan takes the first that fits; the
+// demonstration has few, and the day of the load decides when they are
+// decided).
+func (d *demoFiles) afterWorksLeads() {
+	for _, f := range d.files {
+		if f.final == dfGranted && f.kind.Code == "building" && f.in.Fields["use"] != "housing" {
+			f.lead = awStories()[awDelivered].lead
+			return
+		}
+	}
+}
+
 // afterWorksPlan appends to two granted building permits' stories their
 // after-works steps: one of each story, when a permit decided early
 // enough fits it.
@@ -46,19 +84,8 @@ func (d *demoFiles) afterWorksPlan() {
 	plans := map[int]*dfAfter{}
 	d.after = plans
 	for _, story := range []string{awPending, awDelivered} {
-		kind := permit.KindHabitation
-		// Works take their time: the completion is declared some days
-		// before now, long after the permit for most.
-		lead, back := 11*day, [2]time.Duration{7 * day, 9 * day}
-		if story == awDelivered {
-			// Sixteen days hold its whole story (declared two days after
-			// the permit, accepted, dispatched, visited on the next sitting
-			// day, forwarded, decided), weekends and a visit later in the
-			// day than a run just after midnight included: fewer permits
-			// decided long enough ago would leave some days' demonstration
-			// without one.
-			kind, lead, back = permit.KindConformity, 16*day, [2]time.Duration{20 * day, 24 * day}
-		}
+		aw := awStories()[story]
+		kind, lead, back := aw.kind, aw.lead, aw.back
 		k, err := d.a.Catalogue.Kind(kind)
 		if err != nil {
 			continue

@@ -282,7 +282,7 @@ func (d *demoFiles) committeePlan(f *dfFile) (time.Time, []dfStep, bool) {
 	back[1] = min(back[1], Days-12)
 	for range 60 {
 		a := d.officeBefore(d.between(d.end.Add(-time.Duration(back[1])*day), d.end.Add(-time.Duration(back[0])*day)))
-		if steps, ok := d.committeeSteps(f, a); ok {
+		if steps, ok := d.committeeSteps(f, a); ok && (f.lead == 0 || steps[len(steps)-1].at.Add(f.lead).Before(d.end)) {
 			return a, steps, true
 		}
 	}

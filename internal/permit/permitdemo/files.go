@@ -783,6 +783,9 @@ type dfFile struct {
 	committee permit.Committee
 	bodies    []string
 	variant   string
+	// how long before now its committee story must end for the story
+	// after the works planned on it to fit (afterWorksLeads)
+	lead time.Duration
 	// as played
 	id   int64
 	appt time.Time
@@ -910,7 +913,7 @@ func (a *deps) load(ctx context.Context, out io.Writer) error {
 	} else if !errs.Is(err, errs.NotFound) {
 		return fmt.Errorf("demo: files: %w", err)
 	}
-	if err := a.loadAt(ctx, out, owners, time.Now()); err != nil {
+	if err := a.loadAt(ctx, out, owners, nowOf(ctx)); err != nil {
 		return err
 	}
 	return a.seal(ctx, out)
@@ -928,6 +931,22 @@ func (a *deps) seal(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "demo: %d receipts and %d decisions sealed by the commune\n", receipts, decisions)
 	}
 	return nil
+}
+
+// At has the demonstration files loaded in ctx as if now were t: a test
+// loads them on the day and at the hour a story once failed to fit.
+func At(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, nowKey{}, t)
+}
+
+type nowKey struct{}
+
+// nowOf is when ctx has the demonstration loaded: now unless At said.
+func nowOf(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
 }
 
 // DemoPIN is the signing PIN of the demonstration's certificates
@@ -1374,6 +1393,7 @@ func (d *demoFiles) plan(ctx context.Context) error {
 		d.files = append(d.files, f)
 	}
 	d.states(ctx)
+	d.afterWorksLeads()
 	for _, f := range d.files {
 		d.story(f)
 	}
