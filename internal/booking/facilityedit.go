@@ -246,16 +246,43 @@ func (s *Service) AddSeason(ctx context.Context, a authz.Actor, code string, ver
 }
 
 // RemoveSeason removes the season from–to; a season quota left without
-// a season is refused by Check.
+// a season is refused by Check, and so is a season whose committed
+// roster (its seed's hash published, its applications taken or its slots
+// granted) has not ended: the roster's season is what its commitment
+// published.
 func (s *Service) RemoveSeason(ctx context.Context, a authz.Actor, code string, version int, from, to string) (*Facility, error) {
 	return s.editFacility(ctx, a, code, version, "booking.season_removed", func(ctx context.Context, tx *db.Tx, g *Facility, now time.Time) (map[string]any, error) {
 		i := slices.IndexFunc(g.Seasons, func(x Season) bool { return x.From == from && x.To == to })
 		if i < 0 {
 			return nil, errs.E(errs.Conflict, "booking.error.stale")
 		}
+		var committed bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM booking_rosters WHERE facility_code = $1 AND season_from = $2)`,
+			g.Code, from).Scan(&committed); err != nil {
+			return nil, err
+		}
+		if end, err := time.ParseInLocation(time.DateOnly, to, i18n.Casablanca); committed && err == nil && now.Before(end.AddDate(0, 0, 1)) {
+			return nil, errs.E(errs.Conflict, "booking.error.season_roster").With("season", seasonWords(Season{From: from, To: to}))
+		}
 		g.Seasons = slices.Delete(g.Seasons, i, i+1)
 		return map[string]any{"from": from, "to": to}, nil
 	})
+}
+
+// seasonWords is season s in each language's words, for a message's
+// parameter.
+func seasonWords(s Season) i18n.Text {
+	in := func(l i18n.Lang) string {
+		day := func(d string) string {
+			t, err := time.ParseInLocation(time.DateOnly, d, i18n.Casablanca)
+			if err != nil {
+				return d
+			}
+			return i18n.FormatDate(l, t.Add(12*time.Hour))
+		}
+		return day(s.From) + " – " + day(s.To)
+	}
+	return i18n.Text{AR: in(i18n.AR), FR: in(i18n.FR), EN: in(i18n.EN)}
 }
 
 // quotaPeriod is the period of quota p holding the slot starting at t:

@@ -554,3 +554,36 @@ func (s *Service) RoundOffer(ctx context.Context, id int64) (*Round, []WeeklySlo
 	}
 	return ro, out, nil
 }
+
+// DeskRound is roster id's second round and its applications by
+// first-round application, for the facility's desk; nil when the roster
+// has none.
+func (s *Service) DeskRound(ctx context.Context, a authz.Actor, id int64) (*Round, map[int64]*RoundApplication, error) {
+	r, err := rosterByID(ctx, s.db, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, _, err := facility(ctx, s.db, r.Facility)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := authz.Check(a, authz.ReadBookingDesk, authz.Resource{Org: f.Organisation}); err != nil {
+		return nil, nil, err
+	}
+	ro, err := roundOf(ctx, s.db, id)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	xs, err := roundApplications(ctx, s.db, `x.round_id = $1`, ro.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[int64]*RoundApplication{}
+	for _, x := range xs {
+		out[x.Application] = x
+	}
+	return ro, out, nil
+}

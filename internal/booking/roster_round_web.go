@@ -2,11 +2,13 @@ package booking
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"madina/internal/authz"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
+	"madina/internal/platform/web"
 )
 
 // roundRows adds to the association's roster rows (rosterMine) the
@@ -23,18 +25,7 @@ func (h *Handlers) roundRows(r *http.Request, a authz.Actor, apps []*Application
 			continue
 		}
 		if x, ok := mine[p.ID]; ok {
-			var choices []string
-			for _, c := range x.Choices {
-				choices = append(choices, h.weeklyLabel(r, c))
-			}
-			state := h.t(r, "booking.roster.waiting")
-			if w, ok := ParseWeekly(x.Granted); ok {
-				state = h.t(r, "booking.roster.granted", "slot", h.weeklyLabel(r, w)) + " — " +
-					h.t(r, "booking.roster.weeks", "booked", x.Booked, "closed", 0)
-			} else if x.Rank > 0 {
-				state = h.t(r, "booking.roster.nothing")
-			}
-			rows[i]["Second"] = map[string]any{"Choices": choices, "State": state}
+			rows[i]["Second"] = h.secondText(r, x)
 			continue
 		}
 		ro, offer, err := h.Service.RoundOffer(r.Context(), p.Roster)
@@ -58,6 +49,45 @@ func (h *Handlers) roundRows(r *http.Request, a authz.Actor, apps []*Application
 		}
 		rows[i]["Round"] = map[string]any{"App": p.ID, "Closes": i18n.FormatDateTime(h.lang(r), ro.Closes), "Options": opts, "Fields": fields}
 	}
+	return nil
+}
+
+// secondText is a second-round application as "my bookings" and the
+// desk show it: its choices, and where it stands.
+func (h *Handlers) secondText(r *http.Request, x *RoundApplication) map[string]any {
+	var choices []string
+	for _, c := range x.Choices {
+		choices = append(choices, h.weeklyLabel(r, c))
+	}
+	state := h.t(r, "booking.roster.waiting")
+	if w, ok := ParseWeekly(x.Granted); ok {
+		state = h.t(r, "booking.roster.granted", "slot", h.weeklyLabel(r, w)) + " — " +
+			h.t(r, "booking.roster.weeks", "booked", x.Booked, "closed", 0)
+	} else if x.Rank > 0 {
+		state = h.t(r, "booking.roster.nothing")
+	}
+	return map[string]any{"Choices": choices, "State": state}
+}
+
+// allocateRound allocates a roster's second round from the desk,
+// officially (AllocateRound: never one who represents an applicant).
+func (h *Handlers) allocateRound(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errs.E(errs.NotFound, "booking.error.roster")
+	}
+	v := signedIn(w, r, "/bookings/desk")
+	if v == nil {
+		return nil
+	}
+	if _, err := h.Service.AllocateRound(r.Context(), v.Actor, id); err != nil {
+		data, derr := h.deskData(r, v.Actor)
+		if derr != nil {
+			return derr
+		}
+		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
+	}
+	http.Redirect(w, r, "/bookings/desk?done=roster_round_allocated", http.StatusSeeOther)
 	return nil
 }
 

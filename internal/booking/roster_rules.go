@@ -59,8 +59,7 @@ func rosterRuleKept(ctx context.Context, tx *db.Tx, g *Facility, r Rules, now ti
 		}
 		o, c, ok := next.RosterWindow(s)
 		if !ok || !o.Equal(opens.UTC()) || !c.Equal(closes.UTC()) {
-			return errs.E(errs.Conflict, "booking.rules.roster_committed").With("season", i18n.Text{
-				AR: s.From + " – " + s.To, FR: s.From + " – " + s.To, EN: s.From + " – " + s.To}).OnField("roster_opens_days")
+			return errs.E(errs.Conflict, "booking.rules.roster_committed").With("season", seasonWords(s)).OnField("roster_opens_days")
 		}
 	}
 	return rows.Err()

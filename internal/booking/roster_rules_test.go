@@ -2,11 +2,14 @@ package booking
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 )
 
 // A manager sets the roster rule with the rest of the rules, checked by
@@ -60,6 +63,18 @@ func TestRosterRuleAtTheDesk(t *testing.T) {
 		none.Roster = nil
 		_, err = e.s.UpdateRules(ctx, mgr, field2, 0, none)
 		wantKey(t, err, "booking.rules.roster_committed")
+		// Nor is the season removed while its roster stands (in the
+		// manager's words); once it has ended, it may be.
+		ro, err := rosterByID(ctx, d, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		se := Season{From: ro.SeasonFrom, To: ro.SeasonTo}
+		_, err = e.s.RemoveSeason(ctx, mgr, field2, 0, se.From, se.To)
+		wantKey(t, err, "booking.error.season_roster")
+		if txt, ok := errs.As(err).Params["season"].(i18n.Text); !ok || !strings.Contains(txt.FR, "2027") || strings.Contains(txt.FR, "-09-") {
+			t.Errorf("the season in the refusal: %#v", errs.As(err).Params["season"])
+		}
 		// Another rule, the roster's window unchanged: accepted.
 		same := f2.Rules
 		same.CancelHours = 12
@@ -80,6 +95,11 @@ func TestRosterRuleAtTheDesk(t *testing.T) {
 		}
 		if r2, _ := rosterByID(ctx, d, id); !r2.Opens.Equal(r.Opens) || !r2.Closes.Equal(r.Closes) {
 			t.Fatalf("the committed roster changed: %+v", r2)
+		}
+		end, _ := time.ParseInLocation(time.DateOnly, se.To, i18n.Casablanca)
+		e.clock.set(end.AddDate(0, 0, 1).Add(time.Hour).UTC())
+		if _, err := e.s.RemoveSeason(ctx, mgr, field2, 0, se.From, se.To); err != nil {
+			t.Fatalf("removing the season once ended: %v", err)
 		}
 	})
 }

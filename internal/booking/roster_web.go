@@ -238,9 +238,26 @@ func (h *Handlers) rosterDesk(r *http.Request, a authz.Actor, fs []*Facility) ([
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, map[string]any{"ID": ro.ID, "Facility": f.Name.Pick(l),
+			row := map[string]any{"ID": ro.ID, "Facility": f.Name.Pick(l),
 				"Season": h.seasonText(r, Season{From: ro.SeasonFrom, To: ro.SeasonTo}), "Closes": i18n.FormatDateTime(l, ro.Closes),
-				"Allocated": ro.State == "allocated", "Due": ro.State == "open" && !now.Before(ro.Closes), "Rows": rows})
+				"Allocated": ro.State == "allocated", "Due": ro.State == "open" && !now.Before(ro.Closes), "Rows": rows}
+			// The second round: its window, each application's choices
+			// and result beside the first round's, and the desk's button
+			// once the window has closed (the clock allocates it too).
+			round, second, err := h.Service.DeskRound(r.Context(), a, ro.ID)
+			if err != nil {
+				return nil, err
+			}
+			if round != nil {
+				row["Round"] = map[string]any{"Closes": i18n.FormatDateTime(l, round.Closes), "Allocated": round.State == "allocated",
+					"Due": round.State == "open" && !now.Before(round.Closes), "Applications": len(second)}
+				for i, p := range apps {
+					if x, ok := second[p.ID]; ok {
+						rows[i]["Second"] = h.secondText(r, x)
+					}
+				}
+			}
+			out = append(out, row)
 		}
 	}
 	return out, nil

@@ -78,6 +78,7 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
 	rt.HandleErr("POST /bookings/desk/rosters/{id}", h.allocateRoster)
+	rt.HandleErr("POST /bookings/desk/rosters/{id}/round", h.allocateRound)
 	rt.HandleErr("POST /bookings/rosters/applications/{id}", h.withdrawRoster)
 	rt.HandleErr("POST /bookings/rosters/applications/{id}/second", h.applyRound)
 	rt.HandleErr("GET /bookings/{id}", h.page)
@@ -447,7 +448,7 @@ func doneMessage(name string) string {
 	if slices.Contains([]string{"booked", "entered", "waiting", "cancel", "confirm", "approve", "refuse", "checked_in", "ambulance", "moved", "rules",
 		"transferred", "contested", "review_upheld", "review_lifted", "team_create", "team_invite", "team_accept", "team_decline", "team_leave",
 		"team_remove", "team_handover", "team_dissolve", "player_in", "roster", "roster_allocated",
-		"roster_withdrawn", "roster_given_back"}, name) {
+		"roster_withdrawn", "roster_given_back", "roster_round_allocated"}, name) {
 		return "booking.done." + name
 	}
 	return ""
