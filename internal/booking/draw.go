@@ -30,7 +30,9 @@ import (
 // window closes the seed is revealed and the order computed by Order —
 // which anyone can re-run from the published data (madina booking
 // verify-draw): the first gets the slot, the others the waitlist in the
-// draw's order. A slot nobody requested goes first-come.
+// draw's order. A slot nobody requested goes first-come. A captain
+// enters for their team too (team_entries.go): the entry weighs as its
+// least weighty player, and nobody is in a draw twice.
 
 // Method is the published name of the draw's algorithm.
 const Method = "weighted-lottery-v1"
@@ -123,7 +125,7 @@ type Published struct {
 	State     string    `json:"state"`
 	Entries   []Entry   `json:"entries"`
 	// Result is the tokens in the draw's order; the first wins unless
-	// suspended since their request.
+	// suspended since their request (a team: unless it lost its quorum).
 	Result []string `json:"result,omitempty"`
 	// Roster: a season roster's draw (roster.go), with each token's
 	// choices and, once allocated, what each was given.
@@ -351,7 +353,8 @@ func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person 
 // RunDraw holds draw id once its window has closed: the seed revealed,
 // the order computed, the winner booked (and told), the others put on the
 // waitlist in the draw's order; someone suspended since their request is
-// passed over (the order stays the one anyone re-computes). The booking clock runs it (the system), or
+// passed over, and so is a team that lost its quorum (the order stays
+// the one anyone re-computes); a team that wins holds a team slot. The booking clock runs it (the system), or
 // a facility manager (officially).
 func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Published, error) {
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
