@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"madina/internal/authz"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
 	"madina/internal/platform/errs"
@@ -251,6 +252,22 @@ func TestATeamWaitsAndIsOfferedAFreedSlot(t *testing.T) {
 		ws, err := e.s.WaitPlaces(ctx, e.citizen(3))
 		if err != nil || len(ws) != 2 || ws[0].Team != "Les Lions" || ws[0].Place != 1 {
 			t.Fatalf("a player's places: %+v %v", ws, err)
+		}
+		// The desk's calendar names the team waiting first.
+		wk, err := e.s.Calendar(ctx, e.manager(e.mrManager, "moulay-rachid"), field2, calendar.DateOf(first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var line []Waiter
+		for _, dd := range wk.Days {
+			for _, c := range dd.Cells {
+				if c.Start.Equal(first) {
+					line = c.Waiting
+				}
+			}
+		}
+		if len(line) != 2 || line[0].Team != "Les Lions" || line[0].Person != e.people[0] || line[1].Team != "" {
+			t.Errorf("the desk's waitlist: %+v", line)
 		}
 		// The first slot freed: the team is offered it, the captain
 		// confirms, and it is a team slot.
