@@ -33,6 +33,9 @@ type Waiter struct {
 	LegalName         string
 	NameAR, NameLatin string
 	Since             time.Time
+	// Team: the place is the team's of that name (the person its
+	// captain; team_entries.go).
+	Team string
 }
 
 // CalendarCell is a slot of the calendar.
@@ -133,8 +136,9 @@ func (s *Service) Calendar(ctx context.Context, a authz.Actor, code string, day 
 // to), by slot start, each slot's line in order.
 func (s *Service) waiters(ctx context.Context, code string, from, to time.Time) (map[int64][]Waiter, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT w.slot_start, w.person_id, COALESCE(w.legal_id, 0), COALESCE(l.name, ''),
-		p.given_name_ar || ' ' || p.family_name_ar, p.given_name_latin || ' ' || p.family_name_latin, w.joined_at
+		p.given_name_ar || ' ' || p.family_name_ar, p.given_name_latin || ' ' || p.family_name_latin, w.joined_at, COALESCE(t.name, '')
 		FROM booking_waitlist w JOIN persons p ON p.id = w.person_id LEFT JOIN legal_persons l ON l.id = w.legal_id
+		LEFT JOIN booking_teams t ON t.id = w.team_id
 		WHERE w.facility_code = $1 AND w.slot_start >= $2 AND w.slot_start < $3 AND w.state = 'waiting'
 		ORDER BY w.slot_start, w.rank`, code, from, to)
 	if err != nil {
@@ -145,7 +149,7 @@ func (s *Service) waiters(ctx context.Context, code string, from, to time.Time) 
 	for rows.Next() {
 		var start time.Time
 		var w Waiter
-		if err := rows.Scan(&start, &w.Person, &w.Legal, &w.LegalName, &w.NameAR, &w.NameLatin, &w.Since); err != nil {
+		if err := rows.Scan(&start, &w.Person, &w.Legal, &w.LegalName, &w.NameAR, &w.NameLatin, &w.Since, &w.Team); err != nil {
 			return nil, err
 		}
 		k := start.Unix()

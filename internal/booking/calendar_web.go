@@ -95,6 +95,9 @@ func (h *Handlers) calendar(w http.ResponseWriter, r *http.Request) error {
 				if x.LegalName != "" {
 					p["For"] = x.LegalName
 				}
+				if x.Team != "" {
+					p["Team"] = x.Team
+				}
 				line.People = append(line.People, p)
 			}
 			lines = append(lines, line)

@@ -30,7 +30,9 @@ import (
 // window closes the seed is revealed and the order computed by Order —
 // which anyone can re-run from the published data (madina booking
 // verify-draw): the first gets the slot, the others the waitlist in the
-// draw's order. A slot nobody requested goes first-come.
+// draw's order. A slot nobody requested goes first-come. A captain
+// enters for their team too (team_entries.go): the entry weighs as its
+// least weighty player, and nobody is in a draw twice.
 
 // Method is the published name of the draw's algorithm.
 const Method = "weighted-lottery-v1"
@@ -123,7 +125,7 @@ type Published struct {
 	State     string    `json:"state"`
 	Entries   []Entry   `json:"entries"`
 	// Result is the tokens in the draw's order; the first wins unless
-	// suspended since their request.
+	// suspended since their request (a team: unless it lost its quorum).
 	Result []string `json:"result,omitempty"`
 	// Roster: a season roster's draw (roster.go), with each token's
 	// choices and, once allocated, what each was given.
@@ -251,11 +253,11 @@ func (s *Service) PrepareDraws(ctx context.Context) (int, error) {
 }
 
 // Enter requests peak slot in.Start for a (or their association) in its
-// draw, while the draw's window is open. It returns the entry's token.
+// draw, while the draw's window is open; with in.Team, for the team a
+// captains (team_entries.go): checked as a team booking is, and weighing
+// as its least weighty player. Nobody is in a draw twice. It returns the
+// entry's token.
 func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (string, error) {
-	if in.Team != 0 {
-		return "", errs.E(errs.Invalid, "booking.error.team_first_come")
-	}
 	f, _, err := facility(ctx, s.db, in.Facility)
 	if err != nil {
 		return "", err
@@ -280,30 +282,53 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 		if d.State != "open" {
 			return errs.E(errs.Conflict, "booking.error.draw_closed")
 		}
-		if err := s.allowed(ctx, tx, f, a.Person, a.ActingFor, sl.Start, now); err != nil {
+		ps := []int64{a.Person} // everyone the entry is for
+		if in.Team != 0 {
+			if ps, err = s.teamAllowed(ctx, tx, f, a, in.Team, sl.Start, now); err != nil {
+				return err
+			}
+		} else if err := s.allowed(ctx, tx, f, a.Person, a.ActingFor, sl.Start, now); err != nil {
 			return err
 		}
-		w, err := s.weight(ctx, tx, f, a.Person, now)
-		if err != nil {
+		if err := onceInDraw(ctx, tx, d.ID, a.Person, ps); err != nil {
 			return err
 		}
-		var legal any
+		w := MaxWeight
+		for _, p := range ps {
+			pw, err := s.weight(ctx, tx, f, p, now)
+			if err != nil {
+				return err
+			}
+			w = min(w, pw)
+		}
+		var legal, team any
 		if a.ActingFor != 0 {
 			legal = a.ActingFor
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO booking_entries (draw_id, person_id, legal_id, token, weight, entered_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, a.Person, legal, token, w, now)
+		if in.Team != 0 {
+			team = in.Team
+		}
+		var eid int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO booking_entries (draw_id, person_id, legal_id, token, weight, entered_at, team_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, d.ID, a.Person, legal, token, w, now, team).Scan(&eid)
 		if db.IsUniqueViolation(err) {
 			return errs.E(errs.Conflict, "booking.error.entered").Cause(err)
 		}
 		if err != nil {
 			return err
 		}
+		if err := addEntryPlayers(ctx, tx, eid, d.ID, a.Person, ps); err != nil {
+			return err
+		}
 		if err := s.recordOrigin(ctx, tx, "enter", f.Code, sl.Start, a.Person, in.From, now); err != nil {
 			return err
 		}
+		change := map[string]any{"weight": w}
+		if in.Team != 0 {
+			change["team"], change["players"] = in.Team, len(ps)
+		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.enter",
-			ObjectType: "booking_draw", ObjectID: strconv.FormatInt(d.ID, 10), Change: map[string]any{"weight": w}, At: now})
+			ObjectType: "booking_draw", ObjectID: strconv.FormatInt(d.ID, 10), Change: change, At: now})
 		return err
 	})
 	return token, err
@@ -328,7 +353,8 @@ func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person 
 // RunDraw holds draw id once its window has closed: the seed revealed,
 // the order computed, the winner booked (and told), the others put on the
 // waitlist in the draw's order; someone suspended since their request is
-// passed over (the order stays the one anyone re-computes). The booking clock runs it (the system), or
+// passed over, and so is a team that lost its quorum (the order stays
+// the one anyone re-computes); a team that wins holds a team slot. The booking clock runs it (the system), or
 // a facility manager (officially).
 func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Published, error) {
 	err := s.db.Transact(ctx, func(tx *db.Tx) error {
@@ -395,25 +421,43 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 				continue
 			}
 			// Someone suspended since their request is passed over: no
-			// booking, no waitlist place.
-			if until, err := suspendedUntil(ctx, tx, e.person, now); err != nil {
+			// booking, no waitlist place; so is a team that lost its
+			// quorum since (team_entries.go).
+			holder, ps := e.person, []int64(nil)
+			if e.team != 0 {
+				listed, err := entryPlayers(ctx, tx, e.id)
+				if err != nil {
+					return err
+				}
+				var ok bool
+				if holder, ps, ok, err = teamStill(ctx, tx, f, e.team, listed, now); err != nil {
+					return err
+				} else if !ok {
+					continue
+				}
+			} else if until, err := suspendedUntil(ctx, tx, e.person, now); err != nil {
 				return err
 			} else if until != nil {
 				continue
 			}
 			if !won {
 				won = true
-				b := &Booking{Facility: f.Code, Start: d.Start, End: d.End, Holder: e.person, HolderLegal: e.legal,
+				b := &Booking{Facility: f.Code, Start: d.Start, End: d.End, Holder: holder, HolderLegal: e.legal,
 					Method: ByDraw, State: Held, CreatedAt: now}
 				if err := insertBooking(ctx, tx, b); err != nil {
 					return err
+				}
+				if e.team != 0 {
+					if err := addTeamSlot(ctx, tx, f, b, e.team, ps); err != nil {
+						return err
+					}
 				}
 				if err := s.record(ctx, tx, a, f, b, "won", now); err != nil {
 					return err
 				}
 				continue
 			}
-			if _, err := addWaiting(ctx, tx, f.Code, d.Start, e.person, e.legal, now); err != nil {
+			if _, err := addWaiting(ctx, tx, f.Code, d.Start, holder, e.legal, e.team, ps, now); err != nil {
 				return err
 			}
 		}
@@ -555,15 +599,15 @@ func sealedSeed(ctx context.Context, q db.Querier, id int64) string {
 
 type entry struct {
 	Entry
-	id, person, legal int64
-	rank              int
+	id, person, legal, team int64
+	rank                    int
 }
 
 // entries reads a draw's entries in the order they were made (the
 // published order; the draw's own order does not depend on it).
 func entries(ctx context.Context, q db.Querier, id int64) ([]entry, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, person_id, COALESCE(legal_id, 0), token, weight, COALESCE(rank, 0)
-		FROM booking_entries WHERE draw_id = $1 ORDER BY id`, id)
+	rows, err := q.QueryContext(ctx, `SELECT id, person_id, COALESCE(legal_id, 0), COALESCE(team_id, 0), token, weight,
+		COALESCE(rank, 0) FROM booking_entries WHERE draw_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -571,7 +615,7 @@ func entries(ctx context.Context, q db.Querier, id int64) ([]entry, error) {
 	var out []entry
 	for rows.Next() {
 		var e entry
-		if err := rows.Scan(&e.id, &e.person, &e.legal, &e.Token, &e.Weight, &e.rank); err != nil {
+		if err := rows.Scan(&e.id, &e.person, &e.legal, &e.team, &e.Token, &e.Weight, &e.rank); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

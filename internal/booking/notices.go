@@ -58,9 +58,11 @@ func (s *Service) SendNotices(ctx context.Context, tx *db.Tx, ev jobs.Event) err
 		return nil
 	}
 	template := "booking." + p.Change
-	// A team slot booked or cancelled (by its holder or for a closure)
+	// A team slot booked, won in a draw or confirmed from the waitlist
+	// (team_entries.go), or cancelled (by its holder or for a closure),
 	// is told to its other players too (team_captains.go).
-	team := map[string]string{"booked": "booked", "cancelled": "cancelled", "closed": "cancelled"}[p.Change]
+	team := map[string]string{"booked": "booked", "won": "booked", "confirmed": "booked", "cancelled": "cancelled",
+		"closed": "cancelled"}[p.Change]
 	if !n.notify.Has(template) && team == "" {
 		return nil
 	}

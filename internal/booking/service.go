@@ -890,11 +890,9 @@ func (s *Service) Decide(ctx context.Context, a authz.Actor, id int64, approve b
 }
 
 // JoinWaitlist puts a (or their association) in line for a slot that
-// someone else holds.
+// someone else holds; with in.Team, the team a captains (team_entries.go),
+// checked as a team booking is. A person waits once per slot.
 func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput) (int, error) {
-	if in.Team != 0 {
-		return 0, errs.E(errs.Invalid, "booking.error.team_first_come")
-	}
 	f, _, err := facility(ctx, s.db, in.Facility)
 	if err != nil {
 		return 0, err
@@ -906,36 +904,52 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 	}
 	var rank int
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
-		var holder int64
-		err := tx.QueryRowContext(ctx, `SELECT holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+activeSQL,
-			f.Code, sl.Start).Scan(&holder)
+		var id, holder int64
+		err := tx.QueryRowContext(ctx, `SELECT id, holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+activeSQL,
+			f.Code, sl.Start).Scan(&id, &holder)
 		if err != nil {
 			return errs.E(errs.Conflict, "booking.error.free").Cause(err)
 		}
 		if holder == a.Person {
 			return errs.E(errs.Conflict, "booking.error.yours")
 		}
-		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+		ps := []int64{a.Person} // everyone the place is for
+		if in.Team != 0 {
+			if ps, err = s.teamAllowed(ctx, tx, f, a, in.Team, sl.Start, now); err != nil {
+				return err
+			}
+			if ts, ok, err := teamSlot(ctx, tx, id); err != nil {
+				return err
+			} else if ok && ts.Team == in.Team {
+				return errs.E(errs.Conflict, "booking.error.yours")
+			}
+		} else if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
 			return err
 		} else if until != nil {
 			return suspended(*until)
 		}
-		var ok bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM booking_waitlist WHERE facility_code = $1
-			AND slot_start = $2 AND person_id = $3 AND state = 'waiting')`, f.Code, sl.Start, a.Person).Scan(&ok); err != nil {
+		if err := onceWaiting(ctx, tx, f.Code, sl.Start, a.Person, ps); err != nil {
 			return err
 		}
-		if ok {
-			return errs.E(errs.Conflict, "booking.error.waiting")
+		var players []int64
+		if in.Team != 0 {
+			players = ps
 		}
-		if rank, err = addWaiting(ctx, tx, f.Code, sl.Start, a.Person, a.ActingFor, now); err != nil {
+		if rank, err = addWaiting(ctx, tx, f.Code, sl.Start, a.Person, a.ActingFor, in.Team, players, now); err != nil {
+			if db.IsUniqueViolation(err) {
+				return errs.E(errs.Conflict, "booking.error.waiting").Cause(err)
+			}
 			return err
 		}
 		if err := s.recordOrigin(ctx, tx, "wait", f.Code, sl.Start, a.Person, in.From, now); err != nil {
 			return err
 		}
+		change := map[string]any{"rank": rank}
+		if in.Team != 0 {
+			change["team"], change["players"] = in.Team, len(ps)
+		}
 		_, err = audit.Append(ctx, tx, audit.Entry{Actor: authz.ActorLabel(a, owner(a)), Action: "booking.waitlist",
-			ObjectType: "booking_slot", ObjectID: f.Code + "@" + sl.Start.Format(time.RFC3339), Change: map[string]any{"rank": rank}, At: now})
+			ObjectType: "booking_slot", ObjectID: f.Code + "@" + sl.Start.Format(time.RFC3339), Change: change, At: now})
 		return err
 	})
 	return rank, err
@@ -943,13 +957,16 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 
 // promote offers a freed slot to the first one waiting, if the slot is
 // still ahead: a booking in state offered, to confirm within the
-// facility's confirm hours (never after the slot starts).
+// facility's confirm hours (never after the slot starts). A team's place
+// is offered as a team slot, held by the team's captain, if the team
+// still has its quorum (team_entries.go).
 func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, now time.Time) error {
 	sl, ok := f.slotAt(start)
 	if !start.After(now) || !ok {
 		return nil // past, or closed since: nobody is offered it
 	}
 	var w waiting
+	holder, ps := int64(0), []int64(nil)
 	for {
 		var ok bool
 		var err error
@@ -957,13 +974,27 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 			return err
 		}
 		// A person suspended by the penalty ladder may not book: they
-		// are passed over, and leave the line.
-		until, err := suspendedUntil(ctx, tx, w.person, now)
-		if err != nil {
-			return err
-		}
-		if until == nil {
-			break
+		// are passed over, and leave the line; so does a team that lost
+		// its quorum.
+		if w.team != 0 {
+			listed, err := waitingPlayers(ctx, tx, w.id)
+			if err != nil {
+				return err
+			}
+			if holder, ps, ok, err = teamStill(ctx, tx, f, w.team, listed, now); err != nil {
+				return err
+			} else if ok {
+				break
+			}
+		} else {
+			until, err := suspendedUntil(ctx, tx, w.person, now)
+			if err != nil {
+				return err
+			}
+			if until == nil {
+				holder = w.person
+				break
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE booking_waitlist SET state = 'left' WHERE id = $1`, w.id); err != nil {
 			return err
@@ -973,10 +1004,15 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	if by.After(start) {
 		by = start
 	}
-	b := &Booking{Facility: f.Code, Start: start, End: sl.End, Holder: w.person, HolderLegal: w.legal, Method: Waitlist,
+	b := &Booking{Facility: f.Code, Start: start, End: sl.End, Holder: holder, HolderLegal: w.legal, Method: Waitlist,
 		State: Offered, ConfirmBy: &by, CreatedAt: now}
 	if err := insertBooking(ctx, tx, b); err != nil {
 		return err
+	}
+	if w.team != 0 {
+		if err := addTeamSlot(ctx, tx, f, b, w.team, ps); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE booking_waitlist SET state = 'offered', booking_id = $1 WHERE id = $2`, b.ID, w.id); err != nil {
 		return err

@@ -176,23 +176,42 @@ func suspendedUntil(ctx context.Context, q db.Querier, person int64, now time.Ti
 }
 
 type waiting struct {
-	id, person, legal int64
-	rank              int
+	id, person, legal, team int64
+	rank                    int
 }
 
-func addWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time, person, legal int64, now time.Time) (int, error) {
+// addWaiting puts person (for legal, or for team with its players
+// besides person) at the end of the slot's waitlist; it returns the
+// place in the line.
+func addWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time, person, legal, team int64, players []int64,
+	now time.Time) (int, error) {
 	var rank int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(max(rank), 0) + 1 FROM booking_waitlist WHERE facility_code = $1 AND slot_start = $2`,
 		code, start).Scan(&rank); err != nil {
 		return 0, err
 	}
-	var l any
+	var l, t any
 	if legal != 0 {
 		l = legal
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO booking_waitlist (facility_code, slot_start, person_id, legal_id, rank, state, joined_at)
-		VALUES ($1, $2, $3, $4, $5, 'waiting', $6)`, code, start, person, l, rank, now); err != nil {
+	if team != 0 {
+		t = team
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO booking_waitlist (facility_code, slot_start, person_id, legal_id, rank, state,
+		joined_at, team_id) VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7) RETURNING id`, code, start, person, l, rank, now, t).Scan(&id); err != nil {
 		return 0, err
+	}
+	// The holder's row is the database's (booking_waitlist_player); the
+	// other players' copy the place's slot and state.
+	for _, p := range players {
+		if p == person {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO booking_waitlist_players (waitlist_id, facility_code, slot_start, person_id, state)
+			SELECT id, facility_code, slot_start, $2, state FROM booking_waitlist WHERE id = $1`, id, p); err != nil {
+			return 0, err
+		}
 	}
 	// Those ahead still waiting give the place in the line.
 	var ahead int
@@ -205,9 +224,9 @@ func addWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time, pe
 
 func firstWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time) (waiting, bool, error) {
 	var w waiting
-	err := tx.QueryRowContext(ctx, `SELECT id, person_id, COALESCE(legal_id, 0), rank FROM booking_waitlist
+	err := tx.QueryRowContext(ctx, `SELECT id, person_id, COALESCE(legal_id, 0), COALESCE(team_id, 0), rank FROM booking_waitlist
 		WHERE facility_code = $1 AND slot_start = $2 AND state = 'waiting' ORDER BY rank LIMIT 1`, code, start).
-		Scan(&w.id, &w.person, &w.legal, &w.rank)
+		Scan(&w.id, &w.person, &w.legal, &w.team, &w.rank)
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, false, nil
 	}
@@ -225,16 +244,24 @@ type WaitPlace struct {
 	// NotDrawn: the place comes from a draw the person entered and did
 	// not win (the waitlist in the draw's order).
 	NotDrawn bool
+	// Team: the place is the team's of that name (the person its
+	// captain or one of its players); "" in one's own name.
+	Team string
 }
 
+// waitPlaces lists the places person waits in: their own, and their
+// teams' they play in.
 func waitPlaces(ctx context.Context, q db.Querier, person int64) ([]WaitPlace, error) {
 	rows, err := q.QueryContext(ctx, `SELECT w.facility_code, w.slot_start,
 		(SELECT count(*) FROM booking_waitlist o WHERE o.facility_code = w.facility_code AND o.slot_start = w.slot_start
 			AND o.state = 'waiting' AND o.rank <= w.rank),
-		CASE WHEN EXISTS (SELECT 1 FROM booking_entries e JOIN booking_draws d ON d.id = e.draw_id
+		CASE WHEN EXISTS (SELECT 1 FROM booking_entry_players ep JOIN booking_entries e ON e.id = ep.entry_id
+			JOIN booking_draws d ON d.id = e.draw_id
 			WHERE d.facility_code = w.facility_code AND d.slot_start = w.slot_start AND d.state = 'drawn'
-			AND e.person_id = w.person_id AND e.rank > 1) THEN 1 ELSE 0 END
-		FROM booking_waitlist w WHERE w.person_id = $1 AND w.state = 'waiting' ORDER BY w.slot_start`, person)
+			AND ep.person_id = wp.person_id AND e.rank > 1) THEN 1 ELSE 0 END, COALESCE(t.name, '')
+		FROM booking_waitlist_players wp JOIN booking_waitlist w ON w.id = wp.waitlist_id
+		LEFT JOIN booking_teams t ON t.id = w.team_id
+		WHERE wp.person_id = $1 AND wp.state = 'waiting' ORDER BY w.slot_start, w.id`, person)
 	if err != nil {
 		return nil, fmt.Errorf("booking: waitlist places: %w", err)
 	}
@@ -243,7 +270,7 @@ func waitPlaces(ctx context.Context, q db.Querier, person int64) ([]WaitPlace, e
 	for rows.Next() {
 		var p WaitPlace
 		var notDrawn int
-		if err := rows.Scan(&p.Facility, &p.Start, &p.Place, &notDrawn); err != nil {
+		if err := rows.Scan(&p.Facility, &p.Start, &p.Place, &notDrawn, &p.Team); err != nil {
 			return nil, err
 		}
 		p.NotDrawn = notDrawn == 1

@@ -164,11 +164,12 @@ func TestATeamBooksWithEnoughAcceptedMembers(t *testing.T) {
 			t.Fatalf("the team slot: %+v %+v %v", b, ts2, err)
 		}
 		// A member does not book in the team's name; nor does the team
-		// join a draw or a waiting list.
+		// wait for the slot it holds (team_entries_test.go: teams enter
+		// draws and wait for others).
 		_, err = e.s.Book(ctx, e.citizen(1), BookInput{Facility: field2, Start: at(2026, 12, 9, 17, 0), Team: id})
 		wantKey(t, err, "booking.error.team_not_found")
 		_, err = e.s.JoinWaitlist(ctx, captain, in)
-		wantKey(t, err, "booking.error.team_first_come")
+		wantKey(t, err, "booking.error.yours")
 		// The same slot is the database's one holder's.
 		_, err = e.s.Book(ctx, e.citizen(1), BookInput{Facility: field2, Start: start})
 		wantKey(t, err, "booking.error.taken")

@@ -232,11 +232,11 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 			sr.Availability = h.t(r, "booking.slot.not_yet_at", "date", i18n.FormatDate(l, v.Release)+" "+hm(v.Release))
 		}
 		sr.Book = signed && v.Availability == SlotFree
-		if sr.Book {
-			sr.Teams = teams
-		}
 		sr.Enter = signed && v.Availability == SlotDraw
 		sr.Wait = signed && (v.Availability == SlotTaken || v.Availability == SlotPending)
+		if sr.Book || sr.Enter || sr.Wait {
+			sr.Teams = teams // a team books, enters a draw or waits too (team_entries.go)
+		}
 		slots = append(slots, sr)
 	}
 	var days []map[string]any
@@ -355,14 +355,20 @@ func (h *Handlers) act(w http.ResponseWriter, r *http.Request) error {
 		return h.applyRoster(w, r, v.Actor, code)
 	}
 	start, err := time.Parse(time.RFC3339, r.PostFormValue("start"))
-	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
-	if r.PostFormValue("action") == "book" {
-		in.Team, _ = strconv.ParseInt(r.PostFormValue("team"), 10, 64)
-	}
-	var done string
 	if err != nil {
 		err = errs.E(errs.Invalid, "booking.error.slot")
-	} else {
+	}
+	in := BookInput{Facility: code, Start: start, Group: r.PostFormValue("group"), From: h.origin(w, r)}
+	// Who books, enters or waits: oneself ("") or a team one captains.
+	if t := r.PostFormValue("team"); t != "" && err == nil {
+		if id, perr := strconv.ParseInt(t, 10, 64); perr == nil && id > 0 {
+			in.Team = id
+		} else {
+			err = errs.E(errs.Invalid, "booking.error.team_not_found")
+		}
+	}
+	var done string
+	if err == nil {
 		switch r.PostFormValue("action") {
 		case "book":
 			var b *Booking
@@ -481,7 +487,23 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			places = append(places, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start), "Place": p.Place,
-				"NotDrawn": p.NotDrawn})
+				"NotDrawn": p.NotDrawn, "Team": p.Team})
+		}
+	}
+	// The draws not held yet one is in: one's own entries, one's teams'.
+	var entries []map[string]any
+	if v.Actor.ActingFor == 0 {
+		es, err := h.Service.Entries(r.Context(), v.Actor)
+		if err != nil {
+			return err
+		}
+		for _, p := range es {
+			f, _, err := h.Service.Facility(r.Context(), p.Facility)
+			if err != nil {
+				return err
+			}
+			entries = append(entries, map[string]any{"Facility": f.Name.Pick(l), "When": i18n.FormatDate(l, p.Start) + " " + hm(p.Start),
+				"Closes": i18n.FormatDate(l, p.Closes) + " " + hm(p.Closes), "Team": p.Team, "Player": p.Team != "" && !p.Captain})
 		}
 	}
 	// Penalties: those of the account one acts in (review_web.go).
@@ -523,7 +545,8 @@ func (h *Handlers) mine(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/mine", web.Msg("booking.mine.title"), map[string]any{
 		"Acting": acting, "Rows": rows, "Places": places, "Penalties": pens, "AssociationPenalties": others, "Ambulance": amb, "Done": doneMessage(r.URL.Query().Get("done")),
-		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Form": web.Form{Values: url.Values{}}})
+		"Invitations": inv, "Played": played, "Teams": teams, "Rosters": rosters, "Entries": entries, "Personal": v.Actor.ActingFor == 0,
+		"Form": web.Form{Values: url.Values{}}})
 	return nil
 }
 
