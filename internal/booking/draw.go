@@ -369,7 +369,17 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		if err != nil {
 			return err
 		}
-		if err := mayAllocate(a, f, authz.Involved{}); err != nil {
+		// Nobody holds a draw they, their association or their team
+		// entered.
+		ents, err := entries(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		involved, err := drawInvolved(ctx, tx, id, ents)
+		if err != nil {
+			return err
+		}
+		if err := mayAllocate(a, f, involved); err != nil {
 			return err
 		}
 		now := s.clock()
@@ -384,10 +394,6 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 			return fmt.Errorf("booking: draw %d: unseal: %w", id, err)
 		}
 		seed := string(seedB)
-		ents, err := entries(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		pub := make([]Entry, len(ents))
 		for i, e := range ents {
 			pub[i] = e.Entry
@@ -477,6 +483,28 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		return nil, err
 	}
 	return s.PublishedDraw(ctx, id)
+}
+
+// drawInvolved is everyone draw id's entries are for: those who made
+// them, the associations they made them for, and the teams' players.
+func drawInvolved(ctx context.Context, q db.Querier, id int64, ents []entry) (authz.Involved, error) {
+	var in authz.Involved
+	for _, e := range ents {
+		in = in.AddPersons(e.person).AddLegals(e.legal)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT person_id FROM booking_entry_players WHERE draw_id = $1`, id)
+	if err != nil {
+		return in, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p int64
+		if err := rows.Scan(&p); err != nil {
+			return in, err
+		}
+		in = in.AddPersons(p)
+	}
+	return in, rows.Err()
 }
 
 // mayAllocate lets the booking clock (the system) or a manager of

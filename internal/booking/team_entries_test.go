@@ -304,3 +304,47 @@ func TestATeamWaitsAndIsOfferedAFreedSlot(t *testing.T) {
 		}
 	})
 }
+
+// Nobody holds a draw they are in: a manager who entered it in their
+// own name, or who plays in a team that entered it, is refused by the
+// policy's conflict-of-interest rule; the clock (or another manager)
+// holds it.
+func TestAManagerDoesNotHoldADrawTheyAreIn(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		e.clock.set(teamPeakOpen)
+		// The manager, from their personal account, plays in a team.
+		mgr := e.manager(e.mrManager, "moulay-rachid")
+		self := authz.Actor{Person: e.mrManager, EmailVerified: true, Now: e.clock.now()}
+		x := []authz.Actor{self}
+		for i := range 5 {
+			x = append(x, e.extra(t, "m"+string(rune('0'+i))))
+		}
+		team := e.team(t, "Les Gestionnaires", x[1], x[0], x[2], x[3], x[4], x[5])
+		if _, err := e.s.Enter(ctx, x[1], BookInput{Facility: field2, Start: teamPeak, Team: team}); err != nil {
+			t.Fatal(err)
+		}
+		// On field 1, the manager enters in their own name.
+		own := at(2026, 12, 14, 19, 0)
+		e.clock.set(at(2026, 12, 7, 9, 0))
+		self.Now = e.clock.now()
+		if _, err := e.s.Enter(ctx, self, BookInput{Facility: field1, Start: own}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(teamPeakDrawn)
+		mgr.Now = e.clock.now()
+		for _, dr := range []struct {
+			code  string
+			start time.Time
+		}{{field1, own}, {field2, teamPeak}} {
+			id := e.drawOf(t, dr.code, dr.start)
+			_, err := e.s.RunDraw(ctx, mgr, id)
+			wantKey(t, err, "error.authz.conflict")
+			p, err := e.s.RunDraw(ctx, authz.Actor{System: true}, id)
+			if err != nil || p.State != "drawn" {
+				t.Fatalf("the clock holding %s's draw: %+v, %v", dr.code, p, err)
+			}
+		}
+	})
+}
