@@ -396,9 +396,9 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 			}
 			// Someone suspended since their request is passed over: no
 			// booking, no waitlist place.
-			if until, err := suspendedUntil(ctx, tx, e.person, now); err != nil {
+			if sp, err := suspendedUntil(ctx, tx, e.person, e.legal, now); err != nil {
 				return err
-			} else if until != nil {
+			} else if sp != nil {
 				continue
 			}
 			if !won {
