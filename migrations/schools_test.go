@@ -83,8 +83,13 @@ func TestSchoolsMigrationKeepsLegalPersons(t *testing.T) {
 			exec(`INSERT INTO sessions (token_hash, person_id, acting_for, created_at, last_seen_at, expires_at) VALUES ($1, 1, 2, $2, $2, $3)`,
 				strings.Repeat("b", 64), now, now.Add(time.Hour))
 
-			if n, err := d.Migrate(ctx, after); err != nil || n != len(after) {
-				t.Fatalf("0060 onwards: %d applied, %v", n, err)
+			// 0060 keeps every reference; later migrations may add their own.
+			if n, err := d.Migrate(ctx, after[:1]); err != nil || n != 1 {
+				t.Fatalf("0060: %d applied, %v", n, err)
+			}
+			refsAfter := refs()
+			if n, err := d.Migrate(ctx, after[1:]); err != nil || n != len(after)-1 {
+				t.Fatalf("after 0060: %d applied, %v", n, err)
 			}
 			for q, want := range map[string]int{
 				`SELECT count(*) FROM legal_persons WHERE (id = 1 AND kind = 'company' AND ice = '001234567000089') OR (id = 2 AND association_key = '2019-456')`: 2,
@@ -98,8 +103,8 @@ func TestSchoolsMigrationKeepsLegalPersons(t *testing.T) {
 					t.Errorf("%s: %d (%v), want %d", q, n, err, want)
 				}
 			}
-			if got := refs(); strings.Join(got, ",") != strings.Join(refsBefore, ",") {
-				t.Errorf("references to legal_persons before %v, after %v", refsBefore, got)
+			if strings.Join(refsAfter, ",") != strings.Join(refsBefore, ",") {
+				t.Errorf("references to legal_persons before %v, after %v", refsBefore, refsAfter)
 			}
 			if e == db.SQLite {
 				var on int

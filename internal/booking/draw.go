@@ -441,9 +441,9 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 				} else if !ok {
 					continue
 				}
-			} else if until, err := suspendedUntil(ctx, tx, e.person, now); err != nil {
+			} else if sp, err := suspendedUntil(ctx, tx, e.person, e.legal, now); err != nil {
 				return err
-			} else if until != nil {
+			} else if sp != nil {
 				continue
 			}
 			if !won {

@@ -134,9 +134,17 @@ func (n *noticeDeps) tell(ctx context.Context, tx *db.Tx, ev jobs.Event, p Booki
 			Scan(&step, &until); err != nil {
 			return fmt.Errorf("booking: penalty of %d: %w", b.ID, err)
 		}
-		d["Step"], d["Until"] = step, ""
+		d["Step"], d["Until"], d["For"] = step, "", ""
 		if until.Valid {
 			d["Until"] = i18n.FormatDate(l, until.Time)
+		}
+		if b.HolderLegal != 0 {
+			// The penalty is on the legal person's ladder (sweep.go penalise).
+			var fr, ar string
+			if err := tx.QueryRowContext(ctx, `SELECT name, name_ar FROM legal_persons WHERE id = $1`, b.HolderLegal).Scan(&fr, &ar); err != nil {
+				return fmt.Errorf("booking: legal person %d: %w", b.HolderLegal, err)
+			}
+			d["For"] = name(ar, fr).Pick(l)
 		}
 	}
 	if p.Change == "penalty_upheld" || p.Change == "penalty_lifted" {

@@ -65,7 +65,8 @@ func TestAnAssociationsPenaltyOverHTTP(t *testing.T) {
 			t.Fatalf("a contest in her own name: %d\n%s", code, apptest.Grep(body, "ssociation"))
 		}
 		if _, body, _ := nb.Get("/bookings"); strings.Contains(body, page+"#penalty") ||
-			!strings.Contains(body, "réservations faites pour une association : 1.") ||
+			!strings.Contains(body, "réservations faites pour une association ou une école : 1.") ||
+			!strings.Contains(body, "pas les vôtres en votre propre nom") ||
 			!strings.Contains(body, "Celles des associations ou écoles que vous représentez apparaissent quand vous agissez pour elles") {
 			t.Fatalf("my space in her own name:\n%s", apptest.Grep(body, "énalit|représentez"))
 		}

@@ -336,8 +336,8 @@ func TestAnAssociationsPenaltyIsContestedOnlyActingForIt(t *testing.T) {
 		if n, err := e.s.AssociationPenalties(ctx, personal); err != nil || n != 0 {
 			t.Fatalf("a lifted penalty still counted: %d, %v", n, err)
 		}
-		if until, err := suspendedUntil(ctx, d, e.people[0], e.clock.now()); err != nil || until != nil {
-			t.Fatalf("suspended after the lift: %v, %v", until, err)
+		if sp, err := suspendedUntil(ctx, d, e.people[0], e.assoc, e.clock.now()); err != nil || sp != nil {
+			t.Fatalf("suspended after the lift: %+v, %v", sp, err)
 		}
 		var audits int
 		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE action IN ('booking.penalty_contested', 'booking.penalty_lifted')

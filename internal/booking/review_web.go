@@ -41,7 +41,8 @@ func (h *Handlers) penaltyFacts(r *http.Request, a authz.Actor, id int64, data m
 
 // minePenalties are the penalties "my space" lists, those of the account
 // a acts in (Service.Penalties), and in a's own name the count of the
-// penalties on their ladder that are an association's.
+// penalties the bookings a made for an association or a school brought
+// (on its ladder, not a's).
 func (h *Handlers) minePenalties(r *http.Request, a authz.Actor) ([]map[string]any, int, error) {
 	ps, err := h.Service.Penalties(r.Context(), a)
 	if err != nil {

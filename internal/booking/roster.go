@@ -351,10 +351,10 @@ func (s *Service) ApplyRoster(ctx context.Context, a authz.Actor, in RosterInput
 			return errs.E(errs.Conflict, "booking.error.roster_not_yet").With("date", dateTimeText(r.Opens)).WithMember("opens", r.Opens)
 		}
 		app.Roster = r.ID
-		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+		if sp, err := suspendedUntil(ctx, tx, a.Person, a.ActingFor, now); err != nil {
 			return err
-		} else if until != nil {
-			return suspended(*until)
+		} else if sp != nil {
+			return sp.refusal()
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO booking_roster_applications (roster_id, person_id, legal_id, token,
 			choice1, choice2, choice3, entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,

@@ -273,10 +273,10 @@ func (s *Service) ApplyRound(ctx context.Context, a authz.Actor, app int64, choi
 				return errs.E(errs.Invalid, "booking.error.roster_round_slot").OnField("choice" + strconv.Itoa(i+1))
 			}
 		}
-		if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+		if sp, err := suspendedUntil(ctx, tx, a.Person, a.ActingFor, now); err != nil {
 			return err
-		} else if until != nil {
-			return suspended(*until)
+		} else if sp != nil {
+			return sp.refusal()
 		}
 		choice := func(i int) any {
 			if i < len(keys) {

@@ -584,10 +584,10 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 	if err := tx.LockRow(ctx, "persons", "id", person); err != nil {
 		return err
 	}
-	if until, err := suspendedUntil(ctx, tx, person, now); err != nil {
+	if sp, err := suspendedUntil(ctx, tx, person, legal, now); err != nil {
 		return err
-	} else if until != nil {
-		return suspended(*until)
+	} else if sp != nil {
+		return sp.refusal()
 	}
 	col, id := "holder_id", person
 	per := WhoCitizen
@@ -847,7 +847,7 @@ func (s *Service) own(a authz.Actor, b *Booking, f *Facility) error {
 // Confirm confirms a waitlist offer before its deadline; a holder
 // suspended since the offer may not (the offer lapses to the next).
 func (s *Service) Confirm(ctx context.Context, a authz.Actor, id int64) (*Booking, error) {
-	until, err := suspendedUntil(ctx, s.db, a.Person, s.clock())
+	sp, err := suspendedUntil(ctx, s.db, a.Person, a.ActingFor, s.clock())
 	if err != nil {
 		return nil, err
 	}
@@ -855,8 +855,8 @@ func (s *Service) Confirm(ctx context.Context, a authz.Actor, id int64) (*Bookin
 		if err := s.own(a, b, f); err != nil {
 			return err
 		}
-		if until != nil {
-			return suspended(*until)
+		if sp != nil {
+			return sp.refusal()
 		}
 		if b.State != Offered {
 			return errs.E(errs.Conflict, "booking.error.state")
@@ -923,10 +923,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 			} else if ok && ts.Team == in.Team {
 				return errs.E(errs.Conflict, "booking.error.yours")
 			}
-		} else if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+		} else if sp, err := suspendedUntil(ctx, tx, a.Person, a.ActingFor, now); err != nil {
 			return err
-		} else if until != nil {
-			return suspended(*until)
+		} else if sp != nil {
+			return sp.refusal()
 		}
 		if err := onceWaiting(ctx, tx, f.Code, sl.Start, a.Person, ps); err != nil {
 			return err
@@ -973,9 +973,10 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 		if w, ok, err = firstWaiting(ctx, tx, f.Code, start); err != nil || !ok {
 			return err
 		}
-		// A person suspended by the penalty ladder may not book: they
-		// are passed over, and leave the line; so does a team that lost
-		// its quorum.
+		// A person suspended by the penalty ladder may not book, nor may
+		// anyone for an association suspended by its own: the place is
+		// passed over, and leaves the line; so does a team that lost its
+		// quorum.
 		if w.team != 0 {
 			listed, err := waitingPlayers(ctx, tx, w.id)
 			if err != nil {
@@ -987,11 +988,11 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 				break
 			}
 		} else {
-			until, err := suspendedUntil(ctx, tx, w.person, now)
+			sp, err := suspendedUntil(ctx, tx, w.person, w.legal, now)
 			if err != nil {
 				return err
 			}
-			if until == nil {
+			if sp == nil {
 				holder = w.person
 				break
 			}

@@ -164,15 +164,63 @@ func count(ctx context.Context, q db.Querier, where string, args ...any) (int, e
 // suspends.
 const notLifted = `NOT EXISTS (SELECT 1 FROM booking_penalty_reviews r WHERE r.penalty_id = p.id AND r.decision = 'lifted')`
 
-// suspendedUntil is the end of person's suspension, nil when none runs
-// (a lifted penalty's suspension has ended).
-func suspendedUntil(ctx context.Context, q db.Querier, person int64, now time.Time) (*time.Time, error) {
-	var t sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT suspended_until FROM booking_penalties p WHERE person_id = $1 AND suspended_until > $2
-		AND `+notLifted+` ORDER BY suspended_until DESC LIMIT 1`, person, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
+// ladder selects, with $1 the account's id, the penalties p on the
+// penalty ladder of an account: a legal person's (legal not 0) are those
+// of the bookings held for it, whoever of its representatives booked;
+// a person's own are those of the bookings they held in their own name.
+// It returns the condition and the id for $1.
+func ladder(person, legal int64) (string, int64) {
+	if legal != 0 {
+		return `p.legal_id = $1`, legal
+	}
+	return `p.person_id = $1 AND p.legal_id IS NULL`, person
+}
+
+// suspension is a suspension of the penalty ladder running: its end, and
+// whose it is — a legal person's (Legal, with its names) or, Legal 0,
+// the person's own.
+type suspension struct {
+	Until        time.Time
+	Legal        int64
+	Name, NameAR string
+}
+
+// refusal is the refusal of booking under suspension sp: the date in
+// the reader's language (Casablanca time), and whose suspension it is.
+func (sp *suspension) refusal() *errs.Error {
+	if sp.Legal != 0 {
+		return errs.E(errs.Forbidden, "booking.error.suspended_legal").With("date", dateText(sp.Until)).
+			With("name", name(sp.NameAR, sp.Name)).WithMember("until", sp.Until)
+	}
+	return suspended(sp.Until)
+}
+
+// suspendedUntil is the suspension that stops person acting for legal (0:
+// in their own name) at now, nil when none runs (a lifted penalty's
+// suspension has ended). In their own name, only the penalties of their
+// own bookings suspend them (not those of the bookings they made for an
+// association). Acting for a legal person, its suspension stops whoever
+// books for it, and so does the person's own: whoever holds a booking
+// comes to it, and a person suspended for not coming does not book in an
+// association's name either. Of two, the one ending last.
+func suspendedUntil(ctx context.Context, q db.Querier, person, legal int64, now time.Time) (*suspension, error) {
+	var l any
+	if legal != 0 {
+		l = legal
+	}
+	var sp suspension
+	err := q.QueryRowContext(ctx, `SELECT p.suspended_until, COALESCE(p.legal_id, 0), COALESCE(l.name, ''), COALESCE(l.name_ar, '')
+		FROM booking_penalties p LEFT JOIN legal_persons l ON l.id = p.legal_id
+		WHERE ((p.person_id = $1 AND p.legal_id IS NULL) OR p.legal_id = $2) AND p.suspended_until > $3 AND `+notLifted+`
+		ORDER BY p.suspended_until DESC, p.id DESC LIMIT 1`, person, l, now).Scan(&sp.Until, &sp.Legal, &sp.Name, &sp.NameAR)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("booking: suspension: %w", err)
 	}
-	return nullTime(t), nil
+	sp.Until = sp.Until.UTC()
+	return &sp, nil
 }
 
 type waiting struct {

@@ -156,7 +156,8 @@ func (s *Service) noShow(ctx context.Context, id int64) error {
 	})
 }
 
-// Penalty is a step of the ladder a person reached.
+// Penalty is a step of the ladder a person, or a legal person through
+// its bookings, reached.
 type Penalty struct {
 	Booking        int64
 	Reason         string
@@ -170,11 +171,17 @@ type Penalty struct {
 	Review string
 }
 
+// penalise records the penalty booking b brought at the next step of
+// its holder's ladder: the legal person's when b was held for one
+// (counting the penalties of its bookings, whoever of its representatives
+// booked them), otherwise the person's own (their own bookings'). The
+// lifted penalties and those older than the lookback do not count.
 func (s *Service) penalise(ctx context.Context, tx *db.Tx, b *Booking, reason string, now time.Time) (Penalty, error) {
 	l := s.cat.Penalties
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p WHERE person_id = $1 AND at > $2 AND `+notLifted,
-		b.Holder, now.AddDate(0, 0, -l.LookbackDays)).Scan(&n); err != nil {
+	on, id := ladder(b.Holder, b.HolderLegal)
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p WHERE `+on+` AND at > $2 AND `+notLifted,
+		id, now.AddDate(0, 0, -l.LookbackDays)).Scan(&n); err != nil {
 		return Penalty{}, err
 	}
 	p := Penalty{Booking: b.ID, Reason: reason, Step: n + 1, At: now}
@@ -183,8 +190,12 @@ func (s *Service) penalise(ctx context.Context, tx *db.Tx, b *Booking, reason st
 		u := now.AddDate(0, 0, st.SuspendDays)
 		p.SuspendedUntil = &u
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO booking_penalties (person_id, booking_id, reason, step, suspended_until, at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, b.Holder, b.ID, reason, p.Step, p.SuspendedUntil, now)
+	var legal any
+	if b.HolderLegal != 0 {
+		legal = b.HolderLegal
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO booking_penalties (person_id, legal_id, booking_id, reason, step, suspended_until, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.Holder, legal, b.ID, reason, p.Step, p.SuspendedUntil, now)
 	return p, err
 }
 
@@ -198,13 +209,10 @@ func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, erro
 	if err := authz.Check(a, authz.ReadBooking, r); err != nil {
 		return nil, err
 	}
-	where, arg := `p.person_id = $1 AND b.holder_legal_id IS NULL`, a.Person
-	if r.OwnerLegal != 0 {
-		where, arg = `b.holder_legal_id = $1`, r.OwnerLegal
-	}
+	where, arg := ladder(a.Person, r.OwnerLegal)
 	rows, err := s.db.QueryContext(ctx, `SELECT p.booking_id, p.reason, p.step, p.suspended_until, p.at, p.id,
 		CASE WHEN r.id IS NULL THEN '' ELSE COALESCE(r.decision, 'contested') END
-		FROM booking_penalties p JOIN bookings b ON b.id = p.booking_id LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id
+		FROM booking_penalties p LEFT JOIN booking_penalty_reviews r ON r.penalty_id = p.id
 		WHERE `+where+` ORDER BY p.at DESC, p.id DESC`, arg)
 	if err != nil {
 		return nil, err
@@ -223,18 +231,19 @@ func (s *Service) Penalties(ctx context.Context, a authz.Actor) ([]Penalty, erro
 	return out, rows.Err()
 }
 
-// AssociationPenalties counts the penalties on a's own ladder brought by
-// bookings a made for an association: they count on a's ladder (and may
-// suspend them), but are the association's, read and contested acting
-// for it; "my space" in a's own name says so without showing them.
-// Lifted ones are left out.
+// AssociationPenalties counts the penalties brought by the bookings a
+// made for an association or a school (lifted ones left out): they are
+// the legal person's — on its ladder, suspending its bookings, read and
+// contested acting for it — not a's, who is not suspended by them in
+// their own name; "my space" in a's own name says so without showing
+// them.
 func (s *Service) AssociationPenalties(ctx context.Context, a authz.Actor) (int, error) {
 	if err := authz.Check(a, authz.ReadBooking, authz.Resource{OwnerPerson: a.Person}); err != nil {
 		return 0, err
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p JOIN bookings b ON b.id = p.booking_id
-		WHERE p.person_id = $1 AND b.holder_legal_id IS NOT NULL AND `+notLifted, a.Person).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM booking_penalties p
+		WHERE p.person_id = $1 AND p.legal_id IS NOT NULL AND `+notLifted, a.Person).Scan(&n)
 	return n, err
 }
 

@@ -93,9 +93,9 @@ func (s *Service) HandOver(ctx context.Context, a authz.Actor, id int64) error {
 		} else if key == "" {
 			return errs.E(errs.Conflict, "booking.error.team_captain_member").OnField("member")
 		}
-		if until, err := suspendedUntil(ctx, tx, m.person, now); err != nil {
+		if sp, err := suspendedUntil(ctx, tx, m.person, 0, now); err != nil {
 			return err
-		} else if until != nil {
+		} else if sp != nil {
 			return errs.E(errs.Conflict, "booking.error.team_captain_suspended").OnField("member")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE booking_teams SET captain_id = $1 WHERE id = $2`, m.person, t.ID); err != nil {

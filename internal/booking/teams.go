@@ -524,11 +524,14 @@ const personalSQL = `facility_code = $1 AND ` + activeSQL + ` AND id IN (SELECT 
 
 // players are the members of team id who count for a booking now: the
 // accepted members whose account is verified and active, and who are not
-// suspended by the penalty ladder. Ascending ids.
+// suspended by the penalty ladder in their own name (suspendedUntil: the
+// penalties of their own bookings, not of those made for an association).
+// Ascending ids.
 func players(ctx context.Context, tx *db.Tx, id int64, now time.Time) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT m.person_id FROM booking_team_members m JOIN persons u ON u.id = m.person_id
 		WHERE m.team_id = $1 AND m.state = 'accepted' AND u.email_verified_at IS NOT NULL AND u.disabled_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM booking_penalties p WHERE p.person_id = m.person_id AND p.suspended_until > $2 AND `+notLifted+`)
+		AND NOT EXISTS (SELECT 1 FROM booking_penalties p WHERE p.person_id = m.person_id AND p.legal_id IS NULL
+			AND p.suspended_until > $2 AND `+notLifted+`)
 		ORDER BY m.person_id`, id, now)
 	if err != nil {
 		return nil, fmt.Errorf("booking: players: %w", err)
@@ -555,10 +558,10 @@ func (s *Service) teamAllowed(ctx context.Context, tx *db.Tx, f *Facility, a aut
 	if err != nil {
 		return nil, err
 	}
-	if until, err := suspendedUntil(ctx, tx, a.Person, now); err != nil {
+	if sp, err := suspendedUntil(ctx, tx, a.Person, 0, now); err != nil {
 		return nil, err
-	} else if until != nil {
-		return nil, suspended(*until)
+	} else if sp != nil {
+		return nil, sp.refusal()
 	}
 	ps, err := players(ctx, tx, t.ID, now)
 	if err != nil {
