@@ -335,18 +335,30 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 }
 
 // weight is how long ago (days) person was last served at a facility of
-// f's kind, 1 to MaxWeight.
+// f's kind, 1 to MaxWeight: a slot they held, or a team slot they were
+// listed to play in (a team's players are served with it).
 func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person int64, now time.Time) (int, error) {
-	var last sql.NullTime
-	if err := q.QueryRowContext(ctx, `SELECT b.slot_start FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
+	var last time.Time
+	for _, query := range []string{
+		`SELECT b.slot_start FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
 		WHERE b.holder_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
-		ORDER BY b.slot_start DESC LIMIT 1`, person, f.Kind, now).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("booking: weight: %w", err)
+		ORDER BY b.slot_start DESC LIMIT 1`,
+		`SELECT b.slot_start FROM booking_players p JOIN bookings b ON b.id = p.booking_id JOIN booking_facilities f ON f.code = b.facility_code
+		WHERE p.person_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
+		ORDER BY b.slot_start DESC LIMIT 1`,
+	} {
+		var t sql.NullTime
+		if err := q.QueryRowContext(ctx, query, person, f.Kind, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("booking: weight: %w", err)
+		}
+		if t.Valid && t.Time.After(last) {
+			last = t.Time
+		}
 	}
-	if !last.Valid {
+	if last.IsZero() {
 		return MaxWeight, nil
 	}
-	days := int(now.Sub(last.Time).Hours() / 24)
+	days := int(now.Sub(last).Hours() / 24)
 	return min(max(days, 1), MaxWeight), nil
 }
 

@@ -117,11 +117,24 @@ func (s *Service) reviewOf(ctx context.Context, q db.Querier, id int64) (*Review
 	return v, nil
 }
 
-// holderNames fills the review's holder's names.
+// holderNames fills the review's holder's names: an association's (or
+// a school's) penalty is the association's, named first, with the
+// representative who booked.
 func (s *Service) holderNames(ctx context.Context, q db.Querier, v *Review) error {
 	ar, latin, err := personNames(ctx, q, v.Person)
+	if err != nil {
+		return err
+	}
+	if v.Booking != nil && v.Booking.HolderLegal != 0 {
+		var name, nameAR string
+		if err := q.QueryRowContext(ctx, `SELECT name, COALESCE(NULLIF(name_ar, ''), name) FROM legal_persons WHERE id = $1`,
+			v.Booking.HolderLegal).Scan(&name, &nameAR); err != nil {
+			return err
+		}
+		ar, latin = nameAR+" — "+ar, name+" — "+latin
+	}
 	v.HolderAR, v.HolderLatin = ar, latin
-	return err
+	return nil
 }
 
 // personNames are a person's names in Arabic and Latin letters.

@@ -110,5 +110,13 @@ func TestAnAssociationsPenaltyOverHTTP(t *testing.T) {
 			strings.Contains(body, `name="`+note+`"`) || !strings.Contains(body, "un autre gestionnaire de l’équipement en décide") {
 			t.Fatalf("the desk of a manager representing the association: %d\n%s", code, apptest.Grep(body, "gestionnaire"))
 		}
+		// The penalty is named as the association's, with who booked.
+		var name string
+		if err := a.DB.QueryRowContext(ctx, `SELECT name FROM legal_persons WHERE id = $1`, assoc).Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		if _, body, _ := mgr.Get("/bookings/desk"); !strings.Contains(body, "<bdi>"+name+" — Naima Bennis</bdi>") {
+			t.Fatalf("the desk does not name the association %q:\n%s", name, apptest.Grep(body, "Naima"))
+		}
 	})
 }

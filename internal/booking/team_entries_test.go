@@ -348,3 +348,48 @@ func TestAManagerDoesNotHoldADrawTheyAreIn(t *testing.T) {
 		}
 	})
 }
+
+// A team's players are served with it: one listed on a team slot played
+// yesterday weighs in a draw of their own as one who held it.
+func TestATeamSlotServesItsPlayers(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		lions := e.lions(t)
+		played := at(2026, 12, 8, 17, 0)
+		if _, err := e.s.Book(ctx, e.citizen(0), BookInput{Facility: field2, Start: played, Team: lions}); err != nil {
+			t.Fatal(err)
+		}
+		// The day after, citizen 1 (a player) and someone else enter a
+		// draw of field 1 in their own names.
+		e.clock.set(at(2026, 12, 9, 9, 0))
+		if _, err := e.s.PrepareDraws(ctx); err != nil {
+			t.Fatal(err)
+		}
+		peak := at(2026, 12, 16, 19, 0)
+		other := e.extra(t, "other")
+		for _, a := range []authz.Actor{e.citizen(1), other} {
+			a.Now = e.clock.now()
+			if _, err := e.s.Enter(ctx, a, BookInput{Facility: field1, Start: peak}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := d.QueryContext(ctx, `SELECT person_id, weight FROM booking_entries WHERE draw_id = $1`, e.drawOf(t, field1, peak))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[int64]int{}
+		for rows.Next() {
+			var p int64
+			var w int
+			if err := rows.Scan(&p, &w); err != nil {
+				t.Fatal(err)
+			}
+			got[p] = w
+		}
+		if got[e.people[1]] != 1 || got[other.Person] != MaxWeight {
+			t.Fatalf("weights %v: the player served yesterday weighs 1, the other %d", got, MaxWeight)
+		}
+	})
+}
