@@ -147,11 +147,11 @@ func flashCrowd(b *testing.B, d *db.DB) {
 			}
 		}
 		var holders, doubled int
-		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM bookings WHERE facility_code = 'bench-hall' AND `+activeSQL).Scan(&holders); err != nil {
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM bookings WHERE facility_code = 'bench-hall' AND `+holdingSQL).Scan(&holders); err != nil {
 			b.Fatal(err)
 		}
 		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT slot_start FROM bookings WHERE facility_code = 'bench-hall' AND `+
-			activeSQL+` GROUP BY slot_start HAVING count(*) > 1) x`).Scan(&doubled); err != nil {
+			holdingSQL+` GROUP BY slot_start HAVING count(*) > 1) x`).Scan(&doubled); err != nil {
 			b.Fatal(err)
 		}
 		if won != crowdSlot || holders != (r+1)*crowdSlot || doubled != 0 || won+lost != crowd || bareWon != crowdSlot {

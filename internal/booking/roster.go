@@ -559,7 +559,7 @@ func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *
 		} else {
 			var held bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-				AND `+activeSQL+`)`, f.Code, start).Scan(&held); err != nil {
+				AND `+holdingSQL+`)`, f.Code, start).Scan(&held); err != nil {
 				return err
 			}
 			if held {

@@ -136,13 +136,19 @@ const (
 	Lapsed    State = "lapsed"
 )
 
-// Active reports whether a booking in state st keeps its slot.
+// Active reports whether a booking in state st counts as booked: it
+// holds its slot (holdingSQL), or held it and its holder did not come.
 func (st State) Active() bool {
 	return st == Pending || st == Offered || st == Held || st == CheckedIn || st == NoShow
 }
 
-// activeSQL is Active in SQL, as bookings_one_holder says it.
+// activeSQL is Active in SQL: what quotas, statistics and calendars
+// count.
 const activeSQL = `state IN ('pending', 'offered', 'held', 'checked_in', 'no_show')`
+
+// holdingSQL is the bookings that hold their slot, as bookings_one_holder
+// says it: a no-show released it (migration 0068) to whoever waits.
+const holdingSQL = `state IN ('pending', 'offered', 'held', 'checked_in')`
 
 // Methods of allocation.
 const (
@@ -568,7 +574,7 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 func slotFree(ctx context.Context, q db.Querier, code string, start time.Time) error {
 	var held bool
 	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-		AND `+activeSQL+`)`, code, start).Scan(&held); err != nil {
+		AND `+holdingSQL+`)`, code, start).Scan(&held); err != nil {
 		return fmt.Errorf("booking: slot: %w", err)
 	}
 	if held {
@@ -905,7 +911,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 	var rank int
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		var id, holder int64
-		err := tx.QueryRowContext(ctx, `SELECT id, holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+activeSQL,
+		err := tx.QueryRowContext(ctx, `SELECT id, holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+holdingSQL,
 			f.Code, sl.Start).Scan(&id, &holder)
 		if err != nil {
 			return errs.E(errs.Conflict, "booking.error.free").Cause(err)
@@ -929,6 +935,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 			return sp.refusal()
 		}
 		if err := onceWaiting(ctx, tx, f.Code, sl.Start, a.Person, ps); err != nil {
+			return err
+		}
+		if err := legalOnce(ctx, tx, "waiting", a.ActingFor, `SELECT 1 FROM booking_waitlist WHERE legal_id = $1
+			AND facility_code = $2 AND slot_start = $3 AND state = 'waiting'`, f.Code, sl.Start); err != nil {
 			return err
 		}
 		var players []int64
@@ -962,8 +972,14 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 // still has its quorum (team_entries.go).
 func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, now time.Time) error {
 	sl, ok := f.slotAt(start)
-	if !start.After(now) || !ok {
-		return nil // past, or closed since: nobody is offered it
+	if !ok {
+		return nil // closed since: nobody is offered it
+	}
+	// A slot begun (a no-show's release) is offered while enough of it is
+	// left to come and play: to confirm within NoShowGrace.
+	begun := !start.After(now)
+	if begun && sl.End.Sub(now) < 2*NoShowGrace {
+		return nil
 	}
 	var w waiting
 	holder, ps := int64(0), []int64(nil)
@@ -1004,6 +1020,9 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	by := now.Add(time.Duration(f.Rules.ConfirmHours) * time.Hour)
 	if by.After(start) {
 		by = start
+	}
+	if begun {
+		by = now.Add(NoShowGrace)
 	}
 	b := &Booking{Facility: f.Code, Start: start, End: sl.End, Holder: holder, HolderLegal: w.legal, Method: Waitlist,
 		State: Offered, ConfirmBy: &by, CreatedAt: now}
