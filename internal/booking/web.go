@@ -1172,6 +1172,25 @@ func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
 		rows := data["Holder"].([]map[string]string)
 		rows[4]["Key"], rows[5]["Key"] = h.t(r, "booking.desk.player_ar"), h.t(r, "booking.desk.player_latin")
 	}
+	// What staff check at the venue besides the face: the association
+	// booked for, and the priority group declared (its proof: a student
+	// card for the youth, the school's letter…).
+	if l := ho.Booking.HolderLegal; l != 0 {
+		name, err := h.Service.LegalName(r.Context(), l)
+		if err != nil {
+			return err
+		}
+		data["Holder"] = append(data["Holder"].([]map[string]string), map[string]string{"Key": h.t(r, "booking.desk.holder_for"),
+			"Value": name.Pick(h.lang(r))})
+	}
+	if g := ho.Booking.Group; g != "" {
+		label := g
+		if i := slices.IndexFunc(ho.Facility.Rules.Groups, func(x Group) bool { return x.Code == g }); i >= 0 {
+			label = ho.Facility.Rules.Groups[i].Name.Pick(h.lang(r))
+		}
+		data["Holder"] = append(data["Holder"].([]map[string]string), map[string]string{"Key": h.t(r, "booking.desk.holder_group"),
+			"Value": h.t(r, "booking.desk.holder_group_check", "group", label)})
+	}
 	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil
 }
