@@ -1,0 +1,108 @@
+package booking
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"madina/internal/platform/calendar"
+	"madina/internal/platform/db"
+	"madina/internal/platform/db/dbtest"
+	"madina/internal/platform/i18n"
+)
+
+// Morocco's clocks go back an hour on the night of 7 February 2027 (03:00
+// → 02:00, UTC+1 → UTC+0, for Ramadan) and forward on the night of 14
+// March 2027 (02:00 → 03:00). Field 1 opens 08:00–23:00 every day; its
+// slots are those hours on Casablanca's wall clock on the change days and
+// around them, and each one listed is one slotAt accepts.
+func TestSlotsKeepTheWallClockAcrossClockChanges(t *testing.T) {
+	f, ok := DefaultCatalogue().Facility(field1)
+	if !ok {
+		t.Fatal("no field 1 in the catalogue")
+	}
+	for _, day := range []calendar.Date{
+		calendar.MakeDate(2027, 2, 6), calendar.MakeDate(2027, 2, 7), calendar.MakeDate(2027, 2, 8),
+		calendar.MakeDate(2027, 3, 13), calendar.MakeDate(2027, 3, 14), calendar.MakeDate(2027, 3, 15),
+	} {
+		slots := f.Slots(day)
+		if len(slots) != 15 {
+			t.Errorf("%s: %d slots, want 15 (08:00–23:00)", day, len(slots))
+		}
+		for i, sl := range slots {
+			s, e := sl.Start.In(i18n.Casablanca), sl.End.In(i18n.Casablanca)
+			want := time.Date(day.Year, day.Month, day.Day, 8+i, 0, 0, 0, i18n.Casablanca)
+			if calendar.DateOf(sl.Start) != day || s.Hour() != 8+i || s.Minute() != 0 || !sl.Start.Equal(want) {
+				t.Errorf("%s: slot %d starts %s, want %s", day, i, s, want)
+			}
+			if e.Hour() != 9+i || e.Minute() != 0 || sl.End.Sub(sl.Start) != time.Hour {
+				t.Errorf("%s: slot %d ends %s", day, i, e)
+			}
+			if sl.Peak != (s.Hour() >= 18 && s.Hour() < 22) {
+				t.Errorf("%s: slot %s peak %v", day, s.Format("15:04"), sl.Peak)
+			}
+			got, ok := f.slotAt(sl.Start)
+			if !ok || got != sl {
+				t.Errorf("%s: slotAt refuses the listed slot %s (%v, %v)", day, s.Format("15:04"), got, ok)
+			}
+		}
+	}
+	// The hour one clock showed and the other did not is no slot: 07:00
+	// on the wall clock of 7 February is before opening, whatever the
+	// offset of the day's midnight.
+	if _, ok := f.slotAt(time.Date(2027, 2, 7, 7, 0, 0, 0, i18n.Casablanca)); ok {
+		t.Error("07:00 on 7 February 2027 is a slot")
+	}
+	if _, ok := f.slotAt(time.Date(2027, 3, 14, 23, 0, 0, 0, i18n.Casablanca)); ok {
+		t.Error("23:00 on 14 March 2027 is a slot")
+	}
+}
+
+// A slot opens at the release time on the wall clock of its release day,
+// a change day included.
+func TestReleaseKeepsTheWallClockOnAChangeDay(t *testing.T) {
+	f, _ := DefaultCatalogue().Facility(field1)
+	for _, c := range []struct{ slot, release time.Time }{
+		{at(2027, 2, 14, 10, 0), at(2027, 2, 7, 8, 0)},
+		{at(2027, 3, 21, 10, 0), at(2027, 3, 14, 8, 0)},
+	} {
+		if got := f.Release(c.slot); !got.Equal(c.release) {
+			t.Errorf("slot %s released at %s, want %s", c.slot.In(i18n.Casablanca), got.In(i18n.Casablanca), c.release.In(i18n.Casablanca))
+		}
+	}
+}
+
+// A citizen books the first slot listed on each change day, through the
+// service; a week ahead, booking waits for 08:00 on the change day's
+// wall clock.
+func TestBookingTheFirstSlotOnAClockChangeDay(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		f, _, err := e.s.Facility(ctx, field1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, day := range []calendar.Date{calendar.MakeDate(2027, 2, 7), calendar.MakeDate(2027, 3, 14)} {
+			e.clock.set(day.At(5, 0).UTC())
+			first := f.Slots(day)[0]
+			b, err := e.s.Book(ctx, e.citizen(i), BookInput{Facility: field1, Start: first.Start})
+			if err != nil {
+				t.Fatalf("%s: booking the first slot listed, %s: %v", day, first.Start.In(i18n.Casablanca), err)
+			}
+			if lt := b.Start.In(i18n.Casablanca); lt.Hour() != 8 || calendar.DateOf(b.Start) != day || !b.End.Equal(first.End) {
+				t.Errorf("%s: booked %s–%s", day, lt, b.End.In(i18n.Casablanca))
+			}
+			// 07:30 on the wall clock: the slot a week ahead is not yet
+			// released (it is at 08:00, not 08:00 less the hour moved).
+			e.clock.set(day.At(7, 30).UTC())
+			next := f.Slots(day.AddDays(7))[2]
+			_, err = e.s.Book(ctx, e.citizen(i+2), BookInput{Facility: field1, Start: next.Start})
+			wantKey(t, err, "booking.error.not_yet")
+			e.clock.set(day.At(8, 0).UTC())
+			if _, err := e.s.Book(ctx, e.citizen(i+2), BookInput{Facility: field1, Start: next.Start}); err != nil {
+				t.Errorf("%s 08:00: booking a week ahead: %v", day, err)
+			}
+		}
+	})
+}
