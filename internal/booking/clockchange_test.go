@@ -106,3 +106,64 @@ func TestBookingTheFirstSlotOnAClockChangeDay(t *testing.T) {
 		}
 	})
 }
+
+// A roster's weekly slot is on the wall clock every week of the season:
+// Sunday 10:00 is booked at 10:00 on 23 January 2028 (clocks back that
+// night) and 5 March 2028 (clocks forward), not recorded closed or
+// booked an hour off.
+func TestRosterWeeksKeepTheWallClock(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		f, _, err := e.s.Facility(ctx, field2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		season := Season{From: "2027-09-01", To: "2028-06-30"}
+		const seed = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed"
+		opens, closes, _ := f.RosterWindow(season)
+		if _, err := d.ExecContext(ctx, `INSERT INTO booking_rosters (facility_code, season_from, season_to, opens_at, closes_at,
+			seed_hash, sealed_seed, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8)`, field2, season.From, season.To,
+			opens, closes, SeedHash(seed), e.s.box.Seal([]byte(seed), rosterAAD(field2, season.From)), monday); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(rosterOpen)
+		club := e.association(t, "Club du dimanche", "dim@example.ma")
+		if _, err := e.s.ApplyRoster(ctx, club, RosterInput{Facility: field2, Choices: []WeeklySlot{weekly(7, "10:00")}}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(rosterClosed)
+		if _, err := e.s.AllocateRoster(ctx, e.manager(e.mrManager, "moulay-rachid"), mustRoster(t, e, field2)); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.QueryContext(ctx, `SELECT w.slot_start, w.outcome FROM booking_roster_weeks w
+			JOIN booking_roster_applications a ON a.id = w.application_id ORDER BY w.slot_start`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		weeks := map[calendar.Date]string{}
+		for rows.Next() {
+			var start time.Time
+			var outcome string
+			if err := rows.Scan(&start, &outcome); err != nil {
+				t.Fatal(err)
+			}
+			if lt := start.In(i18n.Casablanca); lt.Hour() != 10 || lt.Minute() != 0 || lt.Weekday() != time.Sunday {
+				t.Errorf("a week at %s, want Sunday 10:00", lt)
+			}
+			weeks[calendar.DateOf(start)] = outcome
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, day := range []calendar.Date{calendar.MakeDate(2028, 1, 16), calendar.MakeDate(2028, 1, 23), calendar.MakeDate(2028, 3, 5)} {
+			if weeks[day] != "booked" {
+				t.Errorf("%s: week %q, want booked", day, weeks[day])
+			}
+			if n := e.active(t, field2, day.At(10, 0)); n != 1 {
+				t.Errorf("%s: %d bookings at 10:00, want 1", day, n)
+			}
+		}
+	})
+}
