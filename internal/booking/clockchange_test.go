@@ -2,9 +2,12 @@ package booking
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"madina/internal/district"
 	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/db/dbtest"
@@ -164,6 +167,84 @@ func TestRosterWeeksKeepTheWallClock(t *testing.T) {
 			if n := e.active(t, field2, day.At(10, 0)); n != 1 {
 				t.Errorf("%s: %d bookings at 10:00, want 1", day, n)
 			}
+		}
+	})
+}
+
+// At 00:30 on 6 February 2027 (UTC+1, still 5 February in UTC), the
+// next three days are 6, 7 and 8 February in Casablanca: the public
+// list's live count does not count 7 February twice and miss the 8th,
+// and the day strip of a field's page lists each date once.
+func TestNextDaysAreCasablancaDaysAcrossAClockChange(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		e.clock.set(at(2027, 2, 6, 0, 30))
+		f, _, err := e.s.Facility(ctx, field1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One slot of the 8th taken: that day counts one fewer than the 7th.
+		if _, err := e.s.Book(ctx, e.citizen(0), BookInput{Facility: field1, Start: at(2027, 2, 8, 10, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, day := range []calendar.Date{calendar.MakeDate(2027, 2, 6), calendar.MakeDate(2027, 2, 7), calendar.MakeDate(2027, 2, 8)} {
+			_, views, err := e.s.Day(ctx, field1, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range views {
+				if v.Availability == SlotFree || v.Availability == SlotDraw {
+					want++
+				}
+			}
+		}
+		if got, err := e.s.Free(ctx, f, 3); err != nil || got != want {
+			t.Errorf("free over the next 3 days: %d (%v), want %d", got, err, want)
+		}
+
+		cat, err := i18n.Load(Messages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &Handlers{Service: e.s, Cat: cat, Places: district.NewStore(d)}
+		data, _, err := h.facilityData(httptest.NewRequest(http.MethodGet, "/bookings/places/"+field1, nil), field1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, day := range data["Days"].([]map[string]any) {
+			got = append(got, day["Value"].(string))
+		}
+		if len(got) < 3 || got[0] != "2027-02-06" || got[1] != "2027-02-07" || got[2] != "2027-02-08" || got[len(got)-1] != "2027-02-13" {
+			t.Errorf("the day strip: %v", got)
+		}
+	})
+}
+
+// The booking clock opens the draws of the slots released within a day:
+// at 23:30 on 6 March 2027 (UTC+0), 14 March (UTC+1 from its 02:00) is
+// eight Casablanca days ahead, and its peak slots, released at 08:00 on
+// the 7th, get their draw.
+func TestDrawsOpenForTheDayAfterAClockChange(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		e.clock.set(at(2027, 3, 6, 23, 30))
+		if _, err := e.s.PrepareDraws(ctx); err != nil {
+			t.Fatal(err)
+		}
+		draws, err := e.s.Draws(ctx, field1, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, dr := range draws {
+			found = found || dr.Start.Equal(at(2027, 3, 14, 18, 0))
+		}
+		if !found {
+			t.Errorf("no draw for 14 March 2027 at 18:00 among %d", len(draws))
 		}
 	})
 }
