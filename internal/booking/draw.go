@@ -232,8 +232,7 @@ func (s *Service) PrepareDraws(ctx context.Context) (int, error) {
 			continue
 		}
 		for d := 0; d <= f.Rules.HorizonDays+1; d++ {
-			day := now.AddDate(0, 0, d)
-			for _, sl := range f.Slots(calendar.DateOf(day)) {
+			for _, sl := range f.Slots(calendar.DateOf(now).AddDays(d)) {
 				rel := f.Release(sl.Start)
 				if !sl.Peak || rel.After(now.Add(24*time.Hour)) || !now.Before(f.DrawCloses(sl.Start)) {
 					continue

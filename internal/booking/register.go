@@ -87,7 +87,7 @@ func (s *Service) Free(ctx context.Context, f *Facility, days int) (int, error) 
 	n := 0
 	now := s.clock()
 	for d := 0; d < days; d++ {
-		_, views, err := s.Day(ctx, f.Code, calendar.DateOf(now.AddDate(0, 0, d)))
+		_, views, err := s.Day(ctx, f.Code, calendar.DateOf(now).AddDays(d))
 		if err != nil {
 			return 0, err
 		}

@@ -256,17 +256,20 @@ type Slot struct {
 func local(t time.Time) time.Time { return t.In(i18n.Casablanca) }
 
 // Slots lists the facility's slots on day (a Casablanca date), none on a
-// day of closure.
+// day of closure. Hours are read on Casablanca's wall clock of that day
+// (calendar.Date.WallSlot), never as time elapsed since midnight: on the
+// nights Morocco changes its clocks a field opening at 08:00 still opens
+// at 08:00, and a slot the change cuts or doubles (02:00–03:00) is left
+// out rather than sold short, long or twice.
 func (f *Facility) Slots(day calendar.Date) []Slot {
 	if f.Request() {
 		return nil
 	}
-	d := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, i18n.Casablanca)
 	iso := day.Weekday()
 	if iso == 0 {
 		iso = 7
 	}
-	ds := d.Format(time.DateOnly)
+	ds := day.String()
 	for _, c := range f.Closures {
 		if ds >= c.From && ds <= c.To {
 			return nil
@@ -280,15 +283,31 @@ func (f *Facility) Slots(day calendar.Date) []Slot {
 		o, _ := clock(h.Open)
 		c, _ := clock(h.Close)
 		for m := o; m+f.SlotMinutes <= c; m += f.SlotMinutes {
-			st := d.Add(time.Duration(m) * time.Minute)
-			out = append(out, Slot{Start: st.UTC(), End: st.Add(time.Duration(f.SlotMinutes) * time.Minute).UTC(), Peak: f.peak(st)})
+			if sl, ok := f.wallSlot(day, m); ok {
+				out = append(out, sl)
+			}
 		}
 	}
 	return out
 }
 
+// wallSlot is the slot starting at minute m of day on Casablanca's wall
+// clock, false where that night's clock change cuts or doubles it.
+func (f *Facility) wallSlot(day calendar.Date, m int) (Slot, bool) {
+	if f.SlotMinutes <= 0 {
+		return Slot{}, false
+	}
+	st, end, ok := day.WallSlot(calendar.Clock(m), time.Duration(f.SlotMinutes)*time.Minute)
+	if !ok {
+		return Slot{}, false
+	}
+	return Slot{Start: st.UTC(), End: end.UTC(), Peak: f.peak(st)}, true
+}
+
 // slotAt is the facility's slot starting at start, if there is one
-// (what Slots would list, without listing the day).
+// (what Slots would list, without listing the day): the same wall-clock
+// slot, at the same instant (the second 02:30 of a night the clocks go
+// back is not the slot of 02:30).
 func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 	if f.Request() || f.SlotMinutes <= 0 {
 		return Slot{}, false
@@ -297,7 +316,8 @@ func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 	if t.Second() != 0 || t.Nanosecond() != 0 {
 		return Slot{}, false
 	}
-	ds := t.Format(time.DateOnly)
+	day := calendar.DateOf(start)
+	ds := day.String()
 	for _, c := range f.Closures {
 		if ds >= c.From && ds <= c.To {
 			return Slot{}, false
@@ -315,7 +335,9 @@ func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 		o, _ := clock(h.Open)
 		c, _ := clock(h.Close)
 		if m >= o && m+f.SlotMinutes <= c && (m-o)%f.SlotMinutes == 0 {
-			return Slot{Start: start.UTC(), End: start.UTC().Add(time.Duration(f.SlotMinutes) * time.Minute), Peak: f.peak(t)}, true
+			if sl, ok := f.wallSlot(day, m); ok && sl.Start.Equal(start) {
+				return sl, true
+			}
 		}
 	}
 	return Slot{}, false
@@ -344,8 +366,9 @@ func (f *Facility) peak(t time.Time) bool {
 func (f *Facility) Release(start time.Time) time.Time {
 	t := local(start)
 	m, _ := clock(f.Rules.Release)
-	return time.Date(t.Year(), t.Month(), t.Day()-f.Rules.HorizonDays, 0, 0, 0, 0, i18n.Casablanca).
-		Add(time.Duration(m) * time.Minute).UTC()
+	// The release time is on the wall clock of the release day, like
+	// the slots: not minutes elapsed since its midnight.
+	return time.Date(t.Year(), t.Month(), t.Day()-f.Rules.HorizonDays, m/60, m%60, 0, 0, i18n.Casablanca).UTC()
 }
 
 // DrawCloses is when a peak slot's draw stops collecting requests.

@@ -241,9 +241,8 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	}
 	var days []map[string]any
 	for d := 0; d <= min(f.Rules.HorizonDays, 14); d++ {
-		t := now.AddDate(0, 0, d)
-		dd := calendar.DateOf(t)
-		days = append(days, map[string]any{"Value": local(t).Format(time.DateOnly), "Label": i18n.FormatDate(l, t), "Current": dd == day})
+		dd := calendar.DateOf(now).AddDays(d) // Casablanca days, not 24 hours apart
+		days = append(days, map[string]any{"Value": dd.String(), "Label": i18n.FormatDate(l, dd.At(12, 0)), "Current": dd == day})
 	}
 	reg, draws, err := h.Service.Register(r.Context(), code)
 	if err != nil {
