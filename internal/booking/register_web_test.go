@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"madina/internal/apptest"
 	"madina/internal/authz"
 	"madina/internal/booking"
+	"madina/internal/platform/calendar"
 	"madina/internal/platform/db"
 	"madina/internal/platform/i18n"
 	"madina/internal/platform/jobs"
@@ -69,7 +71,20 @@ func TestThePublicRegisterNamesNobody(t *testing.T) {
 
 		// The day after tomorrow, off-peak: a citizen's and an
 		// association's first-come bookings on field 1, a team's on field 2.
-		d := now.In(i18n.Casablanca).AddDate(0, 0, 2)
+		cat1 := booking.DefaultCatalogue()
+		f, _ := cat1.Facility(field1)
+		f2, _ := cat1.Facility("moulay-rachid-field-2")
+		open := func(from, to int, fs ...*booking.Facility) time.Time {
+			for k := from; k <= to; k++ {
+				day := now.In(i18n.Casablanca).AddDate(0, 0, k)
+				if !slices.ContainsFunc(fs, func(f *booking.Facility) bool { return len(f.Slots(calendar.DateOf(day))) == 0 }) {
+					return day
+				}
+			}
+			t.Fatalf("no open day from %d to %d days ahead", from, to)
+			return time.Time{}
+		}
+		d := open(2, 4, f, f2) // not a day of closure
 		slot := func(h int) time.Time {
 			return time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, i18n.Casablanca).UTC()
 		}
@@ -102,9 +117,8 @@ func TestThePublicRegisterNamesNobody(t *testing.T) {
 
 		// A peak evening five days ahead, drawn: its window opened and
 		// closed in the past (the services' clocks), its slot is to come.
-		pd := now.In(i18n.Casablanca).AddDate(0, 0, 5)
+		pd := open(5, 7, f)
 		peak := time.Date(pd.Year(), pd.Month(), pd.Day(), 19, 0, 0, 0, i18n.Casablanca).UTC()
-		f, _ := booking.DefaultCatalogue().Facility(field1)
 		opened := svc(f.Release(peak).Add(time.Hour))
 		if _, err := opened.PrepareDraws(ctx); err != nil {
 			t.Fatal(err)
