@@ -480,8 +480,10 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 			}
 			if !won {
 				won = true
+				// The winner's token on the register is the one the
+				// published result names first, so that anyone can tell.
 				b := &Booking{Facility: f.Code, Start: d.Start, End: d.End, Holder: holder, HolderLegal: e.legal,
-					Method: ByDraw, State: Held, CreatedAt: now}
+					Method: ByDraw, State: Held, CreatedAt: now, Token: e.Token}
 				if err := insertBooking(ctx, tx, b); err != nil {
 					return err
 				}

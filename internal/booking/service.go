@@ -608,10 +608,17 @@ func slotFree(ctx context.Context, q db.Querier, code string, start time.Time) e
 
 // allowed checks, in tx and under a lock on the person (so that one
 // person's two devices cannot both pass a quota), the suspension, the
-// cap on future bookings and the quotas.
+// cap on future bookings and the quotas. Booking for an association or a
+// school, the lock is on it too: its representatives, each locking
+// themselves, would otherwise pass its quota together.
 func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, legal int64, start, now time.Time) error {
 	if err := tx.LockRow(ctx, "persons", "id", person); err != nil {
 		return err
+	}
+	if legal != 0 {
+		if err := tx.LockRow(ctx, "legal_persons", "id", legal); err != nil {
+			return err
+		}
 	}
 	if sp, err := suspendedUntil(ctx, tx, person, legal, now); err != nil {
 		return err
