@@ -36,6 +36,11 @@ func refusal(t *testing.T, err error, key string, max int) {
 		if s := cat.TMap(l, key, e.Params); !strings.Contains(s, fmt.Sprint(max)) || strings.Contains(s, "{max}") {
 			t.Errorf("the %s refusal reads %q: the limit %d is not in it", l, s, max)
 		}
+		// An association's limit names it.
+		if n, ok := e.Params["name"].(i18n.Text); strings.Contains(key, ".legal_") &&
+			(!ok || n.FR == "" || !strings.Contains(cat.TMap(l, key, e.Params), n.Pick(l))) {
+			t.Errorf("the %s refusal %q does not name the association (%v)", l, cat.TMap(l, key, e.Params), e.Params["name"])
+		}
 	}
 }
 
@@ -179,7 +184,7 @@ func TestAnAssociationsQuotasCountItsRepresentativesTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Three held by the association, by two people: the cap.
-		refusal(t, book(rep2, 10, 10), "booking.error.max_future", 3)
+		refusal(t, book(rep2, 10, 10), "booking.error.legal_max_future", 3)
 		// Today's has ended: the fourth of the week is taken.
 		e.clock.set(at(2026, 12, 7, 13, 1))
 		if err := book(rep2, 10, 10); err != nil {
@@ -187,8 +192,8 @@ func TestAnAssociationsQuotasCountItsRepresentativesTogether(t *testing.T) {
 		}
 		// Tuesday's has ended too (two held): the week's quota refuses.
 		e.clock.set(at(2026, 12, 8, 11, 1))
-		refusal(t, book(rep1, 11, 10), "booking.error.quota.week", 4)
-		refusal(t, book(rep2, 12, 10), "booking.error.quota.week", 4)
+		refusal(t, book(rep1, 11, 10), "booking.error.legal_quota.week", 4)
+		refusal(t, book(rep2, 12, 10), "booking.error.legal_quota.week", 4)
 		// The association's four do not count in its representatives' own.
 		if err := book(own2, 11, 10); err != nil {
 			t.Fatalf("the second representative in their own name: %v", err)
@@ -230,17 +235,17 @@ func TestAnAssociationsMonthAndSeasonQuotas(t *testing.T) {
 		if err := book(rep2, 2026, 12, 9); err != nil {
 			t.Fatal(err)
 		}
-		refusal(t, book(rep1, 2026, 12, 10), "booking.error.quota.week", 2)
+		refusal(t, book(rep1, 2026, 12, 10), "booking.error.legal_quota.week", 2)
 		e.clock.set(at(2026, 12, 14, 9, 0))
 		if err := book(rep1, 2026, 12, 15); err != nil {
 			t.Fatalf("the third of the month: %v", err)
 		}
-		refusal(t, book(rep2, 2026, 12, 16), "booking.error.quota.month", 3)
+		refusal(t, book(rep2, 2026, 12, 16), "booking.error.legal_quota.month", 3)
 		e.clock.set(at(2027, 1, 4, 9, 0))
 		if err := book(rep2, 2027, 1, 5); err != nil {
 			t.Fatalf("the fourth of the season: %v", err)
 		}
-		refusal(t, book(rep1, 2027, 1, 6), "booking.error.quota.season", 4)
+		refusal(t, book(rep1, 2027, 1, 6), "booking.error.legal_quota.season", 4)
 		// Another association's season is its own.
 		other := e.association(t, "Widad Sbata", "widad@example.ma")
 		if err := book(other, 2027, 1, 6); err != nil {
@@ -302,7 +307,7 @@ func TestRepresentativesCannotPassTheAssociationsQuotaTogether(t *testing.T) {
 				_, err := e.s.Book(ctx, reps[i], BookInput{Facility: field1, Start: at(2026, 12, day+1, 8+i, 0)})
 				return err
 			})
-			won := definite(t, results, "booking.error.quota.month")
+			won := definite(t, results, "booking.error.legal_quota.month")
 			var n int
 			if err := d.QueryRowContext(ctx, `SELECT count(*) FROM bookings WHERE holder_legal_id = $1 AND `+activeSQL,
 				club.ActingFor).Scan(&n); err != nil {

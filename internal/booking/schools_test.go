@@ -134,7 +134,7 @@ func TestSchoolQuotasCountPerSchool(t *testing.T) {
 			}
 		}
 		_, err = e.s.Book(ctx, a, BookInput{Facility: hall, Start: at(2026, 12, 16, 9, 0)})
-		wantKey(t, err, "booking.error.quota.week")
+		wantKey(t, err, "booking.error.legal_quota.week")
 		if _, err := e.s.Book(ctx, b, BookInput{Facility: hall, Start: at(2026, 12, 16, 9, 0)}); err != nil {
 			t.Fatalf("school B: %v", err)
 		}
