@@ -300,9 +300,8 @@ func (f *Facility) Check() error {
 	if f.SlotMinutes < 15 || f.SlotMinutes > 8*60 {
 		bad("booking.rules.slot_minutes")
 	}
-	if len(f.Hours) == 0 {
-		bad("booking.rules.hours")
-	}
+	// No hours: the facility is not yet open (created at the desk, its
+	// hours still to set); it has no slot until it has hours.
 	days := map[int]bool{}
 	for _, h := range f.Hours {
 		o, ok1 := clock(h.Open)
