@@ -15,8 +15,8 @@ import (
 )
 
 // The facilities and their rules are data: another arrondissement adds
-// its fields and rooms to this file (or from the back office), not to
-// the code. Check refuses a rule set that contradicts itself, naming
+// its fields and rooms from the back office (facilitycreate.go) or to
+// this file, not to the code. Check refuses a rule set that contradicts itself, naming
 // each contradiction in the reader's language.
 //
 //go:embed catalogue/casablanca.json
