@@ -227,10 +227,8 @@ func describe(err error, cat *i18n.Catalog) string {
 		return err.Error()
 	}
 	var parts []string
-	faults := e.Faults
-	if len(faults) == 0 {
-		faults = []errs.Fault{{Key: e.Key, Params: e.Params}}
-	}
+	// The first contradiction is the error's own, the others its faults.
+	faults := append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...)
 	for _, f := range faults {
 		if cat != nil {
 			parts = append(parts, cat.TMap(i18n.EN, f.Key, f.Params))

@@ -32,7 +32,11 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	cat, err := Load(defaultCatalogue, env.Cat)
+	src, err := catalogueSource(env.Cfg.BookingCatalogueFile)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	cat, err := Load(src, env.Cat)
 	if err != nil {
 		return module.Parts{}, err
 	}
