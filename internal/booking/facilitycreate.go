@@ -3,14 +3,13 @@ package booking
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"encoding/json"
 
 	"madina/internal/audit"
 	"madina/internal/authz"
@@ -222,7 +221,10 @@ func (s *Service) CreateFacility(ctx context.Context, a authz.Actor, in NewFacil
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
 			// As the policy refuses another organisation's.
-			return nil, authz.Check(a, authz.CreateFacility, authz.Resource{Org: "-"})
+			if err := authz.Check(a, authz.CreateFacility, authz.Resource{Org: "-"}); err != nil {
+				return nil, err
+			}
+			return nil, errs.E(errs.NotFound, "")
 		}
 		return nil, err
 	}

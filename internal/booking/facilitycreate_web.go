@@ -37,7 +37,11 @@ func (h *Handlers) renderNewFacility(w http.ResponseWriter, r *http.Request, org
 		if lang == "ar" {
 			dir = "rtl"
 		}
-		texts = append(texts, map[string]string{"Name": k, "Label": "booking.create.field." + k, "Dir": dir, "Lang": lang})
+		hint := ""
+		if strings.HasPrefix(k, "name_") {
+			hint = "names-hint"
+		}
+		texts = append(texts, map[string]string{"Name": k, "Label": "booking.create.field." + k, "Dir": dir, "Lang": lang, "Hint": hint})
 	}
 	numbers := []map[string]any{{"Name": "lat", "Label": "booking.create.field.lat", "Mode": "decimal", "Hint": true},
 		{"Name": "lon", "Label": "booking.create.field.lon", "Mode": "decimal", "Hint": true},

@@ -92,6 +92,12 @@ func TestTheDeskCreatesAFacilityOverHTTP(t *testing.T) {
 			t.Errorf("open, the new field has no slots:\n%s", apptest.Grep(body, "08:00"))
 		}
 
+		// In Arabic, the default.
+		mgr.SetLang(i18n.AR)
+		if code, body, _ := mgr.Get(page); code != http.StatusOK || !strings.Contains(body, "مرفق جديد") || !strings.Contains(body, "ملعب القرب") {
+			t.Errorf("the form in Arabic: %d", code)
+		}
+
 		fatima := apptest.NewBrowser(t, base)
 		fatima.SignIn("fatima.benali@example.ma", false)
 		if code, _, _ := fatima.Get(page); code != http.StatusNotFound {
