@@ -87,13 +87,16 @@ func (s *Service) Calendar(ctx context.Context, a authz.Actor, code string, day 
 	w := &Week{Facility: f, From: Monday(day)}
 	from, to := w.From.Start().UTC(), w.From.AddDays(7).Start().UTC()
 	bs, err := listBookings(ctx, s.db, `facility_code = $1 AND slot_start >= $2 AND slot_start < $3 AND `+activeSQL,
-		`slot_start`, 2000, code, from, to)
+		`slot_start, state = 'no_show'`, 2000, code, from, to)
 	if err != nil {
 		return nil, err
 	}
+	// A slot a no-show released and someone took again shows its taker.
 	held := map[int64]*Booking{}
 	for _, b := range bs {
-		held[b.Start.Unix()] = b
+		if held[b.Start.Unix()] == nil {
+			held[b.Start.Unix()] = b
+		}
 	}
 	waiting, err := s.waiters(ctx, code, from, to)
 	if err != nil {

@@ -232,8 +232,7 @@ func (s *Service) PrepareDraws(ctx context.Context) (int, error) {
 			continue
 		}
 		for d := 0; d <= f.Rules.HorizonDays+1; d++ {
-			day := now.AddDate(0, 0, d)
-			for _, sl := range f.Slots(calendar.DateOf(day)) {
+			for _, sl := range f.Slots(calendar.DateOf(now).AddDays(d)) {
 				rel := f.Release(sl.Start)
 				if !sl.Peak || rel.After(now.Add(24*time.Hour)) || !now.Before(f.DrawCloses(sl.Start)) {
 					continue
@@ -293,13 +292,25 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 		if err := onceInDraw(ctx, tx, d.ID, a.Person, ps); err != nil {
 			return err
 		}
+		if err := legalOnce(ctx, tx, "entered", a.ActingFor, `SELECT 1 FROM booking_entries WHERE legal_id = $1 AND draw_id = $2`,
+			d.ID); err != nil {
+			return err
+		}
+		// An association's entry weighs as the association was served;
+		// a person's, or a team's, as its least recently served player.
 		w := MaxWeight
-		for _, p := range ps {
-			pw, err := s.weight(ctx, tx, f, p, now)
-			if err != nil {
+		if a.ActingFor != 0 {
+			if w, err = s.weight(ctx, tx, f, 0, a.ActingFor, now); err != nil {
 				return err
 			}
-			w = min(w, pw)
+		} else {
+			for _, p := range ps {
+				pw, err := s.weight(ctx, tx, f, p, 0, now)
+				if err != nil {
+					return err
+				}
+				w = min(w, pw)
+			}
 		}
 		var legal, team any
 		if a.ActingFor != 0 {
@@ -334,21 +345,30 @@ func (s *Service) Enter(ctx context.Context, a authz.Actor, in BookInput) (strin
 	return token, err
 }
 
-// weight is how long ago (days) person was last served at a facility of
-// f's kind, 1 to MaxWeight: a slot they held, or a team slot they were
-// listed to play in (a team's players are served with it).
-func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person int64, now time.Time) (int, error) {
-	var last time.Time
-	for _, query := range []string{
+// weight is how long ago (days) person — or legal person legal, when
+// not 0 — was last served at a facility of f's kind, 1 to MaxWeight. A
+// person is served by the slots they held in their own name and the team
+// slots they were listed to play in (a team's players are served with
+// it); a legal person by the slots held in its name, whichever
+// representative booked them (those do not count for the representative).
+func (s *Service) weight(ctx context.Context, q db.Querier, f *Facility, person, legal int64, now time.Time) (int, error) {
+	const served = ` AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
+		ORDER BY b.slot_start DESC LIMIT 1`
+	queries := []string{
 		`SELECT b.slot_start FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
-		WHERE b.holder_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
-		ORDER BY b.slot_start DESC LIMIT 1`,
+		WHERE b.holder_id = $1 AND b.holder_legal_id IS NULL` + served,
 		`SELECT b.slot_start FROM booking_players p JOIN bookings b ON b.id = p.booking_id JOIN booking_facilities f ON f.code = b.facility_code
-		WHERE p.person_id = $1 AND f.kind = $2 AND b.state IN ('held', 'checked_in', 'no_show') AND b.slot_start <= $3
-		ORDER BY b.slot_start DESC LIMIT 1`,
-	} {
+		WHERE p.person_id = $1` + served,
+	}
+	who := person
+	if legal != 0 {
+		queries, who = []string{`SELECT b.slot_start FROM bookings b JOIN booking_facilities f ON f.code = b.facility_code
+		WHERE b.holder_legal_id = $1` + served}, legal
+	}
+	var last time.Time
+	for _, query := range queries {
 		var t sql.NullTime
-		if err := q.QueryRowContext(ctx, query, person, f.Kind, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := q.QueryRowContext(ctx, query, who, f.Kind, now).Scan(&t); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, fmt.Errorf("booking: weight: %w", err)
 		}
 		if t.Valid && t.Time.After(last) {
@@ -425,7 +445,7 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 		// So is a slot a season roster gave an association (roster.go).
 		var held bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-			AND `+activeSQL+`)`, f.Code, d.Start).Scan(&held); err != nil {
+			AND `+holdingSQL+`)`, f.Code, d.Start).Scan(&held); err != nil {
 			return err
 		} else if held {
 			offered = false
@@ -460,8 +480,10 @@ func (s *Service) RunDraw(ctx context.Context, a authz.Actor, id int64) (*Publis
 			}
 			if !won {
 				won = true
+				// The winner's token on the register is the one the
+				// published result names first, so that anyone can tell.
 				b := &Booking{Facility: f.Code, Start: d.Start, End: d.End, Holder: holder, HolderLegal: e.legal,
-					Method: ByDraw, State: Held, CreatedAt: now}
+					Method: ByDraw, State: Held, CreatedAt: now, Token: e.Token}
 				if err := insertBooking(ctx, tx, b); err != nil {
 					return err
 				}

@@ -40,8 +40,9 @@ func (s *Service) Day(ctx context.Context, code string, day calendar.Date) (*Fac
 	if len(slots) == 0 {
 		return f, nil, nil
 	}
+	// A slot a no-show released and someone took again: the taker first.
 	held, err := listBookings(ctx, s.db, `facility_code = $1 AND slot_start >= $2 AND slot_start < $3 AND `+activeSQL,
-		`slot_start`, 500, code, slots[0].Start, slots[len(slots)-1].End)
+		`slot_start, state = 'no_show'`, 500, code, slots[0].Start, slots[len(slots)-1].End)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,7 +87,7 @@ func (s *Service) Free(ctx context.Context, f *Facility, days int) (int, error) 
 	n := 0
 	now := s.clock()
 	for d := 0; d < days; d++ {
-		_, views, err := s.Day(ctx, f.Code, calendar.DateOf(now.AddDate(0, 0, d)))
+		_, views, err := s.Day(ctx, f.Code, calendar.DateOf(now).AddDays(d))
 		if err != nil {
 			return 0, err
 		}

@@ -126,12 +126,11 @@ func (s *Service) holderNames(ctx context.Context, q db.Querier, v *Review) erro
 		return err
 	}
 	if v.Booking != nil && v.Booking.HolderLegal != 0 {
-		var name, nameAR string
-		if err := q.QueryRowContext(ctx, `SELECT name, COALESCE(NULLIF(name_ar, ''), name) FROM legal_persons WHERE id = $1`,
-			v.Booking.HolderLegal).Scan(&name, &nameAR); err != nil {
+		n, err := legalName(ctx, q, v.Booking.HolderLegal)
+		if err != nil {
 			return err
 		}
-		ar, latin = nameAR+" — "+ar, name+" — "+latin
+		ar, latin = n.AR+" — "+ar, n.FR+" — "+latin
 	}
 	v.HolderAR, v.HolderLatin = ar, latin
 	return nil

@@ -547,7 +547,9 @@ func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *
 	}
 	day := from.AddDate(0, 0, (w.Day-iso+7)%7)
 	for ; !day.After(to); day = day.AddDate(0, 0, 7) {
-		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, i18n.Casablanca).Add(time.Duration(m) * time.Minute).UTC()
+		// The weekly time on that day's wall clock (not minutes since its
+		// midnight: the Sundays Morocco changes its clocks keep 10:00).
+		start := time.Date(day.Year(), day.Month(), day.Day(), m/60, m%60, 0, 0, i18n.Casablanca).UTC()
 		if !start.After(now) {
 			continue
 		}
@@ -559,7 +561,7 @@ func (s *Service) rosterWeeks(ctx context.Context, tx *db.Tx, a authz.Actor, f *
 		} else {
 			var held bool
 			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-				AND `+activeSQL+`)`, f.Code, start).Scan(&held); err != nil {
+				AND `+holdingSQL+`)`, f.Code, start).Scan(&held); err != nil {
 				return err
 			}
 			if held {

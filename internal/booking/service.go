@@ -141,13 +141,19 @@ const (
 	Lapsed    State = "lapsed"
 )
 
-// Active reports whether a booking in state st keeps its slot.
+// Active reports whether a booking in state st counts as booked: it
+// holds its slot (holdingSQL), or held it and its holder did not come.
 func (st State) Active() bool {
 	return st == Pending || st == Offered || st == Held || st == CheckedIn || st == NoShow
 }
 
-// activeSQL is Active in SQL, as bookings_one_holder says it.
+// activeSQL is Active in SQL: what quotas, statistics and calendars
+// count.
 const activeSQL = `state IN ('pending', 'offered', 'held', 'checked_in', 'no_show')`
+
+// holdingSQL is the bookings that hold their slot, as bookings_one_holder
+// says it: a no-show released it (migration 0068) to whoever waits.
+const holdingSQL = `state IN ('pending', 'offered', 'held', 'checked_in')`
 
 // Methods of allocation.
 const (
@@ -255,17 +261,20 @@ type Slot struct {
 func local(t time.Time) time.Time { return t.In(i18n.Casablanca) }
 
 // Slots lists the facility's slots on day (a Casablanca date), none on a
-// day of closure.
+// day of closure. Hours are read on Casablanca's wall clock of that day
+// (calendar.Date.WallSlot), never as time elapsed since midnight: on the
+// nights Morocco changes its clocks a field opening at 08:00 still opens
+// at 08:00, and a slot the change cuts or doubles (02:00–03:00) is left
+// out rather than sold short, long or twice.
 func (f *Facility) Slots(day calendar.Date) []Slot {
 	if f.Request() {
 		return nil
 	}
-	d := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, i18n.Casablanca)
 	iso := day.Weekday()
 	if iso == 0 {
 		iso = 7
 	}
-	ds := d.Format(time.DateOnly)
+	ds := day.String()
 	for _, c := range f.Closures {
 		if ds >= c.From && ds <= c.To {
 			return nil
@@ -279,15 +288,31 @@ func (f *Facility) Slots(day calendar.Date) []Slot {
 		o, _ := clock(h.Open)
 		c, _ := clock(h.Close)
 		for m := o; m+f.SlotMinutes <= c; m += f.SlotMinutes {
-			st := d.Add(time.Duration(m) * time.Minute)
-			out = append(out, Slot{Start: st.UTC(), End: st.Add(time.Duration(f.SlotMinutes) * time.Minute).UTC(), Peak: f.peak(st)})
+			if sl, ok := f.wallSlot(day, m); ok {
+				out = append(out, sl)
+			}
 		}
 	}
 	return out
 }
 
+// wallSlot is the slot starting at minute m of day on Casablanca's wall
+// clock, false where that night's clock change cuts or doubles it.
+func (f *Facility) wallSlot(day calendar.Date, m int) (Slot, bool) {
+	if f.SlotMinutes <= 0 {
+		return Slot{}, false
+	}
+	st, end, ok := day.WallSlot(calendar.Clock(m), time.Duration(f.SlotMinutes)*time.Minute)
+	if !ok {
+		return Slot{}, false
+	}
+	return Slot{Start: st.UTC(), End: end.UTC(), Peak: f.peak(st)}, true
+}
+
 // slotAt is the facility's slot starting at start, if there is one
-// (what Slots would list, without listing the day).
+// (what Slots would list, without listing the day): the same wall-clock
+// slot, at the same instant (the second 02:30 of a night the clocks go
+// back is not the slot of 02:30).
 func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 	if f.Request() || f.SlotMinutes <= 0 {
 		return Slot{}, false
@@ -296,7 +321,8 @@ func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 	if t.Second() != 0 || t.Nanosecond() != 0 {
 		return Slot{}, false
 	}
-	ds := t.Format(time.DateOnly)
+	day := calendar.DateOf(start)
+	ds := day.String()
 	for _, c := range f.Closures {
 		if ds >= c.From && ds <= c.To {
 			return Slot{}, false
@@ -314,7 +340,9 @@ func (f *Facility) slotAt(start time.Time) (Slot, bool) {
 		o, _ := clock(h.Open)
 		c, _ := clock(h.Close)
 		if m >= o && m+f.SlotMinutes <= c && (m-o)%f.SlotMinutes == 0 {
-			return Slot{Start: start.UTC(), End: start.UTC().Add(time.Duration(f.SlotMinutes) * time.Minute), Peak: f.peak(t)}, true
+			if sl, ok := f.wallSlot(day, m); ok && sl.Start.Equal(start) {
+				return sl, true
+			}
 		}
 	}
 	return Slot{}, false
@@ -343,8 +371,9 @@ func (f *Facility) peak(t time.Time) bool {
 func (f *Facility) Release(start time.Time) time.Time {
 	t := local(start)
 	m, _ := clock(f.Rules.Release)
-	return time.Date(t.Year(), t.Month(), t.Day()-f.Rules.HorizonDays, 0, 0, 0, 0, i18n.Casablanca).
-		Add(time.Duration(m) * time.Minute).UTC()
+	// The release time is on the wall clock of the release day, like
+	// the slots: not minutes elapsed since its midnight.
+	return time.Date(t.Year(), t.Month(), t.Day()-f.Rules.HorizonDays, m/60, m%60, 0, 0, i18n.Casablanca).UTC()
 }
 
 // DrawCloses is when a peak slot's draw stops collecting requests.
@@ -573,7 +602,7 @@ func (s *Service) Book(ctx context.Context, a authz.Actor, in BookInput) (*Booki
 func slotFree(ctx context.Context, q db.Querier, code string, start time.Time) error {
 	var held bool
 	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE facility_code = $1 AND slot_start = $2
-		AND `+activeSQL+`)`, code, start).Scan(&held); err != nil {
+		AND `+holdingSQL+`)`, code, start).Scan(&held); err != nil {
 		return fmt.Errorf("booking: slot: %w", err)
 	}
 	if held {
@@ -584,10 +613,17 @@ func slotFree(ctx context.Context, q db.Querier, code string, start time.Time) e
 
 // allowed checks, in tx and under a lock on the person (so that one
 // person's two devices cannot both pass a quota), the suspension, the
-// cap on future bookings and the quotas.
+// cap on future bookings and the quotas. Booking for an association or a
+// school, the lock is on it too: its representatives, each locking
+// themselves, would otherwise pass its quota together.
 func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, legal int64, start, now time.Time) error {
 	if err := tx.LockRow(ctx, "persons", "id", person); err != nil {
 		return err
+	}
+	if legal != 0 {
+		if err := tx.LockRow(ctx, "legal_persons", "id", legal); err != nil {
+			return err
+		}
 	}
 	if sp, err := suspendedUntil(ctx, tx, person, legal, now); err != nil {
 		return err
@@ -910,7 +946,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 	var rank int
 	err = s.db.Transact(ctx, func(tx *db.Tx) error {
 		var id, holder int64
-		err := tx.QueryRowContext(ctx, `SELECT id, holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+activeSQL,
+		err := tx.QueryRowContext(ctx, `SELECT id, holder_id FROM bookings WHERE facility_code = $1 AND slot_start = $2 AND `+holdingSQL,
 			f.Code, sl.Start).Scan(&id, &holder)
 		if err != nil {
 			return errs.E(errs.Conflict, "booking.error.free").Cause(err)
@@ -934,6 +970,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 			return sp.refusal()
 		}
 		if err := onceWaiting(ctx, tx, f.Code, sl.Start, a.Person, ps); err != nil {
+			return err
+		}
+		if err := legalOnce(ctx, tx, "waiting", a.ActingFor, `SELECT 1 FROM booking_waitlist WHERE legal_id = $1
+			AND facility_code = $2 AND slot_start = $3 AND state = 'waiting'`, f.Code, sl.Start); err != nil {
 			return err
 		}
 		var players []int64
@@ -967,8 +1007,14 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 // still has its quorum (team_entries.go).
 func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, now time.Time) error {
 	sl, ok := f.slotAt(start)
-	if !start.After(now) || !ok {
-		return nil // past, or closed since: nobody is offered it
+	if !ok {
+		return nil // closed since: nobody is offered it
+	}
+	// A slot begun (a no-show's release) is offered while enough of it is
+	// left to come and play: to confirm within NoShowGrace.
+	begun := !start.After(now)
+	if begun && sl.End.Sub(now) < 2*NoShowGrace {
+		return nil
 	}
 	var w waiting
 	holder, ps := int64(0), []int64(nil)
@@ -1009,6 +1055,9 @@ func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, no
 	by := now.Add(time.Duration(f.Rules.ConfirmHours) * time.Hour)
 	if by.After(start) {
 		by = start
+	}
+	if begun {
+		by = now.Add(NoShowGrace)
 	}
 	b := &Booking{Facility: f.Code, Start: start, End: sl.End, Holder: holder, HolderLegal: w.legal, Method: Waitlist,
 		State: Offered, ConfirmBy: &by, CreatedAt: now}

@@ -110,9 +110,13 @@ func listBookings(ctx context.Context, q db.Querier, where, order string, limit 
 }
 
 // insertBooking writes a new booking; someone else holding the slot is a
-// definite refusal (the unique index bookings_one_holder decides).
+// definite refusal (the unique index bookings_one_holder decides). Its
+// token is b.Token when set (a draw's winner keeps its entry's), else new.
 func insertBooking(ctx context.Context, tx *db.Tx, b *Booking) error {
-	b.Number, b.Token, b.Version, b.UpdatedAt = newNumber(), newToken(), 1, b.CreatedAt
+	if b.Token == "" {
+		b.Token = newToken()
+	}
+	b.Number, b.Version, b.UpdatedAt = newNumber(), 1, b.CreatedAt
 	var legal any
 	if b.HolderLegal != 0 {
 		legal = b.HolderLegal

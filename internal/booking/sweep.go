@@ -86,10 +86,13 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 }
 
 // SweepNoShows records the no-shows due (held slots begun NoShowGrace
-// ago without check-in), each with its penalty: the clock's last step,
-// on its own for a demonstration that books in the past.
+// ago without check-in — NoShowGrace after the holder confirmed, for a
+// slot offered once begun), each with its penalty, and offers what is
+// left of each slot to the first one waiting: the clock's last step, on
+// its own for a demonstration that books in the past.
 func (s *Service) SweepNoShows(ctx context.Context) (int, error) {
-	late, err := listBookings(ctx, s.db, `state = 'held' AND slot_start < $1`, `slot_start, id`, 500, s.clock().Add(-NoShowGrace))
+	late, err := listBookings(ctx, s.db, `state = 'held' AND slot_start < $1 AND updated_at < $1`, `slot_start, id`, 500,
+		s.clock().Add(-NoShowGrace))
 	if err != nil {
 		return 0, err
 	}
@@ -151,8 +154,11 @@ func (s *Service) noShow(ctx context.Context, id int64) error {
 		if err := s.record(ctx, tx, system, f, b, "no_show", now); err != nil {
 			return err
 		}
-		_, err = s.penalise(ctx, tx, b, "no_show", now)
-		return err
+		if _, err := s.penalise(ctx, tx, b, "no_show", now); err != nil {
+			return err
+		}
+		// The rest of the slot is free: the first one waiting is offered it.
+		return s.promote(ctx, tx, f, b.Start, now)
 	})
 }
 

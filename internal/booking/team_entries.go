@@ -74,6 +74,26 @@ func onceWaiting(ctx context.Context, tx *db.Tx, code string, start time.Time, m
 	return nil
 }
 
+// legalOnce refuses a second chance (what: entered, waiting) for legal
+// person legal (0: none asked for) when exists finds one already: an
+// association is in a draw once, and waits for a slot once, whichever
+// of its representatives asks (migration 0066 keeps it too).
+func legalOnce(ctx context.Context, tx *db.Tx, what string, legal int64, exists string, args ...any) error {
+	if legal == 0 {
+		return nil
+	}
+	var n, nameAR string
+	err := tx.QueryRowContext(ctx, `SELECT l.name, COALESCE(l.name_ar, '') FROM legal_persons l WHERE l.id = $1 AND EXISTS (`+exists+`)`,
+		append([]any{legal}, args...)...).Scan(&n, &nameAR)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("booking: %s: %w", what, err)
+	}
+	return errs.E(errs.Conflict, "booking.error."+what+"_legal").With("name", name(nameAR, n))
+}
+
 // makerFirst is persons with maker first (the refusal says "you" first).
 func makerFirst(maker int64, persons []int64) []int64 {
 	return append([]int64{maker}, slices.DeleteFunc(slices.Clone(persons), func(p int64) bool { return p == maker })...)

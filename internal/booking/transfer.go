@@ -11,6 +11,7 @@ import (
 	"madina/internal/authz"
 	"madina/internal/platform/db"
 	"madina/internal/platform/errs"
+	"madina/internal/platform/i18n"
 	"madina/internal/platform/textnorm"
 )
 
@@ -125,6 +126,20 @@ type Holder struct {
 	// Player: the code is a co-player's of a team slot, and the names
 	// are theirs (team_checkin.go).
 	Player bool
+}
+
+// LegalName is legal person id's name in each language (Arabic where it
+// has one), for the managers at the venue.
+func (s *Service) LegalName(ctx context.Context, id int64) (i18n.Text, error) {
+	return legalName(ctx, s.db, id)
+}
+
+func legalName(ctx context.Context, q db.Querier, id int64) (i18n.Text, error) {
+	var n, nameAR string
+	if err := q.QueryRowContext(ctx, `SELECT name, COALESCE(name_ar, '') FROM legal_persons WHERE id = $1`, id).Scan(&n, &nameAR); err != nil {
+		return i18n.Text{}, fmt.Errorf("booking: legal person %d: %w", id, err)
+	}
+	return name(nameAR, n), nil
 }
 
 // Holder reads who holds the booking whose code staff typed or scanned,

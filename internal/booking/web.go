@@ -244,9 +244,8 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	}
 	var days []map[string]any
 	for d := 0; d <= min(f.Rules.HorizonDays, 14); d++ {
-		t := now.AddDate(0, 0, d)
-		dd := calendar.DateOf(t)
-		days = append(days, map[string]any{"Value": local(t).Format(time.DateOnly), "Label": i18n.FormatDate(l, t), "Current": dd == day})
+		dd := calendar.DateOf(now).AddDays(d) // Casablanca days, not 24 hours apart
+		days = append(days, map[string]any{"Value": dd.String(), "Label": i18n.FormatDate(l, dd.At(12, 0)), "Current": dd == day})
 	}
 	reg, draws, err := h.Service.Register(r.Context(), code)
 	if err != nil {
@@ -1174,6 +1173,25 @@ func (h *Handlers) showHolder(w http.ResponseWriter, r *http.Request) error {
 	if ho.Player { // a co-player's code: their names (team_checkin.go)
 		rows := data["Holder"].([]map[string]string)
 		rows[4]["Key"], rows[5]["Key"] = h.t(r, "booking.desk.player_ar"), h.t(r, "booking.desk.player_latin")
+	}
+	// What staff check at the venue besides the face: the association
+	// booked for, and the priority group declared (its proof: a student
+	// card for the youth, the school's letter…).
+	if l := ho.Booking.HolderLegal; l != 0 {
+		name, err := h.Service.LegalName(r.Context(), l)
+		if err != nil {
+			return err
+		}
+		data["Holder"] = append(data["Holder"].([]map[string]string), map[string]string{"Key": h.t(r, "booking.desk.holder_for"),
+			"Value": name.Pick(h.lang(r))})
+	}
+	if g := ho.Booking.Group; g != "" {
+		label := g
+		if i := slices.IndexFunc(ho.Facility.Rules.Groups, func(x Group) bool { return x.Code == g }); i >= 0 {
+			label = ho.Facility.Rules.Groups[i].Name.Pick(h.lang(r))
+		}
+		data["Holder"] = append(data["Holder"].([]map[string]string), map[string]string{"Key": h.t(r, "booking.desk.holder_group"),
+			"Value": h.t(r, "booking.desk.holder_group_check", "group", label)})
 	}
 	h.Web.Render(w, r, http.StatusOK, "booking/desk", web.Msg("booking.desk.title"), data)
 	return nil

@@ -520,8 +520,10 @@ type moveWith struct {
 	photo *Photo
 }
 
-// MaxPlanAhead is how far ahead a team may plan the work.
-const MaxPlanAhead = 366 * 24 * time.Hour
+// MaxPlanAheadDays is how far ahead a team may plan the work, in
+// Casablanca days (counted on the calendar, not in 24-hour spans: a
+// midnight in Ramadan's UTC+0 is an hour later than one in UTC+1).
+const MaxPlanAheadDays = 366
 
 // Plan tells the citizen the day (YYYY-MM-DD, in Casablanca) the team
 // planned the work of request id for, with an optional note: today or
@@ -563,7 +565,7 @@ func (s *Service) move(ctx context.Context, a authz.Actor, id int64, version int
 		}
 		if c == CPlan {
 			today := calendar.DateOf(now)
-			if w.day.Start().Before(today.Start()) || w.day.Start().Sub(today.Start()) > MaxPlanAhead {
+			if w.day.Before(today) || w.day.Sub(today) > MaxPlanAheadDays {
 				return errs.E(errs.Invalid, "complaint.error.plan_day").OnField("planned_for")
 			}
 			start := w.day.Start().UTC()

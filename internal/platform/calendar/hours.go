@@ -237,6 +237,19 @@ func (c *Calendar) IsOpen(t time.Time, hours OpeningHours) bool {
 	return false
 }
 
+// WallSlot is the slot of d starting at wall-clock time from and lasting
+// length, as Slots offers it: from is read on Casablanca's clock that day,
+// never as time elapsed since midnight, and ok is false when the clock
+// change of that night cuts or doubles the slot (see wallSlot). Callers
+// with their own notion of hours (Casa In's facilities) build slots with
+// it, so that every module agrees on which slot a change night has.
+func (d Date) WallSlot(from Clock, length time.Duration) (start, end time.Time, ok bool) {
+	if length <= 0 {
+		return time.Time{}, time.Time{}, false
+	}
+	return wallSlot(d, from.wall(), length)
+}
+
 // wallSlot returns the slot starting at wall-clock offset w after midnight
 // on d and lasting length, and false when a clock change means the wall
 // clock does not show its start, or does not show its end length later:

@@ -291,3 +291,47 @@ func TestOpeningHoursJSON(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
+
+// Date.WallSlot reads its start on the wall clock of that very day, 2027's
+// change nights included (7 February 03:00 → 02:00, 14 March 02:00 → 03:00):
+// 08:00 is 08:00 local whatever the offset, the skipped hour has no slot
+// and the doubled hour's slot is its first occurrence.
+func TestDateWallSlot(t *testing.T) {
+	tests := []struct {
+		day, from string
+		ok        bool
+		utc       string
+	}{
+		{"2027-02-06", "08:00", true, "2027-02-06T07:00:00Z"},
+		{"2027-02-07", "08:00", true, "2027-02-07T08:00:00Z"},
+		{"2027-02-07", "01:00", true, "2027-02-07T00:00:00Z"},
+		{"2027-02-07", "02:00", false, ""}, // would end in the second 02:00–03:00
+		{"2027-03-13", "08:00", true, "2027-03-13T08:00:00Z"},
+		{"2027-03-14", "08:00", true, "2027-03-14T07:00:00Z"},
+		{"2027-03-14", "02:00", false, ""}, // never shown on the clock
+		{"2027-03-14", "01:00", false, ""}, // would end at 02:00, never shown
+	}
+	for _, tt := range tests {
+		c, err := ParseClock(tt.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, e, ok := mustDate(t, tt.day).WallSlot(c, time.Hour)
+		if ok != tt.ok {
+			t.Errorf("%s %s: ok %v, want %v", tt.day, tt.from, ok, tt.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if !s.Equal(mustTime(t, tt.utc)) || e.Sub(s) != time.Hour {
+			t.Errorf("%s %s: %s–%s, want start %s lasting 1h", tt.day, tt.from, s.UTC(), e.UTC(), tt.utc)
+		}
+		if got := s.In(Zone).Format("15:04"); got != tt.from {
+			t.Errorf("%s %s: shows %s on the wall clock", tt.day, tt.from, got)
+		}
+	}
+	if _, _, ok := mustDate(t, "2027-02-06").WallSlot(At(8, 0), 0); ok {
+		t.Error("a slot of no length")
+	}
+}
