@@ -87,7 +87,7 @@ var everyActor = []actor{
 	{name: "facility manager", email: "meriem.sentissi@example.ma", staff: true, routes: []string{"/bookings/desk", "/bookings/{id}",
 		"/bookings/desk/facilities/{code}", "/bookings/desk/facilities/{code}/hours", "/bookings/desk/facilities/{code}/closures",
 		"/bookings/desk/facilities/{code}/groups", "/bookings/desk/facilities/{code}/calendar", "/bookings/desk/facilities/{code}/photos",
-		"/bookings/desk/stats"},
+		"/bookings/desk/stats", "/bookings/desk/facilities/new"},
 		discover: func(tb *tab) map[string][]string {
 			return map[string][]string{"/bookings/{id}": firstLink(tb, "/bookings/desk", `^/bookings/\d+$`)}
 		}},

@@ -34,6 +34,8 @@ Commands:
   verify FILE    check a signed PDF's signatures offline (exit 0 only when all are valid and trusted)
   booking verify-draw FILE|URL
                  re-run a Casa In draw from its published data (exit 0 when confirmed)
+  booking check-catalogue FILE
+                 check a city's Casa In catalogue before serving it with --booking-catalogue-file
   bench          measure Madina's pages against a bare net/http handler
   version        print the version
 

@@ -201,7 +201,7 @@ func TestDemoHelpListsOnlyItsFlags(t *testing.T) {
 		got = append(got, m[1])
 	}
 	slices.Sort(got)
-	want := []string{"addr", "base-url", "blob-url", "data-dir", "database-url", "log-format", "log-level", "permit-catalogue-file", "secret-key-file",
+	want := []string{"addr", "base-url", "blob-url", "booking-catalogue-file", "data-dir", "database-url", "log-format", "log-level", "permit-catalogue-file", "secret-key-file",
 		"tsa-url"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("demo --help flags (-want +got):\n%s\n%s", d, out.String())

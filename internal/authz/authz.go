@@ -359,6 +359,11 @@ const (
 	// for it — never from a personal session (told to act for it) nor by
 	// someone who does not represent it (hidden).
 	ContestPenalty Action = "booking.contest"
+	// CreateFacility adds a facility to Casa In's list (Resource.Org is
+	// the organisation that will run it, Arrondissement where it is): the
+	// facility managers of that organisation whose grant covers the
+	// arrondissement, officially. Never another organisation's.
+	CreateFacility Action = "booking.facility_create"
 )
 
 // Actions lists every action, for the policy's table test.
@@ -370,7 +375,7 @@ var Actions = []Action{ReadProfile, UpdateProfile, ExportData, ManageSecurity, M
 	FileRequest, ReadRequest, FollowRequest, HandleRequest, ReadRequestQueue, SweepRequests,
 	ReadAnnotations, ReadCommitteeNotes, Annotate, ReplyAnnotation, ManagePlaces, ManageOpen311Clients,
 	BookFacility, ReadBooking, ManageBooking, ReadBookingDesk, DispatchAmbulance, SweepBookings, ManageTeam, ImportAddresses,
-	IssueStaffToken, ContestPenalty}
+	IssueStaffToken, ContestPenalty, CreateFacility}
 
 // Resource is what the action is on. Zero fields do not apply.
 type Resource struct {
@@ -941,6 +946,11 @@ func Decide(a Actor, act Action, r Resource) Decision {
 		}
 		return hide(ReasonNotFacilityStaff)
 	case ManageBooking:
+		if !a.holdsIn(FacilityManager, r.Org, r.Arrondissement) {
+			return hide(ReasonNotFacilityStaff)
+		}
+		return a.official(FacilityManager, r)
+	case CreateFacility:
 		if !a.holdsIn(FacilityManager, r.Org, r.Arrondissement) {
 			return hide(ReasonNotFacilityStaff)
 		}

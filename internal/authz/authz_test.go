@@ -138,6 +138,8 @@ var resources = map[Action]Resource{
 	IssueStaffToken: {OwnerPerson: 40},
 	// A penalty on the company's booking (an association's, in Casa In).
 	ContestPenalty: {OwnerLegal: company},
+	// A new facility of Moulay Rachid's.
+	CreateFacility: {Org: "moulay-rachid", Arrondissement: "moulay-rachid"},
 }
 
 // want: A allow, D deny, H hide (404), one letter per action in Actions order:
@@ -159,34 +161,35 @@ var resources = map[Action]Resource{
 // address.import (the system's only)
 // tokens.staff.issue (the officer's own)
 // booking.contest (a penalty on the company's booking: its representatives, acting for it)
+// booking.facility_create (a new facility of Moulay Rachid's: its facility managers only)
 var want = map[string]string{
-	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D",
-	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D D",
-	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D",
-	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D D",
-	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D",
-	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D A D H H",
-	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D D H H",
-	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H H",
-	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H A",
-	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H H",
-	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D H D H H",
-	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H H",
-	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H H",
-	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D H D H H",
-	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D H D H H",
-	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H H",
-	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H H",
-	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D",
-	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H H",
-	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H D",
-	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H H",
-	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D H D A H",
-	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D H D H H",
-	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D H D H H",
-	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H H",
-	"officer token":    "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DADAA D DDDD D D DDDDD D D D D D",
-	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D H D H H",
+	"anonymous":        "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D D",
+	"open311 client":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D D D",
+	"o311 with person": "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D D",
+	"proven contact":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D ADDDD D DDDD D D DDDDD D D D D D D",
+	"contact, token":   "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D D",
+	"citizen":          "AAAAAA AH AAA A DD AH DDDD H D H D AHDHH D HH H HHHHH D AAAHH D ADDA H H AAHHH D A D H H H",
+	"unverified":       "HHHHHH DH HHH D HH HH DDDD H D H H HHDHH D HH H HHHHH D DHHHH D HHHH H H DHHHH D D D H H H",
+	"other citizen":    "HHHHHH AH HHH A HH HH DDDD D D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H H H",
+	"manager for co.":  "HHHHHH AA HHH A HH HH DDDD A D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H A H",
+	"architect":        "HHHHHH AH HHA A AA AH DDDD H D H A HAAAH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H H H",
+	"architect unver.": "HHHHHH AH HHH A DD DH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D DDDD H H HHHHH D H D H H H",
+	"architect no mnd": "HHHHHH AH HHH A HH HH DDDD H D H H HHDHH D HH H HHHHH D AHHHH D HHHH H H HHHHH D H D H H H",
+	"engineer":         "HHHHHH AH HHH A DD AH DDDD H D H D HHDHH D HH H HHHHH D AHHHH D ADDA H H HHHHH D H D H H H",
+	"window agent":     "HHHHHH HH HHH H HH AA DDDD H A A H HHDHH D HH H AAHHH D HHHHH D AAAA H H HHHHH D H D H H H",
+	"admin":            "HHHHHH HH HHH H HH HH AAAA A A A H HHDHA D HH H HHHHH D HHHHH D HHHH H A HHHHH D H D H H H",
+	"admin no 2FA":     "HHHHHH HH HHH H HH HH DDDD D D D H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H H H",
+	"auditor":          "HHHHHH HH HHH H HH HH DDDA H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H H H",
+	"citizen token":    "ADDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DDDDD D DDDD D D DDDDD D D D D D D",
+	"agent, filer":     "HHHHHH HH HHH H HH AD DDDD H A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H H H",
+	"agent for co.":    "HHHHHH HA HHH H HH AD DDDD A A A H HHDHH D HH H ADHHH D HHHHH D ADDD H H HHHHH D H D H D H",
+	"admin, involved":  "HHHHHH HH HHH H HH HH DDDD A A A H HHDHD D HH H HHHHH D HHHHH D HHHH H D HHHHH D H D H H H",
+	"officer":          "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHAA D HHHH H H HHHHH D H D A H H",
+	"officer no 2FA":   "HHHHHH HH HHH H HH HH DDDD H D H H HHDHH D HH H HHHHH D HDHDD D HHHH H H HHHHH D H D H H H",
+	"officer of anfa":  "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHA D HHHH H H HHHHH D H D H H H",
+	"officer, commune": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HHHHH D HHHH H H HHHHH D H D H H H",
+	"officer token":    "DDDDDD DD DDD D DD DD DDDD D D D D DDDDD D DD D DDDDD D DADAA D DDDD D D DDDDD D D D D D D",
+	"officer, involv.": "HHHHHH HH HHH H HH HH DDDD H A H H HHDHH D HH H HHHHH D HAHDA D HHHH H H HHHHH D H D H H H",
 }
 
 func TestPolicyTable(t *testing.T) {

@@ -103,3 +103,27 @@ func TestTeamsAreEachPersonsOwn(t *testing.T) {
 		t.Error("a staff account captains a team: teams are booked from a personal account")
 	}
 }
+
+// A facility manager adds a facility to their own organisation's list,
+// with the second factor; never to another organisation's, and a
+// dispatcher of the same organisation does not.
+func TestFacilityManagersCreateFacilitiesOfTheirOwnOrganisation(t *testing.T) {
+	fm := Actor{Person: 60, EmailVerified: true, MFA: true, Now: now,
+		Grants: []Grant{{Role: FacilityManager, Org: "moulay-rachid", Arrondissement: "moulay-rachid"}}}
+	own := Resource{Org: "moulay-rachid", Arrondissement: "moulay-rachid"}
+	if d := Decide(fm, CreateFacility, own); !d.Allow {
+		t.Fatalf("the manager cannot add a facility of their own: %s", d.Reason)
+	}
+	if d := Decide(fm, CreateFacility, Resource{Org: "maarif", Arrondissement: "maarif"}); d.Allow || !d.Hide {
+		t.Errorf("Maarif's new facility: %+v, want hidden", d)
+	}
+	noMFA := fm
+	noMFA.MFA = false
+	if err := Check(noMFA, CreateFacility, own); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("without the second factor: %v, want forbidden", err)
+	}
+	disp := Actor{Person: 61, EmailVerified: true, MFA: true, Now: now, Grants: []Grant{{Role: Dispatcher, Org: "moulay-rachid"}}}
+	if d := Decide(disp, CreateFacility, own); d.Allow {
+		t.Error("a dispatcher adds a facility")
+	}
+}

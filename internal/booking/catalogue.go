@@ -15,8 +15,8 @@ import (
 )
 
 // The facilities and their rules are data: another arrondissement adds
-// its fields and rooms to this file (or from the back office), not to
-// the code. Check refuses a rule set that contradicts itself, naming
+// its fields and rooms from the back office (facilitycreate.go) or to
+// this file, not to the code. Check refuses a rule set that contradicts itself, naming
 // each contradiction in the reader's language.
 //
 //go:embed catalogue/casablanca.json
@@ -227,10 +227,8 @@ func describe(err error, cat *i18n.Catalog) string {
 		return err.Error()
 	}
 	var parts []string
-	faults := e.Faults
-	if len(faults) == 0 {
-		faults = []errs.Fault{{Key: e.Key, Params: e.Params}}
-	}
+	// The first contradiction is the error's own, the others its faults.
+	faults := append([]errs.Fault{{Key: e.Key, Params: e.Params}}, e.Faults...)
 	for _, f := range faults {
 		if cat != nil {
 			parts = append(parts, cat.TMap(i18n.EN, f.Key, f.Params))
@@ -300,9 +298,8 @@ func (f *Facility) Check() error {
 	if f.SlotMinutes < 15 || f.SlotMinutes > 8*60 {
 		bad("booking.rules.slot_minutes")
 	}
-	if len(f.Hours) == 0 {
-		bad("booking.rules.hours")
-	}
+	// No hours: the facility is not yet open (created at the desk, its
+	// hours still to set); it has no slot until it has hours.
 	days := map[int]bool{}
 	for _, h := range f.Hours {
 		o, ok1 := clock(h.Open)

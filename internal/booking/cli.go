@@ -20,6 +20,7 @@ const (
 )
 
 const cliUsage = `Usage: madina booking verify-draw FILE|URL
+       madina booking check-catalogue FILE
 
 Re-runs a Casa In draw from its published data (the JSON of a facility's
 public register, /api/v1/booking/draws/ID): checks that the revealed seed
@@ -29,6 +30,10 @@ published result. A season roster (/api/v1/booking/rosters/ID) is a draw
 whose entries all weigh 1; its allocation (each token in order gets its
 first choice still free) is re-run and compared too. Exit status: 0
 confirmed, 1 differs, 3 unreadable, 2 usage.
+
+check-catalogue checks a city's Casa In catalogue before it is served
+with --booking-catalogue-file: every contradiction of every facility is
+named. Exit status: 0 valid, 1 not valid, 3 unreadable, 2 usage.
 `
 
 // CLI runs `madina booking ARGS`.
@@ -39,6 +44,9 @@ func CLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return DrawUsage
 		}
 		return 0
+	}
+	if args[0] == "check-catalogue" {
+		return checkCatalogueCLI(args[1:], stdout, stderr)
 	}
 	if args[0] != "verify-draw" || len(args) != 2 {
 		fmt.Fprintf(stderr, "madina booking: unknown command or arguments %q\n\n%s", strings.Join(args, " "), cliUsage)

@@ -78,7 +78,7 @@ func saved(w http.ResponseWriter, r *http.Request, code, p, done string) {
 // deskDone is the success message of the facility's desk pages.
 func deskDone(name string) string {
 	if slices.Contains([]string{"hours", "closure", "closure_cancelled", "closure_removed", "season", "season_removed", "group",
-		"group_removed"}, name) {
+		"group_removed", "created"}, name) {
 		return "booking.done." + name
 	}
 	return ""

@@ -108,6 +108,10 @@ func (s *Service) UpdateHours(ctx context.Context, a authz.Actor, code string, v
 			return nil, errs.E(errs.Invalid, "booking.error.request_service")
 		}
 		g.Hours, g.SlotMinutes = hours, slotMinutes
+		if len(hours) == 0 {
+			// Once open, a facility stays open: closures close it.
+			return nil, errs.E(errs.Invalid, "booking.rules.hours")
+		}
 		if err := g.Check(); err != nil {
 			return nil, err
 		}

@@ -32,12 +32,16 @@ func start(ctx context.Context, env *module.Env) (module.Parts, error) {
 	if err != nil {
 		return module.Parts{}, err
 	}
-	cat, err := Load(defaultCatalogue, env.Cat)
+	src, err := catalogueSource(env.Cfg.BookingCatalogueFile)
+	if err != nil {
+		return module.Parts{}, err
+	}
+	cat, err := Load(src, env.Cat)
 	if err != nil {
 		return module.Parts{}, err
 	}
 	s := NewService(Deps{DB: env.DB, Catalogue: cat, Events: env.Jobs, Box: env.Box, People: register, Notify: env.Notify,
-		BaseURL: env.Cfg.BaseURL, Blobs: env.Blobs})
+		BaseURL: env.Cfg.BaseURL, Blobs: env.Blobs, City: places.City})
 	// The facilities' organisations are the arrondissements' (staff,
 	// listed before, seeds them at its start).
 	if err := s.Seed(ctx); err != nil {

@@ -45,6 +45,9 @@ type Deps struct {
 	// Blobs keeps the facilities' photos (photos.go); without it, none
 	// is added.
 	Blobs blob.Store
+	// City is the city's territory: a new facility lies within it
+	// (facilitycreate.go); without it, any point on Earth.
+	City cityFunc
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -75,6 +78,8 @@ type Service struct {
 
 	// blobs keeps the facilities' photos.
 	blobs blob.Store
+	// city is the territory new facilities lie within.
+	city cityFunc
 }
 
 type cached struct {
@@ -110,7 +115,7 @@ func NewService(d Deps) *Service {
 		now = time.Now
 	}
 	s := &Service{db: d.DB, cat: d.Catalogue, events: d.Events, box: d.Box, codes: d.Box.Signer("booking.checkin"), now: now,
-		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network"), blobs: d.Blobs}
+		devices: d.Box.Signer("booking.device"), networks: d.Box.Signer("booking.network"), blobs: d.Blobs, city: d.City}
 	if d.People != nil && d.Notify != nil {
 		s.notices = &noticeDeps{people: d.People, notify: d.Notify, baseURL: d.BaseURL}
 	}

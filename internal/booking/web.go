@@ -74,6 +74,9 @@ func (h *Handlers) Routes(rt *httpx.Router) {
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/closures", h.saveClosures)
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/groups", h.groups)
 	rt.HandleErr("POST /bookings/desk/facilities/{code}/groups", h.saveGroups)
+	// A new facility, at the desk (facilitycreate_web.go).
+	rt.HandleErr("GET /bookings/desk/facilities/new", h.newFacility)
+	rt.HandleErr("POST /bookings/desk/facilities/new", h.createFacility)
 	// The desk's calendar and penalty reviews (calendar_web.go, review_web.go).
 	rt.HandleErr("GET /bookings/desk/facilities/{code}/calendar", h.calendar)
 	rt.HandleErr("POST /bookings/desk/reviews/{id}", h.decideReview, httpx.Multiline("note_*"))
@@ -328,7 +331,7 @@ func (h *Handlers) facilityData(r *http.Request, code string) (map[string]any, *
 	return map[string]any{"Acting": acting, "Roster": roster, "Urgencies": urgencies, "Code": f.Code, "Name": f.Name.Pick(l), "Facts": facts, "Rules": rules, "Slots": slots, "Days": days, "Photos": pics,
 		"Day":      i18n.FormatDate(l, time.Date(day.Year, day.Month, day.Day, 12, 0, 0, 0, i18n.Casablanca)),
 		"Register": regRows, "Draws": drawRows, "Request": f.Request(), "SignedIn": signed, "Groups": groups, "Occupancy": occupancy,
-		"Lat": f.Lat, "Lon": f.Lon, "Form": web.Form{Values: url.Values{}}}, f, nil
+		"Lat": f.Lat, "Lon": f.Lon, "NotYetOpen": !f.Request() && len(f.Hours) == 0, "Form": web.Form{Values: url.Values{}}}, f, nil
 }
 
 func (h *Handlers) facility(w http.ResponseWriter, r *http.Request) error {

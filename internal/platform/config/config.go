@@ -46,6 +46,9 @@ type Config struct {
 	MinFreeSpaceMB int64
 
 	PermitCatalogueFile string // empty: the embedded catalogue of Casablanca
+	// BookingCatalogueFile is a city's own Casa In catalogue (JSON);
+	// empty: the embedded one of Casablanca's pilots.
+	BookingCatalogueFile string
 
 	// TrustedRootsFile is a PEM bundle of the root certificates, besides
 	// Madina's own, whose signers /verify trusts (the providers of the
@@ -215,6 +218,7 @@ func (f *Flags) Data() {
 	f.str(&f.c.Addr, "addr", ":8080", "address the server listens on, which gives the default --base-url")
 	f.str(&f.c.BaseURL, "base-url", "", "public URL of the site, for links in e-mails (default http://localhost<addr>)")
 	f.str(&f.c.BlobURL, "blob-url", "", "file store: s3://bucket?endpoint=…&region=… (keys in MADINA_S3_ACCESS_KEY / MADINA_S3_SECRET_KEY); empty: files in the data directory")
+	f.str(&f.c.BookingCatalogueFile, "booking-catalogue-file", "", "Casa In catalogue (JSON: facilities, rules, penalty ladder, seasons) to serve instead of the embedded one of Casablanca; check it first with \"madina booking check-catalogue FILE\"")
 	f.str(&f.c.PermitCatalogueFile, "permit-catalogue-file", "", "permit catalogue (JSON) to serve instead of the embedded one of Casablanca; check it first with \"madina admin import-catalogue FILE\"")
 	f.str(&f.c.TSAURL, "tsa-url", "", "external RFC 3161 time-stamping authority for Madina's signatures (its root in --trusted-roots-file); empty: the built-in one")
 	f.secretFile(&f.c.SecretKey, "secret-key-file", "file holding the server's secret key (base64 of 32 bytes) that seals second-factor secrets and signs forms; default: created in the data directory")
