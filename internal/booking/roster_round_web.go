@@ -2,13 +2,11 @@ package booking
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"madina/internal/authz"
 	"madina/internal/platform/errs"
 	"madina/internal/platform/i18n"
-	"madina/internal/platform/web"
 )
 
 // roundRows adds to the association's roster rows (rosterMine) the
@@ -72,23 +70,7 @@ func (h *Handlers) secondText(r *http.Request, x *RoundApplication) map[string]a
 // allocateRound allocates a roster's second round from the desk,
 // officially (AllocateRound: never one who represents an applicant).
 func (h *Handlers) allocateRound(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return errs.E(errs.NotFound, "booking.error.roster")
-	}
-	v := signedIn(w, r, "/bookings/desk")
-	if v == nil {
-		return nil
-	}
-	if _, err := h.Service.AllocateRound(r.Context(), v.Actor, id); err != nil {
-		data, derr := h.deskData(r, v.Actor)
-		if derr != nil {
-			return derr
-		}
-		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
-	}
-	http.Redirect(w, r, "/bookings/desk?done=roster_round_allocated", http.StatusSeeOther)
-	return nil
+	return h.allocateAtDesk(w, r, h.Service.AllocateRound, "roster_round_allocated")
 }
 
 // applyRound records a second-round application sent from "my

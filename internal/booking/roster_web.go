@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -265,6 +266,14 @@ func (h *Handlers) rosterDesk(r *http.Request, a authz.Actor, fs []*Facility) ([
 
 // allocateRoster allocates a roster from the desk, officially.
 func (h *Handlers) allocateRoster(w http.ResponseWriter, r *http.Request) error {
+	return h.allocateAtDesk(w, r, h.Service.AllocateRoster, "roster_allocated")
+}
+
+// allocateAtDesk runs allocate (a roster's first or second round) on the
+// roster the path names, for the signed-in manager, and goes back to the
+// desk saying done; a refusal is shown on the desk.
+func (h *Handlers) allocateAtDesk(w http.ResponseWriter, r *http.Request,
+	allocate func(context.Context, authz.Actor, int64) (*Published, error), done string) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return errs.E(errs.NotFound, "booking.error.roster")
@@ -273,14 +282,14 @@ func (h *Handlers) allocateRoster(w http.ResponseWriter, r *http.Request) error 
 	if v == nil {
 		return nil
 	}
-	if _, err := h.Service.AllocateRoster(r.Context(), v.Actor, id); err != nil {
+	if _, err := allocate(r.Context(), v.Actor, id); err != nil {
 		data, derr := h.deskData(r, v.Actor)
 		if derr != nil {
 			return derr
 		}
 		return h.Web.RenderForm(w, r, "booking/desk", web.Msg("booking.desk.title"), data, web.Form{Values: url.Values{}}, err)
 	}
-	http.Redirect(w, r, "/bookings/desk?done=roster_allocated", http.StatusSeeOther)
+	http.Redirect(w, r, "/bookings/desk?done="+done, http.StatusSeeOther)
 	return nil
 }
 
