@@ -29,10 +29,7 @@ func TestAnAssociationHasOneChancePerDraw(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range e.people[:2] {
-			if _, err := d.ExecContext(ctx, `INSERT INTO representatives (legal_person_id, person_id, role, created_at)
-				VALUES ($1, $2, 'manager', $3)`, e.assoc, p, monday); err != nil {
-				t.Fatal(err)
-			}
+			e.representative(t, e.assoc, p)
 		}
 		acting := func(p int64) authz.Actor {
 			return authz.Actor{Person: p, EmailVerified: true, Now: e.clock.now(), Represents: []int64{e.assoc}, ActingFor: e.assoc}

@@ -699,17 +699,24 @@ func (s *Service) MyRosterApplications(ctx context.Context, a authz.Actor) ([]*A
 // RosterApplications lists a roster's applications, with the
 // associations' names and results, for the facility's managers.
 func (s *Service) RosterApplications(ctx context.Context, a authz.Actor, id int64) (*Roster, []*Application, error) {
-	r, err := rosterByID(ctx, s.db, id)
+	r, err := s.deskRoster(ctx, a, id)
 	if err != nil {
-		return nil, nil, err
-	}
-	f, _, err := facility(ctx, s.db, r.Facility)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := authz.Check(a, authz.ReadBookingDesk, authz.Resource{Org: f.Organisation}); err != nil {
 		return nil, nil, err
 	}
 	apps, err := applications(ctx, s.db, `a.roster_id = $1`, id)
 	return r, apps, err
+}
+
+// deskRoster reads roster id for a's desk: one of its facility's
+// managers (or their organisation's staff who read the desk).
+func (s *Service) deskRoster(ctx context.Context, a authz.Actor, id int64) (*Roster, error) {
+	r, err := rosterByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := facility(ctx, s.db, r.Facility)
+	if err != nil {
+		return nil, err
+	}
+	return r, authz.Check(a, authz.ReadBookingDesk, authz.Resource{Org: f.Organisation})
 }

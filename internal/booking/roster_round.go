@@ -559,15 +559,7 @@ func (s *Service) RoundOffer(ctx context.Context, id int64) (*Round, []WeeklySlo
 // first-round application, for the facility's desk; nil when the roster
 // has none.
 func (s *Service) DeskRound(ctx context.Context, a authz.Actor, id int64) (*Round, map[int64]*RoundApplication, error) {
-	r, err := rosterByID(ctx, s.db, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	f, _, err := facility(ctx, s.db, r.Facility)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := authz.Check(a, authz.ReadBookingDesk, authz.Resource{Org: f.Organisation}); err != nil {
+	if _, err := s.deskRoster(ctx, a, id); err != nil {
 		return nil, nil, err
 	}
 	ro, err := roundOf(ctx, s.db, id)
