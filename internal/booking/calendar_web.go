@@ -3,6 +3,7 @@ package booking
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,7 @@ import (
 
 type calendarRow struct {
 	Hours, State, Tag, Method, Number, Href string
+	Group                                   string // the priority group the booking declared
 	Peak                                    bool
 	Waiting                                 int
 }
@@ -75,6 +77,9 @@ func (h *Handlers) calendar(w http.ResponseWriter, r *http.Request) error {
 					row.State = h.t(r, "booking.state.transferred")
 				}
 				row.Number, row.Href, row.Method = b.Number, "/bookings/"+strconv.FormatInt(b.ID, 10), h.t(r, "booking.method."+b.Method)
+				if i := slices.IndexFunc(wk.Facility.Rules.Groups, func(g Group) bool { return g.Code == b.Group }); i >= 0 {
+					row.Group = wk.Facility.Rules.Groups[i].Name.Pick(l)
+				}
 			} else {
 				row.State, row.Tag = h.t(r, "booking.slot."+c.Availability), availabilityTag(c.Availability)
 				if c.Availability == SlotPast {

@@ -464,6 +464,12 @@ func TestCoworkingWaitsForTheArrondissementsApproval(t *testing.T) {
 		conflicted.ActingFor = 0
 		_, err = e.s.Decide(ctx, conflicted, b.ID, true)
 		wantKey(t, err, "error.authz.conflict")
+		// Nor another manager who represents the same association, though
+		// someone else made the request.
+		colleague := e.people[3]
+		e.representative(t, e.assoc, colleague)
+		_, err = e.s.Decide(ctx, e.manager(colleague, "maarif", e.assoc), b.ID, true)
+		wantKey(t, err, "error.authz.conflict")
 		if _, err := e.s.Decide(ctx, e.manager(e.mrManager, "moulay-rachid"), b.ID, true); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("Moulay Rachid's manager decided Maarif's booking: %v", err)
 		}

@@ -21,7 +21,8 @@ import (
 // Over HTTP, at any hour: the manager types the code of a booking an
 // association's representative made for it, declaring the youth group;
 // "show the holder" names the representative, the association booked
-// for, and the group declared with what to check before letting them in.
+// for, and the group declared with what to check before letting them in;
+// the week's calendar shows the group declared.
 // (Field 1 is given quarter-hour slots all day long, off-peak, so that a
 // slot opens for check-in whenever the test runs.)
 func TestTheHolderShownSaysForWhomAndWhichGroup(t *testing.T) {
@@ -80,6 +81,12 @@ func TestTheHolderShownSaysForWhomAndWhichGroup(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, "Naima Bennis") || !strings.Contains(body, "Réservé pour") ||
 			!strings.Contains(body, assocName) || !strings.Contains(body, "Jeunes de moins de 18 ans — demandez le justificatif") {
 			t.Fatalf("the holder shown: %d\n%s", status, apptest.Grep(body, "summary"))
+		}
+		// The week's calendar says the group too.
+		week := "/bookings/desk/facilities/" + f.Code + "/calendar?week=" + calendar.DateOf(slot).String()
+		if status, body, _ := mgr.Get(week); status != http.StatusOK ||
+			!strings.Contains(body, "Groupe prioritaire déclaré : Jeunes de moins de 18 ans") {
+			t.Fatalf("the calendar: %d\n%s", status, apptest.Grep(body, "Jeunes"))
 		}
 	})
 }
