@@ -526,19 +526,8 @@ func drawInvolved(ctx context.Context, q db.Querier, id int64, ents []entry) (au
 	for _, e := range ents {
 		in = in.AddPersons(e.person).AddLegals(e.legal)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT person_id FROM booking_entry_players WHERE draw_id = $1`, id)
-	if err != nil {
-		return in, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p int64
-		if err := rows.Scan(&p); err != nil {
-			return in, err
-		}
-		in = in.AddPersons(p)
-	}
-	return in, rows.Err()
+	ps, err := personIDs(ctx, q, `SELECT person_id FROM booking_entry_players WHERE draw_id = $1`, id)
+	return in.AddPersons(ps...), err
 }
 
 // mayAllocate lets the booking clock (the system) or a manager of
