@@ -1012,9 +1012,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, a authz.Actor, in BookInput)
 	return rank, err
 }
 
-// promote offers a freed slot to the first one waiting, if the slot is
-// still ahead: a booking in state offered, to confirm within the
-// facility's confirm hours (never after the slot starts). A team's place
+// promote offers a freed slot to the first one waiting: a booking in
+// state offered, to confirm within the facility's confirm hours (never
+// after the slot starts) — or, for a slot already begun that a no-show
+// released, within NoShowGrace while enough of it is left. A team's place
 // is offered as a team slot, held by the team's captain, if the team
 // still has its quorum (team_entries.go).
 func (s *Service) promote(ctx context.Context, tx *db.Tx, f *Facility, start, now time.Time) error {
