@@ -646,22 +646,22 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 	}
 	// An association's or a school's limits are its own, counted over
 	// all its representatives: the refusal names it.
-	refuse := func(key string, max int) error {
+	refuse := func(limit string, max int) error {
 		if legal == 0 {
-			return errs.E(errs.Conflict, key).With("max", max)
+			return errs.E(errs.Conflict, "booking.error."+limit).With("max", max)
 		}
 		name, err := legalName(ctx, tx, legal)
 		if err != nil {
 			return err
 		}
-		return errs.E(errs.Conflict, strings.Replace(key, "booking.error.", "booking.error.legal_", 1)).With("max", max).With("name", name)
+		return errs.E(errs.Conflict, "booking.error.legal_"+limit).With("max", max).With("name", name)
 	}
 	n, err := count(ctx, tx, own+` AND slot_end > $3`, f.Code, id, now)
 	if err != nil {
 		return err
 	}
 	if n >= f.Rules.MaxFuture {
-		return refuse("booking.error.max_future", f.Rules.MaxFuture)
+		return refuse("max_future", f.Rules.MaxFuture)
 	}
 	for _, q := range f.Rules.Quotas {
 		if q.Per != per {
@@ -676,7 +676,7 @@ func (s *Service) allowed(ctx context.Context, tx *db.Tx, f *Facility, person, l
 			return err
 		}
 		if n >= q.Max {
-			return refuse("booking.error.quota."+q.Period, q.Max)
+			return refuse("quota."+q.Period, q.Max)
 		}
 	}
 	return nil
